@@ -1,0 +1,99 @@
+// Command rovimpact tells a network operator, before RPKI Route Origin
+// Validation is switched on, which routes it would drop, why, and whether
+// anything would become unreachable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in the root command's help and the README.
+const (
+	exitOK        = 0
+	exitError     = 1 // input or runtime error
+	exitUsage     = 2 // bad flags or arguments
+	exitThreshold = 3 // a --fail-on-* threshold was crossed
+)
+
+const exitCodesHelp = `Exit codes:
+  0  success
+  1  input or runtime error (unreadable file, malformed VRPs, ...)
+  2  usage error (unknown flag, bad argument)
+  3  a --fail-on-* threshold was crossed`
+
+// exitCodeError carries the process exit code up to main, so that
+// subcommands never call os.Exit themselves.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// usageError marks an error as the user's invocation being wrong (exit 2).
+func usageError(format string, args ...any) error {
+	return &exitCodeError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// thresholdError marks a crossed --fail-on-* threshold (exit 3).
+func thresholdError(format string, args ...any) error {
+	return &exitCodeError{code: exitThreshold, err: fmt.Errorf(format, args...)}
+}
+
+// subcommands is filled by each cmd_<verb>.go file's init, so that adding a
+// subcommand touches only its own file.
+var subcommands []func() *cobra.Command
+
+func register(f func() *cobra.Command) { subcommands = append(subcommands, f) }
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rovimpact",
+		Short: "Study what RPKI Route Origin Validation would drop before you enable it",
+		Long: `rovimpact validates routes (from MRT files or a live BGP feed) against RPKI
+VRPs per RFC 6811, explains why each invalid route is invalid, and tells
+whether its traffic would still be carried once invalid routes are dropped.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitCodeError{code: exitUsage, err: err}
+	})
+	for _, f := range subcommands {
+		root.AddCommand(f())
+	}
+	return root
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCommand().ExecuteContext(ctx)
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// exitCode prints err (if any) and maps it to the documented exit code.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "rovimpact:", err)
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	if isCobraUsageError(err) {
+		return exitUsage
+	}
+	return exitError
+}
