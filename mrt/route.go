@@ -58,3 +58,50 @@ type Route struct {
 	NextHop   netip.Addr
 	RPKIState RPKIState
 }
+
+// Source yields Route events one at a time: the binary MRT Reader and the
+// text reader (bgpdump -m lines, "prefix origin" lines) both implement it, so
+// everything downstream treats them alike.
+//
+//	for src.Next() { r := src.Route(); ... }
+//	if err := src.Err(); err != nil { ... }
+type Source interface {
+	// Next advances to the next event; false at the end of input or on a
+	// fatal error (see Err).
+	Next() bool
+	// Route returns the current event; it is reused by the next call to Next.
+	Route() *Route
+	// Err returns nil after a clean end of input. A truncated last record
+	// yields an error wrapping io.ErrUnexpectedEOF, returned only after
+	// every complete record was delivered.
+	Err() error
+	// Peers lists the peers seen so far, indexed by Peer.Index.
+	Peers() []Peer
+	// Stats counts what was read and what was skipped, and why.
+	Stats() Stats
+}
+
+// Stats counts what a Source read and what it skipped: nothing is dropped
+// without being counted here.
+type Stats struct {
+	Bytes   int64 // input bytes consumed (after decompression)
+	Records int64 // MRT records, or text lines, read
+	Routes  int64 // Route events yielded
+	// Skipped counts records or entries not turned into routes, by reason,
+	// with stable snake_case keys ("rib_generic", "multicast", "corrupt",
+	// "bgp4mp_keepalive", ...).
+	Skipped map[string]int64
+	// Problems describes the first corrupt records (at most MaxProblems).
+	Problems []Problem
+}
+
+// MaxProblems bounds Stats.Problems so a badly broken file cannot exhaust
+// memory; Skipped still counts every corrupt record.
+const MaxProblems = 100
+
+// Problem describes one corrupt record that was skipped.
+type Problem struct {
+	Record int64  // 1-based record (or line) number
+	Offset int64  // byte offset of the record in the decompressed input
+	Err    string // what was wrong
+}

@@ -6,7 +6,10 @@
 // take an io.Reader, validation takes values and returns values.
 package rov
 
-import "net/netip"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // VRP is one Validated ROA Payload: ASN may originate Prefix and any more
 // specific prefix up to MaxLen bits long (RFC 6811 §2, RFC 6482).
@@ -17,6 +20,16 @@ type VRP struct {
 	MaxLen uint8
 	ASN    uint32
 	TA     string
+}
+
+// String writes the VRP compactly as reports show it:
+// "192.0.2.0/22-23 AS64500", or "192.0.2.0/24 AS64500" when MaxLen equals
+// the prefix length.
+func (v VRP) String() string {
+	if int(v.MaxLen) == v.Prefix.Bits() {
+		return fmt.Sprintf("%s AS%d", v.Prefix, v.ASN)
+	}
+	return fmt.Sprintf("%s-%d AS%d", v.Prefix, v.MaxLen, v.ASN)
 }
 
 // SegmentType is the BGP AS_PATH segment type code (RFC 4271 §4.3,
