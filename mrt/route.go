@@ -57,6 +57,12 @@ type Route struct {
 	Origin    rov.Origin // per RFC 6811 §2, from Path (after the AS4_PATH merge)
 	NextHop   netip.Addr
 	RPKIState RPKIState
+	// FromUpdate is true when the event came from a BGP UPDATE or a state
+	// change (BGP4MP records, or BGP4MP lines of bgpdump -m text) and false
+	// for RIB dump entries (TABLE_DUMP, TABLE_DUMP_V2). Update streams must be
+	// replayed (an announcement replaces the peer's previous path for the
+	// prefix); RIB entries can be counted as they stream past.
+	FromUpdate bool
 }
 
 // Source yields Route events one at a time: the binary MRT Reader and the
