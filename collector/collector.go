@@ -1,0 +1,107 @@
+// Package collector holds the live route sources of `rovimpact watch`: an
+// embedded BGP speaker that only listens (BGP), and a BMP station (BMP,
+// RFC 7854). Both turn what they hear into mrt.Route events, the same event
+// type the MRT readers yield, so the table downstream treats a live peer and
+// a peer read from a file alike.
+//
+// Sources only produce routes; they never validate. Everything they do not
+// turn into an event is counted in Stats, by reason.
+package collector
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/rovimpact/rovimpact/mrt"
+)
+
+// Handler receives route events. A source calls it from one goroutine at a
+// time (calls never overlap), and reuses the Route and its Path slices after
+// the call returns: copy what must outlive the call. A slow Handler slows
+// the source down (BGP keeps buffering inside gobgp, BMP stops reading its
+// sockets), it never loses events.
+type Handler func(r *mrt.Route)
+
+// peerKey identifies a peer inside one source: a BMP peer is the pair
+// (peer distinguisher, address) of its per-peer header (RFC 7854 §4.2); a
+// BGP peer is its neighbour address (Dist 0).
+type peerKey struct {
+	Dist uint64
+	Addr netip.Addr
+}
+
+// emitter serialises calls to the Handler and owns the peer numbering and
+// the counters, so every goroutine of a source shares one view of them.
+type emitter struct {
+	mu    sync.Mutex
+	h     Handler
+	stats mrt.Stats
+	index map[peerKey]int
+	peers []mrt.Peer
+}
+
+func newEmitter(h Handler) *emitter {
+	return &emitter{h: h, stats: mrt.Stats{Skipped: map[string]int64{}}, index: map[peerKey]int{}}
+}
+
+// peerLocked returns the peer for k, numbering it on first sight and
+// refreshing its AS and BGP identifier when they are known (non-zero).
+func (e *emitter) peerLocked(k peerKey, as uint32, id netip.Addr) mrt.Peer {
+	i, ok := e.index[k]
+	if !ok {
+		i = len(e.peers)
+		e.index[k] = i
+		e.peers = append(e.peers, mrt.Peer{Index: i, IP: k.Addr})
+	}
+	p := &e.peers[i]
+	if as != 0 {
+		p.AS = as
+	}
+	if id.IsValid() && !id.IsUnspecified() {
+		p.BGPID = id
+	}
+	return *p
+}
+
+// emitLocked counts r and hands it to the Handler; e.mu must be held.
+func (e *emitter) emitLocked(r *mrt.Route) {
+	e.stats.Routes++
+	e.h(r)
+}
+
+func (e *emitter) skip(reason string, n int64) {
+	e.mu.Lock()
+	e.stats.Skipped[reason] += n
+	e.mu.Unlock()
+}
+
+func (e *emitter) problem(reason string, rec, off int64, err error) {
+	e.mu.Lock()
+	e.stats.Skipped[reason]++
+	if len(e.stats.Problems) < mrt.MaxProblems {
+		e.stats.Problems = append(e.stats.Problems, mrt.Problem{Record: rec, Offset: off, Err: err.Error()})
+	}
+	e.mu.Unlock()
+}
+
+func (e *emitter) snapshot() mrt.Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.stats
+	s.Skipped = make(map[string]int64, len(e.stats.Skipped))
+	for k, v := range e.stats.Skipped {
+		s.Skipped[k] = v
+	}
+	s.Problems = append([]mrt.Problem(nil), e.stats.Problems...)
+	return s
+}
+
+func (e *emitter) peerList() []mrt.Peer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]mrt.Peer(nil), e.peers...)
+}
+
+// timeNow is time.Now; events without a timestamp of their own get it.
+var timeNow = time.Now

@@ -1,0 +1,124 @@
+package collector
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// recorder keeps deep copies of the events a Handler saw.
+type recorder struct {
+	mu     sync.Mutex
+	events []mrt.Route
+}
+
+func (r *recorder) handle(ev *mrt.Route) {
+	c := *ev
+	c.Path = nil
+	for _, s := range ev.Path {
+		c.Path = append(c.Path, rov.Segment{Type: s.Type, ASNs: slices.Clone(s.ASNs)})
+	}
+	r.mu.Lock()
+	r.events = append(r.events, c)
+	r.mu.Unlock()
+}
+
+func (r *recorder) snapshot() []mrt.Route {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+// waitFor polls until cond holds on the recorded events or d passes.
+func (r *recorder) waitFor(t *testing.T, d time.Duration, what string, cond func([]mrt.Route) bool) []mrt.Route {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ev := r.snapshot()
+		if cond(ev) {
+			return ev
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s; got %d events:\n%s", d, what, len(ev), dump(ev))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func dump(ev []mrt.Route) string {
+	var b strings.Builder
+	for _, r := range ev {
+		fmt.Fprintf(&b, "  %s\n", summary(r))
+	}
+	return b.String()
+}
+
+// summary is the compact, comparable form tests assert on.
+func summary(r mrt.Route) string {
+	switch r.Kind {
+	case mrt.PeerDown:
+		return fmt.Sprintf("down %s", r.Peer.IP)
+	case mrt.Withdraw:
+		return fmt.Sprintf("withdraw %s %s id=%d", r.Peer.IP, r.Prefix, r.PathID)
+	}
+	var path []string
+	for _, s := range r.Path {
+		var as []string
+		for _, a := range s.ASNs {
+			as = append(as, fmt.Sprint(a))
+		}
+		if s.Type == rov.ASSet {
+			path = append(path, "{"+strings.Join(as, ",")+"}")
+		} else {
+			path = append(path, strings.Join(as, " "))
+		}
+	}
+	o := fmt.Sprintf("AS%d", r.Origin.ASN)
+	if r.Origin.Kind == rov.OriginNone {
+		o = "NONE"
+	} else if r.Origin.Kind == rov.OriginLocal {
+		o = "LOCAL"
+	}
+	return fmt.Sprintf("announce %s AS%d %s id=%d path=[%s] origin=%s nh=%s rpki=%d", r.Peer.IP, r.Peer.AS, r.Prefix, r.PathID,
+		strings.Join(path, " "), o, r.NextHop, r.RPKIState)
+}
+
+func freePort(t testing.TB) uint16 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return uint16(l.Addr().(*net.TCPAddr).Port)
+}
+
+// needTool returns the path of a Debian-packaged tool, skipping the test
+// when it is missing, or failing it under CI=true.
+func needTool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found (Debian package %s): required under CI=true", name, pkg)
+		}
+		t.Skipf("%s not found: install the Debian package %s", name, pkg)
+	}
+	return p
+}
+
+func has(ev []mrt.Route, s string) bool {
+	return slices.ContainsFunc(ev, func(r mrt.Route) bool { return summary(r) == s })
+}
+
+var _ = netip.Addr{}
