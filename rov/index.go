@@ -109,7 +109,7 @@ func buildSorted(vrps []VRP, idx []uint32) sortedPrefixes {
 	}
 	keys := make([]pkey, len(vrps))
 	for _, i := range idx {
-		keys[i] = keyOf(vrps[i].Prefix)
+		keys[i] = keyOf(vrps[i].Prefix.Masked())
 	}
 	slices.SortFunc(idx, func(a, b uint32) int {
 		if c := keys[a].compare(keys[b]); c != 0 {
