@@ -1,0 +1,151 @@
+package rov
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// realVRPFile is the shared rpki-client export (see shared/data/SOURCES.md).
+const realVRPFile = "vrp/vrps.rpki-client.20250720T100143Z.json.bz2"
+
+// sharedDataPath finds shared/data beside the repository root by walking
+// up from the package directory. When it is missing the test is skipped,
+// or fails when CI=true (CI must have the data).
+func sharedDataPath(tb testing.TB, rel string) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "data", rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("shared data %s not found (required when CI=true)", rel)
+	}
+	tb.Skipf("shared data %s not found beside the repository; skipping", rel)
+	return ""
+}
+
+var (
+	realVRPOnce sync.Once
+	realVRPData []byte
+	realVRPErr  error
+)
+
+// realVRPJSON returns the decompressed real export, decompressed once per
+// test binary.
+func realVRPJSON(tb testing.TB) []byte {
+	tb.Helper()
+	path := sharedDataPath(tb, realVRPFile)
+	realVRPOnce.Do(func() {
+		f, err := os.Open(path)
+		if err != nil {
+			realVRPErr = err
+			return
+		}
+		defer f.Close()
+		realVRPData, realVRPErr = io.ReadAll(bzip2.NewReader(f))
+	})
+	if realVRPErr != nil {
+		tb.Fatal(realVRPErr)
+	}
+	return realVRPData
+}
+
+// TestLoadVRPsRealFile pins the counts of the real rpki-client export.
+// rpki-client's metadata says vrps 731888, uniquevrps 723524: the file
+// already holds only unique (prefix, maxLength, ASN) entries, so dedup
+// removes nothing and the per-family and per-TA counts of Read and Loaded
+// are the same.
+func TestLoadVRPsRealFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decompresses 75 MB; skipped with -short")
+	}
+	data := realVRPJSON(t)
+	vrps, st, err := LoadVRPs(bytes.NewReader(data), "vrps.json", LoadOptions{Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := LoadStats{
+		Format: FormatRPKIClientJSON, Read: 723524, Loaded: 723524, Duplicates: 0,
+		Expired: 723524, DroppedExpired: 0, IPv4: 580367, IPv6: 143157,
+		ByTA: map[string]int{"ripe": 300988, "arin": 203996, "apnic": 153203, "lacnic": 39011, "afrinic": 26326},
+	}
+	gotJ, _ := json.Marshal(st)
+	wantJ, _ := json.Marshal(want)
+	if !bytes.Equal(gotJ, wantJ) {
+		t.Errorf("stats:\n got %s\nwant %s", gotJ, wantJ)
+	}
+	if len(vrps) != st.Loaded {
+		t.Errorf("len(vrps) = %d, want Loaded %d", len(vrps), st.Loaded)
+	}
+	if got, want := vrps[0].String(), "1.0.0.0/24 AS13335"; got != want || vrps[0].TA != "apnic" {
+		t.Errorf("first VRP = %v %q, want %s apnic", vrps[0], vrps[0].TA, want)
+	}
+
+	_, st2, err := LoadVRPs(bytes.NewReader(data), "vrps.json", LoadOptions{Now: time.Now(), DropExpired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2.Loaded != 0 || st2.DroppedExpired != 723524 {
+		t.Errorf("DropExpired: Loaded %d DroppedExpired %d, want 0 and 723524", st2.Loaded, st2.DroppedExpired)
+	}
+	// Before the export's earliest expiry nothing is expired.
+	_, st3, err := LoadVRPs(bytes.NewReader(data), "vrps.json", LoadOptions{Now: time.Date(2025, 7, 20, 10, 1, 43, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st3.Expired != 0 {
+		t.Errorf("at build time: Expired %d, want 0", st3.Expired)
+	}
+}
+
+// BenchmarkLoadVRPsReal measures the streaming loader on the real file
+// against plain encoding/json decoding into structs, in the same run.
+func BenchmarkLoadVRPsReal(b *testing.B) {
+	data := realVRPJSON(b)
+	b.Run("rovimpact", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := LoadVRPs(bytes.NewReader(data), "vrps.json", LoadOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		type roa struct {
+			ASN       uint32 `json:"asn"`
+			Prefix    string `json:"prefix"`
+			MaxLength uint8  `json:"maxLength"`
+			TA        string `json:"ta"`
+			Expires   int64  `json:"expires"`
+		}
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var doc struct {
+				Roas []roa `json:"roas"`
+			}
+			if err := json.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
