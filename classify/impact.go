@@ -1,0 +1,270 @@
+package classify
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// Impact is what becomes of an invalid route's traffic once ROV drops
+// invalid routes. The values are decided in this order (first match wins).
+type Impact uint8
+
+const (
+	ImpactNone Impact = iota // the route is not dropped
+	// SamePrefix: the same prefix keeps a path that is not dropped (another
+	// origin, or the same origin seen differently).
+	SamePrefix
+	// Covered: a strictly less-specific prefix that survives ROV covers it;
+	// the most specific such prefix is reported.
+	Covered
+	// MoreSpecifics: surviving more-specific routes cover all of it.
+	MoreSpecifics
+	// Unreachable: none of the above; (part of) the space is lost.
+	Unreachable
+)
+
+// Impacts lists the impacts in report order.
+var Impacts = []Impact{SamePrefix, Covered, MoreSpecifics, Unreachable}
+
+var impactNames = [...]string{"", "same_prefix", "covered", "more_specifics", "unreachable"}
+
+func (i Impact) String() string {
+	if int(i) < len(impactNames) {
+		return impactNames[i]
+	}
+	return fmt.Sprintf("impact(%d)", i)
+}
+
+// MarshalText writes the stable snake_case name.
+func (i Impact) MarshalText() ([]byte, error) { return []byte(i.String()), nil }
+
+// ASSetPolicy says what ROV does with a route whose origin is NONE because
+// its AS_PATH ends in an AS_SET. Routers disagree, so the policy is explicit:
+//   - ASSetInvalid (default): RFC 6811 §2 — NONE matches no VRP, so the route
+//     is Invalid when covered and dropped; NotFound and kept when not covered
+//     (also OpenBGPD).
+//   - ASSetNotFound: treated as NotFound and kept (older GoBGP releases).
+//   - ASSetWithdraw: RFC 9774 deprecates AS_SET; such UPDATEs are treated as
+//     withdraw, so the route is dropped whether or not a VRP covers it.
+type ASSetPolicy uint8
+
+const (
+	ASSetInvalid ASSetPolicy = iota
+	ASSetNotFound
+	ASSetWithdraw
+)
+
+var asSetPolicyNames = [...]string{"invalid", "notfound", "withdraw"}
+
+func (p ASSetPolicy) String() string {
+	if int(p) < len(asSetPolicyNames) {
+		return asSetPolicyNames[p]
+	}
+	return fmt.Sprintf("as_set_policy(%d)", p)
+}
+
+// ParseASSetPolicy parses "invalid", "notfound" or "withdraw".
+func ParseASSetPolicy(s string) (ASSetPolicy, error) {
+	for i, n := range asSetPolicyNames {
+		if s == n {
+			return ASSetPolicy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown AS_SET policy %q (want invalid, notfound or withdraw)", s)
+}
+
+// Dropped reports whether a router doing ROV under policy drops a route in
+// state s with origin o.
+func Dropped(s rov.State, o rov.Origin, policy ASSetPolicy) bool {
+	if o.Kind == rov.OriginNone {
+		switch policy {
+		case ASSetNotFound:
+			return false
+		case ASSetWithdraw:
+			return true
+		}
+	}
+	return s == rov.Invalid
+}
+
+// Entry is one route as the impact analysis sees it.
+type Entry struct {
+	Prefix  netip.Prefix
+	State   rov.State
+	Dropped bool
+}
+
+// ImpactOptions tune what counts as still reachable.
+type ImpactOptions struct {
+	// CountDefault lets a default route (0.0.0.0/0, ::/0) count as a cover.
+	// Off by default: almost everything is "covered" by a default route, which
+	// says nothing about whether the destination is still reachable.
+	CountDefault bool
+}
+
+// Coverage answers, for each dropped route, what still carries its traffic.
+// It is built once over all entries and then read-only (safe for concurrent
+// use). A view (a predicate over entry indexes) restricts the question to
+// the routes one router would have, e.g. those from one peer.
+type Coverage struct {
+	entries  []Entry
+	opt      ImpactOptions
+	prefixes []netip.Prefix         // distinct prefixes, sorted (family, address, length)
+	pos      map[netip.Prefix]int32 // prefix -> index in prefixes
+	start    []int32                // prefixes[i]'s entries are members[start[i]:start[i+1]]
+	members  []int32                // entry indexes grouped by prefix
+	lengths  [2][]int               // distinct prefix lengths per family, longest first
+}
+
+// NewCoverage indexes entries by prefix. Cost: one sort of the entries and a
+// map of the distinct prefixes.
+func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
+	c := &Coverage{entries: entries, opt: opt}
+	c.members = make([]int32, len(entries))
+	for i := range c.members {
+		c.members[i] = int32(i)
+	}
+	slices.SortFunc(c.members, func(a, b int32) int { return comparePrefix(entries[a].Prefix, entries[b].Prefix) })
+	c.pos = make(map[netip.Prefix]int32, len(entries))
+	var seenLen [2][129]bool
+	for i, e := range c.members {
+		p := entries[e].Prefix
+		if len(c.prefixes) > 0 && c.prefixes[len(c.prefixes)-1] == p {
+			continue
+		}
+		c.pos[p] = int32(len(c.prefixes))
+		c.prefixes = append(c.prefixes, p)
+		c.start = append(c.start, int32(i))
+		seenLen[family(p)][p.Bits()] = true
+	}
+	c.start = append(c.start, int32(len(c.members)))
+	for f := range seenLen {
+		for l := 128; l >= 0; l-- {
+			if seenLen[f][l] {
+				c.lengths[f] = append(c.lengths[f], l)
+			}
+		}
+	}
+	return c
+}
+
+func family(p netip.Prefix) int {
+	if p.Addr().Is4() {
+		return 0
+	}
+	return 1
+}
+
+// comparePrefix orders IPv4 before IPv6, then by address, then shorter
+// first, so a prefix's more-specifics follow it contiguously.
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Bits(), b.Bits())
+}
+
+// Assessment is the impact verdict for one dropped route.
+type Assessment struct {
+	Impact Impact
+	// Cover is the prefix that still carries the traffic: the route's own
+	// prefix for SamePrefix, the covering prefix for Covered; invalid
+	// otherwise.
+	Cover netip.Prefix
+	// CoverEntries are the surviving entries at Cover (indexes into the
+	// entries given to NewCoverage).
+	CoverEntries []int32
+	// CoveredShare is the share (0..1) of the prefix's address space covered
+	// by surviving more-specific routes; exactly 1 for MoreSpecifics.
+	CoveredShare float64
+}
+
+// Assess returns the impact for entry i within view (nil: every entry).
+// Entries that are not dropped get ImpactNone.
+func (c *Coverage) Assess(i int, view func(entry int) bool) Assessment {
+	e := c.entries[i]
+	if !e.Dropped {
+		return Assessment{}
+	}
+	if surv := c.survivors(e.Prefix, view, nil); len(surv) > 0 {
+		return Assessment{Impact: SamePrefix, Cover: e.Prefix, CoverEntries: surv}
+	}
+	f := family(e.Prefix)
+	for _, l := range c.lengths[f] {
+		if l >= e.Prefix.Bits() || (l == 0 && !c.opt.CountDefault) {
+			continue
+		}
+		sup := netip.PrefixFrom(e.Prefix.Addr(), l).Masked()
+		if surv := c.survivors(sup, view, nil); len(surv) > 0 {
+			return Assessment{Impact: Covered, Cover: sup, CoverEntries: surv}
+		}
+	}
+	full, share := c.moreSpecifics(e.Prefix, view)
+	if full {
+		return Assessment{Impact: MoreSpecifics, CoveredShare: 1}
+	}
+	return Assessment{Impact: Unreachable, CoveredShare: share}
+}
+
+// survivors appends to dst the entries at exactly p that are in view and
+// not dropped.
+func (c *Coverage) survivors(p netip.Prefix, view func(int) bool, dst []int32) []int32 {
+	pi, ok := c.pos[p]
+	if !ok {
+		return dst
+	}
+	for _, m := range c.members[c.start[pi]:c.start[pi+1]] {
+		if !c.entries[m].Dropped && (view == nil || view(int(m))) {
+			dst = append(dst, m)
+		}
+	}
+	return dst
+}
+
+// moreSpecifics reports whether surviving strict more-specifics of p cover
+// all of p, and the share of p they cover. Coverage is decided exactly by
+// merging address ranges; the share is a float for display.
+func (c *Coverage) moreSpecifics(p netip.Prefix, view func(int) bool) (full bool, share float64) {
+	i, _ := slices.BinarySearchFunc(c.prefixes, p, comparePrefix)
+	next := p.Addr() // first address not yet known to be covered
+	contiguous, done := true, false
+	var buf [8]int32
+	for ; i < len(c.prefixes); i++ {
+		q := c.prefixes[i]
+		if !p.Contains(q.Addr()) {
+			break
+		}
+		if q.Bits() <= p.Bits() || len(c.survivors(q, view, buf[:0])) == 0 {
+			continue
+		}
+		if done || q.Addr().Less(next) {
+			continue // inside a range already counted
+		}
+		if q.Addr() != next {
+			contiguous = false
+		}
+		share += math.Ldexp(1, p.Bits()-q.Bits())
+		last := lastAddr(q)
+		if last == lastAddr(p) {
+			done = true
+			continue
+		}
+		next = last.Next()
+	}
+	return contiguous && done, min(share, 1)
+}
+
+// lastAddr is the highest address in p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Addr().AsSlice()
+	for b := p.Bits(); b < len(a)*8; b++ {
+		a[b/8] |= 0x80 >> (b % 8)
+	}
+	last, _ := netip.AddrFromSlice(a)
+	return last
+}
