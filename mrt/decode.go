@@ -1,0 +1,338 @@
+package mrt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// TABLE_DUMP_V2 subtypes (RFC 6396 §4.3, RFC 8050 §4).
+const (
+	tdPeerIndexTable   = 1
+	tdRIBIPv4Unicast   = 2
+	tdRIBIPv4Multicast = 3
+	tdRIBIPv6Unicast   = 4
+	tdRIBIPv6Multicast = 5
+	tdRIBGeneric       = 6
+	tdGeoPeerTable     = 7
+	tdRIBIPv4UnicastAP = 8
+	tdRIBIPv4McastAP   = 9
+	tdRIBIPv6UnicastAP = 10
+	tdRIBIPv6McastAP   = 11
+	tdRIBGenericAP     = 12
+)
+
+// BGP4MP subtypes (RFC 6396 §4.4, RFC 8050 §3).
+const (
+	bmStateChange       = 0
+	bmMessage           = 1
+	bmMessageAS4        = 4
+	bmStateChangeAS4    = 5
+	bmMessageLocal      = 6
+	bmMessageAS4Local   = 7
+	bmMessageAP         = 8
+	bmMessageAS4AP      = 9
+	bmMessageLocalAP    = 10
+	bmMessageAS4LocalAP = 11
+)
+
+// BGP path attribute type codes.
+const (
+	attrASPath      = 2
+	attrNextHop     = 3
+	attrMPReach     = 14
+	attrMPUnreach   = 15
+	attrExtCommunity = 16
+	attrAS4Path     = 17
+)
+
+const (
+	afiIPv4     = 1
+	afiIPv6     = 2
+	safiUnicast = 1
+)
+
+// bgpEstablished is the Established state in BGP4MP STATE_CHANGE
+// (RFC 6396 §4.4.1).
+const bgpEstablished = 6
+
+// ribState iterates the entries of one TABLE_DUMP_V2 RIB record, whose
+// framing was checked before the first entry was yielded.
+type ribState struct {
+	prefix  netip.Prefix
+	entries []byte
+	left    int
+	addPath bool
+}
+
+// --- TABLE_DUMP_V2 ---
+
+func (r *Reader) tableDumpV2(sub uint16, b []byte) {
+	switch sub {
+	case tdPeerIndexTable:
+		if err := r.peerIndexTable(b); err != nil {
+			r.corrupt(fmt.Errorf("PEER_INDEX_TABLE: %w", err))
+		}
+	case tdRIBIPv4Unicast:
+		r.startRIB(b, false, false)
+	case tdRIBIPv6Unicast:
+		r.startRIB(b, true, false)
+	case tdRIBIPv4UnicastAP:
+		r.startRIB(b, false, true)
+	case tdRIBIPv6UnicastAP:
+		r.startRIB(b, true, true)
+	case tdRIBIPv4Multicast, tdRIBIPv6Multicast, tdRIBIPv4McastAP, tdRIBIPv6McastAP:
+		r.skip("multicast")
+	case tdRIBGeneric, tdRIBGenericAP:
+		r.skip("rib_generic")
+	case tdGeoPeerTable:
+		r.skip("geo_peer_table")
+	default:
+		r.skip("unknown_subtype")
+	}
+}
+
+// peerIndexTable decodes RFC 6396 §4.3.1 and replaces the peer list: the
+// RIB entries that follow index into it.
+func (r *Reader) peerIndexTable(b []byte) error {
+	if len(b) < 6 {
+		return errTruncated
+	}
+	nameLen := int(binary.BigEndian.Uint16(b[4:6]))
+	b = b[6:]
+	if len(b) < nameLen+2 {
+		return errTruncated
+	}
+	b = b[nameLen:]
+	count := int(binary.BigEndian.Uint16(b))
+	b = b[2:]
+	peers := make([]Peer, 0, count)
+	for i := 0; i < count; i++ {
+		if len(b) < 5 {
+			return fmt.Errorf("peer %d: %w", i, errTruncated)
+		}
+		typ := b[0]
+		id := netip.AddrFrom4([4]byte(b[1:5]))
+		b = b[5:]
+		var ip netip.Addr
+		if typ&1 != 0 {
+			if len(b) < 16 {
+				return fmt.Errorf("peer %d: %w", i, errTruncated)
+			}
+			ip = netip.AddrFrom16([16]byte(b[:16]))
+			b = b[16:]
+		} else {
+			if len(b) < 4 {
+				return fmt.Errorf("peer %d: %w", i, errTruncated)
+			}
+			ip = netip.AddrFrom4([4]byte(b[:4]))
+			b = b[4:]
+		}
+		var as uint32
+		if typ&2 != 0 {
+			if len(b) < 4 {
+				return fmt.Errorf("peer %d: %w", i, errTruncated)
+			}
+			as = binary.BigEndian.Uint32(b)
+			b = b[4:]
+		} else {
+			if len(b) < 2 {
+				return fmt.Errorf("peer %d: %w", i, errTruncated)
+			}
+			as = uint32(binary.BigEndian.Uint16(b))
+			b = b[2:]
+		}
+		peers = append(peers, Peer{Index: i, AS: as, IP: ip, BGPID: id})
+	}
+	if len(b) != 0 {
+		return fmt.Errorf("%d bytes after the last peer", len(b))
+	}
+	r.peers = peers
+	clear(r.peerByKey)
+	return nil
+}
+
+var errTruncated = errors.New("truncated")
+
+// startRIB checks the framing of a RIB_* record (RFC 6396 §4.3.2, RFC 8050
+// §4.1) and, when sound, queues its entries for Next. Checking first means a
+// corrupt record yields nothing rather than a few entries then an error.
+func (r *Reader) startRIB(b []byte, v6, addPath bool) {
+	name := ribName(v6, addPath)
+	if len(b) < 5 {
+		r.corrupt(fmt.Errorf("%s: header: %w", name, errTruncated))
+		return
+	}
+	pfx, n, err := readPrefix(b[4:], v6)
+	if err != nil {
+		r.corrupt(fmt.Errorf("%s: prefix: %w", name, err))
+		return
+	}
+	b = b[4+n:]
+	if len(b) < 2 {
+		r.corrupt(fmt.Errorf("%s: entry count: %w", name, errTruncated))
+		return
+	}
+	count := int(binary.BigEndian.Uint16(b))
+	b = b[2:]
+	entries := b
+	fixed := 8
+	if addPath {
+		fixed = 12
+	}
+	for i := 0; i < count; i++ {
+		if len(b) < fixed {
+			r.corrupt(fmt.Errorf("%s %s: entry %d of %d: %w", name, pfx, i, count, errTruncated))
+			return
+		}
+		idx := int(binary.BigEndian.Uint16(b))
+		if idx >= len(r.peers) {
+			r.corrupt(fmt.Errorf("%s %s: entry %d: peer index %d, PEER_INDEX_TABLE has %d peers", name, pfx, i, idx, len(r.peers)))
+			return
+		}
+		alen := int(binary.BigEndian.Uint16(b[fixed-2:]))
+		if len(b) < fixed+alen {
+			r.corrupt(fmt.Errorf("%s %s: entry %d: attribute length %d overruns the record by %d bytes", name, pfx, i, alen, fixed+alen-len(b)))
+			return
+		}
+		b = b[fixed+alen:]
+	}
+	if len(b) != 0 {
+		r.corrupt(fmt.Errorf("%s %s: %d bytes after entry %d", name, pfx, len(b), count))
+		return
+	}
+	if count == 0 {
+		r.skip("rib_no_entries")
+		return
+	}
+	r.rib = ribState{prefix: pfx, entries: entries, left: count, addPath: addPath}
+	r.pend = pendRIB
+}
+
+func ribName(v6, addPath bool) string {
+	switch {
+	case v6 && addPath:
+		return "RIB_IPV6_UNICAST_ADDPATH"
+	case v6:
+		return "RIB_IPV6_UNICAST"
+	case addPath:
+		return "RIB_IPV4_UNICAST_ADDPATH"
+	}
+	return "RIB_IPV4_UNICAST"
+}
+
+// nextRIB yields the next entry of the current RIB record; entries whose
+// attributes are malformed are counted and skipped.
+func (s *Reader) nextRIB() bool {
+	rs := &s.rib
+	for rs.left > 0 {
+		b := rs.entries
+		idx := int(binary.BigEndian.Uint16(b))
+		var pathID uint32
+		fixed := 8
+		if rs.addPath {
+			pathID = binary.BigEndian.Uint32(b[6:10])
+			fixed = 12
+		}
+		alen := int(binary.BigEndian.Uint16(b[fixed-2:]))
+		attrs := b[fixed : fixed+alen]
+		rs.entries = b[fixed+alen:]
+		rs.left--
+
+		// RFC 6396 §4.3.4: AS_PATH in TABLE_DUMP_V2 is always 4-byte.
+		if err := s.decodeAttrs(attrs, 4, true); err != nil {
+			s.skip("malformed_attribute")
+			s.addProblem(fmt.Sprintf("%s %s: entry of peer %d dropped: %v", ribName(rt6(rs.prefix), rs.addPath), rs.prefix, idx, err))
+			continue
+		}
+		s.setEventHeader(Announce, idx, false)
+		rt := &s.route
+		rt.Prefix = rs.prefix
+		rt.PathID = pathID
+		s.fillAnnounce(rt.Prefix.Addr().Is6())
+		return true
+	}
+	return false
+}
+
+// fillAnnounce sets Path, Origin, NextHop and RPKIState from s.attr. mp
+// says the prefix came with MP_REACH_NLRI (RFC 4760), so its next hop is
+// the MP one; NEXT_HOP serves IPv4 NLRI.
+func (s *Reader) fillAnnounce(mp bool) {
+	rt := &s.route
+	rt.Path = s.attr.path
+	rt.Origin = rov.OriginOf(s.attr.path)
+	rt.RPKIState = s.attr.rpki
+	if mp && s.attr.mpNextHop.IsValid() || !s.attr.nextHop.IsValid() {
+		rt.NextHop = s.attr.mpNextHop
+	} else {
+		rt.NextHop = s.attr.nextHop
+	}
+}
+
+// --- legacy TABLE_DUMP (RFC 6396 §4.2) ---
+
+func (r *Reader) tableDump(sub uint16, b []byte) bool {
+	var v6 bool
+	switch sub {
+	case afiIPv4:
+	case afiIPv6:
+		v6 = true
+	default:
+		r.corrupt(fmt.Errorf("TABLE_DUMP: AFI %d is neither IPv4 (1) nor IPv6 (2)", sub))
+		return false
+	}
+	alen := 4
+	if v6 {
+		alen = 16
+	}
+	// view(2) seq(2) prefix(alen) plen(1) status(1) time(4) peer ip(alen) peer as(2) attr len(2)
+	fixed := 2 + 2 + alen + 1 + 1 + 4 + alen + 2 + 2
+	if len(b) < fixed {
+		r.corrupt(fmt.Errorf("TABLE_DUMP: %w", errTruncated))
+		return false
+	}
+	p := b[4:]
+	var addr, peerIP netip.Addr
+	if v6 {
+		addr = netip.AddrFrom16([16]byte(p[:16]))
+	} else {
+		addr = netip.AddrFrom4([4]byte(p[:4]))
+	}
+	p = p[alen:]
+	bits := int(p[0])
+	if bits > addr.BitLen() {
+		r.corrupt(fmt.Errorf("TABLE_DUMP: prefix length %d > %d", bits, addr.BitLen()))
+		return false
+	}
+	p = p[6:] // plen, status, originated time
+	if v6 {
+		peerIP = netip.AddrFrom16([16]byte(p[:16]))
+	} else {
+		peerIP = netip.AddrFrom4([4]byte(p[:4]))
+	}
+	p = p[alen:]
+	peerAS := uint32(binary.BigEndian.Uint16(p))
+	attrLen := int(binary.BigEndian.Uint16(p[2:]))
+	p = p[4:]
+	if len(p) != attrLen {
+		r.corrupt(fmt.Errorf("TABLE_DUMP: attribute length %d, but %d bytes follow", attrLen, len(p)))
+		return false
+	}
+	// TABLE_DUMP predates 4-byte ASNs: its AS_PATH is 2-byte.
+	if err := r.decodeAttrs(p, 2, true); err != nil {
+		r.skip("malformed_attribute")
+		r.addProblem(fmt.Sprintf("TABLE_DUMP %s: entry dropped: %v", netip.PrefixFrom(addr, bits).Masked(), err))
+		return false
+	}
+	idx := r.peerFor(peerAS, peerIP)
+	r.setEventHeader(Announce, idx, false)
+	r.route.Prefix = netip.PrefixFrom(addr, bits).Masked()
+	r.fillAnnounce(v6)
+	return true
+}
+
+func rt6(p netip.Prefix) bool { return p.Addr().Is6() }

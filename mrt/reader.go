@@ -1,0 +1,298 @@
+package mrt
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// Options configure a Reader.
+type Options struct {
+	// Name is the file name used in error messages; empty means "input".
+	Name string
+}
+
+// MRT record types (RFC 6396 §4).
+const (
+	typeTableDump   = 12
+	typeTableDumpV2 = 13
+	typeBGP4MP      = 16
+	typeBGP4MPET    = 17
+)
+
+// headerLen is the MRT common header length (RFC 6396 §2).
+const headerLen = 12
+
+// maxRecordLen bounds the body we buffer: the largest real TABLE_DUMP_V2
+// record (one prefix seen by every peer of a big collector) is a few
+// hundred KiB, so a larger length is corruption, and buffering it could
+// exhaust memory. Such a record is discarded without being buffered.
+const maxRecordLen = 16 << 20
+
+// readerBufSize is the bufio buffer: large reads amortise the cost of the
+// decompressor's Read calls.
+const readerBufSize = 1 << 20
+
+// Reader decodes binary MRT (RFC 6396) into Route events: TABLE_DUMP_V2
+// RIB entries (with RFC 8050 ADD-PATH), legacy TABLE_DUMP, and BGP4MP /
+// BGP4MP_ET UPDATEs and state changes. It implements Source.
+//
+// The hot path (RIB entries, UPDATE NLRI) allocates nothing per event: the
+// Route returned by Route and its Path segments are reused by the next call
+// to Next, so copy what must outlive it. A Reader is not safe for concurrent
+// use.
+//
+// Corrupt records are skipped and counted (Stats.Skipped["corrupt"],
+// Stats.Problems); a malformed path attribute drops only the entries or NLRI
+// it belongs to (Stats.Skipped["malformed_attribute"]). A truncated last
+// record ends the stream with an error wrapping io.ErrUnexpectedEOF.
+//
+// NLRI and RIB prefixes with host bits set are masked, not dropped (RFC 4271
+// §4.3 makes trailing bits irrelevant: "padded with enough trailing bits to
+// make the end of the field fall on an octet boundary"), and are not counted
+// as skipped since the route is still delivered.
+type Reader struct {
+	br   *bufio.Reader
+	name string
+	hdr  [headerLen]byte
+	buf  []byte
+
+	off     int64 // bytes consumed so far
+	recNo   int64 // 1-based number of the current record
+	recOff  int64 // offset of the current record
+	recTime time.Time
+	err     error
+	done    bool
+
+	route     Route
+	peers     []Peer
+	peerByKey map[peerKey]int
+	stats     Stats
+
+	pend pendKind
+
+	// TABLE_DUMP_V2 RIB record being iterated.
+	rib ribState
+	// BGP4MP UPDATE being iterated.
+	upd updState
+
+	attr attrs
+	// AS path buffers: A is AS_PATH, B is AS4_PATH, M is the merged path.
+	segA, segB, segM []rov.Segment
+	asnA, asnB, asnM []uint32
+}
+
+type pendKind uint8
+
+const (
+	pendNone pendKind = iota
+	pendRIB
+	pendUpdate
+)
+
+type peerKey struct {
+	as uint32
+	ip netip.Addr
+}
+
+// NewReader returns a Reader over r, which must already be decompressed.
+func NewReader(r io.Reader, opt Options) *Reader {
+	name := opt.Name
+	if name == "" {
+		name = "input"
+	}
+	rd := &Reader{
+		br:        bufio.NewReaderSize(r, readerBufSize),
+		name:      name,
+		peerByKey: make(map[peerKey]int),
+	}
+	rd.stats.Skipped = make(map[string]int64)
+	rd.route.RPKIState = RPKIAbsent
+	return rd
+}
+
+// Route returns the current event. It and its Path are overwritten by the
+// next call to Next.
+func (r *Reader) Route() *Route { return &r.route }
+
+// Err returns nil after a clean end of input, or the error that stopped
+// the Reader (wrapping io.ErrUnexpectedEOF for a truncated last record).
+func (r *Reader) Err() error { return r.err }
+
+// Peers lists the peers seen so far, indexed by Peer.Index: the latest
+// PEER_INDEX_TABLE for TABLE_DUMP_V2, first-seen (AS, IP) order for
+// BGP4MP and TABLE_DUMP. The slice is shared; do not modify it.
+func (r *Reader) Peers() []Peer { return r.peers }
+
+// Stats returns the counters so far. Skipped and Problems are copies, so
+// the result stays valid while the Reader goes on.
+func (r *Reader) Stats() Stats {
+	s := r.stats
+	s.Bytes = r.off
+	s.Skipped = make(map[string]int64, len(r.stats.Skipped))
+	for k, v := range r.stats.Skipped {
+		s.Skipped[k] = v
+	}
+	s.Problems = append([]Problem(nil), r.stats.Problems...)
+	return s
+}
+
+// Next advances to the next event. It returns false at the end of input or
+// when reading failed (see Err).
+func (r *Reader) Next() bool {
+	for {
+		switch r.pend {
+		case pendRIB:
+			if r.nextRIB() {
+				r.stats.Routes++
+				return true
+			}
+		case pendUpdate:
+			if r.nextUpdate() {
+				r.stats.Routes++
+				return true
+			}
+		}
+		r.pend = pendNone
+		if r.done {
+			return false
+		}
+		if r.readRecord() {
+			r.stats.Routes++
+			return true
+		}
+	}
+}
+
+// readRecord reads and dispatches one record. It returns true when the
+// record itself produced an event (PeerDown); otherwise it may have set
+// r.pend so that Next iterates the record's entries.
+func (r *Reader) readRecord() bool {
+	r.recOff = r.off
+	n, err := io.ReadFull(r.br, r.hdr[:])
+	r.off += int64(n)
+	if err != nil {
+		if err == io.EOF {
+			r.done = true
+			return false
+		}
+		r.fail(err)
+		return false
+	}
+	r.recNo++
+	r.stats.Records++
+	ts := binary.BigEndian.Uint32(r.hdr[0:4])
+	typ := binary.BigEndian.Uint16(r.hdr[4:6])
+	sub := binary.BigEndian.Uint16(r.hdr[6:8])
+	length := binary.BigEndian.Uint32(r.hdr[8:12])
+	if length > maxRecordLen {
+		d, err := r.br.Discard(int(length))
+		r.off += int64(d)
+		if err != nil {
+			r.fail(err)
+			return false
+		}
+		r.corrupt(fmt.Errorf("record length %d exceeds the %d limit", length, maxRecordLen))
+		return false
+	}
+	if cap(r.buf) < int(length) {
+		r.buf = make([]byte, length, length+length/4)
+	}
+	body := r.buf[:length]
+	n, err = io.ReadFull(r.br, body)
+	r.off += int64(n)
+	if err != nil {
+		r.fail(err)
+		return false
+	}
+	r.recTime = time.Unix(int64(ts), 0).UTC()
+
+	switch typ {
+	case typeTableDumpV2:
+		r.tableDumpV2(sub, body)
+	case typeTableDump:
+		return r.tableDump(sub, body)
+	case typeBGP4MP:
+		return r.bgp4mp(sub, body)
+	case typeBGP4MPET:
+		// RFC 6396 §3: the ET types carry a microsecond timestamp after the
+		// common header, counted in its Length.
+		if len(body) < 4 {
+			r.corrupt(errors.New("BGP4MP_ET: no room for the microsecond timestamp"))
+			return false
+		}
+		us := binary.BigEndian.Uint32(body[:4])
+		if us < 1000000 {
+			r.recTime = r.recTime.Add(time.Duration(us) * time.Microsecond)
+		}
+		return r.bgp4mp(sub, body[4:])
+	default:
+		r.skip("unknown_type")
+	}
+	return false
+}
+
+// fail ends the stream after a read error. Running out of input inside a
+// record (or the decompressor reporting a cut stream) is a truncated record.
+func (r *Reader) fail(err error) {
+	r.done = true
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		if r.recOff == r.off {
+			// Nothing of this record was read: the underlying stream ended
+			// early but on a record boundary; still not a clean end.
+			r.err = fmt.Errorf("mrt: %s: truncated record %d at offset %d: %w", r.name, r.recNo+1, r.recOff, io.ErrUnexpectedEOF)
+			return
+		}
+		no := r.recNo
+		if r.off-r.recOff < headerLen {
+			no++ // the header itself was cut: the record was not counted
+		}
+		r.err = fmt.Errorf("mrt: %s: truncated record %d at offset %d: %w", r.name, no, r.recOff, io.ErrUnexpectedEOF)
+		return
+	}
+	r.err = fmt.Errorf("mrt: %s: reading record %d at offset %d: %w", r.name, r.recNo+1, r.recOff, err)
+}
+
+// corrupt counts the current record as corrupt and remembers why.
+func (r *Reader) corrupt(err error) {
+	r.stats.Skipped["corrupt"]++
+	if len(r.stats.Problems) < MaxProblems {
+		r.stats.Problems = append(r.stats.Problems, Problem{Record: r.recNo, Offset: r.recOff, Err: err.Error()})
+	}
+}
+
+func (r *Reader) skip(reason string) { r.stats.Skipped[reason]++ }
+
+// peerFor returns the index of the BGP4MP / TABLE_DUMP peer (as, ip),
+// adding it on first sight.
+func (r *Reader) peerFor(as uint32, ip netip.Addr) int {
+	k := peerKey{as, ip}
+	if i, ok := r.peerByKey[k]; ok {
+		return i
+	}
+	i := len(r.peers)
+	r.peers = append(r.peers, Peer{Index: i, AS: as, IP: ip})
+	r.peerByKey[k] = i
+	return i
+}
+
+// setEventHeader resets the reused Route for a new event.
+func (r *Reader) setEventHeader(kind Kind, peer int, fromUpdate bool) {
+	rt := &r.route
+	rt.Kind = kind
+	rt.Time = r.recTime
+	rt.Peer = r.peers[peer]
+	rt.FromUpdate = fromUpdate
+	rt.PathID = 0
+	rt.Path = nil
+	rt.Origin = rov.Origin{}
+	rt.NextHop = netip.Addr{}
+	rt.RPKIState = RPKIAbsent
+	rt.Prefix = netip.Prefix{}
+}
