@@ -1,0 +1,43 @@
+# rovimpact: the two commands a newcomer needs are `make sample` and `make test`.
+GO ?= go
+# Debian packages the integration tests talk to (real peers, reference tools).
+DEBS := bgpdump stayrtr rtr-tools bird2 gobgpd
+
+.PHONY: sample test deps build vet fuzz bench
+
+# Run the impact study on the sample shipped in testdata/.
+sample:
+	$(GO) run ./cmd/rovimpact analyze --vrps testdata/sample/vrps.json testdata/sample/routes.mrt.gz
+
+# Install what the tests need, then run the whole test suite.
+test: deps
+	$(GO) test ./...
+
+build:
+	$(GO) build -o rovimpact ./cmd/rovimpact
+
+# Debian packages for the tests' real peers; needs root (or sudo).
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	$(GO) mod download
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# A short run of every fuzz target (FUZZTIME each).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+bench:
+	bash bench/mrt.sh

@@ -1,0 +1,135 @@
+package classify
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// Options for Analyze.
+type Options struct {
+	ASSet   ASSetPolicy
+	Impact  ImpactOptions
+	LocalAS uint32 // resolves OriginLocal (empty AS_PATH, final confed segment); 0: unknown
+	Workers int    // validation goroutines; 0: GOMAXPROCS
+}
+
+// Outcome is the validation result of one route of the table.
+type Outcome struct {
+	Origin rov.Origin // after resolving OriginLocal with Options.LocalAS
+	State  rov.State
+	Class  Class
+	AS0    bool
+	// Unvalidated: the origin is the local AS and Options.LocalAS was not
+	// given, so the route cannot be validated. It is reported apart, never
+	// guessed, and kept (not dropped) in the impact analysis: ROV on eBGP
+	// sessions does not drop a network's own routes.
+	Unvalidated bool
+	Dropped     bool // dropped by ROV under Options.ASSet
+	vrpOff      uint32
+	vrpLen      uint32
+}
+
+// Analysis is the validation, classification and coverage of a whole table.
+// Read-only once built; safe for concurrent use.
+type Analysis struct {
+	Table    *table.Table
+	Index    *rov.Index
+	Options  Options
+	Outcomes []Outcome // indexed by route id
+	Coverage *Coverage // entries indexed by route id
+	vrpRefs  []uint32
+}
+
+// Analyze validates and classifies every route of t once (not once per
+// path), in parallel, and indexes the survivors for impact questions.
+func Analyze(t *table.Table, ix *rov.Index, opt Options) *Analysis {
+	routes := t.Routes()
+	a := &Analysis{Table: t, Index: ix, Options: opt, Outcomes: make([]Outcome, len(routes))}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, len(routes)/4096+1))
+	refs := make([][]uint32, workers)
+	var wg sync.WaitGroup
+	chunk := (len(routes) + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(routes))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := NewClassifier(ix)
+			var local []uint32
+			for i := lo; i < hi; i++ {
+				local = a.classifyOne(c, i, local)
+			}
+			refs[w] = local
+		}()
+	}
+	wg.Wait()
+	// Stitch the workers' VRP references into one arena.
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(routes))
+		base := uint32(len(a.vrpRefs))
+		for i := lo; i < hi; i++ {
+			a.Outcomes[i].vrpOff += base
+		}
+		a.vrpRefs = append(a.vrpRefs, refs[w]...)
+	}
+	entries := make([]Entry, len(routes))
+	for i, r := range routes {
+		entries[i] = Entry{Prefix: r.Prefix, State: a.Outcomes[i].State, Dropped: a.Outcomes[i].Dropped}
+	}
+	a.Coverage = NewCoverage(entries, opt.Impact)
+	return a
+}
+
+func (a *Analysis) classifyOne(c *Classifier, i int, refs []uint32) []uint32 {
+	r := a.Table.Routes()[i]
+	o := r.Origin.WithLocalAS(a.Options.LocalAS)
+	out := &a.Outcomes[i]
+	out.Origin = o
+	if o.Kind == rov.OriginLocal {
+		out.Unvalidated = true
+		out.State = rov.NotFound
+		return refs
+	}
+	v := c.Classify(r.Prefix, o)
+	out.State, out.Class, out.AS0 = v.State, v.Class, v.AS0
+	out.Dropped = Dropped(v.State, o, a.Options.ASSet)
+	out.vrpOff, out.vrpLen = uint32(len(refs)), uint32(len(v.VRPs))
+	return append(refs, v.VRPs...)
+}
+
+// VRPs returns the deciding VRPs of route id (indexes into Index.VRPs()).
+func (a *Analysis) VRPs(id int) []uint32 {
+	o := a.Outcomes[id]
+	return a.vrpRefs[o.vrpOff : o.vrpOff+o.vrpLen]
+}
+
+// Assess is the impact of dropping route id, seen by the routes in view
+// (nil: the whole table; see PeerView).
+func (a *Analysis) Assess(id int, view func(int) bool) Assessment {
+	return a.Coverage.Assess(id, view)
+}
+
+// PeerView restricts impact questions to the routes peer carries: the view
+// of a router that has only that session.
+func (a *Analysis) PeerView(peer int) func(int) bool {
+	return func(id int) bool { return a.Table.HasPeer(id, peer) }
+}
+
+// PeersView restricts impact questions to the routes any of peers carries.
+func (a *Analysis) PeersView(peers []int) func(int) bool {
+	return func(id int) bool {
+		for _, p := range peers {
+			if a.Table.HasPeer(id, p) {
+				return true
+			}
+		}
+		return false
+	}
+}

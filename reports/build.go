@@ -1,0 +1,284 @@
+package reports
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// Meta is what the analysis itself does not know: where the data came from
+// and what was skipped on the way.
+type Meta struct {
+	Policy  Policy
+	VRPs    VRPSummary
+	Inputs  []Input
+	Skipped map[string]int64 // reasons beyond the inputs' own (e.g. "peer_filter")
+	PerPeer bool
+}
+
+// Build makes the report of an analysis. Rows are sorted by prefix and
+// origin, so the same routes give the same bytes whatever the input order.
+func Build(a *classify.Analysis, meta Meta) Report {
+	rep := Report{Invalids: []Invalid{}, Origins: []OriginRow{}}
+	s := &rep.Summary
+	s.Policy, s.VRPs, s.Inputs = meta.Policy, meta.VRPs, meta.Inputs
+	s.Paths, s.Peers = a.Table.Paths(), len(a.Table.Peers())
+	fams := [2]Family{{Family: "ipv4"}, {Family: "ipv6"}}
+	vrps := a.Index.VRPs()
+	routes := a.Table.Routes()
+	prefixes := make(map[netip.Prefix]struct{}, len(routes))
+	for id, r := range routes {
+		o := a.Outcomes[id]
+		prefixes[r.Prefix] = struct{}{}
+		if o.Unvalidated {
+			s.Unvalidated++
+			continue
+		}
+		f := &fams[family(r.Prefix)]
+		s.Routes++
+		f.Routes++
+		switch o.State {
+		case rov.Valid:
+			s.Valid++
+			f.Valid++
+		case rov.Invalid:
+			s.Invalid++
+			f.Invalid++
+			countClass(&s.Classes, o.Class)
+			countClass(&f.Classes, o.Class)
+			if o.AS0 {
+				s.AS0++
+			}
+		default:
+			s.NotFound++
+			f.NotFound++
+		}
+		if o.State != rov.Invalid && !o.Dropped {
+			continue
+		}
+		inv := Invalid{
+			Prefix: r.Prefix, ASSet: a.Table.ASSet(id), State: o.State.String(), Class: o.Class.String(),
+			AS0: o.AS0, Paths: r.Paths, Peers: a.Table.PeerCount(id), Dropped: o.Dropped, VRPs: []VRPRef{},
+		}
+		if inv.ASSet == nil {
+			inv.ASSet = []uint32{}
+		}
+		if o.Origin.Kind == rov.OriginAS {
+			asn := o.Origin.ASN
+			inv.Origin = &asn
+		}
+		for _, v := range a.VRPs(id) {
+			inv.VRPs = append(inv.VRPs, VRPRef{Prefix: vrps[v].Prefix, MaxLength: vrps[v].MaxLen, ASN: vrps[v].ASN})
+		}
+		if o.Dropped {
+			s.Dropped++
+			as := a.Assess(id, nil)
+			inv.Impact = as.Impact.String()
+			inv.CoveredShare = as.CoveredShare
+			countImpact(&s.Impact, as.Impact)
+			countImpact(&f.Impact, as.Impact)
+			if as.Cover.IsValid() {
+				inv.Cover = coverOf(a, as, o.Origin)
+				if inv.Cover.OtherOrigin {
+					s.CoverOtherAS++
+				}
+			}
+		}
+		rep.Invalids = append(rep.Invalids, inv)
+	}
+	s.Prefixes = len(prefixes)
+	s.Families = fams[:]
+	slices.SortFunc(rep.Invalids, func(x, y Invalid) int {
+		if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
+			return c
+		}
+		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))
+	})
+	rep.Origins = originRows(rep.Invalids)
+	s.Skipped = skipped(meta)
+	if meta.PerPeer {
+		rep.Peers = peerRows(a)
+	}
+	return rep
+}
+
+func family(p netip.Prefix) int {
+	if p.Addr().Is4() {
+		return 0
+	}
+	return 1
+}
+
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Bits(), b.Bits())
+}
+
+// originKey sorts AS_SET (nil) after every ASN.
+func originKey(o *uint32) int64 {
+	if o == nil {
+		return 1 << 32
+	}
+	return int64(*o)
+}
+
+func countClass(c *ClassCounts, cl classify.Class) {
+	switch cl {
+	case classify.TooSpecific:
+		c.TooSpecific++
+	case classify.WrongOrigin:
+		c.WrongOrigin++
+	case classify.Both:
+		c.Both++
+	case classify.TooShort:
+		c.TooShort++
+	case classify.ASSet:
+		c.ASSet++
+	}
+}
+
+func countImpact(c *ImpactCounts, im classify.Impact) {
+	switch im {
+	case classify.SamePrefix:
+		c.SamePrefix++
+	case classify.Covered:
+		c.Covered++
+	case classify.MoreSpecifics:
+		c.MoreSpecifics++
+	case classify.Unreachable:
+		c.Unreachable++
+	}
+}
+
+// coverOf describes the surviving routes at the cover prefix.
+func coverOf(a *classify.Analysis, as classify.Assessment, origin rov.Origin) *Cover {
+	c := &Cover{Prefix: as.Cover, Origins: []uint32{}, OtherOrigin: true}
+	best := rov.Invalid
+	for _, e := range as.CoverEntries {
+		o := a.Outcomes[e]
+		if rank(o.State) > rank(best) {
+			best = o.State
+		}
+		if o.Origin.Kind != rov.OriginAS {
+			continue
+		}
+		if !slices.Contains(c.Origins, o.Origin.ASN) {
+			c.Origins = append(c.Origins, o.Origin.ASN)
+		}
+		if origin.Kind == rov.OriginAS && o.Origin.ASN == origin.ASN {
+			c.OtherOrigin = false
+		}
+	}
+	slices.Sort(c.Origins)
+	c.State = best.String()
+	return c
+}
+
+// rank orders states by how good a cover they make.
+func rank(s rov.State) int {
+	switch s {
+	case rov.Valid:
+		return 2
+	case rov.NotFound:
+		return 1
+	}
+	return 0
+}
+
+func originRows(invs []Invalid) []OriginRow {
+	byOrigin := map[int64]*OriginRow{}
+	for _, inv := range invs {
+		if inv.State != rov.Invalid.String() {
+			continue
+		}
+		k := originKey(inv.Origin)
+		row := byOrigin[k]
+		if row == nil {
+			row = &OriginRow{Origin: inv.Origin}
+			byOrigin[k] = row
+		}
+		row.Invalid++
+		if inv.Impact == classify.Unreachable.String() {
+			row.Unreachable++
+		}
+		countClass(&row.Classes, mustClass(inv.Class))
+	}
+	rows := make([]OriginRow, 0, len(byOrigin))
+	for _, r := range byOrigin {
+		rows = append(rows, *r)
+	}
+	slices.SortFunc(rows, func(x, y OriginRow) int {
+		if c := cmp.Compare(y.Unreachable, x.Unreachable); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(y.Invalid, x.Invalid); c != 0 {
+			return c
+		}
+		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))
+	})
+	return rows
+}
+
+func mustClass(s string) classify.Class {
+	c, _ := classify.ParseClass(s)
+	return c
+}
+
+func skipped(meta Meta) Skipped {
+	sk := Skipped{Reasons: map[string]int64{}}
+	add := func(m map[string]int64) {
+		for k, v := range m {
+			sk.Reasons[k] += v
+			sk.Total += v
+		}
+	}
+	for _, in := range meta.Inputs {
+		add(in.Skipped)
+	}
+	add(meta.Skipped)
+	return sk
+}
+
+// peerRows computes every peer's own view: which of its routes ROV drops and
+// which prefixes it would then have no route for.
+func peerRows(a *classify.Analysis) []PeerRow {
+	peers := a.Table.Peers()
+	rows := make([]PeerRow, len(peers))
+	unreach := make([]map[netip.Prefix]struct{}, len(peers))
+	var buf []int
+	for id, r := range a.Table.Routes() {
+		buf = a.Table.RoutePeers(id, buf[:0])
+		o := a.Outcomes[id]
+		for _, p := range buf {
+			rows[p].Routes++
+			if !o.Dropped {
+				continue
+			}
+			rows[p].Dropped++
+			if a.Assess(id, a.PeerView(p)).Impact == classify.Unreachable {
+				if unreach[p] == nil {
+					unreach[p] = map[netip.Prefix]struct{}{}
+				}
+				unreach[p][r.Prefix] = struct{}{}
+			}
+		}
+	}
+	for p, k := range peers {
+		rows[p].AS, rows[p].IP, rows[p].Unreachable = k.AS, k.IP, len(unreach[p])
+	}
+	slices.SortFunc(rows, func(x, y PeerRow) int {
+		if c := cmp.Compare(y.Unreachable, x.Unreachable); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.AS, y.AS); c != 0 {
+			return c
+		}
+		return x.IP.Compare(y.IP)
+	})
+	return rows
+}

@@ -1,0 +1,290 @@
+package reports
+
+import (
+	"cmp"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// WriteJSON writes the report as one indented JSON object.
+func WriteJSON(w io.Writer, rep Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// InvalidColumns are the CSV columns of the invalids report: the JSON field
+// names, with the cover object flattened into cover_* columns.
+var InvalidColumns = []string{"prefix", "origin", "as_set", "state", "class", "as0", "vrps", "paths", "peers",
+	"dropped", "impact", "cover_prefix", "cover_origins", "cover_state", "cover_other_origin", "covered_share"}
+
+// WriteInvalidsCSV writes one row per invalid route. Lists (as_set,
+// cover_origins) are space-separated; vrps are written compactly
+// ("192.0.2.0/22-23 AS64500") and separated by ";".
+func WriteInvalidsCSV(w io.Writer, invs []Invalid) error {
+	cw := csv.NewWriter(w)
+	cw.Write(InvalidColumns)
+	for _, inv := range invs {
+		row := []string{inv.Prefix.String(), originString(inv.Origin, ""), joinASNs(inv.ASSet, " ", ""), inv.State, inv.Class,
+			strconv.FormatBool(inv.AS0), vrpList(inv.VRPs, ";"), strconv.FormatUint(uint64(inv.Paths), 10), strconv.Itoa(inv.Peers),
+			strconv.FormatBool(inv.Dropped), inv.Impact, "", "", "", "", formatShare(inv.CoveredShare)}
+		if c := inv.Cover; c != nil {
+			row[11], row[12], row[13], row[14] = c.Prefix.String(), joinASNs(c.Origins, " ", ""), c.State, strconv.FormatBool(c.OtherOrigin)
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteOriginsCSV writes the origins report.
+func WriteOriginsCSV(w io.Writer, rows []OriginRow) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"origin", "invalid", "unreachable", "too_specific", "wrong_origin", "both", "too_short", "as_set"})
+	for _, r := range rows {
+		c := r.Classes
+		cw.Write([]string{originString(r.Origin, "AS_SET"), strconv.Itoa(r.Invalid), strconv.Itoa(r.Unreachable),
+			strconv.Itoa(c.TooSpecific), strconv.Itoa(c.WrongOrigin), strconv.Itoa(c.Both), strconv.Itoa(c.TooShort), strconv.Itoa(c.ASSet)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WritePeersCSV writes the per-peer report.
+func WritePeersCSV(w io.Writer, rows []PeerRow) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"peer_as", "peer_ip", "routes", "dropped", "unreachable"})
+	for _, r := range rows {
+		cw.Write([]string{strconv.FormatUint(uint64(r.AS), 10), r.IP.String(), strconv.Itoa(r.Routes), strconv.Itoa(r.Dropped), strconv.Itoa(r.Unreachable)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func originString(o *uint32, null string) string {
+	if o == nil {
+		return null
+	}
+	return strconv.FormatUint(uint64(*o), 10)
+}
+
+func joinASNs(asns []uint32, sep, prefix string) string {
+	parts := make([]string, len(asns))
+	for i, a := range asns {
+		parts[i] = prefix + strconv.FormatUint(uint64(a), 10)
+	}
+	return strings.Join(parts, sep)
+}
+
+func vrpList(vrps []VRPRef, sep string) string {
+	parts := make([]string, len(vrps))
+	for i, v := range vrps {
+		if int(v.MaxLength) == v.Prefix.Bits() {
+			parts[i] = fmt.Sprintf("%s AS%d", v.Prefix, v.ASN)
+		} else {
+			parts[i] = fmt.Sprintf("%s-%d AS%d", v.Prefix, v.MaxLength, v.ASN)
+		}
+	}
+	return strings.Join(parts, sep)
+}
+
+func formatShare(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func pct(n, of int) string {
+	if of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
+}
+
+func newTable(w io.Writer, header ...any) *tablewriter.Table {
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignment(tw.AlignLeft))
+	t.Header(header...)
+	return t
+}
+
+// WriteTable writes the human report: the summary breakdown, then the top
+// invalid routes (worst impact first), the origins to call and, with
+// --per-peer, each peer's view. top limits the route and origin tables
+// (0: all).
+func WriteTable(w io.Writer, rep Report, top int) error {
+	s := rep.Summary
+	fmt.Fprintf(w, "Routes: %d unique (prefix, origin) from %d paths, %d peers, %d prefixes; VRPs: %d",
+		s.Routes, s.Paths, s.Peers, s.Prefixes, s.VRPs.Loaded)
+	if s.VRPs.Expired > 0 {
+		fmt.Fprintf(w, " (%d expired", s.VRPs.Expired)
+		if s.VRPs.DroppedExpired > 0 {
+			fmt.Fprint(w, ", dropped")
+		}
+		fmt.Fprint(w, ")")
+	}
+	if s.VRPs.SLURMRemoved+s.VRPs.SLURMAdded > 0 {
+		fmt.Fprintf(w, ", SLURM -%d +%d", s.VRPs.SLURMRemoved, s.VRPs.SLURMAdded)
+	}
+	fmt.Fprintf(w, "\nPolicy: AS_SET %s, default route counts as cover: %v\n\n", s.Policy.ASSet, s.Policy.CountDefault)
+
+	t := newTable(w, "State", "Routes", "Share", "IPv4", "IPv6")
+	v4, v6 := s.Families[0], s.Families[1]
+	t.Append("valid", s.Valid, pct(s.Valid, s.Routes), v4.Valid, v6.Valid)
+	t.Append("invalid", s.Invalid, pct(s.Invalid, s.Routes), v4.Invalid, v6.Invalid)
+	t.Append("not_found", s.NotFound, pct(s.NotFound, s.Routes), v4.NotFound, v6.NotFound)
+	t.Append("total", s.Routes, pct(s.Routes, s.Routes), v4.Routes, v6.Routes)
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	t = newTable(w, "Invalid because", "Routes", "Share of invalid", "IPv4", "IPv6")
+	for _, c := range []struct {
+		name string
+		get  func(ClassCounts) int
+	}{
+		{"too_specific", func(c ClassCounts) int { return c.TooSpecific }},
+		{"wrong_origin", func(c ClassCounts) int { return c.WrongOrigin }},
+		{"both", func(c ClassCounts) int { return c.Both }},
+		{"too_short", func(c ClassCounts) int { return c.TooShort }},
+		{"as_set", func(c ClassCounts) int { return c.ASSet }},
+	} {
+		t.Append(c.name, c.get(s.Classes), pct(c.get(s.Classes), s.Invalid), c.get(v4.Classes), c.get(v6.Classes))
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "AS0 (all covering VRPs are AS0): %d\n\n", s.AS0)
+	t = newTable(w, "When ROV drops them", "Routes", "Share of dropped", "IPv4", "IPv6")
+	for _, c := range []struct {
+		name string
+		get  func(ImpactCounts) int
+	}{
+		{"same_prefix (another route to the same prefix)", func(c ImpactCounts) int { return c.SamePrefix }},
+		{"covered (a less-specific route survives)", func(c ImpactCounts) int { return c.Covered }},
+		{"more_specifics (surviving more-specifics cover it)", func(c ImpactCounts) int { return c.MoreSpecifics }},
+		{"unreachable", func(c ImpactCounts) int { return c.Unreachable }},
+	} {
+		t.Append(c.name, c.get(s.Impact), pct(c.get(s.Impact), s.Dropped), c.get(v4.Impact), c.get(v6.Impact))
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Carried by another origin AS's route after ROV: %d\n", s.CoverOtherAS)
+	if s.Unvalidated > 0 {
+		fmt.Fprintf(w, "Not validated (origin is the local AS; give --local-as): %d routes\n", s.Unvalidated)
+	}
+	if s.Skipped.Total > 0 {
+		reasons := make([]string, 0, len(s.Skipped.Reasons))
+		for k, v := range s.Skipped.Reasons {
+			reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
+		}
+		slices.Sort(reasons)
+		fmt.Fprintf(w, "Skipped: %d (%s)\n", s.Skipped.Total, strings.Join(reasons, ", "))
+	}
+	for _, in := range s.Inputs {
+		if in.Error != "" {
+			fmt.Fprintf(w, "Input %s: %s\n", in.Name, in.Error)
+		}
+	}
+
+	invs := slices.Clone(rep.Invalids)
+	slices.SortStableFunc(invs, func(x, y Invalid) int {
+		if c := cmp.Compare(severity(y.Impact), severity(x.Impact)); c != 0 {
+			return c
+		}
+		return cmp.Compare(y.Paths, x.Paths)
+	})
+	if len(invs) > 0 {
+		fmt.Fprintf(w, "\nInvalid routes (%s):\n", shown(len(invs), top))
+		t = newTable(w, "Prefix", "Origin", "Class", "Impact", "Cover", "Paths", "Peers", "VRPs")
+		for _, inv := range limit(invs, top) {
+			origin := originString(inv.Origin, "")
+			if inv.Origin == nil {
+				origin = "{" + joinASNs(inv.ASSet, ",", "") + "}"
+			}
+			class := inv.Class
+			if inv.AS0 {
+				class += " (AS0)"
+			}
+			t.Append(inv.Prefix, origin, class, impactCell(inv), coverCell(inv.Cover), inv.Paths, inv.Peers, vrpList(inv.VRPs, ", "))
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if len(rep.Origins) > 0 {
+		fmt.Fprintf(w, "\nOrigins with invalid routes (%s), most unreachable first:\n", shown(len(rep.Origins), top))
+		t = newTable(w, "Origin", "Invalid", "Unreachable", "too_specific", "wrong_origin", "both", "too_short", "as_set")
+		for _, r := range limit(rep.Origins, top) {
+			c := r.Classes
+			t.Append(originString(r.Origin, "AS_SET"), r.Invalid, r.Unreachable, c.TooSpecific, c.WrongOrigin, c.Both, c.TooShort, c.ASSet)
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if len(rep.Peers) > 0 {
+		fmt.Fprintln(w, "\nPer peer (each peer's own view):")
+		t = newTable(w, "Peer AS", "Peer IP", "Routes", "Dropped", "Unreachable prefixes")
+		for _, r := range rep.Peers {
+			t.Append(r.AS, r.IP, r.Routes, r.Dropped, r.Unreachable)
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func severity(impact string) int {
+	switch impact {
+	case "unreachable":
+		return 4
+	case "more_specifics":
+		return 3
+	case "covered":
+		return 2
+	case "same_prefix":
+		return 1
+	}
+	return 0
+}
+
+func impactCell(inv Invalid) string {
+	switch {
+	case !inv.Dropped:
+		return "kept (policy)"
+	case inv.Impact == "unreachable" && inv.CoveredShare > 0:
+		return fmt.Sprintf("unreachable (%.0f%% via more-specifics)", 100*inv.CoveredShare)
+	}
+	return inv.Impact
+}
+
+func coverCell(c *Cover) string {
+	if c == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%s %s (%s)", c.Prefix, joinASNs(c.Origins, ",", "AS"), c.State)
+	if c.OtherOrigin {
+		s += " other AS"
+	}
+	return s
+}
+
+func shown(n, top int) string {
+	if top > 0 && n > top {
+		return fmt.Sprintf("top %d of %d", top, n)
+	}
+	return fmt.Sprintf("%d", n)
+}
+
+func limit[T any](rows []T, top int) []T {
+	if top > 0 && len(rows) > top {
+		return rows[:top]
+	}
+	return rows
+}

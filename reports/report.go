@@ -1,0 +1,160 @@
+// Package reports turns an analysis into the documents every command
+// shares: a summary, the invalid routes, the origins to call, per-peer
+// views. The JSON schema is this file's Go types, used by every command and
+// the HTTP API, so a field means the same thing everywhere. Renderers take
+// an io.Writer.
+package reports
+
+import "net/netip"
+
+// Report is the whole study: `{"summary":{...},"invalids":[...],"origins":[...]}`.
+type Report struct {
+	Summary  Summary     `json:"summary"`
+	Invalids []Invalid   `json:"invalids"`
+	Origins  []OriginRow `json:"origins"`
+	Peers    []PeerRow   `json:"peers,omitempty"`
+}
+
+// Summary is the breakdown an operator puts on a slide.
+type Summary struct {
+	Routes       int          `json:"routes"` // unique (prefix, origin) pairs validated; valid+invalid+not_found
+	Paths        int64        `json:"paths"`
+	Peers        int          `json:"peers"`
+	Prefixes     int          `json:"prefixes"`
+	Valid        int          `json:"valid"`
+	Invalid      int          `json:"invalid"`
+	NotFound     int          `json:"not_found"`
+	Unvalidated  int          `json:"unvalidated_local_origin"` // origin is the local AS and --local-as was not given
+	Dropped      int          `json:"dropped"`                  // routes ROV drops under the AS_SET policy
+	Classes      ClassCounts  `json:"classes"`
+	AS0          int          `json:"as0"`
+	Impact       ImpactCounts `json:"impact"`
+	CoverOtherAS int          `json:"covered_by_other_origin"` // same_prefix/covered where no cover origin is the invalid's origin
+	Policy       Policy       `json:"policy"`
+	VRPs         VRPSummary   `json:"vrps"`
+	Inputs       []Input      `json:"inputs"`
+	Skipped      Skipped      `json:"skipped"`
+	Families     []Family     `json:"families"`
+}
+
+// ClassCounts counts invalid routes per class (classify.Class names).
+type ClassCounts struct {
+	TooSpecific int `json:"too_specific"`
+	WrongOrigin int `json:"wrong_origin"`
+	Both        int `json:"both"`
+	TooShort    int `json:"too_short"`
+	ASSet       int `json:"as_set"`
+}
+
+// ImpactCounts counts dropped routes per impact (classify.Impact names).
+type ImpactCounts struct {
+	SamePrefix    int `json:"same_prefix"`
+	Covered       int `json:"covered"`
+	MoreSpecifics int `json:"more_specifics"`
+	Unreachable   int `json:"unreachable"`
+}
+
+// Policy records the choices that shaped the result.
+type Policy struct {
+	ASSet        string   `json:"as_set"`
+	CountDefault bool     `json:"count_default"`
+	LocalAS      uint32   `json:"local_as,omitempty"`
+	PeerFilter   []string `json:"peer_filter,omitempty"`
+}
+
+// VRPSummary describes the VRP set used.
+type VRPSummary struct {
+	Loaded         int            `json:"loaded"` // after dedup, expiry and SLURM
+	Read           int            `json:"read"`
+	Duplicates     int            `json:"duplicates"`
+	Expired        int            `json:"expired"`
+	DroppedExpired int            `json:"dropped_expired"`
+	SLURMRemoved   int            `json:"slurm_removed"`
+	SLURMAdded     int            `json:"slurm_added"`
+	IPv4           int            `json:"ipv4"`
+	IPv6           int            `json:"ipv6"`
+	AS0            int            `json:"as0"`
+	ByTA           map[string]int `json:"by_ta"`
+	Files          []string       `json:"files"`
+}
+
+// Input is one route file read.
+type Input struct {
+	Name    string           `json:"name"`
+	Records int64            `json:"records"`
+	Routes  int64            `json:"events"`
+	Skipped map[string]int64 `json:"skipped,omitempty"`
+	Error   string           `json:"error,omitempty"` // e.g. truncated last record
+}
+
+// Skipped counts everything not analysed, by reason: nothing is dropped
+// silently.
+type Skipped struct {
+	Total   int64            `json:"total"`
+	Reasons map[string]int64 `json:"reasons"`
+}
+
+// Family is the breakdown for one address family.
+type Family struct {
+	Family   string       `json:"family"` // "ipv4" or "ipv6"
+	Routes   int          `json:"routes"`
+	Valid    int          `json:"valid"`
+	Invalid  int          `json:"invalid"`
+	NotFound int          `json:"not_found"`
+	Classes  ClassCounts  `json:"classes"`
+	Impact   ImpactCounts `json:"impact"`
+}
+
+// VRPRef is a VRP in a report row.
+type VRPRef struct {
+	Prefix    netip.Prefix `json:"prefix"`
+	MaxLength uint8        `json:"max_length"`
+	ASN       uint32       `json:"asn"`
+}
+
+// Cover is what still carries an invalid route's traffic.
+type Cover struct {
+	Prefix      netip.Prefix `json:"prefix"`
+	Origins     []uint32     `json:"origins"`
+	State       string       `json:"state"`        // best state among the surviving routes at Prefix
+	OtherOrigin bool         `json:"other_origin"` // none of Origins is the invalid route's origin
+}
+
+// Invalid is one invalid route (or one dropped AS_SET route).
+type Invalid struct {
+	Prefix       netip.Prefix `json:"prefix"`
+	Origin       *uint32      `json:"origin"` // null for AS_SET (origin NONE)
+	ASSet        []uint32     `json:"as_set"`
+	State        string       `json:"state"`
+	Class        string       `json:"class"`
+	AS0          bool         `json:"as0"`
+	VRPs         []VRPRef     `json:"vrps"`
+	Paths        uint32       `json:"paths"`
+	Peers        int          `json:"peers"`
+	Dropped      bool         `json:"dropped"`
+	Impact       string       `json:"impact"`
+	Cover        *Cover       `json:"cover"`
+	CoveredShare float64      `json:"covered_share"`
+}
+
+// OriginRow is one origin AS with invalid routes: whom to call.
+type OriginRow struct {
+	Origin      *uint32     `json:"origin"` // null: AS_SET routes
+	Invalid     int         `json:"invalid"`
+	Unreachable int         `json:"unreachable"`
+	Classes     ClassCounts `json:"classes"`
+}
+
+// PeerRow is one peer's own view (--per-peer): what a router with only
+// this session would lose.
+type PeerRow struct {
+	AS     uint32     `json:"peer_as"`
+	IP     netip.Addr `json:"peer_ip"`
+	Routes int        `json:"routes"` // routes the peer carries
+	// Dropped counts the routes from this peer that ROV drops; without
+	// ADD-PATH a peer has one path per route, so this is its dropped paths.
+	Dropped int `json:"dropped"`
+	// Unreachable counts the prefixes left with no route at all in this
+	// peer's view once ROV is on.
+	Unreachable int `json:"unreachable"`
+}
