@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -121,4 +122,8 @@ func has(ev []mrt.Route, s string) bool {
 	return slices.ContainsFunc(ev, func(r mrt.Route) bool { return summary(r) == s })
 }
 
-var _ = netip.Addr{}
+type netipPrefix = netip.Prefix
+
+func netipMust(s string) netip.AddrPort     { return netip.MustParseAddrPort(s) }
+func netipPrefixMust(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+func errorsIs(err, target error) bool       { return errors.Is(err, target) }

@@ -1,0 +1,494 @@
+package collector
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
+
+	"github.com/rovimpact/rovimpact/mrt"
+)
+
+// DefaultBMPListen is where the BMP station listens unless told otherwise:
+// loopback, on the IANA-unassigned port gobgp and OpenBMP conventionally use.
+var DefaultBMPListen = netip.MustParseAddrPort("127.0.0.1:11019")
+
+// DefaultBMPMaxMessage bounds one BMP message. RFC 7854 allows 2^32-1
+// bytes; a route monitoring message carries one BGP UPDATE (at most 65535
+// bytes with RFC 8654 extended messages) and a peer up two OPENs, so 16 MiB
+// is far above anything legitimate and still bounds what a broken or hostile
+// router can make us allocate.
+const DefaultBMPMaxMessage = 16 << 20
+
+// BMPConfig configures the BMP station.
+type BMPConfig struct {
+	// Listen is the TCP address routers connect to; zero means
+	// DefaultBMPListen. Port 0 picks a free port (see BMP.Addr).
+	Listen netip.AddrPort
+	// Accept lists the router addresses allowed to connect; empty means
+	// loopback only. Others are closed at once and counted.
+	Accept []netip.Prefix
+	// PostPolicy selects post-policy Adj-RIB-In (RFC 7854 §4.2 L flag) and
+	// Loc-RIB (RFC 9069) route monitoring instead of pre-policy Adj-RIB-In;
+	// the other kind is skipped and counted. ROV impact is a question about
+	// what peers send before any policy, hence the default.
+	PostPolicy bool
+	// MaxMessage bounds one message; 0 means DefaultBMPMaxMessage.
+	MaxMessage int
+	// Logger receives connection-level events; nil: slog.Default.
+	Logger *slog.Logger
+}
+
+// BMP is a BMP station (RFC 7854 §3.2 "monitoring station"): routers
+// connect to it and stream their peers' routes. Each connection is framed
+// and parsed independently; a bad message closes only its connection.
+// Events from all connections go through one Handler, one call at a time.
+type BMP struct {
+	cfg BMPConfig
+	em  *emitter
+	ln  net.Listener
+	log *slog.Logger
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// ListenBMP binds the station's listener; Serve accepts connections.
+func ListenBMP(cfg BMPConfig, h Handler) (*BMP, error) {
+	if !cfg.Listen.IsValid() {
+		cfg.Listen = DefaultBMPListen
+	}
+	if cfg.MaxMessage <= 0 {
+		cfg.MaxMessage = DefaultBMPMaxMessage
+	}
+	if len(cfg.Accept) == 0 {
+		cfg.Accept = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	l := cfg.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	ln, err := net.Listen("tcp", cfg.Listen.String())
+	if err != nil {
+		return nil, fmt.Errorf("collector: BMP listen: %w", err)
+	}
+	return &BMP{cfg: cfg, em: newEmitter(h), ln: ln, log: l, conns: map[net.Conn]struct{}{}}, nil
+}
+
+// Addr is the bound listener address.
+func (b *BMP) Addr() netip.AddrPort {
+	return b.ln.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// Serve accepts routers until ctx is cancelled or Close is called, then
+// waits for every connection to finish; it returns nil after a Close.
+func (b *BMP) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { b.Close() })
+	defer stop()
+	for {
+		c, err := b.ln.Accept()
+		if err != nil {
+			b.wg.Wait()
+			b.mu.Lock()
+			closed := b.closed
+			b.mu.Unlock()
+			if closed {
+				return nil
+			}
+			return fmt.Errorf("collector: BMP accept: %w", err)
+		}
+		ra := c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
+		if !b.accepted(ra) {
+			b.em.skip("bmp_conn_refused", 1)
+			b.log.Warn("BMP connection refused: router not in accepted prefixes", "router", ra)
+			c.Close()
+			continue
+		}
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			c.Close()
+			continue
+		}
+		b.conns[c] = struct{}{}
+		b.wg.Add(1)
+		b.mu.Unlock()
+		go func() {
+			defer b.wg.Done()
+			b.serveConn(c)
+			b.mu.Lock()
+			delete(b.conns, c)
+			b.mu.Unlock()
+		}()
+	}
+}
+
+func (b *BMP) accepted(a netip.Addr) bool {
+	for _, p := range b.cfg.Accept {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Close stops accepting and closes every router connection; each
+// connection's peers get a PeerDown event.
+func (b *BMP) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	for c := range b.conns {
+		c.Close()
+	}
+	b.mu.Unlock()
+	return b.ln.Close()
+}
+
+// Stats counts BMP messages (Records), bytes and routes, and every message
+// or route skipped, by reason.
+func (b *BMP) Stats() mrt.Stats { return b.em.snapshot() }
+
+// Peers lists the monitored peers seen so far, indexed by mrt.Peer.Index.
+func (b *BMP) Peers() []mrt.Peer { return b.em.peerList() }
+
+func (b *BMP) serveConn(c net.Conn) {
+	defer c.Close()
+	router := c.RemoteAddr().String()
+	err := runSession(bufio.NewReaderSize(c, 64<<10), b.em, b.cfg.PostPolicy, b.cfg.MaxMessage, router, b.log, nil)
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		b.log.Error("BMP connection closed", "router", router, "err", err)
+	}
+}
+
+// runSession reads one router's BMP stream until EOF or a framing error,
+// then reports the router's peers down. onMessage, if set, sees each framed
+// message and what handling it returned (tests use it to check that events
+// come only from well-formed messages).
+func runSession(r io.Reader, em *emitter, post bool, max int, router string, log *slog.Logger, onMessage func(msg []byte, err error)) error {
+	s := newBMPSession(em, post)
+	defer s.close()
+	f := frameReader{r: r, max: max}
+	for {
+		msg, err := f.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				log.Info("BMP router disconnected", "router", router, "messages", f.n)
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			em.problem("bmp_bad_frame", f.n+1, f.off, fmt.Errorf("router %s: %w", router, err))
+			return err
+		}
+		em.mu.Lock()
+		em.stats.Records++
+		em.stats.Bytes += int64(len(msg))
+		em.mu.Unlock()
+		err = s.handle(msg)
+		if onMessage != nil {
+			onMessage(msg, err)
+		}
+		if err != nil {
+			em.problem(reasonOf(err), f.n, f.off-int64(len(msg)), fmt.Errorf("router %s: %w", router, err))
+			log.Warn("BMP message skipped", "router", router, "err", err)
+		}
+	}
+}
+
+// Framing errors. A framing error loses synchronisation with the stream, so
+// the connection is closed: RFC 7854 has no resynchronisation marker.
+var (
+	ErrBMPVersion = errors.New("BMP version is not 3")
+	ErrBMPLength  = errors.New("BMP message length out of range")
+)
+
+// frameReader splits a BMP stream into messages by the common header
+// (RFC 7854 §4.1: version 1 byte, length 4 bytes including the header,
+// type 1 byte). It reads exactly the declared length, never beyond. The
+// returned slice is reused by the next call.
+type frameReader struct {
+	r   io.Reader
+	max int
+	buf []byte
+	n   int64 // messages read
+	off int64 // stream offset after the last message
+}
+
+func (f *frameReader) next() ([]byte, error) {
+	var hdr [bmp.BMP_HEADER_SIZE]byte
+	if _, err := io.ReadFull(f.r, hdr[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("message %d at offset %d: header: %w", f.n+1, f.off, err)
+		}
+		return nil, err // io.EOF: clean end between messages
+	}
+	if hdr[0] != bmp.BMP_VERSION {
+		return nil, fmt.Errorf("message %d at offset %d: version %d: %w", f.n+1, f.off, hdr[0], ErrBMPVersion)
+	}
+	n := binary.BigEndian.Uint32(hdr[1:5])
+	if n < bmp.BMP_HEADER_SIZE || uint64(n) > uint64(f.max) {
+		return nil, fmt.Errorf("message %d at offset %d: length %d not in [%d, %d]: %w", f.n+1, f.off, n, bmp.BMP_HEADER_SIZE, f.max, ErrBMPLength)
+	}
+	if cap(f.buf) < int(n) {
+		f.buf = make([]byte, n)
+	}
+	f.buf = f.buf[:n]
+	copy(f.buf, hdr[:])
+	if _, err := io.ReadFull(f.r, f.buf[bmp.BMP_HEADER_SIZE:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("message %d at offset %d: body of %d bytes: %w", f.n+1, f.off, n, err)
+	}
+	f.n++
+	f.off += int64(n)
+	return f.buf, nil
+}
+
+// BMP message-level errors: the message is skipped, the connection kept.
+var (
+	errParse = errors.New("malformed")
+	errPanic = errors.New("parser panic")
+)
+
+func reasonOf(err error) string {
+	switch {
+	case errors.Is(err, errPanic):
+		return "bmp_parser_panic"
+	default:
+		return "bmp_malformed"
+	}
+}
+
+// bmpSession is the state of one router connection: its monitored peers
+// and which of them send ADD-PATH path identifiers.
+type bmpSession struct {
+	em    *emitter
+	post  bool
+	peers map[peerKey]*bmpPeer
+	conv  updateConverter
+}
+
+type bmpPeer struct {
+	peer mrt.Peer
+	up   bool
+	opts []*bgp.MarshallingOption // ADD-PATH receive families, from peer up
+}
+
+func newBMPSession(em *emitter, post bool) *bmpSession {
+	return &bmpSession{em: em, post: post, peers: map[peerKey]*bmpPeer{}}
+}
+
+// close reports every peer of the connection down: without the router's
+// feed nothing vouches for their routes any more.
+func (s *bmpSession) close() {
+	s.em.mu.Lock()
+	defer s.em.mu.Unlock()
+	for _, p := range s.peers {
+		s.conv.route = mrt.Route{Kind: mrt.PeerDown, Time: timeNow(), Peer: p.peer, FromUpdate: true,
+			RPKIState: mrt.RPKIAbsent, Path: s.conv.route.Path[:0]}
+		s.em.emitLocked(&s.conv.route)
+	}
+	clear(s.peers)
+}
+
+func keyOf(h *bmp.BMPPeerHeader) peerKey {
+	a, _ := netip.AddrFromSlice(h.PeerAddress)
+	return peerKey{Dist: h.PeerDistinguisher, Addr: a.Unmap()}
+}
+
+// parse runs gobgp's BMP parser on one framed message. gobgp recovers its
+// own index panics, but not every path through bgp decoding is covered: a
+// panic here must cost one message, not the process.
+func (s *bmpSession) parse(msg []byte) (m *bmp.BMPMessage, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("%w: %v", errPanic, r)
+		}
+	}()
+	return bmp.ParseBMPMessageWithOptions(msg, func(h bmp.BMPPeerHeader) []*bgp.MarshallingOption {
+		if p := s.peers[keyOf(&h)]; p != nil {
+			return p.opts
+		}
+		return nil
+	})
+}
+
+func (s *bmpSession) handle(msg []byte) error {
+	typ := msg[5]
+	m, err := s.parse(msg)
+	if m == nil {
+		if err == nil {
+			err = errParse
+		}
+		return fmt.Errorf("type %d: %w", typ, errors.Join(errParse, err))
+	}
+	switch body := m.Body.(type) {
+	case *bmp.BMPRouteMonitoring:
+		return s.routeMonitoring(m, body, err)
+	case *bmp.BMPPeerUpNotification:
+		s.peerUp(m, body)
+	case *bmp.BMPPeerDownNotification:
+		s.peerDown(m)
+	case *bmp.BMPInitiation:
+		s.em.skip("bmp_initiation", 1)
+	case *bmp.BMPTermination:
+		s.em.skip("bmp_termination", 1)
+	case *bmp.BMPStatisticsReport:
+		s.em.skip("bmp_stats_report", 1)
+	case *bmp.BMPRouteMirroring:
+		s.em.skip("bmp_route_mirroring", 1)
+	}
+	return nil
+}
+
+func (s *bmpSession) peer(h *bmp.BMPPeerHeader) *bmpPeer {
+	k := keyOf(h)
+	p := s.peers[k]
+	if p == nil {
+		p = &bmpPeer{}
+		s.peers[k] = p
+	}
+	id, _ := netip.AddrFromSlice(h.PeerBGPID)
+	s.em.mu.Lock()
+	p.peer = s.em.peerLocked(k, h.PeerAS, id.Unmap())
+	s.em.mu.Unlock()
+	return p
+}
+
+func stamp(h *bmp.BMPPeerHeader) time.Time {
+	if h.Timestamp == 0 {
+		return timeNow()
+	}
+	sec := int64(h.Timestamp)
+	return time.Unix(sec, int64((h.Timestamp-float64(sec))*1e9)).UTC()
+}
+
+func (s *bmpSession) routeMonitoring(m *bmp.BMPMessage, body *bmp.BMPRouteMonitoring, perr error) error {
+	h := &m.PeerHeader
+	// RFC 7854 §4.2: L flag set = post-policy Adj-RIB-In; RFC 8671 §4: O flag
+	// set = Adj-RIB-Out; RFC 9069 §4.1: peer type 3 = Loc-RIB (post-policy).
+	switch {
+	case h.PeerType == bmp.BMP_PEER_TYPE_LOCAL_RIB:
+		if !s.post {
+			s.em.skip("bmp_loc_rib", 1)
+			return nil
+		}
+	case h.IsAdjRIBOut():
+		s.em.skip("bmp_adj_rib_out", 1)
+		return nil
+	case h.IsPostPolicy() != s.post:
+		if s.post {
+			s.em.skip("bmp_pre_policy", 1)
+		} else {
+			s.em.skip("bmp_post_policy", 1)
+		}
+		return nil
+	}
+	if body.BGPUpdate == nil {
+		return fmt.Errorf("route monitoring without BGP message: %w", errors.Join(errParse, perr))
+	}
+	u, ok := body.BGPUpdate.Body.(*bgp.BGPUpdate)
+	if !ok {
+		return fmt.Errorf("route monitoring carries BGP type %d, not UPDATE: %w", body.BGPUpdate.Header.Type, errParse)
+	}
+	if perr != nil {
+		// RFC 7606 §2: gobgp decoded what it could and says how to treat
+		// the rest; apply it as a BGP speaker would.
+		var me *bgp.MessageError
+		if !errors.As(perr, &me) {
+			return fmt.Errorf("UPDATE: %w", errors.Join(errParse, perr))
+		}
+		switch me.ErrorHandling {
+		case bgp.ERROR_HANDLING_TREAT_AS_WITHDRAW:
+			s.em.skip("treat_as_withdraw", 1)
+			u = bgp.TreatAsWithdraw(u)
+		case bgp.ERROR_HANDLING_ATTRIBUTE_DISCARD:
+			s.em.skip("attribute_discard", 1)
+		default:
+			return fmt.Errorf("UPDATE: %w", errors.Join(errParse, perr))
+		}
+	}
+	p := s.peer(h)
+	s.em.mu.Lock()
+	defer s.em.mu.Unlock()
+	s.conv.emit(u, p.peer, stamp(h), s.em)
+	return nil
+}
+
+// peerUp records the peer and whether it sends ADD-PATH path identifiers
+// for each family: RFC 7911 §4 — the peer (received OPEN) must advertise
+// Send and the monitored router (sent OPEN) Receive.
+func (s *bmpSession) peerUp(m *bmp.BMPMessage, body *bmp.BMPPeerUpNotification) {
+	p := s.peer(&m.PeerHeader)
+	p.up = true
+	p.opts = nil
+	sent := addPathModes(body.SentOpenMsg)
+	recv := addPathModes(body.ReceivedOpenMsg)
+	am := map[bgp.RouteFamily]bgp.BGPAddPathMode{}
+	for rf, mode := range recv {
+		if mode&bgp.BGP_ADD_PATH_SEND != 0 && sent[rf]&bgp.BGP_ADD_PATH_RECEIVE != 0 {
+			am[rf] = bgp.BGP_ADD_PATH_RECEIVE
+		}
+	}
+	if len(am) > 0 {
+		p.opts = []*bgp.MarshallingOption{{AddPath: am}}
+	}
+	s.em.skip("bmp_peer_up", 1)
+}
+
+func addPathModes(m *bgp.BGPMessage) map[bgp.RouteFamily]bgp.BGPAddPathMode {
+	out := map[bgp.RouteFamily]bgp.BGPAddPathMode{}
+	if m == nil {
+		return out
+	}
+	o, ok := m.Body.(*bgp.BGPOpen)
+	if !ok {
+		return out
+	}
+	for _, op := range o.OptParams {
+		c, ok := op.(*bgp.OptionParameterCapability)
+		if !ok {
+			continue
+		}
+		for _, cap := range c.Capability {
+			if ap, ok := cap.(*bgp.CapAddPath); ok {
+				for _, t := range ap.Tuples {
+					out[t.RouteFamily] |= t.Mode
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (s *bmpSession) peerDown(m *bmp.BMPMessage) {
+	k := keyOf(&m.PeerHeader)
+	p := s.peers[k]
+	if p == nil {
+		p = s.peer(&m.PeerHeader)
+	}
+	delete(s.peers, k)
+	s.em.mu.Lock()
+	defer s.em.mu.Unlock()
+	s.conv.route = mrt.Route{Kind: mrt.PeerDown, Time: stamp(&m.PeerHeader), Peer: p.peer, FromUpdate: true,
+		RPKIState: mrt.RPKIAbsent, Path: s.conv.route.Path[:0]}
+	s.em.emitLocked(&s.conv.route)
+}
