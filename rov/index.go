@@ -99,10 +99,47 @@ type sortedPrefixes struct {
 	parent  []int32  // nearest strictly covering entry, or -1
 	start   []uint32 // entry i's VRPs are members[start[i]:start[i+1]]
 	members []uint32
+	// jump[b] is the first entry whose address is in bucket b or later
+	// (see bucketOf); it narrows the binary search from ~20 steps over 12
+	// MB to a handful inside one bucket, which is what makes covering
+	// lookups cheap: the long search is all cache misses.
+	jump []uint32
 }
 
-func buildSorted(vrps []VRP, idx []uint32) sortedPrefixes {
-	var s sortedPrefixes
+// Buckets split the address space on 16 address bits: for IPv4 the first
+// 16, for IPv6 bits 3-18 of 2000::/3, where nearly all routed space is;
+// other IPv6 addresses search the whole array.
+const jumpBits = 16
+
+func bucketOf(k pkey, v6 bool) (int, bool) {
+	if !v6 {
+		return int(k.hi >> 48), true
+	}
+	if k.hi>>61 != 1 {
+		return 0, false
+	}
+	return int(k.hi>>45) & (1<<jumpBits - 1), true
+}
+
+func bucketStart(b int, v6 bool) pkey {
+	if !v6 {
+		return pkey{hi: uint64(b) << 48}
+	}
+	return pkey{hi: 1<<61 | uint64(b)<<45}
+}
+
+func buildSorted(vrps []VRP, idx []uint32, v6 bool) (s sortedPrefixes) {
+	defer func() {
+		s.jump = make([]uint32, 1<<jumpBits+1)
+		for b := range s.jump {
+			if b == 1<<jumpBits && !v6 {
+				s.jump[b] = uint32(len(s.keys))
+				continue
+			}
+			i, _ := slices.BinarySearchFunc(s.keys, bucketStart(b, v6), pkey.compare)
+			s.jump[b] = uint32(i)
+		}
+	}()
 	if len(idx) == 0 {
 		s.start = []uint32{0}
 		return s
@@ -155,10 +192,14 @@ func buildSorted(vrps []VRP, idx []uint32) sortedPrefixes {
 // specific first. Every prefix covering k sorts at or before k, and is either
 // the last entry not after k or one of that entry's ancestors, so one binary
 // search and a walk up the parent chain find them all.
-func (s *sortedPrefixes) covering(k pkey, dst []uint32) []uint32 {
+func (s *sortedPrefixes) covering(k pkey, v6 bool, dst []uint32) []uint32 {
 	keys := s.keys
-	// Upper bound: first entry > k.
+	// Upper bound: first entry > k. Entries before bucket b's run are below
+	// k and entries after it above, so the search stays inside the run.
 	lo, hi := 0, len(keys)
+	if b, ok := bucketOf(k, v6); ok {
+		lo, hi = int(s.jump[b]), int(s.jump[b+1])
+	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if keys[m].compare(k) <= 0 {
@@ -220,8 +261,8 @@ func NewIndex(vrps []VRP) *Index {
 			i6 = append(i6, uint32(i))
 		}
 	}
-	ix.s4 = buildSorted(vrps, i4)
-	ix.s6 = buildSorted(vrps, i6)
+	ix.s4 = buildSorted(vrps, i4, false)
+	ix.s6 = buildSorted(vrps, i6, true)
 
 	ix.byASN = make([]uint32, len(vrps))
 	for i := range ix.byASN {
@@ -306,9 +347,9 @@ func (ix *Index) Covering(p netip.Prefix, dst []uint32) []uint32 {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
-		return ix.s4.covering(keyOf(p), dst)
+		return ix.s4.covering(keyOf(p), false, dst)
 	}
-	return ix.s6.covering(keyOf(p), dst)
+	return ix.s6.covering(keyOf(p), true, dst)
 }
 
 // CoveringTree is Covering answered by the patricia tree, least specific

@@ -380,6 +380,9 @@ func randPrefixAnywhere(r *rand.Rand) netip.Prefix {
 // a prefix covers p iff it equals p masked to its own length), and a few
 // hundred against the full slice scan.
 func TestIndexOracleReal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: reading 723k real VRPs takes seconds; the random oracle test still runs")
+	}
 	start := time.Now()
 	vrps := ixRealVRPs(t)
 	t.Logf("read %d VRPs in %v", len(vrps), time.Since(start))
