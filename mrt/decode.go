@@ -41,12 +41,12 @@ const (
 
 // BGP path attribute type codes.
 const (
-	attrASPath      = 2
-	attrNextHop     = 3
-	attrMPReach     = 14
-	attrMPUnreach   = 15
+	attrASPath       = 2
+	attrNextHop      = 3
+	attrMPReach      = 14
+	attrMPUnreach    = 15
 	attrExtCommunity = 16
-	attrAS4Path     = 17
+	attrAS4Path      = 17
 )
 
 const (

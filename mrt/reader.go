@@ -242,21 +242,17 @@ func (r *Reader) readRecord() bool {
 // record (or the decompressor reporting a cut stream) is a truncated record.
 func (r *Reader) fail(err error) {
 	r.done = true
+	no := r.recNo
+	if r.off-r.recOff < headerLen {
+		no++ // the header itself was not read whole: the record was not counted
+	}
+	// io.EOF here means the input ended inside a record; ErrUnexpectedEOF
+	// may also come from the decompressor, even on a record boundary.
 	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		if r.recOff == r.off {
-			// Nothing of this record was read: the underlying stream ended
-			// early but on a record boundary; still not a clean end.
-			r.err = fmt.Errorf("mrt: %s: truncated record %d at offset %d: %w", r.name, r.recNo+1, r.recOff, io.ErrUnexpectedEOF)
-			return
-		}
-		no := r.recNo
-		if r.off-r.recOff < headerLen {
-			no++ // the header itself was cut: the record was not counted
-		}
 		r.err = fmt.Errorf("mrt: %s: truncated record %d at offset %d: %w", r.name, no, r.recOff, io.ErrUnexpectedEOF)
 		return
 	}
-	r.err = fmt.Errorf("mrt: %s: reading record %d at offset %d: %w", r.name, r.recNo+1, r.recOff, err)
+	r.err = fmt.Errorf("mrt: %s: reading record %d at offset %d: %w", r.name, no, r.recOff, err)
 }
 
 // corrupt counts the current record as corrupt and remembers why.

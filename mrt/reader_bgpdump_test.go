@@ -67,12 +67,17 @@ func bgpdumpLines(t *testing.T, path string) (lines []string, otherStates int) {
 }
 
 // TestBgpdumpDifferential compares the Reader with Debian bgpdump -m on
-// every file of the shared corpus: same events, in order, with the same
+// every file of testdata/ and of the shared corpus: same events, in order, with the same
 // peer, prefix, path identifier, AS path and next hop.
 func TestBgpdumpDifferential(t *testing.T) {
-	files := sharedFiles(t)
+	files := localFiles(t)
+	if findShared() != "" || os.Getenv("CI") == "true" {
+		files = append(files, sharedFiles(t)...)
+	} else {
+		t.Log("shared/data/mrt not found: comparing testdata/ only")
+	}
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
 			if !*fullCorpus && fileSize(t, f) > 200_000 {
 				t.Skip("large file: run with -full (about 25 s on 2 cores)")
 			}

@@ -21,9 +21,22 @@ import (
 // is missing, or failing it when CI=true.
 func sharedMRT(t testing.TB) string {
 	t.Helper()
+	if p := findShared(); p != "" {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("shared/data/mrt not found beside the repository (CI=true)")
+	}
+	t.Skip("shared/data/mrt not found beside the repository; skipping")
+	return ""
+}
+
+// findShared walks up from the working directory to find shared/data/mrt;
+// it returns "" when there is none.
+func findShared() string {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return ""
 	}
 	for {
 		p := filepath.Join(dir, "shared", "data", "mrt")
@@ -32,15 +45,19 @@ func sharedMRT(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			break
+			return ""
 		}
 		dir = parent
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("shared/data/mrt not found beside the repository (CI=true)")
+}
+
+// localFiles lists the MRT slices committed in testdata/.
+func localFiles(t testing.TB) []string {
+	m, err := filepath.Glob(filepath.Join("testdata", "*.mrt"))
+	if err != nil || len(m) == 0 {
+		t.Fatalf("no testdata/*.mrt: %v", err)
 	}
-	t.Skip("shared/data/mrt not found beside the repository; skipping")
-	return ""
+	return m
 }
 
 // sharedFiles lists every MRT file of the shared corpus, samples included.
