@@ -210,7 +210,11 @@ func WriteTable(w io.Writer, rep Report, top int) error {
 			if inv.AS0 {
 				class += " (AS0)"
 			}
-			t.Append(inv.Prefix, origin, class, impactCell(inv), coverCell(inv.Cover), inv.Paths, inv.Peers, vrpList(inv.VRPs, ", "))
+			vrps := vrpList(limit(inv.VRPs, 3), ", ")
+			if len(inv.VRPs) > 3 {
+				vrps += fmt.Sprintf(" (+%d more)", len(inv.VRPs)-3)
+			}
+			t.Append(inv.Prefix, origin, class, impactCell(inv), coverCell(inv.Cover), inv.Paths, inv.Peers, vrps)
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -258,6 +262,8 @@ func impactCell(inv Invalid) string {
 	switch {
 	case !inv.Dropped:
 		return "kept (policy)"
+	case inv.Impact == "unreachable" && inv.CoveredShare > 0 && inv.CoveredShare < 0.01:
+		return "unreachable (<1% via more-specifics)"
 	case inv.Impact == "unreachable" && inv.CoveredShare > 0:
 		return fmt.Sprintf("unreachable (%.0f%% via more-specifics)", 100*inv.CoveredShare)
 	}
