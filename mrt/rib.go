@@ -1,0 +1,437 @@
+package mrt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/maphash"
+	"iter"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// PeerKey identifies a BGP neighbour across files and readers: two readers
+// number the same peer differently (Peer.Index), but its AS and address
+// stay the same.
+type PeerKey struct {
+	AS uint32
+	IP netip.Addr
+}
+
+// KeyOf returns the PeerKey of p.
+func KeyOf(p Peer) PeerKey { return PeerKey{AS: p.AS, IP: p.IP} }
+
+// RIBStats counts what Apply did. Len() == Announced - Withdrawn - Flushed.
+type RIBStats struct {
+	Announced        int64 // announcements that added a path
+	Replaced         int64 // announcements that replaced the peer's path for (prefix, path id)
+	Withdrawn        int64 // withdrawals that removed a path
+	WithdrawnUnknown int64 // withdrawals of a path the table did not hold
+	Flushed          int64 // paths removed because their peer left Established
+	Ignored          int64 // events with an invalid prefix or unknown Kind
+}
+
+// RIB is a routing table built by replaying route events: a RIB dump and
+// then update files applied in order, or update files alone (a session that
+// received a full table). It holds, per peer, one path per (prefix, path
+// id) — the last announcement — as RFC 4271 §3.2 Adj-RIB-In does (with
+// RFC 7911 path ids telling ADD-PATH paths apart).
+//
+// Storage is compact because real use is ~1M prefixes × tens of peers:
+// each held path costs one map slot of 24 bytes (8-byte key: prefix number
+// and path id; 16-byte value: path number, next hop number with the RPKI
+// state, time) in a per-peer map, and no pointer. Prefixes, AS paths and
+// next hops are interned: stored once, numbered, and shared by every path
+// that uses them. Interned values are never freed, so a long replay of
+// churning updates keeps the AS paths it has ever seen (bounded by the
+// distinct paths in the input, which is small against the table).
+//
+// A RIB is not safe for concurrent use.
+type RIB struct {
+	peers  []PeerKey
+	peerIx map[PeerKey]int
+	tables []map[uint64]ribVal // per peer index: (prefix id, path id) -> path
+
+	prefixes []ribPrefix
+	prefixIx map[ribPrefix]uint32
+
+	seed     maphash.Seed
+	arena    []byte            // encoded AS paths, back to back
+	pathOff  []int             // path id -> start in arena; pathOff[id+1] is its end
+	pathIx   map[uint64]uint32 // hash of encoded path -> path id
+	pathColl map[string]uint32 // paths whose hash collided with another's
+	scratch  []byte
+
+	nextHops []netip.Addr
+	nhIx     map[netip.Addr]uint32
+
+	n     int
+	stats RIBStats
+
+	route Route // reused by All
+}
+
+// ribPrefix is a prefix without netip's zone pointer, so tables of them
+// hold no pointers for the GC to scan.
+type ribPrefix struct {
+	addr [16]byte
+	bits uint8
+	v4   bool
+}
+
+func ribPrefixOf(p netip.Prefix) ribPrefix {
+	k := ribPrefix{bits: uint8(p.Bits())}
+	a := p.Addr()
+	if a.Is4() {
+		k.v4 = true
+		a4 := a.As4()
+		copy(k.addr[:], a4[:])
+	} else {
+		k.addr = a.As16()
+	}
+	return k
+}
+
+func (k ribPrefix) prefix() netip.Prefix {
+	if k.v4 {
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte(k.addr[:4])), int(k.bits))
+	}
+	return netip.PrefixFrom(netip.AddrFrom16(k.addr), int(k.bits))
+}
+
+// ribCompare orders prefixes IPv4 first, then by address, then shorter
+// first.
+func ribCompare(a, b ribPrefix) int {
+	if a.v4 != b.v4 {
+		if a.v4 {
+			return -1
+		}
+		return 1
+	}
+	if c := bytes.Compare(a.addr[:], b.addr[:]); c != 0 {
+		return c
+	}
+	return int(a.bits) - int(b.bits)
+}
+
+// ribVal is one held path. nh packs the next-hop number (low 24 bits) and
+// RPKIState+1 (high 8 bits).
+type ribVal struct {
+	time int64 // UnixNano, or ribNoTime
+	path uint32
+	nh   uint32
+}
+
+const ribNoTime = math.MinInt64
+
+// NewRIB returns an empty table.
+func NewRIB() *RIB {
+	t := &RIB{
+		peerIx:   make(map[PeerKey]int),
+		prefixIx: make(map[ribPrefix]uint32),
+		seed:     maphash.MakeSeed(),
+		pathIx:   make(map[uint64]uint32),
+		nhIx:     make(map[netip.Addr]uint32),
+		pathOff:  []int{0},
+	}
+	t.nextHops = append(t.nextHops, netip.Addr{}) // id 0: no next hop
+	t.nhIx[netip.Addr{}] = 0
+	return t
+}
+
+// Apply replays one event from peer: Announce adds or replaces the peer's
+// path for (Prefix, PathID), Withdraw removes it, PeerDown removes every
+// path from the peer (RFC 4271 §8.2.2: leaving Established releases the
+// session's routes). r.Peer is ignored: peer is what identifies the
+// neighbour across files. r is not retained.
+func (t *RIB) Apply(r *Route, peer PeerKey) {
+	pi, ok := t.peerIx[peer]
+	if !ok {
+		pi = len(t.peers)
+		t.peerIx[peer] = pi
+		t.peers = append(t.peers, peer)
+		t.tables = append(t.tables, nil)
+	}
+	switch r.Kind {
+	case PeerDown:
+		n := len(t.tables[pi])
+		t.stats.Flushed += int64(n)
+		t.n -= n
+		t.tables[pi] = nil
+		return
+	case Announce, Withdraw:
+	default:
+		t.stats.Ignored++
+		return
+	}
+	if !r.Prefix.IsValid() {
+		t.stats.Ignored++
+		return
+	}
+	pk := ribPrefixOf(r.Prefix.Masked())
+	tab := t.tables[pi]
+	if r.Kind == Withdraw {
+		id, ok := t.prefixIx[pk]
+		if !ok {
+			t.stats.WithdrawnUnknown++
+			return
+		}
+		key := uint64(id)<<32 | uint64(r.PathID)
+		if _, ok := tab[key]; !ok {
+			t.stats.WithdrawnUnknown++
+			return
+		}
+		delete(tab, key)
+		t.n--
+		t.stats.Withdrawn++
+		return
+	}
+	id, ok := t.prefixIx[pk]
+	if !ok {
+		id = uint32(len(t.prefixes))
+		t.prefixes = append(t.prefixes, pk)
+		t.prefixIx[pk] = id
+	}
+	if tab == nil {
+		tab = make(map[uint64]ribVal)
+		t.tables[pi] = tab
+	}
+	v := ribVal{time: ribNoTime, path: t.internPath(r.Path), nh: t.internNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
+	if !r.Time.IsZero() {
+		v.time = r.Time.UnixNano()
+	}
+	key := uint64(id)<<32 | uint64(r.PathID)
+	if _, ok := tab[key]; ok {
+		t.stats.Replaced++
+	} else {
+		t.stats.Announced++
+		t.n++
+	}
+	tab[key] = v
+}
+
+func (t *RIB) internNextHop(a netip.Addr) uint32 {
+	if id, ok := t.nhIx[a]; ok {
+		return id
+	}
+	id := uint32(len(t.nextHops))
+	if id >= 1<<24 {
+		// More distinct next hops than the packing allows: far beyond any
+		// real table; keep the path, lose the next hop.
+		return 0
+	}
+	t.nextHops = append(t.nextHops, a)
+	t.nhIx[a] = id
+	return id
+}
+
+// internPath returns the number of path, adding it if new. Paths are
+// encoded as, per segment, the type byte, the ASN count and the ASNs, all
+// as uvarints; the encoding is canonical, so equal paths have equal bytes.
+func (t *RIB) internPath(path []rov.Segment) uint32 {
+	b := t.scratch[:0]
+	for _, s := range path {
+		b = append(b, byte(s.Type))
+		b = binary.AppendUvarint(b, uint64(len(s.ASNs)))
+		for _, a := range s.ASNs {
+			b = binary.AppendUvarint(b, uint64(a))
+		}
+	}
+	t.scratch = b
+	h := maphash.Bytes(t.seed, b)
+	if id, ok := t.pathIx[h]; ok {
+		if bytes.Equal(t.pathBytes(id), b) {
+			return id
+		}
+		if id, ok := t.pathColl[string(b)]; ok {
+			return id
+		}
+		id := t.addPath(b)
+		if t.pathColl == nil {
+			t.pathColl = make(map[string]uint32)
+		}
+		t.pathColl[string(b)] = id
+		return id
+	}
+	id := t.addPath(b)
+	t.pathIx[h] = id
+	return id
+}
+
+func (t *RIB) addPath(b []byte) uint32 {
+	id := uint32(len(t.pathOff) - 1)
+	t.arena = append(t.arena, b...)
+	t.pathOff = append(t.pathOff, len(t.arena))
+	return id
+}
+
+func (t *RIB) pathBytes(id uint32) []byte {
+	return t.arena[t.pathOff[id]:t.pathOff[id+1]]
+}
+
+// decodePath rebuilds path id into dst, reusing its segments' ASNs slices.
+func (t *RIB) decodePath(dst []rov.Segment, id uint32) []rov.Segment {
+	b := t.pathBytes(id)
+	dst = dst[:0]
+	for len(b) > 0 {
+		typ := rov.SegmentType(b[0])
+		b = b[1:]
+		cnt, k := binary.Uvarint(b)
+		b = b[k:]
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+		} else {
+			dst = append(dst, rov.Segment{})
+		}
+		s := &dst[n]
+		s.Type = typ
+		s.ASNs = s.ASNs[:0]
+		for range cnt {
+			a, k := binary.Uvarint(b)
+			b = b[k:]
+			s.ASNs = append(s.ASNs, uint32(a))
+		}
+	}
+	return dst
+}
+
+// Len returns the number of paths held.
+func (t *RIB) Len() int { return t.n }
+
+// Peers lists every peer Apply has seen, in first-seen order; Route.Peer.Index
+// from All indexes it.
+func (t *RIB) Peers() []PeerKey { return t.peers }
+
+// Stats returns what Apply did so far.
+func (t *RIB) Stats() RIBStats { return t.stats }
+
+// PathsInterned returns the number of distinct AS paths stored, and the
+// bytes of their encoding.
+func (t *RIB) PathsInterned() (paths, bytes int) { return len(t.pathOff) - 1, len(t.arena) }
+
+// All yields every path held, as Announce routes with FromUpdate false, in
+// a deterministic order: by prefix (IPv4 first, then address, then
+// length), then peer (by AS, then address), then path id. Route.Peer.Index
+// indexes Peers(); Path, Origin, NextHop, Time and RPKIState are those of
+// the last announcement. The Route and its slices are reused between
+// iterations. The RIB must not be changed during the iteration.
+//
+// Cost: sorting needs 8 bytes per held path and 4 per distinct prefix for
+// the duration of the iteration.
+func (t *RIB) All() iter.Seq[*Route] {
+	return func(yield func(*Route) bool) {
+		// rank[id] is the position of prefix id in sorted order.
+		order := make([]uint32, len(t.prefixes))
+		for i := range order {
+			order[i] = uint32(i)
+		}
+		slices.SortFunc(order, func(a, b uint32) int { return ribCompare(t.prefixes[a], t.prefixes[b]) })
+		rank := make([]uint32, len(t.prefixes))
+		for r, id := range order {
+			rank[id] = uint32(r)
+		}
+		// Peers in (AS, IP) order.
+		peerOrder := make([]int, len(t.peers))
+		for i := range peerOrder {
+			peerOrder[i] = i
+		}
+		slices.SortFunc(peerOrder, func(a, b int) int {
+			pa, pb := t.peers[a], t.peers[b]
+			if pa.AS != pb.AS {
+				if pa.AS < pb.AS {
+					return -1
+				}
+				return 1
+			}
+			return pa.IP.Compare(pb.IP)
+		})
+		// Per peer, keys sorted by (prefix rank, path id); then a k-way
+		// merge across peers.
+		type cursor struct {
+			peer int
+			keys []uint64
+		}
+		var h []cursor
+		for _, p := range peerOrder {
+			tab := t.tables[p]
+			if len(tab) == 0 {
+				continue
+			}
+			keys := make([]uint64, 0, len(tab))
+			for k := range tab {
+				keys = append(keys, uint64(rank[k>>32])<<32|k&0xffffffff)
+			}
+			slices.Sort(keys)
+			h = append(h, cursor{peer: p, keys: keys})
+		}
+		peerRank := make([]int, len(t.peers))
+		for r, p := range peerOrder {
+			peerRank[p] = r
+		}
+		less := func(a, b cursor) bool {
+			ka, kb := a.keys[0]>>32, b.keys[0]>>32
+			if ka != kb {
+				return ka < kb
+			}
+			if a.peer != b.peer {
+				return peerRank[a.peer] < peerRank[b.peer]
+			}
+			return a.keys[0] < b.keys[0]
+		}
+		down := func(i int) {
+			for {
+				l := 2*i + 1
+				if l >= len(h) {
+					return
+				}
+				m := l
+				if r := l + 1; r < len(h) && less(h[r], h[l]) {
+					m = r
+				}
+				if !less(h[m], h[i]) {
+					return
+				}
+				h[i], h[m] = h[m], h[i]
+				i = m
+			}
+		}
+		for i := len(h)/2 - 1; i >= 0; i-- {
+			down(i)
+		}
+		r := &t.route
+		for len(h) > 0 {
+			c := &h[0]
+			k := c.keys[0]
+			pid := order[k>>32]
+			pathID := uint32(k)
+			v := t.tables[c.peer][uint64(pid)<<32|uint64(pathID)]
+			pk := t.peers[c.peer]
+			r.Kind = Announce
+			r.Peer = Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
+			r.Prefix = t.prefixes[pid].prefix()
+			r.PathID = pathID
+			r.Path = t.decodePath(r.Path, v.path)
+			r.Origin = rov.OriginOf(r.Path)
+			r.NextHop = t.nextHops[v.nh&(1<<24-1)]
+			r.RPKIState = RPKIState(int8(v.nh>>24) - 1)
+			r.Time = time.Time{}
+			if v.time != ribNoTime {
+				r.Time = time.Unix(0, v.time).UTC()
+			}
+			r.FromUpdate = false
+			if !yield(r) {
+				return
+			}
+			c.keys = c.keys[1:]
+			if len(c.keys) == 0 {
+				h[0] = h[len(h)-1]
+				h = h[:len(h)-1]
+			}
+			down(0)
+		}
+	}
+}
