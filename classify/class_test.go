@@ -84,8 +84,8 @@ func TestClassify(t *testing.T) {
 			state: rov.Invalid, class: TooSpecific, want: []uint32{0},
 		},
 		{
-			name: "rule 2 too_specific: several VRPs of the origin, Explain names the longest maxLength",
-			vrps: []rov.VRP{cvrp("192.0.0.0/16", 16, 64500), cvrp("192.0.0.0/22", 23, 64500), cvrp("192.0.0.0/8", 8, 64509)},
+			name:  "rule 2 too_specific: several VRPs of the origin, Explain names the longest maxLength",
+			vrps:  []rov.VRP{cvrp("192.0.0.0/16", 16, 64500), cvrp("192.0.0.0/22", 23, 64500), cvrp("192.0.0.0/8", 8, 64509)},
 			route: "192.0.2.0/24", origin: asn(64500),
 			state: rov.Invalid, class: TooSpecific, want: []uint32{1, 0},
 			explain: "VRP 192.0.0.0/22-23 AS64500 allows up to /23; route is /24 (and 1 more VRP)",
@@ -103,8 +103,8 @@ func TestClassify(t *testing.T) {
 			explain: "AS64500 holds VRP 192.0.2.0/23-24 AS64500 inside the route but none covering it; route is /22; covered by VRP 192.0.0.0/16-24 AS64501",
 		},
 		{
-			name: "rule 3 too_short: IPv6 aggregate of the origin's /48s",
-			vrps: []rov.VRP{cvrp("2001:db8:1::/48", 48, 64500), cvrp("2001:db8:2::/48", 48, 64500), cvrp("2001:db8::/32", 32, 64501)},
+			name:  "rule 3 too_short: IPv6 aggregate of the origin's /48s",
+			vrps:  []rov.VRP{cvrp("2001:db8:1::/48", 48, 64500), cvrp("2001:db8:2::/48", 48, 64500), cvrp("2001:db8::/32", 32, 64501)},
 			route: "2001:db8::/32", origin: asn(64500),
 			state: rov.Invalid, class: TooShort, want: []uint32{0, 1, 2},
 			explain: "AS64500 holds VRP 2001:db8:1::/48 AS64500 inside the route but none covering it; route is /32 (and 1 more VRP); covered by VRP 2001:db8::/32 AS64501",
@@ -127,8 +127,8 @@ func TestClassify(t *testing.T) {
 			explain: "VRP 192.0.2.0/23-24 AS64501 allows /24 only for AS64501; route is from AS64500 (and 1 more VRP)",
 		},
 		{
-			name: "rule 4 wrong_origin: several ROAs of different ASes over one prefix",
-			vrps: []rov.VRP{cvrp("192.0.2.0/24", 24, 64501), cvrp("192.0.2.0/24", 24, 64502), cvrp("192.0.2.0/24", 24, 64503)},
+			name:  "rule 4 wrong_origin: several ROAs of different ASes over one prefix",
+			vrps:  []rov.VRP{cvrp("192.0.2.0/24", 24, 64501), cvrp("192.0.2.0/24", 24, 64502), cvrp("192.0.2.0/24", 24, 64503)},
 			route: "192.0.2.0/24", origin: asn(64500),
 			state: rov.Invalid, class: WrongOrigin, want: []uint32{0, 1, 2},
 		},
