@@ -1,0 +1,115 @@
+package collector
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"testing"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+
+	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// countingReader records how many bytes the framer took.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// FuzzBMPFrame runs the framer and parser over arbitrary streams. Invariants:
+// no panic escapes; the framer never consumes beyond the end of the message
+// it is reading (the declared length, or the 6-byte header when that is
+// bad); a message whose handling failed produced no event; every event is
+// well-formed (masked prefix, origin consistent with the path, a peer the
+// stream named).
+func FuzzBMPFrame(f *testing.F) {
+	stream := bmpStream()
+	f.Add(bytes.Join(stream, nil))
+	for _, m := range stream {
+		f.Add(m) // each message alone: route monitoring without peer up, etc.
+	}
+	f.Add(bytes.Join([][]byte{
+		msgPeerUp("192.0.2.10", 64500, bgp.BGP_ADD_PATH_RECEIVE, bgp.BGP_ADD_PATH_SEND),
+		msgUpdate("192.0.2.10", 64500, 0, true, []bgp.AsPathParamInterface{seq(64500)}, []*bgp.IPAddrPrefix{v4("198.51.100.0", 24, 5)}, nil),
+	}, nil))
+	f.Add([]byte{0xff, 0, 0, 0, 6, 0})                                            // bad version
+	f.Add([]byte{3, 0xff, 0xff, 0xff, 0xff, 0})                                   // huge length
+	f.Add([]byte{3, 0, 0, 0, 10, 0, 0, 0, 0, 0})                                  // short per-peer header
+	f.Add(append(msgPeerUp("192.0.2.10", 64500, 0, 0), 3, 0, 0, 0, 200, 0, 1, 2)) // truncated body
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const max = 1 << 16
+		var events []mrt.Route
+		var rec recorder
+		em := newEmitter(func(r *mrt.Route) {
+			rec.handle(r)
+		})
+		cr := &countingReader{r: bytes.NewReader(data)}
+		off := 0
+		badMsg := false
+		before := 0
+		err := runSession(cr, em, false, max, "fuzz", quiet, func(msg []byte, err error) {
+			if !bytes.Equal(msg, data[off:off+len(msg)]) {
+				t.Fatalf("message at offset %d differs from the input", off)
+			}
+			if int(binary.BigEndian.Uint32(msg[1:5])) != len(msg) {
+				t.Fatalf("message at offset %d: %d bytes, header says %d", off, len(msg), binary.BigEndian.Uint32(msg[1:5]))
+			}
+			off += len(msg)
+			if cr.n > off {
+				t.Fatalf("framer consumed %d bytes, beyond the message ending at %d", cr.n, off)
+			}
+			n := len(rec.snapshot())
+			if err != nil && n != before {
+				t.Fatalf("message at offset %d failed (%v) but produced %d events", off-len(msg), err, n-before)
+			}
+			before = n
+			badMsg = badMsg || err != nil
+		})
+		if err != nil {
+			// A framing error may read the header, or the declared body.
+			limit := off + 6
+			if rest := data[off:]; len(rest) >= 6 && rest[0] == 3 {
+				if l := int(binary.BigEndian.Uint32(rest[1:5])); l >= 6 && l <= max {
+					limit = off + l
+				}
+			}
+			if cr.n > limit {
+				t.Fatalf("framing error after offset %d: consumed %d bytes, limit %d", off, cr.n, limit)
+			}
+		} else if off != len(data) {
+			t.Fatalf("clean end at offset %d of %d", off, len(data))
+		}
+		events = rec.snapshot()
+		peers := map[string]bool{}
+		for _, p := range em.peerList() {
+			peers[p.IP.String()] = true
+		}
+		for _, r := range events {
+			if !peers[r.Peer.IP.String()] {
+				t.Fatalf("event for unknown peer %v", r.Peer)
+			}
+			if r.Kind == mrt.PeerDown {
+				continue
+			}
+			if !r.Prefix.IsValid() || r.Prefix != r.Prefix.Masked() {
+				t.Fatalf("bad prefix %v", r.Prefix)
+			}
+			if r.Kind == mrt.Announce && r.Origin != rov.OriginOf(r.Path) {
+				t.Fatalf("origin %v inconsistent with path %v", r.Origin, r.Path)
+			}
+		}
+		st := em.snapshot()
+		if st.Routes != int64(len(events)) {
+			t.Fatalf("stats count %d routes, handler saw %d", st.Routes, len(events))
+		}
+	})
+}
