@@ -16,7 +16,7 @@ import (
 
 // --- record builders (RFC 6396 layouts, written out by hand) ---
 
-func be16(v int) []byte { return binary.BigEndian.AppendUint16(nil, uint16(v)) }
+func be16(v int) []byte    { return binary.BigEndian.AppendUint16(nil, uint16(v)) }
 func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
