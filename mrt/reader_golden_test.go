@@ -3,9 +3,9 @@ package mrt
 import (
 	"bytes"
 	"crypto/sha256"
-	"io"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
