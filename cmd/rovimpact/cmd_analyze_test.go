@@ -1,0 +1,207 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rovimpact/rovimpact/reports"
+)
+
+var sample = []string{"../../testdata/sample/routes-v4.mrt", "../../testdata/sample/routes-v6.mrt"}
+
+const sampleVRPs = "../../testdata/sample/vrps.json"
+
+func checkGoldenIn(t *testing.T, dir, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", dir, name+".golden")
+	if updateGolden() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// TestAnalyzeGolden pins every output format on the shipped sample (real
+// RouteViews routes and rpki-client VRPs, chosen so every class and impact
+// appears).
+func TestAnalyzeGolden(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"sample.table", []string{"--top", "10"}},
+		{"sample.json", []string{"--format", "json"}},
+		{"sample.csv", []string{"--format", "csv"}},
+		{"sample.per-peer.table", []string{"--per-peer", "--top", "5"}},
+		{"sample.as-set-notfound.table", []string{"--as-set", "notfound", "--top", "3"}},
+		{"sample.peer-filter.json", []string{"--peer", "AS7018", "--format", "json"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"analyze", "--vrps", sampleVRPs}, tc.args...)
+			out, _, err := runCLI(t, append(args, sample...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGoldenIn(t, "analyze", tc.name, out)
+		})
+	}
+}
+
+// TestAnalyzeInvariants checks the arithmetic the JSON schema promises, and
+// that every class and every impact appears in the sample (README promise).
+func TestAnalyzeInvariants(t *testing.T) {
+	for _, policy := range []string{"invalid", "notfound", "withdraw"} {
+		out, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--format", "json", "--as-set", policy}, sample...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep reports.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		s := rep.Summary
+		if s.Valid+s.Invalid+s.NotFound != s.Routes {
+			t.Errorf("%s: valid %d + invalid %d + not_found %d != routes %d", policy, s.Valid, s.Invalid, s.NotFound, s.Routes)
+		}
+		c := s.Classes
+		if c.TooSpecific+c.WrongOrigin+c.Both+c.TooShort+c.ASSet != s.Invalid {
+			t.Errorf("%s: classes %+v do not add up to invalid %d", policy, c, s.Invalid)
+		}
+		im := s.Impact
+		if im.SamePrefix+im.Covered+im.MoreSpecifics+im.Unreachable != s.Dropped {
+			t.Errorf("%s: impacts %+v do not add up to dropped %d", policy, im, s.Dropped)
+		}
+		dropped := 0
+		for _, inv := range rep.Invalids {
+			if inv.Dropped {
+				dropped++
+			}
+		}
+		if dropped != s.Dropped {
+			t.Errorf("%s: %d dropped rows, summary says %d", policy, dropped, s.Dropped)
+		}
+		if policy == "invalid" {
+			for name, n := range map[string]int{"too_specific": c.TooSpecific, "wrong_origin": c.WrongOrigin, "both": c.Both, "too_short": c.TooShort, "as_set": c.ASSet,
+				"same_prefix": im.SamePrefix, "covered": im.Covered, "more_specifics": im.MoreSpecifics, "unreachable": im.Unreachable} {
+				if n == 0 {
+					t.Errorf("the sample has no %s route: regenerate it (go run ./testdata/sample/gen)", name)
+				}
+			}
+		}
+		if policy == "notfound" && s.Dropped != s.Invalid-c.ASSet {
+			t.Errorf("notfound policy: dropped %d, want invalid %d - as_set %d", s.Dropped, s.Invalid, c.ASSet)
+		}
+	}
+}
+
+// TestAnalyzeFileOrder: the same routes in another file order give the same
+// report.
+func TestAnalyzeFileOrder(t *testing.T) {
+	a, _, err := runCLI(t, "analyze", "--vrps", sampleVRPs, "--format", "json", sample[0], sample[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := runCLI(t, "analyze", "--vrps", sampleVRPs, "--format", "json", sample[1], sample[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the inputs list may differ.
+	var ra, rb reports.Report
+	json.Unmarshal([]byte(a), &ra)
+	json.Unmarshal([]byte(b), &rb)
+	ra.Summary.Inputs, rb.Summary.Inputs = nil, nil
+	ja, _ := json.Marshal(ra)
+	jb, _ := json.Marshal(rb)
+	if string(ja) != string(jb) {
+		t.Error("reversing the input files changed the report")
+	}
+}
+
+// TestAnalyzeExitCodes pins the documented exit codes.
+func TestAnalyzeExitCodes(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("prefix,maxlen,asn\n192.0.2.1/24,24,64500\n"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want int
+		msg  string
+	}{
+		{"threshold crossed", []string{"--vrps", sampleVRPs, "--fail-on-unreachable", "0"}, exitThreshold, "would become unreachable"},
+		{"threshold not crossed", []string{"--vrps", sampleVRPs, "--fail-on-unreachable", "1000"}, exitOK, ""},
+		{"bad format", []string{"--vrps", sampleVRPs, "--format", "xml"}, exitUsage, "--format"},
+		{"bad policy", []string{"--vrps", sampleVRPs, "--as-set", "drop"}, exitUsage, "AS_SET"},
+		{"no VRPs", []string{}, exitUsage, "--vrps"},
+		{"bad peer", []string{"--vrps", sampleVRPs, "--peer", "nonsense"}, exitUsage, "--peer"},
+		{"unknown flag", []string{"--vrps", sampleVRPs, "--frobnicate"}, exitUsage, "unknown flag"},
+		{"malformed VRP file", []string{"--vrps", bad}, exitError, "bad.csv"},
+		{"missing route file", []string{"--vrps", sampleVRPs, "/nonexistent/rib.mrt"}, exitError, "/nonexistent/rib.mrt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"analyze"}, tc.args...)
+			if !strings.Contains(strings.Join(tc.args, " "), "nonexistent") {
+				args = append(args, sample...)
+			}
+			_, _, err := runCLI(t, args...)
+			if got := exitCodeOf(err); got != tc.want {
+				t.Fatalf("exit code: got %d (%v), want %d", got, err, tc.want)
+			}
+			if tc.msg != "" && !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %q does not mention %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+// exitCodeOf maps an error as main does, without printing.
+func exitCodeOf(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	if isCobraUsageError(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// TestAnalyzeOutputDir writes every report for cron.
+func TestAnalyzeOutputDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "night")
+	if _, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--per-peer", "--output-dir", dir, "--format", "json"}, sample...)...); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.json", "report.txt", "invalids.csv", "origins.csv", "peers.csv"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v (size %d)", f, err, sizeOf(st))
+		}
+	}
+}
+
+func sizeOf(st os.FileInfo) int64 {
+	if st == nil {
+		return -1
+	}
+	return st.Size()
+}
