@@ -6,12 +6,12 @@ import (
 	"github.com/rovimpact/rovimpact/rov"
 )
 
-func sq(asns ...uint32) rov.Segment  { return rov.Segment{Type: rov.ASSequence, ASNs: asns} }
-func set(asns ...uint32) rov.Segment { return rov.Segment{Type: rov.ASSet, ASNs: asns} }
-func cseq(asns ...uint32) rov.Segment {
+func segSeq(asns ...uint32) rov.Segment { return rov.Segment{Type: rov.ASSequence, ASNs: asns} }
+func segSet(asns ...uint32) rov.Segment { return rov.Segment{Type: rov.ASSet, ASNs: asns} }
+func segCSeq(asns ...uint32) rov.Segment {
 	return rov.Segment{Type: rov.ASConfedSequence, ASNs: asns}
 }
-func cset(asns ...uint32) rov.Segment { return rov.Segment{Type: rov.ASConfedSet, ASNs: asns} }
+func segCSet(asns ...uint32) rov.Segment { return rov.Segment{Type: rov.ASConfedSet, ASNs: asns} }
 
 const trans = 23456 // AS_TRANS, RFC 6793 §9
 
@@ -26,37 +26,37 @@ func TestMergeAS4(t *testing.T) {
 		wantMerge bool
 	}{
 		{"§4.2.3 AS_PATH shorter than AS4_PATH: AS4_PATH ignored",
-			[]rov.Segment{sq(64500, trans)}, []rov.Segment{sq(1, 4200000000, 4200000001)},
+			[]rov.Segment{segSeq(64500, trans)}, []rov.Segment{segSeq(1, 4200000000, 4200000001)},
 			"64500 23456", rov.OriginAS, false},
 		{"§4.2.3 equal counts: AS4_PATH taken whole",
-			[]rov.Segment{sq(trans, trans)}, []rov.Segment{sq(4200000000, 4200000001)},
+			[]rov.Segment{segSeq(trans, trans)}, []rov.Segment{segSeq(4200000000, 4200000001)},
 			"4200000000 4200000001", rov.OriginAS, true},
 		{"§4.2.3 AS_PATH longer: leading ASes prepended, sequences joined",
-			[]rov.Segment{sq(64500, 64501, trans, trans)}, []rov.Segment{sq(4200000000, 4200000001)},
+			[]rov.Segment{segSeq(64500, 64501, trans, trans)}, []rov.Segment{segSeq(4200000000, 4200000001)},
 			"64500 64501 4200000000 4200000001", rov.OriginAS, true},
 		{"§4.2.3 prepended part spans segments",
-			[]rov.Segment{sq(64500), sq(64501, trans)}, []rov.Segment{sq(4200000000)},
+			[]rov.Segment{segSeq(64500), segSeq(64501, trans)}, []rov.Segment{segSeq(4200000000)},
 			"64500 64501 4200000000", rov.OriginAS, true},
 		{"RFC 4271 §9.1.2.2: an AS_SET counts as one (AS_PATH 3 vs AS4_PATH 2)",
-			[]rov.Segment{sq(64500, trans), set(1, 2, 3)}, []rov.Segment{sq(4200000000), set(1, 2, 3)},
+			[]rov.Segment{segSeq(64500, trans), segSet(1, 2, 3)}, []rov.Segment{segSeq(4200000000), segSet(1, 2, 3)},
 			"64500 4200000000 {1,2,3}", rov.OriginNone, true},
 		{"AS_SET prepended whole from AS_PATH",
-			[]rov.Segment{set(7, 8), sq(trans)}, []rov.Segment{sq(4200000000)},
+			[]rov.Segment{segSet(7, 8), segSeq(trans)}, []rov.Segment{segSeq(4200000000)},
 			"{7,8} 4200000000", rov.OriginAS, true},
 		{"§4.2.3 leading confed segment prepended even when no AS is needed",
-			[]rov.Segment{cseq(65001, 65002), sq(trans)}, []rov.Segment{sq(4200000000)},
+			[]rov.Segment{segCSeq(65001, 65002), segSeq(trans)}, []rov.Segment{segSeq(4200000000)},
 			"(65001 65002) 4200000000", rov.OriginAS, true},
 		{"§4.2.3 confed set adjacent to a prepended segment is prepended",
-			[]rov.Segment{sq(64500), cset(65001), sq(trans)}, []rov.Segment{sq(4200000000)},
+			[]rov.Segment{segSeq(64500), segCSet(65001), segSeq(trans)}, []rov.Segment{segSeq(4200000000)},
 			"64500 [65001] 4200000000", rov.OriginAS, true},
 		{"RFC 5065: confed ASes do not count toward the length",
-			[]rov.Segment{cseq(65001, 65002, 65003), sq(trans)}, []rov.Segment{sq(4200000000, 4200000001)},
+			[]rov.Segment{segCSeq(65001, 65002, 65003), segSeq(trans)}, []rov.Segment{segSeq(4200000000, 4200000001)},
 			"(65001 65002 65003) 23456", rov.OriginAS, false},
 		{"§6: confed segments in AS4_PATH are discarded",
-			[]rov.Segment{sq(64500, trans)}, []rov.Segment{cseq(65009), sq(4200000000)},
+			[]rov.Segment{segSeq(64500, trans)}, []rov.Segment{segCSeq(65009), segSeq(4200000000)},
 			"64500 4200000000", rov.OriginAS, true},
 		{"empty AS4_PATH: AS_PATH kept as is",
-			[]rov.Segment{sq(64500, 64501)}, nil,
+			[]rov.Segment{segSeq(64500, 64501)}, nil,
 			"64500 64501", rov.OriginAS, true},
 	}
 	for _, tt := range tests {
@@ -85,8 +85,8 @@ func TestMergeAS4Reuse(t *testing.T) {
 	var segs []rov.Segment
 	var asns []uint32
 	for i := range 3 {
-		a := []rov.Segment{sq(1, 2, 3, trans), set(9)}
-		b := []rov.Segment{sq(4200000000 + uint32(i)), set(9)}
+		a := []rov.Segment{segSeq(1, 2, 3, trans), segSet(9)}
+		b := []rov.Segment{segSeq(4200000000 + uint32(i)), segSet(9)}
 		var ok bool
 		segs, asns, ok = mergeAS4(a, b, segs, asns)
 		want := "1 2 3 " + itoa(4200000000+i) + " {9}"
