@@ -2,7 +2,6 @@ package rov
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -114,6 +113,7 @@ type vrpLoader struct {
 	vrps    []VRP
 	st      LoadStats
 	tas     map[string]string // interned TA names
+	lastTA  string            // most recent intern result
 	fields  ljFields          // JSON scanner scratch, reused per ROA
 }
 
@@ -128,11 +128,15 @@ func newVRPLoader(name string, opt LoadOptions) *vrpLoader {
 // intern returns TA name b as a string shared by all VRPs of that TA; the
 // map lookup with string(b) does not allocate.
 func (l *vrpLoader) intern(b []byte) string {
-	if s, ok := l.tas[string(b)]; ok {
-		return s
+	if string(b) == l.lastTA { // exports group VRPs by TA: skip the hash
+		return l.lastTA
 	}
-	s := string(b)
-	l.tas[s] = s
+	s, ok := l.tas[string(b)]
+	if !ok {
+		s = string(b)
+		l.tas[s] = s
+	}
+	l.lastTA = s
 	return s
 }
 
@@ -249,9 +253,6 @@ func loadParseASNText(b []byte) (uint32, error) {
 // loadParseASNNumber parses an ASN given as a JSON number: an integer in
 // [0, 2^32-1] (RFC 6793); fractions and exponents are rejected.
 func loadParseASNNumber(b []byte) (uint32, error) {
-	if bytes.ContainsAny(b, ".eE") {
-		return 0, fmt.Errorf("ASN %s is not an integer", b)
-	}
 	n, err := loadParseUint(b, 1<<32-1, "ASN")
 	return uint32(n), err
 }

@@ -12,13 +12,13 @@ import (
 	"time"
 )
 
-// realVRPFile is the shared rpki-client export (see shared/data/SOURCES.md).
-const realVRPFile = "vrp/vrps.rpki-client.20250720T100143Z.json.bz2"
+// loadRealFile is the shared rpki-client export (see shared/data/SOURCES.md).
+const loadRealFile = "vrp/vrps.rpki-client.20250720T100143Z.json.bz2"
 
-// sharedDataPath finds shared/data beside the repository root by walking
+// loadSharedDataPath finds shared/data beside the repository root by walking
 // up from the package directory. When it is missing the test is skipped,
 // or fails when CI=true (CI must have the data).
-func sharedDataPath(tb testing.TB, rel string) string {
+func loadSharedDataPath(tb testing.TB, rel string) string {
 	tb.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -43,29 +43,29 @@ func sharedDataPath(tb testing.TB, rel string) string {
 }
 
 var (
-	realVRPOnce sync.Once
-	realVRPData []byte
-	realVRPErr  error
+	loadRealOnce sync.Once
+	loadRealData []byte
+	loadRealErr  error
 )
 
-// realVRPJSON returns the decompressed real export, decompressed once per
+// loadRealJSON returns the decompressed real export, decompressed once per
 // test binary.
-func realVRPJSON(tb testing.TB) []byte {
+func loadRealJSON(tb testing.TB) []byte {
 	tb.Helper()
-	path := sharedDataPath(tb, realVRPFile)
-	realVRPOnce.Do(func() {
+	path := loadSharedDataPath(tb, loadRealFile)
+	loadRealOnce.Do(func() {
 		f, err := os.Open(path)
 		if err != nil {
-			realVRPErr = err
+			loadRealErr = err
 			return
 		}
 		defer f.Close()
-		realVRPData, realVRPErr = io.ReadAll(bzip2.NewReader(f))
+		loadRealData, loadRealErr = io.ReadAll(bzip2.NewReader(f))
 	})
-	if realVRPErr != nil {
-		tb.Fatal(realVRPErr)
+	if loadRealErr != nil {
+		tb.Fatal(loadRealErr)
 	}
-	return realVRPData
+	return loadRealData
 }
 
 // TestLoadVRPsRealFile pins the counts of the real rpki-client export.
@@ -77,7 +77,7 @@ func TestLoadVRPsRealFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decompresses 75 MB; skipped with -short")
 	}
-	data := realVRPJSON(t)
+	data := loadRealJSON(t)
 	vrps, st, err := LoadVRPs(bytes.NewReader(data), "vrps.json", LoadOptions{Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestLoadVRPsRealFile(t *testing.T) {
 // BenchmarkLoadVRPsReal measures the streaming loader on the real file
 // against plain encoding/json decoding into structs, in the same run.
 func BenchmarkLoadVRPsReal(b *testing.B) {
-	data := realVRPJSON(b)
+	data := loadRealJSON(b)
 	b.Run("rovimpact", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()

@@ -1,0 +1,299 @@
+package rov
+
+import (
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The -update flag rewrites golden files. It is registered in init, and
+// only if no other test file of the package registered it already, so
+// two files may share it.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files in testdata/")
+	}
+}
+
+func loadUpdating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func lv(prefix string, maxLen uint8, asn uint32, ta string) VRP {
+	return VRP{Prefix: netip.MustParsePrefix(prefix), MaxLen: maxLen, ASN: asn, TA: ta}
+}
+
+// loadSampleVRPs are the ten real entries (two per RIR, v4 and v6) of the
+// shared rpki-client export that every sample file in testdata/load holds,
+// in canonical order.
+var loadSampleVRPs = []VRP{
+	lv("1.0.0.0/24", 24, 13335, "apnic"),
+	lv("1.178.0.0/24", 24, 7224, "arin"),
+	lv("1.178.112.0/20", 24, 12975, "ripe"),
+	lv("24.152.4.0/22", 32, 270494, "lacnic"),
+	lv("41.0.0.0/16", 24, 36994, "afrinic"),
+	lv("2001:200::/32", 32, 2500, "apnic"),
+	lv("2001:400::/32", 32, 293, "arin"),
+	lv("2001:608::/32", 32, 5539, "ripe"),
+	lv("2001:1201::/48", 48, 28498, "lacnic"),
+	lv("2001:4200::/32", 64, 2018, "afrinic"),
+}
+
+func loadWithoutTA(vs []VRP) []VRP {
+	out := make([]VRP, len(vs))
+	for i, v := range vs {
+		v.TA = ""
+		out[i] = v
+	}
+	return out
+}
+
+func TestLoadVRPsSamples(t *testing.T) {
+	byTA := map[string]int{"apnic": 2, "arin": 2, "ripe": 2, "lacnic": 2, "afrinic": 2}
+	tests := []struct {
+		file   string
+		format string
+		read   int
+		dups   int
+		want   []VRP
+		byTA   map[string]int
+	}{
+		// rpki-client repeats 1.0.0.0/24 AS13335 under "ripe" right after
+		// the apnic one: dedup keeps the first TA.
+		{"rpki-client.json", FormatRPKIClientJSON, 11, 1, loadSampleVRPs, byTA},
+		{"routinator.json", FormatRoutinatorJSON, 10, 0, loadSampleVRPs, byTA},
+		{"routinator-jsonext.json", FormatRoutinatorJSON, 10, 0, loadSampleVRPs, byTA},
+		{"stayrtr.json", FormatStayRTRJSON, 10, 0, loadSampleVRPs, byTA},
+		{"routinator.csv", FormatRoutinatorCSV, 10, 0, loadSampleVRPs, byTA},
+		{"plain.csv", FormatCSV, 10, 0, loadWithoutTA(loadSampleVRPs), map[string]int{"": 10}},
+		{"plain-header.csv", FormatCSV, 10, 0, loadSampleVRPs, byTA},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("testdata", "load", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			got, st, err := LoadVRPs(f, tt.file, LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("VRPs:\n got %v\nwant %v", got, tt.want)
+			}
+			want := LoadStats{Format: tt.format, Read: tt.read, Loaded: 10, Duplicates: tt.dups, IPv4: 5, IPv6: 5, ByTA: tt.byTA}
+			if !reflect.DeepEqual(st, want) {
+				t.Errorf("stats: got %+v, want %+v", st, want)
+			}
+		})
+	}
+}
+
+// TestLoadVRPsRules pins each acceptance rule with a minimal input.
+func TestLoadVRPsRules(t *testing.T) {
+	j := func(roa string) string { return `{"roas":[` + roa + `]}` }
+	tests := []struct {
+		name    string
+		in      string
+		want    []VRP  // on success
+		wantErr string // substring of the error, "" for success
+	}{
+		// Prefix rules (STYLE habit 2; RFC 6482 §3.3 addresses are prefixes).
+		{"host bits set v4", j(`{"prefix":"1.0.0.1/24","maxLength":24,"asn":1}`), nil, `roas[0]: prefix "1.0.0.1/24" has host bits set`},
+		{"host bits set v6", j(`{"prefix":"2001:db8::1/32","maxLength":48,"asn":1}`), nil, `has host bits set`},
+		{"unparsable prefix", j(`{"prefix":"1.0.0/24","maxLength":24,"asn":1}`), nil, `roas[0]: prefix "1.0.0/24": `},
+		{"prefix without length", j(`{"prefix":"1.0.0.0","maxLength":24,"asn":1}`), nil, `prefix "1.0.0.0": `},
+		{"prefix not a string", j(`{"prefix":16843008,"maxLength":24,"asn":1}`), nil, `prefix is a number, want a string`},
+		{"missing prefix", j(`{"maxLength":24,"asn":1}`), nil, `missing "prefix"`},
+		// maxLength bounds, RFC 6482 §3.3: prefix length <= maxLength <= 32/128.
+		{"maxLength /0 v4 ok", j(`{"prefix":"0.0.0.0/0","maxLength":0,"asn":1}`), []VRP{lv("0.0.0.0/0", 0, 1, "")}, ""},
+		{"maxLength 32 v4 ok", j(`{"prefix":"0.0.0.0/0","maxLength":32,"asn":1}`), []VRP{lv("0.0.0.0/0", 32, 1, "")}, ""},
+		{"maxLength 33 v4", j(`{"prefix":"0.0.0.0/0","maxLength":33,"asn":1}`), nil, `maxLength 33 exceeds 32 for 0.0.0.0/0`},
+		{"maxLength 128 v6 ok", j(`{"prefix":"::/0","maxLength":128,"asn":1}`), []VRP{lv("::/0", 128, 1, "")}, ""},
+		{"maxLength 129 v6", j(`{"prefix":"::/0","maxLength":129,"asn":1}`), nil, `maxLength 129 exceeds 128 for ::/0`},
+		{"maxLength below length", j(`{"prefix":"10.0.0.0/16","maxLength":15,"asn":1}`), nil, `maxLength 15 is below the prefix length of 10.0.0.0/16`},
+		{"maxLength negative", j(`{"prefix":"10.0.0.0/16","maxLength":-1,"asn":1}`), nil, `maxLength -1 is negative`},
+		{"maxLength fraction", j(`{"prefix":"10.0.0.0/16","maxLength":24.0,"asn":1}`), nil, `maxLength "24.0" is not an integer`},
+		{"maxLength huge", j(`{"prefix":"10.0.0.0/16","maxLength":99999999999999999999,"asn":1}`), nil, `out of range`},
+		{"maxLength string", j(`{"prefix":"10.0.0.0/16","maxLength":"24","asn":1}`), nil, `maxLength is a string, want a number`},
+		{"missing maxLength", j(`{"prefix":"10.0.0.0/16","asn":1}`), nil, `missing "maxLength"`},
+		// ASN forms: number (rpki-client), "AS…" string (Routinator,
+		// stayrtr), plain digit string; 32-bit range (RFC 6793).
+		{"ASN number", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":4294967295}`), []VRP{lv("10.0.0.0/8", 8, 4294967295, "")}, ""},
+		{"ASN AS string", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":"AS64500"}`), []VRP{lv("10.0.0.0/8", 8, 64500, "")}, ""},
+		{"ASN lower as string", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":"as64500"}`), []VRP{lv("10.0.0.0/8", 8, 64500, "")}, ""},
+		{"ASN digit string", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":"64500"}`), []VRP{lv("10.0.0.0/8", 8, 64500, "")}, ""},
+		{"ASN 0 kept (RFC 6483 §4 AS0 ROA)", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":0}`), []VRP{lv("10.0.0.0/8", 8, 0, "")}, ""},
+		{"ASN too big", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":4294967296}`), nil, `ASN 4294967296 is out of range`},
+		{"ASN negative", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":-1}`), nil, `ASN -1 is negative`},
+		{"ASN fraction", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":1.5}`), nil, `ASN "1.5" is not an integer`},
+		{"ASN AS garbage", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":"AS12x"}`), nil, `ASN "AS12x" is not a number or AS<number>`},
+		{"ASN AS only", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":"AS"}`), nil, `ASN "AS" is not a number or AS<number>`},
+		{"ASN AS too big", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":"AS4294967296"}`), nil, `ASN "AS4294967296" is out of range`},
+		{"ASN AS negative", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":"AS-1"}`), nil, `is not a number or AS<number>`},
+		{"ASN bool", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":true}`), nil, `asn is a boolean, want a number or string`},
+		{"missing ASN", j(`{"prefix":"10.0.0.0/8","maxLength":8}`), nil, `missing "asn"`},
+		// Structure.
+		{"error names index", `{"roas":[{"prefix":"10.0.0.0/8","maxLength":8,"asn":1},{"prefix":"10.0.0.1/8","maxLength":8,"asn":1}]}`, nil, `x.json: roas[1]: prefix "10.0.0.1/8" has host bits set`},
+		{"roa not an object", j(`[1]`), nil, `roas[0]: not an object`},
+		{"no roas", `{"metadata":{}}`, nil, `no "roas" array`},
+		{"roas not an array", `{"roas":{}}`, nil, `"roas" is an object, want an array`},
+		{"duplicate roas", `{"roas":[],"roas":[]}`, nil, `duplicate "roas" member`},
+		{"trailing data", `{"roas":[]} x`, nil, `after top-level value`},
+		{"truncated", `{"roas":[{"prefix":"10.0.0.0/8"`, nil, `truncated JSON`},
+		{"unknown members skipped", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":1,"x":{"y":[1,2,{"z":null}]},"ta":"t"}`), []VRP{lv("10.0.0.0/8", 8, 1, "t")}, ""},
+		{"escaped strings", j(`{"pre\u0066ix":"10.0.0.0\/8","maxLength":8,"asn":1,"ta":"r\u0069pe"}`), []VRP{lv("10.0.0.0/8", 8, 1, "ripe")}, ""},
+		{"last duplicate member wins", j(`{"prefix":"10.0.0.1/8","prefix":"10.0.0.0/8","maxLength":8,"asn":1}`), []VRP{lv("10.0.0.0/8", 8, 1, "")}, ""},
+		{"jsonext source tal", j(`{"prefix":"10.0.0.0/8","maxLength":8,"asn":"AS1","source":[{"tal":"arin"},{"tal":"ripe"}]}`), []VRP{lv("10.0.0.0/8", 8, 1, "arin")}, ""},
+		// CSV.
+		{"csv host bits", "prefix,maxlen,asn\n10.0.0.0/8,8,1\n10.0.0.1/8,8,1\n", nil, `x.json:3: prefix "10.0.0.1/8" has host bits set`},
+		{"csv field count", "10.0.0.0/8,8\n", nil, `x.json:1: want 3 or 4 fields`},
+		{"csv routinator field count", "ASN,IP Prefix,Max Length,Trust Anchor\nAS1,10.0.0.0/8,8\n", nil, `x.json:2: want 4 fields, got 3`},
+		{"csv bad header", "foo,bar,baz\n", nil, `unrecognised header`},
+		{"csv comments only", "# nothing\n", nil, `no VRP lines`},
+		{"csv ASN garbage", "10.0.0.0/8,8,ASx\n", nil, `ASN "ASx" is not a number`},
+		{"csv maxlen empty", "10.0.0.0/8,,1\n", nil, `maxLength is empty`},
+		{"csv no trailing newline", "10.0.0.0/8,8,1", []VRP{lv("10.0.0.0/8", 8, 1, "")}, ""},
+		{"empty input", "  \n", nil, `empty input`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, st, err := LoadVRPs(strings.NewReader(tt.in), "x.json", LoadOptions{})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error = %v, want nil", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+			if st.Loaded != len(got) || st.IPv4+st.IPv6 != st.Loaded {
+				t.Errorf("stats don't add up: %+v", st)
+			}
+		})
+	}
+}
+
+// TestLoadVRPsErrorsGolden loads each bad file in testdata/load_errors and
+// compares the full error text with its .golden file (-update rewrites).
+func TestLoadVRPsErrorsGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "load_errors", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, path := range files {
+		if strings.HasSuffix(path, ".golden") {
+			continue
+		}
+		n++
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			_, _, lerr := LoadVRPs(f, name, LoadOptions{})
+			if lerr == nil {
+				t.Fatalf("%s loaded without error, want an error", name)
+			}
+			got := lerr.Error() + "\n"
+			golden := path + ".golden"
+			if loadUpdating() {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create)", err)
+			}
+			if got != string(want) {
+				t.Errorf("error text:\n got %q\nwant %q", got, want)
+			}
+		})
+	}
+	if n < 10 {
+		t.Errorf("found %d bad input files in testdata/load_errors, want at least 10", n)
+	}
+}
+
+// TestLoadVRPsExpiry pins the expiry rule: entries whose expires is before
+// Now are counted, kept by default and dropped with DropExpired; a zero
+// Now or a missing expires never expires.
+func TestLoadVRPsExpiry(t *testing.T) {
+	in := `{"roas":[
+	{"prefix":"10.0.0.0/8","maxLength":8,"asn":1,"expires":1000},
+	{"prefix":"10.0.0.0/8","maxLength":8,"asn":1,"expires":1000},
+	{"prefix":"11.0.0.0/8","maxLength":8,"asn":1,"expires":2000},
+	{"prefix":"12.0.0.0/8","maxLength":8,"asn":1}]}`
+	tests := []struct {
+		name                               string
+		opt                                LoadOptions
+		loaded, expired, dropped, dup, v4s int
+	}{
+		{"zero Now: never expired", LoadOptions{}, 3, 0, 0, 1, 3},
+		{"expires == Now is not expired", LoadOptions{Now: time.Unix(1000, 0)}, 3, 0, 0, 1, 3},
+		{"kept and counted", LoadOptions{Now: time.Unix(1500, 0)}, 3, 2, 0, 1, 3},
+		{"dropped before dedup", LoadOptions{Now: time.Unix(1500, 0), DropExpired: true}, 2, 2, 2, 0, 2},
+		{"all with expires dropped", LoadOptions{Now: time.Unix(5000, 0), DropExpired: true}, 1, 3, 3, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, st, err := LoadVRPs(strings.NewReader(in), "x.json", tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Loaded != tt.loaded || st.Expired != tt.expired || st.DroppedExpired != tt.dropped || st.Duplicates != tt.dup || st.IPv4 != tt.v4s || len(got) != tt.loaded {
+				t.Errorf("got %+v (len %d), want loaded %d expired %d dropped %d dups %d", st, len(got), tt.loaded, tt.expired, tt.dropped, tt.dup)
+			}
+			if st.Read != 4 || st.Read-st.Duplicates-st.DroppedExpired != st.Loaded {
+				t.Errorf("Read %d, Duplicates %d, DroppedExpired %d don't add up to Loaded %d", st.Read, st.Duplicates, st.DroppedExpired, st.Loaded)
+			}
+		})
+	}
+}
+
+func TestMergeVRPs(t *testing.T) {
+	a := []VRP{lv("10.0.0.0/8", 8, 1, "ripe"), lv("2001:db8::/32", 48, 2, "ripe")}
+	b := []VRP{lv("2001:db8::/32", 48, 2, "arin"), lv("10.0.0.0/16", 24, 1, "arin"), lv("10.0.0.0/8", 8, 1, "arin"), lv("10.0.0.0/8", 8, 3, "arin")}
+	want := []VRP{
+		lv("10.0.0.0/16", 24, 1, "arin"), // longer prefix first at equal address
+		lv("10.0.0.0/8", 8, 1, "ripe"),   // TA of the first set
+		lv("10.0.0.0/8", 8, 3, "arin"),
+		lv("2001:db8::/32", 48, 2, "ripe"), // IPv6 after IPv4
+	}
+	got := MergeVRPs(a, b)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("MergeVRPs(a, b):\n got %v\nwant %v", got, want)
+	}
+	if a[0].TA != "ripe" || b[0].TA != "arin" || len(b) != 4 {
+		t.Errorf("inputs modified: %v %v", a, b)
+	}
+	if got := MergeVRPs(); len(got) != 0 {
+		t.Errorf("MergeVRPs() = %v, want empty", got)
+	}
+	// Deterministic: the other argument order gives the same VRPs, TAs
+	// from b first.
+	got2 := MergeVRPs(b, a)
+	if len(got2) != 4 || got2[1].TA != "arin" || got2[3].TA != "arin" {
+		t.Errorf("MergeVRPs(b, a) = %v", got2)
+	}
+	// Same order as the loaders use: rpki-client's export order.
+	if fmt.Sprint(got) != "[10.0.0.0/16-24 AS1 10.0.0.0/8 AS1 10.0.0.0/8 AS3 2001:db8::/32-48 AS2]" {
+		t.Errorf("order: %v", got)
+	}
+}
