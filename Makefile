@@ -7,7 +7,7 @@ DEBS := bgpdump stayrtr rtr-tools bird2 gobgpd chromium
 
 # Run the impact study on the sample shipped in testdata/.
 sample:
-	$(GO) run ./cmd/rovimpact analyze --vrps testdata/sample/vrps.json testdata/sample/routes.mrt.gz
+	$(GO) run ./cmd/rovimpact analyze --vrps testdata/sample/vrps.json testdata/sample/routes-v4.mrt testdata/sample/routes-v6.mrt
 
 # Install what the tests need, then run the whole test suite.
 test: deps
