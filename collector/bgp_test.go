@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -162,5 +163,45 @@ func TestBGPWithGobgpd(t *testing.T) {
 	}
 	if p := b.Peers(); len(p) != 1 || p[0].AS != 65001 || p[0].BGPID != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("peers: got %+v, want one AS65001 peer with BGP ID 127.0.0.1", p)
+	}
+}
+
+// TestBGPTreatAsWithdraw: gobgp applies RFC 7606 itself. An UPDATE whose
+// ORIGIN has an undefined value must be treated as a withdrawal of its NLRI
+// (RFC 7606 §7.1), the session must stay up, and we count it.
+func TestBGPTreatAsWithdraw(t *testing.T) {
+	port := freePort(t)
+	var rec recorder
+	b := startCollector(t, BGPConfig{
+		Listen:   netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
+		Accept:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		AcceptAS: 0,
+		Logger:   quiet,
+	}, rec.handle)
+	s := dialSpeaker(t, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.5", 64512, false)
+	good := []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0),
+		bgp.NewPathAttributeAsPath([]bgp.AsPathParamInterface{seq(64512, 64513)}), bgp.NewPathAttributeNextHop("127.0.0.5")}
+	s.write(t, s.update(good, []*bgp.IPAddrPrefix{v4("192.0.2.0", 24, 0)}))
+	rec.waitFor(t, 5*time.Second, "announcement", func(ev []mrt.Route) bool {
+		return has(ev, "announce 127.0.0.5 AS64512 192.0.2.0/24 id=0 path=[64512 64513] origin=AS64513 nh=127.0.0.5 rpki=-1")
+	})
+	bad := s.update(good, []*bgp.IPAddrPrefix{v4("192.0.2.0", 24, 0)})
+	// ORIGIN is the first attribute: flags, type 1, length 1, value at
+	// offset 19 (header) + 2 (withdrawn len) + 2 (attrs len) + 3.
+	if bad[23] != 0x40 || bad[24] != 1 {
+		t.Fatalf("unexpected layout % x", bad[:30])
+	}
+	bad[26] = 7 // RFC 4271 §4.3 defines 0..2
+	s.write(t, bad)
+	rec.waitFor(t, 5*time.Second, "treat-as-withdraw", func(ev []mrt.Route) bool {
+		return has(ev, "withdraw 127.0.0.5 192.0.2.0/24 id=0")
+	})
+	// The session survived: a later good UPDATE still arrives.
+	s.write(t, s.update(good, []*bgp.IPAddrPrefix{v4("198.51.100.0", 24, 0)}))
+	rec.waitFor(t, 5*time.Second, "announcement after", func(ev []mrt.Route) bool {
+		return has(ev, "announce 127.0.0.5 AS64512 198.51.100.0/24 id=0 path=[64512 64513] origin=AS64513 nh=127.0.0.5 rpki=-1")
+	})
+	if n := b.Stats().Skipped["treat_as_withdraw"]; n != 1 {
+		t.Errorf("Skipped[treat_as_withdraw]: got %d, want 1", n)
 	}
 }

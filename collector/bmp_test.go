@@ -383,3 +383,7 @@ func TestBMPRefusesUnlistedRouter(t *testing.T) {
 		t.Errorf("Skipped[bmp_conn_refused]: got %d, want 1", n)
 	}
 }
+
+func bmpRM(addr string, as uint32, u *bgp.BGPMessage) ([]byte, error) {
+	return bmp.NewBMPRouteMonitoring(peerHeader(addr, as, 0), u).Serialize()
+}
