@@ -1,10 +1,14 @@
+//go:build unix
+
 package rov
 
 import (
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kentik/patricia/uint32_tree"
 )
@@ -91,12 +95,14 @@ func BenchmarkCovering(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			buf := make([]uint32, 0, 64)
+			cpu0 := cpuTime()
 			i := 0
 			for b.Loop() {
 				buf = bc.f(ps[i&(len(ps)-1)], buf[:0])
 				i++
 			}
 			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "lookups/s")
+			reportCPU(b, cpu0, i)
 		})
 	}
 }
@@ -107,6 +113,7 @@ func BenchmarkValidate(b *testing.B) {
 	ix, ps, os := benchIndex(b)
 	b.ReportAllocs()
 	buf := make([]uint32, 0, 64)
+	cpu0 := cpuTime()
 	i := 0
 	for b.Loop() {
 		k := i & (len(ps) - 1)
@@ -114,6 +121,7 @@ func BenchmarkValidate(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "validations/s")
+	reportCPU(b, cpu0, i)
 }
 
 // BenchmarkValidateParallel shows how validation scales over cores (run
@@ -122,6 +130,7 @@ func BenchmarkValidate(b *testing.B) {
 func BenchmarkValidateParallel(b *testing.B) {
 	ix, ps, os := benchIndex(b)
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		buf := make([]uint32, 0, 64)
 		i := rand.IntN(len(ps))
@@ -132,4 +141,26 @@ func BenchmarkValidateParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "validations/s")
+	reportCPU(b, cpu0, b.N)
+}
+
+// cpuTime is the process's user+system CPU time. The machine these
+// benchmarks run on is shared, so wall-clock ns/op swings with other load;
+// CPU time per op (reported as cpu-ns/op and ops/cpu-s) does not.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds cpu-ns/op and ops/cpu-s for n operations since start.
+func reportCPU(b *testing.B, start time.Duration, n int) {
+	d := cpuTime() - start
+	if d <= 0 || n == 0 {
+		return
+	}
+	b.ReportMetric(float64(d.Nanoseconds())/float64(n), "cpu-ns/op")
+	b.ReportMetric(float64(n)/d.Seconds(), "ops/cpu-s")
 }
