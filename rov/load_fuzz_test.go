@@ -1,0 +1,377 @@
+package rov
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+)
+
+// loadOracleJSON is the slow, obviously-correct reference for the JSON
+// scanner: encoding/json validates the document and splits it into
+// members, and the same per-value rules (loadParsePrefix, loadParseASN*,
+// ...) and the same dedup are applied. It shares no scanning code with
+// loadJSON, so the two agreeing means the scanner tokenises, skips and
+// unescapes as encoding/json does.
+func loadOracleJSON(data []byte, name string, opt LoadOptions) ([]VRP, LoadStats, error) {
+	if !json.Valid(data) {
+		return nil, LoadStats{}, errors.New("oracle: invalid JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, LoadStats{}, errors.New("oracle: not an object")
+	}
+	l := newVRPLoader(name, opt)
+	var (
+		hint                   string
+		seen, sawSource, first bool
+		firstASNText           bool
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, LoadStats{}, err
+		}
+		key := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, LoadStats{}, err
+		}
+		switch key {
+		case "roas":
+			if seen {
+				return nil, LoadStats{}, errors.New("oracle: duplicate roas")
+			}
+			seen = true
+			var elems []json.RawMessage
+			if raw[0] != '[' || json.Unmarshal(raw, &elems) != nil {
+				return nil, LoadStats{}, errors.New("oracle: roas not an array")
+			}
+			for i, e := range elems {
+				f, err := loadOracleROA(l, e)
+				if err != nil {
+					return nil, LoadStats{}, fmt.Errorf("roas[%d]: %w", i, err)
+				}
+				v, exp, err := f.vrp()
+				if err != nil {
+					return nil, LoadStats{}, fmt.Errorf("roas[%d]: %w", i, err)
+				}
+				sawSource = sawSource || f.hasSource
+				if !first {
+					first, firstASNText = true, f.asnText
+				}
+				l.add(v, exp)
+			}
+		case "metadata":
+			if raw[0] != '{' {
+				continue
+			}
+			md := json.NewDecoder(bytes.NewReader(raw))
+			md.Token()
+			for md.More() {
+				k, _ := md.Token()
+				var skip json.RawMessage
+				md.Decode(&skip)
+				if h := ljFormatHint(k.(string)); h != "" && hint == "" {
+					hint = h
+				}
+			}
+		}
+	}
+	if !seen {
+		return nil, LoadStats{}, errors.New("oracle: no roas")
+	}
+	l.st.Format = ljFormat(hint, sawSource, firstASNText)
+	vrps, st := l.finish()
+	return vrps, st, nil
+}
+
+func loadOracleKind(raw json.RawMessage) byte {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return 0
+	}
+	return raw[0]
+}
+
+func loadOracleROA(l *vrpLoader, raw json.RawMessage) (*ljFields, error) {
+	var m map[string]json.RawMessage
+	if loadOracleKind(raw) != '{' || json.Unmarshal(raw, &m) != nil {
+		return nil, errors.New("not an object")
+	}
+	f := &ljFields{}
+	str := func(r json.RawMessage) []byte {
+		var s string
+		json.Unmarshal(r, &s)
+		return []byte(s)
+	}
+	num := func(r json.RawMessage) []byte { return bytes.TrimSpace(r) }
+	isNum := func(c byte) bool { return c == '-' || c >= '0' && c <= '9' }
+	if r, ok := m["prefix"]; ok {
+		switch c := loadOracleKind(r); {
+		case c == '"':
+			f.hasPrefix = true
+			f.prefix, f.prefixErr = loadParsePrefix(str(r))
+		case c != 'n':
+			f.hasPrefix, f.prefixErr = true, ljTypeErr("prefix", c, "a string")
+		}
+	}
+	if r, ok := m["asn"]; ok {
+		switch c := loadOracleKind(r); {
+		case c == '"':
+			f.hasASN, f.asnText = true, true
+			f.asn, f.asnErr = loadParseASNText(str(r))
+		case isNum(c):
+			f.hasASN = true
+			f.asn, f.asnErr = loadParseASNNumber(num(r))
+		case c != 'n':
+			f.hasASN, f.asnErr = true, ljTypeErr("asn", c, "a number or string")
+		}
+	}
+	if r, ok := m["maxLength"]; ok {
+		switch c := loadOracleKind(r); {
+		case isNum(c):
+			f.hasMaxLen = true
+			f.maxLen, f.maxLenErr = loadParseUint(num(r), 1<<16, "maxLength")
+		case c != 'n':
+			f.hasMaxLen, f.maxLenErr = true, ljTypeErr("maxLength", c, "a number")
+		}
+	}
+	if r, ok := m["ta"]; ok {
+		switch c := loadOracleKind(r); {
+		case c == '"':
+			f.ta = l.intern(str(r))
+		case c != 'n':
+			f.taErr = ljTypeErr("ta", c, "a string")
+		}
+	}
+	if r, ok := m["expires"]; ok {
+		switch c := loadOracleKind(r); {
+		case isNum(c):
+			f.expires, f.expiresErr = loadParseExpires(num(r))
+		case c != 'n':
+			f.expiresErr = ljTypeErr("expires", c, "a number")
+		}
+	}
+	if r, ok := m["source"]; ok {
+		switch c := loadOracleKind(r); {
+		case c == '[':
+			f.hasSource = true
+			var elems []json.RawMessage
+			json.Unmarshal(r, &elems)
+			found := false
+			for i, e := range elems {
+				var em map[string]json.RawMessage
+				if loadOracleKind(e) != '{' || json.Unmarshal(e, &em) != nil {
+					if f.srcErr == nil {
+						f.srcErr = ljTypeErr(fmt.Sprintf("source[%d]", i), loadOracleKind(e), "an object")
+					}
+					continue
+				}
+				t, ok := em["tal"]
+				if !ok {
+					continue
+				}
+				switch c := loadOracleKind(t); {
+				case c == '"':
+					if !found {
+						f.srcTA, found = l.intern(str(t)), true
+					}
+				case c != 'n':
+					if f.srcErr == nil {
+						f.srcErr = ljTypeErr(fmt.Sprintf("source[%d].tal", i), c, "a string")
+					}
+				}
+			}
+		case c != 'n':
+			f.srcErr = ljTypeErr("source", c, "an array")
+		}
+	}
+	return f, nil
+}
+
+// loadCheckInvariants checks what every successful load must satisfy.
+func loadCheckInvariants(t *testing.T, vrps []VRP, st LoadStats) {
+	t.Helper()
+	for _, v := range vrps {
+		if !v.Prefix.IsValid() || v.Prefix.Masked() != v.Prefix {
+			t.Fatalf("VRP %v: prefix not valid and masked", v)
+		}
+		if int(v.MaxLen) < v.Prefix.Bits() || int(v.MaxLen) > v.Prefix.Addr().BitLen() {
+			t.Fatalf("VRP %v: MaxLen out of [%d, %d]", v, v.Prefix.Bits(), v.Prefix.Addr().BitLen())
+		}
+	}
+	if st.Loaded != len(vrps) || st.IPv4+st.IPv6 != st.Loaded || st.Read-st.Duplicates-st.DroppedExpired != st.Loaded || st.DroppedExpired > st.Expired {
+		t.Fatalf("stats don't add up: %+v, len %d", st, len(vrps))
+	}
+	sum := 0
+	for _, n := range st.ByTA {
+		sum += n
+	}
+	if sum != st.Loaded {
+		t.Fatalf("ByTA sums to %d, Loaded %d", sum, st.Loaded)
+	}
+	for i := 1; i < len(vrps); i++ {
+		if vrpCompare(vrps[i-1], vrps[i]) >= 0 {
+			t.Fatalf("not sorted and unique at %d: %v, %v", i, vrps[i-1], vrps[i])
+		}
+	}
+}
+
+func loadFuzzSeeds(f *testing.F) {
+	for _, dir := range []string{"load", "load_errors"} {
+		files, _ := filepath.Glob(filepath.Join("testdata", dir, "*"))
+		for _, p := range files {
+			if strings.HasSuffix(p, ".golden") {
+				continue
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	// Real lines of the shared export, alone and with edge cases.
+	f.Add([]byte(`{"roas":[{ "asn": 13335, "prefix": "1.0.0.0/24", "maxLength": 24, "ta": "apnic", "expires": 1753453058 }]}`))
+	f.Add([]byte(`{"roas":[{ "asn": 2018, "prefix": "2001:4200::/32", "maxLength": 64, "ta": "afrinic", "expires": 1753142776 }],"aspas":[{ "customer_asid": 945, "expires": 1753070425, "providers": [ 13213, 150369 ] }]}`))
+	f.Add([]byte(`{"roas":[{"asn":"AS1","prefix":"10.0.0.0/8","maxLength":8,"source":[{"tal":"a"},{"tal":"b"}],"ta":null}],"metadata":{"counts":1}}`))
+	f.Add([]byte(`{"roas":[{"pre\u0066ix":"10.0.0.0\/8","maxLength":8e0,"asn":"\u00c5S1"}]}`))
+	f.Add([]byte("AS13335,1.0.0.0/24,24,apnic\n"))
+	f.Add([]byte("1.0.0.0/24,24,13335\n# c\n2001:200::/32,32,2500\n"))
+}
+
+// FuzzLoadVRPs checks the loader's invariants on arbitrary input, that
+// 1-byte reads (every token split across buffer refills) give the same
+// result, and that the JSON scanner agrees with loadOracleJSON on
+// accept/reject and on the VRPs and stats.
+func FuzzLoadVRPs(f *testing.F) {
+	loadFuzzSeeds(f)
+	opt := LoadOptions{Now: time.Unix(1753100000, 0)}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		vrps, st, err := LoadVRPs(bytes.NewReader(data), "f", opt)
+		if err == nil {
+			loadCheckInvariants(t, vrps, st)
+		}
+		vrps1, st1, err1 := LoadVRPs(iotest.OneByteReader(bytes.NewReader(data)), "f", opt)
+		if (err == nil) != (err1 == nil) || !reflect.DeepEqual(vrps, vrps1) || !reflect.DeepEqual(st, st1) {
+			t.Fatalf("1-byte reads differ: err %v vs %v", err, err1)
+		}
+		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+			return
+		}
+		ovrps, ost, oerr := loadOracleJSON(data, "f", opt)
+		if (err == nil) != (oerr == nil) {
+			t.Fatalf("scanner error %v, oracle error %v", err, oerr)
+		}
+		if err == nil && (!reflect.DeepEqual(vrps, ovrps) || !reflect.DeepEqual(st, ost)) {
+			t.Fatalf("scanner and oracle differ:\n %v %+v\n %v %+v", vrps, st, ovrps, ost)
+		}
+	})
+}
+
+// TestLoadVRPsSmallReads loads every sample through a 1-byte reader, so
+// each token straddles a buffer refill, and compares with the oracle.
+func TestLoadVRPsSmallReads(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "load", "*.json"))
+	if len(files) < 4 {
+		t.Fatalf("found %d JSON samples", len(files))
+	}
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, st, err := LoadVRPs(iotest.OneByteReader(bytes.NewReader(b)), p, LoadOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		want, wst, err := loadOracleJSON(b, p, LoadOptions{})
+		if err != nil {
+			t.Fatalf("%s: oracle: %v", p, err)
+		}
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(st, wst) {
+			t.Errorf("%s: scanner %v %+v, oracle %v %+v", p, got, st, want, wst)
+		}
+	}
+}
+
+// FuzzLoadSLURM checks that accepted SLURM files obey the RFC 8416 rules
+// they were validated against, that Apply keeps its promises, and the
+// §4.2 overlap rule when a file is merged with a copy of itself.
+func FuzzLoadSLURM(f *testing.F) {
+	for _, n := range []string{"rfc8416-example.json", "rfc8416-empty.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "slurm", n))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(slDoc(`{"prefix":"10.0.0.0/8","asn":1}`, `{"SKI":""}`, `{"asn":1,"prefix":"::/0","maxPrefixLength":128}`, "")))
+	f.Add([]byte(`{"slurmVersion":1,"validationOutputFilters":{},"locallyAddedAssertions":{}}`))
+	in := []VRP{lv("10.0.0.0/8", 8, 1, "a"), lv("192.0.2.0/24", 24, 64496, "b"), lv("2001:db8::/32", 48, 64497, "c"), lv("198.51.100.0/24", 24, 64497, "d")}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := LoadSLURM(bytes.NewReader(data), "a")
+		if err != nil {
+			return
+		}
+		overlapping := false
+		for _, p := range s.PrefixFilters {
+			if !p.Prefix.IsValid() && !p.HasASN {
+				t.Fatalf("filter with neither prefix nor asn: %+v", p)
+			}
+			if p.Prefix.IsValid() {
+				overlapping = true
+				if p.Prefix.Masked() != p.Prefix {
+					t.Fatalf("filter prefix not masked: %v", p.Prefix)
+				}
+			}
+		}
+		for _, a := range s.PrefixAssertions {
+			overlapping = true
+			if !a.Prefix.IsValid() || a.Prefix.Masked() != a.Prefix || int(a.MaxLen) < a.Prefix.Bits() || int(a.MaxLen) > a.Prefix.Addr().BitLen() {
+				t.Fatalf("bad assertion accepted: %+v", a)
+			}
+		}
+		for _, b := range s.BGPsecFilters {
+			overlapping = overlapping || b.HasASN || b.SKI != ""
+		}
+		for _, b := range s.BGPsecAssertions {
+			overlapping = true
+			_ = b
+		}
+		out, st := s.Apply(in)
+		if st.Removed > len(in) || st.BGPsecIgnored != len(s.BGPsecFilters)+len(s.BGPsecAssertions) {
+			t.Fatalf("stats %+v", st)
+		}
+		if len(out) != len(in)-st.Removed+st.Added {
+			t.Fatalf("len(out) %d != %d - %d + %d", len(out), len(in), st.Removed, st.Added)
+		}
+		for i := 1; i < len(out); i++ {
+			if vrpCompare(out[i-1], out[i]) >= 0 {
+				t.Fatalf("Apply output not sorted/unique: %v", out)
+			}
+		}
+		for _, a := range s.PrefixAssertions {
+			if !slices.ContainsFunc(out, func(v VRP) bool { return v.Prefix == a.Prefix && v.MaxLen == a.MaxLen && v.ASN == a.ASN }) {
+				t.Fatalf("assertion %+v missing from Apply output", a)
+			}
+		}
+		s2, err := LoadSLURM(bytes.NewReader(data), "b")
+		if err != nil {
+			t.Fatalf("second load failed: %v", err)
+		}
+		_, err = MergeSLURM(s, s2)
+		if overlapping != (err != nil) {
+			t.Fatalf("merge with own copy: overlapping %v, err %v", overlapping, err)
+		}
+	})
+}
