@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/rovimpact/rovimpact/rov"
@@ -201,12 +202,7 @@ func (r *Reader) readRecord() bool {
 		r.corrupt(fmt.Errorf("record length %d exceeds the %d limit", length, maxRecordLen))
 		return false
 	}
-	if cap(r.buf) < int(length) {
-		r.buf = make([]byte, length, length+length/4)
-	}
-	body := r.buf[:length]
-	n, err = io.ReadFull(r.br, body)
-	r.off += int64(n)
+	body, err := r.readBody(int(length))
 	if err != nil {
 		r.fail(err)
 		return false
@@ -236,6 +232,31 @@ func (r *Reader) readRecord() bool {
 		r.skip("unknown_type")
 	}
 	return false
+}
+
+// readBody reads the record body into the reused buffer. A buffer larger
+// than any seen so far grows with the bytes actually read, so a corrupt or
+// cut record claiming megabytes cannot make the Reader allocate them.
+func (r *Reader) readBody(length int) ([]byte, error) {
+	if length <= cap(r.buf) {
+		n, err := io.ReadFull(r.br, r.buf[:length])
+		r.off += int64(n)
+		return r.buf[:length], err
+	}
+	buf := r.buf[:0]
+	for len(buf) < length {
+		chunk := min(length-len(buf), max(len(buf), 64<<10))
+		buf = slices.Grow(buf, chunk)
+		n, err := io.ReadFull(r.br, buf[len(buf):len(buf)+chunk])
+		buf = buf[:len(buf)+n]
+		r.off += int64(n)
+		if err != nil {
+			r.buf = buf[:0]
+			return nil, err
+		}
+	}
+	r.buf = buf
+	return buf, nil
 }
 
 // fail ends the stream after a read error. Running out of input inside a
