@@ -37,9 +37,33 @@ type Index struct {
 	s6   sortedPrefixes
 
 	// byASN holds every VRP index sorted by (ASN, family, address, length,
-	// maxLength); asnSpan maps an ASN to its run in byASN.
+	// maxLength); asnKeys[j] is the (family, prefix) key of byASN[j], kept
+	// beside it so InsideByASN searches a contiguous array instead of
+	// chasing VRPs; asnSpan maps an ASN to its run in byASN.
 	byASN   []uint32
+	asnKeys []asnKey
 	asnSpan map[uint32]span
+}
+
+// asnKey orders one ASN's VRPs: family (invalid prefixes, IPv4, IPv6), then
+// prefix.
+type asnKey struct {
+	k   pkey
+	fam uint8
+}
+
+func asnKeyOf(p netip.Prefix) asnKey {
+	if !p.IsValid() {
+		return asnKey{}
+	}
+	return asnKey{k: keyOf(p), fam: uint8(famOf(p))}
+}
+
+func (a asnKey) compare(b asnKey) int {
+	if c := cmp.Compare(a.fam, b.fam); c != 0 {
+		return c
+	}
+	return a.k.compare(b.k)
 }
 
 type span struct{ lo, hi uint32 }
@@ -106,26 +130,27 @@ type sortedPrefixes struct {
 	jump []uint32
 }
 
-// Buckets split the address space on 16 address bits: for IPv4 the first
-// 16, for IPv6 bits 3-18 of 2000::/3, where nearly all routed space is;
-// other IPv6 addresses search the whole array.
-const jumpBits = 16
+// Buckets split the address space on jumpBits address bits: for IPv4 the
+// first ones, for IPv6 the ones after the 2000::/3 prefix, where nearly all
+// routed space is; other IPv6 addresses search the whole array. 20 bits
+// cost 4 MiB per family and leave a few entries per bucket on real data.
+const jumpBits = 20
 
 func bucketOf(k pkey, v6 bool) (int, bool) {
 	if !v6 {
-		return int(k.hi >> 48), true
+		return int(k.hi >> (64 - jumpBits)), true
 	}
 	if k.hi>>61 != 1 {
 		return 0, false
 	}
-	return int(k.hi>>45) & (1<<jumpBits - 1), true
+	return int(k.hi>>(61-jumpBits)) & (1<<jumpBits - 1), true
 }
 
 func bucketStart(b int, v6 bool) pkey {
 	if !v6 {
-		return pkey{hi: uint64(b) << 48}
+		return pkey{hi: uint64(b) << (64 - jumpBits)}
 	}
-	return pkey{hi: 1<<61 | uint64(b)<<45}
+	return pkey{hi: 1<<61 | uint64(b)<<(61-jumpBits)}
 }
 
 func buildSorted(vrps []VRP, idx []uint32, v6 bool) (s sortedPrefixes) {
@@ -146,7 +171,7 @@ func buildSorted(vrps []VRP, idx []uint32, v6 bool) (s sortedPrefixes) {
 	}
 	keys := make([]pkey, len(vrps))
 	for _, i := range idx {
-		keys[i] = keyOf(vrps[i].Prefix.Masked())
+		keys[i] = keyOf(vrps[i].Prefix)
 	}
 	slices.SortFunc(idx, func(a, b uint32) int {
 		if c := keys[a].compare(keys[b]); c != 0 {
@@ -234,11 +259,22 @@ func (s *sortedPrefixes) inside(k pkey, dst []uint32) []uint32 {
 // NewIndex builds an index over vrps. The index keeps vrps (it does not
 // copy it): the caller must not modify the slice afterwards. Prefixes are
 // expected to be masked, with MaxLen between the prefix length and the
-// family's width, as the loaders guarantee; NewIndex masks them again for
-// the lookup structures but does not check MaxLen. Duplicates are kept (each
-// keeps its own index). Cost: O(n log n); about 1 s and 200 MB for 720k VRPs
-// (see BenchmarkNewIndex).
+// family's width, as the loaders guarantee; if any prefix has host bits set,
+// NewIndex indexes a masked copy instead (VRPs() returns it). MaxLen is not
+// checked. Duplicates are kept, each under its own index. Cost: O(n log n);
+// see BenchmarkNewIndex for time and memory on 723k real VRPs.
 func NewIndex(vrps []VRP) *Index {
+	for i := range vrps {
+		if p := vrps[i].Prefix; p != p.Masked() {
+			// Loaders reject host bits; a caller that did not gets a
+			// masked copy rather than wrong answers.
+			vrps = slices.Clone(vrps)
+			for j := range vrps {
+				vrps[j].Prefix = vrps[j].Prefix.Masked()
+			}
+			break
+		}
+	}
 	ix := &Index{
 		vrps:    vrps,
 		v4:      uint32_tree.NewTreeV4(),
@@ -247,7 +283,7 @@ func NewIndex(vrps []VRP) *Index {
 	}
 	var i4, i6 []uint32
 	for i := range vrps {
-		p := vrps[i].Prefix.Masked()
+		p := vrps[i].Prefix
 		if !p.IsValid() {
 			// An invalid prefix covers nothing and is inside nothing; it
 			// stays addressable by index and by ASN.
@@ -265,15 +301,17 @@ func NewIndex(vrps []VRP) *Index {
 	ix.s6 = buildSorted(vrps, i6, true)
 
 	ix.byASN = make([]uint32, len(vrps))
+	ix.asnKeys = make([]asnKey, len(vrps))
 	for i := range ix.byASN {
 		ix.byASN[i] = uint32(i)
+		ix.asnKeys[i] = asnKeyOf(vrps[i].Prefix)
 	}
 	slices.SortFunc(ix.byASN, func(a, b uint32) int {
 		va, vb := &vrps[a], &vrps[b]
 		if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
 			return c
 		}
-		if c := comparePrefix(va.Prefix, vb.Prefix); c != 0 {
+		if c := ix.asnKeys[a].compare(ix.asnKeys[b]); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
@@ -281,6 +319,12 @@ func NewIndex(vrps []VRP) *Index {
 		}
 		return cmp.Compare(a, b)
 	})
+	// Reorder the keys to follow byASN.
+	keys := make([]asnKey, len(vrps))
+	for j, i := range ix.byASN {
+		keys[j] = ix.asnKeys[i]
+	}
+	ix.asnKeys = keys
 	for j := 0; j < len(ix.byASN); {
 		asn := vrps[ix.byASN[j]].ASN
 		k := j + 1
@@ -291,18 +335,6 @@ func NewIndex(vrps []VRP) *Index {
 		j = k
 	}
 	return ix
-}
-
-// comparePrefix orders prefixes by family (IPv4 first), address, length;
-// invalid prefixes first.
-func comparePrefix(a, b netip.Prefix) int {
-	if c := cmp.Compare(famOf(a), famOf(b)); c != 0 {
-		return c
-	}
-	if !a.IsValid() {
-		return 0
-	}
-	return keyOf(a.Masked()).compare(keyOf(b.Masked()))
 }
 
 func famOf(p netip.Prefix) int {
@@ -387,24 +419,17 @@ func (ix *Index) InsideByASN(p netip.Prefix, asn uint32, dst []uint32) []uint32 
 	if !p.IsValid() {
 		return dst
 	}
-	p = p.Masked()
-	run := ix.ByASN(asn)
-	fam := famOf(p)
-	k := keyOf(p)
-	first := pkey{hi: k.hi, lo: k.lo, bits: k.bits + 1}
-	lo, _ := slices.BinarySearchFunc(run, first, func(i uint32, t pkey) int {
-		q := ix.vrps[i].Prefix
-		if c := cmp.Compare(famOf(q), fam); c != 0 {
-			return c
-		}
-		return keyOf(q.Masked()).compare(t)
-	})
-	for _, i := range run[lo:] {
-		q := ix.vrps[i].Prefix
-		if famOf(q) != fam || !k.contains(keyOf(q.Masked())) {
-			break
-		}
-		dst = append(dst, i)
+	s, ok := ix.asnSpan[asn]
+	if !ok {
+		return dst
+	}
+	t := asnKeyOf(p.Masked())
+	first := t
+	first.k.bits++
+	keys := ix.asnKeys[s.lo:s.hi]
+	lo, _ := slices.BinarySearchFunc(keys, first, asnKey.compare)
+	for j := lo; j < len(keys) && keys[j].fam == t.fam && t.k.contains(keys[j].k); j++ {
+		dst = append(dst, ix.byASN[int(s.lo)+j])
 	}
 	return dst
 }

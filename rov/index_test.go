@@ -398,9 +398,6 @@ func TestIndexOracleReal(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(20250720, 1))
 	n := 20000
-	if testing.Short() {
-		n = 2000
-	}
 	ps, os := realRoutes(r, vrps, n)
 	hits := map[State]int{}
 	buf := make([]uint32, 0, 16)
@@ -426,10 +423,23 @@ func TestIndexOracleReal(t *testing.T) {
 	}
 	t.Logf("map oracle done at %v", time.Since(start))
 	scan := 20
-	if testing.Short() {
-		scan = 5
-	}
 	for i := range scan {
 		checkAgainstOracle(t, ix, vrps, ps[i], os[i])
+	}
+}
+
+// TestNewIndexHostBits: a VRP with host bits set (which loaders reject) is
+// indexed as its masked prefix, on a copy, leaving the caller's slice alone.
+func TestNewIndexHostBits(t *testing.T) {
+	vrps := []VRP{{Prefix: netip.MustParsePrefix("192.0.2.77/24"), MaxLen: 24, ASN: 64500}}
+	ix := NewIndex(vrps)
+	if got := ix.Validate(netip.MustParsePrefix("192.0.2.0/24"), asOrigin(64500), nil); got.State != Valid {
+		t.Errorf("Validate = %v, want valid", got.State)
+	}
+	if got, want := ix.VRPs()[0].Prefix, netip.MustParsePrefix("192.0.2.0/24"); got != want {
+		t.Errorf("VRPs()[0].Prefix = %v, want %v", got, want)
+	}
+	if vrps[0].Prefix.Addr() != netip.MustParseAddr("192.0.2.77") {
+		t.Errorf("caller's slice modified: %v", vrps[0].Prefix)
 	}
 }
