@@ -130,14 +130,12 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 		c.members[i] = int32(i)
 	}
 	slices.SortFunc(c.members, func(a, b int32) int { return comparePrefix(entries[a].Prefix, entries[b].Prefix) })
-	c.pos = make(map[netip.Prefix]int32, len(entries))
 	var seenLen [2][129]bool
 	for i, e := range c.members {
 		p := entries[e].Prefix
 		if len(c.prefixes) > 0 && c.prefixes[len(c.prefixes)-1] == p {
 			continue
 		}
-		c.pos[p] = int32(len(c.prefixes))
 		c.prefixes = append(c.prefixes, p)
 		c.start = append(c.start, int32(i))
 		seenLen[family(p)][p.Bits()] = true
@@ -214,7 +212,7 @@ func (c *Coverage) Assess(i int, view func(entry int) bool) Assessment {
 // survivors appends to dst the entries at exactly p that are in view and
 // not dropped.
 func (c *Coverage) survivors(p netip.Prefix, view func(int) bool, dst []int32) []int32 {
-	pi, ok := c.pos[p]
+	pi, ok := c.find(p)
 	if !ok {
 		return dst
 	}
@@ -267,4 +265,42 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	last, _ := netip.AddrFromSlice(a)
 	return last
+}
+
+// find returns the index of p in c.prefixes.
+func (c *Coverage) find(p netip.Prefix) (int, bool) {
+	return slices.BinarySearchFunc(c.prefixes, p, comparePrefix)
+}
+
+// At returns the entries with exactly prefix p.
+func (c *Coverage) At(p netip.Prefix) []int32 {
+	i, ok := c.find(p)
+	if !ok {
+		return nil
+	}
+	return c.members[c.start[i]:c.start[i+1]]
+}
+
+// Supernets appends the entries whose prefix strictly contains p, most
+// specific first.
+func (c *Coverage) Supernets(p netip.Prefix, dst []int32) []int32 {
+	for _, l := range c.lengths[family(p)] {
+		if l >= p.Bits() {
+			continue
+		}
+		dst = append(dst, c.At(netip.PrefixFrom(p.Addr(), l).Masked())...)
+	}
+	return dst
+}
+
+// Subnets appends the entries whose prefix is strictly inside p, in prefix
+// order.
+func (c *Coverage) Subnets(p netip.Prefix, dst []int32) []int32 {
+	i, _ := c.find(p)
+	for ; i < len(c.prefixes) && p.Contains(c.prefixes[i].Addr()); i++ {
+		if c.prefixes[i].Bits() > p.Bits() {
+			dst = append(dst, c.members[c.start[i]:c.start[i+1]]...)
+		}
+	}
+	return dst
 }

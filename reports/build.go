@@ -27,7 +27,6 @@ func Build(a *classify.Analysis, meta Meta) Report {
 	s.Policy, s.VRPs, s.Inputs = meta.Policy, meta.VRPs, meta.Inputs
 	s.Paths, s.Peers = a.Table.Paths(), len(a.Table.Peers())
 	fams := [2]Family{{Family: "ipv4"}, {Family: "ipv6"}}
-	vrps := a.Index.VRPs()
 	routes := a.Table.Routes()
 	prefixes := make(map[netip.Prefix]struct{}, len(routes))
 	for id, r := range routes {
@@ -59,32 +58,13 @@ func Build(a *classify.Analysis, meta Meta) Report {
 		if o.State != rov.Invalid && !o.Dropped {
 			continue
 		}
-		inv := Invalid{
-			Prefix: r.Prefix, ASSet: a.Table.ASSet(id), State: o.State.String(), Class: o.Class.String(),
-			AS0: o.AS0, Paths: r.Paths, Peers: a.Table.PeerCount(id), Dropped: o.Dropped, VRPs: []VRPRef{},
-		}
-		if inv.ASSet == nil {
-			inv.ASSet = []uint32{}
-		}
-		if o.Origin.Kind == rov.OriginAS {
-			asn := o.Origin.ASN
-			inv.Origin = &asn
-		}
-		for _, v := range a.VRPs(id) {
-			inv.VRPs = append(inv.VRPs, VRPRef{Prefix: vrps[v].Prefix, MaxLength: vrps[v].MaxLen, ASN: vrps[v].ASN})
-		}
+		inv := RouteRow(a, id)
 		if o.Dropped {
 			s.Dropped++
-			as := a.Assess(id, nil)
-			inv.Impact = as.Impact.String()
-			inv.CoveredShare = as.CoveredShare
-			countImpact(&s.Impact, as.Impact)
-			countImpact(&f.Impact, as.Impact)
-			if as.Cover.IsValid() {
-				inv.Cover = coverOf(a, as, o.Origin)
-				if inv.Cover.OtherOrigin {
-					s.CoverOtherAS++
-				}
+			countImpact(&s.Impact, impactOf(inv.Impact))
+			countImpact(&f.Impact, impactOf(inv.Impact))
+			if inv.Cover != nil && inv.Cover.OtherOrigin {
+				s.CoverOtherAS++
 			}
 		}
 		rep.Invalids = append(rep.Invalids, inv)
@@ -103,6 +83,52 @@ func Build(a *classify.Analysis, meta Meta) Report {
 		rep.Peers = peerRows(a)
 	}
 	return rep
+}
+
+// RouteRow describes route id of the analysis the way every report does:
+// validation state, class, deciding VRPs, paths, peers and, when ROV drops
+// it, its impact. analyze's invalids and lookup's routes are both made here,
+// so they cannot disagree.
+func RouteRow(a *classify.Analysis, id int) Invalid {
+	r, o := a.Table.Routes()[id], a.Outcomes[id]
+	vrps := a.Index.VRPs()
+	inv := Invalid{
+		Prefix: r.Prefix, ASSet: a.Table.ASSet(id), State: o.State.String(), Class: o.Class.String(),
+		AS0: o.AS0, Paths: r.Paths, Peers: a.Table.PeerCount(id), Dropped: o.Dropped, VRPs: []VRPRef{},
+	}
+	if inv.ASSet == nil {
+		inv.ASSet = []uint32{}
+	}
+	if o.Unvalidated {
+		inv.State = "unvalidated"
+	}
+	if o.Origin.Kind == rov.OriginAS {
+		asn := o.Origin.ASN
+		inv.Origin = &asn
+	}
+	for _, v := range a.VRPs(id) {
+		inv.VRPs = append(inv.VRPs, vrpRef(vrps[v]))
+	}
+	if o.Dropped {
+		as := a.Assess(id, nil)
+		inv.Impact = as.Impact.String()
+		inv.CoveredShare = as.CoveredShare
+		if as.Cover.IsValid() {
+			inv.Cover = coverOf(a, as, o.Origin)
+		}
+	}
+	return inv
+}
+
+func vrpRef(v rov.VRP) VRPRef { return VRPRef{Prefix: v.Prefix, MaxLength: v.MaxLen, ASN: v.ASN} }
+
+func impactOf(name string) classify.Impact {
+	for _, im := range classify.Impacts {
+		if im.String() == name {
+			return im
+		}
+	}
+	return classify.ImpactNone
 }
 
 func family(p netip.Prefix) int {

@@ -33,16 +33,21 @@ func WriteInvalidsCSV(w io.Writer, invs []Invalid) error {
 	cw := csv.NewWriter(w)
 	cw.Write(InvalidColumns)
 	for _, inv := range invs {
-		row := []string{inv.Prefix.String(), originString(inv.Origin, ""), joinASNs(inv.ASSet, " ", ""), inv.State, inv.Class,
-			strconv.FormatBool(inv.AS0), vrpList(inv.VRPs, ";"), strconv.FormatUint(uint64(inv.Paths), 10), strconv.Itoa(inv.Peers),
-			strconv.FormatBool(inv.Dropped), inv.Impact, "", "", "", "", formatShare(inv.CoveredShare)}
-		if c := inv.Cover; c != nil {
-			row[11], row[12], row[13], row[14] = c.Prefix.String(), joinASNs(c.Origins, " ", ""), c.State, strconv.FormatBool(c.OtherOrigin)
-		}
-		cw.Write(row)
+		cw.Write(invalidRecord(inv))
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// invalidRecord is one CSV row in InvalidColumns order.
+func invalidRecord(inv Invalid) []string {
+	row := []string{inv.Prefix.String(), originString(inv.Origin, ""), joinASNs(inv.ASSet, " ", ""), inv.State, inv.Class,
+		strconv.FormatBool(inv.AS0), vrpList(inv.VRPs, ";"), strconv.FormatUint(uint64(inv.Paths), 10), strconv.Itoa(inv.Peers),
+		strconv.FormatBool(inv.Dropped), inv.Impact, "", "", "", "", formatShare(inv.CoveredShare)}
+	if c := inv.Cover; c != nil {
+		row[11], row[12], row[13], row[14] = c.Prefix.String(), joinASNs(c.Origins, " ", ""), c.State, strconv.FormatBool(c.OtherOrigin)
+	}
+	return row
 }
 
 // WriteOriginsCSV writes the origins report.

@@ -135,6 +135,8 @@ type Invalid struct {
 	Impact       string       `json:"impact"`
 	Cover        *Cover       `json:"cover"`
 	CoveredShare float64      `json:"covered_share"`
+	// Explanation is one human sentence (lookup only; analyze leaves it out).
+	Explanation string `json:"explanation,omitempty"`
 }
 
 // OriginRow is one origin AS with invalid routes: whom to call.

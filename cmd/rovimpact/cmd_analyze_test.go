@@ -205,3 +205,16 @@ func sizeOf(st os.FileInfo) int64 {
 	}
 	return st.Size()
 }
+
+// runCLIStdin is runCLI with standard input.
+func runCLIStdin(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut strings.Builder
+	root := newRootCommand()
+	root.SetArgs(args)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	err := root.Execute()
+	return out.String(), errOut.String(), err
+}
