@@ -1,3 +1,8 @@
+// Package classify knows why a route is RPKI-invalid and what becomes of
+// it when ROV drops it: the class of each invalid (class.go: as_set,
+// too_specific, too_short, wrong_origin, both, with the VRPs that explain
+// it) and its impact on reachability (impact.go). It takes values and
+// returns values; it knows nothing of files, sockets, clocks or formats.
 package classify
 
 import (
