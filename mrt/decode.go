@@ -171,6 +171,7 @@ func (r *Reader) startRIB(b []byte, v6, addPath bool) {
 		r.corrupt(fmt.Errorf("%s: prefix: %w", name, err))
 		return
 	}
+	masked := hostBits(b[4:])
 	b = b[4+n:]
 	if len(b) < 2 {
 		r.corrupt(fmt.Errorf("%s: entry count: %w", name, errTruncated))
@@ -207,6 +208,9 @@ func (r *Reader) startRIB(b []byte, v6, addPath bool) {
 	if count == 0 {
 		r.skip("rib_no_entries")
 		return
+	}
+	if masked {
+		r.masked += int64(count)
 	}
 	r.rib = ribState{prefix: pfx, entries: entries, left: count, addPath: addPath}
 	r.pend = pendRIB
@@ -331,6 +335,9 @@ func (r *Reader) tableDump(sub uint16, b []byte) bool {
 	idx := r.peerFor(peerAS, peerIP)
 	r.setEventHeader(Announce, idx, false)
 	r.route.Prefix = netip.PrefixFrom(addr, bits).Masked()
+	if r.route.Prefix.Addr() != addr {
+		r.masked++
+	}
 	r.fillAnnounce(v6)
 	return true
 }

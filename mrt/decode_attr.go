@@ -183,6 +183,17 @@ func readPrefix(b []byte, v6 bool) (netip.Prefix, int, error) {
 	return netip.PrefixFrom(a, bits).Masked(), 1 + n, nil
 }
 
+// hostBits reports whether the NLRI octets at b (as checked by readPrefix)
+// set bits beyond the prefix length.
+func hostBits(b []byte) bool {
+	bits := int(b[0])
+	if bits%8 == 0 {
+		return false
+	}
+	last := b[(bits+7)/8]
+	return last&(0xff>>(bits%8)) != 0
+}
+
 // countPrefixes checks a list of NLRI (with 4-octet path identifiers under
 // ADD-PATH, RFC 7911 §3) and returns how many it holds.
 func countPrefixes(b []byte, v6, addPath bool) (int, error) {

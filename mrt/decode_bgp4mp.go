@@ -281,6 +281,9 @@ func (r *Reader) nextUpdate() bool {
 		}
 		v6 := st.v6[st.part]
 		pfx, n, _ := readPrefix(l, v6) // checked by countPrefixes
+		if hostBits(l) {
+			r.masked++
+		}
 		st.lists[st.part] = l[n:]
 		kind := Announce
 		if st.part == partWithdrawn || st.part == partMPUnreach {

@@ -1,3 +1,6 @@
+// Package mrt reads BGP routing data, binary MRT (RFC 6396) and bgpdump -m
+// text, into a stream of Route events that every later stage consumes the
+// same way, whatever the source (see Source).
 package mrt
 
 import (
@@ -55,9 +58,10 @@ const readerBufSize = 1 << 20
 // record ends the stream with an error wrapping io.ErrUnexpectedEOF.
 //
 // NLRI and RIB prefixes with host bits set are masked, not dropped (RFC 4271
-// §4.3 makes trailing bits irrelevant: "padded with enough trailing bits to
-// make the end of the field fall on an octet boundary"), and are not counted
-// as skipped since the route is still delivered.
+// §4.3: the prefix is "padded with enough trailing bits to make the end of
+// the field fall on an octet boundary ... the value of trailing bits is
+// irrelevant"); they are counted by Masked, not in Stats.Skipped, since the
+// route is still delivered.
 type Reader struct {
 	br   *bufio.Reader
 	name string
@@ -75,6 +79,7 @@ type Reader struct {
 	peers     []Peer
 	peerByKey map[peerKey]int
 	stats     Stats
+	masked    int64
 
 	pend pendKind
 
@@ -130,6 +135,10 @@ func (r *Reader) Err() error { return r.err }
 // PEER_INDEX_TABLE for TABLE_DUMP_V2, first-seen (AS, IP) order for
 // BGP4MP and TABLE_DUMP. The slice is shared; do not modify it.
 func (r *Reader) Peers() []Peer { return r.peers }
+
+// Masked counts the events whose prefix had host bits set on the wire and
+// was masked (as TextReader.Masked does for text input).
+func (r *Reader) Masked() int64 { return r.masked }
 
 // Stats returns the counters so far. Skipped and Problems are copies, so
 // the result stays valid while the Reader goes on.

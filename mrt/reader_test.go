@@ -450,3 +450,30 @@ func TestUnderlyingErrors(t *testing.T) {
 		t.Errorf("Err() = %v, want a wrapped read error naming record 2", rd.Err())
 	}
 }
+
+// TestMasked: prefixes with host bits set (RFC 4271 §4.3 "the value of
+// trailing bits is irrelevant") are yielded masked and counted per event.
+func TestMasked(t *testing.T) {
+	path := attr(attrASPath, seg(rov.ASSequence, 4, 64500))
+	in := cat(peerIndex(peerA),
+		// RIB record 198.51.101.0/23 with two entries: two masked events.
+		record(1000, typeTableDumpV2, tdRIBIPv4Unicast, cat(be32(1), []byte{23, 198, 51, 101}, be16(2), ribEntry(0, nil, path), ribEntry(0, nil, path))),
+		// UPDATE: 10.0.0.1/31 with host bit, 10.0.0.0/8 clean.
+		bgp4mpMsg(typeBGP4MP, bmMessageAS4, 64500, "192.0.2.1", update(nil, cat(path, nh4("192.0.2.1")), cat([]byte{31, 10, 0, 0, 1}, pfx("10.0.0.0/8")))),
+		// TABLE_DUMP v1 10.1.2.3/16.
+		record(1000, typeTableDump, afiIPv4, cat(be16(0), be16(1), []byte{10, 1, 2, 3, 16, 1}, be32(5), []byte{192, 0, 2, 7}, be16(64510), be16(0))))
+	got, rd := readAll(t, in, "m.mrt")
+	want := []string{
+		"A|192.0.2.1|64500|198.51.100.0/23|0|64500|invalid IP",
+		"A|192.0.2.1|64500|198.51.100.0/23|0|64500|invalid IP",
+		"A|192.0.2.1|64500|10.0.0.0/31|0|64500|192.0.2.1",
+		"A|192.0.2.1|64500|10.0.0.0/8|0|64500|192.0.2.1",
+		"A|192.0.2.7|64510|10.1.0.0/16|0||invalid IP",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n got %q\nwant %q", got, want)
+	}
+	if rd.Masked() != 4 {
+		t.Errorf("Masked() = %d, want 4", rd.Masked())
+	}
+}
