@@ -15,51 +15,54 @@ func segCSet(asns ...uint32) rov.Segment { return rov.Segment{Type: rov.ASConfed
 
 const trans = 23456 // AS_TRANS, RFC 6793 §9
 
+// mergeCases are the RFC 6793 §4.2.3 rows, shared by TestMergeAS4 and
+// TestBgpdumpAS4Merge.
+var mergeCases = []struct {
+	name      string
+	asPath    []rov.Segment
+	as4Path   []rov.Segment
+	want      string
+	wantKind  rov.OriginKind
+	wantMerge bool
+}{
+	{"§4.2.3 AS_PATH shorter than AS4_PATH: AS4_PATH ignored",
+		[]rov.Segment{segSeq(64500, trans)}, []rov.Segment{segSeq(1, 4200000000, 4200000001)},
+		"64500 23456", rov.OriginAS, false},
+	{"§4.2.3 equal counts: AS4_PATH taken whole",
+		[]rov.Segment{segSeq(trans, trans)}, []rov.Segment{segSeq(4200000000, 4200000001)},
+		"4200000000 4200000001", rov.OriginAS, true},
+	{"§4.2.3 AS_PATH longer: leading ASes prepended, sequences joined",
+		[]rov.Segment{segSeq(64500, 64501, trans, trans)}, []rov.Segment{segSeq(4200000000, 4200000001)},
+		"64500 64501 4200000000 4200000001", rov.OriginAS, true},
+	{"§4.2.3 prepended part spans segments",
+		[]rov.Segment{segSeq(64500), segSeq(64501, trans)}, []rov.Segment{segSeq(4200000000)},
+		"64500 64501 4200000000", rov.OriginAS, true},
+	{"RFC 4271 §9.1.2.2: an AS_SET counts as one (AS_PATH 3 vs AS4_PATH 2)",
+		[]rov.Segment{segSeq(64500, trans), segSet(1, 2, 3)}, []rov.Segment{segSeq(4200000000), segSet(1, 2, 3)},
+		"64500 4200000000 {1,2,3}", rov.OriginNone, true},
+	{"AS_SET prepended whole from AS_PATH",
+		[]rov.Segment{segSet(7, 8), segSeq(trans)}, []rov.Segment{segSeq(4200000000)},
+		"{7,8} 4200000000", rov.OriginAS, true},
+	{"§4.2.3 leading confed segment prepended even when no AS is needed",
+		[]rov.Segment{segCSeq(65001, 65002), segSeq(trans)}, []rov.Segment{segSeq(4200000000)},
+		"(65001 65002) 4200000000", rov.OriginAS, true},
+	{"§4.2.3 confed set adjacent to a prepended segment is prepended",
+		[]rov.Segment{segSeq(64500), segCSet(65001), segSeq(trans)}, []rov.Segment{segSeq(4200000000)},
+		"64500 [65001] 4200000000", rov.OriginAS, true},
+	{"RFC 5065: confed ASes do not count toward the length",
+		[]rov.Segment{segCSeq(65001, 65002, 65003), segSeq(trans)}, []rov.Segment{segSeq(4200000000, 4200000001)},
+		"(65001 65002 65003) 23456", rov.OriginAS, false},
+	{"§6: confed segments in AS4_PATH are discarded",
+		[]rov.Segment{segSeq(64500, trans)}, []rov.Segment{segCSeq(65009), segSeq(4200000000)},
+		"64500 4200000000", rov.OriginAS, true},
+	{"empty AS4_PATH: AS_PATH kept as is",
+		[]rov.Segment{segSeq(64500, 64501)}, nil,
+		"64500 64501", rov.OriginAS, true},
+}
+
 // TestMergeAS4 pins the RFC 6793 §4.2.3 reconstruction, one row per rule.
 func TestMergeAS4(t *testing.T) {
-	tests := []struct {
-		name      string
-		asPath    []rov.Segment
-		as4Path   []rov.Segment
-		want      string
-		wantKind  rov.OriginKind
-		wantMerge bool
-	}{
-		{"§4.2.3 AS_PATH shorter than AS4_PATH: AS4_PATH ignored",
-			[]rov.Segment{segSeq(64500, trans)}, []rov.Segment{segSeq(1, 4200000000, 4200000001)},
-			"64500 23456", rov.OriginAS, false},
-		{"§4.2.3 equal counts: AS4_PATH taken whole",
-			[]rov.Segment{segSeq(trans, trans)}, []rov.Segment{segSeq(4200000000, 4200000001)},
-			"4200000000 4200000001", rov.OriginAS, true},
-		{"§4.2.3 AS_PATH longer: leading ASes prepended, sequences joined",
-			[]rov.Segment{segSeq(64500, 64501, trans, trans)}, []rov.Segment{segSeq(4200000000, 4200000001)},
-			"64500 64501 4200000000 4200000001", rov.OriginAS, true},
-		{"§4.2.3 prepended part spans segments",
-			[]rov.Segment{segSeq(64500), segSeq(64501, trans)}, []rov.Segment{segSeq(4200000000)},
-			"64500 64501 4200000000", rov.OriginAS, true},
-		{"RFC 4271 §9.1.2.2: an AS_SET counts as one (AS_PATH 3 vs AS4_PATH 2)",
-			[]rov.Segment{segSeq(64500, trans), segSet(1, 2, 3)}, []rov.Segment{segSeq(4200000000), segSet(1, 2, 3)},
-			"64500 4200000000 {1,2,3}", rov.OriginNone, true},
-		{"AS_SET prepended whole from AS_PATH",
-			[]rov.Segment{segSet(7, 8), segSeq(trans)}, []rov.Segment{segSeq(4200000000)},
-			"{7,8} 4200000000", rov.OriginAS, true},
-		{"§4.2.3 leading confed segment prepended even when no AS is needed",
-			[]rov.Segment{segCSeq(65001, 65002), segSeq(trans)}, []rov.Segment{segSeq(4200000000)},
-			"(65001 65002) 4200000000", rov.OriginAS, true},
-		{"§4.2.3 confed set adjacent to a prepended segment is prepended",
-			[]rov.Segment{segSeq(64500), segCSet(65001), segSeq(trans)}, []rov.Segment{segSeq(4200000000)},
-			"64500 [65001] 4200000000", rov.OriginAS, true},
-		{"RFC 5065: confed ASes do not count toward the length",
-			[]rov.Segment{segCSeq(65001, 65002, 65003), segSeq(trans)}, []rov.Segment{segSeq(4200000000, 4200000001)},
-			"(65001 65002 65003) 23456", rov.OriginAS, false},
-		{"§6: confed segments in AS4_PATH are discarded",
-			[]rov.Segment{segSeq(64500, trans)}, []rov.Segment{segCSeq(65009), segSeq(4200000000)},
-			"64500 4200000000", rov.OriginAS, true},
-		{"empty AS4_PATH: AS_PATH kept as is",
-			[]rov.Segment{segSeq(64500, 64501)}, nil,
-			"64500 64501", rov.OriginAS, true},
-	}
-	for _, tt := range tests {
+	for _, tt := range mergeCases {
 		t.Run(tt.name, func(t *testing.T) {
 			segs, _, merged := mergeAS4(tt.asPath, tt.as4Path, nil, nil)
 			path := tt.asPath
