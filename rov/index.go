@@ -119,15 +119,32 @@ func (k pkey) contains(o pkey) bool {
 // order, which is a pre-order walk of the containment tree: every prefix
 // inside p follows p directly, in one run.
 type sortedPrefixes struct {
-	keys    []pkey
-	parent  []int32  // nearest strictly covering entry, or -1
-	start   []uint32 // entry i's VRPs are members[start[i]:start[i+1]]
+	// ents[:n] are the prefixes; ents[n] is a sentinel whose start ends
+	// the last run. Key, parent and start share one 32-byte entry so a
+	// lookup touches one cache line per prefix it visits.
+	ents    []entry
+	n       int
 	members []uint32
 	// jump[b] is the first entry whose address is in bucket b or later
-	// (see bucketOf); it narrows the binary search from ~20 steps over 12
-	// MB to a handful inside one bucket, which is what makes covering
-	// lookups cheap: the long search is all cache misses.
+	// (see bucketOf); it narrows the binary search from ~20 steps over
+	// megabytes to a handful inside one bucket, which is what makes
+	// covering lookups cheap: the long search is all cache misses.
 	jump []uint32
+}
+
+type entry struct {
+	k      pkey
+	parent int32  // nearest strictly covering entry, or -1
+	start  uint32 // the entry's VRPs are members[start:next entry's start]
+}
+
+func (s *sortedPrefixes) vrpsOf(i int32) []uint32 {
+	return s.members[s.ents[i].start:s.ents[i+1].start]
+}
+
+func (s *sortedPrefixes) search(k pkey) int {
+	lo, _ := slices.BinarySearchFunc(s.ents[:s.n], k, func(e entry, k pkey) int { return e.k.compare(k) })
+	return lo
 }
 
 // Buckets split the address space on jumpBits address bits: for IPv4 the
@@ -153,22 +170,8 @@ func bucketStart(b int, v6 bool) pkey {
 	return pkey{hi: 1<<61 | uint64(b)<<(61-jumpBits)}
 }
 
-func buildSorted(vrps []VRP, idx []uint32, v6 bool) (s sortedPrefixes) {
-	defer func() {
-		s.jump = make([]uint32, 1<<jumpBits+1)
-		for b := range s.jump {
-			if b == 1<<jumpBits && !v6 {
-				s.jump[b] = uint32(len(s.keys))
-				continue
-			}
-			i, _ := slices.BinarySearchFunc(s.keys, bucketStart(b, v6), pkey.compare)
-			s.jump[b] = uint32(i)
-		}
-	}()
-	if len(idx) == 0 {
-		s.start = []uint32{0}
-		return s
-	}
+func buildSorted(vrps []VRP, idx []uint32, v6 bool) sortedPrefixes {
+	var s sortedPrefixes
 	keys := make([]pkey, len(vrps))
 	for _, i := range idx {
 		keys[i] = keyOf(vrps[i].Prefix)
@@ -190,26 +193,30 @@ func buildSorted(vrps []VRP, idx []uint32, v6 bool) (s sortedPrefixes) {
 	var stack []int32
 	for j, i := range idx {
 		k := keys[i]
-		if j > 0 && k == s.keys[len(s.keys)-1] {
+		if j > 0 && k == s.ents[len(s.ents)-1].k {
 			continue
 		}
-		e := int32(len(s.keys))
-		for len(stack) > 0 && !s.keys[stack[len(stack)-1]].contains(k) {
+		e := int32(len(s.ents))
+		for len(stack) > 0 && !s.ents[stack[len(stack)-1]].k.contains(k) {
 			stack = stack[:len(stack)-1]
 		}
 		p := int32(-1)
 		if len(stack) > 0 {
 			p = stack[len(stack)-1]
 		}
-		s.keys = append(s.keys, k)
-		s.parent = append(s.parent, p)
-		s.start = append(s.start, uint32(j))
+		s.ents = append(s.ents, entry{k: k, parent: p, start: uint32(j)})
 		stack = append(stack, e)
 	}
-	s.start = append(s.start, uint32(len(idx)))
-	s.keys = slices.Clip(s.keys)
-	s.parent = slices.Clip(s.parent)
-	s.start = slices.Clip(s.start)
+	s.n = len(s.ents)
+	s.ents = slices.Clip(append(s.ents, entry{parent: -1, start: uint32(len(idx))}))
+	s.jump = make([]uint32, 1<<jumpBits+1)
+	for b := range s.jump {
+		if b == 1<<jumpBits && !v6 {
+			s.jump[b] = uint32(s.n)
+			continue
+		}
+		s.jump[b] = uint32(s.search(bucketStart(b, v6)))
+	}
 	return s
 }
 
@@ -218,28 +225,28 @@ func buildSorted(vrps []VRP, idx []uint32, v6 bool) (s sortedPrefixes) {
 // the last entry not after k or one of that entry's ancestors, so one binary
 // search and a walk up the parent chain find them all.
 func (s *sortedPrefixes) covering(k pkey, v6 bool, dst []uint32) []uint32 {
-	keys := s.keys
+	ents := s.ents
 	// Upper bound: first entry > k. Entries before bucket b's run are below
 	// k and entries after it above, so the search stays inside the run.
-	lo, hi := 0, len(keys)
+	lo, hi := 0, s.n
 	if b, ok := bucketOf(k, v6); ok {
 		lo, hi = int(s.jump[b]), int(s.jump[b+1])
 	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if keys[m].compare(k) <= 0 {
+		if ents[m].k.compare(k) <= 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
 	i := int32(lo - 1)
-	for i >= 0 && !keys[i].contains(k) {
-		i = s.parent[i]
+	for i >= 0 && !ents[i].k.contains(k) {
+		i = ents[i].parent
 	}
 	for i >= 0 {
-		dst = append(dst, s.members[s.start[i]:s.start[i+1]]...)
-		i = s.parent[i]
+		dst = append(dst, s.vrpsOf(i)...)
+		i = ents[i].parent
 	}
 	return dst
 }
@@ -247,11 +254,9 @@ func (s *sortedPrefixes) covering(k pkey, v6 bool, dst []uint32) []uint32 {
 // inside appends the VRPs of every entry strictly inside k, in (address,
 // length) order.
 func (s *sortedPrefixes) inside(k pkey, dst []uint32) []uint32 {
-	keys := s.keys
 	first := pkey{hi: k.hi, lo: k.lo, bits: k.bits + 1}
-	lo, _ := slices.BinarySearchFunc(keys, first, pkey.compare)
-	for i := lo; i < len(keys) && k.contains(keys[i]); i++ {
-		dst = append(dst, s.members[s.start[i]:s.start[i+1]]...)
+	for i := s.search(first); i < s.n && k.contains(s.ents[i].k); i++ {
+		dst = append(dst, s.vrpsOf(int32(i))...)
 	}
 	return dst
 }
