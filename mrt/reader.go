@@ -66,7 +66,9 @@ type Reader struct {
 	br   *bufio.Reader
 	name string
 	hdr  [headerLen]byte
-	buf  []byte
+	buf  []byte // bodies larger than the bufio buffer
+	// peeked is the length of the body last used in place in br's buffer.
+	peeked int
 
 	off     int64 // bytes consumed so far
 	recNo   int64 // 1-based number of the current record
@@ -184,6 +186,11 @@ func (r *Reader) Next() bool {
 // record itself produced an event (PeerDown); otherwise it may have set
 // r.pend so that Next iterates the record's entries.
 func (r *Reader) readRecord() bool {
+	if r.peeked > 0 {
+		// The previous body was read in place; it is done with now.
+		r.br.Discard(r.peeked)
+		r.peeked = 0
+	}
 	r.recOff = r.off
 	n, err := io.ReadFull(r.br, r.hdr[:])
 	r.off += int64(n)
@@ -216,6 +223,7 @@ func (r *Reader) readRecord() bool {
 		r.fail(err)
 		return false
 	}
+	r.off += int64(length)
 	r.recTime = time.Unix(int64(ts), 0).UTC()
 
 	switch typ {
@@ -243,14 +251,22 @@ func (r *Reader) readRecord() bool {
 	return false
 }
 
-// readBody reads the record body into the reused buffer. A buffer larger
-// than any seen so far grows with the bytes actually read, so a corrupt or
-// cut record claiming megabytes cannot make the Reader allocate them.
+// readBody returns the record body. A body that fits the bufio buffer is
+// used in place (Peek), saving a copy; it stays valid until the next
+// record is read, and r.peeked bytes are discarded then. A larger body is
+// copied into the reused buffer, which grows with the bytes actually read,
+// so a corrupt or cut record claiming megabytes cannot make the Reader
+// allocate them. On error, r.off counts the bytes that were read.
 func (r *Reader) readBody(length int) ([]byte, error) {
-	if length <= cap(r.buf) {
-		n, err := io.ReadFull(r.br, r.buf[:length])
-		r.off += int64(n)
-		return r.buf[:length], err
+	if length <= r.br.Size() {
+		body, err := r.br.Peek(length)
+		if err != nil {
+			n, _ := r.br.Discard(len(body))
+			r.off += int64(n)
+			return nil, err
+		}
+		r.peeked = length
+		return body, nil
 	}
 	buf := r.buf[:0]
 	for len(buf) < length {
@@ -258,8 +274,8 @@ func (r *Reader) readBody(length int) ([]byte, error) {
 		buf = slices.Grow(buf, chunk)
 		n, err := io.ReadFull(r.br, buf[len(buf):len(buf)+chunk])
 		buf = buf[:len(buf)+n]
-		r.off += int64(n)
 		if err != nil {
+			r.off += int64(len(buf))
 			r.buf = buf[:0]
 			return nil, err
 		}

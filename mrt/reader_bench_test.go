@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	gmrt "github.com/osrg/gobgp/v3/pkg/packet/mrt"
@@ -42,6 +43,7 @@ func BenchmarkReader(b *testing.B) {
 			var events int64
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
+			cpu0 := processCPU()
 			for b.Loop() {
 				rd := NewReader(bytes.NewReader(data), Options{})
 				for rd.Next() {
@@ -52,6 +54,7 @@ func BenchmarkReader(b *testing.B) {
 				}
 			}
 			runtime.ReadMemStats(&ms1)
+			reportCPU(b, cpu0, events)
 			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(events), "allocs/event")
 		})
@@ -69,6 +72,7 @@ func BenchmarkGobgp(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			var events int64
+			cpu0 := processCPU()
 			for b.Loop() {
 				for _, r := range recs {
 					var h gmrt.MRTHeader
@@ -100,7 +104,15 @@ func BenchmarkGobgp(b *testing.B) {
 			if events == 0 {
 				b.Skip("gobgp parses no record of this format")
 			}
+			reportCPU(b, cpu0, events)
 			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// reportCPU adds process CPU nanoseconds per event (GC included).
+func reportCPU(b *testing.B, cpu0 time.Duration, events int64) {
+	if cpu := processCPU() - cpu0; cpu > 0 && events > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(events), "cpu-ns/event")
 	}
 }
