@@ -57,6 +57,13 @@ type BGPConfig struct {
 // advertises anything: its export policy rejects every route. Each path in
 // a peer's pre-policy Adj-RIB-In reaches the Handler as an mrt.Route.
 //
+// gobgp applies RFC 7606 error handling (counted, see Stats) and excludes,
+// before any watcher sees them and without logging, paths whose AS_PATH
+// contains LocalAS (RFC 4271 §9.1.2 loop detection) or, from iBGP peers,
+// whose ORIGINATOR_ID is RouterID (RFC 4456 §8): configure the collector
+// with the operator's own AS and these are exactly the paths the operator's
+// routers drop too. They are not counted.
+//
 // Memory: gobgp keeps every received path (Adj-RIB-In plus its best-path
 // tables); see BenchmarkBGPSession for the measured cost per path. The
 // collector itself keeps only the peer list.
