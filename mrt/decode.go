@@ -230,8 +230,8 @@ func ribName(v6, addPath bool) string {
 
 // nextRIB yields the next entry of the current RIB record; entries whose
 // attributes are malformed are counted and skipped.
-func (s *Reader) nextRIB() bool {
-	rs := &s.rib
+func (r *Reader) nextRIB() bool {
+	rs := &r.rib
 	for rs.left > 0 {
 		b := rs.entries
 		idx := int(binary.BigEndian.Uint16(b))
@@ -247,16 +247,16 @@ func (s *Reader) nextRIB() bool {
 		rs.left--
 
 		// RFC 6396 §4.3.4: AS_PATH in TABLE_DUMP_V2 is always 4-byte.
-		if err := s.decodeAttrs(attrs, 4, true); err != nil {
-			s.skip("malformed_attribute")
-			s.addProblem(fmt.Sprintf("%s %s: entry of peer %d dropped: %v", ribName(rt6(rs.prefix), rs.addPath), rs.prefix, idx, err))
+		if err := r.decodeAttrs(attrs, 4, true); err != nil {
+			r.skip("malformed_attribute")
+			r.addProblem(fmt.Sprintf("%s %s: entry of peer %d dropped: %v", ribName(rt6(rs.prefix), rs.addPath), rs.prefix, idx, err))
 			continue
 		}
-		s.setEventHeader(Announce, idx, false)
-		rt := &s.route
+		r.setEventHeader(Announce, idx, false)
+		rt := &r.route
 		rt.Prefix = rs.prefix
 		rt.PathID = pathID
-		s.fillAnnounce(rt.Prefix.Addr().Is6())
+		r.fillAnnounce(rt.Prefix.Addr().Is6())
 		return true
 	}
 	return false
@@ -265,15 +265,15 @@ func (s *Reader) nextRIB() bool {
 // fillAnnounce sets Path, Origin, NextHop and RPKIState from s.attr. mp
 // says the prefix came with MP_REACH_NLRI (RFC 4760), so its next hop is
 // the MP one; NEXT_HOP serves IPv4 NLRI.
-func (s *Reader) fillAnnounce(mp bool) {
-	rt := &s.route
-	rt.Path = s.attr.path
-	rt.Origin = rov.OriginOf(s.attr.path)
-	rt.RPKIState = s.attr.rpki
-	if mp && s.attr.mpNextHop.IsValid() || !s.attr.nextHop.IsValid() {
-		rt.NextHop = s.attr.mpNextHop
+func (r *Reader) fillAnnounce(mp bool) {
+	rt := &r.route
+	rt.Path = r.attr.path
+	rt.Origin = rov.OriginOf(r.attr.path)
+	rt.RPKIState = r.attr.rpki
+	if mp && r.attr.mpNextHop.IsValid() || !r.attr.nextHop.IsValid() {
+		rt.NextHop = r.attr.mpNextHop
 	} else {
-		rt.NextHop = s.attr.nextHop
+		rt.NextHop = r.attr.nextHop
 	}
 }
 

@@ -25,8 +25,8 @@ type attrs struct {
 // asSize is the AS_PATH ASN width: 2 for BGP4MP_MESSAGE and TABLE_DUMP, 4 for
 // the AS4 subtypes and TABLE_DUMP_V2. rib selects the abbreviated
 // MP_REACH_NLRI of RIB entries (RFC 6396 §4.3.4).
-func (s *Reader) decodeAttrs(b []byte, asSize int, rib bool) error {
-	a := &s.attr
+func (r *Reader) decodeAttrs(b []byte, asSize int, rib bool) error {
+	a := &r.attr
 	*a = attrs{rpki: RPKIAbsent}
 	var asPath, as4Path []byte
 	var haveAS4 bool
@@ -88,22 +88,22 @@ func (s *Reader) decodeAttrs(b []byte, asSize int, rib bool) error {
 	}
 	a.framed = true
 	var err error
-	s.segA, s.asnA, err = decodePath(asPath, asSize, s.segA, s.asnA)
+	r.segA, r.asnA, err = decodePath(asPath, asSize, r.segA, r.asnA)
 	if err != nil {
 		return fmt.Errorf("attribute AS_PATH: %w", err)
 	}
-	a.path = s.segA
+	a.path = r.segA
 	// RFC 6793 §4.1: a NEW speaker discards AS4_PATH received from a NEW
 	// speaker; it only carries information next to a 2-byte AS_PATH.
 	if haveAS4 && asSize == 2 {
-		s.segB, s.asnB, err = decodePath(as4Path, 4, s.segB, s.asnB)
+		r.segB, r.asnB, err = decodePath(as4Path, 4, r.segB, r.asnB)
 		if err != nil {
 			return fmt.Errorf("attribute AS4_PATH: %w", err)
 		}
 		var merged bool
-		s.segM, s.asnM, merged = mergeAS4(s.segA, s.segB, s.segM, s.asnM)
+		r.segM, r.asnM, merged = mergeAS4(r.segA, r.segB, r.segM, r.asnM)
 		if merged {
-			a.path = s.segM
+			a.path = r.segM
 		}
 	}
 	return nil

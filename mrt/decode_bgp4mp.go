@@ -186,6 +186,9 @@ func (r *Reader) update(u []byte, peerAS uint32, peerIP netip.Addr, asSize int, 
 		return false
 	}
 
+	// Skips counted while decoding this UPDATE's attributes; an UPDATE that
+	// yields nothing is counted as empty only if nothing else counted it.
+	before := r.stats.Skipped["mp_not_unicast"] + r.stats.Skipped["malformed_attribute"]
 	st := &r.upd
 	*st = updState{addPath: addPath}
 	st.lists[partWithdrawn] = withdrawn
@@ -224,9 +227,11 @@ func (r *Reader) update(u []byte, peerAS uint32, peerIP netip.Addr, asSize int, 
 		events += nn + nr
 	}
 	if events == 0 {
-		// End-of-RIB markers (RFC 4724 §2) and UPDATEs whose only NLRI were
-		// of another AFI/SAFI (counted there) carry no event.
-		r.skip("bgp4mp_update_empty")
+		// End-of-RIB markers (RFC 4724 §2) carry no event; UPDATEs whose
+		// NLRI were all of another AFI/SAFI or dropped were counted above.
+		if r.stats.Skipped["mp_not_unicast"]+r.stats.Skipped["malformed_attribute"] == before {
+			r.skip("bgp4mp_update_empty")
+		}
 		return false
 	}
 	st.peer = r.peerFor(peerAS, peerIP)

@@ -57,6 +57,10 @@ const readerBufSize = 1 << 20
 // it belongs to (Stats.Skipped["malformed_attribute"]). A truncated last
 // record ends the stream with an error wrapping io.ErrUnexpectedEOF.
 //
+// Route.Time is the MRT header time (with BGP4MP_ET microseconds): the dump
+// time for RIB entries, as bgpdump prints it, not the entry's originated
+// time.
+//
 // NLRI and RIB prefixes with host bits set are masked, not dropped (RFC 4271
 // §4.3: the prefix is "padded with enough trailing bits to make the end of
 // the field fall on an octet boundary ... the value of trailing bits is
@@ -241,6 +245,8 @@ func (r *Reader) readRecord() bool {
 			return false
 		}
 		us := binary.BigEndian.Uint32(body[:4])
+		// A value of a second or more is nonsense; the whole seconds of
+		// the common header still stand.
 		if us < 1000000 {
 			r.recTime = r.recTime.Add(time.Duration(us) * time.Microsecond)
 		}

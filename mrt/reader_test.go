@@ -220,6 +220,13 @@ func TestReaderEvents(t *testing.T) {
 			skipped: map[string]int64{"mp_not_unicast": 1},
 		},
 		{
+			name: "RFC 4760: an UPDATE carrying only multicast NLRI is counted once, not also as empty",
+			in: bgp4mpMsg(typeBGP4MP, bmMessageAS4, 64500, "192.0.2.1", update(nil, cat(
+				attr(attrASPath, seg(rov.ASSequence, 4, 64500)),
+				attr(attrMPReach, cat(be16(afiIPv6), []byte{2, 16}, netip.MustParseAddr("2001:db8::1").AsSlice(), []byte{0}, pfx("2001:db8::/32")))), nil)),
+			skipped: map[string]int64{"mp_not_unicast": 1},
+		},
+		{
 			name: "RFC 7606 §2 treat-as-withdraw: malformed AS_PATH drops the announcements, withdrawals stay",
 			in: bgp4mpMsg(typeBGP4MP, bmMessageAS4, 64500, "192.0.2.1", update(pfx("192.0.2.0/24"), cat(
 				attr(attrASPath, []byte{2, 3, 0, 0}), nh4("192.0.2.1")), cat(pfx("10.0.0.0/8"), pfx("10.1.0.0/16")))),
