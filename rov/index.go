@@ -378,6 +378,8 @@ func (ix *Index) Len() int { return len(ix.vrps) }
 // ("covers" it, RFC 6811 §2: VRP length <= route length and the VRP prefix
 // contains the route), most specific first, and returns the extended slice.
 // It allocates only when dst lacks capacity. An invalid p covers nothing.
+// An IPv4-mapped IPv6 prefix (::ffff:0:0/96) is IPv6, as in net/netip:
+// route sources should Unmap IPv4 NLRI.
 func (ix *Index) Covering(p netip.Prefix, dst []uint32) []uint32 {
 	if !p.IsValid() {
 		return dst

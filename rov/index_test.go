@@ -443,3 +443,42 @@ func TestNewIndexHostBits(t *testing.T) {
 		t.Errorf("caller's slice modified: %v", vrps[0].Prefix)
 	}
 }
+
+// TestIndexConcurrent: the index is read-only after NewIndex, so goroutines
+// sharing it must see exactly the sequential answers (run with -race).
+func TestIndexConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	vrps := randVRPs(r, 500)
+	ix := NewIndex(vrps)
+	ps := make([]netip.Prefix, 2000)
+	os := make([]Origin, len(ps))
+	want := make([]State, len(ps))
+	for i := range ps {
+		ps[i], os[i] = randPrefix(r, r.IntN(2) == 1), randOrigin(r)
+		want[i] = ix.Validate(ps[i], os[i], nil).State
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]uint32, 0, 4)
+			for i := range ps {
+				k := (i + g*500) % len(ps)
+				res := ix.Validate(ps[k], os[k], buf)
+				buf = res.VRPs[:0]
+				ix.InsideByASN(ps[k], os[k].ASN, nil)
+				if res.State != want[k] {
+					errs <- fmt.Sprintf("goroutine %d: Validate(%s) = %v, want %v", g, ps[k], res.State, want[k])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
