@@ -73,16 +73,22 @@ func (b *bzip2Reader) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	b.done = true
-	serr := <-b.errc
-	switch {
+	if err != io.EOF {
+		// A corrupt block (CRC mismatch) or a scan error: stop the
+		// scanner rather than let it read the rest of the file.
+		b.cancel()
+		b.err = err
+		return n, err
+	}
+	// Every assembled block was delivered: the scanner's verdict says
+	// whether the stream really ended.
+	switch serr := <-b.errc; {
 	case serr != nil && isTruncation(serr):
 		b.err = fmt.Errorf("stream ends without end-of-stream marker: %w", io.ErrUnexpectedEOF)
 	case serr != nil:
 		b.err = serr
-	case err == io.EOF:
-		b.err = io.EOF
 	default:
-		b.err = err // e.g. a block or stream CRC mismatch
+		b.err = io.EOF
 	}
 	return n, b.err
 }
