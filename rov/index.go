@@ -41,52 +41,44 @@ type Index struct {
 	// beside it so InsideByASN searches a contiguous array instead of
 	// chasing VRPs; asnSpan maps an ASN to its run in byASN.
 	byASN   []uint32
-	asnKeys []asnKey
+	asnKeys []pkey
 	asnSpan map[uint32]span
 }
 
-// asnKey orders one ASN's VRPs: family (invalid prefixes, IPv4, IPv6), then
-// prefix.
-type asnKey struct {
-	k   pkey
-	fam uint8
-}
-
-func asnKeyOf(p netip.Prefix) asnKey {
+// asnKeyOf is the key ordering one ASN's VRPs: family (invalid prefixes,
+// IPv4, IPv6), then prefix.
+func asnKeyOf(p netip.Prefix) pkey {
 	if !p.IsValid() {
-		return asnKey{}
+		return pkey{}
 	}
-	return asnKey{k: keyOf(p), fam: uint8(famOf(p))}
-}
-
-func (a asnKey) compare(b asnKey) int {
-	if c := cmp.Compare(a.fam, b.fam); c != 0 {
-		return c
-	}
-	return a.k.compare(b.k)
+	return keyOf(p)
 }
 
 type span struct{ lo, hi uint32 }
 
 // pkey is a prefix as a 128-bit big-endian address (IPv4 addresses sit in
-// the top 32 bits of hi) and a length. Keys of one family sort like the
-// prefixes they stand for: by address, then by length.
+// the top 32 bits of hi), a length and a family (1 IPv4, 2 IPv6, 0 for the
+// invalid prefix; it fills padding, so costs nothing). Keys sort like the
+// prefixes they stand for: by family, address, then length.
 type pkey struct {
-	hi, lo uint64
-	bits   uint8
+	hi, lo    uint64
+	bits, fam uint8
 }
 
 func keyOf(p netip.Prefix) pkey {
 	a := p.Addr()
 	if a.Is4() {
 		b := a.As4()
-		return pkey{hi: uint64(binary.BigEndian.Uint32(b[:])) << 32, bits: uint8(p.Bits())}
+		return pkey{hi: uint64(binary.BigEndian.Uint32(b[:])) << 32, bits: uint8(p.Bits()), fam: 1}
 	}
 	b := a.As16()
-	return pkey{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), bits: uint8(p.Bits())}
+	return pkey{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), bits: uint8(p.Bits()), fam: 2}
 }
 
 func (k pkey) compare(o pkey) int {
+	if k.fam != o.fam {
+		return cmp.Compare(k.fam, o.fam)
+	}
 	if c := cmp.Compare(k.hi, o.hi); c != 0 {
 		return c
 	}
@@ -165,9 +157,9 @@ func bucketOf(k pkey, v6 bool) (int, bool) {
 
 func bucketStart(b int, v6 bool) pkey {
 	if !v6 {
-		return pkey{hi: uint64(b) << (64 - jumpBits)}
+		return pkey{hi: uint64(b) << (64 - jumpBits), fam: 1}
 	}
-	return pkey{hi: 1<<61 | uint64(b)<<(61-jumpBits)}
+	return pkey{hi: 1<<61 | uint64(b)<<(61-jumpBits), fam: 2}
 }
 
 func buildSorted(vrps []VRP, idx []uint32, v6 bool) sortedPrefixes {
@@ -254,7 +246,8 @@ func (s *sortedPrefixes) covering(k pkey, v6 bool, dst []uint32) []uint32 {
 // inside appends the VRPs of every entry strictly inside k, in (address,
 // length) order.
 func (s *sortedPrefixes) inside(k pkey, dst []uint32) []uint32 {
-	first := pkey{hi: k.hi, lo: k.lo, bits: k.bits + 1}
+	first := k
+	first.bits++
 	for i := s.search(first); i < s.n && k.contains(s.ents[i].k); i++ {
 		dst = append(dst, s.vrpsOf(int32(i))...)
 	}
@@ -306,7 +299,7 @@ func NewIndex(vrps []VRP) *Index {
 	ix.s6 = buildSorted(vrps, i6, true)
 
 	ix.byASN = make([]uint32, len(vrps))
-	ix.asnKeys = make([]asnKey, len(vrps))
+	ix.asnKeys = make([]pkey, len(vrps))
 	for i := range ix.byASN {
 		ix.byASN[i] = uint32(i)
 		ix.asnKeys[i] = asnKeyOf(vrps[i].Prefix)
@@ -325,7 +318,7 @@ func NewIndex(vrps []VRP) *Index {
 		return cmp.Compare(a, b)
 	})
 	// Reorder the keys to follow byASN.
-	keys := make([]asnKey, len(vrps))
+	keys := make([]pkey, len(vrps))
 	for j, i := range ix.byASN {
 		keys[j] = ix.asnKeys[i]
 	}
@@ -340,17 +333,6 @@ func NewIndex(vrps []VRP) *Index {
 		j = k
 	}
 	return ix
-}
-
-func famOf(p netip.Prefix) int {
-	switch {
-	case !p.IsValid():
-		return 0
-	case p.Addr().Is4():
-		return 1
-	default:
-		return 2
-	}
 }
 
 func addr4(p netip.Prefix) patricia.IPv4Address {
@@ -432,10 +414,10 @@ func (ix *Index) InsideByASN(p netip.Prefix, asn uint32, dst []uint32) []uint32 
 	}
 	t := asnKeyOf(p.Masked())
 	first := t
-	first.k.bits++
+	first.bits++
 	keys := ix.asnKeys[s.lo:s.hi]
-	lo, _ := slices.BinarySearchFunc(keys, first, asnKey.compare)
-	for j := lo; j < len(keys) && keys[j].fam == t.fam && t.k.contains(keys[j].k); j++ {
+	lo, _ := slices.BinarySearchFunc(keys, first, pkey.compare)
+	for j := lo; j < len(keys) && keys[j].fam == t.fam && t.contains(keys[j]); j++ {
 		dst = append(dst, ix.byASN[int(s.lo)+j])
 	}
 	return dst
