@@ -172,12 +172,17 @@ func TestBGPWithGobgpd(t *testing.T) {
 func TestBGPTreatAsWithdraw(t *testing.T) {
 	port := freePort(t)
 	var rec recorder
-	b := startCollector(t, BGPConfig{
-		Listen:   netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
-		Accept:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		AcceptAS: 0,
-		Logger:   quiet,
-	}, rec.handle)
+	// A dynamic neighbor of any AS.
+	cfg := BGPConfig{
+		Listen: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
+		Accept: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Logger: quiet,
+	}
+	if raceEnabled { // see race_test.go
+		cfg.Accept = nil
+		cfg.Neighbors = []Neighbor{{Addr: netip.MustParseAddr("127.0.0.5"), AS: 64512}}
+	}
+	b := startCollector(t, cfg, rec.handle)
 	s := dialSpeaker(t, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.5", 64512, false)
 	good := []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0),
 		bgp.NewPathAttributeAsPath([]bgp.AsPathParamInterface{seq(64512, 64513)}), bgp.NewPathAttributeNextHop("127.0.0.5")}
