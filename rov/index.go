@@ -22,10 +22,12 @@ import (
 //   - the distinct VRP prefixes sorted by (address, length), each with a
 //     pointer to its nearest covering prefix. The tree cannot list
 //     more-specifics under a prefix, which Inside needs; the same array
-//     answers Covering with one binary search and a walk up the parent
-//     chain, several times faster than the tree (see BenchmarkCovering), so
-//     Validate uses it. The differential tests hold both to a brute-force
-//     oracle.
+//     answers Covering with a bucket jump, a short binary search and a
+//     walk up the parent chain: about 4.7x less CPU than the tree on the
+//     real 723k-VRP set (0.46 vs 2.2 µs per lookup, BenchmarkCovering; the
+//     tree walks ~20 nodes and keeps tags in a map, one hash lookup per
+//     tag), so Validate uses it. The differential tests hold both to a
+//     brute-force oracle. The trees are 78 of the index's 132 MB.
 //
 // An Index is never modified after NewIndex returns, so any number of
 // goroutines may use it at once.
