@@ -91,7 +91,7 @@ func BenchmarkBMPIngest(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := runSession(bytes.NewReader(data), em, false, DefaultBMPMaxMessage, "bench", quiet, nil); err != nil {
+		if err := runSession(bytes.NewReader(data), em, sessionOpts{max: DefaultBMPMaxMessage}, "bench", quiet, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -45,6 +45,12 @@ type BMPConfig struct {
 	PostPolicy bool
 	// MaxMessage bounds one message; 0 means DefaultBMPMaxMessage.
 	MaxMessage int
+	// MaxPrefixes bounds the paths (prefix, path ID) held per monitored
+	// peer; announcements of new paths beyond it are skipped and counted
+	// as "prefix_limit" (a station cannot tear the peer down, unlike a BGP
+	// speaker). Tracking costs about 50 bytes per path, so 0, the default,
+	// means no limit and no tracking.
+	MaxPrefixes int
 	// Logger receives connection-level events; nil: slog.Default.
 	Logger *slog.Logger
 }
@@ -170,7 +176,7 @@ func (b *BMP) Peers() []mrt.Peer { return b.em.peerList() }
 func (b *BMP) serveConn(c net.Conn) {
 	defer c.Close()
 	router := c.RemoteAddr().String()
-	err := runSession(bufio.NewReaderSize(c, 64<<10), b.em, b.cfg.PostPolicy, b.cfg.MaxMessage, router, b.log, nil)
+	err := runSession(bufio.NewReaderSize(c, 64<<10), b.em, sessionOpts{post: b.cfg.PostPolicy, max: b.cfg.MaxMessage, maxPrefixes: b.cfg.MaxPrefixes}, router, b.log, nil)
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		b.log.Error("BMP connection closed", "router", router, "err", err)
 	}
@@ -180,10 +186,11 @@ func (b *BMP) serveConn(c net.Conn) {
 // then reports the router's peers down. onMessage, if set, sees each framed
 // message and what handling it returned (tests use it to check that events
 // come only from well-formed messages).
-func runSession(r io.Reader, em *emitter, post bool, max int, router string, log *slog.Logger, onMessage func(msg []byte, err error)) error {
-	s := newBMPSession(em, post)
+func runSession(r io.Reader, em *emitter, o sessionOpts, router string, log *slog.Logger, onMessage func(msg []byte, err error)) error {
+	s := newBMPSession(em, o.post)
+	s.conv.maxPrefixes = o.maxPrefixes
 	defer s.close()
-	f := frameReader{r: r, max: max}
+	f := frameReader{r: r, max: o.max}
 	for {
 		msg, err := f.next()
 		if err != nil {
@@ -277,6 +284,13 @@ func reasonOf(err error) string {
 	}
 }
 
+// sessionOpts are the per-connection settings taken from BMPConfig.
+type sessionOpts struct {
+	post        bool
+	max         int
+	maxPrefixes int
+}
+
 // bmpSession is the state of one router connection: its monitored peers
 // and which of them send ADD-PATH path identifiers.
 type bmpSession struct {
@@ -287,9 +301,16 @@ type bmpSession struct {
 }
 
 type bmpPeer struct {
-	peer mrt.Peer
-	up   bool
-	opts []*bgp.MarshallingOption // ADD-PATH receive families, from peer up
+	peer  mrt.Peer
+	up    bool
+	opts  []*bgp.MarshallingOption // ADD-PATH receive families, from peer up
+	paths map[pathKey]struct{}     // held paths, only with MaxPrefixes
+}
+
+// pathKey is one path of a peer: RFC 7911 §3, a path is (prefix, path ID).
+type pathKey struct {
+	Prefix netip.Prefix
+	ID     uint32
 }
 
 func newBMPSession(em *emitter, post bool) *bmpSession {
@@ -429,7 +450,7 @@ func (s *bmpSession) routeMonitoring(m *bmp.BMPMessage, body *bmp.BMPRouteMonito
 	p := s.peer(h)
 	s.em.mu.Lock()
 	defer s.em.mu.Unlock()
-	s.conv.emit(u, p.peer, stamp(h), s.em)
+	s.conv.emit(u, p, stamp(h), s.em)
 	return nil
 }
 
@@ -440,6 +461,7 @@ func (s *bmpSession) peerUp(m *bmp.BMPMessage, body *bmp.BMPPeerUpNotification) 
 	p := s.peer(&m.PeerHeader)
 	p.up = true
 	p.opts = nil
+	p.paths = nil // a new session starts empty
 	sent := addPathModes(body.SentOpenMsg)
 	recv := addPathModes(body.ReceivedOpenMsg)
 	am := map[bgp.RouteFamily]bgp.BGPAddPathMode{}

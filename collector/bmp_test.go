@@ -134,7 +134,7 @@ func bmpStream() [][]byte {
 func runBytes(t testing.TB, data []byte, post bool) ([]mrt.Route, mrt.Stats, error) {
 	var rec recorder
 	em := newEmitter(rec.handle)
-	err := runSession(bytes.NewReader(data), em, post, DefaultBMPMaxMessage, "test", quiet, nil)
+	err := runSession(bytes.NewReader(data), em, sessionOpts{post: post, max: DefaultBMPMaxMessage}, "test", quiet, nil)
 	return rec.snapshot(), em.snapshot(), err
 }
 
@@ -386,4 +386,87 @@ func TestBMPRefusesUnlistedRouter(t *testing.T) {
 
 func bmpRM(addr string, as uint32, u *bgp.BGPMessage) ([]byte, error) {
 	return bmp.NewBMPRouteMonitoring(peerHeader(addr, as, 0), u).Serialize()
+}
+
+// TestBMPPrefixLimit: with MaxPrefixes 2 a peer holds at most two paths;
+// a re-announcement of a held path and an announcement after a withdrawal
+// pass, a third new path is skipped and counted.
+func TestBMPPrefixLimit(t *testing.T) {
+	path := []bgp.AsPathParamInterface{seq(64500)}
+	ann := func(p string) []byte {
+		return msgUpdate("192.0.2.10", 64500, 0, false, path, []*bgp.IPAddrPrefix{v4(p, 24, 0)}, nil)
+	}
+	data := bytes.Join([][]byte{
+		msgPeerUp("192.0.2.10", 64500, 0, 0),
+		ann("198.51.100.0"), ann("198.51.101.0"),
+		ann("198.51.102.0"), // third path: over the limit
+		ann("198.51.100.0"), // held: an implicit replacement, not a new path
+		msgUpdate("192.0.2.10", 64500, 0, false, nil, nil, []*bgp.IPAddrPrefix{v4("198.51.101.0", 24, 0)}),
+		ann("198.51.102.0"), // fits again
+	}, nil)
+	var rec recorder
+	em := newEmitter(rec.handle)
+	if err := runSession(bytes.NewReader(data), em, sessionOpts{max: DefaultBMPMaxMessage, maxPrefixes: 2}, "test", quiet, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rec.snapshot() {
+		got = append(got, kindPrefix(r))
+	}
+	want := []string{"A 198.51.100.0/24", "A 198.51.101.0/24", "A 198.51.100.0/24", "W 198.51.101.0/24", "A 198.51.102.0/24", "D"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if n := em.snapshot().Skipped["prefix_limit"]; n != 1 {
+		t.Errorf("Skipped[prefix_limit]: got %d, want 1", n)
+	}
+}
+
+func kindPrefix(r mrt.Route) string {
+	switch r.Kind {
+	case mrt.Announce:
+		return "A " + r.Prefix.String()
+	case mrt.Withdraw:
+		return "W " + r.Prefix.String()
+	}
+	return "D"
+}
+
+// TestBMPPolicySelection pins which route monitoring a station keeps.
+func TestBMPPolicySelection(t *testing.T) {
+	tests := []struct {
+		name     string
+		peerType uint8
+		flags    uint8
+		post     bool
+		skip     string // "" = delivered
+	}{
+		{"pre-policy Adj-RIB-In, default (RFC 7854 §4.2 L=0)", bmp.BMP_PEER_TYPE_GLOBAL, 0, false, ""},
+		{"post-policy Adj-RIB-In skipped by default (L=1)", bmp.BMP_PEER_TYPE_GLOBAL, bmp.BMP_PEER_FLAG_POST_POLICY, false, "bmp_post_policy"},
+		{"post-policy kept with PostPolicy", bmp.BMP_PEER_TYPE_GLOBAL, bmp.BMP_PEER_FLAG_POST_POLICY, true, ""},
+		{"pre-policy skipped with PostPolicy", bmp.BMP_PEER_TYPE_GLOBAL, 0, true, "bmp_pre_policy"},
+		{"RD instance peer (type 1) like global", bmp.BMP_PEER_TYPE_L3VPN, 0, false, ""},
+		{"Adj-RIB-Out (RFC 8671 §4 O=1) never", bmp.BMP_PEER_TYPE_GLOBAL, bmp.BMP_PEER_FLAG_ADJ_RIB_TYP, false, "bmp_adj_rib_out"},
+		{"Loc-RIB (RFC 9069 type 3) skipped by default", bmp.BMP_PEER_TYPE_LOCAL_RIB, 0, false, "bmp_loc_rib"},
+		{"Loc-RIB kept with PostPolicy", bmp.BMP_PEER_TYPE_LOCAL_RIB, 0, true, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := *bmp.NewBMPPeerHeader(tc.peerType, tc.flags, 0, "192.0.2.10", 64500, "192.0.2.99", 0)
+			u := bgp.NewBGPUpdateMessage(nil, []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0),
+				bgp.NewPathAttributeAsPath([]bgp.AsPathParamInterface{seq(64500)}), bgp.NewPathAttributeNextHop("192.0.2.1")},
+				[]*bgp.IPAddrPrefix{v4("198.51.100.0", 24, 0)})
+			ev, st, err := runBytes(t, must(bmp.NewBMPRouteMonitoring(h, u).Serialize()), tc.post)
+			if err != nil {
+				t.Fatal(err)
+			}
+			announced := len(ev) > 0 && ev[0].Kind == mrt.Announce
+			if announced != (tc.skip == "") {
+				t.Errorf("delivered=%v, want %v (events %q)", announced, tc.skip == "", summaries(ev))
+			}
+			if tc.skip != "" && st.Skipped[tc.skip] != 1 {
+				t.Errorf("Skipped[%s]: got %d, want 1 (%v)", tc.skip, st.Skipped[tc.skip], st.Skipped)
+			}
+		})
+	}
 }

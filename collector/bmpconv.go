@@ -14,11 +14,12 @@ import (
 // updateConverter turns one decoded BGP UPDATE into Route events, reusing
 // its Route and AS_PATH storage across calls. Not safe for concurrent use.
 type updateConverter struct {
-	route mrt.Route
-	segs  []rov.Segment
-	asns  []uint32
-	segs4 []rov.Segment
-	asns4 []uint32
+	maxPrefixes int // per peer; 0: no limit, no tracking
+	route       mrt.Route
+	segs        []rov.Segment
+	asns        []uint32
+	segs4       []rov.Segment
+	asns4       []uint32
 }
 
 // nlriPrefix returns the prefix of an IPv4/IPv6 unicast NLRI.
@@ -119,12 +120,19 @@ func mergeAS4(path, as4 []rov.Segment) []rov.Segment {
 // emit sends the withdrawals, then the announcements of u for peer;
 // em.mu must be held. NLRI of other families than IPv4/IPv6 unicast are
 // counted and skipped.
-func (c *updateConverter) emit(u *bgp.BGPUpdate, peer mrt.Peer, t time.Time, em *emitter) {
+func (c *updateConverter) emit(u *bgp.BGPUpdate, bp *bmpPeer, t time.Time, em *emitter) {
+	peer := bp.peer
+	if c.maxPrefixes > 0 && bp.paths == nil {
+		bp.paths = map[pathKey]struct{}{}
+	}
 	withdraw := func(n bgp.AddrPrefixInterface) {
 		pfx, id, ok := nlriPrefix(n)
 		if !ok {
 			em.stats.Skipped[skipFamily]++
 			return
+		}
+		if bp.paths != nil {
+			delete(bp.paths, pathKey{pfx, id})
 		}
 		c.route = mrt.Route{Kind: mrt.Withdraw, Time: t, Peer: peer, Prefix: pfx, PathID: id,
 			RPKIState: mrt.RPKIAbsent, FromUpdate: true, Path: c.route.Path[:0]}
@@ -201,6 +209,16 @@ func (c *updateConverter) emit(u *bgp.BGPUpdate, peer mrt.Peer, t time.Time, em 
 		if !ok {
 			em.stats.Skipped[skipFamily]++
 			return
+		}
+		if bp.paths != nil {
+			k := pathKey{pfx, id}
+			if _, held := bp.paths[k]; !held {
+				if len(bp.paths) >= c.maxPrefixes {
+					em.stats.Skipped["prefix_limit"]++
+					return
+				}
+				bp.paths[k] = struct{}{}
+			}
 		}
 		c.route = mrt.Route{Kind: mrt.Announce, Time: t, Peer: peer, Prefix: pfx, PathID: id,
 			NextHop: hop, RPKIState: rpki, FromUpdate: true, Path: append(c.route.Path[:0], path...)}

@@ -56,7 +56,7 @@ func FuzzBMPFrame(f *testing.F) {
 		off := 0
 		badMsg := false
 		before := 0
-		err := runSession(cr, em, false, max, "fuzz", quiet, func(msg []byte, err error) {
+		err := runSession(cr, em, sessionOpts{max: max, maxPrefixes: 3}, "fuzz", quiet, func(msg []byte, err error) {
 			if !bytes.Equal(msg, data[off:off+len(msg)]) {
 				t.Fatalf("message at offset %d differs from the input", off)
 			}
