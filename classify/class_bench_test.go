@@ -3,12 +3,16 @@
 package classify
 
 import (
+	"compress/gzip"
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -105,4 +109,71 @@ func reportCPU(b *testing.B, start time.Duration, n int) {
 	}
 	b.ReportMetric(float64(d.Nanoseconds())/float64(n), "cpu-ns/op")
 	b.ReportMetric(float64(n)/d.Seconds(), "routes/cpu-s")
+}
+
+// BenchmarkClassifyMRT classifies the distinct (prefix, origin) pairs of a
+// real full IPv4 table (PCH, one peer, 2015: ~578k announcements) against
+// the 2025 VRPs: real prefixes and origins rather than ones derived from
+// the VRPs. The state and class mix is logged once.
+func BenchmarkClassifyMRT(b *testing.B) {
+	ix, _, _ := benchData(b)
+	path := sharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatalf("%s: %v", path, err)
+	}
+	src, err := mrt.NewSource(zr, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type po struct {
+		p netip.Prefix
+		o rov.Origin
+	}
+	seen := map[po]bool{}
+	var routes []po
+	for src.Next() {
+		r := src.Route()
+		if r.Kind != mrt.Announce || seen[po{r.Prefix, r.Origin}] {
+			continue
+		}
+		seen[po{r.Prefix, r.Origin}] = true
+		routes = append(routes, po{r.Prefix, r.Origin})
+	}
+	if err := src.Err(); err != nil {
+		b.Fatalf("%s: %v", path, err)
+	}
+	c := NewClassifier(ix)
+	mix := map[string]int{}
+	for _, r := range routes {
+		v := c.Classify(r.p, r.o)
+		mix[v.State.String()+"/"+v.Class.String()]++
+	}
+	b.Logf("%d distinct (prefix, origin): %v", len(routes), mix)
+	shuffled := slices.Clone(routes)
+	rand.New(rand.NewPCG(5, 6)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	// file-order is how a RIB dump arrives (sorted by prefix, so lookups
+	// share cache lines); shuffled is the worst case, like UPDATE streams.
+	for _, bc := range []struct {
+		name   string
+		routes []po
+	}{{"file-order", routes}, {"shuffled", shuffled}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			i := 0
+			for b.Loop() {
+				r := bc.routes[i%len(bc.routes)]
+				c.Classify(r.p, r.o)
+				i++
+			}
+			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "routes/s")
+			reportCPU(b, cpu0, i)
+		})
+	}
 }
