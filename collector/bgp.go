@@ -124,6 +124,7 @@ const dynamicGroup = "rovimpact-dynamic"
 // stops it.
 func (b *BGP) Start(ctx context.Context) error {
 	ctx, b.cancel = context.WithCancel(ctx)
+	context.AfterFunc(ctx, func() { b.Close() })
 	b.srv = server.NewBgpServer(server.LoggerOption(&gobgpLogger{l: b.log, em: b.em}))
 	// Serve runs gobgp's management loop; every API call below blocks
 	// until it runs.
@@ -135,7 +136,7 @@ func (b *BGP) Start(ctx context.Context) error {
 		ListenPort:      int32(b.cfg.Listen.Port()),
 		ListenAddresses: []string{b.cfg.Listen.Addr().String()},
 	}}); err != nil {
-		b.srv.Stop()
+		b.Close()
 		return fmt.Errorf("collector: BGP start on %s: %w", b.cfg.Listen, err)
 	}
 	fail := func(what string, err error) error {

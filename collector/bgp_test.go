@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,5 +209,39 @@ func TestBGPTreatAsWithdraw(t *testing.T) {
 	})
 	if n := b.Stats().Skipped["treat_as_withdraw"]; n != 1 {
 		t.Errorf("Skipped[treat_as_withdraw]: got %d, want 1", n)
+	}
+}
+
+// TestNewBGPRejects pins the configuration checks: the collector must never
+// start accepting sessions from anyone, nor with an identity gobgp refuses.
+func TestNewBGPRejects(t *testing.T) {
+	ok := BGPConfig{LocalAS: 65000, RouterID: netip.MustParseAddr("192.0.2.1"), Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.1")}}}
+	tests := []struct {
+		name string
+		edit func(*BGPConfig)
+		want string
+	}{
+		{"valid", func(*BGPConfig) {}, ""},
+		{"nobody accepted", func(c *BGPConfig) { c.Neighbors = nil }, "at least one neighbor"},
+		{"no local AS", func(c *BGPConfig) { c.LocalAS = 0 }, "local AS"},
+		{"IPv6 router ID (RFC 4271 §4.2: 4 octets)", func(c *BGPConfig) { c.RouterID = netip.MustParseAddr("::1") }, "router ID"},
+		{"port 0", func(c *BGPConfig) { c.Listen = netip.MustParseAddrPort("127.0.0.1:0") }, "port 0"},
+		{"neighbor without address", func(c *BGPConfig) { c.Neighbors = []Neighbor{{AS: 1}} }, "without address"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.edit(&c)
+			b, err := NewBGP(c, func(*mrt.Route) {})
+			if tc.want == "" {
+				if err != nil || b.cfg.Listen != DefaultBGPListen {
+					t.Fatalf("got %v, listen %v; want nil and the loopback default", err, b.cfg.Listen)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
 	}
 }

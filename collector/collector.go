@@ -20,7 +20,9 @@ import (
 // time (calls never overlap), and reuses the Route and its Path slices after
 // the call returns: copy what must outlive the call. A slow Handler slows
 // the source down (BGP keeps buffering inside gobgp, BMP stops reading its
-// sockets), it never loses events.
+// sockets), it never loses events. The source's lock is held during the
+// call: a Handler must not call the source's Stats or Peers (it would
+// deadlock); read the Route's Peer instead.
 type Handler func(r *mrt.Route)
 
 // peerKey identifies a peer inside one source: a BMP peer is the pair
