@@ -203,13 +203,19 @@ func buildSorted(vrps []VRP, idx []uint32, v6 bool) sortedPrefixes {
 	}
 	s.n = len(s.ents)
 	s.ents = slices.Clip(append(s.ents, entry{parent: -1, start: uint32(len(idx))}))
+	// Bucket starts increase with b, so one sweep fills the table.
 	s.jump = make([]uint32, 1<<jumpBits+1)
+	j := 0
 	for b := range s.jump {
 		if b == 1<<jumpBits && !v6 {
-			s.jump[b] = uint32(s.n)
+			s.jump[b] = uint32(s.n) // IPv4 bucket 2^20 would start past 2^32
 			continue
 		}
-		s.jump[b] = uint32(s.search(bucketStart(b, v6)))
+		start := bucketStart(b, v6)
+		for j < s.n && s.ents[j].k.compare(start) < 0 {
+			j++
+		}
+		s.jump[b] = uint32(j)
 	}
 	return s
 }
