@@ -5,6 +5,9 @@
 #   bench/mrt.sh                  # shared MRT files + a 1M-prefix x 35-peer synthetic RIB
 #   PREFIXES=100000 bench/mrt.sh  # smaller synthetic table
 #   SYNTH=0 bench/mrt.sh          # shared files only
+#   IPV6=15                       # IPv6 share of the synthetic RIB (default 0: IPv4-only like
+#                                 # RouteViews rib.*; mixed files make bgpdump 1.6.2 spend most
+#                                 # of its time in brk(2), see bench/README.md)
 #   GZIP=1                        # also a gzip copy of the synthetic RIB
 #   REPEAT=3                      # runs per measurement; the fastest is kept
 #   ROVIMPACT=bin                 # use this binary instead of building ./cmd/rovimpact
@@ -19,6 +22,7 @@ data=${DATA:-$root/../shared/data}
 out=$root/bench/out
 prefixes=${PREFIXES:-1000000}
 peers=${PEERS:-35}
+ipv6=${IPV6:-0}
 repeat=${REPEAT:-3}
 mkdir -p "$out"
 
@@ -35,14 +39,14 @@ go build -o "$out/synth" ./bench/synth
 files=()
 for f in "$data"/mrt/*.gz "$data"/mrt/*.bz2; do [ -f "$f" ] && files+=("$f"); done
 if [ "${SYNTH:-1}" = 1 ]; then
-	syn=$out/synth-${prefixes}x${peers}.mrt
+	syn=$out/synth-${prefixes}x${peers}-v6_${ipv6}.mrt
 	if [ ! -f "$syn" ]; then
 		echo "generating $syn" >&2
-		"$out/synth" -prefixes "$prefixes" -peers "$peers" -o "$syn"
+		"$out/synth" -prefixes "$prefixes" -peers "$peers" -ipv6 "$ipv6" -o "$syn"
 	fi
 	files+=("$syn")
 	if [ "${GZIP:-0}" = 1 ]; then
-		[ -f "$syn.gz" ] || "$out/synth" -prefixes "$prefixes" -peers "$peers" -gzip -o "$syn.gz"
+		[ -f "$syn.gz" ] || "$out/synth" -prefixes "$prefixes" -peers "$peers" -ipv6 "$ipv6" -gzip -o "$syn.gz"
 		files+=("$syn.gz")
 	fi
 fi

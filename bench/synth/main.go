@@ -43,6 +43,9 @@ type Config struct {
 	Peers    int    // number of peers in the PEER_INDEX_TABLE
 	Seed     uint64 // PRNG seed
 	Time     uint32 // dump timestamp (seconds since the epoch)
+	// IPv6Percent is the share of IPv6 prefixes, 0-100. RouteViews
+	// publishes one RIB per family (0 or 100); RIPE RIS mixes both (15).
+	IPv6Percent int
 }
 
 func main() {
@@ -52,16 +55,17 @@ func main() {
 	seed := flag.Uint64("seed", 1, "PRNG seed")
 	out := flag.String("o", "-", "output file (- for stdout)")
 	gz := flag.Bool("gzip", false, "gzip the output (fast level)")
+	v6 := flag.Int("ipv6", 15, "percentage of IPv6 prefixes (0: an IPv4-only RIB like RouteViews' rib.*, 100: like rib6.*)")
 	flag.Parse()
-	if err := run(*vrpPath, *out, *gz, Config{Prefixes: *n, Peers: *peers, Seed: *seed, Time: 1752995703}); err != nil {
+	if err := run(*vrpPath, *out, *gz, Config{Prefixes: *n, Peers: *peers, Seed: *seed, Time: 1752995703, IPv6Percent: *v6}); err != nil {
 		fmt.Fprintln(os.Stderr, "synth:", err)
 		os.Exit(1)
 	}
 }
 
 func run(vrpPath, out string, gz bool, cfg Config) error {
-	if cfg.Peers < 1 || cfg.Peers > 65535 || cfg.Prefixes < 1 {
-		return fmt.Errorf("need 1..65535 peers and at least 1 prefix")
+	if cfg.Peers < 1 || cfg.Peers > 65535 || cfg.Prefixes < 1 || cfg.IPv6Percent < 0 || cfg.IPv6Percent > 100 {
+		return fmt.Errorf("need 1..65535 peers, at least 1 prefix and an IPv6 share of 0..100%%")
 	}
 	start := time.Now()
 	f, err := compressed.Open(vrpPath)
@@ -176,10 +180,10 @@ func Generate(w io.Writer, vrps []vrp, cfg Config) (int64, error) {
 			v6 = append(v6, v)
 		}
 	}
-	if len(v4) == 0 || len(v6) == 0 {
-		return 0, fmt.Errorf("VRPs must include both IPv4 and IPv6 (got %d, %d)", len(v4), len(v6))
+	if (len(v4) == 0 && cfg.IPv6Percent < 100) || (len(v6) == 0 && cfg.IPv6Percent > 0) {
+		return 0, fmt.Errorf("VRPs lack a family the table needs (%d IPv4, %d IPv6)", len(v4), len(v6))
 	}
-	pfxs := genPrefixes(rng, v4, v6, cfg.Prefixes)
+	pfxs := genPrefixes(rng, v4, v6, cfg.Prefixes, cfg.IPv6Percent)
 	peers := genPeers(rng, cfg.Peers)
 	g := &writer{w: w, cfg: cfg, peers: peers, rng: rng}
 	if err := g.peerIndex(); err != nil {
@@ -215,18 +219,18 @@ func weighted(m map[int]int) []uint8 {
 	return out
 }
 
-// genPrefixes draws n distinct prefixes, 85% IPv4, sorted as a RIB dump
+// genPrefixes draws n distinct prefixes, v6pct% IPv6, sorted as a RIB dump
 // orders them (IPv4 then IPv6, by address then length).
 //
 // Of the prefixes, 78% are inside a VRP within its maxLength and carry its
 // ASN (RPKI valid), 4% are more specific than maxLength (invalid, too
 // specific), 4% carry another origin (invalid, wrong origin), 14% are
 // random space with a random origin (mostly NotFound).
-func genPrefixes(rng *rand.Rand, v4, v6 []vrp, n int) []prefixInfo {
+func genPrefixes(rng *rand.Rand, v4, v6 []vrp, n, v6pct int) []prefixInfo {
 	seen := make(map[netip.Prefix]struct{}, n)
 	out := make([]prefixInfo, 0, n)
 	for len(out) < n {
-		is4 := rng.IntN(100) < 85
+		is4 := rng.IntN(100) >= v6pct
 		vs, lengths, maxBits := v6, v6Lengths, 48
 		if is4 {
 			vs, lengths, maxBits = v4, v4Lengths, 24

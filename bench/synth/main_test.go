@@ -46,7 +46,7 @@ func generate(t *testing.T, cfg Config) ([]byte, int64) {
 }
 
 func TestDeterministic(t *testing.T) {
-	cfg := Config{Prefixes: 2000, Peers: 5, Seed: 42, Time: 1752995703}
+	cfg := Config{Prefixes: 2000, Peers: 5, Seed: 42, Time: 1752995703, IPv6Percent: 15}
 	a, _ := generate(t, cfg)
 	b, _ := generate(t, cfg)
 	if !bytes.Equal(a, b) {
@@ -63,7 +63,7 @@ func TestDeterministic(t *testing.T) {
 // and checks the promised mix against a brute-force RFC 6811 oracle over
 // the seeding VRPs.
 func TestReadBack(t *testing.T) {
-	cfg := Config{Prefixes: 20000, Peers: 8, Seed: 1, Time: 1752995703}
+	cfg := Config{Prefixes: 20000, Peers: 8, Seed: 1, Time: 1752995703, IPv6Percent: 15}
 	data, entries := generate(t, cfg)
 	vrps := testVRPs()
 	r := mrt.NewReader(bytes.NewReader(data), mrt.Options{Name: "synthetic"})
@@ -154,7 +154,7 @@ func TestBgpdumpReads(t *testing.T) {
 		}
 		t.Skip("bgpdump not installed (Debian package bgpdump)")
 	}
-	data, entries := generate(t, Config{Prefixes: 3000, Peers: 6, Seed: 3, Time: 1752995703})
+	data, entries := generate(t, Config{Prefixes: 3000, Peers: 6, Seed: 3, Time: 1752995703, IPv6Percent: 15})
 	path := filepath.Join(t.TempDir(), "synth.mrt")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
