@@ -140,6 +140,9 @@ func dumpRoutes(ctx context.Context, path string, rw *routesWriter, stderr io.Wr
 // writeRoutesSummary prints one file's counts, skips and first problems:
 // nothing the reader dropped goes unmentioned.
 func writeRoutesSummary(w io.Writer, path string, st mrt.Stats, err error) {
+	if path == "-" {
+		path = "stdin"
+	}
 	fmt.Fprintf(w, "%s: %d routes from %d records (%d bytes)", path, st.Routes, st.Records, st.Bytes)
 	if len(st.Skipped) > 0 {
 		keys := make([]string, 0, len(st.Skipped))
