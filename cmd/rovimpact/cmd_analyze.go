@@ -25,6 +25,7 @@ type analyzeOptions struct {
 	format            string
 	outputDir         string
 	failOnUnreachable int
+	history           string
 	now               func() time.Time
 }
 
@@ -59,8 +60,9 @@ Update files are replayed: the table is the one left at their end.
 	f.BoolVar(&opts.perPeer, "per-peer", false, "add one row per peer: its dropped routes and unreachable prefixes in its own view")
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.IntVar(&opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
-	f.StringVar(&opts.format, "format", "table", "output `format`: table, json or csv (csv: the invalid routes)")
+	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv (csv: the invalid routes) or html (one self-contained file)")
 	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, invalids.csv, origins.csv, peers.csv)")
+	f.StringVar(&opts.history, "history", "", "append this run to the SQLite history `FILE.db` (see rovimpact history, rovimpact diff)")
 	f.IntVar(&opts.failOnUnreachable, "fail-on-unreachable", -1, "exit 3 when more than `N` routes would become unreachable (-1: never)")
 	return cmd
 }
@@ -80,7 +82,7 @@ func addAnalysisFlags(cmd *cobra.Command, o *analysisOptions) {
 }
 
 func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
-	if err := checkFormat(opts.format, "table", "json", "csv"); err != nil {
+	if err := checkFormat(opts.format, "table", "json", "csv", "html"); err != nil {
 		return err
 	}
 	copt, err := opts.analysis.classify()
@@ -109,8 +111,13 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 			return err
 		}
 	}
+	if opts.history != "" {
+		if err := appendHistory(cmd.Context(), opts, args, rep); err != nil {
+			return err
+		}
+	}
 	out := bufio.NewWriter(cmd.OutOrStdout())
-	if err := writeReport(out, rep, opts.format, opts.top); err != nil {
+	if err := writeAnalyzeOutput(cmd.Context(), out, rep, opts); err != nil {
 		return err
 	}
 	if err := out.Flush(); err != nil {
