@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rovimpact/rovimpact/history"
+	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/reports"
+)
+
+func init() { register(newDiffCommand) }
+
+type diffOptions struct {
+	db     string
+	format string
+	failOn []string
+}
+
+func newDiffCommand() *cobra.Command {
+	var opts diffOptions
+	cmd := &cobra.Command{
+		Use:   "diff [--history FILE.db] A B",
+		Short: "Compare two runs: new and resolved invalid routes, changed classes or impacts, count deltas",
+		Long: `diff compares run A (before) with run B (after). Each of A and B is either an
+analyze JSON report file (analyze --format json, or report.json from
+--output-dir), or, with --history, a run of the history database: a run id, a
+date (YYYY-MM-DD, UTC: that day's last run), "latest" or "previous".
+
+An invalid route is identified by its prefix and origin (or prefix and
+AS_SET): a route in B only is new, in A only is resolved, in both with
+another class, impact, state or drop decision is changed.
+
+--format line prints only the one-line summary, for syslog or a mail subject.
+--fail-on new-unreachable exits 3 when B has unreachable invalid routes that
+were not unreachable in A (new ones, or ones whose impact turned unreachable).
+
+` + exitCodesHelp,
+		Example: `  rovimpact diff --history history.db previous latest
+  rovimpact diff --history history.db --format line --fail-on new-unreachable 2025-07-19 2025-07-20
+  rovimpact diff monday/report.json tuesday/report.json --format csv`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(cmd, opts, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.db, "history", "", "SQLite history `FILE.db` to take runs from")
+	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json or csv")
+	f.StringArrayVar(&opts.failOn, "fail-on", nil, "exit 3 on this `condition`: new-unreachable (repeatable)")
+	return cmd
+}
+
+func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
+	if err := checkFormat(opts.format, "line", "table", "json", "csv"); err != nil {
+		return err
+	}
+	for _, c := range opts.failOn {
+		if c != "new-unreachable" {
+			return usageError("--fail-on %q: want new-unreachable", c)
+		}
+	}
+	var st *history.Store
+	if opts.db != "" {
+		var err error
+		if st, err = openHistory(cmd.Context(), opts.db); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
+	a, la, err := loadRun(cmd.Context(), st, args[0])
+	if err != nil {
+		return err
+	}
+	b, lb, err := loadRun(cmd.Context(), st, args[1])
+	if err != nil {
+		return err
+	}
+	d := reports.DiffReports(a, b, la, lb)
+	out := bufio.NewWriter(cmd.OutOrStdout())
+	switch opts.format {
+	case "line":
+		_, err = fmt.Fprintln(out, d.Line())
+	case "json":
+		err = reports.WriteDiffJSON(out, d)
+	case "csv":
+		err = reports.WriteDiffCSV(out, d)
+	default:
+		err = reports.WriteDiffTable(out, d)
+	}
+	if err != nil {
+		return err
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	if len(opts.failOn) > 0 && d.NewUnreachable > 0 {
+		return thresholdError("%d new unreachable invalid routes (--fail-on new-unreachable)", d.NewUnreachable)
+	}
+	return nil
+}
+
+// loadRun reads one side of a diff: an existing file is a JSON report;
+// anything else is a run reference in the history.
+func loadRun(ctx context.Context, st *history.Store, ref string) (reports.Report, string, error) {
+	if fi, err := os.Stat(ref); err == nil && !fi.IsDir() {
+		rep, err := readReportJSON(ref)
+		return rep, ref, err
+	}
+	if st == nil {
+		return reports.Report{}, "", usageError("%q: no such report file (give --history FILE.db to name runs by id or date)", ref)
+	}
+	id, err := st.Resolve(ctx, ref)
+	if err != nil {
+		return reports.Report{}, "", err
+	}
+	rep, info, err := st.Report(ctx, id)
+	if err != nil {
+		return reports.Report{}, "", err
+	}
+	return rep, fmt.Sprintf("run %d (%s)", info.ID, info.At.Format(time.RFC3339)), nil
+}
+
+func readReportJSON(name string) (reports.Report, error) {
+	var rep reports.Report
+	f, err := compressed.Open(name)
+	if err != nil {
+		return rep, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	if err := dec.Decode(&rep); err != nil {
+		return rep, fmt.Errorf("%s: at offset %d: not an analyze JSON report: %w", name, dec.InputOffset(), err)
+	}
+	if rep.Invalids == nil {
+		return rep, fmt.Errorf("%s: not an analyze JSON report: no \"invalids\" list", name)
+	}
+	return rep, nil
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/reports"
+)
+
+func init() { register(newVRPsCommand) }
+
+func newVRPsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "vrps",
+		Short: "Work with VRP sets (validator exports)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageError("vrps: missing subcommand (try: rovimpact vrps diff --help)")
+		},
+	}
+	cmd.AddCommand(newVRPsDiffCommand())
+	return cmd
+}
+
+type vrpsDiffOptions struct {
+	vrp      vrpOptions // flags shared with analyze; files come from A and B
+	route    routeOptions
+	analysis analysisOptions
+	format   string
+	top      int
+	now      func() time.Time
+}
+
+func newVRPsDiffCommand() *cobra.Command {
+	opts := vrpsDiffOptions{now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "diff A B [ROUTES...]",
+		Short: "Compare two VRP sets and, given routes, list the routes whose ROV verdict would differ",
+		Long: `vrps diff compares two VRP sets A (before) and B (after): two caches' exports
+of the same moment, or two snapshots of one cache. VRPs are compared by what
+RFC 6811 looks at (prefix, maxLength, ASN); the trust anchor is ignored and
+duplicates within a set are merged. Each set gets the same --slurm and
+--drop-expired treatment as in analyze.
+
+Given ROUTES (MRT or text, as for analyze), every route is validated against
+both sets and those whose state, class or drop decision differs are listed.
+
+` + exitCodesHelp,
+		Example: `  rovimpact vrps diff vrps-0930.json.bz2 vrps-1000.json.bz2
+  rovimpact vrps diff --format json cache1.json cache2.json rib.bz2`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVRPsDiff(cmd, opts, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.vrp.slurm, "slurm", nil, "SLURM (RFC 8416) `FILE` applied to both sets (repeatable)")
+	f.BoolVar(&opts.vrp.dropExpired, "drop-expired", false, "drop VRPs whose expires time has passed, in both sets")
+	f.StringArrayVar(&opts.route.peers, "peer", nil, "only routes from this peer, `AS|IP` (repeatable)")
+	addAnalysisFlags(cmd, &opts.analysis)
+	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json or csv")
+	f.IntVar(&opts.top, "top", 20, "rows shown per table in the table output (0: all)")
+	return cmd
+}
+
+func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error {
+	if err := checkFormat(opts.format, "line", "table", "json", "csv"); err != nil {
+		return err
+	}
+	copt, err := opts.analysis.classify()
+	if err != nil {
+		return err
+	}
+	now, stderr := opts.now(), cmd.ErrOrStderr()
+	va, vb := opts.vrp, opts.vrp
+	va.files, vb.files = args[:1], args[1:2]
+	ixA, _, err := loadVRPs(va, now, stderr)
+	if err != nil {
+		return err
+	}
+	ixB, _, err := loadVRPs(vb, now, stderr)
+	if err != nil {
+		return err
+	}
+	d := reports.VRPDiff{From: args[0], To: args[1], FromLen: ixA.Len(), ToLen: ixB.Len()}
+	d.OnlyA, d.OnlyB = reports.DiffVRPs(ixA.VRPs(), ixB.VRPs())
+	if routes := args[2:]; len(routes) > 0 {
+		t, _, _, err := readRoutes(cmd.Context(), routes, opts.route, newProgress(stderr))
+		if err != nil {
+			return err
+		}
+		n := t.Len()
+		d.Routes = &n
+		d.Changed = reports.RouteChanges(classify.Analyze(t, ixA, copt), classify.Analyze(t, ixB, copt))
+	}
+	out := bufio.NewWriter(cmd.OutOrStdout())
+	switch opts.format {
+	case "line":
+		_, err = out.WriteString(d.Line() + "\n")
+	case "json":
+		err = reports.WriteVRPDiffJSON(out, d)
+	case "csv":
+		err = reports.WriteVRPDiffCSV(out, d)
+	default:
+		err = reports.WriteVRPDiffTable(out, d, opts.top)
+	}
+	if err != nil {
+		return err
+	}
+	return out.Flush()
+}
