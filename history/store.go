@@ -99,10 +99,9 @@ func openAt(ctx context.Context, path string, version int) (*Store, error) {
 		return nil, fmt.Errorf("history %s: a '?' in the file name is not supported", path)
 	}
 	// busy_timeout makes a writer wait for another process's run instead of
-	// failing; WAL lets readers go on while a run is written; _txlock=
-	// immediate takes the write lock at BEGIN, so two writers never deadlock
-	// upgrading read locks.
-	dsn := path + "?_pragma=busy_timeout(60000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// failing; _txlock=immediate takes the write lock at BEGIN, so two
+	// writers never deadlock upgrading read locks.
+	dsn := path + "?_pragma=busy_timeout(60000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("history %s: %w", path, err)
@@ -112,7 +111,34 @@ func openAt(ctx context.Context, path string, version int) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.useWAL(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// useWAL switches the file to write-ahead logging, so readers (history,
+// diff) go on while a run is written. The mode is stored in the file; the
+// switch needs a moment with no other connection, and SQLite answers BUSY
+// at once instead of waiting, so it is retried.
+func (s *Store) useWAL(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var mode string
+		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		if err == nil {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return fmt.Errorf("history %s: enabling WAL: %w", s.path, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the database.
