@@ -107,7 +107,7 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 	for _, inv := range doc.Report.Invalids {
 		h := htmlInvalid{SortKey: prefixSortKey(inv.Prefix), Prefix: inv.Prefix.String(), Origin: originLabel(inv), Class: inv.Class,
 			Impact: inv.Impact, Paths: inv.Paths, Peers: inv.Peers, Share: inv.CoveredShare, VRPs: vrpList(inv.VRPs, "; ")}
-		if inv.Dropped && inv.Impact != "unreachable" {
+		if inv.Impact == "more_specifics" { // share of the prefix its more-specifics still carry
 			h.ShareText = fmt.Sprintf("%.0f%%", 100*inv.CoveredShare)
 		}
 		if c := inv.Cover; c != nil {
