@@ -160,11 +160,11 @@ func (d Diff) count(name string) Delta {
 }
 
 // Line is the one-line summary for syslog or a mail subject:
-// "rovimpact diff A -> B: invalid 43 -> 45 (+2); 3 new (1 unreachable), 1 resolved, 2 changed; unreachable 18 -> 19 (+1)".
+// "rovimpact diff A -> B: invalid 43 -> 45 (+2); 3 new, 1 resolved, 2 changed; 1 newly unreachable; unreachable 18 -> 19 (+1)".
 func (d Diff) Line() string {
 	inv, un := d.count("invalid"), d.count("unreachable")
-	return fmt.Sprintf("rovimpact diff %s -> %s: invalid %d -> %d (%+d); %d new (%d newly unreachable), %d resolved, %d changed; unreachable %d -> %d (%+d)",
-		d.From, d.To, inv.From, inv.To, inv.Delta, len(d.New), d.NewUnreachable, len(d.Resolved), len(d.Changed), un.From, un.To, un.Delta)
+	return fmt.Sprintf("rovimpact diff %s -> %s: invalid %d -> %d (%+d); %d new, %d resolved, %d changed; %d newly unreachable; unreachable %d -> %d (%+d)",
+		d.From, d.To, inv.From, inv.To, inv.Delta, len(d.New), len(d.Resolved), len(d.Changed), d.NewUnreachable, un.From, un.To, un.Delta)
 }
 
 // WriteDiffJSON writes the diff as one indented JSON object.

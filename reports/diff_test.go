@@ -75,7 +75,7 @@ func TestDiffReports(t *testing.T) {
 		t.Errorf("invalid delta: %+v", c)
 	}
 	line := d.Line()
-	for _, part := range []string{"A -> B", "invalid 6 -> 7 (+1)", "3 new (2 newly unreachable)", "2 resolved", "2 changed"} {
+	for _, part := range []string{"A -> B", "invalid 6 -> 7 (+1)", "3 new, 2 resolved, 2 changed; 2 newly unreachable"} {
 		if !strings.Contains(line, part) {
 			t.Errorf("line %q lacks %q", line, part)
 		}
