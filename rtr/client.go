@@ -225,12 +225,7 @@ func (c *Client) Run(ctx context.Context) error {
 		case errors.Is(err, errNoData):
 			delay = c.Status().Retry
 		case errors.As(err, &pe):
-			// RFC 8210 §5.6/§12: after a protocol error, start over with
-			// a Reset Query; keep the data until it is replaced.
-			c.mu.Lock()
-			c.st.HasSession = false
-			c.st.ProtocolErrors++
-			c.mu.Unlock()
+			// Counted, and the session forgotten, by noteProtocolError.
 			c.log.Warn("session dropped", "err", err)
 		default:
 			c.log.Warn("session ended", "err", err)
@@ -479,11 +474,26 @@ func (c *Client) sendError(conn net.Conn, version uint8, code ErrorCode, quote [
 	if len(quote) > MaxPDULen/2 {
 		quote = quote[:MaxPDULen/2]
 	}
+	pe := &ProtocolError{Code: code, Text: text}
+	c.noteProtocolError(pe)
 	p := PDU{Version: version, Type: TypeErrorReport, Session: uint16(code), ErrPDU: quote, ErrText: text}
 	c.wmu.Lock()
 	conn.Write(AppendPDU(nil, &p)) // best effort: the session ends either way
 	c.wmu.Unlock()
-	return &ProtocolError{Code: code, Text: text}
+	return pe
+}
+
+// noteProtocolError counts a protocol error and forgets the session: RFC
+// 8210 §5.6/§12, after a protocol error the router starts over with a
+// Reset Query. The data is kept until that reset replaces it (or it
+// expires). It runs before the Error Report goes out, so an observer of
+// the report sees the state already updated.
+func (c *Client) noteProtocolError(pe *ProtocolError) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.st.HasSession = false
+	c.st.ProtocolErrors++
+	c.st.LastError = pe.Error()
 }
 
 // response accumulates one Cache Response up to its End of Data.
@@ -519,7 +529,9 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 				// A malformed PDU (RFC 8210 §12), reported to the cache
 				// unless it is itself an Error Report.
 				if de.Type == TypeErrorReport {
-					err = &ProtocolError{Code: de.Code, Text: err.Error()}
+					pe := &ProtocolError{Code: de.Code, Text: err.Error()}
+					c.noteProtocolError(pe)
+					err = pe
 				} else {
 					err = c.sendError(conn, version, de.Code, de.PDU, err.Error())
 				}
@@ -536,7 +548,9 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 			case p.Code() == ErrNoDataAvailable:
 				fail(errNoData)
 			default:
-				fail(fmt.Errorf("rtr %s: %w", c.cfg.Addr, &ProtocolError{Code: p.Code(), FromCache: true, Text: p.ErrText}))
+				pe := &ProtocolError{Code: p.Code(), FromCache: true, Text: p.ErrText}
+				c.noteProtocolError(pe)
+				fail(fmt.Errorf("rtr %s: %w", c.cfg.Addr, pe))
 			}
 			return
 		}
