@@ -399,12 +399,14 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 				return synced, ev.err
 			case evEOD:
 				synced, inFlight = true, false
-				if err := c.emit(ctx, ev.update); err != nil {
-					return synced, err
-				}
+				// Timers first: they count from the End of Data, not
+				// from when the consumer took the Update.
 				st := c.Status()
 				refresh = c.clock.After(st.Refresh)
 				expire = c.clock.After(st.Expire)
+				if err := c.emit(ctx, ev.update); err != nil {
+					return synced, err
+				}
 				if pendingNotify {
 					pendingNotify = false
 					if err := query(false); err != nil {
