@@ -88,20 +88,47 @@ func Analyze(t *table.Table, ix *rov.Index, opt Options) *Analysis {
 }
 
 func (a *Analysis) classifyOne(c *Classifier, i int, refs []uint32) []uint32 {
-	r := a.Table.Routes()[i]
-	o := r.Origin.WithLocalAS(a.Options.LocalAS)
-	out := &a.Outcomes[i]
-	out.Origin = o
+	out, vrps := ClassifyRoute(c, a.Table.Routes()[i], a.Options)
+	out.vrpOff, out.vrpLen = uint32(len(refs)), uint32(len(vrps))
+	a.Outcomes[i] = out
+	return append(refs, vrps...)
+}
+
+// ClassifyRoute is the verdict on one route under opt: the single rule
+// Analyze applies to every route, exported so that a source which keeps
+// verdicts itself (the live table re-validating only what a VRP change
+// touches) decides exactly as a batch analysis would. The returned VRP
+// indexes (into c's Index) alias c's buffer: copy them before the next call.
+func ClassifyRoute(c *Classifier, r table.Route, opt Options) (Outcome, []uint32) {
+	o := r.Origin.WithLocalAS(opt.LocalAS)
+	out := Outcome{Origin: o}
 	if o.Kind == rov.OriginLocal {
 		out.Unvalidated = true
 		out.State = rov.NotFound
-		return refs
+		return out, nil
 	}
 	v := c.Classify(r.Prefix, o)
 	out.State, out.Class, out.AS0 = v.State, v.Class, v.AS0
-	out.Dropped = Dropped(v.State, o, a.Options.ASSet)
-	out.vrpOff, out.vrpLen = uint32(len(refs)), uint32(len(v.VRPs))
-	return append(refs, v.VRPs...)
+	out.Dropped = Dropped(v.State, o, opt.ASSet)
+	return out, v.VRPs
+}
+
+// Assemble builds an Analysis from verdicts decided elsewhere (a snapshot
+// file, the live table) without validating again: outcomes[id] is route id's
+// Outcome as ClassifyRoute returned it and vrps(id) its deciding VRPs
+// (indexes into ix.VRPs()). Only the coverage index for impact is built.
+func Assemble(t *table.Table, ix *rov.Index, opt Options, outcomes []Outcome, vrps func(id int) []uint32) *Analysis {
+	routes := t.Routes()
+	a := &Analysis{Table: t, Index: ix, Options: opt, Outcomes: outcomes}
+	entries := make([]Entry, len(routes))
+	for i, r := range routes {
+		refs := vrps(i)
+		a.Outcomes[i].vrpOff, a.Outcomes[i].vrpLen = uint32(len(a.vrpRefs)), uint32(len(refs))
+		a.vrpRefs = append(a.vrpRefs, refs...)
+		entries[i] = Entry{Prefix: r.Prefix, State: outcomes[i].State, Dropped: outcomes[i].Dropped}
+	}
+	a.Coverage = NewCoverage(entries, opt.Impact)
+	return a
 }
 
 // VRPs returns the deciding VRPs of route id (indexes into Index.VRPs()).
