@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -309,84 +308,4 @@ func TestRIBOrderIndependence(t *testing.T) {
 		o.apply(&r, ribTestPeers[e.peer])
 	}
 	ribCompareOracle(t, rib, o)
-}
-
-// ribHeap returns the live heap after a full GC.
-func ribHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
-
-// ribLoadPCH reads the PCH full-table update file (through bgpdump -m and
-// TextReader) into a slice of events, once, outside the measurements.
-func ribLoadPCH(b *testing.B) ([]Route, []PeerKey) {
-	out := textRunBgpdump(b, filepath.Join(textDataDir(b), "updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz"), 1<<30)
-	tr := NewTextReader(bytes.NewReader(out), "pch")
-	var evs []Route
-	var keys []PeerKey
-	for tr.Next() {
-		r := *tr.Route()
-		r.Path = textClonePath(r.Path)
-		evs = append(evs, r)
-		keys = append(keys, KeyOf(r.Peer))
-	}
-	if tr.Err() != nil {
-		b.Fatal(tr.Err())
-	}
-	return evs, keys
-}
-
-// BenchmarkRIBReplayPCH replays the PCH full IPv4 table (~578k prefixes
-// from one peer) and reports bytes per held path, against a baseline
-// map[(peer, prefix, path id)]Route holding cloned paths, measured in the
-// same run.
-func BenchmarkRIBReplayPCH(b *testing.B) {
-	evs, keys := ribLoadPCH(b)
-	b.ReportAllocs()
-	var rib *RIB
-	for b.Loop() {
-		rib = NewRIB()
-		for i := range evs {
-			rib.Apply(&evs[i], keys[i])
-		}
-	}
-	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-
-	rib = nil
-	base := ribHeap()
-	rib = NewRIB()
-	for i := range evs {
-		rib.Apply(&evs[i], keys[i])
-	}
-	ribBytes := float64(ribHeap()-base) / float64(rib.Len())
-	runtime.KeepAlive(rib)
-	n := rib.Len()
-	rib = nil
-
-	type naiveKey struct {
-		peer   PeerKey
-		prefix netip.Prefix
-		pathID uint32
-	}
-	base = ribHeap()
-	naive := make(map[naiveKey]Route)
-	for i := range evs {
-		r := evs[i]
-		k := naiveKey{keys[i], r.Prefix, r.PathID}
-		switch r.Kind {
-		case Announce:
-			r.Path = textClonePath(r.Path)
-			naive[k] = r
-		case Withdraw:
-			delete(naive, k)
-		}
-	}
-	naiveBytes := float64(ribHeap()-base) / float64(len(naive))
-	runtime.KeepAlive(naive)
-	b.ReportMetric(ribBytes, "B/path")
-	b.ReportMetric(naiveBytes, "naive-B/path")
-	b.ReportMetric(float64(n), "paths")
 }
