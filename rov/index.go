@@ -3,8 +3,10 @@ package rov
 import (
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/kentik/patricia"
 	"github.com/kentik/patricia/uint32_tree"
@@ -27,16 +29,21 @@ import (
 //     real 723k-VRP set (0.46 vs 2.2 µs per lookup, BenchmarkCovering; the
 //     tree walks ~20 nodes and keeps tags in a map, one hash lookup per
 //     tag), so Validate uses it. The differential tests hold both to a
-//     brute-force oracle. The trees are 78 of the index's 132 MB.
+//     brute-force oracle. The trees are 78 of the index's 132 MB, so they
+//     are built only when CoveringTree is first called.
 //
-// An Index is never modified after NewIndex returns, so any number of
-// goroutines may use it at once.
+// An Index is never modified after NewIndex returns (the trees
+// CoveringTree builds on first use are guarded by a sync.Once), so any
+// number of goroutines may use it at once.
 type Index struct {
-	vrps []VRP
-	v4   *uint32_tree.TreeV4
-	v6   *uint32_tree.TreeV6
-	s4   sortedPrefixes
-	s6   sortedPrefixes
+	vrps  []VRP
+	trees struct {
+		once sync.Once // CoveringTree builds them on first use
+		v4   *uint32_tree.TreeV4
+		v6   *uint32_tree.TreeV6
+	}
+	s4 sortedPrefixes
+	s6 sortedPrefixes
 
 	// byASN holds every VRP index sorted by (ASN, family, address, length,
 	// maxLength); asnKeys[j] is the (family, prefix) key of byASN[j], kept
@@ -164,13 +171,11 @@ func bucketStart(b int, v6 bool) pkey {
 	return pkey{hi: 1<<61 | uint64(b)<<(61-jumpBits), fam: 2}
 }
 
-func buildSorted(vrps []VRP, idx []uint32, v6 bool) sortedPrefixes {
-	var s sortedPrefixes
-	keys := make([]pkey, len(vrps))
-	for _, i := range idx {
-		keys[i] = keyOf(vrps[i].Prefix)
-	}
-	slices.SortFunc(idx, func(a, b uint32) int {
+// prefixOrder sorts idx (VRP indexes of one family) by (prefix key,
+// MaxLen, ASN, index): a strict total order, so the result is unique and a
+// stored copy can be checked in linear time (NewIndexOrdered).
+func prefixOrder(vrps []VRP, keys []pkey) func(a, b uint32) int {
+	return func(a, b uint32) int {
 		if c := keys[a].compare(keys[b]); c != 0 {
 			return c
 		}
@@ -182,8 +187,34 @@ func buildSorted(vrps []VRP, idx []uint32, v6 bool) sortedPrefixes {
 			return c
 		}
 		return cmp.Compare(a, b)
-	})
+	}
+}
+
+// asnOrder sorts VRP indexes by (ASN, family and prefix key, MaxLen,
+// index), also a strict total order.
+func asnOrder(vrps []VRP, keys []pkey) func(a, b uint32) int {
+	return func(a, b uint32) int {
+		va, vb := &vrps[a], &vrps[b]
+		if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
+			return c
+		}
+		if c := keys[a].compare(keys[b]); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	}
+}
+
+// buildSorted makes one family's sorted array from idx, already in
+// prefixOrder: one pass with a stack for the parent pointers, one sweep for
+// the bucket table.
+func buildSorted(keys []pkey, idx []uint32, v6 bool) sortedPrefixes {
+	var s sortedPrefixes
 	s.members = idx
+	s.ents = make([]entry, 0, len(idx)+1)
 	var stack []int32
 	for j, i := range idx {
 		k := keys[i]
@@ -202,7 +233,7 @@ func buildSorted(vrps []VRP, idx []uint32, v6 bool) sortedPrefixes {
 		stack = append(stack, e)
 	}
 	s.n = len(s.ents)
-	s.ents = slices.Clip(append(s.ents, entry{parent: -1, start: uint32(len(idx))}))
+	s.ents = append(s.ents, entry{parent: -1, start: uint32(len(idx))})
 	// Bucket starts increase with b, so one sweep fills the table.
 	s.jump = make([]uint32, 1<<jumpBits+1)
 	j := 0
@@ -267,8 +298,9 @@ func (s *sortedPrefixes) inside(k pkey, dst []uint32) []uint32 {
 // expected to be masked, with MaxLen between the prefix length and the
 // family's width, as the loaders guarantee; if any prefix has host bits set,
 // NewIndex indexes a masked copy instead (VRPs() returns it). MaxLen is not
-// checked. Duplicates are kept, each under its own index. Cost: O(n log n);
-// see BenchmarkNewIndex for time and memory on 723k real VRPs.
+// checked. Duplicates are kept, each under its own index. Cost: O(n log n),
+// two sorts; see BenchmarkNewIndex for time and memory on 723k real VRPs.
+// The patricia trees behind CoveringTree are built on its first call.
 func NewIndex(vrps []VRP) *Index {
 	for i := range vrps {
 		if p := vrps[i].Prefix; p != p.Masked() {
@@ -281,66 +313,149 @@ func NewIndex(vrps []VRP) *Index {
 			break
 		}
 	}
-	ix := &Index{
-		vrps:    vrps,
-		v4:      uint32_tree.NewTreeV4(),
-		v6:      uint32_tree.NewTreeV6(),
-		asnSpan: make(map[uint32]span),
-	}
+	keys := vrpKeys(vrps)
 	var i4, i6 []uint32
 	for i := range vrps {
-		p := vrps[i].Prefix
-		if !p.IsValid() {
-			// An invalid prefix covers nothing and is inside nothing; it
-			// stays addressable by index and by ASN.
-			continue
-		}
-		if p.Addr().Is4() {
-			ix.v4.Add(addr4(p), uint32(i), nil)
+		switch keys[i].fam {
+		case 1:
 			i4 = append(i4, uint32(i))
-		} else {
-			ix.v6.Add(addr6(p), uint32(i), nil)
+		case 2:
 			i6 = append(i6, uint32(i))
 		}
+		// An invalid prefix (fam 0) covers nothing and is inside
+		// nothing; it stays addressable by index and by ASN.
 	}
-	ix.s4 = buildSorted(vrps, i4, false)
-	ix.s6 = buildSorted(vrps, i6, true)
+	slices.SortFunc(i4, prefixOrder(vrps, keys))
+	slices.SortFunc(i6, prefixOrder(vrps, keys))
+	byASN := make([]uint32, len(vrps))
+	for i := range byASN {
+		byASN[i] = uint32(i)
+	}
+	slices.SortFunc(byASN, asnOrder(vrps, keys))
+	return assemble(vrps, keys, i4, i6, byASN)
+}
 
-	ix.byASN = make([]uint32, len(vrps))
-	ix.asnKeys = make([]pkey, len(vrps))
-	for i := range ix.byASN {
-		ix.byASN[i] = uint32(i)
-		ix.asnKeys[i] = asnKeyOf(vrps[i].Prefix)
-	}
-	slices.SortFunc(ix.byASN, func(a, b uint32) int {
-		va, vb := &vrps[a], &vrps[b]
-		if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
-			return c
-		}
-		if c := ix.asnKeys[a].compare(ix.asnKeys[b]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
-	// Reorder the keys to follow byASN.
+// vrpKeys returns the key of every VRP's prefix (pkey{} when invalid).
+func vrpKeys(vrps []VRP) []pkey {
 	keys := make([]pkey, len(vrps))
-	for j, i := range ix.byASN {
-		keys[j] = ix.asnKeys[i]
+	for i := range vrps {
+		keys[i] = asnKeyOf(vrps[i].Prefix)
 	}
-	ix.asnKeys = keys
-	for j := 0; j < len(ix.byASN); {
-		asn := vrps[ix.byASN[j]].ASN
+	return keys
+}
+
+// assemble builds the index from the three orders NewIndex sorts (or
+// NewIndexOrdered checks); every step is linear.
+func assemble(vrps []VRP, keys []pkey, i4, i6, byASN []uint32) *Index {
+	ix := &Index{vrps: vrps, byASN: byASN, asnSpan: make(map[uint32]span)}
+	ix.s4 = buildSorted(keys, i4, false)
+	ix.s6 = buildSorted(keys, i6, true)
+	// The keys follow byASN, so InsideByASN searches a contiguous array.
+	ix.asnKeys = make([]pkey, len(vrps))
+	for j, i := range byASN {
+		ix.asnKeys[j] = keys[i]
+	}
+	for j := 0; j < len(byASN); {
+		asn := vrps[byASN[j]].ASN
 		k := j + 1
-		for k < len(ix.byASN) && vrps[ix.byASN[k]].ASN == asn {
+		for k < len(byASN) && vrps[byASN[k]].ASN == asn {
 			k++
 		}
 		ix.asnSpan[asn] = span{uint32(j), uint32(k)}
 		j = k
 	}
 	return ix
+}
+
+// Orders returns the three permutations NewIndex sorted the VRPs into: the
+// IPv4 and the IPv6 VRPs in prefix order, and every VRP in ASN order. A
+// snapshot stores them so that NewIndexOrdered rebuilds the index without
+// sorting. The slices are shared: do not modify them.
+func (ix *Index) Orders() (v4, v6, byASN []uint32) {
+	return ix.s4.members, ix.s6.members, ix.byASN
+}
+
+// OrderError says which stored order NewIndexOrdered refused, and where.
+type OrderError struct {
+	Order string // "ipv4", "ipv6" or "asn"
+	Pos   int    // position in that order
+	What  string
+}
+
+func (e *OrderError) Error() string {
+	return fmt.Sprintf("rov: %s index order, position %d: %s", e.Order, e.Pos, e.What)
+}
+
+// NewIndexOrdered is NewIndex over vrps (masked, as VRPs() of an index
+// returns them) given the orders a NewIndex over the same slice computed
+// (Orders). It checks each order in one pass instead of sorting: every
+// element in range and of the right family, each strictly after the one
+// before it in the same total order NewIndex sorts by, and as many as there
+// are VRPs of that family. Strictly increasing means no repeats, so each
+// order is the one permutation NewIndex would have produced, and the index
+// answers exactly as NewIndex's would. The index keeps all four slices. An
+// order that fails a check gives an *OrderError and no index.
+func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
+	keys := vrpKeys(vrps)
+	var n4, n6 int
+	for i := range vrps {
+		if p := vrps[i].Prefix; p != p.Masked() {
+			return nil, &OrderError{Order: "vrps", Pos: i, What: fmt.Sprintf("prefix %s has host bits set", p)}
+		}
+		switch keys[i].fam {
+		case 1:
+			n4++
+		case 2:
+			n6++
+		}
+	}
+	check := func(name string, order []uint32, fam uint8, want int, less func(a, b uint32) int) error {
+		if len(order) != want {
+			return &OrderError{Order: name, Pos: len(order), What: fmt.Sprintf("%d entries, want %d", len(order), want)}
+		}
+		for j, i := range order {
+			if int(i) >= len(vrps) {
+				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d out of range (%d VRPs)", i, len(vrps))}
+			}
+			if fam != 0 && keys[i].fam != fam {
+				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d (%s) is of the other family", i, vrps[i].Prefix)}
+			}
+			if j > 0 && less(order[j-1], i) >= 0 {
+				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d does not sort after VRP %d", i, order[j-1])}
+			}
+		}
+		return nil
+	}
+	if err := check("ipv4", v4, 1, n4, prefixOrder(vrps, keys)); err != nil {
+		return nil, err
+	}
+	if err := check("ipv6", v6, 2, n6, prefixOrder(vrps, keys)); err != nil {
+		return nil, err
+	}
+	if err := check("asn", byASN, 0, len(vrps), asnOrder(vrps, keys)); err != nil {
+		return nil, err
+	}
+	return assemble(vrps, keys, v4, v6, byASN), nil
+}
+
+// buildTrees fills the patricia trees on first use of CoveringTree: they
+// are the reference answer in tests and benchmarks, and 78 of 132 MB and
+// most of the build time on real data, which no production query needs.
+func (ix *Index) buildTrees() {
+	ix.trees.once.Do(func() {
+		ix.trees.v4, ix.trees.v6 = uint32_tree.NewTreeV4(), uint32_tree.NewTreeV6()
+		for i := range ix.vrps {
+			p := ix.vrps[i].Prefix
+			if !p.IsValid() {
+				continue
+			}
+			if p.Addr().Is4() {
+				ix.trees.v4.Add(addr4(p), uint32(i), nil)
+			} else {
+				ix.trees.v6.Add(addr6(p), uint32(i), nil)
+			}
+		}
+	})
 }
 
 func addr4(p netip.Prefix) patricia.IPv4Address {
@@ -383,16 +498,18 @@ func (ix *Index) Covering(p netip.Prefix, dst []uint32) []uint32 {
 
 // CoveringTree is Covering answered by the patricia tree, least specific
 // first. It is the reference the faster sorted-array walk of Covering is
-// tested and benchmarked against.
+// tested and benchmarked against. The first call builds the trees (about
+// 0.6 s and 78 MB on 723k VRPs); later calls, from any goroutine, share them.
 func (ix *Index) CoveringTree(p netip.Prefix, dst []uint32) []uint32 {
 	if !p.IsValid() {
 		return dst
 	}
+	ix.buildTrees()
 	p = p.Masked()
 	if p.Addr().Is4() {
-		return ix.v4.FindTagsAppend(dst, addr4(p))
+		return ix.trees.v4.FindTagsAppend(dst, addr4(p))
 	}
-	return ix.v6.FindTagsAppend(dst, addr6(p))
+	return ix.trees.v6.FindTagsAppend(dst, addr6(p))
 }
 
 // Inside appends to dst the VRPs whose prefix lies strictly inside p (more

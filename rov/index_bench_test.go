@@ -60,6 +60,21 @@ func BenchmarkNewIndex(b *testing.B) {
 		}
 		runtime.KeepAlive(ix)
 	})
+	// ordered: the rebuild a snapshot does from stored orders, against
+	// "index" above in the same run.
+	b.Run("ordered", func(b *testing.B) {
+		b.ReportAllocs()
+		full := NewIndex(vrps)
+		v4, v6, byASN := full.Orders()
+		var ix *Index
+		for b.Loop() {
+			var err error
+			if ix, err = NewIndexOrdered(full.VRPs(), v4, v6, byASN); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.KeepAlive(ix)
+	})
 	b.Run("patricia-only", func(b *testing.B) {
 		b.ReportAllocs()
 		var t4 *uint32_tree.TreeV4

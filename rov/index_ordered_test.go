@@ -1,0 +1,97 @@
+package rov
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+)
+
+// TestNewIndexOrdered: an index rebuilt from another index's orders answers
+// every query exactly as the original, on random VRPs with duplicates and
+// both families (the snapshot round trip depends on it).
+func TestNewIndexOrdered(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for round := range 20 {
+		vrps := randVRPs(r, 1+r.IntN(400))
+		// Duplicates of earlier VRPs, kept under their own indexes.
+		for range r.IntN(20) {
+			vrps = append(vrps, vrps[r.IntN(len(vrps))])
+		}
+		// An invalid prefix: addressable by ASN, inside nothing.
+		if round%3 == 0 {
+			vrps = append(vrps, VRP{ASN: 3})
+		}
+		ix := NewIndex(vrps)
+		v4, v6, byASN := ix.Orders()
+		got, err := NewIndexOrdered(ix.VRPs(), slices.Clone(v4), slices.Clone(v6), slices.Clone(byASN))
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		g4, g6, gASN := got.Orders()
+		if !slices.Equal(g4, v4) || !slices.Equal(g6, v6) || !slices.Equal(gASN, byASN) {
+			t.Fatalf("round %d: orders differ", round)
+		}
+		for range 300 {
+			p, o := randPrefix(r, r.IntN(2) == 1), randOrigin(r)
+			if a, b := ix.Covering(p, nil), got.Covering(p, nil); !slices.Equal(a, b) {
+				t.Fatalf("Covering(%s) = %v, want %v", p, b, a)
+			}
+			if a, b := ix.Inside(p, nil), got.Inside(p, nil); !slices.Equal(a, b) {
+				t.Fatalf("Inside(%s) = %v, want %v", p, b, a)
+			}
+			if a, b := ix.InsideByASN(p, o.ASN, nil), got.InsideByASN(p, o.ASN, nil); !slices.Equal(a, b) {
+				t.Fatalf("InsideByASN(%s, %d) = %v, want %v", p, o.ASN, b, a)
+			}
+			if a, b := ix.ByASN(o.ASN), got.ByASN(o.ASN); !slices.Equal(a, b) {
+				t.Fatalf("ByASN(%d) = %v, want %v", o.ASN, b, a)
+			}
+			checkAgainstOracle(t, got, vrps, p, o)
+		}
+	}
+}
+
+// TestNewIndexOrderedRejects: each way a stored order can be wrong is
+// refused with an OrderError naming the order and position, never an index
+// that would answer wrongly.
+func TestNewIndexOrderedRejects(t *testing.T) {
+	vrps := []VRP{
+		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), MaxLen: 24, ASN: 64500},
+		{Prefix: netip.MustParsePrefix("192.0.2.0/25"), MaxLen: 25, ASN: 64501},
+		{Prefix: netip.MustParsePrefix("2001:db8::/32"), MaxLen: 48, ASN: 64500},
+		{Prefix: netip.MustParsePrefix("198.51.100.0/24"), MaxLen: 24, ASN: 0},
+	}
+	ix := NewIndex(vrps)
+	v4, v6, byASN := ix.Orders()
+	swap := func(s []uint32, i, j int) []uint32 { s = slices.Clone(s); s[i], s[j] = s[j], s[i]; return s }
+	cases := []struct {
+		name       string
+		vrps       []VRP
+		v4, v6, as []uint32
+		order      string
+		pos        int
+	}{
+		{"ipv4 order missing an entry", vrps, v4[:2], v6, byASN, "ipv4", 2},
+		{"ipv4 entry out of range", vrps, append(slices.Clone(v4[:2]), 9), v6, byASN, "ipv4", 2},
+		{"IPv6 VRP in the IPv4 order", vrps, []uint32{0, 1, 2}, v6, byASN, "ipv4", 2},
+		{"ipv4 order not sorted", vrps, swap(v4, 0, 1), v6, byASN, "ipv4", 1},
+		{"ipv4 entry repeated", vrps, []uint32{v4[0], v4[0], v4[1]}, v6, byASN, "ipv4", 1},
+		{"ipv6 order empty", vrps, v4, nil, byASN, "ipv6", 0},
+		{"asn order not sorted", vrps, v4, v6, swap(byASN, 0, 3), "asn", 1},
+		{"asn order too long", vrps, v4, v6, append(slices.Clone(byASN), 0), "asn", 5},
+		{"host bits in a VRP", []VRP{{Prefix: netip.MustParsePrefix("192.0.2.1/24"), MaxLen: 24}}, []uint32{0}, nil, []uint32{0}, "vrps", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ix, err := NewIndexOrdered(tc.vrps, tc.v4, tc.v6, tc.as)
+			var oe *OrderError
+			if !errors.As(err, &oe) {
+				t.Fatalf("got index %v, error %v; want an *OrderError", ix, err)
+			}
+			if oe.Order != tc.order || oe.Pos != tc.pos {
+				t.Errorf("got %q position %d (%v), want %q position %d", oe.Order, oe.Pos, err, tc.order, tc.pos)
+			}
+		})
+	}
+}
