@@ -8,8 +8,11 @@
 package table
 
 import (
+	"fmt"
 	"math/bits"
 	"net/netip"
+	"slices"
+	"sync"
 
 	"github.com/rovimpact/rovimpact/rov"
 )
@@ -38,8 +41,12 @@ type routeKey struct {
 // The peers of each route are a bitset in one flat arena (words per route),
 // so adding a path allocates nothing once the route exists.
 type Table struct {
-	routes  []Route
+	routes []Route
+	// pos finds a route's id. A restored table builds it on first use
+	// (posOnce): a lookup from a snapshot never needs it, and building a
+	// map of a million routes would be a third of its load time.
 	pos     map[routeKey]uint32
+	posOnce sync.Once
 	asSets  map[uint32][]uint32
 	peers   []PeerKey
 	peerPos map[PeerKey]int
@@ -81,6 +88,7 @@ func (t *Table) restride(words int) {
 // are kept (as a union over paths) only for reporting.
 func (t *Table) Add(prefix netip.Prefix, origin rov.Origin, peer int, asSet []uint32) {
 	k := routeKey{prefix, origin}
+	t.posOnce.Do(t.buildPos)
 	id, ok := t.pos[k]
 	if !ok {
 		id = uint32(len(t.routes))
@@ -112,6 +120,7 @@ func (t *Table) Peers() []PeerKey { return t.peers }
 
 // Lookup returns the id of route (prefix, origin).
 func (t *Table) Lookup(prefix netip.Prefix, origin rov.Origin) (int, bool) {
+	t.posOnce.Do(t.buildPos)
 	id, ok := t.pos[routeKey{prefix, origin}]
 	return int(id), ok
 }
@@ -145,6 +154,106 @@ func (t *Table) RoutePeers(id int, dst []int) []int {
 // ASSet returns the union of the final AS_SET members seen for route id
 // (OriginNone routes only), sorted.
 func (t *Table) ASSet(id int) []uint32 { return t.asSets[uint32(id)] }
+
+// buildPos fills pos for a restored table (New makes it; then it is a
+// no-op). Of repeated (prefix, origin) pairs the first id wins.
+func (t *Table) buildPos() {
+	if t.pos != nil {
+		return
+	}
+	t.pos = make(map[routeKey]uint32, len(t.routes))
+	for id, r := range t.routes {
+		k := routeKey{r.Prefix, r.Origin}
+		if _, dup := t.pos[k]; !dup {
+			t.pos[k] = uint32(id)
+		}
+	}
+}
+
+// Parts are a Table as stored data: everything Restore needs to rebuild it,
+// nothing derived. The peer bitset of route id is
+// Bits[id*Words:(id+1)*Words], bit p of it set when peer p carries the
+// route; ASSets maps a route id to its sorted AS_SET union.
+type Parts struct {
+	Routes []Route
+	Peers  []PeerKey
+	Words  int
+	Bits   []uint64
+	ASSets map[uint32][]uint32
+}
+
+// Parts returns t's stored form. The slices and map are t's own: read-only.
+func (t *Table) Parts() Parts {
+	return Parts{Routes: t.routes, Peers: t.peers, Words: t.words, Bits: t.bits, ASSets: t.asSets}
+}
+
+// Restore rebuilds the Table whose Parts p are, keeping p's slices and map
+// (the caller must not modify them afterwards). It checks what a Table's
+// methods index by, so that a damaged p gives an error instead of a panic
+// or a wrong count later: Words is what Peer would have made it
+// (max(1, ⌈peers/64⌉)), Bits holds Words per route with no bit beyond the
+// last peer, every route has at least one path and one peer (Add records
+// both together), peers are distinct, AS_SET unions belong to OriginNone
+// routes in range and are sorted without repeats. Routes must be distinct
+// (prefix, origin) pairs as in any Table; that is not checked here (it
+// needs the map Lookup builds on first use). Cost: one pass over Bits.
+func Restore(p Parts) (*Table, error) {
+	words := max(1, (len(p.Peers)+63)/64)
+	if p.Words != words {
+		return nil, fmt.Errorf("table: %d bitset words per route, want %d for %d peers", p.Words, words, len(p.Peers))
+	}
+	if len(p.Bits)/words != len(p.Routes) || len(p.Bits)%words != 0 {
+		return nil, fmt.Errorf("table: %d bitset words for %d routes of %d words", len(p.Bits), len(p.Routes), words)
+	}
+	t := &Table{routes: p.Routes, peers: p.Peers, words: words, bits: p.Bits, asSets: p.ASSets, peerPos: make(map[PeerKey]int, len(p.Peers))}
+	if t.asSets == nil {
+		t.asSets = make(map[uint32][]uint32)
+	}
+	for i, k := range p.Peers {
+		if _, dup := t.peerPos[k]; dup {
+			return nil, fmt.Errorf("table: peer %d (AS%d %s) repeats an earlier peer", i, k.AS, k.IP)
+		}
+		t.peerPos[k] = i
+	}
+	// Bits past the last peer, in the last word of each route.
+	var stray uint64
+	if r := len(p.Peers) % 64; r != 0 || len(p.Peers) == 0 {
+		stray = ^uint64(0) << r
+	}
+	for id, r := range p.Routes {
+		if r.Paths == 0 {
+			return nil, fmt.Errorf("table: route %d (%s): no paths", id, r.Prefix)
+		}
+		if r.Origin.Kind > rov.OriginLocal {
+			return nil, fmt.Errorf("table: route %d (%s): unknown origin kind %d", id, r.Prefix, r.Origin.Kind)
+		}
+		set := p.Bits[id*words : (id+1)*words]
+		if set[words-1]&stray != 0 {
+			return nil, fmt.Errorf("table: route %d (%s): peer bit beyond the %d peers", id, r.Prefix, len(p.Peers))
+		}
+		if !slices.ContainsFunc(set, func(w uint64) bool { return w != 0 }) {
+			return nil, fmt.Errorf("table: route %d (%s): no peer", id, r.Prefix)
+		}
+		t.paths += int64(r.Paths)
+	}
+	for id, set := range t.asSets {
+		if int(id) >= len(p.Routes) {
+			return nil, fmt.Errorf("table: AS_SET of route %d: only %d routes", id, len(p.Routes))
+		}
+		if k := p.Routes[id].Origin.Kind; k != rov.OriginNone {
+			return nil, fmt.Errorf("table: AS_SET of route %d (%s), whose origin is not NONE", id, p.Routes[id].Prefix)
+		}
+		for j := range set {
+			if j > 0 && set[j] <= set[j-1] {
+				return nil, fmt.Errorf("table: AS_SET of route %d (%s): members not sorted and distinct at %d", id, p.Routes[id].Prefix, j)
+			}
+		}
+		if len(set) == 0 {
+			return nil, fmt.Errorf("table: AS_SET of route %d (%s): empty", id, p.Routes[id].Prefix)
+		}
+	}
+	return t, nil
+}
 
 // unionSorted merges b into the sorted set a.
 func unionSorted(a, b []uint32) []uint32 {
