@@ -1,0 +1,207 @@
+package live
+
+import (
+	"cmp"
+	"math/bits"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// Snapshot is a consistent, read-only view of a State: what
+// classify.Analyze would return for a table.Table holding the State's paths,
+// validated against its VRPs. It shares nothing mutable with the State, so
+// it may be read (reports.Build, HTTP handlers) while the State changes.
+type Snapshot struct {
+	// Epoch is the number of changes applied when the snapshot was built:
+	// equal epochs mean the same content (a change may still leave the
+	// content as it was, e.g. an announcement repeating a path).
+	Epoch uint64
+	Built time.Time
+	// Analysis holds the routes with at least one path. Its Table.Peers()
+	// are the peers holding at least one path when it was built (a peer
+	// after its PeerDown is left out, as a batch table of the same paths
+	// would), in first-seen order. Analysis.Index is the State's index,
+	// shared (it is read-only).
+	Analysis *classify.Analysis
+	VRPs     int
+}
+
+// Snapshot returns a consistent read-only view of everything applied so
+// far. It builds a new one only when something changed since the last call
+// (otherwise it returns the same pointer), so callers may call it often.
+//
+// Cost of a build: one table.Table insertion per path and the coverage index
+// of classify.Assemble (impact is recomputed here, since a route appearing
+// can change the impact of every dropped route under it); see
+// BenchmarkSnapshot. It holds the lock throughout, so Apply waits.
+func (s *State) Snapshot() *Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.snap != nil && s.snap.Epoch == s.epoch {
+		return s.snap
+	}
+	tab := table.New()
+	tpeer := make([]int, len(s.peers))
+	for i, p := range s.peers {
+		tpeer[i] = -1
+		if len(p.paths) > 0 {
+			tpeer[i] = tab.Peer(p.key)
+		}
+	}
+	outcomes := make([]classify.Outcome, 0, s.live)
+	ids := make([]uint32, 0, s.live)
+	var peers []int
+	for id := range s.routes {
+		rt := &s.routes[id]
+		if rt.paths == 0 {
+			continue
+		}
+		p := s.pfx.keys[rt.prefix].prefix()
+		set := s.asSetUnion(uint32(id))
+		peers = s.routePeers(uint32(id), peers[:0])
+		for _, pi := range peers {
+			n := 1 + s.extra[uint64(id)<<32|uint64(pi)]
+			for range n {
+				tab.Add(p, rt.origin, tpeer[pi], set)
+			}
+		}
+		outcomes = append(outcomes, rt.out)
+		ids = append(ids, uint32(id))
+	}
+	a := classify.Assemble(tab, s.ix, s.opt.Classify, outcomes, func(i int) []uint32 {
+		rt := &s.routes[ids[i]]
+		return s.refs[rt.vrpOff : rt.vrpOff+rt.vrpLen]
+	})
+	s.snap = &Snapshot{Epoch: s.epoch, Built: time.Now(), Analysis: a, VRPs: len(s.vrps)}
+	return s.snap
+}
+
+// routePeers appends the indexes of the peers carrying route id to dst.
+func (s *State) routePeers(id uint32, dst []int) []int {
+	ws := s.bits[int(id)*s.words : int(id+1)*s.words]
+	for wi, w := range ws {
+		for w != 0 {
+			b := bits.TrailingZeros64(w)
+			dst = append(dst, wi*64+b)
+			w &= w - 1
+		}
+	}
+	return dst
+}
+
+// ChangeKind says how an invalid route changed between two snapshots.
+type ChangeKind uint8
+
+const (
+	// Appeared: the route is invalid (or dropped) now and was not before
+	// (absent, or not invalid).
+	Appeared ChangeKind = iota
+	// Disappeared: the route was invalid and is now gone or not invalid.
+	Disappeared
+	// Changed: the route is invalid in both, with another class or impact.
+	Changed
+)
+
+// String returns "appeared", "disappeared" or "changed".
+func (k ChangeKind) String() string {
+	switch k {
+	case Appeared:
+		return "appeared"
+	case Disappeared:
+		return "disappeared"
+	case Changed:
+		return "changed"
+	}
+	return "unknown"
+}
+
+// MarshalText encodes the kind as its String.
+func (k ChangeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Change is one invalid route that appeared, disappeared or changed.
+type Change struct {
+	Kind   ChangeKind
+	Prefix netip.Prefix
+	// Origin is the route's origin after resolving the local AS
+	// (classify.Outcome.Origin), as reports show it.
+	Origin            rov.Origin
+	OldClass, Class   classify.Class // zero value when absent
+	OldImpact, Impact classify.Impact
+	// Paths and Peers carrying the route in next (in prev for Disappeared).
+	Paths, Peers int
+}
+
+// isInvalid: the routes Diff follows, those ROV would reject or drop.
+func isInvalid(o classify.Outcome) bool { return o.State == rov.Invalid || o.Dropped }
+
+// Diff lists the changes of invalid routes (State Invalid, or Dropped under
+// the AS_SET policy) between two snapshots, sorted by prefix (IPv4 first,
+// address, shorter first) then origin. Routes are matched by (prefix,
+// origin as the table keys it). prev nil means every invalid of next
+// Appeared; next nil means every invalid of prev Disappeared.
+//
+// Cost: one impact assessment per invalid route of each snapshot.
+func Diff(prev, next *Snapshot) []Change {
+	var out []Change
+	if next != nil {
+		a := next.Analysis
+		for id, r := range a.Table.Routes() {
+			o := a.Outcomes[id]
+			if !isInvalid(o) {
+				continue
+			}
+			c := Change{Kind: Appeared, Prefix: r.Prefix, Origin: o.Origin, Class: o.Class,
+				Impact: a.Assess(id, nil).Impact, Paths: int(r.Paths), Peers: a.Table.PeerCount(id)}
+			if prev != nil {
+				if pid, ok := prev.Analysis.Table.Lookup(r.Prefix, r.Origin); ok && isInvalid(prev.Analysis.Outcomes[pid]) {
+					c.OldClass = prev.Analysis.Outcomes[pid].Class
+					c.OldImpact = prev.Analysis.Assess(pid, nil).Impact
+					if c.OldClass == c.Class && c.OldImpact == c.Impact {
+						continue
+					}
+					c.Kind = Changed
+				}
+			}
+			out = append(out, c)
+		}
+	}
+	if prev != nil {
+		a := prev.Analysis
+		for id, r := range a.Table.Routes() {
+			o := a.Outcomes[id]
+			if !isInvalid(o) {
+				continue
+			}
+			if next != nil {
+				if nid, ok := next.Analysis.Table.Lookup(r.Prefix, r.Origin); ok && isInvalid(next.Analysis.Outcomes[nid]) {
+					continue
+				}
+			}
+			out = append(out, Change{Kind: Disappeared, Prefix: r.Prefix, Origin: o.Origin, OldClass: o.Class,
+				OldImpact: a.Assess(id, nil).Impact, Paths: int(r.Paths), Peers: a.Table.PeerCount(id)})
+		}
+	}
+	slices.SortFunc(out, compareChange)
+	return out
+}
+
+func compareChange(a, b Change) int {
+	if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Origin.Kind, b.Origin.Kind); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Origin.ASN, b.Origin.ASN); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Kind, b.Kind)
+}

@@ -1,0 +1,554 @@
+// Package live is the live table behind `rovimpact watch`: every peer's
+// paths (its pre-policy Adj-RIB-In, as BGP or BMP collectors deliver it),
+// the routes they form, each route's ROV verdict kept current as paths and
+// VRPs change, and read-only snapshots that the batch reports understand.
+//
+// A route (unique prefix and origin) is validated once, when its first path
+// arrives, with classify.ClassifyRoute, the rule classify.Analyze applies,
+// so a snapshot says exactly what `rovimpact analyze` would say about the
+// same paths and VRPs (the oracle test holds it to that). A VRP change
+// re-validates only the routes it can affect (see UpdateVRPs). Impact is not
+// local (a route appearing changes the impact of every dropped route under
+// it), so it is recomputed per snapshot by classify.Assemble, from the kept
+// verdicts, without validating again.
+//
+// State costs per held path one slot in the peer's map of (prefix, path id)
+// to route (12 bytes of data) plus what mrt.RIB keeps for the MRT dump (24
+// bytes); per route about 80 bytes; per distinct prefix about 60 bytes.
+// BenchmarkApply measures the total per path against mrt.RIB alone.
+package live
+
+import (
+	"fmt"
+	"iter"
+	"net/netip"
+	"slices"
+	"sync"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// Options for a State.
+type Options struct {
+	// Classify carries the AS_SET policy, the impact options and LocalAS,
+	// exactly as for classify.Analyze. Workers is not used.
+	Classify classify.Options
+	// MaxPaths limits the paths held per peer (0: no limit), as
+	// --max-prefixes: an announcement of a NEW (prefix, path id) beyond it is
+	// skipped and counted as "prefix_limit"; replacements and withdrawals of
+	// held paths still apply, so the peer's table stays correct for the
+	// paths it has. (A router would tear the session down; a monitor keeps
+	// what it can and says what it skipped.)
+	MaxPaths int
+}
+
+// noRoute ends a prefix's chain of routes and marks "no route".
+const noRoute = ^uint32(0)
+
+// noVRP marks a VRP reference whose VRP left the set.
+const noVRP = ^uint32(0)
+
+// route is one unique (prefix, origin) with at least one path; a route
+// whose paths dropped to 0 is free (on the free list) and reused.
+type route struct {
+	prefix uint32 // prefix id
+	next   uint32 // next route of the same prefix, or noRoute
+	origin rov.Origin
+	paths  uint32 // paths carrying it: peers × ADD-PATH ids; 0: free
+	vrpOff uint32 // deciding VRPs: s.refs[vrpOff : vrpOff+vrpLen]
+	vrpLen uint32
+	out    classify.Outcome
+}
+
+type routeKey struct {
+	prefix uint32
+	origin rov.Origin
+}
+
+// peer is one BGP neighbour: its Adj-RIB-In as (prefix id << 32 | path id)
+// -> route id. Peers are never forgotten, so their indexes stay stable.
+type peer struct {
+	key   table.PeerKey
+	paths map[uint64]uint32
+}
+
+// pathRef names one held path, for the few (AS_SET) paths that keep more
+// than their route.
+type pathRef struct {
+	peer uint32
+	key  uint64
+}
+
+// asSetCount counts the paths of a route that carry one interned AS_SET.
+type asSetCount struct {
+	set uint32
+	n   uint32
+}
+
+// State is the live table: every peer's paths (its pre-policy Adj-RIB-In),
+// the routes they form, each route's verdict kept current, and read-only
+// snapshots for reports. Safe for concurrent use: one mutex guards
+// everything, since each operation is short except VRP changes (an index
+// rebuild) and snapshot builds, which readers can overlap with by holding
+// an older Snapshot.
+type State struct {
+	mu  sync.Mutex
+	opt Options
+
+	peers  []peer
+	peerIx map[table.PeerKey]uint32
+
+	pfx prefixSet
+
+	routes  []route
+	routeIx map[routeKey]uint32
+	free    []uint32
+	live    int64 // routes with paths > 0
+	npaths  int64
+	words   int      // peer bitset words per route
+	bits    []uint64 // route id * words: peers carrying the route
+	extra   map[uint64]uint32
+
+	// AS_SET members of OriginNone routes, kept per path so that the union
+	// shrinks when a path goes (table.Table keeps the union over paths).
+	asSetOf    map[pathRef]uint32
+	asSets     [][]uint32
+	asSetIx    map[string]uint32
+	routeSets  map[uint32][]asSetCount
+	asSetBuf   []uint32
+	asSetBytes []byte
+
+	vrps    []rov.VRP // canonical order, one per (prefix, maxLength, ASN)
+	ix      *rov.Index
+	cls     *classify.Classifier
+	refs    []uint32 // deciding VRP indexes (into vrps) of every route
+	garbage int      // refs no longer referenced by a route
+
+	rib *mrt.RIB
+
+	epoch       uint64
+	snap        *Snapshot
+	revalidated int64
+	indexBuilds int64
+	events      map[string]int64
+	skipped     map[string]int64
+
+	// walkRoutesAbove: a VRP change touching more VRPs than this fraction
+	// of the live routes finds its routes by walking the routes instead of
+	// the VRPs (see affected). Tests set it to force either way.
+	walkRoutesAbove float64
+	onRevalidate    func(ids []uint32) // tests: the routes a VRP change re-validates
+}
+
+// New returns an empty State with no VRPs (every route NotFound until
+// SetVRPs or UpdateVRPs).
+func New(opt Options) *State {
+	s := &State{
+		opt:             opt,
+		peerIx:          map[table.PeerKey]uint32{},
+		pfx:             newPrefixSet(),
+		routeIx:         map[routeKey]uint32{},
+		words:           1,
+		extra:           map[uint64]uint32{},
+		asSetOf:         map[pathRef]uint32{},
+		asSetIx:         map[string]uint32{},
+		routeSets:       map[uint32][]asSetCount{},
+		rib:             mrt.NewRIB(),
+		events:          map[string]int64{},
+		skipped:         map[string]int64{},
+		walkRoutesAbove: 0.25,
+	}
+	s.ix = rov.NewIndex(nil)
+	s.cls = classify.NewClassifier(s.ix)
+	return s
+}
+
+// Apply applies one event from a collector: mrt.Announce adds or replaces
+// the peer's path for (Prefix, PathID), mrt.Withdraw removes it,
+// mrt.PeerDown removes every path of the peer (RFC 4271 §8.2.2: leaving
+// Established releases the session's routes). The peer is
+// table.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}; r.Peer.Index is ignored. The
+// route's origin is r.Origin (sources derive it from the AS_PATH per RFC
+// 6811 §2). r is not retained.
+//
+// Counted in Stats().Skipped, and otherwise ignored: withdrawals of paths
+// not held ("withdraw_unknown"), new paths beyond Options.MaxPaths
+// ("prefix_limit"), invalid prefixes ("invalid_prefix") and other kinds
+// ("kind_<n>").
+//
+// Cost: a few map operations; a route's first path also validates it.
+func (s *State) Apply(r *mrt.Route) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.Kind {
+	case mrt.Announce:
+		s.announce(r)
+	case mrt.Withdraw:
+		s.withdraw(r)
+	case mrt.PeerDown:
+		s.peerDown(r)
+	default:
+		s.skipped[fmt.Sprintf("kind_%d", r.Kind)]++
+	}
+}
+
+func (s *State) peerOf(r *mrt.Route) uint32 {
+	k := table.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}
+	if i, ok := s.peerIx[k]; ok {
+		return i
+	}
+	i := uint32(len(s.peers))
+	s.peers = append(s.peers, peer{key: k, paths: map[uint64]uint32{}})
+	s.peerIx[k] = i
+	if need := (len(s.peers) + 63) / 64; need > s.words {
+		nb := make([]uint64, len(s.routes)*need)
+		for r := range s.routes {
+			copy(nb[r*need:], s.bits[r*s.words:(r+1)*s.words])
+		}
+		s.bits, s.words = nb, need
+	}
+	return i
+}
+
+func (s *State) announce(r *mrt.Route) {
+	if !r.Prefix.IsValid() {
+		s.skipped["invalid_prefix"]++
+		return
+	}
+	p := r.Prefix.Masked()
+	pi := s.peerOf(r)
+	pe := &s.peers[pi]
+	pid, known := s.pfx.lookup(p)
+	old, had := uint32(0), false
+	if known {
+		old, had = pe.paths[uint64(pid)<<32|uint64(r.PathID)]
+	}
+	if !had && s.opt.MaxPaths > 0 && len(pe.paths) >= s.opt.MaxPaths {
+		s.skipped["prefix_limit"]++
+		return
+	}
+	if !known {
+		pid = s.pfx.add(p)
+	}
+	key := uint64(pid)<<32 | uint64(r.PathID)
+	ref := pathRef{pi, key}
+	var asSet []uint32
+	if r.Origin.Kind == rov.OriginNone {
+		asSet = finalASSet(r.Path)
+	}
+	rid := s.routeFor(pid, p, r.Origin)
+	switch {
+	case had && old == rid:
+		// Same route, new attributes: only the AS_SET members can differ.
+		s.dropASSet(rid, ref)
+		s.addASSet(rid, ref, asSet)
+	case had:
+		// RFC 4271 §3.2 / RFC 7911: the announcement replaces the peer's
+		// path for (prefix, path id); the old route loses that path.
+		s.removePath(old, pi, ref)
+		s.addPath(rid, pi, ref, asSet)
+	default:
+		s.addPath(rid, pi, ref, asSet)
+	}
+	pe.paths[key] = rid
+	s.rib.Apply(r, mrt.PeerKey{AS: pe.key.AS, IP: pe.key.IP})
+	s.events["announce"]++
+	s.epoch++
+}
+
+func (s *State) withdraw(r *mrt.Route) {
+	if !r.Prefix.IsValid() {
+		s.skipped["invalid_prefix"]++
+		return
+	}
+	pi := s.peerOf(r)
+	pe := &s.peers[pi]
+	pid, ok := s.pfx.lookup(r.Prefix.Masked())
+	key := uint64(pid)<<32 | uint64(r.PathID)
+	rid, held := pe.paths[key]
+	if !ok || !held {
+		s.skipped["withdraw_unknown"]++
+		return
+	}
+	delete(pe.paths, key)
+	s.removePath(rid, pi, pathRef{pi, key})
+	s.rib.Apply(r, mrt.PeerKey{AS: pe.key.AS, IP: pe.key.IP})
+	s.events["withdraw"]++
+	s.epoch++
+}
+
+func (s *State) peerDown(r *mrt.Route) {
+	pi := s.peerOf(r)
+	pe := &s.peers[pi]
+	for key, rid := range pe.paths {
+		s.removePath(rid, pi, pathRef{pi, key})
+	}
+	pe.paths = map[uint64]uint32{}
+	s.rib.Apply(r, mrt.PeerKey{AS: pe.key.AS, IP: pe.key.IP})
+	s.events["peer_down"]++
+	s.epoch++
+}
+
+// routeFor returns the id of route (pid, origin), creating and validating
+// it (with no paths yet) when new.
+func (s *State) routeFor(pid uint32, p netip.Prefix, origin rov.Origin) uint32 {
+	k := routeKey{pid, origin}
+	if id, ok := s.routeIx[k]; ok {
+		return id
+	}
+	var id uint32
+	if n := len(s.free); n > 0 {
+		id = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		id = uint32(len(s.routes))
+		s.routes = append(s.routes, route{})
+		for range s.words {
+			s.bits = append(s.bits, 0)
+		}
+	}
+	s.routeIx[k] = id
+	rt := &s.routes[id]
+	*rt = route{prefix: pid, next: s.pfx.head[pid], origin: origin}
+	s.pfx.head[pid] = id
+	s.validate(id, p)
+	s.live++
+	return id
+}
+
+// validate decides route id's verdict against the current index and stores
+// it; the route's previous deciding VRPs become garbage.
+func (s *State) validate(id uint32, p netip.Prefix) {
+	rt := &s.routes[id]
+	out, refs := classify.ClassifyRoute(s.cls, table.Route{Prefix: p, Origin: rt.origin}, s.opt.Classify)
+	s.garbage += int(rt.vrpLen)
+	rt.out = out
+	rt.vrpOff, rt.vrpLen = uint32(len(s.refs)), uint32(len(refs))
+	s.refs = append(s.refs, refs...)
+}
+
+// addPath counts one more path of route rid from peer pi.
+func (s *State) addPath(rid, pi uint32, ref pathRef, asSet []uint32) {
+	rt := &s.routes[rid]
+	rt.paths++
+	s.npaths++
+	w := &s.bits[int(rid)*s.words+int(pi/64)]
+	if bit := uint64(1) << (pi % 64); *w&bit == 0 {
+		*w |= bit
+	} else {
+		// ADD-PATH (RFC 7911): the peer carries the route on another path
+		// id too; count it so that withdrawing one keeps the peer.
+		s.extra[uint64(rid)<<32|uint64(pi)]++
+	}
+	s.addASSet(rid, ref, asSet)
+}
+
+// removePath drops one path of route rid from peer pi, freeing the route
+// when it was the last.
+func (s *State) removePath(rid, pi uint32, ref pathRef) {
+	rt := &s.routes[rid]
+	rt.paths--
+	s.npaths--
+	ek := uint64(rid)<<32 | uint64(pi)
+	if n, ok := s.extra[ek]; ok {
+		if n == 1 {
+			delete(s.extra, ek)
+		} else {
+			s.extra[ek] = n - 1
+		}
+	} else {
+		s.bits[int(rid)*s.words+int(pi/64)] &^= 1 << (pi % 64)
+	}
+	s.dropASSet(rid, ref)
+	if rt.paths > 0 {
+		return
+	}
+	// The route is gone: unlink it and put its id on the free list.
+	delete(s.routeIx, routeKey{rt.prefix, rt.origin})
+	h := &s.pfx.head[rt.prefix]
+	for *h != rid {
+		h = &s.routes[*h].next
+	}
+	*h = rt.next
+	s.garbage += int(rt.vrpLen)
+	delete(s.routeSets, rid)
+	*rt = route{next: noRoute}
+	s.free = append(s.free, rid)
+	s.live--
+	s.maybeCompactRefs()
+}
+
+func (s *State) addASSet(rid uint32, ref pathRef, members []uint32) {
+	if len(members) == 0 || s.routes[rid].origin.Kind != rov.OriginNone {
+		return
+	}
+	b := s.asSetBytes[:0]
+	for _, a := range members {
+		b = append(b, byte(a>>24), byte(a>>16), byte(a>>8), byte(a))
+	}
+	s.asSetBytes = b
+	id, ok := s.asSetIx[string(b)]
+	if !ok {
+		id = uint32(len(s.asSets))
+		s.asSets = append(s.asSets, slices.Clone(members))
+		s.asSetIx[string(b)] = id
+	}
+	s.asSetOf[ref] = id
+	cs := s.routeSets[rid]
+	for i := range cs {
+		if cs[i].set == id {
+			cs[i].n++
+			return
+		}
+	}
+	s.routeSets[rid] = append(cs, asSetCount{id, 1})
+}
+
+func (s *State) dropASSet(rid uint32, ref pathRef) {
+	id, ok := s.asSetOf[ref]
+	if !ok {
+		return
+	}
+	delete(s.asSetOf, ref)
+	cs := s.routeSets[rid]
+	for i := range cs {
+		if cs[i].set == id {
+			if cs[i].n--; cs[i].n == 0 {
+				cs = slices.Delete(cs, i, i+1)
+			}
+			break
+		}
+	}
+	if len(cs) == 0 {
+		delete(s.routeSets, rid)
+	} else {
+		s.routeSets[rid] = cs
+	}
+}
+
+// asSetUnion returns the sorted union of the AS_SET members of route rid's
+// paths (what table.Table.ASSet keeps).
+func (s *State) asSetUnion(rid uint32) []uint32 {
+	cs := s.routeSets[rid]
+	if len(cs) == 0 {
+		return nil
+	}
+	var u []uint32
+	for _, c := range cs {
+		u = append(u, s.asSets[c.set]...)
+	}
+	slices.Sort(u)
+	return slices.Compact(u)
+}
+
+// maybeCompactRefs rewrites the VRP reference arena once more than half of
+// it is garbage, so churn does not grow it.
+func (s *State) maybeCompactRefs() {
+	if s.garbage < 1<<14 || s.garbage < len(s.refs)/2 {
+		return
+	}
+	nr := make([]uint32, 0, len(s.refs)-s.garbage+1024)
+	for i := range s.routes {
+		rt := &s.routes[i]
+		if rt.paths == 0 {
+			continue
+		}
+		off := uint32(len(nr))
+		nr = append(nr, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
+		rt.vrpOff = off
+	}
+	s.refs, s.garbage = nr, 0
+}
+
+// finalASSet returns the members of the path's final AS_SET (the segment
+// that makes the origin NONE, RFC 6811 §2), or nil.
+func finalASSet(path []rov.Segment) []uint32 {
+	for i := len(path) - 1; i >= 0; i-- {
+		if len(path[i].ASNs) == 0 {
+			continue
+		}
+		if path[i].Type == rov.ASSet {
+			return path[i].ASNs
+		}
+		return nil
+	}
+	return nil
+}
+
+// Stats is a cheap summary of a State (no snapshot is built).
+type Stats struct {
+	Routes, Paths int64
+	// Peers holding at least one path.
+	Peers int
+	// PeerPaths is the number of paths held per peer, for every peer seen
+	// (0 after its PeerDown).
+	PeerPaths   map[table.PeerKey]int64
+	VRPs        int
+	Revalidated int64 // routes re-validated by VRP changes, cumulative
+	IndexBuilds int64 // rov.Index rebuilds (one per effective VRP change)
+	// Events applied, by kind: "announce", "withdraw", "peer_down".
+	Events map[string]int64
+	// Skipped events, by reason: "prefix_limit", "withdraw_unknown",
+	// "invalid_prefix", "kind_<n>".
+	Skipped map[string]int64
+	Epoch   uint64 // changes applied so far (see Snapshot.Epoch)
+}
+
+// Stats returns counters; cost is linear in the number of peers only.
+func (s *State) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{
+		Routes: s.live, Paths: s.npaths, VRPs: len(s.vrps),
+		PeerPaths:   make(map[table.PeerKey]int64, len(s.peers)),
+		Revalidated: s.revalidated, IndexBuilds: s.indexBuilds,
+		Events: make(map[string]int64, len(s.events)), Skipped: make(map[string]int64, len(s.skipped)),
+		Epoch: s.epoch,
+	}
+	for _, p := range s.peers {
+		st.PeerPaths[p.key] = int64(len(p.paths))
+		if len(p.paths) > 0 {
+			st.Peers++
+		}
+	}
+	for k, v := range s.events {
+		st.Events[k] = v
+	}
+	for k, v := range s.skipped {
+		st.Skipped[k] = v
+	}
+	return st
+}
+
+// Paths returns every held path for an MRT dump: peers (indexed by
+// Route.Peer.Index) and a single-use iterator yielding the paths as
+// mrt.RIB.All does (Announce routes in a deterministic order: prefix, peer,
+// path id; the Route and its slices are reused between iterations).
+//
+// peers is the list at the time of the call. The iterator holds the
+// State's lock while it runs, so the yield function must not call the
+// State, and Apply waits until the iteration ends; paths of peers that
+// appeared after the call (index beyond peers) are left out of this dump.
+func (s *State) Paths() (peers []table.PeerKey, seq iter.Seq[*mrt.Route]) {
+	s.mu.Lock()
+	for _, p := range s.rib.Peers() {
+		peers = append(peers, table.PeerKey{AS: p.AS, IP: p.IP})
+	}
+	s.mu.Unlock()
+	n := len(peers)
+	return peers, func(yield func(*mrt.Route) bool) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for r := range s.rib.All() {
+			if r.Peer.Index >= n {
+				continue
+			}
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
