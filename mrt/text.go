@@ -42,6 +42,19 @@ var textErrPathTruncated = errors.New("AS path truncated by bgpdump (\"...\")")
 // decided once per file from the first line that is not blank or a "#"
 // comment.
 //
+// _LOCAL lines are skipped and counted in Stats.Skipped["bgp4mp_local"].
+// They are BGP4MP_MESSAGE_LOCAL / BGP4MP_MESSAGE_AS4_LOCAL records (RFC
+// 6396 §4.4.5, §4.4.6; RFC 8050 §3 for the ADD-PATH forms): messages the
+// monitored router sent, whose Peer fields "refer to the recipient of the
+// generated BGP messages". An impact study asks what the router receives
+// from its peers, and yielding these would put the router's own
+// announcements into the recipient's Adj-RIB-In. bgpdump 1.6.2 prints
+// subtypes 6 and 7 as BGP4MP_LOCAL / BGP4MP_ET_LOCAL, but prints the
+// ADD-PATH local subtypes 10 and 11 as plain BGP4MP_AP lines with the
+// router's own address and AS in the peer fields: those cannot be told
+// from received routes in text and are read as routes from that peer (the
+// binary Reader sees the subtype).
+//
 // Plain lines become Announce events with a one-segment AS_SEQUENCE path
 // from a single synthetic peer (AS 0, no address) and FromUpdate false.
 //
@@ -382,7 +395,8 @@ func (t *TextReader) addSegment(typ rov.SegmentType) *rov.Segment {
 
 // bgpdump -m record types (first field). bgpdump 1.6 names BGP4MP lines
 // BGP4MP[_ET][_LOCAL][_AP] (get_bgp4mp_format in bgpdump.c) and RIB lines
-// TABLE_DUMP (v1), TABLE_DUMP2 and TABLE_DUMP2_AP.
+// TABLE_DUMP (v1), TABLE_DUMP2 and TABLE_DUMP2_AP. 1.6.2 never prints
+// _LOCAL_AP (see TextReader); the names are accepted for other writers.
 type textLineType struct {
 	update bool // BGP4MP*: an UPDATE or STATE_CHANGE, not a RIB entry
 	local  bool // _LOCAL: a message the collector sent, not received
@@ -453,6 +467,12 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("peer AS: %w", err)
 	}
+	if lt.local {
+		// A message the router sent (RFC 6396 §4.4.5): see TextReader.
+		// Only the fields common to every line were checked.
+		t.stats.Skipped["bgp4mp_local"]++
+		return false, nil
+	}
 	r := &t.route
 	sub := textString(f[2])
 	switch {
@@ -464,10 +484,6 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 		newS, err2 := textASN(f[6])
 		if err1 != nil || err2 != nil {
 			return false, fmt.Errorf("STATE: bad states %q -> %q", f[5], f[6])
-		}
-		if lt.local {
-			t.stats.Skipped["bgp4mp_local"]++
-			return false, nil
 		}
 		peer := t.peer(as, ip)
 		// RFC 4271 §8.2.2: leaving Established (for any other state)
@@ -495,10 +511,6 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 			if pathID, err = textASN(f[6]); err != nil {
 				return false, fmt.Errorf("path id: %w", err)
 			}
-		}
-		if lt.local {
-			t.stats.Skipped["bgp4mp_local"]++
-			return false, nil
 		}
 		*r = Route{Kind: Withdraw, Time: ts, Peer: t.peer(as, ip), Prefix: pfx, PathID: pathID,
 			Path: r.Path[:0], RPKIState: RPKIAbsent, FromUpdate: true}
@@ -533,10 +545,6 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 		if err := t.parsePath(f[i]); err != nil {
 			r.Path = r.Path[:0]
 			return false, err
-		}
-		if lt.local {
-			t.stats.Skipped["bgp4mp_local"]++
-			return false, nil
 		}
 		r.Kind = Announce
 		r.Time = ts
