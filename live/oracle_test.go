@@ -16,7 +16,7 @@ import (
 	"github.com/rovimpact/rovimpact/table"
 )
 
-var oracleSteps = flag.Int("oracle.steps", 300, "events per seed in TestOracle (more: a longer, slower soak)")
+var oracleSteps = flag.Int("oracle.steps", 200, "events per seed in TestOracle (more: a longer, slower soak)")
 
 // model is the obviously-correct live table: every peer's paths in plain
 // maps and the VRP set as a map, turned into a batch table.Table and
@@ -257,21 +257,21 @@ func TestOracle(t *testing.T) {
 			for step := range *oracleSteps {
 				what := ""
 				switch x := g.r.IntN(100); {
-				case x < 55:
+				case x < 60:
 					r = mrt.Route{Kind: mrt.Announce, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3)), Path: g.path()}
 					r.Origin = rov.OriginOf(r.Path)
 					what = "announce"
-				case x < 80:
+				case x < 87:
 					r = mrt.Route{Kind: mrt.Withdraw, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3))}
 					what = "withdraw"
-				case x < 83:
+				case x < 90:
 					r = mrt.Route{Kind: mrt.PeerDown, Peer: g.peers[g.r.IntN(3)]}
 					what = "peer_down"
 				default:
 					before := viewOf(m.analyze(opt.Classify))
 					oldSet := m.vrpList()
 					var n int
-					if x < 88 {
+					if x < 94 {
 						vs := g.vrps(g.r.IntN(40))
 						if g.r.IntN(3) == 0 && len(oldSet) > 0 {
 							// A reload that mostly repeats the set.

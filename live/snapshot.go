@@ -2,6 +2,7 @@ package live
 
 import (
 	"cmp"
+	"fmt"
 	"math/bits"
 	"net/netip"
 	"slices"
@@ -35,63 +36,102 @@ type Snapshot struct {
 // far. It builds a new one only when something changed since the last call
 // (otherwise it returns the same pointer), so callers may call it often.
 //
-// Cost of a build: one table.Table insertion per path and the coverage index
-// of classify.Assemble (impact is recomputed here, since a route appearing
-// can change the impact of every dropped route under it); see
-// BenchmarkSnapshot. It holds the lock throughout, so Apply waits.
+// A build copies the routes, their verdicts and peer bits under the lock
+// (one pass over the routes; Apply waits only for that) and then, without
+// the lock, rebuilds the table (table.Restore) and recomputes impact with
+// classify.Assemble: a route appearing can change the impact of every
+// dropped route under it, so impact is never kept between snapshots. See
+// BenchmarkSnapshot for the cost on a full table. Concurrent callers wait
+// for one build and share it.
 func (s *State) Snapshot() *Snapshot {
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.snap != nil && s.snap.Epoch == s.epoch {
+		s.mu.Unlock()
 		return s.snap
 	}
-	tab := table.New()
+	c := s.snapshotCopy()
+	s.mu.Unlock()
+	tab, err := table.Restore(c.parts)
+	if err != nil {
+		// The copy is built from the State's own invariants; an error here
+		// is a bug in this package, not bad input.
+		panic(fmt.Sprintf("live: snapshot table: %v", err))
+	}
+	a := classify.Assemble(tab, c.ix, s.opt.Classify, c.outcomes, func(i int) []uint32 {
+		return c.refs[c.refOff[i]:c.refOff[i+1]]
+	})
+	s.snap = &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps}
+	return s.snap
+}
+
+// snapCopy is what a snapshot needs from the State, copied under its lock.
+type snapCopy struct {
+	parts    table.Parts
+	outcomes []classify.Outcome
+	refOff   []uint32 // route i's deciding VRPs: refs[refOff[i]:refOff[i+1]]
+	refs     []uint32
+	ix       *rov.Index
+	epoch    uint64
+	vrps     int
+}
+
+// snapshotCopy copies the live routes in id order, and the peers holding
+// paths with their bits renumbered when some peer holds none. Called with
+// s.mu held.
+func (s *State) snapshotCopy() snapCopy {
+	c := snapCopy{ix: s.ix, epoch: s.epoch, vrps: len(s.vrps)}
 	tpeer := make([]int, len(s.peers))
+	identity := true
 	for i, p := range s.peers {
 		tpeer[i] = -1
 		if len(p.paths) > 0 {
-			tpeer[i] = tab.Peer(p.key)
+			tpeer[i] = len(c.parts.Peers)
+			c.parts.Peers = append(c.parts.Peers, p.key)
+		} else {
+			identity = false
 		}
 	}
-	outcomes := make([]classify.Outcome, 0, s.live)
-	ids := make([]uint32, 0, s.live)
+	words := max(1, (len(c.parts.Peers)+63)/64)
+	n := int(s.live)
+	c.parts.Words = words
+	c.parts.Routes = make([]table.Route, 0, n)
+	c.parts.Bits = make([]uint64, n*words)
+	c.outcomes = make([]classify.Outcome, 0, n)
+	c.refOff = make([]uint32, 1, n+1)
+	c.refs = make([]uint32, 0, len(s.refs)-s.garbage)
 	var peers []int
 	for id := range s.routes {
 		rt := &s.routes[id]
 		if rt.paths == 0 {
 			continue
 		}
-		p := s.pfx.keys[rt.prefix].prefix()
-		set := s.asSetUnion(uint32(id))
-		peers = s.routePeers(uint32(id), peers[:0])
-		for _, pi := range peers {
-			n := 1 + s.extra[uint64(id)<<32|uint64(pi)]
-			for range n {
-				tab.Add(p, rt.origin, tpeer[pi], set)
+		i := len(c.parts.Routes)
+		c.parts.Routes = append(c.parts.Routes, table.Route{Prefix: s.pfx.keys[rt.prefix].prefix(), Origin: rt.origin, Paths: rt.paths})
+		dst := c.parts.Bits[i*words : (i+1)*words]
+		if identity {
+			copy(dst, s.bits[id*s.words:(id+1)*s.words])
+		} else {
+			peers = s.routePeers(uint32(id), peers[:0])
+			for _, p := range peers {
+				tp := tpeer[p]
+				dst[tp/64] |= 1 << (tp % 64)
 			}
 		}
-		outcomes = append(outcomes, rt.out)
-		ids = append(ids, uint32(id))
-	}
-	a := classify.Assemble(tab, s.ix, s.opt.Classify, outcomes, func(i int) []uint32 {
-		rt := &s.routes[ids[i]]
-		return s.refs[rt.vrpOff : rt.vrpOff+rt.vrpLen]
-	})
-	s.snap = &Snapshot{Epoch: s.epoch, Built: time.Now(), Analysis: a, VRPs: len(s.vrps)}
-	return s.snap
-}
-
-// routePeers appends the indexes of the peers carrying route id to dst.
-func (s *State) routePeers(id uint32, dst []int) []int {
-	ws := s.bits[int(id)*s.words : int(id+1)*s.words]
-	for wi, w := range ws {
-		for w != 0 {
-			b := bits.TrailingZeros64(w)
-			dst = append(dst, wi*64+b)
-			w &= w - 1
+		if rt.origin.Kind == rov.OriginNone {
+			if set := s.asSetUnion(uint32(id)); len(set) > 0 {
+				if c.parts.ASSets == nil {
+					c.parts.ASSets = map[uint32][]uint32{}
+				}
+				c.parts.ASSets[uint32(i)] = set
+			}
 		}
+		c.outcomes = append(c.outcomes, rt.out)
+		c.refs = append(c.refs, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
+		c.refOff = append(c.refOff, uint32(len(c.refs)))
 	}
-	return dst
+	return c
 }
 
 // ChangeKind says how an invalid route changed between two snapshots.
@@ -204,4 +244,15 @@ func compareChange(a, b Change) int {
 		return c
 	}
 	return cmp.Compare(a.Kind, b.Kind)
+}
+
+// routePeers appends the indexes of the peers carrying route id to dst.
+func (s *State) routePeers(id uint32, dst []int) []int {
+	for wi, w := range s.bits[int(id)*s.words : int(id+1)*s.words] {
+		for w != 0 {
+			dst = append(dst, wi*64+bits.TrailingZeros64(w))
+			w &= w - 1
+		}
+	}
+	return dst
 }

@@ -95,8 +95,9 @@ type asSetCount struct {
 // rebuild) and snapshot builds, which readers can overlap with by holding
 // an older Snapshot.
 type State struct {
-	mu  sync.Mutex
-	opt Options
+	mu     sync.Mutex
+	snapMu sync.Mutex // serialises snapshot builds; taken before mu
+	opt    Options
 
 	peers  []peer
 	peerIx map[table.PeerKey]uint32
