@@ -1,0 +1,211 @@
+package serve
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rovimpact/rovimpact/live"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// Metrics exported on /metrics, besides the process_* and go_* families.
+// Route counts are routes (unique prefix and origin) as analyze counts
+// them, read from the report of the current snapshot; paths are (peer,
+// prefix, path id).
+//
+//	rovimpact_routes{state}                       gauge: routes by RFC 6811 state: valid, invalid, not_found, unvalidated (local origin, no --local-as)
+//	rovimpact_invalids{class}                     gauge: invalid routes by class: too_specific, wrong_origin, both, too_short, as_set
+//	rovimpact_dropped{impact}                     gauge: routes ROV drops by impact: same_prefix, covered, more_specifics, unreachable
+//	rovimpact_peer_routes{peer_as,peer_ip,state}  gauge: routes each peer carries, by state
+//	rovimpact_peer_paths{peer_as,peer_ip}         gauge: paths held per peer (0 after its session went down)
+//	rovimpact_paths                               gauge: paths held
+//	rovimpact_vrps{source}                        gauge: VRPs per source (RTR cache, file:PATH, slurm)
+//	rovimpact_vrps_effective                      gauge: VRPs in use (the union of the sources, SLURM applied)
+//	rovimpact_vrp_disagreements                   gauge: VRPs some sources hold and others lack
+//	rovimpact_rtr_up{source}                      gauge: 1 while the RTR session is established
+//	rovimpact_rtr_serial{source}                  gauge: serial of the last completed sync (absent before one)
+//	rovimpact_rtr_last_update_age_seconds{source} gauge: seconds since the source's last End of Data (file: last load)
+//	rovimpact_bgp_sessions{state}                 gauge: route sessions (BGP and BMP peers) by state: up, down
+//	rovimpact_revalidated_total                   counter: routes re-validated by VRP changes
+//	rovimpact_index_builds_total                  counter: VRP index rebuilds
+//	rovimpact_events_total{kind}                  counter: route events applied: announce, withdraw, peer_down
+//	rovimpact_skipped_total{source,reason}        counter: events not applied, by where (state, bgp, bmp) and why
+//	rovimpact_snapshot_epoch                      gauge: epoch of the snapshot the route gauges describe
+//	rovimpact_report_build_seconds                gauge: time the last report build took
+//
+// The collector reads everything at scrape time, so a scrape is consistent
+// with one snapshot and costs one report build at most per epoch.
+type metrics struct{ s *Server }
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+var (
+	mRoutes       = desc("rovimpact_routes", "Routes (unique prefix and origin) by RFC 6811 validation state.", "state")
+	mInvalids     = desc("rovimpact_invalids", "Invalid routes by class.", "class")
+	mDropped      = desc("rovimpact_dropped", "Routes ROV drops, by impact.", "impact")
+	mPeerRoutes   = desc("rovimpact_peer_routes", "Routes each peer carries, by validation state.", "peer_as", "peer_ip", "state")
+	mPeerPaths    = desc("rovimpact_peer_paths", "Paths held per peer.", "peer_as", "peer_ip")
+	mPaths        = desc("rovimpact_paths", "Paths held (peer, prefix, path id).")
+	mVRPs         = desc("rovimpact_vrps", "VRPs per source.", "source")
+	mVRPsUsed     = desc("rovimpact_vrps_effective", "VRPs in use: the union of the sources with SLURM applied.")
+	mDisagree     = desc("rovimpact_vrp_disagreements", "VRPs some sources hold and others lack.")
+	mRTRUp        = desc("rovimpact_rtr_up", "1 while the source is up (RTR session established, file read).", "source")
+	mRTRSerial    = desc("rovimpact_rtr_serial", "Serial of the RTR source's last completed sync.", "source")
+	mRTRAge       = desc("rovimpact_rtr_last_update_age_seconds", "Seconds since the source's last update (RTR End of Data, file load).", "source")
+	mSessions     = desc("rovimpact_bgp_sessions", "Route sessions (BGP neighbours, BMP-monitored peers) by state.", "state")
+	mRevalidated  = desc("rovimpact_revalidated_total", "Routes re-validated by VRP changes.")
+	mIndexBuilds  = desc("rovimpact_index_builds_total", "VRP index rebuilds.")
+	mEvents       = desc("rovimpact_events_total", "Route events applied, by kind.", "kind")
+	mSkipped      = desc("rovimpact_skipped_total", "Route events not applied, by source and reason.", "source", "reason")
+	mEpoch        = desc("rovimpact_snapshot_epoch", "Epoch of the snapshot the route gauges describe.")
+	mBuildSeconds = desc("rovimpact_report_build_seconds", "Seconds the last report build took.")
+)
+
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{mRoutes, mInvalids, mDropped, mPeerRoutes, mPeerPaths, mPaths, mVRPs, mVRPsUsed,
+		mDisagree, mRTRUp, mRTRSerial, mRTRAge, mSessions, mRevalidated, mIndexBuilds, mEvents, mSkipped, mEpoch, mBuildSeconds} {
+		ch <- d
+	}
+}
+
+func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+}
+
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	s := m.s
+	b := s.current()
+	sum := b.report.Summary
+	gauge(ch, mRoutes, float64(sum.Valid), "valid")
+	gauge(ch, mRoutes, float64(sum.Invalid), "invalid")
+	gauge(ch, mRoutes, float64(sum.NotFound), "not_found")
+	gauge(ch, mRoutes, float64(sum.Unvalidated), "unvalidated")
+	c := sum.Classes
+	for _, kv := range []struct {
+		k string
+		v int
+	}{{"too_specific", c.TooSpecific}, {"wrong_origin", c.WrongOrigin}, {"both", c.Both}, {"too_short", c.TooShort}, {"as_set", c.ASSet}} {
+		gauge(ch, mInvalids, float64(kv.v), kv.k)
+	}
+	im := sum.Impact
+	for _, kv := range []struct {
+		k string
+		v int
+	}{{"same_prefix", im.SamePrefix}, {"covered", im.Covered}, {"more_specifics", im.MoreSpecifics}, {"unreachable", im.Unreachable}} {
+		gauge(ch, mDropped, float64(kv.v), kv.k)
+	}
+	for _, p := range b.peers {
+		as, ip := strconv.FormatUint(uint64(p.key.AS), 10), p.key.IP.String()
+		for st, n := range p.states {
+			gauge(ch, mPeerRoutes, float64(n), as, ip, stateNames[st])
+		}
+	}
+	gauge(ch, mEpoch, float64(b.snap.Epoch))
+	gauge(ch, mBuildSeconds, b.duration.Seconds())
+
+	st := s.cfg.Table.Stats()
+	gauge(ch, mPaths, float64(st.Paths))
+	gauge(ch, mVRPsUsed, float64(st.VRPs))
+	for k, n := range st.PeerPaths {
+		gauge(ch, mPeerPaths, float64(n), strconv.FormatUint(uint64(k.AS), 10), k.IP.String())
+	}
+	counter(ch, mRevalidated, float64(st.Revalidated))
+	counter(ch, mIndexBuilds, float64(st.IndexBuilds))
+	for _, k := range []string{"announce", "withdraw", "peer_down"} {
+		counter(ch, mEvents, float64(st.Events[k]), k)
+	}
+	for k, n := range st.Events {
+		if k != "announce" && k != "withdraw" && k != "peer_down" {
+			counter(ch, mEvents, float64(n), k)
+		}
+	}
+	for k, n := range st.Skipped {
+		counter(ch, mSkipped, float64(n), "state", k)
+	}
+	if s.cfg.Skipped != nil {
+		for src, reasons := range s.cfg.Skipped() {
+			for k, n := range reasons {
+				counter(ch, mSkipped, float64(n), src, k)
+			}
+		}
+	}
+
+	if s.cfg.Sources != nil {
+		now := s.cfg.Now()
+		for _, src := range s.cfg.Sources() {
+			gauge(ch, mVRPs, float64(src.VRPs), src.Name)
+			up := 0.0
+			if src.Up {
+				up = 1
+			}
+			gauge(ch, mRTRUp, up, src.Name)
+			if src.HasSerial {
+				gauge(ch, mRTRSerial, float64(src.Serial), src.Name)
+			}
+			if !src.LastUpdate.IsZero() {
+				gauge(ch, mRTRAge, now.Sub(src.LastUpdate).Seconds(), src.Name)
+			}
+		}
+	}
+	if s.cfg.Disagreements != nil {
+		gauge(ch, mDisagree, float64(len(s.cfg.Disagreements())))
+	}
+	if s.cfg.Sessions != nil {
+		var up, down int
+		for _, ss := range s.cfg.Sessions() {
+			if ss.Up {
+				up++
+			} else {
+				down++
+			}
+		}
+		gauge(ch, mSessions, float64(up), "up")
+		gauge(ch, mSessions, float64(down), "down")
+	}
+}
+
+// Route states of rovimpact_peer_routes, indexed by peerCounts.states.
+var stateNames = [4]string{"valid", "invalid", "not_found", "unvalidated"}
+
+// peerCounts is one peer's routes by state (stateNames order).
+type peerCounts struct {
+	key    table.PeerKey
+	states [4]int
+}
+
+// countPeers counts, per peer, the routes it carries by state: one pass
+// over the routes and their peer sets (O(paths)), once per epoch.
+func countPeers(snap *live.Snapshot) []peerCounts {
+	a := snap.Analysis
+	peers := a.Table.Peers()
+	out := make([]peerCounts, len(peers))
+	for i, k := range peers {
+		out[i].key = k
+	}
+	var buf []int
+	for id := range a.Table.Routes() {
+		o := a.Outcomes[id]
+		st := 2
+		switch {
+		case o.Unvalidated:
+			st = 3
+		case o.State == rov.Valid:
+			st = 0
+		case o.State == rov.Invalid:
+			st = 1
+		}
+		buf = a.Table.RoutePeers(id, buf[:0])
+		for _, p := range buf {
+			out[p].states[st]++
+		}
+	}
+	return out
+}

@@ -1,0 +1,475 @@
+// Package serve is the read-only HTTP face of `rovimpact watch`: Prometheus
+// metrics and the same JSON documents `analyze` and `lookup` write, answered
+// from the live table's latest snapshot.
+//
+// Endpoints (GET or HEAD only; anything else is 405):
+//
+//	/metrics          Prometheus text format (see Metrics)
+//	/healthz          200 while running: {"status":"ok", VRPs loaded, sessions up, ...}
+//	/api/report       the whole analyze JSON (reports.Report)
+//	/api/summary      {"summary": ...}: the analyze JSON's summary object
+//	/api/invalids     {"invalids": [...]}: the analyze JSON's invalid routes,
+//	                  optionally filtered: ?class=too_specific&impact=unreachable&origin=AS64500&dropped=true
+//	/api/lookup?q=Q   the lookup JSON for one or more q (prefix, address or AS),
+//	                  &origin=AS as lookup --origin; 400 with {"error": ...} on a bad query
+//	/api/caches       every VRP source (RTR caches, files) with its status, and
+//	                  the VRPs the sources disagree on
+//
+// A report of a full table takes real time to build, so it is built at most
+// once per snapshot epoch and shared by every request and scrape of that
+// epoch; concurrent requests for a new epoch wait for the one build.
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rovimpact/rovimpact/live"
+	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/rtr"
+)
+
+// Table is what the API reads from the live table; *live.State implements
+// it.
+type Table interface {
+	Snapshot() *live.Snapshot
+	Stats() live.Stats
+}
+
+// VRPSource describes one VRP source for /api/caches and the rtr metrics.
+type VRPSource struct {
+	Name string `json:"name"`
+	// Kind is "rtr" (an RPKI-RTR cache), "file" (a --vrps file) or "slurm"
+	// (SLURM assertions).
+	Kind string `json:"kind"`
+	Addr string `json:"addr,omitempty"`
+	// Up: an RTR session is established, or the file was read.
+	Up         bool      `json:"up"`
+	VRPs       int       `json:"vrps"`
+	HasSerial  bool      `json:"has_serial"`
+	Serial     uint32    `json:"serial"`
+	SessionID  uint16    `json:"session_id"`
+	Version    uint8     `json:"version"`
+	LastUpdate time.Time `json:"last_update"` // zero: never
+	LastError  string    `json:"last_error,omitempty"`
+}
+
+// FromRTR turns a Client's status into a VRPSource.
+func FromRTR(st rtr.Status) VRPSource {
+	return VRPSource{Name: st.Source, Kind: "rtr", Addr: st.Addr, Up: st.Connected, VRPs: st.VRPs,
+		HasSerial: st.HasSession, Serial: st.Serial, SessionID: st.SessionID, Version: st.Version,
+		LastUpdate: st.LastUpdate, LastError: st.LastError}
+}
+
+// Session is one route session (a BGP neighbour, or a peer a BMP router
+// monitors).
+type Session struct {
+	Source string     `json:"source"` // "bgp" or "bmp"
+	AS     uint32     `json:"peer_as"`
+	IP     netip.Addr `json:"peer_ip"`
+	Up     bool       `json:"up"`
+}
+
+// Config wires a Server to the rest of watch. Table is required; the
+// functions may be nil.
+type Config struct {
+	Table Table
+	// Meta returns what the report cannot know from the analysis (policy,
+	// VRP summary, inputs, skipped events); called once per report build.
+	Meta func() reports.Meta
+	// Sources lists the VRP sources; Disagreements the VRPs the sources
+	// disagree on (rtr.Set.Disagreements).
+	Sources       func() []VRPSource
+	Disagreements func() []rtr.Disagreement
+	// Sessions lists the route sessions and their state.
+	Sessions func() []Session
+	// Skipped returns the route sources' skip counters by source ("bgp",
+	// "bmp") and reason.
+	Skipped func() map[string]map[string]int64
+	Logger  *slog.Logger
+	// Now is the clock for ages; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server answers the endpoints; it is an http.Handler.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+	reg *prometheus.Registry
+	log *slog.Logger
+
+	mu     sync.Mutex // held while building, so one epoch is built once
+	cached *built
+	builds int64
+}
+
+// built is everything derived from one snapshot.
+type built struct {
+	snap     *live.Snapshot
+	report   reports.Report
+	peers    []peerCounts
+	duration time.Duration
+}
+
+// New returns a Server for cfg, with its own Prometheus registry (the
+// process and Go runtime collectors plus Metrics).
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), reg: prometheus.NewRegistry(), log: cfg.Logger}
+	s.reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.reg.MustRegister(collectors.NewGoCollector())
+	s.reg.MustRegister(&metrics{s: s})
+	s.mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: slogPrinter{s.log}}))
+	s.mux.HandleFunc("/healthz", s.healthz)
+	s.mux.HandleFunc("/api/report", s.apiReport)
+	s.mux.HandleFunc("/api/summary", s.apiSummary)
+	s.mux.HandleFunc("/api/invalids", s.apiInvalids)
+	s.mux.HandleFunc("/api/lookup", s.apiLookup)
+	s.mux.HandleFunc("/api/caches", s.apiCaches)
+	return s
+}
+
+type slogPrinter struct{ l *slog.Logger }
+
+func (p slogPrinter) Println(v ...any) { p.l.Error("metrics", "err", fmt.Sprint(v...)) }
+
+// Registry is the Server's Prometheus registry, for tests and for adding
+// collectors.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// ServeHTTP implements http.Handler: read-only, so only GET and HEAD.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed: the API is read-only", r.Method))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// Report returns the report of the current snapshot, building it if the
+// epoch moved since the last build, and the snapshot it describes.
+func (s *Server) Report() (reports.Report, *live.Snapshot) {
+	b := s.current()
+	return b.report, b.snap
+}
+
+// current returns what is built for the table's current snapshot.
+func (s *Server) current() *built {
+	snap := s.cfg.Table.Snapshot()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cached != nil && s.cached.snap.Epoch == snap.Epoch {
+		return s.cached
+	}
+	start := time.Now()
+	var meta reports.Meta
+	if s.cfg.Meta != nil {
+		meta = s.cfg.Meta()
+	}
+	b := &built{snap: snap, report: reports.Build(snap.Analysis, meta), peers: countPeers(snap)}
+	b.duration = time.Since(start)
+	s.builds++
+	s.cached = b
+	return b
+}
+
+// NewHTTPServer returns an http.Server for h with timeouts: a slow or
+// stalled client cannot hold a connection (or a goroutine) forever.
+// WriteTimeout leaves room for a full table's /api/report.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// Listen binds addr, refusing an address that is not loopback unless
+// public is true: the API exposes the whole table and is meant for a local
+// scraper or a reverse proxy.
+func Listen(addr string, public bool) (net.Listener, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve: --http %q: want ADDR:PORT with an IP address (127.0.0.1:8323): %w", addr, err)
+	}
+	if !ap.Addr().IsLoopback() && !public {
+		return nil, fmt.Errorf("serve: --http %s is not a loopback address: %w", addr, ErrNotLoopback)
+	}
+	ln, err := net.Listen("tcp", ap.String())
+	if err != nil {
+		return nil, fmt.Errorf("serve: listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// ErrNotLoopback is wrapped by Listen's error for a non-loopback address
+// without the explicit permission.
+var ErrNotLoopback = errors.New("binding beyond loopback needs explicit permission")
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away; nothing to tell it
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+// stamp sets the headers that say which snapshot answered.
+func stamp(w http.ResponseWriter, snap *live.Snapshot) {
+	w.Header().Set("X-Rovimpact-Epoch", strconv.FormatUint(snap.Epoch, 10))
+	if !snap.Built.IsZero() {
+		w.Header().Set("Last-Modified", snap.Built.UTC().Format(http.TimeFormat))
+	}
+}
+
+// Health is the /healthz document.
+type Health struct {
+	Status      string `json:"status"`
+	Epoch       uint64 `json:"epoch"`
+	VRPsLoaded  bool   `json:"vrps_loaded"`
+	VRPs        int    `json:"vrps"`
+	SessionsUp  int    `json:"sessions_up"`
+	Sessions    int    `json:"sessions"`
+	SourcesUp   int    `json:"vrp_sources_up"`
+	Sources     int    `json:"vrp_sources"`
+	Paths       int64  `json:"paths"`
+	Routes      int64  `json:"routes"`
+	UptimeHints string `json:"note,omitempty"`
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	st := s.cfg.Table.Stats()
+	h := Health{Status: "ok", Epoch: st.Epoch, VRPs: st.VRPs, VRPsLoaded: st.VRPs > 0, Paths: st.Paths, Routes: st.Routes}
+	if s.cfg.Sessions != nil {
+		for _, ss := range s.cfg.Sessions() {
+			h.Sessions++
+			if ss.Up {
+				h.SessionsUp++
+			}
+		}
+	}
+	if s.cfg.Sources != nil {
+		for _, src := range s.cfg.Sources() {
+			h.Sources++
+			if src.Up {
+				h.SourcesUp++
+			}
+		}
+	}
+	switch {
+	case !h.VRPsLoaded:
+		h.UptimeHints = "no VRPs yet: every route is not_found"
+	case h.SessionsUp == 0:
+		h.UptimeHints = "no route session is up"
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+func (s *Server) apiReport(w http.ResponseWriter, _ *http.Request) {
+	b := s.current()
+	stamp(w, b.snap)
+	writeJSON(w, http.StatusOK, b.report)
+}
+
+func (s *Server) apiSummary(w http.ResponseWriter, _ *http.Request) {
+	b := s.current()
+	stamp(w, b.snap)
+	writeJSON(w, http.StatusOK, struct {
+		Summary reports.Summary `json:"summary"`
+	}{b.report.Summary})
+}
+
+// invalidFilter selects rows of /api/invalids.
+type invalidFilter struct {
+	class, impact string
+	origin        *int64 // -1: origin NONE (AS_SET)
+	dropped       *bool
+}
+
+func parseInvalidFilter(q map[string][]string) (invalidFilter, error) {
+	var f invalidFilter
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	f.class, f.impact = get("class"), get("impact")
+	if f.class != "" && !validClass[f.class] {
+		return f, fmt.Errorf("class %q: want one of too_specific, wrong_origin, both, too_short, as_set", f.class)
+	}
+	if f.impact != "" && !validImpact[f.impact] {
+		return f, fmt.Errorf("impact %q: want one of same_prefix, covered, more_specifics, unreachable", f.impact)
+	}
+	if o := get("origin"); o != "" {
+		var v int64 = -1
+		if !strings.EqualFold(o, "none") {
+			n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(o), "AS"), 10, 32)
+			if err != nil {
+				return f, fmt.Errorf("origin %q: want an AS (AS64500 or 64500) or none (AS_SET routes)", o)
+			}
+			v = int64(n)
+		}
+		f.origin = &v
+	}
+	if d := get("dropped"); d != "" {
+		b, err := strconv.ParseBool(d)
+		if err != nil {
+			return f, fmt.Errorf("dropped %q: want true or false", d)
+		}
+		f.dropped = &b
+	}
+	return f, nil
+}
+
+var validClass = map[string]bool{"too_specific": true, "wrong_origin": true, "both": true, "too_short": true, "as_set": true}
+var validImpact = map[string]bool{"same_prefix": true, "covered": true, "more_specifics": true, "unreachable": true}
+
+func (f invalidFilter) match(inv *reports.Invalid) bool {
+	if f.class != "" && inv.Class != f.class {
+		return false
+	}
+	if f.impact != "" && inv.Impact != f.impact {
+		return false
+	}
+	if f.origin != nil {
+		if inv.Origin == nil {
+			if *f.origin != -1 {
+				return false
+			}
+		} else if int64(*inv.Origin) != *f.origin {
+			return false
+		}
+	}
+	if f.dropped != nil && inv.Dropped != *f.dropped {
+		return false
+	}
+	return true
+}
+
+func (s *Server) apiInvalids(w http.ResponseWriter, r *http.Request) {
+	f, err := parseInvalidFilter(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	b := s.current()
+	rows := b.report.Invalids
+	if f != (invalidFilter{}) {
+		rows = make([]reports.Invalid, 0)
+		for i := range b.report.Invalids {
+			if f.match(&b.report.Invalids[i]) {
+				rows = append(rows, b.report.Invalids[i])
+			}
+		}
+	}
+	stamp(w, b.snap)
+	writeJSON(w, http.StatusOK, struct {
+		Invalids []reports.Invalid `json:"invalids"`
+	}{rows})
+}
+
+// maxQueries bounds the q parameters of one lookup request.
+const maxQueries = 100
+
+func (s *Server) apiLookup(w http.ResponseWriter, r *http.Request) {
+	qs := r.URL.Query()["q"]
+	if len(qs) == 0 {
+		writeError(w, http.StatusBadRequest, errors.New("missing q: want ?q=192.0.2.0/24, ?q=192.0.2.10 or ?q=AS64500 (repeatable)"))
+		return
+	}
+	if len(qs) > maxQueries {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("%d queries: at most %d per request", len(qs), maxQueries))
+		return
+	}
+	var origin *uint32
+	if o := r.URL.Query().Get("origin"); o != "" {
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(o), "AS"), 10, 32)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("origin %q: want an AS (AS64500 or 64500)", o))
+			return
+		}
+		v := uint32(n)
+		origin = &v
+	}
+	parsed := make([]reports.Query, 0, len(qs))
+	for _, q := range qs {
+		pq, err := reports.ParseQuery(q)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		parsed = append(parsed, pq)
+	}
+	// Lookups read the snapshot's analysis directly: no report build.
+	snap := s.cfg.Table.Snapshot()
+	answers := make([]reports.Answer, len(parsed))
+	for i, q := range parsed {
+		answers[i] = reports.Lookup(snap.Analysis, q, origin)
+	}
+	stamp(w, snap)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := reports.WriteLookupJSON(w, answers); err != nil {
+		s.log.Debug("lookup response not written", "err", err)
+	}
+}
+
+// Caches is the /api/caches document.
+type Caches struct {
+	Sources []VRPSource `json:"sources"`
+	// Disagreements counts the VRPs some sources hold and others lack;
+	// Sample lists the first of them (at most 100).
+	Disagreements int                `json:"disagreements"`
+	Sample        []DisagreementJSON `json:"disagreements_sample"`
+}
+
+// DisagreementJSON is one rtr.Disagreement in JSON.
+type DisagreementJSON struct {
+	VRP     reports.VRPRef `json:"vrp"`
+	In      []string       `json:"in"`
+	Missing []string       `json:"missing"`
+}
+
+func (s *Server) apiCaches(w http.ResponseWriter, _ *http.Request) {
+	c := Caches{Sources: []VRPSource{}, Sample: []DisagreementJSON{}}
+	if s.cfg.Sources != nil {
+		c.Sources = append(c.Sources, s.cfg.Sources()...)
+	}
+	if s.cfg.Disagreements != nil {
+		ds := s.cfg.Disagreements()
+		c.Disagreements = len(ds)
+		for _, d := range ds[:min(len(ds), 100)] {
+			c.Sample = append(c.Sample, DisagreementJSON{VRP: reports.VRPRef{Prefix: d.VRP.Prefix, MaxLength: d.VRP.MaxLen, ASN: d.VRP.ASN}, In: d.In, Missing: d.Missing})
+		}
+	}
+	writeJSON(w, http.StatusOK, c)
+}
