@@ -154,6 +154,11 @@ func (s *sortedPrefixes) search(k pkey) int {
 // cost 4 MiB per family and leave a few entries per bucket on real data.
 const jumpBits = 20
 
+// minJump is the fewest prefixes a family needs for a bucket table: below
+// it the 4 MiB table and its sweep cost more than they save (and small
+// indexes, built by the thousand in tests and fuzzing, stay small).
+const minJump = 4096
+
 func bucketOf(k pkey, v6 bool) (int, bool) {
 	if !v6 {
 		return int(k.hi >> (64 - jumpBits)), true
@@ -234,6 +239,9 @@ func buildSorted(keys []pkey, idx []uint32, v6 bool) sortedPrefixes {
 	}
 	s.n = len(s.ents)
 	s.ents = append(s.ents, entry{parent: -1, start: uint32(len(idx))})
+	if s.n < minJump {
+		return s // a binary search over a few thousand entries is cheap
+	}
 	// Bucket starts increase with b, so one sweep fills the table.
 	s.jump = make([]uint32, 1<<jumpBits+1)
 	j := 0
@@ -260,7 +268,7 @@ func (s *sortedPrefixes) covering(k pkey, v6 bool, dst []uint32) []uint32 {
 	// Upper bound: first entry > k. Entries before bucket b's run are below
 	// k and entries after it above, so the search stays inside the run.
 	lo, hi := 0, s.n
-	if b, ok := bucketOf(k, v6); ok {
+	if b, ok := bucketOf(k, v6); ok && s.jump != nil {
 		lo, hi = int(s.jump[b]), int(s.jump[b+1])
 	}
 	for lo < hi {

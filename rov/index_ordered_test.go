@@ -95,3 +95,40 @@ func TestNewIndexOrderedRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestBucketTable holds the bucket-table path (families with at least
+// minJump distinct prefixes; real VRP sets) to the oracle when the real set
+// is not at hand, and checks small families go without the table.
+func TestBucketTable(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 0x5eed))
+	if small := NewIndex(randVRPs(r, 100)); small.s4.jump != nil || small.s6.jump != nil {
+		t.Error("100 VRPs got a bucket table")
+	}
+	var vrps []VRP
+	for range 2 * minJump {
+		a4 := netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), 0})
+		l4 := 8 + r.IntN(17)
+		vrps = append(vrps, VRP{Prefix: netip.PrefixFrom(a4, l4).Masked(), MaxLen: uint8(l4 + r.IntN(25-l4)), ASN: uint32(r.IntN(4))})
+		var b [16]byte
+		b[0], b[1], b[2], b[3], b[4] = 0x20|byte(r.IntN(2)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))
+		l6 := 16 + r.IntN(33)
+		vrps = append(vrps, VRP{Prefix: netip.PrefixFrom(netip.AddrFrom16(b), l6).Masked(), MaxLen: uint8(l6), ASN: uint32(r.IntN(4))})
+	}
+	vrps = append(vrps, VRP{Prefix: netip.MustParsePrefix("0.0.0.0/0"), MaxLen: 8}, VRP{Prefix: netip.MustParsePrefix("2000::/3"), MaxLen: 3})
+	ix := NewIndex(vrps)
+	if ix.s4.jump == nil || ix.s6.jump == nil {
+		t.Fatalf("%d and %d distinct prefixes got no bucket table", ix.s4.n, ix.s6.n)
+	}
+	for range 3000 {
+		v := vrps[r.IntN(len(vrps))].Prefix
+		// Around the VRPs: the prefix itself, one inside, one outside.
+		bits := min(v.Addr().BitLen(), v.Bits()+r.IntN(9))
+		p := netip.PrefixFrom(v.Addr(), bits)
+		if r.IntN(3) == 0 {
+			p = randPrefixAnywhere(r)
+		}
+		if got, want := sortedCopy(ix.Covering(p, nil)), oracleCovering(vrps, p); !slices.Equal(got, want) {
+			t.Fatalf("Covering(%s) = %v, want %v", p, got, want)
+		}
+	}
+}
