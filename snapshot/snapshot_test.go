@@ -1,0 +1,409 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/crc32"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/sample.rovsnap")
+
+var sampleRoutes = []string{"../testdata/sample/routes-v4.mrt", "../testdata/sample/routes-v6.mrt"}
+
+const sampleVRPs = "../testdata/sample/vrps.json"
+
+// sampleAnalysis analyses the shipped sample (real RouteViews routes and
+// rpki-client VRPs, every class and impact present) under opt, as the
+// pipeline does, and the header analyze --save would record.
+func sampleAnalysis(tb testing.TB, opt classify.Options) (*classify.Analysis, Header) {
+	tb.Helper()
+	f, err := os.Open(sampleVRPs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	vrps, st, err := rov.LoadVRPs(f, sampleVRPs, rov.LoadOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	vrps = rov.MergeVRPs(vrps)
+	t := table.New()
+	in := table.NewIngester(t, table.IngestOptions{})
+	var inputs []reports.Input
+	for _, name := range sampleRoutes {
+		rf, err := os.Open(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		src, err := mrt.NewSource(rf, name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := in.Read(src); err != nil {
+			tb.Fatal(err)
+		}
+		rf.Close()
+		s := src.Stats()
+		inputs = append(inputs, reports.Input{Name: name, Records: s.Records, Routes: s.Routes, Skipped: s.Skipped})
+	}
+	in.Finish()
+	a := classify.Analyze(t, rov.NewIndex(vrps), opt)
+	h := Header{
+		Created: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC),
+		Sources: []Source{{Role: "vrps", Name: sampleVRPs, Size: 219583, ModTime: 1}, {Role: "routes", Name: "-", Size: -1}},
+		Meta: reports.Meta{
+			Policy:  reports.Policy{ASSet: opt.ASSet.String(), CountDefault: opt.Impact.CountDefault, LocalAS: opt.LocalAS},
+			VRPs:    reports.VRPSummary{Loaded: len(vrps), Read: st.Read, ByTA: st.ByTA, Files: []string{sampleVRPs}},
+			Inputs:  inputs,
+			Skipped: in.Skipped,
+		},
+	}
+	return a, h
+}
+
+// reportOf is everything a report shows of an analysis, as bytes: equal
+// bytes mean equal verdicts, deciding VRPs, impacts and covers.
+func reportOf(t *testing.T, a *classify.Analysis, meta reports.Meta) []byte {
+	t.Helper()
+	meta.PerPeer = true
+	var b bytes.Buffer
+	if err := reports.WriteJSON(&b, reports.Build(a, meta)); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestRoundTrip: decode(encode(a)) reports exactly what a reports, answers
+// every lookup the same, and encodes to the same bytes again — under every
+// option that changes verdicts.
+func TestRoundTrip(t *testing.T) {
+	for _, opt := range []classify.Options{
+		{},
+		{ASSet: classify.ASSetNotFound},
+		{ASSet: classify.ASSetWithdraw, Impact: classify.ImpactOptions{CountDefault: true}},
+		{LocalAS: 64512},
+	} {
+		t.Run(fmt.Sprintf("%v-local%d-default%v", opt.ASSet, opt.LocalAS, opt.Impact.CountDefault), func(t *testing.T) {
+			a, h := sampleAnalysis(t, opt)
+			enc, err := Encode(h, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Decode(enc, "sample")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(reportOf(t, s.Analysis, s.Meta), reportOf(t, a, h.Meta)) {
+				t.Error("the report from the snapshot differs from the original's")
+			}
+			if s.Analysis.Options != a.Options {
+				t.Errorf("options %+v, want %+v", s.Analysis.Options, a.Options)
+			}
+			for id := range a.Outcomes {
+				if !slices.Equal(s.Analysis.VRPs(id), a.VRPs(id)) {
+					t.Fatalf("route %d: deciding VRPs %v, want %v", id, s.Analysis.VRPs(id), a.VRPs(id))
+				}
+			}
+			origin := uint32(13335)
+			for _, q := range []string{"1.1.1.0/24", "2001:4528::/32", "5.172.202.10", "AS18101", "0.0.0.0/0"} {
+				pq, err := reports.ParseQuery(q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := json.Marshal(reports.Lookup(s.Analysis, pq, &origin))
+				want, _ := json.Marshal(reports.Lookup(a, pq, &origin))
+				if !bytes.Equal(got, want) {
+					t.Errorf("lookup %s differs:\n got %s\nwant %s", q, got, want)
+				}
+			}
+			again, err := Encode(s.Header, s.Analysis)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(again, enc) {
+				t.Error("encode(decode(x)) != x")
+			}
+		})
+	}
+}
+
+// TestGoldenFile pins the format: the sample encodes to the bytes of
+// testdata/sample.rovsnap. A change here is a format change: bump Version.
+func TestGoldenFile(t *testing.T) {
+	a, h := sampleAnalysis(t, classify.Options{})
+	enc, err := Encode(h, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "sample.rovsnap")
+	if *update {
+		if err := os.WriteFile(path, enc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if !bytes.Equal(enc, want) {
+		t.Errorf("encoding of the sample differs from %s (%d bytes, want %d): a format change must bump Version; go test -update rewrites it", path, len(enc), len(want))
+	}
+	if _, err := Decode(want, path); err != nil {
+		t.Errorf("decoding %s: %v", path, err)
+	}
+}
+
+func TestEncodeRefusesDisagreeingPolicy(t *testing.T) {
+	a, h := sampleAnalysis(t, classify.Options{})
+	h.Meta.Policy.ASSet = "withdraw"
+	if _, err := Encode(h, a); err == nil || !strings.Contains(err.Error(), "disagrees") {
+		t.Errorf("got %v, want an error: the header would restore other options", err)
+	}
+}
+
+// sections maps each section tag to the offset of its body in data.
+func sections(t *testing.T, data []byte) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	off := prologue + int(binary.LittleEndian.Uint32(data[len(Magic)+4:]))
+	for off+12 <= len(data)-4 {
+		tag := string(data[off : off+4])
+		n := int(binary.LittleEndian.Uint64(data[off+4:]))
+		out[tag] = off + 12
+		off += 12 + n
+	}
+	return out
+}
+
+// reseal recomputes the checksum after a deliberate edit, so the edit
+// reaches the structural checks.
+func reseal(data []byte) []byte {
+	body := data[:len(data)-4]
+	binary.LittleEndian.PutUint32(data[len(body):], crc32.Checksum(body, castagnoli))
+	return data
+}
+
+// TestDecodeCorrupt: every kind of damage is an error naming the file, the
+// offset and what is wrong; none panics or yields a snapshot.
+func TestDecodeCorrupt(t *testing.T) {
+	a, h := sampleAnalysis(t, classify.Options{})
+	good, err := Encode(h, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := sections(t, good)
+	put32 := func(off int, v uint32) func([]byte) []byte {
+		return func(d []byte) []byte { binary.LittleEndian.PutUint32(d[off:], v); return reseal(d) }
+	}
+	// The first route record: fam, bits, kind, asn, paths, addr.
+	route0 := sec["ROUT"] + 4
+	outc0 := sec["OUTC"] + 4
+	cases := []struct {
+		name   string
+		edit   func([]byte) []byte
+		offset int // -1: any
+		want   string
+	}{
+		{"empty file", func([]byte) []byte { return nil }, 0, "magic"},
+		{"not a snapshot (an MRT file)", func([]byte) []byte { b, _ := os.ReadFile(sampleRoutes[0]); return b }, 0, "magic"},
+		{"newer format version", func(d []byte) []byte { binary.LittleEndian.PutUint32(d[8:], 2); return d }, 8, "format version 2"},
+		{"truncated in the prologue", func(d []byte) []byte { return d[:12] }, 12, "truncated"},
+		{"truncated in the middle", func(d []byte) []byte { return d[:len(d)/2] }, -1, "checksum"},
+		{"last byte missing", func(d []byte) []byte { return d[:len(d)-1] }, -1, "checksum"},
+		{"one bit flipped", func(d []byte) []byte { d[sec["ROUT"]+20] ^= 0x10; return d }, len(good) - 4, "checksum"},
+		{"header length past the end", put32(12, 1<<30), 16, "truncated"},
+		{"header not JSON", func(d []byte) []byte { d[prologue] = '['; return reseal(d) }, prologue, "JSON header"},
+		{"section out of order", func(d []byte) []byte { copy(d[sec["PEER"]-12:], "ROUT"); return reseal(d) }, sec["PEER"] - 12, `"ROUT" where "PEER" belongs`},
+		{"section length past the end", func(d []byte) []byte {
+			binary.LittleEndian.PutUint64(d[sec["BITS"]-8:], 1<<40)
+			return reseal(d)
+		}, sec["BITS"] - 8, "length 1099511627776"},
+		{"route count beyond the section", put32(sec["ROUT"], 1<<28), sec["ROUT"], "count 268435456"},
+		{"route address family 5", func(d []byte) []byte { d[route0] = 5; return reseal(d) }, route0 + 11, "address family 5"},
+		{"route prefix length 33", func(d []byte) []byte { d[route0+1] = 33; return reseal(d) }, route0, "prefix length 33"},
+		{"route origin kind 9", func(d []byte) []byte { d[route0+2] = 9; return reseal(d) }, route0, "unknown origin kind 9"},
+		{"VRP trust anchor out of range", func(d []byte) []byte {
+			binary.LittleEndian.PutUint16(d[sec["VRPS"]+4+3:], 999)
+			return reseal(d)
+		}, sec["VRPS"] + 4, "trust anchor 999"},
+		{"VRP maxLength below its length", func(d []byte) []byte { d[sec["VRPS"]+4+2] = 1; return reseal(d) }, sec["VRPS"] + 4, "maxLength 1"},
+		{"index order out of range", put32(sec["ORD4"]+4, 1<<30), sec["ORD4"] + 4, "out of range"},
+		{"index order unsorted", func(d []byte) []byte {
+			x, y := d[sec["ORD4"]+4:sec["ORD4"]+8], d[sec["ORD4"]+8:sec["ORD4"]+12]
+			var tmp [4]byte
+			copy(tmp[:], x)
+			copy(x, y)
+			copy(y, tmp[:])
+			return reseal(d)
+		}, sec["ORD4"] + 8, "does not sort after"},
+		{"peer bit of a missing peer", func(d []byte) []byte { d[sec["BITS"]+8+7] = 0x80; return reseal(d) }, sec["PEER"] - 12, "beyond the"},
+		{"verdict state 7", func(d []byte) []byte { d[outc0+5] = 7; return reseal(d) }, outc0, "unknown state 7"},
+		{"verdict with the wrong origin", func(d []byte) []byte {
+			binary.LittleEndian.PutUint32(d[outc0+1:], binary.LittleEndian.Uint32(d[outc0+1:])+1)
+			return reseal(d)
+		}, outc0, "the route's is"},
+		{"dropped flag contradicts the state", func(d []byte) []byte { d[outc0+7] ^= flagDropped; return reseal(d) }, outc0, "contradicts state"},
+		{"deciding VRP out of range", func(d []byte) []byte {
+			n := binary.LittleEndian.Uint32(d[sec["OUTC"]:])
+			refs := outc0 + int(n)*12
+			binary.LittleEndian.PutUint32(d[refs+4:], 1<<30)
+			return reseal(d)
+		}, -1, "out of range"},
+		{"bytes after the last section", func(d []byte) []byte {
+			d = append(d[:len(d)-4:len(d)-4], 0, 0, 0, 0, 0)
+			return reseal(d)
+		}, len(good) - 4, "after the last section"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data := tc.edit(slices.Clone(good))
+			s, err := Decode(data, "x.rovsnap")
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("got snapshot %v, error %v; want a *FormatError", s != nil, err)
+			}
+			if !strings.Contains(err.Error(), "snapshot x.rovsnap: offset ") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q: want the file, an offset and %q", err, tc.want)
+			}
+			if tc.offset >= 0 && fe.Offset != int64(tc.offset) {
+				t.Errorf("offset %d, want %d (%v)", fe.Offset, tc.offset, err)
+			}
+		})
+	}
+}
+
+// TestDecodeTruncatedEverywhere: cutting the file at any point is an
+// error, and a cut inside a section (checksum bypassed) wraps
+// io.ErrUnexpectedEOF or names what the shortened data breaks.
+func TestDecodeTruncatedEverywhere(t *testing.T) {
+	a, h := sampleAnalysis(t, classify.Options{})
+	good, err := Encode(h, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := max(1, len(good)/500)
+	for n := 0; n < len(good); n += step {
+		if _, err := Decode(good[:n], "cut"); err == nil {
+			t.Fatalf("cut at %d: no error", n)
+		}
+		if _, err := decode(good[:n], "cut"); err == nil {
+			t.Fatalf("cut at %d, checksum bypassed: no error", n)
+		}
+	}
+}
+
+func TestIsFile(t *testing.T) {
+	if !IsFile(filepath.Join("testdata", "sample.rovsnap")) {
+		t.Error("the sample snapshot is not recognised")
+	}
+	for _, name := range []string{sampleVRPs, sampleRoutes[0], "/nonexistent"} {
+		if IsFile(name) {
+			t.Errorf("%s taken for a snapshot", name)
+		}
+	}
+}
+
+// TestSourceChanged: a recorded file whose size or time changed, or that
+// is gone, is reported; standard input never is.
+func TestSourceChanged(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "rib.mrt")
+	if err := os.WriteFile(name, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := StatSources("routes", []string{name, "-"})
+	if src[0].Size != 3 || src[1].Size != -1 {
+		t.Fatalf("StatSources = %+v", src)
+	}
+	if c := src[0].Changed(); c != "" {
+		t.Errorf("unchanged file: %q", c)
+	}
+	os.WriteFile(name, []byte("abcd"), 0o644)
+	os.Chtimes(name, time.Time{}, time.Unix(1e9, 0))
+	if c := src[0].Changed(); !strings.Contains(c, "size 4, was 3") || !strings.Contains(c, "modified 2001-09-09") {
+		t.Errorf("changed file: %q", c)
+	}
+	os.Remove(name)
+	if c := src[0].Changed(); !strings.Contains(c, "no longer readable") {
+		t.Errorf("removed file: %q", c)
+	}
+	if c := src[1].Changed(); c != "" {
+		t.Errorf("stdin: %q", c)
+	}
+}
+
+// FuzzDecode: any input either fails with a *FormatError or decodes to a
+// snapshot whose references are all in range and which encodes to bytes
+// that decode and encode again to themselves. decode skips the checksum so
+// that mutations reach the structural checks.
+func FuzzDecode(f *testing.F) {
+	good, err := os.ReadFile(filepath.Join("testdata", "sample.rovsnap"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)                                                 // the real sample snapshot
+	f.Add(good[:len(good)-4])                                   // without its checksum: what decode expects
+	f.Add(good[:len(good)/3])                                   // cut inside a section
+	f.Add([]byte(Magic + "\x01\x00\x00\x00\x02\x00\x00\x00{}")) // header only
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := decode(data, "fuzz")
+		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v is not a *FormatError", err)
+			}
+			if fe.Offset < 0 || fe.Offset > int64(len(data)) {
+				t.Fatalf("offset %d outside the %d-byte input", fe.Offset, len(data))
+			}
+			return
+		}
+		a := s.Analysis
+		if len(a.Outcomes) != a.Table.Len() {
+			t.Fatalf("%d verdicts for %d routes", len(a.Outcomes), a.Table.Len())
+		}
+		for id := range a.Outcomes {
+			for _, v := range a.VRPs(id) {
+				if int(v) >= a.Index.Len() {
+					t.Fatalf("route %d: VRP %d of %d", id, v, a.Index.Len())
+				}
+			}
+			n := a.Table.PeerCount(id)
+			if n == 0 || n > len(a.Table.Peers()) {
+				t.Fatalf("route %d: %d peers of %d", id, n, len(a.Table.Peers()))
+			}
+			a.Assess(id, nil)
+		}
+		for _, p := range []string{"0.0.0.0/0", "::/0", "192.0.2.0/24"} {
+			reports.Lookup(a, reports.Query{Prefix: netip.MustParsePrefix(p)}, nil)
+		}
+		enc, err := Encode(s.Header, a)
+		if err != nil {
+			t.Fatalf("re-encoding a decoded snapshot: %v", err)
+		}
+		s2, err := Decode(enc, "re-encoded")
+		if err != nil {
+			t.Fatalf("decoding the re-encoding: %v", err)
+		}
+		enc2, err := Encode(s2.Header, s2.Analysis)
+		if err != nil || !bytes.Equal(enc, enc2) {
+			t.Fatalf("encode/decode is not a fixpoint (%v)", err)
+		}
+	})
+}
