@@ -91,17 +91,28 @@ func (k pkey) supernet(bits uint8) pkey {
 // next question, then are merged in one pass.
 type prefixSet struct {
 	keys    []pkey
-	ix      map[pkey]uint32
+	ix4     map[uint64]uint32 // IPv4 prefixes by address<<32 | length: 16-byte slots
+	ix6     map[pkey]uint32
 	head    []uint32 // first route of each prefix, or noRoute
 	sorted  []uint32 // prefix ids by key
 	pending []uint32 // ids added since the last merge
 	lens    [2][129]bool
 }
 
-func newPrefixSet() prefixSet { return prefixSet{ix: map[pkey]uint32{}} }
+func newPrefixSet() prefixSet {
+	return prefixSet{ix4: map[uint64]uint32{}, ix6: map[pkey]uint32{}}
+}
 
 func (ps *prefixSet) lookup(p netip.Prefix) (uint32, bool) {
-	id, ok := ps.ix[keyOf(p)]
+	return ps.find(keyOf(p))
+}
+
+func (ps *prefixSet) find(k pkey) (uint32, bool) {
+	if !k.v6 {
+		id, ok := ps.ix4[k.hi|uint64(k.bits)]
+		return id, ok
+	}
+	id, ok := ps.ix6[k]
 	return id, ok
 }
 
@@ -109,7 +120,11 @@ func (ps *prefixSet) add(p netip.Prefix) uint32 {
 	k := keyOf(p)
 	id := uint32(len(ps.keys))
 	ps.keys = append(ps.keys, k)
-	ps.ix[k] = id
+	if !k.v6 {
+		ps.ix4[k.hi|uint64(k.bits)] = id
+	} else {
+		ps.ix6[k] = id
+	}
 	ps.head = append(ps.head, noRoute)
 	ps.pending = append(ps.pending, id)
 	fam := 0
@@ -162,7 +177,7 @@ func (ps *prefixSet) supernets(k pkey, fn func(id uint32)) {
 		if !ps.lens[fam][b] {
 			continue
 		}
-		if id, ok := ps.ix[k.supernet(b)]; ok {
+		if id, ok := ps.find(k.supernet(b)); ok {
 			fn(id)
 		}
 	}

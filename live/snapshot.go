@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
@@ -30,6 +31,9 @@ type Snapshot struct {
 	// shared (it is read-only).
 	Analysis *classify.Analysis
 	VRPs     int
+
+	invOnce sync.Once
+	inv     []invalidRoute
 }
 
 // Snapshot returns a consistent read-only view of everything applied so
@@ -127,7 +131,7 @@ func (s *State) snapshotCopy() snapCopy {
 				c.parts.ASSets[uint32(i)] = set
 			}
 		}
-		c.outcomes = append(c.outcomes, rt.out)
+		c.outcomes = append(c.outcomes, s.outcome(rt))
 		c.refs = append(c.refs, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
 		c.refOff = append(c.refOff, uint32(len(c.refs)))
 	}
@@ -179,71 +183,99 @@ type Change struct {
 // isInvalid: the routes Diff follows, those ROV would reject or drop.
 func isInvalid(o classify.Outcome) bool { return o.State == rov.Invalid || o.Dropped }
 
+// invalidRoute is one invalid route of a snapshot with its impact.
+type invalidRoute struct {
+	id     int
+	prefix netip.Prefix
+	origin rov.Origin // as the table keys it (before resolving the local AS)
+	impact classify.Impact
+}
+
+func compareInvalid(a, b invalidRoute) int {
+	if c := a.prefix.Addr().Compare(b.prefix.Addr()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.prefix.Bits(), b.prefix.Bits()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.origin.Kind, b.origin.Kind); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.origin.ASN, b.origin.ASN)
+}
+
+// invalids returns the snapshot's invalid routes sorted by (prefix,
+// origin), with their impact, computed on first use and kept: Diff(a, b)
+// then Diff(b, c) assesses b once.
+func (sn *Snapshot) invalids() []invalidRoute {
+	sn.invOnce.Do(func() {
+		a := sn.Analysis
+		for id, r := range a.Table.Routes() {
+			if isInvalid(a.Outcomes[id]) {
+				sn.inv = append(sn.inv, invalidRoute{id: id, prefix: r.Prefix, origin: r.Origin, impact: a.Assess(id, nil).Impact})
+			}
+		}
+		slices.SortFunc(sn.inv, compareInvalid)
+	})
+	return sn.inv
+}
+
 // Diff lists the changes of invalid routes (State Invalid, or Dropped under
 // the AS_SET policy) between two snapshots, sorted by prefix (IPv4 first,
 // address, shorter first) then origin. Routes are matched by (prefix,
 // origin as the table keys it). prev nil means every invalid of next
 // Appeared; next nil means every invalid of prev Disappeared.
 //
-// Cost: one impact assessment per invalid route of each snapshot.
+// Cost: a merge of the two snapshots' invalid routes, each list built (one
+// impact assessment per invalid route) on a snapshot's first Diff.
 func Diff(prev, next *Snapshot) []Change {
-	var out []Change
-	if next != nil {
-		a := next.Analysis
-		for id, r := range a.Table.Routes() {
-			o := a.Outcomes[id]
-			if !isInvalid(o) {
-				continue
-			}
-			c := Change{Kind: Appeared, Prefix: r.Prefix, Origin: o.Origin, Class: o.Class,
-				Impact: a.Assess(id, nil).Impact, Paths: int(r.Paths), Peers: a.Table.PeerCount(id)}
-			if prev != nil {
-				if pid, ok := prev.Analysis.Table.Lookup(r.Prefix, r.Origin); ok && isInvalid(prev.Analysis.Outcomes[pid]) {
-					c.OldClass = prev.Analysis.Outcomes[pid].Class
-					c.OldImpact = prev.Analysis.Assess(pid, nil).Impact
-					if c.OldClass == c.Class && c.OldImpact == c.Impact {
-						continue
-					}
-					c.Kind = Changed
-				}
-			}
-			out = append(out, c)
-		}
-	}
+	var pi, ni []invalidRoute
 	if prev != nil {
-		a := prev.Analysis
-		for id, r := range a.Table.Routes() {
-			o := a.Outcomes[id]
-			if !isInvalid(o) {
-				continue
+		pi = prev.invalids()
+	}
+	if next != nil {
+		ni = next.invalids()
+	}
+	change := func(k ChangeKind, sn *Snapshot, r invalidRoute) Change {
+		a := sn.Analysis
+		o := a.Outcomes[r.id]
+		return Change{Kind: k, Prefix: r.prefix, Origin: o.Origin, Paths: int(a.Table.Routes()[r.id].Paths), Peers: a.Table.PeerCount(r.id)}
+	}
+	var out []Change
+	i, j := 0, 0
+	for i < len(pi) || j < len(ni) {
+		c := 0
+		switch {
+		case i == len(pi):
+			c = 1
+		case j == len(ni):
+			c = -1
+		default:
+			c = compareInvalid(pi[i], ni[j])
+		}
+		switch {
+		case c < 0:
+			ch := change(Disappeared, prev, pi[i])
+			ch.OldClass, ch.OldImpact = prev.Analysis.Outcomes[pi[i].id].Class, pi[i].impact
+			out = append(out, ch)
+			i++
+		case c > 0:
+			ch := change(Appeared, next, ni[j])
+			ch.Class, ch.Impact = next.Analysis.Outcomes[ni[j].id].Class, ni[j].impact
+			out = append(out, ch)
+			j++
+		default:
+			oc, nc := prev.Analysis.Outcomes[pi[i].id].Class, next.Analysis.Outcomes[ni[j].id].Class
+			if oc != nc || pi[i].impact != ni[j].impact {
+				ch := change(Changed, next, ni[j])
+				ch.OldClass, ch.OldImpact, ch.Class, ch.Impact = oc, pi[i].impact, nc, ni[j].impact
+				out = append(out, ch)
 			}
-			if next != nil {
-				if nid, ok := next.Analysis.Table.Lookup(r.Prefix, r.Origin); ok && isInvalid(next.Analysis.Outcomes[nid]) {
-					continue
-				}
-			}
-			out = append(out, Change{Kind: Disappeared, Prefix: r.Prefix, Origin: o.Origin, OldClass: o.Class,
-				OldImpact: a.Assess(id, nil).Impact, Paths: int(r.Paths), Peers: a.Table.PeerCount(id)})
+			i++
+			j++
 		}
 	}
-	slices.SortFunc(out, compareChange)
 	return out
-}
-
-func compareChange(a, b Change) int {
-	if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Origin.Kind, b.Origin.Kind); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Origin.ASN, b.Origin.ASN); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Kind, b.Kind)
 }
 
 // routePeers appends the indexes of the peers carrying route id to dst.

@@ -52,7 +52,12 @@ const noRoute = ^uint32(0)
 const noVRP = ^uint32(0)
 
 // route is one unique (prefix, origin) with at least one path; a route
-// whose paths dropped to 0 is free (on the free list) and reused.
+// whose paths dropped to 0 is free (on the free list) and reused. Routes
+// are found through their prefix's chain (head, next): a prefix has one
+// or two origins, so walking the chain is cheaper than a map keyed by
+// (prefix, origin), in time and in memory. The verdict is kept in 7 bytes
+// instead of a classify.Outcome's 24 (outcome rebuilds it): 32 bytes a
+// route.
 type route struct {
 	prefix uint32 // prefix id
 	next   uint32 // next route of the same prefix, or noRoute
@@ -60,12 +65,23 @@ type route struct {
 	paths  uint32 // paths carrying it: peers × ADD-PATH ids; 0: free
 	vrpOff uint32 // deciding VRPs: s.refs[vrpOff : vrpOff+vrpLen]
 	vrpLen uint32
-	out    classify.Outcome
+	state  rov.State
+	class  classify.Class
+	flags  uint8 // flagAS0 | flagUnvalidated | flagDropped
 }
 
-type routeKey struct {
-	prefix uint32
-	origin rov.Origin
+const (
+	flagAS0 = 1 << iota
+	flagUnvalidated
+	flagDropped
+)
+
+// outcome returns route rt's verdict as classify.ClassifyRoute gave it.
+func (s *State) outcome(rt *route) classify.Outcome {
+	return classify.Outcome{
+		Origin: rt.origin.WithLocalAS(s.opt.Classify.LocalAS), State: rt.state, Class: rt.class,
+		AS0: rt.flags&flagAS0 != 0, Unvalidated: rt.flags&flagUnvalidated != 0, Dropped: rt.flags&flagDropped != 0,
+	}
 }
 
 // peer is one BGP neighbour: its Adj-RIB-In as (prefix id << 32 | path id)
@@ -104,14 +120,13 @@ type State struct {
 
 	pfx prefixSet
 
-	routes  []route
-	routeIx map[routeKey]uint32
-	free    []uint32
-	live    int64 // routes with paths > 0
-	npaths  int64
-	words   int      // peer bitset words per route
-	bits    []uint64 // route id * words: peers carrying the route
-	extra   map[uint64]uint32
+	routes []route
+	free   []uint32
+	live   int64 // routes with paths > 0
+	npaths int64
+	words  int      // peer bitset words per route
+	bits   []uint64 // route id * words: peers carrying the route
+	extra  map[uint64]uint32
 
 	// AS_SET members of OriginNone routes, kept per path so that the union
 	// shrinks when a path goes (table.Table keeps the union over paths).
@@ -151,7 +166,6 @@ func New(opt Options) *State {
 		opt:             opt,
 		peerIx:          map[table.PeerKey]uint32{},
 		pfx:             newPrefixSet(),
-		routeIx:         map[routeKey]uint32{},
 		words:           1,
 		extra:           map[uint64]uint32{},
 		asSetOf:         map[pathRef]uint32{},
@@ -296,9 +310,10 @@ func (s *State) peerDown(r *mrt.Route) {
 // routeFor returns the id of route (pid, origin), creating and validating
 // it (with no paths yet) when new.
 func (s *State) routeFor(pid uint32, p netip.Prefix, origin rov.Origin) uint32 {
-	k := routeKey{pid, origin}
-	if id, ok := s.routeIx[k]; ok {
-		return id
+	for id := s.pfx.head[pid]; id != noRoute; id = s.routes[id].next {
+		if s.routes[id].origin == origin {
+			return id
+		}
 	}
 	var id uint32
 	if n := len(s.free); n > 0 {
@@ -311,7 +326,6 @@ func (s *State) routeFor(pid uint32, p netip.Prefix, origin rov.Origin) uint32 {
 			s.bits = append(s.bits, 0)
 		}
 	}
-	s.routeIx[k] = id
 	rt := &s.routes[id]
 	*rt = route{prefix: pid, next: s.pfx.head[pid], origin: origin}
 	s.pfx.head[pid] = id
@@ -326,7 +340,16 @@ func (s *State) validate(id uint32, p netip.Prefix) {
 	rt := &s.routes[id]
 	out, refs := classify.ClassifyRoute(s.cls, table.Route{Prefix: p, Origin: rt.origin}, s.opt.Classify)
 	s.garbage += int(rt.vrpLen)
-	rt.out = out
+	rt.state, rt.class, rt.flags = out.State, out.Class, 0
+	if out.AS0 {
+		rt.flags |= flagAS0
+	}
+	if out.Unvalidated {
+		rt.flags |= flagUnvalidated
+	}
+	if out.Dropped {
+		rt.flags |= flagDropped
+	}
 	rt.vrpOff, rt.vrpLen = uint32(len(s.refs)), uint32(len(refs))
 	s.refs = append(s.refs, refs...)
 }
@@ -368,7 +391,6 @@ func (s *State) removePath(rid, pi uint32, ref pathRef) {
 		return
 	}
 	// The route is gone: unlink it and put its id on the free list.
-	delete(s.routeIx, routeKey{rt.prefix, rt.origin})
 	h := &s.pfx.head[rt.prefix]
 	for *h != rid {
 		h = &s.routes[*h].next

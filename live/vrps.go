@@ -180,7 +180,7 @@ func (s *State) affected(changed []rov.VRP) []uint32 {
 				aff = append(aff, uint32(id))
 				continue
 			}
-			if o := rt.out.Origin; rt.out.State == rov.Invalid && o.Kind == rov.OriginAS && o.ASN != 0 {
+			if o := rt.origin.WithLocalAS(s.opt.Classify.LocalAS); rt.state == rov.Invalid && o.Kind == rov.OriginAS && o.ASN != 0 {
 				if buf = cix.InsideByASN(p, o.ASN, buf[:0]); len(buf) > 0 {
 					aff = append(aff, uint32(id))
 				}
@@ -206,7 +206,8 @@ func (s *State) affected(changed []rov.VRP) []uint32 {
 		}
 		s.pfx.supernets(keyOf(v.Prefix), func(pid uint32) {
 			for id := s.pfx.head[pid]; id != noRoute; id = s.routes[id].next {
-				if o := s.routes[id].out; o.State == rov.Invalid && o.Origin.Kind == rov.OriginAS && o.Origin.ASN == v.ASN {
+				rt := &s.routes[id]
+				if rt.state == rov.Invalid && rt.origin.WithLocalAS(s.opt.Classify.LocalAS) == (rov.Origin{Kind: rov.OriginAS, ASN: v.ASN}) {
 					aff = append(aff, id)
 				}
 			}

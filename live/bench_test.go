@@ -1,0 +1,310 @@
+package live
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// sharedData finds shared/data/rel beside the repository; missing, it
+// fails when CI=true and skips otherwise.
+func sharedData(tb testing.TB, rel string) string {
+	tb.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "data", rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("shared/data/%s not found (required when CI=true)", rel)
+	}
+	tb.Skipf("shared/data/%s not found; skipping", rel)
+	return ""
+}
+
+const (
+	fullTableFile = "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz"
+	vrpFileA      = "vrp/vrps.rpki-client.20250720T093133Z.json.bz2"
+	vrpFileB      = "vrp/vrps.rpki-client.20250720T100143Z.json.bz2"
+)
+
+// event is one decoded event of the full-table file, kept compactly (AS
+// paths interned) so that replaying it costs nothing but Apply.
+type event struct {
+	kind   mrt.Kind
+	prefix netip.Prefix
+	pathID uint32
+	path   uint32
+	nh     netip.Addr
+}
+
+var bench struct {
+	once   sync.Once
+	events []event
+	paths  [][]rov.Segment
+	err    error
+
+	vrpOnce sync.Once
+	vrps    map[string][]rov.VRP
+	vrpErr  error
+}
+
+// fullTable decodes the PCH full-table session (one peer sending its whole
+// table as UPDATEs) once.
+func fullTable(b *testing.B) ([]event, [][]rov.Segment) {
+	path := sharedData(b, fullTableFile)
+	bench.once.Do(func() {
+		f, err := compressed.Open(path)
+		if err != nil {
+			bench.err = err
+			return
+		}
+		defer f.Close()
+		src, err := mrt.NewSource(f, path)
+		if err != nil {
+			bench.err = err
+			return
+		}
+		ix := map[string]uint32{}
+		for src.Next() {
+			r := src.Route()
+			if r.Kind == mrt.PeerDown {
+				continue // a session reset would empty the table being measured
+			}
+			key := fmt.Sprint(r.Path)
+			id, ok := ix[key]
+			if !ok {
+				id = uint32(len(bench.paths))
+				ix[key] = id
+				p := make([]rov.Segment, len(r.Path))
+				for i, s := range r.Path {
+					p[i] = rov.Segment{Type: s.Type, ASNs: slices.Clone(s.ASNs)}
+				}
+				bench.paths = append(bench.paths, p)
+			}
+			bench.events = append(bench.events, event{r.Kind, r.Prefix, r.PathID, id, r.NextHop})
+		}
+		bench.err = src.Err()
+	})
+	if bench.err != nil {
+		b.Fatalf("%s: %v", path, bench.err)
+	}
+	return bench.events, bench.paths
+}
+
+func realVRPs(b *testing.B, rel string) []rov.VRP {
+	pa, pb := sharedData(b, vrpFileA), sharedData(b, vrpFileB)
+	bench.vrpOnce.Do(func() {
+		bench.vrps = map[string][]rov.VRP{}
+		for _, p := range []string{pa, pb} {
+			f, err := compressed.Open(p)
+			if err != nil {
+				bench.vrpErr = err
+				return
+			}
+			v, _, err := rov.LoadVRPs(f, p, rov.LoadOptions{})
+			f.Close()
+			if err != nil {
+				bench.vrpErr = err
+				return
+			}
+			bench.vrps[filepath.Base(p)] = v
+		}
+	})
+	if bench.vrpErr != nil {
+		b.Fatal(bench.vrpErr)
+	}
+	return bench.vrps[filepath.Base(rel)]
+}
+
+// replay feeds the events as if from peers peer keys, through apply.
+func replay(events []event, paths [][]rov.Segment, peers int, apply func(r *mrt.Route, k mrt.PeerKey)) {
+	var r mrt.Route
+	for p := range peers {
+		k := mrt.PeerKey{AS: 64500 + uint32(p), IP: netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + p)})}
+		r.Peer = mrt.Peer{AS: k.AS, IP: k.IP}
+		for i := range events {
+			e := &events[i]
+			r.Kind, r.Prefix, r.PathID, r.NextHop = e.kind, e.prefix, e.pathID, e.nh
+			r.Path, r.Origin = nil, rov.Origin{}
+			if e.kind == mrt.Announce {
+				r.Path = paths[e.path]
+				r.Origin = rov.OriginOf(r.Path)
+			}
+			apply(&r, k)
+		}
+	}
+}
+
+func heapInuse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// BenchmarkApply measures ingesting a full table (the PCH session's
+// UPDATEs, 1 and 3 peers) into a State that validates every new route
+// against the real 723k VRPs, against the baseline of the same events
+// through mrt.RIB.Apply alone (the plain Adj-RIB-In replay the State also
+// feeds for MRT dumps). Reported: paths/s, and the heap in use after
+// ingest per held path (runtime.MemStats.HeapInuse after GC, the VRP index
+// excluded).
+func BenchmarkApply(b *testing.B) {
+	events, paths := fullTable(b)
+	vrps := realVRPs(b, vrpFileB)
+	for _, peers := range []int{1, 3} {
+		b.Run(fmt.Sprintf("peers=%d/rib", peers), func(b *testing.B) {
+			var held int
+			for b.Loop() {
+				rib := mrt.NewRIB()
+				replay(events, paths, peers, func(r *mrt.Route, k mrt.PeerKey) { rib.Apply(r, k) })
+				held = rib.Len()
+			}
+			b.ReportMetric(float64(len(events)*peers)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			before := heapInuse()
+			rib := mrt.NewRIB()
+			replay(events, paths, peers, func(r *mrt.Route, k mrt.PeerKey) { rib.Apply(r, k) })
+			b.ReportMetric(float64(heapInuse()-before)/float64(held), "B/path")
+			b.ReportMetric(float64(held), "paths")
+			runtime.KeepAlive(rib)
+		})
+		b.Run(fmt.Sprintf("peers=%d/live", peers), func(b *testing.B) {
+			var st Stats
+			for b.Loop() {
+				b.StopTimer()
+				s := New(Options{})
+				s.SetVRPs(vrps)
+				b.StartTimer()
+				replay(events, paths, peers, func(r *mrt.Route, _ mrt.PeerKey) { s.Apply(r) })
+				st = s.Stats()
+			}
+			b.ReportMetric(float64(len(events)*peers)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			s := New(Options{})
+			s.SetVRPs(vrps)
+			before := heapInuse()
+			replay(events, paths, peers, func(r *mrt.Route, _ mrt.PeerKey) { s.Apply(r) })
+			b.ReportMetric(float64(heapInuse()-before)/float64(st.Paths), "B/path")
+			b.ReportMetric(float64(st.Paths), "paths")
+			b.ReportMetric(float64(st.Routes), "routes")
+			runtime.KeepAlive(s)
+		})
+	}
+}
+
+// fullState is a State holding the full table from one peer, validated
+// against the real VRPs of vrpFileB.
+func fullState(b *testing.B) *State {
+	events, paths := fullTable(b)
+	s := New(Options{})
+	s.SetVRPs(realVRPs(b, vrpFileB))
+	replay(events, paths, 1, func(r *mrt.Route, _ mrt.PeerKey) { s.Apply(r) })
+	return s
+}
+
+// BenchmarkSetVRPs measures VRP changes on a full table: a small RTR-like
+// delta (10 VRPs withdrawn, then announced again, alternately), a reload
+// of the next rpki-client run (the two shared exports, half an hour
+// apart), and the first load onto a table validated without VRPs. Each
+// reports the routes re-validated per change.
+func BenchmarkSetVRPs(b *testing.B) {
+	s := fullState(b)
+	va, vb := realVRPs(b, vrpFileA), realVRPs(b, vrpFileB)
+	b.Run("delta10", func(b *testing.B) {
+		var delta []rov.VRP
+		for i := range 10 {
+			delta = append(delta, vb[i*len(vb)/10])
+		}
+		var n, ops int
+		for b.Loop() {
+			if ops%2 == 0 {
+				n += s.UpdateVRPs(nil, delta)
+			} else {
+				n += s.UpdateVRPs(delta, nil)
+			}
+			ops++
+		}
+		s.UpdateVRPs(delta, nil)
+		b.ReportMetric(float64(n)/float64(ops), "revalidated/op")
+	})
+	b.Run("reload", func(b *testing.B) {
+		var n, ops int
+		for b.Loop() {
+			if ops%2 == 0 {
+				n += s.SetVRPs(va)
+			} else {
+				n += s.SetVRPs(vb)
+			}
+			ops++
+		}
+		b.ReportMetric(float64(n)/float64(ops), "revalidated/op")
+	})
+	b.Run("first-load", func(b *testing.B) {
+		var n, ops int
+		for b.Loop() {
+			b.StopTimer()
+			s.SetVRPs(nil)
+			b.StartTimer()
+			n += s.SetVRPs(vb)
+			ops++
+		}
+		b.ReportMetric(float64(n)/float64(ops), "revalidated/op")
+	})
+}
+
+// BenchmarkSnapshot measures a snapshot of the full table after one change
+// against the baseline of a batch classify.Analyze of the same table (what
+// a snapshot would cost if it re-validated everything).
+func BenchmarkSnapshot(b *testing.B) {
+	s := fullState(b)
+	snap := s.Snapshot()
+	b.Run("live", func(b *testing.B) {
+		b.ReportAllocs()
+		r := ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001))
+		w := wd(peerA, "192.0.2.0/24", 0)
+		i := 0
+		for b.Loop() {
+			if i++; i%2 == 1 {
+				s.Apply(&r)
+			} else {
+				s.Apply(&w)
+			}
+			s.Snapshot()
+		}
+	})
+	b.Run("analyze", func(b *testing.B) {
+		b.ReportAllocs()
+		t := snap.Analysis.Table
+		for b.Loop() {
+			classify.Analyze(t, snap.Analysis.Index, classify.Options{})
+		}
+	})
+	b.Run("diff", func(b *testing.B) {
+		b.ReportAllocs()
+		prev := s.Snapshot()
+		for b.Loop() {
+			Diff(prev, snap)
+		}
+	})
+}
