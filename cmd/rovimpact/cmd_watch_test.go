@@ -1,0 +1,617 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// --- harness -----------------------------------------------------------
+
+// needWatchTool returns the path of a Debian tool; missing, it fails under
+// CI=true and skips elsewhere, naming the package to install.
+func needWatchTool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found (Debian package %s): required under CI=true", name, pkg)
+		}
+		t.Skipf("%s not found: install the Debian package %s", name, pkg)
+	}
+	return p
+}
+
+func freeLoopback(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects log lines from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// watchRun is a watch running in-process.
+type watchRun struct {
+	w    *watcher
+	logs *syncBuffer
+	stop func() error
+}
+
+// startWatch parses args as the watch command does and runs it until the
+// test ends (or stop).
+func startWatch(t *testing.T, args ...string) *watchRun {
+	t.Helper()
+	opts := watchOptions{now: time.Now, shutdownDeadline: 2 * time.Second}
+	cmd := &cobra.Command{}
+	addWatchFlags(cmd, &opts)
+	if err := cmd.ParseFlags(args); err != nil {
+		t.Fatal(err)
+	}
+	opts.httpExplicit, opts.listenExplicit = cmd.Flags().Changed("http"), cmd.Flags().Changed("listen")
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	ready := make(chan *watcher, 1)
+	done := make(chan error, 1)
+	go func() { done <- runWatch(ctx, opts, logs, func(w *watcher) { ready <- w }) }()
+	run := &watchRun{logs: logs}
+	var once sync.Once
+	var err error
+	run.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				err = fmt.Errorf("watch did not stop within 10 s")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() {
+		if err := run.stop(); err != nil {
+			t.Errorf("watch: %v\n%s", err, logs)
+		}
+	})
+	select {
+	case run.w = <-ready:
+	case err := <-done:
+		t.Fatalf("watch ended before it was ready: %v\n%s", err, logs)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("watch not ready within 10 s\n%s", logs)
+	}
+	return run
+}
+
+func (r *watchRun) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + r.w.HTTPAddr() + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func (r *watchRun) invalids(t *testing.T) []reports.Invalid {
+	t.Helper()
+	code, body := r.get(t, "/api/invalids")
+	if code != 200 {
+		t.Fatalf("/api/invalids: %d %s", code, body)
+	}
+	var doc struct{ Invalids []reports.Invalid }
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Invalids
+}
+
+// metric returns the value of one exposition line's sample ("name{labels}").
+func (r *watchRun) metric(t *testing.T, sample string) (float64, bool) {
+	t.Helper()
+	_, body := r.get(t, "/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", line, err)
+			}
+			return f, true
+		}
+	}
+	return 0, false
+}
+
+// logged waits until the log holds at least n lines containing s.
+func (r *watchRun) logged(t *testing.T, s string, n int) {
+	t.Helper()
+	eventually(t, 5*time.Second, "log "+s, func() (bool, string) {
+		return strings.Count(r.logs.String(), s) >= n, tail(r.logs.String(), 40)
+	})
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, detail := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v: %s", what, d, detail)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// --- the truth ---------------------------------------------------------
+
+// annRoute is one path a test speaker announces: prefix, ADD-PATH id and
+// AS path in gobgp's syntax ("64500 {64501,64502}"), before the speaker
+// prepends its own AS.
+type annRoute struct {
+	prefix string
+	id     int
+	path   string
+}
+
+func parsePath(t testing.TB, s string, prepend ...uint32) []rov.Segment {
+	t.Helper()
+	segs := []rov.Segment{{Type: rov.ASSequence, ASNs: append([]uint32(nil), prepend...)}}
+	for _, tok := range strings.Fields(s) {
+		if strings.HasPrefix(tok, "{") {
+			var set []uint32
+			for _, a := range strings.Split(strings.Trim(tok, "{}"), ",") {
+				n, err := strconv.ParseUint(a, 10, 32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				set = append(set, uint32(n))
+			}
+			segs = append(segs, rov.Segment{Type: rov.ASSet, ASNs: set})
+			continue
+		}
+		n, err := strconv.ParseUint(tok, 10, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := &segs[len(segs)-1]
+		if last.Type != rov.ASSequence {
+			segs = append(segs, rov.Segment{Type: rov.ASSequence})
+			last = &segs[len(segs)-1]
+		}
+		last.ASNs = append(last.ASNs, uint32(n))
+	}
+	return segs
+}
+
+// truth is what analyze says about routes (from one peer) and vrps: the
+// oracle every converged state must equal.
+func truth(t testing.TB, peer table.PeerKey, prepend uint32, routes []annRoute, vrps []rov.VRP) reports.Report {
+	t.Helper()
+	tab := table.New()
+	pi := tab.Peer(peer)
+	for _, r := range routes {
+		path := parsePath(t, r.path, prepend)
+		var set []uint32
+		if last := path[len(path)-1]; last.Type == rov.ASSet {
+			set = last.ASNs
+		}
+		tab.Add(netip.MustParsePrefix(r.prefix), rov.OriginOf(path), pi, set)
+	}
+	return reports.Build(classify.Analyze(tab, rov.NewIndex(vrps), classify.Options{}), reports.Meta{})
+}
+
+func jsonOf(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// converges waits until /api/invalids equals the truth's invalids and the
+// route gauges its summary.
+func (r *watchRun) converges(t *testing.T, what string, want reports.Report) {
+	t.Helper()
+	wantJSON := jsonOf(t, want.Invalids)
+	eventually(t, 20*time.Second, what, func() (bool, string) {
+		got := jsonOf(t, r.invalids(t))
+		if got != wantJSON {
+			return false, fmt.Sprintf("/api/invalids:\n%s\nwant:\n%s\nlog:\n%s", got, wantJSON, tail(r.logs.String(), 30))
+		}
+		return true, ""
+	})
+	for state, n := range map[string]int{"valid": want.Summary.Valid, "invalid": want.Summary.Invalid, "not_found": want.Summary.NotFound} {
+		if v, ok := r.metric(t, `rovimpact_routes{state="`+state+`"}`); !ok || int(v) != n {
+			t.Errorf("%s: rovimpact_routes{state=%q} = %v (present %v), want %d", what, state, v, ok, n)
+		}
+	}
+	for class, n := range map[string]int{"too_specific": want.Summary.Classes.TooSpecific, "wrong_origin": want.Summary.Classes.WrongOrigin,
+		"both": want.Summary.Classes.Both, "too_short": want.Summary.Classes.TooShort, "as_set": want.Summary.Classes.ASSet} {
+		if v, _ := r.metric(t, `rovimpact_invalids{class="`+class+`"}`); int(v) != n {
+			t.Errorf("%s: rovimpact_invalids{class=%q} = %v, want %d", what, class, v, n)
+		}
+	}
+	if v, _ := r.metric(t, `rovimpact_dropped{impact="unreachable"}`); int(v) != want.Summary.Impact.Unreachable {
+		t.Errorf("%s: rovimpact_dropped{impact=unreachable} = %v, want %d", what, v, want.Summary.Impact.Unreachable)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// --- real peers --------------------------------------------------------
+
+// writeStayrtrVRPs writes vrps as stayrtr JSON without "expires" (stayrtr
+// drops VRPs whose expires has passed), atomically.
+func writeStayrtrVRPs(t testing.TB, path string, vrps []rov.VRP) {
+	t.Helper()
+	type roa struct {
+		Prefix    string `json:"prefix"`
+		MaxLength uint8  `json:"maxLength"`
+		ASN       string `json:"asn"`
+		TA        string `json:"ta"`
+	}
+	var doc struct {
+		ROAs []roa `json:"roas"`
+	}
+	for _, v := range vrps {
+		doc.ROAs = append(doc.ROAs, roa{Prefix: v.Prefix.String(), MaxLength: v.MaxLen, ASN: fmt.Sprintf("AS%d", v.ASN), TA: "test"})
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startStayrtr runs Debian stayrtr on addr serving file, re-reading it
+// every second; stop kills it.
+func startStayrtr(t testing.TB, bin, file, addr string) (stop func()) {
+	t.Helper()
+	cmd := exec.Command(bin, "-cache", file, "-bind", addr, "-metrics.addr", "127.0.0.1:0",
+		"-checktime=false", "-refresh", "1", "-rtr.refresh", "1", "-rtr.retry", "1", "-rtr.expire", "600",
+		"-log.verbose=false", "-loglevel", "warn")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting stayrtr: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cmd.Process.Kill(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// speaker is a Debian gobgpd peering with the watch's collector, driven
+// by the gobgp CLI.
+type speaker struct {
+	cmd     *exec.Cmd
+	cli     string
+	apiPort string
+	log     *syncBuffer
+	done    chan struct{}
+}
+
+func startSpeaker(t *testing.T, as uint32, collectorPort string) *speaker {
+	t.Helper()
+	bin := needWatchTool(t, "gobgpd", "gobgpd")
+	cli := needWatchTool(t, "gobgp", "gobgpd")
+	conf := fmt.Sprintf(`[global.config]
+  as = %d
+  router-id = "127.0.0.1"
+  port = -1
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "127.0.0.1"
+    peer-as = 64900
+  [neighbors.transport.config]
+    remote-port = %s
+    local-address = "127.0.0.1"
+  [neighbors.timers.config]
+    connect-retry = 1
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+    [neighbors.afi-safis.add-paths.config]
+      send-max = 8
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+`, as, collectorPort)
+	path := filepath.Join(t.TempDir(), "gobgpd.toml")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(freeLoopback(t))
+	s := &speaker{cli: cli, apiPort: port, log: &syncBuffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(bin, "-f", path, "-p", "--pprof-disable", "--api-hosts", "127.0.0.1:"+port)
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(s.stop)
+	eventually(t, 5*time.Second, "gobgpd API", func() (bool, string) {
+		out, err := s.run("global")
+		return err == nil, string(out) + s.log.String()
+	})
+	return s
+}
+
+func (s *speaker) run(args ...string) ([]byte, error) {
+	return exec.Command(s.cli, append([]string{"-u", "127.0.0.1", "-p", s.apiPort}, args...)...).CombinedOutput()
+}
+
+func (s *speaker) announce(t *testing.T, routes ...annRoute) {
+	t.Helper()
+	for _, r := range routes {
+		if out, err := s.run(s.ribArgs("add", r)...); err != nil {
+			t.Fatalf("gobgp add %v: %v\n%s", r, err, out)
+		}
+	}
+}
+
+func (s *speaker) withdraw(t *testing.T, routes ...annRoute) {
+	t.Helper()
+	for _, r := range routes {
+		args := s.ribArgs("del", r)
+		// "del" takes the prefix and identifier only.
+		if i := indexOf(args, "aspath"); i >= 0 {
+			args = args[:i]
+		}
+		if out, err := s.run(args...); err != nil {
+			t.Fatalf("gobgp del %v: %v\n%s", r, err, out)
+		}
+	}
+}
+
+func indexOf(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *speaker) ribArgs(verb string, r annRoute) []string {
+	fam, nh := "ipv4", "127.0.0.1"
+	if strings.Contains(r.prefix, ":") {
+		fam, nh = "ipv6", "::1"
+	}
+	args := []string{"global", "rib", verb, "-a", fam, r.prefix}
+	if r.id != 0 {
+		args = append(args, "identifier", strconv.Itoa(r.id))
+	}
+	return append(args, "aspath", r.path, "nexthop", nh)
+}
+
+func (s *speaker) stop() {
+	if s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+func vrpOf(p string, maxLen int, asn uint32) rov.VRP {
+	return rov.VRP{Prefix: netip.MustParsePrefix(p), MaxLen: uint8(maxLen), ASN: asn}
+}
+
+func without[T comparable](s []T, drop ...T) []T {
+	var out []T
+next:
+	for _, x := range s {
+		for _, d := range drop {
+			if x == d {
+				continue next
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// Every class, every impact, AS0, IPv6, ADD-PATH: the routes announced
+// first and the VRPs served first.
+var (
+	watchVRPs0 = []rov.VRP{
+		vrpOf("10.0.0.0/16", 24, 64500),
+		vrpOf("10.1.0.0/16", 16, 64501),
+		vrpOf("10.2.0.0/24", 24, 64502),
+		vrpOf("10.3.0.0/16", 16, 64503),
+		vrpOf("10.4.0.0/16", 24, 64888), // another AS covers the too_short aggregate
+		vrpOf("10.4.0.0/23", 24, 64504),
+		vrpOf("10.4.2.0/23", 24, 64504),
+		vrpOf("10.5.0.0/16", 24, 64505),
+		vrpOf("10.6.0.0/16", 16, 0), // RFC 6483 §4 AS0
+		vrpOf("2001:db8::/32", 48, 64520),
+	}
+	rValid       = annRoute{"10.0.1.0/24", 0, "64500"}
+	rSameValid   = annRoute{"10.0.2.0/24", 1, "64500"}
+	rSameInvalid = annRoute{"10.0.2.0/24", 2, "64999"} // wrong_origin, same_prefix
+	rCover       = annRoute{"10.1.0.0/16", 0, "64501"}
+	rTooSpecific = annRoute{"10.1.5.0/24", 0, "64501"} // too_specific, covered
+	rWrongOrigin = annRoute{"10.2.0.0/24", 0, "64999"} // wrong_origin, unreachable
+	rBoth        = annRoute{"10.3.7.0/24", 0, "64666"} // both, unreachable
+	rTooShort    = annRoute{"10.4.0.0/22", 0, "64504"} // too_short, more_specifics
+	rPiece       = annRoute{"10.4.0.0/23", 0, "64504"}
+	rPiece2      = annRoute{"10.4.2.0/23", 0, "64504"}
+	rASSet       = annRoute{"10.5.0.0/24", 0, "64505 {64506,64507}"} // as_set
+	rAS0         = annRoute{"10.6.0.0/16", 0, "64530"}               // wrong_origin under AS0
+	rNotFound    = annRoute{"172.16.0.0/24", 0, "64510"}
+	rV6Valid     = annRoute{"2001:db8:1::/48", 0, "64520"}
+	rV6Specific  = annRoute{"2001:db8:1:100::/56", 0, "64520"} // too_specific, covered (IPv6)
+	watchRoutes0 = []annRoute{rValid, rSameValid, rSameInvalid, rCover, rTooSpecific, rWrongOrigin, rBoth, rTooShort, rPiece, rPiece2, rASSet, rAS0, rNotFound, rV6Valid, rV6Specific}
+)
+
+// TestWatchRealPeers runs watch against Debian stayrtr (RPKI-RTR) and
+// Debian gobgpd (BGP with ADD-PATH), and holds it to analyze's answer (the
+// truth, computed from the routes announced and the VRPs served) after
+// each change: the first sync, a VRP file change arriving over RTR, route
+// withdrawals, the cache going away and coming back with other data, the
+// BGP session going down and up again. Nothing stale may remain.
+func TestWatchRealPeers(t *testing.T) {
+	stayrtr := needWatchTool(t, "stayrtr", "stayrtr")
+	needWatchTool(t, "gobgpd", "gobgpd")
+	dir := t.TempDir()
+	vrpFile := filepath.Join(dir, "vrps.json")
+	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
+	rtrAddr := freeLoopback(t)
+	stopCache := startStayrtr(t, stayrtr, vrpFile, rtrAddr)
+	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
+	dumpDir := filepath.Join(dir, "dumps")
+
+	run := startWatch(t, "--listen", "127.0.0.1:"+bgpPort, "--neighbor", "127.0.0.1:65001", "--local-as", "64900",
+		"--router-id", "192.0.2.254", "--rtr", rtrAddr, "--rtr-retry", "200ms", "--http", freeLoopback(t),
+		"--interval", "100ms", "--log-format", "json", "--dump", dumpDir)
+	sp := startSpeaker(t, 65001, bgpPort)
+	sp.announce(t, watchRoutes0...)
+	peer := table.PeerKey{AS: 65001, IP: netip.MustParseAddr("127.0.0.1")}
+
+	// 1. First sync: every class and impact.
+	want := truth(t, peer, 65001, watchRoutes0, watchVRPs0)
+	if c := want.Summary.Classes; c.TooSpecific != 2 || c.WrongOrigin != 3 || c.Both != 1 || c.TooShort != 1 || c.ASSet != 1 {
+		t.Fatalf("fixture does not cover every class: %+v", c)
+	}
+	if im := want.Summary.Impact; im.SamePrefix != 1 || im.Covered != 2 || im.MoreSpecifics != 1 || im.Unreachable < 1 {
+		t.Fatalf("fixture does not cover every impact: %+v", im)
+	}
+	run.converges(t, "first sync", want)
+	for _, m := range []struct {
+		sample string
+		want   float64
+	}{
+		{`rovimpact_rtr_up{source="` + rtrAddr + `"}`, 1},
+		{`rovimpact_vrps{source="` + rtrAddr + `"}`, float64(len(watchVRPs0))},
+		{`rovimpact_bgp_sessions{state="up"}`, 1},
+		{`rovimpact_paths`, 15},
+		{`rovimpact_peer_paths{peer_as="65001",peer_ip="127.0.0.1"}`, 15},
+	} {
+		if v, ok := run.metric(t, m.sample); !ok || v != m.want {
+			t.Errorf("%s = %v (present %v), want %v", m.sample, v, ok, m.want)
+		}
+	}
+
+	// 2. The VRP file changes; stayrtr re-reads it and the change arrives
+	// by RTR: 10.2.0.0/24 from AS64999 becomes valid, and without the
+	// 10.1.0.0/16 VRP its routes become not_found.
+	vrps1 := append(without(watchVRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
+	writeStayrtrVRPs(t, vrpFile, vrps1)
+	run.converges(t, "VRP change by RTR", truth(t, peer, 65001, watchRoutes0, vrps1))
+	run.logged(t, `"msg":"invalid_disappeared","prefix":"10.2.0.0/24"`, 1)
+
+	// 3. Withdrawals, one of them an ADD-PATH path.
+	sp.withdraw(t, rBoth, rSameInvalid)
+	routes1 := without(watchRoutes0, rBoth, rSameInvalid)
+	run.converges(t, "withdrawals", truth(t, peer, 65001, routes1, vrps1))
+
+	// 4. The cache goes away (its VRPs are kept until they expire, RFC
+	// 8210 §6), comes back with other data and a new session.
+	stopCache()
+	eventually(t, 10*time.Second, "cache down", func() (bool, string) {
+		v, _ := run.metric(t, `rovimpact_rtr_up{source="`+rtrAddr+`"}`)
+		return v == 0, tail(run.logs.String(), 10)
+	})
+	run.converges(t, "cache down, VRPs kept", truth(t, peer, 65001, routes1, vrps1))
+	vrps2 := append(vrps1, vrpOf("172.16.0.0/16", 16, 64999)) // 172.16.0.0/24 from AS64510 becomes invalid
+	writeStayrtrVRPs(t, vrpFile, vrps2)
+	startStayrtr(t, stayrtr, vrpFile, rtrAddr)
+	run.converges(t, "cache back", truth(t, peer, 65001, routes1, vrps2))
+	run.logged(t, `"msg":"cache_down"`, 1)
+	run.logged(t, `"msg":"cache_up"`, 2)
+
+	// 5. The BGP session goes down: every path of the peer goes with it.
+	sp.stop()
+	run.converges(t, "session down", truth(t, peer, 65001, nil, vrps2))
+	if v, _ := run.metric(t, "rovimpact_paths"); v != 0 {
+		t.Errorf("rovimpact_paths = %v after the session went down, want 0", v)
+	}
+	// ... and comes back with another table.
+	routes2 := append(without(routes1, rAS0, rTooSpecific), annRoute{"192.168.0.0/24", 0, "64999"})
+	sp2 := startSpeaker(t, 65001, bgpPort)
+	sp2.announce(t, routes2...)
+	final := truth(t, peer, 65001, routes2, vrps2)
+	run.converges(t, "session back", final)
+	run.logged(t, `"msg":"session_down"`, 1)
+	run.logged(t, `"msg":"session_up"`, 2)
+
+	// 6. Stop: the last dump, read by analyze with the same VRPs, gives the
+	// invalids the API gave.
+	if err := run.stop(); err != nil {
+		t.Fatal(err)
+	}
+	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt"))
+	if len(dumps) != 1 {
+		t.Fatalf("dumps %v, want one", dumps)
+	}
+	out, _, err := runCLI(t, "analyze", "--vrps", vrpFile, "--format", "json", dumps[0])
+	if err != nil {
+		t.Fatalf("analyze the dump: %v", err)
+	}
+	var rep reports.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := jsonOf(t, rep.Invalids), jsonOf(t, final.Invalids); got != want {
+		t.Errorf("analyze of the dump:\n%s\nwant:\n%s", got, want)
+	}
+}
