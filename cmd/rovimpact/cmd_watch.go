@@ -314,7 +314,13 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 		go func() { defer wg.Done(); c.Run(ctx) }()
 		go func() { defer wg.Done(); w.vrps.follow(c) }()
 	}
-	if err := w.startRoutes(ctx, cfg, &wg); err != nil {
+	// The collectors get a context of their own, cancelled only after the
+	// last dump: they close their sessions (flushing the peers' paths) as
+	// soon as their context ends.
+	routeCtx, routeCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer routeCancel()
+	w.routeCancel = routeCancel
+	if err := w.startRoutes(routeCtx, cfg, &wg); err != nil {
 		return err
 	}
 	var httpSrv *http.Server
@@ -378,8 +384,9 @@ type watcher struct {
 	api      *serve.Server
 	httpAddr string
 
-	bgp *collector.BGP
-	bmp *collector.BMP
+	bgp         *collector.BGP
+	bmp         *collector.BMP
+	routeCancel context.CancelFunc
 
 	prev      *live.Snapshot
 	lastDump  time.Time
@@ -431,6 +438,9 @@ func (w *watcher) handler(source string) collector.Handler {
 }
 
 func (w *watcher) closeRoutes() {
+	if w.routeCancel != nil {
+		w.routeCancel()
+	}
 	if w.bgp != nil {
 		w.bgp.Close()
 	}

@@ -260,6 +260,8 @@ func jsonOf(t testing.TB, v any) string {
 // route gauges its summary.
 func (r *watchRun) converges(t *testing.T, what string, want reports.Report) {
 	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("%s: converged in %v", what, time.Since(start).Round(time.Millisecond)) }()
 	wantJSON := jsonOf(t, want.Invalids)
 	eventually(t, 20*time.Second, what, func() (bool, string) {
 		got := jsonOf(t, r.invalids(t))
