@@ -81,7 +81,7 @@ type snapCopy struct {
 	vrps     int
 }
 
-// snapshotCopy copies the live routes in id order, and the peers holding
+// snapshotCopy copies the live routes in prefix order, and the peers holding
 // paths with their bits renumbered when some peer holds none. Called with
 // s.mu held.
 func (s *State) snapshotCopy() snapCopy {
@@ -106,34 +106,37 @@ func (s *State) snapshotCopy() snapCopy {
 	c.refOff = make([]uint32, 1, n+1)
 	c.refs = make([]uint32, 0, len(s.refs)-s.garbage)
 	var peers []int
-	for id := range s.routes {
-		rt := &s.routes[id]
-		if rt.paths == 0 {
-			continue
-		}
-		i := len(c.parts.Routes)
-		c.parts.Routes = append(c.parts.Routes, table.Route{Prefix: s.pfx.keys[rt.prefix].prefix(), Origin: rt.origin, Paths: rt.paths})
-		dst := c.parts.Bits[i*words : (i+1)*words]
-		if identity {
-			copy(dst, s.bits[id*s.words:(id+1)*s.words])
-		} else {
-			peers = s.routePeers(uint32(id), peers[:0])
-			for _, p := range peers {
-				tp := tpeer[p]
-				dst[tp/64] |= 1 << (tp % 64)
-			}
-		}
-		if rt.origin.Kind == rov.OriginNone {
-			if set := s.asSetUnion(uint32(id)); len(set) > 0 {
-				if c.parts.ASSets == nil {
-					c.parts.ASSets = map[uint32][]uint32{}
+	// Routes in prefix order (the sorted view of the prefixes, then each
+	// prefix's chain): the order classify.NewCoverage sorts them into, so
+	// its sort is a linear pass, and snapshots do not depend on route ids.
+	s.pfx.merge()
+	for _, pid := range s.pfx.sorted {
+		for id := s.pfx.head[pid]; id != noRoute; id = s.routes[id].next {
+			rt := &s.routes[id]
+			i := len(c.parts.Routes)
+			c.parts.Routes = append(c.parts.Routes, table.Route{Prefix: s.pfx.keys[rt.prefix].prefix(), Origin: rt.origin, Paths: rt.paths})
+			dst := c.parts.Bits[i*words : (i+1)*words]
+			if identity {
+				copy(dst, s.bits[int(id)*s.words:int(id+1)*s.words])
+			} else {
+				peers = s.routePeers(id, peers[:0])
+				for _, p := range peers {
+					tp := tpeer[p]
+					dst[tp/64] |= 1 << (tp % 64)
 				}
-				c.parts.ASSets[uint32(i)] = set
 			}
+			if rt.origin.Kind == rov.OriginNone {
+				if set := s.asSetUnion(id); len(set) > 0 {
+					if c.parts.ASSets == nil {
+						c.parts.ASSets = map[uint32][]uint32{}
+					}
+					c.parts.ASSets[uint32(i)] = set
+				}
+			}
+			c.outcomes = append(c.outcomes, s.outcome(rt))
+			c.refs = append(c.refs, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
+			c.refOff = append(c.refOff, uint32(len(c.refs)))
 		}
-		c.outcomes = append(c.outcomes, s.outcome(rt))
-		c.refs = append(c.refs, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
-		c.refOff = append(c.refOff, uint32(len(c.refs)))
 	}
 	return c
 }
