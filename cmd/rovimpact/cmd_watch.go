@@ -344,10 +344,15 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 	}
 	log.Info("watch started", "bgp", opts.listenIf(cfg.bgp != nil), "bmp", w.bmpAddr(), "http", w.httpAddr,
 		"rtr", strings.Join(opts.rtr, ","), "vrp_files", strings.Join(opts.vrp.files, ","))
+	// SIGHUP is caught before anyone can know we run: a SIGHUP arriving
+	// between "ready" and the loop would otherwise kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if ready != nil {
 		ready(w)
 	}
-	err = w.loop(ctx)
+	err = w.loop(ctx, hup)
 	// The last dump comes first: closing the collectors ends every session,
 	// which (rightly) flushes the peers' paths from the table.
 	if opts.dump != "" {
@@ -491,10 +496,7 @@ func (w *watcher) reportMeta() reports.Meta {
 
 // loop runs the periodic work until ctx is done: change logging, session
 // and cache state, file polling and SIGHUP, summaries, dumps.
-func (w *watcher) loop(ctx context.Context) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func (w *watcher) loop(ctx context.Context, hup <-chan os.Signal) error {
 	tick := time.NewTicker(w.opts.interval)
 	defer tick.Stop()
 	var summary, poll, dump <-chan time.Time

@@ -203,6 +203,7 @@ type annRoute struct {
 func parsePath(t testing.TB, s string, prepend ...uint32) []rov.Segment {
 	t.Helper()
 	segs := []rov.Segment{{Type: rov.ASSequence, ASNs: append([]uint32(nil), prepend...)}}
+
 	for _, tok := range strings.Fields(s) {
 		if strings.HasPrefix(tok, "{") {
 			var set []uint32
@@ -227,6 +228,9 @@ func parsePath(t testing.TB, s string, prepend ...uint32) []rov.Segment {
 		}
 		last.ASNs = append(last.ASNs, uint32(n))
 	}
+	if len(segs[0].ASNs) == 0 {
+		segs = segs[1:]
+	}
 	return segs
 }
 
@@ -236,8 +240,12 @@ func truth(t testing.TB, peer table.PeerKey, prepend uint32, routes []annRoute, 
 	t.Helper()
 	tab := table.New()
 	pi := tab.Peer(peer)
+	var pre []uint32
+	if prepend != 0 {
+		pre = append(pre, prepend)
+	}
 	for _, r := range routes {
-		path := parsePath(t, r.path, prepend)
+		path := parsePath(t, r.path, pre...)
 		var set []uint32
 		if last := path[len(path)-1]; last.Type == rov.ASSet {
 			set = last.ASNs

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
+
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// --- generated BMP (RFC 7854), serialised by gobgp's packet library ---
+
+func bmpMust(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func bmpPeerHeader(addr string, as uint32) bmp.BMPPeerHeader {
+	// Flags 0: pre-policy Adj-RIB-In, IPv4 peer (RFC 7854 §4.2).
+	return *bmp.NewBMPPeerHeader(bmp.BMP_PEER_TYPE_GLOBAL, 0, 0, addr, as, "192.0.2.99", 1700000000)
+}
+
+func bmpOpen(as uint32) *bgp.BGPMessage {
+	caps := []bgp.ParameterCapabilityInterface{
+		bgp.NewCapMultiProtocol(bgp.RF_IPv4_UC), bgp.NewCapMultiProtocol(bgp.RF_IPv6_UC), bgp.NewCapFourOctetASNumber(as),
+	}
+	return bgp.NewBGPOpenMessage(23456, 90, "192.0.2.99", []bgp.OptionParameterInterface{bgp.NewOptionParameterCapability(caps)})
+}
+
+// bmpRoute is route monitoring for one announcement (or withdrawal) of r
+// from the monitored peer.
+func bmpRoute(t testing.TB, addr string, as uint32, r annRoute, withdraw bool) []byte {
+	t.Helper()
+	p := netip.MustParsePrefix(r.prefix)
+	var segs []bgp.AsPathParamInterface
+	for _, s := range parsePath(t, r.path) {
+		typ := uint8(bgp.BGP_ASPATH_ATTR_TYPE_SEQ)
+		if s.Type == rov.ASSet {
+			typ = bgp.BGP_ASPATH_ATTR_TYPE_SET
+		}
+		segs = append(segs, bgp.NewAs4PathParam(typ, s.ASNs))
+	}
+	var u *bgp.BGPMessage
+	if p.Addr().Is4() {
+		nlri := []*bgp.IPAddrPrefix{bgp.NewIPAddrPrefix(uint8(p.Bits()), p.Addr().String())}
+		if withdraw {
+			u = bgp.NewBGPUpdateMessage(nlri, nil, nil)
+		} else {
+			u = bgp.NewBGPUpdateMessage(nil, []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0),
+				bgp.NewPathAttributeAsPath(segs), bgp.NewPathAttributeNextHop("192.0.2.1")}, nlri)
+		}
+	} else {
+		nlri := []bgp.AddrPrefixInterface{bgp.NewIPv6AddrPrefix(uint8(p.Bits()), p.Addr().String())}
+		if withdraw {
+			u = bgp.NewBGPUpdateMessage(nil, []bgp.PathAttributeInterface{bgp.NewPathAttributeMpUnreachNLRI(nlri)}, nil)
+		} else {
+			u = bgp.NewBGPUpdateMessage(nil, []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0),
+				bgp.NewPathAttributeAsPath(segs), bgp.NewPathAttributeMpReachNLRI("2001:db8::1", nlri)}, nil)
+		}
+	}
+	return bmpMust(bmp.NewBMPRouteMonitoring(bmpPeerHeader(addr, as), u).Serialize())
+}
+
+// writeSLURM writes an RFC 8416 file with prefix filters and assertions.
+func writeSLURM(t testing.TB, path string, filters, asserts []rov.VRP) {
+	t.Helper()
+	type filter struct {
+		Prefix string `json:"prefix"`
+		ASN    uint32 `json:"asn"`
+	}
+	type assertion struct {
+		Prefix string `json:"prefix"`
+		ASN    uint32 `json:"asn"`
+		MaxLen uint8  `json:"maxPrefixLength"`
+	}
+	doc := map[string]any{"slurmVersion": 1}
+	var fs []filter
+	for _, v := range filters {
+		fs = append(fs, filter{v.Prefix.String(), v.ASN})
+	}
+	var as []assertion
+	for _, v := range asserts {
+		as = append(as, assertion{v.Prefix.String(), v.ASN, v.MaxLen})
+	}
+	doc["validationOutputFilters"] = map[string]any{"prefixFilters": fs, "bgpsecFilters": []any{}}
+	doc["locallyAddedAssertions"] = map[string]any{"prefixAssertions": as, "bgpsecAssertions": []any{}}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// slurmed applies filters (RFC 8416 §3.3: a filter with prefix and ASN
+// removes the VRPs of that ASN at or inside the prefix) then assertions
+// (§3.4), as the truth's VRP set.
+func slurmed(vrps, filters, asserts []rov.VRP) []rov.VRP {
+	var out []rov.VRP
+next:
+	for _, v := range vrps {
+		for _, f := range filters {
+			if f.ASN == v.ASN && f.Prefix.Bits() <= v.Prefix.Bits() && f.Prefix.Contains(v.Prefix.Addr()) {
+				continue next
+			}
+		}
+		out = append(out, v)
+	}
+	return append(out, asserts...)
+}
+
+// TestWatchBMPAndFiles drives watch with generated BMP messages (RFC 7854:
+// initiation, peer up, pre-policy route monitoring, a malformed message,
+// withdrawals, peer down, termination) and VRPs from a file through SLURM,
+// reloaded on SIGHUP: /api/invalids equals analyze's answer at each step.
+func TestWatchBMPAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	vrpFile := filepath.Join(dir, "vrps.json")
+	slurmFile := filepath.Join(dir, "local.slurm")
+	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
+	// RFC 8416 §3.3: drop the VRP behind the AS_SET route's class; §3.4:
+	// assert one that makes the not_found route valid.
+	filters := []rov.VRP{vrpOf("10.5.0.0/16", 16, 64505)}
+	asserts := []rov.VRP{vrpOf("172.16.0.0/24", 24, 64510)}
+	writeSLURM(t, slurmFile, filters, asserts)
+
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--slurm", slurmFile, "--file-poll", "0",
+		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
+	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	send := func(msgs ...[]byte) {
+		t.Helper()
+		for _, m := range msgs {
+			if _, err := conn.Write(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const peerAddr, peerAS = "192.0.2.5", 64496
+	peer := table.PeerKey{AS: peerAS, IP: netip.MustParseAddr(peerAddr)}
+	// Without ADD-PATH, one path per prefix: the paths of watchRoutes0 but
+	// for the second 10.0.2.0/24, with the peer's AS in front.
+	var routes []annRoute
+	for _, r := range without(watchRoutes0, rSameInvalid) {
+		r.path, r.id = "64496 "+r.path, 0
+		routes = append(routes, r)
+	}
+	send(bmpMust(bmp.NewBMPInitiation([]bmp.BMPInfoTLVInterface{bmp.NewBMPInfoTLVString(bmp.BMP_INIT_TLV_TYPE_SYS_NAME, "router1")}).Serialize()),
+		bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader(peerAddr, peerAS), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(peerAS)).Serialize()))
+	for _, r := range routes {
+		send(bmpRoute(t, peerAddr, peerAS, r, false))
+	}
+	// RFC 7854 §4.1: message type 99 is unassigned; the station skips it
+	// and the session goes on.
+	send([]byte{3, 0, 0, 0, 6, 99})
+	vrps := slurmed(watchVRPs0, filters, asserts)
+	want := truth(t, peer, 0, routes, vrps)
+	raw := truth(t, peer, 0, routes, watchVRPs0)
+	// SLURM must matter: the filter removes the as_set route's VRP (it
+	// becomes not_found), the assertion makes the not_found route valid.
+	if want.Summary.Classes.ASSet != 0 || raw.Summary.Classes.ASSet != 1 || want.Summary.Valid != raw.Summary.Valid+1 || len(want.Invalids) < 6 {
+		t.Fatalf("fixture: SLURM changes nothing: %+v vs %+v", want.Summary, raw.Summary)
+	}
+	run.converges(t, "BMP routes", want)
+	if v, _ := run.metric(t, `rovimpact_skipped_total{reason="bmp_malformed",source="bmp"}`); v != 1 {
+		t.Errorf(`rovimpact_skipped_total{reason="bmp_malformed",source="bmp"} = %v, want 1`, v)
+	}
+	if v, _ := run.metric(t, `rovimpact_vrps{source="slurm"}`); v != 1 {
+		t.Errorf(`rovimpact_vrps{source="slurm"} = %v, want 1`, v)
+	}
+
+	// Withdrawals.
+	send(bmpRoute(t, peerAddr, peerAS, routes[0], true), bmpRoute(t, peerAddr, peerAS, rV6Specific, true))
+	routes = without(routes, routes[0])
+	for i, r := range routes {
+		if r.prefix == rV6Specific.prefix {
+			routes = append(routes[:i:i], routes[i+1:]...)
+			break
+		}
+	}
+	run.converges(t, "BMP withdrawals", truth(t, peer, 0, routes, vrps))
+
+	// The file changes; with --file-poll 0 only SIGHUP reloads it.
+	vrps1 := append(without(watchVRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
+	writeStayrtrVRPs(t, vrpFile, vrps1)
+	time.Sleep(300 * time.Millisecond)
+	if got := jsonOf(t, run.invalids(t)); got != jsonOf(t, truth(t, peer, 0, routes, vrps).Invalids) {
+		t.Fatalf("the file was reloaded without SIGHUP and --file-poll 0:\n%s", got)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	run.converges(t, "SIGHUP reload", truth(t, peer, 0, routes, slurmed(vrps1, filters, asserts)))
+	run.logged(t, `"reason":"sighup"`, 1)
+
+	// Peer down (RFC 7854 §4.9): every path of the peer goes.
+	send(bmpMust(bmp.NewBMPPeerDownNotification(bmpPeerHeader(peerAddr, peerAS), bmp.BMP_PEER_DOWN_REASON_REMOTE_NO_NOTIFICATION, nil, nil).Serialize()))
+	run.converges(t, "BMP peer down", truth(t, peer, 0, nil, vrps1))
+	run.logged(t, `"msg":"session_down","source":"bmp"`, 1)
+	if v, _ := run.metric(t, `rovimpact_bgp_sessions{state="down"}`); v != 1 {
+		t.Errorf(`rovimpact_bgp_sessions{state="down"} = %v, want 1`, v)
+	}
+	if !strings.Contains(run.logs.String(), `"msg":"vrps_loaded","source":"slurm"`) {
+		t.Error("no vrps_loaded line for the SLURM assertions")
+	}
+}
+
+// TestWatchFilePoll: a --vrps file that changes is re-read by the poll,
+// and a broken rewrite keeps the previous VRPs (logged, not fatal).
+func TestWatchFilePoll(t *testing.T) {
+	dir := t.TempDir()
+	vrpFile := filepath.Join(dir, "vrps.json")
+	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--file-poll", "100ms",
+		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
+	run.logged(t, `"msg":"vrps_loaded"`, 1)
+	if v, _ := run.metric(t, `rovimpact_vrps_effective`); v != float64(len(watchVRPs0)) {
+		t.Fatalf("rovimpact_vrps_effective = %v, want %d", v, len(watchVRPs0))
+	}
+	writeStayrtrVRPs(t, vrpFile, watchVRPs0[:3])
+	eventually(t, 5*time.Second, "poll reload", func() (bool, string) {
+		v, _ := run.metric(t, `rovimpact_vrps_effective`)
+		return v == 3, tail(run.logs.String(), 10)
+	})
+	if err := os.WriteFile(vrpFile, []byte(`{"roas": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run.logged(t, `"msg":"vrps_reload_failed"`, 1)
+	if v, _ := run.metric(t, `rovimpact_vrps_effective`); v != 3 {
+		t.Errorf("after a broken rewrite rovimpact_vrps_effective = %v, want the 3 kept", v)
+	}
+	if v, _ := run.metric(t, `rovimpact_rtr_up{source="file:`+vrpFile+`"}`); v != 0 {
+		t.Errorf("a file that failed to load is reported up")
+	}
+}
+
+// TestWatchUsage: a watch without a route source or a VRP source, or with
+// a malformed address, exits 2 before listening on anything; a VRP file
+// that cannot be read at start exits 1.
+func TestWatchUsage(t *testing.T) {
+	vrps := filepath.Join("..", "..", "testdata", "sample", "vrps.json")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no route source", []string{"--vrps", vrps}, exitUsage, "no route source"},
+		{"no VRP source", []string{"--bmp", "127.0.0.1:0"}, exitUsage, "no VRP source"},
+		{"BGP without --local-as (RFC 4271 §4.2: the OPEN carries it)", []string{"--neighbor", "127.0.0.1", "--vrps", vrps}, exitUsage, "--local-as"},
+		{"neighbor AS is not a number", []string{"--neighbor", "127.0.0.1:x", "--local-as", "1", "--vrps", vrps}, exitUsage, "--neighbor"},
+		{"IPv6 neighbor with AS needs brackets", []string{"--neighbor", "2001:db8::1:64501x", "--local-as", "1", "--vrps", vrps}, exitUsage, "--neighbor"},
+		{"accept with host bits", []string{"--accept", "10.0.0.1/24", "--local-as", "1", "--vrps", vrps}, exitUsage, "--accept"},
+		{"IPv6 router ID (RFC 4271 §4.2: 4 octets)", []string{"--neighbor", "127.0.0.1", "--local-as", "1", "--router-id", "::1", "--vrps", vrps}, exitUsage, "--router-id"},
+		{"bad --rtr", []string{"--bmp", "127.0.0.1:0", "--rtr", "cache"}, exitUsage, "--rtr"},
+		{"bad --log-format", []string{"--bmp", "127.0.0.1:0", "--vrps", vrps, "--log-format", "xml"}, exitUsage, "--log-format"},
+		{"bad --as-set", []string{"--bmp", "127.0.0.1:0", "--vrps", vrps, "--as-set", "maybe"}, exitUsage, "--as-set"},
+		{"arguments", []string{"--bmp", "127.0.0.1:0", "--vrps", vrps, "extra"}, exitUsage, "unknown command"},
+		{"unreadable VRP file", []string{"--bmp", "127.0.0.1:0", "--vrps", filepath.Join(t.TempDir(), "missing.json"), "--http", ""}, exitError, "missing.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runCLI(t, append([]string{"watch"}, tt.args...)...)
+			if got := exitCodeOf(err); got != tt.code || err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("exit %d (%v), want %d with %q", got, err, tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+// TestParseNeighbor pins the --neighbor syntax.
+func TestParseNeighbor(t *testing.T) {
+	tests := []struct {
+		in   string
+		addr string
+		as   uint32
+		ok   bool
+	}{
+		{"192.0.2.1", "192.0.2.1", 0, true},
+		{"192.0.2.1:64501", "192.0.2.1", 64501, true},
+		{"192.0.2.1:AS64501", "192.0.2.1", 64501, true},
+		{"2001:db8::1", "2001:db8::1", 0, true},
+		{"2001:db8::1:6450", "2001:db8::1:6450", 0, true}, // itself an address: no AS
+		{"2001:db8::1:64501", "", 0, false},               // neither an address nor bracketed
+		{"[2001:db8::1]:64501", "2001:db8::1", 64501, true},
+		{"::ffff:192.0.2.1", "192.0.2.1", 0, true}, // mapped: the collector unmaps peers too
+		{"192.0.2.1:0", "", 0, false},              // AS 0 is reserved (RFC 7607)
+		{"192.0.2.1:4294967296", "", 0, false},
+		{"router1:64501", "", 0, false},
+		{"", "", 0, false},
+	}
+	for _, tt := range tests {
+		n, err := parseNeighbor(tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("%q: err %v, want ok=%v", tt.in, err, tt.ok)
+			continue
+		}
+		if tt.ok && (n.Addr.String() != tt.addr || n.AS != tt.as) {
+			t.Errorf("%q: got %v AS%d, want %s AS%d", tt.in, n.Addr, n.AS, tt.addr, tt.as)
+		}
+	}
+}
