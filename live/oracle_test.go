@@ -227,103 +227,121 @@ func (g *gen) vrps(n int) []rov.VRP {
 // the routes it can affect (and at least every route whose verdict
 // changed).
 func TestOracle(t *testing.T) {
-	opts := []Options{
-		{},
-		{Classify: classify.Options{ASSet: classify.ASSetWithdraw, LocalAS: 5}, MaxPaths: 12},
-		{Classify: classify.Options{ASSet: classify.ASSetNotFound, Impact: classify.ImpactOptions{CountDefault: true}}},
-	}
 	for seed := range uint64(6) {
-		opt := opts[seed%3]
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
-			g := newGen(seed)
-			s := New(opt)
 			// Odd seeds find affected routes by walking the routes, even
 			// ones through the VRPs' prefixes.
-			if seed%2 == 1 {
-				s.walkRoutesAbove = 0
-			} else {
-				s.walkRoutesAbove = 1e9
-			}
-			var affected []routeID
-			s.onRevalidate = func(ids []uint32) {
-				affected = affected[:0]
-				for _, id := range ids {
-					rt := s.routes[id]
-					affected = append(affected, routeID{s.pfx.keys[rt.prefix].prefix(), rt.origin})
-				}
-			}
-			m := &model{maxPaths: opt.MaxPaths, peers: map[table.PeerKey]map[pathKey]mpath{}, vrps: map[vrpKey]rov.VRP{}}
-			var r mrt.Route
-			for step := range *oracleSteps {
-				what := ""
-				switch x := g.r.IntN(100); {
-				case x < 60:
-					r = mrt.Route{Kind: mrt.Announce, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3)), Path: g.path()}
-					r.Origin = rov.OriginOf(r.Path)
-					what = "announce"
-				case x < 87:
-					r = mrt.Route{Kind: mrt.Withdraw, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3))}
-					what = "withdraw"
-				case x < 90:
-					r = mrt.Route{Kind: mrt.PeerDown, Peer: g.peers[g.r.IntN(3)]}
-					what = "peer_down"
-				default:
-					before := viewOf(m.analyze(opt.Classify))
-					oldSet := m.vrpList()
-					var n int
-					if x < 94 {
-						vs := g.vrps(g.r.IntN(40))
-						if g.r.IntN(3) == 0 && len(oldSet) > 0 {
-							// A reload that mostly repeats the set.
-							vs = append(slices.Clone(oldSet[:len(oldSet)/2]), vs[:len(vs)/4]...)
-						}
-						n = s.SetVRPs(vs)
-						clear(m.vrps)
-						m.ix = nil
-						for _, v := range canonical(vs) {
-							m.vrps[keyOfVRP(v)] = v
-						}
-						what = "SetVRPs"
-					} else {
-						ann := g.vrps(g.r.IntN(4))
-						var wd []rov.VRP
-						for range g.r.IntN(4) {
-							if len(oldSet) > 0 && g.r.IntN(3) > 0 {
-								wd = append(wd, oldSet[g.r.IntN(len(oldSet))])
-							} else {
-								wd = append(wd, g.vrp()) // absent: ignored
-							}
-						}
-						affected = affected[:0]
-						n = s.UpdateVRPs(ann, wd)
-						m.ix = nil
-						for _, v := range wd {
-							delete(m.vrps, keyOfVRP(v))
-						}
-						for _, v := range canonical(ann) {
-							if _, ok := m.vrps[keyOfVRP(v)]; !ok {
-								m.vrps[keyOfVRP(v)] = v
-							}
-						}
-						what = "UpdateVRPs"
-					}
-					checkRevalidated(t, step, n, affected, before, oldSet, m.vrpList(), viewOf(m.analyze(opt.Classify)))
-				}
-				if what != "SetVRPs" && what != "UpdateVRPs" {
-					s.Apply(&r)
-					m.apply(&r)
-				}
-				checkSnapshot(t, step, what, s, m, opt)
-			}
-			st := s.Stats()
+			st := runOracle(t, seed, int(seed%3), seed%2 == 1, *oracleSteps)
 			if st.Events["announce"] == 0 || st.Events["withdraw"] == 0 || st.Events["peer_down"] == 0 || st.Skipped["withdraw_unknown"] == 0 || st.IndexBuilds == 0 {
 				t.Errorf("random run did not exercise every kind: %+v", st)
 			}
-			if opt.MaxPaths > 0 && st.Skipped["prefix_limit"] == 0 {
-				t.Errorf("prefix limit %d never hit: %+v", opt.MaxPaths, st)
+			if oracleOptions[seed%3].MaxPaths > 0 && st.Skipped["prefix_limit"] == 0 {
+				t.Errorf("prefix limit %d never hit: %+v", oracleOptions[seed%3].MaxPaths, st)
 			}
 		})
 	}
+}
+
+// FuzzOracle runs the oracle comparison on fuzzer-chosen seeds, options
+// and lengths: every run must match the batch analysis at every step.
+func FuzzOracle(f *testing.F) {
+	f.Add(uint64(0), uint8(0), false, uint16(50))
+	f.Add(uint64(1), uint8(1), true, uint16(120))
+	f.Add(uint64(99), uint8(2), false, uint16(200))
+	f.Fuzz(func(t *testing.T, seed uint64, opt uint8, walkRoutes bool, steps uint16) {
+		runOracle(t, seed, int(opt)%len(oracleOptions), walkRoutes, int(steps%400))
+	})
+}
+
+var oracleOptions = []Options{
+	{},
+	{Classify: classify.Options{ASSet: classify.ASSetWithdraw, LocalAS: 5}, MaxPaths: 12},
+	{Classify: classify.Options{ASSet: classify.ASSetNotFound, Impact: classify.ImpactOptions{CountDefault: true}}},
+}
+
+// runOracle applies steps random events and VRP changes drawn from seed to
+// a State and to the model, checking after each one (see TestOracle).
+func runOracle(t *testing.T, seed uint64, optIndex int, walkRoutes bool, steps int) Stats {
+	t.Helper()
+	opt := oracleOptions[optIndex]
+	g := newGen(seed)
+	s := New(opt)
+	s.walkRoutesAbove = 1e9
+	if walkRoutes {
+		s.walkRoutesAbove = 0
+	}
+	var affected []routeID
+	s.onRevalidate = func(ids []uint32) {
+		affected = affected[:0]
+		for _, id := range ids {
+			rt := s.routes[id]
+			affected = append(affected, routeID{s.pfx.keys[rt.prefix].prefix(), rt.origin})
+		}
+	}
+	m := &model{maxPaths: opt.MaxPaths, peers: map[table.PeerKey]map[pathKey]mpath{}, vrps: map[vrpKey]rov.VRP{}}
+	var r mrt.Route
+	for step := range steps {
+		what := ""
+		switch x := g.r.IntN(100); {
+		case x < 60:
+			r = mrt.Route{Kind: mrt.Announce, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3)), Path: g.path()}
+			r.Origin = rov.OriginOf(r.Path)
+			what = "announce"
+		case x < 87:
+			r = mrt.Route{Kind: mrt.Withdraw, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3))}
+			what = "withdraw"
+		case x < 90:
+			r = mrt.Route{Kind: mrt.PeerDown, Peer: g.peers[g.r.IntN(3)]}
+			what = "peer_down"
+		default:
+			before := viewOf(m.analyze(opt.Classify))
+			oldSet := m.vrpList()
+			var n int
+			if x < 94 {
+				vs := g.vrps(g.r.IntN(40))
+				if g.r.IntN(3) == 0 && len(oldSet) > 0 {
+					// A reload that mostly repeats the set.
+					vs = append(slices.Clone(oldSet[:len(oldSet)/2]), vs[:len(vs)/4]...)
+				}
+				n = s.SetVRPs(vs)
+				clear(m.vrps)
+				m.ix = nil
+				for _, v := range canonical(vs) {
+					m.vrps[keyOfVRP(v)] = v
+				}
+				what = "SetVRPs"
+			} else {
+				ann := g.vrps(g.r.IntN(4))
+				var wd []rov.VRP
+				for range g.r.IntN(4) {
+					if len(oldSet) > 0 && g.r.IntN(3) > 0 {
+						wd = append(wd, oldSet[g.r.IntN(len(oldSet))])
+					} else {
+						wd = append(wd, g.vrp()) // absent: ignored
+					}
+				}
+				affected = affected[:0]
+				n = s.UpdateVRPs(ann, wd)
+				m.ix = nil
+				for _, v := range wd {
+					delete(m.vrps, keyOfVRP(v))
+				}
+				for _, v := range canonical(ann) {
+					if _, ok := m.vrps[keyOfVRP(v)]; !ok {
+						m.vrps[keyOfVRP(v)] = v
+					}
+				}
+				what = "UpdateVRPs"
+			}
+			checkRevalidated(t, step, n, affected, before, oldSet, m.vrpList(), viewOf(m.analyze(opt.Classify)))
+		}
+		if what != "SetVRPs" && what != "UpdateVRPs" {
+			s.Apply(&r)
+			m.apply(&r)
+		}
+		checkSnapshot(t, step, what, s, m, opt)
+	}
+	return s.Stats()
 }
 
 func checkSnapshot(t *testing.T, step int, what string, s *State, m *model, opt Options) {
@@ -418,4 +436,14 @@ func checkRevalidated(t *testing.T, step, n int, affected []routeID, before map[
 			t.Fatalf("step %d: verdict of %v changed (%+v -> %+v) but it is outside every changed VRP %v", step, k, b, a, changed)
 		}
 	}
+}
+
+func (k routeID) String() string {
+	switch k.origin.Kind {
+	case rov.OriginNone:
+		return k.prefix.String() + " NONE"
+	case rov.OriginLocal:
+		return k.prefix.String() + " LOCAL"
+	}
+	return fmt.Sprintf("%s AS%d", k.prefix, k.origin.ASN)
 }
