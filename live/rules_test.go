@@ -11,6 +11,7 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/rtr"
 )
 
 var (
@@ -500,5 +501,65 @@ func TestConcurrent(t *testing.T) {
 	}
 	if snap.VRPs != 5 || invalid == 0 {
 		t.Errorf("VRPs %d, invalid %d", snap.VRPs, invalid)
+	}
+}
+
+// TestCoalesce: applying deltas one by one and applying their Coalesce
+// leave the same VRP set and the same verdicts, with one index build.
+func TestCoalesce(t *testing.T) {
+	for seed := range uint64(20) {
+		g := newGen(seed)
+		base := canonical(g.vrps(20))
+		one, all := New(Options{}), New(Options{})
+		for i := range 30 {
+			r := ann(peerA, g.prefix().String(), 0, seq(64501, uint32(i%6)))
+			one.Apply(&r)
+			all.Apply(&r)
+		}
+		one.SetVRPs(base)
+		all.SetVRPs(base)
+		held := map[vrpKey]rov.VRP{}
+		for _, v := range base {
+			held[keyOfVRP(v)] = v
+		}
+		// Deltas as rtr.Set reports them: withdraw only held VRPs, announce
+		// only absent ones; sometimes a VRP is withdrawn and announced again.
+		var deltas []rtr.Delta
+		for range 1 + g.r.IntN(6) {
+			var d rtr.Delta
+			for k, v := range held {
+				if g.r.IntN(4) == 0 {
+					d.Withdrawn = append(d.Withdrawn, v)
+					delete(held, k)
+					if g.r.IntN(3) == 0 {
+						d.Announced = append(d.Announced, v)
+					}
+				}
+			}
+			for range g.r.IntN(4) {
+				v := g.vrp()
+				v.Prefix = v.Prefix.Masked()
+				if _, ok := held[keyOfVRP(v)]; !ok {
+					d.Announced = append(d.Announced, v)
+				}
+			}
+			for _, v := range d.Announced {
+				held[keyOfVRP(v)] = v
+			}
+			deltas = append(deltas, d)
+			one.UpdateVRPs(d.Announced, d.Withdrawn)
+		}
+		a, w := Coalesce(deltas...)
+		builds := all.Stats().IndexBuilds
+		all.UpdateVRPs(a, w)
+		if !slices.Equal(one.vrps, all.vrps) {
+			t.Fatalf("seed %d: one by one %v, coalesced %v", seed, one.vrps, all.vrps)
+		}
+		if got := all.Stats().IndexBuilds - builds; got > 1 {
+			t.Errorf("seed %d: %d index builds for one coalesced change", seed, got)
+		}
+		if g, w := viewOf(all.Snapshot().Analysis), viewOf(one.Snapshot().Analysis); fmt.Sprint(g) != fmt.Sprint(w) {
+			t.Errorf("seed %d: verdicts differ:\n%v\n%v", seed, g, w)
+		}
 	}
 }

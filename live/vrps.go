@@ -2,10 +2,12 @@ package live
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/rtr"
 )
 
 // vrpCompare orders VRPs as rov.MergeVRPs and rpki-client exports do
@@ -215,4 +217,43 @@ func (s *State) affected(changed []rov.VRP) []uint32 {
 	}
 	slices.Sort(aff)
 	return slices.Compact(aff)
+}
+
+// Coalesce folds a sequence of VRP set changes (oldest first, each
+// consistent with the set before it, as rtr.Set reports them) into one
+// change with the same effect under UpdateVRPs, so that a burst of RTR
+// updates costs one index rebuild instead of one per update. Within each
+// delta withdrawals come before announcements, as UpdateVRPs applies them
+// (rtr.Set reports a VRP withdrawn and announced again in one update in
+// both lists). The last operation on each VRP (prefix, maxLength, ASN)
+// wins: UpdateVRPs ignores withdrawals of absent VRPs and announcements of
+// present ones, so that is the net effect whatever the set held before.
+func Coalesce(deltas ...rtr.Delta) (announced, withdrawn []rov.VRP) {
+	type key struct {
+		p      netip.Prefix
+		maxLen uint8
+		asn    uint32
+	}
+	last := map[key]rov.VRP{}
+	ann := map[key]bool{}
+	for _, d := range deltas {
+		for _, v := range d.Withdrawn {
+			k := key{v.Prefix.Masked(), v.MaxLen, v.ASN}
+			last[k], ann[k] = v, false
+		}
+		for _, v := range d.Announced {
+			k := key{v.Prefix.Masked(), v.MaxLen, v.ASN}
+			last[k], ann[k] = v, true
+		}
+	}
+	for k, v := range last {
+		if ann[k] {
+			announced = append(announced, v)
+		} else {
+			withdrawn = append(withdrawn, v)
+		}
+	}
+	slices.SortFunc(announced, vrpCompare)
+	slices.SortFunc(withdrawn, vrpCompare)
+	return announced, withdrawn
 }
