@@ -37,7 +37,9 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
@@ -66,15 +68,19 @@ type Source struct {
 	ModTime int64  `json:"mtime_ns"` // Unix nanoseconds; 0 with Size -1
 }
 
-// StatSources records names (of one role) as they are now. A name that
-// cannot be stat'ed ("-" for standard input, a pipe) gets Size -1 and is
-// never reported as changed.
+// StatSources records names (of one role) as they are now, by absolute
+// path so that a lookup from another directory checks the same files. A
+// name that is not a regular file ("-" for standard input, a pipe) gets
+// Size -1 and is never reported as changed.
 func StatSources(role string, names []string) []Source {
 	out := make([]Source, 0, len(names))
 	for _, n := range names {
 		s := Source{Role: role, Name: n, Size: -1}
 		if st, err := os.Stat(n); err == nil && st.Mode().IsRegular() {
 			s.Size, s.ModTime = st.Size(), st.ModTime().UnixNano()
+			if abs, err := filepath.Abs(n); err == nil {
+				s.Name = abs
+			}
 		}
 		out = append(out, s)
 	}
@@ -431,66 +437,127 @@ func decode(body []byte, name string) (*Snapshot, error) {
 		return nil, &FormatError{File: name, Offset: int64(prologue), What: fmt.Sprintf("JSON header: policy: %v", err), Err: err}
 	}
 
-	vrps := decodeVRPs(r.section("VRPS"), fh.TAs)
-	var orders [3][]uint32
-	var orderAt [3]int
-	for i, tag := range []string{"ORD4", "ORD6", "ORDA"} {
-		s := r.section(tag)
-		orderAt[i] = s.off + 4
-		orders[i] = s.u32s()
-		s.done()
+	// Every section is located first (a length each), then the VRP half
+	// and the table half decode at once: neither reads the other.
+	tags := [...]string{"VRPS", "ORD4", "ORD6", "ORDA", "PEER", "ROUT", "BITS", "ASET", "OUTC"}
+	var sec [len(tags)]*reader
+	for i, tag := range tags {
+		sec[i] = r.section(tag)
 	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	ix, err := rov.NewIndexOrdered(vrps, orders[0], orders[1], orders[2])
-	if err != nil {
-		var oe *rov.OrderError
-		at := int64(prologue + hlen)
-		if errors.As(err, &oe) {
-			switch oe.Order {
-			case "ipv4":
-				at = int64(orderAt[0] + 4*oe.Pos)
-			case "ipv6":
-				at = int64(orderAt[1] + 4*oe.Pos)
-			case "asn":
-				at = int64(orderAt[2] + 4*oe.Pos)
-			}
-		}
-		return nil, &FormatError{File: name, Offset: at, What: err.Error(), Err: err}
-	}
-
-	var parts table.Parts
-	partsAt := r.off
-	parts.Peers = decodePeers(r.section("PEER"))
-	parts.Routes = decodeRoutes(r.section("ROUT"))
-	s := r.section("BITS")
-	parts.Words = int(s.u32())
-	if n := s.count(8); s.err == nil {
-		parts.Bits = make([]uint64, n)
-		for i := range parts.Bits {
-			parts.Bits[i] = s.u64()
-		}
-	}
-	s.done()
-	parts.ASSets = decodeASSets(r.section("ASET"))
-	if r.err != nil {
-		return nil, r.err
-	}
-	t, err := table.Restore(parts)
-	if err != nil {
-		return nil, &FormatError{File: name, Offset: int64(partsAt), What: err.Error(), Err: err}
-	}
-
-	outcomes, offs, refs := decodeOutcomes(r.section("OUTC"), parts.Routes, ix.Len(), opt)
 	if r.err != nil {
 		return nil, r.err
 	}
 	if r.off != len(body) {
 		return nil, &FormatError{File: name, Offset: int64(r.off), What: fmt.Sprintf("%d bytes after the last section", len(body)-r.off)}
 	}
-	a := classify.Assemble(t, ix, opt, outcomes, func(id int) []uint32 { return refs[offs[id]:offs[id+1]] })
+	// The VRP half (VRPs, index) and the table half (table, verdicts,
+	// coverage) decode at once; the verdicts need only the VRP count.
+	var (
+		ix    *rov.Index
+		ixErr error
+		nvrps = make(chan int, 1)
+		wg    sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ix, ixErr = decodeIndex(sec[0], sec[1], sec[2], sec[3], fh.TAs, nvrps)
+	}()
+	a, tabErr := decodeAnalysis(sec[4:], opt, nvrps)
+	wg.Wait()
+	// Errors in file order, whichever half finished first.
+	if ixErr != nil {
+		return nil, ixErr
+	}
+	if tabErr != nil {
+		return nil, tabErr
+	}
+	a.Index = ix
 	return &Snapshot{Header: fh.Header, Analysis: a}, nil
+}
+
+// decodeAnalysis restores the table, reads the verdicts (once the VRP half
+// sent the VRP count, or closed nvrps on error) and assembles the analysis
+// without its index: classify.Assemble only stores the index, so the
+// caller sets Analysis.Index when the other half is done, and the coverage
+// index is built meanwhile.
+func decodeAnalysis(sec []*reader, opt classify.Options, nvrps <-chan int) (*classify.Analysis, error) {
+	t, err := decodeTable(sec[0], sec[1], sec[2], sec[3])
+	if err != nil {
+		return nil, err
+	}
+	n, ok := <-nvrps
+	if !ok {
+		return nil, nil // the VRP half failed and reports why
+	}
+	outcomes, offs, refs := decodeOutcomes(sec[4], t.Routes(), n, opt)
+	if sec[4].err != nil {
+		return nil, sec[4].err
+	}
+	return classify.Assemble(t, nil, opt, outcomes, func(id int) []uint32 { return refs[offs[id]:offs[id+1]] }), nil
+}
+
+// decodeIndex reads the VRPs and the index orders and rebuilds the index.
+func decodeIndex(vs, o4, o6, oa *reader, tas []string, nvrps chan<- int) (*rov.Index, error) {
+	vrps := decodeVRPs(vs, tas)
+	if vs.err != nil {
+		close(nvrps)
+		return nil, vs.err
+	}
+	nvrps <- len(vrps)
+	var orders [3][]uint32
+	for i, s := range []*reader{o4, o6, oa} {
+		orders[i] = s.u32s()
+		s.done()
+		if s.err != nil {
+			return nil, s.err
+		}
+	}
+	ix, err := rov.NewIndexOrdered(vrps, orders[0], orders[1], orders[2])
+	if err != nil {
+		at := vs.start
+		var oe *rov.OrderError
+		if errors.As(err, &oe) {
+			switch oe.Order {
+			case "ipv4":
+				at = o4.start + 4 + 4*oe.Pos
+			case "ipv6":
+				at = o6.start + 4 + 4*oe.Pos
+			case "asn":
+				at = oa.start + 4 + 4*oe.Pos
+			}
+		}
+		return nil, &FormatError{File: vs.name, Offset: int64(at), What: err.Error(), Err: err}
+	}
+	return ix, nil
+}
+
+// decodeTable reads the peers, routes, bitsets and AS_SETs and restores
+// the table.
+func decodeTable(ps, rs, bs, as *reader) (*table.Table, error) {
+	var parts table.Parts
+	parts.Peers = decodePeers(ps)
+	parts.Routes = decodeRoutes(rs)
+	parts.Words = int(bs.u32())
+	if n := bs.count(8); bs.err == nil {
+		parts.Bits = make([]uint64, n)
+		for i := range parts.Bits {
+			parts.Bits[i] = binary.LittleEndian.Uint64(bs.b[bs.off+8*i:])
+		}
+		bs.off += 8 * n
+	}
+	bs.done()
+	parts.ASSets = decodeASSets(as)
+	for _, s := range []*reader{ps, rs, bs, as} {
+		if s.err != nil {
+			return nil, s.err
+		}
+	}
+	t, err := table.Restore(parts)
+	if err != nil {
+		return nil, &FormatError{File: ps.name, Offset: int64(ps.start - 12), What: err.Error(), Err: err}
+	}
+	return t, nil
 }
 
 func decodeVRPs(s *reader, tas []string) []rov.VRP {
@@ -501,11 +568,11 @@ func decodeVRPs(s *reader, tas []string) []rov.VRP {
 	vrps := make([]rov.VRP, n)
 	for i := range vrps {
 		at := s.off
-		fam, bits, maxLen, ta, asn := s.u8(), s.u8(), s.u8(), s.u16(), s.u32()
-		a := s.addr(fam)
-		if s.err != nil {
+		h, a, ok := s.record(9) // fam, bits, maxLen, ta u16, asn u32
+		if !ok {
 			return nil
 		}
+		bits, maxLen, ta, asn := h[1], h[2], binary.LittleEndian.Uint16(h[3:]), binary.LittleEndian.Uint32(h[5:])
 		if int(ta) >= len(tas) {
 			s.failAt(at, "VRP %d: trust anchor %d, the header names %d", i, ta, len(tas))
 			return nil
@@ -514,12 +581,8 @@ func decodeVRPs(s *reader, tas []string) []rov.VRP {
 		if !ok {
 			return nil
 		}
-		if p.IsValid() && (int(maxLen) < p.Bits() || int(maxLen) > a.BitLen()) {
-			s.failAt(at, "VRP %d: maxLength %d outside %d..%d for %s", i, maxLen, p.Bits(), a.BitLen(), p)
-			return nil
-		}
-		if p.IsValid() && p != p.Masked() {
-			s.failAt(at, "VRP %d: prefix %s has host bits set", i, p)
+		if a.IsValid() && (maxLen < bits || int(maxLen) > a.BitLen()) {
+			s.failAt(at, "VRP %d: maxLength %d outside %d..%d for %s", i, maxLen, bits, a.BitLen(), p)
 			return nil
 		}
 		vrps[i] = rov.VRP{Prefix: p, MaxLen: maxLen, ASN: asn, TA: tas[ta]}
@@ -550,24 +613,23 @@ func decodeRoutes(s *reader) []table.Route {
 	routes := make([]table.Route, n)
 	for i := range routes {
 		at := s.off
-		fam, bits, kind, asn, paths := s.u8(), s.u8(), s.u8(), s.u32(), s.u32()
-		a := s.addr(fam)
-		if s.err != nil {
-			return nil
-		}
-		p, ok := s.prefix(at, a, bits)
+		h, a, ok := s.record(11) // fam, bits, kind, asn u32, paths u32
 		if !ok {
 			return nil
 		}
-		if !p.IsValid() {
+		if !a.IsValid() {
 			s.failAt(at, "route %d: no prefix", i)
 			return nil
 		}
-		o, ok := s.origin(at, kind, asn)
+		p, ok := s.prefix(at, a, h[1])
 		if !ok {
 			return nil
 		}
-		routes[i] = table.Route{Prefix: p, Origin: o, Paths: paths}
+		o, ok := s.origin(at, h[2], binary.LittleEndian.Uint32(h[3:]))
+		if !ok {
+			return nil
+		}
+		routes[i] = table.Route{Prefix: p, Origin: o, Paths: binary.LittleEndian.Uint32(h[7:])}
 	}
 	s.done()
 	return routes
@@ -677,17 +739,17 @@ func decodeOutcomes(s *reader, routes []table.Route, nvrps int, opt classify.Opt
 	return outcomes, offs, refs
 }
 
-// reader is a cursor over a snapshot with a sticky error: after the first
-// failure every read returns zero, so decoders check once per record.
+// reader is a cursor over a snapshot, or one section of it, with a sticky
+// error: after the first failure every read returns zero, so decoders check
+// once per record.
 type reader struct {
 	b    []byte // up to the end of the current section
 	off  int
 	name string
 	tag  string
 	err  *FormatError
-	// parent is the enclosing reader (sections share its error and
-	// advance its offset when done).
-	parent *reader
+	// start is where a section's body begins.
+	start int
 }
 
 func (r *reader) failAt(off int, format string, args ...any) {
@@ -699,11 +761,6 @@ func (r *reader) failAt(off int, format string, args ...any) {
 		what = "section " + r.tag + ": " + what
 	}
 	r.err = &FormatError{File: r.name, Offset: int64(off), What: what}
-	for p := r.parent; p != nil; p = p.parent {
-		if p.err == nil {
-			p.err = r.err
-		}
-	}
 }
 
 func (r *reader) fail(format string, args ...any) { r.failAt(r.off, format, args...) }
@@ -808,8 +865,21 @@ func (r *reader) addr(fam uint8) netip.Addr {
 	return netip.Addr{}
 }
 
+// record reads a record's fixed head of n bytes, whose first byte is an
+// address family, and the address after it: one bounds check each.
+func (r *reader) record(n int) ([]byte, netip.Addr, bool) {
+	if !r.need(n) {
+		return nil, netip.Addr{}, false
+	}
+	h := r.b[r.off : r.off+n]
+	r.off += n
+	a := r.addr(h[0])
+	return h, a, r.err == nil
+}
+
 // prefix makes a prefix of a (from the record at at) and bits; the zero
-// address with 0 bits is the invalid prefix.
+// address with 0 bits is the invalid prefix. Host bits are refused: every
+// source masks prefixes and the index and impact walks rely on it.
 func (r *reader) prefix(at int, a netip.Addr, bits uint8) (netip.Prefix, bool) {
 	if !a.IsValid() {
 		if bits != 0 {
@@ -822,7 +892,27 @@ func (r *reader) prefix(at int, a netip.Addr, bits uint8) (netip.Prefix, bool) {
 		r.failAt(at, "prefix length %d beyond %d bits", bits, a.BitLen())
 		return netip.Prefix{}, false
 	}
-	return netip.PrefixFrom(a, int(bits)), true
+	p := netip.PrefixFrom(a, int(bits))
+	if !masked(a, bits) {
+		r.failAt(at, "prefix %s has host bits set", p)
+		return netip.Prefix{}, false
+	}
+	return p, true
+}
+
+// masked reports whether a has no bits set past the first bits: Masked
+// without building a second prefix (a quarter of the decode time).
+func masked(a netip.Addr, bits uint8) bool {
+	if a.Is4() {
+		b := a.As4()
+		return binary.BigEndian.Uint32(b[:])<<bits == 0
+	}
+	b := a.As16()
+	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+	if bits <= 64 {
+		return hi<<bits == 0 && lo == 0
+	}
+	return lo<<(bits-64) == 0
 }
 
 func (r *reader) origin(at int, kind uint8, asn uint32) (rov.Origin, bool) {
@@ -838,10 +928,11 @@ func (r *reader) origin(at int, kind uint8, asn uint32) (rov.Origin, bool) {
 	return o, true
 }
 
-// section reads the next section's tag and length and returns a reader
-// bounded by it; the parent moves past it when the section reader is done.
+// section reads the next section's tag and length, moves past the section
+// and returns a reader bounded by it. Section readers keep their own error,
+// so sections can be decoded concurrently.
 func (r *reader) section(tag string) *reader {
-	s := &reader{name: r.name, tag: tag, parent: r}
+	s := &reader{name: r.name, tag: tag}
 	if r.err != nil {
 		s.err = r.err
 		return s
@@ -864,7 +955,7 @@ func (r *reader) section(tag string) *reader {
 		s.err = r.err
 		return s
 	}
-	s.b, s.off = r.b[:r.off+int(n)], r.off
+	s.b, s.off, s.start = r.b[:r.off+int(n)], r.off, r.off
 	r.off += int(n)
 	return s
 }

@@ -78,6 +78,35 @@ func sampleAnalysis(tb testing.TB, opt classify.Options) (*classify.Analysis, He
 	return a, h
 }
 
+// tinyAnalysis is a hand-made table small enough to fuzz from: both
+// families, every state, an AS_SET route, an AS0 VRP, an unvalidated local
+// origin, a route carried by two peers.
+func tinyAnalysis(tb testing.TB) (Header, *classify.Analysis) {
+	tb.Helper()
+	pfx := netip.MustParsePrefix
+	vrps := rov.MergeVRPs([]rov.VRP{
+		{Prefix: pfx("192.0.2.0/24"), MaxLen: 24, ASN: 64500, TA: "ripe"},
+		{Prefix: pfx("198.51.100.0/22"), MaxLen: 23, ASN: 64501, TA: "arin"},
+		{Prefix: pfx("203.0.113.0/24"), MaxLen: 24, ASN: 0, TA: "apnic"},
+		{Prefix: pfx("2001:db8::/32"), MaxLen: 48, ASN: 64502, TA: "ripe"},
+	})
+	t := table.New()
+	p1 := t.Peer(table.PeerKey{AS: 64510, IP: netip.MustParseAddr("10.0.0.1")})
+	p2 := t.Peer(table.PeerKey{AS: 64511, IP: netip.MustParseAddr("2001:db8::1")})
+	as := func(n uint32) rov.Origin { return rov.Origin{Kind: rov.OriginAS, ASN: n} }
+	t.Add(pfx("192.0.2.0/24"), as(64500), p1, nil)
+	t.Add(pfx("192.0.2.0/24"), as(64500), p2, nil)
+	t.Add(pfx("192.0.2.128/25"), as(64500), p1, nil)
+	t.Add(pfx("198.51.100.0/24"), as(64509), p2, nil)
+	t.Add(pfx("198.51.100.0/22"), rov.Origin{Kind: rov.OriginNone}, p1, []uint32{64501, 64503})
+	t.Add(pfx("203.0.113.0/24"), as(64501), p1, nil)
+	t.Add(pfx("2001:db8:1::/48"), as(64502), p2, nil)
+	t.Add(pfx("2001:db8::/32"), rov.Origin{Kind: rov.OriginLocal}, p2, nil)
+	t.Add(pfx("100.64.0.0/10"), as(64505), p1, nil)
+	a := classify.Analyze(t, rov.NewIndex(vrps), classify.Options{})
+	return Header{Meta: reports.Meta{Policy: reports.Policy{ASSet: "invalid"}}}, a
+}
+
 // reportOf is everything a report shows of an analysis, as bytes: equal
 // bytes mean equal verdicts, deciding VRPs, impacts and covers.
 func reportOf(t *testing.T, a *classify.Analysis, meta reports.Meta) []byte {
@@ -238,6 +267,7 @@ func TestDecodeCorrupt(t *testing.T) {
 		{"route count beyond the section", put32(sec["ROUT"], 1<<28), sec["ROUT"], "count 268435456"},
 		{"route address family 5", func(d []byte) []byte { d[route0] = 5; return reseal(d) }, route0 + 11, "address family 5"},
 		{"route prefix length 33", func(d []byte) []byte { d[route0+1] = 33; return reseal(d) }, route0, "prefix length 33"},
+		{"route prefix with host bits", func(d []byte) []byte { d[route0+11+3] |= 1; return reseal(d) }, route0, "host bits"},
 		{"route origin kind 9", func(d []byte) []byte { d[route0+2] = 9; return reseal(d) }, route0, "unknown origin kind 9"},
 		{"VRP trust anchor out of range", func(d []byte) []byte {
 			binary.LittleEndian.PutUint16(d[sec["VRPS"]+4+3:], 999)
@@ -354,15 +384,23 @@ func TestSourceChanged(t *testing.T) {
 // that decode and encode again to themselves. decode skips the checksum so
 // that mutations reach the structural checks.
 func FuzzDecode(f *testing.F) {
-	good, err := os.ReadFile(filepath.Join("testdata", "sample.rovsnap"))
+	// The seeds are small, so that the fuzzer's minimisation stays quick:
+	// a 69 KB sample takes many minutes per interesting input.
+	tiny, err := Encode(tinyAnalysis(f))
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(good)                                                 // the real sample snapshot
-	f.Add(good[:len(good)-4])                                   // without its checksum: what decode expects
-	f.Add(good[:len(good)/3])                                   // cut inside a section
+	f.Add(tiny[:len(tiny)-4])                                   // a snapshot without its checksum: what decode expects
+	f.Add(tiny)                                                 // with it: bytes after the last section
+	f.Add(tiny[:len(tiny)/2])                                   // cut inside a section
 	f.Add([]byte(Magic + "\x01\x00\x00\x00\x02\x00\x00\x00{}")) // header only
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(checkDecode)
+}
+
+// checkDecode is FuzzDecode's property: a *FormatError with an offset
+// inside the input, or a structurally valid snapshot.
+func checkDecode(t *testing.T, data []byte) {
+	{
 		s, err := decode(data, "fuzz")
 		if err != nil {
 			var fe *FormatError
@@ -405,5 +443,30 @@ func FuzzDecode(f *testing.F) {
 		if err != nil || !bytes.Equal(enc, enc2) {
 			t.Fatalf("encode/decode is not a fixpoint (%v)", err)
 		}
-	})
+	}
+}
+
+// TestMasked holds the shift-based host-bit check to netip's Masked at
+// every length of both families, on addresses with one bit set.
+func TestMasked(t *testing.T) {
+	for _, width := range []int{32, 128} {
+		for set := range width {
+			var a netip.Addr
+			if width == 32 {
+				var b [4]byte
+				b[set/8] = 0x80 >> (set % 8)
+				a = netip.AddrFrom4(b)
+			} else {
+				var b [16]byte
+				b[set/8] = 0x80 >> (set % 8)
+				a = netip.AddrFrom16(b)
+			}
+			for bits := 0; bits <= width; bits++ {
+				p := netip.PrefixFrom(a, bits)
+				if got, want := masked(a, uint8(bits)), p == p.Masked(); got != want {
+					t.Fatalf("masked(%s, %d) = %v, want %v", a, bits, got, want)
+				}
+			}
+		}
+	}
 }
