@@ -222,14 +222,16 @@ func TestWatchBMPAndFiles(t *testing.T) {
 }
 
 // TestWatchFilePoll: a --vrps file that changes is re-read by the poll,
-// and a broken rewrite keeps the previous VRPs (logged, not fatal).
+// and a broken rewrite keeps the previous VRPs (logged, not fatal); the
+// periodic summary line is written.
 func TestWatchFilePoll(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
 	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--file-poll", "100ms",
-		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
+		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json", "--summary-interval", "100ms")
 	run.logged(t, `"msg":"vrps_loaded"`, 1)
+	run.logged(t, `"msg":"summary","paths":0,"routes":0,"valid":0,"invalid":0,"not_found":0,"dropped":0,"unreachable":0,"vrps":10`, 1)
 	if v, _ := run.metric(t, `rovimpact_vrps_effective`); v != float64(len(watchVRPs0)) {
 		t.Fatalf("rovimpact_vrps_effective = %v, want %d", v, len(watchVRPs0))
 	}
