@@ -252,17 +252,17 @@ func stamp(w http.ResponseWriter, snap *live.Snapshot) {
 
 // Health is the /healthz document.
 type Health struct {
-	Status      string `json:"status"`
-	Epoch       uint64 `json:"epoch"`
-	VRPsLoaded  bool   `json:"vrps_loaded"`
-	VRPs        int    `json:"vrps"`
-	SessionsUp  int    `json:"sessions_up"`
-	Sessions    int    `json:"sessions"`
-	SourcesUp   int    `json:"vrp_sources_up"`
-	Sources     int    `json:"vrp_sources"`
-	Paths       int64  `json:"paths"`
-	Routes      int64  `json:"routes"`
-	UptimeHints string `json:"note,omitempty"`
+	Status     string `json:"status"`
+	Epoch      uint64 `json:"epoch"`
+	VRPsLoaded bool   `json:"vrps_loaded"`
+	VRPs       int    `json:"vrps"`
+	SessionsUp int    `json:"sessions_up"`
+	Sessions   int    `json:"sessions"`
+	SourcesUp  int    `json:"vrp_sources_up"`
+	Sources    int    `json:"vrp_sources"`
+	Paths      int64  `json:"paths"`
+	Routes     int64  `json:"routes"`
+	Note       string `json:"note,omitempty"`
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -286,9 +286,9 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	}
 	switch {
 	case !h.VRPsLoaded:
-		h.UptimeHints = "no VRPs yet: every route is not_found"
+		h.Note = "no VRPs yet: every route is not_found"
 	case h.SessionsUp == 0:
-		h.UptimeHints = "no route session is up"
+		h.Note = "no route session is up"
 	}
 	writeJSON(w, http.StatusOK, h)
 }

@@ -383,7 +383,7 @@ func TestReadOnlyAndHealth(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &h); err != nil || code != 200 {
 		t.Fatalf("healthz %d %s: %v", code, body, err)
 	}
-	if h.VRPsLoaded || h.Sessions != 1 || h.SessionsUp != 0 || h.Sources != 1 || h.SourcesUp != 1 || h.UptimeHints == "" {
+	if h.VRPsLoaded || h.Sessions != 1 || h.SessionsUp != 0 || h.Sources != 1 || h.SourcesUp != 1 || h.Note == "" {
 		t.Errorf("healthz %+v", h)
 	}
 	_, _, body = get(t, srv, "/api/caches")

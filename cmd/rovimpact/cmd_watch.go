@@ -57,7 +57,6 @@ type watchOptions struct {
 	now              func() time.Time
 	httpExplicit     bool // --http given: binding beyond loopback is the operator's choice
 	listenExplicit   bool
-	bmpExplicit      bool
 	shutdownDeadline time.Duration
 }
 
@@ -145,7 +144,6 @@ func addWatchFlags(cmd *cobra.Command, opts *watchOptions) {
 type watchConfig struct {
 	bgp     *collector.BGPConfig
 	bmp     *collector.BMPConfig
-	httpLn  string
 	logJSON bool
 }
 
@@ -393,9 +391,7 @@ type watcher struct {
 	bmp         *collector.BMP
 	routeCancel context.CancelFunc
 
-	prev      *live.Snapshot
-	lastDump  time.Time
-	dumpFiles []string
+	prev *live.Snapshot
 }
 
 // startRoutes starts the BGP speaker and the BMP station.

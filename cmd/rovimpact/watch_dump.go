@@ -53,8 +53,6 @@ func (w *watcher) writeDump() error {
 	if err != nil {
 		return fmt.Errorf("dump %s: %w", path, err)
 	}
-	w.lastDump = now
-	w.dumpFiles = append(w.dumpFiles, path)
 	w.log.Info("dump_written", "file", path, "paths", st.Entries, "records", st.Records, "bytes", st.Bytes,
 		"skipped", bad, "seconds", time.Since(start).Seconds())
 	return nil
