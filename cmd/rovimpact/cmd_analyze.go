@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/snapshot"
 )
 
 func init() { register(newAnalyzeCommand) }
@@ -26,6 +28,7 @@ type analyzeOptions struct {
 	outputDir         string
 	failOnUnreachable int
 	history           string
+	save              string
 	now               func() time.Time
 }
 
@@ -61,8 +64,9 @@ Update files are replayed: the table is the one left at their end.
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.IntVar(&opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv (csv: the invalid routes) or html (one self-contained file)")
-	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, invalids.csv, origins.csv, peers.csv)")
+	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, report.html, invalids.csv, origins.csv, peers.csv)")
 	f.StringVar(&opts.history, "history", "", "append this run to the SQLite history `FILE.db` (see rovimpact history, rovimpact diff)")
+	f.StringVar(&opts.save, "save", "", "also write a snapshot `FILE` of this analysis for fast lookups (rovimpact lookup --snapshot FILE)")
 	f.IntVar(&opts.failOnUnreachable, "fail-on-unreachable", -1, "exit 3 when more than `N` routes would become unreachable (-1: never)")
 	return cmd
 }
@@ -90,6 +94,9 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		return err
 	}
 	stderr := cmd.ErrOrStderr()
+	// Sources are recorded before they are read, so a file replaced while
+	// the analysis runs makes the snapshot look stale, not current.
+	sources := snapshotSources(opts.vrp, args, opts.route)
 	ix, vrpSum, err := loadVRPs(opts.vrp, opts.now(), stderr)
 	if err != nil {
 		return err
@@ -99,20 +106,29 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		return err
 	}
 	a := classify.Analyze(t, ix, copt)
-	rep := reports.Build(a, reports.Meta{
+	meta := reports.Meta{
 		Policy:  reports.Policy{ASSet: copt.ASSet.String(), CountDefault: opts.analysis.countDefault, LocalAS: opts.analysis.localAS, PeerFilter: opts.route.peers},
 		VRPs:    vrpSum,
 		Inputs:  inputs,
 		Skipped: skipped,
 		PerPeer: opts.perPeer,
-	})
-	if opts.outputDir != "" {
-		if err := writeReportDir(opts.outputDir, rep); err != nil {
+	}
+	rep := reports.Build(a, meta)
+	if opts.save != "" {
+		h := snapshot.Header{Created: opts.now(), Sources: sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
+		if err := writeSnapshot(opts.save, h, a); err != nil {
 			return err
 		}
 	}
 	if opts.history != "" {
 		if err := appendHistory(cmd.Context(), opts, args, rep); err != nil {
+			return err
+		}
+	}
+	// After the history, so that report.html shows the trend including
+	// this run, as --format html does.
+	if opts.outputDir != "" {
+		if err := writeReportDir(cmd.Context(), opts.outputDir, rep, opts); err != nil {
 			return err
 		}
 	}
@@ -152,7 +168,7 @@ func writeReport(w io.Writer, rep reports.Report, format string, top int) error 
 // writeReportDir writes every report as a file, for cron jobs that keep
 // each night's results. Files are written to a temporary name and renamed,
 // so a reader never sees half a report.
-func writeReportDir(dir string, rep reports.Report) error {
+func writeReportDir(ctx context.Context, dir string, rep reports.Report, opts analyzeOptions) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -162,6 +178,11 @@ func writeReportDir(dir string, rep reports.Report) error {
 	}{
 		{"report.json", func(w io.Writer) error { return reports.WriteJSON(w, rep) }},
 		{"report.txt", func(w io.Writer) error { return reports.WriteTable(w, rep, 0) }},
+		{"report.html", func(w io.Writer) error {
+			html := opts
+			html.format = "html"
+			return writeAnalyzeOutput(ctx, w, rep, html)
+		}},
 		{"invalids.csv", func(w io.Writer) error { return reports.WriteInvalidsCSV(w, rep.Invalids) }},
 		{"origins.csv", func(w io.Writer) error { return reports.WriteOriginsCSV(w, rep.Origins) }},
 		{"peers.csv", func(w io.Writer) error { return reports.WritePeersCSV(w, rep.Peers) }},

@@ -191,11 +191,42 @@ func TestAnalyzeOutputDir(t *testing.T) {
 	if _, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--per-peer", "--output-dir", dir, "--format", "json"}, sample...)...); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"report.json", "report.txt", "invalids.csv", "origins.csv", "peers.csv"} {
+	for _, f := range []string{"report.json", "report.txt", "report.html", "invalids.csv", "origins.csv", "peers.csv"} {
 		st, err := os.Stat(filepath.Join(dir, f))
 		if err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v (size %d)", f, err, sizeOf(st))
 		}
+	}
+	// Each file is what the matching --format prints.
+	for file, format := range map[string]string{"report.json": "json", "report.html": "html"} {
+		out, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--per-peer", "--format", format}, sample...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != out {
+			t.Errorf("%s differs from analyze --format %s", file, format)
+		}
+	}
+	// With --history, report.html shows the trend including this run, as
+	// --format html does.
+	db := filepath.Join(t.TempDir(), "h.db")
+	for day := range 2 {
+		out, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--history", db, "--output-dir", dir, "--format", "html"}, sample...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+		if string(got) != out {
+			t.Errorf("run %d with --history: report.html differs from the --format html output", day+1)
+		}
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left behind: %v", leftovers)
 	}
 }
 

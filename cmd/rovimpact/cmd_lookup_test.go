@@ -9,17 +9,19 @@ import (
 	"github.com/rovimpact/rovimpact/reports"
 )
 
+// lookupQueries are the golden cases: each query kind on the sample.
+var lookupQueries = map[string][]string{
+	"prefix":        {"2001:4528::/32"},                  // as_set route with too_specific and valid more-specifics
+	"prefix-origin": {"--origin", "13335", "1.1.1.0/24"}, // hypothetical: the rightful origin
+	"address":       {"1.1.1.1", "5.172.202.10"},         // unreachable vs still routed via a cover/more-specific
+	"asn":           {"AS18101"},                         // VRPs, risky/unused, suggestions
+	"vrps-only":     {"1.0.0.0/24", "AS13335"},           // no route files
+	"too-short":     {"2.17.48.0/20"},                    // origin holds a more-specific VRP
+}
+
 // TestLookupGolden pins each query kind in every format on the sample.
 func TestLookupGolden(t *testing.T) {
-	queries := map[string][]string{
-		"prefix":        {"2001:4528::/32"},                  // as_set route with too_specific and valid more-specifics
-		"prefix-origin": {"--origin", "13335", "1.1.1.0/24"}, // hypothetical: the rightful origin
-		"address":       {"1.1.1.1", "5.172.202.10"},         // unreachable vs still routed via a cover/more-specific
-		"asn":           {"AS18101"},                         // VRPs, risky/unused, suggestions
-		"vrps-only":     {"1.0.0.0/24", "AS13335"},           // no route files
-		"too-short":     {"2.17.48.0/20"},                    // origin holds a more-specific VRP
-	}
-	for name, q := range queries {
+	for name, q := range lookupQueries {
 		for _, format := range []string{"table", "json", "csv"} {
 			t.Run(name+"."+format, func(t *testing.T) {
 				args := append([]string{"lookup", "--vrps", sampleVRPs, "--format", format}, q...)
