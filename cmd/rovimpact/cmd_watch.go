@@ -130,6 +130,9 @@ func addWatchFlags(cmd *cobra.Command, opts *watchOptions) {
 	f.StringArrayVar(&opts.rtr, "rtr", nil, "RPKI-RTR cache `HOST:PORT` (RFC 8210, falls back to RFC 6810) (repeatable)")
 	f.DurationVar(&opts.rtrRetry, "rtr-retry", 5*time.Second, "first delay before reconnecting to a cache; it doubles up to the cache's retry interval (RFC 8210 §6)")
 	addAnalysisFlags(cmd, &opts.analysis)
+	// One AS plays both parts: the collector speaks BGP as the operator's
+	// AS, and routes its iBGP peers originate (empty AS_PATH) come from it.
+	f.Lookup("local-as").Usage = "your `AS`: the collector's BGP AS (required with --neighbor or --accept), and the origin of routes with an empty AS_PATH or a final confederation segment"
 	f.StringVar(&opts.http, "http", defaultHTTP, "serve /metrics and the JSON API on `ADDR:PORT` (\"\": no HTTP)")
 	f.StringVar(&opts.logFormat, "log-format", "text", "log line `format`: text or json")
 	f.DurationVar(&opts.interval, "interval", 2*time.Second, "how often changes of invalid routes are looked for and logged")
