@@ -14,6 +14,8 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
+	"github.com/rovimpact/rovimpact/live"
+	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -316,5 +318,116 @@ func TestParseNeighbor(t *testing.T) {
 		if tt.ok && (n.Addr.String() != tt.addr || n.AS != tt.as) {
 			t.Errorf("%q: got %v AS%d, want %s AS%d", tt.in, n.Addr, n.AS, tt.addr, tt.as)
 		}
+	}
+}
+
+// TestWatchTwoSourcesDisagree: two VRP files are two sources; their union
+// is used (RFC 8210 §10) and /api/caches and the metrics show where they
+// differ.
+func TestWatchTwoSourcesDisagree(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	writeStayrtrVRPs(t, a, watchVRPs0)
+	writeStayrtrVRPs(t, b, append(watchVRPs0[2:], vrpOf("192.0.2.0/24", 24, 64496)))
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", a, "--vrps", b, "--http", freeLoopback(t), "--interval", "100ms")
+	// a lacks 1, b lacks 2: 3 disagreements; the union has all of them.
+	if v, _ := run.metric(t, "rovimpact_vrps_effective"); v != float64(len(watchVRPs0)+1) {
+		t.Errorf("rovimpact_vrps_effective = %v, want the union %d", v, len(watchVRPs0)+1)
+	}
+	if v, _ := run.metric(t, "rovimpact_vrp_disagreements"); v != 3 {
+		t.Errorf("rovimpact_vrp_disagreements = %v, want 3", v)
+	}
+	_, body := run.get(t, "/api/caches")
+	var c struct {
+		Sources       []struct{ Name string }
+		Disagreements int
+		Sample        []struct{ In, Missing []string } `json:"disagreements_sample"`
+	}
+	if err := json.Unmarshal([]byte(body), &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sources) != 2 || c.Disagreements != 3 || len(c.Sample) != 3 {
+		t.Fatalf("/api/caches: %s", body)
+	}
+	for _, d := range c.Sample {
+		if len(d.In) != 1 || len(d.Missing) != 1 {
+			t.Errorf("disagreement %+v: want one source in, one missing", d)
+		}
+	}
+}
+
+// TestLogChanges: each invalid route change is one log line with its
+// class and impact (old ones for disappeared and changed routes); past
+// --max-change-logs the rest are counted in one line, not dropped.
+func TestLogChanges(t *testing.T) {
+	var buf syncBuffer
+	st := newLiveForTest(watchVRPs0)
+	w := &watcher{opts: watchOptions{maxChangeLogs: 100}, log: newWatchLogger(&buf, true), state: st}
+	peer := table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
+	announce(t, st, peer, rWrongOrigin, rTooSpecific, rCover)
+	w.logChanges()
+	announce(t, st, peer, rBoth)
+	withdraw(t, st, peer, rCover) // rTooSpecific loses its cover: covered -> unreachable
+	withdraw(t, st, peer, rWrongOrigin)
+	w.logChanges()
+	want := []string{
+		`"msg":"invalid_appeared","prefix":"10.1.5.0/24","origin":"AS64501","paths":1,"peers":1,"class":"too_specific","impact":"covered"`,
+		`"msg":"invalid_appeared","prefix":"10.2.0.0/24","origin":"AS64999","paths":1,"peers":1,"class":"wrong_origin","impact":"unreachable"`,
+		`"msg":"invalid_changed","prefix":"10.1.5.0/24","origin":"AS64501","paths":1,"peers":1,"class":"too_specific","impact":"unreachable","old_class":"too_specific","old_impact":"covered"`,
+		`"msg":"invalid_disappeared","prefix":"10.2.0.0/24","origin":"AS64999","paths":1,"peers":1,"old_class":"wrong_origin","old_impact":"unreachable"`,
+		`"msg":"invalid_appeared","prefix":"10.3.7.0/24","origin":"AS64666","paths":1,"peers":1,"class":"both","impact":"unreachable"`,
+	}
+	got := buf.String()
+	for _, line := range want {
+		if !strings.Contains(got, line) {
+			t.Errorf("log lacks %s\nlog:\n%s", line, got)
+		}
+	}
+	if n := strings.Count(got, "\n"); n != len(want) {
+		t.Errorf("%d log lines, want %d:\n%s", n, len(want), got)
+	}
+
+	// Over the cap: 2 lines, then a count of the other 3.
+	buf = syncBuffer{}
+	w.opts.maxChangeLogs = 2
+	announce(t, st, peer, rWrongOrigin, rAS0, rASSet)
+	withdraw(t, st, peer, rBoth)
+	w.logChanges()
+	got = buf.String()
+	if strings.Count(got, `"msg":"invalid_`) != 3 || !strings.Contains(got, `"msg":"invalid_changes_suppressed","count":2,"max_change_logs":2`) {
+		t.Errorf("capped log:\n%s", got)
+	}
+	// Nothing changed: nothing logged.
+	buf = syncBuffer{}
+	w.logChanges()
+	if buf.String() != "" {
+		t.Errorf("log without a change:\n%s", buf.String())
+	}
+}
+
+func newLiveForTest(vrps []rov.VRP) *live.State {
+	st := live.New(live.Options{})
+	st.SetVRPs(vrps)
+	return st
+}
+
+func routeEvent(t testing.TB, kind mrt.Kind, peer table.PeerKey, r annRoute) *mrt.Route {
+	ev := &mrt.Route{Kind: kind, Peer: mrt.Peer{AS: peer.AS, IP: peer.IP}, Prefix: netip.MustParsePrefix(r.prefix), PathID: uint32(r.id), RPKIState: mrt.RPKIAbsent}
+	if kind == mrt.Announce {
+		ev.Path = parsePath(t, r.path)
+		ev.Origin = rov.OriginOf(ev.Path)
+	}
+	return ev
+}
+
+func announce(t testing.TB, st *live.State, peer table.PeerKey, routes ...annRoute) {
+	for _, r := range routes {
+		st.Apply(routeEvent(t, mrt.Announce, peer, r))
+	}
+}
+
+func withdraw(t testing.TB, st *live.State, peer table.PeerKey, routes ...annRoute) {
+	for _, r := range routes {
+		st.Apply(routeEvent(t, mrt.Withdraw, peer, r))
 	}
 }
