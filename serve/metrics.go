@@ -10,33 +10,10 @@ import (
 	"github.com/rovimpact/rovimpact/table"
 )
 
-// Metrics exported on /metrics, besides the process_* and go_* families.
-// Route counts are routes (unique prefix and origin) as analyze counts
-// them, read from the report of the current snapshot; paths are (peer,
-// prefix, path id).
-//
-//	rovimpact_routes{state}                       gauge: routes by RFC 6811 state: valid, invalid, not_found, unvalidated (local origin, no --local-as)
-//	rovimpact_invalids{class}                     gauge: invalid routes by class: too_specific, wrong_origin, both, too_short, as_set
-//	rovimpact_dropped{impact}                     gauge: routes ROV drops by impact: same_prefix, covered, more_specifics, unreachable
-//	rovimpact_peer_routes{peer_as,peer_ip,state}  gauge: routes each peer carries, by state
-//	rovimpact_peer_paths{peer_as,peer_ip}         gauge: paths held per peer (0 after its session went down)
-//	rovimpact_paths                               gauge: paths held
-//	rovimpact_vrps{source}                        gauge: VRPs per source (RTR cache, file:PATH, slurm)
-//	rovimpact_vrps_effective                      gauge: VRPs in use (the union of the sources, SLURM applied)
-//	rovimpact_vrp_disagreements                   gauge: VRPs some sources hold and others lack
-//	rovimpact_rtr_up{source}                      gauge: 1 while the RTR session is established
-//	rovimpact_rtr_serial{source}                  gauge: serial of the last completed sync (absent before one)
-//	rovimpact_rtr_last_update_age_seconds{source} gauge: seconds since the source's last End of Data (file: last load)
-//	rovimpact_bgp_sessions{state}                 gauge: route sessions (BGP and BMP peers) by state: up, down
-//	rovimpact_revalidated_total                   counter: routes re-validated by VRP changes
-//	rovimpact_index_builds_total                  counter: VRP index rebuilds
-//	rovimpact_events_total{kind}                  counter: route events applied: announce, withdraw, peer_down
-//	rovimpact_skipped_total{source,reason}        counter: events not applied, by where (state, bgp, bmp) and why
-//	rovimpact_snapshot_epoch                      gauge: epoch of the snapshot the route gauges describe
-//	rovimpact_report_build_seconds                gauge: time the last report build took
-//
-// The collector reads everything at scrape time, so a scrape is consistent
-// with one snapshot and costs one report build at most per epoch.
+// metrics is the collector behind the rovimpact_* families listed in the
+// package documentation. It reads everything at scrape time, so a scrape is
+// consistent with one snapshot and costs one report build at most per
+// epoch.
 type metrics struct{ s *Server }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {

@@ -4,7 +4,7 @@
 //
 // Endpoints (GET or HEAD only; anything else is 405):
 //
-//	/metrics          Prometheus text format (see Metrics)
+//	/metrics          Prometheus text format (the families below)
 //	/healthz          200 while running: {"status":"ok", VRPs loaded, sessions up, ...}
 //	/api/report       the whole analyze JSON (reports.Report)
 //	/api/summary      {"summary": ...}: the analyze JSON's summary object
@@ -14,6 +14,31 @@
 //	                  &origin=AS as lookup --origin; 400 with {"error": ...} on a bad query
 //	/api/caches       every VRP source (RTR caches, files) with its status, and
 //	                  the VRPs the sources disagree on
+//
+// Metrics, besides the process_* and go_* families of the Go client.
+// Route counts are routes (unique prefix and origin) as analyze counts
+// them, read from the report of the current snapshot; paths are (peer,
+// prefix, path id).
+//
+//	rovimpact_routes{state}                       gauge: routes by RFC 6811 state: valid, invalid, not_found, unvalidated (local origin, no --local-as)
+//	rovimpact_invalids{class}                     gauge: invalid routes by class: too_specific, wrong_origin, both, too_short, as_set
+//	rovimpact_dropped{impact}                     gauge: routes ROV drops by impact: same_prefix, covered, more_specifics, unreachable
+//	rovimpact_peer_routes{peer_as,peer_ip,state}  gauge: routes each peer carries, by state
+//	rovimpact_peer_paths{peer_as,peer_ip}         gauge: paths held per peer (0 after its session went down)
+//	rovimpact_paths                               gauge: paths held
+//	rovimpact_vrps{source}                        gauge: VRPs per source (RTR cache, file:PATH, slurm)
+//	rovimpact_vrps_effective                      gauge: VRPs in use (the union of the sources, SLURM applied)
+//	rovimpact_vrp_disagreements                   gauge: VRPs some sources hold and others lack
+//	rovimpact_rtr_up{source}                      gauge: 1 while the RTR session is established
+//	rovimpact_rtr_serial{source}                  gauge: serial of the last completed sync (absent before one)
+//	rovimpact_rtr_last_update_age_seconds{source} gauge: seconds since the source's last End of Data (file: last load)
+//	rovimpact_bgp_sessions{state}                 gauge: route sessions (BGP and BMP peers) by state: up, down
+//	rovimpact_revalidated_total                   counter: routes re-validated by VRP changes
+//	rovimpact_index_builds_total                  counter: VRP index rebuilds
+//	rovimpact_events_total{kind}                  counter: route events applied: announce, withdraw, peer_down
+//	rovimpact_skipped_total{source,reason}        counter: events not applied, by where (state, bgp, bmp) and why
+//	rovimpact_snapshot_epoch                      gauge: epoch of the snapshot the route gauges describe
+//	rovimpact_report_build_seconds                gauge: time the last report build took
 //
 // A report of a full table takes real time to build, so it is built at most
 // once per snapshot epoch and shared by every request and scrape of that
