@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/mrt"
@@ -36,6 +37,9 @@ type pathKey struct {
 type mpath struct {
 	origin rov.Origin
 	path   []rov.Segment
+	nh     netip.Addr
+	time   time.Time
+	rpki   mrt.RPKIState
 }
 
 type vrpKey struct {
@@ -59,7 +63,7 @@ func (m *model) apply(r *mrt.Route) {
 		if _, ok := ps[pk]; !ok && m.maxPaths > 0 && len(ps) >= m.maxPaths {
 			return
 		}
-		ps[pk] = mpath{r.Origin, clonePath(r.Path)}
+		ps[pk] = mpath{r.Origin, clonePath(r.Path), r.NextHop, r.Time, r.RPKIState}
 	case mrt.Withdraw:
 		delete(ps, pk)
 	case mrt.PeerDown:
@@ -202,6 +206,10 @@ func (g *gen) path() []rov.Segment {
 		return []rov.Segment{{Type: rov.ASConfedSequence, ASNs: []uint32{65001}}}
 	}
 	return []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{first, uint32(g.r.IntN(6))}}}
+}
+
+func (g *gen) nextHop() netip.Addr {
+	return []netip.Addr{{}, netip.MustParseAddr("192.0.2.254"), netip.MustParseAddr("2001:db8::fe")}[g.r.IntN(3)]
 }
 
 func (g *gen) vrp() rov.VRP {
@@ -376,6 +384,47 @@ func checkSnapshot(t *testing.T, step int, what string, s *State, m *model, opt 
 			t.Fatalf("step %d (%s): peer %v holds %d paths, model %d", step, what, k, st.PeerPaths[k], len(ps))
 		}
 	}
+	checkPaths(t, step, what, s, m)
+}
+
+// checkPaths holds the dump view to the model: every held path with the
+// attributes of its last announcement, in (prefix, peer, path id) order.
+func checkPaths(t *testing.T, step int, what string, s *State, m *model) {
+	t.Helper()
+	var want []string
+	for k, ps := range m.peers {
+		for pk, p := range ps {
+			want = append(want, fmt.Sprintf("%s AS%d %s id=%d %v %v nh=%v t=%v rpki=%d", pk.prefix, k.AS, k.IP, pk.id, p.path, p.origin, p.nh, p.time, p.rpki))
+		}
+	}
+	slices.Sort(want)
+	peers, all := s.Paths()
+	var got []string
+	var prev *routeOrder
+	for r := range all {
+		k := peers[r.Peer.Index]
+		got = append(got, fmt.Sprintf("%s AS%d %s id=%d %v %v nh=%v t=%v rpki=%d", r.Prefix, k.AS, k.IP, r.PathID, r.Path, r.Origin, r.NextHop, r.Time, r.RPKIState))
+		cur := routeOrder{r.Prefix, k, r.PathID}
+		if prev != nil && prev.compare(cur) >= 0 {
+			t.Fatalf("step %d (%s): dump order: %v after %v", step, what, cur, *prev)
+		}
+		prev = &cur
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("step %d (%s): dump\n got %q\nwant %q", step, what, got, want)
+	}
+}
+
+type routeOrder struct {
+	prefix netip.Prefix
+	peer   table.PeerKey
+	id     uint32
+}
+
+func (a routeOrder) compare(b routeOrder) int {
+	return cmp.Or(a.prefix.Addr().Compare(b.prefix.Addr()), cmp.Compare(a.prefix.Bits(), b.prefix.Bits()),
+		cmp.Compare(a.peer.AS, b.peer.AS), a.peer.IP.Compare(b.peer.IP), cmp.Compare(a.id, b.id))
 }
 
 // checkRevalidated holds a VRP change to its contract: the routes
@@ -446,4 +495,8 @@ func (k routeID) String() string {
 		return k.prefix.String() + " LOCAL"
 	}
 	return fmt.Sprintf("%s AS%d", k.prefix, k.origin.ASN)
+}
+
+func (a routeOrder) String() string {
+	return fmt.Sprintf("%s AS%d %s id=%d", a.prefix, a.peer.AS, a.peer.IP, a.id)
 }

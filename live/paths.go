@@ -1,0 +1,281 @@
+package live
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"hash/maphash"
+	"iter"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// pathVal is one held path: its route and, for the MRT dump, its
+// attributes. 16 bytes, no pointer: with the 8-byte key (prefix id << 32 |
+// path id) one 24-byte map slot per path, the only per-path cost of the
+// State. (mrt.RIB keeps the same attributes in the same slot size, but it
+// cannot say which route a replaced or withdrawn path belonged to, and
+// holding both would cost a second per-path map and a second prefix
+// table; BenchmarkApply measures the total against mrt.RIB alone.)
+type pathVal struct {
+	route uint32
+	path  uint32 // interned AS_PATH
+	nh    uint32 // interned next hop (low 24 bits) | (RPKIState+1) << 24
+	time  uint32 // Unix seconds of the announcement; 0: unknown
+}
+
+// attrs interns AS paths and next hops: stored once, numbered, shared by
+// every path that uses them. Like mrt.RIB's, interned values are never
+// freed: a long run keeps every AS path it has seen, which is bounded by
+// the distinct paths of the input (a few hundred thousand for a full
+// table), not by churn.
+type attrs struct {
+	seed     maphash.Seed
+	arena    []byte            // encoded AS paths, back to back
+	off      []uint32          // path id -> start in arena; off[id+1] is its end
+	ix       map[uint64]uint32 // hash of an encoded path -> path id
+	coll     map[string]uint32 // paths whose hash collided with another's
+	scratch  []byte
+	nextHops []netip.Addr
+	nhIx     map[netip.Addr]uint32
+}
+
+func newAttrs() attrs {
+	return attrs{
+		seed:     maphash.MakeSeed(),
+		off:      []uint32{0},
+		ix:       map[uint64]uint32{},
+		nextHops: []netip.Addr{{}}, // id 0: no next hop
+		nhIx:     map[netip.Addr]uint32{{}: 0},
+	}
+}
+
+// valOf returns the attributes of r as a pathVal for route rid.
+func (a *attrs) valOf(rid uint32, r *mrt.Route) pathVal {
+	v := pathVal{route: rid, path: a.internPath(r.Path), nh: a.internNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
+	if !r.Time.IsZero() {
+		if t := r.Time.Unix(); t > 0 && t <= 1<<32-1 {
+			v.time = uint32(t)
+		}
+	}
+	return v
+}
+
+func (a *attrs) internNextHop(addr netip.Addr) uint32 {
+	if id, ok := a.nhIx[addr]; ok {
+		return id
+	}
+	id := uint32(len(a.nextHops))
+	if id >= 1<<24 {
+		// More distinct next hops than the packing allows: far beyond any
+		// real table; keep the path, lose the next hop (as mrt.RIB does).
+		return 0
+	}
+	a.nextHops = append(a.nextHops, addr)
+	a.nhIx[addr] = id
+	return id
+}
+
+// internPath returns the number of path, adding it if new. A path is
+// encoded as, per segment, the type byte, the ASN count and the ASNs, all
+// uvarints: canonical, so equal paths have equal bytes.
+func (a *attrs) internPath(path []rov.Segment) uint32 {
+	b := a.scratch[:0]
+	for _, s := range path {
+		b = append(b, byte(s.Type))
+		b = binary.AppendUvarint(b, uint64(len(s.ASNs)))
+		for _, x := range s.ASNs {
+			b = binary.AppendUvarint(b, uint64(x))
+		}
+	}
+	a.scratch = b
+	h := maphash.Bytes(a.seed, b)
+	id, ok := a.ix[h]
+	if !ok {
+		id = a.addPath(b)
+		a.ix[h] = id
+		return id
+	}
+	if bytes.Equal(a.pathBytes(id), b) {
+		return id
+	}
+	if id, ok := a.coll[string(b)]; ok {
+		return id
+	}
+	id = a.addPath(b)
+	if a.coll == nil {
+		a.coll = map[string]uint32{}
+	}
+	a.coll[string(b)] = id
+	return id
+}
+
+func (a *attrs) addPath(b []byte) uint32 {
+	id := uint32(len(a.off) - 1)
+	a.arena = append(a.arena, b...)
+	a.off = append(a.off, uint32(len(a.arena)))
+	return id
+}
+
+func (a *attrs) pathBytes(id uint32) []byte { return a.arena[a.off[id]:a.off[id+1]] }
+
+// decodePath rebuilds path id into dst, reusing its segments' ASNs slices.
+func (a *attrs) decodePath(dst []rov.Segment, id uint32) []rov.Segment {
+	b := a.pathBytes(id)
+	dst = dst[:0]
+	for len(b) > 0 {
+		typ := rov.SegmentType(b[0])
+		b = b[1:]
+		cnt, k := binary.Uvarint(b)
+		b = b[k:]
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+		} else {
+			dst = append(dst, rov.Segment{})
+		}
+		s := &dst[n]
+		s.Type, s.ASNs = typ, s.ASNs[:0]
+		for range cnt {
+			x, k := binary.Uvarint(b)
+			b = b[k:]
+			s.ASNs = append(s.ASNs, uint32(x))
+		}
+	}
+	return dst
+}
+
+// Paths returns every held path for an MRT dump: peers (indexed by
+// Route.Peer.Index; every peer seen, including those holding no path now)
+// and a single-use iterator yielding the paths as mrt.RIB.All does:
+// Announce routes with FromUpdate false, ordered by prefix (IPv4 first,
+// address, shorter first), then peer (AS, then address), then path id,
+// with the Path, Origin, NextHop, RPKIState and Time (whole seconds) of
+// the last announcement. The Route and its slices are reused between
+// iterations.
+//
+// peers is the list at the time of the call. The iterator holds the
+// State's lock while it runs, so the yield function must not call the
+// State, and Apply waits until the iteration ends; paths of peers that
+// appeared after the call are left out of this dump (the next one has
+// them). Cost: a sort of each peer's path keys (8 bytes a path) per
+// iteration.
+func (s *State) Paths() (peers []table.PeerKey, seq iter.Seq[*mrt.Route]) {
+	s.mu.Lock()
+	for _, p := range s.peers {
+		peers = append(peers, p.key)
+	}
+	s.mu.Unlock()
+	n := len(peers)
+	return peers, func(yield func(*mrt.Route) bool) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.allPaths(n, yield)
+	}
+}
+
+// allPaths is the k-way merge behind Paths over the first n peers. Called
+// with s.mu held.
+func (s *State) allPaths(n int, yield func(*mrt.Route) bool) {
+	s.pfx.merge()
+	rank := make([]uint32, len(s.pfx.keys))
+	for r, pid := range s.pfx.sorted {
+		rank[pid] = uint32(r)
+	}
+	peerOrder := make([]int, n)
+	for i := range peerOrder {
+		peerOrder[i] = i
+	}
+	slices.SortFunc(peerOrder, func(a, b int) int {
+		pa, pb := s.peers[a].key, s.peers[b].key
+		return cmp.Or(cmp.Compare(pa.AS, pb.AS), pa.IP.Compare(pb.IP))
+	})
+	peerRank := make([]int, n)
+	for r, p := range peerOrder {
+		peerRank[p] = r
+	}
+	// Per peer, keys as (prefix rank << 32 | path id), sorted; then a heap
+	// merge across peers by (prefix rank, peer rank, path id).
+	type cursor struct {
+		peer int
+		keys []uint64
+	}
+	var h []cursor
+	for _, p := range peerOrder {
+		tab := s.peers[p].paths
+		if len(tab) == 0 {
+			continue
+		}
+		keys := make([]uint64, 0, len(tab))
+		for k := range tab {
+			keys = append(keys, uint64(rank[k>>32])<<32|k&0xffffffff)
+		}
+		slices.Sort(keys)
+		h = append(h, cursor{peer: p, keys: keys})
+	}
+	less := func(a, b cursor) bool {
+		if ka, kb := a.keys[0]>>32, b.keys[0]>>32; ka != kb {
+			return ka < kb
+		}
+		if a.peer != b.peer {
+			return peerRank[a.peer] < peerRank[b.peer]
+		}
+		return a.keys[0] < b.keys[0]
+	}
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(h) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(h) && less(h[r], h[l]) {
+				m = r
+			}
+			if !less(h[m], h[i]) {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	var r mrt.Route
+	for len(h) > 0 {
+		c := &h[0]
+		k := c.keys[0]
+		pid := s.pfx.sorted[k>>32]
+		pathID := uint32(k)
+		v := s.peers[c.peer].paths[uint64(pid)<<32|uint64(pathID)]
+		pk := s.peers[c.peer].key
+		r.Kind = mrt.Announce
+		r.Peer = mrt.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
+		r.Prefix = s.pfx.keys[pid].prefix()
+		r.PathID = pathID
+		r.Path = s.attrs.decodePath(r.Path, v.path)
+		r.Origin = rov.OriginOf(r.Path)
+		r.NextHop = s.attrs.nextHops[v.nh&(1<<24-1)]
+		r.RPKIState = mrt.RPKIState(int8(v.nh>>24) - 1)
+		r.Time = time.Time{}
+		if v.time != 0 {
+			r.Time = time.Unix(int64(v.time), 0).UTC()
+		}
+		r.FromUpdate = false
+		if !yield(&r) {
+			return
+		}
+		c.keys = c.keys[1:]
+		if len(c.keys) == 0 {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		down(0)
+	}
+}
