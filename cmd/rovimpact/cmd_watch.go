@@ -125,7 +125,7 @@ func addWatchFlags(cmd *cobra.Command, opts *watchOptions) {
 	f.StringVar(&opts.routerID, "router-id", "", "BGP: router ID (IPv4 `ADDR`); default: the --listen address, or 127.0.0.1 for a wildcard one")
 	f.StringVar(&opts.bmp, "bmp", "", "BMP: accept router connections on `ADDR:PORT` (RFC 7854, pre-policy route monitoring)")
 	f.StringArrayVar(&opts.bmpAccept, "bmp-accept", nil, "BMP: accept routers from `PREFIX` (repeatable; default loopback only)")
-	f.Uint32Var(&opts.maxPrefixes, "max-prefixes", 0, "per-peer path limit (BGP: per family, session torn down; BMP and the table: further paths skipped and counted) (0: none)")
+	f.Uint32Var(&opts.maxPrefixes, "max-prefixes", 0, "per-peer path limit (BGP: per family, the session is torn down; BMP: further paths are skipped and counted) (0: none)")
 	addVRPFlags(cmd, &opts.vrp)
 	f.StringArrayVar(&opts.rtr, "rtr", nil, "RPKI-RTR cache `HOST:PORT` (RFC 8210, falls back to RFC 6810) (repeatable)")
 	f.DurationVar(&opts.rtrRetry, "rtr-retry", 5*time.Second, "first delay before reconnecting to a cache; it doubles up to the cache's retry interval (RFC 8210 §6)")
@@ -295,7 +295,10 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	w := &watcher{opts: opts, log: log, state: live.New(live.Options{Classify: copt, MaxPaths: int(opts.maxPrefixes)}), sessions: newSessions(log)}
+	// --max-prefixes is enforced by the collectors (gobgp per family, with a
+	// CEASE; the BMP station per peer), not again by the table: a second
+	// limit counting both families together would skip paths gobgp let in.
+	w := &watcher{opts: opts, log: log, state: live.New(live.Options{Classify: copt}), sessions: newSessions(log)}
 	w.meta = reports.Meta{Policy: reports.Policy{ASSet: copt.ASSet.String(), CountDefault: opts.analysis.countDefault, LocalAS: opts.analysis.localAS}}
 	if w.vrps, err = newVRPFeed(w.state, opts.vrp, log, opts.now); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -430,4 +431,27 @@ func withdraw(t testing.TB, st *live.State, peer table.PeerKey, routes ...annRou
 	for _, r := range routes {
 		st.Apply(routeEvent(t, mrt.Withdraw, peer, r))
 	}
+}
+
+// TestWatchMaxPrefixes: --max-prefixes bounds what one BMP-monitored peer
+// can make the watch hold; the paths beyond it are counted, not held.
+func TestWatchMaxPrefixes(t *testing.T) {
+	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
+	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--max-prefixes", "3", "--http", freeLoopback(t), "--interval", "100ms")
+	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	for _, r := range []annRoute{rValid, rCover, rTooSpecific, rWrongOrigin, rBoth} {
+		r.path = "64496 " + r.path
+		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+	}
+	eventually(t, 5*time.Second, "prefix limit", func() (bool, string) {
+		skipped, _ := run.metric(t, `rovimpact_skipped_total{reason="prefix_limit",source="bmp"}`)
+		paths, _ := run.metric(t, `rovimpact_paths`)
+		return skipped == 2 && paths == 3, fmt.Sprintf("skipped %v, paths %v", skipped, paths)
+	})
 }
