@@ -312,3 +312,33 @@ func BenchmarkSnapshot(b *testing.B) {
 		b.ReportMetric(float64(len(prev.invalids())), "invalids")
 	})
 }
+
+// BenchmarkPaths measures the dump view (every held path in order, as the
+// MRT writer reads it) of a full table from 3 peers, against the baseline
+// of mrt.RIB.All over the same paths.
+func BenchmarkPaths(b *testing.B) {
+	events, paths := fullTable(b)
+	b.Run("rib", func(b *testing.B) {
+		rib := mrt.NewRIB()
+		replay(events, paths, 3, func(r *mrt.Route, k mrt.PeerKey) { rib.Apply(r, k) })
+		var n int
+		for b.Loop() {
+			for range rib.All() {
+				n++
+			}
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "paths/s")
+	})
+	b.Run("live", func(b *testing.B) {
+		s := New(Options{})
+		replay(events, paths, 3, func(r *mrt.Route, _ mrt.PeerKey) { s.Apply(r) })
+		var n int
+		for b.Loop() {
+			_, all := s.Paths()
+			for range all {
+				n++
+			}
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "paths/s")
+	})
+}

@@ -151,6 +151,11 @@ func (s *State) replaceVRPs(next []rov.VRP) int {
 	s.ix = rov.NewIndex(next)
 	s.cls = classify.NewClassifier(s.ix)
 	s.indexBuilds++
+	// Renumber every reference, garbage included, so that the whole arena
+	// always indexes the current list (compaction copies live ones only).
+	// A reference to a VRP that left can only belong to a route in aff
+	// (that VRP covers it, or is its origin's VRP inside it), which is
+	// re-validated below.
 	for k, r := range s.refs {
 		if r != noVRP {
 			s.refs[k] = remap[r]
