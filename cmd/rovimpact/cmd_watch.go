@@ -225,6 +225,11 @@ func checkWatch(opts watchOptions) (watchConfig, error) {
 		}
 		c.bmp = &cfg
 	}
+	if opts.http != "" {
+		if _, err := netip.ParseAddrPort(opts.http); err != nil {
+			return c, usageError("--http %q: want ADDR:PORT with an IP address (127.0.0.1:8323), or \"\" for no HTTP", opts.http)
+		}
+	}
 	for _, r := range opts.rtr {
 		if _, port, err := splitHostPort(r); err != nil || port == "" {
 			return c, usageError("--rtr %q: want HOST:PORT (127.0.0.1:3323)", r)
@@ -331,7 +336,10 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 	if opts.http != "" {
 		ln, err := serve.Listen(opts.http, opts.httpExplicit)
 		if err != nil {
-			return usageError("--http: %v", err)
+			if errors.Is(err, serve.ErrNotLoopback) {
+				return usageError("--http: %v", err)
+			}
+			return err
 		}
 		w.httpAddr = ln.Addr().String()
 		w.api = serve.New(serve.Config{Table: w.state, Meta: w.reportMeta, Sources: w.vrps.sources,

@@ -277,6 +277,7 @@ func TestWatchUsage(t *testing.T) {
 		{"bad --log-format", []string{"--bmp", "127.0.0.1:0", "--vrps", vrps, "--log-format", "xml"}, exitUsage, "--log-format"},
 		{"bad --as-set", []string{"--bmp", "127.0.0.1:0", "--vrps", vrps, "--as-set", "maybe"}, exitUsage, "--as-set"},
 		{"arguments", []string{"--bmp", "127.0.0.1:0", "--vrps", vrps, "extra"}, exitUsage, "unknown command"},
+		{"--http with a host name", []string{"--bmp", "127.0.0.1:0", "--vrps", vrps, "--http", "localhost:8323"}, exitUsage, "--http"},
 		{"unreadable VRP file", []string{"--bmp", "127.0.0.1:0", "--vrps", filepath.Join(t.TempDir(), "missing.json"), "--http", ""}, exitError, "missing.json"},
 	}
 	for _, tt := range tests {
@@ -286,6 +287,21 @@ func TestWatchUsage(t *testing.T) {
 				t.Errorf("exit %d (%v), want %d with %q", got, err, tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+// TestWatchPortInUse: an --http address already taken is a runtime error
+// (exit 1), not a usage error, and the watch does not start.
+func TestWatchPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	vrps := filepath.Join("..", "..", "testdata", "sample", "vrps.json")
+	_, _, err = runCLI(t, "watch", "--bmp", "127.0.0.1:0", "--vrps", vrps, "--http", ln.Addr().String())
+	if got := exitCodeOf(err); got != exitError || !strings.Contains(fmt.Sprint(err), "address already in use") {
+		t.Errorf("exit %d (%v), want %d: address already in use", got, err, exitError)
 	}
 }
 
