@@ -180,49 +180,53 @@ func bucketStart(b int, v6 bool) pkey {
 // MaxLen, ASN, index): a strict total order, so the result is unique and a
 // stored copy can be checked in linear time (NewIndexOrdered).
 func prefixOrder(vrps []VRP, keys []pkey) func(a, b uint32) int {
-	return func(a, b uint32) int {
-		if c := keys[a].compare(keys[b]); c != 0 {
-			return c
-		}
-		va, vb := &vrps[a], &vrps[b]
-		if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
+	return func(a, b uint32) int { return prefixCmp(vrps, keys[a], keys[b], a, b) }
+}
+
+func prefixCmp(vrps []VRP, ka, kb pkey, a, b uint32) int {
+	if c := ka.compare(kb); c != 0 {
+		return c
 	}
+	va, vb := &vrps[a], &vrps[b]
+	if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
+		return c
+	}
+	return cmp.Compare(a, b)
 }
 
 // asnOrder sorts VRP indexes by (ASN, family and prefix key, MaxLen,
 // index), also a strict total order.
 func asnOrder(vrps []VRP, keys []pkey) func(a, b uint32) int {
-	return func(a, b uint32) int {
-		va, vb := &vrps[a], &vrps[b]
-		if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
-			return c
-		}
-		if c := keys[a].compare(keys[b]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
+	return func(a, b uint32) int { return asnCmp(vrps, keys[a], keys[b], a, b) }
+}
+
+func asnCmp(vrps []VRP, ka, kb pkey, a, b uint32) int {
+	va, vb := &vrps[a], &vrps[b]
+	if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
+		return c
 	}
+	if c := ka.compare(kb); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
+		return c
+	}
+	return cmp.Compare(a, b)
 }
 
 // buildSorted makes one family's sorted array from idx, already in
 // prefixOrder: one pass with a stack for the parent pointers, one sweep for
 // the bucket table.
-func buildSorted(keys []pkey, idx []uint32, v6 bool) sortedPrefixes {
+func buildSorted(key func(uint32) pkey, idx []uint32, v6 bool) sortedPrefixes {
 	var s sortedPrefixes
 	s.members = idx
 	s.ents = make([]entry, 0, len(idx)+1)
 	var stack []int32
 	for j, i := range idx {
-		k := keys[i]
+		k := key(i)
 		if j > 0 && k == s.ents[len(s.ents)-1].k {
 			continue
 		}
@@ -346,7 +350,7 @@ func NewIndex(vrps []VRP) *Index {
 		slices.SortFunc(byASN, asnOrder(vrps, keys))
 		return nil
 	})
-	return assemble(vrps, keys, i4, i6, byASN)
+	return assemble(vrps, func(i uint32) pkey { return keys[i] }, i4, i6, byASN)
 }
 
 // both runs f and g at once (the prefix half and the ASN half of an index
@@ -379,27 +383,29 @@ func vrpKeys(vrps []VRP) []pkey {
 
 // assemble builds the index from the three orders NewIndex sorts (or
 // NewIndexOrdered checks); every step is linear.
-func assemble(vrps []VRP, keys []pkey, i4, i6, byASN []uint32) *Index {
+// key gives a VRP's prefix key: from a table (NewIndex, which sorted by
+// it) or computed again (NewIndexOrdered, which saves the table's memory).
+func assemble(vrps []VRP, key func(uint32) pkey, i4, i6, byASN []uint32) *Index {
 	ix := &Index{vrps: vrps, byASN: byASN}
 	both(func() error {
-		ix.s4 = buildSorted(keys, i4, false)
-		ix.s6 = buildSorted(keys, i6, true)
+		ix.s4 = buildSorted(key, i4, false)
+		ix.s6 = buildSorted(key, i6, true)
 		return nil
 	}, func() error {
-		ix.buildASN(keys)
+		ix.buildASN(key)
 		return nil
 	})
 	return ix
 }
 
 // buildASN fills the ASN half of the index from byASN.
-func (ix *Index) buildASN(keys []pkey) {
+func (ix *Index) buildASN(key func(uint32) pkey) {
 	vrps, byASN := ix.vrps, ix.byASN
 	ix.asnSpan = make(map[uint32]span)
 	// The keys follow byASN, so InsideByASN searches a contiguous array.
 	ix.asnKeys = make([]pkey, len(vrps))
 	for j, i := range byASN {
-		ix.asnKeys[j] = keys[i]
+		ix.asnKeys[j] = key(i)
 	}
 	for j := 0; j < len(byASN); {
 		asn := vrps[byASN[j]].ASN
@@ -442,48 +448,53 @@ func (e *OrderError) Error() string {
 // order that fails a check gives an *OrderError and no index. Like NewIndex
 // it works on two goroutines (prefix half, ASN half).
 func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
-	keys := vrpKeys(vrps)
+	key := func(i uint32) pkey { return asnKeyOf(vrps[i].Prefix) }
 	var n4, n6 int
 	for i := range vrps {
-		if p := vrps[i].Prefix; p != p.Masked() {
+		p := vrps[i].Prefix
+		switch {
+		case !p.IsValid():
+		case p != p.Masked():
 			return nil, &OrderError{Order: "vrps", Pos: i, What: fmt.Sprintf("prefix %s has host bits set", p)}
-		}
-		switch keys[i].fam {
-		case 1:
+		case p.Addr().Is4():
 			n4++
-		case 2:
+		default:
 			n6++
 		}
 	}
-	check := func(name string, order []uint32, fam uint8, want int, less func(a, b uint32) int) error {
+	// One key per element, carried to the next comparison.
+	check := func(name string, order []uint32, fam uint8, want int, cmp func(vrps []VRP, ka, kb pkey, a, b uint32) int) error {
 		if len(order) != want {
 			return &OrderError{Order: name, Pos: len(order), What: fmt.Sprintf("%d entries, want %d", len(order), want)}
 		}
+		var prev pkey
 		for j, i := range order {
 			if int(i) >= len(vrps) {
 				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d out of range (%d VRPs)", i, len(vrps))}
 			}
-			if fam != 0 && keys[i].fam != fam {
+			k := key(i)
+			if fam != 0 && k.fam != fam {
 				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d (%s) is of the other family", i, vrps[i].Prefix)}
 			}
-			if j > 0 && less(order[j-1], i) >= 0 {
+			if j > 0 && cmp(vrps, prev, k, order[j-1], i) >= 0 {
 				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d does not sort after VRP %d", i, order[j-1])}
 			}
+			prev = k
 		}
 		return nil
 	}
 	err := both(func() error {
-		if err := check("ipv4", v4, 1, n4, prefixOrder(vrps, keys)); err != nil {
+		if err := check("ipv4", v4, 1, n4, prefixCmp); err != nil {
 			return err
 		}
-		return check("ipv6", v6, 2, n6, prefixOrder(vrps, keys))
+		return check("ipv6", v6, 2, n6, prefixCmp)
 	}, func() error {
-		return check("asn", byASN, 0, len(vrps), asnOrder(vrps, keys))
+		return check("asn", byASN, 0, len(vrps), asnCmp)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return assemble(vrps, keys, v4, v6, byASN), nil
+	return assemble(vrps, key, v4, v6, byASN), nil
 }
 
 // buildTrees fills the patricia trees on first use of CoveringTree: they
