@@ -354,7 +354,7 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 			}
 		}()
 	}
-	log.Info("watch started", "bgp", opts.listenIf(cfg.bgp != nil), "bmp", w.bmpAddr(), "http", w.httpAddr,
+	log.Info("watch_started", "bgp", opts.listenIf(cfg.bgp != nil), "bmp", w.bmpAddr(), "http", w.httpAddr,
 		"rtr", strings.Join(opts.rtr, ","), "vrp_files", strings.Join(opts.vrp.files, ","))
 	// SIGHUP is caught before anyone can know we run: a SIGHUP arriving
 	// between "ready" and the loop would otherwise kill the process.
@@ -379,7 +379,7 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 	}
 	w.closeRoutes()
 	cancel()
-	log.Info("watch stopped")
+	log.Info("watch_stopped")
 	return err
 }
 
