@@ -99,7 +99,7 @@ func NewWriter(w io.Writer, opt WriterOptions) *Writer {
 	if opt.Time.IsZero() {
 		opt.Time = time.Now()
 	}
-	return &Writer{w: bufio.NewWriterSize(w, 1<<20), opt: opt, ts: unix32(opt.Time)}
+	return &Writer{w: bufio.NewWriterSize(w, 64<<10), opt: opt, ts: unix32(opt.Time)}
 }
 
 func unix32(t time.Time) uint32 {
