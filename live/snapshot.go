@@ -40,9 +40,10 @@ type Snapshot struct {
 // far. It builds a new one only when something changed since the last call
 // (otherwise it returns the same pointer), so callers may call it often.
 //
-// A build copies the routes, their verdicts and peer bits under the lock
-// (one pass over the routes; Apply waits only for that) and then, without
-// the lock, rebuilds the table (table.Restore) and recomputes impact with
+// A build copies the routes, their verdicts, peer bits and deciding VRPs
+// under the lock, in route id order (a sequential pass: Apply waits only
+// for that), and then, without the lock, puts them in prefix order,
+// rebuilds the table (table.Restore) and recomputes impact with
 // classify.Assemble: a route appearing can change the impact of every
 // dropped route under it, so impact is never kept between snapshots. See
 // BenchmarkSnapshot for the cost on a full table. Concurrent callers wait
@@ -57,33 +58,70 @@ func (s *State) Snapshot() *Snapshot {
 	}
 	c := s.snapshotCopy()
 	s.mu.Unlock()
-	tab, err := table.Restore(c.parts)
+
+	// Prefix order (then route id): the order classify.NewCoverage sorts
+	// routes into, so its sort is a linear pass, and snapshots do not
+	// depend on the order paths arrived in.
+	rank := make([]uint32, c.prefixes)
+	for r, pid := range c.sorted {
+		rank[pid] = uint32(r)
+	}
+	ord := make([]uint64, len(c.routes))
+	for i := range c.routes {
+		ord[i] = uint64(rank[c.routes[i].prefix])<<32 | uint64(i)
+	}
+	slices.Sort(ord)
+	w := c.words
+	parts := table.Parts{Peers: c.peers, Words: w, Routes: make([]table.Route, len(ord)), Bits: make([]uint64, len(ord)*w)}
+	outcomes := make([]classify.Outcome, len(ord))
+	for j, o := range ord {
+		i := int(uint32(o))
+		rt := &c.routes[i]
+		parts.Routes[j] = table.Route{Prefix: c.keys[i].prefix(), Origin: rt.origin, Paths: rt.paths}
+		copy(parts.Bits[j*w:(j+1)*w], c.bits[i*w:(i+1)*w])
+		outcomes[j] = s.outcome(rt)
+		if set, ok := c.asSets[i]; ok {
+			if parts.ASSets == nil {
+				parts.ASSets = map[uint32][]uint32{}
+			}
+			parts.ASSets[uint32(j)] = set
+		}
+	}
+	tab, err := table.Restore(parts)
 	if err != nil {
 		// The copy is built from the State's own invariants; an error here
 		// is a bug in this package, not bad input.
 		panic(fmt.Sprintf("live: snapshot table: %v", err))
 	}
-	a := classify.Assemble(tab, c.ix, s.opt.Classify, c.outcomes, func(i int) []uint32 {
+	a := classify.Assemble(tab, c.ix, s.opt.Classify, outcomes, func(j int) []uint32 {
+		i := uint32(ord[j])
 		return c.refs[c.refOff[i]:c.refOff[i+1]]
 	})
 	s.snap = &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps}
 	return s.snap
 }
 
-// snapCopy is what a snapshot needs from the State, copied under its lock.
+// snapCopy is what a snapshot needs from the State, copied under its lock:
+// the live routes in id order.
 type snapCopy struct {
-	parts    table.Parts
-	outcomes []classify.Outcome
-	refOff   []uint32 // route i's deciding VRPs: refs[refOff[i]:refOff[i+1]]
+	routes   []route  // their vrpOff is stale: see refOff
+	keys     []pkey   // routes[i]'s prefix
+	bits     []uint64 // routes[i]'s peers: bits[i*words:(i+1)*words], renumbered as peers
+	words    int
+	peers    []table.PeerKey  // the peers holding paths
+	asSets   map[int][]uint32 // AS_SET unions of OriginNone routes, by index in routes
+	refOff   []uint32         // routes[i]'s deciding VRPs: refs[refOff[i]:refOff[i+1]]
 	refs     []uint32
+	sorted   []uint32 // prefix ids in prefix order
+	prefixes int      // number of prefix ids
 	ix       *rov.Index
 	epoch    uint64
 	vrps     int
 }
 
-// snapshotCopy copies the live routes in prefix order, and the peers holding
-// paths with their bits renumbered when some peer holds none. Called with
-// s.mu held.
+// snapshotCopy copies the live routes, and the peers holding paths with
+// the routes' bits renumbered when some peer holds none. Called with s.mu
+// held.
 func (s *State) snapshotCopy() snapCopy {
 	c := snapCopy{ix: s.ix, epoch: s.epoch, vrps: len(s.vrps)}
 	tpeer := make([]int, len(s.peers))
@@ -91,53 +129,53 @@ func (s *State) snapshotCopy() snapCopy {
 	for i, p := range s.peers {
 		tpeer[i] = -1
 		if len(p.paths) > 0 {
-			tpeer[i] = len(c.parts.Peers)
-			c.parts.Peers = append(c.parts.Peers, p.key)
+			tpeer[i] = len(c.peers)
+			c.peers = append(c.peers, p.key)
 		} else {
 			identity = false
 		}
 	}
-	words := max(1, (len(c.parts.Peers)+63)/64)
+	words := max(1, (len(c.peers)+63)/64)
 	n := int(s.live)
-	c.parts.Words = words
-	c.parts.Routes = make([]table.Route, 0, n)
-	c.parts.Bits = make([]uint64, n*words)
-	c.outcomes = make([]classify.Outcome, 0, n)
+	c.words = words
+	c.routes = make([]route, 0, n)
+	c.keys = make([]pkey, 0, n)
+	c.bits = make([]uint64, n*words)
 	c.refOff = make([]uint32, 1, n+1)
 	c.refs = make([]uint32, 0, len(s.refs)-s.garbage)
 	var peers []int
-	// Routes in prefix order (the sorted view of the prefixes, then each
-	// prefix's chain): the order classify.NewCoverage sorts them into, so
-	// its sort is a linear pass, and snapshots do not depend on route ids.
-	s.pfx.merge()
-	for _, pid := range s.pfx.sorted {
-		for id := s.pfx.head[pid]; id != noRoute; id = s.routes[id].next {
-			rt := &s.routes[id]
-			i := len(c.parts.Routes)
-			c.parts.Routes = append(c.parts.Routes, table.Route{Prefix: s.pfx.keys[rt.prefix].prefix(), Origin: rt.origin, Paths: rt.paths})
-			dst := c.parts.Bits[i*words : (i+1)*words]
-			if identity {
-				copy(dst, s.bits[int(id)*s.words:int(id+1)*s.words])
-			} else {
-				peers = s.routePeers(id, peers[:0])
-				for _, p := range peers {
-					tp := tpeer[p]
-					dst[tp/64] |= 1 << (tp % 64)
-				}
-			}
-			if rt.origin.Kind == rov.OriginNone {
-				if set := s.asSetUnion(id); len(set) > 0 {
-					if c.parts.ASSets == nil {
-						c.parts.ASSets = map[uint32][]uint32{}
-					}
-					c.parts.ASSets[uint32(i)] = set
-				}
-			}
-			c.outcomes = append(c.outcomes, s.outcome(rt))
-			c.refs = append(c.refs, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
-			c.refOff = append(c.refOff, uint32(len(c.refs)))
+	for id := range s.routes {
+		rt := &s.routes[id]
+		if rt.paths == 0 {
+			continue
 		}
+		i := len(c.routes)
+		c.routes = append(c.routes, *rt)
+		c.keys = append(c.keys, s.pfx.keys[rt.prefix])
+		dst := c.bits[i*words : (i+1)*words]
+		if identity {
+			copy(dst, s.bits[id*s.words:(id+1)*s.words])
+		} else {
+			peers = s.routePeers(uint32(id), peers[:0])
+			for _, p := range peers {
+				tp := tpeer[p]
+				dst[tp/64] |= 1 << (tp % 64)
+			}
+		}
+		if rt.origin.Kind == rov.OriginNone {
+			if set := s.asSetUnion(uint32(id)); len(set) > 0 {
+				if c.asSets == nil {
+					c.asSets = map[int][]uint32{}
+				}
+				c.asSets[i] = set
+			}
+		}
+		c.refs = append(c.refs, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
+		c.refOff = append(c.refOff, uint32(len(c.refs)))
 	}
+	s.pfx.merge()
+	c.sorted = slices.Clone(s.pfx.sorted)
+	c.prefixes = len(s.pfx.keys)
 	return c
 }
 
