@@ -1,0 +1,113 @@
+package snapshot
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// sharedData finds shared/data/rel beside the repository: skipped when
+// missing, fatal when CI=true.
+func sharedData(tb testing.TB, rel string) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "data", rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("shared/data/%s not found (required when CI=true)", rel)
+	}
+	tb.Skipf("shared/data/%s not found; skipping real-data benchmark", rel)
+	return ""
+}
+
+// realAnalysis is the real 723k-VRP rpki-client export against the PCH
+// full table (577k routes), analysed as analyze does.
+func realAnalysis(b *testing.B) (Header, *classify.Analysis) {
+	b.Helper()
+	vf, err := compressed.Open(sharedData(b, "vrp/vrps.rpki-client.20250720T093133Z.json.bz2"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer vf.Close()
+	vrps, _, err := rov.LoadVRPs(vf, "vrps", rov.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	name := sharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
+	mf, err := compressed.Open(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mf.Close()
+	src, err := mrt.NewSource(mf, name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := table.New()
+	in := table.NewIngester(t, table.IngestOptions{ReplayAll: true})
+	if err := in.Read(src); err != nil {
+		b.Fatal(err)
+	}
+	in.Finish()
+	a := classify.Analyze(t, rov.NewIndex(rov.MergeVRPs(vrps)), classify.Options{})
+	return Header{Meta: reports.Meta{Policy: reports.Policy{ASSet: "invalid"}}}, a
+}
+
+// BenchmarkSnapshot: decoding a full-table snapshot against rebuilding the
+// same analysis from already-parsed VRPs and routes (index + validation),
+// the part of a lookup from files that is not parsing; and encoding, the
+// cost analyze --save adds.
+func BenchmarkSnapshot(b *testing.B) {
+	h, a := realAnalysis(b)
+	enc, err := Encode(h, a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			if _, err := Decode(enc, "bench"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(a.Table.Len()), "routes")
+	})
+	b.Run("rebuild", func(b *testing.B) {
+		b.ReportAllocs()
+		vrps := a.Index.VRPs()
+		for b.Loop() {
+			classify.Analyze(a.Table, rov.NewIndex(vrps), a.Options)
+		}
+	})
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			again, err := Encode(h, a)
+			if err != nil || !bytes.Equal(again, enc) {
+				b.Fatal("encoding is not deterministic", err)
+			}
+		}
+	})
+}
