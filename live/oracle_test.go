@@ -208,6 +208,24 @@ func (g *gen) path() []rov.Segment {
 	return []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{first, uint32(g.r.IntN(6))}}}
 }
 
+// event draws a path event; x in [0, 90) picks its kind: announce (2/3),
+// withdraw (held or not), peer down.
+func (g *gen) event(x int) (mrt.Route, string) {
+	switch {
+	case x < 60:
+		r := mrt.Route{Kind: mrt.Announce, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3)), Path: g.path(),
+			NextHop: g.nextHop(), RPKIState: mrt.RPKIState(g.r.IntN(4) - 1)}
+		if g.r.IntN(3) > 0 {
+			r.Time = time.Unix(1445565660+int64(g.r.IntN(1000)), 0).UTC()
+		}
+		r.Origin = rov.OriginOf(r.Path)
+		return r, "announce"
+	case x < 87:
+		return mrt.Route{Kind: mrt.Withdraw, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3))}, "withdraw"
+	}
+	return mrt.Route{Kind: mrt.PeerDown, Peer: g.peers[g.r.IntN(3)]}, "peer_down"
+}
+
 func (g *gen) nextHop() netip.Addr {
 	return []netip.Addr{{}, netip.MustParseAddr("192.0.2.254"), netip.MustParseAddr("2001:db8::fe")}[g.r.IntN(3)]
 }
@@ -287,22 +305,25 @@ func runOracle(t *testing.T, seed uint64, optIndex int, walkRoutes bool, steps i
 		}
 	}
 	m := &model{maxPaths: opt.MaxPaths, peers: map[table.PeerKey]map[pathKey]mpath{}, vrps: map[vrpKey]rov.VRP{}}
+	// Events may arrive while a VRP change builds its index (without the
+	// lock); the change must then handle the routes they made too.
+	var before map[routeID]routeView
+	s.beforeInstall = func() {
+		for range g.r.IntN(3) {
+			r, _ := g.event(g.r.IntN(90))
+			s.Apply(&r)
+			m.apply(&r)
+		}
+		before = viewOf(m.analyze(opt.Classify))
+	}
 	var r mrt.Route
 	for step := range steps {
 		what := ""
 		switch x := g.r.IntN(100); {
-		case x < 60:
-			r = mrt.Route{Kind: mrt.Announce, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3)), Path: g.path()}
-			r.Origin = rov.OriginOf(r.Path)
-			what = "announce"
-		case x < 87:
-			r = mrt.Route{Kind: mrt.Withdraw, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3))}
-			what = "withdraw"
 		case x < 90:
-			r = mrt.Route{Kind: mrt.PeerDown, Peer: g.peers[g.r.IntN(3)]}
-			what = "peer_down"
+			r, what = g.event(x)
 		default:
-			before := viewOf(m.analyze(opt.Classify))
+			before = viewOf(m.analyze(opt.Classify))
 			oldSet := m.vrpList()
 			var n int
 			if x < 94 {

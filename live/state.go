@@ -58,7 +58,7 @@ const noVRP = ^uint32(0)
 // whose paths dropped to 0 is free (on the free list) and reused. Routes
 // are found through their prefix's chain (head, next): a prefix has one
 // or two origins, so walking the chain is cheaper than a map keyed by
-// (prefix, origin), in time and in memory. The verdict is kept in 7 bytes
+// (prefix, origin), in time and in memory. The verdict is kept in 3 bytes
 // instead of a classify.Outcome's 24 (outcome rebuilds it): 32 bytes a
 // route.
 type route struct {
@@ -109,13 +109,14 @@ type asSetCount struct {
 
 // State is the live table: every peer's paths (its pre-policy Adj-RIB-In),
 // the routes they form, each route's verdict kept current, and read-only
-// snapshots for reports. Safe for concurrent use: one mutex guards
-// everything, since each operation is short except VRP changes (an index
-// rebuild) and snapshot builds, which readers can overlap with by holding
-// an older Snapshot.
+// snapshots for reports. Safe for concurrent use: one mutex guards the
+// table, held for short steps only (an event; a snapshot's copy of the
+// routes; a VRP change's re-validation), while the slow parts of VRP
+// changes (the index rebuild) and snapshots (impact) run outside it.
 type State struct {
 	mu     sync.Mutex
 	snapMu sync.Mutex // serialises snapshot builds; taken before mu
+	vrpMu  sync.Mutex // serialises VRP changes; taken before mu
 	opt    Options
 
 	peers  []peer
@@ -129,7 +130,9 @@ type State struct {
 	npaths int64
 	words  int      // peer bitset words per route
 	bits   []uint64 // route id * words: peers carrying the route
-	extra  map[uint64]uint32
+	// extra counts, by route id << 32 | peer, a peer's paths to a route
+	// beyond the first (ADD-PATH): few, so a map beside the bitset.
+	extra map[uint64]uint32
 
 	// AS_SET members of OriginNone routes, kept per path so that the union
 	// shrinks when a path goes (table.Table keeps the union over paths).
@@ -137,7 +140,6 @@ type State struct {
 	asSets     [][]uint32
 	asSetIx    map[string]uint32
 	routeSets  map[uint32][]asSetCount
-	asSetBuf   []uint32
 	asSetBytes []byte
 
 	vrps    []rov.VRP // canonical order, one per (prefix, maxLength, ASN)
@@ -160,6 +162,7 @@ type State struct {
 	// the VRPs (see affected). Tests set it to force either way.
 	walkRoutesAbove float64
 	onRevalidate    func(ids []uint32) // tests: the routes a VRP change re-validates
+	beforeInstall   func()             // tests: runs between a VRP change's index build and its re-validation
 }
 
 // New returns an empty State with no VRPs (every route NotFound until
