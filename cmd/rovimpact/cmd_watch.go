@@ -316,6 +316,8 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
+	wg.Add(1)
+	go func() { defer wg.Done(); w.vrps.run(ctx) }()
 	for _, addr := range opts.rtr {
 		c := rtr.NewClient(rtr.Config{Addr: addr, Logger: log, RetryInterval: opts.rtrRetry})
 		w.vrps.addClient(c)

@@ -18,6 +18,7 @@ import (
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/rtr"
 	"github.com/rovimpact/rovimpact/table"
 )
 
@@ -470,4 +471,61 @@ func TestWatchMaxPrefixes(t *testing.T) {
 		paths, _ := run.metric(t, `rovimpact_paths`)
 		return skipped == 2 && paths == 3, fmt.Sprintf("skipped %v, paths %v", skipped, paths)
 	})
+}
+
+// TestVRPFeedCoalesces: updates queued while the table is busy reach it as
+// one change (one index rebuild) with the effect of applying them in turn,
+// and SLURM assertions survive a source withdrawing the same VRP.
+func TestVRPFeedCoalesces(t *testing.T) {
+	dir := t.TempDir()
+	slurmFile := filepath.Join(dir, "local.slurm")
+	asserted := vrpOf("172.16.0.0/24", 24, 64510)
+	writeSLURM(t, slurmFile, []rov.VRP{vrpOf("10.6.0.0/16", 16, 0)}, []rov.VRP{asserted})
+	st := newLiveForTest(nil)
+	var logs syncBuffer
+	f, err := newVRPFeed(st, vrpOptions{slurm: []string{slurmFile}}, newWatchLogger(&logs, true), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := st.Stats().IndexBuilds
+	updates := []struct {
+		reset     bool
+		src       string
+		ann, wdr  []rov.VRP
+		wantUnion int
+	}{
+		{true, "a", watchVRPs0, nil, len(watchVRPs0) - 1}, // the AS0 VRP is filtered (RFC 8416 §3.3)
+		{false, "a", []rov.VRP{asserted}, nil, len(watchVRPs0)},
+		{false, "a", nil, []rov.VRP{watchVRPs0[0], asserted}, len(watchVRPs0) - 2},
+		{true, "b", []rov.VRP{watchVRPs0[0]}, nil, len(watchVRPs0) - 1},
+	}
+	for i, u := range updates {
+		if _, _, err := f.apply(rtr.Update{Source: u.src, Reset: u.reset, Announced: u.ann, Withdrawn: u.wdr}); err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+		if got := f.set.Len(); got != u.wantUnion {
+			t.Errorf("update %d: union %d, want %d", i, got, u.wantUnion)
+		}
+	}
+	f.flush()
+	stats := st.Stats()
+	if builds := stats.IndexBuilds - before; builds != 1 {
+		t.Errorf("%d index builds for 4 queued updates, want 1", builds)
+	}
+	// The union (watchVRPs0 less the filtered AS0 VRP) plus the assertion,
+	// which no withdrawal by a source removes.
+	if stats.VRPs != len(watchVRPs0) {
+		t.Errorf("table holds %d VRPs, want %d", stats.VRPs, len(watchVRPs0))
+	}
+	peer := table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
+	announce(t, st, peer, annRoute{"172.16.0.0/24", 0, "64496 64510"}, rAS0)
+	a := st.Snapshot().Analysis
+	for id, r := range a.Table.Routes() {
+		if got := a.Outcomes[id].State; got != rov.Valid && r.Prefix.String() == "172.16.0.0/24" {
+			t.Errorf("asserted route %s: %v, want valid", r.Prefix, got)
+		}
+		if got := a.Outcomes[id].State; got != rov.NotFound && r.Prefix.String() == "10.6.0.0/16" {
+			t.Errorf("route under the filtered AS0 VRP %s: %v, want not_found", r.Prefix, got)
+		}
+	}
 }

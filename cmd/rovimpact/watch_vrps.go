@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -18,15 +19,19 @@ import (
 // vrpFeed is watch's VRP pipeline: every source (each --rtr cache, each
 // --vrps file as "file:PATH") goes through the SLURM filters (RFC 8416
 // §3.3) into one rtr.Set that keeps the sources apart and their union
-// current (RFC 8210 §10); each change of the union, less the SLURM
-// assertions (RFC 8416 §3.4, added once at start), goes to the live table,
-// which re-validates only the routes it can affect.
+// current (RFC 8210 §10); the changes of the union, less the SLURM
+// assertions (RFC 8416 §3.4, added once at start), go to the live table,
+// folded into one while it was busy (see flush), and it re-validates only
+// the routes they can affect.
 //
 // The assertions stay out of the Set on purpose: as a source of their own
 // they would make every VRP no cache asserts a "disagreement", drowning the
 // real ones between caches.
 type vrpFeed struct {
-	mu       sync.Mutex // serialises Set changes with their State update, so the State sees them in order
+	mu       sync.Mutex // guards the Set changes and the queue, so changes are queued in Set order
+	flushMu  sync.Mutex // serialises flushes
+	pending  []rtr.Delta
+	kick     chan struct{}
 	set      *rtr.Set
 	state    *live.State
 	filter   *rov.SLURM // prefix filters only; nil without SLURM filters
@@ -65,7 +70,7 @@ type vrpFile struct {
 
 func newVRPFeed(state *live.State, opt vrpOptions, log *slog.Logger, now func() time.Time) (*vrpFeed, error) {
 	f := &vrpFeed{set: rtr.NewSet(), state: state, log: log, now: now, opt: opt,
-		asserted: map[vrpKey]struct{}{}, files: map[string]*vrpFile{}, up: map[string]bool{}}
+		asserted: map[vrpKey]struct{}{}, files: map[string]*vrpFile{}, up: map[string]bool{}, kick: make(chan struct{}, 1)}
 	if len(opt.slurm) == 0 {
 		return f, nil
 	}
@@ -116,20 +121,62 @@ func (f *vrpFeed) filtered(vrps []rov.VRP) ([]rov.VRP, int) {
 	return out, st.Removed
 }
 
-// apply feeds one update of a source through the filters and the Set into
-// the State; it returns the union's change and the routes re-validated.
-func (f *vrpFeed) apply(u rtr.Update) (rtr.Delta, int, int, error) {
+// apply feeds one update of a source through the filters into the Set,
+// and queues the union's change for the State; it returns the change and
+// how many VRPs the filters removed. It is quick: the State's work (an
+// index rebuild and re-validation) is done by flush, which folds every
+// change queued meanwhile into one (live.Coalesce), so a burst of updates
+// from several caches costs one rebuild, and a client never waits on it
+// with its socket unread.
+func (f *vrpFeed) apply(u rtr.Update) (rtr.Delta, int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var removed int
 	u.Announced, removed = f.filtered(u.Announced)
 	u.Withdrawn, _ = f.filtered(u.Withdrawn)
 	d, err := f.set.Apply(u)
-	n := 0
 	if !d.Empty() {
-		n = f.state.UpdateVRPs(f.unasserted(d.Announced), f.unasserted(d.Withdrawn))
+		f.pending = append(f.pending, d)
+		select {
+		case f.kick <- struct{}{}:
+		default:
+		}
 	}
-	return d, n, removed, err
+	return d, removed, err
+}
+
+// flush applies the queued changes of the union to the State as one
+// change and returns the routes re-validated. Flushes are serialised, and
+// each takes the whole queue, so changes reach the State in order.
+func (f *vrpFeed) flush() int {
+	f.flushMu.Lock()
+	defer f.flushMu.Unlock()
+	f.mu.Lock()
+	batch := f.pending
+	f.pending = nil
+	f.mu.Unlock()
+	if len(batch) == 0 {
+		return 0
+	}
+	ann, wd := live.Coalesce(batch...)
+	ann, wd = f.unasserted(ann), f.unasserted(wd)
+	start := time.Now()
+	n := f.state.UpdateVRPs(ann, wd)
+	f.log.Info("vrps_applied", "changes", len(batch), "announced", len(ann), "withdrawn", len(wd), "revalidated", n,
+		"vrps", f.state.Stats().VRPs, "seconds", time.Since(start).Seconds())
+	return n
+}
+
+// run flushes queued changes as they come, until ctx is done.
+func (f *vrpFeed) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.kick:
+			f.flush()
+		}
+	}
 }
 
 // unasserted drops the VRPs SLURM asserts: the State holds them for good.
@@ -178,7 +225,8 @@ func (f *vrpFeed) loadFile(name, why string) error {
 	}
 	f.mu.Unlock()
 	now := f.now()
-	d, n, removed, aerr := f.apply(rtr.Update{Source: "file:" + name, Reset: true, Announced: vrps, Time: now})
+	d, removed, aerr := f.apply(rtr.Update{Source: "file:" + name, Reset: true, Announced: vrps, Time: now})
+	n := f.flush()
 	f.mu.Lock()
 	vf.vrps, vf.loaded, vf.err, vf.removed = len(vrps)-removed, now, "", removed
 	f.mu.Unlock()
@@ -233,17 +281,17 @@ func (f *vrpFeed) addClient(c *rtr.Client) {
 // channel.
 func (f *vrpFeed) follow(c *rtr.Client) {
 	for u := range c.Updates() {
-		d, n, removed, err := f.apply(u)
+		d, removed, err := f.apply(u)
 		if err != nil {
 			f.log.Error("vrps_set_inconsistent", "source", u.Source, "serial", u.Serial, "err", err)
 		}
 		switch {
 		case u.Expired:
-			f.log.Warn("cache_expired", "source", u.Source, "withdrawn", len(d.Withdrawn), "revalidated", n, "union", f.set.Len())
+			f.log.Warn("cache_expired", "source", u.Source, "withdrawn", len(d.Withdrawn), "union", f.set.Len())
 		case len(u.Announced)+len(u.Withdrawn) > 0 || u.Reset:
 			f.log.Info("vrps_updated", "source", u.Source, "serial", u.Serial, "session_id", u.SessionID, "reset", u.Reset,
 				"source_announced", len(u.Announced), "source_withdrawn", len(u.Withdrawn), "slurm_removed", removed,
-				"announced", len(d.Announced), "withdrawn", len(d.Withdrawn), "revalidated", n, "union", f.set.Len())
+				"announced", len(d.Announced), "withdrawn", len(d.Withdrawn), "union", f.set.Len())
 		default:
 			f.log.Debug("cache_serial", "source", u.Source, "serial", u.Serial)
 		}
