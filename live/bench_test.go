@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/compressed"
@@ -213,6 +214,36 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
+// stallProbe measures, while an operation runs, the longest wait to take
+// the State's lock: how long Apply would be held up (it includes the
+// probe's own scheduling delay on a busy machine).
+func stallProbe(s *State) (stop func() time.Duration) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var worst time.Duration
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			t := time.Now()
+			s.mu.Lock()
+			s.mu.Unlock()
+			worst = max(worst, time.Since(t))
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	return func() time.Duration {
+		close(done)
+		wg.Wait()
+		return worst
+	}
+}
+
 // fullState is a State holding the full table from one peer, validated
 // against the real VRPs of vrpFileB.
 func fullState(b *testing.B) *State {
@@ -220,6 +251,7 @@ func fullState(b *testing.B) *State {
 	s := New(Options{})
 	s.SetVRPs(realVRPs(b, vrpFileB))
 	replay(events, paths, 1, func(r *mrt.Route, _ mrt.PeerKey) { s.Apply(r) })
+	s.Snapshot() // as watch does every few seconds (this also sorts the new prefixes)
 	return s
 }
 
@@ -237,6 +269,7 @@ func BenchmarkSetVRPs(b *testing.B) {
 			delta = append(delta, vb[i*len(vb)/10])
 		}
 		var n, ops int
+		stop := stallProbe(s)
 		for b.Loop() {
 			if ops%2 == 0 {
 				n += s.UpdateVRPs(nil, delta)
@@ -245,11 +278,13 @@ func BenchmarkSetVRPs(b *testing.B) {
 			}
 			ops++
 		}
+		b.ReportMetric(float64(stop().Microseconds())/1000, "max-stall-ms")
 		s.UpdateVRPs(delta, nil)
 		b.ReportMetric(float64(n)/float64(ops), "revalidated/op")
 	})
 	b.Run("reload", func(b *testing.B) {
 		var n, ops int
+		stop := stallProbe(s)
 		for b.Loop() {
 			if ops%2 == 0 {
 				n += s.SetVRPs(va)
@@ -258,6 +293,7 @@ func BenchmarkSetVRPs(b *testing.B) {
 			}
 			ops++
 		}
+		b.ReportMetric(float64(stop().Microseconds())/1000, "max-stall-ms")
 		b.ReportMetric(float64(n)/float64(ops), "revalidated/op")
 	})
 	b.Run("first-load", func(b *testing.B) {
@@ -284,6 +320,7 @@ func BenchmarkSnapshot(b *testing.B) {
 		r := ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001))
 		w := wd(peerA, "192.0.2.0/24", 0)
 		i := 0
+		stop := stallProbe(s)
 		for b.Loop() {
 			if i++; i%2 == 1 {
 				s.Apply(&r)
@@ -292,6 +329,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			}
 			s.Snapshot()
 		}
+		b.ReportMetric(float64(stop().Microseconds())/1000, "max-stall-ms")
 	})
 	b.Run("analyze", func(b *testing.B) {
 		b.ReportAllocs()
