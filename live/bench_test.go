@@ -298,13 +298,17 @@ func BenchmarkSetVRPs(b *testing.B) {
 	})
 	b.Run("first-load", func(b *testing.B) {
 		var n, ops int
+		var stall time.Duration
 		for b.Loop() {
 			b.StopTimer()
 			s.SetVRPs(nil)
+			stop := stallProbe(s)
 			b.StartTimer()
 			n += s.SetVRPs(vb)
 			ops++
+			stall = max(stall, stop())
 		}
+		b.ReportMetric(float64(stall.Microseconds())/1000, "max-stall-ms")
 		b.ReportMetric(float64(n)/float64(ops), "revalidated/op")
 	})
 }
