@@ -17,6 +17,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
 	"github.com/rovimpact/rovimpact/table"
@@ -527,5 +528,54 @@ func TestVRPFeedCoalesces(t *testing.T) {
 		if got := a.Outcomes[id].State; got != rov.NotFound && r.Prefix.String() == "10.6.0.0/16" {
 			t.Errorf("route under the filtered AS0 VRP %s: %v, want not_found", r.Prefix, got)
 		}
+	}
+}
+
+// TestWatchPeriodicDump: while running, --dump writes the table every
+// --dump-interval, atomically; analyze reading that file with the same
+// VRPs lists the invalids /api/invalids lists.
+func TestWatchPeriodicDump(t *testing.T) {
+	dir := t.TempDir()
+	vrpFile := filepath.Join(dir, "vrps.json")
+	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
+	dumpDir := filepath.Join(dir, "dumps")
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms",
+		"--dump", dumpDir, "--dump-interval", "300ms", "--log-format", "json")
+	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	var routes []annRoute
+	for _, r := range without(watchRoutes0, rSameInvalid) {
+		r.path, r.id = "64496 "+r.path, 0
+		routes = append(routes, r)
+		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+	}
+	want := truth(t, table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchVRPs0)
+	run.converges(t, "routes", want)
+	n := strings.Count(run.logs.String(), `"msg":"dump_written"`)
+	run.logged(t, `"msg":"dump_written"`, n+1) // a dump written after convergence
+	run.logged(t, `"paths":14,"records":15`, 1) // the PEER_INDEX_TABLE and one record per prefix
+	// Dumps of the same minute replace each other (rename): one file.
+	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt"))
+	if len(dumps) != 1 {
+		t.Fatalf("dump directory holds %v, want one rib.*.mrt", dumps)
+	}
+	out, _, err := runCLI(t, "analyze", "--vrps", vrpFile, "--format", "json", dumps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct{ Invalids json.RawMessage }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var got []reports.Invalid
+	if err := json.Unmarshal(rep.Invalids, &got); err != nil {
+		t.Fatal(err)
+	}
+	if jsonOf(t, got) != jsonOf(t, run.invalids(t)) {
+		t.Errorf("analyze of the dump:\n%s\nwant /api/invalids:\n%s", jsonOf(t, got), jsonOf(t, run.invalids(t)))
 	}
 }
