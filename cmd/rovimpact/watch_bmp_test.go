@@ -556,7 +556,7 @@ func TestWatchPeriodicDump(t *testing.T) {
 	want := truth(t, table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchVRPs0)
 	run.converges(t, "routes", want)
 	n := strings.Count(run.logs.String(), `"msg":"dump_written"`)
-	run.logged(t, `"msg":"dump_written"`, n+1) // a dump written after convergence
+	run.logged(t, `"msg":"dump_written"`, n+1)  // a dump written after convergence
 	run.logged(t, `"paths":14,"records":15`, 1) // the PEER_INDEX_TABLE and one record per prefix
 	// Dumps of the same minute replace each other (rename): one file.
 	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt"))
