@@ -520,6 +520,9 @@ var (
 // withdrawals, the cache going away and coming back with other data, the
 // BGP session going down and up again. Nothing stale may remain.
 func TestWatchRealPeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: about 15 s of real BGP sessions (gobgp retries a connection every 5 s at best)")
+	}
 	stayrtr := needWatchTool(t, "stayrtr", "stayrtr")
 	needWatchTool(t, "gobgpd", "gobgpd")
 	dir := t.TempDir()
