@@ -292,6 +292,7 @@ func runOracle(t *testing.T, seed uint64, optIndex int, walkRoutes bool, steps i
 	opt := oracleOptions[optIndex]
 	g := newGen(seed)
 	s := New(opt)
+	s.attrSlack = 3 // compact interned AS paths and next hops often
 	s.walkRoutesAbove = 1e9
 	if walkRoutes {
 		s.walkRoutesAbove = 0

@@ -30,10 +30,11 @@ type pathVal struct {
 }
 
 // attrs interns AS paths and next hops: stored once, numbered, shared by
-// every path that uses them. Like mrt.RIB's, interned values are never
-// freed: a long run keeps every AS path it has seen, which is bounded by
-// the distinct paths of the input (a few hundred thousand for a full
-// table), not by churn.
+// every path that uses them. Values are not reference-counted; instead,
+// once more values are interned than there are held paths plus a margin
+// (so at least half of them are unused), State.maybeCompactAttrs re-interns
+// the held paths' values into fresh tables. Memory then stays proportional
+// to the paths held, however long a feed churns.
 type attrs struct {
 	seed     maphash.Seed
 	arena    []byte            // encoded AS paths, back to back
@@ -94,6 +95,10 @@ func (a *attrs) internPath(path []rov.Segment) uint32 {
 		}
 	}
 	a.scratch = b
+	return a.internBytes(b)
+}
+
+func (a *attrs) internBytes(b []byte) uint32 {
 	h := maphash.Bytes(a.seed, b)
 	id, ok := a.ix[h]
 	if !ok {
@@ -148,6 +153,27 @@ func (a *attrs) decodePath(dst []rov.Segment, id uint32) []rov.Segment {
 		}
 	}
 	return dst
+}
+
+// maybeCompactAttrs re-interns the held paths' AS paths and next hops once
+// the tables hold more values than held paths plus s.attrSlack (65536):
+// each held path uses one of each, so then at least that many are unused,
+// and the O(paths) pass is paid for by as many announcements.
+func (s *State) maybeCompactAttrs() {
+	a := &s.attrs
+	if int64(len(a.off)-1) <= s.npaths+s.attrSlack && int64(len(a.nextHops)) <= s.npaths+s.attrSlack {
+		return
+	}
+	n := newAttrs()
+	for i := range s.peers {
+		for k, v := range s.peers[i].paths {
+			v.path = n.internBytes(a.pathBytes(v.path))
+			v.nh = n.internNextHop(a.nextHops[v.nh&(1<<24-1)]) | v.nh&^(1<<24-1)
+			s.peers[i].paths[k] = v
+		}
+	}
+	s.attrs = n
+	s.attrCompactions++
 }
 
 // Paths returns every held path for an MRT dump: peers (indexed by

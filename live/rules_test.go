@@ -265,14 +265,18 @@ func TestApplyRules(t *testing.T) {
 	}
 }
 
-// TestRouteIDsReused: churn does not grow the route array (ids of routes
-// that lost their last path are reused) nor the VRP reference arena.
-func TestRouteIDsReused(t *testing.T) {
+// TestChurnBounded: churn does not grow the route array (ids of routes
+// that lost their last path are reused), the VRP reference arena, nor the
+// interned AS paths and next hops, and the dump stays right across
+// compactions.
+func TestChurnBounded(t *testing.T) {
 	s := New(Options{})
+	s.attrSlack = 100
 	s.SetVRPs([]rov.VRP{{Prefix: netip.MustParsePrefix("10.0.0.0/8"), MaxLen: 24, ASN: 1}, {Prefix: netip.MustParsePrefix("10.0.0.0/8"), MaxLen: 8, ASN: 2}})
 	for round := range 20000 {
 		p := fmt.Sprintf("10.%d.%d.0/24", round%7, round%5)
-		r := ann(peerA, p, 0, seq(64501, uint32(round%50)))
+		r := ann(peerA, p, 0, seq(64501, uint32(round), uint32(round%50)))
+		r.NextHop = netip.AddrFrom4([4]byte{192, 0, 2, byte(round)})
 		s.Apply(&r)
 		if round%3 == 0 {
 			w := wd(peerA, p, 0)
@@ -287,6 +291,23 @@ func TestRouteIDsReused(t *testing.T) {
 	}
 	if got, want := int64(len(s.routes)-len(s.free)), s.Stats().Routes; got != want {
 		t.Errorf("live routes %d, Stats %d", got, want)
+	}
+	if n := len(s.attrs.off) - 1; n > 35+100+1 || s.attrCompactions == 0 {
+		t.Errorf("%d AS paths interned after %d compactions, for at most 35 held", n, s.attrCompactions)
+	}
+	if n := len(s.attrs.nextHops); n > 35+100+1 {
+		t.Errorf("%d next hops interned, for at most 35 held", n)
+	}
+	_, all := s.Paths()
+	for r := range all {
+		// Held paths are those of the last rounds that set their prefix.
+		last := uint32(r.Path[0].ASNs[1])
+		if want := netip.AddrFrom4([4]byte{192, 0, 2, byte(last)}); r.NextHop != want || r.Path[0].ASNs[2] != last%50 {
+			t.Fatalf("%s: path %v next hop %v after compactions, want round %d's", r.Prefix, r.Path, r.NextHop, last)
+		}
+		if p := fmt.Sprintf("10.%d.%d.0/24", last%7, last%5); r.Prefix.String() != p {
+			t.Fatalf("%s holds round %d's path, which announced %s", r.Prefix, last, p)
+		}
 	}
 }
 
@@ -527,12 +548,14 @@ func TestCoalesce(t *testing.T) {
 		var deltas []rtr.Delta
 		for range 1 + g.r.IntN(6) {
 			var d rtr.Delta
-			for k, v := range held {
+			// Sorted, so that a seed always draws the same deltas.
+			for _, v := range slices.SortedFunc(maps.Values(held), vrpCompare) {
 				if g.r.IntN(4) == 0 {
 					d.Withdrawn = append(d.Withdrawn, v)
-					delete(held, k)
 					if g.r.IntN(3) == 0 {
 						d.Announced = append(d.Announced, v)
+					} else {
+						delete(held, keyOfVRP(v))
 					}
 				}
 			}
@@ -541,10 +564,8 @@ func TestCoalesce(t *testing.T) {
 				v.Prefix = v.Prefix.Masked()
 				if _, ok := held[keyOfVRP(v)]; !ok {
 					d.Announced = append(d.Announced, v)
+					held[keyOfVRP(v)] = v
 				}
-			}
-			for _, v := range d.Announced {
-				held[keyOfVRP(v)] = v
 			}
 			deltas = append(deltas, d)
 			one.UpdateVRPs(d.Announced, d.Withdrawn)
