@@ -15,7 +15,8 @@
 # Columns: median wall seconds, median CPU seconds (user + system: on a
 # shared machine they move less than wall time) and median peak RSS (MB),
 # from GNU time (`/usr/bin/time -f "%e %U %S %M"`, Debian package time).
-# files/snap is the ratio of the file-based row to the snapshot row. Every
+# files/snap is the ratio of the file-based row to the snapshot row; the
+# analyze --save row shows what --save adds (wall time is the noisier). Every
 # lookup's output is compared with the file-based one: a snapshot that
 # answers differently fails the script.
 set -euo pipefail
@@ -74,7 +75,7 @@ measure analyze "$rovimpact" analyze --vrps "$vrps" --format json "$table"
 a_wall=$wall a_cpu=$cpu a_rss=$rss
 measure analyze-save "$rovimpact" analyze --vrps "$vrps" --format json --save "$snap" "$table"
 row "analyze" "$a_wall" "$a_cpu" "$a_rss"
-row "analyze --save" "$wall" "$cpu" "$rss" "(+$(awk -v a="$wall" -v b="$a_wall" 'BEGIN {printf "%.2f", a - b}') s)"
+row "analyze --save" "$wall" "$cpu" "$rss" "$(awk -v w="$wall" -v aw="$a_wall" -v c="$cpu" -v ac="$a_cpu" 'BEGIN {printf "%+.2f s wall, %+.2f s cpu", w - aw, c - ac}')"
 cmp -s "$out/analyze.out" "$out/analyze-save.out" || { echo "analyze --save changed the report" >&2; exit 1; }
 "$rovimpact" snapshot --vrps "$vrps" --output "$vsnap" >/dev/null 2>&1
 
