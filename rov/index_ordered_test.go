@@ -2,9 +2,11 @@ package rov
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -130,5 +132,39 @@ func TestBucketTable(t *testing.T) {
 		if got, want := sortedCopy(ix.Covering(p, nil)), oracleCovering(vrps, p); !slices.Equal(got, want) {
 			t.Fatalf("Covering(%s) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// TestCoveringTreeLazy: the patricia trees are built on the first
+// CoveringTree call, once, even when goroutines race to it (run with
+// -race), and then answer as the oracle does.
+func TestCoveringTreeLazy(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	vrps := randVRPs(r, 300)
+	ix := NewIndex(vrps)
+	if ix.trees.v4 != nil || ix.trees.v6 != nil {
+		t.Fatal("NewIndex built the patricia trees")
+	}
+	ps := make([]netip.Prefix, 200)
+	for i := range ps {
+		ps[i] = randPrefix(r, r.IntN(2) == 1)
+	}
+	errs := make(chan string, len(ps))
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < len(ps); i += 4 {
+				if got, want := sortedCopy(ix.CoveringTree(ps[i], nil)), oracleCovering(vrps, ps[i]); !slices.Equal(got, want) {
+					errs <- fmt.Sprintf("CoveringTree(%s) = %v, want %v", ps[i], got, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
