@@ -128,6 +128,15 @@ func (r *Reader) bgp4mp(sub uint16, b []byte) bool {
 	local := sub == bmMessageLocal || sub == bmMessageAS4Local || sub == bmMessageLocalAP || sub == bmMessageAS4LocalAP
 	switch b[18] {
 	case bgpUpdate:
+		if local {
+			// RFC 6396 §4.4.5-4.4.6: a *_LOCAL record is a message the
+			// monitored router sent, and its peer fields name the
+			// recipient. Its routes are the router's own announcements,
+			// not what the recipient receives: counted, never tabled (the
+			// text reader does the same with bgpdump's LOCAL lines).
+			r.skip("bgp4mp_local")
+			return false
+		}
 	case bgpOpen:
 		r.skip("bgp4mp_open")
 		// An OPEN from the peer names its BGP Identifier (RFC 4271 §4.2).

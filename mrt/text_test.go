@@ -338,6 +338,18 @@ func TestTextLocal(t *testing.T) {
 			if int64(len(got))+st.Skipped["bgp4mp_local"] != st.Records {
 				t.Errorf("%d routes + %d skipped != %d lines", len(got), st.Skipped["bgp4mp_local"], st.Records)
 			}
+			// The binary reader sees the subtype itself, so it skips every
+			// LOCAL record, the ADD-PATH ones included, and tables only the
+			// received ones (one record: one skip).
+			local := tt.sub == bmMessageLocal || tt.sub == bmMessageAS4Local || tt.sub == bmMessageLocalAP || tt.sub == bmMessageAS4LocalAP
+			bin, br := readAll(t, textBGP4MPRecord(tt.typ, tt.sub), "local.mrt")
+			wantBin, wantSkip := 2, int64(0)
+			if local {
+				wantBin, wantSkip = 0, 1
+			}
+			if len(bin) != wantBin || br.Stats().Skipped["bgp4mp_local"] != wantSkip || local && len(br.Peers()) != 0 {
+				t.Errorf("binary reader: %d routes, bgp4mp_local %d, peers %v; want %d, %d", len(bin), br.Stats().Skipped["bgp4mp_local"], br.Peers(), wantBin, wantSkip)
+			}
 		})
 	}
 }
