@@ -50,6 +50,10 @@ type BGPConfig struct {
 	MaxPrefixes uint32
 	// Logger receives gobgp's log lines at Warn and above; nil: slog.Default.
 	Logger *slog.Logger
+	// OnSession, if set, hears each session reaching Established and
+	// leaving it (see SessionHandler), as soon as gobgp's FSM changes state:
+	// a peer that sends no route is seen up all the same.
+	OnSession SessionHandler
 }
 
 // BGP is an embedded gobgp speaker that accepts sessions from configured
@@ -68,12 +72,13 @@ type BGPConfig struct {
 // tables); see BenchmarkBGPSession for the measured cost per path. The
 // collector itself keeps only the peer list.
 type BGP struct {
-	cfg    BGPConfig
-	em     *emitter
-	srv    *server.BgpServer
-	log    *slog.Logger
-	cancel context.CancelFunc
-	once   sync.Once
+	cfg     BGPConfig
+	em      *emitter
+	srv     *server.BgpServer
+	log     *slog.Logger
+	reasons *downReasons
+	cancel  context.CancelFunc
+	once    sync.Once
 
 	// Guarded by em.mu: the watch callback runs in one gobgp goroutine.
 	conv        pathConverter
@@ -114,7 +119,9 @@ func NewBGP(cfg BGPConfig, h Handler) (*BGP, error) {
 	if l == nil {
 		l = slog.Default()
 	}
-	return &BGP{cfg: cfg, em: newEmitter(h), log: l, established: map[netip.Addr]bool{}}, nil
+	em := newEmitter(h)
+	em.onSession = cfg.OnSession
+	return &BGP{cfg: cfg, em: em, log: l, reasons: &downReasons{m: map[netip.Addr]string{}}, established: map[netip.Addr]bool{}}, nil
 }
 
 const dynamicGroup = "rovimpact-dynamic"
@@ -125,7 +132,7 @@ const dynamicGroup = "rovimpact-dynamic"
 func (b *BGP) Start(ctx context.Context) error {
 	ctx, b.cancel = context.WithCancel(ctx)
 	context.AfterFunc(ctx, func() { b.Close() })
-	b.srv = server.NewBgpServer(server.LoggerOption(&gobgpLogger{l: b.log, em: b.em}))
+	b.srv = server.NewBgpServer(server.LoggerOption(&gobgpLogger{l: b.log, em: b.em, reasons: b.reasons}))
 	// Serve runs gobgp's management loop; every API call below blocks
 	// until it runs.
 	go b.srv.Serve()
@@ -167,9 +174,10 @@ func (b *BGP) Start(ctx context.Context) error {
 	}
 	for _, n := range b.cfg.Neighbors {
 		if err := b.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: &api.Peer{
-			Conf:      &api.PeerConf{NeighborAddress: n.Addr.String(), PeerAsn: n.AS},
-			Transport: &api.Transport{PassiveMode: true},
-			AfiSafis:  b.afiSafis(),
+			Conf:         &api.PeerConf{NeighborAddress: n.Addr.String(), PeerAsn: n.AS},
+			Transport:    &api.Transport{PassiveMode: true},
+			EbgpMultihop: anyHop,
+			AfiSafis:     b.afiSafis(),
 		}}); err != nil {
 			return fail("neighbor "+n.Addr.String(), err)
 		}
@@ -178,9 +186,10 @@ func (b *BGP) Start(ctx context.Context) error {
 		// The group must exist before a dynamic neighbor names it (gobgp
 		// panics on a nil map otherwise).
 		if err := b.srv.AddPeerGroup(ctx, &api.AddPeerGroupRequest{PeerGroup: &api.PeerGroup{
-			Conf:      &api.PeerGroupConf{PeerGroupName: dynamicGroup, PeerAsn: b.cfg.AcceptAS},
-			Transport: &api.Transport{PassiveMode: true},
-			AfiSafis:  b.afiSafis(),
+			Conf:         &api.PeerGroupConf{PeerGroupName: dynamicGroup, PeerAsn: b.cfg.AcceptAS},
+			Transport:    &api.Transport{PassiveMode: true},
+			EbgpMultihop: anyHop,
+			AfiSafis:     b.afiSafis(),
 		}}); err != nil {
 			return fail("peer group", err)
 		}
@@ -194,6 +203,14 @@ func (b *BGP) Start(ctx context.Context) error {
 	}
 	return nil
 }
+
+// anyHop lets eBGP peers be any number of hops away. gobgp otherwise sends
+// on an eBGP session (with a configured peer AS) with IP TTL 1, as a router
+// on a shared link would (RFC 4271 §5.1.3's directly connected default);
+// a collector is usually several hops from the routers feeding it, and
+// with TTL 1 its OPEN and KEEPALIVEs would die on the first router. The
+// peers' own TTL is theirs to set; this only affects what we send.
+var anyHop = &api.EbgpMultihop{Enabled: true, MultihopTtl: 255}
 
 func (b *BGP) afiSafis() []*api.AfiSafi {
 	var out []*api.AfiSafi
@@ -224,7 +241,7 @@ func (b *BGP) Close() error {
 		b.em.mu.Lock()
 		defer b.em.mu.Unlock()
 		for a := range b.established {
-			b.peerDownLocked(a, 0)
+			b.peerDownLocked(a, 0, SessionIdle, "collector closed")
 		}
 	})
 	return nil
@@ -285,33 +302,81 @@ func (b *BGP) onPeerLocked(p *api.Peer) {
 		return
 	}
 	addr = addr.Unmap()
-	if st.GetSessionState() == api.PeerState_ESTABLISHED {
+	state := sessionStateOf(st.GetSessionState())
+	if state == SessionEstablished {
 		id, _ := netip.ParseAddr(st.GetRouterId())
-		b.em.peerLocked(peerKey{Addr: addr}, st.GetPeerAsn(), id)
-		b.established[addr] = true
+		p := b.em.peerLocked(peerKey{Addr: addr}, st.GetPeerAsn(), id)
+		if !b.established[addr] {
+			b.established[addr] = true
+			b.reasons.take(addr) // a reason left from an earlier session
+			b.em.sessionLocked(SessionEvent{Peer: p, State: SessionEstablished, Time: timeNow()})
+		}
 		return
 	}
 	if b.established[addr] {
-		b.peerDownLocked(addr, st.GetPeerAsn())
+		b.peerDownLocked(addr, st.GetPeerAsn(), state, b.reasons.take(addr))
 	}
 }
 
-// peerDownLocked emits PeerDown for addr: leaving Established drops every
-// route learned over the session (RFC 4271 §8.2.2, ConnectionClosed →
-// "deletes all routes associated with this connection").
-func (b *BGP) peerDownLocked(addr netip.Addr, as uint32) {
+// sessionStateOf maps gobgp's API state to ours; UNKNOWN (never sent for a
+// state change) counts as Idle.
+func sessionStateOf(s api.PeerState_SessionState) SessionState {
+	if s >= api.PeerState_IDLE && s <= api.PeerState_ESTABLISHED {
+		return SessionState(s)
+	}
+	return SessionIdle
+}
+
+// peerDownLocked reports the session of addr down, then emits PeerDown:
+// leaving Established drops every route learned over the session
+// (RFC 4271 §8.2.2, ConnectionClosed → "deletes all routes associated with
+// this connection").
+func (b *BGP) peerDownLocked(addr netip.Addr, as uint32, state SessionState, reason string) {
 	delete(b.established, addr)
+	p := b.em.peerLocked(peerKey{Addr: addr}, as, netip.Addr{})
+	b.em.sessionLocked(SessionEvent{Peer: p, State: state, Reason: reason, Time: timeNow()})
 	b.route = mrt.Route{Kind: mrt.PeerDown, Time: timeNow(), FromUpdate: true, RPKIState: mrt.RPKIAbsent,
-		Peer: b.em.peerLocked(peerKey{Addr: addr}, as, netip.Addr{}), Path: b.route.Path[:0]}
+		Peer: p, Path: b.route.Path[:0]}
 	b.em.emitLocked(&b.route)
+}
+
+// downReasons carries why a session went down from gobgp's log to its
+// state event: gobgp's watch API reports the new state without the reason
+// (v3.37.0 server.go drops watchEventPeer.StateReason), but its FSM logs
+// "Peer Down" with the reason just before it queues the state change the
+// watch event comes from, so the log line always arrives first.
+type downReasons struct {
+	mu sync.Mutex
+	m  map[netip.Addr]string
+}
+
+func (d *downReasons) put(f gobgplog.Fields) {
+	key, _ := f["Key"].(string)
+	addr, err := netip.ParseAddr(key)
+	if err != nil {
+		return
+	}
+	reason, _ := f["Reason"].(string)
+	d.mu.Lock()
+	d.m[addr.Unmap()] = reason
+	d.mu.Unlock()
+}
+
+func (d *downReasons) take(addr netip.Addr) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r := d.m[addr]
+	delete(d.m, addr)
+	return r
 }
 
 // gobgpLogger forwards gobgp's warnings and errors to slog, and counts the
 // ones that mean a route was lost or altered: gobgp applies RFC 7606 error
 // handling itself and only tells its log.
 type gobgpLogger struct {
-	l  *slog.Logger
-	em *emitter
+	l       *slog.Logger
+	em      *emitter
+	reasons *downReasons
 }
 
 // Log lines of gobgp v3.37.0 that mean something was dropped, and the
@@ -353,12 +418,33 @@ func (g *gobgpLogger) Error(msg string, f gobgplog.Fields) {
 }
 func (g *gobgpLogger) Warn(msg string, f gobgplog.Fields) {
 	g.count(msg)
+	if msg == listenerTTLWarning {
+		g.l.Debug(msg, g.attrs(f)...)
+		return
+	}
 	g.l.Warn(msg, g.attrs(f)...)
 }
 func (g *gobgpLogger) Info(msg string, f gobgplog.Fields) {
 	g.count(msg)
+	if msg == "Peer Down" && g.reasons != nil {
+		g.reasons.put(f)
+	}
 	g.l.Debug(msg, g.attrs(f)...)
 }
+
+// listenerTTLWarning is logged by gobgp (v3.37.0 server.go newTCPListener)
+// at every start on Linux, and is harmless for the collector, so it is
+// demoted to Debug. Since Go 1.24 a net.ListenConfig opens MPTCP sockets
+// by default where the kernel enables MPTCP, and Linux's MPTCP socket
+// rejects IP_TTL with EOPNOTSUPP (net/mptcp/sockopt.c accepts only a few
+// SOL_IP options), so gobgp cannot raise the listener's TTL to 255. That
+// TTL exists only for neighbours with TTL security (GTSM, RFC 5082), which
+// the collector never configures; each accepted connection falls back to
+// plain TCP (our peers do not speak MPTCP) and gets its own TTL set
+// afterwards, which works. Turning MPTCP off (GODEBUG=multipathtcp=0)
+// would fix it for the whole program, which is not a library's call.
+const listenerTTLWarning = "cannot set TTL (255) for TCPListener"
+
 func (g *gobgpLogger) Debug(string, gobgplog.Fields) {}
 func (g *gobgpLogger) SetLevel(gobgplog.LogLevel)    {}
 func (g *gobgpLogger) GetLevel() gobgplog.LogLevel   { return gobgplog.InfoLevel }

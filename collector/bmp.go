@@ -53,6 +53,10 @@ type BMPConfig struct {
 	MaxPrefixes int
 	// Logger receives connection-level events; nil: slog.Default.
 	Logger *slog.Logger
+	// OnSession, if set, hears each monitored peer's session coming up
+	// (Peer Up) and going down (Peer Down, or its router's connection
+	// closing); see SessionHandler.
+	OnSession SessionHandler
 }
 
 // BMP is a BMP station (RFC 7854 §3.2 "monitoring station"): routers
@@ -90,7 +94,9 @@ func ListenBMP(cfg BMPConfig, h Handler) (*BMP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("collector: BMP listen: %w", err)
 	}
-	return &BMP{cfg: cfg, em: newEmitter(h), ln: ln, log: l, conns: map[net.Conn]struct{}{}}, nil
+	em := newEmitter(h)
+	em.onSession = cfg.OnSession
+	return &BMP{cfg: cfg, em: em, ln: ln, log: l, conns: map[net.Conn]struct{}{}}, nil
 }
 
 // Addr is the bound listener address.
@@ -189,6 +195,7 @@ func (b *BMP) serveConn(c net.Conn) {
 func runSession(r io.Reader, em *emitter, o sessionOpts, router string, log *slog.Logger, onMessage func(msg []byte, err error)) error {
 	s := newBMPSession(em, o.post)
 	s.conv.maxPrefixes = o.maxPrefixes
+	s.router, _ = netip.ParseAddrPort(router)
 	defer s.close()
 	f := frameReader{r: r, max: o.max}
 	for {
@@ -294,15 +301,16 @@ type sessionOpts struct {
 // bmpSession is the state of one router connection: its monitored peers
 // and which of them send ADD-PATH path identifiers.
 type bmpSession struct {
-	em    *emitter
-	post  bool
-	peers map[peerKey]*bmpPeer
-	conv  updateConverter
+	em     *emitter
+	post   bool
+	router netip.AddrPort // for session events; zero if unknown
+	peers  map[peerKey]*bmpPeer
+	conv   updateConverter
 }
 
 type bmpPeer struct {
 	peer  mrt.Peer
-	up    bool
+	up    bool                     // Peer Up seen, no Peer Down since
 	opts  []*bgp.MarshallingOption // ADD-PATH receive families, from peer up
 	paths map[pathKey]struct{}     // held paths, only with MaxPrefixes
 }
@@ -323,6 +331,10 @@ func (s *bmpSession) close() {
 	s.em.mu.Lock()
 	defer s.em.mu.Unlock()
 	for _, p := range s.peers {
+		if p.up {
+			s.em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionIdle, Reason: "router connection closed",
+				Router: s.router, Time: timeNow()})
+		}
 		s.conv.route = mrt.Route{Kind: mrt.PeerDown, Time: timeNow(), Peer: p.peer, FromUpdate: true,
 			RPKIState: mrt.RPKIAbsent, Path: s.conv.route.Path[:0]}
 		s.em.emitLocked(&s.conv.route)
@@ -367,7 +379,7 @@ func (s *bmpSession) handle(msg []byte) error {
 	case *bmp.BMPPeerUpNotification:
 		s.peerUp(m, body)
 	case *bmp.BMPPeerDownNotification:
-		s.peerDown(m)
+		s.peerDown(m, body)
 	case *bmp.BMPInitiation:
 		s.em.skip("bmp_initiation", 1)
 	case *bmp.BMPTermination:
@@ -459,6 +471,11 @@ func (s *bmpSession) routeMonitoring(m *bmp.BMPMessage, body *bmp.BMPRouteMonito
 // Send and the monitored router (sent OPEN) Receive.
 func (s *bmpSession) peerUp(m *bmp.BMPMessage, body *bmp.BMPPeerUpNotification) {
 	p := s.peer(&m.PeerHeader)
+	if !p.up {
+		s.em.mu.Lock()
+		s.em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionEstablished, Router: s.router, Time: stamp(&m.PeerHeader)})
+		s.em.mu.Unlock()
+	}
 	p.up = true
 	p.opts = nil
 	p.paths = nil // a new session starts empty
@@ -501,7 +518,7 @@ func addPathModes(m *bgp.BGPMessage) map[bgp.RouteFamily]bgp.BGPAddPathMode {
 	return out
 }
 
-func (s *bmpSession) peerDown(m *bmp.BMPMessage) {
+func (s *bmpSession) peerDown(m *bmp.BMPMessage, body *bmp.BMPPeerDownNotification) {
 	k := keyOf(&m.PeerHeader)
 	p := s.peers[k]
 	if p == nil {
@@ -510,7 +527,43 @@ func (s *bmpSession) peerDown(m *bmp.BMPMessage) {
 	delete(s.peers, k)
 	s.em.mu.Lock()
 	defer s.em.mu.Unlock()
+	if p.up {
+		s.em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionIdle, Reason: peerDownReason(body),
+			Router: s.router, Time: stamp(&m.PeerHeader)})
+	}
 	s.conv.route = mrt.Route{Kind: mrt.PeerDown, Time: stamp(&m.PeerHeader), Peer: p.peer, FromUpdate: true,
 		RPKIState: mrt.RPKIAbsent, Path: s.conv.route.Path[:0]}
 	s.em.emitLocked(&s.conv.route)
+}
+
+// peerDownReason renders a Peer Down notification's reason (RFC 7854
+// §4.9; code 6, "local system closed, TLV data follows", from RFC 9069), with the NOTIFICATION's error code and
+// subcode (RFC 4271 §4.5) when one is carried.
+func peerDownReason(b *bmp.BMPPeerDownNotification) string {
+	notif := func(what string) string {
+		if b.BGPNotification != nil {
+			if n, ok := b.BGPNotification.Body.(*bgp.BGPNotification); ok {
+				return what + ": " + bgp.NewNotificationErrorCode(n.ErrorCode, n.ErrorSubcode).String()
+			}
+		}
+		return what
+	}
+	switch b.Reason {
+	case bmp.BMP_PEER_DOWN_REASON_LOCAL_BGP_NOTIFICATION:
+		return notif("local system closed, NOTIFICATION sent")
+	case bmp.BMP_PEER_DOWN_REASON_LOCAL_NO_NOTIFICATION:
+		if len(b.Data) >= 2 {
+			return fmt.Sprintf("local system closed without NOTIFICATION, FSM event %d", binary.BigEndian.Uint16(b.Data))
+		}
+		return "local system closed without NOTIFICATION"
+	case bmp.BMP_PEER_DOWN_REASON_REMOTE_BGP_NOTIFICATION:
+		return notif("remote system closed, NOTIFICATION received")
+	case bmp.BMP_PEER_DOWN_REASON_REMOTE_NO_NOTIFICATION:
+		return "remote system closed without NOTIFICATION"
+	case bmp.BMP_PEER_DOWN_REASON_PEER_DE_CONFIGURED:
+		return "peer de-configured"
+	case 6:
+		return "local system closed (Loc-RIB)"
+	}
+	return fmt.Sprintf("peer down reason %d", b.Reason)
 }

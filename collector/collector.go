@@ -41,6 +41,9 @@ type emitter struct {
 	stats mrt.Stats
 	index map[peerKey]int
 	peers []mrt.Peer
+	// onSession is the source's SessionHandler (nil: none), set before the
+	// source starts.
+	onSession SessionHandler
 }
 
 func newEmitter(h Handler) *emitter {

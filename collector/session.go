@@ -1,0 +1,86 @@
+package collector
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/rovimpact/rovimpact/mrt"
+)
+
+// SessionState is the state of a BGP session's finite state machine
+// (RFC 4271 §8.2.2). A BMP station learns only two of them from the router:
+// a Peer Up notification means Established (RFC 7854 §4.10), a Peer Down
+// notification means the session left it (§4.9); it reports the latter as
+// Idle.
+type SessionState uint8
+
+const (
+	SessionIdle SessionState = iota + 1
+	SessionConnect
+	SessionActive
+	SessionOpenSent
+	SessionOpenConfirm
+	SessionEstablished
+)
+
+func (s SessionState) String() string {
+	switch s {
+	case SessionIdle:
+		return "idle"
+	case SessionConnect:
+		return "connect"
+	case SessionActive:
+		return "active"
+	case SessionOpenSent:
+		return "opensent"
+	case SessionOpenConfirm:
+		return "openconfirm"
+	case SessionEstablished:
+		return "established"
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// SessionEvent reports a session reaching Established or leaving it. Only
+// these two edges are reported: a peer that is simply absent cycles through
+// Active, OpenSent and Idle at every connection attempt, and none of that
+// changes which routes are held.
+type SessionEvent struct {
+	// Peer is the peer as route events name it (same Index); its AS is the
+	// last one the session announced, even when gobgp has forgotten it
+	// (a neighbour configured without an AS, a dynamic neighbour).
+	Peer mrt.Peer
+	// State is SessionEstablished, or the state the session went to on
+	// leaving it (BGP: what gobgp reports, usually Idle; BMP: always Idle).
+	State SessionState
+	// Reason says why a session left Established: gobgp's reason
+	// ("notification-received cease/admin-shutdown", "read-failed",
+	// "hold-timer-expired", ...), the BMP Peer Down reason (RFC 7854
+	// §4.9), "router connection closed" (BMP) or "collector closed".
+	// Empty for Established, or when gobgp did not say.
+	Reason string
+	// Router is the BMP router that reported the peer; zero for BGP.
+	Router netip.AddrPort
+	// Time is when it happened: the BMP per-peer header's timestamp, or the
+	// collector's clock.
+	Time time.Time
+}
+
+// Up reports whether the event is a session reaching Established.
+func (e SessionEvent) Up() bool { return e.State == SessionEstablished }
+
+// SessionHandler receives session events. It is called under the same
+// lock as the Handler, never concurrently with it or with itself, and in
+// order with the route events: a session's Established event comes before
+// its first route, its leaving event before the PeerDown route event that
+// flushes its paths. Like a Handler, it must not call the source's Stats or
+// Peers.
+type SessionHandler func(SessionEvent)
+
+// sessionLocked passes ev to the session handler, if any; e.mu must be held.
+func (e *emitter) sessionLocked(ev SessionEvent) {
+	if e.onSession != nil {
+		e.onSession(ev)
+	}
+}
