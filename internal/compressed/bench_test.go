@@ -2,6 +2,7 @@ package compressed
 
 import (
 	stdbzip2 "compress/bzip2"
+	"errors"
 	"io"
 	"os"
 	"testing"
@@ -10,16 +11,20 @@ import (
 // BenchmarkBzip2 compares this package's block-parallel bzip2 with the
 // standard library's sequential decoder on the same real files, so the
 // ratio is measured in one run on one machine. MB/s is decompressed bytes.
+// The RIB heads are cut short: both decoders deliver every complete block
+// and then io.ErrUnexpectedEOF, which counts as the end here.
 func BenchmarkBzip2(b *testing.B) {
-	for _, name := range []string{
-		"vrp/vrps.rpki-client.20250720T100143Z.json.bz2",
-		"mrt/updates.20260222.1530.route-views2.bz2",
+	for _, bf := range []struct{ short, name string }{
+		{"vrp", "vrp/vrps.rpki-client.20250720T100143Z.json.bz2"},
+		{"updates", "mrt/updates.20260222.1530.route-views2.bz2"},
+		{"rib-cut", "mrt/rib.20140523.0600.route-views2.first1MB-truncated.bz2"},
+		{"rib6-cut", "mrt/rib6.20151101.0600.route-views6.first1MB-truncated.bz2"},
 	} {
-		path := sharedData(b, name)
-		b.Run("stdlib/"+name[:3], func(b *testing.B) {
+		path := sharedData(b, bf.name)
+		b.Run("stdlib/"+bf.short, func(b *testing.B) {
 			benchDecode(b, path, func(f *os.File) io.Reader { return stdbzip2.NewReader(f) })
 		})
-		b.Run("compressed/"+name[:3], func(b *testing.B) {
+		b.Run("compressed/"+bf.short, func(b *testing.B) {
 			benchDecode(b, path, nil)
 		})
 	}
@@ -54,7 +59,7 @@ func benchDecode(b *testing.B, path string, wrap func(*os.File) io.Reader) {
 			r, c = f, f
 		}
 		m, err := io.CopyBuffer(io.Discard, r, buf)
-		if err != nil {
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			b.Fatal(err)
 		}
 		c.Close()

@@ -5,8 +5,9 @@
 // Decompression runs in its own goroutine and hands over large buffers, so
 // that on a multi-core machine it overlaps with decoding the stream. bzip2,
 // the slowest and the format RouteViews publishes, is decoded block-parallel
-// (github.com/cosnicolaou/pbzip2), with a fix for truncated streams: every
-// complete block before the cut is delivered, then io.ErrUnexpectedEOF.
+// by our own block scanner over compress/bzip2 (bzip2.go); on a truncated
+// stream every complete block before the cut is delivered, then
+// io.ErrUnexpectedEOF.
 package compressed
 
 import (
