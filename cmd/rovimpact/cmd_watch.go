@@ -414,10 +414,11 @@ type watcher struct {
 func (w *watcher) startRoutes(ctx context.Context, cfg watchConfig, wg *sync.WaitGroup) error {
 	if cfg.bgp != nil {
 		cfg.bgp.Logger = w.log
+		cfg.bgp.OnSession = w.sessions.handler("bgp")
 		if !cfg.bgp.Listen.Addr().IsLoopback() && !w.opts.listenExplicit {
 			return usageError("--listen %s is not loopback: give --listen explicitly", cfg.bgp.Listen)
 		}
-		b, err := collector.NewBGP(*cfg.bgp, w.handler("bgp"))
+		b, err := collector.NewBGP(*cfg.bgp, w.handler())
 		if err != nil {
 			return usageError("%v", err)
 		}
@@ -428,7 +429,8 @@ func (w *watcher) startRoutes(ctx context.Context, cfg watchConfig, wg *sync.Wai
 	}
 	if cfg.bmp != nil {
 		cfg.bmp.Logger = w.log
-		b, err := collector.ListenBMP(*cfg.bmp, w.handler("bmp"))
+		cfg.bmp.OnSession = w.sessions.handler("bmp")
+		b, err := collector.ListenBMP(*cfg.bmp, w.handler())
 		if err != nil {
 			w.closeRoutes()
 			return err
@@ -445,13 +447,11 @@ func (w *watcher) startRoutes(ctx context.Context, cfg watchConfig, wg *sync.Wai
 	return nil
 }
 
-// handler applies a collector's events to the table and follows sessions.
-// It runs under the collector's lock: it must not call the collector.
-func (w *watcher) handler(source string) collector.Handler {
-	return func(r *mrt.Route) {
-		w.state.Apply(r)
-		w.sessions.event(source, r)
-	}
+// handler applies a collector's route events to the table (sessions are
+// followed from the collector's session events). It runs under the
+// collector's lock: it must not call the collector.
+func (w *watcher) handler() collector.Handler {
+	return func(r *mrt.Route) { w.state.Apply(r) }
 }
 
 func (w *watcher) closeRoutes() {
@@ -533,7 +533,6 @@ func (w *watcher) loop(ctx context.Context, hup <-chan os.Signal) error {
 			w.logChanges()
 			return nil
 		case <-tick.C:
-			w.pollSessions()
 			w.vrps.pollClients()
 			w.logChanges()
 		case <-summary:
@@ -548,14 +547,6 @@ func (w *watcher) loop(ctx context.Context, hup <-chan os.Signal) error {
 				w.log.Error("dump failed", "err", err)
 			}
 		}
-	}
-}
-
-// pollSessions notes BGP peers that came up without sending a route yet
-// (the collector's Peers lists them once Established).
-func (w *watcher) pollSessions() {
-	if w.bgp != nil {
-		w.sessions.seen("bgp", w.bgp.Peers())
 	}
 }
 

@@ -12,15 +12,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/collector"
+	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
@@ -626,5 +630,114 @@ func TestWatchRealPeers(t *testing.T) {
 	}
 	if got, want := jsonOf(t, rep.Invalids), jsonOf(t, final.Invalids); got != want {
 		t.Errorf("analyze of the dump:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestSessionsEdges pins what a session event does to the session list,
+// the log and so the rovimpact_bgp_sessions metric.
+func TestSessionsEdges(t *testing.T) {
+	a := mrt.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
+	b := mrt.Peer{AS: 64501, IP: netip.MustParseAddr("192.0.2.2")}
+	up := func(p mrt.Peer) collector.SessionEvent {
+		return collector.SessionEvent{Peer: p, State: collector.SessionEstablished}
+	}
+	down := func(p mrt.Peer, reason string) collector.SessionEvent {
+		return collector.SessionEvent{Peer: p, State: collector.SessionIdle, Reason: reason}
+	}
+	type ev struct {
+		source string
+		e      collector.SessionEvent
+	}
+	tests := []struct {
+		name     string
+		events   []ev
+		logs     []string // msg and reason of each line
+		up, down int
+	}{
+		{
+			// RFC 4271 §8.2.2: Established is up, routes or not.
+			name:   "up without routes",
+			events: []ev{{"bgp", up(a)}},
+			logs:   []string{"session_up"},
+			up:     1,
+		},
+		{
+			name:   "up, down, up",
+			events: []ev{{"bgp", up(a)}, {"bgp", down(a, "read-failed")}, {"bgp", up(a)}},
+			logs:   []string{"session_up", "session_down read-failed", "session_up"},
+			up:     1,
+		},
+		{
+			// A repeated edge is no change: nothing logged twice.
+			name:   "repeated edges",
+			events: []ev{{"bmp", up(a)}, {"bmp", up(a)}, {"bmp", down(a, "peer de-configured")}, {"bmp", down(a, "router connection closed")}},
+			logs:   []string{"session_up", "session_down peer de-configured"},
+			down:   1,
+		},
+		{
+			// The same peer over BGP and BMP is two sessions.
+			name:   "sources apart",
+			events: []ev{{"bgp", up(a)}, {"bmp", up(a)}, {"bmp", up(b)}, {"bgp", down(a, "hold-timer-expired")}},
+			logs:   []string{"session_up", "session_up", "session_up", "session_down hold-timer-expired"},
+			up:     2, down: 1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			s := newSessions(newWatchLogger(&buf, true))
+			for _, e := range tc.events {
+				s.handler(e.source)(e.e)
+			}
+			var logs []string
+			dec := json.NewDecoder(&buf)
+			for dec.More() {
+				var line struct{ Msg, Reason string }
+				if err := dec.Decode(&line); err != nil {
+					t.Fatal(err)
+				}
+				logs = append(logs, strings.TrimSpace(line.Msg+" "+line.Reason))
+			}
+			if !slices.Equal(logs, tc.logs) {
+				t.Errorf("logs: got %q, want %q", logs, tc.logs)
+			}
+			var up, down int
+			for _, ss := range s.list() {
+				if ss.Up {
+					up++
+				} else {
+					down++
+				}
+			}
+			if up != tc.up || down != tc.down {
+				t.Errorf("sessions: got %d up, %d down; want %d up, %d down", up, down, tc.up, tc.down)
+			}
+		})
+	}
+}
+
+// TestWatchBMPSessionWithoutRoutes: a monitored peer that sends no route
+// is up as soon as its Peer Up arrives, and down as soon as the router's
+// connection closes, in the log and in rovimpact_bgp_sessions.
+func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
+	dir := t.TempDir()
+	vrpFile := filepath.Join(dir, "vrps.json")
+	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--log-format", "json",
+		"--interval", "1h") // no periodic work: the session events alone must do it
+	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	run.logged(t, `"msg":"session_up","source":"bmp","peer_ip":"192.0.2.5","peer_as":64496`, 1)
+	if v, _ := run.metric(t, `rovimpact_bgp_sessions{state="up"}`); v != 1 {
+		t.Errorf(`rovimpact_bgp_sessions{state="up"} = %v, want 1`, v)
+	}
+	conn.Close()
+	run.logged(t, `"reason":"router connection closed"`, 1)
+	if v, _ := run.metric(t, `rovimpact_bgp_sessions{state="down"}`); v != 1 {
+		t.Errorf(`rovimpact_bgp_sessions{state="down"} = %v, want 1`, v)
 	}
 }

@@ -6,17 +6,17 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/serve"
 )
 
-// sessions follows route sessions from the events the collectors deliver:
-// a peer is up from its first announcement (or from appearing in the BGP
-// collector's peer list, which it joins on reaching Established) and down
-// from its PeerDown (BGP leaving Established, a BMP Peer Down or the router
-// connection closing). The collectors have no session callback, so a
-// session that comes back without sending a route is seen up only once its
-// first route arrives.
+// sessions follows route sessions from the collectors' session events
+// (collector.SessionEvent): a peer is up from the moment its session
+// reaches Established (BGP) or its router sends Peer Up (BMP), whether or
+// not it sends a route, and down from the moment it leaves Established, its
+// router sends Peer Down, or the router's connection closes. Only these
+// edges are logged (session_up, session_down) and counted in
+// rovimpact_bgp_sessions.
 type sessions struct {
 	mu    sync.Mutex
 	log   *slog.Logger
@@ -24,6 +24,8 @@ type sessions struct {
 	order []sessionKey
 }
 
+// sessionKey names a session as the API and the table name its peer: a
+// peer AS and address, per source.
 type sessionKey struct {
 	source string
 	ip     netip.Addr
@@ -48,38 +50,36 @@ func (s *sessions) get(k sessionKey) *sessionState {
 	return st
 }
 
-// event follows one route event; it runs inside the collector's handler.
-func (s *sessions) event(source string, r *mrt.Route) {
-	k := sessionKey{source, r.Peer.IP, r.Peer.AS}
+// handler returns the collector.SessionHandler of source ("bgp", "bmp").
+// It runs under the collector's lock, so it only updates the map and logs.
+func (s *sessions) handler(source string) collector.SessionHandler {
+	return func(e collector.SessionEvent) { s.event(source, e) }
+}
+
+// event applies one session event. A repeated edge (up while up, down
+// while down) changes nothing and logs nothing.
+func (s *sessions) event(source string, e collector.SessionEvent) {
+	k := sessionKey{source, e.Peer.IP, e.Peer.AS}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.get(k)
-	switch r.Kind {
-	case mrt.PeerDown:
-		if st.up {
-			st.up = false
-			s.log.Warn("session_down", "source", source, "peer_ip", r.Peer.IP, "peer_as", r.Peer.AS)
-		}
-	case mrt.Announce:
-		if !st.up {
-			st.up = true
-			s.log.Info("session_up", "source", source, "peer_ip", r.Peer.IP, "peer_as", r.Peer.AS)
-		}
+	if st.up == e.Up() {
+		return
 	}
-}
-
-// seen notes the peers a collector lists: a new one is up.
-func (s *sessions) seen(source string, peers []mrt.Peer) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range peers {
-		k := sessionKey{source, p.IP, p.AS}
-		if _, ok := s.peers[k]; ok || p.AS == 0 {
-			continue
-		}
-		s.get(k).up = true
-		s.log.Info("session_up", "source", source, "peer_ip", p.IP, "peer_as", p.AS)
+	st.up = e.Up()
+	args := []any{"source", source, "peer_ip", e.Peer.IP, "peer_as", e.Peer.AS}
+	if e.Router.IsValid() {
+		args = append(args, "router", e.Router)
 	}
+	if st.up {
+		s.log.Info("session_up", args...)
+		return
+	}
+	args = append(args, "state", e.State.String())
+	if e.Reason != "" {
+		args = append(args, "reason", e.Reason)
+	}
+	s.log.Warn("session_down", args...)
 }
 
 func (s *sessions) list() []serve.Session {
