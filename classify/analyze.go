@@ -71,6 +71,11 @@ func Analyze(t *table.Table, ix *rov.Index, opt Options) *Analysis {
 	}
 	wg.Wait()
 	// Stitch the workers' VRP references into one arena.
+	n := 0
+	for _, r := range refs {
+		n += len(r)
+	}
+	a.vrpRefs = make([]uint32, 0, n)
 	for w := range workers {
 		lo, hi := w*chunk, min((w+1)*chunk, len(routes))
 		base := uint32(len(a.vrpRefs))
@@ -117,9 +122,16 @@ func ClassifyRoute(c *Classifier, r table.Route, opt Options) (Outcome, []uint32
 // file, the live table) without validating again: outcomes[id] is route id's
 // Outcome as ClassifyRoute returned it and vrps(id) its deciding VRPs
 // (indexes into ix.VRPs()). Only the coverage index for impact is built.
+// vrps is called twice per route (once to size the arena, once to fill
+// it), so it must be cheap and give the same answer both times.
 func Assemble(t *table.Table, ix *rov.Index, opt Options, outcomes []Outcome, vrps func(id int) []uint32) *Analysis {
 	routes := t.Routes()
 	a := &Analysis{Table: t, Index: ix, Options: opt, Outcomes: outcomes}
+	n := 0
+	for i := range routes {
+		n += len(vrps(i))
+	}
+	a.vrpRefs = make([]uint32, 0, n)
 	entries := make([]Entry, len(routes))
 	for i, r := range routes {
 		refs := vrps(i)

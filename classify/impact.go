@@ -2,6 +2,7 @@ package classify
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"net/netip"
@@ -114,22 +115,37 @@ type ImpactOptions struct {
 type Coverage struct {
 	entries  []Entry
 	opt      ImpactOptions
-	prefixes []netip.Prefix         // distinct prefixes, sorted (family, address, length)
-	pos      map[netip.Prefix]int32 // prefix -> index in prefixes
-	start    []int32                // prefixes[i]'s entries are members[start[i]:start[i+1]]
-	members  []int32                // entry indexes grouped by prefix
-	lengths  [2][]int               // distinct prefix lengths per family, longest first
+	prefixes []netip.Prefix // distinct prefixes, sorted (family, address, length)
+	start    []int32        // prefixes[i]'s entries are members[start[i]:start[i+1]]
+	members  []int32        // entry indexes grouped by prefix
+	lengths  [2][]int       // distinct prefix lengths per family, longest first
 }
 
-// NewCoverage indexes entries by prefix. Cost: one sort of the entries and a
-// map of the distinct prefixes.
+// NewCoverage indexes entries by prefix. Entries already in prefix order
+// (tables from live/, snapshot/ and from update files, whose routes are)
+// are detected with one linear pass and not sorted; others are sorted by
+// packed keys. Either way members end up in (prefix, entry index) order,
+// so the entries at a prefix come out in the same order every time.
+// Cost: that pass or sort, one pass counting the distinct prefixes and one
+// filling exactly sized arrays.
 func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 	c := &Coverage{entries: entries, opt: opt}
 	c.members = make([]int32, len(entries))
-	for i := range c.members {
-		c.members[i] = int32(i)
+	if prefixOrdered(entries) {
+		for i := range c.members {
+			c.members[i] = int32(i)
+		}
+	} else {
+		sortMembers(entries, c.members)
 	}
-	slices.SortFunc(c.members, func(a, b int32) int { return comparePrefix(entries[a].Prefix, entries[b].Prefix) })
+	n := 0
+	for i, m := range c.members {
+		if i == 0 || entries[m].Prefix != entries[c.members[i-1]].Prefix {
+			n++
+		}
+	}
+	c.prefixes = make([]netip.Prefix, 0, n)
+	c.start = make([]int32, 0, n+1)
 	var seenLen [2][129]bool
 	for i, e := range c.members {
 		p := entries[e].Prefix
@@ -138,7 +154,9 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 		}
 		c.prefixes = append(c.prefixes, p)
 		c.start = append(c.start, int32(i))
-		seenLen[family(p)][p.Bits()] = true
+		if p.IsValid() { // a zero Prefix (never made by a table) has no length
+			seenLen[family(p)][p.Bits()] = true
+		}
 	}
 	c.start = append(c.start, int32(len(c.members)))
 	for f := range seenLen {
@@ -149,6 +167,76 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 		}
 	}
 	return c
+}
+
+// prefixOrdered reports whether entries are in comparePrefix order.
+func prefixOrdered(entries []Entry) bool {
+	for i := 1; i < len(entries); i++ {
+		if comparePrefix(entries[i-1].Prefix, entries[i].Prefix) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sortMembers fills members with the entry indexes in (prefix, index)
+// order. Each entry becomes integer keys that compare as comparePrefix
+// then the index do (family, address, length, index): an IPv4 entry one
+// word (address, length, index), sorted as plain integers, an IPv6 entry
+// three; IPv4 entries precede IPv6 ones. On a shuffled full table this is
+// ~2x faster than comparing netip.Prefix values.
+func sortMembers(entries []Entry, members []int32) {
+	const v4IndexBits = 26
+	if len(entries) >= 1<<v4IndexBits || slices.ContainsFunc(entries, func(e Entry) bool { return !e.Prefix.IsValid() }) {
+		// Not packable (and never made by a table): compare the values.
+		for i := range members {
+			members[i] = int32(i)
+		}
+		slices.SortFunc(members, func(a, b int32) int {
+			if c := comparePrefix(entries[a].Prefix, entries[b].Prefix); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		return
+	}
+	n4 := 0
+	for _, e := range entries {
+		if e.Prefix.Addr().Is4() {
+			n4++
+		}
+	}
+	v4 := make([]uint64, 0, n4)
+	v6 := make([][3]uint64, 0, len(entries)-n4)
+	for i, e := range entries {
+		a := e.Prefix.Addr()
+		if a.Is4() {
+			a4 := a.As4()
+			v4 = append(v4, uint64(binary.BigEndian.Uint32(a4[:]))<<32|uint64(e.Prefix.Bits())<<v4IndexBits|uint64(i))
+			continue
+		}
+		a16 := a.As16()
+		hi, lo := binary.BigEndian.Uint64(a16[:8]), binary.BigEndian.Uint64(a16[8:])
+		v6 = append(v6, [3]uint64{hi, lo, uint64(e.Prefix.Bits())<<32 | uint64(i)})
+	}
+	slices.Sort(v4)
+	slices.SortFunc(v6, func(a, b [3]uint64) int {
+		for j := range a {
+			if a[j] != b[j] {
+				if a[j] < b[j] {
+					return -1
+				}
+				return 1
+			}
+		}
+		return 0
+	})
+	for i, k := range v4 {
+		members[i] = int32(k & (1<<v4IndexBits - 1))
+	}
+	for i, k := range v6 {
+		members[len(v4)+i] = int32(uint32(k[2]))
+	}
 }
 
 func family(p netip.Prefix) int {
