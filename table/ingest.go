@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/rovimpact/rovimpact/mrt"
@@ -361,16 +362,13 @@ func (in *Ingester) Finish() {
 	}
 	slices.SortFunc(paths, compareFinish)
 	if in.t.Len() == 0 {
-		in.t.reserve(distinctRoutes(paths))
-	}
-	for i := range paths {
-		fp := &paths[i]
-		k := fp.key()
-		var asSet []uint32
-		if fp.origin.Kind == rov.OriginNone {
-			asSet = in.peers[fp.peer].asSets[k]
+		in.fillEmpty(paths, idx)
+	} else {
+		for i := range paths {
+			fp := &paths[i]
+			k := fp.key()
+			in.t.Add(k.prefix(), fp.origin, idx[fp.peer], in.asSet(fp, k))
 		}
-		in.t.Add(k.prefix(), fp.origin, idx[fp.peer], asSet)
 	}
 	for i := range in.peers {
 		in.peers[i].paths, in.peers[i].asSets = nil, nil
@@ -378,29 +376,59 @@ func (in *Ingester) Finish() {
 	in.n = 0
 }
 
-// distinctRoutes bounds the routes sorted paths make: runs of one
-// (prefix, origin). Exact unless a prefix's origins interleave across
-// peers.
-func distinctRoutes(paths []finishPath) int {
-	n := 0
+func (in *Ingester) asSet(fp *finishPath, k replayKey) []uint32 {
+	if fp.origin.Kind != rov.OriginNone {
+		return nil
+	}
+	return in.peers[fp.peer].asSets[k]
+}
+
+// fillEmpty adds sorted paths to the empty table as Table.Add would, with
+// the same route ids, but without its route map: the paths of one prefix
+// are adjacent, so a route is found among the few made for that prefix.
+// The map is left to be built on first use, as for a restored table (a
+// full table's worth of map inserts was half of Finish).
+func (in *Ingester) fillEmpty(paths []finishPath, idx []int) {
+	t := in.t
+	routes := 0
 	for i := range paths {
 		a, b := &paths[i], &paths[max(i, 1)-1]
 		if i == 0 || a.origin != b.origin || [3]uint64(a.k[:3]) != [3]uint64(b.k[:3]) {
-			n++
+			routes++ // an upper bound: exact unless origins interleave
 		}
 	}
-	return n
-}
-
-// reserve makes room for n more routes in an empty table, so that filling
-// it from a replay does not regrow the route map (which on a full table
-// cost a third of Finish).
-func (t *Table) reserve(n int) {
-	if len(t.routes) == 0 && t.pos != nil && len(t.pos) == 0 {
-		t.pos = make(map[routeKey]uint32, n)
+	t.routes = slices.Grow(t.routes, routes)
+	t.bits = slices.Grow(t.bits, routes*t.words)
+	group := 0 // id of the first route of the current prefix
+	for i := range paths {
+		fp := &paths[i]
+		if i == 0 || [3]uint64(fp.k[:3]) != [3]uint64(paths[i-1].k[:3]) {
+			group = len(t.routes)
+		}
+		id := -1
+		for j := group; j < len(t.routes); j++ {
+			if t.routes[j].Origin == fp.origin {
+				id = j
+				break
+			}
+		}
+		k := fp.key()
+		if id < 0 {
+			id = len(t.routes)
+			t.routes = append(t.routes, Route{Prefix: k.prefix(), Origin: fp.origin})
+			for range t.words {
+				t.bits = append(t.bits, 0)
+			}
+		}
+		peer := idx[fp.peer]
+		t.routes[id].Paths++
+		t.paths++
+		t.bits[id*t.words+peer/64] |= 1 << (peer % 64)
+		if set := in.asSet(fp, k); len(set) > 0 {
+			t.asSets[uint32(id)] = unionSorted(t.asSets[uint32(id)], set)
+		}
 	}
-	t.routes = slices.Grow(t.routes, n)
-	t.bits = slices.Grow(t.bits, n*t.words)
+	t.pos, t.posOnce = nil, sync.Once{}
 }
 
 // ReplayStats reports what the update replay did, counted as mrt.RIB

@@ -34,12 +34,13 @@ func (s *sliceSource) Stats() mrt.Stats  { return mrt.Stats{} }
 // through mrt.RIB.Apply (the project's RFC 4271 / RFC 7911 Adj-RIB-In
 // replay), then every path left, in RIB.All order, added to a new table
 // (what Finish did before it kept its own replay).
-func ribTable(evs []mrt.Route) (*Table, mrt.RIBStats) {
+func ribTable(evs []mrt.Route, seed func(*Table)) (*Table, mrt.RIBStats) {
 	rib := mrt.NewRIB()
 	for i := range evs {
 		rib.Apply(&evs[i], mrt.KeyOf(evs[i].Peer))
 	}
 	t := New()
+	seed(t)
 	peers := rib.Peers()
 	idx := make([]int, len(peers))
 	for i, p := range peers {
@@ -55,9 +56,10 @@ func ribTable(evs []mrt.Route) (*Table, mrt.RIBStats) {
 	return t, rib.Stats()
 }
 
-func ingestTable(t *testing.T, evs []mrt.Route) (*Table, *Ingester) {
+func ingestTable(t *testing.T, evs []mrt.Route, seed func(*Table)) (*Table, *Ingester) {
 	t.Helper()
 	tb := New()
+	seed(tb)
 	in := NewIngester(tb, IngestOptions{})
 	if err := in.Read(&sliceSource{evs: evs}); err != nil {
 		t.Fatal(err)
@@ -116,16 +118,30 @@ func randEvents(r *rand.Rand, n int) []mrt.Route {
 	return evs
 }
 
+// noSeed leaves the table empty (Finish fills it without Table.Add).
+func noSeed(*Table) {}
+
+// oneRoute puts a route in the table first, as a RIB dump read before
+// the update files does (Finish then goes through Table.Add).
+func oneRoute(t *Table) {
+	t.Add(netip.MustParsePrefix("192.0.1.0/24"), rov.Origin{Kind: rov.OriginAS, ASN: 64497}, t.Peer(PeerKey{AS: 65001, IP: netip.MustParseAddr("10.0.0.3")}), nil)
+}
+
 // TestReplayMatchesRIB pins the Ingester's own replay to mrt.RIB's rules:
 // on random event streams (more than one batch, so batch boundaries are
-// crossed) the table and the replay counters must be exactly those of a
-// replay through mrt.RIB.
+// crossed), into an empty table and one that already has a route, the
+// table and the replay counters must be exactly those of a replay through
+// mrt.RIB.
 func TestReplayMatchesRIB(t *testing.T) {
 	for seed := range uint64(20) {
 		r := rand.New(rand.NewPCG(seed, 11))
 		evs := randEvents(r, 1+r.IntN(3*ingestBatch))
-		want, wantStats := ribTable(evs)
-		got, in := ingestTable(t, evs)
+		fill := noSeed
+		if seed%2 == 1 {
+			fill = oneRoute
+		}
+		want, wantStats := ribTable(evs, fill)
+		got, in := ingestTable(t, evs, fill)
 		sameTable(t, got, want)
 		if in.ReplayStats() != wantStats {
 			t.Fatalf("seed %d: replay stats %+v, want %+v", seed, in.ReplayStats(), wantStats)
@@ -156,8 +172,8 @@ func TestReplayMatchesRIBFullTable(t *testing.T) {
 	if err := rd.Err(); err != nil {
 		t.Fatal(err)
 	}
-	want, wantStats := ribTable(evs)
-	got, in := ingestTable(t, evs)
+	want, wantStats := ribTable(evs, noSeed)
+	got, in := ingestTable(t, evs, noSeed)
 	sameTable(t, got, want)
 	if in.ReplayStats() != wantStats {
 		t.Fatalf("replay stats %+v, want %+v", in.ReplayStats(), wantStats)
@@ -181,7 +197,7 @@ func TestIngestMixed(t *testing.T) {
 		{Kind: mrt.Announce, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"), Path: path, Origin: o, FromUpdate: true},
 		{Kind: mrt.Announce, Peer: peer, Prefix: p, Path: path, Origin: o, FromUpdate: true},
 	}
-	tb, in := ingestTable(t, evs)
+	tb, in := ingestTable(t, evs, noSeed)
 	if tb.Len() != 2 || tb.Paths() != 3 || tb.Routes()[0].Prefix != p || tb.Routes()[0].Paths != 2 {
 		t.Fatalf("got %d routes %d paths %v, want 2 routes 3 paths with %s first holding 2", tb.Len(), tb.Paths(), tb.Routes(), p)
 	}
