@@ -185,12 +185,15 @@ func (s *State) maybeCompactAttrs() {
 // the last announcement. The Route and its slices are reused between
 // iterations.
 //
-// peers is the list at the time of the call. The iterator holds the
-// State's lock while it runs, so the yield function must not call the
-// State, and Apply waits until the iteration ends; paths of peers that
-// appeared after the call are left out of this dump (the next one has
-// them). Cost: a sort of each peer's path keys (8 bytes a path) per
-// iteration.
+// peers is the list at the time of the call; paths of peers that appeared
+// after it are left out of this dump (the next one has them). The
+// iterator yields the paths held when it starts: it holds the State's
+// lock only to copy them (24 bytes a path, one pass over each peer's
+// table), then sorts, merges and decodes them without it, so Apply waits
+// for the copy, not for the dump, and the yield function may call the
+// State. The copy shares the interned AS paths, next hops and prefixes,
+// which are only ever appended to (a compaction replaces them), so they
+// need no copying.
 func (s *State) Paths() (peers []table.PeerKey, seq iter.Seq[*mrt.Route]) {
 	s.mu.Lock()
 	for _, p := range s.peers {
@@ -200,58 +203,96 @@ func (s *State) Paths() (peers []table.PeerKey, seq iter.Seq[*mrt.Route]) {
 	n := len(peers)
 	return peers, func(yield func(*mrt.Route) bool) {
 		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.allPaths(n, yield)
+		v := s.pathsView(n)
+		s.mu.Unlock()
+		v.all(yield)
 	}
 }
 
-// allPaths is the k-way merge behind Paths over the first n peers. Called
-// with s.mu held.
-func (s *State) allPaths(n int, yield func(*mrt.Route) bool) {
+// heldPath is one held path as pathsView copies it: its key in the peer's
+// table (prefix id << 32 | path id), later rewritten to (prefix rank << 32
+// | path id) for sorting, and its value.
+type heldPath struct {
+	k uint64
+	v pathVal
+}
+
+// pathsView is what Paths needs of the State, copied or shared under the
+// lock so that the rest runs without it.
+type pathsView struct {
+	keys   []pkey   // s.pfx.keys: append-only, so this prefix of it never changes
+	sorted []uint32 // s.pfx.sorted: merge replaces it, never writes it in place
+	attrs  attrs    // shallow: arena, off and nextHops are append-only; compaction replaces them
+	peers  []table.PeerKey
+	paths  [][]heldPath // per peer, in s.peers order
+}
+
+// pathsView copies the held paths of the first n peers. Called with s.mu
+// held; the cost under the lock is one map pass per peer.
+func (s *State) pathsView(n int) *pathsView {
 	s.pfx.merge()
-	rank := make([]uint32, len(s.pfx.keys))
-	for r, pid := range s.pfx.sorted {
+	v := &pathsView{keys: s.pfx.keys, sorted: s.pfx.sorted, attrs: s.attrs,
+		peers: make([]table.PeerKey, n), paths: make([][]heldPath, n)}
+	for i := range n {
+		p := &s.peers[i]
+		v.peers[i] = p.key
+		if len(p.paths) == 0 {
+			continue
+		}
+		hp := make([]heldPath, 0, len(p.paths))
+		for k, val := range p.paths {
+			hp = append(hp, heldPath{k, val})
+		}
+		v.paths[i] = hp
+	}
+	return v
+}
+
+// all is the k-way merge behind Paths. It runs without the State's lock.
+func (v *pathsView) all(yield func(*mrt.Route) bool) {
+	rank := make([]uint32, len(v.keys))
+	for r, pid := range v.sorted {
 		rank[pid] = uint32(r)
 	}
+	n := len(v.peers)
 	peerOrder := make([]int, n)
 	for i := range peerOrder {
 		peerOrder[i] = i
 	}
 	slices.SortFunc(peerOrder, func(a, b int) int {
-		pa, pb := s.peers[a].key, s.peers[b].key
+		pa, pb := v.peers[a], v.peers[b]
 		return cmp.Or(cmp.Compare(pa.AS, pb.AS), pa.IP.Compare(pb.IP))
 	})
 	peerRank := make([]int, n)
 	for r, p := range peerOrder {
 		peerRank[p] = r
 	}
-	// Per peer, keys as (prefix rank << 32 | path id), sorted; then a heap
-	// merge across peers by (prefix rank, peer rank, path id).
+	// Per peer, paths keyed (prefix rank << 32 | path id), sorted; then a
+	// heap merge across peers by (prefix rank, peer rank, path id).
 	type cursor struct {
-		peer int
-		keys []uint64
+		peer  int
+		paths []heldPath
 	}
 	var h []cursor
 	for _, p := range peerOrder {
-		tab := s.peers[p].paths
-		if len(tab) == 0 {
+		hp := v.paths[p]
+		if len(hp) == 0 {
 			continue
 		}
-		keys := make([]uint64, 0, len(tab))
-		for k := range tab {
-			keys = append(keys, uint64(rank[k>>32])<<32|k&0xffffffff)
+		for i := range hp {
+			hp[i].k = uint64(rank[hp[i].k>>32])<<32 | hp[i].k&0xffffffff
 		}
-		slices.Sort(keys)
-		h = append(h, cursor{peer: p, keys: keys})
+		slices.SortFunc(hp, func(a, b heldPath) int { return cmp.Compare(a.k, b.k) })
+		h = append(h, cursor{peer: p, paths: hp})
 	}
 	less := func(a, b cursor) bool {
-		if ka, kb := a.keys[0]>>32, b.keys[0]>>32; ka != kb {
+		if ka, kb := a.paths[0].k>>32, b.paths[0].k>>32; ka != kb {
 			return ka < kb
 		}
 		if a.peer != b.peer {
 			return peerRank[a.peer] < peerRank[b.peer]
 		}
-		return a.keys[0] < b.keys[0]
+		return a.paths[0].k < b.paths[0].k
 	}
 	down := func(i int) {
 		for {
@@ -276,29 +317,27 @@ func (s *State) allPaths(n int, yield func(*mrt.Route) bool) {
 	var r mrt.Route
 	for len(h) > 0 {
 		c := &h[0]
-		k := c.keys[0]
-		pid := s.pfx.sorted[k>>32]
-		pathID := uint32(k)
-		v := s.peers[c.peer].paths[uint64(pid)<<32|uint64(pathID)]
-		pk := s.peers[c.peer].key
+		hp := c.paths[0]
+		pid := v.sorted[hp.k>>32]
+		pk := v.peers[c.peer]
 		r.Kind = mrt.Announce
 		r.Peer = mrt.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
-		r.Prefix = s.pfx.keys[pid].prefix()
-		r.PathID = pathID
-		r.Path = s.attrs.decodePath(r.Path, v.path)
+		r.Prefix = v.keys[pid].prefix()
+		r.PathID = uint32(hp.k)
+		r.Path = v.attrs.decodePath(r.Path, hp.v.path)
 		r.Origin = rov.OriginOf(r.Path)
-		r.NextHop = s.attrs.nextHops[v.nh&(1<<24-1)]
-		r.RPKIState = mrt.RPKIState(int8(v.nh>>24) - 1)
+		r.NextHop = v.attrs.nextHops[hp.v.nh&(1<<24-1)]
+		r.RPKIState = mrt.RPKIState(int8(hp.v.nh>>24) - 1)
 		r.Time = time.Time{}
-		if v.time != 0 {
-			r.Time = time.Unix(int64(v.time), 0).UTC()
+		if hp.v.time != 0 {
+			r.Time = time.Unix(int64(hp.v.time), 0).UTC()
 		}
 		r.FromUpdate = false
 		if !yield(&r) {
 			return
 		}
-		c.keys = c.keys[1:]
-		if len(c.keys) == 0 {
+		c.paths = c.paths[1:]
+		if len(c.paths) == 0 {
 			h[0] = h[len(h)-1]
 			h = h[:len(h)-1]
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -24,6 +25,8 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
+	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
@@ -739,5 +742,155 @@ func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
 	run.logged(t, `"reason":"router connection closed"`, 1)
 	if v, _ := run.metric(t, `rovimpact_bgp_sessions{state="down"}`); v != 1 {
 		t.Errorf(`rovimpact_bgp_sessions{state="down"} = %v, want 1`, v)
+	}
+}
+
+// benchSharedData finds shared/data/rel beside the repository; missing, it
+// fails when CI=true and skips otherwise.
+func benchSharedData(b *testing.B, rel string) string {
+	b.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "data", rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	if os.Getenv("CI") == "true" {
+		b.Fatalf("shared/data/%s not found (required when CI=true)", rel)
+	}
+	b.Skipf("shared/data/%s not found; skipping", rel)
+	return ""
+}
+
+// BenchmarkWriteDump writes the --dump file of a full table (the PCH
+// full-table session, one peer, ~580k paths) while a probe takes the
+// table's lock every 200 µs, as a collector's Apply would: max-stall-ms is
+// the longest the probe waited, i.e. how long ingestion stalls behind a
+// dump (it includes the probe's own scheduling delay on a busy machine).
+func BenchmarkWriteDump(b *testing.B) {
+	path := benchSharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
+	f, err := compressed.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	src, err := mrt.NewSource(f, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := live.New(live.Options{})
+	for src.Next() {
+		if r := src.Route(); r.Kind != mrt.PeerDown { // a session reset would empty the table
+			st.Apply(r)
+		}
+	}
+	if err := src.Err(); err != nil {
+		b.Fatal(err)
+	}
+	st.Snapshot() // as watch does every --interval (this also sorts the new prefixes)
+	w := &watcher{opts: watchOptions{dump: b.TempDir(), now: time.Now}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), state: st}
+	done := make(chan struct{})
+	var probe sync.WaitGroup
+	var worst time.Duration
+	probe.Add(1)
+	go func() {
+		defer probe.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			t := time.Now()
+			st.Stats()
+			worst = max(worst, time.Since(t))
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.writeDump(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	close(done)
+	probe.Wait()
+	b.ReportMetric(float64(worst.Microseconds())/1000, "max-stall-ms")
+	b.ReportMetric(float64(st.Stats().Paths), "paths")
+}
+
+// TestDumpWhileApplying: a dump holds the table's lock only to copy the
+// paths, so the collectors keep applying while it is written, and the
+// dump is the table as it was when it started. The churn applied meanwhile
+// (new and withdrawn paths, a new peer, and over 64k fresh AS paths, which
+// makes the table re-intern its AS paths and next hops) must neither reach
+// the dump nor race with it (run with -race).
+func TestDumpWhileApplying(t *testing.T) {
+	st := live.New(live.Options{})
+	a := mrt.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
+	b := mrt.Peer{Index: 1, AS: 64501, IP: netip.MustParseAddr("192.0.2.2")}
+	pathOf := func(asns ...uint32) []rov.Segment { return []rov.Segment{{Type: rov.ASSequence, ASNs: asns}} }
+	announce := func(p mrt.Peer, prefix netip.Prefix, path []rov.Segment) {
+		st.Apply(&mrt.Route{Kind: mrt.Announce, Peer: p, Prefix: prefix, Path: path, Origin: rov.OriginOf(path),
+			NextHop: p.IP, RPKIState: mrt.RPKIAbsent})
+	}
+	const held = 2000
+	prefixOf := func(i int) netip.Prefix {
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)
+	}
+	for i := range held {
+		announce(a, prefixOf(i), pathOf(64500, uint32(65000+i)))
+	}
+	churn := func() {
+		for i := range held / 2 {
+			st.Apply(&mrt.Route{Kind: mrt.Withdraw, Peer: a, Prefix: prefixOf(2 * i)})
+		}
+		announce(b, prefixOf(1), pathOf(64501, 1))
+		for i := range 70000 { // one path, replaced: every AS path but the last is unused
+			announce(a, netip.MustParsePrefix("172.16.0.0/24"), pathOf(64500, 1, uint32(i)))
+		}
+	}
+
+	_, all := st.Paths()
+	var got []string
+	started := false
+	for r := range all {
+		if !started {
+			started = true
+			done := make(chan struct{})
+			go func() { churn(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Apply was blocked while the dump iterated")
+			}
+		}
+		got = append(got, fmt.Sprintf("%s %s %v %s", r.Prefix, r.Peer.IP, r.Path, r.NextHop))
+	}
+	if len(got) != held {
+		t.Fatalf("the dump yielded %d paths, want the %d held when it started", len(got), held)
+	}
+	for i, g := range got {
+		if want := fmt.Sprintf("%s 192.0.2.1 %v 192.0.2.1", prefixOf(i), pathOf(64500, uint32(65000+i))); g != want {
+			t.Fatalf("path %d: got %q, want %q", i, g, want)
+		}
+	}
+	// The next dump sees the churn.
+	_, all = st.Paths()
+	n := 0
+	for range all {
+		n++
+	}
+	if want := held/2 + 2; n != want {
+		t.Errorf("after the churn the dump yields %d paths, want %d", n, want)
 	}
 }

@@ -19,10 +19,11 @@ func dumpName(t time.Time) string {
 
 // writeDump writes every held path as an MRT TABLE_DUMP_V2 file in --dump,
 // atomically (temporary file, fsync, rename): `analyze` pointed at the
-// directory never reads half a file. The State's lock is held while the
-// paths stream out, so collectors wait for the dump (about a second per
-// million paths; see BenchmarkWriter); what they send meanwhile is
-// buffered by gobgp or the BMP socket, not lost.
+// directory never reads half a file. The dump is the table as it was when
+// it started: live.State.Paths copies the held paths under the State's
+// lock (tens of milliseconds for a full table) and the encoding, writing
+// and fsync run without it, so the collectors keep applying meanwhile
+// (BenchmarkWriteDump's max-stall-ms measures how long they wait).
 func (w *watcher) writeDump() error {
 	dir := w.opts.dump
 	if err := os.MkdirAll(dir, 0o755); err != nil {
