@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
 	"github.com/rovimpact/rovimpact/mrt"
 )
@@ -125,11 +127,20 @@ func startCollector(t testing.TB, cfg BGPConfig, h Handler) *BGP {
 func TestBGPWithGobgpd(t *testing.T) {
 	port := freePort(t)
 	var rec recorder
+	var sess eventLog
+	var logBuf syncBuffer
 	b := startCollector(t, BGPConfig{
 		Listen:    netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
 		Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.1"), AS: 65001}},
-	}, rec.handle)
+		Logger:    slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		OnSession: sess.session,
+	}, func(r *mrt.Route) { rec.handle(r); sess.route(r) })
 	g := startGobgpd(t, "127.0.0.1", 65001, port)
+	// The session is up before anything is announced.
+	sess.waitFor(t, 15*time.Second, "session up", func(ev []string) bool { return len(ev) > 0 })
+	if got := sess.snapshot(); got[0] != "session 127.0.0.1 AS65001 established" {
+		t.Errorf("first event: got %q, want the session established", got[0])
+	}
 	g.mustRun(t, "global", "rib", "add", "-a", "ipv4", "192.0.2.0/24", "identifier", "1", "aspath", "64500", "nexthop", "127.0.0.1")
 	g.mustRun(t, "global", "rib", "add", "-a", "ipv4", "192.0.2.0/24", "identifier", "2", "aspath", "64501 64502", "nexthop", "127.0.0.1")
 	g.mustRun(t, "global", "rib", "add", "-a", "ipv4", "198.51.100.0/24", "aspath", "64503 {64504,64505}", "nexthop", "127.0.0.1")
@@ -157,6 +168,18 @@ func TestBGPWithGobgpd(t *testing.T) {
 	ev := rec.waitFor(t, 5*time.Second, "peer down", func(ev []mrt.Route) bool { return has(ev, "down 127.0.0.1") })
 	if n := len(ev); n != 6 {
 		t.Errorf("got %d events, want 6:\n%s", n, dump(ev))
+	}
+	// The session's end comes before the PeerDown that flushes its paths;
+	// gobgpd died, so gobgp's read (or a KEEPALIVE write) failed.
+	if got := sess.sessions(); len(got) != 2 || !slices.Contains([]string{"session 127.0.0.1 AS65001 idle (read-failed)",
+		"session 127.0.0.1 AS65001 idle (write-failed)"}, got[1]) {
+		t.Errorf("session events: got %q, want established then idle (read-failed)", got)
+	}
+	if all := sess.snapshot(); len(all) < 2 || all[len(all)-1] != "down 127.0.0.1" || !strings.HasPrefix(all[len(all)-2], "session ") {
+		t.Errorf("events end with %q, want the session event then the PeerDown", all[max(0, len(all)-2):])
+	}
+	if s := logBuf.String(); strings.Contains(s, "cannot set TTL") {
+		t.Errorf("the listener TTL warning reached the Warn log:\n%s", s)
 	}
 	st := b.Stats()
 	if st.Routes != 6 || st.Records != 5 {
