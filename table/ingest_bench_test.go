@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
@@ -158,4 +159,45 @@ func BenchmarkIngestUpdates(b *testing.B) {
 		report(b, n)
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
 	})
+	// held compares, once, the live heap the two replays hold at the end of
+	// the file (before Finish): bytes per path after a full GC.
+	b.Run("held", func(b *testing.B) {
+		var rib *mrt.RIB
+		var in *Ingester
+		ribB := liveGrowth(func() {
+			rd := newReader()
+			rib = mrt.NewRIB()
+			for rd.Next() {
+				r := rd.Route()
+				rib.Apply(r, mrt.KeyOf(r.Peer))
+			}
+		})
+		replayB := liveGrowth(func() {
+			in = NewIngester(New(), IngestOptions{})
+			if err := in.Read(newReader()); err != nil {
+				b.Fatal(err)
+			}
+		})
+		for b.Loop() {
+		}
+		b.ReportMetric(ribB/float64(rib.Len()), "rib-B/path")
+		b.ReportMetric(replayB/float64(in.n), "replay-B/path")
+		runtime.KeepAlive(rib)
+		runtime.KeepAlive(in)
+	})
+}
+
+// liveGrowth is the growth of the live heap (HeapAlloc after two full
+// collections) that build leaves behind.
+func liveGrowth(build func()) float64 {
+	live := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	a := live()
+	build()
+	return float64(int64(live() - a))
 }

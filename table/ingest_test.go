@@ -34,10 +34,11 @@ func (s *sliceSource) Stats() mrt.Stats  { return mrt.Stats{} }
 // through mrt.RIB.Apply (the project's RFC 4271 / RFC 7911 Adj-RIB-In
 // replay), then every path left, in RIB.All order, added to a new table
 // (what Finish did before it kept its own replay).
-func ribTable(evs []mrt.Route, seed func(*Table)) (*Table, mrt.RIBStats) {
+func ribTable(src mrt.Source, seed func(*Table)) (*Table, mrt.RIBStats) {
 	rib := mrt.NewRIB()
-	for i := range evs {
-		rib.Apply(&evs[i], mrt.KeyOf(evs[i].Peer))
+	for src.Next() {
+		r := src.Route()
+		rib.Apply(r, mrt.KeyOf(r.Peer))
 	}
 	t := New()
 	seed(t)
@@ -56,12 +57,12 @@ func ribTable(evs []mrt.Route, seed func(*Table)) (*Table, mrt.RIBStats) {
 	return t, rib.Stats()
 }
 
-func ingestTable(t *testing.T, evs []mrt.Route, seed func(*Table)) (*Table, *Ingester) {
+func ingestTable(t *testing.T, src mrt.Source, seed func(*Table)) (*Table, *Ingester) {
 	t.Helper()
 	tb := New()
 	seed(tb)
 	in := NewIngester(tb, IngestOptions{})
-	if err := in.Read(&sliceSource{evs: evs}); err != nil {
+	if err := in.Read(src); err != nil {
 		t.Fatal(err)
 	}
 	in.Finish()
@@ -140,8 +141,8 @@ func TestReplayMatchesRIB(t *testing.T) {
 		if seed%2 == 1 {
 			fill = oneRoute
 		}
-		want, wantStats := ribTable(evs, fill)
-		got, in := ingestTable(t, evs, fill)
+		want, wantStats := ribTable(&sliceSource{evs: evs}, fill)
+		got, in := ingestTable(t, &sliceSource{evs: evs}, fill)
 		sameTable(t, got, want)
 		if in.ReplayStats() != wantStats {
 			t.Fatalf("seed %d: replay stats %+v, want %+v", seed, in.ReplayStats(), wantStats)
@@ -159,21 +160,9 @@ func TestReplayMatchesRIBFullTable(t *testing.T) {
 		t.Skip("full table replay: skipped with -short")
 	}
 	data := decompressed(t, pchFullTable)
-	rd := mrt.NewReader(bytes.NewReader(data), mrt.Options{Name: pchFullTable})
-	var evs []mrt.Route
-	for rd.Next() {
-		ev := *rd.Route()
-		ev.Path = nil
-		for _, s := range rd.Route().Path {
-			ev.Path = append(ev.Path, rov.Segment{Type: s.Type, ASNs: append([]uint32(nil), s.ASNs...)})
-		}
-		evs = append(evs, ev)
-	}
-	if err := rd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	want, wantStats := ribTable(evs, noSeed)
-	got, in := ingestTable(t, evs, noSeed)
+	read := func() *mrt.Reader { return mrt.NewReader(bytes.NewReader(data), mrt.Options{Name: pchFullTable}) }
+	want, wantStats := ribTable(read(), noSeed)
+	got, in := ingestTable(t, read(), noSeed)
 	sameTable(t, got, want)
 	if in.ReplayStats() != wantStats {
 		t.Fatalf("replay stats %+v, want %+v", in.ReplayStats(), wantStats)
@@ -197,7 +186,7 @@ func TestIngestMixed(t *testing.T) {
 		{Kind: mrt.Announce, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"), Path: path, Origin: o, FromUpdate: true},
 		{Kind: mrt.Announce, Peer: peer, Prefix: p, Path: path, Origin: o, FromUpdate: true},
 	}
-	tb, in := ingestTable(t, evs, noSeed)
+	tb, in := ingestTable(t, &sliceSource{evs: evs}, noSeed)
 	if tb.Len() != 2 || tb.Paths() != 3 || tb.Routes()[0].Prefix != p || tb.Routes()[0].Paths != 2 {
 		t.Fatalf("got %d routes %d paths %v, want 2 routes 3 paths with %s first holding 2", tb.Len(), tb.Paths(), tb.Routes(), p)
 	}
