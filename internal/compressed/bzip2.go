@@ -116,7 +116,7 @@ func newBzip2Reader(r io.Reader) *bzip2Reader {
 					}
 					out := bzOutPool.Get().(*[]byte)
 					var err error
-					*out, err = decodeBzBlock(it.wrapped, (*out)[:0])
+					*out, err = decodeBzItem(it, (*out)[:0])
 					it.done <- bzResult{out, err}
 				case <-b.quit:
 					return
@@ -133,6 +133,22 @@ func newBzip2Reader(r io.Reader) *bzip2Reader {
 	}()
 	return b
 }
+
+// decodeBzItem decodes a candidate block. A tail (the bits before a cut)
+// is wrapped without a trailer and may end with a few bits of whatever
+// followed the block: like compress/bzip2 on the original input, the block
+// counts when it decoded and its CRC matched, that is when output came out
+// and the error is not a checksum mismatch (compress/bzip2 emits a block
+// only after decoding all of it, and checks the CRC before reading on).
+func decodeBzItem(it *bzItem, out []byte) ([]byte, error) {
+	out, err := decodeBzBlock(it.wrapped, out[:0])
+	if it.kind == bzTail && len(out) > 0 && err != nil && err != errBzBlockCRC {
+		return out, nil
+	}
+	return out, err
+}
+
+var errBzBlockCRC = stdbzip2.StructuralError("block checksum mismatch")
 
 // decodeBzBlock decodes a standalone stream with compress/bzip2, appending
 // to out. A nil error means every CRC matched.
@@ -247,7 +263,7 @@ func (b *bzip2Reader) merge(it *bzItem, first error) (bzResult, bool) {
 		joined := joinBzItems(acc, nx)
 		out := bzOutPool.Get().(*[]byte)
 		var err error
-		if *out, err = decodeBzBlock(joined.wrapped, (*out)[:0]); err == nil {
+		if *out, err = decodeBzItem(joined, (*out)[:0]); err == nil {
 			return bzResult{out: out}, true
 		}
 		bzOutPool.Put(out)
@@ -265,7 +281,9 @@ func joinBzItems(a, b *bzItem) *bzItem {
 	w.header(a.level)
 	w.copyBits(a.wrapped, 32, a.nbits)
 	w.copyBits(b.wrapped, 32, b.nbits)
-	w.trailer(a.crc)
+	if b.kind != bzTail {
+		w.trailer(a.crc)
+	}
 	return &bzItem{kind: b.kind, level: a.level, off: a.off, nbits: a.nbits + b.nbits, crc: a.crc, wrapped: w.b}
 }
 
@@ -373,7 +391,8 @@ func (s *bzScanner) truncated() error {
 	return fmt.Errorf("stream ends at byte offset %d without end-of-stream marker: %w", s.end(), io.ErrUnexpectedEOF)
 }
 
-// block wraps input bits [start, stop) as a standalone one-block stream.
+// block wraps input bits [start, stop) as a standalone one-block stream
+// (a tail without the trailer, see decodeBzItem).
 func (s *bzScanner) block(kind bzKind, level byte, start, stop int64) *bzItem {
 	it := &bzItem{kind: kind, level: level, off: start, nbits: stop - start, done: make(chan bzResult, 1)}
 	if it.nbits >= 80 {
@@ -383,7 +402,9 @@ func (s *bzScanner) block(kind bzKind, level byte, start, stop int64) *bzItem {
 	w.b = make([]byte, 0, it.nbits/8+16)
 	w.header(level)
 	w.copyBits(s.data, start-8*s.base, it.nbits)
-	w.trailer(it.crc)
+	if kind != bzTail {
+		w.trailer(it.crc)
+	}
 	it.wrapped = w.b
 	return it
 }

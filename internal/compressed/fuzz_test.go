@@ -12,7 +12,9 @@ import (
 // format and truncated copies: whatever the input, reading must end (no
 // hang, no panic), raw input must come back unchanged, and output must never
 // be produced together with a silent clean end for a stream that is cut
-// short of its trailer.
+// short of its trailer. bzip2 input is also decoded with compress/bzip2
+// (bzCheckWeak): identical output when it accepts, an error and a prefix of
+// its output when it rejects.
 func FuzzNewReader(f *testing.F) {
 	plain := []byte("TABLE_DUMP2|1400824800|B|12.0.1.63|7018|1.0.0.0/24|7018 3356 15169|15169\n")
 	for _, format := range []Format{Raw, Gzip, XZ, Zstd} {
@@ -22,6 +24,12 @@ func FuzzNewReader(f *testing.F) {
 	}
 	bz := bzip2Sample(f)
 	f.Add(bz[:4096])
+	for _, name := range []string{"line.txt.bz2", "concat3.bz2"} {
+		data := readTestdata(f, name)
+		f.Add(data)
+		f.Add(data[:len(data)-5])
+		f.Add(append(bytes.Clone(data), "BZh9junk"...))
+	}
 	f.Add([]byte("BZh9"))
 	f.Add([]byte{0x1f, 0x8b})
 	fulls := map[Format][]byte{}
@@ -47,6 +55,9 @@ func FuzzNewReader(f *testing.F) {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			t.Fatalf("reading %d bytes (% x...) hangs", len(in), in[:min(len(in), 16)])
+		}
+		if Detect(in) == Bzip2 {
+			bzCheckWeak(t, "input", in)
 		}
 		if Detect(in) == Raw {
 			if err != nil || !bytes.Equal(got, in) {
