@@ -3,6 +3,7 @@ package compressed
 import (
 	"bytes"
 	stdbzip2 "compress/bzip2"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -468,16 +469,31 @@ func (s *bzScanner) run() {
 	}
 }
 
+// bzPairs is a bitset of the values bytes 1 and 2 take (as a big-endian
+// uint16) in a block or end-of-stream magic starting at any of the 8 bit
+// offsets of byte 0: both bytes lie wholly inside the 48-bit magic whatever
+// the offset. A position whose pair is not in the set cannot start a magic,
+// so the scan tests the 8 offsets only at about 16 in 65536 positions.
+var bzPairs = func() (t [1 << 16 / 64]uint64) {
+	for _, m := range []uint64{bzBlockMagic, bzEOSMagic} {
+		for k := range 8 {
+			p := m << (16 - k) >> 40 & 0xffff
+			t[p/64] |= 1 << (p % 64)
+		}
+	}
+	return t
+}()
+
 // blocks sends the candidate blocks of one stream, the first starting at
 // bit start, and its end marker. It returns the bit offset of the next
 // stream header, or false once the final item has been sent.
 func (s *bzScanner) blocks(level byte, start int64) (int64, bool) {
 	maxBits := 8 * bzMaxBlockBytes(level)
 	from := start + 48 // candidates start at or after from
-	j := from/8 - 6    // next byte to shift into the window
-	var win uint64
+	i := from / 8      // next byte at which a candidate may start
 	for {
-		if j >= s.end() && !s.fill(j+1) {
+		if i+8 > s.end() && !s.fill(i+8) && i+6 > s.end() {
+			// No magic fits in what is left: the input was cut.
 			if s.rerr == nil {
 				if !s.send(s.block(bzTail, level, start, 8*s.end())) {
 					return 0, false
@@ -486,35 +502,43 @@ func (s *bzScanner) blocks(level byte, start int64) (int64, bool) {
 			s.finish(s.truncated())
 			return 0, false
 		}
-		win = win<<8 | uint64(s.data[j-s.base])
-		j++
-		// A magic ending k bits before the end of byte j-1 starts at
-		// 8j-k-48; test earlier starts first.
-		for k := 7; k >= 0; k-- {
-			at := 8*j - int64(k) - 48
-			if at < from {
-				continue
-			}
-			switch (win >> uint(k)) & bzMagicMask {
-			case bzBlockMagic:
-				if !s.send(s.block(bzBlock, level, start, at)) {
-					return 0, false
+		// v holds bytes i..i+7 (zero past the end of input).
+		var v uint64
+		if d := s.data[i-s.base:]; len(d) >= 8 {
+			v = binary.BigEndian.Uint64(d)
+		} else {
+			var pad [8]byte
+			copy(pad[:], d)
+			v = binary.BigEndian.Uint64(pad[:])
+		}
+		i++
+		if p := v >> 40 & 0xffff; bzPairs[p/64]&(1<<(p%64)) != 0 {
+			for k := range int64(8) {
+				at := 8*(i-1) + k
+				if at < from || at+48 > 8*s.end() {
+					continue
 				}
-				s.discard(at / 8)
-				start, from = at, at+48
-			case bzEOSMagic:
-				next, ok := s.streamEnd(level, start, at)
-				if !ok {
-					return 0, false
+				switch v >> (16 - k) & bzMagicMask {
+				case bzBlockMagic:
+					if !s.send(s.block(bzBlock, level, start, at)) {
+						return 0, false
+					}
+					s.discard(at / 8)
+					start, from = at, at+48
+				case bzEOSMagic:
+					next, ok := s.streamEnd(level, start, at)
+					if !ok {
+						return 0, false
+					}
+					if next >= 0 {
+						return next, true
+					}
+					// A chance EOS magic inside the block: keep scanning.
+					from = at + 1
 				}
-				if next >= 0 {
-					return next, true
-				}
-				// A chance EOS magic inside the block: keep scanning.
-				from = at + 1
 			}
 		}
-		if 8*j-start > maxBits {
+		if 8*i-start > maxBits {
 			s.finish(fmt.Errorf("bit offset %d (byte %d): no block boundary within %d bytes: %w",
 				start, start/8, maxBits/8, stdbzip2.StructuralError("bad magic value found")))
 			return 0, false
