@@ -271,15 +271,7 @@ func TestBzip2ChanceMagic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Scan the real file to get its one block.
-	sc := &bzScanner{r: bytes.NewReader(line)}
-	order, jobs := make(chan *bzItem, 8), make(chan *bzItem, 8)
-	sc.order, sc.jobs, sc.quit = order, jobs, make(chan struct{})
-	sc.run()
-	blk, eos, end := <-order, <-order, <-order
-	if blk.kind != bzBlock || eos.kind != bzStreamEnd || end.kind != bzEnd || end.err != io.EOF {
-		t.Fatalf("scanned kinds %v %v %v (%v), want block, stream end, end", blk.kind, eos.kind, end.kind, end.err)
-	}
+	blk, eos, end := scanLineBlock(t)
 	for _, cut := range []int64{48, 80, 200, blk.nbits - 48, blk.nbits - 1} {
 		t.Run(fmt.Sprint("split at bit ", cut), func(t *testing.T) {
 			var a, b bitWriter
@@ -316,6 +308,57 @@ func TestBzip2ChanceMagic(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// scanLineBlock scans testdata/line.txt.bz2 and returns its items: one
+// block, the stream end and the final item.
+func scanLineBlock(t testing.TB) (blk, eos, end *bzItem) {
+	t.Helper()
+	sc := &bzScanner{r: bytes.NewReader(readTestdata(t, "line.txt.bz2"))}
+	order, jobs := make(chan *bzItem, 8), make(chan *bzItem, 8)
+	sc.order, sc.jobs, sc.quit = order, jobs, make(chan struct{})
+	sc.run()
+	blk, eos, end = <-order, <-order, <-order
+	if blk.kind != bzBlock || eos.kind != bzStreamEnd || end.kind != bzEnd || end.err != io.EOF {
+		t.Fatalf("scanned kinds %v %v %v (%v), want block, stream end, end", blk.kind, eos.kind, end.kind, end.err)
+	}
+	return blk, eos, end
+}
+
+// TestBzip2BitOffsets builds one stream of 9 copies of a block whose
+// length is odd (653 bits), so that block magics start at every one of the
+// 8 bit offsets within a byte, and the end-of-stream magic after them too;
+// the combined CRC is the rotate-xor of the 9 block CRCs. The scanner must
+// find every boundary: compress/bzip2 and we give the line 9 times.
+func TestBzip2BitOffsets(t *testing.T) {
+	blk, _, _ := scanLineBlock(t)
+	if blk.nbits%2 == 0 {
+		t.Fatalf("block of %d bits: need an odd length to cover all offsets", blk.nbits)
+	}
+	var w bitWriter
+	w.header(blk.level)
+	var crc uint32
+	seen := map[int64]bool{}
+	for range 9 {
+		seen[w.n%8] = true
+		w.copyBits(blk.wrapped, 32, blk.nbits)
+		crc = crc<<1 | crc>>31 ^ blk.crc
+	}
+	seen[w.n%8] = true
+	w.trailer(crc)
+	if len(seen) != 8 {
+		t.Fatalf("magics at %d distinct bit offsets, want 8", len(seen))
+	}
+	for n := 4; n <= len(w.b); n += 37 {
+		bzCheckWeak(t, fmt.Sprintf("9 blocks[:%d]", n), w.b[:n])
+	}
+	ours, std, oerr, serr, _ := bzDecodeBoth(t, w.b)
+	if serr != nil || oerr != nil {
+		t.Fatalf("err = %v, compress/bzip2 err = %v", oerr, serr)
+	}
+	if want := bytes.Repeat([]byte(fuzzLine), 9); !bytes.Equal(std, want) || !bytes.Equal(ours, want) {
+		t.Fatalf("got %d bytes, compress/bzip2 %d, want %d", len(ours), len(std), len(want))
 	}
 }
 
