@@ -1,7 +1,7 @@
 package classify
 
 import (
-	"context"
+	"compress/bzip2"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -12,7 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cosnicolaou/pbzip2"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -238,7 +237,7 @@ func realVRPs(tb testing.TB) []rov.VRP {
 			return
 		}
 		defer f.Close()
-		real.vrps, _, real.err = rov.LoadVRPs(pbzip2.NewReader(context.Background(), f), path, rov.LoadOptions{})
+		real.vrps, _, real.err = rov.LoadVRPs(bzip2.NewReader(f), path, rov.LoadOptions{})
 	})
 	if real.err != nil {
 		tb.Fatalf("loading %s: %v", path, real.err)

@@ -3,7 +3,7 @@ package rov
 import (
 	"bufio"
 	"bytes"
-	"context"
+	"compress/bzip2"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -15,8 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/cosnicolaou/pbzip2"
 )
 
 // The oracle: slice scans straight from the RFC 6811 §2 definitions, with
@@ -286,7 +284,7 @@ func ixRealVRPs(tb testing.TB) []VRP {
 			return
 		}
 		defer f.Close()
-		sc := bufio.NewScanner(pbzip2.NewReader(context.Background(), f))
+		sc := bufio.NewScanner(bzip2.NewReader(f))
 		sc.Buffer(make([]byte, 1<<16), 1<<20)
 		prefix := []byte(`{ "asn": `)
 		var row struct {
