@@ -1,12 +1,8 @@
 package live
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/binary"
-	"hash/maphash"
 	"iter"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -29,36 +25,14 @@ type pathVal struct {
 	time  uint32 // Unix seconds of the announcement; 0: unknown
 }
 
-// attrs interns AS paths and next hops: stored once, numbered, shared by
-// every path that uses them. Values are not reference-counted; instead,
-// once more values are interned than there are held paths plus a margin
-// (so at least half of them are unused), State.maybeCompactAttrs re-interns
-// the held paths' values into fresh tables. Memory then stays proportional
-// to the paths held, however long a feed churns.
-type attrs struct {
-	seed     maphash.Seed
-	arena    []byte            // encoded AS paths, back to back
-	off      []uint32          // path id -> start in arena; off[id+1] is its end
-	ix       map[uint64]uint32 // hash of an encoded path -> path id
-	coll     map[string]uint32 // paths whose hash collided with another's
-	scratch  []byte
-	nextHops []netip.Addr
-	nhIx     map[netip.Addr]uint32
-}
-
-func newAttrs() attrs {
-	return attrs{
-		seed:     maphash.MakeSeed(),
-		off:      []uint32{0},
-		ix:       map[uint64]uint32{},
-		nextHops: []netip.Addr{{}}, // id 0: no next hop
-		nhIx:     map[netip.Addr]uint32{{}: 0},
-	}
-}
-
-// valOf returns the attributes of r as a pathVal for route rid.
-func (a *attrs) valOf(rid uint32, r *mrt.Route) pathVal {
-	v := pathVal{route: rid, path: a.internPath(r.Path), nh: a.internNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
+// valOf returns the attributes of r as a pathVal for route rid, interned
+// in a. Values are not reference-counted; instead, once more values are
+// interned than there are held paths plus a margin (so at least half of
+// them are unused), State.maybeCompactAttrs re-interns the held paths'
+// values into a fresh mrt.Attrs. Memory then stays proportional to the
+// paths held, however long a feed churns.
+func valOf(a *mrt.Attrs, rid uint32, r *mrt.Route) pathVal {
+	v := pathVal{route: rid, path: a.InternPath(r.Path), nh: a.InternNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
 	if !r.Time.IsZero() {
 		if t := r.Time.Unix(); t > 0 && t <= 1<<32-1 {
 			v.time = uint32(t)
@@ -67,108 +41,20 @@ func (a *attrs) valOf(rid uint32, r *mrt.Route) pathVal {
 	return v
 }
 
-func (a *attrs) internNextHop(addr netip.Addr) uint32 {
-	if id, ok := a.nhIx[addr]; ok {
-		return id
-	}
-	id := uint32(len(a.nextHops))
-	if id >= 1<<24 {
-		// More distinct next hops than the packing allows: far beyond any
-		// real table; keep the path, lose the next hop (as mrt.RIB does).
-		return 0
-	}
-	a.nextHops = append(a.nextHops, addr)
-	a.nhIx[addr] = id
-	return id
-}
-
-// internPath returns the number of path, adding it if new. A path is
-// encoded as, per segment, the type byte, the ASN count and the ASNs, all
-// uvarints: canonical, so equal paths have equal bytes.
-func (a *attrs) internPath(path []rov.Segment) uint32 {
-	b := a.scratch[:0]
-	for _, s := range path {
-		b = append(b, byte(s.Type))
-		b = binary.AppendUvarint(b, uint64(len(s.ASNs)))
-		for _, x := range s.ASNs {
-			b = binary.AppendUvarint(b, uint64(x))
-		}
-	}
-	a.scratch = b
-	return a.internBytes(b)
-}
-
-func (a *attrs) internBytes(b []byte) uint32 {
-	h := maphash.Bytes(a.seed, b)
-	id, ok := a.ix[h]
-	if !ok {
-		id = a.addPath(b)
-		a.ix[h] = id
-		return id
-	}
-	if bytes.Equal(a.pathBytes(id), b) {
-		return id
-	}
-	if id, ok := a.coll[string(b)]; ok {
-		return id
-	}
-	id = a.addPath(b)
-	if a.coll == nil {
-		a.coll = map[string]uint32{}
-	}
-	a.coll[string(b)] = id
-	return id
-}
-
-func (a *attrs) addPath(b []byte) uint32 {
-	id := uint32(len(a.off) - 1)
-	a.arena = append(a.arena, b...)
-	a.off = append(a.off, uint32(len(a.arena)))
-	return id
-}
-
-func (a *attrs) pathBytes(id uint32) []byte { return a.arena[a.off[id]:a.off[id+1]] }
-
-// decodePath rebuilds path id into dst, reusing its segments' ASNs slices.
-func (a *attrs) decodePath(dst []rov.Segment, id uint32) []rov.Segment {
-	b := a.pathBytes(id)
-	dst = dst[:0]
-	for len(b) > 0 {
-		typ := rov.SegmentType(b[0])
-		b = b[1:]
-		cnt, k := binary.Uvarint(b)
-		b = b[k:]
-		n := len(dst)
-		if n < cap(dst) {
-			dst = dst[:n+1]
-		} else {
-			dst = append(dst, rov.Segment{})
-		}
-		s := &dst[n]
-		s.Type, s.ASNs = typ, s.ASNs[:0]
-		for range cnt {
-			x, k := binary.Uvarint(b)
-			b = b[k:]
-			s.ASNs = append(s.ASNs, uint32(x))
-		}
-	}
-	return dst
-}
-
 // maybeCompactAttrs re-interns the held paths' AS paths and next hops once
 // the tables hold more values than held paths plus s.attrSlack (65536):
 // each held path uses one of each, so then at least that many are unused,
 // and the O(paths) pass is paid for by as many announcements.
 func (s *State) maybeCompactAttrs() {
 	a := &s.attrs
-	if int64(len(a.off)-1) <= s.npaths+s.attrSlack && int64(len(a.nextHops)) <= s.npaths+s.attrSlack {
+	if paths, _ := a.Paths(); int64(paths) <= s.npaths+s.attrSlack && int64(a.NextHops()) <= s.npaths+s.attrSlack {
 		return
 	}
-	n := newAttrs()
+	n := mrt.NewAttrs()
 	for i := range s.peers {
 		for k, v := range s.peers[i].paths {
-			v.path = n.internBytes(a.pathBytes(v.path))
-			v.nh = n.internNextHop(a.nextHops[v.nh&(1<<24-1)]) | v.nh&^(1<<24-1)
+			v.path = n.InternEncoded(a.PathBytes(v.path))
+			v.nh = n.InternNextHop(a.NextHop(v.nh&(mrt.MaxNextHops-1))) | v.nh&^(mrt.MaxNextHops-1)
 			s.peers[i].paths[k] = v
 		}
 	}
@@ -220,9 +106,9 @@ type heldPath struct {
 // pathsView is what Paths needs of the State, copied or shared under the
 // lock so that the rest runs without it.
 type pathsView struct {
-	keys   []pkey   // s.pfx.keys: append-only, so this prefix of it never changes
-	sorted []uint32 // s.pfx.sorted: merge replaces it, never writes it in place
-	attrs  attrs    // shallow: arena, off and nextHops are append-only; compaction replaces them
+	keys   []pkey    // s.pfx.keys: append-only, so this prefix of it never changes
+	sorted []uint32  // s.pfx.sorted: merge replaces it, never writes it in place
+	attrs  mrt.Attrs // a read-only view (see mrt.Attrs); compaction replaces s.attrs, never edits it
 	peers  []table.PeerKey
 	paths  [][]heldPath // per peer, in s.peers order
 }
@@ -324,9 +210,9 @@ func (v *pathsView) all(yield func(*mrt.Route) bool) {
 		r.Peer = mrt.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
 		r.Prefix = v.keys[pid].prefix()
 		r.PathID = uint32(hp.k)
-		r.Path = v.attrs.decodePath(r.Path, hp.v.path)
+		r.Path = v.attrs.DecodePath(r.Path, hp.v.path)
 		r.Origin = rov.OriginOf(r.Path)
-		r.NextHop = v.attrs.nextHops[hp.v.nh&(1<<24-1)]
+		r.NextHop = v.attrs.NextHop(hp.v.nh & (mrt.MaxNextHops - 1))
 		r.RPKIState = mrt.RPKIState(int8(hp.v.nh>>24) - 1)
 		r.Time = time.Time{}
 		if hp.v.time != 0 {

@@ -292,10 +292,10 @@ func TestChurnBounded(t *testing.T) {
 	if got, want := int64(len(s.routes)-len(s.free)), s.Stats().Routes; got != want {
 		t.Errorf("live routes %d, Stats %d", got, want)
 	}
-	if n := len(s.attrs.off) - 1; n > 35+100+1 || s.attrCompactions == 0 {
+	if n, _ := s.attrs.Paths(); n > 35+100+1 || s.attrCompactions == 0 {
 		t.Errorf("%d AS paths interned after %d compactions, for at most 35 held", n, s.attrCompactions)
 	}
-	if n := len(s.attrs.nextHops); n > 35+100+1 {
+	if n := s.attrs.NextHops(); n > 35+100+1 {
 		t.Errorf("%d next hops interned, for at most 35 held", n)
 	}
 	_, all := s.Paths()

@@ -150,7 +150,7 @@ type State struct {
 	refs    []uint32 // deciding VRP indexes (into vrps) of every route
 	garbage int      // refs no longer referenced by a route
 
-	attrs           attrs // AS paths and next hops of the held paths, for Paths
+	attrs           mrt.Attrs // AS paths and next hops of the held paths, for Paths
 	attrCompactions int64
 	attrSlack       int64 // see maybeCompactAttrs
 
@@ -181,7 +181,7 @@ func New(opt Options) *State {
 		asSetOf:         map[pathRef]uint32{},
 		asSetIx:         map[string]uint32{},
 		routeSets:       map[uint32][]asSetCount{},
-		attrs:           newAttrs(),
+		attrs:           mrt.NewAttrs(),
 		events:          map[string]int64{},
 		skipped:         map[string]int64{},
 		walkRoutesAbove: 0.25,
@@ -281,7 +281,7 @@ func (s *State) announce(r *mrt.Route) {
 	default:
 		s.addPath(rid, pi, ref, asSet)
 	}
-	pe.paths[key] = s.attrs.valOf(rid, r)
+	pe.paths[key] = valOf(&s.attrs, rid, r)
 	s.maybeCompactAttrs()
 	s.events["announce"]++
 	s.epoch++

@@ -2,8 +2,6 @@ package mrt
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/maphash"
 	"iter"
 	"math"
 	"net/netip"
@@ -58,15 +56,7 @@ type RIB struct {
 	prefixes []ribPrefix
 	prefixIx map[ribPrefix]uint32
 
-	seed     maphash.Seed
-	arena    []byte            // encoded AS paths, back to back
-	pathOff  []int             // path id -> start in arena; pathOff[id+1] is its end
-	pathIx   map[uint64]uint32 // hash of encoded path -> path id
-	pathColl map[string]uint32 // paths whose hash collided with another's
-	scratch  []byte
-
-	nextHops []netip.Addr
-	nhIx     map[netip.Addr]uint32
+	attrs Attrs // AS paths and next hops
 
 	n     int
 	stats RIBStats
@@ -132,13 +122,8 @@ func NewRIB() *RIB {
 	t := &RIB{
 		peerIx:   make(map[PeerKey]int),
 		prefixIx: make(map[ribPrefix]uint32),
-		seed:     maphash.MakeSeed(),
-		pathIx:   make(map[uint64]uint32),
-		nhIx:     make(map[netip.Addr]uint32),
-		pathOff:  []int{0},
+		attrs:    NewAttrs(),
 	}
-	t.nextHops = append(t.nextHops, netip.Addr{}) // id 0: no next hop
-	t.nhIx[netip.Addr{}] = 0
 	return t
 }
 
@@ -199,7 +184,7 @@ func (t *RIB) Apply(r *Route, peer PeerKey) {
 		tab = make(map[uint64]ribVal)
 		t.tables[pi] = tab
 	}
-	v := ribVal{time: ribNoTime, path: t.internPath(r.Path), nh: t.internNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
+	v := ribVal{time: ribNoTime, path: t.attrs.InternPath(r.Path), nh: t.attrs.InternNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
 	if !r.Time.IsZero() {
 		v.time = r.Time.UnixNano()
 	}
@@ -211,92 +196,6 @@ func (t *RIB) Apply(r *Route, peer PeerKey) {
 		t.n++
 	}
 	tab[key] = v
-}
-
-func (t *RIB) internNextHop(a netip.Addr) uint32 {
-	if id, ok := t.nhIx[a]; ok {
-		return id
-	}
-	id := uint32(len(t.nextHops))
-	if id >= 1<<24 {
-		// More distinct next hops than the packing allows: far beyond any
-		// real table; keep the path, lose the next hop.
-		return 0
-	}
-	t.nextHops = append(t.nextHops, a)
-	t.nhIx[a] = id
-	return id
-}
-
-// internPath returns the number of path, adding it if new. Paths are
-// encoded as, per segment, the type byte, the ASN count and the ASNs, all
-// as uvarints; the encoding is canonical, so equal paths have equal bytes.
-func (t *RIB) internPath(path []rov.Segment) uint32 {
-	b := t.scratch[:0]
-	for _, s := range path {
-		b = append(b, byte(s.Type))
-		b = binary.AppendUvarint(b, uint64(len(s.ASNs)))
-		for _, a := range s.ASNs {
-			b = binary.AppendUvarint(b, uint64(a))
-		}
-	}
-	t.scratch = b
-	h := maphash.Bytes(t.seed, b)
-	if id, ok := t.pathIx[h]; ok {
-		if bytes.Equal(t.pathBytes(id), b) {
-			return id
-		}
-		if id, ok := t.pathColl[string(b)]; ok {
-			return id
-		}
-		id := t.addPath(b)
-		if t.pathColl == nil {
-			t.pathColl = make(map[string]uint32)
-		}
-		t.pathColl[string(b)] = id
-		return id
-	}
-	id := t.addPath(b)
-	t.pathIx[h] = id
-	return id
-}
-
-func (t *RIB) addPath(b []byte) uint32 {
-	id := uint32(len(t.pathOff) - 1)
-	t.arena = append(t.arena, b...)
-	t.pathOff = append(t.pathOff, len(t.arena))
-	return id
-}
-
-func (t *RIB) pathBytes(id uint32) []byte {
-	return t.arena[t.pathOff[id]:t.pathOff[id+1]]
-}
-
-// decodePath rebuilds path id into dst, reusing its segments' ASNs slices.
-func (t *RIB) decodePath(dst []rov.Segment, id uint32) []rov.Segment {
-	b := t.pathBytes(id)
-	dst = dst[:0]
-	for len(b) > 0 {
-		typ := rov.SegmentType(b[0])
-		b = b[1:]
-		cnt, k := binary.Uvarint(b)
-		b = b[k:]
-		n := len(dst)
-		if n < cap(dst) {
-			dst = dst[:n+1]
-		} else {
-			dst = append(dst, rov.Segment{})
-		}
-		s := &dst[n]
-		s.Type = typ
-		s.ASNs = s.ASNs[:0]
-		for range cnt {
-			a, k := binary.Uvarint(b)
-			b = b[k:]
-			s.ASNs = append(s.ASNs, uint32(a))
-		}
-	}
-	return dst
 }
 
 // Len returns the number of paths held.
@@ -311,7 +210,7 @@ func (t *RIB) Stats() RIBStats { return t.stats }
 
 // PathsInterned returns the number of distinct AS paths stored, and the
 // bytes of their encoding.
-func (t *RIB) PathsInterned() (paths, bytes int) { return len(t.pathOff) - 1, len(t.arena) }
+func (t *RIB) PathsInterned() (paths, bytes int) { return t.attrs.Paths() }
 
 // All yields every path held, as Announce routes with FromUpdate false, in
 // a deterministic order: by prefix (IPv4 first, then address, then
@@ -414,9 +313,9 @@ func (t *RIB) All() iter.Seq[*Route] {
 			r.Peer = Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
 			r.Prefix = t.prefixes[pid].prefix()
 			r.PathID = pathID
-			r.Path = t.decodePath(r.Path, v.path)
+			r.Path = t.attrs.DecodePath(r.Path, v.path)
 			r.Origin = rov.OriginOf(r.Path)
-			r.NextHop = t.nextHops[v.nh&(1<<24-1)]
+			r.NextHop = t.attrs.NextHop(v.nh & (MaxNextHops - 1))
 			r.RPKIState = RPKIState(int8(v.nh>>24) - 1)
 			r.Time = time.Time{}
 			if v.time != ribNoTime {
