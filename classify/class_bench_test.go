@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/rov"
 )
@@ -117,7 +118,7 @@ func reportCPU(b *testing.B, start time.Duration, n int) {
 // the VRPs. The state and class mix is logged once.
 func BenchmarkClassifyMRT(b *testing.B) {
 	ix, _, _ := benchData(b)
-	path := sharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
+	path := testutil.SharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)

@@ -7,11 +7,11 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -195,30 +195,6 @@ func TestClassifyOracleRandom(t *testing.T) {
 
 // ---- real data ----
 
-func sharedData(tb testing.TB, rel string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared/data/%s not found (required when CI=true)", rel)
-	}
-	tb.Skipf("shared/data/%s not found; skipping real-data test", rel)
-	return ""
-}
-
 const realVRPFile = "vrp/vrps.rpki-client.20250720T100143Z.json.bz2"
 
 var real struct {
@@ -229,7 +205,7 @@ var real struct {
 
 func realVRPs(tb testing.TB) []rov.VRP {
 	tb.Helper()
-	path := sharedData(tb, realVRPFile)
+	path := testutil.SharedData(tb, realVRPFile)
 	real.once.Do(func() {
 		f, err := os.Open(path)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
@@ -23,7 +24,7 @@ var fullTable struct {
 // tables are too.
 func pchTable(b *testing.B) *table.Table {
 	b.Helper()
-	name := sharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
+	name := testutil.SharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
 	fullTable.once.Do(func() {
 		f, err := compressed.Open(name)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
 )
 
@@ -31,8 +32,8 @@ type gobgpd struct {
 
 func startGobgpd(t testing.TB, localAddr string, as uint32, collectorPort uint16) *gobgpd {
 	t.Helper()
-	bin := needTool(t, "gobgpd", "gobgpd")
-	cli := needTool(t, "gobgp", "gobgpd")
+	bin := testutil.NeedTool(t, "gobgpd", "gobgpd")
+	cli := testutil.NeedTool(t, "gobgp", "gobgpd")
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`[global.config]
   as = %d

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -102,20 +100,6 @@ func freePort(t testing.TB) uint16 {
 	}
 	defer l.Close()
 	return uint16(l.Addr().(*net.TCPAddr).Port)
-}
-
-// needTool returns the path of a Debian-packaged tool, skipping the test
-// when it is missing, or failing it under CI=true.
-func needTool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found (Debian package %s): required under CI=true", name, pkg)
-		}
-		t.Skipf("%s not found: install the Debian package %s", name, pkg)
-	}
-	return p
 }
 
 func has(ev []mrt.Route, s string) bool {

@@ -3,7 +3,6 @@ package live
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -13,35 +12,10 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/rov"
 )
-
-// sharedData finds shared/data/rel beside the repository; missing, it
-// fails when CI=true and skips otherwise.
-func sharedData(tb testing.TB, rel string) string {
-	tb.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared/data/%s not found (required when CI=true)", rel)
-	}
-	tb.Skipf("shared/data/%s not found; skipping", rel)
-	return ""
-}
 
 const (
 	fullTableFile = "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz"
@@ -73,7 +47,7 @@ var bench struct {
 // fullTable decodes the PCH full-table session (one peer sending its whole
 // table as UPDATEs) once.
 func fullTable(b *testing.B) ([]event, [][]rov.Segment) {
-	path := sharedData(b, fullTableFile)
+	path := testutil.SharedData(b, fullTableFile)
 	bench.once.Do(func() {
 		f, err := compressed.Open(path)
 		if err != nil {
@@ -114,7 +88,7 @@ func fullTable(b *testing.B) ([]event, [][]rov.Segment) {
 }
 
 func realVRPs(b *testing.B, rel string) []rov.VRP {
-	pa, pb := sharedData(b, vrpFileA), sharedData(b, vrpFileB)
+	pa, pb := testutil.SharedData(b, vrpFileA), testutil.SharedData(b, vrpFileB)
 	bench.vrpOnce.Do(func() {
 		bench.vrps = map[string][]rov.VRP{}
 		for _, p := range []string{pa, pb} {

@@ -10,11 +10,12 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rovimpact/rovimpact/internal/testutil"
 )
 
 // The oracle: slice scans straight from the RFC 6811 §2 definitions, with
@@ -238,32 +239,6 @@ func TestIndexOrder(t *testing.T) {
 
 // ---- real data ----
 
-// ixSharedData finds shared/data/rel beside the repository root, walking up
-// from the package directory. It skips when missing, but fails under CI.
-func ixSharedData(tb testing.TB, rel string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared/data/%s not found (required when CI=true)", rel)
-	}
-	tb.Skipf("shared/data/%s not found; skipping real-data test", rel)
-	return ""
-}
-
 const ixRealVRPFile = "vrp/vrps.rpki-client.20250720T100143Z.json.bz2"
 
 var ixReal struct {
@@ -276,7 +251,7 @@ var ixReal struct {
 // loader under test elsewhere: rpki-client writes one ROA object per line.
 func ixRealVRPs(tb testing.TB) []VRP {
 	tb.Helper()
-	path := ixSharedData(tb, ixRealVRPFile)
+	path := testutil.SharedData(tb, ixRealVRPFile)
 	ixReal.once.Do(func() {
 		f, err := os.Open(path)
 		if err != nil {

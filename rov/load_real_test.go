@@ -6,41 +6,15 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rovimpact/rovimpact/internal/testutil"
 )
 
 // loadRealFile is the shared rpki-client export (see shared/data/SOURCES.md).
 const loadRealFile = "vrp/vrps.rpki-client.20250720T100143Z.json.bz2"
-
-// loadSharedDataPath finds shared/data beside the repository root by walking
-// up from the package directory. When it is missing the test is skipped,
-// or fails when CI=true (CI must have the data).
-func loadSharedDataPath(tb testing.TB, rel string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared data %s not found (required when CI=true)", rel)
-	}
-	tb.Skipf("shared data %s not found beside the repository; skipping", rel)
-	return ""
-}
 
 var (
 	loadRealOnce sync.Once
@@ -52,7 +26,7 @@ var (
 // test binary.
 func loadRealJSON(tb testing.TB) []byte {
 	tb.Helper()
-	path := loadSharedDataPath(tb, loadRealFile)
+	path := testutil.SharedData(tb, loadRealFile)
 	loadRealOnce.Do(func() {
 		f, err := os.Open(path)
 		if err != nil {

@@ -12,22 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/rov"
 )
-
-// needTool returns the path of a Debian tool; missing, it fails under CI
-// and skips elsewhere, naming the package to install.
-func needTool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found (Debian package %s): %v", name, pkg, err)
-		}
-		t.Skipf("%s not found; install the Debian package %s", name, pkg)
-	}
-	return p
-}
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
@@ -117,7 +104,7 @@ func nextChange(t *testing.T, c *Client, timeout time.Duration) Update {
 // restarts with a new session ID (stayrtr answers the stale Serial Query
 // with Corrupt Data; the client resets).
 func TestStayrtr(t *testing.T) {
-	bin := needTool(t, "stayrtr", "stayrtr")
+	bin := testutil.NeedTool(t, "stayrtr", "stayrtr")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vrps.json")
 	addr := freeAddr(t)

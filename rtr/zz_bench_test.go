@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/rovimpact/rovimpact/internal/testutil"
 )
 
 // sharedData finds shared/data beside the repository root; missing, it
@@ -134,7 +136,7 @@ func BenchmarkFullSync(b *testing.B) {
 	if testing.Short() {
 		b.Skip("loads 75 MB of JSON into stayrtr")
 	}
-	bin := needTool(b, "stayrtr", "stayrtr")
+	bin := testutil.NeedTool(b, "stayrtr", "stayrtr")
 	dir := b.TempDir()
 	file, n := realVRPFile(b, dir)
 	addr := freeAddr(b)

@@ -2,49 +2,22 @@ package snapshot
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
 
-// sharedData finds shared/data/rel beside the repository: skipped when
-// missing, fatal when CI=true.
-func sharedData(tb testing.TB, rel string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared/data/%s not found (required when CI=true)", rel)
-	}
-	tb.Skipf("shared/data/%s not found; skipping real-data benchmark", rel)
-	return ""
-}
-
 // realAnalysis is the real 723k-VRP rpki-client export against the PCH
 // full table (577k routes), analysed as analyze does.
 func realAnalysis(b *testing.B) (Header, *classify.Analysis) {
 	b.Helper()
-	vf, err := compressed.Open(sharedData(b, "vrp/vrps.rpki-client.20250720T093133Z.json.bz2"))
+	vf, err := compressed.Open(testutil.SharedData(b, "vrp/vrps.rpki-client.20250720T093133Z.json.bz2"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +26,7 @@ func realAnalysis(b *testing.B) (Header, *classify.Analysis) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	name := sharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
+	name := testutil.SharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
 	mf, err := compressed.Open(name)
 	if err != nil {
 		b.Fatal(err)

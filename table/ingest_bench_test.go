@@ -3,41 +3,14 @@ package table
 import (
 	"bytes"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/rov"
 )
-
-// sharedData finds shared/data/rel beside the repository; missing, it
-// fails when CI=true and skips otherwise.
-func sharedData(tb testing.TB, rel string) string {
-	tb.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("shared/data/%s not found (required when CI=true)", rel)
-	}
-	tb.Skipf("shared/data/%s not found; skipping", rel)
-	return ""
-}
 
 // pchFullTable is one session receiving a full IPv4 table as 577,737
 // BGP4MP UPDATEs: the input whose tabulation bench/analyze.sh found ~30x
@@ -48,7 +21,7 @@ const pchFullTable = "mrt/updates.20151023.0201.pch-route-collector.as3856-fullt
 // below measures gzip.
 func decompressed(b testing.TB, rel string) []byte {
 	b.Helper()
-	name := sharedData(b, rel)
+	name := testutil.SharedData(b, rel)
 	f, err := compressed.Open(name)
 	if err != nil {
 		b.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
@@ -34,20 +35,6 @@ import (
 )
 
 // --- harness -----------------------------------------------------------
-
-// needWatchTool returns the path of a Debian tool; missing, it fails under
-// CI=true and skips elsewhere, naming the package to install.
-func needWatchTool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found (Debian package %s): required under CI=true", name, pkg)
-		}
-		t.Skipf("%s not found: install the Debian package %s", name, pkg)
-	}
-	return p
-}
 
 func freeLoopback(t testing.TB) string {
 	t.Helper()
@@ -370,8 +357,8 @@ type speaker struct {
 
 func startSpeaker(t *testing.T, as uint32, collectorPort string) *speaker {
 	t.Helper()
-	bin := needWatchTool(t, "gobgpd", "gobgpd")
-	cli := needWatchTool(t, "gobgp", "gobgpd")
+	bin := testutil.NeedTool(t, "gobgpd", "gobgpd")
+	cli := testutil.NeedTool(t, "gobgp", "gobgpd")
 	conf := fmt.Sprintf(`[global.config]
   as = %d
   router-id = "127.0.0.1"
@@ -530,8 +517,8 @@ func TestWatchRealPeers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: about 15 s of real BGP sessions (gobgp retries a connection every 5 s at best)")
 	}
-	stayrtr := needWatchTool(t, "stayrtr", "stayrtr")
-	needWatchTool(t, "gobgpd", "gobgpd")
+	stayrtr := testutil.NeedTool(t, "stayrtr", "stayrtr")
+	testutil.NeedTool(t, "gobgpd", "gobgpd")
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
 	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
@@ -745,39 +732,13 @@ func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
 	}
 }
 
-// benchSharedData finds shared/data/rel beside the repository; missing, it
-// fails when CI=true and skips otherwise.
-func benchSharedData(b *testing.B, rel string) string {
-	b.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		b.Fatalf("shared/data/%s not found (required when CI=true)", rel)
-	}
-	b.Skipf("shared/data/%s not found; skipping", rel)
-	return ""
-}
-
 // BenchmarkWriteDump writes the --dump file of a full table (the PCH
 // full-table session, one peer, ~580k paths) while a probe takes the
 // table's lock every 200 µs, as a collector's Apply would: max-stall-ms is
 // the longest the probe waited, i.e. how long ingestion stalls behind a
 // dump (it includes the probe's own scheduling delay on a busy machine).
 func BenchmarkWriteDump(b *testing.B) {
-	path := benchSharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
+	path := testutil.SharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
 	f, err := compressed.Open(path)
 	if err != nil {
 		b.Fatal(err)

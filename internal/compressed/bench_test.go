@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"testing"
+
+	"github.com/rovimpact/rovimpact/internal/testutil"
 )
 
 // BenchmarkBzip2 compares this package's block-parallel bzip2 with the
@@ -20,7 +22,7 @@ func BenchmarkBzip2(b *testing.B) {
 		{"rib-cut", "mrt/rib.20140523.0600.route-views2.first1MB-truncated.bz2"},
 		{"rib6-cut", "mrt/rib6.20151101.0600.route-views6.first1MB-truncated.bz2"},
 	} {
-		path := sharedData(b, bf.name)
+		path := testutil.SharedData(b, bf.name)
 		b.Run("stdlib/"+bf.short, func(b *testing.B) {
 			benchDecode(b, path, func(f *os.File) io.Reader { return stdbzip2.NewReader(f) })
 		})
@@ -32,7 +34,7 @@ func BenchmarkBzip2(b *testing.B) {
 
 // BenchmarkGzip measures gzip through the pipe on the largest shared MRT file.
 func BenchmarkGzip(b *testing.B) {
-	path := sharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
+	path := testutil.SharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
 	benchDecode(b, path, nil)
 }
 

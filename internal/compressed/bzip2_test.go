@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/rovimpact/rovimpact/internal/testutil"
 )
 
 // diffLimit caps the output compared in differential checks, so that a
@@ -188,7 +190,7 @@ func TestBzip2Differential(t *testing.T) {
 
 func readShared(t *testing.T, rel string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(sharedData(t, rel))
+	data, err := os.ReadFile(testutil.SharedData(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+
+	"github.com/rovimpact/rovimpact/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/sample.txt.bz2 with the bzip2 command")
@@ -338,29 +340,6 @@ func TestCloseEarly(t *testing.T) {
 	}
 }
 
-// sharedData finds /work/shared/data beside the repository root; tests that
-// need it skip when it is absent, except under CI=true.
-func sharedData(t testing.TB, rel string) string {
-	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for {
-		p := filepath.Join(dir, "..", "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("shared data %s not found", rel)
-	}
-	t.Skipf("shared data %s not found", rel)
-	return ""
-}
-
 // TestSharedTruncatedRIB checks the real cut-short RouteViews RIB heads
 // against compress/bzip2: same bytes, then io.ErrUnexpectedEOF.
 func TestSharedTruncatedRIB(t *testing.T) {
@@ -372,7 +351,7 @@ func TestSharedTruncatedRIB(t *testing.T) {
 		"mrt/rib6.20151101.0600.route-views6.first1MB-truncated.bz2",
 	} {
 		t.Run(filepath.Base(name), func(t *testing.T) {
-			path := sharedData(t, name)
+			path := testutil.SharedData(t, name)
 			f, err := Open(path)
 			if err != nil {
 				t.Fatal(err)

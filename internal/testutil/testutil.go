@@ -1,0 +1,53 @@
+// Package testutil holds what tests of several packages need from outside
+// the repository: the real data in shared/data beside it, and the Debian
+// tools that serve as reference implementations and real peers. Both follow
+// one rule: missing, the test fails under CI=true (CI must have them) and
+// skips elsewhere, saying what to install.
+package testutil
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// SharedData returns the path of shared/data/rel, found by walking up from
+// the working directory (a package directory under go test); rel "" is the
+// shared/data directory itself.
+func SharedData(tb testing.TB, rel string) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "data", rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("shared/data/%s not found beside the repository (required when CI=true)", rel)
+	}
+	tb.Skipf("shared/data/%s not found beside the repository; skipping real-data test", rel)
+	return ""
+}
+
+// NeedTool returns the path of the tool name from Debian package pkg.
+func NeedTool(tb testing.TB, name, pkg string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("%s not found (Debian package %s): required when CI=true", name, pkg)
+		}
+		tb.Skipf("%s not found: install the Debian package %s", name, pkg)
+	}
+	return p
+}
