@@ -2,11 +2,7 @@ package rtr
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -35,53 +31,6 @@ type jsonROA struct {
 	TA        string `json:"ta"`
 }
 
-// writeVRPs writes vrps as stayrtr JSON, atomically (rename), so stayrtr
-// never reads half a file.
-func writeVRPs(t testing.TB, path string, vrps []rov.VRP) {
-	t.Helper()
-	var doc struct {
-		ROAs []jsonROA `json:"roas"`
-	}
-	for _, v := range vrps {
-		doc.ROAs = append(doc.ROAs, jsonROA{Prefix: v.Prefix.String(), MaxLength: v.MaxLen, ASN: fmt.Sprintf("AS%d", v.ASN), TA: "test"})
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// startStayrtr runs stayrtr on addr serving file, killed when the test
-// ends (or by the returned stop).
-func startStayrtr(t testing.TB, bin, file, addr string) (stop func()) {
-	t.Helper()
-	cmd := exec.Command(bin, "-cache", file, "-bind", addr, "-metrics.addr", "127.0.0.1:0",
-		"-checktime=false", "-refresh", "1", "-rtr.refresh", "1", "-rtr.retry", "1", "-rtr.expire", "600",
-		"-log.verbose=false", "-loglevel", "warn")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if !testing.Verbose() {
-		cmd.Stdout, cmd.Stderr = nil, nil
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting stayrtr: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	stop = func() {
-		cmd.Process.Kill()
-		<-done
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
 // nextChange returns the next Update with a change (stayrtr bumps its
 // serial on every file poll, so empty Updates arrive in between).
 func nextChange(t *testing.T, c *Client, timeout time.Duration) Update {
@@ -108,8 +57,8 @@ func TestStayrtr(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vrps.json")
 	addr := freeAddr(t)
-	writeVRPs(t, file, []rov.VRP{vA, vC})
-	stop := startStayrtr(t, bin, file, addr)
+	testutil.WriteStayrtrVRPs(t, file, []rov.VRP{vA, vC})
+	stop := testutil.StartStayrtr(t, bin, file, addr)
 
 	c := NewClient(Config{Addr: addr, Name: "cache-a", RetryInterval: 100 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,14 +78,14 @@ func TestStayrtr(t *testing.T) {
 	}
 
 	// stayrtr polls the file every second and notifies: a delta arrives.
-	writeVRPs(t, file, []rov.VRP{vA, vB, vC})
+	testutil.WriteStayrtrVRPs(t, file, []rov.VRP{vA, vB, vC})
 	u = nextChange(t, c, 5*time.Second)
 	checkUpdate(t, u, false, u.Serial, []rov.VRP{vB}, nil)
 
 	// Restart the cache with other data: converge.
 	stop()
-	writeVRPs(t, file, []rov.VRP{vB, vD})
-	startStayrtr(t, bin, file, addr)
+	testutil.WriteStayrtrVRPs(t, file, []rov.VRP{vB, vD})
+	testutil.StartStayrtr(t, bin, file, addr)
 	u = nextChange(t, c, 8*time.Second)
 	checkUpdate(t, u, true, u.Serial, []rov.VRP{vB, vD}, []rov.VRP{vA, vC})
 	if got, want := c.VRPs(), []rov.VRP{vB, vD}; !reflect.DeepEqual(got, want) {

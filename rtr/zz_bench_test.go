@@ -140,7 +140,7 @@ func BenchmarkFullSync(b *testing.B) {
 	dir := b.TempDir()
 	file, n := realVRPFile(b, dir)
 	addr := freeAddr(b)
-	startStayrtr(b, bin, file, addr)
+	testutil.StartStayrtr(b, bin, file, addr)
 	wire := captureReset(b, addr)
 
 	b.Run("decode", func(b *testing.B) {

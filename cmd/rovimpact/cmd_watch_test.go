@@ -298,53 +298,6 @@ func tail(s string, n int) string {
 
 // --- real peers --------------------------------------------------------
 
-// writeStayrtrVRPs writes vrps as stayrtr JSON without "expires" (stayrtr
-// drops VRPs whose expires has passed), atomically.
-func writeStayrtrVRPs(t testing.TB, path string, vrps []rov.VRP) {
-	t.Helper()
-	type roa struct {
-		Prefix    string `json:"prefix"`
-		MaxLength uint8  `json:"maxLength"`
-		ASN       string `json:"asn"`
-		TA        string `json:"ta"`
-	}
-	var doc struct {
-		ROAs []roa `json:"roas"`
-	}
-	for _, v := range vrps {
-		doc.ROAs = append(doc.ROAs, roa{Prefix: v.Prefix.String(), MaxLength: v.MaxLen, ASN: fmt.Sprintf("AS%d", v.ASN), TA: "test"})
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// startStayrtr runs Debian stayrtr on addr serving file, re-reading it
-// every second; stop kills it.
-func startStayrtr(t testing.TB, bin, file, addr string) (stop func()) {
-	t.Helper()
-	cmd := exec.Command(bin, "-cache", file, "-bind", addr, "-metrics.addr", "127.0.0.1:0",
-		"-checktime=false", "-refresh", "1", "-rtr.refresh", "1", "-rtr.retry", "1", "-rtr.expire", "600",
-		"-log.verbose=false", "-loglevel", "warn")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting stayrtr: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	var once sync.Once
-	stop = func() { once.Do(func() { cmd.Process.Kill(); <-done }) }
-	t.Cleanup(stop)
-	return stop
-}
-
 // speaker is a Debian gobgpd peering with the watch's collector, driven
 // by the gobgp CLI.
 type speaker struct {
@@ -521,9 +474,9 @@ func TestWatchRealPeers(t *testing.T) {
 	testutil.NeedTool(t, "gobgpd", "gobgpd")
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
+	testutil.WriteStayrtrVRPs(t, vrpFile, watchVRPs0)
 	rtrAddr := freeLoopback(t)
-	stopCache := startStayrtr(t, stayrtr, vrpFile, rtrAddr)
+	stopCache := testutil.StartStayrtr(t, stayrtr, vrpFile, rtrAddr)
 	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
 	dumpDir := filepath.Join(dir, "dumps")
 
@@ -562,7 +515,7 @@ func TestWatchRealPeers(t *testing.T) {
 	// by RTR: 10.2.0.0/24 from AS64999 becomes valid, and without the
 	// 10.1.0.0/16 VRP its routes become not_found.
 	vrps1 := append(without(watchVRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
-	writeStayrtrVRPs(t, vrpFile, vrps1)
+	testutil.WriteStayrtrVRPs(t, vrpFile, vrps1)
 	run.converges(t, "VRP change by RTR", truth(t, peer, 65001, watchRoutes0, vrps1))
 	run.logged(t, `"msg":"invalid_disappeared","prefix":"10.2.0.0/24"`, 1)
 
@@ -580,8 +533,8 @@ func TestWatchRealPeers(t *testing.T) {
 	})
 	run.converges(t, "cache down, VRPs kept", truth(t, peer, 65001, routes1, vrps1))
 	vrps2 := append(vrps1, vrpOf("172.16.0.0/16", 16, 64999)) // 172.16.0.0/24 from AS64510 becomes invalid
-	writeStayrtrVRPs(t, vrpFile, vrps2)
-	startStayrtr(t, stayrtr, vrpFile, rtrAddr)
+	testutil.WriteStayrtrVRPs(t, vrpFile, vrps2)
+	testutil.StartStayrtr(t, stayrtr, vrpFile, rtrAddr)
 	run.converges(t, "cache back", truth(t, peer, 65001, routes1, vrps2))
 	run.logged(t, `"msg":"cache_down"`, 1)
 	run.logged(t, `"msg":"cache_up"`, 2)
@@ -712,7 +665,7 @@ func TestSessionsEdges(t *testing.T) {
 func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	writeStayrtrVRPs(t, vrpFile, watchVRPs0)
+	testutil.WriteStayrtrVRPs(t, vrpFile, watchVRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--log-format", "json",
 		"--interval", "1h") // no periodic work: the session events alone must do it
 	conn, err := net.Dial("tcp", run.w.bmpAddr())
