@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -57,8 +58,8 @@ func TestStayrtr(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vrps.json")
 	addr := freeAddr(t)
-	testutil.WriteStayrtrVRPs(t, file, []rov.VRP{vA, vC})
-	stop := testutil.StartStayrtr(t, bin, file, addr)
+	stayrtr.WriteVRPs(t, file, []rov.VRP{vA, vC})
+	stop := stayrtr.Start(t, bin, file, addr)
 
 	c := NewClient(Config{Addr: addr, Name: "cache-a", RetryInterval: 100 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -78,14 +79,14 @@ func TestStayrtr(t *testing.T) {
 	}
 
 	// stayrtr polls the file every second and notifies: a delta arrives.
-	testutil.WriteStayrtrVRPs(t, file, []rov.VRP{vA, vB, vC})
+	stayrtr.WriteVRPs(t, file, []rov.VRP{vA, vB, vC})
 	u = nextChange(t, c, 5*time.Second)
 	checkUpdate(t, u, false, u.Serial, []rov.VRP{vB}, nil)
 
 	// Restart the cache with other data: converge.
 	stop()
-	testutil.WriteStayrtrVRPs(t, file, []rov.VRP{vB, vD})
-	testutil.StartStayrtr(t, bin, file, addr)
+	stayrtr.WriteVRPs(t, file, []rov.VRP{vB, vD})
+	stayrtr.Start(t, bin, file, addr)
 	u = nextChange(t, c, 8*time.Second)
 	checkUpdate(t, u, true, u.Serial, []rov.VRP{vB, vD}, []rov.VRP{vA, vC})
 	if got, want := c.VRPs(), []rov.VRP{vB, vD}; !reflect.DeepEqual(got, want) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 )
 
 // sharedData finds shared/data beside the repository root; missing, it
@@ -140,7 +141,7 @@ func BenchmarkFullSync(b *testing.B) {
 	dir := b.TempDir()
 	file, n := realVRPFile(b, dir)
 	addr := freeAddr(b)
-	testutil.StartStayrtr(b, bin, file, addr)
+	stayrtr.Start(b, bin, file, addr)
 	wire := captureReset(b, addr)
 
 	b.Run("decode", func(b *testing.B) {

@@ -27,6 +27,7 @@ import (
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
@@ -470,13 +471,13 @@ func TestWatchRealPeers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: about 15 s of real BGP sessions (gobgp retries a connection every 5 s at best)")
 	}
-	stayrtr := testutil.NeedTool(t, "stayrtr", "stayrtr")
+	stayrtrBin := testutil.NeedTool(t, "stayrtr", "stayrtr")
 	testutil.NeedTool(t, "gobgpd", "gobgpd")
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	testutil.WriteStayrtrVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	rtrAddr := freeLoopback(t)
-	stopCache := testutil.StartStayrtr(t, stayrtr, vrpFile, rtrAddr)
+	stopCache := stayrtr.Start(t, stayrtrBin, vrpFile, rtrAddr)
 	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
 	dumpDir := filepath.Join(dir, "dumps")
 
@@ -515,7 +516,7 @@ func TestWatchRealPeers(t *testing.T) {
 	// by RTR: 10.2.0.0/24 from AS64999 becomes valid, and without the
 	// 10.1.0.0/16 VRP its routes become not_found.
 	vrps1 := append(without(watchVRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
-	testutil.WriteStayrtrVRPs(t, vrpFile, vrps1)
+	stayrtr.WriteVRPs(t, vrpFile, vrps1)
 	run.converges(t, "VRP change by RTR", truth(t, peer, 65001, watchRoutes0, vrps1))
 	run.logged(t, `"msg":"invalid_disappeared","prefix":"10.2.0.0/24"`, 1)
 
@@ -533,8 +534,8 @@ func TestWatchRealPeers(t *testing.T) {
 	})
 	run.converges(t, "cache down, VRPs kept", truth(t, peer, 65001, routes1, vrps1))
 	vrps2 := append(vrps1, vrpOf("172.16.0.0/16", 16, 64999)) // 172.16.0.0/24 from AS64510 becomes invalid
-	testutil.WriteStayrtrVRPs(t, vrpFile, vrps2)
-	testutil.StartStayrtr(t, stayrtr, vrpFile, rtrAddr)
+	stayrtr.WriteVRPs(t, vrpFile, vrps2)
+	stayrtr.Start(t, stayrtrBin, vrpFile, rtrAddr)
 	run.converges(t, "cache back", truth(t, peer, 65001, routes1, vrps2))
 	run.logged(t, `"msg":"cache_down"`, 1)
 	run.logged(t, `"msg":"cache_up"`, 2)
@@ -665,7 +666,7 @@ func TestSessionsEdges(t *testing.T) {
 func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	testutil.WriteStayrtrVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--log-format", "json",
 		"--interval", "1h") // no periodic work: the session events alone must do it
 	conn, err := net.Dial("tcp", run.w.bmpAddr())

@@ -15,7 +15,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
-	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
@@ -136,7 +136,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
 	slurmFile := filepath.Join(dir, "local.slurm")
-	testutil.WriteStayrtrVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	// RFC 8416 §3.3: drop the VRP behind the AS_SET route's class; §3.4:
 	// assert one that makes the not_found route valid.
 	filters := []rov.VRP{vrpOf("10.5.0.0/16", 16, 64505)}
@@ -204,7 +204,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 
 	// The file changes; with --file-poll 0 only SIGHUP reloads it.
 	vrps1 := append(without(watchVRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
-	testutil.WriteStayrtrVRPs(t, vrpFile, vrps1)
+	stayrtr.WriteVRPs(t, vrpFile, vrps1)
 	time.Sleep(300 * time.Millisecond)
 	if got := jsonOf(t, run.invalids(t)); got != jsonOf(t, truth(t, peer, 0, routes, vrps).Invalids) {
 		t.Fatalf("the file was reloaded without SIGHUP and --file-poll 0:\n%s", got)
@@ -233,7 +233,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 func TestWatchFilePoll(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	testutil.WriteStayrtrVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--file-poll", "100ms",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json", "--summary-interval", "100ms")
 	run.logged(t, `"msg":"vrps_loaded"`, 1)
@@ -241,7 +241,7 @@ func TestWatchFilePoll(t *testing.T) {
 	if v, _ := run.metric(t, `rovimpact_vrps_effective`); v != float64(len(watchVRPs0)) {
 		t.Fatalf("rovimpact_vrps_effective = %v, want %d", v, len(watchVRPs0))
 	}
-	testutil.WriteStayrtrVRPs(t, vrpFile, watchVRPs0[:3])
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0[:3])
 	eventually(t, 5*time.Second, "poll reload", func() (bool, string) {
 		v, _ := run.metric(t, `rovimpact_vrps_effective`)
 		return v == 3, tail(run.logs.String(), 10)
@@ -347,8 +347,8 @@ func TestParseNeighbor(t *testing.T) {
 func TestWatchTwoSourcesDisagree(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
-	testutil.WriteStayrtrVRPs(t, a, watchVRPs0)
-	testutil.WriteStayrtrVRPs(t, b, append(watchVRPs0[2:], vrpOf("192.0.2.0/24", 24, 64496)))
+	stayrtr.WriteVRPs(t, a, watchVRPs0)
+	stayrtr.WriteVRPs(t, b, append(watchVRPs0[2:], vrpOf("192.0.2.0/24", 24, 64496)))
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", a, "--vrps", b, "--http", freeLoopback(t), "--interval", "100ms")
 	// a lacks 1, b lacks 2: 3 disagreements; the union has all of them.
 	if v, _ := run.metric(t, "rovimpact_vrps_effective"); v != float64(len(watchVRPs0)+1) {
@@ -456,7 +456,7 @@ func withdraw(t testing.TB, st *live.State, peer table.PeerKey, routes ...annRou
 // can make the watch hold; the paths beyond it are counted, not held.
 func TestWatchMaxPrefixes(t *testing.T) {
 	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
-	testutil.WriteStayrtrVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--max-prefixes", "3", "--http", freeLoopback(t), "--interval", "100ms")
 	conn, err := net.Dial("tcp", run.w.bmpAddr())
 	if err != nil {
@@ -538,7 +538,7 @@ func TestVRPFeedCoalesces(t *testing.T) {
 func TestWatchPeriodicDump(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	testutil.WriteStayrtrVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	dumpDir := filepath.Join(dir, "dumps")
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms",
 		"--dump", dumpDir, "--dump-interval", "300ms", "--log-format", "json")

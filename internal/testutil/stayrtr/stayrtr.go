@@ -1,4 +1,6 @@
-package testutil
+// Package stayrtr runs the Debian stayrtr RPKI-RTR cache for tests (apart
+// from testutil because it needs rov, whose own tests use testutil).
+package stayrtr
 
 import (
 	"encoding/json"
@@ -11,10 +13,10 @@ import (
 	"github.com/rovimpact/rovimpact/rov"
 )
 
-// WriteStayrtrVRPs writes vrps as stayrtr JSON, atomically (rename), so
+// WriteVRPs writes vrps as stayrtr JSON, atomically (rename), so
 // that stayrtr never reads half a file. It writes no "expires": stayrtr
 // silently drops VRPs whose expires has passed.
-func WriteStayrtrVRPs(tb testing.TB, path string, vrps []rov.VRP) {
+func WriteVRPs(tb testing.TB, path string, vrps []rov.VRP) {
 	tb.Helper()
 	type roa struct {
 		Prefix    string `json:"prefix"`
@@ -41,12 +43,12 @@ func WriteStayrtrVRPs(tb testing.TB, path string, vrps []rov.VRP) {
 	}
 }
 
-// StartStayrtr runs the Debian stayrtr at bin on addr serving file,
+// Start runs the Debian stayrtr at bin on addr serving file,
 // re-reading it every second (and with 1-second RTR refresh and retry
 // timers, so that tests see changes quickly). It is killed when the test
 // ends, or earlier by stop, which may be called more than once. Its output
 // is shown with go test -v only.
-func StartStayrtr(tb testing.TB, bin, file, addr string) (stop func()) {
+func Start(tb testing.TB, bin, file, addr string) (stop func()) {
 	tb.Helper()
 	cmd := exec.Command(bin, "-cache", file, "-bind", addr, "-metrics.addr", "127.0.0.1:0",
 		"-checktime=false", "-refresh", "1", "-rtr.refresh", "1", "-rtr.retry", "1", "-rtr.expire", "600",
