@@ -81,7 +81,7 @@ func clonePath(p []rov.Segment) []rov.Segment {
 
 func (m *model) vrpList() []rov.VRP {
 	out := slices.Collect(maps.Values(m.vrps))
-	slices.SortFunc(out, vrpCompare)
+	slices.SortFunc(out, rov.CanonicalOrder)
 	return out
 }
 

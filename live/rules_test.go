@@ -549,7 +549,7 @@ func TestCoalesce(t *testing.T) {
 		for range 1 + g.r.IntN(6) {
 			var d rtr.Delta
 			// Sorted, so that a seed always draws the same deltas.
-			for _, v := range slices.SortedFunc(maps.Values(held), vrpCompare) {
+			for _, v := range slices.SortedFunc(maps.Values(held), rov.CanonicalOrder) {
 				if g.r.IntN(4) == 0 {
 					d.Withdrawn = append(d.Withdrawn, v)
 					if g.r.IntN(3) == 0 {

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"cmp"
 	"net/netip"
 	"slices"
 
@@ -10,22 +9,6 @@ import (
 	"github.com/rovimpact/rovimpact/rtr"
 )
 
-// vrpCompare orders VRPs as rov.MergeVRPs and rpki-client exports do
-// (address, longer prefix first, larger maxLength first, ASN), so the
-// common input is already sorted; TA is not part of the order.
-func vrpCompare(a, b rov.VRP) int {
-	if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(b.Prefix.Bits(), a.Prefix.Bits()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(b.MaxLen, a.MaxLen); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.ASN, b.ASN)
-}
-
 // canonical returns a sorted copy of vrps (masked prefixes) with one VRP
 // per (prefix, maxLength, ASN), the first one's TA kept.
 func canonical(vrps []rov.VRP) []rov.VRP {
@@ -33,10 +16,7 @@ func canonical(vrps []rov.VRP) []rov.VRP {
 	for i := range out {
 		out[i].Prefix = out[i].Prefix.Masked()
 	}
-	if !slices.IsSortedFunc(out, vrpCompare) {
-		slices.SortStableFunc(out, vrpCompare)
-	}
-	return slices.CompactFunc(out, func(a, b rov.VRP) bool { return vrpCompare(a, b) == 0 })
+	return rov.Canonicalize(out)
 }
 
 // SetVRPs replaces the whole VRP set (a reloaded file; already merged and
@@ -87,10 +67,10 @@ func updated(old, ann, wd []rov.VRP) []rov.VRP {
 	kept := make([]rov.VRP, 0, len(old)+len(ann))
 	j := 0
 	for _, v := range old {
-		for j < len(wd) && vrpCompare(wd[j], v) < 0 {
+		for j < len(wd) && rov.CanonicalOrder(wd[j], v) < 0 {
 			j++
 		}
-		if j < len(wd) && vrpCompare(wd[j], v) == 0 {
+		if j < len(wd) && rov.CanonicalOrder(wd[j], v) == 0 {
 			continue
 		}
 		kept = append(kept, v)
@@ -100,10 +80,10 @@ func updated(old, ann, wd []rov.VRP) []rov.VRP {
 	j = 0
 	for i < len(kept) || j < len(ann) {
 		switch {
-		case j == len(ann) || i < len(kept) && vrpCompare(kept[i], ann[j]) < 0:
+		case j == len(ann) || i < len(kept) && rov.CanonicalOrder(kept[i], ann[j]) < 0:
 			next = append(next, kept[i])
 			i++
-		case i == len(kept) || vrpCompare(kept[i], ann[j]) > 0:
+		case i == len(kept) || rov.CanonicalOrder(kept[i], ann[j]) > 0:
 			next = append(next, ann[j])
 			j++
 		default: // already present: keep the one held
@@ -182,11 +162,11 @@ func diffVRPs(old, next []rov.VRP) (remap []uint32, changed []rov.VRP) {
 	i, j := 0, 0
 	for i < len(old) || j < len(next) {
 		switch {
-		case j == len(next) || i < len(old) && vrpCompare(old[i], next[j]) < 0:
+		case j == len(next) || i < len(old) && rov.CanonicalOrder(old[i], next[j]) < 0:
 			remap[i] = noVRP
 			changed = append(changed, old[i])
 			i++
-		case i == len(old) || vrpCompare(old[i], next[j]) > 0:
+		case i == len(old) || rov.CanonicalOrder(old[i], next[j]) > 0:
 			changed = append(changed, next[j])
 			j++
 		default:
@@ -292,7 +272,7 @@ func Coalesce(deltas ...rtr.Delta) (announced, withdrawn []rov.VRP) {
 			withdrawn = append(withdrawn, v)
 		}
 	}
-	slices.SortFunc(announced, vrpCompare)
-	slices.SortFunc(withdrawn, vrpCompare)
+	slices.SortFunc(announced, rov.CanonicalOrder)
+	slices.SortFunc(withdrawn, rov.CanonicalOrder)
 	return announced, withdrawn
 }

@@ -55,6 +55,18 @@ func dedupVRPs(vrps []VRP) ([]VRP, int) {
 	return vrps[:w], n
 }
 
+// CanonicalOrder is the canonical VRP order (see vrpCompare) for packages
+// that keep VRP sets sorted and merge them linearly, as the live table does.
+func CanonicalOrder(a, b VRP) int { return vrpCompare(a, b) }
+
+// Canonicalize sorts vrps in place into the canonical order and removes
+// duplicates (same Prefix, MaxLen and ASN; the first one's TA is kept),
+// returning the shortened slice: what MergeVRPs does, without a copy.
+func Canonicalize(vrps []VRP) []VRP {
+	out, _ := dedupVRPs(vrps)
+	return out
+}
+
 // MergeVRPs returns the union of sets with duplicates (same Prefix, MaxLen
 // and ASN) removed, keeping the TA of the first occurrence in argument
 // order. The result is a new slice in the canonical order (address
