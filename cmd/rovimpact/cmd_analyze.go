@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
 )
@@ -89,33 +88,15 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	if err := checkFormat(opts.format, "table", "json", "csv", "html"); err != nil {
 		return err
 	}
-	copt, err := opts.analysis.classify()
+	st, err := runStudy(cmd.Context(), opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	stderr := cmd.ErrOrStderr()
-	// Sources are recorded before they are read, so a file replaced while
-	// the analysis runs makes the snapshot look stale, not current.
-	sources := snapshotSources(opts.vrp, args, opts.route)
-	ix, vrpSum, err := loadVRPs(opts.vrp, opts.now(), stderr)
-	if err != nil {
-		return err
-	}
-	t, inputs, skipped, err := readRoutes(cmd.Context(), args, opts.route, newProgress(stderr))
-	if err != nil {
-		return err
-	}
-	a := classify.Analyze(t, ix, copt)
-	meta := reports.Meta{
-		Policy:  reports.Policy{ASSet: copt.ASSet.String(), CountDefault: opts.analysis.countDefault, LocalAS: opts.analysis.localAS, PeerFilter: opts.route.peers},
-		VRPs:    vrpSum,
-		Inputs:  inputs,
-		Skipped: skipped,
-		PerPeer: opts.perPeer,
-	}
+	a, meta := st.analysis, st.meta
+	meta.PerPeer = opts.perPeer
 	rep := reports.Build(a, meta)
 	if opts.save != "" {
-		h := snapshot.Header{Created: opts.now(), Sources: sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
+		h := snapshot.Header{Created: opts.now(), Sources: st.sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
 		if err := writeSnapshot(opts.save, h, a); err != nil {
 			return err
 		}

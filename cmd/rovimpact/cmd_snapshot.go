@@ -8,9 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/classify"
-	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
-	"github.com/rovimpact/rovimpact/table"
 )
 
 func init() { register(newSnapshotCommand) }
@@ -60,31 +58,12 @@ func runSnapshot(cmd *cobra.Command, opts snapshotOptions, args []string) error 
 	if opts.output == "" {
 		return usageError("--output FILE is required")
 	}
-	copt, err := opts.analysis.classify()
+	st, err := runStudy(cmd.Context(), opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	stderr := cmd.ErrOrStderr()
-	sources := snapshotSources(opts.vrp, args, opts.route)
-	ix, vrpSum, err := loadVRPs(opts.vrp, opts.now(), stderr)
-	if err != nil {
-		return err
-	}
-	t := table.New()
-	var inputs []reports.Input
-	var skipped map[string]int64
-	if len(args) > 0 || len(opts.route.updates) > 0 {
-		if t, inputs, skipped, err = readRoutes(cmd.Context(), args, opts.route, newProgress(stderr)); err != nil {
-			return err
-		}
-	}
-	a := classify.Analyze(t, ix, copt)
-	h := snapshot.Header{Created: opts.now(), Sources: sources, DropExpired: opts.vrp.dropExpired, Meta: reports.Meta{
-		Policy:  reports.Policy{ASSet: copt.ASSet.String(), CountDefault: opts.analysis.countDefault, LocalAS: opts.analysis.localAS, PeerFilter: opts.route.peers},
-		VRPs:    vrpSum,
-		Inputs:  inputs,
-		Skipped: skipped,
-	}}
+	a := st.analysis
+	h := snapshot.Header{Created: opts.now(), Sources: st.sources, DropExpired: opts.vrp.dropExpired, Meta: st.meta}
 	if err := writeSnapshot(opts.output, h, a); err != nil {
 		return err
 	}

@@ -304,7 +304,7 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 	// CEASE; the BMP station per peer), not again by the table: a second
 	// limit counting both families together would skip paths gobgp let in.
 	w := &watcher{opts: opts, log: log, state: live.New(live.Options{Classify: copt}), sessions: newSessions(log)}
-	w.meta = reports.Meta{Policy: reports.Policy{ASSet: copt.ASSet.String(), CountDefault: opts.analysis.countDefault, LocalAS: opts.analysis.localAS}}
+	w.meta = reports.Meta{Policy: opts.analysis.policy(copt, nil)}
 	if w.vrps, err = newVRPFeed(w.state, opts.vrp, log, opts.now); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/table"
 )
 
@@ -212,4 +213,51 @@ func newProgress(w io.Writer) progressFunc {
 			return progress.Sample{Done: f.Pos(), Total: f.Size(), Items: in.Events()}
 		})
 	}
+}
+
+// study is what analyze and snapshot share: the analysis of the route files
+// against the VRPs, the metadata a report or snapshot carries, and the
+// source files as they were before being read.
+type study struct {
+	analysis *classify.Analysis
+	meta     reports.Meta
+	sources  []snapshot.Source
+}
+
+// runStudy loads the VRPs, reads the route files (none: an empty table) and
+// analyses them. Sources are recorded before they are read, so a file
+// replaced while the analysis runs makes a snapshot look stale, not current.
+func runStudy(ctx context.Context, vrp vrpOptions, route routeOptions, analysis analysisOptions, files []string, now time.Time, stderr io.Writer) (study, error) {
+	copt, err := analysis.classify()
+	if err != nil {
+		return study{}, err
+	}
+	sources := snapshotSources(vrp, files, route)
+	ix, vrpSum, err := loadVRPs(vrp, now, stderr)
+	if err != nil {
+		return study{}, err
+	}
+	t := table.New()
+	var inputs []reports.Input
+	var skipped map[string]int64
+	if len(files) > 0 || len(route.updates) > 0 {
+		if t, inputs, skipped, err = readRoutes(ctx, files, route, newProgress(stderr)); err != nil {
+			return study{}, err
+		}
+	}
+	return study{
+		analysis: classify.Analyze(t, ix, copt),
+		meta: reports.Meta{
+			Policy:  analysis.policy(copt, route.peers),
+			VRPs:    vrpSum,
+			Inputs:  inputs,
+			Skipped: skipped,
+		},
+		sources: sources,
+	}, nil
+}
+
+// policy is the report's statement of the options that decide verdicts.
+func (o analysisOptions) policy(copt classify.Options, peers []string) reports.Policy {
+	return reports.Policy{ASSet: copt.ASSet.String(), CountDefault: o.countDefault, LocalAS: o.localAS, PeerFilter: peers}
 }
