@@ -87,8 +87,16 @@ type Store struct {
 	afterRow func(i int)
 }
 
-// Open opens (creating if needed) the history database at path and
-// migrates it to SchemaVersion.
+// ErrDamaged is returned by Open for a file that is not an SQLite
+// database or fails SQLite's integrity check: appending to it would add a
+// run that later readers cannot see, or make the damage worse.
+var ErrDamaged = errors.New("damaged history database")
+
+// Open opens (creating if needed) the history database at path, checks it
+// with PRAGMA quick_check and migrates it to SchemaVersion. A damaged file
+// is refused with ErrDamaged before anything is written to it. The check
+// reads every page once (a second or so for a year of nightly runs); it
+// skips only the index-to-table cross-check of integrity_check.
 func Open(ctx context.Context, path string) (*Store, error) {
 	return openAt(ctx, path, SchemaVersion)
 }
@@ -107,6 +115,10 @@ func openAt(ctx context.Context, path string, version int) (*Store, error) {
 		return nil, fmt.Errorf("history %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
+	if err := s.check(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx, version); err != nil {
 		db.Close()
 		return nil, err
@@ -116,6 +128,49 @@ func openAt(ctx context.Context, path string, version int) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// maxCheckProblems bounds how many quick_check findings an error quotes.
+const maxCheckProblems = 3
+
+// check runs PRAGMA quick_check and turns any finding (or SQLite's refusal
+// to read the file at all) into ErrDamaged, quoting the first findings.
+func (s *Store) check(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, "PRAGMA quick_check")
+	if err != nil {
+		return s.damaged(err.Error())
+	}
+	defer rows.Close()
+	var problems []string
+	n := 0
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return s.damaged(err.Error())
+		}
+		if line == "ok" {
+			continue
+		}
+		if n++; n <= maxCheckProblems {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.damaged(err.Error())
+	}
+	if n == 0 {
+		return nil
+	}
+	msg := strings.Join(problems, "; ")
+	if n > maxCheckProblems {
+		msg += fmt.Sprintf("; and %d more", n-maxCheckProblems)
+	}
+	return s.damaged(msg)
+}
+
+func (s *Store) damaged(why string) error {
+	return fmt.Errorf("history %s: %w (PRAGMA quick_check: %s): nothing was written; restore it from a backup or move it aside to start a new one",
+		s.path, ErrDamaged, why)
 }
 
 // useWAL switches the file to write-ahead logging, so readers (history,

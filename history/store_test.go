@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -369,5 +370,70 @@ func TestDescribeFile(t *testing.T) {
 	}
 	if in, _ := DescribeFile("routes", "-"); in.Size != -1 {
 		t.Errorf("stdin: got %+v", in)
+	}
+}
+
+// TestOpenRefusesDamaged: a history whose pages are corrupt, or a file that
+// is not SQLite at all, is refused by Open with ErrDamaged and left
+// byte-for-byte as it was (issue 12: analyze --history used to append to a
+// corrupt file and exit 0; history then said "malformed").
+func TestOpenRefusesDamaged(t *testing.T) {
+	ctx := context.Background()
+	st, path := openTemp(t)
+	for i := range 3 {
+		if _, err := st.Append(ctx, day0.Add(time.Duration(i)*24*time.Hour), mkReport(250), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(good) < 8*4096 {
+		t.Fatalf("history is %d bytes; the test needs several pages", len(good))
+	}
+	for _, tc := range []struct {
+		name   string
+		damage func([]byte) []byte
+	}{
+		{"page header overwritten", func(b []byte) []byte {
+			for i := 5 * 4096; i < 5*4096+64; i++ {
+				b[i] = 0xff
+			}
+			return b
+		}},
+		{"file cut mid-page", func(b []byte) []byte { return b[:len(b)-4096-100] }},
+		{"not a database", func(b []byte) []byte { return []byte("this is not an SQLite history file, but a mistake\n") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "damaged.db")
+			bad := tc.damage(append([]byte(nil), good...))
+			if err := os.WriteFile(p, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			st, err := Open(ctx, p)
+			if err == nil {
+				st.Close()
+				t.Fatal("Open accepted a damaged history")
+			}
+			if !errors.Is(err, ErrDamaged) {
+				t.Errorf("error %v, want ErrDamaged", err)
+			}
+			after, rerr := os.ReadFile(p)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if string(after) != string(bad) {
+				t.Errorf("the damaged file was modified (%d bytes, was %d)", len(after), len(bad))
+			}
+			for _, suffix := range []string{"-wal", "-journal"} {
+				if fi, err := os.Stat(p + suffix); err == nil && fi.Size() > 0 {
+					t.Errorf("%s%s written (%d bytes)", p, suffix, fi.Size())
+				}
+			}
+		})
 	}
 }
