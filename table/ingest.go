@@ -27,10 +27,13 @@ type IngestOptions struct {
 	// Peers keeps only paths from matching peers: the view of a router
 	// that has just those sessions. Empty: every peer.
 	Peers []PeerMatch
-	// ReplayAll sends RIB dump entries through the replay too, for a RIB
-	// dump followed by update files (--updates). Otherwise RIB entries are
-	// counted as they stream past and only UPDATE-derived events are
-	// replayed.
+	// ReplayAll sends RIB dump entries through the replay too, for
+	// several route files read in order (RIBs and update files, or
+	// --updates): each RIB read sets the Adj-RIB-In of every peer it lists
+	// as of its time (replacing what earlier files left for that peer),
+	// and later updates apply on top. Otherwise RIB entries are counted as
+	// they stream past and only UPDATE-derived events are replayed, which
+	// is right for one file and much cheaper.
 	ReplayAll bool
 }
 
@@ -57,12 +60,18 @@ type Ingester struct {
 	peerIx map[PeerKey]int
 	stats  mrt.RIBStats
 	n      int // paths held
+	// gen numbers the Read calls, so a RIB's first entry for a peer can
+	// tell that the peer's table is from an earlier file (replayPeer.ribGen).
+	gen uint32
+	// ribRead is set when the current Read replayed a RIB dump entry.
+	ribRead bool
 }
 
 // replayPeer is one session's Adj-RIB-In as far as the table cares
 // (RFC 4271 §3.2: one path per prefix, RFC 7911: per path id).
 type replayPeer struct {
 	key    PeerKey
+	ribGen uint32 // the Read whose RIB entries last reset this peer
 	paths  map[replayKey]rov.Origin
 	asSets map[replayKey][]uint32 // final AS_SET of the OriginNone paths
 }
@@ -123,6 +132,7 @@ type ingestRecord struct {
 	pathID uint32
 	kind   mrt.Kind
 	replay bool
+	rib    bool // a RIB dump entry sent through the replay (ReplayAll)
 }
 
 const ingestBatch = 2048
@@ -132,7 +142,12 @@ const ingestBatch = 2048
 // the two overlap (decompression already has its own); events cross
 // between them in batches. It returns src.Err(); events delivered before
 // an error are kept.
+//
+// With ReplayAll, src is one file of an ordered sequence: a RIB dump in it
+// replaces the replayed paths of each peer it lists (see resetRIBPeers).
 func (in *Ingester) Read(src mrt.Source) error {
+	in.gen++
+	in.ribRead = false
 	batches := make(chan []ingestRecord, 8)
 	free := make(chan []ingestRecord, 8)
 	skipped := map[string]int64{}
@@ -153,6 +168,7 @@ func (in *Ingester) Read(src mrt.Source) error {
 			rec := ingestRecord{prefix: r.Prefix, origin: r.Origin, peer: k, pathID: r.PathID, kind: r.Kind}
 			if r.FromUpdate || in.opt.ReplayAll {
 				rec.replay = true
+				rec.rib = !r.FromUpdate
 			} else if r.Kind != mrt.Announce {
 				skipped["unexpected_event"]++
 				continue
@@ -187,7 +203,37 @@ func (in *Ingester) Read(src mrt.Source) error {
 	for k, v := range skipped {
 		in.Skipped[k] += v
 	}
+	if in.ribRead {
+		in.resetListedPeers(src.Peers())
+	}
 	return src.Err()
+}
+
+// resetRIB empties p's replayed paths when this is the first RIB entry of
+// the current Read for p: a RIB dump is each of its peers' whole
+// Adj-RIB-In at dump time, so paths from earlier files that the dump does
+// not repeat were gone by then (a later RIB of the same collector
+// supersedes an earlier one; updates read before it are history).
+func (in *Ingester) resetRIB(p *replayPeer) {
+	if p.ribGen == in.gen {
+		return
+	}
+	p.ribGen = in.gen
+	in.n -= len(p.paths)
+	p.paths, p.asSets = nil, nil
+}
+
+// resetListedPeers applies the RIB rule to the peers a dump lists
+// (TABLE_DUMP_V2's PEER_INDEX_TABLE) but gave no entry: their table was
+// empty at dump time. Peers the replay has not seen are not added, and
+// peers excluded by the Peers option are left alone.
+func (in *Ingester) resetListedPeers(peers []mrt.Peer) {
+	for _, pr := range peers {
+		k := PeerKey{AS: pr.AS, IP: pr.IP}
+		if i, ok := in.peerIx[k]; ok && in.wanted(k) {
+			in.resetRIB(&in.peers[i])
+		}
+	}
 }
 
 func (in *Ingester) addBatch(batch []ingestRecord) {
@@ -198,6 +244,10 @@ func (in *Ingester) addBatch(batch []ingestRecord) {
 		if rec.replay {
 			if lastReplayIdx < 0 || rec.peer != lastReplay {
 				lastReplay, lastReplayIdx = rec.peer, in.replayPeer(rec.peer)
+			}
+			if rec.rib {
+				in.ribRead = true
+				in.resetRIB(&in.peers[lastReplayIdx])
 			}
 			in.apply(rec, &in.peers[lastReplayIdx])
 			continue
