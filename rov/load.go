@@ -37,6 +37,12 @@ type LoadStats struct {
 	DroppedExpired int // of Expired, dropped because of DropExpired
 	IPv4, IPv6     int // of Loaded
 	ByTA           map[string]int
+	// BuildTime is when the exporter built the set, from the JSON
+	// metadata: rpki-client "buildtime", Routinator "generatedTime" or
+	// stayrtr/GoRTR and Routinator "generated" (Unix seconds). Zero when
+	// the file does not say (CSV) or says it in a form not understood; the
+	// caller then falls back to the file's modification time.
+	BuildTime time.Time
 }
 
 // Format names reported in LoadStats.Format.

@@ -83,6 +83,19 @@ func loadOracleJSON(data []byte, name string, opt LoadOptions) ([]VRP, LoadStats
 				if h := ljFormatHint(k.(string)); h != "" && hint == "" {
 					hint = h
 				}
+				switch c := loadOracleKind(skip); k.(string) {
+				case "buildtime", "generatedTime":
+					var s string
+					if c == '"' && json.Unmarshal(skip, &s) == nil {
+						if t, err := time.Parse(time.RFC3339, s); err == nil {
+							l.st.BuildTime = t.UTC()
+						}
+					}
+				case "generated":
+					if n, err := loadParseUint(bytes.TrimSpace(skip), 1<<40, "generated"); err == nil && l.st.BuildTime.IsZero() {
+						l.st.BuildTime = time.Unix(int64(n), 0).UTC()
+					}
+				}
 			}
 		}
 	}

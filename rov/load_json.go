@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"time"
 )
 
 // The JSON VRP exports all share one shape:
@@ -587,6 +588,18 @@ func (l *vrpLoader) loadJSON(r io.Reader) error {
 					hint = h
 				}
 				switch string(k) {
+				case "buildtime", "generatedTime":
+					return l.ljMember(s, func(kind int, b []byte, _ byte) {
+						if t, err := time.Parse(time.RFC3339, string(b)); kind == ljString && err == nil {
+							l.st.BuildTime = t.UTC()
+						}
+					})
+				case "generated":
+					return l.ljMember(s, func(kind int, b []byte, _ byte) {
+						if n, err := loadParseUint(b, 1<<40, "generated"); kind == ljNumber && err == nil && l.st.BuildTime.IsZero() {
+							l.st.BuildTime = time.Unix(int64(n), 0).UTC()
+						}
+					})
 				case "vrps", "uniquevrps", "counts":
 					// A size hint only (rpki-client and stayrtr write
 					// their VRP count before "roas"): presizing the

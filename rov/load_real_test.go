@@ -59,7 +59,8 @@ func TestLoadVRPsRealFile(t *testing.T) {
 	want := LoadStats{
 		Format: FormatRPKIClientJSON, Read: 723524, Loaded: 723524, Duplicates: 0,
 		Expired: 723524, DroppedExpired: 0, IPv4: 580367, IPv6: 143157,
-		ByTA: map[string]int{"ripe": 300988, "arin": 203996, "apnic": 153203, "lacnic": 39011, "afrinic": 26326},
+		ByTA:      map[string]int{"ripe": 300988, "arin": 203996, "apnic": 153203, "lacnic": 39011, "afrinic": 26326},
+		BuildTime: time.Date(2025, 7, 20, 10, 1, 43, 0, time.UTC),
 	}
 	gotJ, _ := json.Marshal(st)
 	wantJ, _ := json.Marshal(want)
