@@ -341,6 +341,26 @@ type RunInfo struct {
 	Summary reports.Summary
 }
 
+// Latest returns the last stored run's id, time and summary (not its
+// inputs or rows); ErrNoRun when there is none.
+func (s *Store) Latest(ctx context.Context) (RunInfo, error) {
+	var ri RunInfo
+	var at int64
+	var sum string
+	err := s.db.QueryRowContext(ctx, "SELECT id, run_at, summary FROM runs ORDER BY id DESC LIMIT 1").Scan(&ri.ID, &at, &sum)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ri, fmt.Errorf("history %s: latest run: %w", s.path, ErrNoRun)
+	}
+	if err != nil {
+		return ri, fmt.Errorf("history %s: %w", s.path, err)
+	}
+	ri.At = time.Unix(at, 0).UTC()
+	if err := json.Unmarshal([]byte(sum), &ri.Summary); err != nil {
+		return ri, fmt.Errorf("history %s: run %d: summary: %w", s.path, ri.ID, err)
+	}
+	return ri, nil
+}
+
 // ErrNoRun is returned when a run reference matches no stored run.
 var ErrNoRun = errors.New("no such run")
 

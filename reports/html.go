@@ -88,8 +88,11 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 		Invalids                            []htmlInvalid
 		Origins                             []htmlOrigin
 		Lifetimes                           []htmlLifetime
+		Losses                              []string
+		VRPAge                              string
 	}{
 		Title: doc.Title, S: s, CSS: template.CSS(htmlCSS), JS: template.JS(htmlJS),
+		Losses: Losses(s), VRPAge: VRPAge(s.VRPs),
 		ClassChart: barChart("chart-classes", []bar{
 			{"too_specific", s.Classes.TooSpecific, "#1f6feb"}, {"wrong_origin", s.Classes.WrongOrigin, "#8250df"},
 			{"both", s.Classes.Both, "#bf3989"}, {"too_short", s.Classes.TooShort, "#9a6700"}, {"as_set", s.Classes.ASSet, "#57606a"}}),

@@ -122,6 +122,9 @@ func newTable(w io.Writer, header ...any) *tablewriter.Table {
 // (0: all).
 func WriteTable(w io.Writer, rep Report, top int) error {
 	s := rep.Summary
+	for _, l := range Losses(s) {
+		fmt.Fprintf(w, "PARTIAL INPUT: %s\n", l)
+	}
 	fmt.Fprintf(w, "Routes: %d unique (prefix, origin) from %d paths, %d peers, %d prefixes; VRPs: %d",
 		s.Routes, s.Paths, s.Peers, s.Prefixes, s.VRPs.Loaded)
 	if s.VRPs.Expired > 0 {
@@ -134,6 +137,7 @@ func WriteTable(w io.Writer, rep Report, top int) error {
 	if s.VRPs.SLURMRemoved+s.VRPs.SLURMAdded > 0 {
 		fmt.Fprintf(w, ", SLURM -%d +%d", s.VRPs.SLURMRemoved, s.VRPs.SLURMAdded)
 	}
+	fmt.Fprintf(w, "; %s", VRPAge(s.VRPs))
 	fmt.Fprintf(w, "\nPolicy: AS_SET %s, default route counts as cover: %v\n\n", s.Policy.ASSet, s.Policy.CountDefault)
 
 	t := newTable(w, "State", "Routes", "Share", "IPv4", "IPv6")
@@ -189,11 +193,6 @@ func WriteTable(w io.Writer, rep Report, top int) error {
 		}
 		slices.Sort(reasons)
 		fmt.Fprintf(w, "Skipped: %d (%s)\n", s.Skipped.Total, strings.Join(reasons, ", "))
-	}
-	for _, in := range s.Inputs {
-		if in.Error != "" {
-			fmt.Fprintf(w, "Input %s: %s\n", in.Name, in.Error)
-		}
 	}
 
 	invs := slices.Clone(rep.Invalids)

@@ -5,7 +5,10 @@
 // an io.Writer.
 package reports
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // Report is the whole study: `{"summary":{...},"invalids":[...],"origins":[...]}`.
 type Report struct {
@@ -76,6 +79,13 @@ type VRPSummary struct {
 	AS0            int            `json:"as0"`
 	ByTA           map[string]int `json:"by_ta"`
 	Files          []string       `json:"files"`
+	// BuildTime is when the set was built: the oldest of its files' build
+	// times, each from the exporter's metadata or else the file's
+	// modification time (BuildTimeFrom says which); nil when unknown
+	// (stdin without metadata). AgeSeconds is the set's age at the run.
+	BuildTime     *time.Time `json:"build_time,omitempty"`
+	BuildTimeFrom string     `json:"build_time_from,omitempty"` // "metadata" or "file_mtime"
+	AgeSeconds    int64      `json:"age_seconds,omitempty"`
 }
 
 // Input is one route file read.
@@ -85,6 +95,9 @@ type Input struct {
 	Routes  int64            `json:"events"`
 	Skipped map[string]int64 `json:"skipped,omitempty"`
 	Error   string           `json:"error,omitempty"` // e.g. truncated last record
+	// Loss is what was lost when the file ended early or was corrupt;
+	// nil for a whole file.
+	Loss *Loss `json:"loss,omitempty"`
 }
 
 // Skipped counts everything not analysed, by reason: nothing is dropped

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -18,9 +19,10 @@ import (
 func init() { register(newDiffCommand) }
 
 type diffOptions struct {
-	db     string
-	format string
-	failOn []string
+	db           string
+	format       string
+	failOn       []string
+	allowPartial bool
 }
 
 func newDiffCommand() *cobra.Command {
@@ -36,6 +38,11 @@ date (YYYY-MM-DD, UTC: that day's last run), "latest" or "previous".
 An invalid route is identified by its prefix and origin (or prefix and
 AS_SET): a route in B only is new, in A only is resolved, in both with
 another class, impact, state or drop decision is changed.
+
+A run whose route files ended early or were corrupt covers only part of the
+table, so its invalids are not all there: each such input is reported on
+stderr and the exit code is 4 (--allow-partial: 0). A run with no VRPs
+(every route not_found) is warned about.
 
 --format line prints only the one-line summary, for syslog or a mail subject.
 --fail-on new-unreachable exits 3 when B has unreachable invalid routes that
@@ -54,6 +61,7 @@ were not unreachable in A (new ones, or ones whose impact turned unreachable).
 	f.StringVar(&opts.db, "history", "", "SQLite history `FILE.db` to take runs from")
 	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json or csv")
 	f.StringArrayVar(&opts.failOn, "fail-on", nil, "exit 3 on this `condition`: new-unreachable (repeatable)")
+	f.BoolVar(&opts.allowPartial, "allow-partial", false, "exit 0 when a run's route files ended early or were corrupt (still reported on stderr; default: exit 4)")
 	return cmd
 }
 
@@ -82,6 +90,7 @@ func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	partial := diffInputs(cmd.ErrOrStderr(), opts.allowPartial, []reports.Report{a, b}, []string{la, lb})
 	d := reports.DiffReports(a, b, la, lb)
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	switch opts.format {
@@ -100,10 +109,34 @@ func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
 	if err := out.Flush(); err != nil {
 		return err
 	}
+	var threshold error
 	if len(opts.failOn) > 0 && d.NewUnreachable > 0 {
-		return thresholdError("%d new unreachable invalid routes (--fail-on new-unreachable)", d.NewUnreachable)
+		threshold = thresholdError("%d new unreachable invalid routes (--fail-on new-unreachable)", d.NewUnreachable)
 	}
-	return nil
+	return worstExit(cmd.ErrOrStderr(), partial, threshold)
+}
+
+// diffInputs says on stderr what each side's run lost (partial route
+// files) or lacked (VRPs), since a diff against such a run shows invalids
+// as new or resolved that did not change, and returns the exit-4 error
+// unless allowed.
+func diffInputs(stderr io.Writer, allow bool, reps []reports.Report, labels []string) error {
+	n := 0
+	for i, rep := range reps {
+		for _, in := range rep.Summary.Inputs {
+			if l := reports.LossOf(in); l != nil {
+				n++
+				fmt.Fprintf(stderr, "rovimpact: partial input: %s: %s\n", labels[i], l.Describe(in.Name))
+			}
+		}
+		if rep.Summary.VRPs.Loaded == 0 {
+			fmt.Fprintf(stderr, "rovimpact: warning: %s: no VRPs were loaded: every route was not_found, so its invalids are missing, not resolved\n", labels[i])
+		}
+	}
+	if n == 0 || allow {
+		return nil
+	}
+	return partialError("%d route file(s) of the compared runs ended early or were corrupt: the diff compares partial tables (--allow-partial to accept that)", n)
 }
 
 // loadRun reads one side of a diff: an existing file is a JSON report;

@@ -207,7 +207,7 @@ func trendOf(days []history.Day) []reports.TrendPoint {
 
 // appendHistory records an analyze run: its inputs (sizes and SHA-256),
 // summary and invalid rows, in one transaction.
-func appendHistory(ctx context.Context, opts analyzeOptions, args []string, rep reports.Report) error {
+func appendHistory(ctx context.Context, st *history.Store, opts analyzeOptions, args []string, rep reports.Report) error {
 	var inputs []history.Input
 	for _, group := range []struct {
 		kind  string
@@ -221,30 +221,18 @@ func appendHistory(ctx context.Context, opts analyzeOptions, args []string, rep 
 			inputs = append(inputs, in)
 		}
 	}
-	st, err := history.Open(ctx, opts.history)
-	if err != nil {
-		return err
-	}
-	if _, err := st.Append(ctx, opts.now(), rep, inputs); err != nil {
-		st.Close()
-		return err
-	}
-	return st.Close()
+	_, err := st.Append(ctx, opts.now(), rep, inputs)
+	return err
 }
 
 // writeAnalyzeOutput writes analyze's report in its format; html includes
 // the trend from --history when given.
-func writeAnalyzeOutput(ctx context.Context, w io.Writer, rep reports.Report, opts analyzeOptions) error {
+func writeAnalyzeOutput(ctx context.Context, w io.Writer, rep reports.Report, opts analyzeOptions, st *history.Store) error {
 	if opts.format != "html" {
 		return writeReport(w, rep, opts.format, opts.top)
 	}
 	doc := reports.HTMLDoc{Report: rep}
-	if opts.history != "" {
-		st, err := history.Open(ctx, opts.history)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	if st != nil {
 		days, err := st.Days(ctx, time.Time{})
 		if err != nil {
 			return err

@@ -76,6 +76,7 @@ recorded source file that changed since is reported on standard error.
 	addVRPFlags(cmd, &opts.vrp)
 	f.StringArrayVar(&opts.route.updates, "updates", nil, "update `FILE` replayed after the route files (repeatable)")
 	f.StringArrayVar(&opts.route.peers, "peer", nil, "use only routes from this peer, `AS|IP` (repeatable)")
+	addPartialFlag(cmd, &opts.route)
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.Uint32Var(&opts.origin, "origin", 0, "for prefix queries: also validate announcing the prefix from this `AS`")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json or csv")
@@ -108,17 +109,19 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 		parsed = append(parsed, pq)
 	}
 	var a *classify.Analysis
+	var inputs []reports.Input
 	if opts.snapshot == "" && len(opts.vrp.files) == 0 && len(files) == 1 && snapshot.IsFile(files[0]) {
 		opts.snapshot, files = files[0], nil
 	}
 	if opts.snapshot != "" {
-		a, err = lookupSnapshot(cmd, opts, files)
+		a, inputs, err = lookupSnapshot(cmd, opts, files)
 	} else {
-		a, err = lookupFiles(cmd, opts, files, copt)
+		a, inputs, err = lookupFiles(cmd, opts, files, copt)
 	}
 	if err != nil {
 		return err
 	}
+	partial := partialInput(inputs, opts.route.allowPartial, cmd.ErrOrStderr())
 	var origin *uint32
 	if cmd.Flags().Changed("origin") {
 		origin = &opts.origin
@@ -139,47 +142,52 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	return out.Flush()
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	return partial
 }
 
 // lookupFiles is the analysis lookup answers from: the VRP and route files
 // read and validated as analyze does.
-func lookupFiles(cmd *cobra.Command, opts lookupOptions, files []string, copt classify.Options) (*classify.Analysis, error) {
+func lookupFiles(cmd *cobra.Command, opts lookupOptions, files []string, copt classify.Options) (*classify.Analysis, []reports.Input, error) {
 	for _, f := range files {
 		if snapshot.IsFile(f) {
-			return nil, usageError("%s is a snapshot: use it alone (lookup --snapshot %s QUERY...), without --vrps or route files", f, f)
+			return nil, nil, usageError("%s is a snapshot: use it alone (lookup --snapshot %s QUERY...), without --vrps or route files", f, f)
 		}
 	}
 	ix, _, err := loadVRPs(opts.vrp, opts.now(), cmd.ErrOrStderr())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t := table.New()
+	var inputs []reports.Input
 	if len(files) > 0 || len(opts.route.updates) > 0 {
-		if t, _, _, err = readRoutes(cmd.Context(), files, opts.route, newProgress(cmd.ErrOrStderr())); err != nil {
-			return nil, err
+		if t, inputs, _, err = readRoutes(cmd.Context(), files, opts.route, newProgress(cmd.ErrOrStderr())); err != nil {
+			return nil, nil, err
 		}
 	}
-	return classify.Analyze(t, ix, copt), nil
+	return classify.Analyze(t, ix, copt), inputs, nil
 }
 
-// lookupSnapshot is the analysis stored in opts.snapshot. Flags that would
+// lookupSnapshot is the analysis stored in opts.snapshot, with the route
+// files it was made from (their losses make lookup exit 4 too). Flags that would
 // change what the snapshot fixed are refused rather than ignored, and
 // source files changed since it was made are reported: the answers are as
 // of then.
-func lookupSnapshot(cmd *cobra.Command, opts lookupOptions, files []string) (*classify.Analysis, error) {
+func lookupSnapshot(cmd *cobra.Command, opts lookupOptions, files []string) (*classify.Analysis, []reports.Input, error) {
 	name := opts.snapshot
 	for _, fl := range []string{"vrps", "slurm", "drop-expired", "updates", "peer"} {
 		if cmd.Flags().Changed(fl) {
-			return nil, usageError("--%s cannot be used with the snapshot %s: it fixes the VRPs and routes (write a new one with analyze --save)", fl, name)
+			return nil, nil, usageError("--%s cannot be used with the snapshot %s: it fixes the VRPs and routes (write a new one with analyze --save)", fl, name)
 		}
 	}
 	if len(files) > 0 {
-		return nil, usageError("route file %s cannot be used with the snapshot %s: it fixes the routes (write a new one with analyze --save)", files[0], name)
+		return nil, nil, usageError("route file %s cannot be used with the snapshot %s: it fixes the routes (write a new one with analyze --save)", files[0], name)
 	}
 	s, err := readSnapshot(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pol := s.Meta.Policy
 	for _, c := range []struct {
@@ -191,7 +199,7 @@ func lookupSnapshot(cmd *cobra.Command, opts lookupOptions, files []string) (*cl
 		{"count-default", opts.analysis.countDefault, pol.CountDefault},
 	} {
 		if cmd.Flags().Changed(c.flag) && c.got != c.want {
-			return nil, usageError("--%s %v: the snapshot %s was made with --%s %v (write a new one with analyze --save)", c.flag, c.got, name, c.flag, c.want)
+			return nil, nil, usageError("--%s %v: the snapshot %s was made with --%s %v (write a new one with analyze --save)", c.flag, c.got, name, c.flag, c.want)
 		}
 	}
 	warn := cmd.ErrOrStderr()
@@ -207,7 +215,7 @@ func lookupSnapshot(cmd *cobra.Command, opts lookupOptions, files []string) (*cl
 		}
 		fmt.Fprintf(warn, "rovimpact: warning: snapshot %s: %d of %d VRPs had expired when it was made (%s): %s\n", name, v.Expired, v.Read, s.Created.Format(time.DateOnly), verb)
 	}
-	return s.Analysis, nil
+	return s.Analysis, s.Meta.Inputs, nil
 }
 
 // readSnapshot reads a snapshot with the garbage collector off: the load is

@@ -22,7 +22,7 @@ type snapshotOptions struct {
 }
 
 func newSnapshotCommand() *cobra.Command {
-	opts := snapshotOptions{now: time.Now}
+	opts := snapshotOptions{now: clock}
 	cmd := &cobra.Command{
 		Use:   "snapshot --vrps FILE --output FILE [flags] [ROUTES...]",
 		Short: "Write a snapshot of an analysis for fast lookups",
@@ -36,7 +36,9 @@ only.
 The snapshot records its source files (size and modification time) and the
 options that decide verdicts (--as-set, --local-as, --count-default, --peer,
 --drop-expired, --slurm); lookup warns when a source changed and refuses
-options that contradict them.
+options that contradict them. A route file that ended early or was corrupt
+is recorded in the snapshot and makes the exit code 4 (--allow-partial: 0),
+here and in every lookup from it.
 
 ` + exitCodesHelp,
 		Example: `  rovimpact snapshot --vrps vrps.json --output rib.rovsnap rib.bz2
@@ -47,8 +49,10 @@ options that contradict them.
 	}
 	f := cmd.Flags()
 	addVRPFlags(cmd, &opts.vrp)
+	addVRPGuardFlags(cmd, &opts.vrp)
 	f.StringArrayVar(&opts.route.updates, "updates", nil, "update `FILE` replayed after the ROUTES in order (repeatable)")
 	f.StringArrayVar(&opts.route.peers, "peer", nil, "keep only routes from this peer, `AS|IP` (repeatable)")
+	addPartialFlag(cmd, &opts.route)
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.StringVarP(&opts.output, "output", "o", "", "snapshot `FILE` to write (replaced atomically)")
 	return cmd
@@ -68,7 +72,8 @@ func runSnapshot(cmd *cobra.Command, opts snapshotOptions, args []string) error 
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d VRPs, %d routes, %d peers\n", opts.output, a.Index.Len(), a.Table.Len(), len(a.Table.Peers()))
-	return nil
+	// The snapshot records the loss (Meta.Inputs); lookups from it say so.
+	return st.partial
 }
 
 // snapshotSources records every input file, before it is read.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -20,13 +21,17 @@ const (
 	exitError     = 1 // input or runtime error
 	exitUsage     = 2 // bad flags or arguments
 	exitThreshold = 3 // a --fail-on-* threshold was crossed
+	exitPartial   = 4 // an input ended early or was corrupt; every report was still written
 )
 
 const exitCodesHelp = `Exit codes:
   0  success
   1  input or runtime error (unreadable file, malformed VRPs, ...)
   2  usage error (unknown flag, bad argument)
-  3  a --fail-on-* threshold was crossed`
+  3  a --fail-on-* threshold was crossed
+  4  partial input: a route file ended early or was corrupt; every report
+     was still written, covering what was read, with the loss stated in it
+     (--allow-partial: 0). When 3 and 4 both apply, 4 wins.`
 
 // exitCodeError carries the process exit code up to main, so that
 // subcommands never call os.Exit themselves.
@@ -47,6 +52,15 @@ func usageError(format string, args ...any) error {
 func thresholdError(format string, args ...any) error {
 	return &exitCodeError{code: exitThreshold, err: fmt.Errorf(format, args...)}
 }
+
+// partialError marks input that ended early or was corrupt (exit 4).
+func partialError(format string, args ...any) error {
+	return &exitCodeError{code: exitPartial, err: fmt.Errorf(format, args...)}
+}
+
+// clock is the time the analysing commands take as now; tests pin it so
+// that the VRP set's age in golden reports does not change by the day.
+var clock = time.Now
 
 // subcommands is filled by each cmd_<verb>.go file's init, so that adding a
 // subcommand touches only its own file.

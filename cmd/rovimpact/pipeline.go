@@ -7,9 +7,12 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"io/fs"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
@@ -27,6 +30,10 @@ type vrpOptions struct {
 	files       []string
 	slurm       []string
 	dropExpired bool
+	// allowEmpty and maxAge are the guards of checkVRPs (analyze,
+	// snapshot).
+	allowEmpty bool
+	maxAge     time.Duration
 }
 
 // loadVRPs reads, merges and SLURM-filters the VRP files and builds the
@@ -42,6 +49,7 @@ func loadVRPs(opt vrpOptions, now time.Time, warn io.Writer) (*rov.Index, report
 		if err != nil {
 			return nil, sum, err
 		}
+		noteBuildTime(&sum, name, st.BuildTime)
 		sum.Read += st.Read
 		sum.Duplicates += st.Duplicates
 		sum.Expired += st.Expired
@@ -88,7 +96,55 @@ func loadVRPs(opt vrpOptions, now time.Time, warn io.Writer) (*rov.Index, report
 		sum.ByTA[v.TA]++
 	}
 	sum.Loaded = len(vrps)
+	if sum.BuildTime != nil {
+		sum.AgeSeconds = int64(now.Sub(*sum.BuildTime) / time.Second)
+	}
 	return rov.NewIndex(vrps), sum, nil
+}
+
+// noteBuildTime folds one file's build time into the set's: the
+// exporter's metadata, else the file's modification time (stdin has
+// none). The set is as old as its oldest file.
+func noteBuildTime(sum *reports.VRPSummary, name string, meta time.Time) {
+	t, from := meta, "metadata"
+	if t.IsZero() {
+		if name == "-" {
+			return
+		}
+		fi, err := os.Stat(name)
+		if err != nil {
+			return
+		}
+		t, from = fi.ModTime().UTC().Truncate(time.Second), "file_mtime"
+	}
+	if sum.BuildTime == nil || t.Before(*sum.BuildTime) {
+		sum.BuildTime, sum.BuildTimeFrom = &t, from
+	}
+}
+
+// checkVRPs refuses a VRP set that cannot give a true answer: an empty one
+// makes every route not_found, so nothing would be dropped and a nightly
+// diff calls every invalid resolved; a stale one answers for a past
+// Internet. --allow-empty-vrps turns the first into a warning.
+func checkVRPs(opt vrpOptions, sum reports.VRPSummary, warn io.Writer) error {
+	if sum.Loaded == 0 {
+		msg := fmt.Sprintf("VRPs: no VRPs left after loading, expiry and SLURM (%s: %d read, %d duplicates, %d expired and dropped, %d removed by SLURM): every route would be not_found",
+			strings.Join(sum.Files, ", "), sum.Read, sum.Duplicates, sum.DroppedExpired, sum.SLURMRemoved)
+		if !opt.allowEmpty {
+			return fmt.Errorf("%s (--allow-empty-vrps to analyse anyway)", msg)
+		}
+		fmt.Fprintf(warn, "rovimpact: warning: %s (--allow-empty-vrps)\n", msg)
+	}
+	if opt.maxAge <= 0 {
+		return nil
+	}
+	if sum.BuildTime == nil {
+		return fmt.Errorf("VRPs: --max-vrp-age %s: the build time of %s is unknown (no exporter metadata, no file time)", opt.maxAge, strings.Join(sum.Files, ", "))
+	}
+	if age := time.Duration(sum.AgeSeconds) * time.Second; age > opt.maxAge {
+		return fmt.Errorf("VRPs: %s %s, more than --max-vrp-age %s", strings.Join(sum.Files, ", "), reports.VRPAge(sum), opt.maxAge)
+	}
+	return nil
 }
 
 func loadVRPFile(name string, opt rov.LoadOptions) ([]rov.VRP, rov.LoadStats, error) {
@@ -113,6 +169,9 @@ func loadSLURMFile(name string) (*rov.SLURM, error) {
 type routeOptions struct {
 	updates []string
 	peers   []string
+	// allowPartial accepts route files that ended early or were corrupt
+	// (exit 0 instead of 4; the loss is reported either way).
+	allowPartial bool
 }
 
 // parsePeers turns --peer values (an AS number, "AS64500", or an IP) into
@@ -169,7 +228,8 @@ func readRouteFile(in *table.Ingester, name string, prog progressFunc) (reports.
 		return reports.Input{}, err
 	}
 	defer f.Close()
-	src, err := mrt.NewSource(f, name)
+	data := &countingReader{r: f}
+	src, err := mrt.NewSource(data, name)
 	if err != nil {
 		return reports.Input{}, err
 	}
@@ -178,13 +238,118 @@ func readRouteFile(in *table.Ingester, name string, prog progressFunc) (reports.
 	stop()
 	st := src.Stats()
 	input := reports.Input{Name: name, Records: st.Records, Routes: st.Routes, Skipped: st.Skipped}
+	if rerr != nil && isSystemError(rerr) {
+		return input, rerr // the file could not be read: not a damaged file
+	}
+	var rest int64
 	if rerr != nil {
-		if !errors.Is(rerr, io.ErrUnexpectedEOF) {
-			return input, rerr
-		}
+		// The rest of the data, to tell how much of the file was not
+		// used; bounded, since a reader stopping early is no promise
+		// that the data is small.
+		rest, _ = io.Copy(io.Discard, io.LimitReader(f, maxDrain))
+	}
+	input.Loss = inputLoss(st, rerr, data.n+rest, rest == maxDrain)
+	if rerr != nil {
 		input.Error = rerr.Error()
 	}
 	return input, nil
+}
+
+// maxDrain bounds the decompressed bytes read past damage only to count
+// them.
+const maxDrain = 1 << 30
+
+// countingReader counts the bytes a Source took from the decompressed
+// stream.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// isSystemError tells an operating-system failure to read the file (the
+// disk, permissions) from damage in the data.
+func isSystemError(err error) bool {
+	var pe *fs.PathError
+	var errno syscall.Errno
+	return errors.As(err, &pe) || errors.As(err, &errno)
+}
+
+// locatedError is what a reader's error can say about where the damage
+// is; an error that does not implement it is located from its text.
+type locatedError interface {
+	error
+	Record() int64
+	Offset() int64
+}
+
+// errLocation finds "record 17 at offset 3464" (mrt.Reader) or "line 5
+// (offset 100)" (mrt.TextReader) in a reader's error.
+var errLocation = regexp.MustCompile(`(?:record|line) (\d+) (?:at offset|\(offset) (\d+)`)
+
+// inputLoss is the adapter between what the readers report about damage
+// and reports.Loss: the error that stopped the Source (wrapping
+// io.ErrUnexpectedEOF when the data ended inside a record or the
+// decompressor saw the stream cut; anything else, such as a bzip2 or gzip
+// checksum mismatch, is corruption) and Stats (corrupt records skipped
+// with the framing intact). total is the decompressed data available,
+// read or not; atLeast says it is a lower bound. Nil for a whole file.
+func inputLoss(st mrt.Stats, rerr error, total int64, atLeast bool) *reports.Loss {
+	corrupt := st.Skipped["corrupt"]
+	if rerr == nil && corrupt == 0 {
+		return nil
+	}
+	l := &reports.Loss{Kind: reports.LossCorrupt, Records: st.Records, Routes: st.Routes, CorruptRecords: corrupt}
+	if rerr == nil {
+		p := st.Problems[0]
+		l.Record, l.Offset, l.Error = p.Record, p.Offset, p.Err
+		return l
+	}
+	l.Error = rerr.Error()
+	if errors.Is(rerr, io.ErrUnexpectedEOF) {
+		l.Kind = reports.LossTruncated
+	}
+	var le locatedError
+	if errors.As(rerr, &le) {
+		l.Record, l.Offset = le.Record(), le.Offset()
+	} else if m := errLocation.FindStringSubmatch(rerr.Error()); m != nil {
+		l.Record, _ = strconv.ParseInt(m[1], 10, 64)
+		l.Offset, _ = strconv.ParseInt(m[2], 10, 64)
+	} else {
+		l.Offset = st.Bytes
+	}
+	// A record that was never completed is not counted as read.
+	if l.Records >= l.Record && l.Record > 0 {
+		l.Records = l.Record - 1
+	}
+	if total > l.Offset {
+		l.BytesUnread = total - l.Offset
+		l.UnreadShare = float64(l.BytesUnread) / float64(total)
+		l.UnreadAtLeast = atLeast
+	}
+	return l
+}
+
+// partialInput writes the loss of every damaged input on stderr, as soon
+// as it is known, and returns the exit-4 error the command returns once
+// its reports are written; nil when nothing was lost or --allow-partial.
+func partialInput(inputs []reports.Input, allow bool, warn io.Writer) error {
+	n := 0
+	for _, in := range inputs {
+		if l := reports.LossOf(in); l != nil {
+			n++
+			fmt.Fprintf(warn, "rovimpact: partial input: %s\n", l.Describe(in.Name))
+		}
+	}
+	if n == 0 || allow {
+		return nil
+	}
+	return partialError("%d of %d route files ended early or were corrupt: the results cover only what was read (--allow-partial to accept that)", n, len(inputs))
 }
 
 // analysisOptions are the flags that shape validation and impact.
@@ -227,6 +392,9 @@ type study struct {
 	analysis *classify.Analysis
 	meta     reports.Meta
 	sources  []snapshot.Source
+	// partial is the exit-4 error to return once every report is
+	// written (see partialInput); nil for whole input.
+	partial error
 }
 
 // runStudy loads the VRPs, reads the route files (none: an empty table) and
@@ -242,6 +410,9 @@ func runStudy(ctx context.Context, vrp vrpOptions, route routeOptions, analysis 
 	if err != nil {
 		return study{}, err
 	}
+	if err := checkVRPs(vrp, vrpSum, stderr); err != nil {
+		return study{}, err
+	}
 	t := table.New()
 	var inputs []reports.Input
 	var skipped map[string]int64
@@ -251,6 +422,7 @@ func runStudy(ctx context.Context, vrp vrpOptions, route routeOptions, analysis 
 		}
 	}
 	return study{
+		partial:  partialInput(inputs, route.allowPartial, stderr),
 		analysis: classify.Analyze(t, ix, copt),
 		meta: reports.Meta{
 			Policy:  analysis.policy(copt, route.peers),

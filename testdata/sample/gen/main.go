@@ -206,7 +206,7 @@ func writeVRPs(path string, vrps []rov.VRP, keep map[uint32]bool) {
 		}
 	}
 	b, err := json.MarshalIndent(map[string]any{
-		"metadata": map[string]any{"source": "subset of ../shared/data/vrp/vrps.rpki-client.20250720T100143Z.json.bz2 (rpki-client, buildtime 2025-07-20T10:01:43Z); expires removed", "vrps": len(roas)},
+		"metadata": map[string]any{"buildtime": "2025-07-20T10:01:43Z", "source": "subset of ../shared/data/vrp/vrps.rpki-client.20250720T100143Z.json.bz2 (rpki-client, buildtime 2025-07-20T10:01:43Z); expires removed", "vrps": len(roas)},
 		"roas":     roas,
 	}, "", "  ")
 	check(err)
