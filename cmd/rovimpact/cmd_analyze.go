@@ -179,13 +179,6 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 // none goes unsaid.
 func worstExit(stderr io.Writer, errs ...error) error {
 	var worst error
-	code := func(err error) int {
-		var ec *exitCodeError
-		if errors.As(err, &ec) {
-			return ec.code
-		}
-		return exitError
-	}
 	for _, err := range errs {
 		if err == nil {
 			continue
@@ -194,7 +187,7 @@ func worstExit(stderr io.Writer, errs ...error) error {
 			worst = err
 			continue
 		}
-		if code(err) > code(worst) {
+		if codeOf(err) > codeOf(worst) {
 			worst, err = err, worst
 		}
 		fmt.Fprintln(stderr, "rovimpact:", err)

@@ -18,6 +18,9 @@ const sampleVRPs = "../../testdata/sample/vrps.json"
 func checkGoldenIn(t *testing.T, dir, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", dir, name+".golden")
+	if filepath.IsAbs(dir) {
+		path = filepath.Join(dir, name+".golden")
+	}
 	if updateGolden() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)

@@ -102,6 +102,14 @@ func exitCode(err error) int {
 		return exitOK
 	}
 	fmt.Fprintln(os.Stderr, "rovimpact:", err)
+	return codeOf(err)
+}
+
+// codeOf maps a command's error to its documented exit code.
+func codeOf(err error) int {
+	if err == nil {
+		return exitOK
+	}
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		return ec.code

@@ -231,6 +231,12 @@ func readRouteFile(in *table.Ingester, name string, prog progressFunc) (reports.
 	data := &countingReader{r: f}
 	src, err := mrt.NewSource(data, name)
 	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) && !isSystemError(err) {
+			// Cut before its first record could be decoded (a
+			// compressed file cut inside its first block): nothing
+			// read, which is partial input too.
+			return reports.Input{Name: name, Error: err.Error(), Loss: inputLoss(mrt.Stats{}, err, data.n, false)}, nil
+		}
 		return reports.Input{}, err
 	}
 	stop := prog(name, f, in)
