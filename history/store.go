@@ -95,8 +95,10 @@ var ErrDamaged = errors.New("damaged history database")
 // Open opens (creating if needed) the history database at path, checks it
 // with PRAGMA quick_check and migrates it to SchemaVersion. A damaged file
 // is refused with ErrDamaged before anything is written to it. The check
-// reads every page once (a second or so for a year of nightly runs); it
-// skips only the index-to-table cross-check of integrity_check.
+// reads every page once, about 20-30 ms per MB of database with the
+// pure-Go SQLite (BenchmarkOpen: 0.4-0.7 s for 22 MB, 300 runs of 250
+// invalids, against 17 ms to read the latest run back); it skips only the
+// index-to-table cross-check of integrity_check.
 func Open(ctx context.Context, path string) (*Store, error) {
 	return openAt(ctx, path, SchemaVersion)
 }
