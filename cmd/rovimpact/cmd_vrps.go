@@ -47,6 +47,8 @@ duplicates within a set are merged. Each set gets the same --slurm and
 
 Given ROUTES (MRT or text, as for analyze), every route is validated against
 both sets and those whose state, class or drop decision differs are listed.
+A route file that ended early or was corrupt is reported on stderr and makes
+the exit code 4 (--allow-partial: 0).
 
 ` + exitCodesHelp,
 		Example: `  rovimpact vrps diff vrps-0930.json.bz2 vrps-1000.json.bz2
@@ -60,6 +62,7 @@ both sets and those whose state, class or drop decision differs are listed.
 	f.StringArrayVar(&opts.vrp.slurm, "slurm", nil, "SLURM (RFC 8416) `FILE` applied to both sets (repeatable)")
 	f.BoolVar(&opts.vrp.dropExpired, "drop-expired", false, "drop VRPs whose expires time has passed, in both sets")
 	f.StringArrayVar(&opts.route.peers, "peer", nil, "only routes from this peer, `AS|IP` (repeatable)")
+	addPartialFlag(cmd, &opts.route)
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json or csv")
 	f.IntVar(&opts.top, "top", 20, "rows shown per table in the table output (0: all)")
@@ -87,11 +90,13 @@ func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error 
 	}
 	d := reports.VRPDiff{From: args[0], To: args[1], FromLen: ixA.Len(), ToLen: ixB.Len()}
 	d.OnlyA, d.OnlyB = reports.DiffVRPs(ixA.VRPs(), ixB.VRPs())
+	var partial error
 	if routes := args[2:]; len(routes) > 0 {
-		t, _, _, err := readRoutes(cmd.Context(), routes, opts.route, newProgress(stderr))
+		t, inputs, _, err := readRoutes(cmd.Context(), routes, opts.route, newProgress(stderr))
 		if err != nil {
 			return err
 		}
+		partial = partialInput(inputs, opts.route.allowPartial, stderr)
 		n := t.Len()
 		d.Routes = &n
 		d.Changed = reports.RouteChanges(classify.Analyze(t, ixA, copt), classify.Analyze(t, ixB, copt))
@@ -110,5 +115,8 @@ func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error 
 	if err != nil {
 		return err
 	}
-	return out.Flush()
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	return partial
 }

@@ -113,6 +113,7 @@ func TestGuardsGolden(t *testing.T) {
 		{"partial-snapshot", []string{"snapshot", "--vrps", "vrps.json", "-o", "partial.rovsnap", "head5000.gz"}},
 		{"partial-lookup-files", []string{"lookup", "--vrps", "vrps.json", "1.0.0.0/24", "head5000.gz"}},
 		{"partial-lookup-snapshot", []string{"lookup", "--snapshot", "partial.rovsnap", "1.0.0.0/24"}},
+		{"partial-vrps-diff", []string{"vrps", "diff", "--format", "line", "vrps.json", "vrps-small.json", "head5000.gz"}},
 		{"partial-report-json", []string{"analyze", "--vrps", "vrps.json", "--allow-partial", "--format", "json", "--output-dir", "partial", "head5000.gz"}},
 		{"whole-report-json", []string{"analyze", "--vrps", "vrps.json", "--format", "json", "--output-dir", "whole", "routes.mrt"}},
 		{"partial-diff", []string{"diff", "whole/report.json", "partial/report.json"}},
