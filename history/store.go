@@ -150,11 +150,15 @@ func (s *Store) check(ctx context.Context) error {
 		if err := rows.Scan(&line); err != nil {
 			return s.damaged(err.Error())
 		}
-		if line == "ok" {
-			continue
-		}
-		if n++; n <= maxCheckProblems {
-			problems = append(problems, line)
+		// A row may hold several findings, one a line, under a
+		// "*** in database main ***" heading.
+		for _, p := range strings.Split(line, "\n") {
+			if p = strings.TrimSpace(p); p == "ok" || p == "" || strings.HasPrefix(p, "*** ") {
+				continue
+			}
+			if n++; n <= maxCheckProblems {
+				problems = append(problems, p)
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {

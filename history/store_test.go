@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -406,6 +407,12 @@ func TestOpenRefusesDamaged(t *testing.T) {
 			return b
 		}},
 		{"file cut mid-page", func(b []byte) []byte { return b[:len(b)-4096-100] }},
+		{"cell pointers overwritten inside a page", func(b []byte) []byte {
+			for i := 20*4096 + 8; i < 20*4096+24; i++ {
+				b[i] = 0xff
+			}
+			return b
+		}},
 		{"not a database", func(b []byte) []byte { return []byte("this is not an SQLite history file, but a mistake\n") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -421,6 +428,9 @@ func TestOpenRefusesDamaged(t *testing.T) {
 			}
 			if !errors.Is(err, ErrDamaged) {
 				t.Errorf("error %v, want ErrDamaged", err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
 			}
 			after, rerr := os.ReadFile(p)
 			if rerr != nil {
