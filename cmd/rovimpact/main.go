@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rovimpact/rovimpact/internal/buildinfo"
 )
 
 // Exit codes, documented in the root command's help and the README.
@@ -65,7 +67,9 @@ whether its traffic would still be carried once invalid routes are dropped.
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildinfo.Get().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitCodeError{code: exitUsage, err: err}
 	})
