@@ -3,10 +3,11 @@ GO ?= go
 # Debian packages the integration tests talk to (real peers, reference tools).
 DEBS := bgpdump stayrtr rtr-tools bird2 gobgpd chromium bzip2 pbzip2 lbzip2
 
-.PHONY: sample test deps build vet fuzz bench
+.PHONY: sample test test-full deps build vet fuzz bench
 
 # Run the impact study on the sample shipped in testdata/.
 sample:
+	@echo "rovimpact: building (the first build compiles ~60 modules: a few minutes on 2 cores), then analysing testdata/sample" >&2
 	$(GO) run ./cmd/rovimpact analyze --vrps testdata/sample/vrps.json testdata/sample/routes-v4.mrt testdata/sample/routes-v6.mrt
 
 # Install what the tests need, then run the whole test suite.
@@ -30,14 +31,30 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-# A short run of every fuzz target (FUZZTIME each).
+# A short run of every fuzz target (FUZZTIME each). Each package's
+# instrumented test binary is built once and runs all its targets from the
+# package directory (where testdata/fuzz holds the seeds and crashers), not
+# rebuilt per target by `go test -fuzz`.
 FUZZTIME ?= 10s
+FUZZBIN := $(CURDIR)/.fuzzbin
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@mkdir -p $(FUZZBIN); \
+	for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		grep -qs '^func Fuzz' $$dir/*_test.go || continue; \
+		bin=$(FUZZBIN)/$$(basename $$dir).test; \
+		echo "fuzz: building $$pkg"; \
+		$(GO) test -c -fuzz=. -o $$bin $$pkg || exit 1; \
+		for f in $$(cd $$dir && $$bin -test.list '^Fuzz' | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; \
+			(cd $$dir && $$bin -test.run '^$$' -test.fuzz "^$$f$$" -test.fuzztime $(FUZZTIME) -test.fuzzcachedir $(FUZZBIN)/cache) || exit 1; \
 		done; \
 	done
+
+# The differential tests against bgpdump on every shared MRT file, large
+# ones included (about 25 s on 2 cores); CI runs them.
+test-full:
+	$(GO) test -count=1 -run 'TestBgpdump' ./mrt/ -full
 
 bench:
 	bash bench/mrt.sh

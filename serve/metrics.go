@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rovimpact/rovimpact/internal/buildinfo"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
@@ -40,11 +41,12 @@ var (
 	mSkipped      = desc("rovimpact_skipped_total", "Route events not applied, by source and reason.", "source", "reason")
 	mEpoch        = desc("rovimpact_snapshot_epoch", "Epoch of the snapshot the route gauges describe.")
 	mBuildSeconds = desc("rovimpact_report_build_seconds", "Seconds the last report build took.")
+	mBuildInfo    = desc("rovimpact_build_info", "Always 1; the labels say which build is running.", "version", "revision", "goversion")
 )
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mRoutes, mInvalids, mDropped, mPeerRoutes, mPeerPaths, mPaths, mVRPs, mVRPsUsed,
-		mDisagree, mRTRUp, mRTRSerial, mRTRAge, mSessions, mRevalidated, mIndexBuilds, mEvents, mSkipped, mEpoch, mBuildSeconds} {
+		mDisagree, mRTRUp, mRTRSerial, mRTRAge, mSessions, mRevalidated, mIndexBuilds, mEvents, mSkipped, mEpoch, mBuildSeconds, mBuildInfo} {
 		ch <- d
 	}
 }
@@ -58,6 +60,8 @@ func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels 
 }
 
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	bi := buildinfo.Get()
+	gauge(ch, mBuildInfo, 1, bi.Version, bi.Revision, bi.GoVersion)
 	s := m.s
 	b := s.current()
 	sum := b.report.Summary

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/history"
+	"github.com/rovimpact/rovimpact/internal/atomicfile"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
 )
@@ -160,18 +161,26 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 			return err
 		}
 	}
-	out := bufio.NewWriter(cmd.OutOrStdout())
-	if err := writeAnalyzeOutput(cmd.Context(), out, rep, opts, hist); err != nil {
-		return err
+	// --output-dir writes files only: a cron job redirecting stdout to a
+	// log would otherwise get the whole report (HTML included) again.
+	if opts.outputDir == "" {
+		out := bufio.NewWriter(cmd.OutOrStdout())
+		if err := writeAnalyzeOutput(cmd.Context(), out, rep, opts, hist); err != nil {
+			return err
+		}
+		if err := out.Flush(); err != nil {
+			return err
+		}
 	}
-	if err := out.Flush(); err != nil {
-		return err
-	}
-	var threshold error
+	return worstExit(cmd.ErrOrStderr(), st.partial, vrpDrop, failOn(rep, opts))
+}
+
+// failOn applies the --fail-on-* thresholds to a finished report.
+func failOn(rep reports.Report, opts analyzeOptions) error {
 	if n := rep.Summary.Impact.Unreachable; opts.failOnUnreachable >= 0 && n > opts.failOnUnreachable {
-		threshold = thresholdError("%d routes would become unreachable (--fail-on-unreachable %d)", n, opts.failOnUnreachable)
+		return thresholdError("%d routes would become unreachable (--fail-on-unreachable %d)", n, opts.failOnUnreachable)
 	}
-	return worstExit(cmd.ErrOrStderr(), st.partial, vrpDrop, threshold)
+	return nil
 }
 
 // worstExit returns the error whose exit code wins (partial input, 4,
@@ -269,7 +278,14 @@ func writeReportDir(ctx context.Context, dir string, rep reports.Report, opts an
 		}},
 		{"invalids.csv", func(w io.Writer) error { return reports.WriteInvalidsCSV(w, rep.Invalids) }},
 		{"origins.csv", func(w io.Writer) error { return reports.WriteOriginsCSV(w, rep.Origins) }},
-		{"peers.csv", func(w io.Writer) error { return reports.WritePeersCSV(w, rep.Peers) }},
+	}
+	if opts.perPeer {
+		// Without --per-peer there are no peer rows: a header-only file would
+		// read as "no peer dropped anything".
+		files = append(files, struct {
+			name  string
+			write func(io.Writer) error
+		}{"peers.csv", func(w io.Writer) error { return reports.WritePeersCSV(w, rep.Peers) }})
 	}
 	for _, f := range files {
 		if err := writeFileAtomic(filepath.Join(dir, f.name), f.write); err != nil {
@@ -279,23 +295,8 @@ func writeReportDir(ctx context.Context, dir string, rep reports.Report, opts an
 	return nil
 }
 
+// writeFileAtomic writes path through a temporary file and a rename, with
+// the permissions an ordinary tool gives (0666 less the umask).
 func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriter(tmp)
-	if err := write(bw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, write)
 }

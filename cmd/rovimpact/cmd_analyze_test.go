@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/reports"
@@ -215,16 +216,57 @@ func TestAnalyzeOutputDir(t *testing.T) {
 		}
 	}
 	// With --history, report.html shows the trend including this run, as
-	// --format html does.
+	// --format html does; --output-dir writes files only, stdout stays
+	// empty. The --format html run appends the same run to a copy of the
+	// database as it was before, so both see the same trend.
 	db := filepath.Join(t.TempDir(), "h.db")
+	twin := filepath.Join(t.TempDir(), "twin.db")
 	for day := range 2 {
-		out, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--history", db, "--output-dir", dir, "--format", "html"}, sample...)...)
+		if day > 0 {
+			b, err := os.ReadFile(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(twin, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stdout, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--history", db, "--output-dir", dir, "--format", "html"}, sample...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stdout != "" {
+			t.Errorf("run %d: --output-dir wrote %d bytes to stdout, want none", day+1, len(stdout))
+		}
+		out, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--history", twin, "--format", "html"}, sample...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, _ := os.ReadFile(filepath.Join(dir, "report.html"))
 		if string(got) != out {
 			t.Errorf("run %d with --history: report.html differs from the --format html output", day+1)
+		}
+	}
+	// Without --per-peer there is no peers.csv (a header-only file would
+	// read as "no peer dropped anything"); files follow the umask (0644
+	// under 022), not 0600, so a web server can publish them.
+	bare := filepath.Join(t.TempDir(), "bare")
+	old := syscall.Umask(0o022)
+	_, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--output-dir", bare}, sample...)...)
+	syscall.Umask(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(bare, "peers.csv")); !os.IsNotExist(err) {
+		t.Errorf("peers.csv without --per-peer: stat err %v, want not exist", err)
+	}
+	for _, f := range []string{"report.json", "report.txt", "report.html", "invalids.csv", "origins.csv"} {
+		st, err := os.Stat(filepath.Join(bare, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := st.Mode().Perm(); m != 0o644 {
+			t.Errorf("%s: mode %03o, want 644", f, m)
 		}
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
@@ -251,4 +293,31 @@ func runCLIStdin(t *testing.T, stdin string, args ...string) (string, string, er
 	root.SetErr(&errOut)
 	err := root.Execute()
 	return out.String(), errOut.String(), err
+}
+
+// TestVersion: `rovimpact version` and `--version` print the same build
+// identity; --format json carries the fields a bug report needs.
+func TestVersion(t *testing.T) {
+	a, _, err := runCLI(t, "version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := runCLI(t, "--version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a, "rovimpact ") || a != b {
+		t.Errorf("version %q, --version %q: want the same line starting with \"rovimpact \"", a, b)
+	}
+	j, _, err := runCLI(t, "version", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Version   string `json:"version"`
+		GoVersion string `json:"go_version"`
+	}
+	if err := json.Unmarshal([]byte(j), &v); err != nil || v.Version == "" || v.GoVersion == "" {
+		t.Errorf("version --format json = %q (%v): want version and go_version", j, err)
+	}
 }

@@ -129,15 +129,15 @@ func TestGuardsGolden(t *testing.T) {
 	// The steps run in order: later ones read what earlier ones wrote
 	// (the snapshot, the report directories, the history).
 	for _, st := range steps {
-		out, stderr, err := runCLI(t, st.args...)
+		_, stderr, err := runCLI(t, st.args...)
 		got := stderr
 		if err != nil {
 			got += "rovimpact: " + err.Error() + "\n"
 		}
 		got += "exit " + strconv.Itoa(codeOf(err)) + "\n"
 		golden(st.name, got)
-		if strings.HasSuffix(st.name, "report-json") {
-			golden(st.name+".inputs", inputsOf(t, out))
+		if dir, ok := strings.CutSuffix(st.name, "-report-json"); ok {
+			golden(st.name+".inputs", inputsOf(t, filepath.Join(dir, "report.json")))
 		}
 	}
 	// The table's header and the HTML banner state the loss.
@@ -166,10 +166,14 @@ func TestGuardsGolden(t *testing.T) {
 
 // inputsOf is the JSON report's summary.inputs and vrps, the parts that
 // carry the loss and the VRP age.
-func inputsOf(t *testing.T, out string) string {
+func inputsOf(t *testing.T, path string) string {
 	t.Helper()
+	out, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rep reports.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatal(err)
 	}
 	b, err := json.MarshalIndent(struct {

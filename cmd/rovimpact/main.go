@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rovimpact/rovimpact/internal/buildinfo"
 )
 
 // Exit codes, documented in the root command's help and the README.
@@ -79,7 +81,9 @@ whether its traffic would still be carried once invalid routes are dropped.
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildinfo.Get().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitCodeError{code: exitUsage, err: err}
 	})

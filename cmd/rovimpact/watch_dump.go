@@ -1,13 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/atomicfile"
 	"github.com/rovimpact/rovimpact/mrt"
 )
 
@@ -31,28 +32,16 @@ func (w *watcher) writeDump() error {
 	}
 	now := w.opts.now()
 	path := filepath.Join(dir, dumpName(now))
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	start := time.Now()
+	var st mrt.WriterStats
+	var bad int
+	err := atomicfile.Write(path, func(out io.Writer) error {
+		var err error
+		st, bad, err = dumpState(out, w, now)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("dump: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	start := time.Now()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	st, bad, err := dumpState(bw, w, now)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("dump %s: %w", path, err)
 	}
 	w.log.Info("dump_written", "file", path, "paths", st.Entries, "records", st.Records, "bytes", st.Bytes,
 		"skipped", bad, "seconds", time.Since(start).Seconds())
@@ -62,7 +51,7 @@ func (w *watcher) writeDump() error {
 // dumpState streams the State's paths through an mrt.Writer. Routes the
 // writer refuses (mrt.ErrBadRoute: a path too long to frame) are counted
 // and left out; any other error ends the dump.
-func dumpState(out *bufio.Writer, w *watcher, now time.Time) (mrt.WriterStats, int, error) {
+func dumpState(out io.Writer, w *watcher, now time.Time) (mrt.WriterStats, int, error) {
 	keys, paths := w.state.Paths()
 	peers := make([]mrt.Peer, len(keys))
 	for i, k := range keys {
