@@ -61,7 +61,7 @@ Update files are replayed: the table is the one left at their end.
 	f.StringArrayVar(&opts.route.peers, "peer", nil, "analyse only routes from this peer, `AS|IP` (repeatable)")
 	f.BoolVar(&opts.perPeer, "per-peer", false, "add one row per peer: its dropped routes and unreachable prefixes in its own view")
 	addAnalysisFlags(cmd, &opts.analysis)
-	f.IntVar(&opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
+	countVar(f, &opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv (csv: the invalid routes) or html (one self-contained file)")
 	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, report.html, invalids.csv, origins.csv, peers.csv)")
 	f.StringVar(&opts.history, "history", "", "append this run to the SQLite history `FILE.db` (see rovimpact history, rovimpact diff)")
@@ -80,7 +80,7 @@ func addVRPFlags(cmd *cobra.Command, o *vrpOptions) {
 func addAnalysisFlags(cmd *cobra.Command, o *analysisOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.asSet, "as-set", "invalid", "ROV `policy` for routes whose AS_PATH ends in an AS_SET: invalid (RFC 6811), notfound, or withdraw (RFC 9774)")
-	f.Uint32Var(&o.localAS, "local-as", 0, "your `AS`: the origin of routes with an empty AS_PATH or a final confederation segment")
+	f.Var((*asnValue)(&o.localAS), "local-as", "your `AS`: the origin of routes with an empty AS_PATH or a final confederation segment")
 	f.BoolVar(&o.countDefault, "count-default", false, "let a default route (0.0.0.0/0, ::/0) count as a covering route")
 }
 

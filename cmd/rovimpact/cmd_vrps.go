@@ -62,7 +62,7 @@ both sets and those whose state, class or drop decision differs are listed.
 	f.StringArrayVar(&opts.route.peers, "peer", nil, "only routes from this peer, `AS|IP` (repeatable)")
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json or csv")
-	f.IntVar(&opts.top, "top", 20, "rows shown per table in the table output (0: all)")
+	countVar(f, &opts.top, "top", 20, "rows shown per table in the table output (0: all)")
 	return cmd
 }
 
