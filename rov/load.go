@@ -79,11 +79,25 @@ const (
 // and allocates nothing per VRP besides the result slice (TA names are
 // interned); r is read in 256 KiB chunks, never whole.
 func LoadVRPs(r io.Reader, name string, opt LoadOptions) ([]VRP, LoadStats, error) {
+	e, err := LoadExport(r, name, opt)
+	return e.VRPs, e.Stats, err
+}
+
+// Export is what LoadExport reads from a validator export: its VRPs (as
+// LoadVRPs returns them) and its ASPAs (JSON "aspas"; none from CSV).
+type Export struct {
+	VRPs  []VRP
+	ASPAs []ASPA
+	Stats LoadStats
+}
+
+// LoadExport is LoadVRPs keeping the export's ASPAs as well.
+func LoadExport(r io.Reader, name string, opt LoadOptions) (Export, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	loadSkipBOM(br)
 	first, err := loadFirstByte(br)
 	if err != nil {
-		return nil, LoadStats{}, fmt.Errorf("%s: %w", name, err)
+		return Export{}, fmt.Errorf("%s: %w", name, err)
 	}
 	l := newVRPLoader(name, opt)
 	if first == '{' {
@@ -92,10 +106,10 @@ func LoadVRPs(r io.Reader, name string, opt LoadOptions) ([]VRP, LoadStats, erro
 		err = l.loadCSV(br)
 	}
 	if err != nil {
-		return nil, LoadStats{}, err
+		return Export{}, err
 	}
 	vrps, st := l.finish()
-	return vrps, st, nil
+	return Export{VRPs: vrps, ASPAs: l.finishASPAs(), Stats: st}, nil
 }
 
 // loadSkipBOM drops a UTF-8 byte order mark at the start of the input:
@@ -137,6 +151,7 @@ type vrpLoader struct {
 	tas     map[string]string // interned TA names
 	lastTA  string            // most recent intern result
 	fields  ljFields          // JSON scanner scratch, reused per ROA
+	aspas   []ASPA
 }
 
 func newVRPLoader(name string, opt LoadOptions) *vrpLoader {

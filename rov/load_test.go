@@ -1,6 +1,7 @@
 package rov
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -389,5 +390,89 @@ func TestLoadVRPsCSVForms(t *testing.T) {
 				t.Errorf("got %v (%d expired), want %v (%d expired)", got, st.Expired, tt.want, tt.expired)
 			}
 		})
+	}
+}
+
+// TestLoadExportASPAs pins the "aspas" forms of rpki-client (numbers,
+// customer_asid, expires) and Routinator ("AS…" strings, customer, ta),
+// and the errors for bad entries.
+func TestLoadExportASPAs(t *testing.T) {
+	roa := `"roas":[{"prefix":"10.0.0.0/8","maxLength":8,"asn":1}]`
+	tests := []struct {
+		name    string
+		aspas   string
+		want    []ASPA
+		wantErr string
+	}{
+		{"rpki-client", `[{ "customer_asid": 11358, "expires": 1753087655, "providers": [ 835, 924, 6939, 20473, 34927 ] },
+			{ "customer_asid": 945, "expires": 1753070425, "providers": [ 13213, 150369 ] }]`,
+			[]ASPA{{CustomerASID: 945, Providers: []uint32{13213, 150369}, Expires: 1753070425},
+				{CustomerASID: 11358, Providers: []uint32{835, 924, 6939, 20473, 34927}, Expires: 1753087655}}, ""},
+		{"routinator", `[{ "customer": "AS1234", "providers": ["AS1", "AS2", "AS3", "AS4"], "ta": "N/A" }]`,
+			[]ASPA{{CustomerASID: 1234, Providers: []uint32{1, 2, 3, 4}, TA: "N/A"}}, ""},
+		{"routinator jsonext source ignored", `[{ "customer": "AS1234", "providers": ["AS1"], "source": [ { "type": "exception", "path": null }] }]`,
+			[]ASPA{{CustomerASID: 1234, Providers: []uint32{1}}}, ""},
+		{"empty", `[]`, nil, ""},
+		{"customer_asid wins over customer", `[{"customer":"AS1","customer_asid":2,"providers":[]}]`, []ASPA{{CustomerASID: 2}}, ""},
+		{"last providers wins", `[{"customer_asid":2,"providers":[1],"providers":[3,4]}]`, []ASPA{{CustomerASID: 2, Providers: []uint32{3, 4}}}, ""},
+		{"missing customer", `[{"providers":[1]}]`, nil, `f: aspas[0]: missing "customer_asid" (or "customer")`},
+		{"bad provider", `[{"customer_asid":2,"providers":[1,"ASx"]}]`, nil, `f: aspas[0]: providers[1]: ASN "ASx" is not a number or AS<number>`},
+		{"provider object", `[{"customer_asid":2,"providers":[{"asid":1}]}]`, nil, `f: aspas[0]: providers[0] is an object, want a number or string`},
+		{"provider too big", `[{"customer_asid":2,"providers":[4294967296]}]`, nil, `f: aspas[0]: providers[0]: ASN 4294967296 is out of range (max 4294967295)`},
+		{"not an object", `[1]`, nil, `f: aspas[0]: not an object`},
+		{"not an array", `{}`, nil, `f: offset 64: "aspas" is an object, want an array`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := LoadExport(strings.NewReader(`{`+roa+`,"aspas":`+tt.aspas+`}`), "f", LoadOptions{})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v\nwant %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(e.ASPAs, tt.want) || len(e.VRPs) != 1 {
+				t.Errorf("ASPAs %+v (%d VRPs), want %+v", e.ASPAs, len(e.VRPs), tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadVRPsJSONInvalidUTF8: a TA name (or any string) with a byte that
+// is not UTF-8 is refused at its offset (RFC 8259 §8.1), where
+// encoding/json would have made it "ripe\uFFFD", a TA of its own.
+func TestLoadVRPsJSONInvalidUTF8(t *testing.T) {
+	in := `{"roas":[{"prefix":"10.0.0.0/8","maxLength":8,"asn":1,"ta":"ripe` + "\xff" + `"}]}`
+	_, _, err := LoadVRPs(strings.NewReader(in), "vrps.json", LoadOptions{})
+	want := `vrps.json: offset 64: invalid UTF-8 byte 0xff in string`
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+	if in[64] != '\xff' {
+		t.Fatalf("offset 64 holds %q", in[64])
+	}
+}
+
+// TestLoadExportSharedASPAs loads the shared rpki-client export and
+// checks its 100 ASPAs against its own metadata count.
+func TestLoadExportSharedASPAs(t *testing.T) {
+	e, err := LoadExport(bytes.NewReader(loadRealJSON(t)), loadRealFile, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.ASPAs) != 100 || len(e.VRPs) != 723524 {
+		t.Fatalf("%d ASPAs, %d VRPs; want 100 (metadata uniquevaps) and 723524", len(e.ASPAs), len(e.VRPs))
+	}
+	first := ASPA{CustomerASID: 945, Providers: []uint32{13213, 150369}, Expires: 1753070425}
+	if !reflect.DeepEqual(e.ASPAs[0], first) {
+		t.Errorf("first ASPA %+v, want %+v", e.ASPAs[0], first)
+	}
+	for _, a := range e.ASPAs {
+		if a.CustomerASID == 0 || len(a.Providers) == 0 || a.Expires == 0 {
+			t.Errorf("ASPA %+v: customer, providers and expires must be set", a)
+		}
 	}
 }
