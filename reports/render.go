@@ -3,7 +3,6 @@ package reports
 import (
 	"cmp"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -16,11 +15,14 @@ import (
 	"github.com/rovimpact/rovimpact/rov"
 )
 
-// WriteJSON writes the report as one indented JSON object.
+// WriteJSON writes the report as one indented JSON object, byte for byte
+// what encoding/json's Encoder with SetIndent("", "  ") writes, but list by
+// list and element by element (json_stream.go): the encoder would build
+// the whole document in one buffer first, and then indent it into a
+// second, which on a full table cost more memory than the analysis
+// itself.
 func WriteJSON(w io.Writer, rep Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return writeJSONStream(w, rep)
 }
 
 // InvalidColumns are the CSV columns of the invalids report: the JSON field
