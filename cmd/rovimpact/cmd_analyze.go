@@ -72,7 +72,7 @@ Update files are replayed: the table is the one left at their end.
 
 func addVRPFlags(cmd *cobra.Command, o *vrpOptions) {
 	f := cmd.Flags()
-	f.StringArrayVar(&o.files, "vrps", nil, "VRP `FILE`: rpki-client, Routinator or stayrtr JSON, or CSV (repeatable; merged)")
+	f.StringArrayVar(&o.files, "vrps", nil, "VRP `FILE`: rpki-client, Routinator (json, jsonext) or stayrtr JSON, or CSV (rpki-client, Routinator csv, csvcompat, csvext, RIPE NCC archive roas.csv); format from content (repeatable; merged)")
 	f.StringArrayVar(&o.slurm, "slurm", nil, "SLURM (RFC 8416) `FILE` of local exceptions applied to the VRPs (repeatable)")
 	f.BoolVar(&o.dropExpired, "drop-expired", false, "drop VRPs whose expires time has passed (default: keep them and warn)")
 }
