@@ -2,6 +2,8 @@ package rov
 
 import (
 	"encoding/json"
+	"regexp"
+	"strconv"
 	"testing"
 )
 
@@ -75,4 +77,37 @@ func TestOriginString(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _ = AppendASN(make([]byte, 0, 16), 64500) }); n > 1 {
 		t.Errorf("AppendASN allocates %v times", n)
 	}
+}
+
+// FuzzParseASN checks ParseASN against a regexp-and-strconv reference:
+// it accepts exactly [Aa][Ss]?digits up to 2^32-1, and what it accepts
+// prints (FormatASN) and parses back to the same number.
+func FuzzParseASN(f *testing.F) {
+	for _, s := range []string{"64500", "AS64500", "as64500", "aS0", "4294967295", "4294967296", "AS", "", "-1", "+1", "1.10", "AS 1", "００", "AS00012", "AS18446744073709551616"} {
+		f.Add(s)
+	}
+	re := regexp.MustCompile(`^(?:[Aa][Ss])?([0-9]+)$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseASN(s)
+		m := re.FindStringSubmatch(s)
+		var want uint64
+		ok := m != nil
+		if ok {
+			var perr error
+			want, perr = strconv.ParseUint(m[1], 10, 32)
+			ok = perr == nil
+		}
+		if (err == nil) != ok {
+			t.Fatalf("ParseASN(%q) = %d, %v; reference accepts: %v", s, n, err, ok)
+		}
+		if err != nil {
+			return
+		}
+		if uint64(n) != want {
+			t.Fatalf("ParseASN(%q) = %d, want %d", s, n, want)
+		}
+		if back, err := ParseASN(FormatASN(n)); err != nil || back != n {
+			t.Fatalf("ParseASN(FormatASN(%d)) = %d, %v", n, back, err)
+		}
+	})
 }
