@@ -281,13 +281,11 @@ func Explain(v Verdict, vrps []rov.VRP, p netip.Prefix, o rov.Origin) string {
 	return b.String()
 }
 
+// originString names the origin in a verdict's explanation: rov.Origin's
+// String ("AS64500", "NONE"), but in words for an unresolved local origin.
 func originString(o rov.Origin) string {
-	switch o.Kind {
-	case rov.OriginAS:
-		return fmt.Sprintf("AS%d", o.ASN)
-	case rov.OriginNone:
-		return "NONE"
-	default:
+	if o.Kind == rov.OriginLocal {
 		return "an unknown local AS"
 	}
+	return o.String()
 }

@@ -217,7 +217,7 @@ func WriteDiffTable(w io.Writer, d Diff) error {
 		}
 		t := newTable(w, "Prefix", "Origin", "Class", "Impact", "Paths", "Peers")
 		for _, inv := range sec.rows {
-			t.Append(inv.Prefix.String(), originLabel(inv), inv.Class, inv.Impact, inv.Paths, inv.Peers)
+			t.Append(inv.Prefix.String(), OriginLabel(inv.Origin, inv.ASSet), inv.Class, inv.Impact, inv.Paths, inv.Peers)
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -227,20 +227,13 @@ func WriteDiffTable(w io.Writer, d Diff) error {
 	if len(d.Changed) > 0 {
 		t := newTable(w, "Prefix", "Origin", "Class", "Impact", "State")
 		for _, c := range d.Changed {
-			t.Append(c.Prefix.String(), originString(c.Origin, "AS_SET"), arrow(c.ClassFrom, c.ClassTo), arrow(c.ImpactFrom, c.ImpactTo), arrow(c.StateFrom, c.StateTo))
+			t.Append(c.Prefix.String(), OriginLabel(c.Origin, nil), arrow(c.ClassFrom, c.ClassTo), arrow(c.ImpactFrom, c.ImpactTo), arrow(c.StateFrom, c.StateTo))
 		}
 		if err := t.Render(); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func originLabel(inv Invalid) string {
-	if inv.Origin == nil {
-		return "AS_SET {" + joinASNs(inv.ASSet, ",", "") + "}"
-	}
-	return "AS" + originString(inv.Origin, "")
 }
 
 func arrow(a, b string) string {

@@ -181,7 +181,7 @@ func WriteVRPDiffTable(w io.Writer, d VRPDiff, top int) error {
 	}
 	t := newTable(w, "Prefix", "Origin", "State", "Class", "Dropped")
 	for _, r := range vdLimit(d.Changed, top) {
-		t.Append(r.Prefix.String(), originString(r.Origin, "AS_SET"), arrow(r.StateFrom, r.StateTo), arrow(r.ClassFrom, r.ClassTo),
+		t.Append(r.Prefix.String(), OriginLabel(r.Origin, nil), arrow(r.StateFrom, r.StateTo), arrow(r.ClassFrom, r.ClassTo),
 			arrow(strconv.FormatBool(r.DroppedFrom), strconv.FormatBool(r.DroppedTo)))
 	}
 	if err := t.Render(); err != nil {

@@ -108,7 +108,7 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 		data.Generated = doc.Generated.UTC().Format(time.RFC3339)
 	}
 	for _, inv := range doc.Report.Invalids {
-		h := htmlInvalid{SortKey: prefixSortKey(inv.Prefix), Prefix: inv.Prefix.String(), Origin: originLabel(inv), Class: inv.Class,
+		h := htmlInvalid{SortKey: prefixSortKey(inv.Prefix), Prefix: inv.Prefix.String(), Origin: OriginLabel(inv.Origin, inv.ASSet), Class: inv.Class,
 			Impact: inv.Impact, Paths: inv.Paths, Peers: inv.Peers, Share: inv.CoveredShare, VRPs: vrpList(inv.VRPs, "; ")}
 		if inv.Impact == "more_specifics" { // share of the prefix its more-specifics still carry
 			h.ShareText = fmt.Sprintf("%.0f%%", 100*inv.CoveredShare)
@@ -119,11 +119,7 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 		data.Invalids = append(data.Invalids, h)
 	}
 	for _, o := range doc.Report.Origins {
-		label := "AS_SET"
-		if o.Origin != nil {
-			label = "AS" + originString(o.Origin, "")
-		}
-		data.Origins = append(data.Origins, htmlOrigin{Origin: label, Invalid: o.Invalid, Unreachable: o.Unreachable, C: o.Classes})
+		data.Origins = append(data.Origins, htmlOrigin{Origin: OriginLabel(o.Origin, nil), Invalid: o.Invalid, Unreachable: o.Unreachable, C: o.Classes})
 	}
 	for _, l := range doc.Lifetimes {
 		cur := "no"
@@ -131,7 +127,7 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 			cur = "yes"
 		}
 		data.Lifetimes = append(data.Lifetimes, htmlLifetime{SortKey: prefixSortKey(l.Prefix), Prefix: l.Prefix.String(),
-			Origin: originString(l.Origin, "AS_SET"), First: l.FirstSeen.UTC().Format(time.RFC3339), Last: l.LastSeen.UTC().Format(time.RFC3339),
+			Origin: OriginLabel(l.Origin, nil), First: l.FirstSeen.UTC().Format(time.RFC3339), Last: l.LastSeen.UTC().Format(time.RFC3339),
 			Current: cur, Class: l.Class, Impact: l.Impact, Runs: l.Runs})
 	}
 	return htmlTmpl.Execute(w, data)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/rovimpact/rovimpact/classify"
@@ -34,11 +33,11 @@ func ParseQuery(s string) (Query, error) {
 		q.Addr = a.Unmap()
 		return q, nil
 	}
-	n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(s), "AS"), 10, 32)
+	n, err := rov.ParseASN(s)
 	if err != nil {
-		return q, fmt.Errorf("query %q: want a prefix (192.0.2.0/24), an address (192.0.2.10) or an AS (AS64500)", s)
+		return q, fmt.Errorf("query %q: want a prefix (192.0.2.0/24), an address (192.0.2.10) or an AS (64500, AS64500)", s)
 	}
-	q.ASN = uint32(n)
+	q.ASN = n
 	return q, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/olekukonko/tablewriter"
 )
 
 // WriteLookupJSON writes `{"answers":[...]}`.
@@ -45,8 +47,10 @@ func WriteLookupCSV(w io.Writer, answers []Answer) error {
 	return cw.Error()
 }
 
-// WriteLookupTable writes each answer as a few small tables.
-func WriteLookupTable(w io.Writer, answers []Answer) error {
+// WriteLookupTable writes each answer as a few small tables, each list
+// (routes, VRPs, suggestions) cut to its top rows (0: all) with a line
+// saying how many were left out; JSON and CSV always list all.
+func WriteLookupTable(w io.Writer, answers []Answer, top int) error {
 	for i, a := range answers {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -54,11 +58,11 @@ func WriteLookupTable(w io.Writer, answers []Answer) error {
 		var err error
 		switch a.Kind {
 		case "prefix":
-			err = writePrefixAnswer(w, a)
+			err = writePrefixAnswer(w, a, top)
 		case "address":
-			err = writeAddrAnswer(w, a)
+			err = writeAddrAnswer(w, a, top)
 		default:
-			err = writeASNAnswer(w, a)
+			err = writeASNAnswer(w, a, top)
 		}
 		if err != nil {
 			return err
@@ -67,7 +71,7 @@ func WriteLookupTable(w io.Writer, answers []Answer) error {
 	return nil
 }
 
-func writePrefixAnswer(w io.Writer, a Answer) error {
+func writePrefixAnswer(w io.Writer, a Answer, top int) error {
 	fmt.Fprintf(w, "== %s\n", a.Prefix)
 	fmt.Fprintf(w, "Covering VRPs: %s\n", orNone(vrpList(a.CoveringVRPs, ", ")))
 	if n := len(a.InsideVRPs); n > 0 {
@@ -84,32 +88,32 @@ func writePrefixAnswer(w io.Writer, a Answer) error {
 		title string
 		rows  []Invalid
 	}{{"Routes for this prefix", a.Routes}, {"Less-specific routes covering it", a.LessSpecific}, {"More-specific routes inside it", a.MoreSpecific}} {
-		if err := routeTable(w, sec.title, sec.rows); err != nil {
+		if err := routeTable(w, sec.title, sec.rows, top); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeAddrAnswer(w io.Writer, a Answer) error {
+func writeAddrAnswer(w io.Writer, a Answer, top int) error {
 	fmt.Fprintf(w, "== %s\n", a.Address)
 	fmt.Fprintf(w, "Routed today via: %s\n", viaString(a.RoutedBefore))
 	fmt.Fprintf(w, "Routed with ROV via: %s\n", viaString(a.RoutedAfter))
-	return routeTable(w, "Routes containing it (most specific first)", a.Routes)
+	return routeTable(w, "Routes containing it (most specific first)", a.Routes, top)
 }
 
-func writeASNAnswer(w io.Writer, a Answer) error {
+func writeASNAnswer(w io.Writer, a Answer, top int) error {
 	fmt.Fprintf(w, "== AS%d\n", *a.ASN)
-	if err := routeTable(w, "Routes it originates", a.Originated); err != nil {
+	if err := routeTable(w, "Routes it originates", a.Originated, top); err != nil {
 		return err
 	}
 	if len(a.VRPs) > 0 {
-		fmt.Fprintf(w, "Its VRPs (%d):\n", len(a.VRPs))
+		fmt.Fprintf(w, "Its VRPs (%s):\n", shown(len(a.VRPs), top))
 		t := newTable(w, "VRP", "TA", "Used", "Announced", "Allows", "Risky (RFC 9319)")
-		for _, v := range a.VRPs {
+		for _, v := range limit(a.VRPs, top) {
 			t.Append(vrpList([]VRPRef{v.VRPRef}, ""), v.TA, v.Used, v.Announced, strconv.FormatFloat(v.Allows, 'g', 6, 64), v.Risky)
 		}
-		if err := t.Render(); err != nil {
+		if err := renderTop(w, t, len(a.VRPs), top); err != nil {
 			return err
 		}
 	} else {
@@ -118,26 +122,27 @@ func writeASNAnswer(w io.Writer, a Answer) error {
 	if len(a.Suggested) > 0 {
 		fmt.Fprintln(w, "Suggested VRPs (one per announced prefix, maxLength = its length):")
 		t := newTable(w, "VRP", "Already valid", "Route state now")
-		for _, s := range a.Suggested {
+		for _, s := range limit(a.Suggested, top) {
 			t.Append(vrpList([]VRPRef{s.VRPRef}, ""), s.Exists, s.State)
 		}
-		return t.Render()
+		return renderTop(w, t, len(a.Suggested), top)
 	}
 	return nil
 }
 
-func routeTable(w io.Writer, title string, rows []Invalid) error {
+func routeTable(w io.Writer, title string, rows []Invalid, top int) error {
 	if len(rows) == 0 {
 		fmt.Fprintf(w, "%s: none\n", title)
 		return nil
 	}
-	fmt.Fprintf(w, "%s:\n", title)
+	if top > 0 && len(rows) > top {
+		fmt.Fprintf(w, "%s (%s):\n", title, shown(len(rows), top))
+	} else {
+		fmt.Fprintf(w, "%s:\n", title)
+	}
 	t := newTable(w, "Prefix", "Origin", "State", "Class", "Paths", "Peers", "If ROV drops it", "Why")
-	for _, r := range rows {
-		origin := originString(r.Origin, "")
-		if r.Origin == nil {
-			origin = "{" + joinASNs(r.ASSet, ",", "") + "}"
-		}
+	for _, r := range limit(rows, top) {
+		origin := OriginLabel(r.Origin, r.ASSet)
 		impact := ""
 		if r.Dropped {
 			impact = impactCell(r)
@@ -147,7 +152,18 @@ func routeTable(w io.Writer, title string, rows []Invalid) error {
 		}
 		t.Append(r.Prefix, origin, r.State, r.Class, r.Paths, r.Peers, impact, r.Explanation)
 	}
-	return t.Render()
+	return renderTop(w, t, len(rows), top)
+}
+
+// renderTop renders t and says how many of n rows --top left out.
+func renderTop(w io.Writer, t *tablewriter.Table, n, top int) error {
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if top > 0 && n > top {
+		fmt.Fprintf(w, "(%d more; --top 0 shows all)\n", n-top)
+	}
+	return nil
 }
 
 func viaString(v *Via) string {

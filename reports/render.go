@@ -3,7 +3,6 @@ package reports
 import (
 	"cmp"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -12,13 +11,18 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/rovimpact/rovimpact/rov"
 )
 
-// WriteJSON writes the report as one indented JSON object.
+// WriteJSON writes the report as one indented JSON object, byte for byte
+// what encoding/json's Encoder with SetIndent("", "  ") writes, but list by
+// list and element by element (json_stream.go): the encoder would build
+// the whole document in one buffer first, and then indent it into a
+// second, which on a full table cost more memory than the analysis
+// itself.
 func WriteJSON(w io.Writer, rep Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return writeJSONStream(w, rep)
 }
 
 // InvalidColumns are the CSV columns of the invalids report: the JSON field
@@ -74,6 +78,23 @@ func WritePeersCSV(w io.Writer, rows []PeerRow) error {
 	return cw.Error()
 }
 
+// OriginLabel is how every human report (tables, HTML; analyze, lookup,
+// diff, history) shows a route's origin: "AS15169", or for a route whose
+// AS_PATH ends in an AS_SET (origin NONE, RFC 6811 §2) "AS_SET {64510,64511}",
+// or just "AS_SET" when the set is not known. JSON keeps the number (null
+// for AS_SET) and CSV the bare number, for programs.
+func OriginLabel(o *uint32, asSet []uint32) string {
+	if o != nil {
+		return rov.FormatASN(*o)
+	}
+	if len(asSet) == 0 {
+		return "AS_SET"
+	}
+	return "AS_SET {" + joinASNs(asSet, ",", "") + "}"
+}
+
+// originString is the machine (CSV) form of an origin: the bare number,
+// or null for AS_SET.
 func originString(o *uint32, null string) string {
 	if o == nil {
 		return null
@@ -206,10 +227,7 @@ func WriteTable(w io.Writer, rep Report, top int) error {
 		fmt.Fprintf(w, "\nInvalid routes (%s):\n", shown(len(invs), top))
 		t = newTable(w, "Prefix", "Origin", "Class", "Impact", "Cover", "Paths", "Peers", "VRPs")
 		for _, inv := range limit(invs, top) {
-			origin := originString(inv.Origin, "")
-			if inv.Origin == nil {
-				origin = "{" + joinASNs(inv.ASSet, ",", "") + "}"
-			}
+			origin := OriginLabel(inv.Origin, inv.ASSet)
 			class := inv.Class
 			if inv.AS0 {
 				class += " (AS0)"
@@ -229,7 +247,7 @@ func WriteTable(w io.Writer, rep Report, top int) error {
 		t = newTable(w, "Origin", "Invalid", "Unreachable", "too_specific", "wrong_origin", "both", "too_short", "as_set")
 		for _, r := range limit(rep.Origins, top) {
 			c := r.Classes
-			t.Append(originString(r.Origin, "AS_SET"), r.Invalid, r.Unreachable, c.TooSpecific, c.WrongOrigin, c.Both, c.TooShort, c.ASSet)
+			t.Append(OriginLabel(r.Origin, nil), r.Invalid, r.Unreachable, c.TooSpecific, c.WrongOrigin, c.Both, c.TooShort, c.ASSet)
 		}
 		if err := t.Render(); err != nil {
 			return err

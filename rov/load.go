@@ -27,8 +27,10 @@ type LoadOptions struct {
 // Loaded == Read - Duplicates - DroppedExpired, IPv4+IPv6 == Loaded and the
 // ByTA values sum to Loaded.
 type LoadStats struct {
-	// Format is "rpki-client-json", "routinator-json", "stayrtr-json",
-	// "routinator-csv" or "csv".
+	// Format is one of the Format* names: "rpki-client-json",
+	// "routinator-json", "stayrtr-json", "rpki-client-csv",
+	// "routinator-csv", "routinator-csvcompat", "routinator-csvext" (also
+	// the RIPE NCC archive's roas.csv) or "csv".
 	Format         string
 	Read           int // VRP entries read
 	Loaded         int // kept after dedup and expiry
@@ -52,6 +54,14 @@ const (
 	FormatStayRTRJSON    = "stayrtr-json"
 	FormatRoutinatorCSV  = "routinator-csv"
 	FormatCSV            = "csv"
+	// FormatRPKIClientCSV is rpki-client's CSV, with an Expires column.
+	FormatRPKIClientCSV = "rpki-client-csv"
+	// FormatRoutinatorCSVCompat is Routinator's csvcompat: every field
+	// quoted, as the RIPE NCC RPKI Validator wrote it.
+	FormatRoutinatorCSVCompat = "routinator-csvcompat"
+	// FormatRoutinatorCSVExt is Routinator's csvext, which is also the
+	// RIPE NCC RPKI archive's roas.csv (URI and validity, no TA).
+	FormatRoutinatorCSVExt = "routinator-csvext"
 )
 
 // LoadVRPs reads a VRP export from r and returns its VRPs, deduplicated and
@@ -61,8 +71,10 @@ const (
 // The format is detected from content: a first non-space byte '{' means
 // JSON (rpki-client, Routinator json/jsonext or stayrtr/GoRTR; the variant
 // is told from the metadata keys and the ASN notation), anything else CSV
-// (Routinator's "ASN,IP Prefix,Max Length,Trust Anchor", or plain
-// "prefix,maxlen,asn[,ta]" with or without header, '#' comments allowed).
+// (rpki-client's, Routinator's csv, csvcompat and csvext, the RIPE NCC
+// archive's roas.csv, or plain "prefix,maxlen,asn[,ta]"; see load_csv.go
+// for each layout and where it is documented). A UTF-8 byte order mark is
+// skipped and CRLF line ends accepted.
 //
 // One bad entry fails the whole load: a prefix with host bits set, an
 // unparsable prefix, a maxLength outside [prefix length, 32/128], a bad ASN.
@@ -73,10 +85,25 @@ const (
 // and allocates nothing per VRP besides the result slice (TA names are
 // interned); r is read in 256 KiB chunks, never whole.
 func LoadVRPs(r io.Reader, name string, opt LoadOptions) ([]VRP, LoadStats, error) {
+	e, err := LoadExport(r, name, opt)
+	return e.VRPs, e.Stats, err
+}
+
+// Export is what LoadExport reads from a validator export: its VRPs (as
+// LoadVRPs returns them) and its ASPAs (JSON "aspas"; none from CSV).
+type Export struct {
+	VRPs  []VRP
+	ASPAs []ASPA
+	Stats LoadStats
+}
+
+// LoadExport is LoadVRPs keeping the export's ASPAs as well.
+func LoadExport(r io.Reader, name string, opt LoadOptions) (Export, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
+	loadSkipBOM(br)
 	first, err := loadFirstByte(br)
 	if err != nil {
-		return nil, LoadStats{}, fmt.Errorf("%s: %w", name, err)
+		return Export{}, fmt.Errorf("%s: %w", name, err)
 	}
 	l := newVRPLoader(name, opt)
 	if first == '{' {
@@ -85,10 +112,19 @@ func LoadVRPs(r io.Reader, name string, opt LoadOptions) ([]VRP, LoadStats, erro
 		err = l.loadCSV(br)
 	}
 	if err != nil {
-		return nil, LoadStats{}, err
+		return Export{}, err
 	}
 	vrps, st := l.finish()
-	return vrps, st, nil
+	return Export{VRPs: vrps, ASPAs: l.finishASPAs(), Stats: st}, nil
+}
+
+// loadSkipBOM drops a UTF-8 byte order mark at the start of the input:
+// spreadsheets and Windows tools write one before CSV, and RFC 8259 §8.1
+// lets a JSON parser ignore it.
+func loadSkipBOM(br *bufio.Reader) {
+	if b, err := br.Peek(3); err == nil && string(b) == "\xef\xbb\xbf" {
+		br.Discard(3)
+	}
 }
 
 // loadFirstByte returns the first non-whitespace byte without consuming it.
@@ -121,6 +157,7 @@ type vrpLoader struct {
 	tas     map[string]string // interned TA names
 	lastTA  string            // most recent intern result
 	fields  ljFields          // JSON scanner scratch, reused per ROA
+	aspas   []ASPA
 }
 
 func newVRPLoader(name string, opt LoadOptions) *vrpLoader {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unicode/utf8"
 )
 
 // loadOracleJSON is the slow, obviously-correct reference for the JSON
@@ -21,13 +22,24 @@ import (
 // ...) and the same dedup are applied. It shares no scanning code with
 // loadJSON, so the two agreeing means the scanner tokenises, skips and
 // unescapes as encoding/json does.
-func loadOracleJSON(data []byte, name string, opt LoadOptions) ([]VRP, LoadStats, error) {
+func loadOracleJSON(data []byte, name string, opt LoadOptions) (Export, error) {
+	vrps, aspas, st, err := loadOracleJSON1(data, name, opt)
+	return Export{VRPs: vrps, ASPAs: aspas, Stats: st}, err
+}
+
+func loadOracleJSON1(data []byte, name string, opt LoadOptions) ([]VRP, []ASPA, LoadStats, error) {
 	if !json.Valid(data) {
-		return nil, LoadStats{}, errors.New("oracle: invalid JSON")
+		return nil, nil, LoadStats{}, errors.New("oracle: invalid JSON")
 	}
+	// RFC 8259 §8.1: the loader refuses invalid UTF-8 that encoding/json
+	// would turn into U+FFFD.
+	if !utf8.Valid(data) {
+		return nil, nil, LoadStats{}, errors.New("oracle: invalid UTF-8")
+	}
+	var seenASPAs bool
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, LoadStats{}, errors.New("oracle: not an object")
+		return nil, nil, LoadStats{}, errors.New("oracle: not an object")
 	}
 	l := newVRPLoader(name, opt)
 	var (
@@ -38,37 +50,53 @@ func loadOracleJSON(data []byte, name string, opt LoadOptions) ([]VRP, LoadStats
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, LoadStats{}, err
+			return nil, nil, LoadStats{}, err
 		}
 		key := tok.(string)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, LoadStats{}, err
+			return nil, nil, LoadStats{}, err
 		}
 		switch key {
 		case "roas":
 			if seen {
-				return nil, LoadStats{}, errors.New("oracle: duplicate roas")
+				return nil, nil, LoadStats{}, errors.New("oracle: duplicate roas")
 			}
 			seen = true
 			var elems []json.RawMessage
 			if raw[0] != '[' || json.Unmarshal(raw, &elems) != nil {
-				return nil, LoadStats{}, errors.New("oracle: roas not an array")
+				return nil, nil, LoadStats{}, errors.New("oracle: roas not an array")
 			}
 			for i, e := range elems {
 				f, err := loadOracleROA(l, e)
 				if err != nil {
-					return nil, LoadStats{}, fmt.Errorf("roas[%d]: %w", i, err)
+					return nil, nil, LoadStats{}, fmt.Errorf("roas[%d]: %w", i, err)
 				}
 				v, exp, err := f.vrp()
 				if err != nil {
-					return nil, LoadStats{}, fmt.Errorf("roas[%d]: %w", i, err)
+					return nil, nil, LoadStats{}, fmt.Errorf("roas[%d]: %w", i, err)
 				}
 				sawSource = sawSource || f.hasSource
 				if !first {
 					first, firstASNText = true, f.asnText
 				}
 				l.add(v, exp)
+			}
+		case "aspas":
+			if seenASPAs {
+				return nil, nil, LoadStats{}, errors.New("oracle: duplicate aspas")
+			}
+			seenASPAs = true
+			var elems []json.RawMessage
+			if raw[0] != '[' || json.Unmarshal(raw, &elems) != nil {
+				return nil, nil, LoadStats{}, errors.New("oracle: aspas not an array")
+			}
+			for i, e := range elems {
+				a, err := loadOracleASPA(l, e)
+				if err != nil {
+					return nil, nil, LoadStats{}, fmt.Errorf("aspas[%d]: %w", i, err)
+				}
+				l.aspas = append(l.aspas, a)
 			}
 		case "metadata":
 			if raw[0] != '{' {
@@ -100,11 +128,86 @@ func loadOracleJSON(data []byte, name string, opt LoadOptions) ([]VRP, LoadStats
 		}
 	}
 	if !seen {
-		return nil, LoadStats{}, errors.New("oracle: no roas")
+		return nil, nil, LoadStats{}, errors.New("oracle: no roas")
 	}
 	l.st.Format = ljFormat(hint, sawSource, firstASNText)
 	vrps, st := l.finish()
-	return vrps, st, nil
+	return vrps, l.finishASPAs(), st, nil
+}
+
+// loadOracleASPA decodes one "aspas" element through encoding/json maps.
+func loadOracleASPA(l *vrpLoader, raw json.RawMessage) (ASPA, error) {
+	var m map[string]json.RawMessage
+	if loadOracleKind(raw) != '{' || json.Unmarshal(raw, &m) != nil {
+		return ASPA{}, errors.New("not an object")
+	}
+	isNum := func(c byte) bool { return c == '-' || c >= '0' && c <= '9' }
+	asn := func(r json.RawMessage, field string) (uint32, bool, error) {
+		switch c := loadOracleKind(r); {
+		case c == 'n':
+			return 0, false, nil
+		case c == '"':
+			var str string
+			json.Unmarshal(r, &str)
+			n, err := loadParseASNText([]byte(str))
+			return n, true, err
+		case isNum(c):
+			n, err := loadParseASNNumber(bytes.TrimSpace(r))
+			return n, true, err
+		default:
+			return 0, true, ljTypeErr(field, c, "a number or string")
+		}
+	}
+	var f ljASPA
+	if r, ok := m["customer"]; ok {
+		f.cust, f.hasCust, f.custErr = asn(r, "customer")
+	}
+	if r, ok := m["customer_asid"]; ok {
+		f.custAsid, f.hasCustAsid, f.asidErr = asn(r, "customer_asid")
+	}
+	if r, ok := m["providers"]; ok {
+		switch c := loadOracleKind(r); {
+		case c == '[':
+			var elems []json.RawMessage
+			json.Unmarshal(r, &elems)
+			for j, e := range elems {
+				field := fmt.Sprintf("providers[%d]", j)
+				c := loadOracleKind(e)
+				n, _, err := asn(e, field)
+				if c == 'n' {
+					err = ljTypeErr(field, c, "a number or string")
+				}
+				if err != nil && f.provErr == nil {
+					if c == '"' || isNum(c) {
+						err = fmt.Errorf("%s: %w", field, err)
+					}
+					f.provErr = err
+				}
+				f.providers = append(f.providers, n)
+			}
+		case c != 'n':
+			f.provErr = ljTypeErr("providers", c, "an array")
+		}
+	}
+	if r, ok := m["expires"]; ok {
+		switch c := loadOracleKind(r); {
+		case isNum(c):
+			f.expires, f.expErr = loadParseExpires(bytes.TrimSpace(r))
+		case c != 'n':
+			f.expErr = ljTypeErr("expires", c, "a number")
+		}
+	}
+	if r, ok := m["ta"]; ok {
+		switch c := loadOracleKind(r); {
+		case c == '"':
+			var str string
+			json.Unmarshal(r, &str)
+			f.ta = l.intern([]byte(str))
+		case c != 'n':
+			f.taErr = ljTypeErr("ta", c, "a string")
+		}
+	}
+	return f.aspa()
 }
 
 func loadOracleKind(raw json.RawMessage) byte {
@@ -259,36 +362,98 @@ func loadFuzzSeeds(f *testing.F) {
 	f.Add([]byte(`{"roas":[{"asn":"AS1","prefix":"10.0.0.0/8","maxLength":8,"source":[{"tal":"a"},{"tal":"b"}],"ta":null}],"metadata":{"counts":1}}`))
 	f.Add([]byte(`{"roas":[{"pre\u0066ix":"10.0.0.0\/8","maxLength":8e0,"asn":"\u00c5S1"}]}`))
 	f.Add([]byte("AS13335,1.0.0.0/24,24,apnic\n"))
+	// Routinator's ASPA form and a BOM-prefixed rpki-client CSV line.
+	f.Add([]byte(`{"roas":[],"aspas":[{ "customer": "AS1234", "providers": ["AS1", "AS2", "AS3", "AS4"], "ta": "N/A" }]}`))
+	f.Add([]byte("\xef\xbb\xbfASN,IP Prefix,Max Length,Trust Anchor,Expires\r\nAS13335,1.0.0.0/24,24,apnic,1753453058\r\n"))
 	f.Add([]byte("1.0.0.0/24,24,13335\n# c\n2001:200::/32,32,2500\n"))
 }
 
 // FuzzLoadVRPs checks the loader's invariants on arbitrary input, that
 // 1-byte reads (every token split across buffer refills) give the same
-// result, and that the JSON scanner agrees with loadOracleJSON on
-// accept/reject and on the VRPs and stats.
+// result, that the JSON scanner agrees with loadOracleJSON on
+// accept/reject and on the VRPs, ASPAs and stats, and that an accepted
+// file's VRPs written out in every CSV layout load back unchanged (the CSV
+// reader and the formats' column rules agree with each other).
 func FuzzLoadVRPs(f *testing.F) {
 	loadFuzzSeeds(f)
 	opt := LoadOptions{Now: time.Unix(1753100000, 0)}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		vrps, st, err := LoadVRPs(bytes.NewReader(data), "f", opt)
+		e, err := LoadExport(bytes.NewReader(data), "f", opt)
 		if err == nil {
-			loadCheckInvariants(t, vrps, st)
+			loadCheckInvariants(t, e.VRPs, e.Stats)
+			loadCheckCSVRoundTrip(t, e.VRPs)
 		}
-		vrps1, st1, err1 := LoadVRPs(iotest.OneByteReader(bytes.NewReader(data)), "f", opt)
-		if (err == nil) != (err1 == nil) || !reflect.DeepEqual(vrps, vrps1) || !reflect.DeepEqual(st, st1) {
+		e1, err1 := LoadExport(iotest.OneByteReader(bytes.NewReader(data)), "f", opt)
+		if (err == nil) != (err1 == nil) || !reflect.DeepEqual(e, e1) {
 			t.Fatalf("1-byte reads differ: err %v vs %v", err, err1)
 		}
 		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 			return
 		}
-		ovrps, ost, oerr := loadOracleJSON(data, "f", opt)
+		o, oerr := loadOracleJSON(data, "f", opt)
 		if (err == nil) != (oerr == nil) {
 			t.Fatalf("scanner error %v, oracle error %v", err, oerr)
 		}
-		if err == nil && (!reflect.DeepEqual(vrps, ovrps) || !reflect.DeepEqual(st, ost)) {
-			t.Fatalf("scanner and oracle differ:\n %v %+v\n %v %+v", vrps, st, ovrps, ost)
+		if err == nil && !reflect.DeepEqual(e, o) {
+			t.Fatalf("scanner and oracle differ:\n %+v\n %+v", e, o)
 		}
 	})
+}
+
+// loadCheckCSVRoundTrip writes vrps in each CSV layout the loader reads
+// (as the producers write them) and checks that each loads back to vrps,
+// with the TA where the layout has a TA column.
+func loadCheckCSVRoundTrip(t *testing.T, vrps []VRP) {
+	t.Helper()
+	csvQuote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	layouts := []struct {
+		format, header string
+		row            func(v VRP) string
+		hasTA          bool
+	}{
+		{FormatRPKIClientCSV, "ASN,IP Prefix,Max Length,Trust Anchor,Expires", func(v VRP) string {
+			return fmt.Sprintf("AS%d,%s,%d,%s,1753453058", v.ASN, v.Prefix, v.MaxLen, csvQuote(v.TA))
+		}, true},
+		{FormatRoutinatorCSVCompat, `"ASN","IP Prefix","Max Length","Trust Anchor"`, func(v VRP) string {
+			return fmt.Sprintf(`"%d","%s","%d",%s`, v.ASN, v.Prefix, v.MaxLen, csvQuote(v.TA))
+		}, true},
+		{FormatRoutinatorCSVExt, "URI,ASN,IP Prefix,Max Length,Not Before,Not After", func(v VRP) string {
+			return fmt.Sprintf("rsync://rpki.example/%d.roa,AS%d,%s,%d,2024-07-20 10:01:43,2025-07-25 14:17:38", v.ASN, v.ASN, v.Prefix, v.MaxLen)
+		}, false},
+	}
+	// A CSV line cannot hold a line break (the loader reads quoted fields
+	// within one line) nor exceed its 256 KiB line buffer: TA names that
+	// JSON can carry but CSV cannot are left out of the TA layouts.
+	csvTA := !slices.ContainsFunc(vrps, func(v VRP) bool { return strings.ContainsAny(v.TA, "\r\n") || len(v.TA) > 1<<10 })
+	for _, lay := range layouts {
+		if lay.hasTA && !csvTA {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString("\xef\xbb\xbf" + lay.header + "\r\n")
+		for _, v := range vrps {
+			b.WriteString(lay.row(v) + "\r\n")
+		}
+		got, st, err := LoadVRPs(strings.NewReader(b.String()), "rt.csv", LoadOptions{})
+		if err != nil {
+			t.Fatalf("%s round trip: %v", lay.format, err)
+		}
+		want := vrps
+		if !lay.hasTA {
+			want = loadWithoutTA(vrps)
+			// Dropping the TA can make two VRPs equal.
+			want = MergeVRPs(want)
+		}
+		if len(want) == 0 {
+			want = nil
+		}
+		if len(got) == 0 {
+			got = nil
+		}
+		if st.Format != lay.format || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s round trip: format %s\n got %v\nwant %v", lay.format, st.Format, got, want)
+		}
+	}
 }
 
 // TestLoadVRPsSmallReads loads every sample through a 1-byte reader, so
@@ -303,16 +468,16 @@ func TestLoadVRPsSmallReads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, st, err := LoadVRPs(iotest.OneByteReader(bytes.NewReader(b)), p, LoadOptions{})
+		got, err := LoadExport(iotest.OneByteReader(bytes.NewReader(b)), p, LoadOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		want, wst, err := loadOracleJSON(b, p, LoadOptions{})
+		want, err := loadOracleJSON(b, p, LoadOptions{})
 		if err != nil {
 			t.Fatalf("%s: oracle: %v", p, err)
 		}
-		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(st, wst) {
-			t.Errorf("%s: scanner %v %+v, oracle %v %+v", p, got, st, want, wst)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: scanner %+v, oracle %+v", p, got, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"time"
+	"unicode/utf8"
 )
 
 // The JSON VRP exports all share one shape:
@@ -16,6 +17,9 @@ import (
 //	 ...other top-level members (aspas, bgpsec_keys, routerKeys...)}
 //
 // Routinator's jsonext has "source": [{"tal": "..", ...}] instead of "ta".
+// "aspas" (rpki-client, Routinator) is read into ASPA values (aspa.go).
+// Every string must be UTF-8 (RFC 8259 §8.1); a bad byte is an error at
+// its offset, where encoding/json would silently substitute U+FFFD.
 // The scanner below walks that shape directly over a refilled byte buffer:
 // it decodes only prefix, maxLength, asn, ta, expires and source[].tal, and
 // validates (but does not build) everything else, so it accepts exactly
@@ -158,6 +162,12 @@ func (s *ljScanner) readStringSlow(i int) ([]byte, error) {
 			c := s.buf[i]
 			switch {
 			case c == '"':
+				// RFC 8259 §8.1: JSON text is UTF-8. encoding/json would
+				// turn a bad byte into U+FFFD, so a TA "ripe\xff" would
+				// quietly become a TA of its own; refuse it with its offset.
+				if j := ljInvalidUTF8(s.buf[s.pos+1 : i]); j >= 0 {
+					return nil, s.errAt(s.pos+1+j, "invalid UTF-8 byte 0x%02x in string", s.buf[s.pos+1+j])
+				}
 				var str string
 				if err := json.Unmarshal(s.buf[s.pos:i+1], &str); err != nil {
 					return nil, s.errAt(s.pos, "bad string: %v", err)
@@ -179,6 +189,22 @@ func (s *ljScanner) readStringSlow(i int) ([]byte, error) {
 		}
 		i = s.pos + off
 	}
+}
+
+// ljInvalidUTF8 returns the offset of the first byte of b that is not
+// part of valid UTF-8, or -1.
+func ljInvalidUTF8(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 func ljIsNumByte(c byte) bool {
@@ -530,6 +556,7 @@ func (l *vrpLoader) loadJSON(r io.Reader) error {
 	var (
 		hint          string
 		seenRoas      bool
+		seenASPAs     bool
 		sawSource     bool
 		firstASNText  bool
 		firstASNKnown bool
@@ -574,6 +601,12 @@ func (l *vrpLoader) loadJSON(r io.Reader) error {
 				l.add(v, exp)
 				return nil
 			})
+		case "aspas":
+			if seenASPAs {
+				return s.errAt(s.pos, `duplicate "aspas" member`)
+			}
+			seenASPAs = true
+			return l.ljReadASPAs(s)
 		case "metadata":
 			c, err := s.peek()
 			if err != nil {

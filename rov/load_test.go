@@ -1,6 +1,7 @@
 package rov
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -83,6 +84,10 @@ func TestLoadVRPsSamples(t *testing.T) {
 		{"routinator.csv", FormatRoutinatorCSV, 10, 0, loadSampleVRPs, byTA},
 		{"plain.csv", FormatCSV, 10, 0, loadWithoutTA(loadSampleVRPs), map[string]int{"": 10}},
 		{"plain-header.csv", FormatCSV, 10, 0, loadSampleVRPs, byTA},
+		{"rpki-client.csv", FormatRPKIClientCSV, 10, 0, loadSampleVRPs, byTA},
+		{"rpki-client-bom-crlf.csv", FormatRPKIClientCSV, 10, 0, loadSampleVRPs, byTA},
+		{"routinator-csvcompat.csv", FormatRoutinatorCSVCompat, 10, 0, loadSampleVRPs, byTA},
+		{"routinator-csvext.csv", FormatRoutinatorCSVExt, 10, 0, loadWithoutTA(loadSampleVRPs), map[string]int{"": 10}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -305,5 +310,179 @@ func TestMergeVRPs(t *testing.T) {
 	// Same order as the loaders use: rpki-client's export order.
 	if fmt.Sprint(got) != "[10.0.0.0/16-24 AS1 10.0.0.0/8 AS1 10.0.0.0/8 AS3 2001:db8::/32-48 AS2]" {
 		t.Errorf("order: %v", got)
+	}
+}
+
+// TestLoadVRPsRIPEArchive loads a RIPE NCC RPKI archive roas.csv (the
+// csvext layout, one TA per file, no TA column) built from real RIPE
+// entries of the shared rpki-client export, and checks that its Not After
+// column is the expiry LoadOptions.Now is judged against.
+func TestLoadVRPsRIPEArchive(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "load", "ripe-archive-roas.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []VRP{
+		lv("1.178.112.0/20", 24, 12975, ""), lv("1.178.112.0/20", 24, 19905, ""), lv("1.178.128.0/20", 24, 19905, ""),
+		lv("2.48.28.0/22", 22, 5384, ""), lv("63.142.12.0/24", 24, 48582, ""), lv("159.224.57.0/24", 24, 13188, ""),
+		lv("2001:1a40:110::/48", 48, 5416, ""), lv("2a0d:ff00::/29", 29, 204877, ""),
+	}
+	// 63.142.12.0/24 expires 2025-07-21 01:01:13 UTC, the others at 04:00:25.
+	now := time.Date(2025, 7, 21, 2, 0, 0, 0, time.UTC)
+	got, st, err := LoadVRPs(strings.NewReader(string(b)), "roas.csv", LoadOptions{Now: now, DropExpired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKept := append(append([]VRP(nil), want[:4]...), want[5:]...)
+	if !reflect.DeepEqual(got, wantKept) {
+		t.Errorf("VRPs:\n got %v\nwant %v", got, wantKept)
+	}
+	if st.Format != FormatRoutinatorCSVExt || st.Read != 8 || st.Expired != 1 || st.DroppedExpired != 1 {
+		t.Errorf("stats %+v: want routinator-csvext, 8 read, 1 expired and dropped", st)
+	}
+}
+
+// TestLoadVRPsCSVForms pins the CSV syntax rules: quoting (RFC 4180 §2),
+// BOM, CRLF, expiry columns and UTF-8 text fields, with the error each
+// bad form gives (file:line, column, value).
+func TestLoadVRPsCSVForms(t *testing.T) {
+	now := time.Unix(1753100000, 0)
+	tests := []struct {
+		name    string
+		in      string
+		want    []VRP
+		expired int
+		wantErr string
+	}{
+		{"csvcompat AS-prefixed ASN (Routinator's tests)", "\"ASN\",\"IP Prefix\",\"Max Length\",\"Trust Anchor\"\n\"AS1234\",\"12.34.56.0/24\",\"24\",\"N/A\"\n",
+			[]VRP{lv("12.34.56.0/24", 24, 1234, "N/A")}, 0, ""},
+		{"quoted TA with comma and escaped quote", "ASN,IP Prefix,Max Length,Trust Anchor\nAS1,10.0.0.0/8,8,\"a, \"\"b\"\"\"\n",
+			[]VRP{lv("10.0.0.0/8", 8, 1, `a, "b"`)}, 0, ""},
+		{"spaces around quoted fields", "ASN,IP Prefix,Max Length,Trust Anchor\r\n \"AS1\" , \"10.0.0.0/8\" ,8,ripe\r\n",
+			[]VRP{lv("10.0.0.0/8", 8, 1, "ripe")}, 0, ""},
+		{"BOM before a headerless file", "\xef\xbb\xbf10.0.0.0/8,8,1\n", []VRP{lv("10.0.0.0/8", 8, 1, "")}, 0, ""},
+		{"BOM before JSON (RFC 8259 §8.1 may ignore)", "\xef\xbb\xbf{\"roas\":[{\"prefix\":\"10.0.0.0/8\",\"maxLength\":8,\"asn\":1}]}",
+			[]VRP{lv("10.0.0.0/8", 8, 1, "")}, 0, ""},
+		{"rpki-client expires counted", "ASN,IP Prefix,Max Length,Trust Anchor,Expires\nAS1,10.0.0.0/8,8,ripe,1753099999\nAS2,11.0.0.0/8,8,ripe,1753100000\n",
+			[]VRP{lv("10.0.0.0/8", 8, 1, "ripe"), lv("11.0.0.0/8", 8, 2, "ripe")}, 1, ""},
+		{"csvext N/A validity never expires", "URI,ASN,IP Prefix,Max Length,Not Before,Not After\nN/A,AS1234,12.34.56.0/24,24,N/A,N/A\n",
+			[]VRP{lv("12.34.56.0/24", 24, 1234, "")}, 0, ""},
+		{"UTF-8 TA accepted", "ASN,IP Prefix,Max Length,Trust Anchor\nAS1,10.0.0.0/8,8,réseau\n", []VRP{lv("10.0.0.0/8", 8, 1, "réseau")}, 0, ""},
+
+		{"Latin-1 byte in TA", "ASN,IP Prefix,Max Length,Trust Anchor\nAS1,10.0.0.0/8,8,r\xe9seau\n", nil, 0,
+			`f.csv:2: column 19: invalid UTF-8 byte 0xe9 in the "Trust Anchor" column ("r\xe9seau")`},
+		{"bad byte in quoted TA", "\"ASN\",\"IP Prefix\",\"Max Length\",\"Trust Anchor\"\n\"1\",\"10.0.0.0/8\",\"8\",\"ripe\xff\"\n", nil, 0,
+			`f.csv:2: column 27: invalid UTF-8 byte 0xff in the "Trust Anchor" column ("ripe\xff")`},
+		{"bad byte in URI", "URI,ASN,IP Prefix,Max Length,Not Before,Not After\nrsync://x/\xc3.roa,AS1,10.0.0.0/8,8,N/A,N/A\n", nil, 0,
+			`f.csv:2: column 11: invalid UTF-8 byte 0xc3 in the "URI" column ("rsync://x/\xc3.roa")`},
+		{"bad byte in headerless TA", "10.0.0.0/8,8,1,\x80\n", nil, 0, `f.csv:1: column 16: invalid UTF-8 byte 0x80 in the column 4 ("\x80")`},
+		{"unclosed quote", "ASN,IP Prefix,Max Length,Trust Anchor\nAS1,10.0.0.0/8,8,\"ripe\n", nil, 0, `f.csv:2: column 18: quoted field not closed on this line`},
+		{"text after closing quote", "ASN,IP Prefix,Max Length,Trust Anchor\nAS1,10.0.0.0/8,8,\"ri\"pe\n", nil, 0, `f.csv:2: column 22: 'p' after a quoted field, want a comma`},
+		{"quote inside unquoted field", "ASN,IP Prefix,Max Length,Trust Anchor\nAS1,10.0.0.0/8,8,ri\"pe\n", nil, 0, `f.csv:2: column 20: quote inside an unquoted field "ri\"pe"`},
+		{"rpki-client expires not a number", "ASN,IP Prefix,Max Length,Trust Anchor,Expires\nAS1,10.0.0.0/8,8,ripe,soon\n", nil, 0, `f.csv:2: expires "soon" is not an integer Unix time`},
+		{"csvext bad Not After", "URI,ASN,IP Prefix,Max Length,Not Before,Not After\nN/A,AS1,10.0.0.0/8,8,N/A,2025-07-21T00:00:00Z\n", nil, 0,
+			`f.csv:2: Not After "2025-07-21T00:00:00Z": want YYYY-MM-DD hh:mm:ss (UTC) or N/A`},
+		{"rpki-client row missing Expires", "ASN,IP Prefix,Max Length,Trust Anchor,Expires\nAS1,10.0.0.0/8,8,ripe\n", nil, 0, `f.csv:2: want 5 fields, got 4`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, st, err := LoadVRPs(strings.NewReader(tt.in), "f.csv", LoadOptions{Now: now})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v\nwant %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) || st.Expired != tt.expired {
+				t.Errorf("got %v (%d expired), want %v (%d expired)", got, st.Expired, tt.want, tt.expired)
+			}
+		})
+	}
+}
+
+// TestLoadExportASPAs pins the "aspas" forms of rpki-client (numbers,
+// customer_asid, expires) and Routinator ("AS…" strings, customer, ta),
+// and the errors for bad entries.
+func TestLoadExportASPAs(t *testing.T) {
+	roa := `"roas":[{"prefix":"10.0.0.0/8","maxLength":8,"asn":1}]`
+	tests := []struct {
+		name    string
+		aspas   string
+		want    []ASPA
+		wantErr string
+	}{
+		{"rpki-client", `[{ "customer_asid": 11358, "expires": 1753087655, "providers": [ 835, 924, 6939, 20473, 34927 ] },
+			{ "customer_asid": 945, "expires": 1753070425, "providers": [ 13213, 150369 ] }]`,
+			[]ASPA{{CustomerASID: 945, Providers: []uint32{13213, 150369}, Expires: 1753070425},
+				{CustomerASID: 11358, Providers: []uint32{835, 924, 6939, 20473, 34927}, Expires: 1753087655}}, ""},
+		{"routinator", `[{ "customer": "AS1234", "providers": ["AS1", "AS2", "AS3", "AS4"], "ta": "N/A" }]`,
+			[]ASPA{{CustomerASID: 1234, Providers: []uint32{1, 2, 3, 4}, TA: "N/A"}}, ""},
+		{"routinator jsonext source ignored", `[{ "customer": "AS1234", "providers": ["AS1"], "source": [ { "type": "exception", "path": null }] }]`,
+			[]ASPA{{CustomerASID: 1234, Providers: []uint32{1}}}, ""},
+		{"empty", `[]`, nil, ""},
+		{"customer_asid wins over customer", `[{"customer":"AS1","customer_asid":2,"providers":[]}]`, []ASPA{{CustomerASID: 2}}, ""},
+		{"last providers wins", `[{"customer_asid":2,"providers":[1],"providers":[3,4]}]`, []ASPA{{CustomerASID: 2, Providers: []uint32{3, 4}}}, ""},
+		{"missing customer", `[{"providers":[1]}]`, nil, `f: aspas[0]: missing "customer_asid" (or "customer")`},
+		{"bad provider", `[{"customer_asid":2,"providers":[1,"ASx"]}]`, nil, `f: aspas[0]: providers[1]: ASN "ASx" is not a number or AS<number>`},
+		{"provider object", `[{"customer_asid":2,"providers":[{"asid":1}]}]`, nil, `f: aspas[0]: providers[0] is an object, want a number or string`},
+		{"provider too big", `[{"customer_asid":2,"providers":[4294967296]}]`, nil, `f: aspas[0]: providers[0]: ASN 4294967296 is out of range (max 4294967295)`},
+		{"not an object", `[1]`, nil, `f: aspas[0]: not an object`},
+		{"not an array", `{}`, nil, `f: offset 64: "aspas" is an object, want an array`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := LoadExport(strings.NewReader(`{`+roa+`,"aspas":`+tt.aspas+`}`), "f", LoadOptions{})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v\nwant %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(e.ASPAs, tt.want) || len(e.VRPs) != 1 {
+				t.Errorf("ASPAs %+v (%d VRPs), want %+v", e.ASPAs, len(e.VRPs), tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadVRPsJSONInvalidUTF8: a TA name (or any string) with a byte that
+// is not UTF-8 is refused at its offset (RFC 8259 §8.1), where
+// encoding/json would have made it "ripe\uFFFD", a TA of its own.
+func TestLoadVRPsJSONInvalidUTF8(t *testing.T) {
+	in := `{"roas":[{"prefix":"10.0.0.0/8","maxLength":8,"asn":1,"ta":"ripe` + "\xff" + `"}]}`
+	_, _, err := LoadVRPs(strings.NewReader(in), "vrps.json", LoadOptions{})
+	want := `vrps.json: offset 64: invalid UTF-8 byte 0xff in string`
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+	if in[64] != '\xff' {
+		t.Fatalf("offset 64 holds %q", in[64])
+	}
+}
+
+// TestLoadExportSharedASPAs loads the shared rpki-client export and
+// checks its 100 ASPAs against its own metadata count.
+func TestLoadExportSharedASPAs(t *testing.T) {
+	e, err := LoadExport(bytes.NewReader(loadRealJSON(t)), loadRealFile, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.ASPAs) != 100 || len(e.VRPs) != 723524 {
+		t.Fatalf("%d ASPAs, %d VRPs; want 100 (metadata uniquevaps) and 723524", len(e.ASPAs), len(e.VRPs))
+	}
+	first := ASPA{CustomerASID: 945, Providers: []uint32{13213, 150369}, Expires: 1753070425}
+	if !reflect.DeepEqual(e.ASPAs[0], first) {
+		t.Errorf("first ASPA %+v, want %+v", e.ASPAs[0], first)
+	}
+	for _, a := range e.ASPAs {
+		if a.CustomerASID == 0 || len(a.Providers) == 0 || a.Expires == 0 {
+			t.Errorf("ASPA %+v: customer, providers and expires must be set", a)
+		}
 	}
 }

@@ -58,6 +58,7 @@ type Ingester struct {
 
 	peers  []replayPeer // in first-seen order
 	peerIx map[PeerKey]int
+	seen   peersSeen // every peer of the sources, kept or filtered out
 	stats  mrt.RIBStats
 	n      int // paths held
 	// gen numbers the Read calls, so a RIB's first entry for a peer can
@@ -151,6 +152,7 @@ func (in *Ingester) Read(src mrt.Source) error {
 	batches := make(chan []ingestRecord, 8)
 	free := make(chan []ingestRecord, 8)
 	skipped := map[string]int64{}
+	var seen peersSeen
 	go func() {
 		defer close(batches)
 		batch := make([]ingestRecord, 0, ingestBatch)
@@ -161,6 +163,7 @@ func (in *Ingester) Read(src mrt.Source) error {
 			}
 			r := src.Route()
 			k := PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}
+			seen.add(k, in.opt.Peers)
 			if !in.wanted(k) {
 				skipped["peer_filter"]++
 				continue
@@ -206,6 +209,7 @@ func (in *Ingester) Read(src mrt.Source) error {
 	if in.ribRead {
 		in.resetListedPeers(src.Peers())
 	}
+	in.seen.merge(&seen, in.opt.Peers)
 	return src.Err()
 }
 
@@ -234,6 +238,83 @@ func (in *Ingester) resetListedPeers(peers []mrt.Peer) {
 			in.resetRIB(&in.peers[i])
 		}
 	}
+}
+
+// maxPeersSeen bounds the peers an Ingester remembers for PeersSeen: a
+// hostile BGP4MP file can name a new peer in every record.
+const maxPeersSeen = 1 << 16
+
+// peersSeen is a set of peers in first-seen order, bounded by maxPeersSeen
+// (more counts the peers beyond it), and which peer filters matched any
+// of them (exact whatever the bound). Consecutive records of one peer, the
+// common case, cost one comparison.
+type peersSeen struct {
+	last    PeerKey
+	any     bool
+	set     map[PeerKey]struct{}
+	order   []PeerKey
+	more    int
+	matched []bool // by index in IngestOptions.Peers
+}
+
+func (s *peersSeen) add(k PeerKey, filters []PeerMatch) {
+	if s.any && k == s.last {
+		return
+	}
+	s.last, s.any = k, true
+	if _, ok := s.set[k]; ok {
+		return
+	}
+	if len(s.matched) < len(filters) {
+		s.matched = make([]bool, len(filters))
+	}
+	for i, m := range filters {
+		s.matched[i] = s.matched[i] || m.matches(k)
+	}
+	if len(s.order) >= maxPeersSeen {
+		s.more++ // may count a peer twice past the bound; only a hint
+		return
+	}
+	if s.set == nil {
+		s.set = map[PeerKey]struct{}{}
+	}
+	s.set[k] = struct{}{}
+	s.order = append(s.order, k)
+}
+
+// merge adds the peers and matches of o (one source's) to s.
+func (s *peersSeen) merge(o *peersSeen, filters []PeerMatch) {
+	for _, k := range o.order {
+		s.add(k, filters)
+	}
+	s.more += o.more
+	if len(s.matched) < len(filters) {
+		s.matched = make([]bool, len(filters))
+	}
+	for i, m := range o.matched {
+		s.matched[i] = s.matched[i] || m
+	}
+}
+
+// PeersSeen returns the peers of every source read so far, kept or not by
+// IngestOptions.Peers, in first-seen order, and how many more there were
+// beyond the bound on remembered peers.
+func (in *Ingester) PeersSeen() (peers []PeerKey, more int) {
+	return in.seen.order, in.seen.more
+}
+
+// UnmatchedPeers returns the indexes in IngestOptions.Peers of the
+// filters that matched none of the peers seen: a --peer that selects
+// nothing would otherwise yield an empty table and a confident "nothing
+// is dropped".
+func (in *Ingester) UnmatchedPeers() []int {
+	var out []int
+	for i := range in.opt.Peers {
+		if i >= len(in.seen.matched) || !in.seen.matched[i] {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 func (in *Ingester) addBatch(batch []ingestRecord) {

@@ -77,7 +77,7 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 	addPartialFlag(cmd, &opts.route)
 	f.BoolVar(&opts.perPeer, "per-peer", false, "add one row per peer: its dropped routes and unreachable prefixes in its own view")
 	addAnalysisFlags(cmd, &opts.analysis)
-	f.IntVar(&opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
+	countVar(f, &opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv (csv: the invalid routes) or html (one self-contained file)")
 	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, report.html, invalids.csv, origins.csv, peers.csv)")
 	f.StringVar(&opts.history, "history", "", "append this run to the SQLite history `FILE.db` (see rovimpact history, rovimpact diff)")
@@ -101,7 +101,7 @@ func addPartialFlag(cmd *cobra.Command, o *routeOptions) {
 
 func addVRPFlags(cmd *cobra.Command, o *vrpOptions) {
 	f := cmd.Flags()
-	f.StringArrayVar(&o.files, "vrps", nil, "VRP `FILE`: rpki-client, Routinator or stayrtr JSON, or CSV (repeatable; merged)")
+	f.StringArrayVar(&o.files, "vrps", nil, "VRP `FILE`: rpki-client, Routinator (json, jsonext) or stayrtr JSON, or CSV (rpki-client, Routinator csv, csvcompat, csvext, RIPE NCC archive roas.csv); format from content (repeatable; merged)")
 	f.StringArrayVar(&o.slurm, "slurm", nil, "SLURM (RFC 8416) `FILE` of local exceptions applied to the VRPs (repeatable)")
 	f.BoolVar(&o.dropExpired, "drop-expired", false, "drop VRPs whose expires time has passed (default: keep them and warn)")
 }
@@ -109,7 +109,7 @@ func addVRPFlags(cmd *cobra.Command, o *vrpOptions) {
 func addAnalysisFlags(cmd *cobra.Command, o *analysisOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.asSet, "as-set", "invalid", "ROV `policy` for routes whose AS_PATH ends in an AS_SET: invalid (RFC 6811), notfound, or withdraw (RFC 9774)")
-	f.Uint32Var(&o.localAS, "local-as", 0, "your `AS`: the origin of routes with an empty AS_PATH or a final confederation segment")
+	f.Var((*asnValue)(&o.localAS), "local-as", "your `AS`: the origin of routes with an empty AS_PATH or a final confederation segment")
 	f.BoolVar(&o.countDefault, "count-default", false, "let a default route (0.0.0.0/0, ::/0) count as a covering route")
 }
 

@@ -55,7 +55,7 @@ the trend over time and the lifetimes table.
 	f.StringVar(&opts.db, "history", "", "SQLite history `FILE.db` written by analyze --history (required)")
 	f.StringVar(&opts.since, "since", "", "only runs on or after `DATE` (YYYY-MM-DD, UTC)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv (the lifetimes) or html")
-	f.IntVar(&opts.top, "top", 0, "rows shown in the table output's lifetime list (0: all)")
+	countVar(f, &opts.top, "top", 0, "rows shown in the table output's lifetime list (0: all)")
 	return cmd
 }
 
@@ -146,7 +146,7 @@ func writeHistoryTable(w io.Writer, doc historyDoc, top int) error {
 		if top > 0 && i == top {
 			break
 		}
-		t.Append(l.Prefix.String(), originCell(l.Origin), l.FirstSeen.Format(time.RFC3339), l.LastSeen.Format(time.RFC3339),
+		t.Append(l.Prefix.String(), reports.OriginLabel(l.Origin, nil), l.FirstSeen.Format(time.RFC3339), l.LastSeen.Format(time.RFC3339),
 			l.Runs, l.Current, l.Class, l.Impact)
 	}
 	if err := t.Render(); err != nil {
@@ -156,13 +156,6 @@ func writeHistoryTable(w io.Writer, doc historyDoc, top int) error {
 		fmt.Fprintf(w, "(%d more; --top 0 shows all)\n", len(doc.Lifetimes)-top)
 	}
 	return nil
-}
-
-func originCell(o *uint32) string {
-	if o == nil {
-		return "AS_SET"
-	}
-	return "AS" + strconv.FormatUint(uint64(*o), 10)
 }
 
 func writeLifetimesCSV(w io.Writer, ls []history.Lifetime) error {

@@ -27,6 +27,7 @@ type lookupOptions struct {
 	analysis analysisOptions
 	origin   uint32
 	format   string
+	top      int
 	now      func() time.Time
 }
 
@@ -78,8 +79,9 @@ recorded source file that changed since is reported on standard error.
 	f.StringArrayVar(&opts.route.peers, "peer", nil, "use only routes from this peer, `AS|IP` (repeatable)")
 	addPartialFlag(cmd, &opts.route)
 	addAnalysisFlags(cmd, &opts.analysis)
-	f.Uint32Var(&opts.origin, "origin", 0, "for prefix queries: also validate announcing the prefix from this `AS`")
+	f.Var((*asnValue)(&opts.origin), "origin", "for prefix queries: also validate announcing the prefix from this `AS`")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json or csv")
+	countVar(f, &opts.top, "top", 20, "rows shown per list in the table output (0: all; JSON and CSV always list all)")
 	return cmd
 }
 
@@ -137,7 +139,7 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	case "csv":
 		err = reports.WriteLookupCSV(out, answers)
 	default:
-		err = reports.WriteLookupTable(out, answers)
+		err = reports.WriteLookupTable(out, answers, opts.top)
 	}
 	if err != nil {
 		return err

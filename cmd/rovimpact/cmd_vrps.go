@@ -65,7 +65,7 @@ the exit code 4 (--allow-partial: 0).
 	addPartialFlag(cmd, &opts.route)
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json or csv")
-	f.IntVar(&opts.top, "top", 20, "rows shown per table in the table output (0: all)")
+	countVar(f, &opts.top, "top", 20, "rows shown per table in the table output (0: all)")
 	return cmd
 }
 

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -121,7 +119,7 @@ func addWatchFlags(cmd *cobra.Command, opts *watchOptions) {
 	f.StringVar(&opts.listen, "listen", collector.DefaultBGPListen.String(), "BGP: accept sessions on `ADDR:PORT`")
 	f.StringArrayVar(&opts.neighbors, "neighbor", nil, "BGP: accept a session from `IP[:AS]` (IPv6 with an AS: [2001:db8::1]:64501; no AS: any) (repeatable)")
 	f.StringArrayVar(&opts.accept, "accept", nil, "BGP: accept sessions from any address in `PREFIX` (dynamic neighbors) (repeatable)")
-	f.Uint32Var(&opts.acceptAS, "accept-as", 0, "BGP: the `AS` --accept peers must have (0: any)")
+	f.Var((*asnValue)(&opts.acceptAS), "accept-as", "BGP: the `AS` --accept peers must have (0: any)")
 	f.StringVar(&opts.routerID, "router-id", "", "BGP: router ID (IPv4 `ADDR`); default: the --listen address, or 127.0.0.1 for a wildcard one")
 	f.StringVar(&opts.bmp, "bmp", "", "BMP: accept router connections on `ADDR:PORT` (RFC 7854, pre-policy route monitoring)")
 	f.StringArrayVar(&opts.bmpAccept, "bmp-accept", nil, "BMP: accept routers from `PREFIX` (repeatable; default loopback only)")
@@ -248,9 +246,9 @@ func parseNeighbor(s string) (collector.Neighbor, error) {
 	host, as, err := splitHostPort(s)
 	if err == nil {
 		a, aerr := netip.ParseAddr(host)
-		n, nerr := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(as), "AS"), 10, 32)
+		n, nerr := rov.ParseASN(as)
 		if aerr == nil && nerr == nil && n != 0 {
-			return collector.Neighbor{Addr: a.Unmap(), AS: uint32(n)}, nil
+			return collector.Neighbor{Addr: a.Unmap(), AS: n}, nil
 		}
 	}
 	return collector.Neighbor{}, usageError("--neighbor %q: want IP or IP:AS (192.0.2.1:64501, [2001:db8::1]:64501)", s)
@@ -566,7 +564,7 @@ func (w *watcher) logChanges() {
 			break
 		}
 		logged++
-		args := []any{"prefix", c.Prefix, "origin", originText(c.Origin), "paths", c.Paths, "peers", c.Peers}
+		args := []any{"prefix", c.Prefix, "origin", c.Origin.String(), "paths", c.Paths, "peers", c.Peers}
 		switch c.Kind {
 		case live.Appeared:
 			args = append(args, "class", c.Class.String(), "impact", c.Impact.String())
@@ -607,16 +605,4 @@ func (w *watcher) logSummary() {
 	w.log.Info("summary", "paths", st.Paths, "routes", st.Routes, "valid", valid, "invalid", invalid, "not_found", notFound,
 		"dropped", dropped, "unreachable", unreachable, "vrps", st.VRPs, "sessions_up", up, "sessions", total,
 		"caches_up", w.vrps.cachesUp(), "caches", len(w.opts.rtr), "epoch", snap.Epoch)
-}
-
-// originText renders an origin as log lines show it: "AS64500", "NONE"
-// (AS_SET, RFC 6811 §2) or "LOCAL" (local origin, no --local-as).
-func originText(o rov.Origin) string {
-	switch o.Kind {
-	case rov.OriginAS:
-		return fmt.Sprintf("AS%d", o.ASN)
-	case rov.OriginNone:
-		return "NONE"
-	}
-	return "LOCAL"
 }

@@ -183,11 +183,11 @@ func parsePeers(vals []string) ([]table.PeerMatch, error) {
 			out = append(out, table.PeerMatch{IP: ip})
 			continue
 		}
-		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(v), "AS"), 10, 32)
+		n, err := rov.ParseASN(v)
 		if err != nil || n == 0 {
-			return nil, usageError("--peer %q: want an AS number (64500 or AS64500) or an IP address", v)
+			return nil, usageError("--peer %q: want an AS number (64500, AS64500 or as64500) or an IP address", v)
 		}
-		out = append(out, table.PeerMatch{AS: uint32(n)})
+		out = append(out, table.PeerMatch{AS: n})
 	}
 	return out, nil
 }
@@ -219,6 +219,9 @@ func readRoutes(ctx context.Context, files []string, opt routeOptions, prog prog
 		inputs = append(inputs, input)
 	}
 	in.Finish()
+	if err := checkPeerFilter(opt.peers, in); err != nil {
+		return nil, nil, nil, err
+	}
 	return t, inputs, in.Skipped, nil
 }
 
