@@ -171,19 +171,19 @@ func TestReplayInOrderCases(t *testing.T) {
 		{"RIB then updates: a withdrawal removes the RIB route (README: the table left at their end)",
 			[]*fileSource{rib([]mrt.Peer{a}, ann(a, "10.0.0.0/16", 64510, false), ann(a, "10.0.1.0/24", 64666, false)),
 				upd(wd(a, "10.0.0.0/16"))},
-			[]string{"10.0.1.0/24 {0 64666} {64500 10.0.0.1}"}},
+			[]string{"10.0.1.0/24 AS64666 {64500 10.0.0.1}"}},
 		{"two RIBs of one collector: the later one replaces each listed peer's table",
 			[]*fileSource{rib([]mrt.Peer{a, b}, ann(a, "10.0.0.0/16", 64510, false), ann(a, "10.1.0.0/16", 64511, false), ann(b, "10.2.0.0/16", 64512, false)),
 				rib([]mrt.Peer{a, b}, ann(a, "10.0.0.0/16", 64520, false))},
-			[]string{"10.0.0.0/16 {0 64520} {64500 10.0.0.1}"}},
+			[]string{"10.0.0.0/16 AS64520 {64500 10.0.0.1}"}},
 		{"RIBs of two collectors: each sets only its own peers",
 			[]*fileSource{rib([]mrt.Peer{a}, ann(a, "10.0.0.0/16", 64510, false)),
 				rib([]mrt.Peer{c}, ann(c, "10.3.0.0/16", 64513, false))},
-			[]string{"10.0.0.0/16 {0 64510} {64500 10.0.0.1}", "10.3.0.0/16 {0 64513} {64502 10.0.0.3}"}},
+			[]string{"10.0.0.0/16 AS64510 {64500 10.0.0.1}", "10.3.0.0/16 AS64513 {64502 10.0.0.3}"}},
 		{"updates before a RIB are superseded by it",
 			[]*fileSource{upd(ann(a, "10.9.0.0/16", 64519, true)),
 				rib([]mrt.Peer{a}, ann(a, "10.0.0.0/16", 64510, false))},
-			[]string{"10.0.0.0/16 {0 64510} {64500 10.0.0.1}"}},
+			[]string{"10.0.0.0/16 AS64510 {64500 10.0.0.1}"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
