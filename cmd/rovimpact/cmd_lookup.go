@@ -123,20 +123,19 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if cmd.Flags().Changed("origin") {
 		origin = &opts.origin
 	}
-	answers := make([]reports.Answer, len(parsed))
-	for i, q := range parsed {
-		answers[i] = reports.Lookup(a, q, origin)
-	}
+	// One answer at a time: a batch of queries from standard input holds
+	// one answer in memory, never the whole document.
 	out := bufio.NewWriter(cmd.OutOrStdout())
-	switch opts.format {
-	case "json":
-		err = reports.WriteLookupJSON(out, answers)
-	case "csv":
-		err = reports.WriteLookupCSV(out, answers)
-	default:
-		err = reports.WriteLookupTable(out, answers)
-	}
+	lw, err := reports.NewLookupWriter(out, opts.format)
 	if err != nil {
+		return err
+	}
+	for _, q := range parsed {
+		if err := lw.Write(reports.Lookup(a, q, origin)); err != nil {
+			return err
+		}
+	}
+	if err := lw.Close(); err != nil {
 		return err
 	}
 	return out.Flush()
