@@ -134,7 +134,31 @@ type Hijack struct {
 
 // Lookup answers q from the analysis. origin, when non-nil, asks for the
 // verdict of announcing the prefix from that AS even if no route carries it.
+// The answer holds every route row; LookupWriter.WriteQuery streams them
+// instead.
 func Lookup(a *classify.Analysis, q Query, origin *uint32) Answer {
+	return planLookup(a, q, origin).answer()
+}
+
+// Route lists of an Answer, in field order.
+const (
+	listRoutes = iota
+	listLess
+	listMore
+	listOriginated
+	nLists
+)
+
+// plan is an answer whose route lists are still route ids: everything
+// else is small, the lists can hold the whole table (0.0.0.0/0's
+// more-specifics), so writers render them row by row.
+type plan struct {
+	a   *classify.Analysis
+	ans Answer // route lists empty
+	ids [nLists][]int32
+}
+
+func planLookup(a *classify.Analysis, q Query, origin *uint32) plan {
 	switch {
 	case q.Prefix.IsValid():
 		return lookupPrefix(a, q, origin)
@@ -145,25 +169,48 @@ func Lookup(a *classify.Analysis, q Query, origin *uint32) Answer {
 	}
 }
 
-func lookupPrefix(a *classify.Analysis, q Query, origin *uint32) Answer {
+// answer fills the route lists.
+func (p plan) answer() Answer {
+	ans := p.ans
+	for i, ids := range p.ids {
+		if len(ids) > 0 {
+			*listOf(&ans, i) = rows(p.a, ids)
+		}
+	}
+	return ans
+}
+
+// listOf returns the field of ans holding route list i.
+func listOf(ans *Answer, i int) *[]Invalid {
+	switch i {
+	case listRoutes:
+		return &ans.Routes
+	case listLess:
+		return &ans.LessSpecific
+	case listMore:
+		return &ans.MoreSpecific
+	default:
+		return &ans.Originated
+	}
+}
+
+func lookupPrefix(a *classify.Analysis, q Query, origin *uint32) plan {
 	p := q.Prefix
-	ans := Answer{Query: q.Text, Kind: "prefix", Prefix: &p}
+	pl := plan{a: a, ans: Answer{Query: q.Text, Kind: "prefix", Prefix: &p}}
 	vrps := a.Index.VRPs()
 	v := a.Prefix(p)
-	ans.CoveringVRPs, ans.InsideVRPs = refsOf(vrps, v.Covering), refsOf(vrps, v.Inside)
-	sortVRPRefs(ans.CoveringVRPs)
-	sortVRPRefs(ans.InsideVRPs)
-	ans.Routes = rows(a, v.Routes)
-	ans.LessSpecific = rows(a, v.Less)
-	ans.MoreSpecific = rows(a, v.More)
+	pl.ans.CoveringVRPs, pl.ans.InsideVRPs = refsOf(vrps, v.Covering), refsOf(vrps, v.Inside)
+	sortVRPRefs(pl.ans.CoveringVRPs)
+	sortVRPRefs(pl.ans.InsideVRPs)
+	pl.ids[listRoutes], pl.ids[listLess], pl.ids[listMore] = v.Routes, v.Less, v.More
 	if origin != nil {
 		o := rov.Origin{Kind: rov.OriginAS, ASN: *origin}
 		out, verdict := a.Announce(p, o)
 		h := Invalid{Prefix: p, Origin: origin, ASSet: []uint32{}, State: out.State.String(), Class: out.Class.String(), AS0: out.AS0,
 			VRPs: refsOf(vrps, verdict.VRPs), Dropped: out.Dropped, Explanation: classify.Explain(verdict, vrps, p, o)}
-		ans.Hypothetical = &h
+		pl.ans.Hypothetical = &h
 	}
-	return ans
+	return pl
 }
 
 func refsOf(vrps []rov.VRP, ids []uint32) []VRPRef {
@@ -174,21 +221,22 @@ func refsOf(vrps []rov.VRP, ids []uint32) []VRPRef {
 	return out
 }
 
-func lookupAddr(a *classify.Analysis, q Query) Answer {
+func lookupAddr(a *classify.Analysis, q Query) plan {
 	addr := q.Addr
-	ans := Answer{Query: q.Text, Kind: "address", Address: &addr}
+	pl := plan{a: a, ans: Answer{Query: q.Text, Kind: "address", Address: &addr}}
 	r := a.Reach(addr)
-	ans.Routes = rows(a, r.Routes)
-	ans.RoutedBefore, ans.RoutedAfter, ans.DefaultNotCounted = via(a, r.Before), via(a, r.After), via(a, r.Default)
-	ans.Reachable = &r.Reachable
-	return ans
+	pl.ids[listRoutes] = r.Routes
+	pl.ans.RoutedBefore, pl.ans.RoutedAfter, pl.ans.DefaultNotCounted = via(a, r.Before), via(a, r.After), via(a, r.Default)
+	pl.ans.Reachable = &r.Reachable
+	return pl
 }
 
-func lookupASN(a *classify.Analysis, q Query) Answer {
+func lookupASN(a *classify.Analysis, q Query) plan {
 	asn := q.ASN
-	ans := Answer{Query: q.Text, Kind: "asn", ASN: &asn, VRPs: []VRPUse{}, Suggested: []Suggestion{}}
+	pl := plan{a: a, ans: Answer{Query: q.Text, Kind: "asn", ASN: &asn, VRPs: []VRPUse{}, Suggested: []Suggestion{}}}
+	ans := &pl.ans
 	own := a.Originated(asn)
-	ans.Originated = rows(a, own)
+	pl.ids[listOriginated] = own
 	vrps := a.Index.VRPs()
 	for _, u := range a.VRPUses(asn, own) {
 		v := vrps[u.VRP]
@@ -208,7 +256,7 @@ func lookupASN(a *classify.Analysis, q Query) Answer {
 		}
 		ans.Suggested = append(ans.Suggested, sug)
 	}
-	return ans
+	return pl
 }
 
 // rows turns route ids into report rows, in prefix order (most specific
@@ -217,13 +265,18 @@ func lookupASN(a *classify.Analysis, q Query) Answer {
 func rows(a *classify.Analysis, ids []int32) []Invalid {
 	out := make([]Invalid, 0, len(ids))
 	for _, id := range ids {
-		row := RouteRow(a, int(id))
-		if o := a.Outcomes[id]; o.State == rov.Invalid || o.State == rov.Valid {
-			row.Explanation = explain(a, int(id))
-		}
-		out = append(out, row)
+		out = append(out, lookupRow(a, id))
 	}
 	return out
+}
+
+// lookupRow is RouteRow with the explanation.
+func lookupRow(a *classify.Analysis, id int32) Invalid {
+	row := RouteRow(a, int(id))
+	if o := a.Outcomes[id]; o.State == rov.Invalid || o.State == rov.Valid {
+		row.Explanation = explain(a, int(id))
+	}
+	return row
 }
 
 func explain(a *classify.Analysis, id int) string {

@@ -1,12 +1,15 @@
 package reports
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
+
+	"github.com/rovimpact/rovimpact/classify"
 )
 
 // LookupWriter writes lookup answers one at a time, so that a batch of
@@ -42,18 +45,23 @@ func NewLookupWriter(w io.Writer, format string) (*LookupWriter, error) {
 
 // Write renders one answer.
 func (lw *LookupWriter) Write(a Answer) error {
+	return lw.write(plan{ans: a})
+}
+
+// WriteQuery answers q from the analysis (as Lookup) and renders the
+// answer, streaming its route rows in JSON and CSV: memory stays that of
+// one row however many routes the answer lists (a query for 0.0.0.0/0
+// lists the whole table). The table format lays out each list at once.
+func (lw *LookupWriter) WriteQuery(a *classify.Analysis, q Query, origin *uint32) error {
+	return lw.write(planLookup(a, q, origin))
+}
+
+func (lw *LookupWriter) write(p plan) error {
 	if lw.err != nil {
 		return lw.err
 	}
 	switch lw.format {
 	case "json":
-		// The layout of json.Encoder with SetIndent("", "  ") on
-		// {"answers": [...]}: each answer indented by two levels.
-		b, err := json.MarshalIndent(a, "    ", "  ")
-		if err != nil {
-			lw.err = err
-			return err
-		}
 		sep := ",\n    "
 		if lw.n == 0 {
 			sep = "{\n  \"answers\": [\n    "
@@ -62,9 +70,9 @@ func (lw *LookupWriter) Write(a Answer) error {
 			lw.err = err
 			return err
 		}
-		_, lw.err = lw.w.Write(b)
+		lw.err = writeAnswerJSON(lw.w, p, "    ")
 	case "csv":
-		lw.err = writeLookupCSVRows(lw.cw, a)
+		lw.err = writeLookupCSVRows(lw.cw, p)
 	default:
 		if lw.n > 0 {
 			if _, err := fmt.Fprintln(lw.w); err != nil {
@@ -72,6 +80,7 @@ func (lw *LookupWriter) Write(a Answer) error {
 				return err
 			}
 		}
+		a := p.answer()
 		switch a.Kind {
 		case "prefix":
 			lw.err = writePrefixAnswer(lw.w, a)
@@ -83,6 +92,77 @@ func (lw *LookupWriter) Write(a Answer) error {
 	}
 	lw.n++
 	return lw.err
+}
+
+// rowsMarker is the explanation of the placeholder row that stands for a
+// route list while the rest of the answer is encoded. JSON escapes the NUL
+// as \u0000, which no real explanation contains.
+const rowsMarker = "\x00rows:"
+
+// writeAnswerJSON writes p's answer as json.MarshalIndent(answer, prefix,
+// "  ") would, without holding its route rows: the answer is encoded with
+// each non-empty list replaced by one placeholder row (no nested arrays or
+// objects: its slices and pointers are nil), and each placeholder's array
+// is then written row by row at the same indentation.
+func writeAnswerJSON(w io.Writer, p plan, prefix string) error {
+	skel := p.ans
+	lazy := 0
+	for i, ids := range p.ids {
+		if len(ids) > 0 {
+			*listOf(&skel, i) = []Invalid{{Explanation: rowsMarker + strconv.Itoa(i)}}
+			lazy++
+		}
+	}
+	b, err := json.MarshalIndent(skel, prefix, "  ")
+	if err != nil || lazy == 0 {
+		if err == nil {
+			_, err = w.Write(b)
+		}
+		return err
+	}
+	type span struct{ open, close, list int }
+	var spans []span
+	for i, ids := range p.ids {
+		if len(ids) == 0 {
+			continue
+		}
+		m := bytes.Index(b, []byte(`"\u0000rows:`+strconv.Itoa(i)+`"`))
+		if m < 0 {
+			return fmt.Errorf("lookup: route list %d lost in encoding", i)
+		}
+		spans = append(spans, span{bytes.LastIndexByte(b[:m], '['), m + bytes.IndexByte(b[m:], ']'), i})
+	}
+	slices.SortFunc(spans, func(x, y span) int { return x.open - y.open })
+	cur := 0
+	for _, s := range spans {
+		ind := b[bytes.LastIndexByte(b[:s.close], '\n')+1 : s.close] // the closing bracket's indentation
+		inner := string(ind) + "  "
+		if _, err := w.Write(b[cur : s.open+1]); err != nil {
+			return err
+		}
+		for j, id := range p.ids[s.list] {
+			row, err := json.MarshalIndent(lookupRow(p.a, id), inner, "  ")
+			if err != nil {
+				return err
+			}
+			sep := ",\n"
+			if j == 0 {
+				sep = "\n"
+			}
+			if _, err := io.WriteString(w, sep+inner); err != nil {
+				return err
+			}
+			if _, err := w.Write(row); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(append([]byte{'\n'}, ind...)); err != nil {
+			return err
+		}
+		cur = s.close
+	}
+	_, err = w.Write(b[cur:])
+	return err
 }
 
 // Close ends the document (the JSON array and object; the CSV buffer).
@@ -130,22 +210,26 @@ var LookupColumns = append(append([]string{"query", "relation"}, InvalidColumns.
 // "more_specific", "originated" (AS queries) or "hypothetical" (--origin).
 func WriteLookupCSV(w io.Writer, answers []Answer) error { return writeLookups(w, "csv", answers) }
 
-func writeLookupCSVRows(cw *csv.Writer, a Answer) error {
+// writeLookupCSVRows writes p's rows, each route list row by row.
+func writeLookupCSVRows(cw *csv.Writer, p plan) error {
+	a := p.ans
 	var err error
-	emit := func(rel string, rows []Invalid) {
-		for _, r := range rows {
-			if err == nil {
-				err = cw.Write(append(append([]string{a.Query, rel}, invalidRecord(r)...), r.Explanation))
-			}
+	emit := func(rel string, r Invalid) {
+		if err == nil {
+			err = cw.Write(append(append([]string{a.Query, rel}, invalidRecord(r)...), r.Explanation))
 		}
 	}
 	if a.Hypothetical != nil {
-		emit("hypothetical", []Invalid{*a.Hypothetical})
+		emit("hypothetical", *a.Hypothetical)
 	}
-	emit("route", a.Routes)
-	emit("less_specific", a.LessSpecific)
-	emit("more_specific", a.MoreSpecific)
-	emit("originated", a.Originated)
+	for i, rel := range [nLists]string{"route", "less_specific", "more_specific", "originated"} {
+		for _, r := range *listOf(&a, i) {
+			emit(rel, r)
+		}
+		for _, id := range p.ids[i] {
+			emit(rel, lookupRow(p.a, id))
+		}
+	}
 	return err
 }
 

@@ -131,7 +131,7 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 		return err
 	}
 	for _, q := range parsed {
-		if err := lw.Write(reports.Lookup(a, q, origin)); err != nil {
+		if err := lw.WriteQuery(a, q, origin); err != nil {
 			return err
 		}
 	}
