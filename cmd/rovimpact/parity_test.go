@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -226,7 +227,14 @@ func checkParity(t *testing.T, c parityCase) {
 	qs := c.queries()
 	stdin := strings.Join(qs, "\n") + "\n"
 	lookFiles := run(stdin, append(append([]string{"lookup", "--vrps", vrpFile, "--format", "json"}, flags...), routeFile)...)
+	// lookup --snapshot turns the collector off and sets a memory limit for
+	// its process (readSnapshot); in this test process that would outlive
+	// the command and starve every later round, so restore both.
+	gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(gc)
 	lookSnap := run(stdin, "lookup", "--snapshot", snap, "--format", "json")
+	debug.SetGCPercent(gc)
+	debug.SetMemoryLimit(limit)
 	if lookFiles != lookSnap {
 		t.Fatalf("lookup from files and from the snapshot differ:\n%s\n---\n%s", lookFiles, lookSnap)
 	}
