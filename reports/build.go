@@ -113,9 +113,7 @@ func RouteRow(a *classify.Analysis, id int) Invalid {
 		as := a.Assess(id, nil)
 		inv.Impact = as.Impact.String()
 		inv.CoveredShare = as.CoveredShare
-		if as.Cover.IsValid() {
-			inv.Cover = coverOf(a, as, o.Origin)
-		}
+		inv.Cover = coverOf(a, id, as)
 	}
 	return inv
 }
@@ -181,39 +179,13 @@ func countImpact(c *ImpactCounts, im classify.Impact) {
 	}
 }
 
-// coverOf describes the surviving routes at the cover prefix.
-func coverOf(a *classify.Analysis, as classify.Assessment, origin rov.Origin) *Cover {
-	c := &Cover{Prefix: as.Cover, Origins: []uint32{}, OtherOrigin: true}
-	best := rov.Invalid
-	for _, e := range as.CoverEntries {
-		o := a.Outcomes[e]
-		if rank(o.State) > rank(best) {
-			best = o.State
-		}
-		if o.Origin.Kind != rov.OriginAS {
-			continue
-		}
-		if !slices.Contains(c.Origins, o.Origin.ASN) {
-			c.Origins = append(c.Origins, o.Origin.ASN)
-		}
-		if origin.Kind == rov.OriginAS && o.Origin.ASN == origin.ASN {
-			c.OtherOrigin = false
-		}
+// coverOf renders classify's cover of route id.
+func coverOf(a *classify.Analysis, id int, as classify.Assessment) *Cover {
+	c, ok := a.Cover(id, as)
+	if !ok {
+		return nil
 	}
-	slices.Sort(c.Origins)
-	c.State = best.String()
-	return c
-}
-
-// rank orders states by how good a cover they make.
-func rank(s rov.State) int {
-	switch s {
-	case rov.Valid:
-		return 2
-	case rov.NotFound:
-		return 1
-	}
-	return 0
+	return &Cover{Prefix: c.Prefix, Origins: c.Origins, State: c.State.String(), OtherOrigin: c.OtherOrigin}
 }
 
 func originRows(invs []Invalid) []OriginRow {
@@ -270,32 +242,14 @@ func skipped(meta Meta) Skipped {
 	return sk
 }
 
-// peerRows computes every peer's own view: which of its routes ROV drops and
-// which prefixes it would then have no route for.
+// peerRows renders classify's per-peer views, most unreachable first.
 func peerRows(a *classify.Analysis) []PeerRow {
 	peers := a.Table.Peers()
-	rows := make([]PeerRow, len(peers))
-	unreach := make([]map[netip.Prefix]struct{}, len(peers))
-	var buf []int
-	for id, r := range a.Table.Routes() {
-		buf = a.Table.RoutePeers(id, buf[:0])
-		o := a.Outcomes[id]
-		for _, p := range buf {
-			rows[p].Routes++
-			if !o.Dropped {
-				continue
-			}
-			rows[p].Dropped++
-			if a.Assess(id, a.PeerView(p)).Impact == classify.Unreachable {
-				if unreach[p] == nil {
-					unreach[p] = map[netip.Prefix]struct{}{}
-				}
-				unreach[p][r.Prefix] = struct{}{}
-			}
-		}
-	}
-	for p, k := range peers {
-		rows[p].AS, rows[p].IP, rows[p].Unreachable = k.AS, k.IP, len(unreach[p])
+	imps := a.PeerImpacts()
+	rows := make([]PeerRow, len(imps))
+	for i, p := range imps {
+		k := peers[p.Peer]
+		rows[i] = PeerRow{AS: k.AS, IP: k.IP, Routes: p.Routes, Dropped: p.Dropped, Unreachable: p.Unreachable}
 	}
 	slices.SortFunc(rows, func(x, y PeerRow) int {
 		if c := cmp.Compare(y.Unreachable, x.Unreachable); c != 0 {

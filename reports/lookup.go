@@ -64,12 +64,19 @@ type Answer struct {
 	RoutedBefore *Via  `json:"routed_before,omitempty"`
 	RoutedAfter  *Via  `json:"routed_after,omitempty"`
 	Reachable    *bool `json:"reachable_after_rov,omitempty"`
+	// DefaultNotCounted is the default route that survives ROV but does not
+	// count as reaching the address without --count-default (as in
+	// analyze's impact); null when it counts, is absent or is not needed.
+	DefaultNotCounted *Via `json:"default_route_not_counted,omitempty"`
 
 	// AS queries.
 	ASN        *uint32      `json:"asn,omitempty"`
 	Originated []Invalid    `json:"originated,omitempty"`
 	VRPs       []VRPUse     `json:"vrps,omitempty"`
 	Suggested  []Suggestion `json:"suggested_vrps,omitempty"`
+	// Hijacks are the AS's routes for which no VRP is suggested because
+	// another AS's VRP allows them (classify.Suggest).
+	Hijacks []Hijack `json:"possible_hijacks,omitempty"`
 }
 
 // Via names the prefix and origins traffic follows.
@@ -100,11 +107,57 @@ type Suggestion struct {
 	VRPRef
 	Exists bool   `json:"exists"` // the route is already valid
 	State  string `json:"current_state"`
+	// WideningInstead, when the AS's own VRP covers the prefix with a
+	// shorter maxLength, is that VRP and what raising its maxLength to the
+	// route's length would authorise instead (RFC 9319 §4).
+	WideningInstead *Widening `json:"widening_instead,omitempty"`
+}
+
+// Widening is the alternative to a suggested exact VRP: raising an
+// existing VRP's maxLength.
+type Widening struct {
+	VRP       VRPRef  `json:"vrp"`
+	MaxLength uint8   `json:"to_max_length"`
+	Allows    float64 `json:"would_allow"`
+}
+
+// Hijack is a route of the AS for which no VRP is suggested: another AS's
+// VRP covers its prefix and allows its length, so the route is a possible
+// hijack (or a move the holder of that VRP must make).
+type Hijack struct {
+	Prefix netip.Prefix `json:"prefix"`
+	ASN    uint32       `json:"asn"`
+	State  string       `json:"current_state"`
+	VRPs   []VRPRef     `json:"vrps"` // the other ASes' VRPs allowing the route
 }
 
 // Lookup answers q from the analysis. origin, when non-nil, asks for the
 // verdict of announcing the prefix from that AS even if no route carries it.
+// The answer holds every route row; LookupWriter.WriteQuery streams them
+// instead.
 func Lookup(a *classify.Analysis, q Query, origin *uint32) Answer {
+	return planLookup(a, q, origin).answer()
+}
+
+// Route lists of an Answer, in field order.
+const (
+	listRoutes = iota
+	listLess
+	listMore
+	listOriginated
+	nLists
+)
+
+// plan is an answer whose route lists are still route ids: everything
+// else is small, the lists can hold the whole table (0.0.0.0/0's
+// more-specifics), so writers render them row by row.
+type plan struct {
+	a   *classify.Analysis
+	ans Answer // route lists empty
+	ids [nLists][]int32
+}
+
+func planLookup(a *classify.Analysis, q Query, origin *uint32) plan {
 	switch {
 	case q.Prefix.IsValid():
 		return lookupPrefix(a, q, origin)
@@ -115,106 +168,94 @@ func Lookup(a *classify.Analysis, q Query, origin *uint32) Answer {
 	}
 }
 
-func lookupPrefix(a *classify.Analysis, q Query, origin *uint32) Answer {
+// answer fills the route lists.
+func (p plan) answer() Answer {
+	ans := p.ans
+	for i, ids := range p.ids {
+		if len(ids) > 0 {
+			*listOf(&ans, i) = rows(p.a, ids)
+		}
+	}
+	return ans
+}
+
+// listOf returns the field of ans holding route list i.
+func listOf(ans *Answer, i int) *[]Invalid {
+	switch i {
+	case listRoutes:
+		return &ans.Routes
+	case listLess:
+		return &ans.LessSpecific
+	case listMore:
+		return &ans.MoreSpecific
+	default:
+		return &ans.Originated
+	}
+}
+
+func lookupPrefix(a *classify.Analysis, q Query, origin *uint32) plan {
 	p := q.Prefix
-	ans := Answer{Query: q.Text, Kind: "prefix", Prefix: &p, CoveringVRPs: []VRPRef{}, InsideVRPs: []VRPRef{}, Routes: []Invalid{}}
+	pl := plan{a: a, ans: Answer{Query: q.Text, Kind: "prefix", Prefix: &p}}
 	vrps := a.Index.VRPs()
-	for _, v := range a.Index.Covering(p, nil) {
-		ans.CoveringVRPs = append(ans.CoveringVRPs, vrpRef(vrps[v]))
-	}
-	for _, v := range a.Index.Inside(p, nil) {
-		ans.InsideVRPs = append(ans.InsideVRPs, vrpRef(vrps[v]))
-	}
-	sortVRPRefs(ans.CoveringVRPs)
-	sortVRPRefs(ans.InsideVRPs)
-	ans.Routes = rows(a, a.Coverage.At(p))
-	ans.LessSpecific = rows(a, a.Coverage.Supernets(p, nil))
-	ans.MoreSpecific = rows(a, a.Coverage.Subnets(p, nil))
+	v := a.Prefix(p)
+	pl.ans.CoveringVRPs, pl.ans.InsideVRPs = refsOf(vrps, v.Covering), refsOf(vrps, v.Inside)
+	sortVRPRefs(pl.ans.CoveringVRPs)
+	sortVRPRefs(pl.ans.InsideVRPs)
+	pl.ids[listRoutes], pl.ids[listLess], pl.ids[listMore] = v.Routes, v.Less, v.More
 	if origin != nil {
 		o := rov.Origin{Kind: rov.OriginAS, ASN: *origin}
-		v := classify.NewClassifier(a.Index).Classify(p, o)
-		h := Invalid{Prefix: p, Origin: origin, ASSet: []uint32{}, State: v.State.String(), Class: v.Class.String(), AS0: v.AS0, VRPs: []VRPRef{},
-			Dropped: classify.Dropped(v.State, o, a.Options.ASSet), Explanation: classify.Explain(v, vrps, p, o)}
-		for _, i := range v.VRPs {
-			h.VRPs = append(h.VRPs, vrpRef(vrps[i]))
-		}
-		ans.Hypothetical = &h
+		out, verdict := a.Announce(p, o)
+		h := Invalid{Prefix: p, Origin: origin, ASSet: []uint32{}, State: out.State.String(), Class: out.Class.String(), AS0: out.AS0,
+			VRPs: refsOf(vrps, verdict.VRPs), Dropped: out.Dropped, Explanation: classify.Explain(verdict, vrps, p, o)}
+		pl.ans.Hypothetical = &h
 	}
-	return ans
+	return pl
 }
 
-func lookupAddr(a *classify.Analysis, q Query) Answer {
+func refsOf(vrps []rov.VRP, ids []uint32) []VRPRef {
+	out := make([]VRPRef, 0, len(ids))
+	for _, i := range ids {
+		out = append(out, vrpRef(vrps[i]))
+	}
+	return out
+}
+
+func lookupAddr(a *classify.Analysis, q Query) plan {
 	addr := q.Addr
-	host := netip.PrefixFrom(addr, addr.BitLen())
-	ans := Answer{Query: q.Text, Kind: "address", Address: &addr}
-	ids := append(slices.Clone(a.Coverage.At(host)), a.Coverage.Supernets(host, nil)...)
-	ans.Routes = rows(a, ids)
-	var before, after []int32
-	for _, id := range ids { // most specific first
-		p := a.Table.Routes()[id].Prefix
-		if len(before) == 0 || a.Table.Routes()[before[0]].Prefix == p {
-			before = append(before, id)
-		}
-		if !a.Outcomes[id].Dropped && (len(after) == 0 || a.Table.Routes()[after[0]].Prefix == p) {
-			after = append(after, id)
-		}
-	}
-	ans.RoutedBefore, ans.RoutedAfter = via(a, before), via(a, after)
-	reachable := len(after) > 0
-	ans.Reachable = &reachable
-	return ans
+	pl := plan{a: a, ans: Answer{Query: q.Text, Kind: "address", Address: &addr}}
+	r := a.Reach(addr)
+	pl.ids[listRoutes] = r.Routes
+	pl.ans.RoutedBefore, pl.ans.RoutedAfter, pl.ans.DefaultNotCounted = via(a, r.Before), via(a, r.After), via(a, r.Default)
+	pl.ans.Reachable = &r.Reachable
+	return pl
 }
 
-func lookupASN(a *classify.Analysis, q Query) Answer {
+func lookupASN(a *classify.Analysis, q Query) plan {
 	asn := q.ASN
-	ans := Answer{Query: q.Text, Kind: "asn", ASN: &asn, Originated: []Invalid{}, VRPs: []VRPUse{}, Suggested: []Suggestion{}}
-	var own []int32
-	for id := range a.Table.Routes() {
-		if o := a.Outcomes[id].Origin; o.Kind == rov.OriginAS && o.ASN == asn {
-			own = append(own, int32(id))
-		}
-	}
-	ans.Originated = rows(a, own)
+	pl := plan{a: a, ans: Answer{Query: q.Text, Kind: "asn", ASN: &asn, VRPs: []VRPUse{}, Suggested: []Suggestion{}}}
+	ans := &pl.ans
+	own := a.Originated(asn)
+	pl.ids[listOriginated] = own
 	vrps := a.Index.VRPs()
-	for _, vi := range a.Index.ByASN(asn) {
-		v := vrps[vi]
-		use := VRPUse{VRPRef: vrpRef(v), TA: v.TA, Allows: allowed(v)}
-		seen := map[netip.Prefix]bool{}
-		for _, id := range own {
-			p := a.Table.Routes()[id].Prefix
-			if v.Prefix.Contains(p.Addr()) && p.Bits() >= v.Prefix.Bits() && p.Bits() <= int(v.MaxLen) && !seen[p] {
-				seen[p] = true
-				use.Announced++
-			}
-		}
-		use.Used = use.Announced > 0
-		use.Risky = use.Allows > float64(use.Announced) && int(v.MaxLen) > v.Prefix.Bits()
-		ans.VRPs = append(ans.VRPs, use)
+	for _, u := range a.VRPUses(asn, own) {
+		v := vrps[u.VRP]
+		ans.VRPs = append(ans.VRPs, VRPUse{VRPRef: vrpRef(v), TA: v.TA, Used: u.Used(), Announced: u.Announced, Allows: u.Allows, Risky: u.Risky})
 	}
 	slices.SortFunc(ans.VRPs, func(x, y VRPUse) int { return compareVRPRef(x.VRPRef, y.VRPRef) })
-	seen := map[netip.Prefix]bool{}
-	for _, r := range ans.Originated {
-		if seen[r.Prefix] {
+	for _, s := range a.Suggest(asn, own) {
+		if len(s.Hijack) > 0 {
+			h := Hijack{Prefix: s.Prefix, ASN: asn, State: s.State.String(), VRPs: refsOf(vrps, s.Hijack)}
+			sortVRPRefs(h.VRPs)
+			ans.Hijacks = append(ans.Hijacks, h)
 			continue
 		}
-		seen[r.Prefix] = true
-		ans.Suggested = append(ans.Suggested, Suggestion{
-			VRPRef: VRPRef{Prefix: r.Prefix, MaxLength: uint8(r.Prefix.Bits()), ASN: asn},
-			Exists: r.State == rov.Valid.String(), State: r.State,
-		})
+		sug := Suggestion{VRPRef: VRPRef{Prefix: s.Prefix, MaxLength: uint8(s.Prefix.Bits()), ASN: asn}, Exists: s.Exists, State: s.State.String()}
+		if s.Widen >= 0 {
+			sug.WideningInstead = &Widening{VRP: vrpRef(vrps[s.Widen]), MaxLength: uint8(s.Prefix.Bits()), Allows: s.WidenAllows}
+		}
+		ans.Suggested = append(ans.Suggested, sug)
 	}
-	return ans
-}
-
-// allowed is the number of prefixes a VRP authorises: 2^(m-l+1)-1 for
-// prefix length l and maxLength m (a float: IPv6 ranges overflow integers).
-func allowed(v rov.VRP) float64 {
-	n := int(v.MaxLen) - v.Prefix.Bits() + 1
-	f := 1.0
-	for range n {
-		f *= 2
-	}
-	return f - 1
+	return pl
 }
 
 // rows turns route ids into report rows, in prefix order (most specific
@@ -223,13 +264,18 @@ func allowed(v rov.VRP) float64 {
 func rows(a *classify.Analysis, ids []int32) []Invalid {
 	out := make([]Invalid, 0, len(ids))
 	for _, id := range ids {
-		row := RouteRow(a, int(id))
-		if o := a.Outcomes[id]; o.State == rov.Invalid || o.State == rov.Valid {
-			row.Explanation = explain(a, int(id))
-		}
-		out = append(out, row)
+		out = append(out, lookupRow(a, id))
 	}
 	return out
+}
+
+// lookupRow is RouteRow with the explanation.
+func lookupRow(a *classify.Analysis, id int32) Invalid {
+	row := RouteRow(a, int(id))
+	if o := a.Outcomes[id]; o.State == rov.Invalid || o.State == rov.Valid {
+		row.Explanation = explain(a, int(id))
+	}
+	return row
 }
 
 func explain(a *classify.Analysis, id int) string {
@@ -239,23 +285,11 @@ func explain(a *classify.Analysis, id int) string {
 }
 
 func via(a *classify.Analysis, ids []int32) *Via {
-	if len(ids) == 0 {
+	c, ok := a.Carrier(ids)
+	if !ok {
 		return nil
 	}
-	v := &Via{Prefix: a.Table.Routes()[ids[0]].Prefix, Origins: []uint32{}}
-	best := rov.Invalid
-	for _, id := range ids {
-		o := a.Outcomes[id]
-		if rank(o.State) > rank(best) {
-			best = o.State
-		}
-		if o.Origin.Kind == rov.OriginAS && !slices.Contains(v.Origins, o.Origin.ASN) {
-			v.Origins = append(v.Origins, o.Origin.ASN)
-		}
-	}
-	slices.Sort(v.Origins)
-	v.State = best.String()
-	return v
+	return &Via{Prefix: c.Prefix, Origins: c.Origins, State: c.State.String()}
 }
 
 func compareVRPRef(x, y VRPRef) int {

@@ -1,23 +1,209 @@
 package reports
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/rovimpact/rovimpact/classify"
 )
 
-// WriteLookupJSON writes `{"answers":[...]}`.
-func WriteLookupJSON(w io.Writer, answers []Answer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		Answers []Answer `json:"answers"`
-	}{answers})
+// LookupWriter writes lookup answers one at a time, so that a batch of
+// queries holds one answer in memory, not all of them: each Write renders
+// its answer at once. The bytes are those of WriteLookupJSON,
+// WriteLookupCSV or WriteLookupTable on all the answers (a test checks it).
+// Close ends the document; it does not close the underlying writer.
+type LookupWriter struct {
+	// Top cuts each list of the table format to its first Top rows, with a
+	// line saying how many were left out (0: all); JSON and CSV list all.
+	Top    int
+	w      io.Writer
+	format string
+	n      int
+	cw     *csv.Writer
+	err    error
 }
+
+// LookupFormats are the formats NewLookupWriter knows.
+var LookupFormats = []string{"table", "json", "csv"}
+
+// NewLookupWriter returns a LookupWriter for format ("table", "json" or
+// "csv").
+func NewLookupWriter(w io.Writer, format string) (*LookupWriter, error) {
+	lw := &LookupWriter{w: w, format: format}
+	switch format {
+	case "table", "json":
+	case "csv":
+		lw.cw = csv.NewWriter(w)
+		lw.err = lw.cw.Write(LookupColumns)
+	default:
+		return nil, fmt.Errorf("lookup: unknown format %q (want table, json or csv)", format)
+	}
+	return lw, nil
+}
+
+// Write renders one answer.
+func (lw *LookupWriter) Write(a Answer) error {
+	return lw.write(plan{ans: a})
+}
+
+// WriteQuery answers q from the analysis (as Lookup) and renders the
+// answer, streaming its route rows in JSON and CSV: memory stays that of
+// one row however many routes the answer lists (a query for 0.0.0.0/0
+// lists the whole table). The table format lays out each list at once.
+func (lw *LookupWriter) WriteQuery(a *classify.Analysis, q Query, origin *uint32) error {
+	return lw.write(planLookup(a, q, origin))
+}
+
+func (lw *LookupWriter) write(p plan) error {
+	if lw.err != nil {
+		return lw.err
+	}
+	switch lw.format {
+	case "json":
+		sep := ",\n    "
+		if lw.n == 0 {
+			sep = "{\n  \"answers\": [\n    "
+		}
+		if _, err := io.WriteString(lw.w, sep); err != nil {
+			lw.err = err
+			return err
+		}
+		lw.err = writeAnswerJSON(lw.w, p, "    ")
+	case "csv":
+		lw.err = writeLookupCSVRows(lw.cw, p)
+	default:
+		if lw.n > 0 {
+			if _, err := fmt.Fprintln(lw.w); err != nil {
+				lw.err = err
+				return err
+			}
+		}
+		a := p.answer()
+		switch a.Kind {
+		case "prefix":
+			lw.err = writePrefixAnswer(lw.w, a, lw.Top)
+		case "address":
+			lw.err = writeAddrAnswer(lw.w, a, lw.Top)
+		default:
+			lw.err = writeASNAnswer(lw.w, a, lw.Top)
+		}
+	}
+	lw.n++
+	return lw.err
+}
+
+// rowsMarker is the explanation of the placeholder row that stands for a
+// route list while the rest of the answer is encoded. JSON escapes the NUL
+// as \u0000, which no real explanation contains.
+const rowsMarker = "\x00rows:"
+
+// writeAnswerJSON writes p's answer as json.MarshalIndent(answer, prefix,
+// "  ") would, without holding its route rows: the answer is encoded with
+// each non-empty list replaced by one placeholder row (no nested arrays or
+// objects: its slices and pointers are nil), and each placeholder's array
+// is then written row by row at the same indentation.
+func writeAnswerJSON(w io.Writer, p plan, prefix string) error {
+	skel := p.ans
+	lazy := 0
+	for i, ids := range p.ids {
+		if len(ids) > 0 {
+			*listOf(&skel, i) = []Invalid{{Explanation: rowsMarker + strconv.Itoa(i)}}
+			lazy++
+		}
+	}
+	b, err := json.MarshalIndent(skel, prefix, "  ")
+	if err != nil || lazy == 0 {
+		if err == nil {
+			_, err = w.Write(b)
+		}
+		return err
+	}
+	type span struct{ open, close, list int }
+	var spans []span
+	for i, ids := range p.ids {
+		if len(ids) == 0 {
+			continue
+		}
+		m := bytes.Index(b, []byte(`"\u0000rows:`+strconv.Itoa(i)+`"`))
+		if m < 0 {
+			return fmt.Errorf("lookup: route list %d lost in encoding", i)
+		}
+		spans = append(spans, span{bytes.LastIndexByte(b[:m], '['), m + bytes.IndexByte(b[m:], ']'), i})
+	}
+	slices.SortFunc(spans, func(x, y span) int { return x.open - y.open })
+	cur := 0
+	for _, s := range spans {
+		ind := b[bytes.LastIndexByte(b[:s.close], '\n')+1 : s.close] // the closing bracket's indentation
+		inner := string(ind) + "  "
+		if _, err := w.Write(b[cur : s.open+1]); err != nil {
+			return err
+		}
+		for j, id := range p.ids[s.list] {
+			row, err := json.MarshalIndent(lookupRow(p.a, id), inner, "  ")
+			if err != nil {
+				return err
+			}
+			sep := ",\n"
+			if j == 0 {
+				sep = "\n"
+			}
+			if _, err := io.WriteString(w, sep+inner); err != nil {
+				return err
+			}
+			if _, err := w.Write(row); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(append([]byte{'\n'}, ind...)); err != nil {
+			return err
+		}
+		cur = s.close
+	}
+	_, err = w.Write(b[cur:])
+	return err
+}
+
+// Close ends the document (the JSON array and object; the CSV buffer).
+func (lw *LookupWriter) Close() error {
+	if lw.err != nil {
+		return lw.err
+	}
+	switch lw.format {
+	case "json":
+		end := "\n  ]\n}\n"
+		if lw.n == 0 {
+			end = "{\n  \"answers\": []\n}\n"
+		}
+		_, lw.err = io.WriteString(lw.w, end)
+	case "csv":
+		lw.cw.Flush()
+		lw.err = lw.cw.Error()
+	}
+	return lw.err
+}
+
+// writeLookups writes answers with a LookupWriter.
+func writeLookups(w io.Writer, format string, answers []Answer) error {
+	lw, err := NewLookupWriter(w, format)
+	if err != nil {
+		return err
+	}
+	for _, a := range answers {
+		if err := lw.Write(a); err != nil {
+			return err
+		}
+	}
+	return lw.Close()
+}
+
+// WriteLookupJSON writes `{"answers":[...]}`.
+func WriteLookupJSON(w io.Writer, answers []Answer) error { return writeLookups(w, "json", answers) }
 
 // LookupColumns are the CSV columns of lookup: the query, how the route
 // relates to it, then analyze's invalid-route columns and the explanation.
@@ -26,49 +212,46 @@ var LookupColumns = append(append([]string{"query", "relation"}, InvalidColumns.
 // WriteLookupCSV writes one row per route in the answers: relation is
 // "route" (exactly the prefix, or containing the address), "less_specific",
 // "more_specific", "originated" (AS queries) or "hypothetical" (--origin).
-func WriteLookupCSV(w io.Writer, answers []Answer) error {
-	cw := csv.NewWriter(w)
-	cw.Write(LookupColumns)
-	for _, a := range answers {
-		emit := func(rel string, rows []Invalid) {
-			for _, r := range rows {
-				cw.Write(append(append([]string{a.Query, rel}, invalidRecord(r)...), r.Explanation))
-			}
+func WriteLookupCSV(w io.Writer, answers []Answer) error { return writeLookups(w, "csv", answers) }
+
+// writeLookupCSVRows writes p's rows, each route list row by row.
+func writeLookupCSVRows(cw *csv.Writer, p plan) error {
+	a := p.ans
+	var err error
+	emit := func(rel string, r Invalid) {
+		if err == nil {
+			err = cw.Write(append(append([]string{a.Query, rel}, invalidRecord(r)...), r.Explanation))
 		}
-		if a.Hypothetical != nil {
-			emit("hypothetical", []Invalid{*a.Hypothetical})
-		}
-		emit("route", a.Routes)
-		emit("less_specific", a.LessSpecific)
-		emit("more_specific", a.MoreSpecific)
-		emit("originated", a.Originated)
 	}
-	cw.Flush()
-	return cw.Error()
+	if a.Hypothetical != nil {
+		emit("hypothetical", *a.Hypothetical)
+	}
+	for i, rel := range [nLists]string{"route", "less_specific", "more_specific", "originated"} {
+		for _, r := range *listOf(&a, i) {
+			emit(rel, r)
+		}
+		for _, id := range p.ids[i] {
+			emit(rel, lookupRow(p.a, id))
+		}
+	}
+	return err
 }
 
 // WriteLookupTable writes each answer as a few small tables, each list
 // (routes, VRPs, suggestions) cut to its top rows (0: all) with a line
 // saying how many were left out; JSON and CSV always list all.
 func WriteLookupTable(w io.Writer, answers []Answer, top int) error {
-	for i, a := range answers {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		var err error
-		switch a.Kind {
-		case "prefix":
-			err = writePrefixAnswer(w, a, top)
-		case "address":
-			err = writeAddrAnswer(w, a, top)
-		default:
-			err = writeASNAnswer(w, a, top)
-		}
-		if err != nil {
+	lw, err := NewLookupWriter(w, "table")
+	if err != nil {
+		return err
+	}
+	lw.Top = top
+	for _, a := range answers {
+		if err := lw.Write(a); err != nil {
 			return err
 		}
 	}
-	return nil
+	return lw.Close()
 }
 
 func writePrefixAnswer(w io.Writer, a Answer, top int) error {
@@ -99,6 +282,9 @@ func writeAddrAnswer(w io.Writer, a Answer, top int) error {
 	fmt.Fprintf(w, "== %s\n", a.Address)
 	fmt.Fprintf(w, "Routed today via: %s\n", viaString(a.RoutedBefore))
 	fmt.Fprintf(w, "Routed with ROV via: %s\n", viaString(a.RoutedAfter))
+	if d := a.DefaultNotCounted; d != nil {
+		fmt.Fprintf(w, "Default route not counted (as in analyze; --count-default counts it): %s\n", viaString(d))
+	}
 	return routeTable(w, "Routes containing it (most specific first)", a.Routes, top)
 }
 
@@ -121,11 +307,34 @@ func writeASNAnswer(w io.Writer, a Answer, top int) error {
 	}
 	if len(a.Suggested) > 0 {
 		fmt.Fprintln(w, "Suggested VRPs (one per announced prefix, maxLength = its length):")
-		t := newTable(w, "VRP", "Already valid", "Route state now")
-		for _, s := range limit(a.Suggested, top) {
-			t.Append(vrpList([]VRPRef{s.VRPRef}, ""), s.Exists, s.State)
+		widen := slices.ContainsFunc(a.Suggested, func(s Suggestion) bool { return s.WideningInstead != nil })
+		cols := []any{"VRP", "Already valid", "Route state now"}
+		if widen {
+			cols = append(cols, "Instead of widening (RFC 9319 §4)")
 		}
-		return renderTop(w, t, len(a.Suggested), top)
+		t := newTable(w, cols...)
+		for _, s := range limit(a.Suggested, top) {
+			row := []any{vrpList([]VRPRef{s.VRPRef}, ""), s.Exists, s.State}
+			if widen {
+				note := ""
+				if wi := s.WideningInstead; wi != nil {
+					note = fmt.Sprintf("%s to /%d would allow %s prefixes", vrpList([]VRPRef{wi.VRP}, ""), wi.MaxLength, strconv.FormatFloat(wi.Allows, 'g', 6, 64))
+				}
+				row = append(row, note)
+			}
+			t.Append(row...)
+		}
+		if err := renderTop(w, t, len(a.Suggested), top); err != nil {
+			return err
+		}
+	}
+	if len(a.Hijacks) > 0 {
+		fmt.Fprintln(w, "Possible hijacks (no VRP suggested: another AS's VRP allows the route):")
+		t := newTable(w, "Route", "Route state now", "Allowed by")
+		for _, h := range limit(a.Hijacks, top) {
+			t.Append(fmt.Sprintf("%s AS%d", h.Prefix, h.ASN), h.State, vrpList(h.VRPs, ", "))
+		}
+		return renderTop(w, t, len(a.Hijacks), top)
 	}
 	return nil
 }

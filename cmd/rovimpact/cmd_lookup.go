@@ -58,10 +58,19 @@ recorded source file that changed since is reported on standard error.
            route ROV drops, the impact analyze reports. --origin AS validates
            announcing the prefix from AS ("what happens if I announce this?").
   address  the routes containing it, most specific first, and which route
-           carries traffic to it today and once ROV drops invalid routes.
+           carries traffic to it today and once ROV drops invalid routes. As
+           in analyze, a default route counts only with --count-default.
   AS       the routes it originates, its VRPs (unused ones, and RFC 9319
            risky ones whose maxLength authorises unannounced more-specifics),
-           and one suggested VRP per announced prefix.
+           and one suggested VRP per announced prefix (maxLength = its
+           length; where the AS's own VRP is too short, what widening that
+           VRP instead would authorise). No VRP is suggested where another
+           AS's VRP allows the route: it is listed as a possible hijack with
+           that VRP.
+
+Answers are written one at a time, and in json and csv each answer's
+routes one at a time, so a batch from standard input or 0.0.0.0/0 needs
+about the memory of the analysis, not of the answer.
 
 ` + exitCodesHelp,
 		Example: `  rovimpact lookup --vrps testdata/sample/vrps.json 1.1.1.0/24 testdata/sample/routes-v4.mrt
@@ -128,20 +137,20 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if cmd.Flags().Changed("origin") {
 		origin = &opts.origin
 	}
-	answers := make([]reports.Answer, len(parsed))
-	for i, q := range parsed {
-		answers[i] = reports.Lookup(a, q, origin)
-	}
+	// One answer at a time: a batch of queries from standard input holds
+	// one answer in memory, never the whole document.
 	out := bufio.NewWriter(cmd.OutOrStdout())
-	switch opts.format {
-	case "json":
-		err = reports.WriteLookupJSON(out, answers)
-	case "csv":
-		err = reports.WriteLookupCSV(out, answers)
-	default:
-		err = reports.WriteLookupTable(out, answers, opts.top)
-	}
+	lw, err := reports.NewLookupWriter(out, opts.format)
 	if err != nil {
+		return err
+	}
+	lw.Top = opts.top
+	for _, q := range parsed {
+		if err := lw.WriteQuery(a, q, origin); err != nil {
+			return err
+		}
+	}
+	if err := lw.Close(); err != nil {
 		return err
 	}
 	if err := out.Flush(); err != nil {

@@ -17,6 +17,7 @@ var lookupQueries = map[string][]string{
 	"asn":           {"AS18101"},                         // VRPs, risky/unused, suggestions
 	"vrps-only":     {"1.0.0.0/24", "AS13335"},           // no route files
 	"too-short":     {"2.17.48.0/20"},                    // origin holds a more-specific VRP
+	"asn-hijack":    {"AS15169"},                         // routes another AS's VRP allows: no VRP suggested (issue 12)
 }
 
 // TestLookupGolden pins each query kind in every format on the sample.
@@ -33,6 +34,47 @@ func TestLookupGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkGoldenIn(t, "lookup", name+"."+format, out)
+			})
+		}
+	}
+}
+
+// TestLookupDefaultRoute pins issue 12's case: a valid 0.0.0.0/0 and an
+// invalid 192.0.2.0/24. analyze calls the /24 unreachable unless
+// --count-default; lookup 192.0.2.1 says the same (it said "reachable via
+// 0.0.0.0/0" before), naming the default route it did not count.
+func TestLookupDefaultRoute(t *testing.T) {
+	dir := "testdata/lookup/default-route/"
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{{"default-route", nil}, {"default-route.count-default", []string{"--count-default"}}} {
+		for _, format := range []string{"table", "json"} {
+			t.Run(tc.name+"."+format, func(t *testing.T) {
+				args := append(append([]string{"lookup", "--vrps", dir + "vrps.json", "--format", format}, tc.flags...), "192.0.2.1", dir+"routes.txt")
+				out, stderr, err := runCLI(t, args...)
+				if err != nil || stderr != "" {
+					t.Fatalf("err %v, stderr %q", err, stderr)
+				}
+				checkGoldenIn(t, "lookup", tc.name+"."+format, out)
+				an, _, err := runCLI(t, append(append([]string{"analyze", "--vrps", dir + "vrps.json", "--format", "json"}, tc.flags...), dir+"routes.txt")...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var rep reports.Report
+				if err := json.Unmarshal([]byte(an), &rep); err != nil {
+					t.Fatal(err)
+				}
+				unreachable := rep.Summary.Impact.Unreachable == 1
+				if format == "json" {
+					var got struct{ Answers []reports.Answer }
+					if err := json.Unmarshal([]byte(out), &got); err != nil {
+						t.Fatal(err)
+					}
+					if r := got.Answers[0].Reachable; r == nil || *r == unreachable {
+						t.Errorf("lookup reachable_after_rov %v, analyze unreachable %v", r, unreachable)
+					}
+				}
 			})
 		}
 	}
