@@ -132,16 +132,22 @@ func lookupPrefix(a *classify.Analysis, q Query, origin *uint32) Answer {
 	ans.LessSpecific = rows(a, a.Coverage.Supernets(p, nil))
 	ans.MoreSpecific = rows(a, a.Coverage.Subnets(p, nil))
 	if origin != nil {
-		o := rov.Origin{Kind: rov.OriginAS, ASN: *origin}
-		v := classify.NewClassifier(a.Index).Classify(p, o)
-		h := Invalid{Prefix: p, Origin: origin, ASSet: []uint32{}, State: v.State.String(), Class: v.Class.String(), AS0: v.AS0, VRPs: []VRPRef{},
-			Dropped: classify.Dropped(v.State, o, a.Options.ASSet), Explanation: classify.Explain(v, vrps, p, o)}
-		for _, i := range v.VRPs {
-			h.VRPs = append(h.VRPs, vrpRef(vrps[i]))
-		}
-		ans.Hypothetical = &h
+		ans.Hypothetical = hypothetical(a, p, *origin)
 	}
 	return ans
+}
+
+// hypothetical is the verdict of announcing p from origin (lookup --origin).
+func hypothetical(a *classify.Analysis, p netip.Prefix, origin uint32) *Invalid {
+	vrps := a.Index.VRPs()
+	o := rov.Origin{Kind: rov.OriginAS, ASN: origin}
+	v := classify.NewClassifier(a.Index).Classify(p, o)
+	h := Invalid{Prefix: p, Origin: &origin, ASSet: []uint32{}, State: v.State.String(), Class: v.Class.String(), AS0: v.AS0, VRPs: []VRPRef{},
+		Dropped: classify.Dropped(v.State, o, a.Options.ASSet), Explanation: classify.Explain(v, vrps, p, o)}
+	for _, i := range v.VRPs {
+		h.VRPs = append(h.VRPs, vrpRef(vrps[i]))
+	}
+	return &h
 }
 
 func lookupAddr(a *classify.Analysis, q Query) Answer {
@@ -169,28 +175,11 @@ func lookupAddr(a *classify.Analysis, q Query) Answer {
 func lookupASN(a *classify.Analysis, q Query) Answer {
 	asn := q.ASN
 	ans := Answer{Query: q.Text, Kind: "asn", ASN: &asn, Originated: []Invalid{}, VRPs: []VRPUse{}, Suggested: []Suggestion{}}
-	var own []int32
-	for id := range a.Table.Routes() {
-		if o := a.Outcomes[id].Origin; o.Kind == rov.OriginAS && o.ASN == asn {
-			own = append(own, int32(id))
-		}
-	}
+	own := originated(a, asn)
 	ans.Originated = rows(a, own)
 	vrps := a.Index.VRPs()
 	for _, vi := range a.Index.ByASN(asn) {
-		v := vrps[vi]
-		use := VRPUse{VRPRef: vrpRef(v), TA: v.TA, Allows: allowed(v)}
-		seen := map[netip.Prefix]bool{}
-		for _, id := range own {
-			p := a.Table.Routes()[id].Prefix
-			if v.Prefix.Contains(p.Addr()) && p.Bits() >= v.Prefix.Bits() && p.Bits() <= int(v.MaxLen) && !seen[p] {
-				seen[p] = true
-				use.Announced++
-			}
-		}
-		use.Used = use.Announced > 0
-		use.Risky = use.Allows > float64(use.Announced) && int(v.MaxLen) > v.Prefix.Bits()
-		ans.VRPs = append(ans.VRPs, use)
+		ans.VRPs = append(ans.VRPs, vrpUse(a, vrps[vi], own))
 	}
 	slices.SortFunc(ans.VRPs, func(x, y VRPUse) int { return compareVRPRef(x.VRPRef, y.VRPRef) })
 	seen := map[netip.Prefix]bool{}
@@ -199,12 +188,43 @@ func lookupASN(a *classify.Analysis, q Query) Answer {
 			continue
 		}
 		seen[r.Prefix] = true
-		ans.Suggested = append(ans.Suggested, Suggestion{
-			VRPRef: VRPRef{Prefix: r.Prefix, MaxLength: uint8(r.Prefix.Bits()), ASN: asn},
-			Exists: r.State == rov.Valid.String(), State: r.State,
-		})
+		ans.Suggested = append(ans.Suggested, suggestion(r.Prefix, r.State, asn))
 	}
 	return ans
+}
+
+// originated returns the ids of the routes asn originates, in route order.
+func originated(a *classify.Analysis, asn uint32) []int32 {
+	var own []int32
+	for id := range a.Table.Routes() {
+		if o := a.Outcomes[id].Origin; o.Kind == rov.OriginAS && o.ASN == asn {
+			own = append(own, int32(id))
+		}
+	}
+	return own
+}
+
+// vrpUse says how VRP v is used by the routes own (an AS's originated
+// routes).
+func vrpUse(a *classify.Analysis, v rov.VRP, own []int32) VRPUse {
+	use := VRPUse{VRPRef: vrpRef(v), TA: v.TA, Allows: allowed(v)}
+	seen := map[netip.Prefix]bool{}
+	for _, id := range own {
+		p := a.Table.Routes()[id].Prefix
+		if v.Prefix.Contains(p.Addr()) && p.Bits() >= v.Prefix.Bits() && p.Bits() <= int(v.MaxLen) && !seen[p] {
+			seen[p] = true
+			use.Announced++
+		}
+	}
+	use.Used = use.Announced > 0
+	use.Risky = use.Allows > float64(use.Announced) && int(v.MaxLen) > v.Prefix.Bits()
+	return use
+}
+
+// suggestion is the VRP that would make an announced route of asn with
+// prefix p valid; state is the route's current state.
+func suggestion(p netip.Prefix, state string, asn uint32) Suggestion {
+	return Suggestion{VRPRef: VRPRef{Prefix: p, MaxLength: uint8(p.Bits()), ASN: asn}, Exists: state == rov.Valid.String(), State: state}
 }
 
 // allowed is the number of prefixes a VRP authorises: 2^(m-l+1)-1 for
