@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
@@ -30,6 +31,13 @@ var DefaultBMPListen = netip.MustParseAddrPort("127.0.0.1:11019")
 // router can make us allocate.
 const DefaultBMPMaxMessage = 16 << 20
 
+// DefaultBMPMaxPeers bounds the peers one router connection reports at
+// once. The largest route servers have a few thousand sessions (IPv4 and
+// IPv6 ones are separate peers); every peer the table holds costs a bit per
+// route, so a router inventing peers must not be able to grow it without
+// bound.
+const DefaultBMPMaxPeers = 4096
+
 // BMPConfig configures the BMP station.
 type BMPConfig struct {
 	// Listen is the TCP address routers connect to; zero means
@@ -45,6 +53,10 @@ type BMPConfig struct {
 	PostPolicy bool
 	// MaxMessage bounds one message; 0 means DefaultBMPMaxMessage.
 	MaxMessage int
+	// MaxPeers bounds the peers one router connection reports at once;
+	// 0 means DefaultBMPMaxPeers. Messages about further peers are skipped
+	// and counted as "bmp_peer_limit" until some peer goes down.
+	MaxPeers int
 	// MaxPrefixes bounds the paths (prefix, path ID) held per monitored
 	// peer; announcements of new paths beyond it are skipped and counted
 	// as "prefix_limit" (a station cannot tear the peer down, unlike a BGP
@@ -82,6 +94,9 @@ func ListenBMP(cfg BMPConfig, h Handler) (*BMP, error) {
 	}
 	if cfg.MaxMessage <= 0 {
 		cfg.MaxMessage = DefaultBMPMaxMessage
+	}
+	if cfg.MaxPeers <= 0 {
+		cfg.MaxPeers = DefaultBMPMaxPeers
 	}
 	if len(cfg.Accept) == 0 {
 		cfg.Accept = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
@@ -176,13 +191,17 @@ func (b *BMP) Close() error {
 // or route skipped, by reason.
 func (b *BMP) Stats() mrt.Stats { return b.em.snapshot() }
 
-// Peers lists the monitored peers seen so far, indexed by mrt.Peer.Index.
+// Peers lists the monitored peers, indexed by mrt.Peer.Index. An index is
+// reused once its peer went down (Peer Down, a superseding per-peer
+// header, or its router's connection closing), so an entry may name a peer
+// that is down.
 func (b *BMP) Peers() []mrt.Peer { return b.em.peerList() }
 
 func (b *BMP) serveConn(c net.Conn) {
 	defer c.Close()
 	router := c.RemoteAddr().String()
-	err := runSession(bufio.NewReaderSize(c, 64<<10), b.em, sessionOpts{post: b.cfg.PostPolicy, max: b.cfg.MaxMessage, maxPrefixes: b.cfg.MaxPrefixes}, router, b.log, nil)
+	o := sessionOpts{post: b.cfg.PostPolicy, max: b.cfg.MaxMessage, maxPeers: b.cfg.MaxPeers, maxPrefixes: b.cfg.MaxPrefixes}
+	err := runSession(bufio.NewReaderSize(c, 64<<10), b.em, o, router, b.log, nil)
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		b.log.Error("BMP connection closed", "router", router, "err", err)
 	}
@@ -192,8 +211,22 @@ func (b *BMP) serveConn(c net.Conn) {
 // then reports the router's peers down. onMessage, if set, sees each framed
 // message and what handling it returned (tests use it to check that events
 // come only from well-formed messages).
+//
+// Error handling: RFC 7854 has no error messages from station to router
+// and no resynchronisation marker, so a message that cannot be framed (bad
+// version or length in the common header, §4.1) ends the connection, and
+// with it every route the connection reported (§3.3: the routes of a BMP
+// session go with the session). A framed message whose body cannot be
+// parsed, or is of an unknown type, is skipped and counted
+// ("bmp_malformed", "bmp_parser_panic") and the stream goes on: the next
+// message starts at the length the header declared.
 func runSession(r io.Reader, em *emitter, o sessionOpts, router string, log *slog.Logger, onMessage func(msg []byte, err error)) error {
 	s := newBMPSession(em, o.post)
+	s.conn = bmpConns.Add(1)
+	s.maxPeers = o.maxPeers
+	if s.maxPeers <= 0 {
+		s.maxPeers = DefaultBMPMaxPeers
+	}
 	s.conv.maxPrefixes = o.maxPrefixes
 	s.router, _ = netip.ParseAddrPort(router)
 	defer s.close()
@@ -295,20 +328,36 @@ func reasonOf(err error) string {
 type sessionOpts struct {
 	post        bool
 	max         int
+	maxPeers    int // 0: DefaultBMPMaxPeers
 	maxPrefixes int
 }
+
+// bmpConns numbers router connections across the process, so that a peer
+// key names the connection that reported it.
+var bmpConns atomic.Uint64
 
 // bmpSession is the state of one router connection: its monitored peers
 // and which of them send ADD-PATH path identifiers.
 type bmpSession struct {
-	em     *emitter
-	post   bool
-	router netip.AddrPort // for session events; zero if unknown
-	peers  map[peerKey]*bmpPeer
-	conv   updateConverter
+	em       *emitter
+	post     bool
+	conn     uint64
+	maxPeers int
+	router   netip.AddrPort // for session events; zero if unknown
+	peers    map[slotKey]*bmpPeer
+	conv     updateConverter
+}
+
+// slotKey is where a router has at most one BGP session at a time: one
+// neighbour address in one instance (RFC 7854 §4.2: the peer distinguisher
+// tells instances, e.g. VRFs, apart).
+type slotKey struct {
+	Dist uint64
+	Addr netip.Addr
 }
 
 type bmpPeer struct {
+	key   peerKey // the whole identity: connection and per-peer header
 	peer  mrt.Peer
 	up    bool                     // Peer Up seen, no Peer Down since
 	opts  []*bgp.MarshallingOption // ADD-PATH receive families, from peer up
@@ -322,29 +371,51 @@ type pathKey struct {
 }
 
 func newBMPSession(em *emitter, post bool) *bmpSession {
-	return &bmpSession{em: em, post: post, peers: map[peerKey]*bmpPeer{}}
+	return &bmpSession{em: em, post: post, maxPeers: DefaultBMPMaxPeers, peers: map[slotKey]*bmpPeer{}}
 }
 
 // close reports every peer of the connection down: without the router's
-// feed nothing vouches for their routes any more.
+// feed nothing vouches for their routes any more (RFC 7854 §3.3: the BMP
+// session ends with its TCP connection).
 func (s *bmpSession) close() {
 	s.em.mu.Lock()
 	defer s.em.mu.Unlock()
 	for _, p := range s.peers {
-		if p.up {
-			s.em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionIdle, Reason: "router connection closed",
-				Router: s.router, Time: timeNow()})
-		}
-		s.conv.route = mrt.Route{Kind: mrt.PeerDown, Time: timeNow(), Peer: p.peer, FromUpdate: true,
-			RPKIState: mrt.RPKIAbsent, Path: s.conv.route.Path[:0]}
-		s.em.emitLocked(&s.conv.route)
+		s.flushLocked(p, "router connection closed", timeNow())
 	}
 	clear(s.peers)
 }
 
-func keyOf(h *bmp.BMPPeerHeader) peerKey {
+// flushLocked ends peer p: its session's leaving event (if it was up),
+// then the PeerDown event that flushes exactly the paths p announced (the
+// event names p's own AS and address, which is how the table keys it),
+// and its index is released. s.em.mu must be held; the caller removes p
+// from s.peers.
+func (s *bmpSession) flushLocked(p *bmpPeer, reason string, t time.Time) {
+	if p.up {
+		s.em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionIdle, Reason: reason, Router: s.router, Time: t})
+	}
+	s.conv.route = mrt.Route{Kind: mrt.PeerDown, Time: t, Peer: p.peer, FromUpdate: true,
+		RPKIState: mrt.RPKIAbsent, Path: s.conv.route.Path[:0]}
+	s.em.emitLocked(&s.conv.route)
+	s.em.releaseLocked(p.key)
+}
+
+// keyOf returns the slot a per-peer header names and the peer's identity.
+func (s *bmpSession) keyOf(h *bmp.BMPPeerHeader) (slotKey, peerKey) {
 	a, _ := netip.AddrFromSlice(h.PeerAddress)
-	return peerKey{Dist: h.PeerDistinguisher, Addr: a.Unmap()}
+	id, _ := netip.AddrFromSlice(h.PeerBGPID)
+	sk := slotKey{Dist: h.PeerDistinguisher, Addr: a.Unmap()}
+	return sk, peerKey{Conn: s.conn, Dist: sk.Dist, Addr: sk.Addr, AS: h.PeerAS, BGPID: id.Unmap()}
+}
+
+// held returns the peer h names, if the connection holds it.
+func (s *bmpSession) held(h *bmp.BMPPeerHeader) (slotKey, peerKey, *bmpPeer) {
+	sk, k := s.keyOf(h)
+	if p := s.peers[sk]; p != nil && p.key == k {
+		return sk, k, p
+	}
+	return sk, k, nil
 }
 
 // parse runs gobgp's BMP parser on one framed message. gobgp recovers its
@@ -357,7 +428,7 @@ func (s *bmpSession) parse(msg []byte) (m *bmp.BMPMessage, err error) {
 		}
 	}()
 	return bmp.ParseBMPMessageWithOptions(msg, func(h bmp.BMPPeerHeader) []*bgp.MarshallingOption {
-		if p := s.peers[keyOf(&h)]; p != nil {
+		if _, _, p := s.held(&h); p != nil {
 			return p.opts
 		}
 		return nil
@@ -392,18 +463,48 @@ func (s *bmpSession) handle(msg []byte) error {
 	return nil
 }
 
+// peer returns the connection's peer for header h, creating it when new,
+// or nil (counted as "bmp_peer_limit") when the connection already
+// reports MaxPeers others.
+//
+// A peer is the whole per-peer header identity (RFC 7854 §4.2: Peer AS and
+// Peer BGP ID are those of the session the PDU was received on), so the
+// same address under another AS or BGP ID is another peer, whose routes
+// never mix with the first one's. A router has one established session per
+// neighbour address and instance (RFC 4271 §6.8 leaves one of two
+// colliding connections), so such a header also says that the session held
+// for that address has ended, whether or not its Peer Down came: the held
+// peer is flushed first ("bmp_peer_superseded"). Without this a router
+// that skips or loses a Peer Down would leave the old session's routes in
+// the table for as long as the connection lasts.
 func (s *bmpSession) peer(h *bmp.BMPPeerHeader) *bmpPeer {
-	k := keyOf(h)
-	p := s.peers[k]
-	if p == nil {
-		p = &bmpPeer{}
-		s.peers[k] = p
+	sk, k, p := s.held(h)
+	if p != nil {
+		return p
 	}
-	id, _ := netip.AddrFromSlice(h.PeerBGPID)
+	if old := s.peers[sk]; old != nil {
+		s.supersede(sk, old, k, stamp(h))
+	}
+	if len(s.peers) >= s.maxPeers {
+		s.em.skip("bmp_peer_limit", 1)
+		return nil
+	}
+	p = &bmpPeer{key: k}
 	s.em.mu.Lock()
-	p.peer = s.em.peerLocked(k, h.PeerAS, id.Unmap())
+	p.peer = s.em.peerLocked(k, h.PeerAS, k.BGPID)
 	s.em.mu.Unlock()
+	s.peers[sk] = p
 	return p
+}
+
+// supersede flushes old, the peer held at slot sk, because the router now
+// reports the session k there.
+func (s *bmpSession) supersede(sk slotKey, old *bmpPeer, k peerKey, t time.Time) {
+	s.em.mu.Lock()
+	defer s.em.mu.Unlock()
+	s.em.stats.Skipped["bmp_peer_superseded"]++
+	s.flushLocked(old, fmt.Sprintf("superseded: the router reports %s as AS%d, BGP ID %s", k.Addr, k.AS, k.BGPID), t)
+	delete(s.peers, sk)
 }
 
 func stamp(h *bmp.BMPPeerHeader) time.Time {
@@ -460,6 +561,9 @@ func (s *bmpSession) routeMonitoring(m *bmp.BMPMessage, body *bmp.BMPRouteMonito
 		}
 	}
 	p := s.peer(h)
+	if p == nil {
+		return nil
+	}
 	s.em.mu.Lock()
 	defer s.em.mu.Unlock()
 	s.conv.emit(u, p, stamp(h), s.em)
@@ -469,8 +573,16 @@ func (s *bmpSession) routeMonitoring(m *bmp.BMPMessage, body *bmp.BMPRouteMonito
 // peerUp records the peer and whether it sends ADD-PATH path identifiers
 // for each family: RFC 7911 §4 — the peer (received OPEN) must advertise
 // Send and the monitored router (sent OPEN) Receive.
+//
+// A Peer Up repeating the identity of a peer already up is the router
+// re-announcing its state, not a new session: its paths stay (and so does
+// their count against MaxPrefixes). One with another AS or BGP ID for the
+// address is a new session (see peer).
 func (s *bmpSession) peerUp(m *bmp.BMPMessage, body *bmp.BMPPeerUpNotification) {
 	p := s.peer(&m.PeerHeader)
+	if p == nil {
+		return
+	}
 	if !p.up {
 		s.em.mu.Lock()
 		s.em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionEstablished, Router: s.router, Time: stamp(&m.PeerHeader)})
@@ -478,7 +590,6 @@ func (s *bmpSession) peerUp(m *bmp.BMPMessage, body *bmp.BMPPeerUpNotification) 
 	}
 	p.up = true
 	p.opts = nil
-	p.paths = nil // a new session starts empty
 	sent := addPathModes(body.SentOpenMsg)
 	recv := addPathModes(body.ReceivedOpenMsg)
 	am := map[bgp.RouteFamily]bgp.BGPAddPathMode{}
@@ -518,22 +629,23 @@ func addPathModes(m *bgp.BGPMessage) map[bgp.RouteFamily]bgp.BGPAddPathMode {
 	return out
 }
 
+// peerDown ends the peer the header names (RFC 7854 §4.9: the session was
+// terminated): exactly its paths are flushed. A Peer Down for a peer the
+// connection does not hold changes nothing and is counted as
+// "bmp_peer_down_unknown": in particular a late Peer Down for a session
+// already superseded (see peer) must not flush the session that replaced
+// it.
 func (s *bmpSession) peerDown(m *bmp.BMPMessage, body *bmp.BMPPeerDownNotification) {
-	k := keyOf(&m.PeerHeader)
-	p := s.peers[k]
+	h := &m.PeerHeader
+	sk, _, p := s.held(h)
 	if p == nil {
-		p = s.peer(&m.PeerHeader)
+		s.em.skip("bmp_peer_down_unknown", 1)
+		return
 	}
-	delete(s.peers, k)
+	delete(s.peers, sk)
 	s.em.mu.Lock()
 	defer s.em.mu.Unlock()
-	if p.up {
-		s.em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionIdle, Reason: peerDownReason(body),
-			Router: s.router, Time: stamp(&m.PeerHeader)})
-	}
-	s.conv.route = mrt.Route{Kind: mrt.PeerDown, Time: stamp(&m.PeerHeader), Peer: p.peer, FromUpdate: true,
-		RPKIState: mrt.RPKIAbsent, Path: s.conv.route.Path[:0]}
-	s.em.emitLocked(&s.conv.route)
+	s.flushLocked(p, peerDownReason(body), stamp(h))
 }
 
 // peerDownReason renders a Peer Down notification's reason (RFC 7854

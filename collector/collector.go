@@ -25,12 +25,18 @@ import (
 // deadlock); read the Route's Peer instead.
 type Handler func(r *mrt.Route)
 
-// peerKey identifies a peer inside one source: a BMP peer is the pair
-// (peer distinguisher, address) of its per-peer header (RFC 7854 §4.2); a
-// BGP peer is its neighbour address (Dist 0).
+// peerKey identifies a peer inside one source. A BGP peer is its neighbour
+// address (the other fields zero; its AS and BGP identifier are refreshed
+// from the session). A BMP peer is the router connection it was reported
+// on and the whole per-peer header identity (RFC 7854 §4.2: distinguisher,
+// address, AS, BGP ID): the same address under another AS or BGP ID is
+// another BGP session, hence another peer (see bmpSession.peer).
 type peerKey struct {
-	Dist uint64
-	Addr netip.Addr
+	Conn  uint64 // BMP: the router connection (numbered from 1); BGP: 0
+	Dist  uint64
+	Addr  netip.Addr
+	AS    uint32     // BMP only
+	BGPID netip.Addr // BMP only
 }
 
 // emitter serialises calls to the Handler and owns the peer numbering and
@@ -41,6 +47,10 @@ type emitter struct {
 	stats mrt.Stats
 	index map[peerKey]int
 	peers []mrt.Peer
+	// free lists the indexes of released peers (BMP peers after their
+	// PeerDown event), reused before new ones so that a router that
+	// reconnects, or renumbers its peers, does not grow the numbering.
+	free []int
 	// onSession is the source's SessionHandler (nil: none), set before the
 	// source starts.
 	onSession SessionHandler
@@ -55,9 +65,15 @@ func newEmitter(h Handler) *emitter {
 func (e *emitter) peerLocked(k peerKey, as uint32, id netip.Addr) mrt.Peer {
 	i, ok := e.index[k]
 	if !ok {
-		i = len(e.peers)
+		if n := len(e.free); n > 0 {
+			i = e.free[n-1]
+			e.free = e.free[:n-1]
+			e.peers[i] = mrt.Peer{Index: i, IP: k.Addr}
+		} else {
+			i = len(e.peers)
+			e.peers = append(e.peers, mrt.Peer{Index: i, IP: k.Addr})
+		}
 		e.index[k] = i
-		e.peers = append(e.peers, mrt.Peer{Index: i, IP: k.Addr})
 	}
 	p := &e.peers[i]
 	if as != 0 {
@@ -67,6 +83,15 @@ func (e *emitter) peerLocked(k peerKey, as uint32, id netip.Addr) mrt.Peer {
 		p.BGPID = id
 	}
 	return *p
+}
+
+// releaseLocked forgets peer k after its PeerDown event: its index is
+// reused by the next new peer. e.mu must be held.
+func (e *emitter) releaseLocked(k peerKey) {
+	if i, ok := e.index[k]; ok {
+		delete(e.index, k)
+		e.free = append(e.free, i)
+	}
 }
 
 // emitLocked counts r and hands it to the Handler; e.mu must be held.

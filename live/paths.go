@@ -52,7 +52,7 @@ func (s *State) maybeCompactAttrs() {
 	}
 	n := mrt.NewAttrs()
 	for i := range s.peers {
-		for k, v := range s.peers[i].paths {
+		for k, v := range s.peers[i].paths { // nil for free slots
 			v.path = n.InternEncoded(a.PathBytes(v.path))
 			v.nh = n.InternNextHop(a.NextHop(v.nh&(mrt.MaxNextHops-1))) | v.nh&^(mrt.MaxNextHops-1)
 			s.peers[i].paths[k] = v
@@ -63,8 +63,9 @@ func (s *State) maybeCompactAttrs() {
 }
 
 // Paths returns every held path for an MRT dump: peers (indexed by
-// Route.Peer.Index; every peer seen, including those holding no path now)
-// and a single-use iterator yielding the paths as mrt.RIB.All does:
+// Route.Peer.Index; every peer known, including those holding no path now,
+// but not those gone down; two peers may share an AS and address, see
+// Feed) and a single-use iterator yielding the paths as mrt.RIB.All does:
 // Announce routes with FromUpdate false, ordered by prefix (IPv4 first,
 // address, shorter first), then peer (AS, then address), then path id,
 // with the Path, Origin, NextHop, RPKIState and Time (whole seconds) of
@@ -72,7 +73,8 @@ func (s *State) maybeCompactAttrs() {
 // iterations.
 //
 // peers is the list at the time of the call; paths of peers that appeared
-// after it are left out of this dump (the next one has them). The
+// after it (or went down and were replaced) are left out of this dump
+// (the next one has them). The
 // iterator yields the paths held when it starts: it holds the State's
 // lock only to copy them (24 bytes a path, one pass over each peer's
 // table), then sorts, merges and decodes them without it, so Apply waits
@@ -81,15 +83,21 @@ func (s *State) maybeCompactAttrs() {
 // which are only ever appended to (a compaction replaces them), so they
 // need no copying.
 func (s *State) Paths() (peers []table.PeerKey, seq iter.Seq[*mrt.Route]) {
+	var slots []uint32
+	var ids []peerID
 	s.mu.Lock()
-	for _, p := range s.peers {
+	for i, p := range s.peers {
+		if p.free {
+			continue
+		}
+		slots = append(slots, uint32(i))
+		ids = append(ids, p.id)
 		peers = append(peers, p.key)
 	}
 	s.mu.Unlock()
-	n := len(peers)
 	return peers, func(yield func(*mrt.Route) bool) {
 		s.mu.Lock()
-		v := s.pathsView(n)
+		v := s.pathsView(slots, ids)
 		s.mu.Unlock()
 		v.all(yield)
 	}
@@ -110,19 +118,21 @@ type pathsView struct {
 	sorted []uint32  // s.pfx.sorted: merge replaces it, never writes it in place
 	attrs  mrt.Attrs // a read-only view (see mrt.Attrs); compaction replaces s.attrs, never edits it
 	peers  []table.PeerKey
-	paths  [][]heldPath // per peer, in s.peers order
+	paths  [][]heldPath // per peer, in the order Paths listed them
 }
 
-// pathsView copies the held paths of the first n peers. Called with s.mu
-// held; the cost under the lock is one map pass per peer.
-func (s *State) pathsView(n int) *pathsView {
+// pathsView copies the held paths of the peers Paths listed (slots[i] held
+// ids[i] then; a slot holding another peer now is left empty). Called with
+// s.mu held; the cost under the lock is one map pass per peer.
+func (s *State) pathsView(slots []uint32, ids []peerID) *pathsView {
 	s.pfx.merge()
+	n := len(slots)
 	v := &pathsView{keys: s.pfx.keys, sorted: s.pfx.sorted, attrs: s.attrs,
 		peers: make([]table.PeerKey, n), paths: make([][]heldPath, n)}
-	for i := range n {
-		p := &s.peers[i]
-		v.peers[i] = p.key
-		if len(p.paths) == 0 {
+	for i, slot := range slots {
+		p := &s.peers[slot]
+		v.peers[i] = ids[i].key
+		if p.free || p.id != ids[i] || len(p.paths) == 0 {
 			continue
 		}
 		hp := make([]heldPath, 0, len(p.paths))
@@ -147,7 +157,7 @@ func (v *pathsView) all(yield func(*mrt.Route) bool) {
 	}
 	slices.SortFunc(peerOrder, func(a, b int) int {
 		pa, pb := v.peers[a], v.peers[b]
-		return cmp.Or(cmp.Compare(pa.AS, pb.AS), pa.IP.Compare(pb.IP))
+		return cmp.Or(cmp.Compare(pa.AS, pb.AS), pa.IP.Compare(pb.IP), cmp.Compare(a, b))
 	})
 	peerRank := make([]int, n)
 	for r, p := range peerOrder {

@@ -27,7 +27,8 @@ type Snapshot struct {
 	// Analysis holds the routes with at least one path. Its Table.Peers()
 	// are the peers holding at least one path when it was built (a peer
 	// after its PeerDown is left out, as a batch table of the same paths
-	// would), in first-seen order. Analysis.Index is the State's index,
+	// would; peers sharing an AS and address are one), in the State's
+	// peer order. Analysis.Index is the State's index,
 	// shared (it is read-only).
 	Analysis *classify.Analysis
 	VRPs     int
@@ -124,16 +125,28 @@ type snapCopy struct {
 // held.
 func (s *State) snapshotCopy() snapCopy {
 	c := snapCopy{ix: s.ix, epoch: s.epoch, vrps: len(s.vrps)}
+	// Peers sharing an AS and address (see peerID) are one table peer,
+	// as in a batch table of the same paths.
 	tpeer := make([]int, len(s.peers))
 	identity := true
+	var seen map[table.PeerKey]int
 	for i, p := range s.peers {
 		tpeer[i] = -1
-		if len(p.paths) > 0 {
-			tpeer[i] = len(c.peers)
-			c.peers = append(c.peers, p.key)
-		} else {
+		if len(p.paths) == 0 {
 			identity = false
+			continue
 		}
+		if seen == nil {
+			seen = make(map[table.PeerKey]int, len(s.peers))
+		}
+		if j, dup := seen[p.key]; dup {
+			tpeer[i] = j
+			identity = false
+			continue
+		}
+		tpeer[i] = len(c.peers)
+		seen[p.key] = tpeer[i]
+		c.peers = append(c.peers, p.key)
 	}
 	words := max(1, (len(c.peers)+63)/64)
 	n := int(s.live)

@@ -90,10 +90,28 @@ func (s *State) outcome(rt *route) classify.Outcome {
 }
 
 // peer is one BGP neighbour: its Adj-RIB-In as (prefix id << 32 | path id)
-// -> path. Peers are never forgotten, so their indexes stay stable.
+// -> path. A peer's slot is freed by its PeerDown (free set, key zero) and
+// reused by the next new peer, so that peers coming and going (BMP routers
+// reconnecting, sessions renumbered) do not grow the peer list or every
+// route's peer bitset.
 type peer struct {
-	key   table.PeerKey
+	id    peerID
+	key   table.PeerKey // id.key; zero while free
+	free  bool
 	paths map[uint64]pathVal
+}
+
+// peerID is how the State tells peers apart: the feed that delivers the
+// peer's events, the feed's number for it (mrt.Peer.Index; always 0 for
+// Apply, which keys by AS and address only) and its AS and address. Two
+// peers may share an AS and address (two BMP routers monitoring one route
+// server, one neighbour in two VRFs, a neighbour seen over BGP and over
+// BMP): their Adj-RIB-Ins stay apart, and reports, like `analyze` of the
+// same paths, count them as one peer (table.PeerKey).
+type peerID struct {
+	feed  uint32
+	index int
+	key   table.PeerKey
 }
 
 // pathRef names one held path, for the few (AS_SET) paths that keep more
@@ -121,8 +139,10 @@ type State struct {
 	vrpMu  sync.Mutex // serialises VRP changes; taken before mu
 	opt    Options
 
-	peers  []peer
-	peerIx map[table.PeerKey]uint32
+	peers     []peer
+	peerIx    map[peerID]uint32
+	freePeers []uint32 // free slots of peers
+	feeds     uint32   // feeds handed out by Feed
 
 	pfx prefixSet
 
@@ -174,7 +194,7 @@ type State struct {
 func New(opt Options) *State {
 	s := &State{
 		opt:             opt,
-		peerIx:          map[table.PeerKey]uint32{},
+		peerIx:          map[peerID]uint32{},
 		pfx:             newPrefixSet(),
 		words:           1,
 		extra:           map[uint64]uint32{},
@@ -195,10 +215,11 @@ func New(opt Options) *State {
 // Apply applies one event from a collector: mrt.Announce adds or replaces
 // the peer's path for (Prefix, PathID), mrt.Withdraw removes it,
 // mrt.PeerDown removes every path of the peer (RFC 4271 §8.2.2: leaving
-// Established releases the session's routes). The peer is
-// table.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}; r.Peer.Index is ignored. The
-// route's origin is r.Origin (sources derive it from the AS_PATH per RFC
-// 6811 §2). r is not retained.
+// Established releases the session's routes) and forgets the peer. The
+// peer is table.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}; r.Peer.Index is
+// ignored (see Feed for sources that number their peers). The route's
+// origin is r.Origin (sources derive it from the AS_PATH per RFC 6811 §2).
+// r is not retained.
 //
 // Counted in Stats().Skipped, and otherwise ignored: withdrawals of paths
 // not held ("withdraw_unknown"), new paths beyond Options.MaxPaths
@@ -206,29 +227,60 @@ func New(opt Options) *State {
 // ("kind_<n>").
 //
 // Cost: a few map operations; a route's first path also validates it.
-func (s *State) Apply(r *mrt.Route) {
+func (s *State) Apply(r *mrt.Route) { s.apply(0, r) }
+
+// Feed returns the Apply of one route source (a collector) whose events
+// name each peer by mrt.Peer.Index as well as by AS and address: the
+// peers of one feed are told apart by (Index, AS, address), and never
+// share paths with those of another feed or of Apply. A BMP station
+// numbers each (router connection, per-peer header) apart, so two routers
+// reporting the same neighbour keep separate Adj-RIB-Ins, and one's Peer
+// Down flushes exactly its own paths. Reports still count peers by AS and
+// address, as `analyze` does. The returned function may be called from
+// any goroutine.
+func (s *State) Feed() func(*mrt.Route) {
+	s.mu.Lock()
+	s.feeds++
+	f := s.feeds
+	s.mu.Unlock()
+	return func(r *mrt.Route) { s.apply(f, r) }
+}
+
+func (s *State) apply(feed uint32, r *mrt.Route) {
+	id := peerID{feed: feed, key: table.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}}
+	if feed != 0 {
+		id.index = r.Peer.Index
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch r.Kind {
 	case mrt.Announce:
-		s.announce(r)
+		s.announce(id, r)
 	case mrt.Withdraw:
-		s.withdraw(r)
+		s.withdraw(id, r)
 	case mrt.PeerDown:
-		s.peerDown(r)
+		s.peerDown(id)
 	default:
 		s.skipped[fmt.Sprintf("kind_%d", r.Kind)]++
 	}
 }
 
-func (s *State) peerOf(r *mrt.Route) uint32 {
-	k := table.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}
-	if i, ok := s.peerIx[k]; ok {
+// peerOf returns the slot of peer id, taking a free one (or a new one)
+// when the peer is new.
+func (s *State) peerOf(id peerID) uint32 {
+	if i, ok := s.peerIx[id]; ok {
+		return i
+	}
+	if n := len(s.freePeers); n > 0 {
+		i := s.freePeers[n-1]
+		s.freePeers = s.freePeers[:n-1]
+		s.peers[i] = peer{id: id, key: id.key, paths: map[uint64]pathVal{}}
+		s.peerIx[id] = i
 		return i
 	}
 	i := uint32(len(s.peers))
-	s.peers = append(s.peers, peer{key: k, paths: map[uint64]pathVal{}})
-	s.peerIx[k] = i
+	s.peers = append(s.peers, peer{id: id, key: id.key, paths: map[uint64]pathVal{}})
+	s.peerIx[id] = i
 	if need := (len(s.peers) + 63) / 64; need > s.words {
 		nb := make([]uint64, len(s.routes)*need)
 		for r := range s.routes {
@@ -239,13 +291,13 @@ func (s *State) peerOf(r *mrt.Route) uint32 {
 	return i
 }
 
-func (s *State) announce(r *mrt.Route) {
+func (s *State) announce(id peerID, r *mrt.Route) {
 	if !r.Prefix.IsValid() {
 		s.skipped["invalid_prefix"]++
 		return
 	}
 	p := r.Prefix.Masked()
-	pi := s.peerOf(r)
+	pi := s.peerOf(id)
 	pe := &s.peers[pi]
 	pid, known := s.pfx.lookup(p)
 	var held pathVal
@@ -287,12 +339,16 @@ func (s *State) announce(r *mrt.Route) {
 	s.epoch++
 }
 
-func (s *State) withdraw(r *mrt.Route) {
+func (s *State) withdraw(id peerID, r *mrt.Route) {
 	if !r.Prefix.IsValid() {
 		s.skipped["invalid_prefix"]++
 		return
 	}
-	pi := s.peerOf(r)
+	pi, known := s.peerIx[id]
+	if !known {
+		s.skipped["withdraw_unknown"]++
+		return
+	}
 	pe := &s.peers[pi]
 	pid, ok := s.pfx.lookup(r.Prefix.Masked())
 	key := uint64(pid)<<32 | uint64(r.PathID)
@@ -307,14 +363,21 @@ func (s *State) withdraw(r *mrt.Route) {
 	s.epoch++
 }
 
-func (s *State) peerDown(r *mrt.Route) {
-	pi := s.peerOf(r)
+// peerDown flushes peer id's paths and frees its slot (removePath left
+// its bits clear in every route).
+func (s *State) peerDown(id peerID) {
+	s.events["peer_down"]++
+	pi, ok := s.peerIx[id]
+	if !ok {
+		return
+	}
 	pe := &s.peers[pi]
 	for key, v := range pe.paths {
 		s.removePath(v.route, pi, pathRef{pi, key})
 	}
-	pe.paths = map[uint64]pathVal{}
-	s.events["peer_down"]++
+	delete(s.peerIx, id)
+	s.peers[pi] = peer{free: true}
+	s.freePeers = append(s.freePeers, pi)
 	s.epoch++
 }
 
@@ -515,10 +578,12 @@ func finalASSet(path []rov.Segment) []uint32 {
 // Stats is a cheap summary of a State (no snapshot is built).
 type Stats struct {
 	Routes, Paths int64
-	// Peers holding at least one path.
+	// Peers holding at least one path, counted by AS and address as
+	// reports count them.
 	Peers int
-	// PeerPaths is the number of paths held per peer, for every peer seen
-	// (0 after its PeerDown).
+	// PeerPaths is the number of paths held per peer (AS and address), for
+	// every peer known: seen and not gone down since (0 when all its paths
+	// were withdrawn; absent after its PeerDown).
 	PeerPaths   map[table.PeerKey]int64
 	VRPs        int
 	Revalidated int64 // routes re-validated by VRP changes, cumulative
@@ -543,8 +608,13 @@ func (s *State) Stats() Stats {
 		Epoch: s.epoch,
 	}
 	for _, p := range s.peers {
-		st.PeerPaths[p.key] = int64(len(p.paths))
-		if len(p.paths) > 0 {
+		if p.free {
+			continue
+		}
+		st.PeerPaths[p.key] += int64(len(p.paths))
+	}
+	for _, n := range st.PeerPaths {
+		if n > 0 {
 			st.Peers++
 		}
 	}

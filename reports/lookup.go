@@ -203,13 +203,19 @@ func lookupPrefix(a *classify.Analysis, q Query, origin *uint32) plan {
 	sortVRPRefs(pl.ans.InsideVRPs)
 	pl.ids[listRoutes], pl.ids[listLess], pl.ids[listMore] = v.Routes, v.Less, v.More
 	if origin != nil {
-		o := rov.Origin{Kind: rov.OriginAS, ASN: *origin}
-		out, verdict := a.Announce(p, o)
-		h := Invalid{Prefix: p, Origin: origin, ASSet: []uint32{}, State: out.State.String(), Class: out.Class.String(), AS0: out.AS0,
-			VRPs: refsOf(vrps, verdict.VRPs), Dropped: out.Dropped, Explanation: classify.Explain(verdict, vrps, p, o)}
-		pl.ans.Hypothetical = &h
+		pl.ans.Hypothetical = hypothetical(a, p, *origin)
 	}
 	return pl
+}
+
+// hypothetical is the verdict of announcing p from origin (lookup
+// --origin), decided by classify as for a route in the table.
+func hypothetical(a *classify.Analysis, p netip.Prefix, origin uint32) *Invalid {
+	vrps := a.Index.VRPs()
+	o := rov.Origin{Kind: rov.OriginAS, ASN: origin}
+	out, verdict := a.Announce(p, o)
+	return &Invalid{Prefix: p, Origin: &origin, ASSet: []uint32{}, State: out.State.String(), Class: out.Class.String(), AS0: out.AS0,
+		VRPs: refsOf(vrps, verdict.VRPs), Dropped: out.Dropped, Explanation: classify.Explain(verdict, vrps, p, o)}
 }
 
 func refsOf(vrps []rov.VRP, ids []uint32) []VRPRef {

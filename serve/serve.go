@@ -8,12 +8,21 @@
 //	/healthz          200 while running: {"status":"ok", VRPs loaded, sessions up, ...}
 //	/api/report       the whole analyze JSON (reports.Report)
 //	/api/summary      {"summary": ...}: the analyze JSON's summary object
-//	/api/invalids     {"invalids": [...]}: the analyze JSON's invalid routes,
-//	                  optionally filtered: ?class=too_specific&impact=unreachable&origin=AS64500&dropped=true
-//	/api/lookup?q=Q   the lookup JSON for one or more q (prefix, address or AS),
-//	                  &origin=AS as lookup --origin; 400 with {"error": ...} on a bad query
+//	/api/invalids     {"invalids": [...], "next_cursor": ..., "limit": N}: the analyze JSON's
+//	                  invalid routes, optionally filtered: ?class=too_specific&impact=unreachable&origin=AS64500&dropped=true
+//	/api/lookup?q=Q   {"answers": [...], "next_cursor": ..., "limit": N}: the lookup JSON for one or
+//	                  more q (prefix, address or AS), &origin=AS as lookup --origin; 400 with
+//	                  {"error": ...} on a bad query
 //	/api/caches       every VRP source (RTR caches, files) with its status, and
 //	                  the VRPs the sources disagree on
+//
+// /api/invalids and /api/lookup answer in pages (see page.go): ?limit=N
+// items a page (default DefaultPageLimit, at most MaxPageLimit), and the
+// next page with ?cursor= the previous page's next_cursor (null on the
+// last page) and the same other parameters. They stream their JSON and
+// gzip it when the request's Accept-Encoding allows, so a request costs
+// its page, not the table. A bad limit or cursor is a 400 with
+// {"error": ...}; a lookup cursor whose snapshot is gone, a 409.
 //
 // Metrics, besides the process_* and go_* families of the Go client.
 // Route counts are routes (unique prefix and origin) as analyze counts
@@ -139,6 +148,8 @@ type Server struct {
 	mu     sync.Mutex // held while building, so one epoch is built once
 	cached *built
 	builds int64
+
+	pages pager // the snapshot lookup cursors page through
 }
 
 // built is everything derived from one snapshot.
@@ -398,74 +409,6 @@ func (f invalidFilter) match(inv *reports.Invalid) bool {
 		return false
 	}
 	return true
-}
-
-func (s *Server) apiInvalids(w http.ResponseWriter, r *http.Request) {
-	f, err := parseInvalidFilter(r.URL.Query())
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	b := s.current()
-	rows := b.report.Invalids
-	if f != (invalidFilter{}) {
-		rows = make([]reports.Invalid, 0)
-		for i := range b.report.Invalids {
-			if f.match(&b.report.Invalids[i]) {
-				rows = append(rows, b.report.Invalids[i])
-			}
-		}
-	}
-	stamp(w, b.snap)
-	writeJSON(w, http.StatusOK, struct {
-		Invalids []reports.Invalid `json:"invalids"`
-	}{rows})
-}
-
-// maxQueries bounds the q parameters of one lookup request.
-const maxQueries = 100
-
-func (s *Server) apiLookup(w http.ResponseWriter, r *http.Request) {
-	qs := r.URL.Query()["q"]
-	if len(qs) == 0 {
-		writeError(w, http.StatusBadRequest, errors.New("missing q: want ?q=192.0.2.0/24, ?q=192.0.2.10 or ?q=AS64500 (repeatable)"))
-		return
-	}
-	if len(qs) > maxQueries {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("%d queries: at most %d per request", len(qs), maxQueries))
-		return
-	}
-	var origin *uint32
-	if o := r.URL.Query().Get("origin"); o != "" {
-		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(o), "AS"), 10, 32)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("origin %q: want an AS (AS64500 or 64500)", o))
-			return
-		}
-		v := uint32(n)
-		origin = &v
-	}
-	parsed := make([]reports.Query, 0, len(qs))
-	for _, q := range qs {
-		pq, err := reports.ParseQuery(q)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		parsed = append(parsed, pq)
-	}
-	// Lookups read the snapshot's analysis directly: no report build.
-	snap := s.cfg.Table.Snapshot()
-	answers := make([]reports.Answer, len(parsed))
-	for i, q := range parsed {
-		answers[i] = reports.Lookup(snap.Analysis, q, origin)
-	}
-	stamp(w, snap)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := reports.WriteLookupJSON(w, answers); err != nil {
-		s.log.Debug("lookup response not written", "err", err)
-	}
 }
 
 // Caches is the /api/caches document.

@@ -221,11 +221,13 @@ func TestLookup(t *testing.T) {
 				}
 				answers = append(answers, reports.Lookup(snap.Analysis, pq, tt.origin))
 			}
+			// Field for field the lookup JSON (the page adds "answer",
+			// "next_cursor" and "limit").
 			var want strings.Builder
 			if err := reports.WriteLookupJSON(&want, answers); err != nil {
 				t.Fatal(err)
 			}
-			if body != want.String() {
+			if got, exp := decodeAnswers(t, body), decodeAnswers(t, want.String()); !reflect.DeepEqual(got, exp) {
 				t.Errorf("body:\n%s\nwant:\n%s", body, want.String())
 			}
 		})

@@ -446,10 +446,12 @@ func (w *watcher) startRoutes(ctx context.Context, cfg watchConfig, wg *sync.Wai
 }
 
 // handler applies a collector's route events to the table (sessions are
-// followed from the collector's session events). It runs under the
-// collector's lock: it must not call the collector.
+// followed from the collector's session events), as a feed of its own
+// (live.State.Feed): the collector's peer numbering keeps apart peers that
+// share an AS and address. It runs under the collector's lock: it must not
+// call the collector.
 func (w *watcher) handler() collector.Handler {
-	return func(r *mrt.Route) { w.state.Apply(r) }
+	return w.state.Feed()
 }
 
 func (w *watcher) closeRoutes() {

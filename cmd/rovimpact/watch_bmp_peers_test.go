@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"net/netip"
+	"testing"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
+
+	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
+	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// TestWatchBMPPeerASChange: the issue's case through watch. A monitored
+// peer's AS changes mid-connection with no Peer Down (RFC 7854 §4.2: the
+// per-peer header's AS is the session's): the routes under the old AS go
+// at once, /api/invalids and the route gauges equal analyze of what the
+// new session announces, and when the router's connection closes nothing
+// of it stays (§3.3).
+func TestWatchBMPPeerASChange(t *testing.T) {
+	vrpFile := t.TempDir() + "/vrps.json"
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--file-poll", "0",
+		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
+	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	send := func(msgs ...[]byte) {
+		t.Helper()
+		for _, m := range msgs {
+			if _, err := conn.Write(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const addr = "192.0.2.5"
+	var routes []annRoute
+	for _, r := range without(watchRoutes0, rSameInvalid) {
+		r.id = 0
+		routes = append(routes, r)
+	}
+	with := func(as string, rs []annRoute) []annRoute {
+		var out []annRoute
+		for _, r := range rs {
+			r.path = as + " " + r.path
+			out = append(out, r)
+		}
+		return out
+	}
+	old, cur := table.PeerKey{AS: 64496, IP: netip.MustParseAddr(addr)}, table.PeerKey{AS: 64497, IP: netip.MustParseAddr(addr)}
+	send(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader(addr, 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	for _, r := range with("64496", routes) {
+		send(bmpRoute(t, addr, 64496, r, false))
+	}
+	run.converges(t, "routes under AS64496", truth(t, old, 0, with("64496", routes), watchVRPs0))
+
+	// The same address under AS64497, half the routes: the AS64496
+	// session is over.
+	half := routes[:len(routes)/2]
+	for _, r := range with("64497", half) {
+		send(bmpRoute(t, addr, 64497, r, false))
+	}
+	want := truth(t, cur, 0, with("64497", half), watchVRPs0)
+	run.converges(t, "routes under AS64497 only", want)
+	if v, _ := run.metric(t, `rovimpact_skipped_total{reason="bmp_peer_superseded",source="bmp"}`); v != 1 {
+		t.Errorf(`rovimpact_skipped_total{reason="bmp_peer_superseded",source="bmp"} = %v, want 1`, v)
+	}
+	_, body := run.get(t, "/api/summary")
+	var sum struct{ Summary reports.Summary }
+	if err := json.Unmarshal([]byte(body), &sum); err != nil {
+		t.Fatal(err)
+	}
+	g, w := sum.Summary, want.Summary
+	if g.Routes != w.Routes || g.Valid != w.Valid || g.Invalid != w.Invalid || g.NotFound != w.NotFound || g.Dropped != w.Dropped ||
+		g.Classes != w.Classes || g.Impact != w.Impact {
+		t.Errorf("/api/summary:\n%s\nwant analyze's:\n%s", jsonOf(t, g), jsonOf(t, w))
+	}
+	if v, _ := run.metric(t, `rovimpact_peer_paths{peer_as="64496",peer_ip="192.0.2.5"}`); v != 0 {
+		t.Errorf("the old session still holds %v paths", v)
+	}
+
+	// Connection loss: nothing of the router stays.
+	conn.Close()
+	run.converges(t, "router gone", truth(t, cur, 0, nil, watchVRPs0))
+}
