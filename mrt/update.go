@@ -191,6 +191,10 @@ type Update struct {
 	// Disable lists families to disable: AFISAFIDisable errors, several
 	// families may be hit by one UPDATE.
 	Disable [NumFamilies]bool
+	// TreatedAsWithdraw: an error called for treat-as-withdraw (even if a
+	// more severe one, AFI/SAFI disable, is Err): the announced NLRI are
+	// in Withdrawn.
+	TreatedAsWithdraw bool
 	// Discarded counts attributes discarded (RFC 7606 attribute discard,
 	// repeated attributes of RFC 7606 §3 g).
 	Discarded int
@@ -599,7 +603,7 @@ func (d *UpdateDecoder) Decode(body []byte, o *UpdateOptions) *Update {
 	if len(u.Announced) == 0 {
 		return u
 	}
-	if u.Handling() >= TreatAsWithdraw {
+	if u.TreatedAsWithdraw {
 		// Treat-as-withdraw: every announced NLRI (of families not
 		// disabled; those were dropped above) is withdrawn.
 		u.Withdrawn = append(u.Withdrawn, u.Announced...)
@@ -732,6 +736,13 @@ func (d *UpdateDecoder) addList(dst *[]NLRI, b []byte, mp bool, f Family, o *Upd
 // severity) is the UPDATE's.
 func (d *UpdateDecoder) fail(h Handling, sub uint8, data []byte, reason string) {
 	u := &d.u
+	switch h {
+	case TreatAsWithdraw:
+		u.TreatedAsWithdraw = true
+	case SessionReset:
+		// Nothing of the UPDATE applies: the session and its routes go.
+		u.Announced, u.Withdrawn = u.Announced[:0], u.Withdrawn[:0]
+	}
 	if u.Err != nil && u.Err.Handling >= h {
 		return
 	}
