@@ -28,7 +28,7 @@ type hostile struct {
 	done  chan struct{}
 }
 
-func dialHostile(t testing.TB, collector, local string, as uint32, addPath bool) *hostile {
+func dialHostile(t testing.TB, collector, local string, as uint32, addPath bool, extra ...bgp.ParameterCapabilityInterface) *hostile {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
 	c, err := d.Dial("tcp", collector)
@@ -44,6 +44,7 @@ func dialHostile(t testing.TB, collector, local string, as uint32, addPath bool)
 	if addPath {
 		caps = append(caps, bgp.NewCapAddPath([]*bgp.CapAddPathTuple{bgp.NewCapAddPathTuple(bgp.RF_IPv4_UC, bgp.BGP_ADD_PATH_SEND)}))
 	}
+	caps = append(caps, extra...)
 	h := &hostile{c: c, notif: make(chan [2]byte, 1), done: make(chan struct{})}
 	h.write(t, must(bgp.NewBGPOpenMessage(uint16(min(as, 23456)), 90, local, []bgp.OptionParameterInterface{bgp.NewOptionParameterCapability(caps)}).Serialize()))
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -490,4 +491,75 @@ func TestHostilePeer(t *testing.T) {
 	if st.Skipped["treat_as_withdraw"] < int64(len(bad)) || st.Skipped["session_reset"] != 5 || st.Skipped["as_loop"] != 1 || st.Skipped["route_refresh"] != 1 {
 		t.Errorf("stats: %v", st.Skipped)
 	}
+}
+
+// TestGracefulRestartEndOfRIB: RFC 4724 §4.2 on the receiving side, with a
+// peer that keeps its forwarding state (F bit set). Its TCP connection
+// drops: its routes stay, stale. It comes back and re-announces one of its
+// two IPv4 routes: at its IPv4 End-of-RIB the other, still stale, goes;
+// its IPv6 route waits for the IPv6 End-of-RIB. A peer that does not come
+// back within its Restart Time loses everything.
+func TestGracefulRestartEndOfRIB(t *testing.T) {
+	port := freePort(t)
+	table := newHeldTable()
+	var sess eventLog
+	startCollector(t, BGPConfig{
+		Listen:    netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
+		Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.8"), AS: 64512}, {Addr: netip.MustParseAddr("127.0.0.9"), AS: 64512}},
+		LocalAS:   65000,
+		Logger:    quiet,
+		OnSession: sess.session,
+	}, table.handle)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	gr := func(restartTime uint16) bgp.ParameterCapabilityInterface {
+		return bgp.NewCapGracefulRestart(false, false, restartTime, []*bgp.CapGracefulRestartTuple{
+			bgp.NewCapGracefulRestartTuple(bgp.RF_IPv4_UC, true), bgp.NewCapGracefulRestartTuple(bgp.RF_IPv6_UC, true)})
+	}
+	wait := func(peer, what string, want ...string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got := table.list(peer)
+			if slices.Equal(got, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: collector holds %q, want %q (sessions %q)", what, got, want, sess.sessions())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	eor4 := updateMsg(nil, nil, nil)
+	eor6 := updateMsg(nil, [][]byte{{0x90, 15, 0, 3, 0, 2, 1}}, nil)
+	path := []uint32{64512, 64513}
+	all := []string{"192.0.2.0/24#0 AS64513", "198.51.100.0/24#0 AS64513", "2001:db8::/32#0 AS64513"}
+
+	h := dialHostile(t, addr, "127.0.0.8", 64512, false, gr(120))
+	h.write(t, announce(path, "192.0.2.0/24", "198.51.100.0/24", "2001:db8::/32"))
+	wait("127.0.0.8", "announced", all...)
+	h.c.Close() // TCP drop, no NOTIFICATION
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.ContainsFunc(sess.sessions(), func(s string) bool { return strings.Contains(s, "graceful restart: 3 routes kept stale") }) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no graceful-restart session event: %q", sess.sessions())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	wait("127.0.0.8", "restarting", all...)
+	if table.peerDowns() != 0 {
+		t.Fatal("PeerDown during a graceful restart")
+	}
+	h = dialHostile(t, addr, "127.0.0.8", 64512, false, gr(120))
+	h.write(t, announce(path, "192.0.2.0/24"))
+	h.write(t, eor4)
+	wait("127.0.0.8", "IPv4 End-of-RIB", "192.0.2.0/24#0 AS64513", "2001:db8::/32#0 AS64513")
+	h.write(t, eor6)
+	wait("127.0.0.8", "IPv6 End-of-RIB", "192.0.2.0/24#0 AS64513")
+
+	// A peer that stays away past its Restart Time (1 s) loses its routes.
+	h9 := dialHostile(t, addr, "127.0.0.9", 64512, false, gr(1))
+	h9.write(t, announce(path, "203.0.113.0/24"))
+	wait("127.0.0.9", "announced", "203.0.113.0/24#0 AS64513")
+	h9.c.Close()
+	wait("127.0.0.9", "restart time passed")
 }
