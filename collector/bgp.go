@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jwhited/corebgp"
@@ -94,9 +95,9 @@ type BGP struct {
 	ln  net.Listener
 	acc *acceptor
 
-	mu      sync.Mutex // guards peers, closing
+	mu      sync.Mutex // guards peers; never held while taking em.mu
 	peers   map[netip.Addr]*bgpPeer
-	closing bool
+	closing atomic.Bool
 
 	cancel context.CancelFunc
 	once   sync.Once
@@ -170,9 +171,7 @@ func (b *BGP) Start(ctx context.Context) error {
 // restarting peer are flushed too.
 func (b *BGP) Close() error {
 	b.once.Do(func() {
-		b.mu.Lock()
-		b.closing = true
-		b.mu.Unlock()
+		b.closing.Store(true)
 		if b.cancel != nil {
 			b.cancel()
 		}
@@ -181,14 +180,14 @@ func (b *BGP) Close() error {
 			b.srv.Close() // stops every peer: OnClose runs for established ones
 			<-b.served
 		}
-		b.em.mu.Lock()
-		defer b.em.mu.Unlock()
 		b.mu.Lock()
 		peers := make([]*bgpPeer, 0, len(b.peers))
 		for _, p := range b.peers {
 			peers = append(peers, p)
 		}
 		b.mu.Unlock()
+		b.em.mu.Lock()
+		defer b.em.mu.Unlock()
 		for _, p := range peers {
 			if p.established {
 				p.downLocked("collector closed", false)
@@ -297,7 +296,7 @@ func (b *BGP) admit(raw net.Conn) {
 		}
 	}
 	b.mu.Lock()
-	if b.closing {
+	if b.closing.Load() {
 		b.mu.Unlock()
 		raw.Close()
 		return
@@ -313,7 +312,7 @@ func (b *BGP) admit(raw net.Conn) {
 	// as soon as it reconnects. A connection arriving while another is
 	// live goes to the registered peer, whose FSM resolves the collision
 	// (RFC 4271 §6.8).
-	if p.conns == 0 && (p.registered || p.as != as) {
+	if p.conns.Load() == 0 && (p.registered || p.as != as) {
 		if p.registered {
 			b.srv.DeletePeer(addr)
 			p.registered = false
@@ -330,7 +329,7 @@ func (b *BGP) admit(raw net.Conn) {
 		}
 		p.registered, p.as = true, as
 	}
-	p.conns++
+	p.conns.Add(1)
 	c.p = p
 	b.mu.Unlock()
 	select {
@@ -368,8 +367,8 @@ type bgpPeer struct {
 
 	// Guarded by b.mu.
 	registered bool
-	as         uint32 // the AS corebgp expects
-	conns      int    // connections handed to corebgp and not closed yet
+	as         uint32       // the AS corebgp expects
+	conns      atomic.Int32 // connections handed to corebgp and not closed yet
 
 	// reason says why the current session ended: the first
 	// NOTIFICATION sent or received, or the read error; reasonMu guards it
@@ -505,10 +504,7 @@ func (p *bgpPeer) OnClose(corebgp.PeerConfig) {
 	p.reasonMu.Lock()
 	reason, tcp := p.reason, !p.reasonNotif
 	p.reasonMu.Unlock()
-	p.b.mu.Lock()
-	closing := p.b.closing
-	p.b.mu.Unlock()
-	if closing {
+	if p.b.closing.Load() {
 		reason, tcp = "collector closed", false
 	}
 	if reason == "" {
@@ -752,8 +748,4 @@ func (p *bgpPeer) setReason(r string, notif bool) {
 	p.reasonMu.Unlock()
 }
 
-func (p *bgpPeer) connClosed() {
-	p.b.mu.Lock()
-	p.conns--
-	p.b.mu.Unlock()
-}
+func (p *bgpPeer) connClosed() { p.conns.Add(-1) }
