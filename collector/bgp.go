@@ -282,7 +282,7 @@ func (b *BGP) admit(raw net.Conn) {
 		raw.Close()
 		return
 	}
-	c := &bgpConn{Conn: raw}
+	c := newBGPConn(raw)
 	if as == 0 {
 		raw.SetReadDeadline(time.Now().Add(openPeekTimeout))
 		var err error

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ const (
 // NOTIFICATION RFC 4271 §6.1 asks for.
 type bgpConn struct {
 	net.Conn
+	r       *bufio.Reader // one read syscall for many messages
 	p       *bgpPeer
 	buf     [bgpMaxLen]byte
 	pending []byte
@@ -43,7 +45,7 @@ type bgpConn struct {
 func (c *bgpConn) Read(b []byte) (int, error) {
 	for len(c.pending) == 0 {
 		if c.raw {
-			n, err := c.Conn.Read(b)
+			n, err := c.r.Read(b)
 			if err != nil {
 				c.readFailed(err)
 			}
@@ -74,7 +76,7 @@ func (c *bgpConn) readFailed(err error) {
 func (c *bgpConn) fill() error {
 	for {
 		h := c.buf[:bgpHeaderLen]
-		if _, err := io.ReadFull(c.Conn, h); err != nil {
+		if _, err := io.ReadFull(c.r, h); err != nil {
 			return err
 		}
 		l := int(binary.BigEndian.Uint16(h[16:18]))
@@ -83,7 +85,7 @@ func (c *bgpConn) fill() error {
 			c.pending = h
 			return nil
 		}
-		if _, err := io.ReadFull(c.Conn, c.buf[bgpHeaderLen:l]); err != nil {
+		if _, err := io.ReadFull(c.r, c.buf[bgpHeaderLen:l]); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
@@ -133,6 +135,10 @@ func (c *bgpConn) Close() error {
 		}
 	})
 	return err
+}
+
+func newBGPConn(c net.Conn) *bgpConn {
+	return &bgpConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10)}
 }
 
 // peekOpenAS reads the peer's first message, which must be an OPEN, and
