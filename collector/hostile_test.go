@@ -563,3 +563,50 @@ func TestGracefulRestartEndOfRIB(t *testing.T) {
 	h9.c.Close()
 	wait("127.0.0.9", "restart time passed")
 }
+
+// TestMaxPrefixes: a peer announcing more paths of a family than
+// MaxPrefixes gets a CEASE "Maximum Number of Prefixes Reached" (RFC 4486
+// §4) and loses its routes; re-announcing held paths does not count.
+func TestMaxPrefixes(t *testing.T) {
+	port := freePort(t)
+	table := newHeldTable()
+	var sess eventLog
+	col := startCollector(t, BGPConfig{
+		Listen:      netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
+		Neighbors:   []Neighbor{{Addr: netip.MustParseAddr("127.0.0.11"), AS: 64512}},
+		MaxPrefixes: 2,
+		Logger:      quiet,
+		OnSession:   sess.session,
+	}, table.handle)
+	h := dialHostile(t, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.11", 64512, false)
+	path := []uint32{64512}
+	h.write(t, announce(path, "192.0.2.0/24", "198.51.100.0/24"))
+	h.write(t, announce(path, "192.0.2.0/24")) // a replacement, not a new path
+	h.write(t, announce(path, "2001:db8::/32")) // another family, its own limit
+	h.write(t, updateMsg(rawPrefixes("198.51.100.0/24"), nil, nil))
+	h.write(t, announce(path, "203.0.113.0/24")) // back to two IPv4 paths
+	deadline := time.Now().Add(5 * time.Second)
+	for len(table.list("127.0.0.11")) != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("holds %q, want 3 routes", table.list("127.0.0.11"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.write(t, announce(path, "198.51.100.0/24")) // a third IPv4 path
+	if n := h.waitNotification(t); n != [2]byte{6, 1} {
+		t.Errorf("NOTIFICATION %d/%d, want 6/1 (cease, maximum number of prefixes reached)", n[0], n[1])
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for len(table.list("127.0.0.11")) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the CEASE the collector holds %q", table.list("127.0.0.11"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := col.Stats().Skipped["prefix_limit"]; n != 1 {
+		t.Errorf("Skipped[prefix_limit] = %d, want 1", n)
+	}
+	if got := sess.sessions(); len(got) != 2 || !strings.Contains(got[1], "maximum-number-of-prefixes-reached") {
+		t.Errorf("sessions %q, want the down event to name the limit", got)
+	}
+}
