@@ -180,8 +180,8 @@ func (c *bgpConn) peekOpenAS() (uint32, error) {
 	return as, nil
 }
 
-// notifName names a NOTIFICATION error code and subcode as gobgp does
-// ("cease/maximum-number-of-prefixes-reached").
+// notifName names a NOTIFICATION error code and subcode with gobgp's
+// packet library ("code 6(cease) subcode 2(administrative shutdown)").
 func notifName(code, sub uint8) string {
 	return bgp.NewNotificationErrorCode(code, sub).String()
 }
