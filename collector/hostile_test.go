@@ -581,7 +581,7 @@ func TestMaxPrefixes(t *testing.T) {
 	h := dialHostile(t, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.11", 64512, false)
 	path := []uint32{64512}
 	h.write(t, announce(path, "192.0.2.0/24", "198.51.100.0/24"))
-	h.write(t, announce(path, "192.0.2.0/24")) // a replacement, not a new path
+	h.write(t, announce(path, "192.0.2.0/24"))  // a replacement, not a new path
 	h.write(t, announce(path, "2001:db8::/32")) // another family, its own limit
 	h.write(t, updateMsg(rawPrefixes("198.51.100.0/24"), nil, nil))
 	h.write(t, announce(path, "203.0.113.0/24")) // back to two IPv4 paths
