@@ -645,9 +645,7 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 	u := p.dec.Decode(msg, &p.opts)
 	h := u.Handling()
 	if h != mrt.Clean {
-		key := map[mrt.Handling]string{mrt.AttributeDiscard: "attribute_discard", mrt.TreatAsWithdraw: "treat_as_withdraw",
-			mrt.AFISAFIDisable: "afisafi_disable", mrt.SessionReset: "session_reset"}[h]
-		em.stats.Skipped[key]++
+		em.stats.Skipped[handlingKey[h]]++
 		if len(em.stats.Problems) < mrt.MaxProblems {
 			em.stats.Problems = append(em.stats.Problems, mrt.Problem{Record: em.stats.Records,
 				Err: fmt.Sprintf("peer %s AS%d: %v", p.addr, p.peer.AS, u.Err)})
@@ -737,6 +735,10 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 	p.route.Path = nil // it aliased the decoder's buffer
 	return nil
 }
+
+// handlingKey is the Stats.Skipped key of each RFC 7606 handling.
+var handlingKey = [...]string{mrt.AttributeDiscard: "attribute_discard", mrt.TreatAsWithdraw: "treat_as_withdraw",
+	mrt.AFISAFIDisable: "afisafi_disable", mrt.SessionReset: "session_reset"}
 
 // setReason records why the session ends; the first reason of a session
 // wins. notif says a NOTIFICATION was involved (no graceful restart).

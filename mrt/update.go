@@ -31,6 +31,9 @@ func (f Family) String() string {
 	return fmt.Sprintf("family(%d)", uint8(f))
 }
 
+// MarshalText renders f as String does.
+func (f Family) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
 // AFI returns the RFC 4760 Address Family Identifier of f.
 func (f Family) AFI() uint16 { return uint16(f) + 1 }
 
