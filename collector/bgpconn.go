@@ -137,6 +137,18 @@ func (c *bgpConn) Close() error {
 	return err
 }
 
+// RemoteAddr is the peer's address with an IPv4-mapped IPv6 address
+// unmapped: corebgp finds a peer by the string of its address, and an IPv4
+// peer reaching a dual-stack listener ([::]) shows as ::ffff:a.b.c.d.
+func (c *bgpConn) RemoteAddr() net.Addr {
+	a, ok := c.Conn.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return c.Conn.RemoteAddr()
+	}
+	ap := a.AddrPort()
+	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+}
+
 func newBGPConn(c net.Conn) *bgpConn {
 	return &bgpConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10)}
 }
