@@ -30,6 +30,11 @@ type hostile struct {
 
 func dialHostile(t testing.TB, collector, local string, as uint32, addPath bool, extra ...bgp.ParameterCapabilityInterface) *hostile {
 	t.Helper()
+	return dialHostileHold(t, collector, local, as, addPath, 90, extra...)
+}
+
+func dialHostileHold(t testing.TB, collector, local string, as uint32, addPath bool, hold uint16, extra ...bgp.ParameterCapabilityInterface) *hostile {
+	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
 	c, err := d.Dial("tcp", collector)
 	if err != nil {
@@ -46,7 +51,7 @@ func dialHostile(t testing.TB, collector, local string, as uint32, addPath bool,
 	}
 	caps = append(caps, extra...)
 	h := &hostile{c: c, notif: make(chan [2]byte, 1), done: make(chan struct{})}
-	h.write(t, must(bgp.NewBGPOpenMessage(uint16(min(as, 23456)), 90, local, []bgp.OptionParameterInterface{bgp.NewOptionParameterCapability(caps)}).Serialize()))
+	h.write(t, must(bgp.NewBGPOpenMessage(uint16(min(as, 23456)), hold, local, []bgp.OptionParameterInterface{bgp.NewOptionParameterCapability(caps)}).Serialize()))
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if typ, _ := readMsg(c); typ != bgp.BGP_MSG_OPEN {
 		t.Fatalf("collector answered type %d, want OPEN", typ)
@@ -102,6 +107,11 @@ func (h *hostile) write(t testing.TB, b []byte) {
 // close the connection.
 func (h *hostile) waitNotification(t testing.TB) [2]byte {
 	t.Helper()
+	return h.waitNotificationWithin(t, 5*time.Second)
+}
+
+func (h *hostile) waitNotificationWithin(t testing.TB, d time.Duration) [2]byte {
+	t.Helper()
 	select {
 	case n := <-h.notif:
 		select {
@@ -117,8 +127,8 @@ func (h *hostile) waitNotification(t testing.TB) [2]byte {
 		default:
 		}
 		t.Fatal("connection closed without a NOTIFICATION")
-	case <-time.After(5 * time.Second):
-		t.Fatal("no NOTIFICATION within 5 s")
+	case <-time.After(d):
+		t.Fatalf("no NOTIFICATION within %v", d)
 	}
 	return [2]byte{}
 }
@@ -608,5 +618,32 @@ func TestMaxPrefixes(t *testing.T) {
 	}
 	if got := sess.sessions(); len(got) != 2 || !strings.Contains(got[1], "maximum-number-of-prefixes-reached") {
 		t.Errorf("sessions %q, want the down event to name the limit", got)
+	}
+}
+
+// TestHoldTimerExpiry: a peer that goes silent (no KEEPALIVE, no UPDATE)
+// for the negotiated Hold Time of 3 s is sent "Hold Timer Expired"
+// (RFC 4271 §6.5) and its routes go.
+func TestHoldTimerExpiry(t *testing.T) {
+	port := freePort(t)
+	table := newHeldTable()
+	startCollector(t, BGPConfig{
+		Listen:    netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
+		Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.12"), AS: 64512}},
+		Logger:    quiet,
+	}, table.handle)
+	h := dialHostileHold(t, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.12", 64512, false, 3)
+	h.write(t, announce([]uint32{64512}, "192.0.2.0/24"))
+	start := time.Now()
+	if n := h.waitNotificationWithin(t, 10*time.Second); n != [2]byte{4, 0} {
+		t.Errorf("NOTIFICATION %d/%d, want 4/0 (hold timer expired)", n[0], n[1])
+	}
+	t.Logf("hold timer expired after %v", time.Since(start).Round(100*time.Millisecond))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(table.list("127.0.0.12")) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the hold timer expired the collector holds %q", table.list("127.0.0.12"))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
