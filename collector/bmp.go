@@ -437,6 +437,10 @@ func (s *bmpSession) parse(msg []byte) (m *bmp.BMPMessage, err error) {
 
 func (s *bmpSession) handle(msg []byte) error {
 	typ := msg[5]
+	if typ == bmp.BMP_MSG_ROUTE_MONITORING {
+		// Decoded by mrt.UpdateDecoder, not gobgp (see bmpconv.go).
+		return s.bmpRouteMonitoring(msg)
+	}
 	m, err := s.parse(msg)
 	if m == nil {
 		if err == nil {
@@ -445,8 +449,6 @@ func (s *bmpSession) handle(msg []byte) error {
 		return fmt.Errorf("type %d: %w", typ, errors.Join(errParse, err))
 	}
 	switch body := m.Body.(type) {
-	case *bmp.BMPRouteMonitoring:
-		return s.routeMonitoring(m, body, err)
 	case *bmp.BMPPeerUpNotification:
 		s.peerUp(m, body)
 	case *bmp.BMPPeerDownNotification:
@@ -513,61 +515,6 @@ func stamp(h *bmp.BMPPeerHeader) time.Time {
 	}
 	sec := int64(h.Timestamp)
 	return time.Unix(sec, int64((h.Timestamp-float64(sec))*1e9)).UTC()
-}
-
-func (s *bmpSession) routeMonitoring(m *bmp.BMPMessage, body *bmp.BMPRouteMonitoring, perr error) error {
-	h := &m.PeerHeader
-	// RFC 7854 §4.2: L flag set = post-policy Adj-RIB-In; RFC 8671 §4: O flag
-	// set = Adj-RIB-Out; RFC 9069 §4.1: peer type 3 = Loc-RIB (post-policy).
-	switch {
-	case h.PeerType == bmp.BMP_PEER_TYPE_LOCAL_RIB:
-		if !s.post {
-			s.em.skip("bmp_loc_rib", 1)
-			return nil
-		}
-	case h.IsAdjRIBOut():
-		s.em.skip("bmp_adj_rib_out", 1)
-		return nil
-	case h.IsPostPolicy() != s.post:
-		if s.post {
-			s.em.skip("bmp_pre_policy", 1)
-		} else {
-			s.em.skip("bmp_post_policy", 1)
-		}
-		return nil
-	}
-	if body.BGPUpdate == nil {
-		return fmt.Errorf("route monitoring without BGP message: %w", errors.Join(errParse, perr))
-	}
-	u, ok := body.BGPUpdate.Body.(*bgp.BGPUpdate)
-	if !ok {
-		return fmt.Errorf("route monitoring carries BGP type %d, not UPDATE: %w", body.BGPUpdate.Header.Type, errParse)
-	}
-	if perr != nil {
-		// RFC 7606 §2: gobgp decoded what it could and says how to treat
-		// the rest; apply it as a BGP speaker would.
-		var me *bgp.MessageError
-		if !errors.As(perr, &me) {
-			return fmt.Errorf("UPDATE: %w", errors.Join(errParse, perr))
-		}
-		switch me.ErrorHandling {
-		case bgp.ERROR_HANDLING_TREAT_AS_WITHDRAW:
-			s.em.skip("treat_as_withdraw", 1)
-			u = bgp.TreatAsWithdraw(u)
-		case bgp.ERROR_HANDLING_ATTRIBUTE_DISCARD:
-			s.em.skip("attribute_discard", 1)
-		default:
-			return fmt.Errorf("UPDATE: %w", errors.Join(errParse, perr))
-		}
-	}
-	p := s.peer(h)
-	if p == nil {
-		return nil
-	}
-	s.em.mu.Lock()
-	defer s.em.mu.Unlock()
-	s.conv.emit(u, p, stamp(h), s.em)
-	return nil
 }
 
 // peerUp records the peer and whether it sends ADD-PATH path identifiers

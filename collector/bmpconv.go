@@ -1,234 +1,138 @@
 package collector
 
 import (
-	"net"
-	"net/netip"
+	"encoding/binary"
+	"fmt"
 	"time"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
 	"github.com/rovimpact/rovimpact/mrt"
-	"github.com/rovimpact/rovimpact/rov"
 )
 
-// updateConverter turns one decoded BGP UPDATE into Route events, reusing
-// its Route and AS_PATH storage across calls. Not safe for concurrent use.
+// updateConverter turns one BGP UPDATE carried in BMP route monitoring
+// into Route events, through the same decoder (and RFC 7606 handling) as a
+// BGP session. It reuses its Route and the decoder's buffers across calls.
+// Not safe for concurrent use.
 type updateConverter struct {
 	maxPrefixes int // per peer; 0: no limit, no tracking
 	route       mrt.Route
-	segs        []rov.Segment
-	asns        []uint32
-	segs4       []rov.Segment
-	asns4       []uint32
+	dec         mrt.UpdateDecoder
+	opts        mrt.UpdateOptions
 }
 
-// nlriPrefix returns the prefix of an IPv4/IPv6 unicast NLRI.
-func nlriPrefix(n bgp.AddrPrefixInterface) (netip.Prefix, uint32, bool) {
-	var ip net.IP
-	var bits uint8
-	switch p := n.(type) {
-	case *bgp.IPAddrPrefix:
-		ip, bits = p.Prefix, p.Length
-	case *bgp.IPv6AddrPrefix:
-		ip, bits = p.Prefix, p.Length
-	default:
-		return netip.Prefix{}, 0, false
+// bmpRouteMonitoring handles a Route Monitoring message (RFC 7854 §4.6):
+// the per-peer header, then one BGP UPDATE PDU, decoded by
+// mrt.UpdateDecoder.
+func (s *bmpSession) bmpRouteMonitoring(msg []byte) error {
+	if len(msg) < bmp.BMP_HEADER_SIZE+bmp.BMP_PEER_HEADER_SIZE {
+		return fmt.Errorf("route monitoring: per-peer header truncated: %w", errParse)
 	}
-	a, ok := netip.AddrFromSlice(ip)
-	if !ok {
-		return netip.Prefix{}, 0, false
+	var m bmp.BMPMessage
+	if err := m.PeerHeader.DecodeFromBytes(msg[bmp.BMP_HEADER_SIZE:]); err != nil {
+		return fmt.Errorf("route monitoring: per-peer header: %w", errParse)
 	}
-	if _, v6 := n.(*bgp.IPv6AddrPrefix); !v6 {
-		a = a.Unmap()
+	pdu := msg[bmp.BMP_HEADER_SIZE+bmp.BMP_PEER_HEADER_SIZE:]
+	if len(pdu) < bgpHeaderLen || !marker(pdu) {
+		return fmt.Errorf("route monitoring without BGP message: %w", errParse)
 	}
-	pfx, err := a.Prefix(int(bits))
-	if err != nil {
-		return netip.Prefix{}, 0, false
+	if l := int(binary.BigEndian.Uint16(pdu[16:18])); l < bgpHeaderLen || l != len(pdu) {
+		return fmt.Errorf("route monitoring: BGP message length %d, %d octets carried: %w", l, len(pdu), errParse)
 	}
-	return pfx, n.PathIdentifier(), true
+	if pdu[18] != bgp.BGP_MSG_UPDATE {
+		return fmt.Errorf("route monitoring carries BGP type %d, not UPDATE: %w", pdu[18], errParse)
+	}
+	return s.routeMonitoring(&m, pdu[bgpHeaderLen:])
 }
 
-func appendSegments(segs []rov.Segment, asns []uint32, params []bgp.AsPathParamInterface) ([]rov.Segment, []uint32) {
-	segs, asns = segs[:0], asns[:0]
-	for _, p := range params {
-		asns = append(asns, p.GetAS()...)
-	}
-	off := 0
-	for _, p := range params {
-		n := len(p.GetAS())
-		segs = append(segs, rov.Segment{Type: rov.SegmentType(p.GetType()), ASNs: asns[off : off+n : off+n]})
-		off += n
-	}
-	return segs, asns
-}
-
-// pathLength counts AS_PATH length as RFC 4271 §9.1.2.2 a) does: an AS_SET
-// counts 1, confederation segments 0.
-func pathLength(segs []rov.Segment) int {
-	n := 0
-	for _, s := range segs {
-		switch s.Type {
-		case rov.ASSequence:
-			n += len(s.ASNs)
-		case rov.ASSet:
-			n++
+func (s *bmpSession) routeMonitoring(m *bmp.BMPMessage, body []byte) error {
+	h := &m.PeerHeader
+	// RFC 7854 §4.2: L flag set = post-policy Adj-RIB-In; RFC 8671 §4: O flag
+	// set = Adj-RIB-Out; RFC 9069 §4.1: peer type 3 = Loc-RIB (post-policy).
+	switch {
+	case h.PeerType == bmp.BMP_PEER_TYPE_LOCAL_RIB:
+		if !s.post {
+			s.em.skip("bmp_loc_rib", 1)
+			return nil
 		}
+	case h.IsAdjRIBOut():
+		s.em.skip("bmp_adj_rib_out", 1)
+		return nil
+	case h.IsPostPolicy() != s.post:
+		if s.post {
+			s.em.skip("bmp_pre_policy", 1)
+		} else {
+			s.em.skip("bmp_post_policy", 1)
+		}
+		return nil
 	}
-	return n
+	p := s.peer(h)
+	if p == nil {
+		return nil // over the peer limit: counted by peer
+	}
+	c := &s.conv
+	// RFC 7854 §4.2: "The A flag, if set to 1, indicates that the message
+	// is formatted using the legacy 2-byte AS_PATH format. If set to 0, the
+	// message is formatted using the 4-byte AS_PATH format [RFC6793]."
+	c.opts = mrt.UpdateOptions{AS4: h.Flags&bmp.BMP_PEER_FLAG_TWO_AS == 0}
+	for _, o := range p.opts {
+		c.opts.AddPath[mrt.IPv4Unicast] = c.opts.AddPath[mrt.IPv4Unicast] || o.AddPath[bgp.RF_IPv4_UC]&bgp.BGP_ADD_PATH_RECEIVE != 0
+		c.opts.AddPath[mrt.IPv6Unicast] = c.opts.AddPath[mrt.IPv6Unicast] || o.AddPath[bgp.RF_IPv6_UC]&bgp.BGP_ADD_PATH_RECEIVE != 0
+	}
+	u := c.dec.Decode(body, &c.opts)
+	switch u.Handling() {
+	case mrt.SessionReset:
+		// The monitored router resets this session itself, and its Peer
+		// Down will flush the peer; the station skips the message.
+		return fmt.Errorf("UPDATE: %w: %w", u.Err, errParse)
+	case mrt.AFISAFIDisable:
+		// The router disables the family; the decoder dropped its NLRI
+		// from this UPDATE (the station keeps no per-family state).
+		s.em.skip("afisafi_disable", 1)
+	case mrt.TreatAsWithdraw:
+		s.em.skip("treat_as_withdraw", 1)
+	case mrt.AttributeDiscard:
+		s.em.skip("attribute_discard", 1)
+	}
+	s.em.mu.Lock()
+	defer s.em.mu.Unlock()
+	if u.Ignored > 0 {
+		s.em.stats.Skipped["family"] += int64(u.Ignored)
+	}
+	c.emit(u, p, stamp(h), s.em)
+	return nil
 }
 
-// mergeAS4 reconstructs the path per RFC 6793 §4.2.3: "if the number of AS
-// numbers in the AS_PATH attribute is less than the number of AS numbers in
-// the AS4_PATH attribute, then the AS4_PATH attribute SHALL be ignored ...
-// Otherwise ... taking as many AS numbers and path segments as necessary
-// from the leading part of the AS_PATH attribute, and then prepending them
-// to the AS4_PATH attribute". Confederation segments in AS4_PATH are
-// discarded first (§6: a speaker MUST NOT send them; received ones are
-// discarded).
-func mergeAS4(path, as4 []rov.Segment) []rov.Segment {
-	clean := as4[:0:0]
-	for _, s := range as4 {
-		if s.Type == rov.ASSequence || s.Type == rov.ASSet {
-			clean = append(clean, s)
-		}
-	}
-	n, n4 := pathLength(path), pathLength(clean)
-	if n < n4 {
-		return path
-	}
-	take := n - n4
-	var out []rov.Segment
-	for _, s := range path {
-		if take == 0 {
-			break
-		}
-		switch s.Type {
-		case rov.ASSequence:
-			k := min(take, len(s.ASNs))
-			out = append(out, rov.Segment{Type: s.Type, ASNs: s.ASNs[:k:k]})
-			take -= k
-		case rov.ASSet:
-			out = append(out, s)
-			take--
-		default:
-			out = append(out, s) // confederation segments count 0
-		}
-	}
-	return append(out, clean...)
-}
-
-// emit sends the withdrawals, then the announcements of u for peer;
-// em.mu must be held. NLRI of other families than IPv4/IPv6 unicast are
-// counted and skipped.
-func (c *updateConverter) emit(u *bgp.BGPUpdate, bp *bmpPeer, t time.Time, em *emitter) {
+// emit sends the withdrawals, then the announcements of u for bp; em.mu
+// must be held.
+func (c *updateConverter) emit(u *mrt.Update, bp *bmpPeer, t time.Time, em *emitter) {
 	peer := bp.peer
 	if c.maxPrefixes > 0 && bp.paths == nil {
 		bp.paths = map[pathKey]struct{}{}
 	}
-	withdraw := func(n bgp.AddrPrefixInterface) {
-		pfx, id, ok := nlriPrefix(n)
-		if !ok {
-			em.stats.Skipped[skipFamily]++
-			return
-		}
+	for _, n := range u.Withdrawn {
 		if bp.paths != nil {
-			delete(bp.paths, pathKey{pfx, id})
+			delete(bp.paths, pathKey{n.Prefix, n.PathID})
 		}
-		c.route = mrt.Route{Kind: mrt.Withdraw, Time: t, Peer: peer, Prefix: pfx, PathID: id,
+		c.route = mrt.Route{Kind: mrt.Withdraw, Time: t, Peer: peer, Prefix: n.Prefix, PathID: n.PathID,
 			RPKIState: mrt.RPKIAbsent, FromUpdate: true, Path: c.route.Path[:0]}
 		em.emitLocked(&c.route)
 	}
-	for _, w := range u.WithdrawnRoutes {
-		withdraw(w)
-	}
-	var (
-		reach   []bgp.AddrPrefixInterface
-		nh, nh6 netip.Addr
-		hasPath bool
-		hasAS4  bool
-		rpki    = mrt.RPKIAbsent
-	)
-	c.segs, c.segs4 = c.segs[:0], c.segs4[:0]
-	for _, a := range u.PathAttributes {
-		switch a := a.(type) {
-		case *bgp.PathAttributeMpUnreachNLRI:
-			for _, w := range a.Value {
-				withdraw(w)
-			}
-		case *bgp.PathAttributeMpReachNLRI:
-			reach = a.Value
-			if x, ok := netip.AddrFromSlice(a.Nexthop); ok {
-				nh6 = x
-				if x.Is4In6() {
-					nh6 = x.Unmap()
-				}
-			}
-		case *bgp.PathAttributeNextHop:
-			if x, ok := netip.AddrFromSlice(a.Value); ok {
-				nh = x.Unmap()
-			}
-		case *bgp.PathAttributeAsPath:
-			hasPath = true
-			c.segs, c.asns = appendSegments(c.segs, c.asns, a.Value)
-		case *bgp.PathAttributeAs4Path:
-			hasAS4 = true
-			params := make([]bgp.AsPathParamInterface, len(a.Value))
-			for i, p := range a.Value {
-				params[i] = p
-			}
-			c.segs4, c.asns4 = appendSegments(c.segs4, c.asns4, params)
-		case *bgp.PathAttributeExtendedCommunities:
-			for _, e := range a.Value {
-				if v, ok := e.(*bgp.ValidationExtended); ok {
-					rpki = rpkiState(uint32(v.State))
-				}
-			}
-		}
-	}
-	if len(u.NLRI) == 0 && len(reach) == 0 {
-		return
-	}
-	if !hasPath {
-		// RFC 7606 §3 d: a missing well-known mandatory attribute makes
-		// the UPDATE treat-as-withdraw.
-		em.stats.Skipped["treat_as_withdraw"]++
-		for _, n := range u.NLRI {
-			withdraw(n)
-		}
-		for _, n := range reach {
-			withdraw(n)
-		}
-		return
-	}
-	path := c.segs
-	if hasAS4 {
-		path = mergeAS4(c.segs, c.segs4)
-	}
-	announce := func(n bgp.AddrPrefixInterface, hop netip.Addr) {
-		pfx, id, ok := nlriPrefix(n)
-		if !ok {
-			em.stats.Skipped[skipFamily]++
-			return
-		}
+	for _, n := range u.Announced {
 		if bp.paths != nil {
-			k := pathKey{pfx, id}
+			k := pathKey{n.Prefix, n.PathID}
 			if _, held := bp.paths[k]; !held {
 				if len(bp.paths) >= c.maxPrefixes {
 					em.stats.Skipped["prefix_limit"]++
-					return
+					continue
 				}
 				bp.paths[k] = struct{}{}
 			}
 		}
-		c.route = mrt.Route{Kind: mrt.Announce, Time: t, Peer: peer, Prefix: pfx, PathID: id,
-			NextHop: hop, RPKIState: rpki, FromUpdate: true, Path: append(c.route.Path[:0], path...)}
-		c.route.Origin = rov.OriginOf(c.route.Path)
+		c.route = mrt.Route{Kind: mrt.Announce, Time: t, Peer: peer, Prefix: n.Prefix, PathID: n.PathID,
+			NextHop: u.NextHopOf(n), RPKIState: u.RPKI, FromUpdate: true, Path: u.Path, Origin: u.Origin}
 		em.emitLocked(&c.route)
 	}
-	for _, n := range u.NLRI {
-		announce(n, nh)
-	}
-	for _, n := range reach {
-		announce(n, nh6)
-	}
+	c.route.Path = nil // it aliased the decoder's buffer
 }

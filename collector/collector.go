@@ -19,8 +19,9 @@ import (
 // Handler receives route events. A source calls it from one goroutine at a
 // time (calls never overlap), and reuses the Route and its Path slices after
 // the call returns: copy what must outlive the call. A slow Handler slows
-// the source down (BGP keeps buffering inside gobgp, BMP stops reading its
-// sockets), it never loses events. The source's lock is held during the
+// the source down (BGP stops reading the peer's socket, so TCP flow
+// control slows the peer; BMP stops reading its sockets), it never loses
+// events. The source's lock is held during the
 // call: a Handler must not call the source's Stats or Peers (it would
 // deadlock); read the Route's Peer instead.
 type Handler func(r *mrt.Route)

@@ -48,17 +48,22 @@ func (s SessionState) String() string {
 // changes which routes are held.
 type SessionEvent struct {
 	// Peer is the peer as route events name it (same Index); its AS is the
-	// last one the session announced, even when gobgp has forgotten it
-	// (a neighbour configured without an AS, a dynamic neighbour).
+	// last one the session announced (for a neighbour configured without
+	// an AS, or a dynamic neighbour, the one its OPEN gave).
 	Peer mrt.Peer
 	// State is SessionEstablished, or the state the session went to on
-	// leaving it (BGP: what gobgp reports, usually Idle; BMP: always Idle).
+	// leaving it (always Idle: RFC 4271 §8.2.2 sends every error and
+	// close from Established to Idle).
 	State SessionState
-	// Reason says why a session left Established: gobgp's reason
-	// ("notification-received cease/admin-shutdown", "read-failed",
-	// "hold-timer-expired", ...), the BMP Peer Down reason (RFC 7854
-	// §4.9), "router connection closed" (BMP) or "collector closed".
-	// Empty for Established, or when gobgp did not say.
+	// Reason says why a session left Established. BGP: the first
+	// NOTIFICATION sent or received ("notification-sent code 1(header)
+	// subcode 3(bad message type)", "notification-received code 6(cease)
+	// subcode 2(administrative shutdown)", hold timer expiry is a
+	// NOTIFICATION sent), "connection closed by peer", "read-failed: ...",
+	// "collector closed", followed by "; graceful restart: N routes kept
+	// stale for up to T" when RFC 4724 keeps its routes. BMP: the Peer Down
+	// reason (RFC 7854 §4.9) or "router connection closed". Empty for
+	// Established.
 	Reason string
 	// Router is the BMP router that reported the peer; zero for BGP.
 	Router netip.AddrPort

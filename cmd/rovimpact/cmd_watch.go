@@ -298,9 +298,10 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// --max-prefixes is enforced by the collectors (gobgp per family, with a
+	// --max-prefixes is enforced by the collectors (BGP per family, with a
 	// CEASE; the BMP station per peer), not again by the table: a second
-	// limit counting both families together would skip paths gobgp let in.
+	// limit counting both families together would skip paths the BGP
+	// collector let in.
 	w := &watcher{opts: opts, log: log, state: live.New(live.Options{Classify: copt}), sessions: newSessions(log)}
 	w.meta = reports.Meta{Policy: opts.analysis.policy(copt, nil)}
 	if w.vrps, err = newVRPFeed(w.state, opts.vrp, log, opts.now); err != nil {

@@ -1,0 +1,194 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+
+	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// pchFullTable is one peer's full table, as the PCH collector recorded it
+// arriving after a session reset (577,744 announcements).
+const pchFullTable = "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz"
+
+// benchLocalAS is the collector's AS in the benchmark. Paths containing it
+// are loops the collector drops (83 paths of the dump contain 65000, the
+// tests' usual local AS); none contains this one, and fullTableWire skips
+// any that would, so every implementation holds every path sent.
+const benchLocalAS = 4200000123
+
+// fullTableWire reads the PCH dump's announcements and encodes them as the
+// UPDATEs a speaker would send: consecutive prefixes with the same path
+// and next hop share one UPDATE (up to 4096 octets), as the recorded peer
+// grouped them. It returns the messages and the number of paths.
+func fullTableWire(b *testing.B) ([][]byte, int) {
+	f, err := compressed.Open(testutil.SharedData(b, pchFullTable))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	src, err := mrt.NewSource(f, pchFullTable)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var (
+		wire  [][]byte
+		paths int
+		cur   []*bgp.IPAddrPrefix
+		path  []rov.Segment
+		nh    netip.Addr
+		size  int
+		seen  = map[netip.Prefix]bool{}
+	)
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		var params []bgp.AsPathParamInterface
+		for _, s := range path {
+			params = append(params, bgp.NewAs4PathParam(uint8(s.Type), slices.Clone(s.ASNs)))
+		}
+		hop := "127.0.0.1"
+		if nh.Is4() {
+			hop = nh.String()
+		}
+		attrs := []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0), bgp.NewPathAttributeAsPath(params), bgp.NewPathAttributeNextHop(hop)}
+		wire = append(wire, must(bgp.NewBGPUpdateMessage(nil, attrs, cur).Serialize()))
+		paths += len(cur)
+		cur, size = nil, 0
+	}
+	same := func(a, b []rov.Segment) bool {
+		return slices.EqualFunc(a, b, func(x, y rov.Segment) bool { return x.Type == y.Type && slices.Equal(x.ASNs, y.ASNs) })
+	}
+	for src.Next() {
+		r := src.Route()
+		// Each prefix once: a re-announcement would replace, not add, a
+		// held path.
+		if r.Kind != mrt.Announce || !r.Prefix.Addr().Is4() || seen[r.Prefix] || slices.ContainsFunc(r.Path, func(s rov.Segment) bool { return slices.Contains(s.ASNs, benchLocalAS) }) {
+			continue
+		}
+		seen[r.Prefix] = true
+		if len(cur) > 0 && (!same(path, r.Path) || nh != r.NextHop || size > 3500) {
+			flush()
+		}
+		if len(cur) == 0 {
+			path = path[:0]
+			for _, s := range r.Path {
+				path = append(path, rov.Segment{Type: s.Type, ASNs: slices.Clone(s.ASNs)})
+			}
+			nh = r.NextHop
+			size = 60 + 4*len(path)
+		}
+		cur = append(cur, bgp.NewIPAddrPrefix(uint8(r.Prefix.Bits()), r.Prefix.Addr().String()))
+		size += 1 + (r.Prefix.Bits()+7)/8
+	}
+	if err := src.Err(); err != nil {
+		b.Fatal(err)
+	}
+	flush()
+	return wire, paths
+}
+
+// BenchmarkBGPFullTable replays the PCH full table (IPv4, 577k paths) from
+// a raw speaker (each prefix once) over a real loopback session into the collector, whose
+// Handler only counts. It reports the ingest rate and what the collector
+// (and any speaker it embeds) keeps per held path: heap growth and RSS
+// growth while the session holds the table. It uses only the collector's
+// public API, so the same file measures another implementation of it
+// (the gobgp-based collector of 0ecd395) in the same run. Run with
+// -benchtime=1x: one iteration is a whole session.
+func BenchmarkBGPFullTable(b *testing.B) {
+	msgs, total := fullTableWire(b)
+	b.Logf("%d UPDATEs, %d paths", len(msgs), total)
+	// Written 64 KiB at a time, as a peer's TCP stack would coalesce them:
+	// one write per message would measure the speaker's syscalls.
+	var wire [][]byte
+	var chunk []byte
+	for _, m := range msgs {
+		if len(chunk)+len(m) > 64<<10 {
+			wire, chunk = append(wire, chunk), nil
+		}
+		chunk = append(chunk, m...)
+	}
+	wire = append(wire, chunk)
+	for b.Loop() {
+		// FreeOSMemory (a GC that returns freed pages) before both RSS
+		// readings, so that the setup's garbage does not count either way.
+		debug.FreeOSMemory()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		rss0 := rssBytes()
+		var got atomic.Int64
+		done := make(chan struct{})
+		port := freePort(b)
+		col, err := NewBGP(BGPConfig{
+			Listen: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), LocalAS: benchLocalAS,
+			RouterID: netip.MustParseAddr("192.0.2.254"), Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.10"), AS: 3856}},
+			Logger: quiet,
+		}, func(r *mrt.Route) {
+			if r.Kind == mrt.Announce && got.Add(1) == int64(total) {
+				close(done)
+			}
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := col.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		s := dialSpeaker(b, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.10", 3856, false)
+		start := time.Now()
+		go func() {
+			for _, w := range wire {
+				if _, err := s.c.Write(w); err != nil {
+					return
+				}
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(300 * time.Second):
+			b.Fatalf("only %d of %d paths after 300s; stats %+v", got.Load(), total, col.Stats())
+		}
+		elapsed := time.Since(start)
+		debug.FreeOSMemory()
+		runtime.ReadMemStats(&after)
+		rss1 := rssBytes()
+		runtime.KeepAlive(wire)
+		b.ReportMetric(float64(total)/elapsed.Seconds(), "paths/s")
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(total), "heapB/path")
+		b.ReportMetric(float64(rss1-rss0)/float64(total), "rssB/path")
+		s.c.Close()
+		col.Close()
+	}
+}
+
+// rssBytes is the process's resident set size (Linux), 0 elsewhere.
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,336 @@
+package collector
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+
+	"github.com/rovimpact/rovimpact/mrt"
+)
+
+// BGP message framing (RFC 4271 §4.1).
+const (
+	bgpHeaderLen = 19
+	bgpMaxLen    = 4096
+	bgpMsgOpen   = 1
+	bgpMsgNotif  = 3
+	bgpMsgRR     = 5
+)
+
+// bgpConn sits between a peer's TCP connection and corebgp's FSM. It
+// frames what the peer sends to learn why a session ends (a NOTIFICATION
+// received, a read error) and to take out ROUTE-REFRESH messages, which
+// corebgp v0.8.5 does not know (it would answer "Bad Message Type" and
+// drop a session we advertised route refresh on). It also sees the
+// NOTIFICATIONs corebgp sends. Framing errors (bad marker, bad length) it
+// passes through untouched and stops framing: corebgp answers them with the
+// NOTIFICATION RFC 4271 §6.1 asks for.
+type bgpConn struct {
+	net.Conn
+	r       *bufio.Reader // one read syscall for many messages
+	p       *bgpPeer
+	buf     [bgpMaxLen]byte
+	pending []byte
+	raw     bool
+	once    sync.Once
+}
+
+func (c *bgpConn) Read(b []byte) (int, error) {
+	for len(c.pending) == 0 {
+		if c.raw {
+			n, err := c.r.Read(b)
+			if err != nil {
+				c.readFailed(err)
+			}
+			return n, err
+		}
+		if err := c.fill(); err != nil {
+			c.readFailed(err)
+			return 0, err
+		}
+	}
+	n := copy(b, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+func (c *bgpConn) readFailed(err error) {
+	if c.p == nil {
+		return
+	}
+	if errors.Is(err, io.EOF) {
+		c.p.setReason("connection closed by peer", false)
+	} else if !errors.Is(err, net.ErrClosed) {
+		c.p.setReason("read-failed: "+err.Error(), false)
+	}
+}
+
+// fill reads the next message into pending, dropping ROUTE-REFRESH.
+func (c *bgpConn) fill() error {
+	for {
+		h := c.buf[:bgpHeaderLen]
+		if _, err := io.ReadFull(c.r, h); err != nil {
+			return err
+		}
+		l := int(binary.BigEndian.Uint16(h[16:18]))
+		if !marker(h) || l < bgpHeaderLen || l > bgpMaxLen {
+			c.raw = true
+			c.pending = h
+			return nil
+		}
+		if _, err := io.ReadFull(c.r, c.buf[bgpHeaderLen:l]); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		switch h[18] {
+		case bgpMsgRR:
+			// RFC 2918 §4: on a ROUTE-REFRESH the speaker re-advertises its
+			// Adj-RIB-Out for the family; ours is empty, so nothing is
+			// sent. Counted.
+			if c.p != nil {
+				c.p.b.em.skip("route_refresh", 1)
+			}
+			continue
+		case bgpMsgNotif:
+			if c.p != nil && l >= bgpHeaderLen+2 {
+				c.p.setReason("notification-received "+notifName(c.buf[19], c.buf[20]), true)
+			}
+		}
+		c.pending = c.buf[:l]
+		return nil
+	}
+}
+
+func marker(h []byte) bool {
+	for _, x := range h[:16] {
+		if x != 0xff {
+			return false
+		}
+	}
+	return true
+}
+
+// Write sees corebgp's messages whole (it writes one per call).
+func (c *bgpConn) Write(b []byte) (int, error) {
+	if c.p != nil && len(b) >= bgpHeaderLen+2 && b[18] == bgpMsgNotif {
+		c.p.setReason("notification-sent "+notifName(b[19], b[20]), true)
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *bgpConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		if c.p != nil {
+			c.p.connClosed()
+		}
+	})
+	return err
+}
+
+// RemoteAddr is the peer's address with an IPv4-mapped IPv6 address
+// unmapped: corebgp finds a peer by the string of its address, and an IPv4
+// peer reaching a dual-stack listener ([::]) shows as ::ffff:a.b.c.d.
+func (c *bgpConn) RemoteAddr() net.Addr {
+	a, ok := c.Conn.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return c.Conn.RemoteAddr()
+	}
+	ap := a.AddrPort()
+	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+}
+
+func newBGPConn(c net.Conn) *bgpConn {
+	return &bgpConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10)}
+}
+
+// peekOpenAS reads the peer's first message, which must be an OPEN, and
+// returns its AS: the 4-octet AS capability's when present (RFC 6793 §4.1),
+// else My Autonomous System. The message stays pending for corebgp.
+func (c *bgpConn) peekOpenAS() (uint32, error) {
+	if err := c.fill(); err != nil {
+		return 0, fmt.Errorf("reading OPEN: %w", err)
+	}
+	m := c.pending
+	if c.raw || len(m) < bgpHeaderLen+10 || m[18] != bgpMsgOpen {
+		return 0, errors.New("first message is not an OPEN")
+	}
+	body := m[bgpHeaderLen:]
+	as := uint32(binary.BigEndian.Uint16(body[1:3]))
+	params := body[10:]
+	if int(body[9]) != len(params) {
+		return 0, errors.New("OPEN optional parameters length mismatch")
+	}
+	for len(params) >= 2 {
+		typ, n := params[0], int(params[1])
+		if len(params) < 2+n {
+			break
+		}
+		if typ == 2 { // capabilities (RFC 5492 §4)
+			for cp := params[2 : 2+n]; len(cp) >= 2 && len(cp) >= 2+int(cp[1]); cp = cp[2+int(cp[1]):] {
+				if cp[0] == 65 && cp[1] == 4 {
+					as = binary.BigEndian.Uint32(cp[2:6])
+				}
+			}
+		}
+		params = params[2+n:]
+	}
+	// RFC 7607 §2: "A router MUST NOT initiate a connection claiming to be
+	// AS 0." Such a peer is never registered.
+	if as == 0 {
+		return 0, errors.New("OPEN claims AS 0 (RFC 7607)")
+	}
+	return as, nil
+}
+
+// notifName names a NOTIFICATION error code and subcode with gobgp's
+// packet library ("code 6(cease) subcode 2(administrative shutdown)").
+func notifName(code, sub uint8) string {
+	return bgp.NewNotificationErrorCode(code, sub).String()
+}
+
+// pathSet is the set of paths (prefix, path ID; RFC 7911 §3) held from one
+// peer, by family, each with a stale mark for graceful restart. Keys are
+// packed so that a full table costs a few tens of bytes a path.
+type pathSet struct {
+	v4 map[v4Key]bool
+	v6 map[v6Key]bool
+}
+
+type v4Key struct {
+	addr, id uint32
+	bits     uint8
+}
+
+type v6Key struct {
+	hi, lo uint64
+	id     uint32
+	bits   uint8
+}
+
+func keyV4(n mrt.NLRI) v4Key {
+	return v4Key{addr: binary.BigEndian.Uint32(n.Prefix.Addr().AsSlice()), id: n.PathID, bits: uint8(n.Prefix.Bits())}
+}
+
+func keyV6(n mrt.NLRI) v6Key {
+	a := n.Prefix.Addr().As16()
+	return v6Key{hi: binary.BigEndian.Uint64(a[:8]), lo: binary.BigEndian.Uint64(a[8:]), id: n.PathID, bits: uint8(n.Prefix.Bits())}
+}
+
+func (k v4Key) nlri() mrt.NLRI {
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], k.addr)
+	return mrt.NLRI{Prefix: netip.PrefixFrom(netip.AddrFrom4(a), int(k.bits)), PathID: k.id}
+}
+
+func (k v6Key) nlri() mrt.NLRI {
+	var a [16]byte
+	binary.BigEndian.PutUint64(a[:8], k.hi)
+	binary.BigEndian.PutUint64(a[8:], k.lo)
+	return mrt.NLRI{Prefix: netip.PrefixFrom(netip.AddrFrom16(a), int(k.bits)), PathID: k.id}
+}
+
+// add marks n held and fresh; it reports whether n was held already.
+func (s *pathSet) add(n mrt.NLRI) bool {
+	if n.Prefix.Addr().Is4() {
+		if s.v4 == nil {
+			s.v4 = map[v4Key]bool{}
+		}
+		k := keyV4(n)
+		_, ok := s.v4[k]
+		s.v4[k] = false
+		return ok
+	}
+	if s.v6 == nil {
+		s.v6 = map[v6Key]bool{}
+	}
+	k := keyV6(n)
+	_, ok := s.v6[k]
+	s.v6[k] = false
+	return ok
+}
+
+// del forgets n; it reports whether n was held.
+func (s *pathSet) del(n mrt.NLRI) bool {
+	if n.Prefix.Addr().Is4() {
+		k := keyV4(n)
+		_, ok := s.v4[k]
+		delete(s.v4, k)
+		return ok
+	}
+	k := keyV6(n)
+	_, ok := s.v6[k]
+	delete(s.v6, k)
+	return ok
+}
+
+func (s *pathSet) count(f mrt.Family) int {
+	if f == mrt.IPv4Unicast {
+		return len(s.v4)
+	}
+	return len(s.v6)
+}
+
+func (s *pathSet) len() int { return len(s.v4) + len(s.v6) }
+
+func (s *pathSet) clear() { s.v4, s.v6 = nil, nil }
+
+func (s *pathSet) markStale(f mrt.Family) {
+	if f == mrt.IPv4Unicast {
+		for k := range s.v4 {
+			s.v4[k] = true
+		}
+		return
+	}
+	for k := range s.v6 {
+		s.v6[k] = true
+	}
+}
+
+// sweep removes the stale paths of f, calling fn for each; it returns how
+// many went.
+func (s *pathSet) sweep(f mrt.Family, fn func(mrt.NLRI)) int {
+	n := 0
+	if f == mrt.IPv4Unicast {
+		for k, stale := range s.v4 {
+			if stale {
+				delete(s.v4, k)
+				fn(k.nlri())
+				n++
+			}
+		}
+		return n
+	}
+	for k, stale := range s.v6 {
+		if stale {
+			delete(s.v6, k)
+			fn(k.nlri())
+			n++
+		}
+	}
+	return n
+}
+
+// drain removes every path of f, calling fn for each.
+func (s *pathSet) drain(f mrt.Family, fn func(mrt.NLRI)) {
+	if f == mrt.IPv4Unicast {
+		for k := range s.v4 {
+			fn(k.nlri())
+		}
+		s.v4 = nil
+		return
+	}
+	for k := range s.v6 {
+		fn(k.nlri())
+	}
+	s.v6 = nil
+}
