@@ -233,12 +233,12 @@ func appendHistory(ctx context.Context, opts analyzeOptions, args []string, rep 
 }
 
 // writeAnalyzeOutput writes analyze's report in its format; html includes
-// the trend from --history when given.
+// the trend from --history when given, and its generation time.
 func writeAnalyzeOutput(ctx context.Context, w io.Writer, rep reports.Report, opts analyzeOptions) error {
 	if opts.format != "html" {
 		return writeReport(w, rep, opts.format, opts.top)
 	}
-	doc := reports.HTMLDoc{Report: rep}
+	doc := reports.HTMLDoc{Report: rep, Generated: opts.now()}
 	if opts.history != "" {
 		st, err := history.Open(ctx, opts.history)
 		if err != nil {
