@@ -58,6 +58,11 @@ cat >"$out/probe.html" <<'PROBE'
     if (!el) { el = document.createElement("pre"); el.id = "bench-probe"; el.textContent = "{}"; document.body.appendChild(el); }
     var o = JSON.parse(el.textContent); o[k] = Math.round(v); el.textContent = JSON.stringify(o);
   }
+  // Paint entries may come after load: observe them (buffered: also the
+  // ones before this script ran).
+  new PerformanceObserver(function (list) {
+    list.getEntries().forEach(function (e) { if (document.body) out(e.name, e.startTime); });
+  }).observe({ type: "paint", buffered: true });
   window.addEventListener("load", function () {
     performance.getEntriesByType("paint").forEach(function (e) { out(e.name, e.startTime); });
     out("dom_content_loaded", performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd);

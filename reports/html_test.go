@@ -433,6 +433,7 @@ type selfCheck struct {
 	FoldOpens     bool     `json:"fold_opens"`
 	PrintOpens    bool     `json:"print_opens"`
 	OriginRows    int      `json:"origin_rows"`
+	LifetimeRows  int      `json:"lifetime_rows"`
 }
 
 // runSelfCheck opens page#selfcheck in headless Chromium and returns the
@@ -487,21 +488,28 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 		return n
 	}
+	synth := syntheticReport(2500, 4)
+	var lifetimes []LifetimeRow
+	for i, inv := range synth.Invalids[:250] {
+		first := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+		lifetimes = append(lifetimes, LifetimeRow{Prefix: inv.Prefix, Origin: inv.Origin, FirstSeen: first, LastSeen: first.AddDate(0, 0, i%20),
+			Runs: 1 + i%20, Current: i%3 == 0, Class: inv.Class, Impact: inv.Impact})
+	}
 	for _, tc := range []struct {
-		name    string
-		rep     Report
-		banners int
+		name      string
+		rep       Report
+		lifetimes []LifetimeRow
+		banners   int
 	}{
-		{"sample", sampleReport(t), 0},
-		{"synthetic 2500 rows, truncated input", func() Report {
-			r := syntheticReport(2500, 4)
-			r.Summary.Inputs = []Input{{Name: "rib.bz2", Error: "record 7 at offset 99: unexpected EOF"}}
-			return r
-		}(), 1},
+		{"sample", sampleReport(t), nil, 0},
+		{"synthetic 2500 rows, truncated input, history", func() Report {
+			synth.Summary.Inputs = []Input{{Name: "rib.bz2", Error: "record 7 at offset 99: unexpected EOF"}}
+			return synth
+		}(), lifetimes, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			page := filepath.Join(dir, strings.Fields(tc.name)[0]+".html")
-			if err := os.WriteFile(page, writeHTML(t, HTMLDoc{Title: "rovimpact " + tc.name, Report: tc.rep, Trend: sampleTrend}), 0o644); err != nil {
+			if err := os.WriteFile(page, writeHTML(t, HTMLDoc{Title: "rovimpact " + tc.name, Report: tc.rep, Trend: sampleTrend, Lifetimes: tc.lifetimes}), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			res := runSelfCheck(t, chromium, page)
@@ -515,7 +523,7 @@ func TestHTMLInChromium(t *testing.T) {
 			want := selfCheck{OK: true, Errors: []string{}, Classes: 5, Impact: 4, Trend: 3 + 9, PrintRules: 1, InvalidRows: n,
 				FallbackRows: min(n, htmlFallbackRows), FallbackSame: true, Pages: (n + 99) / 100, PagedRows: n, Sorted: true, SortedPrefix: true,
 				FilteredRows: unreachable, FilterLastRow: true, OtherASRows: other, MostVRPs: most,
-				FoldSummary: fmt.Sprintf("+%d more", most-htmlFold), FoldOpens: true, PrintOpens: true, OriginRows: len(tc.rep.Origins)}
+				FoldSummary: fmt.Sprintf("+%d more", most-htmlFold), FoldOpens: true, PrintOpens: true, OriginRows: len(tc.rep.Origins), LifetimeRows: len(tc.lifetimes)}
 			got := res
 			got.Banners = nil
 			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {

@@ -370,6 +370,15 @@
     res.print_opens = Array.prototype.every.call(document.querySelectorAll("details.more"), function (x) { return x.open; });
     window.dispatchEvent(new Event("afterprint"));
     if (R.tables.origins) res.origin_rows = R.tables.origins.m.n;
+    var lt = R.tables.lifetimes;
+    if (lt) {
+      res.lifetime_rows = lt.m.n;
+      check(lt.table.tBodies[0].rows.length === Math.min(lt.m.n, lt.size), "lifetimes page has " + lt.table.tBodies[0].rows.length + " rows");
+      lt.sort("runs", "descending");
+      var lr = d.lifetimes.runs, lok = true;
+      for (k = 1; k < lt.view.length; k++) if (lr[lt.view[k]] > lr[lt.view[k - 1]]) lok = false;
+      check(lok, "lifetimes not sorted by runs");
+    }
     finish();
   }).catch(function (err) { check(false, "data: " + err.message); finish(); });
 })();
