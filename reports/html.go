@@ -235,8 +235,7 @@ func invalidRowHTML(inv Invalid) template.HTML {
 			strs[i] = strconv.FormatUint(uint64(a), 10)
 		}
 		b.WriteString("AS_SET {")
-		foldHTML(&b, strs, ", ")
-		b.WriteString("}")
+		foldHTML(&b, strs, ", ", "}")
 	} else {
 		b.WriteString("AS" + originString(inv.Origin, ""))
 	}
@@ -258,7 +257,7 @@ func invalidRowHTML(inv Invalid) template.HTML {
 			strs[i] = "AS" + strconv.FormatUint(uint64(a), 10)
 		}
 		b.WriteString(e(c.Prefix.String()) + " ")
-		foldHTML(&b, strs, " ")
+		foldHTML(&b, strs, " ", "")
 		b.WriteString(" (" + e(c.State) + ")")
 		if c.OtherOrigin {
 			b.WriteString(` <span class="mark other" title="no route at the cover has this route's origin AS">other AS</span>`)
@@ -273,16 +272,17 @@ func invalidRowHTML(inv Invalid) template.HTML {
 	for i, v := range inv.VRPs {
 		strs[i] = vrpList([]VRPRef{v}, "")
 	}
-	foldHTML(&b, strs, "<br>")
+	foldHTML(&b, strs, "<br>", "")
 	b.WriteString("</td></tr>\n")
 	return template.HTML(b.String())
 }
 
-// foldHTML writes the first htmlFold items joined by sep and folds the rest
-// behind a <details> that opens ("+38 more"): a long AS_SET or VRP list no
-// longer widens its column or makes a row hundreds of pixels tall. When only
-// one item would be folded it is shown instead.
-func foldHTML(b *strings.Builder, items []string, sep string) {
+// foldHTML writes the first htmlFold items joined by sep, then end (after
+// ", …" when items are folded), and folds the rest behind a <details> that
+// opens ("+38 more"): a long AS_SET or VRP list no longer widens its column
+// or makes a row hundreds of pixels tall. When only one item would be
+// folded it is shown instead.
+func foldHTML(b *strings.Builder, items []string, sep, end string) {
 	shown := items
 	if len(items) > htmlFold+1 {
 		shown = items[:htmlFold]
@@ -294,7 +294,11 @@ func foldHTML(b *strings.Builder, items []string, sep string) {
 		b.WriteString(html.EscapeString(s))
 	}
 	if len(shown) == len(items) {
+		b.WriteString(end)
 		return
+	}
+	if end != "" {
+		b.WriteString(", …" + end)
 	}
 	fmt.Fprintf(b, `<details class="more"><summary>+%d more</summary>`, len(items)-len(shown))
 	for i, s := range items[len(shown):] {

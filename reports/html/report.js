@@ -15,16 +15,17 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" }[c];
     });
   }
-  // fold mirrors Go's foldHTML: the first FOLD items, the rest behind a
-  // <details> that opens ("+38 more"); one extra item is shown, not folded.
-  function fold(items, sep) {
+  // fold mirrors Go's foldHTML: the first FOLD items and end, the rest
+  // behind a <details> that opens ("+38 more"); one extra item is shown,
+  // not folded.
+  function fold(items, sep, end) {
     var shown = items.length > FOLD + 1 ? FOLD : items.length;
     var h = items.slice(0, shown).map(esc).join(sep);
-    if (shown < items.length) {
-      h += '<details class="more"><summary>+' + (items.length - shown) + " more</summary>" +
-        items.slice(shown).map(esc).join(sep) + "</details>";
-    }
-    return h;
+    end = end || "";
+    if (shown === items.length) return h + end;
+    if (end) h += ", …" + end;
+    return h + '<details class="more"><summary>+' + (items.length - shown) + " more</summary>" +
+      items.slice(shown).map(esc).join(sep) + "</details>";
   }
   function prefixBits(p) { return parseInt(p.slice(p.indexOf("/") + 1), 10); }
   // prefixKey orders prefixes numerically as strings: family, address in
@@ -62,7 +63,7 @@
     function row(i) {
       var cls = d.classes[c["class"][i]], imp = d.impacts[c.impact[i]];
       var h = "<tr><td>" + esc(c.prefix[i]) + "</td><td>";
-      h += c.origin[i] === null ? "AS_SET {" + fold((c.as_set[i] || []).map(String), ", ") + "}" : "AS" + c.origin[i];
+      h += c.origin[i] === null ? "AS_SET {" + fold((c.as_set[i] || []).map(String), ", ", "}") : "AS" + c.origin[i];
       h += '</td><td><span class="tag c-' + esc(cls) + '">' + esc(cls) + "</span>";
       if (c.as0[i]) h += ' <span class="mark">AS0</span>';
       h += "</td><td>";
