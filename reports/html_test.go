@@ -537,6 +537,40 @@ func TestHTMLInChromium(t *testing.T) {
 			}
 		})
 	}
+	// Scripts off: the summary, banners, charts and the first rows still
+	// show. (Chromium's --dump-dom needs scripts itself, so the page is
+	// loaded with its scripts cut out instead of with scripting disabled.)
+	t.Run("scripts off", func(t *testing.T) {
+		src, err := os.ReadFile(filepath.Join(dir, "synthetic.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		noJS := filepath.Join(dir, "nojs.html")
+		cut := regexp.MustCompile(`(?s)<script.*?</script>`).ReplaceAll(src, nil)
+		if err := os.WriteFile(noJS, cut, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir="+filepath.Join(t.TempDir(), "profile"), "--dump-dom", "file://"+noJS)
+		dom, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("chromium: %v", err)
+		}
+		page := string(dom)
+		body := regexp.MustCompile(`(?s)id="invalids"[^>]*>.*?<tbody>(.*?)</tbody>`).FindStringSubmatch(page)
+		if body == nil || strings.Count(body[1], "<tr>") != htmlFallbackRows {
+			t.Errorf("scripts off: the invalids table does not show its first %d rows", htmlFallbackRows)
+		}
+		for _, want := range []string{`<svg class="chart" id="chart-classes"`, `<svg class="chart" id="chart-impact"`, `class="banner bad"`,
+			`<noscript><p class="note">Scripts are off: the first 100 of 2500 rows`, `id="summary"`, `<details class="more"><summary>+`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("scripts off: page lacks %q", want)
+			}
+		}
+	})
 	if shot := os.Getenv("ROVIMPACT_HTML_SCREENSHOT"); shot != "" {
 		abs, _ := filepath.Abs(shot)
 		cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir="+filepath.Join(dir, "shot"),
