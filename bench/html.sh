@@ -22,9 +22,14 @@
 #     --disable-background-networking --disable-component-update --disable-sync
 #     --user-data-dir=<fresh tmp> --virtual-time-budget=60000 --dump-dom FILE
 # (virtual time makes headless Chromium produce frames, hence paint
-# entries; --dump-dom returns the DOM with the probe's figures). wall is the
-# whole Chromium process; blank is the same for an empty page, Chromium's
-# own start-up and exit on this machine, to subtract by eye.
+# entries; --dump-dom returns the DOM with the probe's figures). Under
+# --virtual-time-budget the page's clock is Chromium's virtual clock: it
+# follows real time while the page is busy but is capped by the budget, so
+# a page that needs more than the budget (the old report) shows about 60000
+# there; wall, the whole Chromium process in real seconds, is the honest
+# figure, and blank (an empty page: Chromium's own start-up and exit on
+# this machine) is what to subtract from it. On a shared machine run it
+# twice: wall times move with the load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
