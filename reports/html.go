@@ -1,13 +1,15 @@
 package reports
 
 import (
+	"cmp"
 	_ "embed"
-	"encoding/hex"
 	"fmt"
 	"html"
 	"html/template"
 	"io"
+	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,11 +56,18 @@ type LifetimeRow struct {
 	Impact    string
 }
 
-type htmlInvalid struct {
-	SortKey, Prefix, Origin, Class, Impact, Cover, ShareText, VRPs string
-	Paths                                                          uint32
-	Peers                                                          int
-	Share                                                          float64
+// htmlFallbackRows is how many rows of each table are rendered into the
+// page itself: what a reader with scripts off sees, and the first paint
+// before the script takes over the table.
+const htmlFallbackRows = 100
+
+// htmlFold is how many ASNs or VRPs a cell shows before folding the rest
+// behind a "+N more" that opens.
+const htmlFold = 3
+
+type htmlBanner struct {
+	Level string // "bad" or "warn"
+	Text  string
 }
 
 type htmlOrigin struct {
@@ -68,15 +77,23 @@ type htmlOrigin struct {
 }
 
 type htmlLifetime struct {
-	SortKey, Prefix, Origin, First, Last, Current, Class, Impact string
-	Runs                                                         int
+	Prefix, Origin, First, Last, Current, Class, Impact string
+	Runs                                                int
 }
 
-// WriteHTML writes one self-contained HTML file: summary cards, inline SVG
-// charts drawn here (so they show even with scripts off), and the invalid
-// and origin tables, which a few lines of embedded JavaScript make sortable
-// and filterable. Nothing is fetched from the network: it works offline and
-// as a mail attachment.
+type htmlInput struct {
+	Name, Skipped, Error string
+	Records, Events      int64
+}
+
+// WriteHTML writes one self-contained HTML file: banners for partial, empty
+// or stale input, summary cards, inline SVG charts drawn here (so they show
+// even with scripts off), the inputs, and the invalid route, origin, peer
+// and lifetime tables. The rows are embedded once as compressed column data
+// (see html_data.go) that a small script pages, sorts and filters across
+// all rows; the first htmlFallbackRows rows of each big table are also
+// rendered here for readers without scripts. Nothing is fetched from the
+// network: it works offline and as a mail attachment.
 func WriteHTML(w io.Writer, doc HTMLDoc) error {
 	s := doc.Report.Summary
 	data := struct {
@@ -84,15 +101,21 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 		S                                   Summary
 		CSS                                 template.CSS
 		JS                                  template.JS
+		Data                                template.HTML
 		ClassChart, ImpactChart, TrendChart template.HTML
-		Invalids                            []htmlInvalid
+		Banners                             []htmlBanner
+		Inputs                              []htmlInput
+		VRPFiles                            []string
+		Invalids                            []template.HTML
 		Origins                             []htmlOrigin
+		Peers                               []PeerRow
 		Lifetimes                           []htmlLifetime
-		Losses                              []string
 		VRPAge                              string
+		HasLifetimes                        bool
+		NInvalids, NOrigins, NLifetimes     int
 	}{
 		Title: doc.Title, S: s, CSS: template.CSS(htmlCSS), JS: template.JS(htmlJS),
-		Losses: Losses(s), VRPAge: VRPAge(s.VRPs),
+		VRPAge: VRPAge(s.VRPs),
 		ClassChart: barChart("chart-classes", []bar{
 			{"too_specific", s.Classes.TooSpecific, "#1f6feb"}, {"wrong_origin", s.Classes.WrongOrigin, "#8250df"},
 			{"both", s.Classes.Both, "#bf3989"}, {"too_short", s.Classes.TooShort, "#9a6700"}, {"as_set", s.Classes.ASSet, "#57606a"}}),
@@ -100,6 +123,9 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 			{"same_prefix", s.Impact.SamePrefix, "#1a7f37"}, {"covered", s.Impact.Covered, "#2da44e"},
 			{"more_specifics", s.Impact.MoreSpecifics, "#bf8700"}, {"unreachable", s.Impact.Unreachable, "#b42318"}}),
 		TrendChart: trendChart("chart-trend", doc.Trend),
+		Banners:    htmlBanners(s), VRPFiles: s.VRPs.Files, Peers: doc.Report.Peers,
+		HasLifetimes: doc.Lifetimes != nil,
+		NInvalids:    len(doc.Report.Invalids), NOrigins: len(doc.Report.Origins), NLifetimes: len(doc.Lifetimes),
 	}
 	if data.Title == "" {
 		data.Title = "rovimpact: what ROV would drop"
@@ -107,41 +133,185 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 	if !doc.Generated.IsZero() {
 		data.Generated = doc.Generated.UTC().Format(time.RFC3339)
 	}
-	for _, inv := range doc.Report.Invalids {
-		h := htmlInvalid{SortKey: prefixSortKey(inv.Prefix), Prefix: inv.Prefix.String(), Origin: OriginLabel(inv.Origin, inv.ASSet), Class: inv.Class,
-			Impact: inv.Impact, Paths: inv.Paths, Peers: inv.Peers, Share: inv.CoveredShare, VRPs: vrpList(inv.VRPs, "; ")}
-		if inv.Impact == "more_specifics" { // share of the prefix its more-specifics still carry
-			h.ShareText = fmt.Sprintf("%.0f%%", 100*inv.CoveredShare)
-		}
-		if c := inv.Cover; c != nil {
-			h.Cover = fmt.Sprintf("%s %s (%s)", c.Prefix, joinASNs(c.Origins, " ", "AS"), c.State)
-		}
-		data.Invalids = append(data.Invalids, h)
+	for _, in := range s.Inputs {
+		data.Inputs = append(data.Inputs, htmlInput{Name: in.Name, Records: in.Records, Events: in.Routes, Skipped: reasonList(in.Skipped), Error: in.Error})
 	}
-	for _, o := range doc.Report.Origins {
-		data.Origins = append(data.Origins, htmlOrigin{Origin: OriginLabel(o.Origin, nil), Invalid: o.Invalid, Unreachable: o.Unreachable, C: o.Classes})
+	for _, i := range defaultOrder(doc.Report.Invalids)[:min(htmlFallbackRows, len(doc.Report.Invalids))] {
+		data.Invalids = append(data.Invalids, invalidRowHTML(doc.Report.Invalids[i]))
 	}
-	for _, l := range doc.Lifetimes {
+	for _, o := range doc.Report.Origins[:min(htmlFallbackRows, len(doc.Report.Origins))] {
+		data.Origins = append(data.Origins, htmlOrigin{Origin: asLabel(o.Origin), Invalid: o.Invalid, Unreachable: o.Unreachable, C: o.Classes})
+	}
+	for _, l := range doc.Lifetimes[:min(htmlFallbackRows, len(doc.Lifetimes))] {
 		cur := "no"
 		if l.Current {
 			cur = "yes"
 		}
-		data.Lifetimes = append(data.Lifetimes, htmlLifetime{SortKey: prefixSortKey(l.Prefix), Prefix: l.Prefix.String(),
-			Origin: OriginLabel(l.Origin, nil), First: l.FirstSeen.UTC().Format(time.RFC3339), Last: l.LastSeen.UTC().Format(time.RFC3339),
+		data.Lifetimes = append(data.Lifetimes, htmlLifetime{Prefix: l.Prefix.String(),
+			Origin: asLabel(l.Origin), First: l.FirstSeen.UTC().Format(time.RFC3339), Last: l.LastSeen.UTC().Format(time.RFC3339),
 			Current: cur, Class: l.Class, Impact: l.Impact, Runs: l.Runs})
 	}
+	var enc strings.Builder
+	if err := encodeHTMLData(&enc, newHTMLData(doc.Report, doc.Lifetimes)); err != nil {
+		return err
+	}
+	data.Data = template.HTML(enc.String()) // base64 and newlines only
 	return htmlTmpl.Execute(w, data)
 }
 
-// prefixSortKey orders prefixes numerically when compared as strings:
-// family, address bytes in hex, then length.
-func prefixSortKey(p netip.Prefix) string {
-	a := p.Addr().As16()
-	fam := "6"
-	if p.Addr().Is4() {
-		fam = "4"
+// htmlBanners says loudly, at the top of the page, what makes the figures
+// partial or doubtful: an input that ended in an error (inputs[].error),
+// no routes, no VRPs, expired VRPs, unvalidated local routes.
+func htmlBanners(s Summary) []htmlBanner {
+	var b []htmlBanner
+	for _, in := range s.Inputs {
+		if l := LossOf(in); l != nil {
+			b = append(b, htmlBanner{"bad", "Partial input: " + l.Describe(in.Name) + ". The figures cover only what was read before the damage."})
+		} else if in.Error != "" {
+			b = append(b, htmlBanner{"bad", fmt.Sprintf("Partial input: %s: %s. The figures cover only what was read before the error.", in.Name, in.Error)})
+		}
 	}
-	return fmt.Sprintf("%s%s/%03d", fam, hex.EncodeToString(a[:]), p.Bits())
+	if s.Routes == 0 {
+		b = append(b, htmlBanner{"bad", "No routes were read: there is nothing to judge. Check the route inputs below."})
+	}
+	if s.VRPs.Loaded == 0 {
+		b = append(b, htmlBanner{"bad", "No VRPs loaded: every route is not_found and ROV would drop nothing. Check the VRP source."})
+	}
+	if v := s.VRPs; v.Expired > 0 {
+		what := "kept, as the export had them (--drop-expired drops them)"
+		if v.DroppedExpired > 0 {
+			what = "dropped (--drop-expired)"
+		}
+		b = append(b, htmlBanner{"warn", fmt.Sprintf("Stale VRPs: %d of %d VRPs had expired before this analysis and were %s. "+
+			"A current export may give a different answer.", v.Expired, v.Read, what)})
+	}
+	if s.Unvalidated > 0 {
+		b = append(b, htmlBanner{"warn", fmt.Sprintf("%d routes not validated: their origin is the local AS (give --local-as).", s.Unvalidated)})
+	}
+	return b
+}
+
+// asLabel is "AS64500", or "AS_SET" for origin NONE.
+func asLabel(o *uint32) string {
+	if o == nil {
+		return "AS_SET"
+	}
+	return "AS" + originString(o, "")
+}
+
+func reasonList(m map[string]int64) string {
+	parts := make([]string, 0, len(m))
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%s %d", k, v))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// defaultOrder is the order the invalid routes table opens in, as the
+// text report's: worst impact first, then most paths, then report order.
+// report.js sorts the same way (rovimpact.defaultOrder).
+func defaultOrder(invs []Invalid) []int {
+	idx := make([]int, len(invs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		x, y := invs[a], invs[b]
+		if c := cmp.Compare(severity(y.Impact), severity(x.Impact)); c != 0 {
+			return c
+		}
+		return cmp.Compare(y.Paths, x.Paths)
+	})
+	return idx
+}
+
+// invalidRowHTML renders one row of the invalid routes table. report.js
+// renders the same cells (invalidRow) for every other page; the browser
+// test checks that both give the same text.
+func invalidRowHTML(inv Invalid) template.HTML {
+	var b strings.Builder
+	e := html.EscapeString
+	b.WriteString("<tr><td>" + e(inv.Prefix.String()) + "</td><td>")
+	if inv.Origin == nil {
+		strs := make([]string, len(inv.ASSet))
+		for i, a := range inv.ASSet {
+			strs[i] = strconv.FormatUint(uint64(a), 10)
+		}
+		b.WriteString("AS_SET {")
+		foldHTML(&b, strs, ", ", "}")
+	} else {
+		b.WriteString("AS" + originString(inv.Origin, ""))
+	}
+	b.WriteString(`</td><td><span class="tag c-` + e(inv.Class) + `">` + e(inv.Class) + "</span>")
+	if inv.AS0 {
+		b.WriteString(` <span class="mark">AS0</span>`)
+	}
+	b.WriteString("</td><td>")
+	switch {
+	case !inv.Dropped:
+		b.WriteString(`<span class="tag i-kept">kept (policy)</span>`)
+	case inv.Impact != "":
+		b.WriteString(`<span class="tag i-` + e(inv.Impact) + `">` + e(inv.Impact) + "</span>")
+	}
+	fmt.Fprintf(&b, `</td><td class="num">%d</td><td class="num">%d</td><td>`, inv.Paths, inv.Peers)
+	if c := inv.Cover; c != nil {
+		strs := make([]string, len(c.Origins))
+		for i, a := range c.Origins {
+			strs[i] = "AS" + strconv.FormatUint(uint64(a), 10)
+		}
+		b.WriteString(e(c.Prefix.String()) + " ")
+		foldHTML(&b, strs, " ", "")
+		b.WriteString(" (" + e(c.State) + ")")
+		if c.OtherOrigin {
+			b.WriteString(` <span class="mark other" title="no route at the cover has this route's origin AS">other AS</span>`)
+		}
+	}
+	b.WriteString(`</td><td class="num">`)
+	if inv.CoveredShare > 0 {
+		fmt.Fprintf(&b, "%d%%", int(math.Floor(100*inv.CoveredShare+0.5)))
+	}
+	b.WriteString(`</td><td class="vrps">`)
+	strs := make([]string, len(inv.VRPs))
+	for i, v := range inv.VRPs {
+		strs[i] = vrpList([]VRPRef{v}, "")
+	}
+	foldHTML(&b, strs, "<br>", "")
+	b.WriteString("</td></tr>\n")
+	return template.HTML(b.String())
+}
+
+// foldHTML writes the first htmlFold items joined by sep, then end (after
+// ", …" when items are folded), and folds the rest behind a <details> that
+// opens ("+38 more"): a long AS_SET or VRP list no longer widens its column
+// or makes a row hundreds of pixels tall. When only one item would be
+// folded it is shown instead.
+func foldHTML(b *strings.Builder, items []string, sep, end string) {
+	shown := items
+	if len(items) > htmlFold+1 {
+		shown = items[:htmlFold]
+	}
+	for i, s := range shown {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(html.EscapeString(s))
+	}
+	if len(shown) == len(items) {
+		b.WriteString(end)
+		return
+	}
+	if end != "" {
+		b.WriteString(", …" + end)
+	}
+	fmt.Fprintf(b, `<details class="more"><summary>+%d more</summary>`, len(items)-len(shown))
+	for i, s := range items[len(shown):] {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(html.EscapeString(s))
+	}
+	b.WriteString("</details>")
 }
 
 type bar struct {

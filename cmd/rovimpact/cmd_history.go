@@ -219,12 +219,12 @@ func appendHistory(ctx context.Context, st *history.Store, opts analyzeOptions, 
 }
 
 // writeAnalyzeOutput writes analyze's report in its format; html includes
-// the trend from --history when given.
+// the trend from --history when given, and its generation time.
 func writeAnalyzeOutput(ctx context.Context, w io.Writer, rep reports.Report, opts analyzeOptions, st *history.Store) error {
 	if opts.format != "html" {
 		return writeReport(w, rep, opts.format, opts.top)
 	}
-	doc := reports.HTMLDoc{Report: rep}
+	doc := reports.HTMLDoc{Report: rep, Generated: opts.now()}
 	if st != nil {
 		days, err := st.Days(ctx, time.Time{})
 		if err != nil {
