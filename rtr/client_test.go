@@ -210,7 +210,7 @@ type harness struct {
 func startClient(t *testing.T, v0 bool) *harness {
 	fc := newFakeCache(t)
 	h := &harness{t: t, cache: fc, clock: newFakeClock(), done: make(chan error, 1)}
-	h.c = NewClient(Config{Addr: fc.ln.Addr().String(), Name: "cache-a", V0: v0, RetryInterval: time.Second, Clock: h.clock})
+	h.c = NewClient(Config{Addr: fc.ln.Addr().String(), Name: "cache-a", V0: v0, MaxVersion: 1, RetryInterval: time.Second, Clock: h.clock})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { h.done <- h.c.Run(ctx) }()
 	t.Cleanup(func() {
