@@ -157,6 +157,9 @@ type Status struct {
 	// Expired: the data was dropped because no End of Data came within
 	// Expire; cleared by the next sync.
 	Expired bool
+	// NextAttempt is when the client reconnects, while it waits to
+	// (Clock time); zero while connected or connecting.
+	NextAttempt time.Time
 
 	Syncs          int // End of Data PDUs applied
 	ResetSyncs     int // of which answered a Reset Query
@@ -390,7 +393,14 @@ func (c *Client) Run(ctx context.Context) error {
 			delay = backoff(failures, c.cfg.RetryInterval, min(c.Status().Retry, c.cfg.MaxRetryDelay))
 		}
 		c.log.Log(ctx, level, msg, "err", err, "retry_in", delay, "failures", failures)
-		if err := c.wait(ctx, delay); err != nil {
+		c.mu.Lock()
+		c.st.NextAttempt = c.clock.Now().Add(delay)
+		c.mu.Unlock()
+		err = c.wait(ctx, delay)
+		c.mu.Lock()
+		c.st.NextAttempt = time.Time{}
+		c.mu.Unlock()
+		if err != nil {
 			return err
 		}
 	}
@@ -555,6 +565,7 @@ func (c *Client) session(ctx context.Context) (end sessionEnd, err error) {
 		return c.write(conn, &p)
 	}
 	defer func() {
+		cancel() // a reader blocked handing over an event gives up
 		conn.Close()
 		<-readerDone // the reader owns c.vrps until it exits
 		if !inFlight || inFlightReset {

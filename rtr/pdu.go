@@ -480,6 +480,11 @@ func (r *Reader) Next(p *PDU) error {
 		if err == io.EOF && len(hdr) == 0 {
 			return io.EOF
 		}
+		if err != io.EOF {
+			// The transport failed (reset, closed, deadline): not a
+			// malformed PDU, so no Error Report is due.
+			return fmt.Errorf("rtr: reading PDU at offset %d: %w", r.off, err)
+		}
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
