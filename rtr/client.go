@@ -495,8 +495,16 @@ func (c *Client) setDown(err error) {
 
 // event is what the reading goroutine tells the session loop.
 type event struct {
-	kind    eventKind
-	update  Update // evEOD
+	kind eventKind
+	// evEOD: the completed response and its End of Data. The loop applies
+	// it and closes applied; the reader waits for that before it reads
+	// c.vrps again. Applying in the loop, not the reader, keeps the data
+	// and the Updates in step: a response read after the loop gave up
+	// (its connection failed) is never applied, so the client cannot
+	// hold data its consumer was never told about.
+	resp    *response
+	eod     PDU
+	applied chan struct{}
 	serial  uint32 // evNotify
 	session uint16 // evNotify
 	err     error  // evErr
@@ -567,7 +575,7 @@ func (c *Client) session(ctx context.Context) (end sessionEnd, err error) {
 	defer func() {
 		cancel() // a reader blocked handing over an event gives up
 		conn.Close()
-		<-readerDone // the reader owns c.vrps until it exits
+		<-readerDone // the reader reads c.vrps until it exits
 		if !inFlight || inFlightReset {
 			return
 		}
@@ -614,13 +622,15 @@ func (c *Client) session(ctx context.Context) (end sessionEnd, err error) {
 			case evErr:
 				return end, ev.err
 			case evEOD:
+				u := c.apply(ev.resp, &ev.eod)
+				close(ev.applied)
 				end.synced, inFlight, respTimer = true, false, nil
 				// Timers first: they count from the End of Data, not
 				// from when the consumer took the Update.
 				st := c.Status()
 				refresh = c.clock.After(st.Refresh)
 				expire = c.clock.After(st.Expire)
-				if err := c.emit(ctx, ev.update); err != nil {
+				if err := c.emit(ctx, u); err != nil {
 					return end, err
 				}
 				if pendingNotify {
@@ -750,8 +760,9 @@ type response struct {
 	aspaProviders int                 // provider entries the ASPA data will hold, for the cap
 }
 
-// read decodes PDUs and builds responses. It is the only writer of c.vrps
-// and c.aspas while the session lives, so it reads them without the lock.
+// read decodes PDUs and builds responses. The session loop applies them
+// (see evEOD) while the reader waits, so c.vrps and c.aspas do not change
+// while it reads them without the lock.
 func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events chan<- event, done chan<- struct{}) {
 	defer close(done)
 	send := func(ev event) bool {
@@ -870,9 +881,14 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 				protoErr(ErrCorruptData, "End of Data session %d in a response of session %d", p.Session, r.session)
 				return
 			}
-			u := c.apply(&r, &p)
+			done, resp := make(chan struct{}), r
 			r = response{}
-			if !send(event{kind: evEOD, update: u}) {
+			if !send(event{kind: evEOD, resp: &resp, eod: p, applied: done}) {
+				return
+			}
+			select {
+			case <-done:
+			case <-ctx.Done():
 				return
 			}
 		case TypeCacheReset:
