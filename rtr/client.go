@@ -333,8 +333,10 @@ func backoff(n int, first, limit time.Duration) time.Duration {
 }
 
 // Run connects to the cache, synchronises, follows its notifications and
-// refresh timer, and reconnects after failures with backoff, until ctx is
-// done; it then returns ctx.Err(). While no session completes a sync, the
+// refresh timer, and reconnects after failures with backoff (RetryInterval
+// doubling up to the cache's Retry or MaxRetryDelay), until ctx is done; it
+// then returns ctx.Err(). Each session end is logged with its cause and the
+// delay before the next attempt. While no session completes a sync, the
 // data expires Expire after the last End of Data: Run then sends an Expired
 // Update.
 func (c *Client) Run(ctx context.Context) error {

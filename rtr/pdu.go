@@ -1,9 +1,12 @@
-// Package rtr is an RPKI-to-Router protocol client: it keeps the VRPs of one
-// RPKI cache current over RFC 8210 (version 1), falling back to RFC 6810
-// (version 0) when the cache says it does not speak version 1, and reports
-// every change as a delta so that a live validator re-validates only the
-// routes a change can affect. Set combines several caches: their union
-// (RFC 8210 §10), kept per source, with the disagreements between them.
+// Package rtr is an RPKI-to-Router protocol client: it keeps the VRPs (and,
+// in version 2, the ASPAs) of one RPKI cache current over
+// draft-ietf-sidrops-8210bis (version 2), stepping down to RFC 8210
+// (version 1) and RFC 6810 (version 0) when the cache says it does not
+// speak the version offered, and reports every change as a delta so that
+// a live validator re-validates only the routes a change can affect. A
+// cache that does not answer in time, loops, or floods is declared down
+// and retried with backoff. Set combines several caches: their union (RFC
+// 8210 §10), kept per source, with the disagreements between them.
 //
 // The wire format is decoded here with a length check before every field
 // is read: a short, long or absurdly long PDU is an error naming its offset
