@@ -1,24 +1,47 @@
 package rtr
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rovimpact/rovimpact/rov"
 )
 
 // Timer defaults of RFC 8210 §6, used until a cache sends its own in a
-// version 1 End of Data, and always in version 0 (RFC 6810 has none).
+// version 1 or 2 End of Data, and always in version 0 (RFC 6810 has none).
 const (
 	DefaultRefresh = 3600 * time.Second
 	DefaultRetry   = 600 * time.Second
 	DefaultExpire  = 7200 * time.Second
+)
+
+// Client limits, in the absence of Config values.
+const (
+	// DefaultResponseTimeout is how long a query may go unanswered (no
+	// PDU at all, or none for that long inside a response) before the
+	// cache is declared down.
+	DefaultResponseTimeout = 30 * time.Second
+	// DefaultMaxRetryDelay caps the reconnect backoff below the cache's
+	// Retry interval: draft-ietf-sidrops-8210bis-26 §8.4 asks a router
+	// whose cache has no data for "periodic Reset Queries ... maybe once a
+	// minute or less frequently so as not to DoS the cache", and one
+	// connection attempt a minute costs a cache nothing, while waiting out
+	// a 600 s Retry leaves the union stale or empty for ten minutes.
+	DefaultMaxRetryDelay = 60 * time.Second
+	// DefaultMaxVRPs bounds what one response may leave the client
+	// holding: about 5.5 times the 723k VRPs the global RPKI held in
+	// late 2026, so growth fits and a runaway cache does not.
+	DefaultMaxVRPs = 4_000_000
 )
 
 // Clock is the time source of a Client; tests inject a fake one to see
@@ -39,16 +62,37 @@ type Config struct {
 	Addr string
 	// Name is the Source of the client's Updates; Addr when empty.
 	Name string
-	// V0 starts with protocol version 0 (RFC 6810) instead of 1. Without
-	// it the client falls back to 0 by itself when the cache answers
-	// Unsupported Protocol Version (RFC 8210 §7).
+	// MaxVersion is the protocol version offered first: 2 when zero
+	// (draft-ietf-sidrops-8210bis), or 1 (RFC 8210). The client steps
+	// down one version each time the cache answers Unsupported Protocol
+	// Version (8210bis §7), to 0 (RFC 6810) at the lowest.
+	MaxVersion uint8
+	// V0 starts with protocol version 0 (RFC 6810), whatever MaxVersion
+	// says.
 	V0 bool
 	// Dial opens the connection; net.Dialer.DialContext when nil.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// RetryInterval is the first reconnect delay after a failed session
 	// (default 5 s); it doubles on each further failure, up to the cache's
-	// Retry interval (RFC 8210 §6).
+	// Retry interval (RFC 8210 §6) or MaxRetryDelay, whichever is lower.
 	RetryInterval time.Duration
+	// MaxRetryDelay caps the reconnect delay (default
+	// DefaultMaxRetryDelay).
+	MaxRetryDelay time.Duration
+	// ResponseTimeout bounds every wait for the cache while a query is
+	// outstanding: for the first PDU of the answer, and for each further
+	// PDU until End of Data; a whole response must also end within ten
+	// times it. It bounds connecting and writing too. A cache that misses
+	// it is declared down: the connection is closed, Status.Connected is
+	// false, and the client reconnects with backoff. Default
+	// DefaultResponseTimeout.
+	ResponseTimeout time.Duration
+	// MaxVRPs caps the VRPs one response may leave the client holding
+	// (and, separately, the ASPA provider entries). Above it the client
+	// sends Error Report "Internal Error" (RFC 8210 §12: "ran out of
+	// memory"), drops the session and keeps its previous data. Default
+	// DefaultMaxVRPs.
+	MaxVRPs int
 	// Logger receives session events; discarded when nil.
 	Logger *slog.Logger
 	// Clock drives timers; the real clock when nil.
@@ -83,27 +127,48 @@ type Update struct {
 	Expire time.Duration
 }
 
+// ASPA is one customer's providers as a version 2 cache sent them
+// (draft-ietf-sidrops-8210bis-26 §5.12): Providers are in increasing order
+// and unique.
+type ASPA struct {
+	Customer  uint32
+	Providers []uint32
+}
+
 // Status is a snapshot of a Client's session, for logs and metrics.
 type Status struct {
-	Source     string
-	Addr       string
-	Connected  bool
-	Version    uint8
-	HasSession bool // SessionID and Serial are those of a completed sync
-	SessionID  uint16
-	Serial     uint32
-	LastUpdate time.Time // last End of Data; zero before the first
-	VRPs       int
-	Refresh    time.Duration
-	Retry      time.Duration
-	Expire     time.Duration
+	Source    string
+	Addr      string
+	Connected bool // a TCP connection to the cache is open
+	// Established: a sync completed on the current connection and no
+	// query has gone unanswered past ResponseTimeout since. This is what
+	// "up" means for a cache.
+	Established bool
+	Version     uint8
+	HasSession  bool // SessionID and Serial are those of a completed sync
+	SessionID   uint16
+	Serial      uint32
+	LastUpdate  time.Time // last End of Data; zero before the first
+	VRPs        int
+	ASPAs       int // customers with an ASPA (version 2 only)
+	Refresh     time.Duration
+	Retry       time.Duration
+	Expire      time.Duration
+	// Expired: the data was dropped because no End of Data came within
+	// Expire; cleared by the next sync.
+	Expired bool
+	// NextAttempt is when the client reconnects, while it waits to
+	// (Clock time); zero while connected or connecting.
+	NextAttempt time.Time
 
 	Syncs          int // End of Data PDUs applied
 	ResetSyncs     int // of which answered a Reset Query
 	Connects       int // connections established
 	ProtocolErrors int // sessions dropped for a protocol error, ours or the cache's
+	Timeouts       int // sessions dropped because the cache did not answer in time
+	CacheResets    int // Cache Reset PDUs received
 	SkippedKeys    int // Router Key PDUs skipped (BGPsec, not used here)
-	SkippedASPA    int // ASPA PDUs skipped (path validation, not used here)
+	SkippedASPA    int // ASPA PDUs skipped (seen in a version 0 or 1 session)
 	Expirations    int // times the data expired
 	LastError      string
 }
@@ -120,9 +185,17 @@ type Client struct {
 
 	wmu sync.Mutex // serialises writes to the connection
 
-	mu         sync.Mutex // guards st, vrps (writes), queryReset
+	// progress counts PDUs read, answers the PDUs that answer a query
+	// (Cache Response, Cache Reset, Error Report); the session loop
+	// compares them with its marks to see a silent or stalled cache
+	// without an event per PDU.
+	progress atomic.Uint64
+	answers  atomic.Uint64
+
+	mu         sync.Mutex // guards st, vrps and aspas (writes), queryReset
 	st         Status
 	vrps       map[vkey]struct{}
+	aspas      map[uint32][]uint32
 	queryReset bool // the query in flight is a Reset Query
 }
 
@@ -142,15 +215,29 @@ func NewClient(cfg Config) *Client {
 	if c.cfg.RetryInterval <= 0 {
 		c.cfg.RetryInterval = 5 * time.Second
 	}
+	if c.cfg.MaxRetryDelay <= 0 {
+		c.cfg.MaxRetryDelay = DefaultMaxRetryDelay
+	}
+	if c.cfg.ResponseTimeout <= 0 {
+		c.cfg.ResponseTimeout = DefaultResponseTimeout
+	}
+	if c.cfg.MaxVRPs <= 0 {
+		c.cfg.MaxVRPs = DefaultMaxVRPs
+	}
 	if c.cfg.Dial == nil {
 		var d net.Dialer
 		c.cfg.Dial = d.DialContext
 	}
-	c.st = Status{Source: c.name, Addr: cfg.Addr, Version: 1, Refresh: DefaultRefresh, Retry: DefaultRetry, Expire: DefaultExpire}
-	if cfg.V0 {
-		c.st.Version = 0
+	version := uint8(MaxVersion)
+	switch {
+	case cfg.V0:
+		version = 0
+	case cfg.MaxVersion > 0 && cfg.MaxVersion < MaxVersion:
+		version = cfg.MaxVersion
 	}
+	c.st = Status{Source: c.name, Addr: cfg.Addr, Version: version, Refresh: DefaultRefresh, Retry: DefaultRetry, Expire: DefaultExpire}
 	c.vrps = map[vkey]struct{}{}
+	c.aspas = map[uint32][]uint32{}
 	return c
 }
 
@@ -164,6 +251,7 @@ func (c *Client) Status() Status {
 	defer c.mu.Unlock()
 	s := c.st
 	s.VRPs = len(c.vrps)
+	s.ASPAs = len(c.aspas)
 	return s
 }
 
@@ -175,12 +263,45 @@ func (c *Client) VRPs() []rov.VRP {
 	return sortedVRPs(c.vrps)
 }
 
+// ASPAs returns the ASPA records of the current data (version 2 sessions
+// only), sorted by customer. The provider slices are shared and must not
+// be modified. They are kept for AS_PATH verification; origin validation
+// does not use them.
+func (c *Client) ASPAs() []ASPA {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]ASPA, 0, len(c.aspas))
+	for cust, prov := range c.aspas {
+		out = append(out, ASPA{Customer: cust, Providers: prov})
+	}
+	slices.SortFunc(out, func(a, b ASPA) int { return cmp.Compare(a.Customer, b.Customer) })
+	return out
+}
+
 // Session-ending conditions that Run handles specially.
 var (
-	errFallback = errors.New("cache does not support protocol version 1; retrying with version 0")
-	errNoData   = errors.New("cache has no data yet (No Data Available)")
-	errExpired  = errors.New("no End of Data within the expire interval")
+	errFallback     = errors.New("cache does not support this protocol version; retrying one version lower")
+	errNoData       = errors.New("cache has no data yet (No Data Available)")
+	errCacheRestart = errors.New("cache is restarting (Cache Restart)")
+	errExpired      = errors.New("no End of Data within the expire interval")
 )
+
+// TimeoutError says the cache did not answer a query in time: it is
+// declared down (RFC 8210 §6 leaves the router to judge a silent cache;
+// draft-ietf-sidrops-8210bis-26 §9 drops a session whose transport
+// stalls).
+type TimeoutError struct {
+	Query   Type          // the query outstanding
+	Waited  time.Duration // since it was sent
+	Started bool          // the answer had begun (then stalled)
+}
+
+func (e *TimeoutError) Error() string {
+	if e.Started {
+		return fmt.Sprintf("the answer to %s stalled or did not complete within %v", e.Query, e.Waited.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("no answer to %s within %v", e.Query, e.Waited.Round(time.Millisecond))
+}
 
 // ProtocolError is a protocol violation that ends a session: one we found
 // in what the cache sent (we sent it an Error Report with Code), or one the
@@ -199,47 +320,89 @@ func (e *ProtocolError) Error() string {
 	return fmt.Sprintf("protocol error %s: %s", e.Code, e.Text)
 }
 
+// backoff is the delay before reconnect attempt n (n >= 1 failures in a
+// row): first, doubled for each further failure, at most limit (and never
+// below first).
+func backoff(n int, first, limit time.Duration) time.Duration {
+	limit = max(limit, first)
+	d := first
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
 // Run connects to the cache, synchronises, follows its notifications and
-// refresh timer, and reconnects after failures with backoff, until ctx is
-// done; it then returns ctx.Err(). While no session completes a sync, the
+// refresh timer, and reconnects after failures with backoff (RetryInterval
+// doubling up to the cache's Retry or MaxRetryDelay), until ctx is done; it
+// then returns ctx.Err(). Each session end is logged with its cause and the
+// delay before the next attempt. While no session completes a sync, the
 // data expires Expire after the last End of Data: Run then sends an Expired
 // Update.
 func (c *Client) Run(ctx context.Context) error {
 	defer close(c.out)
 	failures := 0
+	immediate := false // the previous attempt was an immediate retry
 	for {
-		synced, err := c.session(ctx)
+		end, err := c.session(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		c.setConnected(false, err)
+		c.setDown(err)
+		if end.synced {
+			failures = 0
+		}
 		delay := c.cfg.RetryInterval
+		msg, level := "session ended", slog.LevelWarn
 		var pe *ProtocolError
+		var te *TimeoutError
 		switch {
 		case errors.Is(err, errFallback):
+			// draft-ietf-sidrops-8210bis-26 §7: "if the router needs to
+			// downgrade to a lower protocol version number, it MAY send
+			// the first Serial Query or Reset Query immediately". One
+			// version at a time rather than to the version of the Error
+			// Report: stayrtr reports version 0 whatever it speaks.
 			c.mu.Lock()
-			c.st.Version = 0
+			if c.st.Version > 0 {
+				c.st.Version--
+			}
+			v := c.st.Version
 			c.mu.Unlock()
-			c.log.Info("falling back to RTR version 0 (RFC 6810)")
-			delay = 0
+			msg, level, delay = fmt.Sprintf("falling back to RTR version %d", v), slog.LevelInfo, 0
 		case errors.Is(err, errNoData):
-			delay = c.Status().Retry
+			msg = "cache has no data yet"
+		case errors.Is(err, errCacheRestart):
+			msg, level = "cache is restarting", slog.LevelInfo
+		case errors.As(err, &te):
+			msg = "cache declared down: it did not answer in time"
 		case errors.As(err, &pe):
 			// Counted, and the session forgotten, by noteProtocolError.
-			c.log.Warn("session dropped", "err", err)
-		default:
-			c.log.Warn("session ended", "err", err)
+			msg = "session dropped"
 		}
-		if synced {
-			failures = 0
-		} else if delay > 0 {
+		if end.resumeRefused && !immediate && delay > 0 {
+			// The cache closed, refused or ignored our Serial Query: its
+			// session ID has most likely changed (a restart). The session
+			// is forgotten (see session), so this retry is a Reset Query;
+			// once only, so a cache that refuses everything still backs
+			// off.
+			delay = 0
+			msg += "; the cache refused or ignored our Serial Query (new session ID?), reconnecting at once with a Reset Query"
+		}
+		immediate = delay == 0 && end.resumeRefused
+		if delay > 0 {
 			failures++
-			for i := 1; i < failures && delay < c.Status().Retry; i++ {
-				delay *= 2
-			}
-			delay = min(delay, max(c.Status().Retry, c.cfg.RetryInterval))
+			delay = backoff(failures, c.cfg.RetryInterval, min(c.Status().Retry, c.cfg.MaxRetryDelay))
 		}
-		if err := c.wait(ctx, delay); err != nil {
+		c.log.Log(ctx, level, msg, "err", err, "retry_in", delay, "failures", failures)
+		c.mu.Lock()
+		c.st.NextAttempt = c.clock.Now().Add(delay)
+		c.mu.Unlock()
+		err = c.wait(ctx, delay)
+		c.mu.Lock()
+		c.st.NextAttempt = time.Time{}
+		c.mu.Unlock()
+		if err != nil {
 			return err
 		}
 	}
@@ -272,7 +435,7 @@ func (c *Client) wait(ctx context.Context, d time.Duration) error {
 func (c *Client) expiresAt() (time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.st.LastUpdate.IsZero() || len(c.vrps) == 0 {
+	if c.st.LastUpdate.IsZero() || (len(c.vrps) == 0 && len(c.aspas) == 0) || c.st.Expired {
 		return time.Time{}, false
 	}
 	return c.st.LastUpdate.Add(c.st.Expire), true
@@ -290,13 +453,15 @@ func (c *Client) expireIfDue(ctx context.Context) error {
 	c.mu.Lock()
 	old := c.vrps
 	c.vrps = map[vkey]struct{}{}
+	c.aspas = map[uint32][]uint32{}
 	c.st.HasSession = false
+	c.st.Expired = true
 	c.st.Expirations++
 	u := Update{Source: c.name, Reset: true, Expired: true, Version: c.st.Version,
 		SessionID: c.st.SessionID, Serial: c.st.Serial, Time: c.clock.Now(), Expire: c.st.Expire}
 	c.mu.Unlock()
 	u.Withdrawn = sortedVRPs(old)
-	c.log.Warn("VRP data expired", "vrps", len(old), "expire", u.Expire)
+	c.log.Warn("VRP data expired: dropped", "vrps", len(old), "expire", u.Expire, "last_update", at.Add(-u.Expire))
 	return c.emit(ctx, u)
 }
 
@@ -309,12 +474,21 @@ func (c *Client) emit(ctx context.Context, u Update) error {
 	}
 }
 
-func (c *Client) setConnected(up bool, err error) {
+func (c *Client) setConnected() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.st.Connected = up
-	if up {
-		c.st.Connects++
+	c.st.Connected = true
+	c.st.Established = false
+	c.st.Connects++
+}
+
+func (c *Client) setDown(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.st.Connected, c.st.Established = false, false
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		c.st.Timeouts++
 	}
 	if err != nil {
 		c.st.LastError = err.Error()
@@ -323,8 +497,16 @@ func (c *Client) setConnected(up bool, err error) {
 
 // event is what the reading goroutine tells the session loop.
 type event struct {
-	kind    eventKind
-	update  Update // evEOD
+	kind eventKind
+	// evEOD: the completed response and its End of Data. The loop applies
+	// it and closes applied; the reader waits for that before it reads
+	// c.vrps again. Applying in the loop, not the reader, keeps the data
+	// and the Updates in step: a response read after the loop gave up
+	// (its connection failed) is never applied, so the client cannot
+	// hold data its consumer was never told about.
+	resp    *response
+	eod     PDU
+	applied chan struct{}
 	serial  uint32 // evNotify
 	session uint16 // evNotify
 	err     error  // evErr
@@ -339,30 +521,45 @@ const (
 	evErr
 )
 
-// session runs one connection; synced reports whether at least one End of
-// Data was applied.
-func (c *Client) session(ctx context.Context) (synced bool, err error) {
-	conn, err := c.cfg.Dial(ctx, "tcp", c.cfg.Addr)
+// sessionEnd is how a session ended, beyond its error.
+type sessionEnd struct {
+	synced bool // at least one End of Data was applied
+	// resumeRefused: a Serial Query was outstanding and the cache closed
+	// the connection or timed out before answering it at all, or answered
+	// it with Corrupt Data (stayrtr's "Session ID mismatch").
+	resumeRefused bool
+}
+
+// session runs one connection.
+func (c *Client) session(ctx context.Context) (end sessionEnd, err error) {
+	dctx, dcancel := context.WithTimeout(ctx, c.cfg.ResponseTimeout)
+	conn, err := c.cfg.Dial(dctx, "tcp", c.cfg.Addr)
+	dcancel()
 	if err != nil {
-		return false, fmt.Errorf("rtr %s: dial: %w", c.cfg.Addr, err)
+		return end, fmt.Errorf("rtr %s: dial: %w", c.cfg.Addr, err)
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	c.setConnected(true, nil)
+	c.setConnected()
 
 	sessCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	events := make(chan event)
 	readerDone := make(chan struct{})
-	defer func() {
-		conn.Close()
-		<-readerDone // the reader owns c.vrps until it exits
-	}()
 
 	st := c.Status()
 	version := st.Version
-	inFlight := false
+	var (
+		inFlight, inFlightReset bool
+		queryAt                 time.Time
+		answersMark, progMark   uint64
+		respTimer               <-chan time.Time
+	)
+	arm := func() {
+		progMark = c.progress.Load()
+		respTimer = c.clock.After(c.cfg.ResponseTimeout)
+	}
 	query := func(reset bool) error {
 		c.mu.Lock()
 		c.queryReset = reset
@@ -372,15 +569,44 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 		if !reset {
 			p = PDU{Version: version, Type: TypeSerialQuery, Session: session, Serial: serial}
 		}
-		inFlight = true
+		inFlight, inFlightReset, queryAt = true, reset, c.clock.Now()
+		answersMark = c.answers.Load()
+		arm()
 		return c.write(conn, &p)
 	}
+	defer func() {
+		cancel() // a reader blocked handing over an event gives up
+		conn.Close()
+		<-readerDone // the reader reads c.vrps until it exits
+		if !inFlight || inFlightReset {
+			return
+		}
+		// A Serial Query was outstanding when the session failed. After
+		// a cache restart stayrtr answers a Serial Query of the old
+		// session with Corrupt Data and closes the connection, and under
+		// load it may close before the Error Report is written (its
+		// Disconnect races its send queue). Resuming again would repeat
+		// that forever, so the session is forgotten and the next one
+		// starts with a Reset Query (RFC 8210 §5.1: a Session ID binds
+		// the serials to one cache instance).
+		c.mu.Lock()
+		c.st.HasSession = false
+		c.mu.Unlock()
+		// Our own protocol errors say nothing about the session ID; the
+		// cache closing or going silent without a word, or answering
+		// Corrupt Data, does.
+		if pe := (*ProtocolError)(nil); errors.As(err, &pe) {
+			end.resumeRefused = pe.FromCache && pe.Code == ErrCorruptData
+		} else {
+			end.resumeRefused = c.answers.Load() == answersMark
+		}
+	}()
 	// RFC 8210 §8.3/§8.4: a router that already holds a session's data
 	// resumes it with a Serial Query; otherwise it starts with a Reset
 	// Query.
 	if err := query(!st.HasSession); err != nil {
 		close(readerDone)
-		return false, err
+		return end, err
 	}
 	go c.read(sessCtx, conn, version, events, readerDone)
 
@@ -392,25 +618,27 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return synced, ctx.Err()
+			return end, ctx.Err()
 		case ev := <-events:
 			switch ev.kind {
 			case evErr:
-				return synced, ev.err
+				return end, ev.err
 			case evEOD:
-				synced, inFlight = true, false
+				u := c.apply(ev.resp, &ev.eod)
+				close(ev.applied)
+				end.synced, inFlight, respTimer = true, false, nil
 				// Timers first: they count from the End of Data, not
 				// from when the consumer took the Update.
 				st := c.Status()
 				refresh = c.clock.After(st.Refresh)
 				expire = c.clock.After(st.Expire)
-				if err := c.emit(ctx, ev.update); err != nil {
-					return synced, err
+				if err := c.emit(ctx, u); err != nil {
+					return end, err
 				}
 				if pendingNotify {
 					pendingNotify = false
 					if err := query(false); err != nil {
-						return synced, err
+						return end, err
 					}
 				}
 			case evNotify:
@@ -418,10 +646,12 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 				switch {
 				case !st.HasSession || ev.session != st.SessionID:
 					// A new session ID means the cache restarted: its
-					// serials mean nothing to us (RFC 8210 §5.1).
+					// serials mean nothing to us (RFC 8210 §5.1), so the
+					// router resets at once. While the first query is
+					// outstanding the notify is ignored (8210bis §7).
 					if !inFlight {
 						if err := query(true); err != nil {
-							return synced, err
+							return end, err
 						}
 					}
 				case ev.serial == st.Serial:
@@ -430,29 +660,46 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 					pendingNotify = true
 				default:
 					if err := query(false); err != nil {
-						return synced, err
+						return end, err
 					}
 				}
 			case evCacheReset:
-				// RFC 8210 §5.9: the cache cannot serve the serial asked
-				// for; the router answers with a Reset Query.
+				// RFC 8210 §8.3: the cache cannot serve the serial asked
+				// for; the router answers at once with a Reset Query. (A
+				// Cache Reset answering a Reset Query is refused by the
+				// reader, so this cannot loop.)
 				c.mu.Lock()
 				c.st.HasSession = false
 				c.mu.Unlock()
 				if err := query(true); err != nil {
-					return synced, err
+					return end, err
 				}
 			}
+		case <-respTimer:
+			respTimer = nil
+			if !inFlight {
+				continue
+			}
+			waited := c.clock.Now().Sub(queryAt)
+			if c.progress.Load() != progMark && waited < 10*c.cfg.ResponseTimeout {
+				arm() // the answer is arriving
+				continue
+			}
+			q := TypeSerialQuery
+			if inFlightReset {
+				q = TypeResetQuery
+			}
+			return end, fmt.Errorf("rtr %s: %w", c.cfg.Addr, &TimeoutError{Query: q, Waited: waited, Started: c.answers.Load() != answersMark})
 		case <-refresh:
 			refresh = nil
 			if !inFlight {
 				if err := query(false); err != nil {
-					return synced, err
+					return end, err
 				}
 			}
 		case <-expire:
 			if at, ok := c.expiresAt(); ok && !c.clock.Now().Before(at) {
-				return synced, errExpired
+				return end, errExpired
 			}
 			expire = nil
 		}
@@ -463,6 +710,7 @@ func (c *Client) write(conn net.Conn, p *PDU) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var buf [64]byte
+	conn.SetWriteDeadline(time.Now().Add(c.cfg.ResponseTimeout))
 	if _, err := conn.Write(AppendPDU(buf[:0], p)); err != nil {
 		return fmt.Errorf("rtr %s: send %s: %w", c.cfg.Addr, p.Type, err)
 	}
@@ -480,6 +728,7 @@ func (c *Client) sendError(conn net.Conn, version uint8, code ErrorCode, quote [
 	c.noteProtocolError(pe)
 	p := PDU{Version: version, Type: TypeErrorReport, Session: uint16(code), ErrPDU: quote, ErrText: text}
 	c.wmu.Lock()
+	conn.SetWriteDeadline(time.Now().Add(c.cfg.ResponseTimeout))
 	conn.Write(AppendPDU(nil, &p)) // best effort: the session ends either way
 	c.wmu.Unlock()
 	return pe
@@ -506,10 +755,16 @@ type response struct {
 	next    map[vkey]struct{} // reset: the new set
 	adds    map[vkey]struct{} // serial: announced, net
 	dels    map[vkey]struct{} // serial: withdrawn, net
+
+	aspaNext      map[uint32][]uint32 // reset: the new ASPA set
+	aspaSet       map[uint32][]uint32 // serial: announced or replaced
+	aspaDel       map[uint32]struct{} // serial: withdrawn (held before)
+	aspaProviders int                 // provider entries the ASPA data will hold, for the cap
 }
 
-// read decodes PDUs and builds responses. It is the only writer of c.vrps
-// while the session lives, so it reads c.vrps without the lock.
+// read decodes PDUs and builds responses. The session loop applies them
+// (see evEOD) while the reader waits, so c.vrps and c.aspas do not change
+// while it reads them without the lock.
 func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events chan<- event, done chan<- struct{}) {
 	defer close(done)
 	send := func(ev event) bool {
@@ -541,7 +796,9 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 			fail(fmt.Errorf("rtr %s: %w", c.cfg.Addr, err))
 			return
 		}
+		c.progress.Add(1)
 		if p.Type == TypeErrorReport {
+			c.answers.Add(1)
 			// Any version: a cache that speaks only version 0 answers a
 			// version 1 query with a version 0 Error Report (RFC 8210 §7).
 			switch {
@@ -549,6 +806,9 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 				fail(errFallback)
 			case p.Code() == ErrNoDataAvailable:
 				fail(errNoData)
+			case p.Code() == ErrCacheRestart && version >= 2:
+				// 8210bis-26 §12: non-fatal; retry later (§8.5).
+				fail(errCacheRestart)
 			default:
 				pe := &ProtocolError{Code: p.Code(), FromCache: true, Text: p.ErrText}
 				c.noteProtocolError(pe)
@@ -572,6 +832,7 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 				return
 			}
 		case TypeCacheResponse:
+			c.answers.Add(1)
 			if r.active {
 				protoErr(ErrCorruptData, "Cache Response inside a response")
 				return
@@ -580,14 +841,22 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 			reset, st := c.queryReset, c.st
 			c.mu.Unlock()
 			if !reset && p.Session != st.SessionID {
+				// RFC 8210 §5.1: the party that finds a Session ID not
+				// the one in use "MUST immediately terminate the session
+				// with an Error Report PDU with code 0".
 				protoErr(ErrCorruptData, "Cache Response session %d to a Serial Query of session %d", p.Session, st.SessionID)
 				return
 			}
 			r = response{active: true, reset: reset, session: p.Session}
 			if reset {
 				r.next = make(map[vkey]struct{}, len(c.vrps))
+				r.aspaNext = map[uint32][]uint32{}
 			} else {
 				r.adds, r.dels = map[vkey]struct{}{}, map[vkey]struct{}{}
+				r.aspaSet, r.aspaDel = map[uint32][]uint32{}, map[uint32]struct{}{}
+				for _, prov := range c.aspas {
+					r.aspaProviders += len(prov)
+				}
 			}
 		case TypeIPv4Prefix, TypeIPv6Prefix:
 			if !r.active {
@@ -596,6 +865,13 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 			}
 			if code, msg := r.prefix(&p, c.vrps); msg != "" {
 				protoErr(code, "%s", msg)
+				return
+			}
+			if n := r.size(c.vrps); n > c.cfg.MaxVRPs {
+				// RFC 8210 §12 code 1: "internal error unrelated to
+				// protocol operation (ran out of memory, ...)": the
+				// router will not hold more.
+				protoErr(ErrInternalError, "response exceeds the router's limit of %d VRPs", c.cfg.MaxVRPs)
 				return
 			}
 		case TypeEndOfData:
@@ -607,28 +883,63 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 				protoErr(ErrCorruptData, "End of Data session %d in a response of session %d", p.Session, r.session)
 				return
 			}
-			u := c.apply(&r, &p)
+			done, resp := make(chan struct{}), r
 			r = response{}
-			if !send(event{kind: evEOD, update: u}) {
+			if !send(event{kind: evEOD, resp: &resp, eod: p, applied: done}) {
+				return
+			}
+			select {
+			case <-done:
+			case <-ctx.Done():
 				return
 			}
 		case TypeCacheReset:
-			if r.active {
+			c.answers.Add(1)
+			c.mu.Lock()
+			c.st.CacheResets++
+			reset := c.queryReset
+			c.mu.Unlock()
+			switch {
+			case r.active:
 				protoErr(ErrCorruptData, "Cache Reset inside a response")
+				return
+			case reset:
+				// RFC 8210 §5.9: Cache Reset answers a Serial Query the
+				// cache cannot serve incrementally; a Reset Query needs
+				// no increment. Answering it with a Reset Query again
+				// would loop as fast as the network allows, so the
+				// session is dropped and Run backs off.
+				protoErr(ErrCorruptData, "Cache Reset in answer to a Reset Query")
 				return
 			}
 			if !send(event{kind: evCacheReset}) {
 				return
 			}
-		case TypeRouterKey, TypeASPA:
-			// Not used for origin validation; counted so a report can
-			// say they were there (RFC 8210 §5.10, 8210bis ASPA).
-			c.mu.Lock()
-			if p.Type == TypeRouterKey {
-				c.st.SkippedKeys++
-			} else {
+		case TypeASPA:
+			if version < 2 {
+				// Not defined before version 2: counted and skipped.
+				c.mu.Lock()
 				c.st.SkippedASPA++
+				c.mu.Unlock()
+				continue
 			}
+			if !r.active {
+				protoErr(ErrCorruptData, "ASPA PDU outside a Cache Response")
+				return
+			}
+			if code, msg := r.aspa(&p, c.aspas); msg != "" {
+				protoErr(code, "%s", msg)
+				return
+			}
+			if r.aspaProviders > c.cfg.MaxVRPs {
+				protoErr(ErrInternalError, "response exceeds the router's limit of %d ASPA provider entries", c.cfg.MaxVRPs)
+				return
+			}
+		case TypeRouterKey:
+			// BGPsec, not used here; counted so a report can say they
+			// were there (RFC 8210 §5.10).
+			c.mu.Lock()
+			c.st.SkippedKeys++
 			c.mu.Unlock()
 		default:
 			// Serial Query, Reset Query: router-to-cache only.
@@ -636,6 +947,15 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 			return
 		}
 	}
+}
+
+// size is the number of VRPs the client would hold if the response ended
+// now.
+func (r *response) size(cur map[vkey]struct{}) int {
+	if r.reset {
+		return len(r.next)
+	}
+	return len(cur) + len(r.adds) - len(r.dels)
 }
 
 // prefix applies one prefix PDU to the response, checking the sequence
@@ -680,6 +1000,77 @@ func (r *response) prefix(p *PDU, cur map[vkey]struct{}) (ErrorCode, string) {
 	return 0, ""
 }
 
+// aspa applies one ASPA PDU (version 2) to the response, with the rules of
+// draft-ietf-sidrops-8210bis-26 §5.12 and §12.
+func (r *response) aspa(p *PDU, cur map[uint32][]uint32) (ErrorCode, string) {
+	cust, prov := p.ASN, p.Providers
+	if p.Announce() {
+		// §5.12: "For an announcement, the PDU MUST contain at least one
+		// Provider Autonomous System Number. If it does not, an Error PDU
+		// with Error Code 9 ... Also, an ASPA announcement PDU containing
+		// multiple Provider Autonomous System Numbers MUST NOT contain AS
+		// 0"; they come "in increasing numeric order" and each "MUST be
+		// unique".
+		switch {
+		case len(prov) == 0:
+			return ErrASPAProviderList, fmt.Sprintf("ASPA announcement for AS%d without providers", cust)
+		case len(prov) > 1 && prov[0] == 0:
+			return ErrASPAProviderList, fmt.Sprintf("ASPA announcement for AS%d lists AS0 among %d providers", cust, len(prov))
+		}
+		for i := 1; i < len(prov); i++ {
+			if prov[i] <= prov[i-1] {
+				return ErrASPAProviderList, fmt.Sprintf("ASPA providers of AS%d not in increasing order or repeated (AS%d after AS%d)", cust, prov[i], prov[i-1])
+			}
+		}
+		// §5.12: an announcement for a customer already held "replaces
+		// the previous one" (not a Duplicate Announcement).
+		if r.reset {
+			r.aspaProviders += len(prov) - len(r.aspaNext[cust])
+			r.aspaNext[cust] = prov
+			return 0, ""
+		}
+		r.aspaProviders += len(prov) - len(r.held(cust, cur))
+		r.aspaSet[cust] = prov
+		delete(r.aspaDel, cust)
+		return 0, ""
+	}
+	// §5.12: for a withdrawal "there MUST be no Provider list, and the
+	// PDU Length MUST be 12"; §12 code 6 when the customer "does not
+	// exist in the receiver's database".
+	if len(prov) != 0 {
+		return ErrASPAProviderList, fmt.Sprintf("ASPA withdrawal for AS%d with %d providers (length must be 12)", cust, len(prov))
+	}
+	held := r.held(cust, cur)
+	if held == nil {
+		return ErrWithdrawalUnknown, fmt.Sprintf("withdrawal of unknown ASPA for AS%d", cust)
+	}
+	r.aspaProviders -= len(held)
+	if r.reset {
+		delete(r.aspaNext, cust)
+		return 0, ""
+	}
+	delete(r.aspaSet, cust)
+	if _, ok := cur[cust]; ok {
+		r.aspaDel[cust] = struct{}{}
+	}
+	return 0, ""
+}
+
+// held is the providers of cust as the response leaves them so far; nil
+// when the customer has no ASPA.
+func (r *response) held(cust uint32, cur map[uint32][]uint32) []uint32 {
+	if r.reset {
+		return r.aspaNext[cust]
+	}
+	if prov, ok := r.aspaSet[cust]; ok {
+		return prov
+	}
+	if _, gone := r.aspaDel[cust]; gone {
+		return nil
+	}
+	return cur[cust]
+}
+
 // apply installs a completed response and returns its Update.
 func (c *Client) apply(r *response, eod *PDU) Update {
 	now := c.clock.Now()
@@ -699,6 +1090,7 @@ func (c *Client) apply(r *response, eod *PDU) Update {
 	defer c.mu.Unlock()
 	if r.reset {
 		c.vrps = r.next
+		c.aspas = r.aspaNext
 		c.st.ResetSyncs++
 	} else {
 		for k := range r.dels {
@@ -707,8 +1099,13 @@ func (c *Client) apply(r *response, eod *PDU) Update {
 		for k := range r.adds {
 			c.vrps[k] = struct{}{}
 		}
+		for k := range r.aspaDel {
+			delete(c.aspas, k)
+		}
+		maps.Copy(c.aspas, r.aspaSet)
 	}
 	c.st.HasSession, c.st.SessionID, c.st.Serial, c.st.LastUpdate = true, eod.Session, eod.Serial, now
+	c.st.Established, c.st.Expired = true, false
 	c.st.Syncs++
 	if eod.Version > 0 {
 		// RFC 8210 §6 ranges; a value outside them is replaced by the

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"reflect"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -163,7 +164,7 @@ func (cc *cacheConn) closed() {
 	cc.t.Helper()
 	cc.c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var p PDU
-	if err := cc.r.Next(&p); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if err := cc.r.Next(&p); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, syscall.ECONNRESET) {
 		cc.t.Fatalf("got %+v, %v; want the client to close", p, err)
 	}
 }
@@ -207,10 +208,20 @@ type harness struct {
 	done  chan error
 }
 
+// startClient starts a client speaking version 1 (0 with v0) to a fake
+// cache, with a 1 s RetryInterval on a fake clock.
 func startClient(t *testing.T, v0 bool) *harness {
+	return startClientWith(t, func(c *Config) { c.V0, c.MaxVersion = v0, 1 })
+}
+
+// startClientWith is startClient with the Config adjusted by set (which
+// sees the defaults of startClient, version 2 included).
+func startClientWith(t *testing.T, set func(*Config)) *harness {
 	fc := newFakeCache(t)
 	h := &harness{t: t, cache: fc, clock: newFakeClock(), done: make(chan error, 1)}
-	h.c = NewClient(Config{Addr: fc.ln.Addr().String(), Name: "cache-a", V0: v0, RetryInterval: time.Second, Clock: h.clock})
+	cfg := Config{Addr: fc.ln.Addr().String(), Name: "cache-a", RetryInterval: time.Second, Clock: h.clock}
+	set(&cfg)
+	h.c = NewClient(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { h.done <- h.c.Run(ctx) }()
 	t.Cleanup(func() {
@@ -270,7 +281,7 @@ func TestClientSync(t *testing.T) {
 	h := startClient(t, false)
 	cc := h.syncInitial()
 	st := h.c.Status()
-	if !st.Connected || !st.HasSession || st.SessionID != 7 || st.Serial != 1 || st.VRPs != 3 || st.Version != 1 ||
+	if !st.Connected || !st.Established || !st.HasSession || st.SessionID != 7 || st.Serial != 1 || st.VRPs != 3 || st.Version != 1 ||
 		st.Refresh != time.Minute || st.Retry != 10*time.Second || st.Expire != 10*time.Minute {
 		t.Errorf("status after sync: %+v", st)
 	}
@@ -322,13 +333,20 @@ func TestClientSync(t *testing.T) {
 	}
 }
 
-// TestClientVersionFallback: a version-0 cache answers the version 1 Reset
-// Query with a version 0 Error Report, code 4 (RFC 8210 §7); the client
-// reconnects at once speaking version 0 (RFC 6810), whose End of Data has
-// no timers.
+// TestClientVersionFallback: a version-0 cache answers the version 2 and 1
+// Reset Queries with a version 0 Error Report, code 4 (RFC 8210 §7); the
+// client reconnects at once one version lower each time, down to version 0
+// (RFC 6810), whose End of Data has no timers.
 func TestClientVersionFallback(t *testing.T) {
-	h := startClient(t, false)
+	h := startClientWith(t, func(*Config) {})
+	// draft-ietf-sidrops-8210bis-26 §7: the router opens with the highest
+	// version it implements (2) and steps down on Unsupported Protocol
+	// Version, at once.
 	cc := h.cache.accept()
+	cc.expect(resetQuery(2))
+	cc.send(PDU{Version: 0, Type: TypeErrorReport, Session: uint16(ErrUnsupportedVersion), ErrText: "Bad protocol version"})
+	cc.closed()
+	cc = h.cache.accept()
 	cc.expect(resetQuery(1))
 	cc.send(PDU{Version: 0, Type: TypeErrorReport, Session: uint16(ErrUnsupportedVersion), ErrText: "Bad protocol version"})
 	cc.closed()
@@ -469,7 +487,7 @@ func TestClientReconnectAndExpire(t *testing.T) {
 		t.Errorf("got %+v, want an Expired Reset", u)
 	}
 	checkUpdate(t, u, true, 2, nil, []rov.VRP{vA, vB, vD, vC})
-	if st := h.c.Status(); st.VRPs != 0 || st.Expirations != 1 || st.HasSession {
+	if st := h.c.Status(); st.VRPs != 0 || st.Expirations != 1 || st.HasSession || !st.Expired {
 		t.Errorf("after expiry: %+v", st)
 	}
 }

@@ -2,6 +2,7 @@ package rtr
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -107,8 +108,11 @@ func FuzzDecodePDU(f *testing.F) {
 			b = b[n:]
 		}
 	}
-	// Hand-made edge cases: an ASPA (8210bis), host bits, a 4 GiB length.
+	// Hand-made edge cases: ASPAs (8210bis-26 §5.12: an announcement, a
+	// withdrawal, a provider list cut mid-ASN), host bits, a 4 GiB length.
 	f.Add(raw(2, TypeASPA, 0x0100, 16, u32(945), u32(13213)))
+	f.Add(raw(2, TypeASPA, 0x0000, 12, u32(945)))
+	f.Add(raw(2, TypeASPA, 0x0100, 22, u32(945), u32(13213), []byte{0, 0, 0, 1, 2, 3}))
 	f.Add(raw(1, TypeIPv4Prefix, 0, 20, v4body(1, 24, 24, "192.0.2.1", 1)))
 	f.Add(raw(1, TypeErrorReport, 0, 0xffffffff))
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -133,6 +137,22 @@ func FuzzDecodePDU(f *testing.F) {
 		}
 		if n != int(p.Length) || n > len(in) || n < HeaderLen {
 			t.Fatalf("consumed %d, header length %d, input %d", n, p.Length, len(in))
+		}
+		if p.Type == TypeASPA {
+			// §5.12: the customer, then every provider, 4 bytes each,
+			// exactly filling the PDU; the Flags octet is read where
+			// other PDUs keep the Session ID.
+			if int(p.Length) != HeaderLen+4+4*len(p.Providers) || (p.Providers != nil && len(p.Providers) == 0) {
+				t.Fatalf("ASPA of length %d decoded with %d providers (%v)", p.Length, len(p.Providers), p.Providers)
+			}
+			if p.ASN != binary.BigEndian.Uint32(in[8:]) || p.ASPAFlags() != in[2] || p.Announce() != (in[2]&FlagAnnounce != 0) {
+				t.Fatalf("ASPA fields %+v from % x", p, in[:n])
+			}
+			for i, a := range p.Providers {
+				if a != binary.BigEndian.Uint32(in[12+4*i:]) {
+					t.Fatalf("provider %d: %d from % x", i, a, in[:n])
+				}
+			}
 		}
 		enc := AppendPDU(nil, &p)
 		if len(enc) != n {

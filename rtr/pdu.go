@@ -1,9 +1,12 @@
-// Package rtr is an RPKI-to-Router protocol client: it keeps the VRPs of one
-// RPKI cache current over RFC 8210 (version 1), falling back to RFC 6810
-// (version 0) when the cache says it does not speak version 1, and reports
-// every change as a delta so that a live validator re-validates only the
-// routes a change can affect. Set combines several caches: their union
-// (RFC 8210 §10), kept per source, with the disagreements between them.
+// Package rtr is an RPKI-to-Router protocol client: it keeps the VRPs (and,
+// in version 2, the ASPAs) of one RPKI cache current over
+// draft-ietf-sidrops-8210bis (version 2), stepping down to RFC 8210
+// (version 1) and RFC 6810 (version 0) when the cache says it does not
+// speak the version offered, and reports every change as a delta so that
+// a live validator re-validates only the routes a change can affect. A
+// cache that does not answer in time, loops, or floods is declared down
+// and retried with backoff. Set combines several caches: their union (RFC
+// 8210 §10), kept per source, with the disagreements between them.
 //
 // The wire format is decoded here with a length check before every field
 // is read: a short, long or absurdly long PDU is an error naming its offset
@@ -22,9 +25,10 @@ import (
 // Type is an RTR PDU type (RFC 8210 §5, IANA "rpki-rtr-pdu" registry).
 type Type uint8
 
-// PDU types. RouterKey exists from version 1 (RFC 8210 §5.10); ASPA from
-// version 2 (draft-ietf-sidrops-8210bis). Both are decoded only far enough to
-// be skipped: rovimpact validates origins, not paths or BGPsec.
+// PDU types. RouterKey exists from version 1 (RFC 8210 §5.10) and is only
+// skipped: rovimpact does not do BGPsec. ASPA exists from version 2
+// (draft-ietf-sidrops-8210bis §5.12) and is decoded into ASN (the customer)
+// and Providers, for AS_PATH verification.
 const (
 	TypeSerialNotify  Type = 0
 	TypeSerialQuery   Type = 1
@@ -70,7 +74,9 @@ func (t Type) String() string {
 // ErrorCode is the Error Report error code (RFC 8210 §12).
 type ErrorCode uint16
 
-// Error codes, RFC 8210 §12.
+// Error codes, RFC 8210 §12; 9 and above are new in version 2
+// (draft-ietf-sidrops-8210bis-26 §12) and may be sent only in a version 2
+// session.
 const (
 	ErrCorruptData            ErrorCode = 0
 	ErrInternalError          ErrorCode = 1
@@ -81,6 +87,11 @@ const (
 	ErrWithdrawalUnknown      ErrorCode = 6
 	ErrDuplicateAnnouncement  ErrorCode = 7
 	ErrUnexpectedProtoVersion ErrorCode = 8
+	ErrASPAProviderList       ErrorCode = 9
+	ErrTransport              ErrorCode = 10
+	ErrOrdering               ErrorCode = 11
+	ErrCacheRestart           ErrorCode = 12
+	ErrCacheShutdown          ErrorCode = 13
 )
 
 func (c ErrorCode) String() string {
@@ -103,6 +114,16 @@ func (c ErrorCode) String() string {
 		return "Duplicate Announcement Received"
 	case ErrUnexpectedProtoVersion:
 		return "Unexpected Protocol Version"
+	case ErrASPAProviderList:
+		return "ASPA Provider List Error"
+	case ErrTransport:
+		return "Transport Error"
+	case ErrOrdering:
+		return "Ordering Error"
+	case ErrCacheRestart:
+		return "Cache Restart"
+	case ErrCacheShutdown:
+		return "Cache Shutdown"
 	}
 	return fmt.Sprintf("error code %d", uint16(c))
 }
@@ -115,9 +136,9 @@ const (
 	// is an Error Report quoting a PDU plus a message; 64 KiB is far above
 	// that and keeps a corrupt length from costing more than 64 KiB.
 	MaxPDULen = 64 << 10
-	// MaxVersion is the highest protocol version the decoder accepts:
-	// version 2 (draft-ietf-sidrops-8210bis) only so that its ASPA PDUs
-	// can be recognised and skipped; the client speaks 1 and 0.
+	// MaxVersion is the highest protocol version the decoder accepts and
+	// the client offers: version 2 (draft-ietf-sidrops-8210bis), which adds
+	// the ASPA PDU to version 1.
 	MaxVersion = 2
 
 	lenNotify     = 12
@@ -131,11 +152,12 @@ const (
 	lenCacheReset = 8
 	minRouterKey  = HeaderLen + 20 + 4 // SKI, ASN; the SPKI follows
 	minErrReport  = HeaderLen + 4 + 4  // two length fields
-	minASPA       = HeaderLen + 4      // customer ASN; providers follow
+	minASPA       = HeaderLen + 4      // customer ASN; providers follow, 4 bytes each
 )
 
 // FlagAnnounce is bit 0 of the flags of a prefix PDU: 1 announces the VRP,
-// 0 withdraws it (RFC 8210 §5.6). The other bits are reserved.
+// 0 withdraws it (RFC 8210 §5.6). The other bits are reserved. ASPA PDUs
+// use the same bit of their own Flags (8210bis §5.12).
 const FlagAnnounce = 1
 
 // PDU is one decoded RTR PDU. Only the fields of its Type are meaningful;
@@ -146,8 +168,9 @@ type PDU struct {
 	Type    Type
 	// Session is the 16-bit header field: the Session ID in Serial Notify,
 	// Serial Query, Cache Response and End of Data, the error code in an
-	// Error Report (see Code), zero or flags in the others. It is kept as
-	// read so that a PDU re-encodes to the same bytes.
+	// Error Report (see Code), Flags and a zero octet in an ASPA PDU (see
+	// ASPAFlags), zero or flags in the others. It is kept as read so that
+	// a PDU re-encodes to the same bytes.
 	Session uint16
 	// Length is the PDU length from the header, header included.
 	Length uint32
@@ -155,11 +178,16 @@ type PDU struct {
 	Serial uint32 // Serial Notify, Serial Query, End of Data
 
 	// Prefix PDUs (types 4 and 6). Prefix is always Masked: a prefix with
-	// host bits set is rejected as Corrupt Data.
+	// host bits set is rejected as Corrupt Data. ASN is also the Customer
+	// Autonomous System Number of an ASPA PDU.
 	Flags  uint8
 	Prefix netip.Prefix
 	MaxLen uint8
 	ASN    uint32
+
+	// Providers are the Provider Autonomous System Numbers of an ASPA PDU
+	// in wire order; nil when there are none.
+	Providers []uint32
 
 	// End of Data, version 1 and above (RFC 8210 §6), in seconds.
 	Refresh, Retry, Expire uint32
@@ -169,16 +197,26 @@ type PDU struct {
 	ErrPDU  []byte
 	ErrText string
 
-	// Body is the payload after the header of a skipped PDU (Router Key,
-	// ASPA), kept so tests can re-encode it; the client never reads it.
+	// Body is the payload after the header of a skipped PDU (Router Key),
+	// kept so tests can re-encode it; the client never reads it.
 	Body []byte
 }
 
 // Code is the error code of an Error Report PDU.
 func (p *PDU) Code() ErrorCode { return ErrorCode(p.Session) }
 
-// Announce reports whether a prefix PDU announces (rather than withdraws).
-func (p *PDU) Announce() bool { return p.Flags&FlagAnnounce != 0 }
+// Announce reports whether a prefix or ASPA PDU announces (rather than
+// withdraws).
+func (p *PDU) Announce() bool {
+	if p.Type == TypeASPA {
+		return p.ASPAFlags()&FlagAnnounce != 0
+	}
+	return p.Flags&FlagAnnounce != 0
+}
+
+// ASPAFlags is the Flags octet of an ASPA PDU: the first octet after the
+// type in its header (8210bis §5.12), where other PDUs carry a Session ID.
+func (p *PDU) ASPAFlags() uint8 { return uint8(p.Session >> 8) }
 
 // Sentinel causes of a decode error, for errors.Is.
 var (
@@ -352,8 +390,25 @@ func decodeAt(b []byte, off int64, p *PDU) (int, error) {
 			p.ErrPDU = append([]byte(nil), body[4:4+l1]...)
 		}
 		p.ErrText = string(rest[4:])
-	case TypeRouterKey, TypeASPA:
+	case TypeRouterKey:
 		p.Body = append([]byte(nil), body...)
+	case TypeASPA:
+		// draft-ietf-sidrops-8210bis-26 §5.12: Protocol Version, PDU Type
+		// 11, Flags, zero; Length; Customer Autonomous System Number;
+		// then the Provider Autonomous System Numbers, 32 bits each, to
+		// the end of the PDU. A length that leaves part of an ASN is
+		// corrupt.
+		if (len(body)-4)%4 != 0 {
+			return fail(p.Type, ErrCorruptData, append([]byte(nil), b[:n]...),
+				fmt.Errorf("%w %d: the provider list is not a whole number of 4-byte ASNs", ErrLength, n))
+		}
+		p.ASN = binary.BigEndian.Uint32(body)
+		if np := (len(body) - 4) / 4; np > 0 {
+			p.Providers = make([]uint32, np)
+			for i := range p.Providers {
+				p.Providers[i] = binary.BigEndian.Uint32(body[4+4*i:])
+			}
+		}
 	}
 	return n, nil
 }
@@ -390,8 +445,13 @@ func AppendPDU(dst []byte, p *PDU) []byte {
 		dst = append(dst, p.ErrPDU...)
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(p.ErrText)))
 		dst = append(dst, p.ErrText...)
-	case TypeRouterKey, TypeASPA:
+	case TypeRouterKey:
 		dst = append(dst, p.Body...)
+	case TypeASPA:
+		dst = binary.BigEndian.AppendUint32(dst, p.ASN)
+		for _, a := range p.Providers {
+			dst = binary.BigEndian.AppendUint32(dst, a)
+		}
 	}
 	binary.BigEndian.PutUint32(dst[start+4:], uint32(len(dst)-start))
 	return dst
@@ -422,6 +482,11 @@ func (r *Reader) Next(p *PDU) error {
 	if err != nil {
 		if err == io.EOF && len(hdr) == 0 {
 			return io.EOF
+		}
+		if err != io.EOF {
+			// The transport failed (reset, closed, deadline): not a
+			// malformed PDU, so no Error Report is due.
+			return fmt.Errorf("rtr: reading PDU at offset %d: %w", r.off, err)
 		}
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF

@@ -141,9 +141,14 @@ func TestDecodePDU(t *testing.T) {
 			err: "rtr: PDU at offset 0 (Error Report): bad length: error text length 3, PDU leaves 4", is: ErrLength},
 		{name: "error report text length long", in: raw(1, TypeErrorReport, 0, 20, u32(0), u32(5), []byte("abcd")),
 			err: "rtr: PDU at offset 0 (Error Report): bad length: error text length 5, PDU leaves 4", is: ErrLength},
-		// 8210bis ASPA (version 2): skipped, kept raw.
-		{name: "aspa v2", in: raw(2, TypeASPA, 0x0100, 16, u32(64500), u32(64501)),
-			want: PDU{Version: 2, Type: TypeASPA, Session: 0x0100, Length: 16, Body: append(u32(64500), u32(64501)...)}, wantN: 16},
+		// draft-ietf-sidrops-8210bis-26 §5.12 ASPA: version, type 11,
+		// Flags, zero, Length, Customer ASN, then Provider ASNs.
+		{name: "aspa v2 announce", in: raw(2, TypeASPA, 0x0100, 20, u32(64500), u32(64501), u32(64502)),
+			want: PDU{Version: 2, Type: TypeASPA, Session: 0x0100, Length: 20, ASN: 64500, Providers: []uint32{64501, 64502}}, wantN: 20},
+		{name: "aspa v2 withdraw (length 12)", in: raw(2, TypeASPA, 0, 12, u32(64500)),
+			want: PDU{Version: 2, Type: TypeASPA, Length: 12, ASN: 64500}, wantN: 12},
+		{name: "aspa provider list not whole ASNs", in: raw(2, TypeASPA, 0x0100, 18, u32(64500), u32(64501), []byte{0, 0}),
+			err: "rtr: PDU at offset 0 (ASPA): bad length 18: the provider list is not a whole number of 4-byte ASNs", is: ErrLength},
 		{name: "aspa short", in: raw(2, TypeASPA, 0, 8),
 			err: "rtr: PDU at offset 0 (ASPA): bad length 8, want 12..65536", is: ErrLength},
 		// §12 code 5 Unsupported PDU Type; code 4 Unsupported Version.

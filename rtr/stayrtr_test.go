@@ -74,8 +74,8 @@ func TestStayrtr(t *testing.T) {
 
 	u := nextChange(t, c, 5*time.Second)
 	checkUpdate(t, u, true, u.Serial, []rov.VRP{vA, vC}, nil)
-	if u.Version != 1 || u.Expire != 10*time.Minute {
-		t.Errorf("got version %d expire %v, want 1 and stayrtr's -rtr.expire 600 s", u.Version, u.Expire)
+	if u.Version != 2 || u.Expire != 10*time.Minute {
+		t.Errorf("got version %d expire %v, want 2 (stayrtr 0.5.1 speaks 8210bis) and stayrtr's -rtr.expire 600 s", u.Version, u.Expire)
 	}
 
 	// stayrtr polls the file every second and notifies: a delta arrives.

@@ -34,6 +34,15 @@ var (
 	mRTRUp        = desc("rovimpact_rtr_up", "1 while the source is up (RTR session established, file read).", "source")
 	mRTRSerial    = desc("rovimpact_rtr_serial", "Serial of the RTR source's last completed sync.", "source")
 	mRTRAge       = desc("rovimpact_rtr_last_update_age_seconds", "Seconds since the source's last update (RTR End of Data, file load).", "source")
+	mLastSync     = desc("rovimpact_vrp_source_last_sync_timestamp_seconds", "Unix time of the VRP source's last successful sync (RTR End of Data, file load).", "source")
+	mExpired      = desc("rovimpact_vrp_source_expired", "1 while the source's data is dropped for being older than its Expire interval.", "source")
+	mUnion        = desc("rovimpact_vrp_union", "VRPs in the union of the VRP sources, before SLURM.")
+	mHealthy      = desc("rovimpact_healthy", "1 when /healthz answers 200 (VRP data, a non-empty union, unexpired sources, a route session up).")
+	mRTRConnected = desc("rovimpact_rtr_connected", "1 while a TCP connection to the RTR cache is open, answering or not.", "source")
+	mRTRTimeouts  = desc("rovimpact_rtr_timeouts_total", "RTR sessions dropped because the cache did not answer in time.", "source")
+	mRTRResets    = desc("rovimpact_rtr_cache_resets_total", "Cache Reset PDUs received.", "source")
+	mRTRErrors    = desc("rovimpact_rtr_protocol_errors_total", "RTR sessions dropped for a protocol error (ours or the cache's).", "source")
+	mRTRExpired   = desc("rovimpact_rtr_expirations_total", "Times the source's data expired (RFC 8210 §6 Expire interval).", "source")
 	mSessions     = desc("rovimpact_bgp_sessions", "Route sessions (BGP neighbours, BMP-monitored peers) by state.", "state")
 	mRevalidated  = desc("rovimpact_revalidated_total", "Routes re-validated by VRP changes.")
 	mIndexBuilds  = desc("rovimpact_index_builds_total", "VRP index rebuilds.")
@@ -46,9 +55,17 @@ var (
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mRoutes, mInvalids, mDropped, mPeerRoutes, mPeerPaths, mPaths, mVRPs, mVRPsUsed,
-		mDisagree, mRTRUp, mRTRSerial, mRTRAge, mSessions, mRevalidated, mIndexBuilds, mEvents, mSkipped, mEpoch, mBuildSeconds, mBuildInfo} {
+		mDisagree, mRTRUp, mRTRSerial, mRTRAge, mSessions, mRevalidated, mIndexBuilds, mEvents, mSkipped, mEpoch, mBuildSeconds,
+		mLastSync, mExpired, mUnion, mHealthy, mRTRConnected, mRTRTimeouts, mRTRResets, mRTRErrors, mRTRExpired, mBuildInfo} {
 		ch <- d
 	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
@@ -133,9 +150,26 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			}
 			if !src.LastUpdate.IsZero() {
 				gauge(ch, mRTRAge, now.Sub(src.LastUpdate).Seconds(), src.Name)
+				gauge(ch, mLastSync, float64(src.LastUpdate.UnixNano())/1e9, src.Name)
+			}
+			if src.Kind == "slurm" {
+				continue
+			}
+			gauge(ch, mExpired, boolGauge(src.expired(s)), src.Name)
+			if src.Kind == "rtr" {
+				gauge(ch, mRTRConnected, boolGauge(src.Connected), src.Name)
+				counter(ch, mRTRTimeouts, float64(src.Timeouts), src.Name)
+				counter(ch, mRTRResets, float64(src.CacheResets), src.Name)
+				counter(ch, mRTRErrors, float64(src.ProtocolErrors), src.Name)
+				counter(ch, mRTRExpired, float64(src.Expirations), src.Name)
 			}
 		}
 	}
+	if s.cfg.Union != nil {
+		gauge(ch, mUnion, float64(s.cfg.Union()))
+	}
+	h, _ := s.health()
+	gauge(ch, mHealthy, boolGauge(h.Status == "ok"))
 	if s.cfg.Disagreements != nil {
 		gauge(ch, mDisagree, float64(len(s.cfg.Disagreements())))
 	}

@@ -5,7 +5,8 @@
 // Endpoints (GET or HEAD only; anything else is 405):
 //
 //	/metrics          Prometheus text format (the families below)
-//	/healthz          200 while running: {"status":"ok", VRPs loaded, sessions up, ...}
+//	/healthz          200 {"status":"ok", ...} when ROV has data and routes to judge;
+//	                  503 {"status":"unhealthy","reasons":[...]} otherwise (see Health)
 //	/api/report       the whole analyze JSON (reports.Report)
 //	/api/summary      {"summary": ...}: the analyze JSON's summary object
 //	/api/invalids     {"invalids": [...], "next_cursor": ..., "limit": N}: the analyze JSON's
@@ -38,7 +39,16 @@
 //	rovimpact_vrps{source}                        gauge: VRPs per source (RTR cache, file:PATH, slurm)
 //	rovimpact_vrps_effective                      gauge: VRPs in use (the union of the sources, SLURM applied)
 //	rovimpact_vrp_disagreements                   gauge: VRPs some sources hold and others lack
-//	rovimpact_rtr_up{source}                      gauge: 1 while the RTR session is established
+//	rovimpact_vrp_union                           gauge: VRPs in the union of the sources (before SLURM)
+//	rovimpact_vrp_source_last_sync_timestamp_seconds{source} gauge: Unix time of the source's last successful sync (absent before one)
+//	rovimpact_vrp_source_expired{source}          gauge: 1 while the source's data is dropped for being older than its Expire interval
+//	rovimpact_healthy                             gauge: 1 when /healthz answers 200
+//	rovimpact_rtr_up{source}                      gauge: 1 while the RTR session is established (synced on this connection, no query overdue; file: read)
+//	rovimpact_rtr_connected{source}               gauge: 1 while a TCP connection to the cache is open
+//	rovimpact_rtr_timeouts_total{source}          counter: sessions dropped because the cache did not answer in time
+//	rovimpact_rtr_cache_resets_total{source}      counter: Cache Reset PDUs received
+//	rovimpact_rtr_protocol_errors_total{source}   counter: sessions dropped for a protocol error
+//	rovimpact_rtr_expirations_total{source}       counter: times the source's data expired
 //	rovimpact_rtr_serial{source}                  gauge: serial of the last completed sync (absent before one)
 //	rovimpact_rtr_last_update_age_seconds{source} gauge: seconds since the source's last End of Data (file: last load)
 //	rovimpact_bgp_sessions{state}                 gauge: route sessions (BGP and BMP peers) by state: up, down
@@ -90,22 +100,39 @@ type VRPSource struct {
 	// (SLURM assertions).
 	Kind string `json:"kind"`
 	Addr string `json:"addr,omitempty"`
-	// Up: an RTR session is established, or the file was read.
-	Up         bool      `json:"up"`
+	// Up: an RTR session is established (synced on the current
+	// connection, no query overdue), or the file was read.
+	Up bool `json:"up"`
+	// Connected: a TCP connection to the cache is open (RTR), even if it
+	// has not answered.
+	Connected  bool      `json:"connected"`
 	VRPs       int       `json:"vrps"`
+	ASPAs      int       `json:"aspas"`
 	HasSerial  bool      `json:"has_serial"`
 	Serial     uint32    `json:"serial"`
 	SessionID  uint16    `json:"session_id"`
 	Version    uint8     `json:"version"`
-	LastUpdate time.Time `json:"last_update"` // zero: never
-	LastError  string    `json:"last_error,omitempty"`
+	LastUpdate time.Time `json:"last_update"` // last successful sync (End of Data, file load); zero: never
+	// Expire is how long the data stays usable after LastUpdate (RTR:
+	// the cache's Expire interval); zero: it does not expire (files).
+	Expire time.Duration `json:"expire_ns,omitempty"`
+	// Expired: the data was dropped for being older than Expire.
+	Expired   bool   `json:"expired"`
+	LastError string `json:"last_error,omitempty"`
+
+	// RTR session counters.
+	Timeouts       int `json:"timeouts"`
+	CacheResets    int `json:"cache_resets"`
+	ProtocolErrors int `json:"protocol_errors"`
+	Expirations    int `json:"expirations"`
 }
 
 // FromRTR turns a Client's status into a VRPSource.
 func FromRTR(st rtr.Status) VRPSource {
-	return VRPSource{Name: st.Source, Kind: "rtr", Addr: st.Addr, Up: st.Connected, VRPs: st.VRPs,
-		HasSerial: st.HasSession, Serial: st.Serial, SessionID: st.SessionID, Version: st.Version,
-		LastUpdate: st.LastUpdate, LastError: st.LastError}
+	return VRPSource{Name: st.Source, Kind: "rtr", Addr: st.Addr, Up: st.Established, Connected: st.Connected,
+		VRPs: st.VRPs, ASPAs: st.ASPAs, HasSerial: st.HasSession, Serial: st.Serial, SessionID: st.SessionID,
+		Version: st.Version, LastUpdate: st.LastUpdate, Expire: st.Expire, Expired: st.Expired, LastError: st.LastError,
+		Timeouts: st.Timeouts, CacheResets: st.CacheResets, ProtocolErrors: st.ProtocolErrors, Expirations: st.Expirations}
 }
 
 // Session is one route session (a BGP neighbour, or a peer a BMP router
@@ -128,6 +155,9 @@ type Config struct {
 	// disagree on (rtr.Set.Disagreements).
 	Sources       func() []VRPSource
 	Disagreements func() []rtr.Disagreement
+	// Union counts the VRPs in the union of the sources (rtr.Set.Len),
+	// before SLURM; the table's VRP count stands in when nil.
+	Union func() int
 	// Sessions lists the route sessions and their state.
 	Sessions func() []Session
 	// Skipped returns the route sources' skip counters by source ("bgp",
@@ -284,49 +314,6 @@ func stamp(w http.ResponseWriter, snap *live.Snapshot) {
 	if !snap.Built.IsZero() {
 		w.Header().Set("Last-Modified", snap.Built.UTC().Format(http.TimeFormat))
 	}
-}
-
-// Health is the /healthz document.
-type Health struct {
-	Status     string `json:"status"`
-	Epoch      uint64 `json:"epoch"`
-	VRPsLoaded bool   `json:"vrps_loaded"`
-	VRPs       int    `json:"vrps"`
-	SessionsUp int    `json:"sessions_up"`
-	Sessions   int    `json:"sessions"`
-	SourcesUp  int    `json:"vrp_sources_up"`
-	Sources    int    `json:"vrp_sources"`
-	Paths      int64  `json:"paths"`
-	Routes     int64  `json:"routes"`
-	Note       string `json:"note,omitempty"`
-}
-
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	st := s.cfg.Table.Stats()
-	h := Health{Status: "ok", Epoch: st.Epoch, VRPs: st.VRPs, VRPsLoaded: st.VRPs > 0, Paths: st.Paths, Routes: st.Routes}
-	if s.cfg.Sessions != nil {
-		for _, ss := range s.cfg.Sessions() {
-			h.Sessions++
-			if ss.Up {
-				h.SessionsUp++
-			}
-		}
-	}
-	if s.cfg.Sources != nil {
-		for _, src := range s.cfg.Sources() {
-			h.Sources++
-			if src.Up {
-				h.SourcesUp++
-			}
-		}
-	}
-	switch {
-	case !h.VRPsLoaded:
-		h.Note = "no VRPs yet: every route is not_found"
-	case h.SessionsUp == 0:
-		h.Note = "no route session is up"
-	}
-	writeJSON(w, http.StatusOK, h)
 }
 
 func (s *Server) apiReport(w http.ResponseWriter, _ *http.Request) {

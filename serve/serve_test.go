@@ -363,7 +363,8 @@ func TestReportBuiltOncePerEpoch(t *testing.T) {
 }
 
 // TestReadOnlyAndHealth: the API refuses writes (405), answers /healthz
-// with the VRP and session state, and /api/caches with the sources.
+// with the VRP and session state (503 here: no VRPs, no session up), and
+// /api/caches with the sources.
 func TestReadOnlyAndHealth(t *testing.T) {
 	srv := New(Config{
 		Table:    live.New(live.Options{}),
@@ -382,10 +383,10 @@ func TestReadOnlyAndHealth(t *testing.T) {
 	}
 	code, _, body := get(t, srv, "/healthz")
 	var h Health
-	if err := json.Unmarshal([]byte(body), &h); err != nil || code != 200 {
+	if err := json.Unmarshal([]byte(body), &h); err != nil || code != http.StatusServiceUnavailable {
 		t.Fatalf("healthz %d %s: %v", code, body, err)
 	}
-	if h.VRPsLoaded || h.Sessions != 1 || h.SessionsUp != 0 || h.Sources != 1 || h.SourcesUp != 1 || h.Note == "" {
+	if h.VRPsLoaded || h.Sessions != 1 || h.SessionsUp != 0 || h.Sources != 1 || h.SourcesUp != 1 || h.Status != "unhealthy" || len(h.Reasons) == 0 {
 		t.Errorf("healthz %+v", h)
 	}
 	_, _, body = get(t, srv, "/api/caches")

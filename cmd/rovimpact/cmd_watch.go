@@ -41,8 +41,9 @@ type watchOptions struct {
 	bmpAccept   []string
 	maxPrefixes uint32
 
-	rtr      []string
-	rtrRetry time.Duration
+	rtr        []string
+	rtrRetry   time.Duration
+	rtrTimeout time.Duration
 
 	http             string
 	logFormat        string
@@ -81,7 +82,10 @@ Outputs:
                    (/api/invalids?class=&impact=&origin=&dropped= filters)
     /api/lookup?q= the lookup JSON (&origin=AS as lookup --origin)
     /api/caches    VRP sources and the VRPs they disagree on
-    /healthz       200 while running, with VRP and session state
+    /healthz       200 when ROV runs on live data; 503 with the reasons when no
+                   VRP source has delivered data, the VRP union is empty,
+                   every source is past its expire interval, or no route
+                   session is up
   Log lines (--log-format text|json) when an invalid route appears,
   disappears or changes class or impact, when a session or cache goes up or
   down, when VRPs change, and a summary every --summary-interval.
@@ -126,7 +130,8 @@ func addWatchFlags(cmd *cobra.Command, opts *watchOptions) {
 	f.Uint32Var(&opts.maxPrefixes, "max-prefixes", 0, "per-peer path limit (BGP: per family, the session is torn down; BMP: further paths are skipped and counted) (0: none)")
 	addVRPFlags(cmd, &opts.vrp)
 	f.StringArrayVar(&opts.rtr, "rtr", nil, "RPKI-RTR cache `HOST:PORT` (RFC 8210, falls back to RFC 6810) (repeatable)")
-	f.DurationVar(&opts.rtrRetry, "rtr-retry", 5*time.Second, "first delay before reconnecting to a cache; it doubles up to the cache's retry interval (RFC 8210 §6)")
+	f.DurationVar(&opts.rtrRetry, "rtr-retry", 5*time.Second, "first delay before reconnecting to a cache; it doubles up to the cache's retry interval (RFC 8210 §6) or 60 s, whichever is lower")
+	f.DurationVar(&opts.rtrTimeout, "rtr-timeout", rtr.DefaultResponseTimeout, "a cache that leaves a query unanswered this long (no PDU at all, or none inside a response) is declared down and reconnected")
 	addAnalysisFlags(cmd, &opts.analysis)
 	// One AS plays both parts: the collector speaks BGP as the operator's
 	// AS, and routes its iBGP peers originate (empty AS_PATH) come from it.
@@ -318,7 +323,7 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 	wg.Add(1)
 	go func() { defer wg.Done(); w.vrps.run(ctx) }()
 	for _, addr := range opts.rtr {
-		c := rtr.NewClient(rtr.Config{Addr: addr, Logger: log, RetryInterval: opts.rtrRetry})
+		c := rtr.NewClient(rtr.Config{Addr: addr, Logger: log, RetryInterval: opts.rtrRetry, ResponseTimeout: opts.rtrTimeout})
 		w.vrps.addClient(c)
 		wg.Add(2)
 		go func() { defer wg.Done(); c.Run(ctx) }()
@@ -344,7 +349,7 @@ func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready wa
 		}
 		w.httpAddr = ln.Addr().String()
 		w.api = serve.New(serve.Config{Table: w.state, Meta: w.reportMeta, Sources: w.vrps.sources,
-			Disagreements: w.vrps.set.Disagreements, Sessions: w.sessions.list, Skipped: w.routeSkipped, Logger: log, Now: opts.now})
+			Disagreements: w.vrps.set.Disagreements, Union: w.vrps.set.Len, Sessions: w.sessions.list, Skipped: w.routeSkipped, Logger: log, Now: opts.now})
 		httpSrv = serve.NewHTTPServer(w.httpAddr, w.api)
 		wg.Add(1)
 		go func() {

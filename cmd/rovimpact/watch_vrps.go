@@ -298,7 +298,10 @@ func (f *vrpFeed) follow(c *rtr.Client) {
 	}
 }
 
-// pollClients logs caches going up or down.
+// pollClients logs caches going up or down. A cache is up while its
+// session is established (rtr.Status.Established: synced on the current
+// connection, no query overdue), not merely connected: a cache that
+// accepts the connection and never answers is down.
 func (f *vrpFeed) pollClients() {
 	f.mu.Lock()
 	clients := slices.Clone(f.clients)
@@ -307,15 +310,15 @@ func (f *vrpFeed) pollClients() {
 		st := c.Status()
 		f.mu.Lock()
 		was, seen := f.up[st.Source]
-		f.up[st.Source] = st.Connected
+		f.up[st.Source] = st.Established
 		f.mu.Unlock()
 		switch {
-		case st.Connected && !was:
-			f.log.Info("cache_up", "source", st.Source, "addr", st.Addr, "version", st.Version)
-		case !st.Connected && was:
-			f.log.Warn("cache_down", "source", st.Source, "addr", st.Addr, "err", st.LastError, "vrps_kept", st.VRPs)
-		case !st.Connected && !seen && st.LastError != "":
-			f.log.Warn("cache_down", "source", st.Source, "addr", st.Addr, "err", st.LastError)
+		case st.Established && !was:
+			f.log.Info("cache_up", "source", st.Source, "addr", st.Addr, "version", st.Version, "vrps", st.VRPs)
+		case !st.Established && was:
+			f.log.Warn("cache_down", "source", st.Source, "addr", st.Addr, "connected", st.Connected, "err", st.LastError, "vrps_kept", st.VRPs)
+		case !st.Established && !seen && st.LastError != "":
+			f.log.Warn("cache_down", "source", st.Source, "addr", st.Addr, "connected", st.Connected, "err", st.LastError)
 		}
 	}
 }
@@ -326,7 +329,7 @@ func (f *vrpFeed) cachesUp() int {
 	f.mu.Unlock()
 	n := 0
 	for _, c := range clients {
-		if c.Status().Connected {
+		if c.Status().Established {
 			n++
 		}
 	}
