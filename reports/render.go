@@ -137,16 +137,28 @@ func newTable(w io.Writer, header ...any) *tablewriter.Table {
 	return t
 }
 
+// TerminalWidth is the width WriteTable keeps to: a normal terminal's,
+// so the report does not wrap (WriteTableWide shows every column whole).
+const TerminalWidth = 120
+
 // WriteTable writes the human report: the summary breakdown, then the top
 // invalid routes (worst impact first), the origins to call and, with
 // --per-peer, each peer's view. top limits the route and origin tables
-// (0: all).
-func WriteTable(w io.Writer, rep Report, top int) error {
+// (0: all). Every line fits TerminalWidth columns: the invalid routes table
+// folds the cover into the impact, shows one deciding VRP and how many
+// more, folds long AS_SETs and wraps long cells.
+func WriteTable(w io.Writer, rep Report, top int) error { return writeTable(w, rep, top, false) }
+
+// WriteTableWide is WriteTable with every column and VRP list shown whole,
+// however wide the lines get (rovimpact analyze --wide; report.txt).
+func WriteTableWide(w io.Writer, rep Report, top int) error { return writeTable(w, rep, top, true) }
+
+func writeTable(w io.Writer, rep Report, top int, wide bool) error {
 	s := rep.Summary
 	for _, l := range Losses(s) {
 		fmt.Fprintf(w, "PARTIAL INPUT: %s\n", l)
 	}
-	fmt.Fprintf(w, "Routes: %d unique (prefix, origin) from %d paths, %d peers, %d prefixes; VRPs: %d",
+	fmt.Fprintf(w, "Routes: %d unique (prefix, origin) from %d paths, %d peers, %d prefixes\nVRPs: %d",
 		s.Routes, s.Paths, s.Peers, s.Prefixes, s.VRPs.Loaded)
 	if s.VRPs.Expired > 0 {
 		fmt.Fprintf(w, " (%d expired", s.VRPs.Expired)
@@ -225,6 +237,12 @@ func WriteTable(w io.Writer, rep Report, top int) error {
 	})
 	if len(invs) > 0 {
 		fmt.Fprintf(w, "\nInvalid routes (%s):\n", shown(len(invs), top))
+		if !wide {
+			if err := compactInvalids(w, limit(invs, top)); err != nil {
+				return err
+			}
+			invs = nil
+		}
 		t = newTable(w, "Prefix", "Origin", "Class", "Impact", "Cover", "Paths", "Peers", "VRPs")
 		for _, inv := range limit(invs, top) {
 			origin := OriginLabel(inv.Origin, inv.ASSet)
@@ -238,8 +256,10 @@ func WriteTable(w io.Writer, rep Report, top int) error {
 			}
 			t.Append(inv.Prefix, origin, class, impactCell(inv), coverCell(inv.Cover), inv.Paths, inv.Peers, vrps)
 		}
-		if err := t.Render(); err != nil {
-			return err
+		if wide {
+			if err := t.Render(); err != nil {
+				return err
+			}
 		}
 	}
 	if len(rep.Origins) > 0 {
@@ -278,6 +298,51 @@ func severity(impact string) int {
 		return 1
 	}
 	return 0
+}
+
+// compactColumns are the invalid routes table's columns within
+// TerminalWidth: each width includes the cell's padding, and the borders
+// take one column more than there are columns (6 + 113 + 1 = 120).
+var compactColumns = []struct {
+	name  string
+	width int
+}{{"Prefix", 20}, {"Origin", 14}, {"Class", 14}, {"Impact (via cover)", 30}, {"Paths", 7}, {"VRPs", 28}}
+
+// compactInvalids writes the invalid routes within TerminalWidth: the
+// cover goes into the impact cell, one deciding VRP is shown with how many
+// more (--wide or JSON list them all), an AS_SET shows its first two ASNs,
+// and what is still too long wraps inside its column.
+func compactInvalids(w io.Writer, invs []Invalid) error {
+	b := tablewriter.NewConfigBuilder()
+	header := make([]any, len(compactColumns))
+	for i, c := range compactColumns {
+		b.ForColumn(i).WithMaxWidth(c.width)
+		header[i] = c.name
+	}
+	cfg := b.Build()
+	cfg.Row.Formatting.AutoWrap = tw.WrapNormal
+	t := tablewriter.NewTable(w, tablewriter.WithConfig(cfg), tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignment(tw.AlignLeft))
+	t.Header(header...)
+	for _, inv := range invs {
+		origin := OriginLabel(inv.Origin, inv.ASSet)
+		if inv.Origin == nil && len(inv.ASSet) > 2 {
+			origin = fmt.Sprintf("AS_SET {%s,…} +%d", joinASNs(inv.ASSet[:2], ",", ""), len(inv.ASSet)-2)
+		}
+		class := inv.Class
+		if inv.AS0 {
+			class += " (AS0)"
+		}
+		impact := impactCell(inv)
+		if c := coverCell(inv.Cover); c != "" {
+			impact += " via " + c
+		}
+		vrps := vrpList(limit(inv.VRPs, 1), "")
+		if len(inv.VRPs) > 1 {
+			vrps += fmt.Sprintf(" (+%d more)", len(inv.VRPs)-1)
+		}
+		t.Append(inv.Prefix, origin, class, impact, inv.Paths, vrps)
+	}
+	return t.Render()
 }
 
 func impactCell(inv Invalid) string {

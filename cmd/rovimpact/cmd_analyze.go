@@ -21,6 +21,7 @@ import (
 func init() { register(newAnalyzeCommand) }
 
 type analyzeOptions struct {
+	wide              bool
 	vrp               vrpOptions
 	route             routeOptions
 	analysis          analysisOptions
@@ -78,6 +79,7 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 	f.BoolVar(&opts.perPeer, "per-peer", false, "add one row per peer: its dropped routes and unreachable prefixes in its own view")
 	addAnalysisFlags(cmd, &opts.analysis)
 	countVar(f, &opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
+	f.BoolVar(&opts.wide, "wide", false, "table output: every column and deciding VRP in full, however wide (default: fits 120 columns)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv (csv: the invalid routes) or html (one self-contained file)")
 	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, report.html, invalids.csv, origins.csv, peers.csv)")
 	f.StringVar(&opts.history, "history", "", "append this run to the SQLite history `FILE.db` (see rovimpact history, rovimpact diff)")
@@ -247,15 +249,18 @@ func checkFormat(format string, allowed ...string) error {
 	return usageError("--format %q: want one of %v", format, allowed)
 }
 
-func writeReport(w io.Writer, rep reports.Report, format string, top int) error {
+func writeReport(w io.Writer, rep reports.Report, format string, top int, wide bool) error {
 	switch format {
 	case "json":
 		return reports.WriteJSON(w, rep)
 	case "csv":
 		return reports.WriteInvalidsCSV(w, rep.Invalids)
-	default:
-		return reports.WriteTable(w, rep, top)
+	case "table":
+		if wide {
+			return reports.WriteTableWide(w, rep, top)
+		}
 	}
+	return reports.WriteTable(w, rep, top)
 }
 
 // writeReportDir writes every report as a file, for cron jobs that keep

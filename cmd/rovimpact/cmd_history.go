@@ -222,7 +222,7 @@ func appendHistory(ctx context.Context, st *history.Store, opts analyzeOptions, 
 // the trend from --history when given, and its generation time.
 func writeAnalyzeOutput(ctx context.Context, w io.Writer, rep reports.Report, opts analyzeOptions, st *history.Store) error {
 	if opts.format != "html" {
-		return writeReport(w, rep, opts.format, opts.top)
+		return writeReport(w, rep, opts.format, opts.top, opts.wide)
 	}
 	doc := reports.HTMLDoc{Report: rep, Generated: opts.now()}
 	if st != nil {
