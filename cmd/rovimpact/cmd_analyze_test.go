@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/rovimpact/rovimpact/reports"
 )
@@ -50,6 +51,8 @@ func TestAnalyzeGolden(t *testing.T) {
 		args []string
 	}{
 		{"sample.table", []string{"--top", "10"}},
+		{"sample.wide.table", []string{"--top", "10", "--wide"}},
+		{"sample.all.table", []string{"--top", "0", "--per-peer"}},
 		{"sample.json", []string{"--format", "json"}},
 		{"sample.csv", []string{"--format", "csv"}},
 		{"sample.per-peer.table", []string{"--per-peer", "--top", "5"}},
@@ -329,5 +332,27 @@ func TestVersion(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(j), &v); err != nil || v.Version == "" || v.GoVersion == "" {
 		t.Errorf("version --format json = %q (%v): want version and go_version", j, err)
+	}
+}
+
+// TestAnalyzeTableWidth: the table report fits a 120-column terminal
+// (reports.TerminalWidth) whatever the rows, every route and peer of the
+// sample listed; --wide may exceed it.
+func TestAnalyzeTableWidth(t *testing.T) {
+	out, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--top", "0", "--per-peer"}, sample...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(line); n > reports.TerminalWidth {
+			t.Errorf("line %d is %d columns wide, want at most %d: %q", i+1, n, reports.TerminalWidth, line)
+		}
+	}
+	wide, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--top", "0", "--wide"}, sample...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(wide, "2001:4c8:1012::/48 AS15290") {
+		t.Error("--wide does not list the deciding VRPs beyond the first")
 	}
 }

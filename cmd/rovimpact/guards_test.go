@@ -151,11 +151,11 @@ func TestGuardsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	banner := `<p class="banner" role="alert"><strong>Partial input:</strong> head5000.gz: truncated at record 21 (byte 8155 of the decompressed data): 1654 routes read from 20 records`
+	banner := `<div class="banner bad" role="alert">Partial input: head5000.gz: truncated at record 21 (byte 8155 of the decompressed data): 1654 routes read from 20 records`
 	if !strings.Contains(string(html), banner) {
 		t.Errorf("report.html has no partial-input banner %q", banner)
 	}
-	if whole, _ := os.ReadFile("whole/report.html"); strings.Contains(string(whole), `class="banner"`) {
+	if whole, _ := os.ReadFile("whole/report.html"); strings.Contains(string(whole), `Partial input:`) {
 		t.Error("report.html of whole input has a partial-input banner")
 	}
 	// The damaged history was refused before anything was written to it.
