@@ -221,7 +221,11 @@ func newFile(name string, src io.Reader, size int64, closer io.Closer) (*File, e
 		cf.r = br
 		return cf, nil
 	}
-	dec, err := newDecoder(cf.format, br)
+	var again *io.SectionReader
+	if name != "stdin" { // stdin may not start at offset 0 of its file
+		again = rereader(src, size)
+	}
+	dec, err := newDecoder(cf.format, br, again)
 	if err != nil {
 		if cf.pos.err == nil {
 			err = cf.damage(err, cf.pos.n.Load()-int64(br.Buffered()))
@@ -234,8 +238,27 @@ func newFile(name string, src io.Reader, size int64, closer io.Closer) (*File, e
 	return cf, nil
 }
 
-// newDecoder returns the decompressor for f reading from r.
-func newDecoder(f Format, r io.Reader) (io.ReadCloser, error) {
+// rereader returns src as an io.SectionReader over its whole size when it
+// can be read again from the start (a regular file, a bytes.Reader), else
+// nil.
+func rereader(src io.Reader, size int64) *io.SectionReader {
+	ra, ok := src.(io.ReaderAt)
+	if !ok {
+		return nil
+	}
+	if size < 0 {
+		sz, ok := src.(interface{ Size() int64 })
+		if !ok {
+			return nil
+		}
+		size = sz.Size()
+	}
+	return io.NewSectionReader(ra, 0, size)
+}
+
+// newDecoder returns the decompressor for f reading from r. again, when not
+// nil, reads the same compressed bytes from the start (see gzipTail).
+func newDecoder(f Format, r io.Reader, again *io.SectionReader) (io.ReadCloser, error) {
 	switch f {
 	case Gzip:
 		// Multistream (the default) reads concatenated members like gunzip.
@@ -243,7 +266,11 @@ func newDecoder(f Format, r io.Reader) (io.ReadCloser, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gzip header: %w", eofIsUnexpected(err))
 		}
-		return zr, nil
+		g := &gzipTail{zr: zr}
+		if again != nil {
+			g.src, g.size = again, again.Size()
+		}
+		return g, nil
 	case Bzip2:
 		return newBzip2Reader(r), nil
 	case XZ:
