@@ -300,8 +300,8 @@ func (r *Reader) fail(err error) {
 	}
 	// io.EOF here means the input ended inside a record; ErrUnexpectedEOF
 	// may also come from the decompressor, even on a record boundary.
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		r.err = fmt.Errorf("mrt: %s: truncated record %d at offset %d: %w", r.name, no, r.recOff, io.ErrUnexpectedEOF)
+	if ie := inputError(r.name, err, no, r.recOff, no-1, r.stats.Routes); ie != nil {
+		r.err = ie
 		return
 	}
 	r.err = fmt.Errorf("mrt: %s: reading record %d at offset %d: %w", r.name, no, r.recOff, err)
