@@ -107,9 +107,9 @@ func (r *Reader) resync(from, recNo int64, why string) bool {
 type candVerdict uint8
 
 const (
-	candNo   candVerdict = iota
-	candSound            // a sound record starts here
-	candMore             // cannot tell without more bytes
+	candNo    candVerdict = iota
+	candSound             // a sound record starts here
+	candMore              // cannot tell without more bytes
 )
 
 // soundAt reports whether the record whose header is at buffer offset base
