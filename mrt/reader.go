@@ -242,8 +242,8 @@ func (r *Reader) readRecord() bool {
 	switch {
 	case !registeredType(typ):
 		why = fmt.Sprintf("record type %d is not an MRT type", typ)
-	case length > maxRecordLen:
-		why = fmt.Sprintf("record length %d exceeds the %d limit", length, maxRecordLen)
+	case length > maxLenFor(typ):
+		why = fmt.Sprintf("record length %d exceeds the %d limit", length, maxLenFor(typ))
 	case suspect && !r.soundAt(base):
 		why = "no sound record after it"
 	}

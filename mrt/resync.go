@@ -42,6 +42,21 @@ func registeredType(t uint16) bool {
 	return false
 }
 
+// maxLenFor bounds a record's length by its type: a TABLE_DUMP entry or a
+// BGP4MP message carries at most one BGP message or attribute block, whose
+// length fields are 16 bits (RFC 4271 §4.1, RFC 6396 §4.2, §4.4), plus
+// fixed headers under 64 bytes; only TABLE_DUMP_V2 RIB records (one prefix
+// seen by many peers) grow larger, up to maxRecordLen. A header claiming
+// more is not a record: the framing was lost (a misframed TABLE_DUMP
+// claiming megabytes read as a truncated file with most of it unread).
+func maxLenFor(typ uint16) uint32 {
+	switch typ {
+	case typeTableDump, typeBGP4MP, typeBGP4MPET:
+		return 65535 + 64
+	}
+	return maxRecordLen
+}
+
 // knownSubtype reports whether sub is a subtype we decode of a type we
 // decode: the quick filter of the resync scan.
 func knownSubtype(typ, sub uint16) bool {
@@ -129,7 +144,7 @@ func (r *Reader) candidate(w []byte, atEnd bool) candVerdict {
 	typ := binary.BigEndian.Uint16(w[4:6])
 	sub := binary.BigEndian.Uint16(w[6:8])
 	length := int(binary.BigEndian.Uint32(w[8:12]))
-	if !knownSubtype(typ, sub) || length > maxRecordLen || (r.haveTS && !near(ts, r.lastTS)) {
+	if !knownSubtype(typ, sub) || length > int(maxLenFor(typ)) || (r.haveTS && !near(ts, r.lastTS)) {
 		return candNo
 	}
 	end := headerLen + length
@@ -155,7 +170,7 @@ func (r *Reader) candidate(w []byte, atEnd bool) candVerdict {
 	nts := binary.BigEndian.Uint32(next[0:4])
 	ntyp := binary.BigEndian.Uint16(next[4:6])
 	nlen := binary.BigEndian.Uint32(next[8:12])
-	if !registeredType(ntyp) || nlen > maxRecordLen || !near(nts, ts) {
+	if !registeredType(ntyp) || nlen > maxLenFor(ntyp) || !near(nts, ts) {
 		return candNo
 	}
 	return candSound

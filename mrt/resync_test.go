@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rovimpact/rovimpact/internal/testutil"
 )
 
 // tracedEvent is an event with the offset of the record it came from.
@@ -236,4 +238,39 @@ func FuzzResync(f *testing.F) {
 		d := min(int(del), len(orig)-p)
 		checkNoFabrication(t, fmt.Sprintf("file %d, [%d,+%d) <- %d bytes", int(which)%len(origs), p, d, len(ins)), orig, p, d, ins)
 	})
+}
+
+// TestResyncSharedRRC05 misframes the fourth record of the whole RIS rrc05
+// bview of 2002-07-22 (TABLE_DUMP v1), as the rrc00 bview of 2000-01-11 was
+// misframed after 3 records (0 routes, then "truncated" with 18.7 MB
+// unread): every other route must still come out, the skipped stretch
+// counted.
+func TestResyncSharedRRC05(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decompresses the 1.2 MB rrc05 bview")
+	}
+	orig, err := decompress(t, testutil.SharedData(t, "mrt/bview.20020722.2337.ris-rrc05.table_dump_v1.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := splitRecords(orig)
+	var start int
+	for _, r := range recs[:3] {
+		start += len(r)
+	}
+	d := bytes.Clone(orig)
+	binary.BigEndian.PutUint32(d[start+8:], 0x00ab0000) // a length far past the next records
+	want, _ := readAll(t, orig, "orig")
+	got, rd := readAll(t, d, "misframed")
+	if err := rd.Err(); err != nil {
+		t.Fatalf("Err() = %v, want nil", err)
+	}
+	st := rd.Stats()
+	if len(got) != len(want)-1 || !slices.Equal(got[:3], want[:3]) || !slices.Equal(got[3:], want[4:]) {
+		t.Fatalf("%d routes, want %d: all but the misframed record's", len(got), len(want)-1)
+	}
+	if st.Skipped["resync"] != 1 || st.SkippedBytes != int64(len(recs[3])) {
+		t.Errorf("resync %d, SkippedBytes %d; want 1 and the %d bytes of the misframed record", st.Skipped["resync"], st.SkippedBytes, len(recs[3]))
+	}
+	t.Logf("%d routes; problems %v", len(got), st.Problems)
 }
