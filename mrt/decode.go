@@ -98,13 +98,24 @@ func (r *Reader) tableDumpV2(sub uint16, b []byte) {
 // peerIndexTable decodes RFC 6396 §4.3.1 and replaces the peer list: the
 // RIB entries that follow index into it.
 func (r *Reader) peerIndexTable(b []byte) error {
+	peers, err := parsePeerIndex(b)
+	if err != nil {
+		return err
+	}
+	r.peers = peers
+	clear(r.peerByKey)
+	return nil
+}
+
+// parsePeerIndex decodes a PEER_INDEX_TABLE body (RFC 6396 §4.3.1).
+func parsePeerIndex(b []byte) ([]Peer, error) {
 	if len(b) < 6 {
-		return errTruncated
+		return nil, errTruncated
 	}
 	nameLen := int(binary.BigEndian.Uint16(b[4:6]))
 	b = b[6:]
 	if len(b) < nameLen+2 {
-		return errTruncated
+		return nil, errTruncated
 	}
 	b = b[nameLen:]
 	count := int(binary.BigEndian.Uint16(b))
@@ -112,7 +123,7 @@ func (r *Reader) peerIndexTable(b []byte) error {
 	peers := make([]Peer, 0, count)
 	for i := 0; i < count; i++ {
 		if len(b) < 5 {
-			return fmt.Errorf("peer %d: %w", i, errTruncated)
+			return nil, fmt.Errorf("peer %d: %w", i, errTruncated)
 		}
 		typ := b[0]
 		id := netip.AddrFrom4([4]byte(b[1:5]))
@@ -120,13 +131,13 @@ func (r *Reader) peerIndexTable(b []byte) error {
 		var ip netip.Addr
 		if typ&1 != 0 {
 			if len(b) < 16 {
-				return fmt.Errorf("peer %d: %w", i, errTruncated)
+				return nil, fmt.Errorf("peer %d: %w", i, errTruncated)
 			}
 			ip = netip.AddrFrom16([16]byte(b[:16]))
 			b = b[16:]
 		} else {
 			if len(b) < 4 {
-				return fmt.Errorf("peer %d: %w", i, errTruncated)
+				return nil, fmt.Errorf("peer %d: %w", i, errTruncated)
 			}
 			ip = netip.AddrFrom4([4]byte(b[:4]))
 			b = b[4:]
@@ -134,13 +145,13 @@ func (r *Reader) peerIndexTable(b []byte) error {
 		var as uint32
 		if typ&2 != 0 {
 			if len(b) < 4 {
-				return fmt.Errorf("peer %d: %w", i, errTruncated)
+				return nil, fmt.Errorf("peer %d: %w", i, errTruncated)
 			}
 			as = binary.BigEndian.Uint32(b)
 			b = b[4:]
 		} else {
 			if len(b) < 2 {
-				return fmt.Errorf("peer %d: %w", i, errTruncated)
+				return nil, fmt.Errorf("peer %d: %w", i, errTruncated)
 			}
 			as = uint32(binary.BigEndian.Uint16(b))
 			b = b[2:]
@@ -148,11 +159,9 @@ func (r *Reader) peerIndexTable(b []byte) error {
 		peers = append(peers, Peer{Index: i, AS: as, IP: ip, BGPID: id})
 	}
 	if len(b) != 0 {
-		return fmt.Errorf("%d bytes after the last peer", len(b))
+		return nil, fmt.Errorf("%d bytes after the last peer", len(b))
 	}
-	r.peers = peers
-	clear(r.peerByKey)
-	return nil
+	return peers, nil
 }
 
 var errTruncated = errors.New("truncated")
@@ -161,48 +170,9 @@ var errTruncated = errors.New("truncated")
 // §4.1) and, when sound, queues its entries for Next. Checking first means a
 // corrupt record yields nothing rather than a few entries then an error.
 func (r *Reader) startRIB(b []byte, v6, addPath bool) {
-	name := ribName(v6, addPath)
-	if len(b) < 5 {
-		r.corrupt(fmt.Errorf("%s: header: %w", name, errTruncated))
-		return
-	}
-	pfx, n, err := readPrefix(b[4:], v6)
+	pfx, entries, count, masked, err := ribFraming(b, v6, addPath, len(r.peers))
 	if err != nil {
-		r.corrupt(fmt.Errorf("%s: prefix: %w", name, err))
-		return
-	}
-	masked := hostBits(b[4:])
-	b = b[4+n:]
-	if len(b) < 2 {
-		r.corrupt(fmt.Errorf("%s: entry count: %w", name, errTruncated))
-		return
-	}
-	count := int(binary.BigEndian.Uint16(b))
-	b = b[2:]
-	entries := b
-	fixed := 8
-	if addPath {
-		fixed = 12
-	}
-	for i := 0; i < count; i++ {
-		if len(b) < fixed {
-			r.corrupt(fmt.Errorf("%s %s: entry %d of %d: %w", name, pfx, i, count, errTruncated))
-			return
-		}
-		idx := int(binary.BigEndian.Uint16(b))
-		if idx >= len(r.peers) {
-			r.corrupt(fmt.Errorf("%s %s: entry %d: peer index %d, PEER_INDEX_TABLE has %d peers", name, pfx, i, idx, len(r.peers)))
-			return
-		}
-		alen := int(binary.BigEndian.Uint16(b[fixed-2:]))
-		if len(b) < fixed+alen {
-			r.corrupt(fmt.Errorf("%s %s: entry %d: attribute length %d overruns the record by %d bytes", name, pfx, i, alen, fixed+alen-len(b)))
-			return
-		}
-		b = b[fixed+alen:]
-	}
-	if len(b) != 0 {
-		r.corrupt(fmt.Errorf("%s %s: %d bytes after entry %d", name, pfx, len(b), count))
+		r.corrupt(err)
 		return
 	}
 	if count == 0 {
@@ -214,6 +184,49 @@ func (r *Reader) startRIB(b []byte, v6, addPath bool) {
 	}
 	r.rib = ribState{prefix: pfx, entries: entries, left: count, addPath: addPath}
 	r.pend = pendRIB
+}
+
+// ribFraming checks the framing of a RIB_* body against a peer table of
+// npeers: the entries must tile the body exactly.
+func ribFraming(b []byte, v6, addPath bool, npeers int) (pfx netip.Prefix, entries []byte, count int, masked bool, err error) {
+	name := ribName(v6, addPath)
+	if len(b) < 5 {
+		return pfx, nil, 0, false, fmt.Errorf("%s: header: %w", name, errTruncated)
+	}
+	pfx, n, err := readPrefix(b[4:], v6)
+	if err != nil {
+		return pfx, nil, 0, false, fmt.Errorf("%s: prefix: %w", name, err)
+	}
+	masked = hostBits(b[4:])
+	b = b[4+n:]
+	if len(b) < 2 {
+		return pfx, nil, 0, false, fmt.Errorf("%s: entry count: %w", name, errTruncated)
+	}
+	count = int(binary.BigEndian.Uint16(b))
+	b = b[2:]
+	entries = b
+	fixed := 8
+	if addPath {
+		fixed = 12
+	}
+	for i := 0; i < count; i++ {
+		if len(b) < fixed {
+			return pfx, nil, 0, false, fmt.Errorf("%s %s: entry %d of %d: %w", name, pfx, i, count, errTruncated)
+		}
+		idx := int(binary.BigEndian.Uint16(b))
+		if idx >= npeers {
+			return pfx, nil, 0, false, fmt.Errorf("%s %s: entry %d: peer index %d, PEER_INDEX_TABLE has %d peers", name, pfx, i, idx, npeers)
+		}
+		alen := int(binary.BigEndian.Uint16(b[fixed-2:]))
+		if len(b) < fixed+alen {
+			return pfx, nil, 0, false, fmt.Errorf("%s %s: entry %d: attribute length %d overruns the record by %d bytes", name, pfx, i, alen, fixed+alen-len(b))
+		}
+		b = b[fixed+alen:]
+	}
+	if len(b) != 0 {
+		return pfx, nil, 0, false, fmt.Errorf("%s %s: %d bytes after entry %d", name, pfx, len(b), count)
+	}
+	return pfx, entries, count, masked, nil
 }
 
 func ribName(v6, addPath bool) string {
@@ -280,14 +293,46 @@ func (r *Reader) fillAnnounce(mp bool) {
 // --- legacy TABLE_DUMP (RFC 6396 §4.2) ---
 
 func (r *Reader) tableDump(sub uint16, b []byte) bool {
+	td, err := parseTableDump(sub, b)
+	if err != nil {
+		r.corrupt(err)
+		return false
+	}
+	// TABLE_DUMP predates 4-byte ASNs: its AS_PATH is 2-byte.
+	if err := r.decodeAttrs(td.attrs, 2, true); err != nil {
+		r.skip("malformed_attribute")
+		r.addProblem(fmt.Sprintf("TABLE_DUMP %s: entry dropped: %v", netip.PrefixFrom(td.addr, td.bits).Masked(), err))
+		return false
+	}
+	idx := r.peerFor(td.peerAS, td.peerIP)
+	r.setEventHeader(Announce, idx, false)
+	r.route.Prefix = netip.PrefixFrom(td.addr, td.bits).Masked()
+	if r.route.Prefix.Addr() != td.addr {
+		r.masked++
+	}
+	r.fillAnnounce(td.addr.Is6())
+	return true
+}
+
+// tdEntry is a TABLE_DUMP record's fields.
+type tdEntry struct {
+	addr, peerIP netip.Addr
+	bits         int
+	status       byte
+	peerAS       uint32
+	attrs        []byte
+}
+
+// parseTableDump checks the framing of a TABLE_DUMP body (RFC 6396 §4.2).
+func parseTableDump(sub uint16, b []byte) (tdEntry, error) {
+	var td tdEntry
 	var v6 bool
 	switch sub {
 	case afiIPv4:
 	case afiIPv6:
 		v6 = true
 	default:
-		r.corrupt(fmt.Errorf("TABLE_DUMP: AFI %d is neither IPv4 (1) nor IPv6 (2)", sub))
-		return false
+		return td, fmt.Errorf("TABLE_DUMP: AFI %d is neither IPv4 (1) nor IPv6 (2)", sub)
 	}
 	alen := 4
 	if v6 {
@@ -296,50 +341,35 @@ func (r *Reader) tableDump(sub uint16, b []byte) bool {
 	// view(2) seq(2) prefix(alen) plen(1) status(1) time(4) peer ip(alen) peer as(2) attr len(2)
 	fixed := 2 + 2 + alen + 1 + 1 + 4 + alen + 2 + 2
 	if len(b) < fixed {
-		r.corrupt(fmt.Errorf("TABLE_DUMP: %w", errTruncated))
-		return false
+		return td, fmt.Errorf("TABLE_DUMP: %w", errTruncated)
 	}
 	p := b[4:]
-	var addr, peerIP netip.Addr
 	if v6 {
-		addr = netip.AddrFrom16([16]byte(p[:16]))
+		td.addr = netip.AddrFrom16([16]byte(p[:16]))
 	} else {
-		addr = netip.AddrFrom4([4]byte(p[:4]))
+		td.addr = netip.AddrFrom4([4]byte(p[:4]))
 	}
 	p = p[alen:]
-	bits := int(p[0])
-	if bits > addr.BitLen() {
-		r.corrupt(fmt.Errorf("TABLE_DUMP: prefix length %d > %d", bits, addr.BitLen()))
-		return false
+	td.bits = int(p[0])
+	if td.bits > td.addr.BitLen() {
+		return td, fmt.Errorf("TABLE_DUMP: prefix length %d > %d", td.bits, td.addr.BitLen())
 	}
+	td.status = p[1]
 	p = p[6:] // plen, status, originated time
 	if v6 {
-		peerIP = netip.AddrFrom16([16]byte(p[:16]))
+		td.peerIP = netip.AddrFrom16([16]byte(p[:16]))
 	} else {
-		peerIP = netip.AddrFrom4([4]byte(p[:4]))
+		td.peerIP = netip.AddrFrom4([4]byte(p[:4]))
 	}
 	p = p[alen:]
-	peerAS := uint32(binary.BigEndian.Uint16(p))
+	td.peerAS = uint32(binary.BigEndian.Uint16(p))
 	attrLen := int(binary.BigEndian.Uint16(p[2:]))
 	p = p[4:]
 	if len(p) != attrLen {
-		r.corrupt(fmt.Errorf("TABLE_DUMP: attribute length %d, but %d bytes follow", attrLen, len(p)))
-		return false
+		return td, fmt.Errorf("TABLE_DUMP: attribute length %d, but %d bytes follow", attrLen, len(p))
 	}
-	// TABLE_DUMP predates 4-byte ASNs: its AS_PATH is 2-byte.
-	if err := r.decodeAttrs(p, 2, true); err != nil {
-		r.skip("malformed_attribute")
-		r.addProblem(fmt.Sprintf("TABLE_DUMP %s: entry dropped: %v", netip.PrefixFrom(addr, bits).Masked(), err))
-		return false
-	}
-	idx := r.peerFor(peerAS, peerIP)
-	r.setEventHeader(Announce, idx, false)
-	r.route.Prefix = netip.PrefixFrom(addr, bits).Masked()
-	if r.route.Prefix.Addr() != addr {
-		r.masked++
-	}
-	r.fillAnnounce(v6)
-	return true
+	td.attrs = p
+	return td, nil
 }
 
 func rt6(p netip.Prefix) bool { return p.Addr().Is6() }

@@ -69,17 +69,23 @@ const readerBufSize = 1 << 20
 type Reader struct {
 	br   *bufio.Reader
 	name string
-	hdr  [headerLen]byte
 	buf  []byte // bodies larger than the bufio buffer
 	// peeked is the length of the body last used in place in br's buffer.
 	peeked int
 
-	off     int64 // bytes consumed so far
+	pos     int64 // bytes consumed from br
+	off     int64 // end of the current record: pos plus the record peeked
 	recNo   int64 // 1-based number of the current record
 	recOff  int64 // offset of the current record
 	recTime time.Time
 	err     error
 	done    bool
+	// suspect: the current record was corrupt, so its length may be wrong
+	// and the next one must validate strictly (see readRecord).
+	suspect bool
+	lastTS  uint32 // header time of the last sound record, for resync
+	haveTS  bool
+	prevPIT bool // the last record was a sound PEER_INDEX_TABLE
 
 	route     Route
 	peers     []Peer
@@ -189,47 +195,97 @@ func (r *Reader) Next() bool {
 // readRecord reads and dispatches one record. It returns true when the
 // record itself produced an event (PeerDown); otherwise it may have set
 // r.pend so that Next iterates the record's entries.
+//
+// A record found corrupt stays in the buffer (when it fits) until the next
+// header has been checked: if what follows it is not a sound record, the
+// corrupt record's length was probably wrong, and resynchronisation starts
+// inside it rather than after it (see resync).
 func (r *Reader) readRecord() bool {
+	base := 0 // bytes of a suspect previous record still in the buffer
 	if r.peeked > 0 {
-		// The previous body was read in place; it is done with now.
-		r.br.Discard(r.peeked)
+		if r.suspect && r.peeked+headerLen <= r.br.Size() {
+			base = r.peeked
+		} else {
+			r.consume(r.peeked)
+		}
 		r.peeked = 0
 	}
-	r.recOff = r.off
-	n, err := io.ReadFull(r.br, r.hdr[:])
-	r.off += int64(n)
-	if err != nil {
-		if err == io.EOF {
+	suspect := r.suspect
+	r.suspect = false
+	hdr, err := r.br.Peek(base + headerLen)
+	if len(hdr) < base+headerLen {
+		if suspect && base > 0 && len(hdr) > base && err == io.EOF {
+			// A few bytes after a corrupt record, too few for a header:
+			// the corrupt record's length was probably short.
+			r.off = r.recOff
+			return r.resync(r.recOff, r.recNo, "input ends with a partial header after it")
+		}
+		r.consume(base)
+		r.recOff = r.off
+		if len(hdr) == base && err == io.EOF {
 			r.done = true
 			return false
 		}
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		r.consume(len(hdr) - base)
 		r.fail(err)
 		return false
 	}
+	h := hdr[base:]
+	ts := binary.BigEndian.Uint32(h[0:4])
+	typ := binary.BigEndian.Uint16(h[4:6])
+	sub := binary.BigEndian.Uint16(h[6:8])
+	length := binary.BigEndian.Uint32(h[8:12])
+	var why string
+	switch {
+	case !registeredType(typ):
+		why = fmt.Sprintf("record type %d is not an MRT type", typ)
+	case length > maxLenFor(typ):
+		why = fmt.Sprintf("record length %d exceeds the %d limit", length, maxLenFor(typ))
+	case suspect && !r.soundAt(base):
+		why = "no sound record after it"
+	}
+	if why != "" {
+		if r.prevPIT && base == 0 {
+			// The PEER_INDEX_TABLE just read decoded, but the framing is
+			// lost right after it: its length, and so its peers, may be
+			// wrong, and RIB entries would name the wrong peers. Drop it:
+			// RIB records are skipped until the next one.
+			r.peers = nil
+			clear(r.peerByKey)
+			r.addProblem("PEER_INDEX_TABLE before lost framing dropped: RIB entries are skipped until the next one")
+		}
+		// Framing lost: resynchronise from inside the suspect record if it
+		// is still buffered, else from this header.
+		from, fromNo := r.off, r.recNo+1
+		if base > 0 {
+			from, fromNo = r.recOff, r.recNo
+			r.off = r.recOff
+		}
+		return r.resync(from, fromNo, why)
+	}
+	r.consume(base)
+	r.recOff = r.off
 	r.recNo++
 	r.stats.Records++
-	ts := binary.BigEndian.Uint32(r.hdr[0:4])
-	typ := binary.BigEndian.Uint16(r.hdr[4:6])
-	sub := binary.BigEndian.Uint16(r.hdr[6:8])
-	length := binary.BigEndian.Uint32(r.hdr[8:12])
-	if length > maxRecordLen {
-		d, err := r.br.Discard(int(length))
-		r.off += int64(d)
-		if err != nil {
-			r.fail(err)
-			return false
-		}
-		r.corrupt(fmt.Errorf("record length %d exceeds the %d limit", length, maxRecordLen))
-		return false
-	}
 	body, err := r.readBody(int(length))
 	if err != nil {
 		r.fail(err)
 		return false
 	}
-	r.off += int64(length)
 	r.recTime = time.Unix(int64(ts), 0).UTC()
+	event := r.dispatch(typ, sub, body)
+	r.prevPIT = !r.suspect && typ == typeTableDumpV2 && sub == tdPeerIndexTable
+	if !r.suspect && knownSubtype(typ, sub) {
+		r.lastTS, r.haveTS = ts, true
+	}
+	return event
+}
 
+// dispatch decodes a record body by type.
+func (r *Reader) dispatch(typ, sub uint16, body []byte) bool {
 	switch typ {
 	case typeTableDumpV2:
 		r.tableDumpV2(sub, body)
@@ -257,31 +313,41 @@ func (r *Reader) readRecord() bool {
 	return false
 }
 
-// readBody returns the record body. A body that fits the bufio buffer is
-// used in place (Peek), saving a copy; it stays valid until the next
-// record is read, and r.peeked bytes are discarded then. A larger body is
-// copied into the reused buffer, which grows with the bytes actually read,
-// so a corrupt or cut record claiming megabytes cannot make the Reader
-// allocate them. On error, r.off counts the bytes that were read.
+// consume drops n bytes the Reader is done with from the buffer.
+func (r *Reader) consume(n int) {
+	d, _ := r.br.Discard(n)
+	r.pos += int64(d)
+	r.off = r.pos
+}
+
+// readBody returns the record body of the header at the buffer's start. A
+// record that fits the bufio buffer is used in place (Peek), saving a copy;
+// it stays valid until the next record is read, and r.peeked bytes (header
+// and body) are consumed then. A larger body is copied into the reused
+// buffer, which grows with the bytes actually read, so a corrupt or cut
+// record claiming megabytes cannot make the Reader allocate them. On error,
+// every byte that was there is consumed.
 func (r *Reader) readBody(length int) ([]byte, error) {
-	if length <= r.br.Size() {
-		body, err := r.br.Peek(length)
+	if headerLen+length <= r.br.Size() {
+		rec, err := r.br.Peek(headerLen + length)
 		if err != nil {
-			n, _ := r.br.Discard(len(body))
-			r.off += int64(n)
+			r.consume(len(rec))
 			return nil, err
 		}
-		r.peeked = length
-		return body, nil
+		r.peeked = headerLen + length
+		r.off = r.pos + int64(r.peeked)
+		return rec[headerLen:], nil
 	}
+	r.consume(headerLen)
 	buf := r.buf[:0]
 	for len(buf) < length {
 		chunk := min(length-len(buf), max(len(buf), 64<<10))
 		buf = slices.Grow(buf, chunk)
 		n, err := io.ReadFull(r.br, buf[len(buf):len(buf)+chunk])
 		buf = buf[:len(buf)+n]
+		r.pos += int64(n)
+		r.off = r.pos
 		if err != nil {
-			r.off += int64(len(buf))
 			r.buf = buf[:0]
 			return nil, err
 		}
@@ -300,15 +366,17 @@ func (r *Reader) fail(err error) {
 	}
 	// io.EOF here means the input ended inside a record; ErrUnexpectedEOF
 	// may also come from the decompressor, even on a record boundary.
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		r.err = fmt.Errorf("mrt: %s: truncated record %d at offset %d: %w", r.name, no, r.recOff, io.ErrUnexpectedEOF)
+	if ie := inputError(r.name, err, no, r.recOff, no-1, r.stats.Routes); ie != nil {
+		r.err = ie
 		return
 	}
 	r.err = fmt.Errorf("mrt: %s: reading record %d at offset %d: %w", r.name, no, r.recOff, err)
 }
 
-// corrupt counts the current record as corrupt and remembers why.
+// corrupt counts the current record as corrupt and remembers why; the
+// record after it must then validate strictly (readRecord).
 func (r *Reader) corrupt(err error) {
+	r.suspect = true
 	r.stats.Skipped["corrupt"]++
 	if len(r.stats.Problems) < MaxProblems {
 		r.stats.Problems = append(r.stats.Problems, Problem{Record: r.recNo, Offset: r.recOff, Err: err.Error()})

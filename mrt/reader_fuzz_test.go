@@ -34,8 +34,10 @@ func splitRecords(data []byte) [][]byte {
 //   - Peer.Index indexes Peers() and matches the event's peer;
 //   - Stats.Routes counts the events; Stats.Bytes is the input length;
 //   - Problems never exceed MaxProblems;
-//   - Err is nil exactly when the MRT length framing ends on the last byte,
-//     and otherwise wraps io.ErrUnexpectedEOF; Next stays false after the end.
+//   - without a resync, Err is nil exactly when the MRT length framing ends
+//     on the last byte, and otherwise wraps io.ErrUnexpectedEOF; after one,
+//     Err is nil or a cut and SkippedBytes counts what was passed over;
+//     Next stays false after the end.
 func FuzzReader(f *testing.F) {
 	files, _ := os.ReadDir("testdata")
 	for _, e := range files {
@@ -103,6 +105,20 @@ func FuzzReader(f *testing.F) {
 		}
 		if len(st.Problems) > MaxProblems {
 			t.Fatalf("%d problems", len(st.Problems))
+		}
+		if st.Skipped["resync"] > 0 {
+			// The framing was lost and found again: the length chain of
+			// the input says nothing; the end is clean or a cut.
+			if err := rd.Err(); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("after a resync, Err() = %v", err)
+			}
+			if st.SkippedBytes <= 0 {
+				t.Fatalf("resync counted, but SkippedBytes %d", st.SkippedBytes)
+			}
+			return
+		}
+		if st.SkippedBytes != 0 {
+			t.Fatalf("SkippedBytes %d without a resync", st.SkippedBytes)
 		}
 		framed := 0
 		for framed+headerLen <= len(data) {

@@ -97,6 +97,12 @@ type Stats struct {
 	// with stable snake_case keys ("rib_generic", "multicast", "corrupt",
 	// "bgp4mp_keepalive", ...).
 	Skipped map[string]int64
+	// SkippedBytes counts the bytes passed over while resynchronising
+	// after the framing was lost (Skipped["resync"] counts the episodes),
+	// from the start of the record that lost it; the binary reader only.
+	// Like Skipped["corrupt"], it means routes may be missing although the
+	// input was read to its end.
+	SkippedBytes int64
 	// Problems describes the first corrupt records (at most MaxProblems).
 	Problems []Problem
 }

@@ -236,7 +236,12 @@ func (t *TextReader) readLine() (line []byte, off int64, ok bool) {
 	}
 	t.stats.Bytes = t.offset
 	if err != nil && err != io.EOF {
-		t.err = fmt.Errorf("mrt: %s: line %d (offset %d): %w", t.name, t.lineNo+1, off, err)
+		// The partial line before a cut is dropped: its end is unknown.
+		if ie := inputError(t.name, err, t.lineNo+1, off, t.lineNo, t.stats.Routes); ie != nil {
+			t.err = ie
+		} else {
+			t.err = fmt.Errorf("mrt: %s: line %d (offset %d): %w", t.name, t.lineNo+1, off, err)
+		}
 		return nil, off, false
 	}
 	if len(b) == 0 {

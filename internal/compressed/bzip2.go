@@ -34,11 +34,22 @@ import (
 // followed by end of input or another stream header is accepted only if the
 // block before it decodes.
 //
-// Memory is bounded: at most 2×GOMAXPROCS+1 blocks (compressed and
-// decoded: about 2 MB each for ordinary data, up to ~46 MB for a block of
-// runs) are held, plus the scanner's buffer of one block; the input is
-// streamed. BenchmarkBzip2 measures the gain over compress/bzip2 (1.6-2.3x
-// on 2 cores, on a par with or ahead of pbzip2).
+// Memory is bounded whatever GOMAXPROCS: W = min(GOMAXPROCS, 8) workers,
+// a window of at most 2W+1 blocks in flight, each holding its compressed
+// bits (at most 2.3 MB at level 9, typically 0.2-1 MB) and at most
+// bzHoldMax (4 MiB) of decoded output, plus W+1 compress/bzip2 decoders
+// (about 4.5 MB of state each at level 9) and the scanner's buffer of one
+// block: under 160 MB of live data in the worst case, whatever the input.
+// A block that decodes to more than bzHoldMax (bzip2's run-length stage
+// lets a 900 kB block expand to 46 MB: a decompression bomb) is only
+// verified by its worker, its output discarded, and decoded a second time,
+// streaming, when Read reaches it; so no byte of a block is delivered
+// before the block's CRC was checked. bench/bzip2-bomb.sh measures the peak
+// RSS on a 2 GiB bomb (1.5 KB of bzip2): 32, 70, 166 and 197 MB at
+// GOMAXPROCS 1, 2, 8 and 16, against 272, 393, 1765 and 3066 MB before the
+// bound (RSS includes the garbage the Go heap holds between collections).
+// BenchmarkBzip2 measures the gain over compress/bzip2 (1.6-2.3x on 2
+// cores, on a par with or ahead of pbzip2).
 type bzip2Reader struct {
 	order   chan *bzItem // scanned items in stream order; closed by the scanner
 	quit    chan struct{}
@@ -48,8 +59,13 @@ type bzip2Reader struct {
 	pending []*bzItem // items taken from order ahead of time by a merge
 	cur     []byte    // unread output of the current block
 	curBuf  *[]byte   // its buffer, recycled on the next block
-	crc     uint32    // combined CRC of the current stream so far
-	err     error     // sticky: io.EOF or the final error
+	// big streams the current block when it was too large to hold: a second
+	// decode of a block its worker already verified; bigLeft counts the
+	// bytes still due from it.
+	big     io.Reader
+	bigLeft int64
+	crc     uint32 // combined CRC of the current stream so far
+	err     error  // sticky: io.EOF or the final error
 }
 
 const (
@@ -91,17 +107,32 @@ type bzItem struct {
 	done    chan bzResult // a worker's verdict on wrapped, buffered
 }
 
+// bzResult is a worker's verdict. out holds the decoded block, or is nil
+// when the block decoded to more than bzHoldMax bytes: then n is its size
+// and Read decodes it again, streaming.
 type bzResult struct {
-	out *[]byte
-	err error
+	out     *[]byte
+	n       int64
+	err     error
+	wrapped []byte // the block to decode again when out is nil
 }
 
-// bzOutPool recycles decoded block buffers (up to ~1 MB each for
-// ordinary data).
+// bzHoldMax bounds the decoded output a block in flight holds. Real MRT
+// blocks decode to 0.9-1.5 MB; only long runs of one byte (a bomb, a file
+// of zeros) exceed it, and those decode fast, so decoding them twice costs
+// little.
+const bzHoldMax = 4 << 20
+
+// bzMaxWorkers bounds the decoding goroutines, and with them the blocks in
+// flight, on machines with many cores: beyond it the consumer (MRT
+// decoding) is the bottleneck anyway.
+const bzMaxWorkers = 8
+
+// bzOutPool recycles decoded block buffers (at most bzHoldMax each).
 var bzOutPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
 func newBzip2Reader(r io.Reader) *bzip2Reader {
-	workers := runtime.GOMAXPROCS(0)
+	workers := min(runtime.GOMAXPROCS(0), bzMaxWorkers)
 	b := &bzip2Reader{
 		order: make(chan *bzItem, 2*workers+1),
 		quit:  make(chan struct{}),
@@ -117,10 +148,7 @@ func newBzip2Reader(r io.Reader) *bzip2Reader {
 					if !ok {
 						return
 					}
-					out := bzOutPool.Get().(*[]byte)
-					var err error
-					*out, err = decodeBzItem(it, (*out)[:0])
-					it.done <- bzResult{out, err}
+					it.done <- decodeBzItem(it)
 				case <-b.quit:
 					return
 				}
@@ -137,50 +165,92 @@ func newBzip2Reader(r io.Reader) *bzip2Reader {
 	return b
 }
 
-// decodeBzItem decodes a candidate block. A tail (the bits before a cut)
-// is wrapped without a trailer and may end with a few bits of whatever
-// followed the block: like compress/bzip2 on the original input, the block
-// counts when it decoded and its CRC matched, that is when output came out
-// and the error is not a checksum mismatch (compress/bzip2 emits a block
-// only after decoding all of it, and checks the CRC before reading on).
-func decodeBzItem(it *bzItem, out []byte) ([]byte, error) {
-	out, err := decodeBzBlock(it.wrapped, out[:0])
-	if it.kind == bzTail && len(out) > 0 && err != nil && err != errBzBlockCRC {
-		return out, nil
+// decodeBzItem decodes a candidate block into a pooled buffer, or only
+// verifies it when it decodes to more than bzHoldMax bytes (out nil, n its
+// size). A tail (the bits before a cut) is wrapped without a trailer and may
+// end with a few bits of whatever followed the block: like compress/bzip2 on
+// the original input, the block counts when it decoded and its CRC matched,
+// that is when output came out and the error is not a checksum mismatch
+// (compress/bzip2 emits a block only after decoding all of it, and checks
+// the CRC before reading on).
+func decodeBzItem(it *bzItem) bzResult {
+	out := bzOutPool.Get().(*[]byte)
+	var n int64
+	var err error
+	*out, n, err = decodeBzBlock(it.wrapped, (*out)[:0], bzHoldMax)
+	if len(*out) < int(n) {
+		bzOutPool.Put(out)
+		out = nil
 	}
-	return out, err
+	if it.kind == bzTail && n > 0 && err != nil && err != errBzBlockCRC {
+		err = nil
+	}
+	if err != nil && out != nil {
+		bzOutPool.Put(out)
+		out = nil
+	}
+	return bzResult{out: out, n: n, err: err, wrapped: it.wrapped}
 }
 
 var errBzBlockCRC = stdbzip2.StructuralError("block checksum mismatch")
 
 // decodeBzBlock decodes a standalone stream with compress/bzip2, appending
-// to out. A nil error means every CRC matched.
-func decodeBzBlock(wrapped, out []byte) ([]byte, error) {
+// to out up to hold bytes; past that it goes on decoding, discarding, to
+// check the CRCs. It returns the output held (all of it when n <= hold),
+// the decoded size n, and nil when every CRC matched.
+func decodeBzBlock(wrapped, out []byte, hold int) ([]byte, int64, error) {
 	zr := stdbzip2.NewReader(bytes.NewReader(wrapped))
-	for {
+	for len(out) < hold {
 		if len(out) == cap(out) {
 			out = append(out, 0)[:len(out)]
 		}
-		n, err := zr.Read(out[len(out):cap(out)])
+		n, err := zr.Read(out[len(out):min(cap(out), hold)])
 		out = out[:len(out)+n]
 		if err == io.EOF {
-			return out, nil
+			return out, int64(len(out)), nil
 		}
 		if err != nil {
-			return out, err
+			return out, int64(len(out)), err
 		}
 	}
+	n, err := io.CopyBuffer(io.Discard, zr, make([]byte, 64<<10))
+	return out, int64(len(out)) + n, err
 }
 
 func (b *bzip2Reader) Read(p []byte) (int, error) {
-	for len(b.cur) == 0 {
+	for len(b.cur) == 0 && b.big == nil {
 		if b.err != nil {
 			return 0, b.err
 		}
 		b.next()
 	}
+	if b.big != nil {
+		return b.readBig(p)
+	}
 	n := copy(p, b.cur)
 	b.cur = b.cur[n:]
+	return n, nil
+}
+
+// readBig streams a block too large to hold. Its worker decoded it whole
+// and checked its CRC, so the second decode yields the same bytes; the
+// error that ends it (io.EOF, or for a tail whatever followed the block) is
+// not the stream's.
+func (b *bzip2Reader) readBig(p []byte) (int, error) {
+	if int64(len(p)) > b.bigLeft {
+		p = p[:b.bigLeft]
+	}
+	n, err := b.big.Read(p)
+	b.bigLeft -= int64(n)
+	if b.bigLeft == 0 {
+		b.big = nil
+		return n, nil
+	}
+	if err != nil {
+		b.big = nil
+		b.err = fmt.Errorf("bzip2 block decoded differently the second time: %w", err)
+		b.stop()
+	}
 	return n, nil
 }
 
@@ -223,21 +293,25 @@ func (b *bzip2Reader) next() {
 		b.err = it.err
 	case bzStreamEnd:
 		if it.crc != b.crc {
-			b.err = fmt.Errorf("end of stream at byte offset %d: combined CRC %08x, computed %08x: %w",
-				it.off/8, it.crc, b.crc, stdbzip2.StructuralError("file checksum mismatch"))
+			b.err = &offsetError{it.off / 8, fmt.Errorf("end of stream at byte offset %d: combined CRC %08x, computed %08x: %w",
+				it.off/8, it.crc, b.crc, stdbzip2.StructuralError("file checksum mismatch"))}
 			b.stop()
 		}
 		b.crc = 0
 	case bzBlock, bzTail:
 		res := <-it.done
 		if res.err != nil {
-			bzOutPool.Put(res.out)
 			var ok bool
 			if res, ok = b.merge(it, res.err); !ok {
 				return
 			}
 		}
 		b.crc = bits.RotateLeft32(b.crc, 1) ^ it.crc
+		if res.out == nil {
+			b.big = stdbzip2.NewReader(bytes.NewReader(res.wrapped))
+			b.bigLeft = res.n
+			return
+		}
 		b.curBuf, b.cur = res.out, *res.out
 	}
 }
@@ -247,10 +321,22 @@ func (b *bzip2Reader) next() {
 // candidates, one at a time, while the result can still be a block. The
 // joined candidates are consumed. When no join decodes, the original error
 // is final (or, if the input ended, the truncation that follows).
+//
+// A tail that fails is a cut inside a block: the bzEnd that follows reports
+// the truncation; but a tail holding a whole block whose CRC does not match
+// is corrupt, and so is a block that fails alone and joined with what
+// follows up to the cut (a chance magic inside the cut block would explain
+// it only once in 2^48 bits; a damaged block explains it every time).
 func (b *bzip2Reader) merge(it *bzItem, first error) (bzResult, bool) {
+	corrupt := func() (bzResult, bool) {
+		b.err = &offsetError{it.off / 8, fmt.Errorf("block at byte offset %d (bit %d): %w", it.off/8, it.off, first)}
+		b.stop()
+		return bzResult{}, false
+	}
 	if it.kind == bzTail {
-		// A cut inside a block explains the failure: the bzEnd that
-		// follows reports the truncation.
+		if first == errBzBlockCRC {
+			return corrupt()
+		}
 		return bzResult{}, false
 	}
 	acc := it
@@ -258,20 +344,16 @@ func (b *bzip2Reader) merge(it *bzItem, first error) (bzResult, bool) {
 		nx := b.peek(0)
 		if (nx.kind != bzBlock && nx.kind != bzTail) ||
 			(acc.nbits+nx.nbits)/8 > bzMaxBlockBytes(acc.level) {
-			b.err = fmt.Errorf("block at byte offset %d: %w", it.off/8, first)
-			b.stop()
-			return bzResult{}, false
+			return corrupt()
 		}
 		b.take()
 		joined := joinBzItems(acc, nx)
-		out := bzOutPool.Get().(*[]byte)
-		var err error
-		if *out, err = decodeBzItem(joined, (*out)[:0]); err == nil {
-			return bzResult{out: out}, true
+		if res := decodeBzItem(joined); res.err == nil {
+			res.wrapped = joined.wrapped
+			return res, true
 		}
-		bzOutPool.Put(out)
 		if nx.kind == bzTail {
-			return bzResult{}, false
+			return corrupt()
 		}
 		acc = joined
 	}
@@ -391,7 +473,7 @@ func (s *bzScanner) truncated() error {
 	if s.rerr != nil {
 		return fmt.Errorf("reading at byte offset %d: %w", s.end(), s.rerr)
 	}
-	return fmt.Errorf("stream ends at byte offset %d without end-of-stream marker: %w", s.end(), io.ErrUnexpectedEOF)
+	return &offsetError{s.end(), fmt.Errorf("stream ends at byte offset %d without end-of-stream marker: %w", s.end(), io.ErrUnexpectedEOF)}
 }
 
 // block wraps input bits [start, stop) as a standalone one-block stream
@@ -425,23 +507,23 @@ func (s *bzScanner) run() {
 			case !first && s.end() == h:
 				s.finish(io.EOF)
 			case s.end() > h && !bytes.HasPrefix([]byte("BZh"), s.data[h-s.base:]):
-				s.finish(fmt.Errorf("byte offset %d: %w", h, stdbzip2.StructuralError("bad magic value in continuation file")))
+				s.finish(&offsetError{h, fmt.Errorf("byte offset %d: %w", h, stdbzip2.StructuralError("bad magic value in continuation file"))})
 			default:
-				s.finish(fmt.Errorf("stream header at byte offset %d cut short: %w", h, io.ErrUnexpectedEOF))
+				s.finish(&offsetError{h, fmt.Errorf("stream header at byte offset %d cut short: %w", h, io.ErrUnexpectedEOF)})
 			}
 			return
 		}
 		hd := s.data[h-s.base : h-s.base+4]
 		if hd[0] != 'B' || hd[1] != 'Z' {
-			s.finish(fmt.Errorf("byte offset %d: %w", h, stdbzip2.StructuralError("bad magic value in continuation file")))
+			s.finish(&offsetError{h, fmt.Errorf("byte offset %d: %w", h, stdbzip2.StructuralError("bad magic value in continuation file"))})
 			return
 		}
 		if hd[2] != 'h' {
-			s.finish(fmt.Errorf("byte offset %d: %w", h+2, stdbzip2.StructuralError("non-Huffman entropy encoding")))
+			s.finish(&offsetError{h, fmt.Errorf("byte offset %d: %w", h+2, stdbzip2.StructuralError("non-Huffman entropy encoding"))})
 			return
 		}
 		if hd[3] < '1' || hd[3] > '9' {
-			s.finish(fmt.Errorf("byte offset %d: %w", h+3, stdbzip2.StructuralError("invalid compression level")))
+			s.finish(&offsetError{h, fmt.Errorf("byte offset %d: %w", h+3, stdbzip2.StructuralError("invalid compression level"))})
 			return
 		}
 		level := hd[3] - '0'
@@ -460,7 +542,7 @@ func (s *bzScanner) run() {
 			continue
 		case bzBlockMagic:
 		default:
-			s.finish(fmt.Errorf("bit offset %d (byte %d): %w", pos, pos/8, stdbzip2.StructuralError("bad magic value found")))
+			s.finish(&offsetError{pos / 8, fmt.Errorf("bit offset %d (byte %d): %w", pos, pos/8, stdbzip2.StructuralError("bad magic value found"))})
 			return
 		}
 		next, ok := s.blocks(level, pos)
@@ -541,8 +623,8 @@ func (s *bzScanner) blocks(level byte, start int64) (int64, bool) {
 			}
 		}
 		if 8*i-start > maxBits {
-			s.finish(fmt.Errorf("bit offset %d (byte %d): no block boundary within %d bytes: %w",
-				start, start/8, maxBits/8, stdbzip2.StructuralError("bad magic value found")))
+			s.finish(&offsetError{start / 8, fmt.Errorf("bit offset %d (byte %d): no block boundary within %d bytes: %w",
+				start, start/8, maxBits/8, stdbzip2.StructuralError("bad magic value found"))})
 			return 0, false
 		}
 	}
@@ -576,7 +658,7 @@ func (s *bzScanner) streamEnd(level byte, start, at int64) (int64, bool) {
 		// or a real end followed by junk. Only a real end leaves a block
 		// that decodes.
 		blk := s.block(bzBlock, level, start, at)
-		if _, err := decodeBzBlock(blk.wrapped, nil); err != nil {
+		if _, _, err := decodeBzBlock(blk.wrapped, nil, 0); err != nil {
 			return -1, true
 		}
 	}

@@ -293,11 +293,11 @@ func TestBzip2ChanceMagic(t *testing.T) {
 				if it.kind == bzBlock {
 					it.done = make(chan bzResult, 1)
 					out := new([]byte)
-					*out, err = decodeBzBlock(it.wrapped, nil)
+					*out, _, err = decodeBzBlock(it.wrapped, nil, 1<<30)
 					if err == nil {
 						t.Fatalf("half of a split block decoded")
 					}
-					it.done <- bzResult{out, err}
+					it.done <- bzResult{out: out, err: err}
 				}
 				r.order <- it
 			}

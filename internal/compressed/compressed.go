@@ -8,6 +8,13 @@
 // by our own block scanner over compress/bzip2 (bzip2.go); on a truncated
 // stream every complete block before the cut is delivered, then
 // io.ErrUnexpectedEOF.
+//
+// A damaged stream is reported as an *Error saying whether it was cut short
+// (Truncated, wrapping io.ErrUnexpectedEOF) or is corrupt (Corrupt: a CRC
+// mismatch, an invalid code, junk after a stream), where in the compressed
+// input that was found, and how many decompressed bytes came before it, so
+// that a caller can say what was lost. Errors reading the source itself (a
+// failing disk) are not *Error: they are not a property of the file.
 package compressed
 
 import (
@@ -76,6 +83,79 @@ func Detect(head []byte) Format {
 	return Raw
 }
 
+// Damage says how a stream is damaged.
+type Damage uint8
+
+const (
+	// Truncated: the input ends inside the stream (a partial download, a
+	// file still being written). Everything before the cut was delivered.
+	Truncated Damage = iota + 1
+	// Corrupt: the input contradicts itself (a checksum mismatch, an
+	// invalid code, junk where a stream header should be). Nothing after
+	// the damage is delivered; for bzip2 nothing of the damaged block.
+	Corrupt
+)
+
+func (d Damage) String() string {
+	switch d {
+	case Truncated:
+		return "truncated"
+	case Corrupt:
+		return "corrupt"
+	}
+	return "unknown"
+}
+
+// MarshalText renders d as "truncated" or "corrupt".
+func (d Damage) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Error is a damaged compressed stream, as File.Read returns it: a caller
+// branches on it with errors.As to tell partial input from an I/O failure.
+// Truncated errors wrap io.ErrUnexpectedEOF; Corrupt ones never do.
+type Error struct {
+	Name   string // the file, "stdin" or "input"
+	Format Format
+	Damage Damage
+	// Offset is the compressed byte offset of the damage: the start of the
+	// damaged bzip2 block (or marker), else how far the decoder had read
+	// when it failed (the end of input for a cut). Size-Offset compressed
+	// bytes were not turned into output.
+	Offset int64
+	// Size is the compressed size, -1 when unknown (a pipe).
+	Size int64
+	// Out is the number of decompressed bytes delivered before the error:
+	// the offset of the damage in the decompressed stream.
+	Out int64
+	Err error // the decoder's own error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s: %s at compressed byte %d, after %d bytes of output: %v",
+		e.Name, e.Format, e.Damage, e.Offset, e.Out, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Unread is the number of compressed bytes at or after the damage (Size
+// minus Offset), or -1 when the size is unknown. For a cut file it is 0:
+// the missing part is not in the file.
+func (e *Error) Unread() int64 {
+	if e.Size < 0 || e.Offset > e.Size {
+		return -1
+	}
+	return e.Size - e.Offset
+}
+
+// offsetError carries the compressed offset a decoder knows better than the
+// File's byte counter (bzip2 knows the damaged block).
+type offsetError struct {
+	off int64
+	err error
+}
+
+func (e *offsetError) Error() string { return e.err.Error() }
+func (e *offsetError) Unwrap() error { return e.err }
+
 // File is an opened, possibly compressed input: reading it yields the
 // decompressed stream. Size and Pos are in compressed bytes, for progress.
 // Read errors other than io.EOF name the file and wrap the cause; a stream
@@ -141,17 +221,44 @@ func newFile(name string, src io.Reader, size int64, closer io.Closer) (*File, e
 		cf.r = br
 		return cf, nil
 	}
-	dec, err := newDecoder(cf.format, br)
+	var again *io.SectionReader
+	if name != "stdin" { // stdin may not start at offset 0 of its file
+		again = rereader(src, size)
+	}
+	dec, err := newDecoder(cf.format, br, again)
 	if err != nil {
+		if cf.pos.err == nil {
+			err = cf.damage(err, cf.pos.n.Load()-int64(br.Buffered()))
+		}
 		return nil, cf.wrap(err)
 	}
-	cf.pipe = startPipe(dec)
+	// The offset is taken in the producer goroutine, the only reader of br.
+	cf.pipe = startPipe(dec, func() int64 { return cf.pos.n.Load() - int64(br.Buffered()) })
 	cf.r = cf.pipe
 	return cf, nil
 }
 
-// newDecoder returns the decompressor for f reading from r.
-func newDecoder(f Format, r io.Reader) (io.ReadCloser, error) {
+// rereader returns src as an io.SectionReader over its whole size when it
+// can be read again from the start (a regular file, a bytes.Reader), else
+// nil.
+func rereader(src io.Reader, size int64) *io.SectionReader {
+	ra, ok := src.(io.ReaderAt)
+	if !ok {
+		return nil
+	}
+	if size < 0 {
+		sz, ok := src.(interface{ Size() int64 })
+		if !ok {
+			return nil
+		}
+		size = sz.Size()
+	}
+	return io.NewSectionReader(ra, 0, size)
+}
+
+// newDecoder returns the decompressor for f reading from r. again, when not
+// nil, reads the same compressed bytes from the start (see gzipTail).
+func newDecoder(f Format, r io.Reader, again *io.SectionReader) (io.ReadCloser, error) {
 	switch f {
 	case Gzip:
 		// Multistream (the default) reads concatenated members like gunzip.
@@ -159,7 +266,11 @@ func newDecoder(f Format, r io.Reader) (io.ReadCloser, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gzip header: %w", eofIsUnexpected(err))
 		}
-		return zr, nil
+		g := &gzipTail{zr: zr}
+		if again != nil {
+			g.src, g.size = again, again.Size()
+		}
+		return g, nil
 	case Bzip2:
 		return newBzip2Reader(r), nil
 	case XZ:
@@ -211,10 +322,38 @@ func (f *File) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
 	f.out += int64(n)
 	if err != nil && err != io.EOF {
-		f.rerr = f.wrap(fmt.Errorf("after %d bytes of output: %w", f.out, err))
+		if f.format != Raw && f.pos.err == nil {
+			// The source read fine, so the decoder found the stream damaged.
+			off := int64(-1)
+			if f.pipe != nil {
+				off = f.pipe.errOff
+			}
+			f.rerr = f.damage(err, off)
+		} else {
+			f.rerr = f.wrap(fmt.Errorf("after %d bytes of output: %w", f.out, err))
+		}
 		err = f.rerr
 	}
 	return n, err
+}
+
+// damage classifies a decoder error: a cut (io.ErrUnexpectedEOF) or
+// corruption. off is how far the decoder had read, unless the decoder
+// names the damaged spot itself (offsetError).
+func (f *File) damage(err error, off int64) *Error {
+	var oe *offsetError
+	if errors.As(err, &oe) {
+		off = oe.off
+	}
+	kind := Corrupt
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		kind = Truncated
+	}
+	name := f.name
+	if name == "" {
+		name = "input"
+	}
+	return &Error{Name: name, Format: f.format, Damage: kind, Offset: off, Size: f.size, Out: f.out, Err: err}
 }
 
 // wrap names the file and format in err.
@@ -248,15 +387,21 @@ func (f *File) Close() error {
 	return f.cerr
 }
 
-// counter counts bytes read through it, atomically for Pos.
+// counter counts bytes read through it, atomically for Pos, and remembers
+// a read error of the source (other than io.EOF), which is an I/O failure,
+// not damage in the stream.
 type counter struct {
-	r io.Reader
-	n atomic.Int64
+	r   io.Reader
+	n   atomic.Int64
+	err error // written by the reading goroutine before it hands over the error
 }
 
 func (c *counter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
 	return n, err
 }
 
@@ -276,17 +421,22 @@ type pipe struct {
 	done chan struct{} // closed by stop
 	exit chan struct{} // closed when the producer returns
 	err  error         // final producer error; read after full is closed
-	cur  []byte        // unread part of the current buffer
-	buf  []byte        // the current buffer, to recycle
-	stp  sync.Once
+	// errOff is the compressed offset at which the decoder failed; read,
+	// like err, after full is closed.
+	errOff   int64
+	consumed func() int64
+	cur      []byte // unread part of the current buffer
+	buf      []byte // the current buffer, to recycle
+	stp      sync.Once
 }
 
-func startPipe(dec io.ReadCloser) *pipe {
+func startPipe(dec io.ReadCloser, consumed func() int64) *pipe {
 	p := &pipe{
-		full: make(chan []byte, pipeBuffers),
-		free: make(chan []byte, pipeBuffers),
-		done: make(chan struct{}),
-		exit: make(chan struct{}),
+		consumed: consumed,
+		full:     make(chan []byte, pipeBuffers),
+		free:     make(chan []byte, pipeBuffers),
+		done:     make(chan struct{}),
+		exit:     make(chan struct{}),
 	}
 	for range pipeBuffers {
 		p.free <- make([]byte, pipeBufSize)
@@ -317,6 +467,7 @@ func (p *pipe) produce(dec io.ReadCloser) {
 		}
 		if err != nil {
 			p.err = err
+			p.errOff = p.consumed()
 			return
 		}
 	}
