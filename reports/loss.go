@@ -31,6 +31,12 @@ type Loss struct {
 	BytesUnread   int64   `json:"bytes_unread"`
 	UnreadShare   float64 `json:"unread_share"`
 	UnreadAtLeast bool    `json:"unread_at_least,omitempty"`
+	// CompressedOffset is where in the compressed file the decompressor
+	// found the damage and CompressedUnread the compressed bytes from there
+	// to the end of the file, which yielded nothing (a corrupt bzip2 block
+	// and all after it); both 0 when not known or not compressed.
+	CompressedOffset int64 `json:"compressed_offset,omitempty"`
+	CompressedUnread int64 `json:"compressed_bytes_unread,omitempty"`
 	// CorruptRecords counts damaged records the reader skipped while
 	// going on (framing intact).
 	CorruptRecords int64  `json:"corrupt_records,omitempty"`
@@ -73,6 +79,9 @@ func (l Loss) Describe(name string) string {
 			share = "<0.1%"
 		}
 		fmt.Fprintf(&b, "; %s%d bytes unread (%s)", least, l.BytesUnread, share)
+	}
+	if l.CompressedUnread > 0 {
+		fmt.Fprintf(&b, "; %d compressed bytes from byte %d of the file not decompressed", l.CompressedUnread, l.CompressedOffset)
 	}
 	if l.Kind == LossTruncated {
 		b.WriteString("; what followed the cut is unknown")

@@ -309,7 +309,9 @@ var errLocation = regexp.MustCompile(`(?:record|line) (\d+) (?:at offset|\(offse
 // with the framing intact). total is the decompressed data available,
 // read or not; atLeast says it is a lower bound. Nil for a whole file.
 func inputLoss(st mrt.Stats, rerr error, total int64, atLeast bool) *reports.Loss {
-	corrupt := st.Skipped["corrupt"]
+	// Damage the reader recovered from (a corrupt record in a sound frame,
+	// framing regained by resynchronising) is still lost data.
+	corrupt := st.Skipped["corrupt"] + st.Skipped["resync"]
 	if rerr == nil && corrupt == 0 {
 		return nil
 	}
@@ -323,8 +325,21 @@ func inputLoss(st mrt.Stats, rerr error, total int64, atLeast bool) *reports.Los
 	if errors.Is(rerr, io.ErrUnexpectedEOF) {
 		l.Kind = reports.LossTruncated
 	}
+	var ie *mrt.InputError
 	var le locatedError
-	if errors.As(rerr, &le) {
+	if errors.As(rerr, &ie) {
+		// The reader classified the damage itself: a cut or a
+		// contradiction (a bzip2 block CRC, a gzip checksum, a record that
+		// does not decode), and where the decompressor found it.
+		l.Kind = reports.LossCorrupt
+		if ie.Damage == mrt.Truncated {
+			l.Kind = reports.LossTruncated
+		}
+		l.Record, l.Offset = ie.Record, ie.Offset
+		if ie.CompressedOffset >= 0 && ie.Unread > 0 {
+			l.CompressedOffset, l.CompressedUnread = ie.CompressedOffset, ie.Unread
+		}
+	} else if errors.As(rerr, &le) {
 		l.Record, l.Offset = le.Record(), le.Offset()
 	} else if m := errLocation.FindStringSubmatch(rerr.Error()); m != nil {
 		l.Record, _ = strconv.ParseInt(m[1], 10, 64)
