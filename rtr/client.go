@@ -342,7 +342,6 @@ func backoff(n int, first, limit time.Duration) time.Duration {
 func (c *Client) Run(ctx context.Context) error {
 	defer close(c.out)
 	failures := 0
-	immediate := false // the previous attempt was an immediate retry
 	for {
 		end, err := c.session(ctx)
 		if ctx.Err() != nil {
@@ -380,16 +379,6 @@ func (c *Client) Run(ctx context.Context) error {
 			// Counted, and the session forgotten, by noteProtocolError.
 			msg = "session dropped"
 		}
-		if end.resumeRefused && !immediate && delay > 0 {
-			// The cache closed, refused or ignored our Serial Query: its
-			// session ID has most likely changed (a restart). The session
-			// is forgotten (see session), so this retry is a Reset Query;
-			// once only, so a cache that refuses everything still backs
-			// off.
-			delay = 0
-			msg += "; the cache refused or ignored our Serial Query (new session ID?), reconnecting at once with a Reset Query"
-		}
-		immediate = delay == 0 && end.resumeRefused
 		if delay > 0 {
 			failures++
 			delay = backoff(failures, c.cfg.RetryInterval, min(c.Status().Retry, c.cfg.MaxRetryDelay))
@@ -524,10 +513,6 @@ const (
 // sessionEnd is how a session ended, beyond its error.
 type sessionEnd struct {
 	synced bool // at least one End of Data was applied
-	// resumeRefused: a Serial Query was outstanding and the cache closed
-	// the connection or timed out before answering it at all, or answered
-	// it with Corrupt Data (stayrtr's "Session ID mismatch").
-	resumeRefused bool
 }
 
 // session runs one connection.
@@ -581,30 +566,30 @@ func (c *Client) session(ctx context.Context) (end sessionEnd, err error) {
 		if !inFlight || inFlightReset {
 			return
 		}
-		// A Serial Query was outstanding when the session failed. After
-		// a cache restart stayrtr answers a Serial Query of the old
-		// session with Corrupt Data and closes the connection, and under
-		// load it may close before the Error Report is written (its
-		// Disconnect races its send queue). Resuming again would repeat
-		// that forever, so the session is forgotten and the next one
-		// starts with a Reset Query (RFC 8210 §5.1: a Session ID binds
-		// the serials to one cache instance).
+		// A Serial Query was outstanding when the session failed: its
+		// serial is no longer one the client can vouch for, and the next
+		// connection starts with a Reset Query anyway (below).
 		c.mu.Lock()
 		c.st.HasSession = false
 		c.mu.Unlock()
-		// Our own protocol errors say nothing about the session ID; the
-		// cache closing or going silent without a word, or answering
-		// Corrupt Data, does.
-		if pe := (*ProtocolError)(nil); errors.As(err, &pe) {
-			end.resumeRefused = pe.FromCache && pe.Code == ErrCorruptData
-		} else {
-			end.resumeRefused = c.answers.Load() == answersMark
-		}
 	}()
-	// RFC 8210 §8.3/§8.4: a router that already holds a session's data
-	// resumes it with a Serial Query; otherwise it starts with a Reset
-	// Query.
-	if err := query(!st.HasSession); err != nil {
+	// RFC 8210 §8.1: "When a transport connection is first established,
+	// the router MUST send either a Reset Query or a Serial Query. A
+	// Serial Query would be appropriate if the router has significant
+	// unexpired data from a broken session with the same cache and
+	// remembers the Session ID of that session". Always the Reset Query:
+	// whether it is "the same cache" only the Session ID can tell (§5.1),
+	// and caches reuse them. stayrtr 0.5.1 seeds its Session ID from its
+	// start time in whole seconds and starts at serial 0, so when it is
+	// restarted within the second of its previous start with other data
+	// it answers the old Serial Query "no change", and a resuming client
+	// would keep the old set, in silence, until the data expires. A reset
+	// costs one full transfer per new connection; the old data stays in
+	// use until its End of Data, and the Update withdraws what the new
+	// set lacks. Serial Queries are kept for the refreshes and
+	// notifications within a connection, where the cache process cannot
+	// have changed.
+	if err := query(true); err != nil {
 		close(readerDone)
 		return end, err
 	}

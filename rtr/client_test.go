@@ -443,7 +443,8 @@ func TestClientBadBytes(t *testing.T) {
 }
 
 // TestClientReconnectAndExpire: after losing the connection the client
-// resumes with a Serial Query (RFC 8210 §8.4 keeps the session); when it
+// keeps its data and starts the new connection with a Reset Query (see
+// TestClientRestartSameSessionID for why never a Serial Query); when it
 // cannot reconnect, the data is dropped once Expire has passed since the
 // last End of Data (RFC 8210 §6), not before.
 func TestClientReconnectAndExpire(t *testing.T) {
@@ -454,9 +455,13 @@ func TestClientReconnectAndExpire(t *testing.T) {
 	h.clock.waitWaiter(t, time.Second) // RetryInterval
 	h.clock.Advance(time.Second)
 	cc = h.cache.accept()
-	cc.expect(serialQuery(7, 1))
-	cc.send(cacheResp(1, 7), pfx(1, true, "203.0.113.0/24", 24, 64503), eod(1, 7, 2))
-	checkUpdate(t, h.update(), false, 2, []rov.VRP{vD}, nil)
+	if st := h.c.Status(); st.VRPs != 3 {
+		t.Errorf("VRPs while reconnecting: %d, want the 3 kept", st.VRPs)
+	}
+	cc.expect(resetQuery(1))
+	cc.send(cacheResp(1, 7), pfx(1, true, "192.0.2.0/24", 24, 64500), pfx(1, true, "2001:db8::/32", 48, 64502),
+		pfx(1, true, "198.51.100.0/22", 24, 64501), pfx(1, true, "203.0.113.0/24", 24, 64503), eod(1, 7, 2))
+	checkUpdate(t, h.update(), true, 2, []rov.VRP{vA, vB, vD, vC}, nil)
 	synced := h.clock.Now()
 
 	// The cache goes away for good.

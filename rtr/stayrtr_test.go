@@ -98,3 +98,64 @@ func TestStayrtr(t *testing.T) {
 	}
 	t.Logf("status after restart: connects=%d protocolErrors=%d lastError=%q", st.Connects, st.ProtocolErrors, st.LastError)
 }
+
+// TestStayrtrRestartSameSecond restarts the real Debian stayrtr with other
+// data within the UTC second of its start, when stayrtr 0.5.1 reuses its
+// Session ID (seeded from the start time in whole seconds) and its serial
+// (0): the client must hold the new data, as after any restart. A client
+// resuming with a Serial Query got "no change" and kept the old data
+// (TestClientRestartSameSessionID scripts the same exchange). Up to three
+// restarts are tried to land one within the second; each must converge.
+func TestStayrtrRestartSameSecond(t *testing.T) {
+	bin := testutil.NeedTool(t, "stayrtr", "stayrtr")
+	file := filepath.Join(t.TempDir(), "vrps.json")
+	addr := freeAddr(t)
+	c := NewClient(Config{Addr: addr, Name: "cache-a", RetryInterval: 20 * time.Millisecond, MaxRetryDelay: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- c.Run(ctx) }()
+	go func() {
+		for range c.Updates() {
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-runDone
+	})
+	holds := func(what string, want []rov.VRP) Status {
+		t.Helper()
+		deadline := time.Now().Add(8 * time.Second)
+		for !reflect.DeepEqual(c.VRPs(), want) || !c.Status().Established {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: client holds %v, the cache serves %v; status %+v", what, c.VRPs(), want, c.Status())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return c.Status()
+	}
+	sets := [][]rov.VRP{{vA, vC}, {vB, vD}}
+	same := 0
+	for i := range 3 {
+		stayrtr.WriteVRPs(t, file, sets[0])
+		// Start just after a second boundary, so that the sync and the
+		// restart most likely fit in the same second.
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
+		started := time.Now().UTC().Unix()
+		stop := stayrtr.Start(t, bin, file, addr)
+		first := holds("first sync", sets[0])
+		stop()
+		stayrtr.WriteVRPs(t, file, sets[1])
+		restarted := time.Now().UTC().Unix()
+		stop = stayrtr.Start(t, bin, file, addr)
+		second := holds("after the restart", sets[1])
+		stop()
+		t.Logf("attempt %d: session %d then %d (started in second %d, restarted in %d)", i, first.SessionID, second.SessionID, started, restarted)
+		if first.SessionID == second.SessionID && first.Serial == second.Serial {
+			same++
+			break
+		}
+	}
+	if same == 0 {
+		t.Logf("no restart landed within stayrtr's start second (loaded machine?); the client converged after each")
+	}
+}
