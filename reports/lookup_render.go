@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/rovimpact/rovimpact/classify"
@@ -21,7 +23,10 @@ import (
 type LookupWriter struct {
 	// Top cuts each list of the table format to its first Top rows, with a
 	// line saying how many were left out (0: all); JSON and CSV list all.
-	Top    int
+	Top int
+	// Wide shows the route tables' columns whole; by default they wrap to
+	// fit TerminalWidth.
+	Wide   bool
 	w      io.Writer
 	format string
 	n      int
@@ -87,11 +92,11 @@ func (lw *LookupWriter) write(p plan) error {
 		a := p.answer()
 		switch a.Kind {
 		case "prefix":
-			lw.err = writePrefixAnswer(lw.w, a, lw.Top)
+			lw.err = writePrefixAnswer(lw.w, a, lw.Top, lw.Wide)
 		case "address":
-			lw.err = writeAddrAnswer(lw.w, a, lw.Top)
+			lw.err = writeAddrAnswer(lw.w, a, lw.Top, lw.Wide)
 		default:
-			lw.err = writeASNAnswer(lw.w, a, lw.Top)
+			lw.err = writeASNAnswer(lw.w, a, lw.Top, lw.Wide)
 		}
 	}
 	lw.n++
@@ -254,11 +259,15 @@ func WriteLookupTable(w io.Writer, answers []Answer, top int) error {
 	return lw.Close()
 }
 
-func writePrefixAnswer(w io.Writer, a Answer, top int) error {
+func writePrefixAnswer(w io.Writer, a Answer, top int, wide bool) error {
 	fmt.Fprintf(w, "== %s\n", a.Prefix)
-	fmt.Fprintf(w, "Covering VRPs: %s\n", orNone(vrpList(a.CoveringVRPs, ", ")))
+	width := TerminalWidth
+	if wide {
+		width = 0
+	}
+	writeWrapped(w, "Covering VRPs: ", orNone(vrpList(a.CoveringVRPs, ", ")), width)
 	if n := len(a.InsideVRPs); n > 0 {
-		fmt.Fprintf(w, "VRPs inside: %s\n", vrpList(limit(a.InsideVRPs, 10), ", ")+more(n, 10))
+		writeWrapped(w, "VRPs inside: ", vrpList(limit(a.InsideVRPs, 10), ", ")+more(n, 10), width)
 	}
 	if h := a.Hypothetical; h != nil {
 		fmt.Fprintf(w, "If AS%d announced it: %s", *h.Origin, h.State)
@@ -271,26 +280,26 @@ func writePrefixAnswer(w io.Writer, a Answer, top int) error {
 		title string
 		rows  []Invalid
 	}{{"Routes for this prefix", a.Routes}, {"Less-specific routes covering it", a.LessSpecific}, {"More-specific routes inside it", a.MoreSpecific}} {
-		if err := routeTable(w, sec.title, sec.rows, top); err != nil {
+		if err := routeTable(w, sec.title, sec.rows, top, wide); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeAddrAnswer(w io.Writer, a Answer, top int) error {
+func writeAddrAnswer(w io.Writer, a Answer, top int, wide bool) error {
 	fmt.Fprintf(w, "== %s\n", a.Address)
 	fmt.Fprintf(w, "Routed today via: %s\n", viaString(a.RoutedBefore))
 	fmt.Fprintf(w, "Routed with ROV via: %s\n", viaString(a.RoutedAfter))
 	if d := a.DefaultNotCounted; d != nil {
 		fmt.Fprintf(w, "Default route not counted (as in analyze; --count-default counts it): %s\n", viaString(d))
 	}
-	return routeTable(w, "Routes containing it (most specific first)", a.Routes, top)
+	return routeTable(w, "Routes containing it (most specific first)", a.Routes, top, wide)
 }
 
-func writeASNAnswer(w io.Writer, a Answer, top int) error {
+func writeASNAnswer(w io.Writer, a Answer, top int, wide bool) error {
 	fmt.Fprintf(w, "== AS%d\n", *a.ASN)
-	if err := routeTable(w, "Routes it originates", a.Originated, top); err != nil {
+	if err := routeTable(w, "Routes it originates", a.Originated, top, wide); err != nil {
 		return err
 	}
 	if len(a.VRPs) > 0 {
@@ -313,6 +322,12 @@ func writeASNAnswer(w io.Writer, a Answer, top int) error {
 			cols = append(cols, "Instead of widening (RFC 9319 §4)")
 		}
 		t := newTable(w, cols...)
+		if widen && !wide {
+			t = compactTable(w, []struct {
+				name  string
+				width int
+			}{{"VRP", 30}, {"Already valid", 15}, {"Route state now", 17}, {"Instead of widening (RFC 9319 §4)", 48}})
+		}
 		for _, s := range limit(a.Suggested, top) {
 			row := []any{vrpList([]VRPRef{s.VRPRef}, ""), s.Exists, s.State}
 			if widen {
@@ -331,6 +346,12 @@ func writeASNAnswer(w io.Writer, a Answer, top int) error {
 	if len(a.Hijacks) > 0 {
 		fmt.Fprintln(w, "Possible hijacks (no VRP suggested: another AS's VRP allows the route):")
 		t := newTable(w, "Route", "Route state now", "Allowed by")
+		if !wide {
+			t = compactTable(w, []struct {
+				name  string
+				width int
+			}{{"Route", 30}, {"Route state now", 17}, {"Allowed by", 69}})
+		}
 		for _, h := range limit(a.Hijacks, top) {
 			t.Append(fmt.Sprintf("%s AS%d", h.Prefix, h.ASN), h.State, vrpList(h.VRPs, ", "))
 		}
@@ -339,7 +360,14 @@ func writeASNAnswer(w io.Writer, a Answer, top int) error {
 	return nil
 }
 
-func routeTable(w io.Writer, title string, rows []Invalid, top int) error {
+// lookupColumns are the route table's columns within TerminalWidth (see
+// compactColumns): state and class share a cell.
+var lookupColumns = []struct {
+	name  string
+	width int
+}{{"Prefix", 24}, {"Origin", 11}, {"State (class)", 24}, {"Paths", 7}, {"If ROV drops it", 18}, {"Why", 29}}
+
+func routeTable(w io.Writer, title string, rows []Invalid, top int, wide bool) error {
 	if len(rows) == 0 {
 		fmt.Fprintf(w, "%s: none\n", title)
 		return nil
@@ -350,6 +378,9 @@ func routeTable(w io.Writer, title string, rows []Invalid, top int) error {
 		fmt.Fprintf(w, "%s:\n", title)
 	}
 	t := newTable(w, "Prefix", "Origin", "State", "Class", "Paths", "Peers", "If ROV drops it", "Why")
+	if !wide {
+		t = compactTable(w, lookupColumns)
+	}
 	for _, r := range limit(rows, top) {
 		origin := OriginLabel(r.Origin, r.ASSet)
 		impact := ""
@@ -359,7 +390,18 @@ func routeTable(w io.Writer, title string, rows []Invalid, top int) error {
 				impact += " via " + coverCell(c)
 			}
 		}
-		t.Append(r.Prefix, origin, r.State, r.Class, r.Paths, r.Peers, impact, r.Explanation)
+		if wide {
+			t.Append(r.Prefix, origin, r.State, r.Class, r.Paths, r.Peers, impact, r.Explanation)
+			continue
+		}
+		if r.Origin == nil && len(r.ASSet) > 2 {
+			origin = fmt.Sprintf("AS_SET {%s,…} +%d", joinASNs(r.ASSet[:2], ",", ""), len(r.ASSet)-2)
+		}
+		state := r.State
+		if r.Class != "" {
+			state += " (" + r.Class + ")"
+		}
+		t.Append(r.Prefix, origin, state, r.Paths, impact, r.Explanation)
 	}
 	return renderTop(w, t, len(rows), top)
 }
@@ -394,4 +436,27 @@ func more(n, shown int) string {
 		return fmt.Sprintf(" (+%d more)", n-shown)
 	}
 	return ""
+}
+
+// writeWrapped writes label and a ", "-separated list on lines of at most
+// width columns (0: one line), breaking after the commas and indenting
+// the continuation lines under the list.
+func writeWrapped(w io.Writer, label, list string, width int) {
+	if width <= 0 || utf8.RuneCountInString(label+list) <= width {
+		fmt.Fprintf(w, "%s%s\n", label, list)
+		return
+	}
+	indent := strings.Repeat(" ", utf8.RuneCountInString(label))
+	line := label
+	for i, item := range strings.Split(list, ", ") {
+		if i > 0 {
+			item = ", " + item
+			if utf8.RuneCountInString(line+item) > width {
+				fmt.Fprintf(w, "%s,\n", line)
+				line, item = indent, strings.TrimPrefix(item, ", ")
+			}
+		}
+		line += item
+	}
+	fmt.Fprintf(w, "%s\n", line)
 }

@@ -306,23 +306,14 @@ func severity(impact string) int {
 var compactColumns = []struct {
 	name  string
 	width int
-}{{"Prefix", 20}, {"Origin", 14}, {"Class", 14}, {"Impact (via cover)", 30}, {"Paths", 7}, {"VRPs", 28}}
+}{{"Prefix", 24}, {"Origin", 14}, {"Class", 14}, {"Impact (via cover)", 28}, {"Paths", 7}, {"VRPs", 26}}
 
 // compactInvalids writes the invalid routes within TerminalWidth: the
 // cover goes into the impact cell, one deciding VRP is shown with how many
 // more (--wide or JSON list them all), an AS_SET shows its first two ASNs,
 // and what is still too long wraps inside its column.
 func compactInvalids(w io.Writer, invs []Invalid) error {
-	b := tablewriter.NewConfigBuilder()
-	header := make([]any, len(compactColumns))
-	for i, c := range compactColumns {
-		b.ForColumn(i).WithMaxWidth(c.width)
-		header[i] = c.name
-	}
-	cfg := b.Build()
-	cfg.Row.Formatting.AutoWrap = tw.WrapNormal
-	t := tablewriter.NewTable(w, tablewriter.WithConfig(cfg), tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignment(tw.AlignLeft))
-	t.Header(header...)
+	t := compactTable(w, compactColumns)
 	for _, inv := range invs {
 		origin := OriginLabel(inv.Origin, inv.ASSet)
 		if inv.Origin == nil && len(inv.ASSet) > 2 {
@@ -343,6 +334,25 @@ func compactInvalids(w io.Writer, invs []Invalid) error {
 		t.Append(inv.Prefix, origin, class, impact, inv.Paths, vrps)
 	}
 	return t.Render()
+}
+
+// compactTable is a table whose columns wrap at the given widths (each
+// including its padding), so that it fits TerminalWidth.
+func compactTable(w io.Writer, cols []struct {
+	name  string
+	width int
+}) *tablewriter.Table {
+	b := tablewriter.NewConfigBuilder()
+	header := make([]any, len(cols))
+	for i, c := range cols {
+		b.ForColumn(i).WithMaxWidth(c.width)
+		header[i] = c.name
+	}
+	cfg := b.Build()
+	cfg.Row.Formatting.AutoWrap = tw.WrapNormal
+	t := tablewriter.NewTable(w, tablewriter.WithConfig(cfg), tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignment(tw.AlignLeft))
+	t.Header(header...)
+	return t
 }
 
 func impactCell(inv Invalid) string {

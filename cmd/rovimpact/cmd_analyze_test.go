@@ -356,3 +356,17 @@ func TestAnalyzeTableWidth(t *testing.T) {
 		t.Error("--wide does not list the deciding VRPs beyond the first")
 	}
 }
+
+// TestLookupTableWidth: lookup's table output fits 120 columns too (route
+// tables wrap, VRP lists break after a comma); --wide keeps whole columns.
+func TestLookupTableWidth(t *testing.T) {
+	out, _, err := runCLI(t, append([]string{"lookup", "--vrps", sampleVRPs, "--top", "0", "1.1.1.1", "AS18101", "AS15169", "2001:4c8::/33", "0.0.0.0/0", "::/0"}, sample...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(line); n > reports.TerminalWidth {
+			t.Errorf("line %d is %d columns wide, want at most %d: %q", i+1, n, reports.TerminalWidth, line)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 func init() { register(newLookupCommand) }
 
 type lookupOptions struct {
+	wide     bool
 	snapshot string
 	vrp      vrpOptions
 	route    routeOptions
@@ -91,6 +92,7 @@ about the memory of the analysis, not of the answer.
 	f.Var((*asnValue)(&opts.origin), "origin", "for prefix queries: also validate announcing the prefix from this `AS`")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json or csv")
 	countVar(f, &opts.top, "top", 20, "rows shown per list in the table output (0: all; JSON and CSV always list all)")
+	f.BoolVar(&opts.wide, "wide", false, "table output: every column whole, however wide (default: fits 120 columns)")
 	return cmd
 }
 
@@ -144,7 +146,7 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	lw.Top = opts.top
+	lw.Top, lw.Wide = opts.top, opts.wide
 	for _, q := range parsed {
 		if err := lw.WriteQuery(a, q, origin); err != nil {
 			return err
