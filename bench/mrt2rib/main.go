@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 
 	"github.com/rovimpact/rovimpact/internal/atomicfile"
@@ -51,12 +52,18 @@ func run(out string, files []string) error {
 		peers[i] = mrt.Peer{Index: i, AS: k.AS, IP: k.IP}
 	}
 	var st mrt.WriterStats
+	prefixes := 0
 	err := atomicfile.Write(out, func(w io.Writer) error {
 		mw := mrt.NewWriter(w, mrt.WriterOptions{ViewName: "mrt2rib"})
 		if err := mw.WritePeers(peers); err != nil {
 			return err
 		}
+		var last netip.Prefix
 		for r := range rib.All() {
+			if r.Prefix != last {
+				prefixes++
+				last = r.Prefix
+			}
 			if err := mw.Add(r); err != nil {
 				return fmt.Errorf("%s %s: %w", r.Prefix, keys[r.Peer.Index].IP, err)
 			}
@@ -71,7 +78,7 @@ func run(out string, files []string) error {
 	if st.Entries != int64(rib.Len()) {
 		return fmt.Errorf("%s: wrote %d paths of %d held", out, st.Entries, rib.Len())
 	}
-	fmt.Fprintf(os.Stderr, "mrt2rib: %s: %d paths, %d peers, %d records, %d bytes\n", out, st.Entries, len(peers), st.Records, st.Bytes)
+	fmt.Fprintf(os.Stderr, "mrt2rib: %s: %d paths, %d prefixes, %d peers, %d records, %d bytes\n", out, st.Entries, prefixes, len(peers), st.Records, st.Bytes)
 	return nil
 }
 
