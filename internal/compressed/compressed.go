@@ -261,12 +261,19 @@ func rereader(src io.Reader, size int64) *io.SectionReader {
 func newDecoder(f Format, r io.Reader, again *io.SectionReader) (io.ReadCloser, error) {
 	switch f {
 	case Gzip:
-		// Multistream (the default) reads concatenated members like gunzip.
-		zr, err := gzip.NewReader(r)
+		// One member at a time: gzipTail starts each next member itself,
+		// so that bytes after a member that are not a sound member are
+		// reported (gunzip reads concatenated members the same way).
+		br, ok := r.(*bufio.Reader)
+		if !ok {
+			br = bufio.NewReader(r)
+		}
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip header: %w", eofIsUnexpected(err))
 		}
-		g := &gzipTail{zr: zr}
+		zr.Multistream(false)
+		g := &gzipTail{zr: zr, br: br}
 		if again != nil {
 			g.src, g.size = again, again.Size()
 		}

@@ -25,7 +25,12 @@ import (
 // exact decoder over the same bytes when they can be read again (a file;
 // not a pipe).
 type gzipTail struct {
-	zr   *gzip.Reader
+	zr *gzip.Reader
+	// br is what zr reads from, a flate.Reader, so zr reads no byte past
+	// a member's trailer: what br still holds after a member's end is the
+	// next member, or damage (see nextMember).
+	br   *bufio.Reader
+	cut  error       // a cut found with data in hand, reported on the next call
 	src  io.ReaderAt // nil when the input cannot be read again
 	size int64
 	out  int64 // bytes delivered by zr
@@ -40,8 +45,25 @@ func (g *gzipTail) Read(p []byte) (int, error) {
 		return 0, g.err
 	}
 	if g.tail == nil {
-		n, err := g.zr.Read(p)
-		g.out += int64(n)
+		var n int
+		var err error
+		if g.cut != nil {
+			err = g.cut // held back from the call that returned the data before it
+		} else {
+			n, err = g.zr.Read(p)
+			g.out += int64(n)
+		}
+		// A loop, not a recursion: a file can hold millions of empty members.
+		for err == io.EOF {
+			next := g.nextMember()
+			if next == io.EOF {
+				break // the last member ended with the data
+			}
+			if err = next; err == nil && n == 0 {
+				n, err = g.zr.Read(p)
+				g.out += int64(n)
+			}
+		}
 		if err == nil || err == io.EOF || !errors.Is(err, io.ErrUnexpectedEOF) || g.src == nil {
 			if err != nil {
 				g.err = err
@@ -49,7 +71,8 @@ func (g *gzipTail) Read(p []byte) (int, error) {
 			return n, err
 		}
 		if n > 0 {
-			return n, nil // the cut is reported on the next call
+			g.cut = err // reported on the next call (zr may not say it again)
+			return n, nil
 		}
 		g.tail = newExactInflater(bufio.NewReaderSize(io.NewSectionReader(g.src, 0, g.size), 64<<10))
 		g.skip = g.out
@@ -78,6 +101,30 @@ func (g *gzipTail) Read(p []byte) (int, error) {
 }
 
 func (g *gzipTail) Close() error { return g.zr.Close() }
+
+// nextMember starts the member that follows the one zr just ended, and
+// returns io.EOF when none does. RFC 1952 §2.2: "A gzip file consists of
+// a series of "members" (compressed data sets)": bytes after a member
+// that do not begin a sound one are damage, never the end of the data.
+// (klauspost's own multistream mode ends the stream without an error when
+// such a header is cut inside its optional fields, which hid a damaged
+// last member.)
+func (g *gzipTail) nextMember() error {
+	if _, err := g.br.Peek(1); err != nil {
+		if err == io.EOF {
+			return io.EOF
+		}
+		return err
+	}
+	if err := g.zr.Reset(g.br); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // the header began: it was cut
+		}
+		return fmt.Errorf("gzip member after %d bytes of output: %w", g.out, err)
+	}
+	g.zr.Multistream(false)
+	return nil
+}
 
 // exactInflater decodes gzip members (RFC 1952) of deflate data (RFC 1951)
 // one bit at a time, never reading a byte before a symbol needs it. It

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -180,4 +181,54 @@ func FuzzExactInflater(f *testing.F) {
 			t.Fatalf("cut: compress/gzip says %v, exact %v", serr, gerr)
 		}
 	})
+}
+
+// TestGzipTrailingMember: RFC 1952 §2.2, a gzip file is a series of
+// members. A damaged or cut member after a sound one is reported (the
+// fuzzer's case: a second header cut inside its FCOMMENT field used to end
+// the stream cleanly, hiding the loss), every member's data is delivered,
+// and a file of many empty members is read without recursion.
+func TestGzipTrailingMember(t *testing.T) {
+	first := gzipOf(t, 6, []byte("first member\n"))
+	second := gzipOf(t, 6, []byte("second member\n"))
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		want   string
+		damage Damage // 0: whole
+	}{
+		{"two members", append(slices.Clone(first), second...), "first member\nsecond member\n", 0},
+		{"second header cut in FCOMMENT", append(slices.Clone(first), "\x1f\x8b\x08\x100000000"...), "first member\n", Truncated},
+		{"second header cut", append(slices.Clone(first), second[:5]...), "first member\n", Truncated},
+		{"junk after a member", append(slices.Clone(first), "junk after the member"...), "first member\n", Corrupt},
+		{"second member cut", append(slices.Clone(first), second[:len(second)-4]...), "first member\nsecond member\n", Truncated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewReader(bytes.NewReader(tc.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			if string(got) != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			var ce *Error
+			switch {
+			case tc.damage == 0 && err != nil:
+				t.Errorf("err %v, want none", err)
+			case tc.damage != 0 && (!errors.As(err, &ce) || ce.Damage != tc.damage):
+				t.Errorf("err %v, want a %v *Error", err, tc.damage)
+			}
+		})
+	}
+	empty := gzipOf(t, 6, []byte{})
+	many := bytes.Repeat(empty, 200_000)
+	many = append(many, gzipOf(t, 6, []byte("end\n"))...)
+	r, err := NewReader(bytes.NewReader(many))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(r); err != nil || string(got) != "end\n" {
+		t.Errorf("200,000 empty members then one: got %q, err %v", got, err)
+	}
 }
