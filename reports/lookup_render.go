@@ -323,10 +323,7 @@ func writeASNAnswer(w io.Writer, a Answer, top int, wide bool) error {
 		}
 		t := newTable(w, cols...)
 		if widen && !wide {
-			t = compactTable(w, []struct {
-				name  string
-				width int
-			}{{"VRP", 30}, {"Already valid", 15}, {"Route state now", 17}, {"Instead of widening (RFC 9319 §4)", 48}})
+			t = compactTable(w, []column{{"VRP", 30}, {"Already valid", 15}, {"Route state now", 17}, {"Instead of widening (RFC 9319 §4)", 48}})
 		}
 		for _, s := range limit(a.Suggested, top) {
 			row := []any{vrpList([]VRPRef{s.VRPRef}, ""), s.Exists, s.State}
@@ -347,10 +344,7 @@ func writeASNAnswer(w io.Writer, a Answer, top int, wide bool) error {
 		fmt.Fprintln(w, "Possible hijacks (no VRP suggested: another AS's VRP allows the route):")
 		t := newTable(w, "Route", "Route state now", "Allowed by")
 		if !wide {
-			t = compactTable(w, []struct {
-				name  string
-				width int
-			}{{"Route", 30}, {"Route state now", 17}, {"Allowed by", 69}})
+			t = compactTable(w, []column{{"Route", 30}, {"Route state now", 17}, {"Allowed by", 69}})
 		}
 		for _, h := range limit(a.Hijacks, top) {
 			t.Append(fmt.Sprintf("%s AS%d", h.Prefix, h.ASN), h.State, vrpList(h.VRPs, ", "))
@@ -362,10 +356,7 @@ func writeASNAnswer(w io.Writer, a Answer, top int, wide bool) error {
 
 // lookupColumns are the route table's columns within TerminalWidth (see
 // compactColumns): state and class share a cell.
-var lookupColumns = []struct {
-	name  string
-	width int
-}{{"Prefix", 24}, {"Origin", 11}, {"State (class)", 24}, {"Paths", 7}, {"If ROV drops it", 18}, {"Why", 29}}
+var lookupColumns = []column{{"Prefix", 24}, {"Origin", 11}, {"State (class)", 24}, {"Paths", 7}, {"If ROV drops it", 18}, {"Why", 29}}
 
 func routeTable(w io.Writer, title string, rows []Invalid, top int, wide bool) error {
 	if len(rows) == 0 {
@@ -394,9 +385,7 @@ func routeTable(w io.Writer, title string, rows []Invalid, top int, wide bool) e
 			t.Append(r.Prefix, origin, r.State, r.Class, r.Paths, r.Peers, impact, r.Explanation)
 			continue
 		}
-		if r.Origin == nil && len(r.ASSet) > 2 {
-			origin = fmt.Sprintf("AS_SET {%s,…} +%d", joinASNs(r.ASSet[:2], ",", ""), len(r.ASSet)-2)
-		}
+		origin = foldedOrigin(r.Origin, r.ASSet)
 		state := r.State
 		if r.Class != "" {
 			state += " (" + r.Class + ")"

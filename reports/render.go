@@ -303,10 +303,7 @@ func severity(impact string) int {
 // compactColumns are the invalid routes table's columns within
 // TerminalWidth: each width includes the cell's padding, and the borders
 // take one column more than there are columns (6 + 113 + 1 = 120).
-var compactColumns = []struct {
-	name  string
-	width int
-}{{"Prefix", 24}, {"Origin", 14}, {"Class", 14}, {"Impact (via cover)", 28}, {"Paths", 7}, {"VRPs", 26}}
+var compactColumns = []column{{"Prefix", 24}, {"Origin", 14}, {"Class", 14}, {"Impact (via cover)", 28}, {"Paths", 7}, {"VRPs", 26}}
 
 // compactInvalids writes the invalid routes within TerminalWidth: the
 // cover goes into the impact cell, one deciding VRP is shown with how many
@@ -315,10 +312,7 @@ var compactColumns = []struct {
 func compactInvalids(w io.Writer, invs []Invalid) error {
 	t := compactTable(w, compactColumns)
 	for _, inv := range invs {
-		origin := OriginLabel(inv.Origin, inv.ASSet)
-		if inv.Origin == nil && len(inv.ASSet) > 2 {
-			origin = fmt.Sprintf("AS_SET {%s,…} +%d", joinASNs(inv.ASSet[:2], ",", ""), len(inv.ASSet)-2)
-		}
+		origin := foldedOrigin(inv.Origin, inv.ASSet)
 		class := inv.Class
 		if inv.AS0 {
 			class += " (AS0)"
@@ -336,12 +330,25 @@ func compactInvalids(w io.Writer, invs []Invalid) error {
 	return t.Render()
 }
 
-// compactTable is a table whose columns wrap at the given widths (each
-// including its padding), so that it fits TerminalWidth.
-func compactTable(w io.Writer, cols []struct {
+// column is a compact table's column: its header and its width, padding
+// included.
+type column struct {
 	name  string
 	width int
-}) *tablewriter.Table {
+}
+
+// foldedOrigin is OriginLabel with an AS_SET of more than two ASNs cut to
+// its first two and a count, for the compact tables.
+func foldedOrigin(o *uint32, asSet []uint32) string {
+	if o == nil && len(asSet) > 2 {
+		return fmt.Sprintf("AS_SET {%s,…} +%d", joinASNs(asSet[:2], ",", ""), len(asSet)-2)
+	}
+	return OriginLabel(o, asSet)
+}
+
+// compactTable is a table whose columns wrap at the given widths (each
+// including its padding), so that it fits TerminalWidth.
+func compactTable(w io.Writer, cols []column) *tablewriter.Table {
 	b := tablewriter.NewConfigBuilder()
 	header := make([]any, len(cols))
 	for i, c := range cols {
