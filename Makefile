@@ -31,25 +31,10 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-# A short run of every fuzz target (FUZZTIME each). Each package's
-# instrumented test binary is built once and runs all its targets from the
-# package directory (where testdata/fuzz holds the seeds and crashers), not
-# rebuilt per target by `go test -fuzz`.
+# A short run of every fuzz target (FUZZTIME each); see scripts/fuzz.sh.
 FUZZTIME ?= 10s
-FUZZBIN := $(CURDIR)/.fuzzbin
 fuzz:
-	@mkdir -p $(FUZZBIN); \
-	for pkg in $$($(GO) list ./...); do \
-		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
-		grep -qs '^func Fuzz' $$dir/*_test.go || continue; \
-		bin=$(FUZZBIN)/$$(basename $$dir).test; \
-		echo "fuzz: building $$pkg"; \
-		$(GO) test -c -fuzz=. -o $$bin $$pkg || exit 1; \
-		for f in $$(cd $$dir && $$bin -test.list '^Fuzz' | grep '^Fuzz'); do \
-			echo "fuzz $$pkg $$f"; \
-			(cd $$dir && $$bin -test.run '^$$' -test.fuzz "^$$f$$" -test.fuzztime $(FUZZTIME) -test.fuzzcachedir $(FUZZBIN)/cache) || exit 1; \
-		done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 # The differential tests against bgpdump on every shared MRT file, large
 # ones included (about 25 s on 2 cores); CI runs them.
