@@ -12,14 +12,10 @@ package history
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +23,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 // SchemaVersion is the schema this code writes; Open migrates older files
@@ -242,40 +239,9 @@ func (s *Store) migrate(ctx context.Context, target int) error {
 	return nil
 }
 
-// Input is one file a run read, identified by size and SHA-256 so a later
-// reader can tell whether two runs saw the same data.
-type Input struct {
-	Kind   string `json:"kind"` // routes, vrps or slurm
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`   // -1: unknown (stdin)
-	SHA256 string `json:"sha256"` // "" when unknown
-}
-
-// DescribeFile hashes the file name for the run record. It reads the whole
-// file once more: cheap next to the analysis, and it pins what was read.
-// "-" (stdin) cannot be re-read and is recorded with size -1.
-func DescribeFile(kind, name string) (Input, error) {
-	in := Input{Kind: kind, Name: name, Size: -1}
-	if name == "-" {
-		return in, nil
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return in, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return in, fmt.Errorf("hashing %s at offset %d: %w", name, n, err)
-	}
-	in.Size, in.SHA256 = n, hex.EncodeToString(h.Sum(nil))
-	return in, nil
-}
-
 // Append stores one run: its time, inputs, summary, origins and every
 // invalid row, in one transaction. It returns the new run's id.
-func (s *Store) Append(ctx context.Context, at time.Time, rep reports.Report, inputs []Input) (int64, error) {
+func (s *Store) Append(ctx context.Context, at time.Time, rep reports.Report, inputs []study.Source) (int64, error) {
 	at = at.UTC()
 	sum, err := json.Marshal(rep.Summary)
 	if err != nil {
@@ -308,7 +274,7 @@ func (s *Store) Append(ctx context.Context, at time.Time, rep reports.Report, in
 	}
 	for _, in := range inputs {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO inputs (run_id, kind, name, size, sha256) VALUES (?,?,?,?,?)",
-			id, in.Kind, in.Name, in.Size, in.SHA256); err != nil {
+			id, string(in.Role), in.Name, in.Size, in.SHA256); err != nil {
 			return 0, fmt.Errorf("history %s: inserting input %s: %w", s.path, in.Name, err)
 		}
 	}
@@ -341,9 +307,9 @@ func (s *Store) Append(ctx context.Context, at time.Time, rep reports.Report, in
 
 // RunInfo describes one stored run.
 type RunInfo struct {
-	ID      int64     `json:"id"`
-	At      time.Time `json:"run_at"`
-	Inputs  []Input   `json:"inputs"`
+	ID      int64          `json:"id"`
+	At      time.Time      `json:"run_at"`
+	Inputs  []study.Source `json:"inputs"` // by size and SHA-256 (study.Hash)
 	Summary reports.Summary
 }
 
@@ -408,7 +374,7 @@ func (s *Store) Resolve(ctx context.Context, ref string) (int64, error) {
 // not stored).
 func (s *Store) Report(ctx context.Context, id int64) (reports.Report, RunInfo, error) {
 	rep := reports.Report{Invalids: []reports.Invalid{}}
-	info := RunInfo{ID: id, Inputs: []Input{}}
+	info := RunInfo{ID: id, Inputs: []study.Source{}}
 	var at int64
 	var sum, orig string
 	err := s.db.QueryRowContext(ctx, "SELECT run_at, summary, origins FROM runs WHERE id = ?", id).Scan(&at, &sum, &orig)
@@ -449,18 +415,20 @@ func (s *Store) Report(ctx context.Context, id int64) (reports.Report, RunInfo, 
 	return rep, info, err
 }
 
-func (s *Store) inputs(ctx context.Context, id int64) ([]Input, error) {
+func (s *Store) inputs(ctx context.Context, id int64) ([]study.Source, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT kind, name, size, sha256 FROM inputs WHERE run_id = ? ORDER BY rowid", id)
 	if err != nil {
 		return nil, fmt.Errorf("history %s: run %d inputs: %w", s.path, id, err)
 	}
 	defer rows.Close()
-	out := []Input{}
+	out := []study.Source{}
 	for rows.Next() {
-		var in Input
-		if err := rows.Scan(&in.Kind, &in.Name, &in.Size, &in.SHA256); err != nil {
+		var in study.Source
+		var role string
+		if err := rows.Scan(&role, &in.Name, &in.Size, &in.SHA256); err != nil {
 			return nil, err
 		}
+		in.Role = study.Role(role)
 		out = append(out, in)
 	}
 	return out, rows.Err()

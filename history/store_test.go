@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 func u32(v uint32) *uint32 { return &v }
@@ -60,7 +61,7 @@ func TestAppendRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	st, _ := openTemp(t)
 	rep := mkReport(3)
-	ins := []Input{{Kind: "vrps", Name: "v.json", Size: 10, SHA256: "ab"}, {Kind: "routes", Name: "-", Size: -1}}
+	ins := []study.Source{{Role: study.RoleVRPs, Name: "v.json", Size: 10, SHA256: "ab"}, {Role: study.RoleRoutes, Name: "-", Size: -1}}
 	id, err := st.Append(ctx, day0, rep, ins)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +131,7 @@ func TestMigrateFromV1(t *testing.T) {
 	if !reflect.DeepEqual(got, rep) || len(info.Inputs) != 0 {
 		t.Errorf("v1 run after migration: got %+v inputs %v", got, info.Inputs)
 	}
-	id2, err := st.Append(ctx, day0.Add(24*time.Hour), mkReport(1), []Input{{Kind: "routes", Name: "r.mrt", Size: 1, SHA256: "00"}})
+	id2, err := st.Append(ctx, day0.Add(24*time.Hour), mkReport(1), []study.Source{{Role: study.RoleRoutes, Name: "r.mrt", Size: 1, SHA256: "00"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,23 +356,6 @@ func TestHelperInterruptedChild(t *testing.T) {
 	}
 	st.Append(context.Background(), day0.Add(time.Minute), mkReport(20), nil)
 	t.Fatal("append finished: the parent should have killed this process")
-}
-
-// TestDescribeFile pins the size and SHA-256 of a known file.
-func TestDescribeFile(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "f")
-	os.WriteFile(p, []byte("abc"), 0o644)
-	in, err := DescribeFile("routes", p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// SHA-256("abc"), FIPS 180-2 appendix B.1.
-	if in.Size != 3 || in.SHA256 != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
-		t.Errorf("got %+v", in)
-	}
-	if in, _ := DescribeFile("routes", "-"); in.Size != -1 {
-		t.Errorf("stdin: got %+v", in)
-	}
 }
 
 // TestOpenRefusesDamaged: a history whose pages are corrupt, or a file that

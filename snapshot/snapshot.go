@@ -37,7 +37,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -45,6 +44,7 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/study"
 	"github.com/rovimpact/rovimpact/table"
 )
 
@@ -59,71 +59,16 @@ const prologue = len(Magic) + 4 + 4 // magic, version, header length
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Source is one input file as it was when the snapshot was made, so that a
-// reader can tell the snapshot is stale.
-type Source struct {
-	Role    string `json:"role"` // "vrps", "slurm", "routes" or "updates"
-	Name    string `json:"name"`
-	Size    int64  `json:"size"`     // -1: not a regular file (standard input)
-	ModTime int64  `json:"mtime_ns"` // Unix nanoseconds; 0 with Size -1
-}
-
-// StatSources records names (of one role) as they are now, by absolute
-// path so that a lookup from another directory checks the same files. A
-// name that is not a regular file ("-" for standard input, a pipe) gets
-// Size -1 and is never reported as changed.
-func StatSources(role string, names []string) []Source {
-	out := make([]Source, 0, len(names))
-	for _, n := range names {
-		s := Source{Role: role, Name: n, Size: -1}
-		if st, err := os.Stat(n); err == nil && st.Mode().IsRegular() {
-			s.Size, s.ModTime = st.Size(), st.ModTime().UnixNano()
-			if abs, err := filepath.Abs(n); err == nil {
-				s.Name = abs
-			}
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// Changed says how the source differs from what was recorded ("" when it
-// does not, or when it was not a regular file).
-func (s Source) Changed() string {
-	if s.Size < 0 {
-		return ""
-	}
-	st, err := os.Stat(s.Name)
-	if err != nil {
-		return fmt.Sprintf("no longer readable (%v)", err)
-	}
-	var what []string
-	if st.Size() != s.Size {
-		what = append(what, fmt.Sprintf("size %d, was %d", st.Size(), s.Size))
-	}
-	if m := st.ModTime().UnixNano(); m != s.ModTime {
-		what = append(what, fmt.Sprintf("modified %s, was %s", st.ModTime().UTC().Format(time.RFC3339), time.Unix(0, s.ModTime).UTC().Format(time.RFC3339)))
-	}
-	if len(what) == 0 {
-		return ""
-	}
-	out := what[0]
-	for _, w := range what[1:] {
-		out += "; " + w
-	}
-	return out
-}
-
 // Header is what a snapshot records besides the analysis: when it was made,
 // from what, and the report metadata (policy, VRP summary, inputs, skipped)
 // a report from the snapshot shows. Meta.Policy also decides the analysis
 // options the verdicts were made under (AS_SET policy, local AS, default
 // route as cover), so Encode refuses a Meta that disagrees with them.
 type Header struct {
-	Created     time.Time    `json:"created"`
-	Sources     []Source     `json:"sources"`
-	DropExpired bool         `json:"drop_expired"` // --drop-expired, which changes the VRP set
-	Meta        reports.Meta `json:"meta"`
+	Created     time.Time      `json:"created"`
+	Sources     []study.Source `json:"sources"`      // as they were before being read (study.Inputs.Stat)
+	DropExpired bool           `json:"drop_expired"` // --drop-expired, which changes the VRP set
+	Meta        reports.Meta   `json:"meta"`
 }
 
 // fileHeader is the JSON header as stored.

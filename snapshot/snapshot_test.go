@@ -20,6 +20,7 @@ import (
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/study"
 	"github.com/rovimpact/rovimpact/table"
 )
 
@@ -67,7 +68,7 @@ func sampleAnalysis(tb testing.TB, opt classify.Options) (*classify.Analysis, He
 	a := classify.Analyze(t, rov.NewIndex(vrps), opt)
 	h := Header{
 		Created: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC),
-		Sources: []Source{{Role: "vrps", Name: sampleVRPs, Size: 219583, ModTime: 1}, {Role: "routes", Name: "-", Size: -1}},
+		Sources: []study.Source{{Role: study.RoleVRPs, Name: sampleVRPs, Size: 219583, ModTime: 1}, {Role: study.RoleRoutes, Name: "-", Size: -1}},
 		Meta: reports.Meta{
 			Policy:  reports.Policy{ASSet: opt.ASSet.String(), CountDefault: opt.Impact.CountDefault, LocalAS: opt.LocalAS},
 			VRPs:    reports.VRPSummary{Loaded: len(vrps), Read: st.Read, ByTA: st.ByTA, Files: []string{sampleVRPs}},
@@ -347,35 +348,6 @@ func TestIsFile(t *testing.T) {
 		if IsFile(name) {
 			t.Errorf("%s taken for a snapshot", name)
 		}
-	}
-}
-
-// TestSourceChanged: a recorded file whose size or time changed, or that
-// is gone, is reported; standard input never is.
-func TestSourceChanged(t *testing.T) {
-	dir := t.TempDir()
-	name := filepath.Join(dir, "rib.mrt")
-	if err := os.WriteFile(name, []byte("abc"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	src := StatSources("routes", []string{name, "-"})
-	if src[0].Size != 3 || src[1].Size != -1 {
-		t.Fatalf("StatSources = %+v", src)
-	}
-	if c := src[0].Changed(); c != "" {
-		t.Errorf("unchanged file: %q", c)
-	}
-	os.WriteFile(name, []byte("abcd"), 0o644)
-	os.Chtimes(name, time.Time{}, time.Unix(1e9, 0))
-	if c := src[0].Changed(); !strings.Contains(c, "size 4, was 3") || !strings.Contains(c, "modified 2001-09-09") {
-		t.Errorf("changed file: %q", c)
-	}
-	os.Remove(name)
-	if c := src[0].Changed(); !strings.Contains(c, "no longer readable") {
-		t.Errorf("removed file: %q", c)
-	}
-	if c := src[1].Changed(); c != "" {
-		t.Errorf("stdin: %q", c)
 	}
 }
 

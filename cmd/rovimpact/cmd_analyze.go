@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/atomicfile"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 func init() { register(newAnalyzeCommand) }
@@ -73,8 +73,7 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 	f := cmd.Flags()
 	addVRPFlags(cmd, &opts.vrp)
 	addVRPGuardFlags(cmd, &opts.vrp)
-	f.StringArrayVar(&opts.route.updates, "updates", nil, "update `FILE` replayed after the ROUTES in order (repeatable)")
-	f.StringArrayVar(&opts.route.peers, "peer", nil, "analyse only routes from this peer, `AS|IP` (repeatable)")
+	addRouteFlags(cmd, &opts.route, "ROUTES in order", "analyse")
 	addPartialFlag(cmd, &opts.route)
 	f.BoolVar(&opts.perPeer, "per-peer", false, "add one row per peer: its dropped routes and unreachable prefixes in its own view")
 	addAnalysisFlags(cmd, &opts.analysis)
@@ -87,32 +86,6 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 	f.IntVar(&opts.failOnUnreachable, "fail-on-unreachable", -1, "exit 3 when more than `N` routes would become unreachable (-1: never)")
 	f.Float64Var(&opts.failOnVRPDrop, "fail-on-vrp-drop", -1, "with --history: exit 3 when the VRP set is more than `PCT` percent smaller than the previous run's (-1: never; a drop over 10% always warns)")
 	return cmd
-}
-
-// addVRPGuardFlags adds the VRP sanity guards of checkVRPs.
-func addVRPGuardFlags(cmd *cobra.Command, o *vrpOptions) {
-	f := cmd.Flags()
-	f.BoolVar(&o.allowEmpty, "allow-empty-vrps", false, "accept a VRP set left empty after expiry and SLURM (default: exit 1, since every route would be not_found)")
-	f.DurationVar(&o.maxAge, "max-vrp-age", 0, "exit 1 when the VRP set was built longer ago than `DURATION` (e.g. 36h; build time from the exporter's metadata, else the file's modification time; 0: no limit)")
-}
-
-// addPartialFlag adds --allow-partial (see partialInput).
-func addPartialFlag(cmd *cobra.Command, o *routeOptions) {
-	cmd.Flags().BoolVar(&o.allowPartial, "allow-partial", false, "exit 0 when a route file ended early or was corrupt (the loss is still reported on stderr and in every report; default: exit 4)")
-}
-
-func addVRPFlags(cmd *cobra.Command, o *vrpOptions) {
-	f := cmd.Flags()
-	f.StringArrayVar(&o.files, "vrps", nil, "VRP `FILE`: rpki-client, Routinator (json, jsonext) or stayrtr JSON, or CSV (rpki-client, Routinator csv, csvcompat, csvext, RIPE NCC archive roas.csv); format from content (repeatable; merged)")
-	f.StringArrayVar(&o.slurm, "slurm", nil, "SLURM (RFC 8416) `FILE` of local exceptions applied to the VRPs (repeatable)")
-	f.BoolVar(&o.dropExpired, "drop-expired", false, "drop VRPs whose expires time has passed (default: keep them and warn)")
-}
-
-func addAnalysisFlags(cmd *cobra.Command, o *analysisOptions) {
-	f := cmd.Flags()
-	f.StringVar(&o.asSet, "as-set", "invalid", "ROV `policy` for routes whose AS_PATH ends in an AS_SET: invalid (RFC 6811), notfound, or withdraw (RFC 9774)")
-	f.Var((*asnValue)(&o.localAS), "local-as", "your `AS`: the origin of routes with an empty AS_PATH or a final confederation segment")
-	f.BoolVar(&o.countDefault, "count-default", false, "let a default route (0.0.0.0/0, ::/0) count as a covering route")
 }
 
 func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
@@ -132,27 +105,34 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		}
 		defer hist.Close()
 	}
-	st, err := runStudy(cmd.Context(), opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr())
+	cfg := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now)
+	st, err := study.Run(cmd.Context(), cfg)
 	if err != nil {
 		return err
 	}
 	var vrpDrop error
 	if hist != nil {
-		if vrpDrop, err = checkVRPDrop(cmd.Context(), hist, st.meta.VRPs.Loaded, opts.failOnVRPDrop, cmd.ErrOrStderr()); err != nil {
+		if vrpDrop, err = hist.CheckVRPDrop(cmd.Context(), st.Meta.VRPs.Loaded, opts.failOnVRPDrop, cmd.ErrOrStderr()); err != nil {
 			return err
 		}
 	}
-	a, meta := st.analysis, st.meta
+	a, meta := st.Analysis, st.Meta
 	meta.PerPeer = opts.perPeer
 	rep := reports.Build(a, meta)
 	if opts.save != "" {
-		h := snapshot.Header{Created: opts.now(), Sources: st.sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
-		if err := writeSnapshot(opts.save, h, a); err != nil {
+		h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
+		if err := snapshot.WriteFile(opts.save, h, a); err != nil {
 			return err
 		}
 	}
 	if hist != nil {
-		if err := appendHistory(cmd.Context(), hist, opts, args, rep); err != nil {
+		// Every input by size and SHA-256, so a later reader can tell
+		// whether two runs saw the same data.
+		inputs, err := cfg.Inputs().Hash()
+		if err != nil {
+			return fmt.Errorf("--history: %w", err)
+		}
+		if _, err := hist.Append(cmd.Context(), opts.now(), rep, inputs); err != nil {
 			return err
 		}
 	}
@@ -174,7 +154,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 			return err
 		}
 	}
-	return worstExit(cmd.ErrOrStderr(), st.partial, vrpDrop, failOn(rep, opts))
+	return worstExit(cmd.ErrOrStderr(), st.Partial, vrpDrop, failOn(rep, opts))
 }
 
 // failOn applies the --fail-on-* thresholds to a finished report.
@@ -183,70 +163,6 @@ func failOn(rep reports.Report, opts analyzeOptions) error {
 		return thresholdError("%d routes would become unreachable (--fail-on-unreachable %d)", n, opts.failOnUnreachable)
 	}
 	return nil
-}
-
-// worstExit returns the error whose exit code wins (partial input, 4,
-// over a crossed threshold, 3) and writes the others on stderr so that
-// none goes unsaid.
-func worstExit(stderr io.Writer, errs ...error) error {
-	var worst error
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		if worst == nil {
-			worst = err
-			continue
-		}
-		if codeOf(err) > codeOf(worst) {
-			worst, err = err, worst
-		}
-		fmt.Fprintln(stderr, "rovimpact:", err)
-	}
-	return worst
-}
-
-// vrpDropWarn is the shrink since the previous run that always warns.
-const vrpDropWarn = 10.0
-
-// checkVRPDrop compares the VRP count with the history's previous run: a
-// set that shrank sharply is more often a failed fetch or a broken
-// validator than the Internet withdrawing ROAs, and analysing it calls
-// invalids resolved. It warns above vrpDropWarn percent and returns the
-// exit-3 error above failPct (negative: never).
-func checkVRPDrop(ctx context.Context, hist *history.Store, loaded int, failPct float64, warn io.Writer) (threshold, err error) {
-	prev, err := hist.Latest(ctx)
-	if errors.Is(err, history.ErrNoRun) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	before := prev.Summary.VRPs.Loaded
-	if before == 0 || loaded >= before {
-		return nil, nil
-	}
-	drop := 100 * float64(before-loaded) / float64(before)
-	crossed := failPct >= 0 && drop > failPct
-	if drop <= vrpDropWarn && !crossed {
-		return nil, nil
-	}
-	msg := fmt.Sprintf("VRPs: %d loaded, %d in the previous run (%d, %s): %.1f%% fewer",
-		loaded, before, prev.ID, prev.At.Format(time.RFC3339), drop)
-	if !crossed {
-		fmt.Fprintf(warn, "rovimpact: warning: %s\n", msg)
-		return nil, nil
-	}
-	return thresholdError("%s (--fail-on-vrp-drop %g)", msg, failPct), nil
-}
-
-func checkFormat(format string, allowed ...string) error {
-	for _, a := range allowed {
-		if format == a {
-			return nil
-		}
-	}
-	return usageError("--format %q: want one of %v", format, allowed)
 }
 
 func writeReport(w io.Writer, rep reports.Report, format string, top int, wide bool) error {
@@ -293,15 +209,9 @@ func writeReportDir(ctx context.Context, dir string, rep reports.Report, opts an
 		}{"peers.csv", func(w io.Writer) error { return reports.WritePeersCSV(w, rep.Peers) }})
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.write); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.write); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// writeFileAtomic writes path through a temporary file and a rename, with
-// the permissions an ordinary tool gives (0666 less the umask).
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	return atomicfile.Write(path, write)
 }

@@ -2,18 +2,13 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/history"
-	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 func init() { register(newDiffCommand) }
@@ -77,20 +72,20 @@ func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
 	var st *history.Store
 	if opts.db != "" {
 		var err error
-		if st, err = openHistory(cmd.Context(), opts.db); err != nil {
+		if st, err = history.OpenExisting(cmd.Context(), opts.db); err != nil {
 			return err
 		}
 		defer st.Close()
 	}
-	a, la, err := loadRun(cmd.Context(), st, args[0])
+	a, la, err := history.LoadRun(cmd.Context(), st, args[0])
 	if err != nil {
 		return err
 	}
-	b, lb, err := loadRun(cmd.Context(), st, args[1])
+	b, lb, err := history.LoadRun(cmd.Context(), st, args[1])
 	if err != nil {
 		return err
 	}
-	partial := diffInputs(cmd.ErrOrStderr(), opts.allowPartial, []reports.Report{a, b}, []string{la, lb})
+	partial := study.PartialRuns(cmd.ErrOrStderr(), opts.allowPartial, []reports.Report{a, b}, []string{la, lb})
 	d := reports.DiffReports(a, b, la, lb)
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	switch opts.format {
@@ -114,65 +109,4 @@ func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
 		threshold = thresholdError("%d new unreachable invalid routes (--fail-on new-unreachable)", d.NewUnreachable)
 	}
 	return worstExit(cmd.ErrOrStderr(), partial, threshold)
-}
-
-// diffInputs says on stderr what each side's run lost (partial route
-// files) or lacked (VRPs), since a diff against such a run shows invalids
-// as new or resolved that did not change, and returns the exit-4 error
-// unless allowed.
-func diffInputs(stderr io.Writer, allow bool, reps []reports.Report, labels []string) error {
-	n := 0
-	for i, rep := range reps {
-		for _, in := range rep.Summary.Inputs {
-			if l := reports.LossOf(in); l != nil {
-				n++
-				fmt.Fprintf(stderr, "rovimpact: partial input: %s: %s\n", labels[i], l.Describe(in.Name))
-			}
-		}
-		if rep.Summary.VRPs.Loaded == 0 {
-			fmt.Fprintf(stderr, "rovimpact: warning: %s: no VRPs were loaded: every route was not_found, so its invalids are missing, not resolved\n", labels[i])
-		}
-	}
-	if n == 0 || allow {
-		return nil
-	}
-	return partialError("%d route file(s) of the compared runs ended early or were corrupt: the diff compares partial tables (--allow-partial to accept that)", n)
-}
-
-// loadRun reads one side of a diff: an existing file is a JSON report;
-// anything else is a run reference in the history.
-func loadRun(ctx context.Context, st *history.Store, ref string) (reports.Report, string, error) {
-	if fi, err := os.Stat(ref); err == nil && !fi.IsDir() {
-		rep, err := readReportJSON(ref)
-		return rep, ref, err
-	}
-	if st == nil {
-		return reports.Report{}, "", usageError("%q: no such report file (give --history FILE.db to name runs by id or date)", ref)
-	}
-	id, err := st.Resolve(ctx, ref)
-	if err != nil {
-		return reports.Report{}, "", err
-	}
-	rep, info, err := st.Report(ctx, id)
-	if err != nil {
-		return reports.Report{}, "", err
-	}
-	return rep, fmt.Sprintf("run %d (%s)", info.ID, info.At.Format(time.RFC3339)), nil
-}
-
-func readReportJSON(name string) (reports.Report, error) {
-	var rep reports.Report
-	f, err := compressed.Open(name)
-	if err != nil {
-		return rep, err
-	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
-	if err := dec.Decode(&rep); err != nil {
-		return rep, fmt.Errorf("%s: at offset %d: not an analyze JSON report: %w", name, dec.InputOffset(), err)
-	}
-	if rep.Invalids == nil {
-		return rep, fmt.Errorf("%s: not an analyze JSON report: no \"invalids\" list", name)
-	}
-	return rep, nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -77,7 +76,7 @@ func runHistory(cmd *cobra.Command, opts historyOptions) error {
 		}
 		since = t
 	}
-	st, err := openHistory(cmd.Context(), opts.db)
+	st, err := history.OpenExisting(cmd.Context(), opts.db)
 	if err != nil {
 		return err
 	}
@@ -110,16 +109,6 @@ func runHistory(cmd *cobra.Command, opts historyOptions) error {
 		return err
 	}
 	return out.Flush()
-}
-
-func openHistory(ctx context.Context, path string) (*history.Store, error) {
-	if path == "" {
-		return nil, usageError("--history FILE.db is required")
-	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("history: %w", err)
-	}
-	return history.Open(ctx, path)
 }
 
 func writeHistoryTable(w io.Writer, doc historyDoc, top int) error {
@@ -196,26 +185,6 @@ func trendOf(days []history.Day) []reports.TrendPoint {
 		pts[i] = reports.TrendPoint{Date: d.Date, Invalid: d.Invalid, Dropped: d.Dropped, Unreachable: d.Unreachable}
 	}
 	return pts
-}
-
-// appendHistory records an analyze run: its inputs (sizes and SHA-256),
-// summary and invalid rows, in one transaction.
-func appendHistory(ctx context.Context, st *history.Store, opts analyzeOptions, args []string, rep reports.Report) error {
-	var inputs []history.Input
-	for _, group := range []struct {
-		kind  string
-		names []string
-	}{{"vrps", opts.vrp.files}, {"slurm", opts.vrp.slurm}, {"routes", args}, {"routes", opts.route.updates}} {
-		for _, name := range group.names {
-			in, err := history.DescribeFile(group.kind, name)
-			if err != nil {
-				return fmt.Errorf("--history: %w", err)
-			}
-			inputs = append(inputs, in)
-		}
-	}
-	_, err := st.Append(ctx, opts.now(), rep, inputs)
-	return err
 }
 
 // writeAnalyzeOutput writes analyze's report in its format; html includes

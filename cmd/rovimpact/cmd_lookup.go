@@ -3,11 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
-	"os"
-	"runtime"
-	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,7 +10,7 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
-	"github.com/rovimpact/rovimpact/table"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 func init() { register(newLookupCommand) }
@@ -85,8 +80,7 @@ about the memory of the analysis, not of the answer.
 	f := cmd.Flags()
 	f.StringVar(&opts.snapshot, "snapshot", "", "answer from this snapshot `FILE` (analyze --save, rovimpact snapshot) instead of VRP and route files")
 	addVRPFlags(cmd, &opts.vrp)
-	f.StringArrayVar(&opts.route.updates, "updates", nil, "update `FILE` replayed after the route files (repeatable)")
-	f.StringArrayVar(&opts.route.peers, "peer", nil, "use only routes from this peer, `AS|IP` (repeatable)")
+	addRouteFlags(cmd, &opts.route, "route files", "use")
 	addPartialFlag(cmd, &opts.route)
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.Var((*asnValue)(&opts.origin), "origin", "for prefix queries: also validate announcing the prefix from this `AS`")
@@ -100,26 +94,21 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err := checkFormat(opts.format, "table", "json", "csv"); err != nil {
 		return err
 	}
-	queries, files, err := splitLookupArgs(args)
+	queries, files, err := study.SplitLookupArgs(args)
 	if err != nil {
 		return err
 	}
-	copt, err := opts.analysis.classify()
-	if err != nil {
+	if _, err := opts.analysis.classify(); err != nil {
 		return err
 	}
 	if len(queries) == 0 {
-		if queries, err = readQueries(cmd.InOrStdin()); err != nil {
+		if queries, err = study.ReadQueries(cmd.InOrStdin()); err != nil {
 			return err
 		}
 	}
-	parsed := make([]reports.Query, 0, len(queries))
-	for _, q := range queries {
-		pq, err := reports.ParseQuery(q)
-		if err != nil {
-			return usageError("%v", err)
-		}
-		parsed = append(parsed, pq)
+	parsed, err := study.ParseQueries(queries)
+	if err != nil {
+		return err
 	}
 	var a *classify.Analysis
 	var inputs []reports.Input
@@ -129,12 +118,12 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if opts.snapshot != "" {
 		a, inputs, err = lookupSnapshot(cmd, opts, files)
 	} else {
-		a, inputs, err = lookupFiles(cmd, opts, files, copt)
+		a, inputs, err = lookupFiles(cmd, opts, files)
 	}
 	if err != nil {
 		return err
 	}
-	partial := partialInput(inputs, opts.route.allowPartial, cmd.ErrOrStderr())
+	partial := study.PartialInput(inputs, opts.route.allowPartial, cmd.ErrOrStderr())
 	var origin *uint32
 	if cmd.Flags().Changed("origin") {
 		origin = &opts.origin
@@ -163,31 +152,19 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 
 // lookupFiles is the analysis lookup answers from: the VRP and route files
 // read and validated as analyze does.
-func lookupFiles(cmd *cobra.Command, opts lookupOptions, files []string, copt classify.Options) (*classify.Analysis, []reports.Input, error) {
+func lookupFiles(cmd *cobra.Command, opts lookupOptions, files []string) (*classify.Analysis, []reports.Input, error) {
 	for _, f := range files {
 		if snapshot.IsFile(f) {
 			return nil, nil, usageError("%s is a snapshot: use it alone (lookup --snapshot %s QUERY...), without --vrps or route files", f, f)
 		}
 	}
-	ix, _, err := loadVRPs(opts.vrp, opts.now(), cmd.ErrOrStderr())
-	if err != nil {
-		return nil, nil, err
-	}
-	t := table.New()
-	var inputs []reports.Input
-	if len(files) > 0 || len(opts.route.updates) > 0 {
-		if t, inputs, _, err = readRoutes(cmd.Context(), files, opts.route, newProgress(cmd.ErrOrStderr())); err != nil {
-			return nil, nil, err
-		}
-	}
-	return classify.Analyze(t, ix, copt), inputs, nil
+	return study.Analyze(cmd.Context(), studyConfig(cmd, opts.vrp, opts.route, opts.analysis, files, opts.now))
 }
 
 // lookupSnapshot is the analysis stored in opts.snapshot, with the route
-// files it was made from (their losses make lookup exit 4 too). Flags that would
-// change what the snapshot fixed are refused rather than ignored, and
-// source files changed since it was made are reported: the answers are as
-// of then.
+// files it was made from (their losses make lookup exit 4 too). Flags that
+// would change what the snapshot fixed are refused rather than ignored, and
+// what the answers must be read with (sources changed since) is warned.
 func lookupSnapshot(cmd *cobra.Command, opts lookupOptions, files []string) (*classify.Analysis, []reports.Input, error) {
 	name := opts.snapshot
 	for _, fl := range []string{"vrps", "slurm", "drop-expired", "updates", "peer"} {
@@ -198,93 +175,15 @@ func lookupSnapshot(cmd *cobra.Command, opts lookupOptions, files []string) (*cl
 	if len(files) > 0 {
 		return nil, nil, usageError("route file %s cannot be used with the snapshot %s: it fixes the routes (write a new one with analyze --save)", files[0], name)
 	}
-	s, err := readSnapshot(name)
+	s, err := snapshot.Load(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	pol := s.Meta.Policy
-	for _, c := range []struct {
-		flag      string
-		got, want any
-	}{
-		{"as-set", opts.analysis.asSet, pol.ASSet},
-		{"local-as", opts.analysis.localAS, pol.LocalAS},
-		{"count-default", opts.analysis.countDefault, pol.CountDefault},
-	} {
-		if cmd.Flags().Changed(c.flag) && c.got != c.want {
-			return nil, nil, usageError("--%s %v: the snapshot %s was made with --%s %v (write a new one with analyze --save)", c.flag, c.got, name, c.flag, c.want)
-		}
+	if err := s.CheckOptions(name, opts.analysis.study(), cmd.Flags().Changed); err != nil {
+		return nil, nil, err
 	}
-	warn := cmd.ErrOrStderr()
-	for _, src := range s.Sources {
-		if c := src.Changed(); c != "" {
-			fmt.Fprintf(warn, "rovimpact: warning: snapshot %s: %s file %s changed since the snapshot was made (%s): answers are as of %s\n", name, src.Role, src.Name, c, s.Created.Format(time.RFC3339))
-		}
-	}
-	if v := s.Meta.VRPs; v.Expired > 0 {
-		verb := "kept"
-		if s.DropExpired {
-			verb = "dropped"
-		}
-		fmt.Fprintf(warn, "rovimpact: warning: snapshot %s: %d of %d VRPs had expired when it was made (%s): %s\n", name, v.Expired, v.Read, s.Created.Format(time.DateOnly), verb)
+	for _, w := range s.Warnings(name) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "rovimpact: warning: %s\n", w)
 	}
 	return s.Analysis, s.Meta.Inputs, nil
-}
-
-// readSnapshot reads a snapshot with the garbage collector off: the load is
-// a few hundred MB of long-lived data, so collections during it free
-// nothing and slow every pointer write (about a seventh of the CPU time on
-// a full table). Afterwards the collector runs only past twice the loaded
-// heap, which a lookup's answers do not reach. GOGC or GOMEMLIMIT in the
-// environment leave the runtime's settings alone.
-func readSnapshot(name string) (*snapshot.Snapshot, error) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return snapshot.ReadFile(name)
-	}
-	prev := debug.SetGCPercent(-1)
-	s, err := snapshot.ReadFile(name)
-	if err != nil {
-		debug.SetGCPercent(prev)
-		return nil, err
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	debug.SetMemoryLimit(int64(2*ms.HeapAlloc) + 64<<20)
-	return s, nil
-}
-
-// splitLookupArgs tells queries from route files: an existing file (or "-")
-// is a route file, anything else must parse as a query.
-func splitLookupArgs(args []string) (queries, files []string, err error) {
-	for _, a := range args {
-		if _, serr := os.Stat(a); serr == nil || a == "-" {
-			files = append(files, a)
-			continue
-		}
-		if _, err := reports.ParseQuery(a); err != nil {
-			return nil, nil, usageError("%v (and no such route file)", err)
-		}
-		queries = append(queries, a)
-	}
-	return queries, files, nil
-}
-
-// readQueries reads one query a line, skipping blanks and # comments.
-func readQueries(r io.Reader) ([]string, error) {
-	var qs []string
-	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan(); line++ {
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		qs = append(qs, s)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading queries from stdin: %w", err)
-	}
-	if len(qs) == 0 {
-		return nil, usageError("no QUERY given (as arguments or on standard input)")
-	}
-	return qs, nil
 }

@@ -2,13 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/snapshot"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 func init() { register(newSnapshotCommand) }
@@ -50,8 +49,7 @@ here and in every lookup from it.
 	f := cmd.Flags()
 	addVRPFlags(cmd, &opts.vrp)
 	addVRPGuardFlags(cmd, &opts.vrp)
-	f.StringArrayVar(&opts.route.updates, "updates", nil, "update `FILE` replayed after the ROUTES in order (repeatable)")
-	f.StringArrayVar(&opts.route.peers, "peer", nil, "keep only routes from this peer, `AS|IP` (repeatable)")
+	addRouteFlags(cmd, &opts.route, "ROUTES in order", "keep")
 	addPartialFlag(cmd, &opts.route)
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.StringVarP(&opts.output, "output", "o", "", "snapshot `FILE` to write (replaced atomically)")
@@ -62,38 +60,16 @@ func runSnapshot(cmd *cobra.Command, opts snapshotOptions, args []string) error 
 	if opts.output == "" {
 		return usageError("--output FILE is required")
 	}
-	st, err := runStudy(cmd.Context(), opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr())
+	st, err := study.Run(cmd.Context(), studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now))
 	if err != nil {
 		return err
 	}
-	a := st.analysis
-	h := snapshot.Header{Created: opts.now(), Sources: st.sources, DropExpired: opts.vrp.dropExpired, Meta: st.meta}
-	if err := writeSnapshot(opts.output, h, a); err != nil {
+	a := st.Analysis
+	h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.dropExpired, Meta: st.Meta}
+	if err := snapshot.WriteFile(opts.output, h, a); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d VRPs, %d routes, %d peers\n", opts.output, a.Index.Len(), a.Table.Len(), len(a.Table.Peers()))
 	// The snapshot records the loss (Meta.Inputs); lookups from it say so.
-	return st.partial
-}
-
-// snapshotSources records every input file, before it is read.
-func snapshotSources(v vrpOptions, routes []string, r routeOptions) []snapshot.Source {
-	var s []snapshot.Source
-	s = append(s, snapshot.StatSources("vrps", v.files)...)
-	s = append(s, snapshot.StatSources("slurm", v.slurm)...)
-	s = append(s, snapshot.StatSources("routes", routes)...)
-	return append(s, snapshot.StatSources("updates", r.updates)...)
-}
-
-// writeSnapshot encodes a and writes it atomically to path, so a lookup
-// never reads half a snapshot.
-func writeSnapshot(path string, h snapshot.Header, a *classify.Analysis) error {
-	data, err := snapshot.Encode(h, a)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
+	return st.Partial
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 func init() { register(newVRPsCommand) }
@@ -73,33 +73,10 @@ func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error 
 	if err := checkFormat(opts.format, "line", "table", "json", "csv"); err != nil {
 		return err
 	}
-	copt, err := opts.analysis.classify()
+	cfg := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args[2:], opts.now)
+	d, partial, err := study.VRPDiff(cmd.Context(), args[0], args[1], cfg)
 	if err != nil {
 		return err
-	}
-	now, stderr := opts.now(), cmd.ErrOrStderr()
-	va, vb := opts.vrp, opts.vrp
-	va.files, vb.files = args[:1], args[1:2]
-	ixA, _, err := loadVRPs(va, now, stderr)
-	if err != nil {
-		return err
-	}
-	ixB, _, err := loadVRPs(vb, now, stderr)
-	if err != nil {
-		return err
-	}
-	d := reports.VRPDiff{From: args[0], To: args[1], FromLen: ixA.Len(), ToLen: ixB.Len()}
-	d.OnlyA, d.OnlyB = reports.DiffVRPs(ixA.VRPs(), ixB.VRPs())
-	var partial error
-	if routes := args[2:]; len(routes) > 0 {
-		t, inputs, _, err := readRoutes(cmd.Context(), routes, opts.route, newProgress(stderr))
-		if err != nil {
-			return err
-		}
-		partial = partialInput(inputs, opts.route.allowPartial, stderr)
-		n := t.Len()
-		d.Routes = &n
-		d.Changed = reports.RouteChanges(classify.Analyze(t, ixA, copt), classify.Analyze(t, ixB, copt))
 	}
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	switch opts.format {

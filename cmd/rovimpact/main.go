@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/internal/buildinfo"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 // Exit codes, documented in the root command's help and the README.
@@ -118,8 +120,51 @@ func codeOf(err error) int {
 	if errors.As(err, &ec) {
 		return ec.code
 	}
+	var (
+		ue *study.UsageError
+		te *study.ThresholdError
+		pe *study.PartialError
+	)
+	switch {
+	case errors.As(err, &pe):
+		return exitPartial
+	case errors.As(err, &te):
+		return exitThreshold
+	case errors.As(err, &ue):
+		return exitUsage
+	}
 	if isCobraUsageError(err) {
 		return exitUsage
 	}
 	return exitError
+}
+
+// worstExit returns the error whose exit code wins (partial input, 4,
+// over a crossed threshold, 3) and writes the others on stderr so that
+// none goes unsaid.
+func worstExit(stderr io.Writer, errs ...error) error {
+	var worst error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if worst == nil {
+			worst = err
+			continue
+		}
+		if codeOf(err) > codeOf(worst) {
+			worst, err = err, worst
+		}
+		fmt.Fprintln(stderr, "rovimpact:", err)
+	}
+	return worst
+}
+
+func checkFormat(format string, allowed ...string) error {
+	for _, a := range allowed {
+		if format == a {
+			return nil
+		}
+	}
+	return usageError("--format %q: want one of %v", format, allowed)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
 	"github.com/rovimpact/rovimpact/serve"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 // vrpFeed is watch's VRP pipeline: every source (each --rtr cache, each
@@ -57,11 +57,9 @@ type vrpKey struct {
 func keyOfVRP(v rov.VRP) vrpKey { return vrpKey{v.Prefix, v.MaxLen, v.ASN} }
 
 // vrpFile is one --vrps file: what was loaded and what the file looked like
-// then, so a poll sees a change.
+// then (src: its size and modification time), so a poll sees a change.
 type vrpFile struct {
-	name    string
-	size    int64
-	mtime   time.Time
+	src     study.Source
 	vrps    int
 	loaded  time.Time
 	err     string
@@ -71,20 +69,9 @@ type vrpFile struct {
 func newVRPFeed(state *live.State, opt vrpOptions, log *slog.Logger, now func() time.Time) (*vrpFeed, error) {
 	f := &vrpFeed{set: rtr.NewSet(), state: state, log: log, now: now, opt: opt,
 		asserted: map[vrpKey]struct{}{}, files: map[string]*vrpFile{}, up: map[string]bool{}, kick: make(chan struct{}, 1)}
-	if len(opt.slurm) == 0 {
-		return f, nil
-	}
-	var files []*rov.SLURM
-	for _, name := range opt.slurm {
-		s, err := loadSLURMFile(name)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, s)
-	}
-	merged, err := rov.MergeSLURM(files...)
-	if err != nil {
-		return nil, err
+	merged, err := study.LoadSLURM(opt.slurm)
+	if err != nil || merged == nil {
+		return f, err
 	}
 	if len(merged.PrefixFilters) > 0 {
 		filters := *merged
@@ -193,11 +180,12 @@ func (f *vrpFeed) unasserted(vrps []rov.VRP) []rov.VRP {
 // loadFile (re)reads one --vrps file as a Reset of its source. At start a
 // failure is fatal; later the old data stays and the error is logged.
 func (f *vrpFeed) loadFile(name, why string) error {
-	st, err := os.Stat(name)
+	src, err := study.Stat(study.RoleVRPs, name)
+	statted := err == nil
 	var vrps []rov.VRP
 	if err == nil {
 		var ls rov.LoadStats
-		vrps, ls, err = loadVRPFile(name, rov.LoadOptions{Now: f.now(), DropExpired: f.opt.dropExpired})
+		vrps, ls, err = study.LoadVRPFile(name, rov.LoadOptions{Now: f.now(), DropExpired: f.opt.dropExpired})
 		if err == nil && ls.Expired > 0 {
 			f.log.Warn("expired VRPs in file", "file", name, "expired", ls.Expired, "dropped", f.opt.dropExpired)
 		}
@@ -205,14 +193,14 @@ func (f *vrpFeed) loadFile(name, why string) error {
 	f.mu.Lock()
 	vf := f.files[name]
 	if vf == nil {
-		vf = &vrpFile{name: name}
+		vf = &vrpFile{src: study.Source{Role: study.RoleVRPs, Name: name, Size: -1}}
 		f.files[name] = vf
 		f.fileOrder = append(f.fileOrder, name)
 	}
-	if st != nil {
+	if statted {
 		// Remember the file as it was when read, even if reading failed,
 		// so a broken file is not re-read on every poll until it changes.
-		vf.size, vf.mtime = st.Size(), st.ModTime()
+		vf.src = src
 	}
 	if err != nil {
 		vf.err = err.Error()
@@ -249,7 +237,7 @@ func (f *vrpFeed) pollFiles(force bool) {
 	var due []string
 	for _, name := range f.fileOrder {
 		vf := f.files[name]
-		st, err := os.Stat(name)
+		src, err := study.Stat(study.RoleVRPs, name)
 		if err != nil {
 			if vf.err == "" {
 				vf.err = err.Error()
@@ -257,7 +245,7 @@ func (f *vrpFeed) pollFiles(force bool) {
 			}
 			continue
 		}
-		if force || st.Size() != vf.size || !st.ModTime().Equal(vf.mtime) {
+		if force || !src.Same(vf.src) {
 			due = append(due, name)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package study
 
 import (
 	"strconv"
@@ -36,7 +36,7 @@ func checkPeerFilter(vals []string, in *table.Ingester) error {
 	switch {
 	case total == 0:
 		b.WriteString("they hold no routes")
-		return usageError("%s", b.String())
+		return Usagef("%s", b.String())
 	case total > maxPeersListed:
 		b.WriteString("peers seen (first 20 of ")
 		b.WriteString(strconv.Itoa(total))
@@ -53,5 +53,5 @@ func checkPeerFilter(vals []string, in *table.Ingester) error {
 			b.WriteString(" " + k.IP.String())
 		}
 	}
-	return usageError("%s", b.String())
+	return Usagef("%s", b.String())
 }

@@ -1,0 +1,51 @@
+package snapshot
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/rovimpact/rovimpact/study"
+)
+
+// CheckOptions refuses analysis options that differ from those the
+// snapshot's verdicts were made under (its Meta.Policy): the answers would
+// silently be the old policy's. given says whether the option's flag was
+// set (an unset flag takes the snapshot's value); the error is a
+// *study.UsageError naming the flag. name is the snapshot's file name.
+func (s *Snapshot) CheckOptions(name string, o study.AnalysisOptions, given func(flag string) bool) error {
+	pol := s.Meta.Policy
+	for _, c := range []struct {
+		flag      string
+		got, want any
+	}{
+		{"as-set", o.ASSet, pol.ASSet},
+		{"local-as", o.LocalAS, pol.LocalAS},
+		{"count-default", o.CountDefault, pol.CountDefault},
+	} {
+		if given(c.flag) && c.got != c.want {
+			return study.Usagef("--%s %v: the snapshot %s was made with --%s %v (write a new one with analyze --save)", c.flag, c.got, name, c.flag, c.want)
+		}
+	}
+	return nil
+}
+
+// Warnings are what an answer from the snapshot must be read with: each
+// source file that changed since it was made (the answers are as of then),
+// and VRPs that had expired when it was made. name is the snapshot's file
+// name.
+func (s *Snapshot) Warnings(name string) []string {
+	var out []string
+	for _, src := range s.Sources {
+		if c := src.Changed(); c != "" {
+			out = append(out, fmt.Sprintf("snapshot %s: %s file %s changed since the snapshot was made (%s): answers are as of %s", name, src.Role, src.Name, c, s.Created.Format(time.RFC3339)))
+		}
+	}
+	if v := s.Meta.VRPs; v.Expired > 0 {
+		verb := "kept"
+		if s.DropExpired {
+			verb = "dropped"
+		}
+		out = append(out, fmt.Sprintf("snapshot %s: %d of %d VRPs had expired when it was made (%s): %s", name, v.Expired, v.Read, s.Created.Format(time.DateOnly), verb))
+	}
+	return out
+}
