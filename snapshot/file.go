@@ -45,3 +45,25 @@ func Load(name string) (*Snapshot, error) {
 	debug.SetMemoryLimit(int64(2*ms.HeapAlloc) + 64<<20)
 	return s, nil
 }
+
+// ReadFile reads and decodes the snapshot file name in one read.
+func ReadFile(name string) (*Snapshot, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(data, name)
+}
+
+// IsFile reports whether the file name starts like a snapshot; false when
+// it cannot be read.
+func IsFile(name string) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, len(Magic))
+	_, err = io.ReadFull(f, b)
+	return err == nil && HasMagic(b)
+}
