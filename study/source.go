@@ -36,36 +36,28 @@ type Source struct {
 	SHA256  string `json:"sha256,omitempty"`
 }
 
-// Stat records one file as it is now, by the name given. The error is the
-// file's stat error; a name that is not a regular file ("-", a pipe) gets
-// Size -1.
+// Stat records one file as it is now, by the name given: what watch polls
+// to see a VRP file change. The error is the file's stat error (standard
+// input, "-", has no file to stat).
 func Stat(role Role, name string) (Source, error) {
-	s := Source{Role: role, Name: name, Size: -1}
-	if name == "-" {
-		return s, nil
-	}
 	st, err := os.Stat(name)
 	if err != nil {
-		return s, err
+		return Source{Role: role, Name: name, Size: -1}, err
 	}
-	if st.Mode().IsRegular() {
-		s.Size, s.ModTime = st.Size(), st.ModTime().UnixNano()
-	}
-	return s, nil
+	return Source{Role: role, Name: name, Size: st.Size(), ModTime: st.ModTime().UnixNano()}, nil
 }
 
 // StatAll records names (of one role) as they are now, by absolute path so
-// that a reader in another directory checks the same files. A name that is
-// not a regular file, or cannot be read, gets Size -1 and is never reported
-// as changed (the study itself reports an unreadable file).
+// that a reader in another directory checks the same files: what a snapshot
+// keeps to tell it is stale. A name that is not a regular file ("-" for
+// standard input, a pipe), or cannot be read, gets Size -1 and is never
+// reported as changed (the study itself reports an unreadable file).
 func StatAll(role Role, names []string) []Source {
 	out := make([]Source, 0, len(names))
 	for _, n := range names {
-		s, err := Stat(role, n)
-		if err != nil {
-			s = Source{Role: role, Name: n, Size: -1}
-		}
-		if s.Size >= 0 {
+		s := Source{Role: role, Name: n, Size: -1}
+		if st, err := os.Stat(n); err == nil && st.Mode().IsRegular() {
+			s.Size, s.ModTime = st.Size(), st.ModTime().UnixNano()
 			if abs, err := filepath.Abs(n); err == nil {
 				s.Name = abs
 			}
