@@ -49,3 +49,31 @@ func (s *Snapshot) Warnings(name string) []string {
 	}
 	return out
 }
+
+// Fixes are the flags whose inputs a snapshot fixes (the VRPs and the
+// routes): given with it they would be silently ignored, so Open refuses
+// them.
+var Fixes = []string{"vrps", "slurm", "drop-expired", "updates", "peer"}
+
+// Open loads the snapshot name to answer from (Load), refusing what would
+// contradict it: a given flag of Fixes, route files, options that differ
+// from how it was made (CheckOptions). It returns the warnings its answers
+// must be read with (Warnings). Refusals are *study.UsageError.
+func Open(name string, o study.AnalysisOptions, given func(flag string) bool, routeFiles []string) (*Snapshot, []string, error) {
+	for _, fl := range Fixes {
+		if given(fl) {
+			return nil, nil, study.Usagef("--%s cannot be used with the snapshot %s: it fixes the VRPs and routes (write a new one with analyze --save)", fl, name)
+		}
+	}
+	if len(routeFiles) > 0 {
+		return nil, nil, study.Usagef("route file %s cannot be used with the snapshot %s: it fixes the routes (write a new one with analyze --save)", routeFiles[0], name)
+	}
+	s, err := Load(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.CheckOptions(name, o, given); err != nil {
+		return nil, nil, err
+	}
+	return s, s.Warnings(name), nil
+}

@@ -162,27 +162,13 @@ func lookupFiles(cmd *cobra.Command, opts lookupOptions, files []string) (*class
 }
 
 // lookupSnapshot is the analysis stored in opts.snapshot, with the route
-// files it was made from (their losses make lookup exit 4 too). Flags that
-// would change what the snapshot fixed are refused rather than ignored, and
-// what the answers must be read with (sources changed since) is warned.
+// files it was made from (their losses make lookup exit 4 too).
 func lookupSnapshot(cmd *cobra.Command, opts lookupOptions, files []string) (*classify.Analysis, []reports.Input, error) {
-	name := opts.snapshot
-	for _, fl := range []string{"vrps", "slurm", "drop-expired", "updates", "peer"} {
-		if cmd.Flags().Changed(fl) {
-			return nil, nil, usageError("--%s cannot be used with the snapshot %s: it fixes the VRPs and routes (write a new one with analyze --save)", fl, name)
-		}
-	}
-	if len(files) > 0 {
-		return nil, nil, usageError("route file %s cannot be used with the snapshot %s: it fixes the routes (write a new one with analyze --save)", files[0], name)
-	}
-	s, err := snapshot.Load(name)
+	s, warnings, err := snapshot.Open(opts.snapshot, opts.analysis.study(), cmd.Flags().Changed, files)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.CheckOptions(name, opts.analysis.study(), cmd.Flags().Changed); err != nil {
-		return nil, nil, err
-	}
-	for _, w := range s.Warnings(name) {
+	for _, w := range warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "rovimpact: warning: %s\n", w)
 	}
 	return s.Analysis, s.Meta.Inputs, nil
