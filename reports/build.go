@@ -61,8 +61,8 @@ func Build(a *classify.Analysis, meta Meta) Report {
 		inv := RouteRow(a, id)
 		if o.Dropped {
 			s.Dropped++
-			countImpact(&s.Impact, impactOf(inv.Impact))
-			countImpact(&f.Impact, impactOf(inv.Impact))
+			countImpact(&s.Impact, inv.Impact)
+			countImpact(&f.Impact, inv.Impact)
 			if inv.Cover != nil && inv.Cover.OtherOrigin {
 				s.CoverOtherAS++
 			}
@@ -91,27 +91,23 @@ func Build(a *classify.Analysis, meta Meta) Report {
 // so they cannot disagree.
 func RouteRow(a *classify.Analysis, id int) Invalid {
 	r, o := a.Table.Routes()[id], a.Outcomes[id]
-	vrps := a.Index.VRPs()
 	inv := Invalid{
-		Prefix: r.Prefix, ASSet: a.Table.ASSet(id), State: o.State.String(), Class: o.Class.String(),
+		Prefix: r.Prefix, ASSet: a.Table.ASSet(id), State: o.RouteState(), Class: o.Class,
 		AS0: o.AS0, Paths: r.Paths, Peers: a.Table.PeerCount(id), Dropped: o.Dropped, VRPs: []VRPRef{},
 	}
 	if inv.ASSet == nil {
 		inv.ASSet = []uint32{}
-	}
-	if o.Unvalidated {
-		inv.State = "unvalidated"
 	}
 	if o.Origin.Kind == rov.OriginAS {
 		asn := o.Origin.ASN
 		inv.Origin = &asn
 	}
 	for _, v := range a.VRPs(id) {
-		inv.VRPs = append(inv.VRPs, vrpRef(vrps[v]))
+		inv.VRPs = append(inv.VRPs, vrpRef(a.VRP(v)))
 	}
 	if o.Dropped {
 		as := a.Assess(id, nil)
-		inv.Impact = as.Impact.String()
+		inv.Impact = as.Impact
 		inv.CoveredShare = as.CoveredShare
 		inv.Cover = coverOf(a, id, as)
 	}
@@ -119,15 +115,6 @@ func RouteRow(a *classify.Analysis, id int) Invalid {
 }
 
 func vrpRef(v rov.VRP) VRPRef { return VRPRef{Prefix: v.Prefix, MaxLength: v.MaxLen, ASN: v.ASN} }
-
-func impactOf(name string) classify.Impact {
-	for _, im := range classify.Impacts {
-		if im.String() == name {
-			return im
-		}
-	}
-	return classify.ImpactNone
-}
 
 func family(p netip.Prefix) int {
 	if p.Addr().Is4() {
@@ -185,13 +172,13 @@ func coverOf(a *classify.Analysis, id int, as classify.Assessment) *Cover {
 	if !ok {
 		return nil
 	}
-	return &Cover{Prefix: c.Prefix, Origins: c.Origins, State: c.State.String(), OtherOrigin: c.OtherOrigin}
+	return &Cover{Prefix: c.Prefix, Origins: c.Origins, State: c.State, OtherOrigin: c.OtherOrigin}
 }
 
 func originRows(invs []Invalid) []OriginRow {
 	byOrigin := map[int64]*OriginRow{}
 	for _, inv := range invs {
-		if inv.State != rov.Invalid.String() {
+		if inv.State != classify.StateInvalid {
 			continue
 		}
 		k := originKey(inv.Origin)
@@ -201,10 +188,10 @@ func originRows(invs []Invalid) []OriginRow {
 			byOrigin[k] = row
 		}
 		row.Invalid++
-		if inv.Impact == classify.Unreachable.String() {
+		if inv.Impact == classify.Unreachable {
 			row.Unreachable++
 		}
-		countClass(&row.Classes, mustClass(inv.Class))
+		countClass(&row.Classes, inv.Class)
 	}
 	rows := make([]OriginRow, 0, len(byOrigin))
 	for _, r := range byOrigin {
@@ -220,11 +207,6 @@ func originRows(invs []Invalid) []OriginRow {
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))
 	})
 	return rows
-}
-
-func mustClass(s string) classify.Class {
-	c, _ := classify.ParseClass(s)
-	return c
 }
 
 func skipped(meta Meta) Skipped {

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rovimpact/rovimpact/classify"
 )
 
 //go:embed html/report.html.tmpl
@@ -218,7 +220,7 @@ func defaultOrder(invs []Invalid) []int {
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
 		x, y := invs[a], invs[b]
-		if c := cmp.Compare(severity(y.Impact), severity(x.Impact)); c != 0 {
+		if c := cmp.Compare(y.Impact.Severity(), x.Impact.Severity()); c != 0 {
 			return c
 		}
 		return cmp.Compare(y.Paths, x.Paths)
@@ -243,7 +245,7 @@ func invalidRowHTML(inv Invalid) template.HTML {
 	} else {
 		b.WriteString("AS" + originString(inv.Origin, ""))
 	}
-	b.WriteString(`</td><td><span class="tag c-` + e(inv.Class) + `">` + e(inv.Class) + "</span>")
+	b.WriteString(`</td><td><span class="tag c-` + e(inv.Class.String()) + `">` + e(inv.Class.String()) + "</span>")
 	if inv.AS0 {
 		b.WriteString(` <span class="mark">AS0</span>`)
 	}
@@ -251,8 +253,8 @@ func invalidRowHTML(inv Invalid) template.HTML {
 	switch {
 	case !inv.Dropped:
 		b.WriteString(`<span class="tag i-kept">kept (policy)</span>`)
-	case inv.Impact != "":
-		b.WriteString(`<span class="tag i-` + e(inv.Impact) + `">` + e(inv.Impact) + "</span>")
+	case inv.Impact != classify.ImpactNone:
+		b.WriteString(`<span class="tag i-` + e(inv.Impact.String()) + `">` + e(inv.Impact.String()) + "</span>")
 	}
 	fmt.Fprintf(&b, `</td><td class="num">%d</td><td class="num">%d</td><td>`, inv.Paths, inv.Peers)
 	if c := inv.Cover; c != nil {
@@ -262,7 +264,7 @@ func invalidRowHTML(inv Invalid) template.HTML {
 		}
 		b.WriteString(e(c.Prefix.String()) + " ")
 		foldHTML(&b, strs, " ", "")
-		b.WriteString(" (" + e(c.State) + ")")
+		b.WriteString(" (" + e(c.State.String()) + ")")
 		if c.OtherOrigin {
 			b.WriteString(` <span class="mark other" title="no route at the cover has this route's origin AS">other AS</span>`)
 		}

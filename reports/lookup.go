@@ -83,7 +83,7 @@ type Answer struct {
 type Via struct {
 	Prefix  netip.Prefix `json:"prefix"`
 	Origins []uint32     `json:"origins"`
-	State   string       `json:"state"`
+	State   rov.State    `json:"state"`
 }
 
 // VRPUse says how an AS's VRP is used by its announcements.
@@ -105,8 +105,8 @@ type VRPUse struct {
 // announced prefix with maxLength equal to its length (RFC 9319 §5).
 type Suggestion struct {
 	VRPRef
-	Exists bool   `json:"exists"` // the route is already valid
-	State  string `json:"current_state"`
+	Exists bool      `json:"exists"` // the route is already valid
+	State  rov.State `json:"current_state"`
 	// WideningInstead, when the AS's own VRP covers the prefix with a
 	// shorter maxLength, is that VRP and what raising its maxLength to the
 	// route's length would authorise instead (RFC 9319 §4).
@@ -127,7 +127,7 @@ type Widening struct {
 type Hijack struct {
 	Prefix netip.Prefix `json:"prefix"`
 	ASN    uint32       `json:"asn"`
-	State  string       `json:"current_state"`
+	State  rov.State    `json:"current_state"`
 	VRPs   []VRPRef     `json:"vrps"` // the other ASes' VRPs allowing the route
 }
 
@@ -214,7 +214,7 @@ func hypothetical(a *classify.Analysis, p netip.Prefix, origin uint32) *Invalid 
 	vrps := a.Index.VRPs()
 	o := rov.Origin{Kind: rov.OriginAS, ASN: origin}
 	out, verdict := a.Announce(p, o)
-	return &Invalid{Prefix: p, Origin: &origin, ASSet: []uint32{}, State: out.State.String(), Class: out.Class.String(), AS0: out.AS0,
+	return &Invalid{Prefix: p, Origin: &origin, ASSet: []uint32{}, State: out.RouteState(), Class: out.Class, AS0: out.AS0,
 		VRPs: refsOf(vrps, verdict.VRPs), Dropped: out.Dropped, Explanation: classify.Explain(verdict, vrps, p, o)}
 }
 
@@ -250,12 +250,12 @@ func lookupASN(a *classify.Analysis, q Query) plan {
 	slices.SortFunc(ans.VRPs, func(x, y VRPUse) int { return compareVRPRef(x.VRPRef, y.VRPRef) })
 	for _, s := range a.Suggest(asn, own) {
 		if len(s.Hijack) > 0 {
-			h := Hijack{Prefix: s.Prefix, ASN: asn, State: s.State.String(), VRPs: refsOf(vrps, s.Hijack)}
+			h := Hijack{Prefix: s.Prefix, ASN: asn, State: s.State, VRPs: refsOf(vrps, s.Hijack)}
 			sortVRPRefs(h.VRPs)
 			ans.Hijacks = append(ans.Hijacks, h)
 			continue
 		}
-		sug := Suggestion{VRPRef: VRPRef{Prefix: s.Prefix, MaxLength: uint8(s.Prefix.Bits()), ASN: asn}, Exists: s.Exists, State: s.State.String()}
+		sug := Suggestion{VRPRef: VRPRef{Prefix: s.Prefix, MaxLength: uint8(s.Prefix.Bits()), ASN: asn}, Exists: s.Exists, State: s.State}
 		if s.Widen >= 0 {
 			sug.WideningInstead = &Widening{VRP: vrpRef(vrps[s.Widen]), MaxLength: uint8(s.Prefix.Bits()), Allows: s.WidenAllows}
 		}
@@ -295,7 +295,7 @@ func via(a *classify.Analysis, ids []int32) *Via {
 	if !ok {
 		return nil
 	}
-	return &Via{Prefix: c.Prefix, Origins: c.Origins, State: c.State.String()}
+	return &Via{Prefix: c.Prefix, Origins: c.Origins, State: c.State}
 }
 
 func compareVRPRef(x, y VRPRef) int {

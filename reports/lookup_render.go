@@ -271,7 +271,7 @@ func writePrefixAnswer(w io.Writer, a Answer, top int, wide bool) error {
 	}
 	if h := a.Hypothetical; h != nil {
 		fmt.Fprintf(w, "If AS%d announced it: %s", *h.Origin, h.State)
-		if h.Class != "" {
+		if h.Class != classify.None {
 			fmt.Fprintf(w, " (%s)", h.Class)
 		}
 		fmt.Fprintf(w, ": %s\n", h.Explanation)
@@ -326,7 +326,7 @@ func writeASNAnswer(w io.Writer, a Answer, top int, wide bool) error {
 			t = compactTable(w, []column{{"VRP", 30}, {"Already valid", 15}, {"Route state now", 17}, {"Instead of widening (RFC 9319 §4)", 48}})
 		}
 		for _, s := range limit(a.Suggested, top) {
-			row := []any{vrpList([]VRPRef{s.VRPRef}, ""), s.Exists, s.State}
+			row := []any{vrpList([]VRPRef{s.VRPRef}, ""), s.Exists, s.State.String()}
 			if widen {
 				note := ""
 				if wi := s.WideningInstead; wi != nil {
@@ -347,7 +347,7 @@ func writeASNAnswer(w io.Writer, a Answer, top int, wide bool) error {
 			t = compactTable(w, []column{{"Route", 30}, {"Route state now", 17}, {"Allowed by", 69}})
 		}
 		for _, h := range limit(a.Hijacks, top) {
-			t.Append(fmt.Sprintf("%s AS%d", h.Prefix, h.ASN), h.State, vrpList(h.VRPs, ", "))
+			t.Append(fmt.Sprintf("%s AS%d", h.Prefix, h.ASN), h.State.String(), vrpList(h.VRPs, ", "))
 		}
 		return renderTop(w, t, len(a.Hijacks), top)
 	}
@@ -382,13 +382,13 @@ func routeTable(w io.Writer, title string, rows []Invalid, top int, wide bool) e
 			}
 		}
 		if wide {
-			t.Append(r.Prefix, origin, r.State, r.Class, r.Paths, r.Peers, impact, r.Explanation)
+			t.Append(r.Prefix, origin, r.State.String(), r.Class.String(), r.Paths, r.Peers, impact, r.Explanation)
 			continue
 		}
 		origin = foldedOrigin(r.Origin, r.ASSet)
-		state := r.State
-		if r.Class != "" {
-			state += " (" + r.Class + ")"
+		state := r.State.String()
+		if r.Class != classify.None {
+			state += " (" + r.Class.String() + ")"
 		}
 		t.Append(r.Prefix, origin, state, r.Paths, impact, r.Explanation)
 	}
@@ -410,7 +410,7 @@ func viaString(v *Via) string {
 	if v == nil {
 		return "nothing (unreachable)"
 	}
-	return fmt.Sprintf("%s %s (%s)", v.Prefix, joinASNs(v.Origins, ",", "AS"), v.State)
+	return fmt.Sprintf("%s %s (%s)", v.Prefix, joinASNs(v.Origins, ",", "AS"), v.State.String())
 }
 
 func orNone(s string) string {

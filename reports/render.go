@@ -12,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -45,11 +46,11 @@ func WriteInvalidsCSV(w io.Writer, invs []Invalid) error {
 
 // invalidRecord is one CSV row in InvalidColumns order.
 func invalidRecord(inv Invalid) []string {
-	row := []string{inv.Prefix.String(), originString(inv.Origin, ""), joinASNs(inv.ASSet, " ", ""), inv.State, inv.Class,
+	row := []string{inv.Prefix.String(), originString(inv.Origin, ""), joinASNs(inv.ASSet, " ", ""), inv.State.String(), inv.Class.String(),
 		strconv.FormatBool(inv.AS0), vrpList(inv.VRPs, ";"), strconv.FormatUint(uint64(inv.Paths), 10), strconv.Itoa(inv.Peers),
-		strconv.FormatBool(inv.Dropped), inv.Impact, "", "", "", "", formatShare(inv.CoveredShare)}
+		strconv.FormatBool(inv.Dropped), inv.Impact.String(), "", "", "", "", formatShare(inv.CoveredShare)}
 	if c := inv.Cover; c != nil {
-		row[11], row[12], row[13], row[14] = c.Prefix.String(), joinASNs(c.Origins, " ", ""), c.State, strconv.FormatBool(c.OtherOrigin)
+		row[11], row[12], row[13], row[14] = c.Prefix.String(), joinASNs(c.Origins, " ", ""), c.State.String(), strconv.FormatBool(c.OtherOrigin)
 	}
 	return row
 }
@@ -230,7 +231,7 @@ func writeTable(w io.Writer, rep Report, top int, wide bool) error {
 
 	invs := slices.Clone(rep.Invalids)
 	slices.SortStableFunc(invs, func(x, y Invalid) int {
-		if c := cmp.Compare(severity(y.Impact), severity(x.Impact)); c != 0 {
+		if c := cmp.Compare(y.Impact.Severity(), x.Impact.Severity()); c != 0 {
 			return c
 		}
 		return cmp.Compare(y.Paths, x.Paths)
@@ -246,7 +247,7 @@ func writeTable(w io.Writer, rep Report, top int, wide bool) error {
 		t = newTable(w, "Prefix", "Origin", "Class", "Impact", "Cover", "Paths", "Peers", "VRPs")
 		for _, inv := range limit(invs, top) {
 			origin := OriginLabel(inv.Origin, inv.ASSet)
-			class := inv.Class
+			class := inv.Class.String()
 			if inv.AS0 {
 				class += " (AS0)"
 			}
@@ -286,20 +287,6 @@ func writeTable(w io.Writer, rep Report, top int, wide bool) error {
 	return nil
 }
 
-func severity(impact string) int {
-	switch impact {
-	case "unreachable":
-		return 4
-	case "more_specifics":
-		return 3
-	case "covered":
-		return 2
-	case "same_prefix":
-		return 1
-	}
-	return 0
-}
-
 // compactColumns are the invalid routes table's columns within
 // TerminalWidth: each width includes the cell's padding, and the borders
 // take one column more than there are columns (6 + 113 + 1 = 120).
@@ -313,7 +300,7 @@ func compactInvalids(w io.Writer, invs []Invalid) error {
 	t := compactTable(w, compactColumns)
 	for _, inv := range invs {
 		origin := foldedOrigin(inv.Origin, inv.ASSet)
-		class := inv.Class
+		class := inv.Class.String()
 		if inv.AS0 {
 			class += " (AS0)"
 		}
@@ -366,19 +353,19 @@ func impactCell(inv Invalid) string {
 	switch {
 	case !inv.Dropped:
 		return "kept (policy)"
-	case inv.Impact == "unreachable" && inv.CoveredShare > 0 && inv.CoveredShare < 0.01:
+	case inv.Impact == classify.Unreachable && inv.CoveredShare > 0 && inv.CoveredShare < 0.01:
 		return "unreachable (<1% via more-specifics)"
-	case inv.Impact == "unreachable" && inv.CoveredShare > 0:
+	case inv.Impact == classify.Unreachable && inv.CoveredShare > 0:
 		return fmt.Sprintf("unreachable (%.0f%% via more-specifics)", 100*inv.CoveredShare)
 	}
-	return inv.Impact
+	return inv.Impact.String()
 }
 
 func coverCell(c *Cover) string {
 	if c == nil {
 		return ""
 	}
-	s := fmt.Sprintf("%s %s (%s)", c.Prefix, joinASNs(c.Origins, ",", "AS"), c.State)
+	s := fmt.Sprintf("%s %s (%s)", c.Prefix, joinASNs(c.Origins, ",", "AS"), c.State.String())
 	if c.OtherOrigin {
 		s += " other AS"
 	}

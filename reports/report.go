@@ -8,6 +8,9 @@ package reports
 import (
 	"net/netip"
 	"time"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // Report is the whole study: `{"summary":{...},"invalids":[...],"origins":[...]}`.
@@ -129,25 +132,25 @@ type VRPRef struct {
 type Cover struct {
 	Prefix      netip.Prefix `json:"prefix"`
 	Origins     []uint32     `json:"origins"`
-	State       string       `json:"state"`        // best state among the surviving routes at Prefix
+	State       rov.State    `json:"state"`        // best state among the surviving routes at Prefix
 	OtherOrigin bool         `json:"other_origin"` // none of Origins is the invalid route's origin
 }
 
 // Invalid is one invalid route (or one dropped AS_SET route).
 type Invalid struct {
-	Prefix       netip.Prefix `json:"prefix"`
-	Origin       *uint32      `json:"origin"` // null for AS_SET (origin NONE)
-	ASSet        []uint32     `json:"as_set"`
-	State        string       `json:"state"`
-	Class        string       `json:"class"`
-	AS0          bool         `json:"as0"`
-	VRPs         []VRPRef     `json:"vrps"`
-	Paths        uint32       `json:"paths"`
-	Peers        int          `json:"peers"`
-	Dropped      bool         `json:"dropped"`
-	Impact       string       `json:"impact"`
-	Cover        *Cover       `json:"cover"`
-	CoveredShare float64      `json:"covered_share"`
+	Prefix       netip.Prefix        `json:"prefix"`
+	Origin       *uint32             `json:"origin"` // null for AS_SET (origin NONE)
+	ASSet        []uint32            `json:"as_set"`
+	State        classify.RouteState `json:"state"`
+	Class        classify.Class      `json:"class"`
+	AS0          bool                `json:"as0"`
+	VRPs         []VRPRef            `json:"vrps"`
+	Paths        uint32              `json:"paths"`
+	Peers        int                 `json:"peers"`
+	Dropped      bool                `json:"dropped"`
+	Impact       classify.Impact     `json:"impact"`
+	Cover        *Cover              `json:"cover"`
+	CoveredShare float64             `json:"covered_share"`
 	// Explanation is one human sentence (lookup only; analyze leaves it out).
 	Explanation string `json:"explanation,omitempty"`
 }
