@@ -46,16 +46,17 @@ type TrendPoint struct {
 	Unreachable int    `json:"unreachable"`
 }
 
-// LifetimeRow is one invalid route's life in the history.
+// LifetimeRow is one invalid route's life in the history (the fields and
+// JSON names of history.Lifetime, which converts to it).
 type LifetimeRow struct {
-	Prefix    netip.Prefix
-	Origin    *uint32
-	FirstSeen time.Time
-	LastSeen  time.Time
-	Runs      int
-	Current   bool
-	Class     string
-	Impact    string
+	Prefix    netip.Prefix `json:"prefix"`
+	Origin    *uint32      `json:"origin"` // null: AS_SET
+	FirstSeen time.Time    `json:"first_seen"`
+	LastSeen  time.Time    `json:"last_seen"`
+	Runs      int          `json:"runs"`    // runs it appeared in
+	Current   bool         `json:"current"` // present in the latest run
+	Class     string       `json:"class"`   // as of its last appearance
+	Impact    string       `json:"impact"`  // as of its last appearance
 }
 
 // htmlFallbackRows is how many rows of each table are rendered into the

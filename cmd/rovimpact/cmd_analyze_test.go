@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -178,20 +177,8 @@ func TestAnalyzeExitCodes(t *testing.T) {
 	}
 }
 
-// exitCodeOf maps an error as main does, without printing.
-func exitCodeOf(err error) int {
-	if err == nil {
-		return exitOK
-	}
-	var ec *exitCodeError
-	if errors.As(err, &ec) {
-		return ec.code
-	}
-	if isCobraUsageError(err) {
-		return exitUsage
-	}
-	return exitError
-}
+// exitCodeOf maps an error as main does (codeOf), without printing.
+func exitCodeOf(err error) int { return codeOf(err) }
 
 // sameGenerated blanks the HTML report's generation time: two runs a
 // second apart write the same report otherwise.

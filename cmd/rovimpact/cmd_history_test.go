@@ -37,7 +37,7 @@ func TestHistoryCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc historyDoc
+	var doc reports.HistoryDoc
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}

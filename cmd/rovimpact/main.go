@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/internal/buildinfo"
+	"github.com/rovimpact/rovimpact/reports"
 )
 
 // Exit codes, documented in the root command's help and the README.
@@ -118,7 +119,8 @@ func codeOf(err error) int {
 	if errors.As(err, &ec) {
 		return ec.code
 	}
-	if isCobraUsageError(err) {
+	var fe *reports.FormatError
+	if isCobraUsageError(err) || errors.As(err, &fe) {
 		return exitUsage
 	}
 	return exitError
