@@ -20,6 +20,7 @@ func fixtureAnalysis(extraVRP bool) *classify.Analysis {
 		{Prefix: netip.MustParsePrefix("172.16.0.0/12"), MaxLen: 13, ASN: 64520, TA: "ripe"},
 		{Prefix: netip.MustParsePrefix("2001:db8::/32"), MaxLen: 48, ASN: 64503, TA: "ripe"},
 		{Prefix: netip.MustParsePrefix("100.70.0.0/16"), MaxLen: 24, ASN: 64530, TA: "lacnic"},
+		{Prefix: netip.MustParsePrefix("100.64.0.0/10"), MaxLen: 10, ASN: 64599, TA: "lacnic"},
 	}
 	if extraVRP { // authorises the wrong-origin route: resolved in the second run
 		vrps = append(vrps, rov.VRP{Prefix: netip.MustParsePrefix("192.0.2.0/24"), MaxLen: 24, ASN: 64666, TA: "ripe"})
@@ -49,8 +50,8 @@ func fixtureAnalysis(extraVRP bool) *classify.Analysis {
 	add("172.24.0.0/13", as(64520), b)                         // valid
 	add("2001:db8::/32", rov.Origin{Kind: rov.OriginNone}, a)  // as_set, unreachable (part via more-specifics)
 	add("2001:db8:1::/48", as(64503), b)                       // valid
-	add("100.70.0.0/16", as(64531), a)                         // too_short? no: wrong_origin, unreachable
-	add("100.64.0.0/10", as(64530), a)                         // too_short: AS64530's VRP is inside
+	add("100.70.0.0/16", as(64531), a)                         // wrong_origin, unreachable (its cover is dropped)
+	add("100.64.0.0/10", as(64530), a)                         // too_short: AS64599's VRP covers it, AS64530's is inside
 	add("198.18.0.0/15", as(64540), a, b)                      // not_found
 	add("198.18.0.0/24", rov.Origin{Kind: rov.OriginLocal}, a) // unvalidated (no --local-as)
 	return classify.Analyze(tb, rov.NewIndex(vrps), classify.Options{Workers: 1})
@@ -66,7 +67,7 @@ func fixtureReport(extraVRP, perPeer bool) Report {
 	meta := Meta{
 		Policy: Policy{ASSet: "invalid"},
 		VRPs: VRPSummary{Loaded: a.Index.Len(), Read: a.Index.Len(), IPv4: a.Index.Len() - 1, IPv6: 1, AS0: 1,
-			ByTA: map[string]int{"ripe": 3, "arin": 1, "apnic": 1, "lacnic": 1}, Files: []string{"vrps.json"},
+			ByTA: map[string]int{"ripe": 3, "arin": 1, "apnic": 1, "lacnic": 2}, Files: []string{"vrps.json"},
 			BuildTime: &built, BuildTimeFrom: "metadata", AgeSeconds: 3600},
 		Inputs:  []Input{{Name: "rib.mrt", Records: 17, Routes: 20, Skipped: map[string]int64{"attr_error": 1}}},
 		Skipped: map[string]int64{"peer_filter": 2},

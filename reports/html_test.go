@@ -21,7 +21,7 @@ import (
 	"github.com/rovimpact/rovimpact/rov"
 )
 
-var updateHTML = flag.Bool("update", false, "rewrite testdata/html golden files")
+var updateHTML = flag.Bool("update", false, "rewrite the golden files under testdata/ (html, golden)")
 
 // sampleReport is analyze's JSON report on the shipped sample (every class
 // and impact appears), read from the analyze golden file.
