@@ -17,6 +17,11 @@ type Meta struct {
 	Inputs  []Input
 	Skipped map[string]int64 // reasons beyond the inputs' own (e.g. "peer_filter")
 	PerPeer bool
+	// Generated is the build and time the caller makes the report with
+	// (GenerationOf): Build reads no clock. Not stored with the Meta in a
+	// snapshot, whose header has its own creation time: a report made from
+	// a snapshot is generated when it is made.
+	Generated Generation `json:"-"`
 }
 
 // Build makes the report of an analysis. Rows are sorted by prefix and
@@ -24,7 +29,7 @@ type Meta struct {
 func Build(a *classify.Analysis, meta Meta) Report {
 	rep := Report{Invalids: []Invalid{}, Origins: []OriginRow{}}
 	s := &rep.Summary
-	s.Policy, s.VRPs, s.Inputs = meta.Policy, meta.VRPs, meta.Inputs
+	s.Policy, s.VRPs, s.Inputs, s.Generated = meta.Policy, meta.VRPs, meta.Inputs, meta.Generated
 	s.Paths, s.Peers = a.Table.Paths(), len(a.Table.Peers())
 	fams := [2]Family{{Family: "ipv4"}, {Family: "ipv6"}}
 	routes := a.Table.Routes()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/buildinfo"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -67,11 +68,22 @@ func fixtureReport(extraVRP, perPeer bool) Report {
 	meta := Meta{
 		Policy: Policy{ASSet: "invalid"},
 		VRPs: VRPSummary{Loaded: a.Index.Len(), Read: a.Index.Len(), IPv4: a.Index.Len() - 1, IPv6: 1, AS0: 1,
-			ByTA: map[string]int{"ripe": 3, "arin": 1, "apnic": 1, "lacnic": 2}, Files: []string{"vrps.json"},
-			BuildTime: &built, BuildTimeFrom: "metadata", AgeSeconds: 3600},
-		Inputs:  []Input{{Name: "rib.mrt", Records: 17, Routes: 20, Skipped: map[string]int64{"attr_error": 1}}},
-		Skipped: map[string]int64{"peer_filter": 2},
-		PerPeer: perPeer,
+			ByTA: map[string]int{"ripe": 3, "arin": 1, "apnic": 1, "lacnic": 2}, Files: []string{"vrps.json", "-"},
+			BuildTime: &built, BuildTimeFrom: "metadata", AgeSeconds: 3600,
+			Sources: []VRPSource{{File: "vrps.json", BuildTime: &built, BuildTimeFrom: "metadata"}, {File: "-"}}},
+		Inputs:    fixtureInputs(),
+		Generated: GenerationOf(buildinfo.Info{Version: "(test)", Revision: "0123abc"}, fixtureBuilt.Add(time.Hour)),
+		Skipped:   map[string]int64{"peer_filter": 2},
+		PerPeer:   perPeer,
 	}
 	return Build(a, meta)
+}
+
+// fixtureInputs are two route files with record times and one without.
+func fixtureInputs() []Input {
+	rib := Input{Name: "rib.mrt", Records: 17, Routes: 20, Skipped: map[string]int64{"attr_error": 1}}
+	rib.SetRecordTimes(fixtureBuilt.Add(-2*time.Hour), fixtureBuilt.Add(-2*time.Hour))
+	upd := Input{Name: "updates.mrt", Records: 3, Routes: 3}
+	upd.SetRecordTimes(fixtureBuilt.Add(-2*time.Hour+time.Minute), fixtureBuilt.Add(-time.Hour-time.Second))
+	return []Input{rib, upd, {Name: "extra.txt", Records: 1, Routes: 1}}
 }

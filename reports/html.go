@@ -87,6 +87,7 @@ type htmlLifetime struct {
 type htmlInput struct {
 	Name, Skipped, Error string
 	Records, Events      int64
+	First, Last          string // record time range
 }
 
 // WriteHTML writes one self-contained HTML file: banners for partial, empty
@@ -100,7 +101,8 @@ type htmlInput struct {
 func WriteHTML(w io.Writer, doc HTMLDoc) error {
 	s := doc.Report.Summary
 	data := struct {
-		Title, Generated                    string
+		Title, Generated, MadeBy            string
+		VRPSources, RecordSpan              string
 		S                                   Summary
 		CSS                                 template.CSS
 		JS                                  template.JS
@@ -118,7 +120,7 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 		NInvalids, NOrigins, NLifetimes     int
 	}{
 		Title: doc.Title, S: s, CSS: template.CSS(htmlCSS), JS: template.JS(htmlJS),
-		VRPAge: VRPAge(s.VRPs),
+		VRPAge: VRPAge(s.VRPs), VRPSources: VRPSourceTimes(s.VRPs), RecordSpan: RecordSpan(s.Inputs),
 		ClassChart: barChart("chart-classes", []bar{
 			{"too_specific", s.Classes.TooSpecific, "#1f6feb"}, {"wrong_origin", s.Classes.WrongOrigin, "#8250df"},
 			{"both", s.Classes.Both, "#bf3989"}, {"too_short", s.Classes.TooShort, "#9a6700"}, {"as_set", s.Classes.ASSet, "#57606a"}}),
@@ -133,11 +135,18 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 	if data.Title == "" {
 		data.Title = "rovimpact: what ROV would drop"
 	}
+	if s.Generated.Tool != "" {
+		data.MadeBy = s.Generated.Tool + " " + s.Generated.Version
+		if s.Generated.Revision != "" {
+			data.MadeBy += " (" + s.Generated.Revision + ")"
+		}
+	}
 	if !doc.Generated.IsZero() {
 		data.Generated = doc.Generated.UTC().Format(time.RFC3339)
 	}
 	for _, in := range s.Inputs {
-		data.Inputs = append(data.Inputs, htmlInput{Name: in.Name, Records: in.Records, Events: in.Routes, Skipped: reasonList(in.Skipped), Error: in.Error})
+		data.Inputs = append(data.Inputs, htmlInput{Name: in.Name, Records: in.Records, Events: in.Routes, Skipped: reasonList(in.Skipped), Error: in.Error,
+			First: timeText(in.FirstRecord), Last: timeText(in.LastRecord)})
 	}
 	for _, i := range defaultOrder(doc.Report.Invalids)[:min(htmlFallbackRows, len(doc.Report.Invalids))] {
 		data.Invalids = append(data.Invalids, invalidRowHTML(doc.Report.Invalids[i]))
@@ -408,4 +417,12 @@ func trendChart(id string, pts []TrendPoint) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// timeText is t in RFC 3339, or "" for nil.
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -82,6 +82,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/buildinfo"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rtr"
@@ -251,6 +252,9 @@ func (s *Server) current() *built {
 	var meta reports.Meta
 	if s.cfg.Meta != nil {
 		meta = s.cfg.Meta()
+	}
+	if meta.Generated.Tool == "" {
+		meta.Generated = reports.GenerationOf(buildinfo.Get(), start)
 	}
 	b := &built{snap: snap, report: reports.Build(snap.Analysis, meta), peers: countPeers(snap)}
 	b.duration = time.Since(start)

@@ -143,7 +143,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		}
 	}
 	a, meta := st.analysis, st.meta
-	meta.PerPeer = opts.perPeer
+	meta.PerPeer, meta.Generated = opts.perPeer, generation(opts.now())
 	rep := reports.Build(a, meta)
 	if opts.save != "" {
 		h := snapshot.Header{Created: opts.now(), Sources: st.sources, DropExpired: opts.vrp.dropExpired, Meta: meta}

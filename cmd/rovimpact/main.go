@@ -65,6 +65,14 @@ func partialError(format string, args ...any) error {
 // that the VRP set's age in golden reports does not change by the day.
 var clock = time.Now
 
+// buildInfo is the build a report names (reports.Generation); tests pin it
+// with clock, so that golden reports carry a fixed version and generation
+// time (main_test.go) whatever the toolchain stamps.
+var buildInfo = buildinfo.Get
+
+// generation is the report metadata of a run at now.
+func generation(now time.Time) reports.Generation { return reports.GenerationOf(buildInfo(), now) }
+
 // subcommands is filled by each cmd_<verb>.go file's init, so that adding a
 // subcommand touches only its own file.
 var subcommands []func() *cobra.Command

@@ -109,14 +109,17 @@ func noteBuildTime(sum *reports.VRPSummary, name string, meta time.Time) {
 	t, from := meta, "metadata"
 	if t.IsZero() {
 		if name == "-" {
+			sum.Sources = append(sum.Sources, reports.VRPSource{File: name})
 			return
 		}
 		fi, err := os.Stat(name)
 		if err != nil {
+			sum.Sources = append(sum.Sources, reports.VRPSource{File: name})
 			return
 		}
 		t, from = fi.ModTime().UTC().Truncate(time.Second), "file_mtime"
 	}
+	sum.Sources = append(sum.Sources, reports.VRPSource{File: name, BuildTime: &t, BuildTimeFrom: from})
 	if sum.BuildTime == nil || t.Before(*sum.BuildTime) {
 		sum.BuildTime, sum.BuildTimeFrom = &t, from
 	}
@@ -247,6 +250,7 @@ func readRouteFile(in *table.Ingester, name string, prog progressFunc) (reports.
 	stop()
 	st := src.Stats()
 	input := reports.Input{Name: name, Records: st.Records, Routes: st.Routes, Skipped: st.Skipped}
+	input.SetRecordTimes(st.First, st.Last)
 	if rerr != nil && isSystemError(rerr) {
 		return input, rerr // the file could not be read: not a damaged file
 	}
