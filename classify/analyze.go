@@ -1,6 +1,8 @@
 package classify
 
 import (
+	"fmt"
+	"net/netip"
 	"runtime"
 	"sync"
 
@@ -171,4 +173,74 @@ func (a *Analysis) PeersView(peers []int) func(int) bool {
 		}
 		return false
 	}
+}
+
+// RouteState is the state a report gives a route: its RFC 6811 state, or
+// Unvalidated when the origin is the local AS and no --local-as was given
+// (Outcome.Unvalidated). The first three values are rov.State's, so
+// RouteStateOf is a conversion.
+type RouteState uint8
+
+const (
+	StateNotFound    = RouteState(rov.NotFound)
+	StateValid       = RouteState(rov.Valid)
+	StateInvalid     = RouteState(rov.Invalid)
+	StateUnvalidated = StateInvalid + 1
+)
+
+var routeStateNames = [...]string{"not_found", "valid", "invalid", "unvalidated"}
+
+// RouteStateOf is s as a RouteState.
+func RouteStateOf(s rov.State) RouteState { return RouteState(s) }
+
+// RouteState is the state reports show for o.
+func (o Outcome) RouteState() RouteState {
+	if o.Unvalidated {
+		return StateUnvalidated
+	}
+	return RouteStateOf(o.State)
+}
+
+// String returns the stable snake_case name.
+func (s RouteState) String() string {
+	if int(s) < len(routeStateNames) {
+		return routeStateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// MarshalText writes the String name.
+func (s RouteState) MarshalText() ([]byte, error) {
+	if int(s) >= len(routeStateNames) {
+		return nil, fmt.Errorf("classify: cannot marshal unknown route state %d", uint8(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText reads a String name back.
+func (s *RouteState) UnmarshalText(b []byte) error {
+	for i, n := range routeStateNames {
+		if string(b) == n {
+			*s = RouteState(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("classify: unknown route state %q (want not_found, valid, invalid or unvalidated)", b)
+}
+
+// VRP returns VRP i of the analysis' index (an index from VRPs, a Verdict
+// or a lookup answer), so that renderers need not query the index.
+func (a *Analysis) VRP(i uint32) rov.VRP { return a.Index.VRPs()[i] }
+
+// Explain is the one-line explanation of route id's verdict (Explain).
+func (a *Analysis) Explain(id int) string {
+	o := a.Outcomes[id]
+	v := Verdict{State: o.State, Class: o.Class, AS0: o.AS0, VRPs: a.VRPs(id)}
+	return Explain(v, a.Index.VRPs(), a.Table.Routes()[id].Prefix, o.Origin)
+}
+
+// ExplainVerdict is Explain for a verdict on p from o decided against this
+// analysis' VRPs (Announce).
+func (a *Analysis) ExplainVerdict(v Verdict, p netip.Prefix, o rov.Origin) string {
+	return Explain(v, a.Index.VRPs(), p, o)
 }

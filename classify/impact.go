@@ -41,8 +41,38 @@ func (i Impact) String() string {
 	return fmt.Sprintf("impact(%d)", i)
 }
 
-// MarshalText writes the stable snake_case name.
-func (i Impact) MarshalText() ([]byte, error) { return []byte(i.String()), nil }
+// MarshalText writes the stable snake_case name ("" for ImpactNone).
+func (i Impact) MarshalText() ([]byte, error) {
+	if int(i) >= len(impactNames) {
+		return nil, fmt.Errorf("classify: cannot marshal unknown impact %d", uint8(i))
+	}
+	return []byte(i.String()), nil
+}
+
+// UnmarshalText reads a String name back (see ParseImpact).
+func (i *Impact) UnmarshalText(b []byte) error {
+	v, err := ParseImpact(string(b))
+	if err != nil {
+		return err
+	}
+	*i = v
+	return nil
+}
+
+// ParseImpact parses a String name; "" is ImpactNone.
+func ParseImpact(s string) (Impact, error) {
+	for i, n := range impactNames {
+		if s == n {
+			return Impact(i), nil
+		}
+	}
+	return ImpactNone, fmt.Errorf("classify: unknown impact %q (want same_prefix, covered, more_specifics or unreachable)", s)
+}
+
+// Severity orders impacts from harmless to worst (ImpactNone 0 <
+// SamePrefix < Covered < MoreSpecifics < Unreachable): the order reports
+// list dropped routes in, worst first.
+func (i Impact) Severity() int { return int(i) }
 
 // ASSetPolicy says what ROV does with a route whose origin is NONE because
 // its AS_PATH ends in an AS_SET. Routers disagree, so the policy is explicit:

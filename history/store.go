@@ -292,7 +292,7 @@ func (s *Store) Append(ctx context.Context, at time.Time, rep reports.Report, in
 		if inv.Origin != nil {
 			origin = int64(*inv.Origin)
 		}
-		if _, err := stmt.ExecContext(ctx, id, inv.Prefix.String(), origin, inv.Class, inv.Impact, inv.Dropped, string(row)); err != nil {
+		if _, err := stmt.ExecContext(ctx, id, inv.Prefix.String(), origin, inv.Class.String(), inv.Impact.String(), inv.Dropped, string(row)); err != nil {
 			return 0, fmt.Errorf("history %s: inserting invalid %s: %w", s.path, inv.Prefix, err)
 		}
 		if s.afterRow != nil {

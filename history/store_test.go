@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/study"
 )
@@ -31,11 +32,11 @@ func mkReport(n int) reports.Report {
 	for i := range n {
 		rep.Invalids = append(rep.Invalids, reports.Invalid{
 			Prefix: netip.MustParsePrefix(fmt.Sprintf("10.0.%d.0/24", i)), Origin: u32(64500 + uint32(i)), ASSet: []uint32{},
-			State: "invalid", Class: "wrong_origin", VRPs: []reports.VRPRef{}, Paths: 3, Peers: 2, Dropped: true, Impact: "unreachable",
+			State: classify.StateInvalid, Class: classify.WrongOrigin, VRPs: []reports.VRPRef{}, Paths: 3, Peers: 2, Dropped: true, Impact: classify.Unreachable,
 		})
 	}
 	rep.Invalids = append(rep.Invalids, reports.Invalid{Prefix: netip.MustParsePrefix("192.0.2.0/24"), ASSet: []uint32{64501, 64502},
-		State: "invalid", Class: "as_set", VRPs: []reports.VRPRef{}, Paths: 1, Peers: 1, Dropped: true, Impact: "covered", CoveredShare: 1})
+		State: classify.StateInvalid, Class: classify.ASSet, VRPs: []reports.VRPRef{}, Paths: 1, Peers: 1, Dropped: true, Impact: classify.Covered, CoveredShare: 1})
 	rep.Summary = reports.Summary{Routes: n + 10, Valid: 9, Invalid: n + 1, Dropped: n + 1, Classes: reports.ClassCounts{WrongOrigin: n, ASSet: 1},
 		Impact: reports.ImpactCounts{Unreachable: n, Covered: 1}, VRPs: reports.VRPSummary{Loaded: 100, IPv4: 60, IPv6: 40}}
 	rep.Origins = append(rep.Origins, reports.OriginRow{Origin: u32(64500), Invalid: 1, Unreachable: 1})

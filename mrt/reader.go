@@ -280,6 +280,7 @@ func (r *Reader) readRecord() bool {
 	r.prevPIT = !r.suspect && typ == typeTableDumpV2 && sub == tdPeerIndexTable
 	if !r.suspect && knownSubtype(typ, sub) {
 		r.lastTS, r.haveTS = ts, true
+		r.stats.noteTime(r.recTime)
 	}
 	return event
 }

@@ -105,6 +105,24 @@ type Stats struct {
 	SkippedBytes int64
 	// Problems describes the first corrupt records (at most MaxProblems).
 	Problems []Problem
+	// First and Last are the earliest and latest timestamps of the sound
+	// records read (the MRT common header's, RFC 6396 §2; bgpdump's TIME
+	// field): the time the routes describe. Zero when no record carried
+	// one ("prefix origin" text).
+	First, Last time.Time
+}
+
+// noteTime widens the record time range to t (zero t: no time).
+func (s *Stats) noteTime(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if s.First.IsZero() || t.Before(s.First) {
+		s.First = t
+	}
+	if t.After(s.Last) {
+		s.Last = t
+	}
 }
 
 // MaxProblems bounds Stats.Problems so a badly broken file cannot exhaust

@@ -167,6 +167,7 @@ func (t *TextReader) Next() bool {
 			}
 			if yield {
 				t.stats.Routes++
+				t.stats.noteTime(t.route.Time)
 				return true
 			}
 			continue
@@ -182,6 +183,7 @@ func (t *TextReader) Next() bool {
 		}
 		if yield {
 			t.stats.Routes++
+			t.stats.noteTime(t.route.Time)
 			return true
 		}
 	}

@@ -17,6 +17,11 @@ type Meta struct {
 	Inputs  []Input
 	Skipped map[string]int64 // reasons beyond the inputs' own (e.g. "peer_filter")
 	PerPeer bool
+	// Generated is the build and time the caller makes the report with
+	// (GenerationOf): Build reads no clock. Not stored with the Meta in a
+	// snapshot, whose header has its own creation time: a report made from
+	// a snapshot is generated when it is made.
+	Generated Generation `json:"-"`
 }
 
 // Build makes the report of an analysis. Rows are sorted by prefix and
@@ -24,7 +29,7 @@ type Meta struct {
 func Build(a *classify.Analysis, meta Meta) Report {
 	rep := Report{Invalids: []Invalid{}, Origins: []OriginRow{}}
 	s := &rep.Summary
-	s.Policy, s.VRPs, s.Inputs = meta.Policy, meta.VRPs, meta.Inputs
+	s.Policy, s.VRPs, s.Inputs, s.Generated = meta.Policy, meta.VRPs, meta.Inputs, meta.Generated
 	s.Paths, s.Peers = a.Table.Paths(), len(a.Table.Peers())
 	fams := [2]Family{{Family: "ipv4"}, {Family: "ipv6"}}
 	routes := a.Table.Routes()
@@ -61,8 +66,8 @@ func Build(a *classify.Analysis, meta Meta) Report {
 		inv := RouteRow(a, id)
 		if o.Dropped {
 			s.Dropped++
-			countImpact(&s.Impact, impactOf(inv.Impact))
-			countImpact(&f.Impact, impactOf(inv.Impact))
+			countImpact(&s.Impact, inv.Impact)
+			countImpact(&f.Impact, inv.Impact)
 			if inv.Cover != nil && inv.Cover.OtherOrigin {
 				s.CoverOtherAS++
 			}
@@ -91,27 +96,23 @@ func Build(a *classify.Analysis, meta Meta) Report {
 // so they cannot disagree.
 func RouteRow(a *classify.Analysis, id int) Invalid {
 	r, o := a.Table.Routes()[id], a.Outcomes[id]
-	vrps := a.Index.VRPs()
 	inv := Invalid{
-		Prefix: r.Prefix, ASSet: a.Table.ASSet(id), State: o.State.String(), Class: o.Class.String(),
+		Prefix: r.Prefix, ASSet: a.Table.ASSet(id), State: o.RouteState(), Class: o.Class,
 		AS0: o.AS0, Paths: r.Paths, Peers: a.Table.PeerCount(id), Dropped: o.Dropped, VRPs: []VRPRef{},
 	}
 	if inv.ASSet == nil {
 		inv.ASSet = []uint32{}
-	}
-	if o.Unvalidated {
-		inv.State = "unvalidated"
 	}
 	if o.Origin.Kind == rov.OriginAS {
 		asn := o.Origin.ASN
 		inv.Origin = &asn
 	}
 	for _, v := range a.VRPs(id) {
-		inv.VRPs = append(inv.VRPs, vrpRef(vrps[v]))
+		inv.VRPs = append(inv.VRPs, vrpRef(a.VRP(v)))
 	}
 	if o.Dropped {
 		as := a.Assess(id, nil)
-		inv.Impact = as.Impact.String()
+		inv.Impact = as.Impact
 		inv.CoveredShare = as.CoveredShare
 		inv.Cover = coverOf(a, id, as)
 	}
@@ -119,15 +120,6 @@ func RouteRow(a *classify.Analysis, id int) Invalid {
 }
 
 func vrpRef(v rov.VRP) VRPRef { return VRPRef{Prefix: v.Prefix, MaxLength: v.MaxLen, ASN: v.ASN} }
-
-func impactOf(name string) classify.Impact {
-	for _, im := range classify.Impacts {
-		if im.String() == name {
-			return im
-		}
-	}
-	return classify.ImpactNone
-}
 
 func family(p netip.Prefix) int {
 	if p.Addr().Is4() {
@@ -185,13 +177,13 @@ func coverOf(a *classify.Analysis, id int, as classify.Assessment) *Cover {
 	if !ok {
 		return nil
 	}
-	return &Cover{Prefix: c.Prefix, Origins: c.Origins, State: c.State.String(), OtherOrigin: c.OtherOrigin}
+	return &Cover{Prefix: c.Prefix, Origins: c.Origins, State: c.State, OtherOrigin: c.OtherOrigin}
 }
 
 func originRows(invs []Invalid) []OriginRow {
 	byOrigin := map[int64]*OriginRow{}
 	for _, inv := range invs {
-		if inv.State != rov.Invalid.String() {
+		if inv.State != classify.StateInvalid {
 			continue
 		}
 		k := originKey(inv.Origin)
@@ -201,10 +193,10 @@ func originRows(invs []Invalid) []OriginRow {
 			byOrigin[k] = row
 		}
 		row.Invalid++
-		if inv.Impact == classify.Unreachable.String() {
+		if inv.Impact == classify.Unreachable {
 			row.Unreachable++
 		}
-		countClass(&row.Classes, mustClass(inv.Class))
+		countClass(&row.Classes, inv.Class)
 	}
 	rows := make([]OriginRow, 0, len(byOrigin))
 	for _, r := range byOrigin {
@@ -220,11 +212,6 @@ func originRows(invs []Invalid) []OriginRow {
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))
 	})
 	return rows
-}
-
-func mustClass(s string) classify.Class {
-	c, _ := classify.ParseClass(s)
-	return c
 }
 
 func skipped(meta Meta) Skipped {

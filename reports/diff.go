@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/rovimpact/rovimpact/classify"
 )
 
 // Diff is what changed between two reports (two runs). An invalid route's
@@ -29,15 +31,15 @@ type Diff struct {
 
 // Change is one route present in both runs whose verdict changed.
 type Change struct {
-	Prefix     netip.Prefix `json:"prefix"`
-	Origin     *uint32      `json:"origin"`
-	ClassFrom  string       `json:"class_from"`
-	ClassTo    string       `json:"class_to"`
-	ImpactFrom string       `json:"impact_from"`
-	ImpactTo   string       `json:"impact_to"`
-	StateFrom  string       `json:"state_from"`
-	StateTo    string       `json:"state_to"`
-	Fields     []string     `json:"fields"` // which of class, impact, state, dropped changed
+	Prefix     netip.Prefix        `json:"prefix"`
+	Origin     *uint32             `json:"origin"`
+	ClassFrom  classify.Class      `json:"class_from"`
+	ClassTo    classify.Class      `json:"class_to"`
+	ImpactFrom classify.Impact     `json:"impact_from"`
+	ImpactTo   classify.Impact     `json:"impact_to"`
+	StateFrom  classify.RouteState `json:"state_from"`
+	StateTo    classify.RouteState `json:"state_to"`
+	Fields     []string            `json:"fields"` // which of class, impact, state, dropped changed
 }
 
 // Delta is one summary count in both runs.
@@ -71,7 +73,7 @@ func DiffReports(from, to Report, fromLabel, toLabel string) Diff {
 		a, ok := before[k]
 		if !ok {
 			d.New = append(d.New, *b)
-			if b.Impact == "unreachable" {
+			if b.Impact == classify.Unreachable {
 				d.NewUnreachable++
 			}
 			continue
@@ -82,7 +84,7 @@ func DiffReports(from, to Report, fromLabel, toLabel string) Diff {
 		}
 		if a.Impact != b.Impact {
 			fields = append(fields, "impact")
-			if b.Impact == "unreachable" {
+			if b.Impact == classify.Unreachable {
 				d.NewUnreachable++
 			}
 		}
@@ -183,13 +185,13 @@ func WriteDiffCSV(w io.Writer, d Diff) error {
 	cw := csv.NewWriter(w)
 	cw.Write(DiffColumns)
 	for _, inv := range d.New {
-		cw.Write([]string{"new", inv.Prefix.String(), originString(inv.Origin, ""), joinASNs(inv.ASSet, " ", ""), "", inv.Class, "", inv.Impact, "", inv.State, ""})
+		cw.Write([]string{"new", inv.Prefix.String(), originString(inv.Origin, ""), joinASNs(inv.ASSet, " ", ""), "", inv.Class.String(), "", inv.Impact.String(), "", inv.State.String(), ""})
 	}
 	for _, inv := range d.Resolved {
-		cw.Write([]string{"resolved", inv.Prefix.String(), originString(inv.Origin, ""), joinASNs(inv.ASSet, " ", ""), inv.Class, "", inv.Impact, "", inv.State, "", ""})
+		cw.Write([]string{"resolved", inv.Prefix.String(), originString(inv.Origin, ""), joinASNs(inv.ASSet, " ", ""), inv.Class.String(), "", inv.Impact.String(), "", inv.State.String(), "", ""})
 	}
 	for _, c := range d.Changed {
-		cw.Write([]string{"changed", c.Prefix.String(), originString(c.Origin, ""), "", c.ClassFrom, c.ClassTo, c.ImpactFrom, c.ImpactTo, c.StateFrom, c.StateTo, strings.Join(c.Fields, " ")})
+		cw.Write([]string{"changed", c.Prefix.String(), originString(c.Origin, ""), "", c.ClassFrom.String(), c.ClassTo.String(), c.ImpactFrom.String(), c.ImpactTo.String(), c.StateFrom.String(), c.StateTo.String(), strings.Join(c.Fields, " ")})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -217,7 +219,7 @@ func WriteDiffTable(w io.Writer, d Diff) error {
 		}
 		t := newTable(w, "Prefix", "Origin", "Class", "Impact", "Paths", "Peers")
 		for _, inv := range sec.rows {
-			t.Append(inv.Prefix.String(), OriginLabel(inv.Origin, inv.ASSet), inv.Class, inv.Impact, inv.Paths, inv.Peers)
+			t.Append(inv.Prefix.String(), OriginLabel(inv.Origin, inv.ASSet), inv.Class.String(), inv.Impact.String(), inv.Paths, inv.Peers)
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -236,7 +238,10 @@ func WriteDiffTable(w io.Writer, d Diff) error {
 	return nil
 }
 
-func arrow(a, b string) string {
+// arrow is "from → to" of two typed values, or one when they are equal.
+func arrow[T fmt.Stringer](a, b T) string { return arrowText(a.String(), b.String()) }
+
+func arrowText(a, b string) string {
 	if a == b {
 		return a
 	}

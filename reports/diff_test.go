@@ -7,14 +7,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
 func dpOrigin(v uint32) *uint32 { return &v }
 
 func dInv(prefix string, origin *uint32, class, impact string) Invalid {
-	return Invalid{Prefix: netip.MustParsePrefix(prefix), Origin: origin, ASSet: []uint32{}, State: "invalid", Class: class,
-		VRPs: []VRPRef{}, Dropped: impact != "", Impact: impact}
+	cl, err := classify.ParseClass(class)
+	if err != nil {
+		panic(err)
+	}
+	im, err := classify.ParseImpact(impact)
+	if err != nil {
+		panic(err)
+	}
+	return Invalid{Prefix: netip.MustParsePrefix(prefix), Origin: origin, ASSet: []uint32{}, State: classify.StateInvalid, Class: cl,
+		VRPs: []VRPRef{}, Dropped: impact != "", Impact: im}
 }
 
 // TestDiffReports covers every kind of change on hand-made runs. Identity

@@ -29,14 +29,14 @@ type VRPDiff struct {
 
 // RouteChanged is a route whose ROV verdict differs between the two sets.
 type RouteChanged struct {
-	Prefix      netip.Prefix `json:"prefix"`
-	Origin      *uint32      `json:"origin"`
-	StateFrom   string       `json:"state_from"`
-	StateTo     string       `json:"state_to"`
-	ClassFrom   string       `json:"class_from"`
-	ClassTo     string       `json:"class_to"`
-	DroppedFrom bool         `json:"dropped_from"`
-	DroppedTo   bool         `json:"dropped_to"`
+	Prefix      netip.Prefix   `json:"prefix"`
+	Origin      *uint32        `json:"origin"`
+	StateFrom   rov.State      `json:"state_from"`
+	StateTo     rov.State      `json:"state_to"`
+	ClassFrom   classify.Class `json:"class_from"`
+	ClassTo     classify.Class `json:"class_to"`
+	DroppedFrom bool           `json:"dropped_from"`
+	DroppedTo   bool           `json:"dropped_to"`
 }
 
 // DiffVRPs compares two VRP sets by what RFC 6811 looks at (prefix,
@@ -100,8 +100,8 @@ func RouteChanges(from, to *classify.Analysis) []RouteChanged {
 		if a.Unvalidated || (a.State == b.State && a.Class == b.Class && a.Dropped == b.Dropped) {
 			continue
 		}
-		rc := RouteChanged{Prefix: r.Prefix, StateFrom: a.State.String(), StateTo: b.State.String(),
-			ClassFrom: a.Class.String(), ClassTo: b.Class.String(), DroppedFrom: a.Dropped, DroppedTo: b.Dropped}
+		rc := RouteChanged{Prefix: r.Prefix, StateFrom: a.State, StateTo: b.State,
+			ClassFrom: a.Class, ClassTo: b.Class, DroppedFrom: a.Dropped, DroppedTo: b.Dropped}
 		if a.Origin.Kind == rov.OriginAS {
 			asn := a.Origin.ASN
 			rc.Origin = &asn
@@ -145,7 +145,7 @@ func WriteVRPDiffCSV(w io.Writer, d VRPDiff) error {
 		cw.Write([]string{"added", v.Prefix.String(), strconv.Itoa(int(v.MaxLength)), strconv.FormatUint(uint64(v.ASN), 10), "", "", "", "", ""})
 	}
 	for _, r := range d.Changed {
-		cw.Write([]string{"route", r.Prefix.String(), "", "", originString(r.Origin, "AS_SET"), r.StateFrom, r.StateTo, r.ClassFrom, r.ClassTo})
+		cw.Write([]string{"route", r.Prefix.String(), "", "", originString(r.Origin, "AS_SET"), r.StateFrom.String(), r.StateTo.String(), r.ClassFrom.String(), r.ClassTo.String()})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -182,7 +182,7 @@ func WriteVRPDiffTable(w io.Writer, d VRPDiff, top int) error {
 	t := newTable(w, "Prefix", "Origin", "State", "Class", "Dropped")
 	for _, r := range vdLimit(d.Changed, top) {
 		t.Append(r.Prefix.String(), OriginLabel(r.Origin, nil), arrow(r.StateFrom, r.StateTo), arrow(r.ClassFrom, r.ClassTo),
-			arrow(strconv.FormatBool(r.DroppedFrom), strconv.FormatBool(r.DroppedTo)))
+			arrowText(strconv.FormatBool(r.DroppedFrom), strconv.FormatBool(r.DroppedTo)))
 	}
 	if err := t.Render(); err != nil {
 		return err

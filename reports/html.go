@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rovimpact/rovimpact/classify"
 )
 
 //go:embed html/report.html.tmpl
@@ -44,16 +46,17 @@ type TrendPoint struct {
 	Unreachable int    `json:"unreachable"`
 }
 
-// LifetimeRow is one invalid route's life in the history.
+// LifetimeRow is one invalid route's life in the history (the fields and
+// JSON names of history.Lifetime, which converts to it).
 type LifetimeRow struct {
-	Prefix    netip.Prefix
-	Origin    *uint32
-	FirstSeen time.Time
-	LastSeen  time.Time
-	Runs      int
-	Current   bool
-	Class     string
-	Impact    string
+	Prefix    netip.Prefix `json:"prefix"`
+	Origin    *uint32      `json:"origin"` // null: AS_SET
+	FirstSeen time.Time    `json:"first_seen"`
+	LastSeen  time.Time    `json:"last_seen"`
+	Runs      int          `json:"runs"`    // runs it appeared in
+	Current   bool         `json:"current"` // present in the latest run
+	Class     string       `json:"class"`   // as of its last appearance
+	Impact    string       `json:"impact"`  // as of its last appearance
 }
 
 // htmlFallbackRows is how many rows of each table are rendered into the
@@ -84,6 +87,7 @@ type htmlLifetime struct {
 type htmlInput struct {
 	Name, Skipped, Error string
 	Records, Events      int64
+	First, Last          string // record time range
 }
 
 // WriteHTML writes one self-contained HTML file: banners for partial, empty
@@ -97,7 +101,8 @@ type htmlInput struct {
 func WriteHTML(w io.Writer, doc HTMLDoc) error {
 	s := doc.Report.Summary
 	data := struct {
-		Title, Generated                    string
+		Title, Generated, MadeBy            string
+		VRPSources, RecordSpan              string
 		S                                   Summary
 		CSS                                 template.CSS
 		JS                                  template.JS
@@ -115,7 +120,7 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 		NInvalids, NOrigins, NLifetimes     int
 	}{
 		Title: doc.Title, S: s, CSS: template.CSS(htmlCSS), JS: template.JS(htmlJS),
-		VRPAge: VRPAge(s.VRPs),
+		VRPAge: VRPAge(s.VRPs), VRPSources: VRPSourceTimes(s.VRPs), RecordSpan: RecordSpan(s.Inputs),
 		ClassChart: barChart("chart-classes", []bar{
 			{"too_specific", s.Classes.TooSpecific, "#1f6feb"}, {"wrong_origin", s.Classes.WrongOrigin, "#8250df"},
 			{"both", s.Classes.Both, "#bf3989"}, {"too_short", s.Classes.TooShort, "#9a6700"}, {"as_set", s.Classes.ASSet, "#57606a"}}),
@@ -130,11 +135,18 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 	if data.Title == "" {
 		data.Title = "rovimpact: what ROV would drop"
 	}
+	if s.Generated.Tool != "" {
+		data.MadeBy = s.Generated.Tool + " " + s.Generated.Version
+		if s.Generated.Revision != "" {
+			data.MadeBy += " (" + s.Generated.Revision + ")"
+		}
+	}
 	if !doc.Generated.IsZero() {
 		data.Generated = doc.Generated.UTC().Format(time.RFC3339)
 	}
 	for _, in := range s.Inputs {
-		data.Inputs = append(data.Inputs, htmlInput{Name: in.Name, Records: in.Records, Events: in.Routes, Skipped: reasonList(in.Skipped), Error: in.Error})
+		data.Inputs = append(data.Inputs, htmlInput{Name: in.Name, Records: in.Records, Events: in.Routes, Skipped: reasonList(in.Skipped), Error: in.Error,
+			First: timeText(in.FirstRecord), Last: timeText(in.LastRecord)})
 	}
 	for _, i := range defaultOrder(doc.Report.Invalids)[:min(htmlFallbackRows, len(doc.Report.Invalids))] {
 		data.Invalids = append(data.Invalids, invalidRowHTML(doc.Report.Invalids[i]))
@@ -218,7 +230,7 @@ func defaultOrder(invs []Invalid) []int {
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
 		x, y := invs[a], invs[b]
-		if c := cmp.Compare(severity(y.Impact), severity(x.Impact)); c != 0 {
+		if c := cmp.Compare(y.Impact.Severity(), x.Impact.Severity()); c != 0 {
 			return c
 		}
 		return cmp.Compare(y.Paths, x.Paths)
@@ -243,7 +255,7 @@ func invalidRowHTML(inv Invalid) template.HTML {
 	} else {
 		b.WriteString("AS" + originString(inv.Origin, ""))
 	}
-	b.WriteString(`</td><td><span class="tag c-` + e(inv.Class) + `">` + e(inv.Class) + "</span>")
+	b.WriteString(`</td><td><span class="tag c-` + e(inv.Class.String()) + `">` + e(inv.Class.String()) + "</span>")
 	if inv.AS0 {
 		b.WriteString(` <span class="mark">AS0</span>`)
 	}
@@ -251,8 +263,8 @@ func invalidRowHTML(inv Invalid) template.HTML {
 	switch {
 	case !inv.Dropped:
 		b.WriteString(`<span class="tag i-kept">kept (policy)</span>`)
-	case inv.Impact != "":
-		b.WriteString(`<span class="tag i-` + e(inv.Impact) + `">` + e(inv.Impact) + "</span>")
+	case inv.Impact != classify.ImpactNone:
+		b.WriteString(`<span class="tag i-` + e(inv.Impact.String()) + `">` + e(inv.Impact.String()) + "</span>")
 	}
 	fmt.Fprintf(&b, `</td><td class="num">%d</td><td class="num">%d</td><td>`, inv.Paths, inv.Peers)
 	if c := inv.Cover; c != nil {
@@ -262,7 +274,7 @@ func invalidRowHTML(inv Invalid) template.HTML {
 		}
 		b.WriteString(e(c.Prefix.String()) + " ")
 		foldHTML(&b, strs, " ", "")
-		b.WriteString(" (" + e(c.State) + ")")
+		b.WriteString(" (" + e(c.State.String()) + ")")
 		if c.OtherOrigin {
 			b.WriteString(` <span class="mark other" title="no route at the cover has this route's origin AS">other AS</span>`)
 		}
@@ -405,4 +417,12 @@ func trendChart(id string, pts []TrendPoint) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// timeText is t in RFC 3339, or "" for nil.
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }

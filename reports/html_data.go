@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // The HTML report embeds its rows once, as data, so that a full table
@@ -78,7 +81,7 @@ type htmlVRPCols struct {
 type htmlCoverCols struct {
 	Prefix  []netip.Prefix `json:"prefix"`
 	Origins [][]uint32     `json:"origins"`
-	State   []string       `json:"state"`
+	State   []rov.State    `json:"state"`
 }
 
 type htmlInvalidCols struct {
@@ -189,7 +192,7 @@ func newHTMLData(rep Report, lifetimes []LifetimeRow) htmlData {
 	c.Cover, c.OtherOrigin, c.CoveredShare, c.VRPs = make([]int, n), make([]int, n), make([]float64, n), make([][]int, n)
 	for i, inv := range rep.Invalids {
 		c.Prefix[i], c.Origin[i], c.ASSet[i] = inv.Prefix, inv.Origin, inv.ASSet
-		c.State[i], c.Class[i], c.Impact[i] = states.id(inv.State), classes.id(inv.Class), impacts.id(inv.Impact)
+		c.State[i], c.Class[i], c.Impact[i] = states.id(inv.State.String()), classes.id(inv.Class.String()), impacts.id(inv.Impact.String())
 		c.AS0[i], c.Dropped[i], c.Paths[i], c.Peers[i] = b2i(inv.AS0), b2i(inv.Dropped), inv.Paths, inv.Peers
 		c.CoveredShare[i], c.Cover[i] = inv.CoveredShare, -1
 		if cv := inv.Cover; cv != nil {
@@ -346,24 +349,26 @@ func (d htmlData) rows() ([]HTMLRow, error) {
 	if len(d.Covers.Origins) != nc || len(d.Covers.State) != nc {
 		return nil, fmt.Errorf("html report: covers columns of unequal length (%d, %d, %d)", nc, len(d.Covers.Origins), len(d.Covers.State))
 	}
-	lookup := func(list []string, i int, what string, row int) (string, error) {
+	lookup := func(v encoding.TextUnmarshaler, list []string, i int, what string, row int) error {
 		if i < 0 || i >= len(list) {
-			return "", fmt.Errorf("html report: invalids row %d: %s %d not in the %d-entry dictionary", row, what, i, len(list))
+			return fmt.Errorf("html report: invalids row %d: %s %d not in the %d-entry dictionary", row, what, i, len(list))
 		}
-		return list[i], nil
+		if err := v.UnmarshalText([]byte(list[i])); err != nil {
+			return fmt.Errorf("html report: invalids row %d: %w", row, err)
+		}
+		return nil
 	}
 	out := make([]HTMLRow, n)
 	for i := range out {
 		inv := Invalid{Prefix: c.Prefix[i], Origin: c.Origin[i], ASSet: c.ASSet[i], AS0: c.AS0[i] != 0, Dropped: c.Dropped[i] != 0,
 			Paths: c.Paths[i], Peers: c.Peers[i], CoveredShare: c.CoveredShare[i]}
-		var err error
-		if inv.State, err = lookup(d.States, c.State[i], "state", i); err != nil {
+		if err := lookup(&inv.State, d.States, c.State[i], "state", i); err != nil {
 			return nil, err
 		}
-		if inv.Class, err = lookup(d.Classes, c.Class[i], "class", i); err != nil {
+		if err := lookup(&inv.Class, d.Classes, c.Class[i], "class", i); err != nil {
 			return nil, err
 		}
-		if inv.Impact, err = lookup(d.Impacts, c.Impact[i], "impact", i); err != nil {
+		if err := lookup(&inv.Impact, d.Impacts, c.Impact[i], "impact", i); err != nil {
 			return nil, err
 		}
 		if j := c.Cover[i]; j >= 0 {

@@ -16,9 +16,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/rov"
 )
 
-var updateHTML = flag.Bool("update", false, "rewrite testdata/html golden files")
+var updateHTML = flag.Bool("update", false, "rewrite the golden files under testdata/ (html, golden)")
 
 // sampleReport is analyze's JSON report on the shipped sample (every class
 // and impact appears), read from the analyze golden file.
@@ -44,8 +47,8 @@ var sampleTrend = []TrendPoint{{"2025-07-18", 40, 38, 15}, {"2025-07-19", 45, 43
 // prefix order.
 func syntheticReport(n int, seed uint64) Report {
 	r := rand.New(rand.NewPCG(seed, 1))
-	classes := []string{"too_specific", "wrong_origin", "both", "too_short", "as_set"}
-	impacts := []string{"same_prefix", "covered", "more_specifics", "unreachable"}
+	classes := []classify.Class{classify.TooSpecific, classify.WrongOrigin, classify.Both, classify.TooShort, classify.ASSet}
+	impacts := []classify.Impact{classify.SamePrefix, classify.Covered, classify.MoreSpecifics, classify.Unreachable}
 	prefix := func() netip.Prefix {
 		if r.IntN(5) == 0 {
 			var a [16]byte
@@ -69,16 +72,16 @@ func syntheticReport(n int, seed uint64) Report {
 			continue
 		}
 		seen[p] = true
-		inv := Invalid{Prefix: p, ASSet: []uint32{}, State: "invalid", Class: classes[r.IntN(len(classes))],
+		inv := Invalid{Prefix: p, ASSet: []uint32{}, State: classify.StateInvalid, Class: classes[r.IntN(len(classes))],
 			Paths: uint32(1 + r.IntN(60)), Peers: 1 + r.IntN(35), Dropped: r.IntN(50) != 0, VRPs: []VRPRef{}}
-		if inv.Class == "as_set" {
+		if inv.Class == classify.ASSet {
 			inv.ASSet = asns(1 + r.IntN(40))
 		} else {
 			o := uint32(1 + r.IntN(400000))
 			inv.Origin = &o
 		}
 		nv := 1 + r.IntN(3)
-		if inv.Class == "too_short" {
+		if inv.Class == classify.TooShort {
 			nv = 1 + r.IntN(45)
 		}
 		for range nv {
@@ -89,12 +92,12 @@ func syntheticReport(n int, seed uint64) Report {
 		if inv.Dropped {
 			inv.Impact = impacts[r.IntN(len(impacts))]
 			switch inv.Impact {
-			case "same_prefix", "covered":
+			case classify.SamePrefix, classify.Covered:
 				inv.Cover = &Cover{Prefix: netip.PrefixFrom(p.Addr(), max(0, p.Bits()-r.IntN(4))).Masked(), Origins: asns(1 + r.IntN(6)),
-					State: []string{"valid", "not_found"}[r.IntN(2)], OtherOrigin: r.IntN(2) == 0}
-			case "more_specifics":
+					State: []rov.State{rov.Valid, rov.NotFound}[r.IntN(2)], OtherOrigin: r.IntN(2) == 0}
+			case classify.MoreSpecifics:
 				inv.CoveredShare = []float64{1, 0.5, 0.25, 0.125, 0.375}[r.IntN(5)]
-			case "unreachable":
+			case classify.Unreachable:
 				if r.IntN(10) == 0 {
 					inv.CoveredShare = 0.125
 				}
@@ -181,7 +184,7 @@ func TestHTMLFallbackRows(t *testing.T) {
 	order := defaultOrder(rep.Invalids)
 	for k := 1; k < len(order); k++ {
 		x, y := rep.Invalids[order[k-1]], rep.Invalids[order[k]]
-		if severity(x.Impact) < severity(y.Impact) || severity(x.Impact) == severity(y.Impact) && x.Paths < y.Paths {
+		if x.Impact.Severity() < y.Impact.Severity() || x.Impact == y.Impact && x.Paths < y.Paths {
 			t.Fatalf("default order: row %d (%s %d paths) before %s %d paths", k, x.Impact, x.Paths, y.Impact, y.Paths)
 		}
 	}
@@ -360,12 +363,12 @@ func TestFoldHTML(t *testing.T) {
 	}
 	// The other-AS mark and the AS_SET fold in a rendered row.
 	o := uint32(64500)
-	row := string(invalidRowHTML(Invalid{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Origin: &o, Class: "wrong_origin", Dropped: true, Impact: "covered",
-		Cover: &Cover{Prefix: netip.MustParsePrefix("192.0.0.0/16"), Origins: []uint32{64501}, State: "valid", OtherOrigin: true}}))
+	row := string(invalidRowHTML(Invalid{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Origin: &o, Class: classify.WrongOrigin, Dropped: true, Impact: classify.Covered,
+		Cover: &Cover{Prefix: netip.MustParsePrefix("192.0.0.0/16"), Origins: []uint32{64501}, State: rov.Valid, OtherOrigin: true}}))
 	if !strings.Contains(row, `192.0.0.0/16 AS64501 (valid) <span class="mark other"`) {
 		t.Errorf("cover cell lacks the other-AS mark: %s", row)
 	}
-	row = string(invalidRowHTML(Invalid{Prefix: netip.MustParsePrefix("192.0.2.0/24"), ASSet: []uint32{1, 2, 3, 4, 5, 6}, Class: "as_set", Dropped: true, Impact: "unreachable"}))
+	row = string(invalidRowHTML(Invalid{Prefix: netip.MustParsePrefix("192.0.2.0/24"), ASSet: []uint32{1, 2, 3, 4, 5, 6}, Class: classify.ASSet, Dropped: true, Impact: classify.Unreachable}))
 	if !strings.Contains(row, `<td>AS_SET {1, 2, 3, …}<details class="more"><summary>+3 more</summary>4, 5, 6</details></td>`) {
 		t.Errorf("AS_SET cell not folded: %s", row)
 	}
@@ -493,7 +496,7 @@ func TestHTMLInChromium(t *testing.T) {
 	for i, inv := range synth.Invalids[:250] {
 		first := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 		lifetimes = append(lifetimes, LifetimeRow{Prefix: inv.Prefix, Origin: inv.Origin, FirstSeen: first, LastSeen: first.AddDate(0, 0, i%20),
-			Runs: 1 + i%20, Current: i%3 == 0, Class: inv.Class, Impact: inv.Impact})
+			Runs: 1 + i%20, Current: i%3 == 0, Class: inv.Class.String(), Impact: inv.Impact.String()})
 	}
 	for _, tc := range []struct {
 		name      string
@@ -514,7 +517,7 @@ func TestHTMLInChromium(t *testing.T) {
 			}
 			res := runSelfCheck(t, chromium, page)
 			n := len(tc.rep.Invalids)
-			unreachable := count(tc.rep, func(i Invalid) bool { return i.Dropped && i.Impact == "unreachable" })
+			unreachable := count(tc.rep, func(i Invalid) bool { return i.Dropped && i.Impact == classify.Unreachable })
 			other := count(tc.rep, func(i Invalid) bool { return i.Cover != nil && i.Cover.OtherOrigin })
 			most := 0
 			for _, inv := range tc.rep.Invalids {

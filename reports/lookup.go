@@ -83,7 +83,7 @@ type Answer struct {
 type Via struct {
 	Prefix  netip.Prefix `json:"prefix"`
 	Origins []uint32     `json:"origins"`
-	State   string       `json:"state"`
+	State   rov.State    `json:"state"`
 }
 
 // VRPUse says how an AS's VRP is used by its announcements.
@@ -105,8 +105,8 @@ type VRPUse struct {
 // announced prefix with maxLength equal to its length (RFC 9319 §5).
 type Suggestion struct {
 	VRPRef
-	Exists bool   `json:"exists"` // the route is already valid
-	State  string `json:"current_state"`
+	Exists bool      `json:"exists"` // the route is already valid
+	State  rov.State `json:"current_state"`
 	// WideningInstead, when the AS's own VRP covers the prefix with a
 	// shorter maxLength, is that VRP and what raising its maxLength to the
 	// route's length would authorise instead (RFC 9319 §4).
@@ -127,7 +127,7 @@ type Widening struct {
 type Hijack struct {
 	Prefix netip.Prefix `json:"prefix"`
 	ASN    uint32       `json:"asn"`
-	State  string       `json:"current_state"`
+	State  rov.State    `json:"current_state"`
 	VRPs   []VRPRef     `json:"vrps"` // the other ASes' VRPs allowing the route
 }
 
@@ -196,9 +196,8 @@ func listOf(ans *Answer, i int) *[]Invalid {
 func lookupPrefix(a *classify.Analysis, q Query, origin *uint32) plan {
 	p := q.Prefix
 	pl := plan{a: a, ans: Answer{Query: q.Text, Kind: "prefix", Prefix: &p}}
-	vrps := a.Index.VRPs()
 	v := a.Prefix(p)
-	pl.ans.CoveringVRPs, pl.ans.InsideVRPs = refsOf(vrps, v.Covering), refsOf(vrps, v.Inside)
+	pl.ans.CoveringVRPs, pl.ans.InsideVRPs = refsOf(a, v.Covering), refsOf(a, v.Inside)
 	sortVRPRefs(pl.ans.CoveringVRPs)
 	sortVRPRefs(pl.ans.InsideVRPs)
 	pl.ids[listRoutes], pl.ids[listLess], pl.ids[listMore] = v.Routes, v.Less, v.More
@@ -211,17 +210,16 @@ func lookupPrefix(a *classify.Analysis, q Query, origin *uint32) plan {
 // hypothetical is the verdict of announcing p from origin (lookup
 // --origin), decided by classify as for a route in the table.
 func hypothetical(a *classify.Analysis, p netip.Prefix, origin uint32) *Invalid {
-	vrps := a.Index.VRPs()
 	o := rov.Origin{Kind: rov.OriginAS, ASN: origin}
 	out, verdict := a.Announce(p, o)
-	return &Invalid{Prefix: p, Origin: &origin, ASSet: []uint32{}, State: out.State.String(), Class: out.Class.String(), AS0: out.AS0,
-		VRPs: refsOf(vrps, verdict.VRPs), Dropped: out.Dropped, Explanation: classify.Explain(verdict, vrps, p, o)}
+	return &Invalid{Prefix: p, Origin: &origin, ASSet: []uint32{}, State: out.RouteState(), Class: out.Class, AS0: out.AS0,
+		VRPs: refsOf(a, verdict.VRPs), Dropped: out.Dropped, Explanation: a.ExplainVerdict(verdict, p, o)}
 }
 
-func refsOf(vrps []rov.VRP, ids []uint32) []VRPRef {
+func refsOf(a *classify.Analysis, ids []uint32) []VRPRef {
 	out := make([]VRPRef, 0, len(ids))
 	for _, i := range ids {
-		out = append(out, vrpRef(vrps[i]))
+		out = append(out, vrpRef(a.VRP(i)))
 	}
 	return out
 }
@@ -242,22 +240,21 @@ func lookupASN(a *classify.Analysis, q Query) plan {
 	ans := &pl.ans
 	own := a.Originated(asn)
 	pl.ids[listOriginated] = own
-	vrps := a.Index.VRPs()
 	for _, u := range a.VRPUses(asn, own) {
-		v := vrps[u.VRP]
+		v := a.VRP(u.VRP)
 		ans.VRPs = append(ans.VRPs, VRPUse{VRPRef: vrpRef(v), TA: v.TA, Used: u.Used(), Announced: u.Announced, Allows: u.Allows, Risky: u.Risky})
 	}
 	slices.SortFunc(ans.VRPs, func(x, y VRPUse) int { return compareVRPRef(x.VRPRef, y.VRPRef) })
 	for _, s := range a.Suggest(asn, own) {
 		if len(s.Hijack) > 0 {
-			h := Hijack{Prefix: s.Prefix, ASN: asn, State: s.State.String(), VRPs: refsOf(vrps, s.Hijack)}
+			h := Hijack{Prefix: s.Prefix, ASN: asn, State: s.State, VRPs: refsOf(a, s.Hijack)}
 			sortVRPRefs(h.VRPs)
 			ans.Hijacks = append(ans.Hijacks, h)
 			continue
 		}
-		sug := Suggestion{VRPRef: VRPRef{Prefix: s.Prefix, MaxLength: uint8(s.Prefix.Bits()), ASN: asn}, Exists: s.Exists, State: s.State.String()}
+		sug := Suggestion{VRPRef: VRPRef{Prefix: s.Prefix, MaxLength: uint8(s.Prefix.Bits()), ASN: asn}, Exists: s.Exists, State: s.State}
 		if s.Widen >= 0 {
-			sug.WideningInstead = &Widening{VRP: vrpRef(vrps[s.Widen]), MaxLength: uint8(s.Prefix.Bits()), Allows: s.WidenAllows}
+			sug.WideningInstead = &Widening{VRP: vrpRef(a.VRP(uint32(s.Widen))), MaxLength: uint8(s.Prefix.Bits()), Allows: s.WidenAllows}
 		}
 		ans.Suggested = append(ans.Suggested, sug)
 	}
@@ -279,15 +276,9 @@ func rows(a *classify.Analysis, ids []int32) []Invalid {
 func lookupRow(a *classify.Analysis, id int32) Invalid {
 	row := RouteRow(a, int(id))
 	if o := a.Outcomes[id]; o.State == rov.Invalid || o.State == rov.Valid {
-		row.Explanation = explain(a, int(id))
+		row.Explanation = a.Explain(int(id))
 	}
 	return row
-}
-
-func explain(a *classify.Analysis, id int) string {
-	o := a.Outcomes[id]
-	v := classify.Verdict{State: o.State, Class: o.Class, AS0: o.AS0, VRPs: a.VRPs(id)}
-	return classify.Explain(v, a.Index.VRPs(), a.Table.Routes()[id].Prefix, o.Origin)
 }
 
 func via(a *classify.Analysis, ids []int32) *Via {
@@ -295,7 +286,7 @@ func via(a *classify.Analysis, ids []int32) *Via {
 	if !ok {
 		return nil
 	}
-	return &Via{Prefix: c.Prefix, Origins: c.Origins, State: c.State.String()}
+	return &Via{Prefix: c.Prefix, Origins: c.Origins, State: c.State}
 }
 
 func compareVRPRef(x, y VRPRef) int {

@@ -84,8 +84,8 @@ func anys[T any](s []T) []any {
 // sortVRPs puts VRP ids (a slice of the caller's) in the order Lookup
 // lists VRPRefs.
 func (pl *LookupPlan) sortVRPs(ids []uint32) []uint32 {
-	vrps := pl.a.Index.VRPs()
-	slices.SortStableFunc(ids, func(x, y uint32) int { return compareVRPRef(vrpRef(vrps[x]), vrpRef(vrps[y])) })
+	a := pl.a
+	slices.SortStableFunc(ids, func(x, y uint32) int { return compareVRPRef(vrpRef(a.VRP(x)), vrpRef(a.VRP(y))) })
 	return ids
 }
 
@@ -127,7 +127,7 @@ func (pl *LookupPlan) render(l *planList, i int) any {
 	case l.items != nil:
 		return l.items[i]
 	case l.vrps != nil:
-		return vrpRef(pl.a.Index.VRPs()[l.vrps[i]])
+		return vrpRef(pl.a.VRP(l.vrps[i]))
 	}
 	return lookupRow(pl.a, l.ids[i])
 }

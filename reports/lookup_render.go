@@ -34,20 +34,18 @@ type LookupWriter struct {
 	err    error
 }
 
-// LookupFormats are the formats NewLookupWriter knows.
-var LookupFormats = []string{"table", "json", "csv"}
-
-// NewLookupWriter returns a LookupWriter for format ("table", "json" or
-// "csv").
+// NewLookupWriter returns a LookupWriter for format ("table", "json",
+// "csv" or "ndjson": one answer per line, as an element of the JSON
+// document's "answers").
 func NewLookupWriter(w io.Writer, format string) (*LookupWriter, error) {
 	lw := &LookupWriter{w: w, format: format}
 	switch format {
-	case "table", "json":
+	case "table", "json", "ndjson":
 	case "csv":
 		lw.cw = csv.NewWriter(w)
 		lw.err = lw.cw.Write(LookupColumns)
 	default:
-		return nil, fmt.Errorf("lookup: unknown format %q (want table, json or csv)", format)
+		return nil, &FormatError{Doc: "lookup", Format: format, Known: lookupFormatNames}
 	}
 	return lw, nil
 }
@@ -79,7 +77,11 @@ func (lw *LookupWriter) write(p plan) error {
 			lw.err = err
 			return err
 		}
-		lw.err = writeAnswerJSON(lw.w, p, "    ")
+		lw.err = writeAnswerJSON(lw.w, p, "    ", false)
+	case "ndjson":
+		if lw.err = writeAnswerJSON(lw.w, p, "", true); lw.err == nil {
+			_, lw.err = io.WriteString(lw.w, "\n")
+		}
 	case "csv":
 		lw.err = writeLookupCSVRows(lw.cw, p)
 	default:
@@ -109,11 +111,12 @@ func (lw *LookupWriter) write(p plan) error {
 const rowsMarker = "\x00rows:"
 
 // writeAnswerJSON writes p's answer as json.MarshalIndent(answer, prefix,
-// "  ") would, without holding its route rows: the answer is encoded with
+// "  ") would (compact: as json.Marshal would), without holding its route
+// rows: the answer is encoded with
 // each non-empty list replaced by one placeholder row (no nested arrays or
 // objects: its slices and pointers are nil), and each placeholder's array
 // is then written row by row at the same indentation.
-func writeAnswerJSON(w io.Writer, p plan, prefix string) error {
+func writeAnswerJSON(w io.Writer, p plan, prefix string, compact bool) error {
 	skel := p.ans
 	lazy := 0
 	for i, ids := range p.ids {
@@ -122,7 +125,13 @@ func writeAnswerJSON(w io.Writer, p plan, prefix string) error {
 			lazy++
 		}
 	}
-	b, err := json.MarshalIndent(skel, prefix, "  ")
+	var b []byte
+	var err error
+	if compact {
+		b, err = json.Marshal(skel)
+	} else {
+		b, err = json.MarshalIndent(skel, prefix, "  ")
+	}
 	if err != nil || lazy == 0 {
 		if err == nil {
 			_, err = w.Write(b)
@@ -144,29 +153,44 @@ func writeAnswerJSON(w io.Writer, p plan, prefix string) error {
 	slices.SortFunc(spans, func(x, y span) int { return x.open - y.open })
 	cur := 0
 	for _, s := range spans {
-		ind := b[bytes.LastIndexByte(b[:s.close], '\n')+1 : s.close] // the closing bracket's indentation
+		var ind []byte // the closing bracket's indentation
+		if !compact {
+			ind = b[bytes.LastIndexByte(b[:s.close], '\n')+1 : s.close]
+		}
 		inner := string(ind) + "  "
 		if _, err := w.Write(b[cur : s.open+1]); err != nil {
 			return err
 		}
 		for j, id := range p.ids[s.list] {
-			row, err := json.MarshalIndent(lookupRow(p.a, id), inner, "  ")
+			var row []byte
+			var err error
+			sep := ",\n" + inner
+			if j == 0 {
+				sep = "\n" + inner
+			}
+			if compact {
+				row, err = json.Marshal(lookupRow(p.a, id))
+				sep = ","
+				if j == 0 {
+					sep = ""
+				}
+			} else {
+				row, err = json.MarshalIndent(lookupRow(p.a, id), inner, "  ")
+			}
 			if err != nil {
 				return err
 			}
-			sep := ",\n"
-			if j == 0 {
-				sep = "\n"
-			}
-			if _, err := io.WriteString(w, sep+inner); err != nil {
+			if _, err := io.WriteString(w, sep); err != nil {
 				return err
 			}
 			if _, err := w.Write(row); err != nil {
 				return err
 			}
 		}
-		if _, err := w.Write(append([]byte{'\n'}, ind...)); err != nil {
-			return err
+		if !compact {
+			if _, err := w.Write(append([]byte{'\n'}, ind...)); err != nil {
+				return err
+			}
 		}
 		cur = s.close
 	}
@@ -271,7 +295,7 @@ func writePrefixAnswer(w io.Writer, a Answer, top int, wide bool) error {
 	}
 	if h := a.Hypothetical; h != nil {
 		fmt.Fprintf(w, "If AS%d announced it: %s", *h.Origin, h.State)
-		if h.Class != "" {
+		if h.Class != classify.None {
 			fmt.Fprintf(w, " (%s)", h.Class)
 		}
 		fmt.Fprintf(w, ": %s\n", h.Explanation)
@@ -326,7 +350,7 @@ func writeASNAnswer(w io.Writer, a Answer, top int, wide bool) error {
 			t = compactTable(w, []column{{"VRP", 30}, {"Already valid", 15}, {"Route state now", 17}, {"Instead of widening (RFC 9319 §4)", 48}})
 		}
 		for _, s := range limit(a.Suggested, top) {
-			row := []any{vrpList([]VRPRef{s.VRPRef}, ""), s.Exists, s.State}
+			row := []any{vrpList([]VRPRef{s.VRPRef}, ""), s.Exists, s.State.String()}
 			if widen {
 				note := ""
 				if wi := s.WideningInstead; wi != nil {
@@ -347,7 +371,7 @@ func writeASNAnswer(w io.Writer, a Answer, top int, wide bool) error {
 			t = compactTable(w, []column{{"Route", 30}, {"Route state now", 17}, {"Allowed by", 69}})
 		}
 		for _, h := range limit(a.Hijacks, top) {
-			t.Append(fmt.Sprintf("%s AS%d", h.Prefix, h.ASN), h.State, vrpList(h.VRPs, ", "))
+			t.Append(fmt.Sprintf("%s AS%d", h.Prefix, h.ASN), h.State.String(), vrpList(h.VRPs, ", "))
 		}
 		return renderTop(w, t, len(a.Hijacks), top)
 	}
@@ -382,13 +406,13 @@ func routeTable(w io.Writer, title string, rows []Invalid, top int, wide bool) e
 			}
 		}
 		if wide {
-			t.Append(r.Prefix, origin, r.State, r.Class, r.Paths, r.Peers, impact, r.Explanation)
+			t.Append(r.Prefix, origin, r.State.String(), r.Class.String(), r.Paths, r.Peers, impact, r.Explanation)
 			continue
 		}
 		origin = foldedOrigin(r.Origin, r.ASSet)
-		state := r.State
-		if r.Class != "" {
-			state += " (" + r.Class + ")"
+		state := r.State.String()
+		if r.Class != classify.None {
+			state += " (" + r.Class.String() + ")"
 		}
 		t.Append(r.Prefix, origin, state, r.Paths, impact, r.Explanation)
 	}
@@ -410,7 +434,7 @@ func viaString(v *Via) string {
 	if v == nil {
 		return "nothing (unreachable)"
 	}
-	return fmt.Sprintf("%s %s (%s)", v.Prefix, joinASNs(v.Origins, ",", "AS"), v.State)
+	return fmt.Sprintf("%s %s (%s)", v.Prefix, joinASNs(v.Origins, ",", "AS"), v.State.String())
 }
 
 func orNone(s string) string {

@@ -105,7 +105,7 @@ func TestWriteQueryIsLookup(t *testing.T) {
 			qs = append(qs, r.Prefix.String())
 		}
 		origin := uint32(64502)
-		for _, format := range LookupFormats {
+		for _, format := range LookupFormats.Names() {
 			var answers []Answer
 			var streamed bytes.Buffer
 			lw, err := NewLookupWriter(&streamed, format)

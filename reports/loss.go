@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Loss kinds: the input ended before its data did, or bytes in it were
@@ -123,11 +124,49 @@ func FormatAge(seconds int64) string {
 // the build time came from.
 func VRPAge(v VRPSummary) string {
 	if v.BuildTime == nil {
+		return builtText(nil, "")
+	}
+	return builtText(v.BuildTime, v.BuildTimeFrom) + ", " + FormatAge(v.AgeSeconds) + " old"
+}
+
+// builtText is "built 2025-07-20T02:00:00Z (exporter metadata)", or
+// "build time unknown".
+func builtText(t *time.Time, from string) string {
+	if t == nil {
 		return "build time unknown"
 	}
-	from := "exporter metadata"
-	if v.BuildTimeFrom == "file_mtime" {
-		from = "file modification time"
+	src := "exporter metadata"
+	if from == "file_mtime" {
+		src = "file modification time"
 	}
-	return fmt.Sprintf("built %s (%s), %s old", v.BuildTime.UTC().Format("2006-01-02T15:04:05Z"), from, FormatAge(v.AgeSeconds))
+	return fmt.Sprintf("built %s (%s)", t.UTC().Format("2006-01-02T15:04:05Z"), src)
+}
+
+// VRPSourceTimes is each VRP file's build time, for reports of sets made
+// of several files ("a.json built 2025-07-20T02:00:00Z (exporter
+// metadata); b.csv build time unknown"); "" for one file or none, whose
+// time VRPAge already gives.
+func VRPSourceTimes(v VRPSummary) string {
+	if len(v.Sources) < 2 {
+		return ""
+	}
+	parts := make([]string, len(v.Sources))
+	for i, s := range v.Sources {
+		name := s.File
+		if name == "-" {
+			name = "stdin"
+		}
+		parts[i] = name + " " + builtText(s.BuildTime, s.BuildTimeFrom)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// RecordSpan is the time range of the route inputs' records ("2025-07-20T02:00:00Z
+// to 2025-07-20T04:00:00Z"); "" when no input carries times.
+func RecordSpan(inputs []Input) string {
+	first, last := RecordTimes(inputs)
+	if first.IsZero() {
+		return ""
+	}
+	return first.Format(time.RFC3339) + " to " + last.Format(time.RFC3339)
 }

@@ -8,6 +8,10 @@ package reports
 import (
 	"net/netip"
 	"time"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/buildinfo"
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // Report is the whole study: `{"summary":{...},"invalids":[...],"origins":[...]}`.
@@ -38,6 +42,37 @@ type Summary struct {
 	Inputs       []Input      `json:"inputs"`
 	Skipped      Skipped      `json:"skipped"`
 	Families     []Family     `json:"families"`
+	// Generated says which build made the report, and when.
+	Generated Generation `json:"generated"`
+}
+
+// Generation says which build of rovimpact made a report and when: a
+// report that cannot be traced to the code and the moment that made it
+// cannot be reproduced or trusted. Zero when the maker did not say (a
+// report built by a library caller, or read from before the field).
+type Generation struct {
+	Tool     string    `json:"tool"`               // "rovimpact"
+	Version  string    `json:"version"`            // internal/buildinfo's Version
+	Revision string    `json:"revision,omitempty"` // VCS commit, when stamped
+	At       time.Time `json:"at"`                 // when the report was made (UTC, seconds)
+}
+
+// GenerationOf is the Generation of build bi at time at.
+func GenerationOf(bi buildinfo.Info, at time.Time) Generation {
+	return Generation{Tool: "rovimpact", Version: bi.Version, Revision: bi.Revision, At: at.UTC().Truncate(time.Second)}
+}
+
+// String is the one-line form the table and HTML reports show:
+// "rovimpact v1.2.0 (abc123) at 2025-07-20T03:00:00Z"; "" when unknown.
+func (g Generation) String() string {
+	if g.Tool == "" {
+		return ""
+	}
+	s := g.Tool + " " + g.Version
+	if g.Revision != "" {
+		s += " (" + g.Revision + ")"
+	}
+	return s + " at " + g.At.Format(time.RFC3339)
 }
 
 // ClassCounts counts invalid routes per class (classify.Class names).
@@ -86,6 +121,17 @@ type VRPSummary struct {
 	BuildTime     *time.Time `json:"build_time,omitempty"`
 	BuildTimeFrom string     `json:"build_time_from,omitempty"` // "metadata" or "file_mtime"
 	AgeSeconds    int64      `json:"age_seconds,omitempty"`
+	// Sources is each file's own build time, in the order given: the set's
+	// BuildTime is only the oldest of them.
+	Sources []VRPSource `json:"sources,omitempty"`
+}
+
+// VRPSource is one VRP file and when it was built (nil: unknown, e.g.
+// stdin without exporter metadata).
+type VRPSource struct {
+	File          string     `json:"file"`
+	BuildTime     *time.Time `json:"build_time,omitempty"`
+	BuildTimeFrom string     `json:"build_time_from,omitempty"` // "metadata" or "file_mtime"
 }
 
 // Input is one route file read.
@@ -98,6 +144,38 @@ type Input struct {
 	// Loss is what was lost when the file ended early or was corrupt;
 	// nil for a whole file.
 	Loss *Loss `json:"loss,omitempty"`
+	// FirstRecord and LastRecord are the earliest and latest MRT record
+	// (or bgpdump line) timestamps read: the time the routes describe.
+	// Absent when the input carries no times ("prefix origin" text).
+	FirstRecord *time.Time `json:"first_record,omitempty"`
+	LastRecord  *time.Time `json:"last_record,omitempty"`
+}
+
+// SetRecordTimes records the input's record time range (zero times:
+// none).
+func (in *Input) SetRecordTimes(first, last time.Time) {
+	if !first.IsZero() {
+		f := first.UTC()
+		in.FirstRecord = &f
+	}
+	if !last.IsZero() {
+		l := last.UTC()
+		in.LastRecord = &l
+	}
+}
+
+// RecordTimes is the earliest and latest record time over inputs (zero:
+// no input carries times).
+func RecordTimes(inputs []Input) (first, last time.Time) {
+	for _, in := range inputs {
+		if in.FirstRecord != nil && (first.IsZero() || in.FirstRecord.Before(first)) {
+			first = *in.FirstRecord
+		}
+		if in.LastRecord != nil && in.LastRecord.After(last) {
+			last = *in.LastRecord
+		}
+	}
+	return first, last
 }
 
 // Skipped counts everything not analysed, by reason: nothing is dropped
@@ -129,25 +207,25 @@ type VRPRef struct {
 type Cover struct {
 	Prefix      netip.Prefix `json:"prefix"`
 	Origins     []uint32     `json:"origins"`
-	State       string       `json:"state"`        // best state among the surviving routes at Prefix
+	State       rov.State    `json:"state"`        // best state among the surviving routes at Prefix
 	OtherOrigin bool         `json:"other_origin"` // none of Origins is the invalid route's origin
 }
 
 // Invalid is one invalid route (or one dropped AS_SET route).
 type Invalid struct {
-	Prefix       netip.Prefix `json:"prefix"`
-	Origin       *uint32      `json:"origin"` // null for AS_SET (origin NONE)
-	ASSet        []uint32     `json:"as_set"`
-	State        string       `json:"state"`
-	Class        string       `json:"class"`
-	AS0          bool         `json:"as0"`
-	VRPs         []VRPRef     `json:"vrps"`
-	Paths        uint32       `json:"paths"`
-	Peers        int          `json:"peers"`
-	Dropped      bool         `json:"dropped"`
-	Impact       string       `json:"impact"`
-	Cover        *Cover       `json:"cover"`
-	CoveredShare float64      `json:"covered_share"`
+	Prefix       netip.Prefix        `json:"prefix"`
+	Origin       *uint32             `json:"origin"` // null for AS_SET (origin NONE)
+	ASSet        []uint32            `json:"as_set"`
+	State        classify.RouteState `json:"state"`
+	Class        classify.Class      `json:"class"`
+	AS0          bool                `json:"as0"`
+	VRPs         []VRPRef            `json:"vrps"`
+	Paths        uint32              `json:"paths"`
+	Peers        int                 `json:"peers"`
+	Dropped      bool                `json:"dropped"`
+	Impact       classify.Impact     `json:"impact"`
+	Cover        *Cover              `json:"cover"`
+	CoveredShare float64             `json:"covered_share"`
 	// Explanation is one human sentence (lookup only; analyze leaves it out).
 	Explanation string `json:"explanation,omitempty"`
 }

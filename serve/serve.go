@@ -81,6 +81,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/buildinfo"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rtr"
@@ -251,6 +253,9 @@ func (s *Server) current() *built {
 	if s.cfg.Meta != nil {
 		meta = s.cfg.Meta()
 	}
+	if meta.Generated.Tool == "" {
+		meta.Generated = reports.GenerationOf(buildinfo.Get(), start)
+	}
 	b := &built{snap: snap, report: reports.Build(snap.Analysis, meta), peers: countPeers(snap)}
 	b.duration = time.Since(start)
 	s.builds++
@@ -332,9 +337,10 @@ func (s *Server) apiSummary(w http.ResponseWriter, _ *http.Request) {
 
 // invalidFilter selects rows of /api/invalids.
 type invalidFilter struct {
-	class, impact string
-	origin        *int64 // -1: origin NONE (AS_SET)
-	dropped       *bool
+	class   classify.Class  // None: any
+	impact  classify.Impact // ImpactNone: any
+	origin  *int64          // -1: origin NONE (AS_SET)
+	dropped *bool
 }
 
 func parseInvalidFilter(q map[string][]string) (invalidFilter, error) {
@@ -345,12 +351,17 @@ func parseInvalidFilter(q map[string][]string) (invalidFilter, error) {
 		}
 		return ""
 	}
-	f.class, f.impact = get("class"), get("impact")
-	if f.class != "" && !validClass[f.class] {
-		return f, fmt.Errorf("class %q: want one of too_specific, wrong_origin, both, too_short, as_set", f.class)
+	if c := get("class"); c != "" {
+		var err error
+		if f.class, err = classify.ParseClass(c); err != nil {
+			return f, fmt.Errorf("class %q: want one of too_specific, wrong_origin, both, too_short, as_set", c)
+		}
 	}
-	if f.impact != "" && !validImpact[f.impact] {
-		return f, fmt.Errorf("impact %q: want one of same_prefix, covered, more_specifics, unreachable", f.impact)
+	if im := get("impact"); im != "" {
+		var err error
+		if f.impact, err = classify.ParseImpact(im); err != nil {
+			return f, fmt.Errorf("impact %q: want one of same_prefix, covered, more_specifics, unreachable", im)
+		}
 	}
 	if o := get("origin"); o != "" {
 		var v int64 = -1
@@ -373,14 +384,11 @@ func parseInvalidFilter(q map[string][]string) (invalidFilter, error) {
 	return f, nil
 }
 
-var validClass = map[string]bool{"too_specific": true, "wrong_origin": true, "both": true, "too_short": true, "as_set": true}
-var validImpact = map[string]bool{"same_prefix": true, "covered": true, "more_specifics": true, "unreachable": true}
-
 func (f invalidFilter) match(inv *reports.Invalid) bool {
-	if f.class != "" && inv.Class != f.class {
+	if f.class != classify.None && inv.Class != f.class {
 		return false
 	}
-	if f.impact != "" && inv.Impact != f.impact {
+	if f.impact != classify.ImpactNone && inv.Impact != f.impact {
 		return false
 	}
 	if f.origin != nil {

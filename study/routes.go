@@ -117,6 +117,7 @@ func readRouteFile(in *table.Ingester, name string, prog Progress) (reports.Inpu
 	stop()
 	st := src.Stats()
 	input := reports.Input{Name: name, Records: st.Records, Routes: st.Routes, Skipped: st.Skipped}
+	input.SetRecordTimes(st.First, st.Last)
 	if rerr != nil && isSystemError(rerr) {
 		return input, rerr // the file could not be read: not a damaged file
 	}

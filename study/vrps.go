@@ -94,14 +94,17 @@ func noteBuildTime(sum *reports.VRPSummary, name string, meta time.Time) {
 	t, from := meta, "metadata"
 	if t.IsZero() {
 		if name == "-" {
+			sum.Sources = append(sum.Sources, reports.VRPSource{File: name})
 			return
 		}
 		fi, err := os.Stat(name)
 		if err != nil {
+			sum.Sources = append(sum.Sources, reports.VRPSource{File: name})
 			return
 		}
 		t, from = fi.ModTime().UTC().Truncate(time.Second), "file_mtime"
 	}
+	sum.Sources = append(sum.Sources, reports.VRPSource{File: name, BuildTime: &t, BuildTimeFrom: from})
 	if sum.BuildTime == nil || t.Before(*sum.BuildTime) {
 		sum.BuildTime, sum.BuildTimeFrom = &t, from
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -79,7 +78,7 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 	addAnalysisFlags(cmd, &opts.analysis)
 	countVar(f, &opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
 	f.BoolVar(&opts.wide, "wide", false, "table output: every column and deciding VRP in full, however wide (default: fits 120 columns)")
-	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv (csv: the invalid routes) or html (one self-contained file)")
+	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (csv, ndjson: the invalid routes) or html (one self-contained file)")
 	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, report.html, invalids.csv, origins.csv, peers.csv)")
 	f.StringVar(&opts.history, "history", "", "append this run to the SQLite history `FILE.db` (see rovimpact history, rovimpact diff)")
 	f.StringVar(&opts.save, "save", "", "also write a snapshot `FILE` of this analysis for fast lookups (rovimpact lookup --snapshot FILE)")
@@ -89,7 +88,7 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 }
 
 func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
-	if err := checkFormat(opts.format, "table", "json", "csv", "html"); err != nil {
+	if err := reports.AnalyzeFormats.Check(opts.format); err != nil {
 		return err
 	}
 	if opts.failOnVRPDrop >= 0 && opts.history == "" {
@@ -117,7 +116,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		}
 	}
 	a, meta := st.Analysis, st.Meta
-	meta.PerPeer = opts.perPeer
+	meta.PerPeer, meta.Generated = opts.perPeer, generation(opts.now())
 	rep := reports.Build(a, meta)
 	if opts.save != "" {
 		h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
@@ -138,8 +137,9 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	}
 	// After the history, so that report.html shows the trend including
 	// this run, as --format html does.
+	doc := analyzeDoc(cmd.Context(), rep, opts, hist)
 	if opts.outputDir != "" {
-		if err := writeReportDir(cmd.Context(), opts.outputDir, rep, opts, hist); err != nil {
+		if err := writeReportDir(opts.outputDir, doc, opts.perPeer); err != nil {
 			return err
 		}
 	}
@@ -147,7 +147,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	// log would otherwise get the whole report (HTML included) again.
 	if opts.outputDir == "" {
 		out := bufio.NewWriter(cmd.OutOrStdout())
-		if err := writeAnalyzeOutput(cmd.Context(), out, rep, opts, hist); err != nil {
+		if err := reports.AnalyzeFormats.Write(out, opts.format, doc); err != nil {
 			return err
 		}
 		if err := out.Flush(); err != nil {
@@ -165,51 +165,32 @@ func failOn(rep reports.Report, opts analyzeOptions) error {
 	return nil
 }
 
-func writeReport(w io.Writer, rep reports.Report, format string, top int, wide bool) error {
-	switch format {
-	case "json":
-		return reports.WriteJSON(w, rep)
-	case "csv":
-		return reports.WriteInvalidsCSV(w, rep.Invalids)
-	case "table":
-		if wide {
-			return reports.WriteTableWide(w, rep, top)
+// analyzeDoc is the report with what its formats need: the table's row
+// limits, the generation time and, from --history, the trend (read only
+// by the html format).
+func analyzeDoc(ctx context.Context, rep reports.Report, opts analyzeOptions, hist *history.Store) reports.AnalyzeDoc {
+	doc := reports.AnalyzeDoc{Report: rep, Top: opts.top, Wide: opts.wide, Generated: opts.now()}
+	if hist != nil {
+		doc.Trend = func() ([]reports.TrendPoint, error) {
+			days, err := hist.Days(ctx, time.Time{})
+			if err != nil {
+				return nil, err
+			}
+			return reports.TrendOf(historyDays(days)), nil
 		}
 	}
-	return reports.WriteTable(w, rep, top)
+	return doc
 }
 
 // writeReportDir writes every report as a file, for cron jobs that keep
 // each night's results. Files are written to a temporary name and renamed,
 // so a reader never sees half a report.
-func writeReportDir(ctx context.Context, dir string, rep reports.Report, opts analyzeOptions, hist *history.Store) error {
+func writeReportDir(dir string, doc reports.AnalyzeDoc, perPeer bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	files := []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"report.json", func(w io.Writer) error { return reports.WriteJSON(w, rep) }},
-		{"report.txt", func(w io.Writer) error { return reports.WriteTable(w, rep, 0) }},
-		{"report.html", func(w io.Writer) error {
-			html := opts
-			html.format = "html"
-			return writeAnalyzeOutput(ctx, w, rep, html, hist)
-		}},
-		{"invalids.csv", func(w io.Writer) error { return reports.WriteInvalidsCSV(w, rep.Invalids) }},
-		{"origins.csv", func(w io.Writer) error { return reports.WriteOriginsCSV(w, rep.Origins) }},
-	}
-	if opts.perPeer {
-		// Without --per-peer there are no peer rows: a header-only file would
-		// read as "no peer dropped anything".
-		files = append(files, struct {
-			name  string
-			write func(io.Writer) error
-		}{"peers.csv", func(w io.Writer) error { return reports.WritePeersCSV(w, rep.Peers) }})
-	}
-	for _, f := range files {
-		if err := atomicfile.Write(filepath.Join(dir, f.name), f.write); err != nil {
+	for _, f := range reports.ReportFiles(doc, perPeer) {
+		if err := atomicfile.Write(filepath.Join(dir, f.Name), f.Write); err != nil {
 			return err
 		}
 	}

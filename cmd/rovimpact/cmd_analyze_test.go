@@ -177,7 +177,7 @@ func TestAnalyzeExitCodes(t *testing.T) {
 	}
 }
 
-// exitCodeOf maps an error as main does, without printing.
+// exitCodeOf maps an error as main does (codeOf), without printing.
 func exitCodeOf(err error) int { return codeOf(err) }
 
 // sameGenerated blanks the HTML report's generation time: two runs a
@@ -354,6 +354,33 @@ func TestLookupTableWidth(t *testing.T) {
 	for i, line := range strings.Split(out, "\n") {
 		if n := utf8.RuneCountInString(line); n > reports.TerminalWidth {
 			t.Errorf("line %d is %d columns wide, want at most %d: %q", i+1, n, reports.TerminalWidth, line)
+		}
+	}
+}
+
+// TestAnalyzeNDJSON: --format ndjson reaches the format table and writes
+// the JSON report's invalid routes, one a line (reports' TestNDJSON* pins
+// the rows themselves).
+func TestAnalyzeNDJSON(t *testing.T) {
+	out, _, err := runCLI(t, append([]string{"analyze", "--vrps", sampleVRPs, "--format", "ndjson"}, sample...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep reports.Report
+	if err := json.Unmarshal([]byte(analyzeJSON(t)), &rep); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(rep.Invalids) == 0 || len(lines) != len(rep.Invalids) {
+		t.Fatalf("%d lines, %d invalids in the JSON report", len(lines), len(rep.Invalids))
+	}
+	for i, l := range lines {
+		var inv reports.Invalid
+		if err := json.Unmarshal([]byte(l), &inv); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if inv.Prefix != rep.Invalids[i].Prefix || inv.Class != rep.Invalids[i].Class || inv.Impact != rep.Invalids[i].Impact {
+			t.Errorf("line %d: %+v, JSON row %+v", i+1, inv, rep.Invalids[i])
 		}
 	}
 }

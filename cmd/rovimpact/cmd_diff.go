@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -54,14 +53,14 @@ were not unreachable in A (new ones, or ones whose impact turned unreachable).
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.db, "history", "", "SQLite history `FILE.db` to take runs from")
-	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json or csv")
+	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json, csv or ndjson")
 	f.StringArrayVar(&opts.failOn, "fail-on", nil, "exit 3 on this `condition`: new-unreachable (repeatable)")
 	f.BoolVar(&opts.allowPartial, "allow-partial", false, "exit 0 when a run's route files ended early or were corrupt (still reported on stderr; default: exit 4)")
 	return cmd
 }
 
 func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
-	if err := checkFormat(opts.format, "line", "table", "json", "csv"); err != nil {
+	if err := reports.DiffFormats.Check(opts.format); err != nil {
 		return err
 	}
 	for _, c := range opts.failOn {
@@ -88,17 +87,7 @@ func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
 	partial := study.PartialRuns(cmd.ErrOrStderr(), opts.allowPartial, []reports.Report{a, b}, []string{la, lb})
 	d := reports.DiffReports(a, b, la, lb)
 	out := bufio.NewWriter(cmd.OutOrStdout())
-	switch opts.format {
-	case "line":
-		_, err = fmt.Fprintln(out, d.Line())
-	case "json":
-		err = reports.WriteDiffJSON(out, d)
-	case "csv":
-		err = reports.WriteDiffCSV(out, d)
-	default:
-		err = reports.WriteDiffTable(out, d)
-	}
-	if err != nil {
+	if err := reports.DiffFormats.Write(out, opts.format, d); err != nil {
 		return err
 	}
 	if err := out.Flush(); err != nil {

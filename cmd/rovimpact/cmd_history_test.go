@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
 )
 
@@ -36,7 +37,7 @@ func TestHistoryCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc historyDoc
+	var doc reports.HistoryDoc
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -69,9 +70,9 @@ func TestHistoryCLI(t *testing.T) {
 	asSets := 0
 	for _, c := range d.Changed {
 		switch {
-		case c.Origin == nil && c.ClassTo == "as_set" && strings.Contains(strings.Join(c.Fields, " "), "dropped"):
+		case c.Origin == nil && c.ClassTo == classify.ASSet && strings.Contains(strings.Join(c.Fields, " "), "dropped"):
 			asSets++
-		case c.Origin != nil && strings.Join(c.Fields, " ") == "impact" && c.ImpactTo == "unreachable":
+		case c.Origin != nil && strings.Join(c.Fields, " ") == "impact" && c.ImpactTo == classify.Unreachable:
 		default:
 			t.Errorf("unexpected change %+v", c)
 		}
@@ -116,12 +117,12 @@ func TestDiffGolden(t *testing.T) {
 		os.WriteFile(a, []byte(analyzeJSON(t, "--as-set", "notfound")), 0o644)
 		var rep reports.Report
 		json.Unmarshal([]byte(analyzeJSON(t)), &rep)
-		rep.Invalids = rep.Invalids[1:] // resolve 1.0.0.0/24 AS15169
-		rep.Invalids[0].Class = "both"  // 1.1.1.0/24: class change
+		rep.Invalids = rep.Invalids[1:]       // resolve 1.0.0.0/24 AS15169
+		rep.Invalids[0].Class = classify.Both // 1.1.1.0/24: class change
 		hijack := rep.Invalids[0]
 		hijack.Prefix = hijack.Prefix.Masked()
 		asn := uint32(64666)
-		hijack.Origin, hijack.Impact = &asn, "unreachable" // same prefix, new origin: a new route
+		hijack.Origin, hijack.Impact = &asn, classify.Unreachable // same prefix, new origin: a new route
 		rep.Invalids = append(rep.Invalids, hijack)
 		rep.Summary.Invalid++
 		var buf strings.Builder

@@ -84,14 +84,14 @@ about the memory of the analysis, not of the answer.
 	addPartialFlag(cmd, &opts.route)
 	addAnalysisFlags(cmd, &opts.analysis)
 	f.Var((*asnValue)(&opts.origin), "origin", "for prefix queries: also validate announcing the prefix from this `AS`")
-	f.StringVar(&opts.format, "format", "table", "output `format`: table, json or csv")
+	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (one answer per line)")
 	countVar(f, &opts.top, "top", 20, "rows shown per list in the table output (0: all; JSON and CSV always list all)")
 	f.BoolVar(&opts.wide, "wide", false, "table output: every column whole, however wide (default: fits 120 columns)")
 	return cmd
 }
 
 func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
-	if err := checkFormat(opts.format, "table", "json", "csv"); err != nil {
+	if err := reports.LookupFormats.Check(opts.format); err != nil {
 		return err
 	}
 	queries, files, err := study.SplitLookupArgs(args)
@@ -131,17 +131,8 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	// One answer at a time: a batch of queries from standard input holds
 	// one answer in memory, never the whole document.
 	out := bufio.NewWriter(cmd.OutOrStdout())
-	lw, err := reports.NewLookupWriter(out, opts.format)
-	if err != nil {
-		return err
-	}
-	lw.Top, lw.Wide = opts.top, opts.wide
-	for _, q := range parsed {
-		if err := lw.WriteQuery(a, q, origin); err != nil {
-			return err
-		}
-	}
-	if err := lw.Close(); err != nil {
+	req := reports.LookupRequest{Analysis: a, Queries: parsed, Origin: origin, Top: opts.top, Wide: opts.wide}
+	if err := reports.LookupFormats.Write(out, opts.format, req); err != nil {
 		return err
 	}
 	if err := out.Flush(); err != nil {

@@ -6,20 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
+	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/progress"
 	"github.com/rovimpact/rovimpact/mrt"
-	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/reports"
 )
 
 func init() { register(newRoutesCommand) }
@@ -49,8 +47,8 @@ added; always 11 '|'-separated fields, empty where they do not apply:
   PATH_ID     RFC 7911/8050 path identifier, 0 without ADD-PATH
   RPKI_STATE  RFC 8097 community a router attached: valid, not_found, invalid
 
---format json writes one JSON object per line and --format csv a header and
-rows, both with the fields time (RFC 3339, UTC), type (rib, announce,
+--format json (or ndjson) writes one JSON object per line and --format csv a
+header and rows, both with the fields time (RFC 3339, UTC), type (rib, announce,
 withdraw, peer_down), peer_ip, peer_as, prefix, path_id, as_path, origin,
 next_hop, rpki_state; empty strings where a field does not apply.
 
@@ -72,7 +70,7 @@ func newRoutesCommand() *cobra.Command {
 			return runRoutes(cmd.Context(), cmd, opts, args)
 		},
 	}
-	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text, json or csv")
+	cmd.Flags().StringVar(&opts.format, "format", "text", "output `format`: "+strings.Join(reports.RoutesFormats(), ", "))
 	cmd.Flags().BoolVarP(&opts.quiet, "quiet", "q", false, "no progress line on a terminal")
 	return cmd
 }
@@ -80,7 +78,7 @@ func newRoutesCommand() *cobra.Command {
 // runRoutes streams each file to the output and its summary to stderr.
 func runRoutes(ctx context.Context, cmd *cobra.Command, opts *routesOptions, args []string) error {
 	out := bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10)
-	rw, err := newRoutesWriter(opts.format, out)
+	rw, err := reports.NewRoutesWriter(out, opts.format)
 	if err != nil {
 		return err
 	}
@@ -110,7 +108,7 @@ var errRoutesOutput = errors.New("writing output")
 
 // dumpRoutes writes every event of one file and returns the reader's
 // statistics; the error names the file.
-func dumpRoutes(ctx context.Context, path string, rw *routesWriter, stderr io.Writer, showProgress bool) (mrt.Stats, error) {
+func dumpRoutes(ctx context.Context, path string, rw *reports.RoutesWriter, stderr io.Writer, showProgress bool) (mrt.Stats, error) {
 	f, err := compressed.Open(path)
 	if err != nil {
 		return mrt.Stats{}, err
@@ -124,7 +122,7 @@ func dumpRoutes(ctx context.Context, path string, rw *routesWriter, stderr io.Wr
 	r := mrt.NewReader(f, mrt.Options{Name: path})
 	var n int64
 	for r.Next() {
-		if err := rw.write(r.Route()); err != nil {
+		if err := rw.Write(r.Route()); err != nil {
 			return r.Stats(), fmt.Errorf("%w: %w", errRoutesOutput, err)
 		}
 		if n++; n&0xfff == 0 {
@@ -167,260 +165,4 @@ func writeRoutesSummary(w io.Writer, path string, st mrt.Stats, err error) {
 	if err != nil {
 		fmt.Fprintf(w, "  error: %v\n", err)
 	}
-}
-
-// routesFormat is an output layout of the routes command.
-type routesFormat uint8
-
-const (
-	routesText routesFormat = iota
-	routesJSON
-	routesCSV
-)
-
-// routesWriter renders Route events without allocating per route: lines
-// are built in one reused buffer with strconv and netip Append functions.
-type routesWriter struct {
-	w      *bufio.Writer
-	format routesFormat
-	buf    []byte
-	header bool // CSV header written
-}
-
-func newRoutesWriter(format string, w *bufio.Writer) (*routesWriter, error) {
-	rw := &routesWriter{w: w, buf: make([]byte, 0, 512)}
-	switch format {
-	case "text":
-		rw.format = routesText
-	case "json":
-		rw.format = routesJSON
-	case "csv":
-		rw.format = routesCSV
-	default:
-		return nil, usageError("--format %q: want text, json or csv", format)
-	}
-	return rw, nil
-}
-
-// routesCSVHeader names the columns of --format csv, the keys of --format
-// json, in the same order.
-const routesCSVHeader = "time,type,peer_ip,peer_as,prefix,path_id,as_path,origin,next_hop,rpki_state\n"
-
-func (rw *routesWriter) write(r *mrt.Route) error {
-	switch rw.format {
-	case routesJSON:
-		rw.buf = appendRouteJSON(rw.buf[:0], r)
-	case routesCSV:
-		if !rw.header {
-			rw.header = true
-			if _, err := rw.w.WriteString(routesCSVHeader); err != nil {
-				return err
-			}
-		}
-		rw.buf = appendRouteCSV(rw.buf[:0], r)
-	default:
-		rw.buf = appendRouteText(rw.buf[:0], r)
-	}
-	_, err := rw.w.Write(rw.buf)
-	return err
-}
-
-// appendRouteText appends the bgpdump-like line documented in routesLong.
-func appendRouteText(b []byte, r *mrt.Route) []byte {
-	if r.FromUpdate {
-		b = append(b, "BGP4MP|"...)
-	} else {
-		b = append(b, "TABLE_DUMP2|"...)
-	}
-	b = strconv.AppendInt(b, r.Time.Unix(), 10)
-	switch {
-	case r.Kind == mrt.PeerDown:
-		b = append(b, "|STATE|"...)
-	case r.Kind == mrt.Withdraw:
-		b = append(b, "|W|"...)
-	case r.FromUpdate:
-		b = append(b, "|A|"...)
-	default:
-		b = append(b, "|B|"...)
-	}
-	b = appendAddr(b, r.Peer.IP)
-	b = append(b, '|')
-	b = strconv.AppendUint(b, uint64(r.Peer.AS), 10)
-	b = append(b, '|')
-	if r.Kind != mrt.PeerDown {
-		b = r.Prefix.AppendTo(b)
-	}
-	b = append(b, '|')
-	if r.Kind == mrt.Announce {
-		b = appendASPath(b, r.Path)
-		b = append(b, '|')
-		b = appendOrigin(b, r.Origin)
-	} else {
-		b = append(b, '|')
-	}
-	b = append(b, '|')
-	if r.Kind != mrt.PeerDown {
-		b = strconv.AppendUint(b, uint64(r.PathID), 10)
-	}
-	b = append(b, '|')
-	if r.Kind == mrt.Announce {
-		b = appendAddr(b, r.NextHop)
-		b = append(b, '|')
-		b = append(b, rpkiStateName(r.RPKIState)...)
-	} else {
-		b = append(b, '|')
-	}
-	return append(b, '\n')
-}
-
-// appendRouteJSON appends one JSON object and a newline. Every value is
-// ASCII without quotes or backslashes (numbers, addresses, prefixes, AS
-// path notation, fixed words), so no escaping is needed.
-func appendRouteJSON(b []byte, r *mrt.Route) []byte {
-	b = append(b, `{"time":"`...)
-	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","type":"`...)
-	b = append(b, routeTypeName(r)...)
-	b = append(b, `","peer_ip":"`...)
-	b = appendAddr(b, r.Peer.IP)
-	b = append(b, `","peer_as":`...)
-	b = strconv.AppendUint(b, uint64(r.Peer.AS), 10)
-	b = append(b, `,"prefix":"`...)
-	if r.Kind != mrt.PeerDown {
-		b = r.Prefix.AppendTo(b)
-	}
-	b = append(b, `","path_id":`...)
-	b = strconv.AppendUint(b, uint64(r.PathID), 10)
-	b = append(b, `,"as_path":"`...)
-	announce := r.Kind == mrt.Announce
-	if announce {
-		b = appendASPath(b, r.Path)
-	}
-	b = append(b, `","origin":"`...)
-	if announce {
-		b = appendOrigin(b, r.Origin)
-	}
-	b = append(b, `","next_hop":"`...)
-	if announce {
-		b = appendAddr(b, r.NextHop)
-	}
-	b = append(b, `","rpki_state":"`...)
-	if announce {
-		b = append(b, rpkiStateName(r.RPKIState)...)
-	}
-	return append(b, "\"}\n"...)
-}
-
-// appendRouteCSV appends one CSV row (RFC 4180): only as_path can hold a
-// comma (inside an AS_SET), and it is quoted then.
-func appendRouteCSV(b []byte, r *mrt.Route) []byte {
-	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, ',')
-	b = append(b, routeTypeName(r)...)
-	b = append(b, ',')
-	b = appendAddr(b, r.Peer.IP)
-	b = append(b, ',')
-	b = strconv.AppendUint(b, uint64(r.Peer.AS), 10)
-	b = append(b, ',')
-	if r.Kind != mrt.PeerDown {
-		b = r.Prefix.AppendTo(b)
-	}
-	b = append(b, ',')
-	b = strconv.AppendUint(b, uint64(r.PathID), 10)
-	b = append(b, ',')
-	announce := r.Kind == mrt.Announce
-	if announce {
-		start := len(b)
-		b = appendASPath(b, r.Path)
-		if slices.Contains(b[start:], ',') {
-			b = append(b[:start], '"')
-			b = appendASPath(b, r.Path)
-			b = append(b, '"')
-		}
-	}
-	b = append(b, ',')
-	if announce {
-		b = appendOrigin(b, r.Origin)
-	}
-	b = append(b, ',')
-	if announce {
-		b = appendAddr(b, r.NextHop)
-	}
-	b = append(b, ',')
-	if announce {
-		b = append(b, rpkiStateName(r.RPKIState)...)
-	}
-	return append(b, '\n')
-}
-
-func routeTypeName(r *mrt.Route) string {
-	switch {
-	case r.Kind == mrt.PeerDown:
-		return "peer_down"
-	case r.Kind == mrt.Withdraw:
-		return "withdraw"
-	case r.FromUpdate:
-		return "announce"
-	}
-	return "rib"
-}
-
-// appendAddr appends a, or nothing for the zero Addr (no next hop).
-func appendAddr(b []byte, a netip.Addr) []byte { return a.AppendTo(b) }
-
-// appendASPath writes segments in bgpdump notation: AS_SEQUENCE "a b",
-// AS_SET "{a,b}", AS_CONFED_SEQUENCE "(a b)", AS_CONFED_SET "[a,b]".
-func appendASPath(b []byte, path []rov.Segment) []byte {
-	for i, s := range path {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		open, sep, closing := byte(0), byte(' '), byte(0)
-		switch s.Type {
-		case rov.ASSet:
-			open, sep, closing = '{', ',', '}'
-		case rov.ASConfedSequence:
-			open, closing = '(', ')'
-		case rov.ASConfedSet:
-			open, sep, closing = '[', ',', ']'
-		}
-		if open != 0 {
-			b = append(b, open)
-		}
-		for j, a := range s.ASNs {
-			if j > 0 {
-				b = append(b, sep)
-			}
-			b = strconv.AppendUint(b, uint64(a), 10)
-		}
-		if closing != 0 {
-			b = append(b, closing)
-		}
-	}
-	return b
-}
-
-// appendOrigin writes the RFC 6811 §2 origin: the ASN, NONE or LOCAL.
-func appendOrigin(b []byte, o rov.Origin) []byte {
-	switch o.Kind {
-	case rov.OriginNone:
-		return append(b, "NONE"...)
-	case rov.OriginLocal:
-		return append(b, "LOCAL"...)
-	}
-	return strconv.AppendUint(b, uint64(o.ASN), 10)
-}
-
-// rpkiStateName names the RFC 8097 validation state community; empty when
-// the route carried none.
-func rpkiStateName(s mrt.RPKIState) string {
-	switch s {
-	case mrt.RPKIValid:
-		return "valid"
-	case mrt.RPKINotFound:
-		return "not_found"
-	case mrt.RPKIInvalid:
-		return "invalid"
-	}
-	return ""
 }

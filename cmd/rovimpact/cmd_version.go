@@ -32,3 +32,12 @@ func newVersionCommand() *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "text", "text|json")
 	return cmd
 }
+
+func checkFormat(format string, allowed ...string) error {
+	for _, a := range allowed {
+		if format == a {
+			return nil
+		}
+	}
+	return usageError("--format %q: want one of %v", format, allowed)
+}

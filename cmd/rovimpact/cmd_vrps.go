@@ -64,13 +64,13 @@ the exit code 4 (--allow-partial: 0).
 	f.StringArrayVar(&opts.route.peers, "peer", nil, "only routes from this peer, `AS|IP` (repeatable)")
 	addPartialFlag(cmd, &opts.route)
 	addAnalysisFlags(cmd, &opts.analysis)
-	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json or csv")
+	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json, csv or ndjson")
 	countVar(f, &opts.top, "top", 20, "rows shown per table in the table output (0: all)")
 	return cmd
 }
 
 func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error {
-	if err := checkFormat(opts.format, "line", "table", "json", "csv"); err != nil {
+	if err := reports.VRPDiffFormats.Check(opts.format); err != nil {
 		return err
 	}
 	cfg := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args[2:], opts.now)
@@ -79,17 +79,7 @@ func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error 
 		return err
 	}
 	out := bufio.NewWriter(cmd.OutOrStdout())
-	switch opts.format {
-	case "line":
-		_, err = out.WriteString(d.Line() + "\n")
-	case "json":
-		err = reports.WriteVRPDiffJSON(out, d)
-	case "csv":
-		err = reports.WriteVRPDiffCSV(out, d)
-	default:
-		err = reports.WriteVRPDiffTable(out, d, opts.top)
-	}
-	if err != nil {
+	if err := reports.VRPDiffFormats.Write(out, opts.format, reports.VRPDiffDoc{Diff: d, Top: opts.top}); err != nil {
 		return err
 	}
 	if err := out.Flush(); err != nil {

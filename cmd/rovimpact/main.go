@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/internal/buildinfo"
+	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/study"
 )
 
@@ -65,6 +66,14 @@ func partialError(format string, args ...any) error {
 // clock is the time the analysing commands take as now; tests pin it so
 // that the VRP set's age in golden reports does not change by the day.
 var clock = time.Now
+
+// buildInfo is the build a report names (reports.Generation); tests pin it
+// with clock, so that golden reports carry a fixed version and generation
+// time (main_test.go) whatever the toolchain stamps.
+var buildInfo = buildinfo.Get
+
+// generation is the report metadata of a run at now.
+func generation(now time.Time) reports.Generation { return reports.GenerationOf(buildInfo(), now) }
 
 // subcommands is filled by each cmd_<verb>.go file's init, so that adding a
 // subcommand touches only its own file.
@@ -133,7 +142,8 @@ func codeOf(err error) int {
 	case errors.As(err, &ue):
 		return exitUsage
 	}
-	if isCobraUsageError(err) {
+	var fe *reports.FormatError
+	if isCobraUsageError(err) || errors.As(err, &fe) {
 		return exitUsage
 	}
 	return exitError
@@ -158,13 +168,4 @@ func worstExit(stderr io.Writer, errs ...error) error {
 		fmt.Fprintln(stderr, "rovimpact:", err)
 	}
 	return worst
-}
-
-func checkFormat(format string, allowed ...string) error {
-	for _, a := range allowed {
-		if format == a {
-			return nil
-		}
-	}
-	return usageError("--format %q: want one of %v", format, allowed)
 }

@@ -295,7 +295,7 @@ func checkParity(t *testing.T, c parityCase) {
 				switch {
 				case ok && !reflect.DeepEqual(r, inv):
 					t.Errorf("%s: lookup row %+v, analyze row %+v", rowKey(r), r, inv)
-				case !ok && (r.State == "invalid" || r.Dropped):
+				case !ok && (r.State == classify.StateInvalid || r.Dropped):
 					t.Errorf("%s: lookup says %s dropped=%v, analyze does not list it", rowKey(r), r.State, r.Dropped)
 				}
 			}
@@ -332,11 +332,11 @@ func checkParity(t *testing.T, c parityCase) {
 				continue
 			}
 			switch r.Impact {
-			case "same_prefix", "covered", "more_specifics":
+			case classify.SamePrefix, classify.Covered, classify.MoreSpecifics:
 				if !oracle {
 					t.Errorf("%s: inside %s whose impact is %s, but unreachable", qs[i], r.Prefix, r.Impact)
 				}
-			case "unreachable":
+			case classify.Unreachable:
 				if r.CoveredShare == 0 && oracle {
 					t.Errorf("%s: inside %s, unreachable with nothing inside it, but reachable", qs[i], r.Prefix)
 				}
@@ -392,7 +392,7 @@ func rowKey(r reports.Invalid) string {
 	o := "NONE"
 	if r.Origin != nil {
 		o = fmt.Sprint(*r.Origin)
-	} else if r.State == "unvalidated" {
+	} else if r.State == classify.StateUnvalidated {
 		o = "LOCAL"
 	}
 	return r.Prefix.String() + " " + o

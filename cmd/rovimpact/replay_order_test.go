@@ -66,7 +66,7 @@ func TestReplayOrder(t *testing.T) {
 	impact := func(rep reports.Report) string {
 		var s []string
 		for _, inv := range rep.Invalids {
-			s = append(s, inv.Prefix.String()+" "+inv.Impact)
+			s = append(s, inv.Prefix.String()+" "+inv.Impact.String())
 		}
 		return strings.Join(s, ", ")
 	}
