@@ -14,6 +14,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -140,7 +141,7 @@ func BenchmarkClassifyMRT(b *testing.B) {
 	var routes []po
 	for src.Next() {
 		r := src.Route()
-		if r.Kind != mrt.Announce || seen[po{r.Prefix, r.Origin}] {
+		if r.Kind != route.Announce || seen[po{r.Prefix, r.Origin}] {
 			continue
 		}
 		seen[po{r.Prefix, r.Origin}] = true

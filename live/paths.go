@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/mrt"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
-	"github.com/rovimpact/rovimpact/table"
 )
 
 // pathVal is one held path: its route and, for the MRT dump, its
@@ -31,7 +31,7 @@ type pathVal struct {
 // them are unused), State.maybeCompactAttrs re-interns the held paths'
 // values into a fresh mrt.Attrs. Memory then stays proportional to the
 // paths held, however long a feed churns.
-func valOf(a *mrt.Attrs, rid uint32, r *mrt.Route) pathVal {
+func valOf(a *mrt.Attrs, rid uint32, r *bgp.Route) pathVal {
 	v := pathVal{route: rid, path: a.InternPath(r.Path), nh: a.InternNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
 	if !r.Time.IsZero() {
 		if t := r.Time.Unix(); t > 0 && t <= 1<<32-1 {
@@ -82,7 +82,7 @@ func (s *State) maybeCompactAttrs() {
 // State. The copy shares the interned AS paths, next hops and prefixes,
 // which are only ever appended to (a compaction replaces them), so they
 // need no copying.
-func (s *State) Paths() (peers []table.PeerKey, seq iter.Seq[*mrt.Route]) {
+func (s *State) Paths() (peers []bgp.PeerKey, seq iter.Seq[*bgp.Route]) {
 	var slots []uint32
 	var ids []peerID
 	s.mu.Lock()
@@ -95,7 +95,7 @@ func (s *State) Paths() (peers []table.PeerKey, seq iter.Seq[*mrt.Route]) {
 		peers = append(peers, p.key)
 	}
 	s.mu.Unlock()
-	return peers, func(yield func(*mrt.Route) bool) {
+	return peers, func(yield func(*bgp.Route) bool) {
 		s.mu.Lock()
 		v := s.pathsView(slots, ids)
 		s.mu.Unlock()
@@ -117,7 +117,7 @@ type pathsView struct {
 	keys   []pkey    // s.pfx.keys: append-only, so this prefix of it never changes
 	sorted []uint32  // s.pfx.sorted: merge replaces it, never writes it in place
 	attrs  mrt.Attrs // a read-only view (see mrt.Attrs); compaction replaces s.attrs, never edits it
-	peers  []table.PeerKey
+	peers  []bgp.PeerKey
 	paths  [][]heldPath // per peer, in the order Paths listed them
 }
 
@@ -128,7 +128,7 @@ func (s *State) pathsView(slots []uint32, ids []peerID) *pathsView {
 	s.pfx.merge()
 	n := len(slots)
 	v := &pathsView{keys: s.pfx.keys, sorted: s.pfx.sorted, attrs: s.attrs,
-		peers: make([]table.PeerKey, n), paths: make([][]heldPath, n)}
+		peers: make([]bgp.PeerKey, n), paths: make([][]heldPath, n)}
 	for i, slot := range slots {
 		p := &s.peers[slot]
 		v.peers[i] = ids[i].key
@@ -145,7 +145,7 @@ func (s *State) pathsView(slots []uint32, ids []peerID) *pathsView {
 }
 
 // all is the k-way merge behind Paths. It runs without the State's lock.
-func (v *pathsView) all(yield func(*mrt.Route) bool) {
+func (v *pathsView) all(yield func(*bgp.Route) bool) {
 	rank := make([]uint32, len(v.keys))
 	for r, pid := range v.sorted {
 		rank[pid] = uint32(r)
@@ -210,20 +210,20 @@ func (v *pathsView) all(yield func(*mrt.Route) bool) {
 	for i := len(h)/2 - 1; i >= 0; i-- {
 		down(i)
 	}
-	var r mrt.Route
+	var r bgp.Route
 	for len(h) > 0 {
 		c := &h[0]
 		hp := c.paths[0]
 		pid := v.sorted[hp.k>>32]
 		pk := v.peers[c.peer]
-		r.Kind = mrt.Announce
-		r.Peer = mrt.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
+		r.Kind = bgp.Announce
+		r.Peer = bgp.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
 		r.Prefix = v.keys[pid].prefix()
 		r.PathID = uint32(hp.k)
 		r.Path = v.attrs.DecodePath(r.Path, hp.v.path)
 		r.Origin = rov.OriginOf(r.Path)
 		r.NextHop = v.attrs.NextHop(hp.v.nh & (mrt.MaxNextHops - 1))
-		r.RPKIState = mrt.RPKIState(int8(hp.v.nh>>24) - 1)
+		r.RPKIState = bgp.RPKIState(int8(hp.v.nh>>24) - 1)
 		r.Time = time.Time{}
 		if hp.v.time != 0 {
 			r.Time = time.Unix(int64(hp.v.time), 0).UTC()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -109,7 +110,7 @@ type snapCopy struct {
 	keys     []pkey   // routes[i]'s prefix
 	bits     []uint64 // routes[i]'s peers: bits[i*words:(i+1)*words], renumbered as peers
 	words    int
-	peers    []table.PeerKey  // the peers holding paths
+	peers    []bgp.PeerKey    // the peers holding paths
 	asSets   map[int][]uint32 // AS_SET unions of OriginNone routes, by index in routes
 	refOff   []uint32         // routes[i]'s deciding VRPs: refs[refOff[i]:refOff[i+1]]
 	refs     []uint32
@@ -129,7 +130,7 @@ func (s *State) snapshotCopy() snapCopy {
 	// as in a batch table of the same paths.
 	tpeer := make([]int, len(s.peers))
 	identity := true
-	var seen map[table.PeerKey]int
+	var seen map[bgp.PeerKey]int
 	for i, p := range s.peers {
 		tpeer[i] = -1
 		if len(p.paths) == 0 {
@@ -137,7 +138,7 @@ func (s *State) snapshotCopy() snapCopy {
 			continue
 		}
 		if seen == nil {
-			seen = make(map[table.PeerKey]int, len(s.peers))
+			seen = make(map[bgp.PeerKey]int, len(s.peers))
 		}
 		if j, dup := seen[p.key]; dup {
 			tpeer[i] = j

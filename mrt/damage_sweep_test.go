@@ -17,6 +17,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // sweepRun is what one read of a (possibly damaged) file gave.
@@ -24,7 +25,7 @@ type sweepRun struct {
 	routes []string // Announce and Withdraw events, rendered
 	ends   []int64  // decompressed offset of the end of each route's record
 	err    error
-	stats  Stats
+	stats  route.Stats
 }
 
 // sweepRead reads path through internal/compressed as the CLI does.
@@ -38,7 +39,7 @@ func sweepRead(t *testing.T, path string) sweepRun {
 	rd := NewReader(f, Options{Name: path})
 	var run sweepRun
 	for rd.Next() {
-		if r := rd.Route(); r.Kind != PeerDown {
+		if r := rd.Route(); r.Kind != route.PeerDown {
 			run.routes = append(run.routes, eventLine(r))
 			run.ends = append(run.ends, rd.off)
 		}

@@ -8,29 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
-
-// PeerKey identifies a BGP neighbour across files and readers: two readers
-// number the same peer differently (Peer.Index), but its AS and address
-// stay the same.
-type PeerKey struct {
-	AS uint32
-	IP netip.Addr
-}
-
-// KeyOf returns the PeerKey of p.
-func KeyOf(p Peer) PeerKey { return PeerKey{AS: p.AS, IP: p.IP} }
-
-// RIBStats counts what Apply did. Len() == Announced - Withdrawn - Flushed.
-type RIBStats struct {
-	Announced        int64 // announcements that added a path
-	Replaced         int64 // announcements that replaced the peer's path for (prefix, path id)
-	Withdrawn        int64 // withdrawals that removed a path
-	WithdrawnUnknown int64 // withdrawals of a path the table did not hold
-	Flushed          int64 // paths removed because their peer left Established
-	Ignored          int64 // events with an invalid prefix or unknown Kind
-}
 
 // RIB is a routing table built by replaying route events: a RIB dump and
 // then update files applied in order, or update files alone (a session that
@@ -49,8 +29,8 @@ type RIBStats struct {
 //
 // A RIB is not safe for concurrent use.
 type RIB struct {
-	peers  []PeerKey
-	peerIx map[PeerKey]int
+	peers  []route.PeerKey
+	peerIx map[route.PeerKey]int
 	tables []map[uint64]ribVal // per peer index: (prefix id, path id) -> path
 
 	prefixes []ribPrefix
@@ -59,9 +39,9 @@ type RIB struct {
 	attrs Attrs // AS paths and next hops
 
 	n     int
-	stats RIBStats
+	stats route.RIBStats
 
-	route Route // reused by All
+	route route.Route // reused by All
 }
 
 // ribPrefix is a prefix without netip's zone pointer, so tables of them
@@ -120,19 +100,19 @@ const ribNoTime = math.MinInt64
 // NewRIB returns an empty table.
 func NewRIB() *RIB {
 	t := &RIB{
-		peerIx:   make(map[PeerKey]int),
+		peerIx:   make(map[route.PeerKey]int),
 		prefixIx: make(map[ribPrefix]uint32),
 		attrs:    NewAttrs(),
 	}
 	return t
 }
 
-// Apply replays one event from peer: Announce adds or replaces the peer's
-// path for (Prefix, PathID), Withdraw removes it, PeerDown removes every
-// path from the peer (RFC 4271 §8.2.2: leaving Established releases the
-// session's routes). r.Peer is ignored: peer is what identifies the
-// neighbour across files. r is not retained.
-func (t *RIB) Apply(r *Route, peer PeerKey) {
+// Apply replays one event from peer by the one Adj-RIB-In rule
+// (route.Replay): Announce adds or replaces the peer's path for (Prefix,
+// PathID), Withdraw removes it, PeerDown removes every path from the peer.
+// r.Peer is ignored: peer is what identifies the neighbour across files.
+// r is not retained.
+func (t *RIB) Apply(r *route.Route, peer route.PeerKey) {
 	pi, ok := t.peerIx[peer]
 	if !ok {
 		pi = len(t.peers)
@@ -140,62 +120,52 @@ func (t *RIB) Apply(r *Route, peer PeerKey) {
 		t.peers = append(t.peers, peer)
 		t.tables = append(t.tables, nil)
 	}
-	switch r.Kind {
-	case PeerDown:
-		n := len(t.tables[pi])
-		t.stats.Flushed += int64(n)
-		t.n -= n
-		t.tables[pi] = nil
-		return
-	case Announce, Withdraw:
-	default:
-		t.stats.Ignored++
-		return
-	}
-	if !r.Prefix.IsValid() {
-		t.stats.Ignored++
-		return
-	}
-	pk := ribPrefixOf(r.Prefix.Masked())
 	tab := t.tables[pi]
-	if r.Kind == Withdraw {
-		id, ok := t.prefixIx[pk]
-		if !ok {
-			t.stats.WithdrawnUnknown++
-			return
+	var (
+		pk    ribPrefix
+		id    uint32
+		known bool
+		key   uint64
+	)
+	act := route.Replay(r.Kind, r.Prefix, func() bool {
+		pk = ribPrefixOf(r.Prefix.Masked())
+		if id, known = t.prefixIx[pk]; !known {
+			return false
 		}
-		key := uint64(id)<<32 | uint64(r.PathID)
-		if _, ok := tab[key]; !ok {
-			t.stats.WithdrawnUnknown++
-			return
-		}
+		key = uint64(id)<<32 | uint64(r.PathID)
+		_, held := tab[key]
+		return held
+	})
+	flushed := 0
+	switch act {
+	case route.Flush:
+		flushed = len(tab)
+		t.n -= flushed
+		t.tables[pi] = nil
+	case route.Remove:
 		delete(tab, key)
 		t.n--
-		t.stats.Withdrawn++
-		return
+	case route.Add, route.Replace:
+		if !known {
+			id = uint32(len(t.prefixes))
+			t.prefixes = append(t.prefixes, pk)
+			t.prefixIx[pk] = id
+			key = uint64(id)<<32 | uint64(r.PathID)
+		}
+		if tab == nil {
+			tab = make(map[uint64]ribVal)
+			t.tables[pi] = tab
+		}
+		v := ribVal{time: ribNoTime, path: t.attrs.InternPath(r.Path), nh: t.attrs.InternNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
+		if !r.Time.IsZero() {
+			v.time = r.Time.UnixNano()
+		}
+		if act == route.Add {
+			t.n++
+		}
+		tab[key] = v
 	}
-	id, ok := t.prefixIx[pk]
-	if !ok {
-		id = uint32(len(t.prefixes))
-		t.prefixes = append(t.prefixes, pk)
-		t.prefixIx[pk] = id
-	}
-	if tab == nil {
-		tab = make(map[uint64]ribVal)
-		t.tables[pi] = tab
-	}
-	v := ribVal{time: ribNoTime, path: t.attrs.InternPath(r.Path), nh: t.attrs.InternNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
-	if !r.Time.IsZero() {
-		v.time = r.Time.UnixNano()
-	}
-	key := uint64(id)<<32 | uint64(r.PathID)
-	if _, ok := tab[key]; ok {
-		t.stats.Replaced++
-	} else {
-		t.stats.Announced++
-		t.n++
-	}
-	tab[key] = v
+	t.stats.Count(act, flushed)
 }
 
 // Len returns the number of paths held.
@@ -203,10 +173,10 @@ func (t *RIB) Len() int { return t.n }
 
 // Peers lists every peer Apply has seen, in first-seen order; Route.Peer.Index
 // from All indexes it.
-func (t *RIB) Peers() []PeerKey { return t.peers }
+func (t *RIB) Peers() []route.PeerKey { return t.peers }
 
 // Stats returns what Apply did so far.
-func (t *RIB) Stats() RIBStats { return t.stats }
+func (t *RIB) Stats() route.RIBStats { return t.stats }
 
 // PathsInterned returns the number of distinct AS paths stored, and the
 // bytes of their encoding.
@@ -221,8 +191,8 @@ func (t *RIB) PathsInterned() (paths, bytes int) { return t.attrs.Paths() }
 //
 // Cost: sorting needs 8 bytes per held path and 4 per distinct prefix for
 // the duration of the iteration.
-func (t *RIB) All() iter.Seq[*Route] {
-	return func(yield func(*Route) bool) {
+func (t *RIB) All() iter.Seq[*route.Route] {
+	return func(yield func(*route.Route) bool) {
 		// rank[id] is the position of prefix id in sorted order.
 		order := make([]uint32, len(t.prefixes))
 		for i := range order {
@@ -309,14 +279,14 @@ func (t *RIB) All() iter.Seq[*Route] {
 			pathID := uint32(k)
 			v := t.tables[c.peer][uint64(pid)<<32|uint64(pathID)]
 			pk := t.peers[c.peer]
-			r.Kind = Announce
-			r.Peer = Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
+			r.Kind = route.Announce
+			r.Peer = route.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
 			r.Prefix = t.prefixes[pid].prefix()
 			r.PathID = pathID
 			r.Path = t.attrs.DecodePath(r.Path, v.path)
 			r.Origin = rov.OriginOf(r.Path)
 			r.NextHop = t.attrs.NextHop(v.nh & (MaxNextHops - 1))
-			r.RPKIState = RPKIState(int8(v.nh>>24) - 1)
+			r.RPKIState = route.RPKIState(int8(v.nh>>24) - 1)
 			r.Time = time.Time{}
 			if v.time != ribNoTime {
 				r.Time = time.Unix(0, v.time).UTC()

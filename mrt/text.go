@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -74,10 +75,10 @@ type TextReader struct {
 	name   string
 	br     *bufio.Reader
 	format textFormat
-	route  Route
-	peers  []Peer
-	peerIx map[PeerKey]int
-	stats  Stats
+	route  route.Route
+	peers  []route.Peer
+	peerIx map[route.PeerKey]int
+	stats  route.Stats
 	err    error
 	line   []byte // long-line accumulation buffer
 	lineNo int64
@@ -101,8 +102,8 @@ func NewTextReader(r io.Reader, name string) *TextReader {
 	return &TextReader{
 		name:   name,
 		br:     br,
-		peerIx: make(map[PeerKey]int),
-		stats:  Stats{Skipped: make(map[string]int64)},
+		peerIx: make(map[route.PeerKey]int),
+		stats:  route.Stats{Skipped: make(map[string]int64)},
 	}
 }
 
@@ -189,26 +190,26 @@ func (t *TextReader) Next() bool {
 }
 
 // Route returns the current event; it and its Path are reused by Next.
-func (t *TextReader) Route() *Route { return &t.route }
+func (t *TextReader) Route() *route.Route { return &t.route }
 
 // Err returns the error that stopped the reader, or nil at a clean end.
 func (t *TextReader) Err() error { return t.err }
 
 // Peers lists the peers seen so far, indexed by Peer.Index (first-seen
 // order).
-func (t *TextReader) Peers() []Peer { return t.peers }
+func (t *TextReader) Peers() []route.Peer { return t.peers }
 
 // Stats returns the counters so far; Skipped and Problems are shared with
 // the reader and must not be modified.
-func (t *TextReader) Stats() Stats { return t.stats }
+func (t *TextReader) Stats() route.Stats { return t.stats }
 
 // Masked returns how many prefixes had host bits set and were masked.
 func (t *TextReader) Masked() int64 { return t.masked }
 
 func (t *TextReader) problem(reason string, off int64, err error) {
 	t.stats.Skipped[reason]++
-	if len(t.stats.Problems) < MaxProblems {
-		t.stats.Problems = append(t.stats.Problems, Problem{
+	if len(t.stats.Problems) < route.MaxProblems {
+		t.stats.Problems = append(t.stats.Problems, route.Problem{
 			Record: t.lineNo,
 			Offset: off,
 			Err:    err.Error(),
@@ -324,13 +325,13 @@ func (t *TextReader) parsePlain(s []byte) error {
 	}
 	r := &t.route
 	peer := t.peer(0, netip.Addr{})
-	r.Kind = Announce
+	r.Kind = route.Announce
 	r.Time = time.Time{}
 	r.Peer = peer
 	r.Prefix = pfx
 	r.PathID = 0
 	r.NextHop = netip.Addr{}
-	r.RPKIState = RPKIAbsent
+	r.RPKIState = route.RPKIAbsent
 	r.FromUpdate = false
 	r.Path = r.Path[:0]
 	seg := t.addSegment(rov.ASSequence)
@@ -371,12 +372,12 @@ func textASN(b []byte) (uint32, error) {
 
 // peer returns the Peer for (as, ip), numbering new peers in first-seen
 // order.
-func (t *TextReader) peer(as uint32, ip netip.Addr) Peer {
-	k := PeerKey{AS: as, IP: ip}
+func (t *TextReader) peer(as uint32, ip netip.Addr) route.Peer {
+	k := route.PeerKey{AS: as, IP: ip}
 	if i, ok := t.peerIx[k]; ok {
 		return t.peers[i]
 	}
-	p := Peer{Index: len(t.peers), AS: as, IP: ip}
+	p := route.Peer{Index: len(t.peers), AS: as, IP: ip}
 	t.peerIx[k] = p.Index
 	t.peers = append(t.peers, p)
 	return p
@@ -497,7 +498,7 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 			t.stats.Skipped["state_change"]++
 			return false, nil
 		}
-		*r = Route{Kind: PeerDown, Time: ts, Peer: peer, Path: r.Path[:0], RPKIState: RPKIAbsent, FromUpdate: true}
+		*r = route.Route{Kind: route.PeerDown, Time: ts, Peer: peer, Path: r.Path[:0], RPKIState: route.RPKIAbsent, FromUpdate: true}
 		return true, nil
 	case sub == "W" && lt.update:
 		want := 6
@@ -517,8 +518,8 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 				return false, fmt.Errorf("path id: %w", err)
 			}
 		}
-		*r = Route{Kind: Withdraw, Time: ts, Peer: t.peer(as, ip), Prefix: pfx, PathID: pathID,
-			Path: r.Path[:0], RPKIState: RPKIAbsent, FromUpdate: true}
+		*r = route.Route{Kind: route.Withdraw, Time: ts, Peer: t.peer(as, ip), Prefix: pfx, PathID: pathID,
+			Path: r.Path[:0], RPKIState: route.RPKIAbsent, FromUpdate: true}
 		return true, nil
 	case sub == "A" && lt.update || sub == "B" && !lt.update:
 		i := 6
@@ -551,14 +552,14 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 			r.Path = r.Path[:0]
 			return false, err
 		}
-		r.Kind = Announce
+		r.Kind = route.Announce
 		r.Time = ts
 		r.Peer = t.peer(as, ip)
 		r.Prefix = pfx
 		r.PathID = pathID
 		r.Origin = rov.OriginOf(r.Path)
 		r.NextHop = nh
-		r.RPKIState = RPKIAbsent
+		r.RPKIState = route.RPKIAbsent
 		r.FromUpdate = lt.update
 		return true, nil
 	}

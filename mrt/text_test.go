@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -77,10 +78,10 @@ func textRunBgpdump(tb testing.TB, file string, maxLines int) []byte {
 	return buf.Bytes()
 }
 
-func textReadAll(t *testing.T, in string) ([]Route, *TextReader) {
+func textReadAll(t *testing.T, in string) ([]route.Route, *TextReader) {
 	t.Helper()
 	tr := NewTextReader(strings.NewReader(in), "test")
-	var got []Route
+	var got []route.Route
 	for tr.Next() {
 		r := *tr.Route()
 		r.Path = textClonePath(r.Path)
@@ -114,88 +115,88 @@ func TestTextLines(t *testing.T) {
 	tests := []struct {
 		name string
 		line string
-		want Route
+		want route.Route
 	}{{
 		name: "TABLE_DUMP2 RIB entry (rib.20140523 route-views2)",
 		line: "TABLE_DUMP2|1400824800|B|157.130.10.233|701|1.0.0.0/24|701 6453 15169|IGP|157.130.10.233|0|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1400824800, 0).UTC(), Peer: Peer{AS: 701, IP: a("157.130.10.233")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1400824800, 0).UTC(), Peer: route.Peer{AS: 701, IP: a("157.130.10.233")},
 			Prefix: p("1.0.0.0/24"), Path: []rov.Segment{seq(701, 6453, 15169)}, Origin: rov.Origin{ASN: 15169},
-			NextHop: a("157.130.10.233"), RPKIState: RPKIAbsent},
+			NextHop: a("157.130.10.233"), RPKIState: route.RPKIAbsent},
 	}, {
 		name: "TABLE_DUMP v1 with AS_SET: origin NONE, RFC 6811 §2 (bview.20020722 rrc05)",
 		line: "TABLE_DUMP|1027381055|B|193.203.0.1|1853|24.223.0.0/18|1853 1239 13659 {13659,701}|IGP|193.203.0.1|0|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1027381055, 0).UTC(), Peer: Peer{AS: 1853, IP: a("193.203.0.1")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1027381055, 0).UTC(), Peer: route.Peer{AS: 1853, IP: a("193.203.0.1")},
 			Prefix: p("24.223.0.0/18"), Path: []rov.Segment{seq(1853, 1239, 13659), set(13659, 701)},
-			Origin: rov.Origin{Kind: rov.OriginNone}, NextHop: a("193.203.0.1"), RPKIState: RPKIAbsent},
+			Origin: rov.Origin{Kind: rov.OriginNone}, NextHop: a("193.203.0.1"), RPKIState: route.RPKIAbsent},
 	}, {
 		name: "TABLE_DUMP2_AP: RFC 8050 path id after the prefix (bird add-path sample)",
 		line: "TABLE_DUMP2_AP|1452168107|B|10.0.15.1|65015|10.0.10.0/24|36|65015 65014 65013 65012 65011|IGP|10.0.15.1|100|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1452168107, 0).UTC(), Peer: Peer{AS: 65015, IP: a("10.0.15.1")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1452168107, 0).UTC(), Peer: route.Peer{AS: 65015, IP: a("10.0.15.1")},
 			Prefix: p("10.0.10.0/24"), PathID: 36, Path: []rov.Segment{seq(65015, 65014, 65013, 65012, 65011)},
-			Origin: rov.Origin{ASN: 65011}, NextHop: a("10.0.15.1"), RPKIState: RPKIAbsent},
+			Origin: rov.Origin{ASN: 65011}, NextHop: a("10.0.15.1"), RPKIState: route.RPKIAbsent},
 	}, {
 		name: "BGP4MP announce over IPv6 session (rrc21)",
 		line: "BGP4MP|1470931200|A|2001:7f8:54::188|59689|2804:14d::/40|59689 6939 3356 4230 28573|IGP|2001:7f8:54::10|0|0|59689:200 59689:240|NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1470931200, 0).UTC(), Peer: Peer{AS: 59689, IP: a("2001:7f8:54::188")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1470931200, 0).UTC(), Peer: route.Peer{AS: 59689, IP: a("2001:7f8:54::188")},
 			Prefix: p("2804:14d::/40"), Path: []rov.Segment{seq(59689, 6939, 3356, 4230, 28573)}, Origin: rov.Origin{ASN: 28573},
-			NextHop: a("2001:7f8:54::10"), RPKIState: RPKIAbsent, FromUpdate: true},
+			NextHop: a("2001:7f8:54::10"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP_ET: microsecond timestamp (route-views2 2026)",
 		line: "BGP4MP_ET|1771774200.692440|A|89.149.178.10|3257|185.56.142.0/23|3257 174 59865|INCOMPLETE|89.149.178.10|0|10|3257:8213|NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1771774200, 692440000).UTC(), Peer: Peer{AS: 3257, IP: a("89.149.178.10")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1771774200, 692440000).UTC(), Peer: route.Peer{AS: 3257, IP: a("89.149.178.10")},
 			Prefix: p("185.56.142.0/23"), Path: []rov.Segment{seq(3257, 174, 59865)}, Origin: rov.Origin{ASN: 59865},
-			NextHop: a("89.149.178.10"), RPKIState: RPKIAbsent, FromUpdate: true},
+			NextHop: a("89.149.178.10"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP_AP announce, 32-bit ASNs (mrtparse bird-mrtdump_bgp)",
 		line: "BGP4MP_AP|1486801678|A|192.168.0.10|65000|172.17.0.0/24|2|4200000000 4200000000 64512|IGP|192.168.0.10|100|10|65000:100|NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1486801678, 0).UTC(), Peer: Peer{AS: 65000, IP: a("192.168.0.10")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1486801678, 0).UTC(), Peer: route.Peer{AS: 65000, IP: a("192.168.0.10")},
 			Prefix: p("172.17.0.0/24"), PathID: 2, Path: []rov.Segment{seq(4200000000, 4200000000, 64512)}, Origin: rov.Origin{ASN: 64512},
-			NextHop: a("192.168.0.10"), RPKIState: RPKIAbsent, FromUpdate: true},
+			NextHop: a("192.168.0.10"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP announce with empty AS_PATH: origin is the local AS, RFC 6811 §2 (openbgpd_bgp)",
 		line: "BGP4MP|1444841517|A|2001:db8:0:1::10|65000|2001:db8:0:6::/64||INCOMPLETE|2001:db8:0:1::10|100|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1444841517, 0).UTC(), Peer: Peer{AS: 65000, IP: a("2001:db8:0:1::10")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1444841517, 0).UTC(), Peer: route.Peer{AS: 65000, IP: a("2001:db8:0:1::10")},
 			Prefix: p("2001:db8:0:6::/64"), Origin: rov.Origin{Kind: rov.OriginLocal},
-			NextHop: a("2001:db8:0:1::10"), RPKIState: RPKIAbsent, FromUpdate: true},
+			NextHop: a("2001:db8:0:1::10"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "confederation segments as bgpdump prints them: (seq) [set] (bgpdump_lib.c aspath_delimiter_char; synthetic)",
 		line: "BGP4MP|1|A|192.0.2.1|64512|192.0.2.0/24|(64512 64513) [64514,64515] 3356 {1,2} 64500|IGP|192.0.2.1|0|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1, 0).UTC(), Peer: Peer{AS: 64512, IP: a("192.0.2.1")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1, 0).UTC(), Peer: route.Peer{AS: 64512, IP: a("192.0.2.1")},
 			Prefix: p("192.0.2.0/24"), Path: []rov.Segment{cseq(64512, 64513), cset(64514, 64515), seq(3356), set(1, 2), seq(64500)},
-			Origin: rov.Origin{ASN: 64500}, NextHop: a("192.0.2.1"), RPKIState: RPKIAbsent, FromUpdate: true},
+			Origin: rov.Origin{ASN: 64500}, NextHop: a("192.0.2.1"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "final AS_CONFED_SEQUENCE: origin is the local AS, RFC 6811 §2 (synthetic)",
 		line: "BGP4MP|1|A|192.0.2.1|64512|192.0.2.0/24|(64512 64513)|IGP|192.0.2.1|0|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1, 0).UTC(), Peer: Peer{AS: 64512, IP: a("192.0.2.1")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1, 0).UTC(), Peer: route.Peer{AS: 64512, IP: a("192.0.2.1")},
 			Prefix: p("192.0.2.0/24"), Path: []rov.Segment{cseq(64512, 64513)},
-			Origin: rov.Origin{Kind: rov.OriginLocal}, NextHop: a("192.0.2.1"), RPKIState: RPKIAbsent, FromUpdate: true},
+			Origin: rov.Origin{Kind: rov.OriginLocal}, NextHop: a("192.0.2.1"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP withdraw (jinx)",
 		line: "BGP4MP|1427846430|W|196.223.14.55|30844|185.75.149.0/24",
-		want: Route{Kind: Withdraw, Time: time.Unix(1427846430, 0).UTC(), Peer: Peer{AS: 30844, IP: a("196.223.14.55")},
-			Prefix: p("185.75.149.0/24"), RPKIState: RPKIAbsent, FromUpdate: true},
+		want: route.Route{Kind: route.Withdraw, Time: time.Unix(1427846430, 0).UTC(), Peer: route.Peer{AS: 30844, IP: a("196.223.14.55")},
+			Prefix: p("185.75.149.0/24"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP_AP withdraw carries the path id last (bgpdump.c table_line_withdraw; synthetic)",
 		line: "BGP4MP_AP|1486801678|W|192.168.0.10|65000|172.17.0.0/24|2",
-		want: Route{Kind: Withdraw, Time: time.Unix(1486801678, 0).UTC(), Peer: Peer{AS: 65000, IP: a("192.168.0.10")},
-			Prefix: p("172.17.0.0/24"), PathID: 2, RPKIState: RPKIAbsent, FromUpdate: true},
+		want: route.Route{Kind: route.Withdraw, Time: time.Unix(1486801678, 0).UTC(), Peer: route.Peer{AS: 65000, IP: a("192.168.0.10")},
+			Prefix: p("172.17.0.0/24"), PathID: 2, RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "STATE Established(6) -> Idle(1) is PeerDown, RFC 4271 §8.2.2 (rrc21)",
 		line: "BGP4MP|1470931201|STATE|37.49.232.25|60427|6|1",
-		want: Route{Kind: PeerDown, Time: time.Unix(1470931201, 0).UTC(), Peer: Peer{AS: 60427, IP: a("37.49.232.25")},
-			RPKIState: RPKIAbsent, FromUpdate: true},
+		want: route.Route{Kind: route.PeerDown, Time: time.Unix(1470931201, 0).UTC(), Peer: route.Peer{AS: 60427, IP: a("37.49.232.25")},
+			RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "plain prefix origin",
 		line: "192.0.2.0/24 64500",
-		want: Route{Kind: Announce, Prefix: p("192.0.2.0/24"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: RPKIAbsent},
+		want: route.Route{Kind: route.Announce, Prefix: p("192.0.2.0/24"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: route.RPKIAbsent},
 	}, {
 		name: "plain with AS prefix, comma and trailing comment",
 		line: "2001:db8::/32,AS64500 # lab",
-		want: Route{Kind: Announce, Prefix: p("2001:db8::/32"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: RPKIAbsent},
+		want: route.Route{Kind: route.Announce, Prefix: p("2001:db8::/32"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: route.RPKIAbsent},
 	}, {
 		name: "plain prefix with host bits is masked, RFC 4271 §4.3 trailing bits irrelevant",
 		line: "192.0.2.77/24\tas64500",
-		want: Route{Kind: Announce, Prefix: p("192.0.2.0/24"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: RPKIAbsent},
+		want: route.Route{Kind: route.Announce, Prefix: p("192.0.2.0/24"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: route.RPKIAbsent},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -499,7 +500,7 @@ func TestTextDifferential(t *testing.T) {
 					want.StateDown++
 				}
 				switch r.Kind {
-				case Announce:
+				case route.Announce:
 					if r.FromUpdate {
 						got.A++
 					} else {
@@ -508,9 +509,9 @@ func TestTextDifferential(t *testing.T) {
 					if len(r.Path) > 0 {
 						got.Paths++
 					}
-				case Withdraw:
+				case route.Withdraw:
 					got.W++
-				case PeerDown:
+				case route.PeerDown:
 					got.StateDown++
 				}
 			}
@@ -587,12 +588,12 @@ func FuzzTextReader(f *testing.F) {
 		for tr.Next() {
 			n++
 			r := tr.Route()
-			if r.Kind != PeerDown {
+			if r.Kind != route.PeerDown {
 				if !r.Prefix.IsValid() || r.Prefix.Masked() != r.Prefix {
 					t.Fatalf("prefix %v not valid and masked", r.Prefix)
 				}
 			}
-			if r.Kind == Announce && r.Origin != rov.OriginOf(r.Path) {
+			if r.Kind == route.Announce && r.Origin != rov.OriginOf(r.Path) {
 				t.Fatalf("origin %+v, path %v", r.Origin, r.Path)
 			}
 			if r.Peer.Index < 0 || r.Peer.Index >= len(tr.Peers()) || tr.Peers()[r.Peer.Index] != r.Peer {
@@ -615,7 +616,7 @@ func FuzzTextReader(f *testing.F) {
 				t.Fatalf("Bytes = %d, want %d", st.Bytes, len(in))
 			}
 		}
-		if len(st.Problems) > MaxProblems {
+		if len(st.Problems) > route.MaxProblems {
 			t.Fatalf("%d problems > MaxProblems", len(st.Problems))
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -70,7 +71,7 @@ func BenchmarkIngestUpdates(b *testing.B) {
 			rib := mrt.NewRIB()
 			for rd.Next() {
 				r := rd.Route()
-				rib.Apply(r, mrt.KeyOf(r.Peer))
+				rib.Apply(r, route.KeyOf(r.Peer))
 				n++
 			}
 			if err := rd.Err(); err != nil {
@@ -91,7 +92,7 @@ func BenchmarkIngestUpdates(b *testing.B) {
 			rib := mrt.NewRIB()
 			for rd.Next() {
 				r := rd.Route()
-				rib.Apply(r, mrt.KeyOf(r.Peer))
+				rib.Apply(r, route.KeyOf(r.Peer))
 				n++
 			}
 			if err := rd.Err(); err != nil {
@@ -101,7 +102,7 @@ func BenchmarkIngestUpdates(b *testing.B) {
 			peers := rib.Peers()
 			idx := make([]int, len(peers))
 			for i, p := range peers {
-				idx[i] = t.Peer(PeerKey{AS: p.AS, IP: p.IP})
+				idx[i] = t.Peer(route.PeerKey{AS: p.AS, IP: p.IP})
 			}
 			for r := range rib.All() {
 				var asSet []uint32
@@ -142,7 +143,7 @@ func BenchmarkIngestUpdates(b *testing.B) {
 			rib = mrt.NewRIB()
 			for rd.Next() {
 				r := rd.Route()
-				rib.Apply(r, mrt.KeyOf(r.Peer))
+				rib.Apply(r, route.KeyOf(r.Peer))
 			}
 		})
 		replayB := liveGrowth(func() {

@@ -24,6 +24,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/atomicfile"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 func main() {
@@ -47,9 +48,9 @@ func run(out string, files []string) error {
 		}
 	}
 	keys := rib.Peers()
-	peers := make([]mrt.Peer, len(keys))
+	peers := make([]route.Peer, len(keys))
 	for i, k := range keys {
-		peers[i] = mrt.Peer{Index: i, AS: k.AS, IP: k.IP}
+		peers[i] = route.Peer{Index: i, AS: k.AS, IP: k.IP}
 	}
 	var st mrt.WriterStats
 	prefixes := 0
@@ -94,7 +95,7 @@ func replay(rib *mrt.RIB, name string) error {
 	}
 	for src.Next() {
 		r := src.Route()
-		rib.Apply(r, mrt.KeyOf(src.Peers()[r.Peer.Index]))
+		rib.Apply(r, route.KeyOf(src.Peers()[r.Peer.Index]))
 	}
 	if err := src.Err(); err != nil {
 		return fmt.Errorf("%s: %w", name, err)

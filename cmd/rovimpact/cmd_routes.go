@@ -19,6 +19,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/progress"
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -110,10 +111,10 @@ var errRoutesOutput = errors.New("writing output")
 
 // dumpRoutes writes every event of one file and returns the reader's
 // statistics; the error names the file.
-func dumpRoutes(ctx context.Context, path string, rw *routesWriter, stderr io.Writer, showProgress bool) (mrt.Stats, error) {
+func dumpRoutes(ctx context.Context, path string, rw *routesWriter, stderr io.Writer, showProgress bool) (route.Stats, error) {
 	f, err := compressed.Open(path)
 	if err != nil {
-		return mrt.Stats{}, err
+		return route.Stats{}, err
 	}
 	defer f.Close()
 	var routes atomic.Int64
@@ -139,7 +140,7 @@ func dumpRoutes(ctx context.Context, path string, rw *routesWriter, stderr io.Wr
 
 // writeRoutesSummary prints one file's counts, skips and first problems:
 // nothing the reader dropped goes unmentioned.
-func writeRoutesSummary(w io.Writer, path string, st mrt.Stats, err error) {
+func writeRoutesSummary(w io.Writer, path string, st route.Stats, err error) {
 	if path == "-" {
 		path = "stdin"
 	}
@@ -206,7 +207,7 @@ func newRoutesWriter(format string, w *bufio.Writer) (*routesWriter, error) {
 // json, in the same order.
 const routesCSVHeader = "time,type,peer_ip,peer_as,prefix,path_id,as_path,origin,next_hop,rpki_state\n"
 
-func (rw *routesWriter) write(r *mrt.Route) error {
+func (rw *routesWriter) write(r *route.Route) error {
 	switch rw.format {
 	case routesJSON:
 		rw.buf = appendRouteJSON(rw.buf[:0], r)
@@ -226,7 +227,7 @@ func (rw *routesWriter) write(r *mrt.Route) error {
 }
 
 // appendRouteText appends the bgpdump-like line documented in routesLong.
-func appendRouteText(b []byte, r *mrt.Route) []byte {
+func appendRouteText(b []byte, r *route.Route) []byte {
 	if r.FromUpdate {
 		b = append(b, "BGP4MP|"...)
 	} else {
@@ -234,9 +235,9 @@ func appendRouteText(b []byte, r *mrt.Route) []byte {
 	}
 	b = strconv.AppendInt(b, r.Time.Unix(), 10)
 	switch {
-	case r.Kind == mrt.PeerDown:
+	case r.Kind == route.PeerDown:
 		b = append(b, "|STATE|"...)
-	case r.Kind == mrt.Withdraw:
+	case r.Kind == route.Withdraw:
 		b = append(b, "|W|"...)
 	case r.FromUpdate:
 		b = append(b, "|A|"...)
@@ -247,11 +248,11 @@ func appendRouteText(b []byte, r *mrt.Route) []byte {
 	b = append(b, '|')
 	b = strconv.AppendUint(b, uint64(r.Peer.AS), 10)
 	b = append(b, '|')
-	if r.Kind != mrt.PeerDown {
+	if r.Kind != route.PeerDown {
 		b = r.Prefix.AppendTo(b)
 	}
 	b = append(b, '|')
-	if r.Kind == mrt.Announce {
+	if r.Kind == route.Announce {
 		b = appendASPath(b, r.Path)
 		b = append(b, '|')
 		b = appendOrigin(b, r.Origin)
@@ -259,11 +260,11 @@ func appendRouteText(b []byte, r *mrt.Route) []byte {
 		b = append(b, '|')
 	}
 	b = append(b, '|')
-	if r.Kind != mrt.PeerDown {
+	if r.Kind != route.PeerDown {
 		b = strconv.AppendUint(b, uint64(r.PathID), 10)
 	}
 	b = append(b, '|')
-	if r.Kind == mrt.Announce {
+	if r.Kind == route.Announce {
 		b = appendAddr(b, r.NextHop)
 		b = append(b, '|')
 		b = append(b, rpkiStateName(r.RPKIState)...)
@@ -276,7 +277,7 @@ func appendRouteText(b []byte, r *mrt.Route) []byte {
 // appendRouteJSON appends one JSON object and a newline. Every value is
 // ASCII without quotes or backslashes (numbers, addresses, prefixes, AS
 // path notation, fixed words), so no escaping is needed.
-func appendRouteJSON(b []byte, r *mrt.Route) []byte {
+func appendRouteJSON(b []byte, r *route.Route) []byte {
 	b = append(b, `{"time":"`...)
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","type":"`...)
@@ -286,13 +287,13 @@ func appendRouteJSON(b []byte, r *mrt.Route) []byte {
 	b = append(b, `","peer_as":`...)
 	b = strconv.AppendUint(b, uint64(r.Peer.AS), 10)
 	b = append(b, `,"prefix":"`...)
-	if r.Kind != mrt.PeerDown {
+	if r.Kind != route.PeerDown {
 		b = r.Prefix.AppendTo(b)
 	}
 	b = append(b, `","path_id":`...)
 	b = strconv.AppendUint(b, uint64(r.PathID), 10)
 	b = append(b, `,"as_path":"`...)
-	announce := r.Kind == mrt.Announce
+	announce := r.Kind == route.Announce
 	if announce {
 		b = appendASPath(b, r.Path)
 	}
@@ -313,7 +314,7 @@ func appendRouteJSON(b []byte, r *mrt.Route) []byte {
 
 // appendRouteCSV appends one CSV row (RFC 4180): only as_path can hold a
 // comma (inside an AS_SET), and it is quoted then.
-func appendRouteCSV(b []byte, r *mrt.Route) []byte {
+func appendRouteCSV(b []byte, r *route.Route) []byte {
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, ',')
 	b = append(b, routeTypeName(r)...)
@@ -322,13 +323,13 @@ func appendRouteCSV(b []byte, r *mrt.Route) []byte {
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(r.Peer.AS), 10)
 	b = append(b, ',')
-	if r.Kind != mrt.PeerDown {
+	if r.Kind != route.PeerDown {
 		b = r.Prefix.AppendTo(b)
 	}
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(r.PathID), 10)
 	b = append(b, ',')
-	announce := r.Kind == mrt.Announce
+	announce := r.Kind == route.Announce
 	if announce {
 		start := len(b)
 		b = appendASPath(b, r.Path)
@@ -353,11 +354,11 @@ func appendRouteCSV(b []byte, r *mrt.Route) []byte {
 	return append(b, '\n')
 }
 
-func routeTypeName(r *mrt.Route) string {
+func routeTypeName(r *route.Route) string {
 	switch {
-	case r.Kind == mrt.PeerDown:
+	case r.Kind == route.PeerDown:
 		return "peer_down"
-	case r.Kind == mrt.Withdraw:
+	case r.Kind == route.Withdraw:
 		return "withdraw"
 	case r.FromUpdate:
 		return "announce"
@@ -413,13 +414,13 @@ func appendOrigin(b []byte, o rov.Origin) []byte {
 
 // rpkiStateName names the RFC 8097 validation state community; empty when
 // the route carried none.
-func rpkiStateName(s mrt.RPKIState) string {
+func rpkiStateName(s route.RPKIState) string {
 	switch s {
-	case mrt.RPKIValid:
+	case route.RPKIValid:
 		return "valid"
-	case mrt.RPKINotFound:
+	case route.RPKINotFound:
 		return "not_found"
-	case mrt.RPKIInvalid:
+	case route.RPKIInvalid:
 		return "invalid"
 	}
 	return ""

@@ -20,6 +20,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/progress"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/table"
@@ -238,7 +239,7 @@ func readRouteFile(in *table.Ingester, name string, prog progressFunc) (reports.
 			// Cut before its first record could be decoded (a
 			// compressed file cut inside its first block): nothing
 			// read, which is partial input too.
-			return reports.Input{Name: name, Error: err.Error(), Loss: inputLoss(mrt.Stats{}, err, data.n, false)}, nil
+			return reports.Input{Name: name, Error: err.Error(), Loss: inputLoss(route.Stats{}, err, data.n, false)}, nil
 		}
 		return reports.Input{}, err
 	}
@@ -308,7 +309,7 @@ var errLocation = regexp.MustCompile(`(?:record|line) (\d+) (?:at offset|\(offse
 // checksum mismatch, is corruption) and Stats (corrupt records skipped
 // with the framing intact). total is the decompressed data available,
 // read or not; atLeast says it is a lower bound. Nil for a whole file.
-func inputLoss(st mrt.Stats, rerr error, total int64, atLeast bool) *reports.Loss {
+func inputLoss(st route.Stats, rerr error, total int64, atLeast bool) *reports.Loss {
 	// Damage the reader recovered from (a corrupt record in a sound frame,
 	// framing regained by resynchronising) is still lost data.
 	corrupt := st.Skipped["corrupt"] + st.Skipped["resync"]
