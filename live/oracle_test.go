@@ -99,7 +99,7 @@ func (m *model) analyze(opt classify.Options) *classify.Analysis {
 		}
 		pi := tab.Peer(k)
 		for pk, p := range ps {
-			tab.Add(pk.prefix, p.origin, pi, finalASSet(p.path))
+			tab.Add(pk.prefix, p.origin, pi, rov.FinalASSet(p.path))
 		}
 	}
 	if m.ix == nil {

@@ -344,7 +344,7 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 	ref := pathRef{pi, key}
 	var asSet []uint32
 	if r.Origin.Kind == rov.OriginNone {
-		asSet = finalASSet(r.Path)
+		asSet = rov.FinalASSet(r.Path)
 	}
 	rid := s.routeFor(pid, p, r.Origin)
 	switch {
@@ -569,21 +569,6 @@ func (s *State) maybeCompactRefs() {
 		rt.vrpOff = off
 	}
 	s.refs, s.garbage = nr, 0
-}
-
-// finalASSet returns the members of the path's final AS_SET (the segment
-// that makes the origin NONE, RFC 6811 §2), or nil.
-func finalASSet(path []rov.Segment) []uint32 {
-	for i := len(path) - 1; i >= 0; i-- {
-		if len(path[i].ASNs) == 0 {
-			continue
-		}
-		if path[i].Type == rov.ASSet {
-			return path[i].ASNs
-		}
-		return nil
-	}
-	return nil
 }
 
 // Stats is a cheap summary of a State (no snapshot is built).

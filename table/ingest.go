@@ -177,7 +177,7 @@ func (in *Ingester) Read(src route.Source) error {
 				continue
 			}
 			if r.Kind == route.Announce && r.Origin.Kind == rov.OriginNone {
-				rec.asSet = finalASSet(r.Path)
+				rec.asSet = slices.Clone(rov.FinalASSet(r.Path))
 			}
 			batch = append(batch, rec)
 			if len(batch) == ingestBatch {
@@ -557,17 +557,3 @@ func (in *Ingester) fillEmpty(paths []finishPath, idx []int) {
 // ReplayStats reports what the update replay did, counted as mrt.RIB
 // counts it.
 func (in *Ingester) ReplayStats() route.RIBStats { return in.stats }
-
-// finalASSet copies the members of the path's final AS_SET.
-func finalASSet(path []rov.Segment) []uint32 {
-	for i := len(path) - 1; i >= 0; i-- {
-		if len(path[i].ASNs) == 0 {
-			continue
-		}
-		if path[i].Type == rov.ASSet {
-			return append([]uint32(nil), path[i].ASNs...)
-		}
-		return nil
-	}
-	return nil
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
@@ -107,7 +108,7 @@ func BenchmarkIngestUpdates(b *testing.B) {
 			for r := range rib.All() {
 				var asSet []uint32
 				if r.Origin.Kind == rov.OriginNone {
-					asSet = finalASSet(r.Path)
+					asSet = slices.Clone(rov.FinalASSet(r.Path))
 				}
 				t.Add(r.Prefix, r.Origin, idx[r.Peer.Index], asSet)
 			}

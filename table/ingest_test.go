@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/mrt"
@@ -11,7 +12,7 @@ import (
 	"github.com/rovimpact/rovimpact/rov"
 )
 
-// sliceSource replays events from memory as an route.Source.
+// sliceSource replays events from memory as a route.Source.
 type sliceSource struct {
 	evs []route.Route
 	i   int
@@ -51,7 +52,7 @@ func ribTable(src route.Source, seed func(*Table)) (*Table, route.RIBStats) {
 	for r := range rib.All() {
 		var asSet []uint32
 		if r.Origin.Kind == rov.OriginNone {
-			asSet = finalASSet(r.Path)
+			asSet = slices.Clone(rov.FinalASSet(r.Path))
 		}
 		t.Add(r.Prefix, r.Origin, idx[r.Peer.Index], asSet)
 	}
