@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/mrt"
 	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
@@ -114,9 +115,9 @@ type heldPath struct {
 // pathsView is what Paths needs of the State, copied or shared under the
 // lock so that the rest runs without it.
 type pathsView struct {
-	keys   []pkey    // s.pfx.keys: append-only, so this prefix of it never changes
-	sorted []uint32  // s.pfx.sorted: merge replaces it, never writes it in place
-	attrs  mrt.Attrs // a read-only view (see mrt.Attrs); compaction replaces s.attrs, never edits it
+	keys   []pfxkey.Key // s.pfx.keys: append-only, so this prefix of it never changes
+	sorted []uint32     // s.pfx.sorted: merge replaces it, never writes it in place
+	attrs  mrt.Attrs    // a read-only view (see mrt.Attrs); compaction replaces s.attrs, never edits it
 	peers  []bgp.PeerKey
 	paths  [][]heldPath // per peer, in the order Paths listed them
 }
@@ -218,7 +219,7 @@ func (v *pathsView) all(yield func(*bgp.Route) bool) {
 		pk := v.peers[c.peer]
 		r.Kind = bgp.Announce
 		r.Peer = bgp.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
-		r.Prefix = v.keys[pid].prefix()
+		r.Prefix = v.keys[pid].Prefix()
 		r.PathID = uint32(hp.k)
 		r.Path = v.attrs.DecodePath(r.Path, hp.v.path)
 		r.Origin = rov.OriginOf(r.Path)

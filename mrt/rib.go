@@ -1,13 +1,12 @@
 package mrt
 
 import (
-	"bytes"
 	"iter"
 	"math"
-	"net/netip"
 	"slices"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
@@ -33,8 +32,8 @@ type RIB struct {
 	peerIx map[route.PeerKey]int
 	tables []map[uint64]ribVal // per peer index: (prefix id, path id) -> path
 
-	prefixes []ribPrefix
-	prefixIx map[ribPrefix]uint32
+	prefixes []pfxkey.Key
+	prefixIx map[pfxkey.Key]uint32
 
 	attrs Attrs // AS paths and next hops
 
@@ -42,49 +41,6 @@ type RIB struct {
 	stats route.RIBStats
 
 	route route.Route // reused by All
-}
-
-// ribPrefix is a prefix without netip's zone pointer, so tables of them
-// hold no pointers for the GC to scan.
-type ribPrefix struct {
-	addr [16]byte
-	bits uint8
-	v4   bool
-}
-
-func ribPrefixOf(p netip.Prefix) ribPrefix {
-	k := ribPrefix{bits: uint8(p.Bits())}
-	a := p.Addr()
-	if a.Is4() {
-		k.v4 = true
-		a4 := a.As4()
-		copy(k.addr[:], a4[:])
-	} else {
-		k.addr = a.As16()
-	}
-	return k
-}
-
-func (k ribPrefix) prefix() netip.Prefix {
-	if k.v4 {
-		return netip.PrefixFrom(netip.AddrFrom4([4]byte(k.addr[:4])), int(k.bits))
-	}
-	return netip.PrefixFrom(netip.AddrFrom16(k.addr), int(k.bits))
-}
-
-// ribCompare orders prefixes IPv4 first, then by address, then shorter
-// first.
-func ribCompare(a, b ribPrefix) int {
-	if a.v4 != b.v4 {
-		if a.v4 {
-			return -1
-		}
-		return 1
-	}
-	if c := bytes.Compare(a.addr[:], b.addr[:]); c != 0 {
-		return c
-	}
-	return int(a.bits) - int(b.bits)
 }
 
 // ribVal is one held path. nh packs the next-hop number (low 24 bits) and
@@ -101,7 +57,7 @@ const ribNoTime = math.MinInt64
 func NewRIB() *RIB {
 	t := &RIB{
 		peerIx:   make(map[route.PeerKey]int),
-		prefixIx: make(map[ribPrefix]uint32),
+		prefixIx: make(map[pfxkey.Key]uint32),
 		attrs:    NewAttrs(),
 	}
 	return t
@@ -122,13 +78,13 @@ func (t *RIB) Apply(r *route.Route, peer route.PeerKey) {
 	}
 	tab := t.tables[pi]
 	var (
-		pk    ribPrefix
+		pk    pfxkey.Key
 		id    uint32
 		known bool
 		key   uint64
 	)
 	act := route.Replay(r.Kind, r.Prefix, func() bool {
-		pk = ribPrefixOf(r.Prefix.Masked())
+		pk = pfxkey.Of(r.Prefix.Masked())
 		if id, known = t.prefixIx[pk]; !known {
 			return false
 		}
@@ -198,7 +154,7 @@ func (t *RIB) All() iter.Seq[*route.Route] {
 		for i := range order {
 			order[i] = uint32(i)
 		}
-		slices.SortFunc(order, func(a, b uint32) int { return ribCompare(t.prefixes[a], t.prefixes[b]) })
+		slices.SortFunc(order, func(a, b uint32) int { return t.prefixes[a].Compare(t.prefixes[b]) })
 		rank := make([]uint32, len(t.prefixes))
 		for r, id := range order {
 			rank[id] = uint32(r)
@@ -281,7 +237,7 @@ func (t *RIB) All() iter.Seq[*route.Route] {
 			pk := t.peers[c.peer]
 			r.Kind = route.Announce
 			r.Peer = route.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
-			r.Prefix = t.prefixes[pid].prefix()
+			r.Prefix = t.prefixes[pid].Prefix()
 			r.PathID = pathID
 			r.Path = t.attrs.DecodePath(r.Path, v.path)
 			r.Origin = rov.OriginOf(r.Path)

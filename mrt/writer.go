@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/route"
 	"io"
 	"net/netip"
@@ -196,7 +197,7 @@ func (w *Writer) Add(r *route.Route) error {
 	p := r.Prefix.Masked()
 	if !w.have || p != w.prefix {
 		if w.have {
-			if ribCompare(ribPrefixOf(p), ribPrefixOf(w.prefix)) < 0 {
+			if pfxkey.Of(p).Compare(pfxkey.Of(w.prefix)) < 0 {
 				return w.fail(fmt.Errorf("mrt: writer: prefix %s after %s: prefixes must arrive in order", p, w.prefix))
 			}
 			if err := w.flushPrefix(); err != nil {

@@ -2,12 +2,12 @@ package table
 
 import (
 	"cmp"
-	"encoding/binary"
 	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
 
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
@@ -77,41 +77,15 @@ type replayPeer struct {
 	asSets map[replayKey][]uint32 // final AS_SET of the OriginNone paths
 }
 
-// replayKey is a masked prefix and a path id, without netip's zone
-// pointer so the maps hold no pointers for the GC to scan. hi and lo are
-// the address big-endian (an IPv4 address in the top 32 bits of hi), so
-// comparing (v6, hi, lo, bits) orders prefixes as mrt.RIB.All does (IPv4
-// first, then address, then shorter first).
-type replayKey struct {
-	hi, lo uint64
-	pathID uint32
-	bits   uint8
-	v6     bool
-}
+// replayKey is a masked prefix with the path id in its ID: no pointer, so
+// the maps hold none for the GC to scan, and keys order as mrt.RIB.All
+// orders prefixes (IPv4 first, then address, then shorter first).
+type replayKey = pfxkey.Key
 
 func replayKeyOf(p netip.Prefix, pathID uint32) replayKey {
-	p = p.Masked()
-	k := replayKey{pathID: pathID, bits: uint8(p.Bits())}
-	if a := p.Addr(); a.Is4() {
-		a4 := a.As4()
-		k.hi = uint64(binary.BigEndian.Uint32(a4[:])) << 32
-	} else {
-		a16 := a.As16()
-		k.hi, k.lo, k.v6 = binary.BigEndian.Uint64(a16[:8]), binary.BigEndian.Uint64(a16[8:]), true
-	}
+	k := pfxkey.Of(p.Masked())
+	k.ID = pathID
 	return k
-}
-
-func (k replayKey) prefix() netip.Prefix {
-	if !k.v6 {
-		var a4 [4]byte
-		binary.BigEndian.PutUint32(a4[:], uint32(k.hi>>32))
-		return netip.PrefixFrom(netip.AddrFrom4(a4), int(k.bits))
-	}
-	var a16 [16]byte
-	binary.BigEndian.PutUint64(a16[:8], k.hi)
-	binary.BigEndian.PutUint64(a16[8:], k.lo)
-	return netip.PrefixFrom(netip.AddrFrom16(a16), int(k.bits))
 }
 
 // Events is the number of route events consumed so far; safe to call from
@@ -427,20 +401,24 @@ type finishPath struct {
 // same order, and (rank, path id) into a fourth.
 func sortKey(k replayKey, rank uint32) [4]uint64 {
 	var v6 uint64
-	if k.v6 {
+	if k.Is6() {
 		v6 = 1
 	}
-	return [4]uint64{v6<<63 | k.hi>>1, k.hi<<63 | k.lo>>1, k.lo<<63 | uint64(k.bits)<<55, uint64(rank)<<32 | uint64(k.pathID)}
+	return [4]uint64{v6<<63 | k.Hi>>1, k.Hi<<63 | k.Lo>>1, k.Lo<<63 | uint64(k.Bits)<<55, uint64(rank)<<32 | uint64(k.ID)}
 }
 
 func (fp *finishPath) key() replayKey {
-	return replayKey{
-		v6:     fp.k[0]>>63 == 1,
-		hi:     fp.k[0]<<1 | fp.k[1]>>63,
-		lo:     fp.k[1]<<1 | fp.k[2]>>63,
-		bits:   uint8(fp.k[2] >> 55),
-		pathID: uint32(fp.k[3]),
+	k := replayKey{
+		Hi:   fp.k[0]<<1 | fp.k[1]>>63,
+		Lo:   fp.k[1]<<1 | fp.k[2]>>63,
+		Bits: uint8(fp.k[2] >> 55),
+		ID:   uint32(fp.k[3]),
+		Fam:  pfxkey.Fam4,
 	}
+	if fp.k[0]>>63 == 1 {
+		k.Fam = pfxkey.Fam6
+	}
+	return k
 }
 
 func compareFinish(a, b finishPath) int {
@@ -490,7 +468,7 @@ func (in *Ingester) Finish() {
 		for i := range paths {
 			fp := &paths[i]
 			k := fp.key()
-			in.t.Add(k.prefix(), fp.origin, idx[fp.peer], in.asSet(fp, k))
+			in.t.Add(k.Prefix(), fp.origin, idx[fp.peer], in.asSet(fp, k))
 		}
 	}
 	for i := range in.peers {
@@ -538,7 +516,7 @@ func (in *Ingester) fillEmpty(paths []finishPath, idx []int) {
 		k := fp.key()
 		if id < 0 {
 			id = len(t.routes)
-			t.routes = append(t.routes, Route{Prefix: k.prefix(), Origin: fp.origin})
+			t.routes = append(t.routes, Route{Prefix: k.Prefix(), Origin: fp.origin})
 			for range t.words {
 				t.bits = append(t.bits, 0)
 			}
