@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/kmerge"
 	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/mrt"
 	bgp "github.com/rovimpact/rovimpact/route"
@@ -160,17 +161,10 @@ func (v *pathsView) all(yield func(*bgp.Route) bool) {
 		pa, pb := v.peers[a], v.peers[b]
 		return cmp.Or(cmp.Compare(pa.AS, pb.AS), pa.IP.Compare(pb.IP), cmp.Compare(a, b))
 	})
-	peerRank := make([]int, n)
-	for r, p := range peerOrder {
-		peerRank[p] = r
-	}
 	// Per peer, paths keyed (prefix rank << 32 | path id), sorted; then a
-	// heap merge across peers by (prefix rank, peer rank, path id).
-	type cursor struct {
-		peer  int
-		paths []heldPath
-	}
-	var h []cursor
+	// k-way merge across peers by prefix rank, peers in peerOrder.
+	var runs [][]heldPath
+	var runPeer []int
 	for _, p := range peerOrder {
 		hp := v.paths[p]
 		if len(hp) == 0 {
@@ -180,45 +174,16 @@ func (v *pathsView) all(yield func(*bgp.Route) bool) {
 			hp[i].k = uint64(rank[hp[i].k>>32])<<32 | hp[i].k&0xffffffff
 		}
 		slices.SortFunc(hp, func(a, b heldPath) int { return cmp.Compare(a.k, b.k) })
-		h = append(h, cursor{peer: p, paths: hp})
-	}
-	less := func(a, b cursor) bool {
-		if ka, kb := a.paths[0].k>>32, b.paths[0].k>>32; ka != kb {
-			return ka < kb
-		}
-		if a.peer != b.peer {
-			return peerRank[a.peer] < peerRank[b.peer]
-		}
-		return a.paths[0].k < b.paths[0].k
-	}
-	down := func(i int) {
-		for {
-			l := 2*i + 1
-			if l >= len(h) {
-				return
-			}
-			m := l
-			if r := l + 1; r < len(h) && less(h[r], h[l]) {
-				m = r
-			}
-			if !less(h[m], h[i]) {
-				return
-			}
-			h[i], h[m] = h[m], h[i]
-			i = m
-		}
-	}
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		down(i)
+		runs = append(runs, hp)
+		runPeer = append(runPeer, p)
 	}
 	var r bgp.Route
-	for len(h) > 0 {
-		c := &h[0]
-		hp := c.paths[0]
+	for run, hp := range kmerge.All(runs, func(a, b heldPath) int { return cmp.Compare(a.k>>32, b.k>>32) }) {
+		peer := runPeer[run]
 		pid := v.sorted[hp.k>>32]
-		pk := v.peers[c.peer]
+		pk := v.peers[peer]
 		r.Kind = bgp.Announce
-		r.Peer = bgp.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
+		r.Peer = bgp.Peer{Index: peer, AS: pk.AS, IP: pk.IP}
 		r.Prefix = v.keys[pid].Prefix()
 		r.PathID = uint32(hp.k)
 		r.Path = v.attrs.DecodePath(r.Path, hp.v.path)
@@ -233,11 +198,5 @@ func (v *pathsView) all(yield func(*bgp.Route) bool) {
 		if !yield(&r) {
 			return
 		}
-		c.paths = c.paths[1:]
-		if len(c.paths) == 0 {
-			h[0] = h[len(h)-1]
-			h = h[:len(h)-1]
-		}
-		down(0)
 	}
 }

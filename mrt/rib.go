@@ -1,11 +1,13 @@
 package mrt
 
 import (
+	"cmp"
 	"iter"
 	"math"
 	"slices"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/kmerge"
 	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
@@ -175,12 +177,9 @@ func (t *RIB) All() iter.Seq[*route.Route] {
 			return pa.IP.Compare(pb.IP)
 		})
 		// Per peer, keys sorted by (prefix rank, path id); then a k-way
-		// merge across peers.
-		type cursor struct {
-			peer int
-			keys []uint64
-		}
-		var h []cursor
+		// merge across peers by prefix rank, peers in (AS, IP) order.
+		var runs [][]uint64
+		var runPeer []int
 		for _, p := range peerOrder {
 			tab := t.tables[p]
 			if len(tab) == 0 {
@@ -191,52 +190,18 @@ func (t *RIB) All() iter.Seq[*route.Route] {
 				keys = append(keys, uint64(rank[k>>32])<<32|k&0xffffffff)
 			}
 			slices.Sort(keys)
-			h = append(h, cursor{peer: p, keys: keys})
-		}
-		peerRank := make([]int, len(t.peers))
-		for r, p := range peerOrder {
-			peerRank[p] = r
-		}
-		less := func(a, b cursor) bool {
-			ka, kb := a.keys[0]>>32, b.keys[0]>>32
-			if ka != kb {
-				return ka < kb
-			}
-			if a.peer != b.peer {
-				return peerRank[a.peer] < peerRank[b.peer]
-			}
-			return a.keys[0] < b.keys[0]
-		}
-		down := func(i int) {
-			for {
-				l := 2*i + 1
-				if l >= len(h) {
-					return
-				}
-				m := l
-				if r := l + 1; r < len(h) && less(h[r], h[l]) {
-					m = r
-				}
-				if !less(h[m], h[i]) {
-					return
-				}
-				h[i], h[m] = h[m], h[i]
-				i = m
-			}
-		}
-		for i := len(h)/2 - 1; i >= 0; i-- {
-			down(i)
+			runs = append(runs, keys)
+			runPeer = append(runPeer, p)
 		}
 		r := &t.route
-		for len(h) > 0 {
-			c := &h[0]
-			k := c.keys[0]
+		for run, k := range kmerge.All(runs, func(a, b uint64) int { return cmp.Compare(a>>32, b>>32) }) {
+			peer := runPeer[run]
 			pid := order[k>>32]
 			pathID := uint32(k)
-			v := t.tables[c.peer][uint64(pid)<<32|uint64(pathID)]
-			pk := t.peers[c.peer]
+			v := t.tables[peer][uint64(pid)<<32|uint64(pathID)]
+			pk := t.peers[peer]
 			r.Kind = route.Announce
-			r.Peer = route.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
+			r.Peer = route.Peer{Index: peer, AS: pk.AS, IP: pk.IP}
 			r.Prefix = t.prefixes[pid].Prefix()
 			r.PathID = pathID
 			r.Path = t.attrs.DecodePath(r.Path, v.path)
@@ -251,12 +216,6 @@ func (t *RIB) All() iter.Seq[*route.Route] {
 			if !yield(r) {
 				return
 			}
-			c.keys = c.keys[1:]
-			if len(c.keys) == 0 {
-				h[0] = h[len(h)-1]
-				h = h[:len(h)-1]
-			}
-			down(0)
 		}
 	}
 }
