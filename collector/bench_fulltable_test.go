@@ -18,8 +18,8 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -43,7 +43,7 @@ func fullTableWire(b *testing.B) ([][]byte, int) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	src, err := mrt.NewSource(f, pchFullTable)
+	src, err := routefile.NewSource(f, pchFullTable)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
 	bgp "github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -56,7 +57,7 @@ func fullTable(b *testing.B) ([]event, [][]rov.Segment) {
 			return
 		}
 		defer f.Close()
-		src, err := mrt.NewSource(f, path)
+		src, err := routefile.NewSource(f, path)
 		if err != nil {
 			bench.err = err
 			return

@@ -150,7 +150,7 @@ func (r *Reader) Err() error { return r.err }
 func (r *Reader) Peers() []route.Peer { return r.peers }
 
 // Masked counts the events whose prefix had host bits set on the wire and
-// was masked (as TextReader.Masked does for text input).
+// was masked (as bgpdumptext.Reader.Masked does for text input).
 func (r *Reader) Masked() int64 { return r.masked }
 
 // Stats returns the counters so far. Skipped and Problems are copies, so
@@ -367,7 +367,7 @@ func (r *Reader) fail(err error) {
 	}
 	// io.EOF here means the input ended inside a record; ErrUnexpectedEOF
 	// may also come from the decompressor, even on a record boundary.
-	if ie := inputError(r.name, err, no, r.recOff, no-1, r.stats.Routes); ie != nil {
+	if ie := route.InputErrorOf(r.name, err, no, r.recOff, no-1, r.stats.Routes); ie != nil {
 		r.err = ie
 		return
 	}

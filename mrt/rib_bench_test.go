@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -29,7 +30,10 @@ func ribBenchEvents(b *testing.B, file string) ([]route.Route, []route.PeerKey) 
 	var keys []route.PeerKey
 	for rd.Next() {
 		r := *rd.Route()
-		r.Path = textClonePath(r.Path)
+		r.Path = slices.Clone(r.Path)
+		for i := range r.Path {
+			r.Path[i].ASNs = slices.Clone(r.Path[i].ASNs)
+		}
 		evs = append(evs, r)
 		keys = append(keys, route.KeyOf(r.Peer))
 	}
@@ -63,7 +67,7 @@ func ribNaiveReplay(evs []route.Route, keys []route.PeerKey) map[ribNaiveKey]rib
 		switch r.Kind {
 		case route.Announce:
 			m[ribNaiveKey{keys[i], r.Prefix, r.PathID}] = ribNaiveVal{
-				path: textClonePath(r.Path), nextHop: r.NextHop, time: r.Time, rpki: r.RPKIState}
+				path: r.Path, nextHop: r.NextHop, time: r.Time, rpki: r.RPKIState}
 		case route.Withdraw:
 			delete(m, ribNaiveKey{keys[i], r.Prefix, r.PathID})
 		case route.PeerDown:

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/bgpdumptext"
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
@@ -180,7 +181,7 @@ func TestRIBAttributes(t *testing.T) {
 			got.RPKIState != route.RPKIInvalid || got.Kind != route.Announce || got.FromUpdate {
 			t.Errorf("got %+v", got)
 		}
-		if textFormatPath(got.Path) != "64500 4200000000 {1,2}" {
+		if fmt.Sprint(got.Path) != fmt.Sprint([]rov.Segment{seq(64500, 4200000000), set(1, 2)}) {
 			t.Errorf("path %v", got.Path)
 		}
 		if got.Origin != (rov.Origin{Kind: rov.OriginNone}) {
@@ -203,7 +204,7 @@ func (o ribOracle) apply(r *route.Route, peer route.PeerKey) {
 	pk := fmt.Sprintf("AS%d/%s", peer.AS, peer.IP)
 	switch r.Kind {
 	case route.Announce:
-		o[fmt.Sprintf("%s %s #%d", r.Prefix, pk, r.PathID)] = textFormatPath(r.Path)
+		o[fmt.Sprintf("%s %s #%d", r.Prefix, pk, r.PathID)] = fmt.Sprint(r.Path)
 	case route.Withdraw:
 		delete(o, fmt.Sprintf("%s %s #%d", r.Prefix, pk, r.PathID))
 	case route.PeerDown:
@@ -219,7 +220,7 @@ func ribCompareOracle(t *testing.T, rib *RIB, o ribOracle) {
 	t.Helper()
 	got := make(map[string]string, rib.Len())
 	for r := range rib.All() {
-		got[fmt.Sprintf("%s AS%d/%s #%d", r.Prefix, r.Peer.AS, r.Peer.IP, r.PathID)] = textFormatPath(r.Path)
+		got[fmt.Sprintf("%s AS%d/%s #%d", r.Prefix, r.Peer.AS, r.Peer.IP, r.PathID)] = fmt.Sprint(r.Path)
 	}
 	if len(got) != rib.Len() {
 		t.Errorf("All() yielded %d distinct keys, Len() = %d", len(got), rib.Len())
@@ -240,8 +241,8 @@ func ribCompareOracle(t *testing.T, rib *RIB, o ribOracle) {
 // file (40 peers, IPv4+IPv6, withdrawals, sessions going down) and compares
 // the table with the map-based oracle.
 func TestRIBReplayRRC21(t *testing.T) {
-	out := textRunBgpdump(t, filepath.Join(textDataDir(t), "updates.20160811.1600.ris-rrc21.gz"), 1<<30)
-	tr := NewTextReader(bytes.NewReader(out), "rrc21")
+	out := testutil.Bgpdump(t, testutil.SharedData(t, "mrt/updates.20160811.1600.ris-rrc21.gz"), 1<<30)
+	tr := bgpdumptext.NewReader(bytes.NewReader(out), "rrc21")
 	rib := NewRIB()
 	o := ribOracle{}
 	for tr.Next() {

@@ -8,9 +8,9 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -50,7 +50,7 @@ func loadState(b *testing.B, vrpFile string, routeFiles ...string) (*live.State,
 		if err != nil {
 			b.Fatal(err)
 		}
-		src, err := mrt.NewSource(f, name)
+		src, err := routefile.NewSource(f, name)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -53,7 +53,7 @@ func sampleAnalysis(tb testing.TB, opt classify.Options) (*classify.Analysis, He
 		if err != nil {
 			tb.Fatal(err)
 		}
-		src, err := mrt.NewSource(rf, name)
+		src, err := routefile.NewSource(rf, name)
 		if err != nil {
 			tb.Fatal(err)
 		}

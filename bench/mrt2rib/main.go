@@ -25,6 +25,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 )
 
 func main() {
@@ -89,7 +90,7 @@ func replay(rib *mrt.RIB, name string) error {
 		return err
 	}
 	defer f.Close()
-	src, err := mrt.NewSource(f, name)
+	src, err := routefile.NewSource(f, name)
 	if err != nil {
 		return err
 	}

@@ -29,9 +29,9 @@ import (
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -699,7 +699,7 @@ func BenchmarkWriteDump(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	src, err := mrt.NewSource(f, path)
+	src, err := routefile.NewSource(f, path)
 	if err != nil {
 		b.Fatal(err)
 	}

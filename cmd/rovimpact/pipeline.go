@@ -18,9 +18,9 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/progress"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/table"
@@ -233,7 +233,7 @@ func readRouteFile(in *table.Ingester, name string, prog progressFunc) (reports.
 	}
 	defer f.Close()
 	data := &countingReader{r: f}
-	src, err := mrt.NewSource(data, name)
+	src, err := routefile.NewSource(data, name)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) && !isSystemError(err) {
 			// Cut before its first record could be decoded (a
@@ -299,7 +299,7 @@ type locatedError interface {
 }
 
 // errLocation finds "record 17 at offset 3464" (mrt.Reader) or "line 5
-// (offset 100)" (mrt.TextReader) in a reader's error.
+// (offset 100)" (bgpdumptext.Reader) in a reader's error.
 var errLocation = regexp.MustCompile(`(?:record|line) (\d+) (?:at offset|\(offset) (\d+)`)
 
 // inputLoss is the adapter between what the readers report about damage
@@ -326,14 +326,14 @@ func inputLoss(st route.Stats, rerr error, total int64, atLeast bool) *reports.L
 	if errors.Is(rerr, io.ErrUnexpectedEOF) {
 		l.Kind = reports.LossTruncated
 	}
-	var ie *mrt.InputError
+	var ie *route.InputError
 	var le locatedError
 	if errors.As(rerr, &ie) {
 		// The reader classified the damage itself: a cut or a
 		// contradiction (a bzip2 block CRC, a gzip checksum, a record that
 		// does not decode), and where the decompressor found it.
 		l.Kind = reports.LossCorrupt
-		if ie.Damage == mrt.Truncated {
+		if ie.Damage == route.Truncated {
 			l.Kind = reports.LossTruncated
 		}
 		l.Record, l.Offset = ie.Record, ie.Offset

@@ -1,86 +1,27 @@
-package mrt
+package bgpdumptext
 
 import (
-	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
 var textUpdate = flag.Bool("update", false, "rewrite golden files under testdata/text")
 
-// textDataDir finds shared/data/mrt beside the repository root, skipping
-// the test when it is missing (failing under CI=true).
-func textDataDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "mrt")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatal("shared/data/mrt not found beside the repository (CI=true)")
-	}
-	tb.Skip("shared/data/mrt not found beside the repository; skipping")
-	return ""
-}
-
-// textRunBgpdump runs `bgpdump -m file` and returns at most maxLines lines.
-func textRunBgpdump(tb testing.TB, file string, maxLines int) []byte {
-	tb.Helper()
-	bin, err := exec.LookPath("bgpdump")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("bgpdump not installed (Debian package bgpdump) and CI=true")
-		}
-		tb.Skip("bgpdump not installed (Debian package bgpdump); skipping")
-	}
-	cmd := exec.Command(bin, "-v", "-m", file)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	var buf bytes.Buffer
-	br := bufio.NewReader(out)
-	for n := 0; n < maxLines; n++ {
-		line, err := br.ReadBytes('\n')
-		buf.Write(line)
-		if err != nil {
-			break
-		}
-	}
-	_ = cmd.Process.Kill() // we may stop reading early on purpose
-	_ = cmd.Wait()
-	return buf.Bytes()
-}
-
-func textReadAll(t *testing.T, in string) ([]route.Route, *TextReader) {
+func textReadAll(t *testing.T, in string) ([]route.Route, *Reader) {
 	t.Helper()
-	tr := NewTextReader(strings.NewReader(in), "test")
+	tr := NewReader(strings.NewReader(in), "test")
 	var got []route.Route
 	for tr.Next() {
 		r := *tr.Route()
@@ -249,112 +190,6 @@ func TestTextSkippedLines(t *testing.T) {
 	}
 }
 
-// textBGP4MPRecord encodes a BGP4MP (or BGP4MP_ET) record of subtype sub
-// holding one UPDATE that withdraws 203.0.113.0/24 and announces
-// 198.51.100.0/24 with AS path 65000 64501. The Peer fields name
-// 192.0.2.1 AS64500 and the Local fields 192.0.2.99 AS65000, distinct so a
-// test sees which of the two a reader reports.
-func textBGP4MPRecord(typ, sub int) []byte {
-	as4 := sub == bmMessageAS4 || sub == bmMessageAS4Local || sub == bmMessageAS4AP || sub == bmMessageAS4LocalAP
-	ap := sub == bmMessageAP || sub == bmMessageAS4AP || sub == bmMessageLocalAP || sub == bmMessageAS4LocalAP
-	h := cat(be16(64500), be16(65000))
-	asSize := 2
-	if as4 {
-		h, asSize = cat(be32(64500), be32(65000)), 4
-	}
-	h = cat(h, be16(0), be16(afiIPv4), netip.MustParseAddr("192.0.2.1").AsSlice(), netip.MustParseAddr("192.0.2.99").AsSlice())
-	if typ == typeBGP4MPET {
-		h = cat(be32(123456), h) // microseconds (RFC 6396 §3)
-	}
-	w, nlri := pfx("203.0.113.0/24"), pfx("198.51.100.0/24")
-	if ap {
-		w, nlri = cat(be32(5), w), cat(be32(5), nlri)
-	}
-	attrs := cat(attr(1 /* ORIGIN */, []byte{0}), attr(attrASPath, seg(rov.ASSequence, asSize, 65000, 64501)), nh4("192.0.2.254"))
-	return record(2000, typ, sub, cat(h, update(w, attrs, nlri)))
-}
-
-// TestTextLocal pins what the text reader does with messages the monitored
-// router sent rather than received, as bgpdump -m prints them from real
-// binary records: they are skipped and counted as bgp4mp_local, and their
-// recipient does not become a peer. RFC 6396 §4.4.5: for a
-// BGP4MP_MESSAGE_LOCAL record "the Peer IP and AS fields refer to the
-// recipient of the generated BGP messages"; an impact study wants what the
-// router receives. The received subtypes are the control rows.
-func TestTextLocal(t *testing.T) {
-	tests := []struct {
-		name      string
-		typ, sub  int
-		wantLine  string // bgpdump's first line, up to the prefix
-		routes    int
-		local     int64
-		wantPeers string
-	}{
-		{"RFC 6396 §4.4.2 BGP4MP_MESSAGE (received): read", typeBGP4MP, bmMessage,
-			"BGP4MP|2000|W|192.0.2.1|64500|203.0.113.0/24", 2, 0, "[AS64500 192.0.2.1]"},
-		{"RFC 6396 §4.4.3 BGP4MP_MESSAGE_AS4 (received), BGP4MP_ET: read", typeBGP4MPET, bmMessageAS4,
-			"BGP4MP_ET|2000.123456|W|192.0.2.1|64500|203.0.113.0/24", 2, 0, "[AS64500 192.0.2.1]"},
-		{"RFC 6396 §4.4.5 BGP4MP_MESSAGE_LOCAL (sent to 192.0.2.1): skipped", typeBGP4MP, bmMessageLocal,
-			"BGP4MP_LOCAL|2000|W|192.0.2.1|64500|203.0.113.0/24", 0, 2, "[]"},
-		{"RFC 6396 §4.4.6 BGP4MP_MESSAGE_AS4_LOCAL: skipped", typeBGP4MP, bmMessageAS4Local,
-			"BGP4MP_LOCAL|2000|W|192.0.2.1|64500|203.0.113.0/24", 0, 2, "[]"},
-		{"RFC 6396 §4.4.5 MESSAGE_LOCAL in BGP4MP_ET (§4.4): skipped", typeBGP4MPET, bmMessageLocal,
-			"BGP4MP_ET_LOCAL|2000.123456|W|192.0.2.1|64500|203.0.113.0/24", 0, 2, "[]"},
-		{"RFC 6396 §4.4.6 MESSAGE_AS4_LOCAL in BGP4MP_ET: skipped", typeBGP4MPET, bmMessageAS4Local,
-			"BGP4MP_ET_LOCAL|2000.123456|W|192.0.2.1|64500|203.0.113.0/24", 0, 2, "[]"},
-		// bgpdump 1.6.2 drops the LOCAL mark of the ADD-PATH subtypes and
-		// names the router itself as the peer: text cannot tell these from
-		// received routes (known departure, see TextReader).
-		{"RFC 8050 §3 BGP4MP_MESSAGE_LOCAL_ADDPATH: bgpdump prints BGP4MP_AP from the router", typeBGP4MP, bmMessageLocalAP,
-			"BGP4MP_AP|2000|W|192.0.2.99|65000|203.0.113.0/24", 2, 0, "[AS65000 192.0.2.99]"},
-		{"RFC 8050 §3 BGP4MP_MESSAGE_AS4_LOCAL_ADDPATH: likewise", typeBGP4MPET, bmMessageAS4LocalAP,
-			"BGP4MP_ET_AP|2000.123456|W|192.0.2.99|65000|203.0.113.0/24", 2, 0, "[AS65000 192.0.2.99]"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			file := filepath.Join(t.TempDir(), "local.mrt")
-			if err := os.WriteFile(file, textBGP4MPRecord(tt.typ, tt.sub), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out := textRunBgpdump(t, file, 100)
-			lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-			if len(lines) != 2 || !strings.HasPrefix(lines[0], tt.wantLine+"|") && lines[0] != tt.wantLine {
-				t.Fatalf("bgpdump -m printed %q, want 2 lines, the first starting %q", out, tt.wantLine)
-			}
-			got, tr := textReadAll(t, string(out))
-			if tr.Err() != nil {
-				t.Fatalf("Err() = %v", tr.Err())
-			}
-			st := tr.Stats()
-			if len(got) != tt.routes || st.Skipped["bgp4mp_local"] != tt.local {
-				t.Errorf("got %d routes, bgp4mp_local %d; want %d, %d (Skipped %v)", len(got), st.Skipped["bgp4mp_local"], tt.routes, tt.local, st.Skipped)
-			}
-			var peers []string
-			for _, p := range tr.Peers() {
-				peers = append(peers, fmt.Sprintf("AS%d %s", p.AS, p.IP))
-			}
-			if s := fmt.Sprint(peers); s != tt.wantPeers {
-				t.Errorf("Peers() = %s, want %s", s, tt.wantPeers)
-			}
-			if int64(len(got))+st.Skipped["bgp4mp_local"] != st.Records {
-				t.Errorf("%d routes + %d skipped != %d lines", len(got), st.Skipped["bgp4mp_local"], st.Records)
-			}
-			// The binary reader sees the subtype itself, so it skips every
-			// LOCAL record, the ADD-PATH ones included, and tables only the
-			// received ones (one record: one skip).
-			local := tt.sub == bmMessageLocal || tt.sub == bmMessageAS4Local || tt.sub == bmMessageLocalAP || tt.sub == bmMessageAS4LocalAP
-			bin, br := readAll(t, textBGP4MPRecord(tt.typ, tt.sub), "local.mrt")
-			wantBin, wantSkip := 2, int64(0)
-			if local {
-				wantBin, wantSkip = 0, 1
-			}
-			if len(bin) != wantBin || br.Stats().Skipped["bgp4mp_local"] != wantSkip || local && len(br.Peers()) != 0 {
-				t.Errorf("binary reader: %d routes, bgp4mp_local %d, peers %v; want %d, %d", len(bin), br.Stats().Skipped["bgp4mp_local"], br.Peers(), wantBin, wantSkip)
-			}
-		})
-	}
-}
-
 func TestIsText(t *testing.T) {
 	mrtHead := []byte{0x56, 0x29, 0xf8, 0xee, 0x00, 0x11, 0x00, 0x04, 0, 0, 0, 0x40} // BGP4MP_ET record header (pch)
 	tests := []struct {
@@ -394,7 +229,7 @@ func TestTextErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr := NewTextReader(bytes.NewReader(in), filepath.Base(file))
+			tr := NewReader(bytes.NewReader(in), filepath.Base(file))
 			var b strings.Builder
 			for tr.Next() {
 				r := tr.Route()
@@ -427,17 +262,17 @@ func TestTextErrors(t *testing.T) {
 }
 
 // textLineCounts counts bgpdump -m lines by kind letter (A, W, B, STATE)
-// and prefixes in A/B/W lines, independently of TextReader.
+// and prefixes in A/B/W lines, independently of Reader.
 type textLineCounts struct {
 	A, W, B, StateDown, StateOther int
 	Paths                          int // A/B lines with a non-empty AS path
 }
 
 // TestTextDifferential feeds bgpdump's own text output for every shared
-// MRT file to TextReader and checks that each line became the event it
+// MRT file to Reader and checks that each line became the event it
 // names, with the prefix and path field bgpdump printed.
 func TestTextDifferential(t *testing.T) {
-	dir := textDataDir(t)
+	dir := testutil.SharedData(t, "mrt")
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	samples, _ := filepath.Glob(filepath.Join(dir, "samples", "*"))
 	files = append(files, samples...)
@@ -447,9 +282,9 @@ func TestTextDifferential(t *testing.T) {
 			continue
 		}
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			out := textRunBgpdump(t, file, maxLines)
+			out := testutil.Bgpdump(t, file, maxLines)
 			lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-			tr := NewTextReader(bytes.NewReader(out), filepath.Base(file))
+			tr := NewReader(bytes.NewReader(out), filepath.Base(file))
 			var want, got textLineCounts
 			i := 0
 			for tr.Next() {
@@ -583,7 +418,7 @@ func FuzzTextReader(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		tr := NewTextReader(bytes.NewReader(in), "fuzz")
+		tr := NewReader(bytes.NewReader(in), "fuzz")
 		var n int64
 		for tr.Next() {
 			n++
@@ -624,13 +459,13 @@ func FuzzTextReader(f *testing.F) {
 
 // BenchmarkTextReader reads bgpdump -m output of the PCH full table.
 func BenchmarkTextReader(b *testing.B) {
-	dir := textDataDir(b)
-	out := textRunBgpdump(b, filepath.Join(dir, "updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz"), 1<<30)
+	dir := testutil.SharedData(b, "mrt")
+	out := testutil.Bgpdump(b, filepath.Join(dir, "updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz"), 1<<30)
 	b.SetBytes(int64(len(out)))
 	b.ReportAllocs()
 	var n int64
 	for b.Loop() {
-		tr := NewTextReader(bytes.NewReader(out), "pch")
+		tr := NewReader(bytes.NewReader(out), "pch")
 		for tr.Next() {
 			n++
 		}

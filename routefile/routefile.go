@@ -1,8 +1,14 @@
-package mrt
+// Package routefile opens a route file in whichever format it is: binary
+// MRT (package mrt) or text (package bgpdumptext), told apart by content.
+// It is the one place that knows the input formats, so adding one is a
+// change here and a new reader package.
+package routefile
 
 import (
 	"bufio"
 	"fmt"
+	"github.com/rovimpact/rovimpact/bgpdumptext"
+	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/route"
 	"io"
 )
@@ -19,8 +25,8 @@ func NewSource(r io.Reader, name string) (route.Source, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if IsText(head) {
-		return NewTextReader(br, name), nil
+	if bgpdumptext.IsText(head) {
+		return bgpdumptext.NewReader(br, name), nil
 	}
-	return NewReader(br, Options{Name: name}), nil
+	return mrt.NewReader(br, mrt.Options{Name: name}), nil
 }
