@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/rov"
 	"io"
 	"net/netip"
 	"time"
@@ -197,7 +197,7 @@ func (w *Writer) Add(r *route.Route) error {
 	p := r.Prefix.Masked()
 	if !w.have || p != w.prefix {
 		if w.have {
-			if pfxkey.Of(p).Compare(pfxkey.Of(w.prefix)) < 0 {
+			if rov.ComparePrefix(p, w.prefix) < 0 {
 				return w.fail(fmt.Errorf("mrt: writer: prefix %s after %s: prefixes must arrive in order", p, w.prefix))
 			}
 			if err := w.flushPrefix(); err != nil {

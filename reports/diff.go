@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/rovimpact/rovimpact/rov"
 	"io"
 	"net/netip"
 	"slices"
@@ -105,7 +106,7 @@ func DiffReports(from, to Report, fromLabel, toLabel string) Diff {
 	sortInvalids(d.New)
 	sortInvalids(d.Resolved)
 	slices.SortFunc(d.Changed, func(x, y Change) int {
-		if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
+		if c := rov.ComparePrefix(x.Prefix, y.Prefix); c != 0 {
 			return c
 		}
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))
@@ -116,7 +117,7 @@ func DiffReports(from, to Report, fromLabel, toLabel string) Diff {
 
 func sortInvalids(invs []Invalid) {
 	slices.SortFunc(invs, func(x, y Invalid) int {
-		if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
+		if c := rov.ComparePrefix(x.Prefix, y.Prefix); c != 0 {
 			return c
 		}
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))

@@ -1,7 +1,6 @@
 package rtr
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/rovimpact/rovimpact/internal/pfxkey"
@@ -33,25 +32,6 @@ func (k vkey) vrp() rov.VRP {
 	return rov.VRP{Prefix: k.k.Prefix(), MaxLen: k.maxLen, ASN: k.k.ID}
 }
 
-// CompareVRP orders VRPs IPv4 first, then by address, prefix length,
-// max length, ASN and TA: the order of every VRP slice this package returns,
-// so that results are reproducible and can be merged or diffed linearly.
-func CompareVRP(a, b rov.VRP) int {
-	if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
-		return c // netip orders IPv4 before IPv6
-	}
-	if c := cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.MaxLen, b.MaxLen); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.ASN, b.ASN); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.TA, b.TA)
-}
-
 // sortedVRPs converts a key set to a sorted VRP slice (nil when empty).
 func sortedVRPs[V any](m map[vkey]V) []rov.VRP {
 	if len(m) == 0 {
@@ -61,6 +41,6 @@ func sortedVRPs[V any](m map[vkey]V) []rov.VRP {
 	for k := range m {
 		out = append(out, k.vrp())
 	}
-	slices.SortFunc(out, CompareVRP)
+	slices.SortFunc(out, rov.CompareVRP)
 	return out
 }
