@@ -26,8 +26,8 @@ const (
 // family. ID is the holder's own number, kept in what would otherwise be
 // padding (table's replay puts the RFC 7911 path id there): 24 bytes in
 // all. Keys order like the prefixes they stand for: by family (IPv4
-// first), address, length (shorter first), then ID; every prefix inside p
-// follows p directly, in one run.
+// first), address, length (shorter first); every prefix inside p follows p
+// directly, in one run.
 type Key struct {
 	Hi, Lo uint64
 	ID     uint32
@@ -70,31 +70,37 @@ func (k Key) Prefix() netip.Prefix {
 // Is6 reports whether k is an IPv6 prefix.
 func (k Key) Is6() bool { return k.Fam == Fam6 }
 
-// Compare orders keys by family, address, length, then ID.
+// Compare orders keys by family, address, then length. ID is not part of
+// the order: keys that differ only in ID compare equal.
 func (k Key) Compare(o Key) int {
 	if k.Fam != o.Fam {
 		return cmp.Compare(k.Fam, o.Fam)
 	}
-	if c := cmp.Compare(k.Hi, o.Hi); c != 0 {
-		return c
+	if k.Hi != o.Hi {
+		return cmp.Compare(k.Hi, o.Hi)
 	}
-	if c := cmp.Compare(k.Lo, o.Lo); c != 0 {
-		return c
+	if k.Lo != o.Lo {
+		return cmp.Compare(k.Lo, o.Lo)
 	}
-	if c := cmp.Compare(k.Bits, o.Bits); c != 0 {
-		return c
-	}
-	return cmp.Compare(k.ID, o.ID)
+	return cmp.Compare(k.Bits, o.Bits)
 }
 
 // Contains reports whether prefix k contains or equals prefix o (same
-// family; ID is not looked at).
+// family; k masked, as Of of a masked prefix is; ID is not looked at).
+// Only the words the mask covers are compared: the covering lookups of
+// rov.Index call it at every step.
 func (k Key) Contains(o Key) bool {
-	if k.Fam != o.Fam || o.Bits < k.Bits {
+	if k.Fam != o.Fam || k.Bits > o.Bits {
 		return false
 	}
-	hi, lo := Mask(k.Bits)
-	return o.Hi&hi == k.Hi && o.Lo&lo == k.Lo
+	switch {
+	case k.Bits == 0:
+		return true
+	case k.Bits <= 64:
+		return o.Hi&(^uint64(0)<<(64-k.Bits)) == k.Hi
+	default:
+		return o.Hi == k.Hi && o.Lo&(^uint64(0)<<(128-uint(k.Bits))) == k.Lo
+	}
 }
 
 // Supernet returns k shortened to bits (bits <= k.Bits), with k's ID.
