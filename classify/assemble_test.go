@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -22,7 +23,7 @@ func TestAssembleEqualsAnalyze(t *testing.T) {
 	}
 	ix := rov.NewIndex(vrps)
 	tab := table.New()
-	peer := tab.Peer(table.PeerKey{AS: 65000})
+	peer := tab.Peer(route.PeerKey{AS: 65000})
 	for range 2000 {
 		o := rov.Origin{Kind: rov.OriginAS, ASN: uint32(1 + rng.IntN(6))}
 		switch rng.IntN(20) {

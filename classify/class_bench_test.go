@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/internal/testutil"
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -128,7 +129,7 @@ func BenchmarkClassifyMRT(b *testing.B) {
 	if err != nil {
 		b.Fatalf("%s: %v", path, err)
 	}
-	src, err := mrt.NewSource(zr, path)
+	src, err := routefile.NewSource(zr, path)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func BenchmarkClassifyMRT(b *testing.B) {
 	var routes []po
 	for src.Next() {
 		r := src.Route()
-		if r.Kind != mrt.Announce || seen[po{r.Prefix, r.Origin}] {
+		if r.Kind != route.Announce || seen[po{r.Prefix, r.Origin}] {
 			continue
 		}
 		seen[po{r.Prefix, r.Origin}] = true

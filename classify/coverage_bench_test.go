@@ -8,7 +8,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -32,7 +32,7 @@ func pchTable(b *testing.B) *table.Table {
 			return
 		}
 		defer f.Close()
-		src, err := mrt.NewSource(f, name)
+		src, err := routefile.NewSource(f, name)
 		if err != nil {
 			fullTable.err = err
 			return

@@ -5,11 +5,13 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // TestCoverageIndexOrder pins NewCoverage's index to one order whatever
 // the input order: members in (prefix, entry index) order with IPv4
-// before IPv6, then address, then shorter first (comparePrefix), so
+// before IPv6, then address, then shorter first (rov.ComparePrefix), so
 // At/Subnets/CoverEntries list a prefix's entries the same way every run.
 // The rows take each of its paths: input already in prefix order (no
 // sort), unsorted IPv4 and IPv6 (packed keys), and an invalid prefix
@@ -28,7 +30,7 @@ func TestCoverageIndexOrder(t *testing.T) {
 		return es
 	}
 	sorted := random(500, true)
-	slices.SortStableFunc(sorted, func(a, b Entry) int { return comparePrefix(a.Prefix, b.Prefix) })
+	slices.SortStableFunc(sorted, func(a, b Entry) int { return rov.ComparePrefix(a.Prefix, b.Prefix) })
 	reversed := slices.Clone(sorted)
 	slices.Reverse(reversed)
 	withInvalid := random(200, true)
@@ -50,7 +52,7 @@ func TestCoverageIndexOrder(t *testing.T) {
 			for i := range want {
 				want[i] = int32(i)
 			}
-			slices.SortStableFunc(want, func(a, b int32) int { return comparePrefix(tc.entries[a].Prefix, tc.entries[b].Prefix) })
+			slices.SortStableFunc(want, func(a, b int32) int { return rov.ComparePrefix(tc.entries[a].Prefix, tc.entries[b].Prefix) })
 			c := NewCoverage(tc.entries, ImpactOptions{})
 			if !slices.Equal(c.members, want) {
 				t.Fatalf("members %v\nwant    %v", c.members, want)

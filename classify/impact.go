@@ -199,10 +199,10 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 	return c
 }
 
-// prefixOrdered reports whether entries are in comparePrefix order.
+// prefixOrdered reports whether entries are in rov.ComparePrefix order.
 func prefixOrdered(entries []Entry) bool {
 	for i := 1; i < len(entries); i++ {
-		if comparePrefix(entries[i-1].Prefix, entries[i].Prefix) > 0 {
+		if rov.ComparePrefix(entries[i-1].Prefix, entries[i].Prefix) > 0 {
 			return false
 		}
 	}
@@ -210,7 +210,7 @@ func prefixOrdered(entries []Entry) bool {
 }
 
 // sortMembers fills members with the entry indexes in (prefix, index)
-// order. Each entry becomes integer keys that compare as comparePrefix
+// order. Each entry becomes integer keys that compare as rov.ComparePrefix
 // then the index do (family, address, length, index): an IPv4 entry one
 // word (address, length, index), sorted as plain integers, an IPv6 entry
 // three; IPv4 entries precede IPv6 ones. On a shuffled full table this is
@@ -223,7 +223,7 @@ func sortMembers(entries []Entry, members []int32) {
 			members[i] = int32(i)
 		}
 		slices.SortFunc(members, func(a, b int32) int {
-			if c := comparePrefix(entries[a].Prefix, entries[b].Prefix); c != 0 {
+			if c := rov.ComparePrefix(entries[a].Prefix, entries[b].Prefix); c != 0 {
 				return c
 			}
 			return cmp.Compare(a, b)
@@ -274,15 +274,6 @@ func family(p netip.Prefix) int {
 		return 0
 	}
 	return 1
-}
-
-// comparePrefix orders IPv4 before IPv6, then by address, then shorter
-// first, so a prefix's more-specifics follow it contiguously.
-func comparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Bits(), b.Bits())
 }
 
 // Assessment is the impact verdict for one dropped route.
@@ -346,7 +337,7 @@ func (c *Coverage) survivors(p netip.Prefix, view func(int) bool, dst []int32) [
 // all of p, and the share of p they cover. Coverage is decided exactly by
 // merging address ranges; the share is a float for display.
 func (c *Coverage) moreSpecifics(p netip.Prefix, view func(int) bool) (full bool, share float64) {
-	i, _ := slices.BinarySearchFunc(c.prefixes, p, comparePrefix)
+	i, _ := slices.BinarySearchFunc(c.prefixes, p, rov.ComparePrefix)
 	next := p.Addr() // first address not yet known to be covered
 	contiguous, done := true, false
 	var buf [8]int32
@@ -387,7 +378,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 
 // find returns the index of p in c.prefixes.
 func (c *Coverage) find(p netip.Prefix) (int, bool) {
-	return slices.BinarySearchFunc(c.prefixes, p, comparePrefix)
+	return slices.BinarySearchFunc(c.prefixes, p, rov.ComparePrefix)
 }
 
 // At returns the entries with exactly prefix p.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -34,7 +35,7 @@ func analyzeRoutes(t testing.TB, vrps []rov.VRP, routes []tr, opt Options) *Anal
 			peers = []int{0}
 		}
 		for _, p := range peers {
-			pid := tb.Peer(table.PeerKey{AS: uint32(65000 + p), IP: netip.AddrFrom4([4]byte{10, 0, 0, byte(p + 1)})})
+			pid := tb.Peer(route.PeerKey{AS: uint32(65000 + p), IP: netip.AddrFrom4([4]byte{10, 0, 0, byte(p + 1)})})
 			tb.Add(pfx(r.prefix), o, pid, nil)
 		}
 	}

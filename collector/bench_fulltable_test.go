@@ -18,7 +18,8 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -42,7 +43,7 @@ func fullTableWire(b *testing.B) ([][]byte, int) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	src, err := mrt.NewSource(f, pchFullTable)
+	src, err := routefile.NewSource(f, pchFullTable)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func fullTableWire(b *testing.B) ([][]byte, int) {
 		r := src.Route()
 		// Each prefix once: a re-announcement would replace, not add, a
 		// held path.
-		if r.Kind != mrt.Announce || !r.Prefix.Addr().Is4() || seen[r.Prefix] || slices.ContainsFunc(r.Path, func(s rov.Segment) bool { return slices.Contains(s.ASNs, benchLocalAS) }) {
+		if r.Kind != route.Announce || !r.Prefix.Addr().Is4() || seen[r.Prefix] || slices.ContainsFunc(r.Path, func(s rov.Segment) bool { return slices.Contains(s.ASNs, benchLocalAS) }) {
 			continue
 		}
 		seen[r.Prefix] = true
@@ -140,8 +141,8 @@ func BenchmarkBGPFullTable(b *testing.B) {
 			Listen: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), LocalAS: benchLocalAS,
 			RouterID: netip.MustParseAddr("192.0.2.254"), Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.10"), AS: 3856}},
 			Logger: quiet,
-		}, func(r *mrt.Route) {
-			if r.Kind == mrt.Announce && got.Add(1) == int64(total) {
+		}, func(r *route.Route) {
+			if r.Kind == route.Announce && got.Add(1) == int64(total) {
 				close(done)
 			}
 		})

@@ -12,7 +12,7 @@ import (
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // genPrefix is the i-th /24 from 1.0.0.0: distinct, table-like prefixes.
@@ -47,7 +47,7 @@ func BenchmarkBMPIngest(b *testing.B) {
 		buf.Write(must(bmpRM("192.0.2.10", 64500, u)))
 	}
 	data := buf.Bytes()
-	em := newEmitter(func(*mrt.Route) {})
+	em := newEmitter(func(*route.Route) {})
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -99,8 +99,8 @@ func benchSession(b *testing.B, peers, perPeer, batch int) {
 		Listen: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), LocalAS: 65000,
 		RouterID: netip.MustParseAddr("192.0.2.254"), Accept: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		Logger: quiet,
-	}, func(r *mrt.Route) {
-		if r.Kind == mrt.Announce && got.Add(1) == total {
+	}, func(r *route.Route) {
+		if r.Kind == route.Announce && got.Add(1) == total {
 			close(done)
 		}
 	})

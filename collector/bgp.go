@@ -15,6 +15,7 @@ import (
 	"github.com/jwhited/corebgp"
 
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // DefaultBGPListen is where the BGP collector listens unless told
@@ -205,10 +206,10 @@ func (b *BGP) Close() error {
 // treat_as_withdraw, attribute_discard, afisafi_disable, session_reset,
 // as_loop, family, prefix_limit, end_of_rib, route_refresh, conn_refused,
 // gr_stale_flushed, ...
-func (b *BGP) Stats() mrt.Stats { return b.em.snapshot() }
+func (b *BGP) Stats() route.Stats { return b.em.snapshot() }
 
-// Peers lists peers seen so far, indexed by mrt.Peer.Index.
-func (b *BGP) Peers() []mrt.Peer { return b.em.peerList() }
+// Peers lists peers seen so far, indexed by route.Peer.Index.
+func (b *BGP) Peers() []route.Peer { return b.em.peerList() }
 
 // acceptor is the listener corebgp serves: it hands over only connections
 // the collector admitted, from registered peers.
@@ -378,7 +379,7 @@ type bgpPeer struct {
 	reasonNotif bool
 
 	// Guarded by b.em.mu.
-	peer        mrt.Peer
+	peer        route.Peer
 	id          netip.Addr
 	established bool
 	next        sessionCaps // from the OPEN, applied at Established
@@ -391,7 +392,7 @@ type bgpPeer struct {
 	staleTimer  *time.Timer
 	staleGen    int
 	dec         mrt.UpdateDecoder
-	route       mrt.Route
+	route       route.Route
 }
 
 // sessionCaps is what the peer's OPEN advertised.
@@ -564,7 +565,7 @@ func (p *bgpPeer) flushLocked() {
 	p.paths.clear()
 	p.stale = [mrt.NumFamilies]bool{}
 	p.stopTimerLocked()
-	p.route = mrt.Route{Kind: mrt.PeerDown, Time: timeNow(), FromUpdate: true, RPKIState: mrt.RPKIAbsent,
+	p.route = route.Route{Kind: route.PeerDown, Time: timeNow(), FromUpdate: true, RPKIState: route.RPKIAbsent,
 		Peer: p.peer, Path: p.route.Path[:0]}
 	p.b.em.emitLocked(&p.route)
 }
@@ -629,8 +630,8 @@ func (p *bgpPeer) withdrawFamilyLocked(f mrt.Family) {
 }
 
 func (p *bgpPeer) withdrawLocked(n mrt.NLRI) {
-	p.route = mrt.Route{Kind: mrt.Withdraw, Time: timeNow(), Peer: p.peer, Prefix: n.Prefix, PathID: n.PathID,
-		RPKIState: mrt.RPKIAbsent, FromUpdate: true, Path: p.route.Path[:0]}
+	p.route = route.Route{Kind: route.Withdraw, Time: timeNow(), Peer: p.peer, Prefix: n.Prefix, PathID: n.PathID,
+		RPKIState: route.RPKIAbsent, FromUpdate: true, Path: p.route.Path[:0]}
 	p.b.em.emitLocked(&p.route)
 }
 
@@ -646,8 +647,8 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 	h := u.Handling()
 	if h != mrt.Clean {
 		em.stats.Skipped[handlingKey[h]]++
-		if len(em.stats.Problems) < mrt.MaxProblems {
-			em.stats.Problems = append(em.stats.Problems, mrt.Problem{Record: em.stats.Records,
+		if len(em.stats.Problems) < route.MaxProblems {
+			em.stats.Problems = append(em.stats.Problems, route.Problem{Record: em.stats.Records,
 				Err: fmt.Sprintf("peer %s AS%d: %v", p.addr, p.peer.AS, u.Err)})
 		}
 		if h >= mrt.TreatAsWithdraw {
@@ -700,8 +701,8 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 	t := timeNow()
 	for _, n := range u.Withdrawn {
 		if p.paths.del(n) {
-			p.route = mrt.Route{Kind: mrt.Withdraw, Time: t, Peer: p.peer, Prefix: n.Prefix, PathID: n.PathID,
-				RPKIState: mrt.RPKIAbsent, FromUpdate: true, Path: p.route.Path[:0]}
+			p.route = route.Route{Kind: route.Withdraw, Time: t, Peer: p.peer, Prefix: n.Prefix, PathID: n.PathID,
+				RPKIState: route.RPKIAbsent, FromUpdate: true, Path: p.route.Path[:0]}
 			em.emitLocked(&p.route)
 		}
 	}
@@ -728,7 +729,7 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 			p.b.log.Warn("BGP peer exceeded --max-prefixes", "peer", p.addr, "as", p.peer.AS, "family", f.String(), "limit", max)
 			return &corebgp.Notification{Code: corebgp.NOTIF_CODE_CEASE, Subcode: corebgp.NOTIF_SUBCODE_MAX_NUM_OF_PREFIXES_REACHED, Data: data}
 		}
-		p.route = mrt.Route{Kind: mrt.Announce, Time: t, Peer: p.peer, Prefix: n.Prefix, PathID: n.PathID,
+		p.route = route.Route{Kind: route.Announce, Time: t, Peer: p.peer, Prefix: n.Prefix, PathID: n.PathID,
 			Path: u.Path, Origin: u.Origin, NextHop: u.NextHopOf(n), RPKIState: u.RPKI, FromUpdate: true}
 		em.emitLocked(&p.route)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
 	"github.com/rovimpact/rovimpact/internal/testutil"
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // gobgpd runs a Debian gobgpd (3.10) that peers with the collector at
@@ -135,7 +135,7 @@ func TestBGPWithGobgpd(t *testing.T) {
 		Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.1"), AS: 65001}},
 		Logger:    slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnSession: sess.session,
-	}, func(r *mrt.Route) { rec.handle(r); sess.route(r) })
+	}, func(r *route.Route) { rec.handle(r); sess.route(r) })
 	g := startGobgpd(t, "127.0.0.1", 65001, port)
 	// The session is up before anything is announced.
 	sess.waitFor(t, 15*time.Second, "session up", func(ev []string) bool { return len(ev) > 0 })
@@ -157,16 +157,16 @@ func TestBGPWithGobgpd(t *testing.T) {
 		"announce 127.0.0.1 AS65001 2001:db8::/32 id=1 path=[65001 64506] origin=AS64506 nh=::1 rpki=-1",
 	}
 	start := time.Now()
-	rec.waitFor(t, 15*time.Second, "4 announcements", func(ev []mrt.Route) bool {
+	rec.waitFor(t, 15*time.Second, "4 announcements", func(ev []route.Route) bool {
 		return !slices.ContainsFunc(want, func(w string) bool { return !has(ev, w) })
 	})
 	t.Logf("announcements after %v", time.Since(start))
 	g.mustRun(t, "global", "rib", "del", "-a", "ipv4", "192.0.2.0/24", "identifier", "2")
-	rec.waitFor(t, 5*time.Second, "withdraw", func(ev []mrt.Route) bool {
+	rec.waitFor(t, 5*time.Second, "withdraw", func(ev []route.Route) bool {
 		return has(ev, "withdraw 127.0.0.1 192.0.2.0/24 id=2")
 	})
 	g.stop()
-	ev := rec.waitFor(t, 5*time.Second, "peer down", func(ev []mrt.Route) bool { return has(ev, "down 127.0.0.1") })
+	ev := rec.waitFor(t, 5*time.Second, "peer down", func(ev []route.Route) bool { return has(ev, "down 127.0.0.1") })
 	if n := len(ev); n != 6 {
 		t.Errorf("got %d events, want 6:\n%s", n, dump(ev))
 	}
@@ -207,7 +207,7 @@ func TestBGPTreatAsWithdraw(t *testing.T) {
 	good := []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0),
 		bgp.NewPathAttributeAsPath([]bgp.AsPathParamInterface{seq(64512, 64513)}), bgp.NewPathAttributeNextHop("127.0.0.5")}
 	s.write(t, s.update(good, []*bgp.IPAddrPrefix{v4("192.0.2.0", 24, 0)}))
-	rec.waitFor(t, 5*time.Second, "announcement", func(ev []mrt.Route) bool {
+	rec.waitFor(t, 5*time.Second, "announcement", func(ev []route.Route) bool {
 		return has(ev, "announce 127.0.0.5 AS64512 192.0.2.0/24 id=0 path=[64512 64513] origin=AS64513 nh=127.0.0.5 rpki=-1")
 	})
 	bad := s.update(good, []*bgp.IPAddrPrefix{v4("192.0.2.0", 24, 0)})
@@ -218,12 +218,12 @@ func TestBGPTreatAsWithdraw(t *testing.T) {
 	}
 	bad[26] = 7 // RFC 4271 §4.3 defines 0..2
 	s.write(t, bad)
-	rec.waitFor(t, 5*time.Second, "treat-as-withdraw", func(ev []mrt.Route) bool {
+	rec.waitFor(t, 5*time.Second, "treat-as-withdraw", func(ev []route.Route) bool {
 		return has(ev, "withdraw 127.0.0.5 192.0.2.0/24 id=0")
 	})
 	// The session survived: a later good UPDATE still arrives.
 	s.write(t, s.update(good, []*bgp.IPAddrPrefix{v4("198.51.100.0", 24, 0)}))
-	rec.waitFor(t, 5*time.Second, "announcement after", func(ev []mrt.Route) bool {
+	rec.waitFor(t, 5*time.Second, "announcement after", func(ev []route.Route) bool {
 		return has(ev, "announce 127.0.0.5 AS64512 198.51.100.0/24 id=0 path=[64512 64513] origin=AS64513 nh=127.0.0.5 rpki=-1")
 	})
 	if n := b.Stats().Skipped["treat_as_withdraw"]; n != 1 {
@@ -251,7 +251,7 @@ func TestNewBGPRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ok
 			tc.edit(&c)
-			b, err := NewBGP(c, func(*mrt.Route) {})
+			b, err := NewBGP(c, func(*route.Route) {})
 			if tc.want == "" {
 				if err != nil || b.cfg.Listen != DefaultBGPListen {
 					t.Fatalf("got %v, listen %v; want nil and the loopback default", err, b.cfg.Listen)

@@ -17,7 +17,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // DefaultBMPListen is where the BMP station listens unless told otherwise:
@@ -189,13 +189,13 @@ func (b *BMP) Close() error {
 
 // Stats counts BMP messages (Records), bytes and routes, and every message
 // or route skipped, by reason.
-func (b *BMP) Stats() mrt.Stats { return b.em.snapshot() }
+func (b *BMP) Stats() route.Stats { return b.em.snapshot() }
 
-// Peers lists the monitored peers, indexed by mrt.Peer.Index. An index is
+// Peers lists the monitored peers, indexed by route.Peer.Index. An index is
 // reused once its peer went down (Peer Down, a superseding per-peer
 // header, or its router's connection closing), so an entry may name a peer
 // that is down.
-func (b *BMP) Peers() []mrt.Peer { return b.em.peerList() }
+func (b *BMP) Peers() []route.Peer { return b.em.peerList() }
 
 func (b *BMP) serveConn(c net.Conn) {
 	defer c.Close()
@@ -358,7 +358,7 @@ type slotKey struct {
 
 type bmpPeer struct {
 	key   peerKey // the whole identity: connection and per-peer header
-	peer  mrt.Peer
+	peer  route.Peer
 	up    bool                     // Peer Up seen, no Peer Down since
 	opts  []*bgp.MarshallingOption // ADD-PATH receive families, from peer up
 	paths map[pathKey]struct{}     // held paths, only with MaxPrefixes
@@ -395,8 +395,8 @@ func (s *bmpSession) flushLocked(p *bmpPeer, reason string, t time.Time) {
 	if p.up {
 		s.em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionIdle, Reason: reason, Router: s.router, Time: t})
 	}
-	s.conv.route = mrt.Route{Kind: mrt.PeerDown, Time: t, Peer: p.peer, FromUpdate: true,
-		RPKIState: mrt.RPKIAbsent, Path: s.conv.route.Path[:0]}
+	s.conv.route = route.Route{Kind: route.PeerDown, Time: t, Peer: p.peer, FromUpdate: true,
+		RPKIState: route.RPKIAbsent, Path: s.conv.route.Path[:0]}
 	s.em.emitLocked(&s.conv.route)
 	s.em.releaseLocked(p.key)
 }

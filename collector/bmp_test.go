@@ -15,7 +15,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -131,14 +131,14 @@ func bmpStream() [][]byte {
 	}
 }
 
-func runBytes(t testing.TB, data []byte, post bool) ([]mrt.Route, mrt.Stats, error) {
+func runBytes(t testing.TB, data []byte, post bool) ([]route.Route, route.Stats, error) {
 	var rec recorder
 	em := newEmitter(rec.handle)
 	err := runSession(bytes.NewReader(data), em, sessionOpts{post: post, max: DefaultBMPMaxMessage}, "test", quiet, nil)
 	return rec.snapshot(), em.snapshot(), err
 }
 
-func summaries(ev []mrt.Route) []string {
+func summaries(ev []route.Route) []string {
 	var out []string
 	for _, r := range ev {
 		out = append(out, summary(r))
@@ -303,7 +303,7 @@ func TestBMPMalformedMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ev) != 2 || ev[0].Kind != mrt.Announce {
+	if len(ev) != 2 || ev[0].Kind != route.Announce {
 		t.Errorf("events: got %q, want the announcement and the final down", summaries(ev))
 	}
 	if st.Skipped["bmp_malformed"] != 2 {
@@ -334,7 +334,7 @@ func TestBMPListener(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rec.waitFor(t, 5*time.Second, "peer down", func(ev []mrt.Route) bool { return has(ev, "down 192.0.2.10") })
+	rec.waitFor(t, 5*time.Second, "peer down", func(ev []route.Route) bool { return has(ev, "down 192.0.2.10") })
 
 	bad, err := net.Dial("tcp", b.Addr().String())
 	if err != nil {
@@ -347,7 +347,7 @@ func TestBMPListener(t *testing.T) {
 	}
 
 	c.Close()
-	rec.waitFor(t, 5*time.Second, "down of the other peer", func(ev []mrt.Route) bool { return has(ev, "down 2001:db8::20") })
+	rec.waitFor(t, 5*time.Second, "down of the other peer", func(ev []route.Route) bool { return has(ev, "down 2001:db8::20") })
 	cancel()
 	select {
 	case err := <-done:
@@ -365,7 +365,7 @@ func TestBMPListener(t *testing.T) {
 
 // TestBMPRefusesUnlistedRouter: only accepted prefixes may connect.
 func TestBMPRefusesUnlistedRouter(t *testing.T) {
-	b, err := ListenBMP(BMPConfig{Listen: netipMust("127.0.0.1:0"), Accept: []netipPrefix{netipPrefixMust("192.0.2.0/24")}, Logger: quiet}, func(*mrt.Route) {})
+	b, err := ListenBMP(BMPConfig{Listen: netipMust("127.0.0.1:0"), Accept: []netipPrefix{netipPrefixMust("192.0.2.0/24")}, Logger: quiet}, func(*route.Route) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,11 +422,11 @@ func TestBMPPrefixLimit(t *testing.T) {
 	}
 }
 
-func kindPrefix(r mrt.Route) string {
+func kindPrefix(r route.Route) string {
 	switch r.Kind {
-	case mrt.Announce:
+	case route.Announce:
 		return "A " + r.Prefix.String()
-	case mrt.Withdraw:
+	case route.Withdraw:
 		return "W " + r.Prefix.String()
 	}
 	return "D"
@@ -460,7 +460,7 @@ func TestBMPPolicySelection(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			announced := len(ev) > 0 && ev[0].Kind == mrt.Announce
+			announced := len(ev) > 0 && ev[0].Kind == route.Announce
 			if announced != (tc.skip == "") {
 				t.Errorf("delivered=%v, want %v (events %q)", announced, tc.skip == "", summaries(ev))
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // updateConverter turns one BGP UPDATE carried in BMP route monitoring
@@ -17,7 +18,7 @@ import (
 // Not safe for concurrent use.
 type updateConverter struct {
 	maxPrefixes int // per peer; 0: no limit, no tracking
-	route       mrt.Route
+	route       route.Route
 	dec         mrt.UpdateDecoder
 	opts        mrt.UpdateOptions
 }
@@ -115,8 +116,8 @@ func (c *updateConverter) emit(u *mrt.Update, bp *bmpPeer, t time.Time, em *emit
 		if bp.paths != nil {
 			delete(bp.paths, pathKey{n.Prefix, n.PathID})
 		}
-		c.route = mrt.Route{Kind: mrt.Withdraw, Time: t, Peer: peer, Prefix: n.Prefix, PathID: n.PathID,
-			RPKIState: mrt.RPKIAbsent, FromUpdate: true, Path: c.route.Path[:0]}
+		c.route = route.Route{Kind: route.Withdraw, Time: t, Peer: peer, Prefix: n.Prefix, PathID: n.PathID,
+			RPKIState: route.RPKIAbsent, FromUpdate: true, Path: c.route.Path[:0]}
 		em.emitLocked(&c.route)
 	}
 	for _, n := range u.Announced {
@@ -130,7 +131,7 @@ func (c *updateConverter) emit(u *mrt.Update, bp *bmpPeer, t time.Time, em *emit
 				bp.paths[k] = struct{}{}
 			}
 		}
-		c.route = mrt.Route{Kind: mrt.Announce, Time: t, Peer: peer, Prefix: n.Prefix, PathID: n.PathID,
+		c.route = route.Route{Kind: route.Announce, Time: t, Peer: peer, Prefix: n.Prefix, PathID: n.PathID,
 			NextHop: u.NextHopOf(n), RPKIState: u.RPKI, FromUpdate: true, Path: u.Path, Origin: u.Origin}
 		em.emitLocked(&c.route)
 	}

@@ -1,6 +1,6 @@
 // Package collector holds the live route sources of `rovimpact watch`: an
 // embedded BGP speaker that only listens (BGP), and a BMP station (BMP,
-// RFC 7854). Both turn what they hear into mrt.Route events, the same event
+// RFC 7854). Both turn what they hear into route.Route events, the same event
 // type the MRT readers yield, so the table downstream treats a live peer and
 // a peer read from a file alike.
 //
@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // Handler receives route events. A source calls it from one goroutine at a
@@ -24,7 +24,7 @@ import (
 // events. The source's lock is held during the
 // call: a Handler must not call the source's Stats or Peers (it would
 // deadlock); read the Route's Peer instead.
-type Handler func(r *mrt.Route)
+type Handler func(r *route.Route)
 
 // peerKey identifies a peer inside one source. A BGP peer is its neighbour
 // address (the other fields zero; its AS and BGP identifier are refreshed
@@ -45,9 +45,9 @@ type peerKey struct {
 type emitter struct {
 	mu    sync.Mutex
 	h     Handler
-	stats mrt.Stats
+	stats route.Stats
 	index map[peerKey]int
-	peers []mrt.Peer
+	peers []route.Peer
 	// free lists the indexes of released peers (BMP peers after their
 	// PeerDown event), reused before new ones so that a router that
 	// reconnects, or renumbers its peers, does not grow the numbering.
@@ -58,21 +58,21 @@ type emitter struct {
 }
 
 func newEmitter(h Handler) *emitter {
-	return &emitter{h: h, stats: mrt.Stats{Skipped: map[string]int64{}}, index: map[peerKey]int{}}
+	return &emitter{h: h, stats: route.Stats{Skipped: map[string]int64{}}, index: map[peerKey]int{}}
 }
 
 // peerLocked returns the peer for k, numbering it on first sight and
 // refreshing its AS and BGP identifier when they are known (non-zero).
-func (e *emitter) peerLocked(k peerKey, as uint32, id netip.Addr) mrt.Peer {
+func (e *emitter) peerLocked(k peerKey, as uint32, id netip.Addr) route.Peer {
 	i, ok := e.index[k]
 	if !ok {
 		if n := len(e.free); n > 0 {
 			i = e.free[n-1]
 			e.free = e.free[:n-1]
-			e.peers[i] = mrt.Peer{Index: i, IP: k.Addr}
+			e.peers[i] = route.Peer{Index: i, IP: k.Addr}
 		} else {
 			i = len(e.peers)
-			e.peers = append(e.peers, mrt.Peer{Index: i, IP: k.Addr})
+			e.peers = append(e.peers, route.Peer{Index: i, IP: k.Addr})
 		}
 		e.index[k] = i
 	}
@@ -96,7 +96,7 @@ func (e *emitter) releaseLocked(k peerKey) {
 }
 
 // emitLocked counts r and hands it to the Handler; e.mu must be held.
-func (e *emitter) emitLocked(r *mrt.Route) {
+func (e *emitter) emitLocked(r *route.Route) {
 	e.stats.Routes++
 	e.h(r)
 }
@@ -110,13 +110,13 @@ func (e *emitter) skip(reason string, n int64) {
 func (e *emitter) problem(reason string, rec, off int64, err error) {
 	e.mu.Lock()
 	e.stats.Skipped[reason]++
-	if len(e.stats.Problems) < mrt.MaxProblems {
-		e.stats.Problems = append(e.stats.Problems, mrt.Problem{Record: rec, Offset: off, Err: err.Error()})
+	if len(e.stats.Problems) < route.MaxProblems {
+		e.stats.Problems = append(e.stats.Problems, route.Problem{Record: rec, Offset: off, Err: err.Error()})
 	}
 	e.mu.Unlock()
 }
 
-func (e *emitter) snapshot() mrt.Stats {
+func (e *emitter) snapshot() route.Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := e.stats
@@ -124,14 +124,14 @@ func (e *emitter) snapshot() mrt.Stats {
 	for k, v := range e.stats.Skipped {
 		s.Skipped[k] = v
 	}
-	s.Problems = append([]mrt.Problem(nil), e.stats.Problems...)
+	s.Problems = append([]route.Problem(nil), e.stats.Problems...)
 	return s
 }
 
-func (e *emitter) peerList() []mrt.Peer {
+func (e *emitter) peerList() []route.Peer {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]mrt.Peer(nil), e.peers...)
+	return append([]route.Peer(nil), e.peers...)
 }
 
 // timeNow is time.Now; events without a timestamp of their own get it.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -72,13 +72,13 @@ func FuzzBGPSession(f *testing.F) {
 			}
 			mu.Unlock()
 		},
-	}, func(r *mrt.Route) {
+	}, func(r *route.Route) {
 		mu.Lock()
 		defer mu.Unlock()
-		if r.Kind != mrt.PeerDown && r.Prefix != r.Prefix.Masked() {
+		if r.Kind != route.PeerDown && r.Prefix != r.Prefix.Masked() {
 			bad = append(bad, fmt.Sprintf("unmasked %v", r.Prefix))
 		}
-		if r.Kind == mrt.Announce && r.Origin != rov.OriginOf(r.Path) {
+		if r.Kind == route.Announce && r.Origin != rov.OriginOf(r.Path) {
 			bad = append(bad, fmt.Sprintf("%v: origin %v, path %v", r.Prefix, r.Origin, r.Path))
 		}
 		table.handle(r)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -47,10 +47,10 @@ func FuzzBMPFrame(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const max = 1 << 16
-		var events []mrt.Route
+		var events []route.Route
 		var rec recorder
 		var em *emitter
-		em = newEmitter(func(r *mrt.Route) {
+		em = newEmitter(func(r *route.Route) {
 			// The Handler runs under em.mu: the event must name the peer
 			// its index holds now (indexes are reused after a PeerDown).
 			if r.Peer.Index >= len(em.peers) || em.peers[r.Peer.Index].IP != r.Peer.IP || em.peers[r.Peer.Index].AS != r.Peer.AS {
@@ -96,13 +96,13 @@ func FuzzBMPFrame(f *testing.F) {
 		}
 		events = rec.snapshot()
 		for _, r := range events {
-			if r.Kind == mrt.PeerDown {
+			if r.Kind == route.PeerDown {
 				continue
 			}
 			if !r.Prefix.IsValid() || r.Prefix != r.Prefix.Masked() {
 				t.Fatalf("bad prefix %v", r.Prefix)
 			}
-			if r.Kind == mrt.Announce && r.Origin != rov.OriginOf(r.Path) {
+			if r.Kind == route.Announce && r.Origin != rov.OriginOf(r.Path) {
 				t.Fatalf("origin %v inconsistent with path %v", r.Origin, r.Path)
 			}
 		}

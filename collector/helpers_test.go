@@ -11,17 +11,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
 // recorder keeps deep copies of the events a Handler saw.
 type recorder struct {
 	mu     sync.Mutex
-	events []mrt.Route
+	events []route.Route
 }
 
-func (r *recorder) handle(ev *mrt.Route) {
+func (r *recorder) handle(ev *route.Route) {
 	c := *ev
 	c.Path = nil
 	for _, s := range ev.Path {
@@ -32,14 +32,14 @@ func (r *recorder) handle(ev *mrt.Route) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) snapshot() []mrt.Route {
+func (r *recorder) snapshot() []route.Route {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.events)
 }
 
 // waitFor polls until cond holds on the recorded events or d passes.
-func (r *recorder) waitFor(t *testing.T, d time.Duration, what string, cond func([]mrt.Route) bool) []mrt.Route {
+func (r *recorder) waitFor(t *testing.T, d time.Duration, what string, cond func([]route.Route) bool) []route.Route {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
@@ -54,7 +54,7 @@ func (r *recorder) waitFor(t *testing.T, d time.Duration, what string, cond func
 	}
 }
 
-func dump(ev []mrt.Route) string {
+func dump(ev []route.Route) string {
 	var b strings.Builder
 	for _, r := range ev {
 		fmt.Fprintf(&b, "  %s\n", summary(r))
@@ -63,11 +63,11 @@ func dump(ev []mrt.Route) string {
 }
 
 // summary is the compact, comparable form tests assert on.
-func summary(r mrt.Route) string {
+func summary(r route.Route) string {
 	switch r.Kind {
-	case mrt.PeerDown:
+	case route.PeerDown:
 		return fmt.Sprintf("down %s", r.Peer.IP)
-	case mrt.Withdraw:
+	case route.Withdraw:
 		return fmt.Sprintf("withdraw %s %s id=%d", r.Peer.IP, r.Prefix, r.PathID)
 	}
 	var path []string
@@ -102,8 +102,8 @@ func freePort(t testing.TB) uint16 {
 	return uint16(l.Addr().(*net.TCPAddr).Port)
 }
 
-func has(ev []mrt.Route, s string) bool {
-	return slices.ContainsFunc(ev, func(r mrt.Route) bool { return summary(r) == s })
+func has(ev []route.Route, s string) bool {
+	return slices.ContainsFunc(ev, func(r route.Route) bool { return summary(r) == s })
 }
 
 type netipPrefix = netip.Prefix

@@ -16,7 +16,7 @@ import (
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // hostile is a BGP speaker written for the tests: after Established it
@@ -216,16 +216,16 @@ type heldTable struct {
 
 func newHeldTable() *heldTable { return &heldTable{routes: map[string]string{}} }
 
-func (h *heldTable) handle(r *mrt.Route) {
+func (h *heldTable) handle(r *route.Route) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	k := fmt.Sprintf("%s %s#%d", r.Peer.IP, r.Prefix, r.PathID)
 	switch r.Kind {
-	case mrt.Announce:
+	case route.Announce:
 		h.routes[k] = fmt.Sprintf("AS%d", r.Origin.ASN)
-	case mrt.Withdraw:
+	case route.Withdraw:
 		delete(h.routes, k)
-	case mrt.PeerDown:
+	case route.PeerDown:
 		h.downs++
 		pre := r.Peer.IP.String() + " "
 		for k := range h.routes {

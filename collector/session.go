@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // SessionState is the state of a BGP session's finite state machine
@@ -50,7 +50,7 @@ type SessionEvent struct {
 	// Peer is the peer as route events name it (same Index); its AS is the
 	// last one the session announced (for a neighbour configured without
 	// an AS, or a dynamic neighbour, the one its OPEN gave).
-	Peer mrt.Peer
+	Peer route.Peer
 	// State is SessionEstablished, or the state the session went to on
 	// leaving it (always Idle: RFC 4271 §8.2.2 sends every error and
 	// close from Established to Idle).

@@ -16,7 +16,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // eventLog records route and session events in the order the source
@@ -26,7 +26,7 @@ type eventLog struct {
 	evs []string
 }
 
-func (l *eventLog) route(r *mrt.Route) {
+func (l *eventLog) route(r *route.Route) {
 	l.mu.Lock()
 	l.evs = append(l.evs, summary(*r))
 	l.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // Runs lists the stored runs at or after since (zero: all), oldest first,
@@ -167,10 +168,7 @@ func (s *Store) Lifetimes(ctx context.Context, since time.Time) ([]Lifetime, err
 		out = append(out, *l)
 	}
 	slices.SortFunc(out, func(a, b Lifetime) int {
-		if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()); c != 0 {
+		if c := rov.ComparePrefix(a.Prefix, b.Prefix); c != 0 {
 			return c
 		}
 		return cmp.Compare(originKey(a.Origin), originKey(b.Origin))

@@ -14,6 +14,8 @@ import (
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
+	bgp "github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -26,7 +28,7 @@ const (
 // event is one decoded event of the full-table file, kept compactly (AS
 // paths interned) so that replaying it costs nothing but Apply.
 type event struct {
-	kind   mrt.Kind
+	kind   bgp.Kind
 	prefix netip.Prefix
 	pathID uint32
 	path   uint32
@@ -55,7 +57,7 @@ func fullTable(b *testing.B) ([]event, [][]rov.Segment) {
 			return
 		}
 		defer f.Close()
-		src, err := mrt.NewSource(f, path)
+		src, err := routefile.NewSource(f, path)
 		if err != nil {
 			bench.err = err
 			return
@@ -63,7 +65,7 @@ func fullTable(b *testing.B) ([]event, [][]rov.Segment) {
 		ix := map[string]uint32{}
 		for src.Next() {
 			r := src.Route()
-			if r.Kind == mrt.PeerDown {
+			if r.Kind == bgp.PeerDown {
 				continue // a session reset would empty the table being measured
 			}
 			key := fmt.Sprint(r.Path)
@@ -113,16 +115,16 @@ func realVRPs(b *testing.B, rel string) []rov.VRP {
 }
 
 // replay feeds the events as if from peers peer keys, through apply.
-func replay(events []event, paths [][]rov.Segment, peers int, apply func(r *mrt.Route, k mrt.PeerKey)) {
-	var r mrt.Route
+func replay(events []event, paths [][]rov.Segment, peers int, apply func(r *bgp.Route, k bgp.PeerKey)) {
+	var r bgp.Route
 	for p := range peers {
-		k := mrt.PeerKey{AS: 64500 + uint32(p), IP: netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + p)})}
-		r.Peer = mrt.Peer{AS: k.AS, IP: k.IP}
+		k := bgp.PeerKey{AS: 64500 + uint32(p), IP: netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + p)})}
+		r.Peer = bgp.Peer{AS: k.AS, IP: k.IP}
 		for i := range events {
 			e := &events[i]
 			r.Kind, r.Prefix, r.PathID, r.NextHop = e.kind, e.prefix, e.pathID, e.nh
 			r.Path, r.Origin = nil, rov.Origin{}
-			if e.kind == mrt.Announce {
+			if e.kind == bgp.Announce {
 				r.Path = paths[e.path]
 				r.Origin = rov.OriginOf(r.Path)
 			}
@@ -154,13 +156,13 @@ func BenchmarkApply(b *testing.B) {
 			var held int
 			for b.Loop() {
 				rib := mrt.NewRIB()
-				replay(events, paths, peers, func(r *mrt.Route, k mrt.PeerKey) { rib.Apply(r, k) })
+				replay(events, paths, peers, func(r *bgp.Route, k bgp.PeerKey) { rib.Apply(r, k) })
 				held = rib.Len()
 			}
 			b.ReportMetric(float64(len(events)*peers)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 			before := heapInuse()
 			rib := mrt.NewRIB()
-			replay(events, paths, peers, func(r *mrt.Route, k mrt.PeerKey) { rib.Apply(r, k) })
+			replay(events, paths, peers, func(r *bgp.Route, k bgp.PeerKey) { rib.Apply(r, k) })
 			b.ReportMetric(float64(heapInuse()-before)/float64(held), "B/path")
 			b.ReportMetric(float64(held), "paths")
 			runtime.KeepAlive(rib)
@@ -172,14 +174,14 @@ func BenchmarkApply(b *testing.B) {
 				s := New(Options{})
 				s.SetVRPs(vrps)
 				b.StartTimer()
-				replay(events, paths, peers, func(r *mrt.Route, _ mrt.PeerKey) { s.Apply(r) })
+				replay(events, paths, peers, func(r *bgp.Route, _ bgp.PeerKey) { s.Apply(r) })
 				st = s.Stats()
 			}
 			b.ReportMetric(float64(len(events)*peers)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 			s := New(Options{})
 			s.SetVRPs(vrps)
 			before := heapInuse()
-			replay(events, paths, peers, func(r *mrt.Route, _ mrt.PeerKey) { s.Apply(r) })
+			replay(events, paths, peers, func(r *bgp.Route, _ bgp.PeerKey) { s.Apply(r) })
 			b.ReportMetric(float64(heapInuse()-before)/float64(st.Paths), "B/path")
 			b.ReportMetric(float64(st.Paths), "paths")
 			b.ReportMetric(float64(st.Routes), "routes")
@@ -224,7 +226,7 @@ func fullState(b *testing.B) *State {
 	events, paths := fullTable(b)
 	s := New(Options{})
 	s.SetVRPs(realVRPs(b, vrpFileB))
-	replay(events, paths, 1, func(r *mrt.Route, _ mrt.PeerKey) { s.Apply(r) })
+	replay(events, paths, 1, func(r *bgp.Route, _ bgp.PeerKey) { s.Apply(r) })
 	s.Snapshot() // as watch does every few seconds (this also sorts the new prefixes)
 	return s
 }
@@ -336,7 +338,7 @@ func BenchmarkPaths(b *testing.B) {
 	events, paths := fullTable(b)
 	b.Run("rib", func(b *testing.B) {
 		rib := mrt.NewRIB()
-		replay(events, paths, 3, func(r *mrt.Route, k mrt.PeerKey) { rib.Apply(r, k) })
+		replay(events, paths, 3, func(r *bgp.Route, k bgp.PeerKey) { rib.Apply(r, k) })
 		var n int
 		for b.Loop() {
 			for range rib.All() {
@@ -347,7 +349,7 @@ func BenchmarkPaths(b *testing.B) {
 	})
 	b.Run("live", func(b *testing.B) {
 		s := New(Options{})
-		replay(events, paths, 3, func(r *mrt.Route, _ mrt.PeerKey) { s.Apply(r) })
+		replay(events, paths, 3, func(r *bgp.Route, _ bgp.PeerKey) { s.Apply(r) })
 		var n int
 		for b.Loop() {
 			_, all := s.Paths()

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rovimpact/rovimpact/classify"
-	"github.com/rovimpact/rovimpact/mrt"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -32,7 +32,7 @@ func TestDiff(t *testing.T) {
 	//   10.2.0.0/16 AS3  valid
 	//   10.3.0.0/16 AS1  invalid wrong_origin, unreachable
 	vrps := []rov.VRP{vrp("10.0.0.0/8", 16, 2), vrp("10.2.0.0/16", 16, 3)}
-	before := []mrt.Route{
+	before := []bgp.Route{
 		ann(peerA, "10.0.0.0/16", 0, seq(64501, 1)),
 		ann(peerB, "10.0.0.0/16", 0, seq(64502, 1)),
 		ann(peerA, "10.1.0.0/24", 0, seq(64501, 2)),
@@ -41,7 +41,7 @@ func TestDiff(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		events []mrt.Route
+		events []bgp.Route
 		ann    []rov.VRP
 		wd     []rov.VRP
 		want   []string
@@ -52,12 +52,12 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name:   "a path more or less does not make a change",
-			events: []mrt.Route{wd(peerB, "10.0.0.0/16", 0)},
+			events: []bgp.Route{wd(peerB, "10.0.0.0/16", 0)},
 			want:   nil,
 		},
 		{
 			name:   "appeared: a new invalid route",
-			events: []mrt.Route{ann(peerB, "10.4.0.0/16", 0, seq(64502, 9))},
+			events: []bgp.Route{ann(peerB, "10.4.0.0/16", 0, seq(64502, 9))},
 			want:   []string{"appeared 10.4.0.0/16 AS9 -/- -> wrong_origin/unreachable paths=1 peers=1"},
 		},
 		{
@@ -67,7 +67,7 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name:   "disappeared: the invalid route is withdrawn (paths and peers as they were)",
-			events: []mrt.Route{wd(peerA, "10.0.0.0/16", 0), wd(peerB, "10.0.0.0/16", 0)},
+			events: []bgp.Route{wd(peerA, "10.0.0.0/16", 0), wd(peerB, "10.0.0.0/16", 0)},
 			want:   []string{"disappeared 10.0.0.0/16 AS1 wrong_origin/unreachable -> -/- paths=2 peers=2"},
 		},
 		{
@@ -82,12 +82,12 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name:   "changed impact: a surviving covering route appears",
-			events: []mrt.Route{ann(peerB, "10.1.0.0/16", 0, seq(64502, 2))},
+			events: []bgp.Route{ann(peerB, "10.1.0.0/16", 0, seq(64502, 2))},
 			want:   []string{"changed 10.1.0.0/24 AS2 too_specific/unreachable -> too_specific/covered paths=1 peers=1"},
 		},
 		{
 			name: "several at once, sorted by prefix",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerB, "10.4.0.0/16", 0, seq(64502, 9)),
 				ann(peerB, "10.1.0.0/16", 0, seq(64502, 2)),
 				ann(peerA, "10.0.0.0/16", 0, seq(64501, 2)), // replaces AS1's path from peerA
@@ -103,7 +103,7 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name:   "the same prefix with another origin is another route",
-			events: []mrt.Route{ann(peerA, "10.0.0.0/16", 0, seq(64501, 7)), ann(peerB, "10.0.0.0/16", 0, seq(64502, 7))},
+			events: []bgp.Route{ann(peerA, "10.0.0.0/16", 0, seq(64501, 7)), ann(peerB, "10.0.0.0/16", 0, seq(64502, 7))},
 			want: []string{
 				"disappeared 10.0.0.0/16 AS1 wrong_origin/unreachable -> -/- paths=2 peers=2",
 				"appeared 10.0.0.0/16 AS7 -/- -> wrong_origin/unreachable paths=2 peers=2",

@@ -5,7 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
 )
@@ -16,8 +16,8 @@ func Example() {
 	s := live.New(live.Options{MaxPaths: 1_000_000})
 	s.SetVRPs([]rov.VRP{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), MaxLen: 24, ASN: 64500}})
 
-	peer := mrt.Peer{AS: 64511, IP: netip.MustParseAddr("198.51.100.1")}
-	s.Apply(&mrt.Route{Kind: mrt.Announce, Peer: peer, Prefix: netip.MustParsePrefix("192.0.2.0/24"),
+	peer := bgp.Peer{AS: 64511, IP: netip.MustParseAddr("198.51.100.1")}
+	s.Apply(&bgp.Route{Kind: bgp.Announce, Peer: peer, Prefix: netip.MustParsePrefix("192.0.2.0/24"),
 		Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{64511, 64666}}}, Origin: rov.Origin{ASN: 64666}})
 	prev := s.Snapshot()
 	for _, c := range live.Diff(nil, prev) {

@@ -4,17 +4,16 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
-	"github.com/rovimpact/rovimpact/table"
 )
 
-func feedEvent(kind mrt.Kind, index int, as uint32, ip, prefix string) *mrt.Route {
-	r := &mrt.Route{Kind: kind, Peer: mrt.Peer{Index: index, AS: as, IP: netip.MustParseAddr(ip)}, RPKIState: mrt.RPKIAbsent}
-	if kind != mrt.PeerDown {
+func feedEvent(kind bgp.Kind, index int, as uint32, ip, prefix string) *bgp.Route {
+	r := &bgp.Route{Kind: kind, Peer: bgp.Peer{Index: index, AS: as, IP: netip.MustParseAddr(ip)}, RPKIState: bgp.RPKIAbsent}
+	if kind != bgp.PeerDown {
 		r.Prefix = netip.MustParsePrefix(prefix)
 	}
-	if kind == mrt.Announce {
+	if kind == bgp.Announce {
 		r.Path = []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{as, 64510}}}
 		r.Origin = rov.OriginOf(r.Path)
 	}
@@ -28,12 +27,12 @@ func feedEvent(kind mrt.Kind, index int, as uint32, ip, prefix string) *mrt.Rout
 // of the same paths does.
 func TestFeedsKeepPeersApart(t *testing.T) {
 	s := New(Options{})
-	bgp, bmp := s.Feed(), s.Feed()
+	bgpFeed, bmp := s.Feed(), s.Feed()
 	const ip, as, pfx = "192.0.2.10", 64500, "198.51.100.0/24"
-	bgp(feedEvent(mrt.Announce, 0, as, ip, pfx))
-	bmp(feedEvent(mrt.Announce, 0, as, ip, pfx)) // same number, other feed
-	bmp(feedEvent(mrt.Announce, 1, as, ip, pfx)) // same feed, other number
-	s.Apply(feedEvent(mrt.Announce, 9, as, ip, pfx))
+	bgpFeed(feedEvent(bgp.Announce, 0, as, ip, pfx))
+	bmp(feedEvent(bgp.Announce, 0, as, ip, pfx)) // same number, other feed
+	bmp(feedEvent(bgp.Announce, 1, as, ip, pfx)) // same feed, other number
+	s.Apply(feedEvent(bgp.Announce, 9, as, ip, pfx))
 	st := s.Stats()
 	if st.Paths != 4 || st.Routes != 1 || st.Peers != 1 {
 		t.Fatalf("4 peers with one path each: %d paths, %d routes, %d peers; want 4, 1, 1", st.Paths, st.Routes, st.Peers)
@@ -45,21 +44,21 @@ func TestFeedsKeepPeersApart(t *testing.T) {
 	if n := len(snap.Analysis.Table.Peers()); n != 1 || snap.Analysis.Table.Paths() != 4 {
 		t.Errorf("snapshot: %d peers, %d paths; want 1, 4", n, snap.Analysis.Table.Paths())
 	}
-	bmp(feedEvent(mrt.PeerDown, 1, as, ip, ""))
-	bmp(feedEvent(mrt.Withdraw, 0, as, ip, pfx))
+	bmp(feedEvent(bgp.PeerDown, 1, as, ip, ""))
+	bmp(feedEvent(bgp.Withdraw, 0, as, ip, pfx))
 	if st := s.Stats(); st.Paths != 2 {
 		t.Fatalf("after one BMP peer's PeerDown and the other's withdrawal: %d paths, want 2 (BGP's and Apply's)", st.Paths)
 	}
 	// Apply ignores Index: it is one peer whatever the number says.
-	s.Apply(feedEvent(mrt.PeerDown, 3, as, ip, ""))
-	bgp(feedEvent(mrt.PeerDown, 0, as, ip, ""))
+	s.Apply(feedEvent(bgp.PeerDown, 3, as, ip, ""))
+	bgpFeed(feedEvent(bgp.PeerDown, 0, as, ip, ""))
 	if st := s.Stats(); st.Paths != 0 || st.Routes != 0 {
 		t.Fatalf("after every PeerDown: %d paths, %d routes", st.Paths, st.Routes)
 	}
 }
 
-func mrtKey(as uint32, ip string) table.PeerKey {
-	return table.PeerKey{AS: as, IP: netip.MustParseAddr(ip)}
+func mrtKey(as uint32, ip string) bgp.PeerKey {
+	return bgp.PeerKey{AS: as, IP: netip.MustParseAddr(ip)}
 }
 
 // TestPeerSlotsReused: peers that come and go (a router reconnecting, a
@@ -71,12 +70,12 @@ func TestPeerSlotsReused(t *testing.T) {
 	feed := s.Feed()
 	for i := range 1000 {
 		as := uint32(64500 + i) // a new identity every time
-		feed(feedEvent(mrt.Announce, i, as, "192.0.2.10", "198.51.100.0/24"))
-		feed(feedEvent(mrt.Announce, i+1, as, "192.0.2.11", "203.0.113.0/24"))
-		feed(feedEvent(mrt.PeerDown, i, as, "192.0.2.10", ""))
-		feed(feedEvent(mrt.PeerDown, i+1, as, "192.0.2.11", ""))
+		feed(feedEvent(bgp.Announce, i, as, "192.0.2.10", "198.51.100.0/24"))
+		feed(feedEvent(bgp.Announce, i+1, as, "192.0.2.11", "203.0.113.0/24"))
+		feed(feedEvent(bgp.PeerDown, i, as, "192.0.2.10", ""))
+		feed(feedEvent(bgp.PeerDown, i+1, as, "192.0.2.11", ""))
 	}
-	feed(feedEvent(mrt.Announce, 5, 64499, "192.0.2.12", "198.51.100.0/24"))
+	feed(feedEvent(bgp.Announce, 5, 64499, "192.0.2.12", "198.51.100.0/24"))
 	s.mu.Lock()
 	n, words := len(s.peers), s.words
 	s.mu.Unlock()

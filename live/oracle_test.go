@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
-	"github.com/rovimpact/rovimpact/mrt"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -24,7 +24,7 @@ var oracleSteps = flag.Int("oracle.steps", 200, "events per seed in TestOracle (
 // classify.Analyze'd from scratch whenever asked.
 type model struct {
 	maxPaths int
-	peers    map[table.PeerKey]map[pathKey]mpath
+	peers    map[bgp.PeerKey]map[pathKey]mpath
 	vrps     map[vrpKey]rov.VRP
 	ix       *rov.Index // of vrps; nil: to be rebuilt
 }
@@ -39,7 +39,7 @@ type mpath struct {
 	path   []rov.Segment
 	nh     netip.Addr
 	time   time.Time
-	rpki   mrt.RPKIState
+	rpki   bgp.RPKIState
 }
 
 type vrpKey struct {
@@ -50,8 +50,8 @@ type vrpKey struct {
 
 func keyOfVRP(v rov.VRP) vrpKey { return vrpKey{v.Prefix, v.MaxLen, v.ASN} }
 
-func (m *model) apply(r *mrt.Route) {
-	k := table.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}
+func (m *model) apply(r *bgp.Route) {
+	k := bgp.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}
 	ps := m.peers[k]
 	if ps == nil {
 		ps = map[pathKey]mpath{}
@@ -59,14 +59,14 @@ func (m *model) apply(r *mrt.Route) {
 	}
 	pk := pathKey{r.Prefix, r.PathID}
 	switch r.Kind {
-	case mrt.Announce:
+	case bgp.Announce:
 		if _, ok := ps[pk]; !ok && m.maxPaths > 0 && len(ps) >= m.maxPaths {
 			return
 		}
 		ps[pk] = mpath{r.Origin, clonePath(r.Path), r.NextHop, r.Time, r.RPKIState}
-	case mrt.Withdraw:
+	case bgp.Withdraw:
 		delete(ps, pk)
-	case mrt.PeerDown:
+	case bgp.PeerDown:
 		clear(ps)
 	}
 }
@@ -89,7 +89,7 @@ func (m *model) vrpList() []rov.VRP {
 // index of the current VRPs, classify.Analyze.
 func (m *model) analyze(opt classify.Options) *classify.Analysis {
 	tab := table.New()
-	keys := slices.SortedFunc(maps.Keys(m.peers), func(a, b table.PeerKey) int {
+	keys := slices.SortedFunc(maps.Keys(m.peers), func(a, b bgp.PeerKey) int {
 		return cmp.Or(cmp.Compare(a.AS, b.AS), a.IP.Compare(b.IP))
 	})
 	for _, k := range keys {
@@ -99,7 +99,7 @@ func (m *model) analyze(opt classify.Options) *classify.Analysis {
 		}
 		pi := tab.Peer(k)
 		for pk, p := range ps {
-			tab.Add(pk.prefix, p.origin, pi, finalASSet(p.path))
+			tab.Add(pk.prefix, p.origin, pi, rov.FinalASSet(p.path))
 		}
 	}
 	if m.ix == nil {
@@ -117,7 +117,7 @@ type routeID struct {
 // depend on route ids or VRP numbering.
 type routeView struct {
 	Paths   uint32
-	Peers   []table.PeerKey
+	Peers   []bgp.PeerKey
 	ASSet   []uint32
 	Origin  rov.Origin
 	State   rov.State
@@ -142,7 +142,7 @@ func viewOf(a *classify.Analysis) map[routeID]routeView {
 		for _, p := range t.RoutePeers(id, nil) {
 			v.Peers = append(v.Peers, t.Peers()[p])
 		}
-		slices.SortFunc(v.Peers, func(a, b table.PeerKey) int { return cmp.Or(cmp.Compare(a.AS, b.AS), a.IP.Compare(b.IP)) })
+		slices.SortFunc(v.Peers, func(a, b bgp.PeerKey) int { return cmp.Or(cmp.Compare(a.AS, b.AS), a.IP.Compare(b.IP)) })
 		for _, i := range a.VRPs(id) {
 			v.VRPs = append(v.VRPs, a.Index.VRPs()[i])
 		}
@@ -162,9 +162,9 @@ func compareRouteID(a, b routeID) int {
 		cmp.Compare(a.origin.Kind, b.origin.Kind), cmp.Compare(a.origin.ASN, b.origin.ASN))
 }
 
-func peersOf(a *classify.Analysis) []table.PeerKey {
+func peersOf(a *classify.Analysis) []bgp.PeerKey {
 	out := slices.Clone(a.Table.Peers())
-	slices.SortFunc(out, func(a, b table.PeerKey) int { return cmp.Or(cmp.Compare(a.AS, b.AS), a.IP.Compare(b.IP)) })
+	slices.SortFunc(out, func(a, b bgp.PeerKey) int { return cmp.Or(cmp.Compare(a.AS, b.AS), a.IP.Compare(b.IP)) })
 	return out
 }
 
@@ -173,11 +173,11 @@ func peersOf(a *classify.Analysis) []table.PeerKey {
 // ids, AS_SET and local (empty, confederation) paths.
 type gen struct {
 	r     *rand.Rand
-	peers []mrt.Peer
+	peers []bgp.Peer
 }
 
 func newGen(seed uint64) *gen {
-	return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e37)), peers: []mrt.Peer{
+	return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e37)), peers: []bgp.Peer{
 		{AS: 64501, IP: netip.MustParseAddr("192.0.2.1")},
 		{AS: 64502, IP: netip.MustParseAddr("192.0.2.2")},
 		{AS: 64502, IP: netip.MustParseAddr("2001:db8::2")},
@@ -210,20 +210,20 @@ func (g *gen) path() []rov.Segment {
 
 // event draws a path event; x in [0, 90) picks its kind: announce (2/3),
 // withdraw (held or not), peer down.
-func (g *gen) event(x int) (mrt.Route, string) {
+func (g *gen) event(x int) (bgp.Route, string) {
 	switch {
 	case x < 60:
-		r := mrt.Route{Kind: mrt.Announce, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3)), Path: g.path(),
-			NextHop: g.nextHop(), RPKIState: mrt.RPKIState(g.r.IntN(4) - 1)}
+		r := bgp.Route{Kind: bgp.Announce, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3)), Path: g.path(),
+			NextHop: g.nextHop(), RPKIState: bgp.RPKIState(g.r.IntN(4) - 1)}
 		if g.r.IntN(3) > 0 {
 			r.Time = time.Unix(1445565660+int64(g.r.IntN(1000)), 0).UTC()
 		}
 		r.Origin = rov.OriginOf(r.Path)
 		return r, "announce"
 	case x < 87:
-		return mrt.Route{Kind: mrt.Withdraw, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3))}, "withdraw"
+		return bgp.Route{Kind: bgp.Withdraw, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3))}, "withdraw"
 	}
-	return mrt.Route{Kind: mrt.PeerDown, Peer: g.peers[g.r.IntN(3)]}, "peer_down"
+	return bgp.Route{Kind: bgp.PeerDown, Peer: g.peers[g.r.IntN(3)]}, "peer_down"
 }
 
 func (g *gen) nextHop() netip.Addr {
@@ -302,10 +302,10 @@ func runOracle(t *testing.T, seed uint64, optIndex int, walkRoutes bool, steps i
 		affected = affected[:0]
 		for _, id := range ids {
 			rt := s.routes[id]
-			affected = append(affected, routeID{s.pfx.keys[rt.prefix].prefix(), rt.origin})
+			affected = append(affected, routeID{s.pfx.keys[rt.prefix].Prefix(), rt.origin})
 		}
 	}
-	m := &model{maxPaths: opt.MaxPaths, peers: map[table.PeerKey]map[pathKey]mpath{}, vrps: map[vrpKey]rov.VRP{}}
+	m := &model{maxPaths: opt.MaxPaths, peers: map[bgp.PeerKey]map[pathKey]mpath{}, vrps: map[vrpKey]rov.VRP{}}
 	// Events may arrive while a VRP change builds its index (without the
 	// lock); the change must then handle the routes they made too.
 	var before map[routeID]routeView
@@ -317,7 +317,7 @@ func runOracle(t *testing.T, seed uint64, optIndex int, walkRoutes bool, steps i
 		}
 		before = viewOf(m.analyze(opt.Classify))
 	}
-	var r mrt.Route
+	var r bgp.Route
 	for step := range steps {
 		what := ""
 		switch x := g.r.IntN(100); {
@@ -440,7 +440,7 @@ func checkPaths(t *testing.T, step int, what string, s *State, m *model) {
 
 type routeOrder struct {
 	prefix netip.Prefix
-	peer   table.PeerKey
+	peer   bgp.PeerKey
 	id     uint32
 }
 

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/kmerge"
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/mrt"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
-	"github.com/rovimpact/rovimpact/table"
 )
 
 // pathVal is one held path: its route and, for the MRT dump, its
@@ -31,7 +33,7 @@ type pathVal struct {
 // them are unused), State.maybeCompactAttrs re-interns the held paths'
 // values into a fresh mrt.Attrs. Memory then stays proportional to the
 // paths held, however long a feed churns.
-func valOf(a *mrt.Attrs, rid uint32, r *mrt.Route) pathVal {
+func valOf(a *mrt.Attrs, rid uint32, r *bgp.Route) pathVal {
 	v := pathVal{route: rid, path: a.InternPath(r.Path), nh: a.InternNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
 	if !r.Time.IsZero() {
 		if t := r.Time.Unix(); t > 0 && t <= 1<<32-1 {
@@ -82,7 +84,7 @@ func (s *State) maybeCompactAttrs() {
 // State. The copy shares the interned AS paths, next hops and prefixes,
 // which are only ever appended to (a compaction replaces them), so they
 // need no copying.
-func (s *State) Paths() (peers []table.PeerKey, seq iter.Seq[*mrt.Route]) {
+func (s *State) Paths() (peers []bgp.PeerKey, seq iter.Seq[*bgp.Route]) {
 	var slots []uint32
 	var ids []peerID
 	s.mu.Lock()
@@ -95,7 +97,7 @@ func (s *State) Paths() (peers []table.PeerKey, seq iter.Seq[*mrt.Route]) {
 		peers = append(peers, p.key)
 	}
 	s.mu.Unlock()
-	return peers, func(yield func(*mrt.Route) bool) {
+	return peers, func(yield func(*bgp.Route) bool) {
 		s.mu.Lock()
 		v := s.pathsView(slots, ids)
 		s.mu.Unlock()
@@ -114,10 +116,10 @@ type heldPath struct {
 // pathsView is what Paths needs of the State, copied or shared under the
 // lock so that the rest runs without it.
 type pathsView struct {
-	keys   []pkey    // s.pfx.keys: append-only, so this prefix of it never changes
-	sorted []uint32  // s.pfx.sorted: merge replaces it, never writes it in place
-	attrs  mrt.Attrs // a read-only view (see mrt.Attrs); compaction replaces s.attrs, never edits it
-	peers  []table.PeerKey
+	keys   []pfxkey.Key // s.pfx.keys: append-only, so this prefix of it never changes
+	sorted []uint32     // s.pfx.sorted: merge replaces it, never writes it in place
+	attrs  mrt.Attrs    // a read-only view (see mrt.Attrs); compaction replaces s.attrs, never edits it
+	peers  []bgp.PeerKey
 	paths  [][]heldPath // per peer, in the order Paths listed them
 }
 
@@ -128,7 +130,7 @@ func (s *State) pathsView(slots []uint32, ids []peerID) *pathsView {
 	s.pfx.merge()
 	n := len(slots)
 	v := &pathsView{keys: s.pfx.keys, sorted: s.pfx.sorted, attrs: s.attrs,
-		peers: make([]table.PeerKey, n), paths: make([][]heldPath, n)}
+		peers: make([]bgp.PeerKey, n), paths: make([][]heldPath, n)}
 	for i, slot := range slots {
 		p := &s.peers[slot]
 		v.peers[i] = ids[i].key
@@ -145,7 +147,7 @@ func (s *State) pathsView(slots []uint32, ids []peerID) *pathsView {
 }
 
 // all is the k-way merge behind Paths. It runs without the State's lock.
-func (v *pathsView) all(yield func(*mrt.Route) bool) {
+func (v *pathsView) all(yield func(*bgp.Route) bool) {
 	rank := make([]uint32, len(v.keys))
 	for r, pid := range v.sorted {
 		rank[pid] = uint32(r)
@@ -159,17 +161,10 @@ func (v *pathsView) all(yield func(*mrt.Route) bool) {
 		pa, pb := v.peers[a], v.peers[b]
 		return cmp.Or(cmp.Compare(pa.AS, pb.AS), pa.IP.Compare(pb.IP), cmp.Compare(a, b))
 	})
-	peerRank := make([]int, n)
-	for r, p := range peerOrder {
-		peerRank[p] = r
-	}
 	// Per peer, paths keyed (prefix rank << 32 | path id), sorted; then a
-	// heap merge across peers by (prefix rank, peer rank, path id).
-	type cursor struct {
-		peer  int
-		paths []heldPath
-	}
-	var h []cursor
+	// k-way merge across peers by prefix rank, peers in peerOrder.
+	var runs [][]heldPath
+	var runPeer []int
 	for _, p := range peerOrder {
 		hp := v.paths[p]
 		if len(hp) == 0 {
@@ -179,51 +174,22 @@ func (v *pathsView) all(yield func(*mrt.Route) bool) {
 			hp[i].k = uint64(rank[hp[i].k>>32])<<32 | hp[i].k&0xffffffff
 		}
 		slices.SortFunc(hp, func(a, b heldPath) int { return cmp.Compare(a.k, b.k) })
-		h = append(h, cursor{peer: p, paths: hp})
+		runs = append(runs, hp)
+		runPeer = append(runPeer, p)
 	}
-	less := func(a, b cursor) bool {
-		if ka, kb := a.paths[0].k>>32, b.paths[0].k>>32; ka != kb {
-			return ka < kb
-		}
-		if a.peer != b.peer {
-			return peerRank[a.peer] < peerRank[b.peer]
-		}
-		return a.paths[0].k < b.paths[0].k
-	}
-	down := func(i int) {
-		for {
-			l := 2*i + 1
-			if l >= len(h) {
-				return
-			}
-			m := l
-			if r := l + 1; r < len(h) && less(h[r], h[l]) {
-				m = r
-			}
-			if !less(h[m], h[i]) {
-				return
-			}
-			h[i], h[m] = h[m], h[i]
-			i = m
-		}
-	}
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		down(i)
-	}
-	var r mrt.Route
-	for len(h) > 0 {
-		c := &h[0]
-		hp := c.paths[0]
+	var r bgp.Route
+	for run, hp := range kmerge.All(runs, func(a, b heldPath) int { return cmp.Compare(a.k>>32, b.k>>32) }) {
+		peer := runPeer[run]
 		pid := v.sorted[hp.k>>32]
-		pk := v.peers[c.peer]
-		r.Kind = mrt.Announce
-		r.Peer = mrt.Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
-		r.Prefix = v.keys[pid].prefix()
+		pk := v.peers[peer]
+		r.Kind = bgp.Announce
+		r.Peer = bgp.Peer{Index: peer, AS: pk.AS, IP: pk.IP}
+		r.Prefix = v.keys[pid].Prefix()
 		r.PathID = uint32(hp.k)
 		r.Path = v.attrs.DecodePath(r.Path, hp.v.path)
 		r.Origin = rov.OriginOf(r.Path)
 		r.NextHop = v.attrs.NextHop(hp.v.nh & (mrt.MaxNextHops - 1))
-		r.RPKIState = mrt.RPKIState(int8(hp.v.nh>>24) - 1)
+		r.RPKIState = bgp.RPKIState(int8(hp.v.nh>>24) - 1)
 		r.Time = time.Time{}
 		if hp.v.time != 0 {
 			r.Time = time.Unix(int64(hp.v.time), 0).UTC()
@@ -232,11 +198,5 @@ func (v *pathsView) all(yield func(*mrt.Route) bool) {
 		if !yield(&r) {
 			return
 		}
-		c.paths = c.paths[1:]
-		if len(c.paths) == 0 {
-			h[0] = h[len(h)-1]
-			h = h[:len(h)-1]
-		}
-		down(0)
 	}
 }

@@ -9,29 +9,29 @@ import (
 	"testing"
 
 	"github.com/rovimpact/rovimpact/classify"
-	"github.com/rovimpact/rovimpact/mrt"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
 )
 
 var (
-	peerA = mrt.Peer{AS: 64501, IP: netip.MustParseAddr("192.0.2.1")}
-	peerB = mrt.Peer{AS: 64502, IP: netip.MustParseAddr("2001:db8::2")}
+	peerA = bgp.Peer{AS: 64501, IP: netip.MustParseAddr("192.0.2.1")}
+	peerB = bgp.Peer{AS: 64502, IP: netip.MustParseAddr("2001:db8::2")}
 )
 
 func seq(asns ...uint32) []rov.Segment {
 	return []rov.Segment{{Type: rov.ASSequence, ASNs: asns}}
 }
 
-func ann(p mrt.Peer, prefix string, id uint32, path []rov.Segment) mrt.Route {
-	return mrt.Route{Kind: mrt.Announce, Peer: p, Prefix: netip.MustParsePrefix(prefix), PathID: id, Path: path, Origin: rov.OriginOf(path)}
+func ann(p bgp.Peer, prefix string, id uint32, path []rov.Segment) bgp.Route {
+	return bgp.Route{Kind: bgp.Announce, Peer: p, Prefix: netip.MustParsePrefix(prefix), PathID: id, Path: path, Origin: rov.OriginOf(path)}
 }
 
-func wd(p mrt.Peer, prefix string, id uint32) mrt.Route {
-	return mrt.Route{Kind: mrt.Withdraw, Peer: p, Prefix: netip.MustParsePrefix(prefix), PathID: id}
+func wd(p bgp.Peer, prefix string, id uint32) bgp.Route {
+	return bgp.Route{Kind: bgp.Withdraw, Peer: p, Prefix: netip.MustParsePrefix(prefix), PathID: id}
 }
 
-func down(p mrt.Peer) mrt.Route { return mrt.Route{Kind: mrt.PeerDown, Peer: p} }
+func down(p bgp.Peer) bgp.Route { return bgp.Route{Kind: bgp.PeerDown, Peer: p} }
 
 // routesOf lists a snapshot's routes as "prefix origin paths=N peers=N
 // [asset=...]", sorted.
@@ -63,7 +63,7 @@ func TestApplyRules(t *testing.T) {
 	tests := []struct {
 		name     string
 		maxPaths int
-		events   []mrt.Route
+		events   []bgp.Route
 		want     []string
 		peers    int              // Stats().Peers
 		skipped  map[string]int64 // Stats().Skipped
@@ -71,14 +71,14 @@ func TestApplyRules(t *testing.T) {
 	}{
 		{
 			name:    "RFC 4271 §3.2: an announcement adds the peer's path",
-			events:  []mrt.Route{ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001))},
+			events:  []bgp.Route{ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001))},
 			want:    []string{"192.0.2.0/24 AS65001 paths=1 peers=1"},
 			peers:   1,
 			events2: map[string]int64{"announce": 1},
 		},
 		{
 			name: "RFC 4271 §3.2: a new announcement replaces the path; another origin moves it to another route",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001)),
 				ann(peerB, "192.0.2.0/24", 0, seq(64502, 65001)),
 				ann(peerA, "192.0.2.0/24", 0, seq(64501, 65002)),
@@ -89,7 +89,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "RFC 4271 §3.2: replacing with the same origin keeps one path",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001)),
 				ann(peerA, "192.0.2.0/24", 0, seq(64501, 64999, 65001)),
 			},
@@ -99,7 +99,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "RFC 4271 §4.3: a withdrawal removes the path; one of a path not held is counted",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001)),
 				ann(peerA, "198.51.100.0/24", 0, seq(64501, 65001)),
 				wd(peerA, "192.0.2.0/24", 0),
@@ -114,7 +114,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "RFC 7911 §3: a withdrawal names the path id; another id is not held",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 1, seq(64501, 65001)),
 				wd(peerA, "192.0.2.0/24", 2),
 			},
@@ -125,7 +125,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "RFC 7911: one peer, the same route on two path ids; withdrawing one keeps the peer",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 1, seq(64501, 65001)),
 				ann(peerA, "192.0.2.0/24", 2, seq(64501, 64999, 65001)),
 				ann(peerB, "192.0.2.0/24", 0, seq(64502, 65001)),
@@ -137,7 +137,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "RFC 7911: two path ids of one peer counted as two paths, one peer",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 1, seq(64501, 65001)),
 				ann(peerA, "192.0.2.0/24", 2, seq(64501, 64999, 65001)),
 			},
@@ -147,7 +147,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "RFC 4271 §8.2.2: peer down releases every path of that peer only",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001)),
 				ann(peerA, "198.51.100.0/24", 0, seq(64501, 65002)),
 				ann(peerB, "192.0.2.0/24", 0, seq(64502, 65001)),
@@ -159,7 +159,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "a peer up again after peer down starts empty",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001)),
 				down(peerA),
 				wd(peerA, "192.0.2.0/24", 0),
@@ -173,7 +173,7 @@ func TestApplyRules(t *testing.T) {
 		{
 			name:     "--max-prefixes: new paths beyond the limit are skipped; replacing and withdrawing held ones still apply",
 			maxPaths: 2,
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001)),
 				ann(peerA, "198.51.100.0/24", 0, seq(64501, 65001)),
 				ann(peerA, "203.0.113.0/24", 0, seq(64501, 65001)),
@@ -190,7 +190,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "RFC 6811 §2: AS_SET origins are NONE, one route; its members are the union over the paths still held",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 0, asSet(64501, 65001, 65002)),
 				ann(peerB, "192.0.2.0/24", 0, asSet(64502, 65003)),
 				ann(peerB, "192.0.2.0/24", 1, asSet(64502, 65003)),
@@ -202,7 +202,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "RFC 6811 §2: replacing an AS_SET path with another set on the same route changes the union",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 0, asSet(64501, 65001, 65002)),
 				ann(peerA, "192.0.2.0/24", 0, asSet(64501, 65004)),
 			},
@@ -212,7 +212,7 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "RFC 6811 §2: an empty AS_PATH is the local AS",
-			events: []mrt.Route{
+			events: []bgp.Route{
 				ann(peerA, "192.0.2.0/24", 0, nil),
 			},
 			want:    []string{"192.0.2.0/24 LOCAL paths=1 peers=1"},
@@ -221,10 +221,10 @@ func TestApplyRules(t *testing.T) {
 		},
 		{
 			name: "events that cannot apply are counted: invalid prefix, unknown kind",
-			events: []mrt.Route{
-				{Kind: mrt.Announce, Peer: peerA},
-				{Kind: mrt.Withdraw, Peer: peerA},
-				{Kind: mrt.Kind(7), Peer: peerA},
+			events: []bgp.Route{
+				{Kind: bgp.Announce, Peer: peerA},
+				{Kind: bgp.Withdraw, Peer: peerA},
+				{Kind: bgp.Kind(7), Peer: peerA},
 			},
 			want:    nil,
 			peers:   0,
@@ -317,7 +317,7 @@ func TestVRPRules(t *testing.T) {
 		return rov.VRP{Prefix: netip.MustParsePrefix(p), MaxLen: maxLen, ASN: asn}
 	}
 	base := []rov.VRP{vrp("10.0.0.0/8", 16, 2)}
-	routes := []mrt.Route{
+	routes := []bgp.Route{
 		ann(peerA, "10.0.0.0/16", 0, seq(64501, 1)), // invalid: wrong origin under 10/8-16 AS2
 		ann(peerA, "10.1.0.0/20", 0, seq(64501, 2)), // invalid: too specific for 10/8-16 AS2
 		ann(peerA, "192.0.2.0/24", 0, seq(64501, 3)),
@@ -445,7 +445,7 @@ func TestVRPRules(t *testing.T) {
 // its peers index Route.Peer.Index.
 func TestPaths(t *testing.T) {
 	s := New(Options{})
-	evs := []mrt.Route{
+	evs := []bgp.Route{
 		ann(peerB, "2001:db8:1::/48", 0, seq(64502, 65001)),
 		ann(peerA, "192.0.2.0/24", 3, seq(64501, 65001)),
 		ann(peerA, "192.0.2.0/24", 4, seq(64501, 65002)),
@@ -483,7 +483,7 @@ func TestConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := []mrt.Peer{peerA, peerB, {AS: 64503, IP: netip.MustParseAddr("192.0.2.3")}}[w]
+			p := []bgp.Peer{peerA, peerB, {AS: 64503, IP: netip.MustParseAddr("192.0.2.3")}}[w]
 			for i := range 2000 {
 				r := ann(p, fmt.Sprintf("10.%d.%d.0/24", i%16, i/16), 0, seq(p.AS, uint32(i%3)))
 				s.Apply(&r)

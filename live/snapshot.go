@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -78,7 +80,7 @@ func (s *State) Snapshot() *Snapshot {
 	for j, o := range ord {
 		i := int(uint32(o))
 		rt := &c.routes[i]
-		parts.Routes[j] = table.Route{Prefix: c.keys[i].prefix(), Origin: rt.origin, Paths: rt.paths}
+		parts.Routes[j] = table.Route{Prefix: c.keys[i].Prefix(), Origin: rt.origin, Paths: rt.paths}
 		copy(parts.Bits[j*w:(j+1)*w], c.bits[i*w:(i+1)*w])
 		outcomes[j] = s.outcome(rt)
 		if set, ok := c.asSets[i]; ok {
@@ -105,11 +107,11 @@ func (s *State) Snapshot() *Snapshot {
 // snapCopy is what a snapshot needs from the State, copied under its lock:
 // the live routes in id order.
 type snapCopy struct {
-	routes   []route  // their vrpOff is stale: see refOff
-	keys     []pkey   // routes[i]'s prefix
-	bits     []uint64 // routes[i]'s peers: bits[i*words:(i+1)*words], renumbered as peers
+	routes   []route      // their vrpOff is stale: see refOff
+	keys     []pfxkey.Key // routes[i]'s prefix
+	bits     []uint64     // routes[i]'s peers: bits[i*words:(i+1)*words], renumbered as peers
 	words    int
-	peers    []table.PeerKey  // the peers holding paths
+	peers    []bgp.PeerKey    // the peers holding paths
 	asSets   map[int][]uint32 // AS_SET unions of OriginNone routes, by index in routes
 	refOff   []uint32         // routes[i]'s deciding VRPs: refs[refOff[i]:refOff[i+1]]
 	refs     []uint32
@@ -129,7 +131,7 @@ func (s *State) snapshotCopy() snapCopy {
 	// as in a batch table of the same paths.
 	tpeer := make([]int, len(s.peers))
 	identity := true
-	var seen map[table.PeerKey]int
+	var seen map[bgp.PeerKey]int
 	for i, p := range s.peers {
 		tpeer[i] = -1
 		if len(p.paths) == 0 {
@@ -137,7 +139,7 @@ func (s *State) snapshotCopy() snapCopy {
 			continue
 		}
 		if seen == nil {
-			seen = make(map[table.PeerKey]int, len(s.peers))
+			seen = make(map[bgp.PeerKey]int, len(s.peers))
 		}
 		if j, dup := seen[p.key]; dup {
 			tpeer[i] = j
@@ -152,7 +154,7 @@ func (s *State) snapshotCopy() snapCopy {
 	n := int(s.live)
 	c.words = words
 	c.routes = make([]route, 0, n)
-	c.keys = make([]pkey, 0, n)
+	c.keys = make([]pfxkey.Key, 0, n)
 	c.bits = make([]uint64, n*words)
 	c.refOff = make([]uint32, 1, n+1)
 	c.refs = make([]uint32, 0, len(s.refs)-s.garbage)

@@ -32,6 +32,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/mrt"
+	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -96,22 +97,22 @@ func (s *State) outcome(rt *route) classify.Outcome {
 // route's peer bitset.
 type peer struct {
 	id    peerID
-	key   table.PeerKey // id.key; zero while free
+	key   bgp.PeerKey // id.key; zero while free
 	free  bool
 	paths map[uint64]pathVal
 }
 
 // peerID is how the State tells peers apart: the feed that delivers the
-// peer's events, the feed's number for it (mrt.Peer.Index; always 0 for
+// peer's events, the feed's number for it (route.Peer.Index; always 0 for
 // Apply, which keys by AS and address only) and its AS and address. Two
 // peers may share an AS and address (two BMP routers monitoring one route
 // server, one neighbour in two VRFs, a neighbour seen over BGP and over
 // BMP): their Adj-RIB-Ins stay apart, and reports, like `analyze` of the
-// same paths, count them as one peer (table.PeerKey).
+// same paths, count them as one peer (route.PeerKey).
 type peerID struct {
 	feed  uint32
 	index int
-	key   table.PeerKey
+	key   bgp.PeerKey
 }
 
 // pathRef names one held path, for the few (AS_SET) paths that keep more
@@ -212,11 +213,11 @@ func New(opt Options) *State {
 	return s
 }
 
-// Apply applies one event from a collector: mrt.Announce adds or replaces
-// the peer's path for (Prefix, PathID), mrt.Withdraw removes it,
-// mrt.PeerDown removes every path of the peer (RFC 4271 §8.2.2: leaving
+// Apply applies one event from a collector: route.Announce adds or replaces
+// the peer's path for (Prefix, PathID), route.Withdraw removes it,
+// route.PeerDown removes every path of the peer (RFC 4271 §8.2.2: leaving
 // Established releases the session's routes) and forgets the peer. The
-// peer is table.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}; r.Peer.Index is
+// peer is route.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}; r.Peer.Index is
 // ignored (see Feed for sources that number their peers). The route's
 // origin is r.Origin (sources derive it from the AS_PATH per RFC 6811 §2).
 // r is not retained.
@@ -227,10 +228,10 @@ func New(opt Options) *State {
 // ("kind_<n>").
 //
 // Cost: a few map operations; a route's first path also validates it.
-func (s *State) Apply(r *mrt.Route) { s.apply(0, r) }
+func (s *State) Apply(r *bgp.Route) { s.apply(0, r) }
 
 // Feed returns the Apply of one route source (a collector) whose events
-// name each peer by mrt.Peer.Index as well as by AS and address: the
+// name each peer by route.Peer.Index as well as by AS and address: the
 // peers of one feed are told apart by (Index, AS, address), and never
 // share paths with those of another feed or of Apply. A BMP station
 // numbers each (router connection, per-peer header) apart, so two routers
@@ -238,31 +239,67 @@ func (s *State) Apply(r *mrt.Route) { s.apply(0, r) }
 // Down flushes exactly its own paths. Reports still count peers by AS and
 // address, as `analyze` does. The returned function may be called from
 // any goroutine.
-func (s *State) Feed() func(*mrt.Route) {
+func (s *State) Feed() func(*bgp.Route) {
 	s.mu.Lock()
 	s.feeds++
 	f := s.feeds
 	s.mu.Unlock()
-	return func(r *mrt.Route) { s.apply(f, r) }
+	return func(r *bgp.Route) { s.apply(f, r) }
 }
 
-func (s *State) apply(feed uint32, r *mrt.Route) {
-	id := peerID{feed: feed, key: table.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}}
+func (s *State) apply(feed uint32, r *bgp.Route) {
+	id := peerID{feed: feed, key: bgp.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}}
 	if feed != 0 {
 		id.index = r.Peer.Index
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch r.Kind {
-	case mrt.Announce:
-		s.announce(id, r)
-	case mrt.Withdraw:
-		s.withdraw(id, r)
-	case mrt.PeerDown:
+	// The one Adj-RIB-In rule (route.Replay) decides; the lookup it asks
+	// for is kept for announce and withdraw.
+	var h heldPathRef
+	act := bgp.Replay(r.Kind, r.Prefix, func() bool { return s.lookupHeld(id, r, &h) })
+	switch act {
+	case bgp.Add, bgp.Replace:
+		s.announce(r, &h)
+	case bgp.Remove:
+		s.withdraw(&h)
+	case bgp.WithdrawUnknown:
+		s.skipped["withdraw_unknown"]++
+	case bgp.Flush:
 		s.peerDown(id)
+	case bgp.IgnorePrefix:
+		s.skipped["invalid_prefix"]++
 	default:
 		s.skipped[fmt.Sprintf("kind_%d", r.Kind)]++
 	}
+}
+
+// heldPathRef is what lookupHeld found of an event's (peer, prefix, path
+// id): the peer's slot, the prefix id (when known), the path's key in the
+// peer's map and the held path.
+type heldPathRef struct {
+	pi, pid    uint32
+	key        uint64
+	known, had bool
+	held       pathVal
+}
+
+// lookupHeld finds the path r names (a valid prefix). An announcement's
+// peer is created when new; a withdrawal's is not.
+func (s *State) lookupHeld(id peerID, r *bgp.Route, h *heldPathRef) bool {
+	if r.Kind == bgp.Announce {
+		h.pi = s.peerOf(id)
+	} else if pi, ok := s.peerIx[id]; ok {
+		h.pi = pi
+	} else {
+		return false
+	}
+	h.pid, h.known = s.pfx.lookup(r.Prefix.Masked())
+	if h.known {
+		h.key = uint64(h.pid)<<32 | uint64(r.PathID)
+		h.held, h.had = s.peers[h.pi].paths[h.key]
+	}
+	return h.had
 }
 
 // peerOf returns the slot of peer id, taking a free one (or a new one)
@@ -291,20 +328,10 @@ func (s *State) peerOf(id peerID) uint32 {
 	return i
 }
 
-func (s *State) announce(id peerID, r *mrt.Route) {
-	if !r.Prefix.IsValid() {
-		s.skipped["invalid_prefix"]++
-		return
-	}
+func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 	p := r.Prefix.Masked()
-	pi := s.peerOf(id)
+	pi, pid, known, held, had := h.pi, h.pid, h.known, h.held, h.had
 	pe := &s.peers[pi]
-	pid, known := s.pfx.lookup(p)
-	var held pathVal
-	had := false
-	if known {
-		held, had = pe.paths[uint64(pid)<<32|uint64(r.PathID)]
-	}
 	old := held.route
 	if !had && s.opt.MaxPaths > 0 && len(pe.paths) >= s.opt.MaxPaths {
 		s.skipped["prefix_limit"]++
@@ -317,7 +344,7 @@ func (s *State) announce(id peerID, r *mrt.Route) {
 	ref := pathRef{pi, key}
 	var asSet []uint32
 	if r.Origin.Kind == rov.OriginNone {
-		asSet = finalASSet(r.Path)
+		asSet = rov.FinalASSet(r.Path)
 	}
 	rid := s.routeFor(pid, p, r.Origin)
 	switch {
@@ -339,26 +366,10 @@ func (s *State) announce(id peerID, r *mrt.Route) {
 	s.epoch++
 }
 
-func (s *State) withdraw(id peerID, r *mrt.Route) {
-	if !r.Prefix.IsValid() {
-		s.skipped["invalid_prefix"]++
-		return
-	}
-	pi, known := s.peerIx[id]
-	if !known {
-		s.skipped["withdraw_unknown"]++
-		return
-	}
-	pe := &s.peers[pi]
-	pid, ok := s.pfx.lookup(r.Prefix.Masked())
-	key := uint64(pid)<<32 | uint64(r.PathID)
-	v, held := pe.paths[key]
-	if !ok || !held {
-		s.skipped["withdraw_unknown"]++
-		return
-	}
-	delete(pe.paths, key)
-	s.removePath(v.route, pi, pathRef{pi, key})
+// withdraw removes the held path h found (route.Remove).
+func (s *State) withdraw(h *heldPathRef) {
+	delete(s.peers[h.pi].paths, h.key)
+	s.removePath(h.held.route, h.pi, pathRef{h.pi, h.key})
 	s.events["withdraw"]++
 	s.epoch++
 }
@@ -560,21 +571,6 @@ func (s *State) maybeCompactRefs() {
 	s.refs, s.garbage = nr, 0
 }
 
-// finalASSet returns the members of the path's final AS_SET (the segment
-// that makes the origin NONE, RFC 6811 §2), or nil.
-func finalASSet(path []rov.Segment) []uint32 {
-	for i := len(path) - 1; i >= 0; i-- {
-		if len(path[i].ASNs) == 0 {
-			continue
-		}
-		if path[i].Type == rov.ASSet {
-			return path[i].ASNs
-		}
-		return nil
-	}
-	return nil
-}
-
 // Stats is a cheap summary of a State (no snapshot is built).
 type Stats struct {
 	Routes, Paths int64
@@ -584,7 +580,7 @@ type Stats struct {
 	// PeerPaths is the number of paths held per peer (AS and address), for
 	// every peer known: seen and not gone down since (0 when all its paths
 	// were withdrawn; absent after its PeerDown).
-	PeerPaths   map[table.PeerKey]int64
+	PeerPaths   map[bgp.PeerKey]int64
 	VRPs        int
 	Revalidated int64 // routes re-validated by VRP changes, cumulative
 	IndexBuilds int64 // rov.Index rebuilds (one per effective VRP change)
@@ -602,7 +598,7 @@ func (s *State) Stats() Stats {
 	defer s.mu.Unlock()
 	st := Stats{
 		Routes: s.live, Paths: s.npaths, VRPs: len(s.vrps),
-		PeerPaths:   make(map[table.PeerKey]int64, len(s.peers)),
+		PeerPaths:   make(map[bgp.PeerKey]int64, len(s.peers)),
 		Revalidated: s.revalidated, IndexBuilds: s.indexBuilds,
 		Events: make(map[string]int64, len(s.events)), Skipped: make(map[string]int64, len(s.skipped)),
 		Epoch: s.epoch,

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
 )
@@ -146,7 +147,7 @@ func (s *State) changeVRPs(makeNext func(old []rov.VRP) []rov.VRP) int {
 		}
 	}
 	for _, id := range aff {
-		s.validate(id, s.pfx.keys[s.routes[id].prefix].prefix())
+		s.validate(id, s.pfx.keys[s.routes[id].prefix].Prefix())
 	}
 	s.maybeCompactRefs()
 	s.revalidated += int64(len(aff))
@@ -196,7 +197,7 @@ func (s *State) affected(changed []rov.VRP, cix *rov.Index) []uint32 {
 			if rt.paths == 0 {
 				continue
 			}
-			p := s.pfx.keys[rt.prefix].prefix()
+			p := s.pfx.keys[rt.prefix].Prefix()
 			if buf = cix.Covering(p, buf[:0]); len(buf) > 0 {
 				aff = append(aff, uint32(id))
 				continue
@@ -220,12 +221,12 @@ func (s *State) affected(changed []rov.VRP, cix *rov.Index) []uint32 {
 			// Same prefix as the previous one: the routes inside are
 			// already in; only the containment rule depends on the ASN.
 		} else {
-			s.pfx.inside(keyOf(v.Prefix), addRoutes)
+			s.pfx.inside(pfxkey.Of(v.Prefix), addRoutes)
 		}
 		if v.ASN == 0 {
 			continue
 		}
-		s.pfx.supernets(keyOf(v.Prefix), func(pid uint32) {
+		s.pfx.supernets(pfxkey.Of(v.Prefix), func(pid uint32) {
 			for id := s.pfx.head[pid]; id != noRoute; id = s.routes[id].next {
 				rt := &s.routes[id]
 				if rt.state == rov.Invalid && rt.origin.WithLocalAS(s.opt.Classify.LocalAS) == (rov.Origin{Kind: rov.OriginAS, ASN: v.ASN}) {

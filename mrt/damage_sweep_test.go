@@ -17,6 +17,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // sweepRun is what one read of a (possibly damaged) file gave.
@@ -24,7 +25,7 @@ type sweepRun struct {
 	routes []string // Announce and Withdraw events, rendered
 	ends   []int64  // decompressed offset of the end of each route's record
 	err    error
-	stats  Stats
+	stats  route.Stats
 }
 
 // sweepRead reads path through internal/compressed as the CLI does.
@@ -38,7 +39,7 @@ func sweepRead(t *testing.T, path string) sweepRun {
 	rd := NewReader(f, Options{Name: path})
 	var run sweepRun
 	for rd.Next() {
-		if r := rd.Route(); r.Kind != PeerDown {
+		if r := rd.Route(); r.Kind != route.PeerDown {
 			run.routes = append(run.routes, eventLine(r))
 			run.ends = append(run.ends, rd.off)
 		}
@@ -139,14 +140,14 @@ func sweepFile(t *testing.T, bin, path, dir string, tries int, rng *rand.Rand) {
 		check := func(what, p string, x int64, wantErr bool) {
 			t.Helper()
 			got := sweepRead(t, p)
-			var ie *InputError
+			var ie *route.InputError
 			if wantErr && !errors.As(got.err, &ie) {
-				t.Errorf("%s %s: Err() = %v, want an *InputError", name, what, got.err)
+				t.Errorf("%s %s: Err() = %v, want an *route.InputError", name, what, got.err)
 			}
 			if got.err != nil && !errors.As(got.err, &ie) {
-				t.Errorf("%s %s: Err() = %v, not an *InputError", name, what, got.err)
+				t.Errorf("%s %s: Err() = %v, not an *route.InputError", name, what, got.err)
 			}
-			if ie != nil && x < 0 && ie.Damage == Corrupt {
+			if ie != nil && x < 0 && ie.Damage == route.Corrupt {
 				// The decompressor names the damaged spot: nothing
 				// unverified past it counts (bzip2 checks whole blocks).
 				var ce *compressed.Error
@@ -253,8 +254,8 @@ func TestCutEveryByte(t *testing.T) {
 				}
 				theirs := len(bgpdumpRoutes(t, bin, p+".mrt"))
 				os.Remove(p + ".mrt")
-				var ie *InputError
-				if !errors.As(got.err, &ie) || ie.Damage != Truncated {
+				var ie *route.InputError
+				if !errors.As(got.err, &ie) || ie.Damage != route.Truncated {
 					if !(n < 10 && got.err != nil) { // a cut gzip/bzip2 header fails in Open
 						t.Errorf("%s.%s cut at %d: Err() = %v, want a truncation", name, c.ext, n, got.err)
 					}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // bzBlocks finds the byte offsets of bzip2 block magics by brute force.
@@ -48,7 +49,7 @@ func TestInputError(t *testing.T) {
 		t.Fatalf("%d bzip2 blocks, want 3 or more", len(blocks))
 	}
 	whole, _ := readAll(t, raw, "raw")
-	read := func(t *testing.T, d []byte) (int, *InputError) {
+	read := func(t *testing.T, d []byte) (int, *route.InputError) {
 		path := filepath.Join(t.TempDir(), "in.bz2")
 		if err := os.WriteFile(path, d, 0o644); err != nil {
 			t.Fatal(err)
@@ -63,9 +64,9 @@ func TestInputError(t *testing.T) {
 		for rd.Next() {
 			n++
 		}
-		var ie *InputError
+		var ie *route.InputError
 		if !errors.As(rd.Err(), &ie) {
-			t.Fatalf("Err() = %v, want an *InputError", rd.Err())
+			t.Fatalf("Err() = %v, want an *route.InputError", rd.Err())
 		}
 		if ie.Routes != rd.Stats().Routes || ie.Routes != int64(n) {
 			t.Errorf("Routes = %d, delivered %d", ie.Routes, n)
@@ -79,7 +80,7 @@ func TestInputError(t *testing.T) {
 		d := bytes.Clone(data)
 		d[(blocks[1]+blocks[2])/2] ^= 0x08
 		n, ie := read(t, d)
-		if ie.Damage != Corrupt || errors.Is(ie, io.ErrUnexpectedEOF) {
+		if ie.Damage != route.Corrupt || errors.Is(ie, io.ErrUnexpectedEOF) {
 			t.Errorf("Damage %v (%v), want corrupt", ie.Damage, ie)
 		}
 		if ie.CompressedOffset != blocks[1] || ie.Unread != int64(len(d))-blocks[1] {
@@ -91,7 +92,7 @@ func TestInputError(t *testing.T) {
 	})
 	t.Run("cut in block 3", func(t *testing.T) {
 		n, ie := read(t, data[:blocks[2]+1000])
-		if ie.Damage != Truncated || !errors.Is(ie, io.ErrUnexpectedEOF) {
+		if ie.Damage != route.Truncated || !errors.Is(ie, io.ErrUnexpectedEOF) {
 			t.Errorf("Damage %v (%v), want truncated", ie.Damage, ie)
 		}
 		if ie.CompressedOffset != int64(blocks[2]+1000) || ie.Unread != 0 {
@@ -105,8 +106,8 @@ func TestInputError(t *testing.T) {
 		rd := NewReader(bytes.NewReader(raw[:len(raw)-7]), Options{Name: "raw"})
 		for rd.Next() {
 		}
-		var ie *InputError
-		if !errors.As(rd.Err(), &ie) || ie.Damage != Truncated || ie.CompressedOffset != -1 || ie.Unread != -1 {
+		var ie *route.InputError
+		if !errors.As(rd.Err(), &ie) || ie.Damage != route.Truncated || ie.CompressedOffset != -1 || ie.Unread != -1 {
 			t.Errorf("Err() = %#v, want a truncation with no compressed offset", rd.Err())
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -108,7 +109,7 @@ func (r *Reader) peerIndexTable(b []byte) error {
 }
 
 // parsePeerIndex decodes a PEER_INDEX_TABLE body (RFC 6396 §4.3.1).
-func parsePeerIndex(b []byte) ([]Peer, error) {
+func parsePeerIndex(b []byte) ([]route.Peer, error) {
 	if len(b) < 6 {
 		return nil, errTruncated
 	}
@@ -120,7 +121,7 @@ func parsePeerIndex(b []byte) ([]Peer, error) {
 	b = b[nameLen:]
 	count := int(binary.BigEndian.Uint16(b))
 	b = b[2:]
-	peers := make([]Peer, 0, count)
+	peers := make([]route.Peer, 0, count)
 	for i := 0; i < count; i++ {
 		if len(b) < 5 {
 			return nil, fmt.Errorf("peer %d: %w", i, errTruncated)
@@ -156,7 +157,7 @@ func parsePeerIndex(b []byte) ([]Peer, error) {
 			as = uint32(binary.BigEndian.Uint16(b))
 			b = b[2:]
 		}
-		peers = append(peers, Peer{Index: i, AS: as, IP: ip, BGPID: id})
+		peers = append(peers, route.Peer{Index: i, AS: as, IP: ip, BGPID: id})
 	}
 	if len(b) != 0 {
 		return nil, fmt.Errorf("%d bytes after the last peer", len(b))
@@ -265,7 +266,7 @@ func (r *Reader) nextRIB() bool {
 			r.addProblem(fmt.Sprintf("%s %s: entry of peer %d dropped: %v", ribName(rt6(rs.prefix), rs.addPath), rs.prefix, idx, err))
 			continue
 		}
-		r.setEventHeader(Announce, idx, false)
+		r.setEventHeader(route.Announce, idx, false)
 		rt := &r.route
 		rt.Prefix = rs.prefix
 		rt.PathID = pathID
@@ -305,7 +306,7 @@ func (r *Reader) tableDump(sub uint16, b []byte) bool {
 		return false
 	}
 	idx := r.peerFor(td.peerAS, td.peerIP)
-	r.setEventHeader(Announce, idx, false)
+	r.setEventHeader(route.Announce, idx, false)
 	r.route.Prefix = netip.PrefixFrom(td.addr, td.bits).Masked()
 	if r.route.Prefix.Addr() != td.addr {
 		r.masked++

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -15,7 +16,7 @@ type attrs struct {
 	path      []rov.Segment
 	nextHop   netip.Addr // NEXT_HOP
 	mpNextHop netip.Addr // MP_REACH_NLRI next hop (global address)
-	rpki      RPKIState
+	rpki      route.RPKIState
 	mpReach   []byte // MP_REACH_NLRI value (UPDATEs only)
 	mpUnreach []byte // MP_UNREACH_NLRI value (UPDATEs only)
 	framed    bool   // the attribute framing was sound, so mpUnreach is usable
@@ -27,7 +28,7 @@ type attrs struct {
 // MP_REACH_NLRI of RIB entries (RFC 6396 §4.3.4).
 func (r *Reader) decodeAttrs(b []byte, asSize int, rib bool) error {
 	a := &r.attr
-	*a = attrs{rpki: RPKIAbsent}
+	*a = attrs{rpki: route.RPKIAbsent}
 	var asPath, as4Path []byte
 	var haveAS4 bool
 	for len(b) > 0 {
@@ -81,7 +82,7 @@ func (r *Reader) decodeAttrs(b []byte, asSize int, rib bool) error {
 				// RFC 8097 §2: type 0x43 (non-transitive opaque), subtype
 				// 0x00, the state in the last octet.
 				if v[i] == 0x43 && v[i+1] == 0x00 && v[i+7] <= 2 {
-					a.rpki = RPKIState(v[i+7])
+					a.rpki = route.RPKIState(v[i+7])
 				}
 			}
 		}

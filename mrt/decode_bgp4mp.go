@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // BGP message types (RFC 4271 §4.1, RFC 2918).
@@ -108,7 +110,7 @@ func (r *Reader) bgp4mp(sub uint16, b []byte) bool {
 			// Leaving Established flushes every route of the session
 			// (RFC 4271 §8.2.2, "release all BGP resources").
 			idx := r.peerFor(peerAS, peerIP)
-			r.setEventHeader(PeerDown, idx, true)
+			r.setEventHeader(route.PeerDown, idx, true)
 			return true
 		}
 		r.skip("state_change")
@@ -273,8 +275,8 @@ func (r *Reader) mpList(v []byte, off int, name string, addPath bool) ([]byte, b
 }
 
 func (r *Reader) addProblem(msg string) {
-	if len(r.stats.Problems) < MaxProblems {
-		r.stats.Problems = append(r.stats.Problems, Problem{Record: r.recNo, Offset: r.recOff, Err: msg})
+	if len(r.stats.Problems) < route.MaxProblems {
+		r.stats.Problems = append(r.stats.Problems, route.Problem{Record: r.recNo, Offset: r.recOff, Err: msg})
 	}
 }
 
@@ -299,14 +301,14 @@ func (r *Reader) nextUpdate() bool {
 			r.masked++
 		}
 		st.lists[st.part] = l[n:]
-		kind := Announce
+		kind := route.Announce
 		if st.part == partWithdrawn || st.part == partMPUnreach {
-			kind = Withdraw
+			kind = route.Withdraw
 		}
 		r.setEventHeader(kind, st.peer, true)
 		r.route.Prefix = pfx
 		r.route.PathID = pathID
-		if kind == Announce {
+		if kind == route.Announce {
 			r.fillAnnounce(st.part == partMPReach)
 		}
 		return true

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -87,10 +88,10 @@ type Reader struct {
 	haveTS  bool
 	prevPIT bool // the last record was a sound PEER_INDEX_TABLE
 
-	route     Route
-	peers     []Peer
+	route     route.Route
+	peers     []route.Peer
 	peerByKey map[peerKey]int
-	stats     Stats
+	stats     route.Stats
 	masked    int64
 
 	pend pendKind
@@ -131,13 +132,13 @@ func NewReader(r io.Reader, opt Options) *Reader {
 		peerByKey: make(map[peerKey]int),
 	}
 	rd.stats.Skipped = make(map[string]int64)
-	rd.route.RPKIState = RPKIAbsent
+	rd.route.RPKIState = route.RPKIAbsent
 	return rd
 }
 
 // Route returns the current event. It and its Path are overwritten by the
 // next call to Next.
-func (r *Reader) Route() *Route { return &r.route }
+func (r *Reader) Route() *route.Route { return &r.route }
 
 // Err returns nil after a clean end of input, or the error that stopped
 // the Reader (wrapping io.ErrUnexpectedEOF for a truncated last record).
@@ -146,22 +147,22 @@ func (r *Reader) Err() error { return r.err }
 // Peers lists the peers seen so far, indexed by Peer.Index: the latest
 // PEER_INDEX_TABLE for TABLE_DUMP_V2, first-seen (AS, IP) order for
 // BGP4MP and TABLE_DUMP. The slice is shared; do not modify it.
-func (r *Reader) Peers() []Peer { return r.peers }
+func (r *Reader) Peers() []route.Peer { return r.peers }
 
 // Masked counts the events whose prefix had host bits set on the wire and
-// was masked (as TextReader.Masked does for text input).
+// was masked (as bgpdumptext.Reader.Masked does for text input).
 func (r *Reader) Masked() int64 { return r.masked }
 
 // Stats returns the counters so far. Skipped and Problems are copies, so
 // the result stays valid while the Reader goes on.
-func (r *Reader) Stats() Stats {
+func (r *Reader) Stats() route.Stats {
 	s := r.stats
 	s.Bytes = r.off
 	s.Skipped = make(map[string]int64, len(r.stats.Skipped))
 	for k, v := range r.stats.Skipped {
 		s.Skipped[k] = v
 	}
-	s.Problems = append([]Problem(nil), r.stats.Problems...)
+	s.Problems = append([]route.Problem(nil), r.stats.Problems...)
 	return s
 }
 
@@ -280,7 +281,7 @@ func (r *Reader) readRecord() bool {
 	r.prevPIT = !r.suspect && typ == typeTableDumpV2 && sub == tdPeerIndexTable
 	if !r.suspect && knownSubtype(typ, sub) {
 		r.lastTS, r.haveTS = ts, true
-		r.stats.noteTime(r.recTime)
+		r.stats.NoteTime(r.recTime)
 	}
 	return event
 }
@@ -367,7 +368,7 @@ func (r *Reader) fail(err error) {
 	}
 	// io.EOF here means the input ended inside a record; ErrUnexpectedEOF
 	// may also come from the decompressor, even on a record boundary.
-	if ie := inputError(r.name, err, no, r.recOff, no-1, r.stats.Routes); ie != nil {
+	if ie := route.InputErrorOf(r.name, err, no, r.recOff, no-1, r.stats.Routes); ie != nil {
 		r.err = ie
 		return
 	}
@@ -379,8 +380,8 @@ func (r *Reader) fail(err error) {
 func (r *Reader) corrupt(err error) {
 	r.suspect = true
 	r.stats.Skipped["corrupt"]++
-	if len(r.stats.Problems) < MaxProblems {
-		r.stats.Problems = append(r.stats.Problems, Problem{Record: r.recNo, Offset: r.recOff, Err: err.Error()})
+	if len(r.stats.Problems) < route.MaxProblems {
+		r.stats.Problems = append(r.stats.Problems, route.Problem{Record: r.recNo, Offset: r.recOff, Err: err.Error()})
 	}
 }
 
@@ -394,13 +395,13 @@ func (r *Reader) peerFor(as uint32, ip netip.Addr) int {
 		return i
 	}
 	i := len(r.peers)
-	r.peers = append(r.peers, Peer{Index: i, AS: as, IP: ip})
+	r.peers = append(r.peers, route.Peer{Index: i, AS: as, IP: ip})
 	r.peerByKey[k] = i
 	return i
 }
 
 // setEventHeader resets the reused Route for a new event.
-func (r *Reader) setEventHeader(kind Kind, peer int, fromUpdate bool) {
+func (r *Reader) setEventHeader(kind route.Kind, peer int, fromUpdate bool) {
 	rt := &r.route
 	rt.Kind = kind
 	rt.Time = r.recTime
@@ -410,6 +411,6 @@ func (r *Reader) setEventHeader(kind Kind, peer int, fromUpdate bool) {
 	rt.Path = nil
 	rt.Origin = rov.Origin{}
 	rt.NextHop = netip.Addr{}
-	rt.RPKIState = RPKIAbsent
+	rt.RPKIState = route.RPKIAbsent
 	rt.Prefix = netip.Prefix{}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -69,11 +70,11 @@ func FuzzReader(f *testing.F) {
 			events++
 			r := rd.Route()
 			switch r.Kind {
-			case Announce, Withdraw:
+			case route.Announce, route.Withdraw:
 				if !r.Prefix.IsValid() || r.Prefix != r.Prefix.Masked() {
 					t.Fatalf("event %d: prefix %v not valid and masked", events, r.Prefix)
 				}
-			case PeerDown:
+			case route.PeerDown:
 				if r.Prefix.IsValid() {
 					t.Fatalf("PeerDown with prefix %v", r.Prefix)
 				}
@@ -85,7 +86,7 @@ func FuzzReader(f *testing.F) {
 					t.Fatalf("segment type %d", s.Type)
 				}
 			}
-			if o := rov.OriginOf(r.Path); r.Kind == Announce && o != r.Origin {
+			if o := rov.OriginOf(r.Path); r.Kind == route.Announce && o != r.Origin {
 				t.Fatalf("Origin %+v, OriginOf(Path) %+v", r.Origin, o)
 			}
 			peers := rd.Peers()
@@ -103,7 +104,7 @@ func FuzzReader(f *testing.F) {
 		if st.Bytes != int64(len(data)) {
 			t.Fatalf("Stats.Bytes %d, input %d", st.Bytes, len(data))
 		}
-		if len(st.Problems) > MaxProblems {
+		if len(st.Problems) > route.MaxProblems {
 			t.Fatalf("%d problems", len(st.Problems))
 		}
 		if st.Skipped["resync"] > 0 {

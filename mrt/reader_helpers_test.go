@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -134,11 +135,11 @@ func formatPath(p []rov.Segment) string {
 }
 
 // eventLine renders an event in the shape the differential tests compare.
-func eventLine(r *Route) string {
+func eventLine(r *route.Route) string {
 	switch r.Kind {
-	case Announce:
+	case route.Announce:
 		return fmt.Sprintf("A|%s|%d|%s|%d|%s|%s", r.Peer.IP, r.Peer.AS, r.Prefix, r.PathID, formatPath(r.Path), r.NextHop)
-	case Withdraw:
+	case route.Withdraw:
 		return fmt.Sprintf("W|%s|%d|%s|%d", r.Peer.IP, r.Peer.AS, r.Prefix, r.PathID)
 	default:
 		return fmt.Sprintf("DOWN|%s|%d", r.Peer.IP, r.Peer.AS)

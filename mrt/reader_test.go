@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -53,7 +54,7 @@ func pfx(s string) []byte {
 
 func nh4(s string) []byte { return attr(attrNextHop, netip.MustParseAddr(s).AsSlice()) }
 
-func peerIndex(peers ...Peer) []byte {
+func peerIndex(peers ...route.Peer) []byte {
 	b := cat(be32(0x0a000001), be16(4), []byte("view"), be16(len(peers)))
 	for _, p := range peers {
 		typ := byte(2) // AS4
@@ -103,8 +104,8 @@ func update(withdrawn, attrs, nlri []byte) []byte {
 }
 
 var (
-	peerA = Peer{Index: 0, AS: 64500, IP: netip.MustParseAddr("192.0.2.1"), BGPID: netip.MustParseAddr("192.0.2.1")}
-	peerB = Peer{Index: 1, AS: 4200000001, IP: netip.MustParseAddr("2001:db8::1"), BGPID: netip.MustParseAddr("192.0.2.9")}
+	peerA = route.Peer{Index: 0, AS: 64500, IP: netip.MustParseAddr("192.0.2.1"), BGPID: netip.MustParseAddr("192.0.2.1")}
+	peerB = route.Peer{Index: 1, AS: 4200000001, IP: netip.MustParseAddr("2001:db8::1"), BGPID: netip.MustParseAddr("192.0.2.9")}
 )
 
 func pid(v uint32) *uint32 { return &v }
@@ -296,13 +297,13 @@ func TestReaderFields(t *testing.T) {
 	if want := time.Unix(2000, 250000000).UTC(); !r.Time.Equal(want) {
 		t.Errorf("Time = %v, want %v", r.Time, want)
 	}
-	if r.RPKIState != RPKIInvalid {
-		t.Errorf("RPKIState = %d, want %d", r.RPKIState, RPKIInvalid)
+	if r.RPKIState != route.RPKIInvalid {
+		t.Errorf("RPKIState = %d, want %d", r.RPKIState, route.RPKIInvalid)
 	}
 	if r.Origin != (rov.Origin{Kind: rov.OriginNone}) {
 		t.Errorf("Origin = %+v, want NONE (AS_SET last, RFC 6811 §2)", r.Origin)
 	}
-	if !r.FromUpdate || r.Kind != Announce {
+	if !r.FromUpdate || r.Kind != route.Announce {
 		t.Errorf("Kind/FromUpdate = %v/%v", r.Kind, r.FromUpdate)
 	}
 	if want := netip.MustParseAddr("192.0.2.77"); r.Peer.BGPID != want || rd.Peers()[0].BGPID != want {
@@ -358,7 +359,7 @@ func TestCorrupt(t *testing.T) {
 			if st.Skipped["corrupt"] != 1 || len(st.Problems) != 1 {
 				t.Fatalf("Skipped = %v, Problems = %v; want one corrupt record", st.Skipped, st.Problems)
 			}
-			want := Problem{Record: 2, Offset: int64(len(peerIndex(peerA))), Err: tt.want}
+			want := route.Problem{Record: 2, Offset: int64(len(peerIndex(peerA))), Err: tt.want}
 			if st.Problems[0] != want {
 				t.Errorf("Problem = %+v\n      want %+v", st.Problems[0], want)
 			}
@@ -376,14 +377,14 @@ func TestMaxProblems(t *testing.T) {
 	// resynchronisation instead, see TestResync).
 	good := bgp4mpMsg(typeBGP4MP, bmMessageAS4, 64500, "192.0.2.1", update(pfx("192.0.2.0/24"), nil, nil))
 	var in []byte
-	for range MaxProblems + 20 {
+	for range route.MaxProblems + 20 {
 		in = append(in, record(1, typeTableDump, 9, nil)...)
 		in = append(in, good...)
 	}
 	_, rd := readAll(t, in, "p.mrt")
 	st := rd.Stats()
-	if len(st.Problems) != MaxProblems || st.Skipped["corrupt"] != MaxProblems+20 {
-		t.Errorf("Problems %d (want %d), corrupt %d (want %d)", len(st.Problems), MaxProblems, st.Skipped["corrupt"], MaxProblems+20)
+	if len(st.Problems) != route.MaxProblems || st.Skipped["corrupt"] != route.MaxProblems+20 {
+		t.Errorf("Problems %d (want %d), corrupt %d (want %d)", len(st.Problems), route.MaxProblems, st.Skipped["corrupt"], route.MaxProblems+20)
 	}
 }
 

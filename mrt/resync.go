@@ -3,6 +3,8 @@ package mrt
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // Resynchronisation. MRT records carry no sync marker: a record whose
@@ -107,8 +109,8 @@ func (r *Reader) resync(from, recNo int64, why string) bool {
 			if !found {
 				msg = fmt.Sprintf("%s: no sound record in the last %d bytes", why, skipped)
 			}
-			if len(r.stats.Problems) < MaxProblems {
-				r.stats.Problems = append(r.stats.Problems, Problem{Record: recNo, Offset: from, Err: msg})
+			if len(r.stats.Problems) < route.MaxProblems {
+				r.stats.Problems = append(r.stats.Problems, route.Problem{Record: recNo, Offset: from, Err: msg})
 			}
 			if !found && err != nil && err.Error() != "EOF" {
 				r.recOff = r.off

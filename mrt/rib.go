@@ -1,36 +1,17 @@
 package mrt
 
 import (
-	"bytes"
+	"cmp"
 	"iter"
 	"math"
-	"net/netip"
 	"slices"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/kmerge"
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
-
-// PeerKey identifies a BGP neighbour across files and readers: two readers
-// number the same peer differently (Peer.Index), but its AS and address
-// stay the same.
-type PeerKey struct {
-	AS uint32
-	IP netip.Addr
-}
-
-// KeyOf returns the PeerKey of p.
-func KeyOf(p Peer) PeerKey { return PeerKey{AS: p.AS, IP: p.IP} }
-
-// RIBStats counts what Apply did. Len() == Announced - Withdrawn - Flushed.
-type RIBStats struct {
-	Announced        int64 // announcements that added a path
-	Replaced         int64 // announcements that replaced the peer's path for (prefix, path id)
-	Withdrawn        int64 // withdrawals that removed a path
-	WithdrawnUnknown int64 // withdrawals of a path the table did not hold
-	Flushed          int64 // paths removed because their peer left Established
-	Ignored          int64 // events with an invalid prefix or unknown Kind
-}
 
 // RIB is a routing table built by replaying route events: a RIB dump and
 // then update files applied in order, or update files alone (a session that
@@ -49,62 +30,19 @@ type RIBStats struct {
 //
 // A RIB is not safe for concurrent use.
 type RIB struct {
-	peers  []PeerKey
-	peerIx map[PeerKey]int
+	peers  []route.PeerKey
+	peerIx map[route.PeerKey]int
 	tables []map[uint64]ribVal // per peer index: (prefix id, path id) -> path
 
-	prefixes []ribPrefix
-	prefixIx map[ribPrefix]uint32
+	prefixes []pfxkey.Key
+	prefixIx map[pfxkey.Key]uint32
 
 	attrs Attrs // AS paths and next hops
 
 	n     int
-	stats RIBStats
+	stats route.RIBStats
 
-	route Route // reused by All
-}
-
-// ribPrefix is a prefix without netip's zone pointer, so tables of them
-// hold no pointers for the GC to scan.
-type ribPrefix struct {
-	addr [16]byte
-	bits uint8
-	v4   bool
-}
-
-func ribPrefixOf(p netip.Prefix) ribPrefix {
-	k := ribPrefix{bits: uint8(p.Bits())}
-	a := p.Addr()
-	if a.Is4() {
-		k.v4 = true
-		a4 := a.As4()
-		copy(k.addr[:], a4[:])
-	} else {
-		k.addr = a.As16()
-	}
-	return k
-}
-
-func (k ribPrefix) prefix() netip.Prefix {
-	if k.v4 {
-		return netip.PrefixFrom(netip.AddrFrom4([4]byte(k.addr[:4])), int(k.bits))
-	}
-	return netip.PrefixFrom(netip.AddrFrom16(k.addr), int(k.bits))
-}
-
-// ribCompare orders prefixes IPv4 first, then by address, then shorter
-// first.
-func ribCompare(a, b ribPrefix) int {
-	if a.v4 != b.v4 {
-		if a.v4 {
-			return -1
-		}
-		return 1
-	}
-	if c := bytes.Compare(a.addr[:], b.addr[:]); c != 0 {
-		return c
-	}
-	return int(a.bits) - int(b.bits)
+	route route.Route // reused by All
 }
 
 // ribVal is one held path. nh packs the next-hop number (low 24 bits) and
@@ -120,19 +58,19 @@ const ribNoTime = math.MinInt64
 // NewRIB returns an empty table.
 func NewRIB() *RIB {
 	t := &RIB{
-		peerIx:   make(map[PeerKey]int),
-		prefixIx: make(map[ribPrefix]uint32),
+		peerIx:   make(map[route.PeerKey]int),
+		prefixIx: make(map[pfxkey.Key]uint32),
 		attrs:    NewAttrs(),
 	}
 	return t
 }
 
-// Apply replays one event from peer: Announce adds or replaces the peer's
-// path for (Prefix, PathID), Withdraw removes it, PeerDown removes every
-// path from the peer (RFC 4271 §8.2.2: leaving Established releases the
-// session's routes). r.Peer is ignored: peer is what identifies the
-// neighbour across files. r is not retained.
-func (t *RIB) Apply(r *Route, peer PeerKey) {
+// Apply replays one event from peer by the one Adj-RIB-In rule
+// (route.Replay): Announce adds or replaces the peer's path for (Prefix,
+// PathID), Withdraw removes it, PeerDown removes every path from the peer.
+// r.Peer is ignored: peer is what identifies the neighbour across files.
+// r is not retained.
+func (t *RIB) Apply(r *route.Route, peer route.PeerKey) {
 	pi, ok := t.peerIx[peer]
 	if !ok {
 		pi = len(t.peers)
@@ -140,62 +78,52 @@ func (t *RIB) Apply(r *Route, peer PeerKey) {
 		t.peers = append(t.peers, peer)
 		t.tables = append(t.tables, nil)
 	}
-	switch r.Kind {
-	case PeerDown:
-		n := len(t.tables[pi])
-		t.stats.Flushed += int64(n)
-		t.n -= n
-		t.tables[pi] = nil
-		return
-	case Announce, Withdraw:
-	default:
-		t.stats.Ignored++
-		return
-	}
-	if !r.Prefix.IsValid() {
-		t.stats.Ignored++
-		return
-	}
-	pk := ribPrefixOf(r.Prefix.Masked())
 	tab := t.tables[pi]
-	if r.Kind == Withdraw {
-		id, ok := t.prefixIx[pk]
-		if !ok {
-			t.stats.WithdrawnUnknown++
-			return
+	var (
+		pk    pfxkey.Key
+		id    uint32
+		known bool
+		key   uint64
+	)
+	act := route.Replay(r.Kind, r.Prefix, func() bool {
+		pk = pfxkey.Of(r.Prefix.Masked())
+		if id, known = t.prefixIx[pk]; !known {
+			return false
 		}
-		key := uint64(id)<<32 | uint64(r.PathID)
-		if _, ok := tab[key]; !ok {
-			t.stats.WithdrawnUnknown++
-			return
-		}
+		key = uint64(id)<<32 | uint64(r.PathID)
+		_, held := tab[key]
+		return held
+	})
+	flushed := 0
+	switch act {
+	case route.Flush:
+		flushed = len(tab)
+		t.n -= flushed
+		t.tables[pi] = nil
+	case route.Remove:
 		delete(tab, key)
 		t.n--
-		t.stats.Withdrawn++
-		return
+	case route.Add, route.Replace:
+		if !known {
+			id = uint32(len(t.prefixes))
+			t.prefixes = append(t.prefixes, pk)
+			t.prefixIx[pk] = id
+			key = uint64(id)<<32 | uint64(r.PathID)
+		}
+		if tab == nil {
+			tab = make(map[uint64]ribVal)
+			t.tables[pi] = tab
+		}
+		v := ribVal{time: ribNoTime, path: t.attrs.InternPath(r.Path), nh: t.attrs.InternNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
+		if !r.Time.IsZero() {
+			v.time = r.Time.UnixNano()
+		}
+		if act == route.Add {
+			t.n++
+		}
+		tab[key] = v
 	}
-	id, ok := t.prefixIx[pk]
-	if !ok {
-		id = uint32(len(t.prefixes))
-		t.prefixes = append(t.prefixes, pk)
-		t.prefixIx[pk] = id
-	}
-	if tab == nil {
-		tab = make(map[uint64]ribVal)
-		t.tables[pi] = tab
-	}
-	v := ribVal{time: ribNoTime, path: t.attrs.InternPath(r.Path), nh: t.attrs.InternNextHop(r.NextHop) | uint32(uint8(r.RPKIState+1))<<24}
-	if !r.Time.IsZero() {
-		v.time = r.Time.UnixNano()
-	}
-	key := uint64(id)<<32 | uint64(r.PathID)
-	if _, ok := tab[key]; ok {
-		t.stats.Replaced++
-	} else {
-		t.stats.Announced++
-		t.n++
-	}
-	tab[key] = v
+	t.stats.Count(act, flushed)
 }
 
 // Len returns the number of paths held.
@@ -203,10 +131,10 @@ func (t *RIB) Len() int { return t.n }
 
 // Peers lists every peer Apply has seen, in first-seen order; Route.Peer.Index
 // from All indexes it.
-func (t *RIB) Peers() []PeerKey { return t.peers }
+func (t *RIB) Peers() []route.PeerKey { return t.peers }
 
 // Stats returns what Apply did so far.
-func (t *RIB) Stats() RIBStats { return t.stats }
+func (t *RIB) Stats() route.RIBStats { return t.stats }
 
 // PathsInterned returns the number of distinct AS paths stored, and the
 // bytes of their encoding.
@@ -221,14 +149,14 @@ func (t *RIB) PathsInterned() (paths, bytes int) { return t.attrs.Paths() }
 //
 // Cost: sorting needs 8 bytes per held path and 4 per distinct prefix for
 // the duration of the iteration.
-func (t *RIB) All() iter.Seq[*Route] {
-	return func(yield func(*Route) bool) {
+func (t *RIB) All() iter.Seq[*route.Route] {
+	return func(yield func(*route.Route) bool) {
 		// rank[id] is the position of prefix id in sorted order.
 		order := make([]uint32, len(t.prefixes))
 		for i := range order {
 			order[i] = uint32(i)
 		}
-		slices.SortFunc(order, func(a, b uint32) int { return ribCompare(t.prefixes[a], t.prefixes[b]) })
+		slices.SortFunc(order, func(a, b uint32) int { return t.prefixes[a].Compare(t.prefixes[b]) })
 		rank := make([]uint32, len(t.prefixes))
 		for r, id := range order {
 			rank[id] = uint32(r)
@@ -249,12 +177,9 @@ func (t *RIB) All() iter.Seq[*Route] {
 			return pa.IP.Compare(pb.IP)
 		})
 		// Per peer, keys sorted by (prefix rank, path id); then a k-way
-		// merge across peers.
-		type cursor struct {
-			peer int
-			keys []uint64
-		}
-		var h []cursor
+		// merge across peers by prefix rank, peers in (AS, IP) order.
+		var runs [][]uint64
+		var runPeer []int
 		for _, p := range peerOrder {
 			tab := t.tables[p]
 			if len(tab) == 0 {
@@ -265,58 +190,24 @@ func (t *RIB) All() iter.Seq[*Route] {
 				keys = append(keys, uint64(rank[k>>32])<<32|k&0xffffffff)
 			}
 			slices.Sort(keys)
-			h = append(h, cursor{peer: p, keys: keys})
-		}
-		peerRank := make([]int, len(t.peers))
-		for r, p := range peerOrder {
-			peerRank[p] = r
-		}
-		less := func(a, b cursor) bool {
-			ka, kb := a.keys[0]>>32, b.keys[0]>>32
-			if ka != kb {
-				return ka < kb
-			}
-			if a.peer != b.peer {
-				return peerRank[a.peer] < peerRank[b.peer]
-			}
-			return a.keys[0] < b.keys[0]
-		}
-		down := func(i int) {
-			for {
-				l := 2*i + 1
-				if l >= len(h) {
-					return
-				}
-				m := l
-				if r := l + 1; r < len(h) && less(h[r], h[l]) {
-					m = r
-				}
-				if !less(h[m], h[i]) {
-					return
-				}
-				h[i], h[m] = h[m], h[i]
-				i = m
-			}
-		}
-		for i := len(h)/2 - 1; i >= 0; i-- {
-			down(i)
+			runs = append(runs, keys)
+			runPeer = append(runPeer, p)
 		}
 		r := &t.route
-		for len(h) > 0 {
-			c := &h[0]
-			k := c.keys[0]
+		for run, k := range kmerge.All(runs, func(a, b uint64) int { return cmp.Compare(a>>32, b>>32) }) {
+			peer := runPeer[run]
 			pid := order[k>>32]
 			pathID := uint32(k)
-			v := t.tables[c.peer][uint64(pid)<<32|uint64(pathID)]
-			pk := t.peers[c.peer]
-			r.Kind = Announce
-			r.Peer = Peer{Index: c.peer, AS: pk.AS, IP: pk.IP}
-			r.Prefix = t.prefixes[pid].prefix()
+			v := t.tables[peer][uint64(pid)<<32|uint64(pathID)]
+			pk := t.peers[peer]
+			r.Kind = route.Announce
+			r.Peer = route.Peer{Index: peer, AS: pk.AS, IP: pk.IP}
+			r.Prefix = t.prefixes[pid].Prefix()
 			r.PathID = pathID
 			r.Path = t.attrs.DecodePath(r.Path, v.path)
 			r.Origin = rov.OriginOf(r.Path)
 			r.NextHop = t.attrs.NextHop(v.nh & (MaxNextHops - 1))
-			r.RPKIState = RPKIState(int8(v.nh>>24) - 1)
+			r.RPKIState = route.RPKIState(int8(v.nh>>24) - 1)
 			r.Time = time.Time{}
 			if v.time != ribNoTime {
 				r.Time = time.Unix(0, v.time).UTC()
@@ -325,12 +216,6 @@ func (t *RIB) All() iter.Seq[*Route] {
 			if !yield(r) {
 				return
 			}
-			c.keys = c.keys[1:]
-			if len(c.keys) == 0 {
-				h[0] = h[len(h)-1]
-				h = h[:len(h)-1]
-			}
-			down(0)
 		}
 	}
 }

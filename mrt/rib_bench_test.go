@@ -5,9 +5,11 @@ import (
 	"net/netip"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -18,19 +20,22 @@ const ribPCHFile = "updates.20151023.0201.pch-route-collector.as3856-fulltable.b
 // ribBenchEvents reads a shared MRT file with the binary Reader into a
 // slice of events with their own copies of the paths, once, outside any
 // measurement.
-func ribBenchEvents(b *testing.B, file string) ([]Route, []PeerKey) {
+func ribBenchEvents(b *testing.B, file string) ([]route.Route, []route.PeerKey) {
 	data, err := decompress(b, filepath.Join(sharedMRT(b), file))
 	if err != nil {
 		b.Fatalf("%s: %v", file, err)
 	}
 	rd := NewReader(bytes.NewReader(data), Options{Name: file})
-	var evs []Route
-	var keys []PeerKey
+	var evs []route.Route
+	var keys []route.PeerKey
 	for rd.Next() {
 		r := *rd.Route()
-		r.Path = textClonePath(r.Path)
+		r.Path = slices.Clone(r.Path)
+		for i := range r.Path {
+			r.Path[i].ASNs = slices.Clone(r.Path[i].ASNs)
+		}
 		evs = append(evs, r)
-		keys = append(keys, KeyOf(r.Peer))
+		keys = append(keys, route.KeyOf(r.Peer))
 	}
 	if rd.Err() != nil {
 		b.Fatal(rd.Err())
@@ -43,7 +48,7 @@ func ribBenchEvents(b *testing.B, file string) ([]Route, []PeerKey) {
 // fields the RIB keeps (next hop, time, RFC 8097 state), each path a
 // private copy since the readers reuse theirs.
 type ribNaiveKey struct {
-	peer   PeerKey
+	peer   route.PeerKey
 	prefix netip.Prefix
 	pathID uint32
 }
@@ -52,20 +57,20 @@ type ribNaiveVal struct {
 	path    []rov.Segment
 	nextHop netip.Addr
 	time    time.Time
-	rpki    RPKIState
+	rpki    route.RPKIState
 }
 
-func ribNaiveReplay(evs []Route, keys []PeerKey) map[ribNaiveKey]ribNaiveVal {
+func ribNaiveReplay(evs []route.Route, keys []route.PeerKey) map[ribNaiveKey]ribNaiveVal {
 	m := make(map[ribNaiveKey]ribNaiveVal)
 	for i := range evs {
 		r := &evs[i]
 		switch r.Kind {
-		case Announce:
+		case route.Announce:
 			m[ribNaiveKey{keys[i], r.Prefix, r.PathID}] = ribNaiveVal{
-				path: textClonePath(r.Path), nextHop: r.NextHop, time: r.Time, rpki: r.RPKIState}
-		case Withdraw:
+				path: r.Path, nextHop: r.NextHop, time: r.Time, rpki: r.RPKIState}
+		case route.Withdraw:
 			delete(m, ribNaiveKey{keys[i], r.Prefix, r.PathID})
-		case PeerDown:
+		case route.PeerDown:
 			for k := range m {
 				if k.peer == keys[i] {
 					delete(m, k)
@@ -76,7 +81,7 @@ func ribNaiveReplay(evs []Route, keys []PeerKey) map[ribNaiveKey]ribNaiveVal {
 	return m
 }
 
-func ribReplay(evs []Route, keys []PeerKey) *RIB {
+func ribReplay(evs []route.Route, keys []route.PeerKey) *RIB {
 	rib := NewRIB()
 	for i := range evs {
 		rib.Apply(&evs[i], keys[i])

@@ -5,32 +5,34 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/bgpdumptext"
+	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
 // ribEv is a compact way to write one event in a test.
 type ribEv struct {
-	kind   Kind
+	kind   route.Kind
 	peer   int // index into ribTestPeers
 	prefix string
 	pathID uint32
 	path   []uint32 // AS_SEQUENCE
 }
 
-var ribTestPeers = []PeerKey{
+var ribTestPeers = []route.PeerKey{
 	{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")},
 	{AS: 64501, IP: netip.MustParseAddr("2001:db8::1")},
 }
 
 func ribApply(t *RIB, evs []ribEv) {
 	for i, e := range evs {
-		r := Route{Kind: e.kind, Time: time.Unix(int64(1000+i), 0).UTC(), PathID: e.pathID, RPKIState: RPKIAbsent}
+		r := route.Route{Kind: e.kind, Time: time.Unix(int64(1000+i), 0).UTC(), PathID: e.pathID, RPKIState: route.RPKIAbsent}
 		if e.prefix != "" {
 			r.Prefix = netip.MustParsePrefix(e.prefix)
 		}
@@ -61,71 +63,71 @@ func TestRIBApply(t *testing.T) {
 		name  string
 		evs   []ribEv
 		want  []string
-		stats RIBStats
+		stats route.RIBStats
 	}{{
 		name:  "announce",
-		evs:   []ribEv{{Announce, 0, "192.0.2.0/24", 0, []uint32{64500, 64496}}},
+		evs:   []ribEv{{route.Announce, 0, "192.0.2.0/24", 0, []uint32{64500, 64496}}},
 		want:  []string{"192.0.2.0/24 AS64500 #0 [{2 [64500 64496]}]"},
-		stats: RIBStats{Announced: 1},
+		stats: route.RIBStats{Announced: 1},
 	}, {
 		name: "re-announce replaces the path (implicit withdraw, RFC 4271 §3.1)",
 		evs: []ribEv{
-			{Announce, 0, "192.0.2.0/24", 0, []uint32{64500, 64496}},
-			{Announce, 0, "192.0.2.0/24", 0, []uint32{64500, 64497}},
+			{route.Announce, 0, "192.0.2.0/24", 0, []uint32{64500, 64496}},
+			{route.Announce, 0, "192.0.2.0/24", 0, []uint32{64500, 64497}},
 		},
 		want:  []string{"192.0.2.0/24 AS64500 #0 [{2 [64500 64497]}]"},
-		stats: RIBStats{Announced: 1, Replaced: 1},
+		stats: route.RIBStats{Announced: 1, Replaced: 1},
 	}, {
 		name: "withdraw removes",
 		evs: []ribEv{
-			{Announce, 0, "192.0.2.0/24", 0, []uint32{64500, 64496}},
-			{Withdraw, 0, "192.0.2.0/24", 0, nil},
+			{route.Announce, 0, "192.0.2.0/24", 0, []uint32{64500, 64496}},
+			{route.Withdraw, 0, "192.0.2.0/24", 0, nil},
 		},
-		stats: RIBStats{Announced: 1, Withdrawn: 1},
+		stats: route.RIBStats{Announced: 1, Withdrawn: 1},
 	}, {
 		name: "withdraw of an unknown prefix or path id is counted, not an error",
 		evs: []ribEv{
-			{Announce, 0, "192.0.2.0/24", 1, []uint32{64500}},
-			{Withdraw, 0, "192.0.2.0/24", 2, nil},
-			{Withdraw, 0, "198.51.100.0/24", 0, nil},
-			{Withdraw, 1, "192.0.2.0/24", 1, nil},
+			{route.Announce, 0, "192.0.2.0/24", 1, []uint32{64500}},
+			{route.Withdraw, 0, "192.0.2.0/24", 2, nil},
+			{route.Withdraw, 0, "198.51.100.0/24", 0, nil},
+			{route.Withdraw, 1, "192.0.2.0/24", 1, nil},
 		},
 		want:  []string{"192.0.2.0/24 AS64500 #1 [{2 [64500]}]"},
-		stats: RIBStats{Announced: 1, WithdrawnUnknown: 3},
+		stats: route.RIBStats{Announced: 1, WithdrawnUnknown: 3},
 	}, {
 		name: "peer down flushes only that peer",
 		evs: []ribEv{
-			{Announce, 0, "192.0.2.0/24", 0, []uint32{64500}},
-			{Announce, 0, "198.51.100.0/24", 0, []uint32{64500}},
-			{Announce, 1, "192.0.2.0/24", 0, []uint32{64501}},
-			{PeerDown, 0, "", 0, nil},
-			{Announce, 0, "203.0.113.0/24", 0, []uint32{64500}},
+			{route.Announce, 0, "192.0.2.0/24", 0, []uint32{64500}},
+			{route.Announce, 0, "198.51.100.0/24", 0, []uint32{64500}},
+			{route.Announce, 1, "192.0.2.0/24", 0, []uint32{64501}},
+			{route.PeerDown, 0, "", 0, nil},
+			{route.Announce, 0, "203.0.113.0/24", 0, []uint32{64500}},
 		},
 		want: []string{
 			"192.0.2.0/24 AS64501 #0 [{2 [64501]}]",
 			"203.0.113.0/24 AS64500 #0 [{2 [64500]}]",
 		},
-		stats: RIBStats{Announced: 4, Flushed: 2},
+		stats: route.RIBStats{Announced: 4, Flushed: 2},
 	}, {
 		name: "ADD-PATH ids are distinct paths (RFC 7911 §3)",
 		evs: []ribEv{
-			{Announce, 0, "192.0.2.0/24", 2, []uint32{64500, 1}},
-			{Announce, 0, "192.0.2.0/24", 1, []uint32{64500, 2}},
-			{Withdraw, 0, "192.0.2.0/24", 2, nil},
-			{Announce, 0, "192.0.2.0/24", 3, []uint32{64500, 3}},
+			{route.Announce, 0, "192.0.2.0/24", 2, []uint32{64500, 1}},
+			{route.Announce, 0, "192.0.2.0/24", 1, []uint32{64500, 2}},
+			{route.Withdraw, 0, "192.0.2.0/24", 2, nil},
+			{route.Announce, 0, "192.0.2.0/24", 3, []uint32{64500, 3}},
 		},
 		want: []string{
 			"192.0.2.0/24 AS64500 #1 [{2 [64500 2]}]",
 			"192.0.2.0/24 AS64500 #3 [{2 [64500 3]}]",
 		},
-		stats: RIBStats{Announced: 3, Withdrawn: 1},
+		stats: route.RIBStats{Announced: 3, Withdrawn: 1},
 	}, {
 		name: "same prefix from two peers; IPv6; order prefix, then peer",
 		evs: []ribEv{
-			{Announce, 1, "2001:db8::/32", 0, []uint32{64501}},
-			{Announce, 1, "192.0.2.0/24", 0, []uint32{64501}},
-			{Announce, 0, "192.0.2.0/24", 0, []uint32{64500}},
-			{Announce, 0, "192.0.2.0/23", 0, []uint32{64500}},
+			{route.Announce, 1, "2001:db8::/32", 0, []uint32{64501}},
+			{route.Announce, 1, "192.0.2.0/24", 0, []uint32{64501}},
+			{route.Announce, 0, "192.0.2.0/24", 0, []uint32{64500}},
+			{route.Announce, 0, "192.0.2.0/23", 0, []uint32{64500}},
 		},
 		want: []string{
 			"192.0.2.0/23 AS64500 #0 [{2 [64500]}]",
@@ -133,16 +135,16 @@ func TestRIBApply(t *testing.T) {
 			"192.0.2.0/24 AS64501 #0 [{2 [64501]}]",
 			"2001:db8::/32 AS64501 #0 [{2 [64501]}]",
 		},
-		stats: RIBStats{Announced: 4},
+		stats: route.RIBStats{Announced: 4},
 	}, {
 		name: "withdraw is per peer",
 		evs: []ribEv{
-			{Announce, 0, "192.0.2.0/24", 0, []uint32{64500}},
-			{Announce, 1, "192.0.2.0/24", 0, []uint32{64501}},
-			{Withdraw, 1, "192.0.2.0/24", 0, nil},
+			{route.Announce, 0, "192.0.2.0/24", 0, []uint32{64500}},
+			{route.Announce, 1, "192.0.2.0/24", 0, []uint32{64501}},
+			{route.Withdraw, 1, "192.0.2.0/24", 0, nil},
 		},
 		want:  []string{"192.0.2.0/24 AS64500 #0 [{2 [64500]}]"},
-		stats: RIBStats{Announced: 2, Withdrawn: 1},
+		stats: route.RIBStats{Announced: 2, Withdrawn: 1},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,18 +170,18 @@ func TestRIBAttributes(t *testing.T) {
 	rib := NewRIB()
 	path := []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{64500, 4200000000}}, {Type: rov.ASSet, ASNs: []uint32{1, 2}}}
 	tm := time.Unix(1445565678, 509481000).UTC()
-	r := Route{Kind: Announce, Time: tm, Prefix: netip.MustParsePrefix("2001:db8::/48"), PathID: 9, Path: path,
-		NextHop: netip.MustParseAddr("2001:db8::ff"), RPKIState: RPKIInvalid}
-	rib.Apply(&Route{Kind: Announce, Prefix: r.Prefix, PathID: 9, RPKIState: RPKIValid}, ribTestPeers[1])
+	r := route.Route{Kind: route.Announce, Time: tm, Prefix: netip.MustParsePrefix("2001:db8::/48"), PathID: 9, Path: path,
+		NextHop: netip.MustParseAddr("2001:db8::ff"), RPKIState: route.RPKIInvalid}
+	rib.Apply(&route.Route{Kind: route.Announce, Prefix: r.Prefix, PathID: 9, RPKIState: route.RPKIValid}, ribTestPeers[1])
 	rib.Apply(&r, ribTestPeers[1])
 	var n int
 	for got := range rib.All() {
 		n++
 		if got.Prefix != r.Prefix || got.PathID != 9 || !got.Time.Equal(tm) || got.NextHop != r.NextHop ||
-			got.RPKIState != RPKIInvalid || got.Kind != Announce || got.FromUpdate {
+			got.RPKIState != route.RPKIInvalid || got.Kind != route.Announce || got.FromUpdate {
 			t.Errorf("got %+v", got)
 		}
-		if textFormatPath(got.Path) != "64500 4200000000 {1,2}" {
+		if fmt.Sprint(got.Path) != fmt.Sprint([]rov.Segment{seq(64500, 4200000000), set(1, 2)}) {
 			t.Errorf("path %v", got.Path)
 		}
 		if got.Origin != (rov.Origin{Kind: rov.OriginNone}) {
@@ -198,14 +200,14 @@ func TestRIBAttributes(t *testing.T) {
 // path id) to the last announced path, rendered as text.
 type ribOracle map[string]string
 
-func (o ribOracle) apply(r *Route, peer PeerKey) {
+func (o ribOracle) apply(r *route.Route, peer route.PeerKey) {
 	pk := fmt.Sprintf("AS%d/%s", peer.AS, peer.IP)
 	switch r.Kind {
-	case Announce:
-		o[fmt.Sprintf("%s %s #%d", r.Prefix, pk, r.PathID)] = textFormatPath(r.Path)
-	case Withdraw:
+	case route.Announce:
+		o[fmt.Sprintf("%s %s #%d", r.Prefix, pk, r.PathID)] = fmt.Sprint(r.Path)
+	case route.Withdraw:
 		delete(o, fmt.Sprintf("%s %s #%d", r.Prefix, pk, r.PathID))
-	case PeerDown:
+	case route.PeerDown:
 		for k := range o {
 			if strings.Contains(k, " "+pk+" ") {
 				delete(o, k)
@@ -218,7 +220,7 @@ func ribCompareOracle(t *testing.T, rib *RIB, o ribOracle) {
 	t.Helper()
 	got := make(map[string]string, rib.Len())
 	for r := range rib.All() {
-		got[fmt.Sprintf("%s AS%d/%s #%d", r.Prefix, r.Peer.AS, r.Peer.IP, r.PathID)] = textFormatPath(r.Path)
+		got[fmt.Sprintf("%s AS%d/%s #%d", r.Prefix, r.Peer.AS, r.Peer.IP, r.PathID)] = fmt.Sprint(r.Path)
 	}
 	if len(got) != rib.Len() {
 		t.Errorf("All() yielded %d distinct keys, Len() = %d", len(got), rib.Len())
@@ -239,14 +241,14 @@ func ribCompareOracle(t *testing.T, rib *RIB, o ribOracle) {
 // file (40 peers, IPv4+IPv6, withdrawals, sessions going down) and compares
 // the table with the map-based oracle.
 func TestRIBReplayRRC21(t *testing.T) {
-	out := textRunBgpdump(t, filepath.Join(textDataDir(t), "updates.20160811.1600.ris-rrc21.gz"), 1<<30)
-	tr := NewTextReader(bytes.NewReader(out), "rrc21")
+	out := testutil.Bgpdump(t, testutil.SharedData(t, "mrt/updates.20160811.1600.ris-rrc21.gz"), 1<<30)
+	tr := bgpdumptext.NewReader(bytes.NewReader(out), "rrc21")
 	rib := NewRIB()
 	o := ribOracle{}
 	for tr.Next() {
 		r := tr.Route()
-		rib.Apply(r, KeyOf(r.Peer))
-		o.apply(r, KeyOf(r.Peer))
+		rib.Apply(r, route.KeyOf(r.Peer))
+		o.apply(r, route.KeyOf(r.Peer))
 	}
 	if err := tr.Err(); err != nil {
 		t.Fatal(err)
@@ -274,7 +276,7 @@ func TestRIBOrderIndependence(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var evs []ribEv
 	for i := range 2000 {
-		evs = append(evs, ribEv{Announce, i % 2, fmt.Sprintf("10.%d.%d.0/24", i/256%256, i%256), uint32(i % 3), []uint32{64500, uint32(i % 50)}})
+		evs = append(evs, ribEv{route.Announce, i % 2, fmt.Sprintf("10.%d.%d.0/24", i/256%256, i%256), uint32(i % 3), []uint32{64500, uint32(i % 50)}})
 	}
 	a := NewRIB()
 	ribApply(a, evs)
@@ -289,16 +291,16 @@ func TestRIBOrderIndependence(t *testing.T) {
 	// Random stream with replacements, withdrawals and peer downs.
 	rib, o := NewRIB(), ribOracle{}
 	for range 20000 {
-		e := ribEv{kind: Kind(rng.IntN(10) / 4), peer: rng.IntN(2), prefix: fmt.Sprintf("10.0.%d.0/24", rng.IntN(64)), pathID: uint32(rng.IntN(3))}
-		if e.kind == PeerDown && rng.IntN(20) != 0 {
-			e.kind = Announce
+		e := ribEv{kind: route.Kind(rng.IntN(10) / 4), peer: rng.IntN(2), prefix: fmt.Sprintf("10.0.%d.0/24", rng.IntN(64)), pathID: uint32(rng.IntN(3))}
+		if e.kind == route.PeerDown && rng.IntN(20) != 0 {
+			e.kind = route.Announce
 		}
-		if e.kind == Announce {
+		if e.kind == route.Announce {
 			e.path = []uint32{64500, uint32(rng.IntN(5))}
 		}
-		var r Route
-		r.Kind, r.PathID, r.RPKIState = e.kind, e.pathID, RPKIAbsent
-		if e.kind != PeerDown {
+		var r route.Route
+		r.Kind, r.PathID, r.RPKIState = e.kind, e.pathID, route.RPKIAbsent
+		if e.kind != route.PeerDown {
 			r.Prefix = netip.MustParsePrefix(e.prefix)
 		}
 		if e.path != nil {

@@ -2,7 +2,6 @@ package mrt
 
 import (
 	"os"
-	"strings"
 	"testing"
 	"time"
 )
@@ -26,29 +25,6 @@ func TestStatsRecordTimes(t *testing.T) {
 		want := time.Date(2014, 5, 23, 6, 0, 0, 0, time.UTC)
 		if st := r.Stats(); !st.First.Equal(want) || !st.Last.Equal(want) {
 			t.Errorf("first %v, last %v; want %v (the RIB dump's time)", st.First, st.Last, want)
-		}
-	})
-	t.Run("bgpdump text, out of order", func(t *testing.T) {
-		in := "BGP4MP|1400824900|A|192.0.2.1|64500|192.0.2.0/24|64500 64501|IGP|192.0.2.1|0|0||NAG||\n" +
-			"BGP4MP|1400824800|A|192.0.2.1|64500|198.51.100.0/24|64500 64502|IGP|192.0.2.1|0|0||NAG||\n" +
-			"BGP4MP|1400825000|W|192.0.2.1|64500|192.0.2.0/24\n"
-		r := NewTextReader(strings.NewReader(in), "t")
-		for r.Next() {
-		}
-		if r.Err() != nil {
-			t.Fatal(r.Err())
-		}
-		st := r.Stats()
-		if !st.First.Equal(time.Unix(1400824800, 0)) || !st.Last.Equal(time.Unix(1400825000, 0)) {
-			t.Errorf("first %v, last %v; want 1400824800 and 1400825000", st.First.Unix(), st.Last.Unix())
-		}
-	})
-	t.Run("prefix origin text", func(t *testing.T) {
-		r := NewTextReader(strings.NewReader("192.0.2.0/24 64500\n"), "t")
-		for r.Next() {
-		}
-		if st := r.Stats(); !st.First.IsZero() || !st.Last.IsZero() {
-			t.Errorf("first %v, last %v; want none", st.First, st.Last)
 		}
 	})
 }

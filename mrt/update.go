@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -185,9 +186,9 @@ type Update struct {
 	Announced []NLRI
 	Path      []rov.Segment // AS path after the RFC 6793 §4.2.3 merge
 	Origin    rov.Origin
-	NextHop   netip.Addr // NEXT_HOP, for IPv4 NLRI field prefixes
-	MPNextHop netip.Addr // MP_REACH_NLRI next hop (global address)
-	RPKI      RPKIState  // RFC 8097 extended community, if any
+	NextHop   netip.Addr      // NEXT_HOP, for IPv4 NLRI field prefixes
+	MPNextHop netip.Addr      // MP_REACH_NLRI next hop (global address)
+	RPKI      route.RPKIState // RFC 8097 extended community, if any
 	// Err is the most severe error (the first of equal severity); nil for
 	// a clean UPDATE. Handling() reads it.
 	Err *UpdateError
@@ -265,7 +266,7 @@ const (
 // (RFC 4271 §4.3). The result is valid until the next call.
 func (d *UpdateDecoder) Decode(body []byte, o *UpdateOptions) *Update {
 	u := &d.u
-	*u = Update{Withdrawn: d.withdraw[:0], Announced: d.announced[:0], RPKI: RPKIAbsent}
+	*u = Update{Withdrawn: d.withdraw[:0], Announced: d.announced[:0], RPKI: route.RPKIAbsent}
 	defer func() { d.withdraw, d.announced = u.Withdrawn[:0], u.Announced[:0] }()
 
 	// RFC 4271 §6.3: "If the Withdrawn Routes Length or Total Attribute
@@ -485,7 +486,7 @@ func (d *UpdateDecoder) Decode(body []byte, o *UpdateOptions) *Update {
 				// RFC 8097 §2: type 0x43 (non-transitive opaque), subtype
 				// 0x00, the state in the last octet.
 				if v[i] == 0x43 && v[i+1] == 0x00 && v[i+7] <= 2 {
-					u.RPKI = RPKIState(v[i+7])
+					u.RPKI = route.RPKIState(v[i+7])
 				}
 			}
 		case attrLargeComm:

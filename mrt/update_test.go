@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // Builders for UPDATE bodies (RFC 4271 §4.3), byte for byte.
@@ -212,7 +214,7 @@ func TestUpdateDecoder(t *testing.T) {
 			}},
 		{name: "RFC 8097: validation state community", body: bupd(nil, [][]byte{aOrigin, aPath, aNH, battr(0xc0, attrExtCommunity, 0x43, 0, 0, 0, 0, 0, 0, 2)}, bnlri("192.0.2.0/24")), opts: ebgp,
 			announced: "192.0.2.0/24", check: func(t *testing.T, u *Update) {
-				if u.RPKI != RPKIInvalid {
+				if u.RPKI != route.RPKIInvalid {
 					t.Errorf("RPKI %v", u.RPKI)
 				}
 			}},

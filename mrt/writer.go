@@ -8,6 +8,9 @@ import (
 	"io"
 	"net/netip"
 	"time"
+
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // WriterOptions configure a Writer.
@@ -116,7 +119,7 @@ func unix32(t time.Time) uint32 {
 // WritePeers writes the PEER_INDEX_TABLE (RFC 6396 §4.3.1). Route.Peer.Index
 // of every later Add indexes peers. Every peer is written with a 4-byte AS;
 // an invalid peer address is written as 0.0.0.0.
-func (w *Writer) WritePeers(peers []Peer) error {
+func (w *Writer) WritePeers(peers []route.Peer) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -176,14 +179,14 @@ var ErrBadRoute = errors.New("route cannot be written")
 // r.Peer.Index a position in the peers given to WritePeers. r is not
 // retained. Its attributes are encoded into a buffer reused across calls,
 // so a dump allocates only as its largest record grows.
-func (w *Writer) Add(r *Route) error {
+func (w *Writer) Add(r *route.Route) error {
 	if w.err != nil {
 		return w.err
 	}
 	if !w.begun {
 		return w.fail(errors.New("mrt: writer: Add before WritePeers"))
 	}
-	if r.Kind != Announce {
+	if r.Kind != route.Announce {
 		return fmt.Errorf("mrt: writer: %s: %w: kind %d, only announcements go into a RIB dump", r.Prefix, ErrBadRoute, r.Kind)
 	}
 	if !r.Prefix.IsValid() {
@@ -195,7 +198,7 @@ func (w *Writer) Add(r *Route) error {
 	p := r.Prefix.Masked()
 	if !w.have || p != w.prefix {
 		if w.have {
-			if ribCompare(ribPrefixOf(p), ribPrefixOf(w.prefix)) < 0 {
+			if rov.ComparePrefix(p, w.prefix) < 0 {
 				return w.fail(fmt.Errorf("mrt: writer: prefix %s after %s: prefixes must arrive in order", p, w.prefix))
 			}
 			if err := w.flushPrefix(); err != nil {
@@ -232,7 +235,7 @@ func (w *Writer) Add(r *Route) error {
 
 // appendEntry encodes a RIB entry without path identifier (RFC 6396
 // §4.3.4): peer index, originated time, attribute length, attributes.
-func (w *Writer) appendEntry(b []byte, r *Route) []byte {
+func (w *Writer) appendEntry(b []byte, r *route.Route) []byte {
 	b = binary.BigEndian.AppendUint16(b, uint16(r.Peer.Index))
 	ts := w.ts
 	if !r.Time.IsZero() {
@@ -247,7 +250,7 @@ func (w *Writer) appendEntry(b []byte, r *Route) []byte {
 const attrOrigin = 1
 
 // appendAttrs encodes r's path attributes.
-func appendAttrs(b []byte, r *Route) []byte {
+func appendAttrs(b []byte, r *route.Route) []byte {
 	b = append(b, 0x40, attrOrigin, 1, 0) // well-known transitive, IGP
 	// AS_PATH, 4-octet ASNs.
 	n := 0
@@ -288,7 +291,7 @@ func appendAttrs(b []byte, r *Route) []byte {
 		b = append(b, 0x80, attrMPReach, byte(1+len(a)), byte(len(a)))
 		b = append(b, a...)
 	}
-	if r.RPKIState >= RPKIValid && r.RPKIState <= RPKIInvalid {
+	if r.RPKIState >= route.RPKIValid && r.RPKIState <= route.RPKIInvalid {
 		// RFC 8097 §2: non-transitive opaque extended community, type
 		// 0x43, subtype 0x00, the state in the last octet.
 		b = append(b, 0xc0, attrExtCommunity, 8, 0x43, 0, 0, 0, 0, 0, 0, byte(r.RPKIState))

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -21,8 +22,8 @@ var writerTime = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 // smallTable is the golden table: every encoding choice of the Writer
 // appears once.
-func smallTable() ([]Peer, []Route) {
-	peers := []Peer{
+func smallTable() ([]route.Peer, []route.Route) {
+	peers := []route.Peer{
 		{AS: 64500, IP: netip.MustParseAddr("192.0.2.1"), BGPID: netip.MustParseAddr("192.0.2.1")},
 		{AS: 4200000001, IP: netip.MustParseAddr("2001:db8::2"), BGPID: netip.MustParseAddr("198.51.100.2")},
 	}
@@ -31,24 +32,24 @@ func smallTable() ([]Peer, []Route) {
 	}
 	seq := func(a ...uint32) rov.Segment { return rov.Segment{Type: rov.ASSequence, ASNs: a} }
 	set := func(a ...uint32) rov.Segment { return rov.Segment{Type: rov.ASSet, ASNs: a} }
-	routes := []Route{
+	routes := []route.Route{
 		// RFC 6396 §4.3.4: NEXT_HOP for an IPv4 prefix, 4-byte ASN in AS_PATH.
-		{Peer: peers[0], Prefix: netip.MustParsePrefix("192.0.2.0/24"), Path: []rov.Segment{seq(64500, 4200000000)}, NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: RPKIAbsent},
+		{Peer: peers[0], Prefix: netip.MustParsePrefix("192.0.2.0/24"), Path: []rov.Segment{seq(64500, 4200000000)}, NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: route.RPKIAbsent},
 		// Two peers for one prefix, one with an AS_SET and the RFC 8097 state.
-		{Peer: peers[0], Prefix: netip.MustParsePrefix("198.51.100.0/22"), Path: []rov.Segment{seq(64500, 64501), set(64502, 64503)}, NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: RPKIInvalid},
-		{Peer: peers[1], Prefix: netip.MustParsePrefix("198.51.100.0/22"), Path: []rov.Segment{seq(4200000001, 64501)}, NextHop: netip.MustParseAddr("2001:db8::2"), RPKIState: RPKIAbsent},
+		{Peer: peers[0], Prefix: netip.MustParsePrefix("198.51.100.0/22"), Path: []rov.Segment{seq(64500, 64501), set(64502, 64503)}, NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: route.RPKIInvalid},
+		{Peer: peers[1], Prefix: netip.MustParsePrefix("198.51.100.0/22"), Path: []rov.Segment{seq(4200000001, 64501)}, NextHop: netip.MustParseAddr("2001:db8::2"), RPKIState: route.RPKIAbsent},
 		// RFC 8050 §4: path ids make the record an ADDPATH subtype.
-		{Peer: peers[0], Prefix: netip.MustParsePrefix("203.0.113.128/25"), PathID: 1, Path: []rov.Segment{seq(64500, 64510)}, NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: RPKIAbsent},
-		{Peer: peers[0], Prefix: netip.MustParsePrefix("203.0.113.128/25"), PathID: 7, Path: []rov.Segment{seq(64500, 64520, 64510)}, NextHop: netip.MustParseAddr("192.0.2.9"), RPKIState: RPKIValid},
+		{Peer: peers[0], Prefix: netip.MustParsePrefix("203.0.113.128/25"), PathID: 1, Path: []rov.Segment{seq(64500, 64510)}, NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: route.RPKIAbsent},
+		{Peer: peers[0], Prefix: netip.MustParsePrefix("203.0.113.128/25"), PathID: 7, Path: []rov.Segment{seq(64500, 64520, 64510)}, NextHop: netip.MustParseAddr("192.0.2.9"), RPKIState: route.RPKIValid},
 		// IPv6: abbreviated MP_REACH_NLRI next hop; empty AS_PATH (iBGP
 		// origin, RFC 6811 §2 "the BGP speaker's own AS").
-		{Peer: peers[1], Prefix: netip.MustParsePrefix("2001:db8:100::/40"), Path: nil, NextHop: netip.MustParseAddr("2001:db8::2"), RPKIState: RPKINotFound},
-		{Peer: peers[1], Prefix: netip.MustParsePrefix("2001:db8:200::/48"), PathID: 3, Path: []rov.Segment{seq(4200000001, 64496)}, NextHop: netip.MustParseAddr("2001:db8::2"), RPKIState: RPKIAbsent},
+		{Peer: peers[1], Prefix: netip.MustParsePrefix("2001:db8:100::/40"), Path: nil, NextHop: netip.MustParseAddr("2001:db8::2"), RPKIState: route.RPKINotFound},
+		{Peer: peers[1], Prefix: netip.MustParsePrefix("2001:db8:200::/48"), PathID: 3, Path: []rov.Segment{seq(4200000001, 64496)}, NextHop: netip.MustParseAddr("2001:db8::2"), RPKIState: route.RPKIAbsent},
 	}
 	return peers, routes
 }
 
-func writeTable(t testing.TB, peers []Peer, routes []Route) ([]byte, WriterStats) {
+func writeTable(t testing.TB, peers []route.Peer, routes []route.Route) ([]byte, WriterStats) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := NewWriter(&buf, WriterOptions{Time: writerTime, CollectorID: netip.MustParseAddr("192.0.2.254"), ViewName: "rovimpact"})
@@ -56,7 +57,7 @@ func writeTable(t testing.TB, peers []Peer, routes []Route) ([]byte, WriterStats
 		t.Fatal(err)
 	}
 	for i := range routes {
-		routes[i].Kind = Announce
+		routes[i].Kind = route.Announce
 		if err := w.Add(&routes[i]); err != nil {
 			t.Fatalf("Add %d: %v", i, err)
 		}
@@ -72,7 +73,7 @@ func writeTable(t testing.TB, peers []Peer, routes []Route) ([]byte, WriterStats
 
 // writerLine renders what a dump must preserve: eventLine plus the RFC 8097
 // state.
-func writerLine(r *Route) string { return fmt.Sprintf("%s|%d", eventLine(r), r.RPKIState) }
+func writerLine(r *route.Route) string { return fmt.Sprintf("%s|%d", eventLine(r), r.RPKIState) }
 
 // TestWriterGolden pins the bytes of the small table (RFC 6396 §4.3 and
 // RFC 8050 §4 layout) and checks the read-back: same routes, one record per
@@ -136,17 +137,17 @@ func TestWriterGolden(t *testing.T) {
 func randomRIB(seed uint64, n, paths int) *RIB {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	rib := NewRIB()
-	var peers []PeerKey
+	var peers []route.PeerKey
 	for i := range n {
 		ip := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
 		if i%3 == 2 {
 			ip = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
 		}
-		peers = append(peers, PeerKey{AS: 64500 + uint32(i)*70000, IP: ip})
+		peers = append(peers, route.PeerKey{AS: 64500 + uint32(i)*70000, IP: ip})
 	}
-	var r Route
+	var r route.Route
 	for range paths {
-		r = Route{Kind: Announce, RPKIState: RPKIState(rng.IntN(4) - 1)}
+		r = route.Route{Kind: route.Announce, RPKIState: route.RPKIState(rng.IntN(4) - 1)}
 		if rng.IntN(4) == 0 {
 			var a [16]byte
 			a[0], a[1] = 0x20, 0x01
@@ -194,9 +195,9 @@ func dumpRIB(t testing.TB, rib *RIB) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := NewWriter(&buf, WriterOptions{Time: writerTime})
-	var peers []Peer
+	var peers []route.Peer
 	for i, k := range rib.Peers() {
-		peers = append(peers, Peer{Index: i, AS: k.AS, IP: k.IP})
+		peers = append(peers, route.Peer{Index: i, AS: k.AS, IP: k.IP})
 	}
 	if err := w.WritePeers(peers); err != nil {
 		t.Fatal(err)
@@ -274,24 +275,24 @@ func TestWriterBgpdump(t *testing.T) {
 // a bad route leaves the Writer usable (ErrBadRoute), a broken order does
 // not.
 func TestWriterErrors(t *testing.T) {
-	p := Peer{AS: 1, IP: netip.MustParseAddr("192.0.2.1")}
-	ok := Route{Kind: Announce, Peer: p, Prefix: netip.MustParsePrefix("192.0.2.0/24")}
+	p := route.Peer{AS: 1, IP: netip.MustParseAddr("192.0.2.1")}
+	ok := route.Route{Kind: route.Announce, Peer: p, Prefix: netip.MustParsePrefix("192.0.2.0/24")}
 	tests := []struct {
 		name    string
-		route   Route
+		route   route.Route
 		bad     bool   // ErrBadRoute, Writer still usable
 		errPart string // substring of the error
 	}{
-		{"withdrawal is not a RIB entry", Route{Kind: Withdraw, Peer: p, Prefix: ok.Prefix}, true, "only announcements"},
-		{"no prefix", Route{Kind: Announce, Peer: p}, true, "invalid prefix"},
-		{"peer index beyond the PEER_INDEX_TABLE", Route{Kind: Announce, Peer: Peer{Index: 3}, Prefix: ok.Prefix}, true, "peer index 3"},
-		{"RFC 4271 §4.3 attribute length overflow", Route{Kind: Announce, Peer: p, Prefix: ok.Prefix, Path: []rov.Segment{{Type: rov.ASSequence, ASNs: make([]uint32, 17000)}}}, true, "exceed 65535"},
-		{"prefix out of order", Route{Kind: Announce, Peer: p, Prefix: netip.MustParsePrefix("10.0.0.0/8")}, false, "must arrive in order"},
+		{"withdrawal is not a RIB entry", route.Route{Kind: route.Withdraw, Peer: p, Prefix: ok.Prefix}, true, "only announcements"},
+		{"no prefix", route.Route{Kind: route.Announce, Peer: p}, true, "invalid prefix"},
+		{"peer index beyond the PEER_INDEX_TABLE", route.Route{Kind: route.Announce, Peer: route.Peer{Index: 3}, Prefix: ok.Prefix}, true, "peer index 3"},
+		{"RFC 4271 §4.3 attribute length overflow", route.Route{Kind: route.Announce, Peer: p, Prefix: ok.Prefix, Path: []rov.Segment{{Type: rov.ASSequence, ASNs: make([]uint32, 17000)}}}, true, "exceed 65535"},
+		{"prefix out of order", route.Route{Kind: route.Announce, Peer: p, Prefix: netip.MustParsePrefix("10.0.0.0/8")}, false, "must arrive in order"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := NewWriter(io.Discard, WriterOptions{Time: writerTime})
-			if err := w.WritePeers([]Peer{p}); err != nil {
+			if err := w.WritePeers([]route.Peer{p}); err != nil {
 				t.Fatal(err)
 			}
 			if err := w.Add(&ok); err != nil {
@@ -321,13 +322,13 @@ func TestWriterErrors(t *testing.T) {
 // 2-octet entry count (RFC 6396 §4.3.2) is split into several records that
 // read back whole.
 func TestWriterSplitsRecords(t *testing.T) {
-	peers := []Peer{{AS: 1, IP: netip.MustParseAddr("192.0.2.1")}}
+	peers := []route.Peer{{AS: 1, IP: netip.MustParseAddr("192.0.2.1")}}
 	var buf bytes.Buffer
 	w := NewWriter(&buf, WriterOptions{Time: writerTime})
 	if err := w.WritePeers(peers); err != nil {
 		t.Fatal(err)
 	}
-	r := Route{Kind: Announce, Peer: peers[0], Prefix: netip.MustParsePrefix("192.0.2.0/24"), Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{1}}}}
+	r := route.Route{Kind: route.Announce, Peer: peers[0], Prefix: netip.MustParsePrefix("192.0.2.0/24"), Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{1}}}}
 	const n = maxEntries + 10
 	for i := range n {
 		r.PathID = uint32(i + 1)
@@ -375,7 +376,7 @@ func FuzzWriterRoundTrip(f *testing.F) {
 		rib := NewRIB()
 		for rd.Next() {
 			r := rd.Route()
-			rib.Apply(r, KeyOf(r.Peer))
+			rib.Apply(r, route.KeyOf(r.Peer))
 		}
 		if len(rib.Peers()) > 0xffff {
 			return
@@ -388,9 +389,9 @@ func FuzzWriterRoundTrip(f *testing.F) {
 		}
 		var buf bytes.Buffer
 		w := NewWriter(&buf, WriterOptions{Time: writerTime})
-		var peers []Peer
+		var peers []route.Peer
 		for i, k := range rib.Peers() {
-			peers = append(peers, Peer{Index: i, AS: k.AS, IP: k.IP})
+			peers = append(peers, route.Peer{Index: i, AS: k.AS, IP: k.IP})
 		}
 		if err := w.WritePeers(peers); err != nil {
 			t.Fatal(err)
@@ -420,9 +421,9 @@ func FuzzWriterRoundTrip(f *testing.F) {
 // iteration alone, so the ratio is the Writer's own cost.
 func BenchmarkWriter(b *testing.B) {
 	rib := randomRIB(1, 3, 300_000)
-	peers := make([]Peer, len(rib.Peers()))
+	peers := make([]route.Peer, len(rib.Peers()))
 	for i, k := range rib.Peers() {
-		peers[i] = Peer{Index: i, AS: k.AS, IP: k.IP}
+		peers[i] = route.Peer{Index: i, AS: k.AS, IP: k.IP}
 	}
 	b.Run("iterate", func(b *testing.B) {
 		b.ReportAllocs()

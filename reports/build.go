@@ -77,7 +77,7 @@ func Build(a *classify.Analysis, meta Meta) Report {
 	s.Prefixes = len(prefixes)
 	s.Families = fams[:]
 	slices.SortFunc(rep.Invalids, func(x, y Invalid) int {
-		if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
+		if c := rov.ComparePrefix(x.Prefix, y.Prefix); c != 0 {
 			return c
 		}
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))
@@ -126,13 +126,6 @@ func family(p netip.Prefix) int {
 		return 0
 	}
 	return 1
-}
-
-func comparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Bits(), b.Bits())
 }
 
 // originKey sorts AS_SET (nil) after every ASN.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rovimpact/rovimpact/rov"
+
 	"github.com/rovimpact/rovimpact/classify"
 )
 
@@ -107,7 +109,7 @@ func DiffReports(from, to Report, fromLabel, toLabel string) Diff {
 	sortInvalids(d.New)
 	sortInvalids(d.Resolved)
 	slices.SortFunc(d.Changed, func(x, y Change) int {
-		if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
+		if c := rov.ComparePrefix(x.Prefix, y.Prefix); c != 0 {
 			return c
 		}
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))
@@ -118,7 +120,7 @@ func DiffReports(from, to Report, fromLabel, toLabel string) Diff {
 
 func sortInvalids(invs []Invalid) {
 	slices.SortFunc(invs, func(x, y Invalid) int {
-		if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
+		if c := rov.ComparePrefix(x.Prefix, y.Prefix); c != 0 {
 			return c
 		}
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))

@@ -54,7 +54,7 @@ func DiffVRPs(a, b []rov.VRP) (onlyA, onlyB []VRPRef) {
 		case j == len(rb):
 			c = -1
 		default:
-			c = vdCompare(ra[i], rb[j])
+			c = compareVRPRef(ra[i], rb[j])
 		}
 		switch {
 		case c < 0:
@@ -76,18 +76,8 @@ func vrpRefs(vs []rov.VRP) []VRPRef {
 	for i, v := range vs {
 		out[i] = VRPRef{Prefix: v.Prefix, MaxLength: v.MaxLen, ASN: v.ASN}
 	}
-	slices.SortFunc(out, vdCompare)
+	slices.SortFunc(out, compareVRPRef)
 	return slices.Compact(out)
-}
-
-func vdCompare(x, y VRPRef) int {
-	if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(x.MaxLength, y.MaxLength); c != 0 {
-		return c
-	}
-	return cmp.Compare(x.ASN, y.ASN)
 }
 
 // RouteChanges lists the routes whose state, class or drop decision
@@ -109,7 +99,7 @@ func RouteChanges(from, to *classify.Analysis) []RouteChanged {
 		out = append(out, rc)
 	}
 	slices.SortFunc(out, func(x, y RouteChanged) int {
-		if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
+		if c := rov.ComparePrefix(x.Prefix, y.Prefix); c != 0 {
 			return c
 		}
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))

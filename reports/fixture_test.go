@@ -6,6 +6,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/buildinfo"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -27,8 +28,8 @@ func fixtureAnalysis(extraVRP bool) *classify.Analysis {
 		vrps = append(vrps, rov.VRP{Prefix: netip.MustParsePrefix("192.0.2.0/24"), MaxLen: 24, ASN: 64666, TA: "ripe"})
 	}
 	tb := table.New()
-	a := tb.Peer(table.PeerKey{AS: 65001, IP: netip.MustParseAddr("127.0.0.1")})
-	b := tb.Peer(table.PeerKey{AS: 65002, IP: netip.MustParseAddr("::1")})
+	a := tb.Peer(route.PeerKey{AS: 65001, IP: netip.MustParseAddr("127.0.0.1")})
+	b := tb.Peer(route.PeerKey{AS: 65002, IP: netip.MustParseAddr("::1")})
 	as := func(n uint32) rov.Origin { return rov.Origin{Kind: rov.OriginAS, ASN: n} }
 	add := func(p string, o rov.Origin, peers ...int) {
 		for _, pe := range peers {

@@ -105,7 +105,7 @@ func syntheticReport(n int, seed uint64) Report {
 		}
 		rep.Invalids = append(rep.Invalids, inv)
 	}
-	slices.SortFunc(rep.Invalids, func(x, y Invalid) int { return comparePrefix(x.Prefix, y.Prefix) })
+	slices.SortFunc(rep.Invalids, func(x, y Invalid) int { return rov.ComparePrefix(x.Prefix, y.Prefix) })
 	rep.Origins = originRows(rep.Invalids)
 	rep.Summary.Invalid, rep.Summary.Routes, rep.Summary.VRPs.Loaded = n, 3*n, 1000
 	rep.Summary.Families = []Family{{Family: "ipv4"}, {Family: "ipv6"}}

@@ -289,14 +289,9 @@ func via(a *classify.Analysis, ids []int32) *Via {
 	return &Via{Prefix: c.Prefix, Origins: c.Origins, State: c.State}
 }
 
+// compareVRPRef orders VRPRefs by rov.CompareVRP.
 func compareVRPRef(x, y VRPRef) int {
-	if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
-		return c
-	}
-	if x.MaxLength != y.MaxLength {
-		return int(x.MaxLength) - int(y.MaxLength)
-	}
-	return int(int64(x.ASN) - int64(y.ASN))
+	return rov.CompareVRP(rov.VRP{Prefix: x.Prefix, MaxLen: x.MaxLength, ASN: x.ASN}, rov.VRP{Prefix: y.Prefix, MaxLen: y.MaxLength, ASN: y.ASN})
 }
 
 func sortVRPRefs(v []VRPRef) { slices.SortFunc(v, compareVRPRef) }

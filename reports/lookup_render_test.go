@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -97,7 +98,7 @@ func TestWriteQueryIsLookup(t *testing.T) {
 			if rng.IntN(8) == 0 {
 				o = rov.Origin{Kind: rov.OriginNone}
 			}
-			tb.Add(pfx(), o, tb.Peer(table.PeerKey{AS: 65000}), nil)
+			tb.Add(pfx(), o, tb.Peer(route.PeerKey{AS: 65000}), nil)
 		}
 		a := classify.Analyze(tb, rov.NewIndex(vrps), classify.Options{})
 		qs := []string{"0.0.0.0/0", "::/0", "10.0.0.0/8", "10.1.2.3", "2001:db8::1", "AS64500", "AS64501"}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -199,17 +199,17 @@ func TestNDJSONIsTheJSONRows(t *testing.T) {
 }
 
 // fixtureRoutes are route events of every kind.
-func fixtureRoutes() []mrt.Route {
+func fixtureRoutes() []route.Route {
 	at := time.Date(2025, 7, 20, 2, 0, 0, 0, time.UTC)
-	peer := mrt.Peer{AS: 65001, IP: netip.MustParseAddr("127.0.0.1")}
+	peer := route.Peer{AS: 65001, IP: netip.MustParseAddr("127.0.0.1")}
 	path := []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{65001, 64500}}, {Type: rov.ASSet, ASNs: []uint32{64503, 64504}}}
-	return []mrt.Route{
-		{Time: at, Kind: mrt.Announce, Peer: peer, Prefix: netip.MustParsePrefix("192.0.2.0/24"), Path: path[:1],
+	return []route.Route{
+		{Time: at, Kind: route.Announce, Peer: peer, Prefix: netip.MustParsePrefix("192.0.2.0/24"), Path: path[:1],
 			Origin: rov.Origin{Kind: rov.OriginAS, ASN: 64500}, NextHop: netip.MustParseAddr("127.0.0.1")},
-		{Time: at, Kind: mrt.Announce, FromUpdate: true, Peer: peer, Prefix: netip.MustParsePrefix("2001:db8::/32"), Path: path,
-			Origin: rov.Origin{Kind: rov.OriginNone}, PathID: 7, RPKIState: mrt.RPKIInvalid},
-		{Time: at, Kind: mrt.Withdraw, FromUpdate: true, Peer: peer, Prefix: netip.MustParsePrefix("192.0.2.0/25")},
-		{Time: at, Kind: mrt.PeerDown, FromUpdate: true, Peer: peer},
+		{Time: at, Kind: route.Announce, FromUpdate: true, Peer: peer, Prefix: netip.MustParsePrefix("2001:db8::/32"), Path: path,
+			Origin: rov.Origin{Kind: rov.OriginNone}, PathID: 7, RPKIState: route.RPKIInvalid},
+		{Time: at, Kind: route.Withdraw, FromUpdate: true, Peer: peer, Prefix: netip.MustParsePrefix("192.0.2.0/25")},
+		{Time: at, Kind: route.PeerDown, FromUpdate: true, Peer: peer},
 	}
 }
 

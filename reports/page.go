@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // InvalidsAfter returns the index of the first row of invs (sorted as
@@ -13,7 +15,7 @@ import (
 // repeating or skipping the routes both reports hold.
 func InvalidsAfter(invs []Invalid, prefix netip.Prefix, origin *uint32) int {
 	i, found := slices.BinarySearchFunc(invs, Invalid{Prefix: prefix, Origin: origin}, func(x, y Invalid) int {
-		if c := comparePrefix(x.Prefix, y.Prefix); c != 0 {
+		if c := rov.ComparePrefix(x.Prefix, y.Prefix); c != 0 {
 			return c
 		}
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))

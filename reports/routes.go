@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -17,7 +17,7 @@ import (
 type routeFormat struct {
 	name   string
 	header string
-	row    func([]byte, *mrt.Route) []byte
+	row    func([]byte, *route.Route) []byte
 }
 
 // routeFormats is the routes list's format table. json has always been one
@@ -58,7 +58,7 @@ func NewRoutesWriter(w *bufio.Writer, format string) (*RoutesWriter, error) {
 }
 
 // Write writes one route event.
-func (rw *RoutesWriter) Write(r *mrt.Route) error {
+func (rw *RoutesWriter) Write(r *route.Route) error {
 	if !rw.header {
 		rw.header = true
 		if _, err := rw.w.WriteString(rw.format.header); err != nil {
@@ -75,7 +75,7 @@ func (rw *RoutesWriter) Write(r *mrt.Route) error {
 const RoutesCSVHeader = "time,type,peer_ip,peer_as,prefix,path_id,as_path,origin,next_hop,rpki_state\n"
 
 // appendRouteText appends the bgpdump-like line documented in routesLong.
-func appendRouteText(b []byte, r *mrt.Route) []byte {
+func appendRouteText(b []byte, r *route.Route) []byte {
 	if r.FromUpdate {
 		b = append(b, "BGP4MP|"...)
 	} else {
@@ -83,9 +83,9 @@ func appendRouteText(b []byte, r *mrt.Route) []byte {
 	}
 	b = strconv.AppendInt(b, r.Time.Unix(), 10)
 	switch {
-	case r.Kind == mrt.PeerDown:
+	case r.Kind == route.PeerDown:
 		b = append(b, "|STATE|"...)
-	case r.Kind == mrt.Withdraw:
+	case r.Kind == route.Withdraw:
 		b = append(b, "|W|"...)
 	case r.FromUpdate:
 		b = append(b, "|A|"...)
@@ -96,11 +96,11 @@ func appendRouteText(b []byte, r *mrt.Route) []byte {
 	b = append(b, '|')
 	b = strconv.AppendUint(b, uint64(r.Peer.AS), 10)
 	b = append(b, '|')
-	if r.Kind != mrt.PeerDown {
+	if r.Kind != route.PeerDown {
 		b = r.Prefix.AppendTo(b)
 	}
 	b = append(b, '|')
-	if r.Kind == mrt.Announce {
+	if r.Kind == route.Announce {
 		b = appendASPath(b, r.Path)
 		b = append(b, '|')
 		b = appendOrigin(b, r.Origin)
@@ -108,11 +108,11 @@ func appendRouteText(b []byte, r *mrt.Route) []byte {
 		b = append(b, '|')
 	}
 	b = append(b, '|')
-	if r.Kind != mrt.PeerDown {
+	if r.Kind != route.PeerDown {
 		b = strconv.AppendUint(b, uint64(r.PathID), 10)
 	}
 	b = append(b, '|')
-	if r.Kind == mrt.Announce {
+	if r.Kind == route.Announce {
 		b = appendAddr(b, r.NextHop)
 		b = append(b, '|')
 		b = append(b, rpkiStateName(r.RPKIState)...)
@@ -125,7 +125,7 @@ func appendRouteText(b []byte, r *mrt.Route) []byte {
 // appendRouteJSON appends one JSON object and a newline. Every value is
 // ASCII without quotes or backslashes (numbers, addresses, prefixes, AS
 // path notation, fixed words), so no escaping is needed.
-func appendRouteJSON(b []byte, r *mrt.Route) []byte {
+func appendRouteJSON(b []byte, r *route.Route) []byte {
 	b = append(b, `{"time":"`...)
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","type":"`...)
@@ -135,13 +135,13 @@ func appendRouteJSON(b []byte, r *mrt.Route) []byte {
 	b = append(b, `","peer_as":`...)
 	b = strconv.AppendUint(b, uint64(r.Peer.AS), 10)
 	b = append(b, `,"prefix":"`...)
-	if r.Kind != mrt.PeerDown {
+	if r.Kind != route.PeerDown {
 		b = r.Prefix.AppendTo(b)
 	}
 	b = append(b, `","path_id":`...)
 	b = strconv.AppendUint(b, uint64(r.PathID), 10)
 	b = append(b, `,"as_path":"`...)
-	announce := r.Kind == mrt.Announce
+	announce := r.Kind == route.Announce
 	if announce {
 		b = appendASPath(b, r.Path)
 	}
@@ -162,7 +162,7 @@ func appendRouteJSON(b []byte, r *mrt.Route) []byte {
 
 // appendRouteCSV appends one CSV row (RFC 4180): only as_path can hold a
 // comma (inside an AS_SET), and it is quoted then.
-func appendRouteCSV(b []byte, r *mrt.Route) []byte {
+func appendRouteCSV(b []byte, r *route.Route) []byte {
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, ',')
 	b = append(b, routeTypeName(r)...)
@@ -171,13 +171,13 @@ func appendRouteCSV(b []byte, r *mrt.Route) []byte {
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(r.Peer.AS), 10)
 	b = append(b, ',')
-	if r.Kind != mrt.PeerDown {
+	if r.Kind != route.PeerDown {
 		b = r.Prefix.AppendTo(b)
 	}
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(r.PathID), 10)
 	b = append(b, ',')
-	announce := r.Kind == mrt.Announce
+	announce := r.Kind == route.Announce
 	if announce {
 		start := len(b)
 		b = appendASPath(b, r.Path)
@@ -202,11 +202,11 @@ func appendRouteCSV(b []byte, r *mrt.Route) []byte {
 	return append(b, '\n')
 }
 
-func routeTypeName(r *mrt.Route) string {
+func routeTypeName(r *route.Route) string {
 	switch {
-	case r.Kind == mrt.PeerDown:
+	case r.Kind == route.PeerDown:
 		return "peer_down"
-	case r.Kind == mrt.Withdraw:
+	case r.Kind == route.Withdraw:
 		return "withdraw"
 	case r.FromUpdate:
 		return "announce"
@@ -262,13 +262,13 @@ func appendOrigin(b []byte, o rov.Origin) []byte {
 
 // rpkiStateName names the RFC 8097 validation state community; empty when
 // the route carried none.
-func rpkiStateName(s mrt.RPKIState) string {
+func rpkiStateName(s route.RPKIState) string {
 	switch s {
-	case mrt.RPKIValid:
+	case route.RPKIValid:
 		return "valid"
-	case mrt.RPKINotFound:
+	case route.RPKINotFound:
 		return "not_found"
-	case mrt.RPKIInvalid:
+	case route.RPKIInvalid:
 		return "invalid"
 	}
 	return ""

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -16,60 +17,60 @@ import (
 // hand-built events.
 func TestRouteLines(t *testing.T) {
 	ts := time.Date(2025, 7, 20, 10, 1, 43, 0, time.UTC)
-	peer := mrt.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
+	peer := route.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
 	seq := func(a ...uint32) rov.Segment { return rov.Segment{Type: rov.ASSequence, ASNs: a} }
 	tests := []struct {
 		name       string
-		r          mrt.Route
+		r          route.Route
 		text, json string
 		csv        string
 	}{
 		{
 			name: "RIB entry: origin is the last AS of the final AS_SEQUENCE (RFC 6811 §2)",
-			r: mrt.Route{Kind: mrt.Announce, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"),
+			r: route.Route{Kind: route.Announce, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"),
 				Path: []rov.Segment{seq(64500, 64501, 64502)}, Origin: rov.Origin{ASN: 64502},
-				NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: mrt.RPKIAbsent},
+				NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: route.RPKIAbsent},
 			text: "TABLE_DUMP2|1753005703|B|192.0.2.1|64500|198.51.100.0/24|64500 64501 64502|64502|0|192.0.2.1|\n",
 			json: `{"time":"2025-07-20T10:01:43Z","type":"rib","peer_ip":"192.0.2.1","peer_as":64500,"prefix":"198.51.100.0/24","path_id":0,"as_path":"64500 64501 64502","origin":"64502","next_hop":"192.0.2.1","rpki_state":""}` + "\n",
 			csv:  "2025-07-20T10:01:43Z,rib,192.0.2.1,64500,198.51.100.0/24,0,64500 64501 64502,64502,192.0.2.1,\n",
 		},
 		{
 			name: "final AS_SET: origin NONE (RFC 6811 §2), set as {a,b} like bgpdump, quoted in CSV (RFC 4180 §2.6)",
-			r: mrt.Route{Kind: mrt.Announce, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"), FromUpdate: true,
+			r: route.Route{Kind: route.Announce, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"), FromUpdate: true,
 				Path: []rov.Segment{seq(64500), {Type: rov.ASSet, ASNs: []uint32{64510, 64511}}}, Origin: rov.Origin{Kind: rov.OriginNone},
-				NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: mrt.RPKIInvalid},
+				NextHop: netip.MustParseAddr("192.0.2.1"), RPKIState: route.RPKIInvalid},
 			text: "BGP4MP|1753005703|A|192.0.2.1|64500|198.51.100.0/24|64500 {64510,64511}|NONE|0|192.0.2.1|invalid\n",
 			json: `{"time":"2025-07-20T10:01:43Z","type":"announce","peer_ip":"192.0.2.1","peer_as":64500,"prefix":"198.51.100.0/24","path_id":0,"as_path":"64500 {64510,64511}","origin":"NONE","next_hop":"192.0.2.1","rpki_state":"invalid"}` + "\n",
 			csv:  "2025-07-20T10:01:43Z,announce,192.0.2.1,64500,198.51.100.0/24,0,\"64500 {64510,64511}\",NONE,192.0.2.1,invalid\n",
 		},
 		{
 			name: "empty AS_PATH (iBGP-originated): origin LOCAL (RFC 6811 §2); RFC 8097 valid state",
-			r: mrt.Route{Kind: mrt.Announce, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("2001:db8::/32"),
-				Origin: rov.Origin{Kind: rov.OriginLocal}, NextHop: netip.MustParseAddr("2001:db8::1"), RPKIState: mrt.RPKIValid},
+			r: route.Route{Kind: route.Announce, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("2001:db8::/32"),
+				Origin: rov.Origin{Kind: rov.OriginLocal}, NextHop: netip.MustParseAddr("2001:db8::1"), RPKIState: route.RPKIValid},
 			text: "TABLE_DUMP2|1753005703|B|192.0.2.1|64500|2001:db8::/32||LOCAL|0|2001:db8::1|valid\n",
 			json: `{"time":"2025-07-20T10:01:43Z","type":"rib","peer_ip":"192.0.2.1","peer_as":64500,"prefix":"2001:db8::/32","path_id":0,"as_path":"","origin":"LOCAL","next_hop":"2001:db8::1","rpki_state":"valid"}` + "\n",
 			csv:  "2025-07-20T10:01:43Z,rib,192.0.2.1,64500,2001:db8::/32,0,,LOCAL,2001:db8::1,valid\n",
 		},
 		{
 			name: "confederation segments (RFC 5065 §3) as (a b) and [a,b]; final confed segment: origin LOCAL",
-			r: mrt.Route{Kind: mrt.Announce, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"),
+			r: route.Route{Kind: route.Announce, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"),
 				Path:   []rov.Segment{{Type: rov.ASConfedSequence, ASNs: []uint32{65001, 65002}}, {Type: rov.ASConfedSet, ASNs: []uint32{65003, 65004}}},
-				Origin: rov.Origin{Kind: rov.OriginLocal}, RPKIState: mrt.RPKINotFound},
+				Origin: rov.Origin{Kind: rov.OriginLocal}, RPKIState: route.RPKINotFound},
 			text: "TABLE_DUMP2|1753005703|B|192.0.2.1|64500|198.51.100.0/24|(65001 65002) [65003,65004]|LOCAL|0||not_found\n",
 			json: `{"time":"2025-07-20T10:01:43Z","type":"rib","peer_ip":"192.0.2.1","peer_as":64500,"prefix":"198.51.100.0/24","path_id":0,"as_path":"(65001 65002) [65003,65004]","origin":"LOCAL","next_hop":"","rpki_state":"not_found"}` + "\n",
 			csv:  "2025-07-20T10:01:43Z,rib,192.0.2.1,64500,198.51.100.0/24,0,\"(65001 65002) [65003,65004]\",LOCAL,,not_found\n",
 		},
 		{
 			name: "withdrawal under ADD-PATH keeps its path id (RFC 7911 §3), nothing else",
-			r: mrt.Route{Kind: mrt.Withdraw, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"), PathID: 7, FromUpdate: true,
-				RPKIState: mrt.RPKIAbsent},
+			r: route.Route{Kind: route.Withdraw, Time: ts, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"), PathID: 7, FromUpdate: true,
+				RPKIState: route.RPKIAbsent},
 			text: "BGP4MP|1753005703|W|192.0.2.1|64500|198.51.100.0/24|||7||\n",
 			json: `{"time":"2025-07-20T10:01:43Z","type":"withdraw","peer_ip":"192.0.2.1","peer_as":64500,"prefix":"198.51.100.0/24","path_id":7,"as_path":"","origin":"","next_hop":"","rpki_state":""}` + "\n",
 			csv:  "2025-07-20T10:01:43Z,withdraw,192.0.2.1,64500,198.51.100.0/24,7,,,,\n",
 		},
 		{
 			name: "peer down (STATE_CHANGE leaving Established, RFC 6396 §4.4.1): no prefix",
-			r:    mrt.Route{Kind: mrt.PeerDown, Time: ts.Add(123456 * time.Microsecond), Peer: peer, FromUpdate: true, RPKIState: mrt.RPKIAbsent},
+			r:    route.Route{Kind: route.PeerDown, Time: ts.Add(123456 * time.Microsecond), Peer: peer, FromUpdate: true, RPKIState: route.RPKIAbsent},
 			text: "BGP4MP|1753005703|STATE|192.0.2.1|64500||||||\n",
 			json: `{"time":"2025-07-20T10:01:43.123456Z","type":"peer_down","peer_ip":"192.0.2.1","peer_as":64500,"prefix":"","path_id":0,"as_path":"","origin":"","next_hop":"","rpki_state":""}` + "\n",
 			csv:  "2025-07-20T10:01:43.123456Z,peer_down,192.0.2.1,64500,,0,,,,\n",
@@ -102,7 +103,7 @@ func BenchmarkRouteText(b *testing.B) {
 	}
 	defer f.Close()
 	r := mrt.NewReader(f, mrt.Options{})
-	var routes []mrt.Route
+	var routes []route.Route
 	for r.Next() {
 		rt := *r.Route()
 		rt.Path = nil

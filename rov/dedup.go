@@ -2,6 +2,7 @@ package rov
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 )
 
@@ -58,6 +59,38 @@ func dedupVRPs(vrps []VRP) ([]VRP, int) {
 // CanonicalOrder is the canonical VRP order (see vrpCompare) for packages
 // that keep VRP sets sorted and merge them linearly, as the live table does.
 func CanonicalOrder(a, b VRP) int { return vrpCompare(a, b) }
+
+// ComparePrefix is the one prefix order: IPv4 before IPv6, then by
+// address, then shorter first, so that a prefix's more-specifics follow it
+// contiguously. Reports, the impact cover search (classify) and history
+// sort prefixes by it.
+func ComparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c // netip orders IPv4 before IPv6
+	}
+	return cmp.Compare(a.Bits(), b.Bits())
+}
+
+// CompareVRP is the reading order of VRPs: ComparePrefix (a covering VRP
+// before those inside it), then MaxLen, ASN and TA, all ascending. Reports
+// list VRPs in it, and the RTR client and cache union return their sets in
+// it. It differs from CanonicalOrder, which puts longer prefixes and
+// larger MaxLens first because rpki-client exports in that order and
+// deduplicating its output then costs one pass instead of a sort; the
+// output of the reports is pinned in this order, so both are kept, here,
+// side by side.
+func CompareVRP(a, b VRP) int {
+	if c := ComparePrefix(a.Prefix, b.Prefix); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.MaxLen, b.MaxLen); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.ASN, b.ASN); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.TA, b.TA)
+}
 
 // Canonicalize sorts vrps in place into the canonical order and removes
 // duplicates (same Prefix, MaxLen and ASN; the first one's TA is kept),

@@ -10,6 +10,8 @@ import (
 
 	"github.com/kentik/patricia"
 	"github.com/kentik/patricia/uint32_tree"
+
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 )
 
 // Index is a read-only prefix index over a set of VRPs. VRP i of the slice
@@ -50,71 +52,20 @@ type Index struct {
 	// beside it so InsideByASN searches a contiguous array instead of
 	// chasing VRPs; asnSpan maps an ASN to its run in byASN.
 	byASN   []uint32
-	asnKeys []pkey
+	asnKeys []pfxkey.Key
 	asnSpan map[uint32]span
 }
 
 // asnKeyOf is the key ordering one ASN's VRPs: family (invalid prefixes,
 // IPv4, IPv6), then prefix.
-func asnKeyOf(p netip.Prefix) pkey {
+func asnKeyOf(p netip.Prefix) pfxkey.Key {
 	if !p.IsValid() {
-		return pkey{}
+		return pfxkey.Key{}
 	}
-	return keyOf(p)
+	return pfxkey.Of(p)
 }
 
 type span struct{ lo, hi uint32 }
-
-// pkey is a prefix as a 128-bit big-endian address (IPv4 addresses sit in
-// the top 32 bits of hi), a length and a family (1 IPv4, 2 IPv6, 0 for the
-// invalid prefix; it fills padding, so costs nothing). Keys sort like the
-// prefixes they stand for: by family, address, then length.
-type pkey struct {
-	hi, lo    uint64
-	bits, fam uint8
-}
-
-func keyOf(p netip.Prefix) pkey {
-	a := p.Addr()
-	if a.Is4() {
-		b := a.As4()
-		return pkey{hi: uint64(binary.BigEndian.Uint32(b[:])) << 32, bits: uint8(p.Bits()), fam: 1}
-	}
-	b := a.As16()
-	return pkey{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), bits: uint8(p.Bits()), fam: 2}
-}
-
-func (k pkey) compare(o pkey) int {
-	if k.fam != o.fam {
-		return cmp.Compare(k.fam, o.fam)
-	}
-	if c := cmp.Compare(k.hi, o.hi); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(k.lo, o.lo); c != 0 {
-		return c
-	}
-	return cmp.Compare(k.bits, o.bits)
-}
-
-// contains reports whether prefix k contains or equals prefix o (same
-// family assumed).
-func (k pkey) contains(o pkey) bool {
-	if k.bits > o.bits {
-		return false
-	}
-	hi, lo := o.hi, o.lo
-	switch {
-	case k.bits == 0:
-		return true
-	case k.bits <= 64:
-		m := ^uint64(0) << (64 - k.bits)
-		return hi&m == k.hi
-	default:
-		m := ^uint64(0) << (128 - uint(k.bits))
-		return hi == k.hi && lo&m == k.lo
-	}
-}
 
 // sortedPrefixes is one family's distinct VRP prefixes in (address, length)
 // order, which is a pre-order walk of the containment tree: every prefix
@@ -134,7 +85,7 @@ type sortedPrefixes struct {
 }
 
 type entry struct {
-	k      pkey
+	k      pfxkey.Key
 	parent int32  // nearest strictly covering entry, or -1
 	start  uint32 // the entry's VRPs are members[start:next entry's start]
 }
@@ -143,8 +94,8 @@ func (s *sortedPrefixes) vrpsOf(i int32) []uint32 {
 	return s.members[s.ents[i].start:s.ents[i+1].start]
 }
 
-func (s *sortedPrefixes) search(k pkey) int {
-	lo, _ := slices.BinarySearchFunc(s.ents[:s.n], k, func(e entry, k pkey) int { return e.k.compare(k) })
+func (s *sortedPrefixes) search(k pfxkey.Key) int {
+	lo, _ := slices.BinarySearchFunc(s.ents[:s.n], k, func(e entry, k pfxkey.Key) int { return e.k.Compare(k) })
 	return lo
 }
 
@@ -159,32 +110,32 @@ const jumpBits = 20
 // indexes, built by the thousand in tests and fuzzing, stay small).
 const minJump = 4096
 
-func bucketOf(k pkey, v6 bool) (int, bool) {
+func bucketOf(k pfxkey.Key, v6 bool) (int, bool) {
 	if !v6 {
-		return int(k.hi >> (64 - jumpBits)), true
+		return int(k.Hi >> (64 - jumpBits)), true
 	}
-	if k.hi>>61 != 1 {
+	if k.Hi>>61 != 1 {
 		return 0, false
 	}
-	return int(k.hi>>(61-jumpBits)) & (1<<jumpBits - 1), true
+	return int(k.Hi>>(61-jumpBits)) & (1<<jumpBits - 1), true
 }
 
-func bucketStart(b int, v6 bool) pkey {
+func bucketStart(b int, v6 bool) pfxkey.Key {
 	if !v6 {
-		return pkey{hi: uint64(b) << (64 - jumpBits), fam: 1}
+		return pfxkey.Key{Hi: uint64(b) << (64 - jumpBits), Fam: pfxkey.Fam4}
 	}
-	return pkey{hi: 1<<61 | uint64(b)<<(61-jumpBits), fam: 2}
+	return pfxkey.Key{Hi: 1<<61 | uint64(b)<<(61-jumpBits), Fam: pfxkey.Fam6}
 }
 
 // prefixOrder sorts idx (VRP indexes of one family) by (prefix key,
 // MaxLen, ASN, index): a strict total order, so the result is unique and a
 // stored copy can be checked in linear time (NewIndexOrdered).
-func prefixOrder(vrps []VRP, keys []pkey) func(a, b uint32) int {
+func prefixOrder(vrps []VRP, keys []pfxkey.Key) func(a, b uint32) int {
 	return func(a, b uint32) int { return prefixCmp(vrps, keys[a], keys[b], a, b) }
 }
 
-func prefixCmp(vrps []VRP, ka, kb pkey, a, b uint32) int {
-	if c := ka.compare(kb); c != 0 {
+func prefixCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
+	if c := ka.Compare(kb); c != 0 {
 		return c
 	}
 	va, vb := &vrps[a], &vrps[b]
@@ -199,16 +150,16 @@ func prefixCmp(vrps []VRP, ka, kb pkey, a, b uint32) int {
 
 // asnOrder sorts VRP indexes by (ASN, family and prefix key, MaxLen,
 // index), also a strict total order.
-func asnOrder(vrps []VRP, keys []pkey) func(a, b uint32) int {
+func asnOrder(vrps []VRP, keys []pfxkey.Key) func(a, b uint32) int {
 	return func(a, b uint32) int { return asnCmp(vrps, keys[a], keys[b], a, b) }
 }
 
-func asnCmp(vrps []VRP, ka, kb pkey, a, b uint32) int {
+func asnCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
 	va, vb := &vrps[a], &vrps[b]
 	if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
 		return c
 	}
-	if c := ka.compare(kb); c != 0 {
+	if c := ka.Compare(kb); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
@@ -220,7 +171,7 @@ func asnCmp(vrps []VRP, ka, kb pkey, a, b uint32) int {
 // buildSorted makes one family's sorted array from idx, already in
 // prefixOrder: one pass with a stack for the parent pointers, one sweep for
 // the bucket table.
-func buildSorted(key func(uint32) pkey, idx []uint32, v6 bool) sortedPrefixes {
+func buildSorted(key func(uint32) pfxkey.Key, idx []uint32, v6 bool) sortedPrefixes {
 	var s sortedPrefixes
 	s.members = idx
 	s.ents = make([]entry, 0, len(idx)+1)
@@ -231,7 +182,7 @@ func buildSorted(key func(uint32) pkey, idx []uint32, v6 bool) sortedPrefixes {
 			continue
 		}
 		e := int32(len(s.ents))
-		for len(stack) > 0 && !s.ents[stack[len(stack)-1]].k.contains(k) {
+		for len(stack) > 0 && !s.ents[stack[len(stack)-1]].k.Contains(k) {
 			stack = stack[:len(stack)-1]
 		}
 		p := int32(-1)
@@ -255,7 +206,7 @@ func buildSorted(key func(uint32) pkey, idx []uint32, v6 bool) sortedPrefixes {
 			continue
 		}
 		start := bucketStart(b, v6)
-		for j < s.n && s.ents[j].k.compare(start) < 0 {
+		for j < s.n && s.ents[j].k.Compare(start) < 0 {
 			j++
 		}
 		s.jump[b] = uint32(j)
@@ -267,7 +218,7 @@ func buildSorted(key func(uint32) pkey, idx []uint32, v6 bool) sortedPrefixes {
 // specific first. Every prefix covering k sorts at or before k, and is either
 // the last entry not after k or one of that entry's ancestors, so one binary
 // search and a walk up the parent chain find them all.
-func (s *sortedPrefixes) covering(k pkey, v6 bool, dst []uint32) []uint32 {
+func (s *sortedPrefixes) covering(k pfxkey.Key, v6 bool, dst []uint32) []uint32 {
 	ents := s.ents
 	// Upper bound: first entry > k. Entries before bucket b's run are below
 	// k and entries after it above, so the search stays inside the run.
@@ -277,14 +228,14 @@ func (s *sortedPrefixes) covering(k pkey, v6 bool, dst []uint32) []uint32 {
 	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if ents[m].k.compare(k) <= 0 {
+		if ents[m].k.Compare(k) <= 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
 	i := int32(lo - 1)
-	for i >= 0 && !ents[i].k.contains(k) {
+	for i >= 0 && !ents[i].k.Contains(k) {
 		i = ents[i].parent
 	}
 	for i >= 0 {
@@ -296,10 +247,10 @@ func (s *sortedPrefixes) covering(k pkey, v6 bool, dst []uint32) []uint32 {
 
 // inside appends the VRPs of every entry strictly inside k, in (address,
 // length) order.
-func (s *sortedPrefixes) inside(k pkey, dst []uint32) []uint32 {
+func (s *sortedPrefixes) inside(k pfxkey.Key, dst []uint32) []uint32 {
 	first := k
-	first.bits++
-	for i := s.search(first); i < s.n && k.contains(s.ents[i].k); i++ {
+	first.Bits++
+	for i := s.search(first); i < s.n && k.Contains(s.ents[i].k); i++ {
 		dst = append(dst, s.vrpsOf(int32(i))...)
 	}
 	return dst
@@ -329,13 +280,13 @@ func NewIndex(vrps []VRP) *Index {
 	keys := vrpKeys(vrps)
 	var i4, i6 []uint32
 	for i := range vrps {
-		switch keys[i].fam {
-		case 1:
+		switch keys[i].Fam {
+		case pfxkey.Fam4:
 			i4 = append(i4, uint32(i))
-		case 2:
+		case pfxkey.Fam6:
 			i6 = append(i6, uint32(i))
 		}
-		// An invalid prefix (fam 0) covers nothing and is inside
+		// An invalid prefix (pfxkey.FamInvalid) covers nothing and is inside
 		// nothing; it stays addressable by index and by ASN.
 	}
 	byASN := make([]uint32, len(vrps))
@@ -350,7 +301,7 @@ func NewIndex(vrps []VRP) *Index {
 		slices.SortFunc(byASN, asnOrder(vrps, keys))
 		return nil
 	})
-	return assemble(vrps, func(i uint32) pkey { return keys[i] }, i4, i6, byASN)
+	return assemble(vrps, func(i uint32) pfxkey.Key { return keys[i] }, i4, i6, byASN)
 }
 
 // both runs f and g at once (the prefix half and the ASN half of an index
@@ -372,9 +323,9 @@ func both(f, g func() error) error {
 	return gerr
 }
 
-// vrpKeys returns the key of every VRP's prefix (pkey{} when invalid).
-func vrpKeys(vrps []VRP) []pkey {
-	keys := make([]pkey, len(vrps))
+// vrpKeys returns the key of every VRP's prefix (pfxkey.Key{} when invalid).
+func vrpKeys(vrps []VRP) []pfxkey.Key {
+	keys := make([]pfxkey.Key, len(vrps))
 	for i := range vrps {
 		keys[i] = asnKeyOf(vrps[i].Prefix)
 	}
@@ -385,7 +336,7 @@ func vrpKeys(vrps []VRP) []pkey {
 // NewIndexOrdered checks); every step is linear.
 // key gives a VRP's prefix key: from a table (NewIndex, which sorted by
 // it) or computed again (NewIndexOrdered, which saves the table's memory).
-func assemble(vrps []VRP, key func(uint32) pkey, i4, i6, byASN []uint32) *Index {
+func assemble(vrps []VRP, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *Index {
 	ix := &Index{vrps: vrps, byASN: byASN}
 	both(func() error {
 		ix.s4 = buildSorted(key, i4, false)
@@ -399,11 +350,11 @@ func assemble(vrps []VRP, key func(uint32) pkey, i4, i6, byASN []uint32) *Index 
 }
 
 // buildASN fills the ASN half of the index from byASN.
-func (ix *Index) buildASN(key func(uint32) pkey) {
+func (ix *Index) buildASN(key func(uint32) pfxkey.Key) {
 	vrps, byASN := ix.vrps, ix.byASN
 	ix.asnSpan = make(map[uint32]span)
 	// The keys follow byASN, so InsideByASN searches a contiguous array.
-	ix.asnKeys = make([]pkey, len(vrps))
+	ix.asnKeys = make([]pfxkey.Key, len(vrps))
 	for j, i := range byASN {
 		ix.asnKeys[j] = key(i)
 	}
@@ -448,7 +399,7 @@ func (e *OrderError) Error() string {
 // order that fails a check gives an *OrderError and no index. Like NewIndex
 // it works on two goroutines (prefix half, ASN half).
 func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
-	key := func(i uint32) pkey { return asnKeyOf(vrps[i].Prefix) }
+	key := func(i uint32) pfxkey.Key { return asnKeyOf(vrps[i].Prefix) }
 	var n4, n6 int
 	for i := range vrps {
 		p := vrps[i].Prefix
@@ -463,17 +414,17 @@ func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
 		}
 	}
 	// One key per element, carried to the next comparison.
-	check := func(name string, order []uint32, fam uint8, want int, cmp func(vrps []VRP, ka, kb pkey, a, b uint32) int) error {
+	check := func(name string, order []uint32, fam uint8, want int, cmp func(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int) error {
 		if len(order) != want {
 			return &OrderError{Order: name, Pos: len(order), What: fmt.Sprintf("%d entries, want %d", len(order), want)}
 		}
-		var prev pkey
+		var prev pfxkey.Key
 		for j, i := range order {
 			if int(i) >= len(vrps) {
 				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d out of range (%d VRPs)", i, len(vrps))}
 			}
 			k := key(i)
-			if fam != 0 && k.fam != fam {
+			if fam != 0 && k.Fam != fam {
 				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d (%s) is of the other family", i, vrps[i].Prefix)}
 			}
 			if j > 0 && cmp(vrps, prev, k, order[j-1], i) >= 0 {
@@ -484,10 +435,10 @@ func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
 		return nil
 	}
 	err := both(func() error {
-		if err := check("ipv4", v4, 1, n4, prefixCmp); err != nil {
+		if err := check("ipv4", v4, pfxkey.Fam4, n4, prefixCmp); err != nil {
 			return err
 		}
-		return check("ipv6", v6, 2, n6, prefixCmp)
+		return check("ipv6", v6, pfxkey.Fam6, n6, prefixCmp)
 	}, func() error {
 		return check("asn", byASN, 0, len(vrps), asnCmp)
 	})
@@ -550,9 +501,9 @@ func (ix *Index) Covering(p netip.Prefix, dst []uint32) []uint32 {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
-		return ix.s4.covering(keyOf(p), false, dst)
+		return ix.s4.covering(pfxkey.Of(p), false, dst)
 	}
-	return ix.s6.covering(keyOf(p), true, dst)
+	return ix.s6.covering(pfxkey.Of(p), true, dst)
 }
 
 // CoveringTree is Covering answered by the patricia tree, least specific
@@ -580,9 +531,9 @@ func (ix *Index) Inside(p netip.Prefix, dst []uint32) []uint32 {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
-		return ix.s4.inside(keyOf(p), dst)
+		return ix.s4.inside(pfxkey.Of(p), dst)
 	}
-	return ix.s6.inside(keyOf(p), dst)
+	return ix.s6.inside(pfxkey.Of(p), dst)
 }
 
 // InsideByASN is Inside restricted to the VRPs of asn: a binary search in
@@ -598,10 +549,10 @@ func (ix *Index) InsideByASN(p netip.Prefix, asn uint32, dst []uint32) []uint32 
 	}
 	t := asnKeyOf(p.Masked())
 	first := t
-	first.bits++
+	first.Bits++
 	keys := ix.asnKeys[s.lo:s.hi]
-	lo, _ := slices.BinarySearchFunc(keys, first, pkey.compare)
-	for j := lo; j < len(keys) && keys[j].fam == t.fam && t.contains(keys[j]); j++ {
+	lo, _ := slices.BinarySearchFunc(keys, first, pfxkey.Key.Compare)
+	for j := lo; j < len(keys) && keys[j].Fam == t.Fam && t.Contains(keys[j]); j++ {
 		dst = append(dst, ix.byASN[int(s.lo)+j])
 	}
 	return dst

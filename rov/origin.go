@@ -101,6 +101,24 @@ func OriginOf(path []Segment) Origin {
 	return Origin{Kind: OriginLocal}
 }
 
+// FinalASSet returns the members of the path's final AS_SET — the segment
+// that makes OriginOf return OriginNone (RFC 6811 §2: "the origin AS
+// cannot be determined" when the final segment is an AS_SET) — or nil when
+// the last non-empty segment is not an AS_SET. The slice is path's own:
+// copy it to keep it past the path's reuse.
+func FinalASSet(path []Segment) []uint32 {
+	for i := len(path) - 1; i >= 0; i-- {
+		if len(path[i].ASNs) == 0 {
+			continue
+		}
+		if path[i].Type == ASSet {
+			return path[i].ASNs
+		}
+		return nil
+	}
+	return nil
+}
+
 // WithLocalAS resolves an OriginLocal origin to the given local AS; it
 // returns o unchanged when o is not OriginLocal or local is 0 (unknown).
 func (o Origin) WithLocalAS(local uint32) Origin {

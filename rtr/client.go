@@ -101,7 +101,7 @@ type Config struct {
 
 // Update is one change of a cache's VRP set, sent after each End of Data
 // (and when the data expires). Announced and Withdrawn are sorted by
-// CompareVRP.
+// rov.CompareVRP.
 //
 // A delta (Reset false) lists what the serial response announced and
 // withdrew, netted: applying it to the previous set gives the new one.
@@ -255,7 +255,7 @@ func (c *Client) Status() Status {
 	return s
 }
 
-// VRPs returns the current VRP set, sorted by CompareVRP. It copies the set
+// VRPs returns the current VRP set, sorted by rov.CompareVRP. It copies the set
 // (O(n log n)); consumers following Updates do not need it.
 func (c *Client) VRPs() []rov.VRP {
 	c.mu.Lock()

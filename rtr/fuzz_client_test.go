@@ -145,7 +145,7 @@ func equalVRPs(a, b []rov.VRP) bool {
 		return false
 	}
 	for i := range a {
-		if CompareVRP(a[i], b[i]) != 0 {
+		if rov.CompareVRP(a[i], b[i]) != 0 {
 			return false
 		}
 	}

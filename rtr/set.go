@@ -31,7 +31,7 @@ type source struct {
 
 // Delta is a change of the union: VRPs that entered it (the first source
 // announced them) and VRPs that left it (the last source withdrew them),
-// sorted by CompareVRP.
+// sorted by rov.CompareVRP.
 type Delta struct {
 	Announced []rov.VRP
 	Withdrawn []rov.VRP
@@ -139,8 +139,8 @@ func (s *Set) remove(k vkey, d *Delta) {
 }
 
 func sortDelta(d *Delta) {
-	slices.SortFunc(d.Announced, CompareVRP)
-	slices.SortFunc(d.Withdrawn, CompareVRP)
+	slices.SortFunc(d.Announced, rov.CompareVRP)
+	slices.SortFunc(d.Withdrawn, rov.CompareVRP)
 }
 
 // Expire removes every source whose last Update is older than that
@@ -219,6 +219,6 @@ func (s *Set) Disagreements() []Disagreement {
 		}
 		out = append(out, d)
 	}
-	slices.SortFunc(out, func(a, b Disagreement) int { return CompareVRP(a.VRP, b.VRP) })
+	slices.SortFunc(out, func(a, b Disagreement) int { return rov.CompareVRP(a.VRP, b.VRP) })
 	return out
 }

@@ -130,7 +130,7 @@ func TestSetOracle(t *testing.T) {
 				}
 			}
 		}
-		slices.SortFunc(want, CompareVRP)
+		slices.SortFunc(want, rov.CompareVRP)
 		got := s.Union()
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("step %d: union %v, want %v", step, got, want)

@@ -8,8 +8,9 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -30,7 +31,7 @@ func findShared() string {
 }
 
 // loadState replays route files into a State and loads a VRP file.
-func loadState(b *testing.B, vrpFile string, routeFiles ...string) (*live.State, *mrt.Route) {
+func loadState(b *testing.B, vrpFile string, routeFiles ...string) (*live.State, *route.Route) {
 	b.Helper()
 	f, err := compressed.Open(vrpFile)
 	if err != nil {
@@ -43,20 +44,20 @@ func loadState(b *testing.B, vrpFile string, routeFiles ...string) (*live.State,
 	}
 	st := live.New(live.Options{})
 	st.SetVRPs(vrps)
-	var last mrt.Route
+	var last route.Route
 	for _, name := range routeFiles {
 		f, err := compressed.Open(name)
 		if err != nil {
 			b.Fatal(err)
 		}
-		src, err := mrt.NewSource(f, name)
+		src, err := routefile.NewSource(f, name)
 		if err != nil {
 			b.Fatal(err)
 		}
 		for src.Next() {
 			r := src.Route()
 			st.Apply(r)
-			if r.Kind == mrt.Announce {
+			if r.Kind == route.Announce {
 				last = *r
 				last.Path = append([]rov.Segment(nil), r.Path...)
 			}

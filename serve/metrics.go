@@ -7,8 +7,8 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/buildinfo"
 	"github.com/rovimpact/rovimpact/live"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
-	"github.com/rovimpact/rovimpact/table"
 )
 
 // metrics is the collector behind the rovimpact_* families listed in the
@@ -192,7 +192,7 @@ var stateNames = [4]string{"valid", "invalid", "not_found", "unvalidated"}
 
 // peerCounts is one peer's routes by state (stateNames order).
 type peerCounts struct {
-	key    table.PeerKey
+	key    route.PeerKey
 	states [4]int
 }
 

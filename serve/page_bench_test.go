@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -30,7 +30,7 @@ func benchState(b *testing.B, n int) *live.State {
 		vrps = append(vrps, rov.VRP{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(10 + x/256), byte(x), 0, 0}), 16), MaxLen: uint8(23 + x%2), ASN: 64500})
 	}
 	s.SetVRPs(vrps)
-	r := mrt.Route{Kind: mrt.Announce, RPKIState: mrt.RPKIAbsent}
+	r := route.Route{Kind: route.Announce, RPKIState: route.RPKIAbsent}
 	for i := range n {
 		peer := fixPeers[i%2]
 		r.Peer = peer

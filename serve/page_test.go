@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -57,8 +57,8 @@ func pageState(t testing.TB, n int) *live.State {
 		}
 		origin := uint32(64500 + i%3) // valid or wrong_origin where covered
 		peer := fixPeers[i%2]
-		r := mrt.Route{Kind: mrt.Announce, Peer: peer, Prefix: netip.MustParsePrefix(pfx),
-			Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{peer.AS, origin}}}, RPKIState: mrt.RPKIAbsent}
+		r := route.Route{Kind: route.Announce, Peer: peer, Prefix: netip.MustParsePrefix(pfx),
+			Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{peer.AS, origin}}}, RPKIState: route.RPKIAbsent}
 		r.Origin = rov.OriginOf(r.Path)
 		s.Apply(&r)
 	}
@@ -294,11 +294,11 @@ func TestInvalidsCursorAcrossChanges(t *testing.T) {
 	// before the cursor and one after it.
 	first := p1.Invalids[0]
 	for _, pk := range fixPeers {
-		st.Apply(&mrt.Route{Kind: mrt.Withdraw, Peer: pk, Prefix: first.Prefix, RPKIState: mrt.RPKIAbsent})
+		st.Apply(&route.Route{Kind: route.Withdraw, Peer: pk, Prefix: first.Prefix, RPKIState: route.RPKIAbsent})
 	}
 	add := func(pfx string) {
-		r := mrt.Route{Kind: mrt.Announce, Peer: fixPeers[0], Prefix: netip.MustParsePrefix(pfx),
-			Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{65000, 64666}}}, RPKIState: mrt.RPKIAbsent}
+		r := route.Route{Kind: route.Announce, Peer: fixPeers[0], Prefix: netip.MustParsePrefix(pfx),
+			Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{65000, 64666}}}, RPKIState: route.RPKIAbsent}
 		r.Origin = rov.OriginOf(r.Path)
 		st.Apply(&r)
 	}
@@ -386,8 +386,8 @@ func TestPageErrors(t *testing.T) {
 		})
 	}
 	// The table changes: the lookup cursor's snapshot stays pinned ...
-	r := mrt.Route{Kind: mrt.Announce, Peer: fixPeers[0], Prefix: netip.MustParsePrefix("10.200.0.0/24"),
-		Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{65000, 64666}}}, RPKIState: mrt.RPKIAbsent}
+	r := route.Route{Kind: route.Announce, Peer: fixPeers[0], Prefix: netip.MustParsePrefix("10.200.0.0/24"),
+		Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{65000, 64666}}}, RPKIState: route.RPKIAbsent}
 	r.Origin = rov.OriginOf(r.Path)
 	st.Apply(&r)
 	if code, _, body := get(t, srv, "/api/lookup?q=10.0.0.0/8&limit=5&cursor="+lk.Next); code != 200 {

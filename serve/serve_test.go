@@ -13,8 +13,8 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
 	"github.com/rovimpact/rovimpact/table"
@@ -32,7 +32,7 @@ type fixRoute struct {
 	path   []uint32
 }
 
-var fixPeers = []mrt.Peer{
+var fixPeers = []route.Peer{
 	{AS: 65000, IP: netip.MustParseAddr("10.0.0.1")},
 	{AS: 65001, IP: netip.MustParseAddr("2001:db8::1")},
 }
@@ -59,8 +59,8 @@ func (f fixture) state(t testing.TB) *live.State {
 	s := live.New(live.Options{})
 	s.SetVRPs(f.vrps)
 	for _, r := range f.routes {
-		rt := mrt.Route{Kind: mrt.Announce, Peer: fixPeers[r.peer], Prefix: netip.MustParsePrefix(r.prefix),
-			Path: []rov.Segment{{Type: rov.ASSequence, ASNs: r.path}}, RPKIState: mrt.RPKIAbsent}
+		rt := route.Route{Kind: route.Announce, Peer: fixPeers[r.peer], Prefix: netip.MustParsePrefix(r.prefix),
+			Path: []rov.Segment{{Type: rov.ASSequence, ASNs: r.path}}, RPKIState: route.RPKIAbsent}
 		rt.Origin = rov.OriginOf(rt.Path)
 		s.Apply(&rt)
 	}
@@ -71,7 +71,7 @@ func (f fixture) state(t testing.TB) *live.State {
 func (f fixture) truth() reports.Report {
 	t := table.New()
 	for _, r := range f.routes {
-		p := t.Peer(table.PeerKey{AS: fixPeers[r.peer].AS, IP: fixPeers[r.peer].IP})
+		p := t.Peer(route.PeerKey{AS: fixPeers[r.peer].AS, IP: fixPeers[r.peer].IP})
 		t.Add(netip.MustParsePrefix(r.prefix), rov.Origin{Kind: rov.OriginAS, ASN: r.path[len(r.path)-1]}, p, nil)
 	}
 	return reports.Build(classify.Analyze(t, rov.NewIndex(f.vrps), classify.Options{}), reports.Meta{})
@@ -351,7 +351,7 @@ func TestReportBuiltOncePerEpoch(t *testing.T) {
 	if srv.builds != 1 {
 		t.Errorf("%d report builds for one epoch, want 1", srv.builds)
 	}
-	w := mrt.Route{Kind: mrt.Withdraw, Peer: fixPeers[0], Prefix: netip.MustParsePrefix("198.51.100.0/22")}
+	w := route.Route{Kind: route.Withdraw, Peer: fixPeers[0], Prefix: netip.MustParsePrefix("198.51.100.0/22")}
 	st.Apply(&w)
 	_, _, body := get(t, srv, "/api/invalids?impact=unreachable")
 	if srv.builds != 2 {

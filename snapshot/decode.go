@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -220,15 +221,15 @@ func decodeVRPs(s *reader, tas []string) []rov.VRP {
 	return vrps
 }
 
-func decodePeers(s *reader) []table.PeerKey {
+func decodePeers(s *reader) []route.PeerKey {
 	n := s.count(5)
 	if s.err != nil {
 		return nil
 	}
-	peers := make([]table.PeerKey, n)
+	peers := make([]route.PeerKey, n)
 	for i := range peers {
 		asn, fam := s.u32(), s.u8()
-		peers[i] = table.PeerKey{AS: asn, IP: s.addr(fam)}
+		peers[i] = route.PeerKey{AS: asn, IP: s.addr(fam)}
 	}
 	s.done()
 	return peers

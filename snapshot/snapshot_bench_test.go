@@ -7,8 +7,8 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -32,7 +32,7 @@ func realAnalysis(b *testing.B) (Header, *classify.Analysis) {
 		b.Fatal(err)
 	}
 	defer mf.Close()
-	src, err := mrt.NewSource(mf, name)
+	src, err := routefile.NewSource(mf, name)
 	if err != nil {
 		b.Fatal(err)
 	}

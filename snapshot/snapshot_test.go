@@ -17,8 +17,9 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/study"
 	"github.com/rovimpact/rovimpact/table"
@@ -53,7 +54,7 @@ func sampleAnalysis(tb testing.TB, opt classify.Options) (*classify.Analysis, He
 		if err != nil {
 			tb.Fatal(err)
 		}
-		src, err := mrt.NewSource(rf, name)
+		src, err := routefile.NewSource(rf, name)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -92,8 +93,8 @@ func tinyAnalysis(tb testing.TB) (Header, *classify.Analysis) {
 		{Prefix: pfx("2001:db8::/32"), MaxLen: 48, ASN: 64502, TA: "ripe"},
 	})
 	t := table.New()
-	p1 := t.Peer(table.PeerKey{AS: 64510, IP: netip.MustParseAddr("10.0.0.1")})
-	p2 := t.Peer(table.PeerKey{AS: 64511, IP: netip.MustParseAddr("2001:db8::1")})
+	p1 := t.Peer(route.PeerKey{AS: 64510, IP: netip.MustParseAddr("10.0.0.1")})
+	p2 := t.Peer(route.PeerKey{AS: 64511, IP: netip.MustParseAddr("2001:db8::1")})
 	as := func(n uint32) rov.Origin { return rov.Origin{Kind: rov.OriginAS, ASN: n} }
 	t.Add(pfx("192.0.2.0/24"), as(64500), p1, nil)
 	t.Add(pfx("192.0.2.0/24"), as(64500), p2, nil)

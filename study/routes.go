@@ -15,8 +15,9 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/progress"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -102,13 +103,13 @@ func readRouteFile(in *table.Ingester, name string, prog Progress) (reports.Inpu
 	}
 	defer f.Close()
 	data := &countingReader{r: f}
-	src, err := mrt.NewSource(data, name)
+	src, err := routefile.NewSource(data, name)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) && !isSystemError(err) {
 			// Cut before its first record could be decoded (a
 			// compressed file cut inside its first block): nothing
 			// read, which is partial input too.
-			return reports.Input{Name: name, Error: err.Error(), Loss: inputLoss(mrt.Stats{}, err, data.n, false)}, nil
+			return reports.Input{Name: name, Error: err.Error(), Loss: inputLoss(route.Stats{}, err, data.n, false)}, nil
 		}
 		return reports.Input{}, err
 	}
@@ -179,7 +180,7 @@ var errLocation = regexp.MustCompile(`(?:record|line) (\d+) (?:at offset|\(offse
 // checksum mismatch, is corruption) and Stats (corrupt records skipped
 // with the framing intact). total is the decompressed data available,
 // read or not; atLeast says it is a lower bound. Nil for a whole file.
-func inputLoss(st mrt.Stats, rerr error, total int64, atLeast bool) *reports.Loss {
+func inputLoss(st route.Stats, rerr error, total int64, atLeast bool) *reports.Loss {
 	// Damage the reader recovered from (a corrupt record in a sound frame,
 	// framing regained by resynchronising) is still lost data.
 	corrupt := st.Skipped["corrupt"] + st.Skipped["resync"]
@@ -196,14 +197,14 @@ func inputLoss(st mrt.Stats, rerr error, total int64, atLeast bool) *reports.Los
 	if errors.Is(rerr, io.ErrUnexpectedEOF) {
 		l.Kind = reports.LossTruncated
 	}
-	var ie *mrt.InputError
+	var ie *route.InputError
 	var le locatedError
 	if errors.As(rerr, &ie) {
 		// The reader classified the damage itself: a cut or a
 		// contradiction (a bzip2 block CRC, a gzip checksum, a record that
 		// does not decode), and where the decompressor found it.
 		l.Kind = reports.LossCorrupt
-		if ie.Damage == mrt.Truncated {
+		if ie.Damage == route.Truncated {
 			l.Kind = reports.LossTruncated
 		}
 		l.Record, l.Offset = ie.Record, ie.Offset

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // locErr is a reader error that locates itself (the typed error the
@@ -26,15 +26,15 @@ func (e locErr) Unwrap() error { return io.ErrUnexpectedEOF }
 // TestInputLoss pins the adapter from the readers' errors and Stats to
 // reports.Loss: kind, location, what was read and what was not.
 func TestInputLoss(t *testing.T) {
-	st := mrt.Stats{Records: 17, Routes: 494, Bytes: 5000, Skipped: map[string]int64{}}
+	st := route.Stats{Records: 17, Routes: 494, Bytes: 5000, Skipped: map[string]int64{}}
 	truncated := fmt.Errorf("mrt: x.mrt: truncated record 17 at offset 3464: %w", io.ErrUnexpectedEOF)
 	crc := fmt.Errorf("x.bz2: bzip2: reading record 9 at offset 800: %w", bzip2.StructuralError("block checksum mismatch"))
 	text := fmt.Errorf("mrt: x.txt: line 5 (offset 100): %w", io.ErrUnexpectedEOF)
-	corrupt := mrt.Stats{Records: 40, Routes: 900, Skipped: map[string]int64{"corrupt": 2},
-		Problems: []mrt.Problem{{Record: 12, Offset: 4096, Err: "record length 99999999 exceeds the 16777216 limit"}}}
+	corrupt := route.Stats{Records: 40, Routes: 900, Skipped: map[string]int64{"corrupt": 2},
+		Problems: []route.Problem{{Record: 12, Offset: 4096, Err: "record length 99999999 exceeds the 16777216 limit"}}}
 	for _, tc := range []struct {
 		name    string
-		st      mrt.Stats
+		st      route.Stats
 		err     error
 		total   int64
 		atLeast bool
@@ -45,7 +45,7 @@ func TestInputLoss(t *testing.T) {
 			Records: 16, Routes: 494, BytesUnread: 1536, UnreadShare: 1536.0 / 5000, Error: truncated.Error()}},
 		{"checksum mismatch is corruption; the rest of the data is unread", st, crc, 10000, true, &reports.Loss{Kind: "corrupt", Record: 9, Offset: 800,
 			Records: 8, Routes: 494, BytesUnread: 9200, UnreadShare: 0.92, UnreadAtLeast: true, Error: crc.Error()}},
-		{"text line", mrt.Stats{Records: 5, Routes: 4}, text, 100, false, &reports.Loss{Kind: "truncated", Record: 5, Offset: 100,
+		{"text line", route.Stats{Records: 5, Routes: 4}, text, 100, false, &reports.Loss{Kind: "truncated", Record: 5, Offset: 100,
 			Records: 4, Routes: 4, Error: text.Error()}},
 		{"typed error locates itself", st, locErr{3, 30}, 60, false, &reports.Loss{Kind: "truncated", Record: 3, Offset: 30,
 			Records: 2, Routes: 494, BytesUnread: 30, UnreadShare: 0.5, Error: "bad record somewhere"}},

@@ -2,13 +2,13 @@ package table
 
 import (
 	"cmp"
-	"encoding/binary"
 	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -18,7 +18,7 @@ type PeerMatch struct {
 	IP netip.Addr
 }
 
-func (m PeerMatch) matches(k PeerKey) bool {
+func (m PeerMatch) matches(k route.PeerKey) bool {
 	return (m.AS == 0 || m.AS == k.AS) && (!m.IP.IsValid() || m.IP == k.IP)
 }
 
@@ -57,9 +57,9 @@ type Ingester struct {
 	Skipped map[string]int64 // events not used, by reason
 
 	peers  []replayPeer // in first-seen order
-	peerIx map[PeerKey]int
+	peerIx map[route.PeerKey]int
 	seen   peersSeen // every peer of the sources, kept or filtered out
-	stats  mrt.RIBStats
+	stats  route.RIBStats
 	n      int // paths held
 	// gen numbers the Read calls, so a RIB's first entry for a peer can
 	// tell that the peer's table is from an earlier file (replayPeer.ribGen).
@@ -71,47 +71,21 @@ type Ingester struct {
 // replayPeer is one session's Adj-RIB-In as far as the table cares
 // (RFC 4271 §3.2: one path per prefix, RFC 7911: per path id).
 type replayPeer struct {
-	key    PeerKey
+	key    route.PeerKey
 	ribGen uint32 // the Read whose RIB entries last reset this peer
 	paths  map[replayKey]rov.Origin
 	asSets map[replayKey][]uint32 // final AS_SET of the OriginNone paths
 }
 
-// replayKey is a masked prefix and a path id, without netip's zone
-// pointer so the maps hold no pointers for the GC to scan. hi and lo are
-// the address big-endian (an IPv4 address in the top 32 bits of hi), so
-// comparing (v6, hi, lo, bits) orders prefixes as mrt.RIB.All does (IPv4
-// first, then address, then shorter first).
-type replayKey struct {
-	hi, lo uint64
-	pathID uint32
-	bits   uint8
-	v6     bool
-}
+// replayKey is a masked prefix with the path id in its ID: no pointer, so
+// the maps hold none for the GC to scan, and keys order as mrt.RIB.All
+// orders prefixes (IPv4 first, then address, then shorter first).
+type replayKey = pfxkey.Key
 
 func replayKeyOf(p netip.Prefix, pathID uint32) replayKey {
-	p = p.Masked()
-	k := replayKey{pathID: pathID, bits: uint8(p.Bits())}
-	if a := p.Addr(); a.Is4() {
-		a4 := a.As4()
-		k.hi = uint64(binary.BigEndian.Uint32(a4[:])) << 32
-	} else {
-		a16 := a.As16()
-		k.hi, k.lo, k.v6 = binary.BigEndian.Uint64(a16[:8]), binary.BigEndian.Uint64(a16[8:]), true
-	}
+	k := pfxkey.Of(p.Masked())
+	k.ID = pathID
 	return k
-}
-
-func (k replayKey) prefix() netip.Prefix {
-	if !k.v6 {
-		var a4 [4]byte
-		binary.BigEndian.PutUint32(a4[:], uint32(k.hi>>32))
-		return netip.PrefixFrom(netip.AddrFrom4(a4), int(k.bits))
-	}
-	var a16 [16]byte
-	binary.BigEndian.PutUint64(a16[:8], k.hi)
-	binary.BigEndian.PutUint64(a16[8:], k.lo)
-	return netip.PrefixFrom(netip.AddrFrom16(a16), int(k.bits))
 }
 
 // Events is the number of route events consumed so far; safe to call from
@@ -120,7 +94,7 @@ func (in *Ingester) Events() int64 { return in.events.Load() }
 
 // NewIngester returns an Ingester adding to t.
 func NewIngester(t *Table, opt IngestOptions) *Ingester {
-	return &Ingester{t: t, opt: opt, Skipped: map[string]int64{}, peerIx: map[PeerKey]int{}}
+	return &Ingester{t: t, opt: opt, Skipped: map[string]int64{}, peerIx: map[route.PeerKey]int{}}
 }
 
 // ingestRecord is one event handed from the decoding goroutine to the
@@ -128,10 +102,10 @@ func NewIngester(t *Table, opt IngestOptions) *Ingester {
 type ingestRecord struct {
 	prefix netip.Prefix
 	origin rov.Origin
-	peer   PeerKey
+	peer   route.PeerKey
 	asSet  []uint32
 	pathID uint32
-	kind   mrt.Kind
+	kind   route.Kind
 	replay bool
 	rib    bool // a RIB dump entry sent through the replay (ReplayAll)
 }
@@ -146,7 +120,7 @@ const ingestBatch = 2048
 //
 // With ReplayAll, src is one file of an ordered sequence: a RIB dump in it
 // replaces the replayed paths of each peer it lists (see resetRIBPeers).
-func (in *Ingester) Read(src mrt.Source) error {
+func (in *Ingester) Read(src route.Source) error {
 	in.gen++
 	in.ribRead = false
 	batches := make(chan []ingestRecord, 8)
@@ -162,7 +136,7 @@ func (in *Ingester) Read(src mrt.Source) error {
 				in.events.Add(1024)
 			}
 			r := src.Route()
-			k := PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}
+			k := route.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}
 			seen.add(k, in.opt.Peers)
 			if !in.wanted(k) {
 				skipped["peer_filter"]++
@@ -172,12 +146,12 @@ func (in *Ingester) Read(src mrt.Source) error {
 			if r.FromUpdate || in.opt.ReplayAll {
 				rec.replay = true
 				rec.rib = !r.FromUpdate
-			} else if r.Kind != mrt.Announce {
+			} else if r.Kind != route.Announce {
 				skipped["unexpected_event"]++
 				continue
 			}
-			if r.Kind == mrt.Announce && r.Origin.Kind == rov.OriginNone {
-				rec.asSet = finalASSet(r.Path)
+			if r.Kind == route.Announce && r.Origin.Kind == rov.OriginNone {
+				rec.asSet = slices.Clone(rov.FinalASSet(r.Path))
 			}
 			batch = append(batch, rec)
 			if len(batch) == ingestBatch {
@@ -231,9 +205,9 @@ func (in *Ingester) resetRIB(p *replayPeer) {
 // (TABLE_DUMP_V2's PEER_INDEX_TABLE) but gave no entry: their table was
 // empty at dump time. Peers the replay has not seen are not added, and
 // peers excluded by the Peers option are left alone.
-func (in *Ingester) resetListedPeers(peers []mrt.Peer) {
+func (in *Ingester) resetListedPeers(peers []route.Peer) {
 	for _, pr := range peers {
-		k := PeerKey{AS: pr.AS, IP: pr.IP}
+		k := route.PeerKey{AS: pr.AS, IP: pr.IP}
 		if i, ok := in.peerIx[k]; ok && in.wanted(k) {
 			in.resetRIB(&in.peers[i])
 		}
@@ -249,15 +223,15 @@ const maxPeersSeen = 1 << 16
 // of them (exact whatever the bound). Consecutive records of one peer, the
 // common case, cost one comparison.
 type peersSeen struct {
-	last    PeerKey
+	last    route.PeerKey
 	any     bool
-	set     map[PeerKey]struct{}
-	order   []PeerKey
+	set     map[route.PeerKey]struct{}
+	order   []route.PeerKey
 	more    int
 	matched []bool // by index in IngestOptions.Peers
 }
 
-func (s *peersSeen) add(k PeerKey, filters []PeerMatch) {
+func (s *peersSeen) add(k route.PeerKey, filters []PeerMatch) {
 	if s.any && k == s.last {
 		return
 	}
@@ -276,7 +250,7 @@ func (s *peersSeen) add(k PeerKey, filters []PeerMatch) {
 		return
 	}
 	if s.set == nil {
-		s.set = map[PeerKey]struct{}{}
+		s.set = map[route.PeerKey]struct{}{}
 	}
 	s.set[k] = struct{}{}
 	s.order = append(s.order, k)
@@ -299,7 +273,7 @@ func (s *peersSeen) merge(o *peersSeen, filters []PeerMatch) {
 // PeersSeen returns the peers of every source read so far, kept or not by
 // IngestOptions.Peers, in first-seen order, and how many more there were
 // beyond the bound on remembered peers.
-func (in *Ingester) PeersSeen() (peers []PeerKey, more int) {
+func (in *Ingester) PeersSeen() (peers []route.PeerKey, more int) {
 	return in.seen.order, in.seen.more
 }
 
@@ -318,8 +292,8 @@ func (in *Ingester) UnmatchedPeers() []int {
 }
 
 func (in *Ingester) addBatch(batch []ingestRecord) {
-	lastPeer, lastIdx := PeerKey{}, -1
-	lastReplay, lastReplayIdx := PeerKey{}, -1
+	lastPeer, lastIdx := route.PeerKey{}, -1
+	lastReplay, lastReplayIdx := route.PeerKey{}, -1
 	for i := range batch {
 		rec := &batch[i]
 		if rec.replay {
@@ -341,7 +315,7 @@ func (in *Ingester) addBatch(batch []ingestRecord) {
 }
 
 // replayPeer returns the replay's index for peer k, adding it when new.
-func (in *Ingester) replayPeer(k PeerKey) int {
+func (in *Ingester) replayPeer(k route.PeerKey) int {
 	i, ok := in.peerIx[k]
 	if !ok {
 		i = len(in.peers)
@@ -351,64 +325,56 @@ func (in *Ingester) replayPeer(k PeerKey) int {
 	return i
 }
 
-// apply replays one event into p with mrt.RIB.Apply's rules: PeerDown
-// drops every path of the peer (RFC 4271 §8.2.2), Announce adds or
-// replaces the path for (masked prefix, path id), Withdraw removes it;
-// other kinds and invalid prefixes are counted as ignored.
+// apply replays one event into p by the one Adj-RIB-In rule
+// (route.Replay), as mrt.RIB.Apply does: PeerDown drops every path of the
+// peer, Announce adds or replaces the path for (masked prefix, path id),
+// Withdraw removes it; other kinds and invalid prefixes are counted as
+// ignored.
 func (in *Ingester) apply(rec *ingestRecord, p *replayPeer) {
-	switch rec.kind {
-	case mrt.PeerDown:
-		in.stats.Flushed += int64(len(p.paths))
-		in.n -= len(p.paths)
+	var (
+		k    replayKey
+		old  rov.Origin
+		held bool
+	)
+	act := route.Replay(rec.kind, rec.prefix, func() bool {
+		k = replayKeyOf(rec.prefix, rec.pathID)
+		old, held = p.paths[k]
+		return held
+	})
+	flushed := 0
+	switch act {
+	case route.Flush:
+		flushed = len(p.paths)
+		in.n -= flushed
 		p.paths, p.asSets = nil, nil
-		return
-	case mrt.Announce, mrt.Withdraw:
-	default:
-		in.stats.Ignored++
-		return
-	}
-	if !rec.prefix.IsValid() {
-		in.stats.Ignored++
-		return
-	}
-	k := replayKeyOf(rec.prefix, rec.pathID)
-	if rec.kind == mrt.Withdraw {
-		old, ok := p.paths[k]
-		if !ok {
-			in.stats.WithdrawnUnknown++
-			return
-		}
+	case route.Remove:
 		delete(p.paths, k)
 		if old.Kind == rov.OriginNone {
 			delete(p.asSets, k)
 		}
 		in.n--
-		in.stats.Withdrawn++
-		return
-	}
-	if p.paths == nil {
-		p.paths = make(map[replayKey]rov.Origin)
-	}
-	old, ok := p.paths[k]
-	if ok {
-		in.stats.Replaced++
-		if old.Kind == rov.OriginNone {
+	case route.Add, route.Replace:
+		if p.paths == nil {
+			p.paths = make(map[replayKey]rov.Origin)
+		}
+		if act == route.Replace && old.Kind == rov.OriginNone {
 			delete(p.asSets, k)
 		}
-	} else {
-		in.stats.Announced++
-		in.n++
-	}
-	p.paths[k] = rec.origin
-	if rec.origin.Kind == rov.OriginNone && len(rec.asSet) > 0 {
-		if p.asSets == nil {
-			p.asSets = make(map[replayKey][]uint32)
+		if act == route.Add {
+			in.n++
 		}
-		p.asSets[k] = rec.asSet
+		p.paths[k] = rec.origin
+		if rec.origin.Kind == rov.OriginNone && len(rec.asSet) > 0 {
+			if p.asSets == nil {
+				p.asSets = make(map[replayKey][]uint32)
+			}
+			p.asSets[k] = rec.asSet
+		}
 	}
+	in.stats.Count(act, flushed)
 }
 
-func (in *Ingester) wanted(k PeerKey) bool {
+func (in *Ingester) wanted(k route.PeerKey) bool {
 	if len(in.opt.Peers) == 0 {
 		return true
 	}
@@ -435,20 +401,24 @@ type finishPath struct {
 // same order, and (rank, path id) into a fourth.
 func sortKey(k replayKey, rank uint32) [4]uint64 {
 	var v6 uint64
-	if k.v6 {
+	if k.Is6() {
 		v6 = 1
 	}
-	return [4]uint64{v6<<63 | k.hi>>1, k.hi<<63 | k.lo>>1, k.lo<<63 | uint64(k.bits)<<55, uint64(rank)<<32 | uint64(k.pathID)}
+	return [4]uint64{v6<<63 | k.Hi>>1, k.Hi<<63 | k.Lo>>1, k.Lo<<63 | uint64(k.Bits)<<55, uint64(rank)<<32 | uint64(k.ID)}
 }
 
 func (fp *finishPath) key() replayKey {
-	return replayKey{
-		v6:     fp.k[0]>>63 == 1,
-		hi:     fp.k[0]<<1 | fp.k[1]>>63,
-		lo:     fp.k[1]<<1 | fp.k[2]>>63,
-		bits:   uint8(fp.k[2] >> 55),
-		pathID: uint32(fp.k[3]),
+	k := replayKey{
+		Hi:   fp.k[0]<<1 | fp.k[1]>>63,
+		Lo:   fp.k[1]<<1 | fp.k[2]>>63,
+		Bits: uint8(fp.k[2] >> 55),
+		ID:   uint32(fp.k[3]),
+		Fam:  pfxkey.Fam4,
 	}
+	if fp.k[0]>>63 == 1 {
+		k.Fam = pfxkey.Fam6
+	}
+	return k
 }
 
 func compareFinish(a, b finishPath) int {
@@ -498,7 +468,7 @@ func (in *Ingester) Finish() {
 		for i := range paths {
 			fp := &paths[i]
 			k := fp.key()
-			in.t.Add(k.prefix(), fp.origin, idx[fp.peer], in.asSet(fp, k))
+			in.t.Add(k.Prefix(), fp.origin, idx[fp.peer], in.asSet(fp, k))
 		}
 	}
 	for i := range in.peers {
@@ -546,7 +516,7 @@ func (in *Ingester) fillEmpty(paths []finishPath, idx []int) {
 		k := fp.key()
 		if id < 0 {
 			id = len(t.routes)
-			t.routes = append(t.routes, Route{Prefix: k.prefix(), Origin: fp.origin})
+			t.routes = append(t.routes, Route{Prefix: k.Prefix(), Origin: fp.origin})
 			for range t.words {
 				t.bits = append(t.bits, 0)
 			}
@@ -564,18 +534,4 @@ func (in *Ingester) fillEmpty(paths []finishPath, idx []int) {
 
 // ReplayStats reports what the update replay did, counted as mrt.RIB
 // counts it.
-func (in *Ingester) ReplayStats() mrt.RIBStats { return in.stats }
-
-// finalASSet copies the members of the path's final AS_SET.
-func finalASSet(path []rov.Segment) []uint32 {
-	for i := len(path) - 1; i >= 0; i-- {
-		if len(path[i].ASNs) == 0 {
-			continue
-		}
-		if path[i].Type == rov.ASSet {
-			return append([]uint32(nil), path[i].ASNs...)
-		}
-		return nil
-	}
-	return nil
-}
+func (in *Ingester) ReplayStats() route.RIBStats { return in.stats }

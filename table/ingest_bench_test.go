@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"io"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -70,7 +72,7 @@ func BenchmarkIngestUpdates(b *testing.B) {
 			rib := mrt.NewRIB()
 			for rd.Next() {
 				r := rd.Route()
-				rib.Apply(r, mrt.KeyOf(r.Peer))
+				rib.Apply(r, route.KeyOf(r.Peer))
 				n++
 			}
 			if err := rd.Err(); err != nil {
@@ -91,7 +93,7 @@ func BenchmarkIngestUpdates(b *testing.B) {
 			rib := mrt.NewRIB()
 			for rd.Next() {
 				r := rd.Route()
-				rib.Apply(r, mrt.KeyOf(r.Peer))
+				rib.Apply(r, route.KeyOf(r.Peer))
 				n++
 			}
 			if err := rd.Err(); err != nil {
@@ -101,12 +103,12 @@ func BenchmarkIngestUpdates(b *testing.B) {
 			peers := rib.Peers()
 			idx := make([]int, len(peers))
 			for i, p := range peers {
-				idx[i] = t.Peer(PeerKey{AS: p.AS, IP: p.IP})
+				idx[i] = t.Peer(route.PeerKey{AS: p.AS, IP: p.IP})
 			}
 			for r := range rib.All() {
 				var asSet []uint32
 				if r.Origin.Kind == rov.OriginNone {
-					asSet = finalASSet(r.Path)
+					asSet = slices.Clone(rov.FinalASSet(r.Path))
 				}
 				t.Add(r.Prefix, r.Origin, idx[r.Peer.Index], asSet)
 			}
@@ -142,7 +144,7 @@ func BenchmarkIngestUpdates(b *testing.B) {
 			rib = mrt.NewRIB()
 			for rd.Next() {
 				r := rd.Route()
-				rib.Apply(r, mrt.KeyOf(r.Peer))
+				rib.Apply(r, route.KeyOf(r.Peer))
 			}
 		})
 		replayB := liveGrowth(func() {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -15,10 +15,10 @@ import (
 // PEER_INDEX_TABLE lists.
 type fileSource struct {
 	sliceSource
-	peers []mrt.Peer
+	peers []route.Peer
 }
 
-func (f *fileSource) Peers() []mrt.Peer { return f.peers }
+func (f *fileSource) Peers() []route.Peer { return f.peers }
 
 // orderOracle is the replay-in-order rule written plainly (issue 12 item
 // 3): a RIB dump sets each peer it lists to exactly the entries it holds
@@ -31,12 +31,12 @@ func orderOracle(files []*fileSource) []string {
 		p  netip.Prefix
 		id uint32
 	}
-	state := map[PeerKey]map[key]rov.Origin{}
+	state := map[route.PeerKey]map[key]rov.Origin{}
 	for _, f := range files {
-		reset := map[PeerKey]bool{}
+		reset := map[route.PeerKey]bool{}
 		rib := false
 		for _, r := range f.evs {
-			k := PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}
+			k := route.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}
 			if !r.FromUpdate {
 				rib = true
 				if !reset[k] {
@@ -46,21 +46,21 @@ func orderOracle(files []*fileSource) []string {
 			if state[k] == nil {
 				state[k] = map[key]rov.Origin{}
 			}
-			if (r.Kind == mrt.Announce || r.Kind == mrt.Withdraw) && !r.Prefix.IsValid() {
+			if (r.Kind == route.Announce || r.Kind == route.Withdraw) && !r.Prefix.IsValid() {
 				continue // ignored, as mrt.RIB.Apply does
 			}
 			switch r.Kind {
-			case mrt.Announce:
+			case route.Announce:
 				state[k][key{r.Prefix.Masked(), r.PathID}] = r.Origin
-			case mrt.Withdraw:
+			case route.Withdraw:
 				delete(state[k], key{r.Prefix.Masked(), r.PathID})
-			case mrt.PeerDown:
+			case route.PeerDown:
 				state[k] = map[key]rov.Origin{}
 			}
 		}
 		if rib {
 			for _, p := range f.peers {
-				k := PeerKey{AS: p.AS, IP: p.IP}
+				k := route.PeerKey{AS: p.AS, IP: p.IP}
 				if !reset[k] && state[k] != nil {
 					state[k] = map[key]rov.Origin{}
 				}
@@ -118,16 +118,16 @@ func TestReplayInOrderRandom(t *testing.T) {
 			evs := randEvents(r, 1+r.IntN(ingestBatch/2))
 			f := &fileSource{}
 			if r.IntN(2) == 0 { // a RIB: announcements only, of a subset of peers
-				peers := map[PeerKey]mrt.Peer{}
+				peers := map[route.PeerKey]route.Peer{}
 				for _, e := range evs {
-					if e.Kind == mrt.Announce && e.Prefix.IsValid() && (uint64(e.Peer.AS)+seed)%3 != 0 {
+					if e.Kind == route.Announce && e.Prefix.IsValid() && (uint64(e.Peer.AS)+seed)%3 != 0 {
 						e.FromUpdate = false
 						f.evs = append(f.evs, e)
-						peers[PeerKey{AS: e.Peer.AS, IP: e.Peer.IP}] = e.Peer
+						peers[route.PeerKey{AS: e.Peer.AS, IP: e.Peer.IP}] = e.Peer
 					}
 				}
 				for _, e := range evs[:min(len(evs), 3)] { // listed, maybe without entries
-					peers[PeerKey{AS: e.Peer.AS, IP: e.Peer.IP}] = e.Peer
+					peers[route.PeerKey{AS: e.Peer.AS, IP: e.Peer.IP}] = e.Peer
 				}
 				for _, p := range peers {
 					f.peers = append(f.peers, p)
@@ -149,40 +149,40 @@ func TestReplayInOrderRandom(t *testing.T) {
 
 // TestReplayInOrderCases pins the rule on named cases.
 func TestReplayInOrderCases(t *testing.T) {
-	a := mrt.Peer{AS: 64500, IP: netip.MustParseAddr("10.0.0.1")}
-	b := mrt.Peer{AS: 64501, IP: netip.MustParseAddr("10.0.0.2")}
-	c := mrt.Peer{AS: 64502, IP: netip.MustParseAddr("10.0.0.3")} // another collector's peer
+	a := route.Peer{AS: 64500, IP: netip.MustParseAddr("10.0.0.1")}
+	b := route.Peer{AS: 64501, IP: netip.MustParseAddr("10.0.0.2")}
+	c := route.Peer{AS: 64502, IP: netip.MustParseAddr("10.0.0.3")} // another collector's peer
 	pfx := func(s string) netip.Prefix { return netip.MustParsePrefix(s) }
-	ann := func(p mrt.Peer, prefix string, origin uint32, update bool) mrt.Route {
-		return mrt.Route{Kind: mrt.Announce, Peer: p, Prefix: pfx(prefix), Origin: rov.Origin{Kind: rov.OriginAS, ASN: origin}, FromUpdate: update}
+	ann := func(p route.Peer, prefix string, origin uint32, update bool) route.Route {
+		return route.Route{Kind: route.Announce, Peer: p, Prefix: pfx(prefix), Origin: rov.Origin{Kind: rov.OriginAS, ASN: origin}, FromUpdate: update}
 	}
-	wd := func(p mrt.Peer, prefix string) mrt.Route {
-		return mrt.Route{Kind: mrt.Withdraw, Peer: p, Prefix: pfx(prefix), FromUpdate: true}
+	wd := func(p route.Peer, prefix string) route.Route {
+		return route.Route{Kind: route.Withdraw, Peer: p, Prefix: pfx(prefix), FromUpdate: true}
 	}
-	rib := func(peers []mrt.Peer, evs ...mrt.Route) *fileSource {
+	rib := func(peers []route.Peer, evs ...route.Route) *fileSource {
 		return &fileSource{sliceSource: sliceSource{evs: evs}, peers: peers}
 	}
-	upd := func(evs ...mrt.Route) *fileSource { return &fileSource{sliceSource: sliceSource{evs: evs}} }
+	upd := func(evs ...route.Route) *fileSource { return &fileSource{sliceSource: sliceSource{evs: evs}} }
 	cases := []struct {
 		name  string
 		files []*fileSource
 		want  []string
 	}{
 		{"RIB then updates: a withdrawal removes the RIB route (README: the table left at their end)",
-			[]*fileSource{rib([]mrt.Peer{a}, ann(a, "10.0.0.0/16", 64510, false), ann(a, "10.0.1.0/24", 64666, false)),
+			[]*fileSource{rib([]route.Peer{a}, ann(a, "10.0.0.0/16", 64510, false), ann(a, "10.0.1.0/24", 64666, false)),
 				upd(wd(a, "10.0.0.0/16"))},
 			[]string{"10.0.1.0/24 AS64666 {64500 10.0.0.1}"}},
 		{"two RIBs of one collector: the later one replaces each listed peer's table",
-			[]*fileSource{rib([]mrt.Peer{a, b}, ann(a, "10.0.0.0/16", 64510, false), ann(a, "10.1.0.0/16", 64511, false), ann(b, "10.2.0.0/16", 64512, false)),
-				rib([]mrt.Peer{a, b}, ann(a, "10.0.0.0/16", 64520, false))},
+			[]*fileSource{rib([]route.Peer{a, b}, ann(a, "10.0.0.0/16", 64510, false), ann(a, "10.1.0.0/16", 64511, false), ann(b, "10.2.0.0/16", 64512, false)),
+				rib([]route.Peer{a, b}, ann(a, "10.0.0.0/16", 64520, false))},
 			[]string{"10.0.0.0/16 AS64520 {64500 10.0.0.1}"}},
 		{"RIBs of two collectors: each sets only its own peers",
-			[]*fileSource{rib([]mrt.Peer{a}, ann(a, "10.0.0.0/16", 64510, false)),
-				rib([]mrt.Peer{c}, ann(c, "10.3.0.0/16", 64513, false))},
+			[]*fileSource{rib([]route.Peer{a}, ann(a, "10.0.0.0/16", 64510, false)),
+				rib([]route.Peer{c}, ann(c, "10.3.0.0/16", 64513, false))},
 			[]string{"10.0.0.0/16 AS64510 {64500 10.0.0.1}", "10.3.0.0/16 AS64513 {64502 10.0.0.3}"}},
 		{"updates before a RIB are superseded by it",
 			[]*fileSource{upd(ann(a, "10.9.0.0/16", 64519, true)),
-				rib([]mrt.Peer{a}, ann(a, "10.0.0.0/16", 64510, false))},
+				rib([]route.Peer{a}, ann(a, "10.0.0.0/16", 64510, false))},
 			[]string{"10.0.0.0/16 AS64510 {64500 10.0.0.1}"}},
 	}
 	for _, tc := range cases {

@@ -4,17 +4,19 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
-// sliceSource replays events from memory as an mrt.Source.
+// sliceSource replays events from memory as a route.Source.
 type sliceSource struct {
-	evs []mrt.Route
+	evs []route.Route
 	i   int
-	r   mrt.Route
+	r   route.Route
 }
 
 func (s *sliceSource) Next() bool {
@@ -25,39 +27,39 @@ func (s *sliceSource) Next() bool {
 	s.i++
 	return true
 }
-func (s *sliceSource) Route() *mrt.Route { return &s.r }
-func (s *sliceSource) Err() error        { return nil }
-func (s *sliceSource) Peers() []mrt.Peer { return nil }
-func (s *sliceSource) Stats() mrt.Stats  { return mrt.Stats{} }
+func (s *sliceSource) Route() *route.Route { return &s.r }
+func (s *sliceSource) Err() error          { return nil }
+func (s *sliceSource) Peers() []route.Peer { return nil }
+func (s *sliceSource) Stats() route.Stats  { return route.Stats{} }
 
 // ribTable is the reference the Ingester's replay must equal: every event
 // through mrt.RIB.Apply (the project's RFC 4271 / RFC 7911 Adj-RIB-In
 // replay), then every path left, in RIB.All order, added to a new table
 // (what Finish did before it kept its own replay).
-func ribTable(src mrt.Source, seed func(*Table)) (*Table, mrt.RIBStats) {
+func ribTable(src route.Source, seed func(*Table)) (*Table, route.RIBStats) {
 	rib := mrt.NewRIB()
 	for src.Next() {
 		r := src.Route()
-		rib.Apply(r, mrt.KeyOf(r.Peer))
+		rib.Apply(r, route.KeyOf(r.Peer))
 	}
 	t := New()
 	seed(t)
 	peers := rib.Peers()
 	idx := make([]int, len(peers))
 	for i, p := range peers {
-		idx[i] = t.Peer(PeerKey{AS: p.AS, IP: p.IP})
+		idx[i] = t.Peer(route.PeerKey{AS: p.AS, IP: p.IP})
 	}
 	for r := range rib.All() {
 		var asSet []uint32
 		if r.Origin.Kind == rov.OriginNone {
-			asSet = finalASSet(r.Path)
+			asSet = slices.Clone(rov.FinalASSet(r.Path))
 		}
 		t.Add(r.Prefix, r.Origin, idx[r.Peer.Index], asSet)
 	}
 	return t, rib.Stats()
 }
 
-func ingestTable(t *testing.T, src mrt.Source, seed func(*Table)) (*Table, *Ingester) {
+func ingestTable(t *testing.T, src route.Source, seed func(*Table)) (*Table, *Ingester) {
 	t.Helper()
 	tb := New()
 	seed(tb)
@@ -75,8 +77,8 @@ func ingestTable(t *testing.T, src mrt.Source, seed func(*Table)) (*Table, *Inge
 // peer-down flushes (RFC 4271 §8.2.2), AS_SET and confederation origins
 // (RFC 6811 §2), unmasked prefixes (the replay keys the masked prefix),
 // IPv4 and IPv6, an invalid prefix and an unknown kind (ignored).
-func randEvents(r *rand.Rand, n int) []mrt.Route {
-	peers := []mrt.Peer{
+func randEvents(r *rand.Rand, n int) []route.Route {
+	peers := []route.Peer{
 		{AS: 64500, IP: netip.MustParseAddr("10.0.0.2")},
 		{AS: 64500, IP: netip.MustParseAddr("10.0.0.1")},
 		{AS: 64499, IP: netip.MustParseAddr("2001:db8::1")},
@@ -88,21 +90,21 @@ func randEvents(r *rand.Rand, n int) []mrt.Route {
 		}
 		return netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, byte(r.IntN(6)), byte(r.IntN(2))}), 16+4*r.IntN(3))
 	}
-	var evs []mrt.Route
+	var evs []route.Route
 	for range n {
 		p := peers[r.IntN(len(peers))]
-		ev := mrt.Route{Peer: p, FromUpdate: true, Prefix: prefix(), PathID: uint32(r.IntN(2))}
+		ev := route.Route{Peer: p, FromUpdate: true, Prefix: prefix(), PathID: uint32(r.IntN(2))}
 		switch x := r.IntN(100); {
 		case x < 2:
-			ev = mrt.Route{Kind: mrt.PeerDown, Peer: p, FromUpdate: true}
+			ev = route.Route{Kind: route.PeerDown, Peer: p, FromUpdate: true}
 		case x < 3:
-			ev.Kind = mrt.Kind(7) // unknown: ignored
+			ev.Kind = route.Kind(7) // unknown: ignored
 		case x < 4:
 			ev.Prefix = netip.Prefix{} // invalid: ignored
 		case x < 30:
-			ev.Kind = mrt.Withdraw
+			ev.Kind = route.Withdraw
 		default:
-			ev.Kind = mrt.Announce
+			ev.Kind = route.Announce
 			asn := uint32(64496 + r.IntN(3))
 			switch r.IntN(10) {
 			case 0:
@@ -125,7 +127,7 @@ func noSeed(*Table) {}
 // oneRoute puts a route in the table first, as a RIB dump read before
 // the update files does (Finish then goes through Table.Add).
 func oneRoute(t *Table) {
-	t.Add(netip.MustParsePrefix("192.0.1.0/24"), rov.Origin{Kind: rov.OriginAS, ASN: 64497}, t.Peer(PeerKey{AS: 65001, IP: netip.MustParseAddr("10.0.0.3")}), nil)
+	t.Add(netip.MustParsePrefix("192.0.1.0/24"), rov.Origin{Kind: rov.OriginAS, ASN: 64497}, t.Peer(route.PeerKey{AS: 65001, IP: netip.MustParseAddr("10.0.0.3")}), nil)
 }
 
 // TestReplayMatchesRIB pins the Ingester's own replay to mrt.RIB's rules:
@@ -177,14 +179,14 @@ func TestReplayMatchesRIBFullTable(t *testing.T) {
 // the replay adds to it.
 func TestIngestMixed(t *testing.T) {
 	p := netip.MustParsePrefix("192.0.2.0/24")
-	peer := mrt.Peer{AS: 64500, IP: netip.MustParseAddr("10.0.0.1")}
+	peer := route.Peer{AS: 64500, IP: netip.MustParseAddr("10.0.0.1")}
 	path := []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{64500, 64496}}}
 	o := rov.OriginOf(path)
-	evs := []mrt.Route{
-		{Kind: mrt.Announce, Peer: peer, Prefix: p, Path: path, Origin: o},
-		{Kind: mrt.Withdraw, Peer: peer, Prefix: p, FromUpdate: true}, // withdraws nothing the replay holds
-		{Kind: mrt.Announce, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"), Path: path, Origin: o, FromUpdate: true},
-		{Kind: mrt.Announce, Peer: peer, Prefix: p, Path: path, Origin: o, FromUpdate: true},
+	evs := []route.Route{
+		{Kind: route.Announce, Peer: peer, Prefix: p, Path: path, Origin: o},
+		{Kind: route.Withdraw, Peer: peer, Prefix: p, FromUpdate: true}, // withdraws nothing the replay holds
+		{Kind: route.Announce, Peer: peer, Prefix: netip.MustParsePrefix("198.51.100.0/24"), Path: path, Origin: o, FromUpdate: true},
+		{Kind: route.Announce, Peer: peer, Prefix: p, Path: path, Origin: o, FromUpdate: true},
 	}
 	tb, in := ingestTable(t, &sliceSource{evs: evs}, noSeed)
 	if tb.Len() != 2 || tb.Paths() != 3 || tb.Routes()[0].Prefix != p || tb.Routes()[0].Paths != 2 {

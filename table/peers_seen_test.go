@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -15,11 +15,11 @@ import (
 // across sources.
 func TestUnmatchedPeers(t *testing.T) {
 	path := []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{64500, 64496}}}
-	ev := func(as uint32, ip string) mrt.Route {
-		return mrt.Route{Kind: mrt.Announce, Peer: mrt.Peer{AS: as, IP: netip.MustParseAddr(ip)},
+	ev := func(as uint32, ip string) route.Route {
+		return route.Route{Kind: route.Announce, Peer: route.Peer{AS: as, IP: netip.MustParseAddr(ip)},
 			Prefix: netip.MustParsePrefix("192.0.2.0/24"), Path: path, Origin: rov.OriginOf(path)}
 	}
-	a, b, c := PeerKey{7018, netip.MustParseAddr("12.0.1.63")}, PeerKey{2914, netip.MustParseAddr("129.250.1.71")}, PeerKey{7018, netip.MustParseAddr("12.0.1.64")}
+	a, b, c := route.PeerKey{AS: 7018, IP: netip.MustParseAddr("12.0.1.63")}, route.PeerKey{AS: 2914, IP: netip.MustParseAddr("129.250.1.71")}, route.PeerKey{AS: 7018, IP: netip.MustParseAddr("12.0.1.64")}
 	tests := []struct {
 		name      string
 		filters   []PeerMatch
@@ -39,18 +39,18 @@ func TestUnmatchedPeers(t *testing.T) {
 			in := NewIngester(tb, IngestOptions{Peers: tt.filters})
 			// Two sources of RIB entries (each one a path): the second repeats
 			// a peer and adds one.
-			if err := in.Read(&sliceSource{evs: []mrt.Route{ev(a.AS, "12.0.1.63"), ev(a.AS, "12.0.1.63"), ev(b.AS, "129.250.1.71")}}); err != nil {
+			if err := in.Read(&sliceSource{evs: []route.Route{ev(a.AS, "12.0.1.63"), ev(a.AS, "12.0.1.63"), ev(b.AS, "129.250.1.71")}}); err != nil {
 				t.Fatal(err)
 			}
-			if err := in.Read(&sliceSource{evs: []mrt.Route{ev(b.AS, "129.250.1.71"), ev(c.AS, "12.0.1.64")}}); err != nil {
+			if err := in.Read(&sliceSource{evs: []route.Route{ev(b.AS, "129.250.1.71"), ev(c.AS, "12.0.1.64")}}); err != nil {
 				t.Fatal(err)
 			}
 			in.Finish()
 			if got := in.UnmatchedPeers(); !reflect.DeepEqual(got, tt.unmatched) {
 				t.Errorf("UnmatchedPeers() = %v, want %v", got, tt.unmatched)
 			}
-			if seen, more := in.PeersSeen(); !reflect.DeepEqual(seen, []PeerKey{a, b, c}) || more != 0 {
-				t.Errorf("PeersSeen() = %v, %d; want %v, 0", seen, more, []PeerKey{a, b, c})
+			if seen, more := in.PeersSeen(); !reflect.DeepEqual(seen, []route.PeerKey{a, b, c}) || more != 0 {
+				t.Errorf("PeersSeen() = %v, %d; want %v, 0", seen, more, []route.PeerKey{a, b, c})
 			}
 			if tb.Paths() != tt.paths {
 				t.Errorf("table holds %d paths, want %d", tb.Paths(), tt.paths)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -17,7 +18,7 @@ import (
 func randTable(r *rand.Rand, peers, paths int) *Table {
 	tb := New()
 	for range paths {
-		peer := tb.Peer(PeerKey{AS: uint32(65000 + r.IntN(peers)), IP: netip.AddrFrom4([4]byte{10, 0, 0, byte(r.IntN(peers))})})
+		peer := tb.Peer(route.PeerKey{AS: uint32(65000 + r.IntN(peers)), IP: netip.AddrFrom4([4]byte{10, 0, 0, byte(r.IntN(peers))})})
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, byte(r.IntN(4)), 0}), 24)
 		if r.IntN(5) == 0 {
 			tb.Add(p, rov.Origin{Kind: rov.OriginNone}, peer, []uint32{uint32(r.IntN(5)), uint32(r.IntN(5) + 10)})
@@ -65,7 +66,7 @@ func TestRestoreRoundTrip(t *testing.T) {
 			again := rand.New(rand.NewPCG(5, 6))
 			grow := func(tb *Table, r *rand.Rand) {
 				for i := range 200 {
-					peer := tb.Peer(PeerKey{AS: uint32(70000 + i%130)})
+					peer := tb.Peer(route.PeerKey{AS: uint32(70000 + i%130)})
 					tb.Add(netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, byte(r.IntN(3)), 0}), 24), rov.Origin{ASN: 64501}, peer, nil)
 				}
 			}
@@ -82,14 +83,14 @@ func TestRestoreRejects(t *testing.T) {
 	pfx := netip.MustParsePrefix("192.0.2.0/24")
 	as := rov.Origin{Kind: rov.OriginAS, ASN: 64500}
 	none := rov.Origin{Kind: rov.OriginNone}
-	peer := []PeerKey{{AS: 64501}}
+	peer := []route.PeerKey{{AS: 64501}}
 	ok := func() Parts {
 		return Parts{Routes: []Route{{Prefix: pfx, Origin: none, Paths: 1}}, Peers: peer, Words: 1, Bits: []uint64{1}, ASSets: map[uint32][]uint32{0: {1, 2}}}
 	}
 	if _, err := Restore(ok()); err != nil {
 		t.Fatalf("the valid base case: %v", err)
 	}
-	many := make([]PeerKey, 65)
+	many := make([]route.PeerKey, 65)
 	for i := range many {
 		many[i].AS = uint32(i + 1)
 	}
@@ -105,7 +106,7 @@ func TestRestoreRejects(t *testing.T) {
 		{"route with no peer", func(p *Parts) { p.Bits = []uint64{0} }, "no peer"},
 		{"route with no paths", func(p *Parts) { p.Routes[0].Paths = 0 }, "no paths"},
 		{"unknown origin kind", func(p *Parts) { p.Routes[0].Origin.Kind = 7 }, "unknown origin kind"},
-		{"repeated peer", func(p *Parts) { p.Peers = []PeerKey{{AS: 1}, {AS: 1}} }, "repeats"},
+		{"repeated peer", func(p *Parts) { p.Peers = []route.PeerKey{{AS: 1}, {AS: 1}} }, "repeats"},
 		{"AS_SET of a missing route", func(p *Parts) { p.ASSets = map[uint32][]uint32{5: {1}} }, "only 1 routes"},
 		{"AS_SET of an AS-origin route", func(p *Parts) { p.Routes[0].Origin = as }, "not NONE"},
 		{"AS_SET unsorted", func(p *Parts) { p.ASSets[0] = []uint32{2, 1} }, "not sorted"},

@@ -14,14 +14,9 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
-
-// PeerKey identifies a BGP neighbour across input files and sources.
-type PeerKey struct {
-	AS uint32
-	IP netip.Addr
-}
 
 // Route is one unique (prefix, origin) pair.
 type Route struct {
@@ -48,8 +43,8 @@ type Table struct {
 	pos     map[routeKey]uint32
 	posOnce sync.Once
 	asSets  map[uint32][]uint32
-	peers   []PeerKey
-	peerPos map[PeerKey]int
+	peers   []route.PeerKey
+	peerPos map[route.PeerKey]int
 	words   int
 	bits    []uint64
 	paths   int64
@@ -57,11 +52,11 @@ type Table struct {
 
 // New returns an empty table.
 func New() *Table {
-	return &Table{pos: make(map[routeKey]uint32), asSets: make(map[uint32][]uint32), peerPos: make(map[PeerKey]int), words: 1}
+	return &Table{pos: make(map[routeKey]uint32), asSets: make(map[uint32][]uint32), peerPos: make(map[route.PeerKey]int), words: 1}
 }
 
 // Peer returns the table's index for peer k, adding it when new.
-func (t *Table) Peer(k PeerKey) int {
+func (t *Table) Peer(k route.PeerKey) int {
 	if i, ok := t.peerPos[k]; ok {
 		return i
 	}
@@ -116,7 +111,7 @@ func (t *Table) Routes() []Route { return t.routes }
 func (t *Table) Paths() int64 { return t.paths }
 
 // Peers lists the peers, indexed by peer index.
-func (t *Table) Peers() []PeerKey { return t.peers }
+func (t *Table) Peers() []route.PeerKey { return t.peers }
 
 // Lookup returns the id of route (prefix, origin).
 func (t *Table) Lookup(prefix netip.Prefix, origin rov.Origin) (int, bool) {
@@ -176,7 +171,7 @@ func (t *Table) buildPos() {
 // route; ASSets maps a route id to its sorted AS_SET union.
 type Parts struct {
 	Routes []Route
-	Peers  []PeerKey
+	Peers  []route.PeerKey
 	Words  int
 	Bits   []uint64
 	ASSets map[uint32][]uint32
@@ -205,7 +200,7 @@ func Restore(p Parts) (*Table, error) {
 	if len(p.Bits)/words != len(p.Routes) || len(p.Bits)%words != 0 {
 		return nil, fmt.Errorf("table: %d bitset words for %d routes of %d words", len(p.Bits), len(p.Routes), words)
 	}
-	t := &Table{routes: p.Routes, peers: p.Peers, words: words, bits: p.Bits, asSets: p.ASSets, peerPos: make(map[PeerKey]int, len(p.Peers))}
+	t := &Table{routes: p.Routes, peers: p.Peers, words: words, bits: p.Bits, asSets: p.ASSets, peerPos: make(map[route.PeerKey]int, len(p.Peers))}
 	if t.asSets == nil {
 		t.asSets = make(map[uint32][]uint32)
 	}

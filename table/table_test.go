@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -12,9 +13,9 @@ func TestTableAggregates(t *testing.T) {
 	tb := New()
 	as := func(n uint32) rov.Origin { return rov.Origin{Kind: rov.OriginAS, ASN: n} }
 	p := netip.MustParsePrefix("192.0.2.0/24")
-	a := tb.Peer(PeerKey{AS: 64500, IP: netip.MustParseAddr("10.0.0.1")})
-	b := tb.Peer(PeerKey{AS: 64501, IP: netip.MustParseAddr("10.0.0.2")})
-	if again := tb.Peer(PeerKey{AS: 64500, IP: netip.MustParseAddr("10.0.0.1")}); again != a {
+	a := tb.Peer(route.PeerKey{AS: 64500, IP: netip.MustParseAddr("10.0.0.1")})
+	b := tb.Peer(route.PeerKey{AS: 64501, IP: netip.MustParseAddr("10.0.0.2")})
+	if again := tb.Peer(route.PeerKey{AS: 64500, IP: netip.MustParseAddr("10.0.0.1")}); again != a {
 		t.Fatalf("Peer: same key got %d, want %d", again, a)
 	}
 	tb.Add(p, as(64496), a, nil)
@@ -44,7 +45,7 @@ func TestTableManyPeers(t *testing.T) {
 	o := rov.Origin{Kind: rov.OriginAS, ASN: 64500}
 	q := netip.MustParsePrefix("198.51.100.0/24")
 	for i := range 150 {
-		peer := tb.Peer(PeerKey{AS: uint32(65000 + i), IP: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})})
+		peer := tb.Peer(route.PeerKey{AS: uint32(65000 + i), IP: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})})
 		if i%2 == 0 {
 			tb.Add(p, o, peer, nil)
 		}

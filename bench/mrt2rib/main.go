@@ -24,6 +24,8 @@ import (
 	"github.com/rovimpact/rovimpact/internal/atomicfile"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 )
 
 func main() {
@@ -47,9 +49,9 @@ func run(out string, files []string) error {
 		}
 	}
 	keys := rib.Peers()
-	peers := make([]mrt.Peer, len(keys))
+	peers := make([]route.Peer, len(keys))
 	for i, k := range keys {
-		peers[i] = mrt.Peer{Index: i, AS: k.AS, IP: k.IP}
+		peers[i] = route.Peer{Index: i, AS: k.AS, IP: k.IP}
 	}
 	var st mrt.WriterStats
 	prefixes := 0
@@ -88,13 +90,13 @@ func replay(rib *mrt.RIB, name string) error {
 		return err
 	}
 	defer f.Close()
-	src, err := mrt.NewSource(f, name)
+	src, err := routefile.NewSource(f, name)
 	if err != nil {
 		return err
 	}
 	for src.Next() {
 		r := src.Route()
-		rib.Apply(r, mrt.KeyOf(src.Peers()[r.Peer.Index]))
+		rib.Apply(r, route.KeyOf(src.Peers()[r.Peer.Index]))
 	}
 	if err := src.Err(); err != nil {
 		return fmt.Errorf("%s: %w", name, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/progress"
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 func init() { register(newRoutesCommand) }
@@ -108,10 +109,10 @@ var errRoutesOutput = errors.New("writing output")
 
 // dumpRoutes writes every event of one file and returns the reader's
 // statistics; the error names the file.
-func dumpRoutes(ctx context.Context, path string, rw *reports.RoutesWriter, stderr io.Writer, showProgress bool) (mrt.Stats, error) {
+func dumpRoutes(ctx context.Context, path string, rw *reports.RoutesWriter, stderr io.Writer, showProgress bool) (route.Stats, error) {
 	f, err := compressed.Open(path)
 	if err != nil {
-		return mrt.Stats{}, err
+		return route.Stats{}, err
 	}
 	defer f.Close()
 	var routes atomic.Int64
@@ -137,7 +138,7 @@ func dumpRoutes(ctx context.Context, path string, rw *reports.RoutesWriter, stde
 
 // writeRoutesSummary prints one file's counts, skips and first problems:
 // nothing the reader dropped goes unmentioned.
-func writeRoutesSummary(w io.Writer, path string, st mrt.Stats, err error) {
+func writeRoutesSummary(w io.Writer, path string, st route.Stats, err error) {
 	if path == "-" {
 		path = "stdin"
 	}

@@ -19,8 +19,8 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
 	"github.com/rovimpact/rovimpact/serve"
@@ -499,7 +499,7 @@ func (w *watcher) routeSkipped() map[string]map[string]int64 {
 func (w *watcher) reportMeta() reports.Meta {
 	m := w.meta
 	m.VRPs = w.vrps.summary()
-	add := func(name string, st mrt.Stats) {
+	add := func(name string, st route.Stats) {
 		m.Inputs = append(m.Inputs, reports.Input{Name: name, Records: st.Records, Routes: st.Routes, Skipped: st.Skipped})
 	}
 	if w.bgp != nil {

@@ -29,8 +29,9 @@ import (
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -231,7 +232,7 @@ func parsePath(t testing.TB, s string, prepend ...uint32) []rov.Segment {
 
 // truth is what analyze says about routes (from one peer) and vrps: the
 // oracle every converged state must equal.
-func truth(t testing.TB, peer table.PeerKey, prepend uint32, routes []annRoute, vrps []rov.VRP) reports.Report {
+func truth(t testing.TB, peer route.PeerKey, prepend uint32, routes []annRoute, vrps []rov.VRP) reports.Report {
 	t.Helper()
 	tab := table.New()
 	pi := tab.Peer(peer)
@@ -486,7 +487,7 @@ func TestWatchRealPeers(t *testing.T) {
 		"--interval", "100ms", "--log-format", "json", "--dump", dumpDir)
 	sp := startSpeaker(t, 65001, bgpPort)
 	sp.announce(t, watchRoutes0...)
-	peer := table.PeerKey{AS: 65001, IP: netip.MustParseAddr("127.0.0.1")}
+	peer := route.PeerKey{AS: 65001, IP: netip.MustParseAddr("127.0.0.1")}
 
 	// 1. First sync: every class and impact.
 	want := truth(t, peer, 65001, watchRoutes0, watchVRPs0)
@@ -580,12 +581,12 @@ func TestWatchRealPeers(t *testing.T) {
 // TestSessionsEdges pins what a session event does to the session list,
 // the log and so the rovimpact_bgp_sessions metric.
 func TestSessionsEdges(t *testing.T) {
-	a := mrt.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
-	b := mrt.Peer{AS: 64501, IP: netip.MustParseAddr("192.0.2.2")}
-	up := func(p mrt.Peer) collector.SessionEvent {
+	a := route.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
+	b := route.Peer{AS: 64501, IP: netip.MustParseAddr("192.0.2.2")}
+	up := func(p route.Peer) collector.SessionEvent {
 		return collector.SessionEvent{Peer: p, State: collector.SessionEstablished}
 	}
-	down := func(p mrt.Peer, reason string) collector.SessionEvent {
+	down := func(p route.Peer, reason string) collector.SessionEvent {
 		return collector.SessionEvent{Peer: p, State: collector.SessionIdle, Reason: reason}
 	}
 	type ev struct {
@@ -698,13 +699,13 @@ func BenchmarkWriteDump(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	src, err := mrt.NewSource(f, path)
+	src, err := routefile.NewSource(f, path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	st := live.New(live.Options{})
 	for src.Next() {
-		if r := src.Route(); r.Kind != mrt.PeerDown { // a session reset would empty the table
+		if r := src.Route(); r.Kind != route.PeerDown { // a session reset would empty the table
 			st.Apply(r)
 		}
 	}
@@ -751,12 +752,12 @@ func BenchmarkWriteDump(b *testing.B) {
 // the dump nor race with it (run with -race).
 func TestDumpWhileApplying(t *testing.T) {
 	st := live.New(live.Options{})
-	a := mrt.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
-	b := mrt.Peer{Index: 1, AS: 64501, IP: netip.MustParseAddr("192.0.2.2")}
+	a := route.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
+	b := route.Peer{Index: 1, AS: 64501, IP: netip.MustParseAddr("192.0.2.2")}
 	pathOf := func(asns ...uint32) []rov.Segment { return []rov.Segment{{Type: rov.ASSequence, ASNs: asns}} }
-	announce := func(p mrt.Peer, prefix netip.Prefix, path []rov.Segment) {
-		st.Apply(&mrt.Route{Kind: mrt.Announce, Peer: p, Prefix: prefix, Path: path, Origin: rov.OriginOf(path),
-			NextHop: p.IP, RPKIState: mrt.RPKIAbsent})
+	announce := func(p route.Peer, prefix netip.Prefix, path []rov.Segment) {
+		st.Apply(&route.Route{Kind: route.Announce, Peer: p, Prefix: prefix, Path: path, Origin: rov.OriginOf(path),
+			NextHop: p.IP, RPKIState: route.RPKIAbsent})
 	}
 	const held = 2000
 	prefixOf := func(i int) netip.Prefix {
@@ -767,7 +768,7 @@ func TestDumpWhileApplying(t *testing.T) {
 	}
 	churn := func() {
 		for i := range held / 2 {
-			st.Apply(&mrt.Route{Kind: mrt.Withdraw, Peer: a, Prefix: prefixOf(2 * i)})
+			st.Apply(&route.Route{Kind: route.Withdraw, Peer: a, Prefix: prefixOf(2 * i)})
 		}
 		announce(b, prefixOf(1), pathOf(64501, 1))
 		for i := range 70000 { // one path, replaced: every AS path but the last is unused

@@ -21,8 +21,8 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/serve"
 )
@@ -44,7 +44,7 @@ type parityCase struct {
 }
 
 type parityEntry struct {
-	peer   mrt.Peer
+	peer   route.Peer
 	prefix netip.Prefix
 	path   []rov.Segment
 }
@@ -76,7 +76,7 @@ func genParity(rng *rand.Rand) parityCase {
 		}
 		c.vrps = append(c.vrps, v)
 	}
-	peers := []mrt.Peer{
+	peers := []route.Peer{
 		{AS: 65000, IP: netip.MustParseAddr("10.255.0.1")},
 		{AS: 65001, IP: netip.MustParseAddr("10.255.0.2")},
 		{AS: 65002, IP: netip.MustParseAddr("2001:db8:ffff::3")},
@@ -248,7 +248,7 @@ func checkParity(t *testing.T, c parityCase) {
 	st := live.New(live.Options{Classify: classify.Options{ASSet: c.asSet, Impact: classify.ImpactOptions{CountDefault: c.count}, LocalAS: c.localAS}})
 	st.SetVRPs(c.vrps)
 	for _, e := range c.entries {
-		r := mrt.Route{Kind: mrt.Announce, Peer: e.peer, Prefix: e.prefix, Path: e.path, Origin: rov.OriginOf(e.path)}
+		r := route.Route{Kind: route.Announce, Peer: e.peer, Prefix: e.prefix, Path: e.path, Origin: rov.OriginOf(e.path)}
 		st.Apply(&r)
 	}
 	srv := serve.New(serve.Config{Table: st})

@@ -10,7 +10,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/reports"
-	"github.com/rovimpact/rovimpact/table"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // TestWatchBMPPeerASChange: the case through watch. A monitored
@@ -51,7 +51,7 @@ func TestWatchBMPPeerASChange(t *testing.T) {
 		}
 		return out
 	}
-	old, cur := table.PeerKey{AS: 64496, IP: netip.MustParseAddr(addr)}, table.PeerKey{AS: 64497, IP: netip.MustParseAddr(addr)}
+	old, cur := route.PeerKey{AS: 64496, IP: netip.MustParseAddr(addr)}, route.PeerKey{AS: 64497, IP: netip.MustParseAddr(addr)}
 	send(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader(addr, 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
 	for _, r := range with("64496", routes) {
 		send(bmpRoute(t, addr, 64496, r, false))

@@ -17,11 +17,10 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
-	"github.com/rovimpact/rovimpact/table"
 )
 
 // --- generated BMP (RFC 7854), serialised by gobgp's packet library ---
@@ -159,7 +158,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 		}
 	}
 	const peerAddr, peerAS = "192.0.2.5", 64496
-	peer := table.PeerKey{AS: peerAS, IP: netip.MustParseAddr(peerAddr)}
+	peer := route.PeerKey{AS: peerAS, IP: netip.MustParseAddr(peerAddr)}
 	// Without ADD-PATH, one path per prefix: the paths of watchRoutes0 but
 	// for the second 10.0.2.0/24, with the peer's AS in front.
 	var routes []annRoute
@@ -383,7 +382,7 @@ func TestLogChanges(t *testing.T) {
 	var buf syncBuffer
 	st := newLiveForTest(watchVRPs0)
 	w := &watcher{opts: watchOptions{maxChangeLogs: 100}, log: newWatchLogger(&buf, true), state: st}
-	peer := table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
+	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
 	announce(t, st, peer, rWrongOrigin, rTooSpecific, rCover)
 	w.logChanges()
 	announce(t, st, peer, rBoth)
@@ -431,24 +430,24 @@ func newLiveForTest(vrps []rov.VRP) *live.State {
 	return st
 }
 
-func routeEvent(t testing.TB, kind mrt.Kind, peer table.PeerKey, r annRoute) *mrt.Route {
-	ev := &mrt.Route{Kind: kind, Peer: mrt.Peer{AS: peer.AS, IP: peer.IP}, Prefix: netip.MustParsePrefix(r.prefix), PathID: uint32(r.id), RPKIState: mrt.RPKIAbsent}
-	if kind == mrt.Announce {
+func routeEvent(t testing.TB, kind route.Kind, peer route.PeerKey, r annRoute) *route.Route {
+	ev := &route.Route{Kind: kind, Peer: route.Peer{AS: peer.AS, IP: peer.IP}, Prefix: netip.MustParsePrefix(r.prefix), PathID: uint32(r.id), RPKIState: route.RPKIAbsent}
+	if kind == route.Announce {
 		ev.Path = parsePath(t, r.path)
 		ev.Origin = rov.OriginOf(ev.Path)
 	}
 	return ev
 }
 
-func announce(t testing.TB, st *live.State, peer table.PeerKey, routes ...annRoute) {
+func announce(t testing.TB, st *live.State, peer route.PeerKey, routes ...annRoute) {
 	for _, r := range routes {
-		st.Apply(routeEvent(t, mrt.Announce, peer, r))
+		st.Apply(routeEvent(t, route.Announce, peer, r))
 	}
 }
 
-func withdraw(t testing.TB, st *live.State, peer table.PeerKey, routes ...annRoute) {
+func withdraw(t testing.TB, st *live.State, peer route.PeerKey, routes ...annRoute) {
 	for _, r := range routes {
-		st.Apply(routeEvent(t, mrt.Withdraw, peer, r))
+		st.Apply(routeEvent(t, route.Withdraw, peer, r))
 	}
 }
 
@@ -519,7 +518,7 @@ func TestVRPFeedCoalesces(t *testing.T) {
 	if stats.VRPs != len(watchVRPs0) {
 		t.Errorf("table holds %d VRPs, want %d", stats.VRPs, len(watchVRPs0))
 	}
-	peer := table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
+	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
 	announce(t, st, peer, annRoute{"172.16.0.0/24", 0, "64496 64510"}, rAS0)
 	a := st.Snapshot().Analysis
 	for id, r := range a.Table.Routes() {
@@ -554,7 +553,7 @@ func TestWatchPeriodicDump(t *testing.T) {
 		routes = append(routes, r)
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
-	want := truth(t, table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchVRPs0)
+	want := truth(t, route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchVRPs0)
 	run.converges(t, "routes", want)
 	n := strings.Count(run.logs.String(), `"msg":"dump_written"`)
 	run.logged(t, `"msg":"dump_written"`, n+1)  // a dump written after convergence

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/atomicfile"
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // dumpName names a dump after its time, as collectors name RIB files
@@ -53,9 +54,9 @@ func (w *watcher) writeDump() error {
 // and left out; any other error ends the dump.
 func dumpState(out io.Writer, w *watcher, now time.Time) (mrt.WriterStats, int, error) {
 	keys, paths := w.state.Paths()
-	peers := make([]mrt.Peer, len(keys))
+	peers := make([]route.Peer, len(keys))
 	for i, k := range keys {
-		peers[i] = mrt.Peer{Index: i, AS: k.AS, IP: k.IP}
+		peers[i] = route.Peer{Index: i, AS: k.AS, IP: k.IP}
 	}
 	mw := mrt.NewWriter(out, mrt.WriterOptions{Time: now, ViewName: "rovimpact watch"})
 	if err := mw.WritePeers(peers); err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
-	"github.com/rovimpact/rovimpact/table"
+	"github.com/rovimpact/rovimpact/route"
 )
 
 // rawPeer is a BGP speaker written in the test: it reaches Established
@@ -111,7 +111,7 @@ func TestWatchHostilePeer(t *testing.T) {
 	run := startWatch(t, "--listen", "127.0.0.1:"+bgpPort, "--neighbor", hostileAddr+":65001", "--local-as", "64900",
 		"--router-id", "192.0.2.254", "--vrps", vrpFile, "--file-poll", "0", "--http", freeLoopback(t),
 		"--interval", "100ms", "--log-format", "json")
-	peer := table.PeerKey{AS: 65001, IP: netip.MustParseAddr(hostileAddr)}
+	peer := route.PeerKey{AS: 65001, IP: netip.MustParseAddr(hostileAddr)}
 
 	p := dialRawPeer(t, bgpPort)
 	for _, r := range watchRoutes0 {

@@ -6,6 +6,8 @@
 package testutil
 
 import (
+	"bufio"
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,4 +52,30 @@ func NeedTool(tb testing.TB, name, pkg string) string {
 		tb.Skipf("%s not found: install the Debian package %s", name, pkg)
 	}
 	return p
+}
+
+// Bgpdump runs `bgpdump -v -m file` (Debian package bgpdump, the reference
+// MRT decoder) and returns at most maxLines lines of its output.
+func Bgpdump(tb testing.TB, file string, maxLines int) []byte {
+	tb.Helper()
+	cmd := exec.Command(NeedTool(tb, "bgpdump", "bgpdump"), "-v", "-m", file)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	br := bufio.NewReader(out)
+	for n := 0; n < maxLines; n++ {
+		line, err := br.ReadBytes('\n')
+		buf.Write(line)
+		if err != nil {
+			break
+		}
+	}
+	_ = cmd.Process.Kill() // we may stop reading early on purpose
+	_ = cmd.Wait()
+	return buf.Bytes()
 }

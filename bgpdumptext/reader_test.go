@@ -1,86 +1,28 @@
-package mrt
+package bgpdumptext
 
 import (
-	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
 var textUpdate = flag.Bool("update", false, "rewrite golden files under testdata/text")
 
-// textDataDir finds shared/data/mrt beside the repository root, skipping
-// the test when it is missing (failing under CI=true).
-func textDataDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "mrt")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatal("shared/data/mrt not found beside the repository (CI=true)")
-	}
-	tb.Skip("shared/data/mrt not found beside the repository; skipping")
-	return ""
-}
-
-// textRunBgpdump runs `bgpdump -m file` and returns at most maxLines lines.
-func textRunBgpdump(tb testing.TB, file string, maxLines int) []byte {
-	tb.Helper()
-	bin, err := exec.LookPath("bgpdump")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("bgpdump not installed (Debian package bgpdump) and CI=true")
-		}
-		tb.Skip("bgpdump not installed (Debian package bgpdump); skipping")
-	}
-	cmd := exec.Command(bin, "-v", "-m", file)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	var buf bytes.Buffer
-	br := bufio.NewReader(out)
-	for n := 0; n < maxLines; n++ {
-		line, err := br.ReadBytes('\n')
-		buf.Write(line)
-		if err != nil {
-			break
-		}
-	}
-	_ = cmd.Process.Kill() // we may stop reading early on purpose
-	_ = cmd.Wait()
-	return buf.Bytes()
-}
-
-func textReadAll(t *testing.T, in string) ([]Route, *TextReader) {
+func textReadAll(t *testing.T, in string) ([]route.Route, *Reader) {
 	t.Helper()
-	tr := NewTextReader(strings.NewReader(in), "test")
-	var got []Route
+	tr := NewReader(strings.NewReader(in), "test")
+	var got []route.Route
 	for tr.Next() {
 		r := *tr.Route()
 		r.Path = textClonePath(r.Path)
@@ -114,88 +56,88 @@ func TestTextLines(t *testing.T) {
 	tests := []struct {
 		name string
 		line string
-		want Route
+		want route.Route
 	}{{
 		name: "TABLE_DUMP2 RIB entry (rib.20140523 route-views2)",
 		line: "TABLE_DUMP2|1400824800|B|157.130.10.233|701|1.0.0.0/24|701 6453 15169|IGP|157.130.10.233|0|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1400824800, 0).UTC(), Peer: Peer{AS: 701, IP: a("157.130.10.233")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1400824800, 0).UTC(), Peer: route.Peer{AS: 701, IP: a("157.130.10.233")},
 			Prefix: p("1.0.0.0/24"), Path: []rov.Segment{seq(701, 6453, 15169)}, Origin: rov.Origin{ASN: 15169},
-			NextHop: a("157.130.10.233"), RPKIState: RPKIAbsent},
+			NextHop: a("157.130.10.233"), RPKIState: route.RPKIAbsent},
 	}, {
 		name: "TABLE_DUMP v1 with AS_SET: origin NONE, RFC 6811 §2 (bview.20020722 rrc05)",
 		line: "TABLE_DUMP|1027381055|B|193.203.0.1|1853|24.223.0.0/18|1853 1239 13659 {13659,701}|IGP|193.203.0.1|0|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1027381055, 0).UTC(), Peer: Peer{AS: 1853, IP: a("193.203.0.1")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1027381055, 0).UTC(), Peer: route.Peer{AS: 1853, IP: a("193.203.0.1")},
 			Prefix: p("24.223.0.0/18"), Path: []rov.Segment{seq(1853, 1239, 13659), set(13659, 701)},
-			Origin: rov.Origin{Kind: rov.OriginNone}, NextHop: a("193.203.0.1"), RPKIState: RPKIAbsent},
+			Origin: rov.Origin{Kind: rov.OriginNone}, NextHop: a("193.203.0.1"), RPKIState: route.RPKIAbsent},
 	}, {
 		name: "TABLE_DUMP2_AP: RFC 8050 path id after the prefix (bird add-path sample)",
 		line: "TABLE_DUMP2_AP|1452168107|B|10.0.15.1|65015|10.0.10.0/24|36|65015 65014 65013 65012 65011|IGP|10.0.15.1|100|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1452168107, 0).UTC(), Peer: Peer{AS: 65015, IP: a("10.0.15.1")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1452168107, 0).UTC(), Peer: route.Peer{AS: 65015, IP: a("10.0.15.1")},
 			Prefix: p("10.0.10.0/24"), PathID: 36, Path: []rov.Segment{seq(65015, 65014, 65013, 65012, 65011)},
-			Origin: rov.Origin{ASN: 65011}, NextHop: a("10.0.15.1"), RPKIState: RPKIAbsent},
+			Origin: rov.Origin{ASN: 65011}, NextHop: a("10.0.15.1"), RPKIState: route.RPKIAbsent},
 	}, {
 		name: "BGP4MP announce over IPv6 session (rrc21)",
 		line: "BGP4MP|1470931200|A|2001:7f8:54::188|59689|2804:14d::/40|59689 6939 3356 4230 28573|IGP|2001:7f8:54::10|0|0|59689:200 59689:240|NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1470931200, 0).UTC(), Peer: Peer{AS: 59689, IP: a("2001:7f8:54::188")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1470931200, 0).UTC(), Peer: route.Peer{AS: 59689, IP: a("2001:7f8:54::188")},
 			Prefix: p("2804:14d::/40"), Path: []rov.Segment{seq(59689, 6939, 3356, 4230, 28573)}, Origin: rov.Origin{ASN: 28573},
-			NextHop: a("2001:7f8:54::10"), RPKIState: RPKIAbsent, FromUpdate: true},
+			NextHop: a("2001:7f8:54::10"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP_ET: microsecond timestamp (route-views2 2026)",
 		line: "BGP4MP_ET|1771774200.692440|A|89.149.178.10|3257|185.56.142.0/23|3257 174 59865|INCOMPLETE|89.149.178.10|0|10|3257:8213|NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1771774200, 692440000).UTC(), Peer: Peer{AS: 3257, IP: a("89.149.178.10")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1771774200, 692440000).UTC(), Peer: route.Peer{AS: 3257, IP: a("89.149.178.10")},
 			Prefix: p("185.56.142.0/23"), Path: []rov.Segment{seq(3257, 174, 59865)}, Origin: rov.Origin{ASN: 59865},
-			NextHop: a("89.149.178.10"), RPKIState: RPKIAbsent, FromUpdate: true},
+			NextHop: a("89.149.178.10"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP_AP announce, 32-bit ASNs (mrtparse bird-mrtdump_bgp)",
 		line: "BGP4MP_AP|1486801678|A|192.168.0.10|65000|172.17.0.0/24|2|4200000000 4200000000 64512|IGP|192.168.0.10|100|10|65000:100|NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1486801678, 0).UTC(), Peer: Peer{AS: 65000, IP: a("192.168.0.10")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1486801678, 0).UTC(), Peer: route.Peer{AS: 65000, IP: a("192.168.0.10")},
 			Prefix: p("172.17.0.0/24"), PathID: 2, Path: []rov.Segment{seq(4200000000, 4200000000, 64512)}, Origin: rov.Origin{ASN: 64512},
-			NextHop: a("192.168.0.10"), RPKIState: RPKIAbsent, FromUpdate: true},
+			NextHop: a("192.168.0.10"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP announce with empty AS_PATH: origin is the local AS, RFC 6811 §2 (openbgpd_bgp)",
 		line: "BGP4MP|1444841517|A|2001:db8:0:1::10|65000|2001:db8:0:6::/64||INCOMPLETE|2001:db8:0:1::10|100|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1444841517, 0).UTC(), Peer: Peer{AS: 65000, IP: a("2001:db8:0:1::10")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1444841517, 0).UTC(), Peer: route.Peer{AS: 65000, IP: a("2001:db8:0:1::10")},
 			Prefix: p("2001:db8:0:6::/64"), Origin: rov.Origin{Kind: rov.OriginLocal},
-			NextHop: a("2001:db8:0:1::10"), RPKIState: RPKIAbsent, FromUpdate: true},
+			NextHop: a("2001:db8:0:1::10"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "confederation segments as bgpdump prints them: (seq) [set] (bgpdump_lib.c aspath_delimiter_char; synthetic)",
 		line: "BGP4MP|1|A|192.0.2.1|64512|192.0.2.0/24|(64512 64513) [64514,64515] 3356 {1,2} 64500|IGP|192.0.2.1|0|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1, 0).UTC(), Peer: Peer{AS: 64512, IP: a("192.0.2.1")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1, 0).UTC(), Peer: route.Peer{AS: 64512, IP: a("192.0.2.1")},
 			Prefix: p("192.0.2.0/24"), Path: []rov.Segment{cseq(64512, 64513), cset(64514, 64515), seq(3356), set(1, 2), seq(64500)},
-			Origin: rov.Origin{ASN: 64500}, NextHop: a("192.0.2.1"), RPKIState: RPKIAbsent, FromUpdate: true},
+			Origin: rov.Origin{ASN: 64500}, NextHop: a("192.0.2.1"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "final AS_CONFED_SEQUENCE: origin is the local AS, RFC 6811 §2 (synthetic)",
 		line: "BGP4MP|1|A|192.0.2.1|64512|192.0.2.0/24|(64512 64513)|IGP|192.0.2.1|0|0||NAG||",
-		want: Route{Kind: Announce, Time: time.Unix(1, 0).UTC(), Peer: Peer{AS: 64512, IP: a("192.0.2.1")},
+		want: route.Route{Kind: route.Announce, Time: time.Unix(1, 0).UTC(), Peer: route.Peer{AS: 64512, IP: a("192.0.2.1")},
 			Prefix: p("192.0.2.0/24"), Path: []rov.Segment{cseq(64512, 64513)},
-			Origin: rov.Origin{Kind: rov.OriginLocal}, NextHop: a("192.0.2.1"), RPKIState: RPKIAbsent, FromUpdate: true},
+			Origin: rov.Origin{Kind: rov.OriginLocal}, NextHop: a("192.0.2.1"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP withdraw (jinx)",
 		line: "BGP4MP|1427846430|W|196.223.14.55|30844|185.75.149.0/24",
-		want: Route{Kind: Withdraw, Time: time.Unix(1427846430, 0).UTC(), Peer: Peer{AS: 30844, IP: a("196.223.14.55")},
-			Prefix: p("185.75.149.0/24"), RPKIState: RPKIAbsent, FromUpdate: true},
+		want: route.Route{Kind: route.Withdraw, Time: time.Unix(1427846430, 0).UTC(), Peer: route.Peer{AS: 30844, IP: a("196.223.14.55")},
+			Prefix: p("185.75.149.0/24"), RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "BGP4MP_AP withdraw carries the path id last (bgpdump.c table_line_withdraw; synthetic)",
 		line: "BGP4MP_AP|1486801678|W|192.168.0.10|65000|172.17.0.0/24|2",
-		want: Route{Kind: Withdraw, Time: time.Unix(1486801678, 0).UTC(), Peer: Peer{AS: 65000, IP: a("192.168.0.10")},
-			Prefix: p("172.17.0.0/24"), PathID: 2, RPKIState: RPKIAbsent, FromUpdate: true},
+		want: route.Route{Kind: route.Withdraw, Time: time.Unix(1486801678, 0).UTC(), Peer: route.Peer{AS: 65000, IP: a("192.168.0.10")},
+			Prefix: p("172.17.0.0/24"), PathID: 2, RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "STATE Established(6) -> Idle(1) is PeerDown, RFC 4271 §8.2.2 (rrc21)",
 		line: "BGP4MP|1470931201|STATE|37.49.232.25|60427|6|1",
-		want: Route{Kind: PeerDown, Time: time.Unix(1470931201, 0).UTC(), Peer: Peer{AS: 60427, IP: a("37.49.232.25")},
-			RPKIState: RPKIAbsent, FromUpdate: true},
+		want: route.Route{Kind: route.PeerDown, Time: time.Unix(1470931201, 0).UTC(), Peer: route.Peer{AS: 60427, IP: a("37.49.232.25")},
+			RPKIState: route.RPKIAbsent, FromUpdate: true},
 	}, {
 		name: "plain prefix origin",
 		line: "192.0.2.0/24 64500",
-		want: Route{Kind: Announce, Prefix: p("192.0.2.0/24"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: RPKIAbsent},
+		want: route.Route{Kind: route.Announce, Prefix: p("192.0.2.0/24"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: route.RPKIAbsent},
 	}, {
 		name: "plain with AS prefix, comma and trailing comment",
 		line: "2001:db8::/32,AS64500 # lab",
-		want: Route{Kind: Announce, Prefix: p("2001:db8::/32"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: RPKIAbsent},
+		want: route.Route{Kind: route.Announce, Prefix: p("2001:db8::/32"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: route.RPKIAbsent},
 	}, {
 		name: "plain prefix with host bits is masked, RFC 4271 §4.3 trailing bits irrelevant",
 		line: "192.0.2.77/24\tas64500",
-		want: Route{Kind: Announce, Prefix: p("192.0.2.0/24"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: RPKIAbsent},
+		want: route.Route{Kind: route.Announce, Prefix: p("192.0.2.0/24"), Path: []rov.Segment{seq(64500)}, Origin: rov.Origin{ASN: 64500}, RPKIState: route.RPKIAbsent},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,112 +190,6 @@ func TestTextSkippedLines(t *testing.T) {
 	}
 }
 
-// textBGP4MPRecord encodes a BGP4MP (or BGP4MP_ET) record of subtype sub
-// holding one UPDATE that withdraws 203.0.113.0/24 and announces
-// 198.51.100.0/24 with AS path 65000 64501. The Peer fields name
-// 192.0.2.1 AS64500 and the Local fields 192.0.2.99 AS65000, distinct so a
-// test sees which of the two a reader reports.
-func textBGP4MPRecord(typ, sub int) []byte {
-	as4 := sub == bmMessageAS4 || sub == bmMessageAS4Local || sub == bmMessageAS4AP || sub == bmMessageAS4LocalAP
-	ap := sub == bmMessageAP || sub == bmMessageAS4AP || sub == bmMessageLocalAP || sub == bmMessageAS4LocalAP
-	h := cat(be16(64500), be16(65000))
-	asSize := 2
-	if as4 {
-		h, asSize = cat(be32(64500), be32(65000)), 4
-	}
-	h = cat(h, be16(0), be16(afiIPv4), netip.MustParseAddr("192.0.2.1").AsSlice(), netip.MustParseAddr("192.0.2.99").AsSlice())
-	if typ == typeBGP4MPET {
-		h = cat(be32(123456), h) // microseconds (RFC 6396 §3)
-	}
-	w, nlri := pfx("203.0.113.0/24"), pfx("198.51.100.0/24")
-	if ap {
-		w, nlri = cat(be32(5), w), cat(be32(5), nlri)
-	}
-	attrs := cat(attr(1 /* ORIGIN */, []byte{0}), attr(attrASPath, seg(rov.ASSequence, asSize, 65000, 64501)), nh4("192.0.2.254"))
-	return record(2000, typ, sub, cat(h, update(w, attrs, nlri)))
-}
-
-// TestTextLocal pins what the text reader does with messages the monitored
-// router sent rather than received, as bgpdump -m prints them from real
-// binary records: they are skipped and counted as bgp4mp_local, and their
-// recipient does not become a peer. RFC 6396 §4.4.5: for a
-// BGP4MP_MESSAGE_LOCAL record "the Peer IP and AS fields refer to the
-// recipient of the generated BGP messages"; an impact study wants what the
-// router receives. The received subtypes are the control rows.
-func TestTextLocal(t *testing.T) {
-	tests := []struct {
-		name      string
-		typ, sub  int
-		wantLine  string // bgpdump's first line, up to the prefix
-		routes    int
-		local     int64
-		wantPeers string
-	}{
-		{"RFC 6396 §4.4.2 BGP4MP_MESSAGE (received): read", typeBGP4MP, bmMessage,
-			"BGP4MP|2000|W|192.0.2.1|64500|203.0.113.0/24", 2, 0, "[AS64500 192.0.2.1]"},
-		{"RFC 6396 §4.4.3 BGP4MP_MESSAGE_AS4 (received), BGP4MP_ET: read", typeBGP4MPET, bmMessageAS4,
-			"BGP4MP_ET|2000.123456|W|192.0.2.1|64500|203.0.113.0/24", 2, 0, "[AS64500 192.0.2.1]"},
-		{"RFC 6396 §4.4.5 BGP4MP_MESSAGE_LOCAL (sent to 192.0.2.1): skipped", typeBGP4MP, bmMessageLocal,
-			"BGP4MP_LOCAL|2000|W|192.0.2.1|64500|203.0.113.0/24", 0, 2, "[]"},
-		{"RFC 6396 §4.4.6 BGP4MP_MESSAGE_AS4_LOCAL: skipped", typeBGP4MP, bmMessageAS4Local,
-			"BGP4MP_LOCAL|2000|W|192.0.2.1|64500|203.0.113.0/24", 0, 2, "[]"},
-		{"RFC 6396 §4.4.5 MESSAGE_LOCAL in BGP4MP_ET (§4.4): skipped", typeBGP4MPET, bmMessageLocal,
-			"BGP4MP_ET_LOCAL|2000.123456|W|192.0.2.1|64500|203.0.113.0/24", 0, 2, "[]"},
-		{"RFC 6396 §4.4.6 MESSAGE_AS4_LOCAL in BGP4MP_ET: skipped", typeBGP4MPET, bmMessageAS4Local,
-			"BGP4MP_ET_LOCAL|2000.123456|W|192.0.2.1|64500|203.0.113.0/24", 0, 2, "[]"},
-		// bgpdump 1.6.2 drops the LOCAL mark of the ADD-PATH subtypes and
-		// names the router itself as the peer: text cannot tell these from
-		// received routes (known departure, see TextReader).
-		{"RFC 8050 §3 BGP4MP_MESSAGE_LOCAL_ADDPATH: bgpdump prints BGP4MP_AP from the router", typeBGP4MP, bmMessageLocalAP,
-			"BGP4MP_AP|2000|W|192.0.2.99|65000|203.0.113.0/24", 2, 0, "[AS65000 192.0.2.99]"},
-		{"RFC 8050 §3 BGP4MP_MESSAGE_AS4_LOCAL_ADDPATH: likewise", typeBGP4MPET, bmMessageAS4LocalAP,
-			"BGP4MP_ET_AP|2000.123456|W|192.0.2.99|65000|203.0.113.0/24", 2, 0, "[AS65000 192.0.2.99]"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			file := filepath.Join(t.TempDir(), "local.mrt")
-			if err := os.WriteFile(file, textBGP4MPRecord(tt.typ, tt.sub), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out := textRunBgpdump(t, file, 100)
-			lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-			if len(lines) != 2 || !strings.HasPrefix(lines[0], tt.wantLine+"|") && lines[0] != tt.wantLine {
-				t.Fatalf("bgpdump -m printed %q, want 2 lines, the first starting %q", out, tt.wantLine)
-			}
-			got, tr := textReadAll(t, string(out))
-			if tr.Err() != nil {
-				t.Fatalf("Err() = %v", tr.Err())
-			}
-			st := tr.Stats()
-			if len(got) != tt.routes || st.Skipped["bgp4mp_local"] != tt.local {
-				t.Errorf("got %d routes, bgp4mp_local %d; want %d, %d (Skipped %v)", len(got), st.Skipped["bgp4mp_local"], tt.routes, tt.local, st.Skipped)
-			}
-			var peers []string
-			for _, p := range tr.Peers() {
-				peers = append(peers, fmt.Sprintf("AS%d %s", p.AS, p.IP))
-			}
-			if s := fmt.Sprint(peers); s != tt.wantPeers {
-				t.Errorf("Peers() = %s, want %s", s, tt.wantPeers)
-			}
-			if int64(len(got))+st.Skipped["bgp4mp_local"] != st.Records {
-				t.Errorf("%d routes + %d skipped != %d lines", len(got), st.Skipped["bgp4mp_local"], st.Records)
-			}
-			// The binary reader sees the subtype itself, so it skips every
-			// LOCAL record, the ADD-PATH ones included, and tables only the
-			// received ones (one record: one skip).
-			local := tt.sub == bmMessageLocal || tt.sub == bmMessageAS4Local || tt.sub == bmMessageLocalAP || tt.sub == bmMessageAS4LocalAP
-			bin, br := readAll(t, textBGP4MPRecord(tt.typ, tt.sub), "local.mrt")
-			wantBin, wantSkip := 2, int64(0)
-			if local {
-				wantBin, wantSkip = 0, 1
-			}
-			if len(bin) != wantBin || br.Stats().Skipped["bgp4mp_local"] != wantSkip || local && len(br.Peers()) != 0 {
-				t.Errorf("binary reader: %d routes, bgp4mp_local %d, peers %v; want %d, %d", len(bin), br.Stats().Skipped["bgp4mp_local"], br.Peers(), wantBin, wantSkip)
-			}
-		})
-	}
-}
-
 func TestIsText(t *testing.T) {
 	mrtHead := []byte{0x56, 0x29, 0xf8, 0xee, 0x00, 0x11, 0x00, 0x04, 0, 0, 0, 0x40} // BGP4MP_ET record header (pch)
 	tests := []struct {
@@ -393,7 +229,7 @@ func TestTextErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr := NewTextReader(bytes.NewReader(in), filepath.Base(file))
+			tr := NewReader(bytes.NewReader(in), filepath.Base(file))
 			var b strings.Builder
 			for tr.Next() {
 				r := tr.Route()
@@ -426,17 +262,17 @@ func TestTextErrors(t *testing.T) {
 }
 
 // textLineCounts counts bgpdump -m lines by kind letter (A, W, B, STATE)
-// and prefixes in A/B/W lines, independently of TextReader.
+// and prefixes in A/B/W lines, independently of Reader.
 type textLineCounts struct {
 	A, W, B, StateDown, StateOther int
 	Paths                          int // A/B lines with a non-empty AS path
 }
 
 // TestTextDifferential feeds bgpdump's own text output for every shared
-// MRT file to TextReader and checks that each line became the event it
+// MRT file to Reader and checks that each line became the event it
 // names, with the prefix and path field bgpdump printed.
 func TestTextDifferential(t *testing.T) {
-	dir := textDataDir(t)
+	dir := testutil.SharedData(t, "mrt")
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	samples, _ := filepath.Glob(filepath.Join(dir, "samples", "*"))
 	files = append(files, samples...)
@@ -446,9 +282,9 @@ func TestTextDifferential(t *testing.T) {
 			continue
 		}
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			out := textRunBgpdump(t, file, maxLines)
+			out := testutil.Bgpdump(t, file, maxLines)
 			lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-			tr := NewTextReader(bytes.NewReader(out), filepath.Base(file))
+			tr := NewReader(bytes.NewReader(out), filepath.Base(file))
 			var want, got textLineCounts
 			i := 0
 			for tr.Next() {
@@ -499,7 +335,7 @@ func TestTextDifferential(t *testing.T) {
 					want.StateDown++
 				}
 				switch r.Kind {
-				case Announce:
+				case route.Announce:
 					if r.FromUpdate {
 						got.A++
 					} else {
@@ -508,9 +344,9 @@ func TestTextDifferential(t *testing.T) {
 					if len(r.Path) > 0 {
 						got.Paths++
 					}
-				case Withdraw:
+				case route.Withdraw:
 					got.W++
-				case PeerDown:
+				case route.PeerDown:
 					got.StateDown++
 				}
 			}
@@ -582,17 +418,17 @@ func FuzzTextReader(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		tr := NewTextReader(bytes.NewReader(in), "fuzz")
+		tr := NewReader(bytes.NewReader(in), "fuzz")
 		var n int64
 		for tr.Next() {
 			n++
 			r := tr.Route()
-			if r.Kind != PeerDown {
+			if r.Kind != route.PeerDown {
 				if !r.Prefix.IsValid() || r.Prefix.Masked() != r.Prefix {
 					t.Fatalf("prefix %v not valid and masked", r.Prefix)
 				}
 			}
-			if r.Kind == Announce && r.Origin != rov.OriginOf(r.Path) {
+			if r.Kind == route.Announce && r.Origin != rov.OriginOf(r.Path) {
 				t.Fatalf("origin %+v, path %v", r.Origin, r.Path)
 			}
 			if r.Peer.Index < 0 || r.Peer.Index >= len(tr.Peers()) || tr.Peers()[r.Peer.Index] != r.Peer {
@@ -615,7 +451,7 @@ func FuzzTextReader(f *testing.F) {
 				t.Fatalf("Bytes = %d, want %d", st.Bytes, len(in))
 			}
 		}
-		if len(st.Problems) > MaxProblems {
+		if len(st.Problems) > route.MaxProblems {
 			t.Fatalf("%d problems > MaxProblems", len(st.Problems))
 		}
 	})
@@ -623,13 +459,13 @@ func FuzzTextReader(f *testing.F) {
 
 // BenchmarkTextReader reads bgpdump -m output of the PCH full table.
 func BenchmarkTextReader(b *testing.B) {
-	dir := textDataDir(b)
-	out := textRunBgpdump(b, filepath.Join(dir, "updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz"), 1<<30)
+	dir := testutil.SharedData(b, "mrt")
+	out := testutil.Bgpdump(b, filepath.Join(dir, "updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz"), 1<<30)
 	b.SetBytes(int64(len(out)))
 	b.ReportAllocs()
 	var n int64
 	for b.Loop() {
-		tr := NewTextReader(bytes.NewReader(out), "pch")
+		tr := NewReader(bytes.NewReader(out), "pch")
 		for tr.Next() {
 			n++
 		}

@@ -1,4 +1,7 @@
-package mrt
+// Package bgpdumptext reads routes from text: the one-line-per-entry output
+// of `bgpdump -m`, or plain "prefix origin-AS" lines. Its Reader is a
+// route.Source, as the binary MRT reader (package mrt) is.
+package bgpdumptext
 
 import (
 	"bufio"
@@ -12,6 +15,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -35,7 +39,7 @@ const textMaxLine = 1 << 20
 // cannot become a route.
 var textErrPathTruncated = errors.New("AS path truncated by bgpdump (\"...\")")
 
-// TextReader reads routes from text: the one-line-per-entry output of
+// Reader reads routes from text: the one-line-per-entry output of
 // `bgpdump -m` (RIB entries, announcements, withdrawals and state changes,
 // including the _ET, _AP and _LOCAL variants), or plain "prefix origin-AS"
 // lines such as "192.0.2.0/24 64500", "192.0.2.0/24,AS64500". The format is
@@ -61,7 +65,7 @@ var textErrPathTruncated = errors.New("AS path truncated by bgpdump (\"...\")")
 // Prefixes are always masked: a prefix written with host bits set
 // (192.0.2.1/24) is yielded as its masked form, because BGP speakers
 // ignore the bits past the length too (RFC 4271 §4.3: "Trailing bits
-// are irrelevant"); TextReader.Masked counts them.
+// are irrelevant"); Reader.Masked counts them.
 //
 // A malformed line is counted in Stats.Skipped["malformed_line"] and
 // described in Stats.Problems, then skipped; but when the first data line
@@ -69,15 +73,15 @@ var textErrPathTruncated = errors.New("AS path truncated by bgpdump (\"...\")")
 // with an error naming the file and line.
 //
 // Route() and its Path slices are reused by the next call to Next.
-// TextReader implements Source. It is not safe for concurrent use.
-type TextReader struct {
+// Reader implements Source. It is not safe for concurrent use.
+type Reader struct {
 	name   string
 	br     *bufio.Reader
 	format textFormat
-	route  Route
-	peers  []Peer
-	peerIx map[PeerKey]int
-	stats  Stats
+	route  route.Route
+	peers  []route.Peer
+	peerIx map[route.PeerKey]int
+	stats  route.Stats
 	err    error
 	line   []byte // long-line accumulation buffer
 	lineNo int64
@@ -91,18 +95,18 @@ type TextReader struct {
 	masked int64
 }
 
-// NewTextReader returns a TextReader reading r; name labels errors
+// NewReader returns a Reader reading r; name labels errors
 // (typically the file name).
-func NewTextReader(r io.Reader, name string) *TextReader {
+func NewReader(r io.Reader, name string) *Reader {
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < 64<<10 {
 		br = bufio.NewReaderSize(r, 64<<10)
 	}
-	return &TextReader{
+	return &Reader{
 		name:   name,
 		br:     br,
-		peerIx: make(map[PeerKey]int),
-		stats:  Stats{Skipped: make(map[string]int64)},
+		peerIx: make(map[route.PeerKey]int),
+		stats:  route.Stats{Skipped: make(map[string]int64)},
 	}
 }
 
@@ -138,7 +142,7 @@ func IsText(head []byte) bool {
 }
 
 // Next advances to the next route event.
-func (t *TextReader) Next() bool {
+func (t *Reader) Next() bool {
 	for !t.done {
 		line, off, ok := t.readLine()
 		if !ok {
@@ -167,7 +171,7 @@ func (t *TextReader) Next() bool {
 			}
 			if yield {
 				t.stats.Routes++
-				t.stats.noteTime(t.route.Time)
+				t.stats.NoteTime(t.route.Time)
 				return true
 			}
 			continue
@@ -183,7 +187,7 @@ func (t *TextReader) Next() bool {
 		}
 		if yield {
 			t.stats.Routes++
-			t.stats.noteTime(t.route.Time)
+			t.stats.NoteTime(t.route.Time)
 			return true
 		}
 	}
@@ -191,26 +195,26 @@ func (t *TextReader) Next() bool {
 }
 
 // Route returns the current event; it and its Path are reused by Next.
-func (t *TextReader) Route() *Route { return &t.route }
+func (t *Reader) Route() *route.Route { return &t.route }
 
 // Err returns the error that stopped the reader, or nil at a clean end.
-func (t *TextReader) Err() error { return t.err }
+func (t *Reader) Err() error { return t.err }
 
 // Peers lists the peers seen so far, indexed by Peer.Index (first-seen
 // order).
-func (t *TextReader) Peers() []Peer { return t.peers }
+func (t *Reader) Peers() []route.Peer { return t.peers }
 
 // Stats returns the counters so far; Skipped and Problems are shared with
 // the reader and must not be modified.
-func (t *TextReader) Stats() Stats { return t.stats }
+func (t *Reader) Stats() route.Stats { return t.stats }
 
 // Masked returns how many prefixes had host bits set and were masked.
-func (t *TextReader) Masked() int64 { return t.masked }
+func (t *Reader) Masked() int64 { return t.masked }
 
-func (t *TextReader) problem(reason string, off int64, err error) {
+func (t *Reader) problem(reason string, off int64, err error) {
 	t.stats.Skipped[reason]++
-	if len(t.stats.Problems) < MaxProblems {
-		t.stats.Problems = append(t.stats.Problems, Problem{
+	if len(t.stats.Problems) < route.MaxProblems {
+		t.stats.Problems = append(t.stats.Problems, route.Problem{
 			Record: t.lineNo,
 			Offset: off,
 			Err:    err.Error(),
@@ -221,7 +225,7 @@ func (t *TextReader) problem(reason string, off int64, err error) {
 // readLine returns the next line without its terminator and the offset it
 // started at. A line longer than textMaxLine is returned cut at that length
 // (the rest is consumed), so it will fail to parse and be counted.
-func (t *TextReader) readLine() (line []byte, off int64, ok bool) {
+func (t *Reader) readLine() (line []byte, off int64, ok bool) {
 	off = t.offset
 	b, err := t.br.ReadSlice('\n')
 	t.offset += int64(len(b))
@@ -239,7 +243,7 @@ func (t *TextReader) readLine() (line []byte, off int64, ok bool) {
 	t.stats.Bytes = t.offset
 	if err != nil && err != io.EOF {
 		// The partial line before a cut is dropped: its end is unknown.
-		if ie := inputError(t.name, err, t.lineNo+1, off, t.lineNo, t.stats.Routes); ie != nil {
+		if ie := route.InputErrorOf(t.name, err, t.lineNo+1, off, t.lineNo, t.stats.Routes); ie != nil {
 			t.err = ie
 		} else {
 			t.err = fmt.Errorf("mrt: %s: line %d (offset %d): %w", t.name, t.lineNo+1, off, err)
@@ -267,7 +271,7 @@ func textClip(s []byte) string {
 
 // parse fills t.route from one data line. It returns yield=false for
 // lines that are valid but carry no route event (counted in Skipped).
-func (t *TextReader) parse(s []byte) (yield bool, err error) {
+func (t *Reader) parse(s []byte) (yield bool, err error) {
 	if t.format == textPlain {
 		return true, t.parsePlain(s)
 	}
@@ -283,7 +287,7 @@ func textString(b []byte) string {
 
 // parsePlain reads "prefix origin" with whitespace or comma separators and
 // an optional trailing "# comment".
-func (t *TextReader) parsePlain(s []byte) error {
+func (t *Reader) parsePlain(s []byte) error {
 	if i := bytes.IndexByte(s, '#'); i >= 0 {
 		s = s[:i]
 	}
@@ -326,13 +330,13 @@ func (t *TextReader) parsePlain(s []byte) error {
 	}
 	r := &t.route
 	peer := t.peer(0, netip.Addr{})
-	r.Kind = Announce
+	r.Kind = route.Announce
 	r.Time = time.Time{}
 	r.Peer = peer
 	r.Prefix = pfx
 	r.PathID = 0
 	r.NextHop = netip.Addr{}
-	r.RPKIState = RPKIAbsent
+	r.RPKIState = route.RPKIAbsent
 	r.FromUpdate = false
 	r.Path = r.Path[:0]
 	seg := t.addSegment(rov.ASSequence)
@@ -341,7 +345,7 @@ func (t *TextReader) parsePlain(s []byte) error {
 	return nil
 }
 
-func (t *TextReader) parsePrefix(b []byte) (netip.Prefix, error) {
+func (t *Reader) parsePrefix(b []byte) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(textString(b))
 	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("prefix: %s", err.Error())
@@ -373,12 +377,12 @@ func textASN(b []byte) (uint32, error) {
 
 // peer returns the Peer for (as, ip), numbering new peers in first-seen
 // order.
-func (t *TextReader) peer(as uint32, ip netip.Addr) Peer {
-	k := PeerKey{AS: as, IP: ip}
+func (t *Reader) peer(as uint32, ip netip.Addr) route.Peer {
+	k := route.PeerKey{AS: as, IP: ip}
 	if i, ok := t.peerIx[k]; ok {
 		return t.peers[i]
 	}
-	p := Peer{Index: len(t.peers), AS: as, IP: ip}
+	p := route.Peer{Index: len(t.peers), AS: as, IP: ip}
 	t.peerIx[k] = p.Index
 	t.peers = append(t.peers, p)
 	return p
@@ -386,7 +390,7 @@ func (t *TextReader) peer(as uint32, ip netip.Addr) Peer {
 
 // addSegment appends a segment to the route's path, reusing the ASNs
 // backing array left there by earlier routes.
-func (t *TextReader) addSegment(typ rov.SegmentType) *rov.Segment {
+func (t *Reader) addSegment(typ rov.SegmentType) *rov.Segment {
 	r := &t.route
 	n := len(r.Path)
 	if n < cap(r.Path) {
@@ -403,7 +407,7 @@ func (t *TextReader) addSegment(typ rov.SegmentType) *rov.Segment {
 // bgpdump -m record types (first field). bgpdump 1.6 names BGP4MP lines
 // BGP4MP[_ET][_LOCAL][_AP] (get_bgp4mp_format in bgpdump.c) and RIB lines
 // TABLE_DUMP (v1), TABLE_DUMP2 and TABLE_DUMP2_AP. 1.6.2 never prints
-// _LOCAL_AP (see TextReader); the names are accepted for other writers.
+// _LOCAL_AP (see Reader); the names are accepted for other writers.
 type textLineType struct {
 	update bool // BGP4MP*: an UPDATE or STATE_CHANGE, not a RIB entry
 	local  bool // _LOCAL: a message the collector sent, not received
@@ -441,7 +445,7 @@ const textStateEstablished = 6
 //	BGP4MP|ts|STATE|peer_ip|peer_as|old_state|new_state
 //
 // with ts "seconds" or, for _ET, "seconds.microseconds".
-func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
+func (t *Reader) parseBgpdump(s []byte) (bool, error) {
 	var f [16][]byte
 	n := 0
 	for n < len(f) {
@@ -475,7 +479,7 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 		return false, fmt.Errorf("peer AS: %w", err)
 	}
 	if lt.local {
-		// A message the router sent (RFC 6396 §4.4.5): see TextReader.
+		// A message the router sent (RFC 6396 §4.4.5): see Reader.
 		// Only the fields common to every line were checked.
 		t.stats.Skipped["bgp4mp_local"]++
 		return false, nil
@@ -499,7 +503,7 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 			t.stats.Skipped["state_change"]++
 			return false, nil
 		}
-		*r = Route{Kind: PeerDown, Time: ts, Peer: peer, Path: r.Path[:0], RPKIState: RPKIAbsent, FromUpdate: true}
+		*r = route.Route{Kind: route.PeerDown, Time: ts, Peer: peer, Path: r.Path[:0], RPKIState: route.RPKIAbsent, FromUpdate: true}
 		return true, nil
 	case sub == "W" && lt.update:
 		want := 6
@@ -519,8 +523,8 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 				return false, fmt.Errorf("path id: %w", err)
 			}
 		}
-		*r = Route{Kind: Withdraw, Time: ts, Peer: t.peer(as, ip), Prefix: pfx, PathID: pathID,
-			Path: r.Path[:0], RPKIState: RPKIAbsent, FromUpdate: true}
+		*r = route.Route{Kind: route.Withdraw, Time: ts, Peer: t.peer(as, ip), Prefix: pfx, PathID: pathID,
+			Path: r.Path[:0], RPKIState: route.RPKIAbsent, FromUpdate: true}
 		return true, nil
 	case sub == "A" && lt.update || sub == "B" && !lt.update:
 		i := 6
@@ -553,14 +557,14 @@ func (t *TextReader) parseBgpdump(s []byte) (bool, error) {
 			r.Path = r.Path[:0]
 			return false, err
 		}
-		r.Kind = Announce
+		r.Kind = route.Announce
 		r.Time = ts
 		r.Peer = t.peer(as, ip)
 		r.Prefix = pfx
 		r.PathID = pathID
 		r.Origin = rov.OriginOf(r.Path)
 		r.NextHop = nh
-		r.RPKIState = RPKIAbsent
+		r.RPKIState = route.RPKIAbsent
 		r.FromUpdate = lt.update
 		return true, nil
 	}
@@ -602,7 +606,7 @@ func textTime(b []byte) (time.Time, error) {
 // AS_SEQUENCE segments print identically to one, so they are merged; this
 // changes neither the origin (RFC 6811 §2) nor the path length. An empty
 // field is an empty AS_PATH.
-func (t *TextReader) parsePath(b []byte) error {
+func (t *Reader) parsePath(b []byte) error {
 	if bytes.HasSuffix(b, []byte("...")) {
 		return textErrPathTruncated
 	}

@@ -1,4 +1,4 @@
-package mrt
+package route
 
 import (
 	"errors"
@@ -56,10 +56,12 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-// inputError classifies a read error that stopped a reader: a cut (io.EOF
-// inside a record, io.ErrUnexpectedEOF) or damage the decompressor found
-// become an *InputError; anything else (an I/O error) is returned as nil.
-func inputError(name string, err error, record, offset, records, routes int64) *InputError {
+// InputErrorOf classifies a read error that stopped a reader (the binary
+// MRT reader, the text reader): a cut (io.EOF inside a record,
+// io.ErrUnexpectedEOF) or damage the decompressor found become an
+// *InputError; anything else (an I/O error) is returned as nil. The
+// message keeps its "mrt:" prefix, which users and goldens know.
+func InputErrorOf(name string, err error, record, offset, records, routes int64) *InputError {
 	e := &InputError{Name: name, Record: record, Offset: offset, Records: records, Routes: routes,
 		CompressedOffset: -1, Unread: -1, Err: err}
 	var ce *compressed.Error

@@ -1,4 +1,10 @@
-package mrt
+// Package route holds what every route reader yields and every route
+// table consumes: the neutral path event (Route, from a binary MRT file, a
+// bgpdump text line, a BGP session or a BMP station), the peer it came
+// from, the one PeerKey that identifies a neighbour across sources, the
+// Source interface and its Stats, and the one Adj-RIB-In replay rule
+// (Replay) that every table built from path events applies.
+package route
 
 import (
 	"net/netip"
@@ -24,7 +30,7 @@ const (
 // Peer identifies the BGP neighbour a route was learned from.
 // Index is the reader's compact number for the peer (the PEER_INDEX_TABLE
 // position for TABLE_DUMP_V2, first-seen order otherwise); it is stable for
-// the life of one Reader and indexes Reader.Peers().
+// the life of one Source and indexes Source.Peers().
 type Peer struct {
 	Index int
 	AS    uint32
@@ -43,9 +49,10 @@ const (
 	RPKIInvalid  RPKIState = 2
 )
 
-// Route is one path event read from an MRT file.
+// Route is one path event: a RIB entry, an UPDATE's announcement or
+// withdrawal, or a session leaving Established.
 //
-// The Reader reuses a Route and the Path slices between calls: copy what
+// A Source reuses a Route and the Path slices between calls: copy what
 // must outlive the next call to Next.
 type Route struct {
 	Kind      Kind
@@ -65,8 +72,9 @@ type Route struct {
 	FromUpdate bool
 }
 
-// Source yields Route events one at a time: the binary MRT Reader and the
-// text reader (bgpdump -m lines, "prefix origin" lines) both implement it, so
+// Source yields Route events one at a time: the binary MRT reader (package
+// mrt) and the text reader (package bgpdumptext: bgpdump -m lines,
+// "prefix origin" lines) both implement it, so
 // everything downstream treats them alike.
 //
 //	for src.Next() { r := src.Route(); ... }
@@ -112,8 +120,8 @@ type Stats struct {
 	First, Last time.Time
 }
 
-// noteTime widens the record time range to t (zero t: no time).
-func (s *Stats) noteTime(t time.Time) {
+// NoteTime widens the record time range to t (zero t: no time).
+func (s *Stats) NoteTime(t time.Time) {
 	if t.IsZero() {
 		return
 	}
@@ -135,3 +143,14 @@ type Problem struct {
 	Offset int64  // byte offset of the record in the decompressed input
 	Err    string // what was wrong
 }
+
+// PeerKey identifies a BGP neighbour across files, readers and sources:
+// two readers number the same peer differently (Peer.Index), but its AS
+// and address stay the same.
+type PeerKey struct {
+	AS uint32
+	IP netip.Addr
+}
+
+// KeyOf returns the PeerKey of p.
+func KeyOf(p Peer) PeerKey { return PeerKey{AS: p.AS, IP: p.IP} }
