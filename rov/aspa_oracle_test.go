@@ -45,6 +45,9 @@ func oracleVerify(aspas []ASPA, path []Segment, neighbor uint32, role PeerRole) 
 	if hasConfed {
 		return ASPAUnverified
 	}
+	if len(flat) == 0 && role == RoleIBGP {
+		return ASPAUnverified // the network's own route
+	}
 	if len(flat) == 0 {
 		return ASPAInvalid // step 1
 	}
@@ -55,7 +58,7 @@ func oracleVerify(aspas []ASPA, path []Segment, neighbor uint32, role PeerRole) 
 			break
 		}
 	}
-	if first.Type == ASSequence && role != RoleRS && first.ASNs[0] != neighbor {
+	if first.Type == ASSequence && role != RoleRS && role != RoleIBGP && first.ASNs[0] != neighbor {
 		return ASPAInvalid // step 2
 	}
 	if hasSet {
@@ -229,10 +232,11 @@ func TestASPAOracle(t *testing.T) {
 func checkASPAInvariants(t testing.TB, set *ASPASet, path []Segment, nb uint32, role PeerRole, got ASPAResult) {
 	t.Helper()
 	v := NewASPAVerifier(set)
-	if got.State > ASPAInvalid || (got.State == ASPAUnverified) != (got.Reason == ASPAReasonConfed) {
+	unverifiedReason := got.Reason == ASPAReasonConfed || got.Reason == ASPAReasonLocal
+	if got.State > ASPAInvalid || (got.State == ASPAUnverified) != unverifiedReason {
 		t.Fatalf("%v: state %v with reason %v", path, got.State, got.Reason)
 	}
-	if (got.State == ASPAInvalid) != (got.Reason != ASPAReasonNone && got.Reason != ASPAReasonConfed) {
+	if (got.State == ASPAInvalid) != (got.Reason != ASPAReasonNone && !unverifiedReason) {
 		t.Fatalf("%v: state %v with reason %q", path, got.State, got.Reason)
 	}
 	if got.Reason == ASPAReasonRamps {

@@ -86,9 +86,12 @@ const (
 	// RECOMMENDED" (§6.2) and ASPAs name the confederation's global ASN
 	// (§4), not its members. Unverified, not guessed.
 	ASPAReasonConfed
+	// ASPAReasonLocal: an empty AS_PATH on an iBGP session (RoleIBGP): the
+	// network's own route, which no ingress router verified. Unverified.
+	ASPAReasonLocal
 )
 
-var aspaReasonNames = [...]string{"", "empty_path", "first_as", "as_set", "not_provider", "confed"}
+var aspaReasonNames = [...]string{"", "empty_path", "first_as", "as_set", "not_provider", "confed", "local_route"}
 
 // String returns the stable snake_case name ("" for none).
 func (r ASPAReason) String() string {
@@ -160,9 +163,18 @@ const (
 	// RoleRSClient: the neighbour is our RS-client and we are the route
 	// server. Upstream ("is received by an RS from an RS-client", §5.4).
 	RoleRSClient
+	// RoleIBGP: the neighbour is in our own AS: an iBGP session, as a
+	// route collector's feed from a network's router often is. The
+	// procedures are "NOT RECOMMENDED for use on internal BGP (iBGP)
+	// sessions" (§6.2): they belong on the ingress edge router, whose eBGP
+	// neighbour (and its relationship) the path no longer names. rovimpact
+	// verifies such paths as an ingress router with a lateral peer would:
+	// upstream, without step 2 (the neighbour AS is unknown). Not an RFC
+	// 9234 role; an approximation the report names.
+	RoleIBGP
 )
 
-var peerRoleNames = [...]string{"peer", "customer", "provider", "rs", "rs-client"}
+var peerRoleNames = [...]string{"peer", "customer", "provider", "rs", "rs-client", "ibgp"}
 
 // String returns the name --peer-role takes.
 func (r PeerRole) String() string {
@@ -189,8 +201,8 @@ func (r *PeerRole) UnmarshalText(b []byte) error {
 	return err
 }
 
-// ParsePeerRole parses "customer", "peer", "provider", "rs" or "rs-client"
-// ("rs_client" is accepted too).
+// ParsePeerRole parses "customer", "peer", "provider", "rs", "rs-client"
+// ("rs_client" is accepted too) or "ibgp".
 func ParsePeerRole(s string) (PeerRole, error) {
 	if s == "rs_client" {
 		s = "rs-client"
@@ -200,7 +212,7 @@ func ParsePeerRole(s string) (PeerRole, error) {
 			return PeerRole(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown peer role %q (want customer, peer, provider, rs or rs-client)", s)
+	return 0, fmt.Errorf("unknown peer role %q (want customer, peer, provider, rs, rs-client or ibgp)", s)
 }
 
 // Downstream reports whether routes from a neighbour in this role are
@@ -213,7 +225,8 @@ func (r PeerRole) Downstream() bool { return r == RoleProvider }
 // an RS-client and the most recently added AS in the AS_PATH does not
 // match the neighbor AS" (§5.4 step 2; §5.5 step 2 has no exception, and
 // only RoleProvider reaches it).
-func (r PeerRole) checksFirstAS() bool { return r != RoleRS }
+// RoleIBGP skips it too: the eBGP neighbour is not known.
+func (r PeerRole) checksFirstAS() bool { return r != RoleRS && r != RoleIBGP }
 
 // ASPASet is the U-SPAS table (§5.2) built from validated ASPA payloads:
 // per customer AS, the union of the providers of all its ASPAs, sorted.
@@ -377,6 +390,12 @@ func (v *ASPAVerifier) Verify(path []Segment, neighbor uint32, role PeerRole) AS
 			}
 		}
 		empty = false
+	}
+	if empty && role == RoleIBGP {
+		// Not a path an eBGP neighbour sent: the verifying network's own
+		// route, seen on iBGP (§6.2). Nothing to verify.
+		res.Reason = ASPAReasonLocal
+		return res
 	}
 	if empty {
 		// Step 1: "If the AS_PATH is empty, then the procedure halts with
