@@ -34,6 +34,9 @@ type vrpOptions struct {
 	// snapshot).
 	allowEmpty bool
 	maxAge     time.Duration
+	// aspas, when set, receives the files' ASPAs, read in the same pass
+	// as their VRPs (rovimpact aspa).
+	aspas *[]aspaFile
 }
 
 // loadVRPs reads, merges and SLURM-filters the VRP files and builds the
@@ -45,7 +48,7 @@ func loadVRPs(opt vrpOptions, now time.Time, warn io.Writer) (*rov.Index, report
 	}
 	var sets [][]rov.VRP
 	for _, name := range opt.files {
-		vrps, st, err := loadVRPFile(name, rov.LoadOptions{Now: now, DropExpired: opt.dropExpired})
+		vrps, st, err := loadVRPFileASPAs(name, rov.LoadOptions{Now: now, DropExpired: opt.dropExpired}, opt.aspas)
 		if err != nil {
 			return nil, sum, err
 		}

@@ -1,0 +1,473 @@
+package reports
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// ASPAReport is `rovimpact aspa`: what ASPA path verification
+// (draft-ietf-sidrops-aspa-verification) would drop on top of ROV.
+// `{"summary":{...,"aspa":{...}},"invalid_paths":[...],"lost_routes":[...]}`.
+type ASPAReport struct {
+	Summary      ASPAStudySummary `json:"summary"`
+	InvalidPaths []ASPAPathRow    `json:"invalid_paths"`
+	LostRoutes   []ASPALostRoute  `json:"lost_routes"`
+}
+
+// ASPAStudySummary is the slide: the table, ROV's share, ASPA's share.
+type ASPAStudySummary struct {
+	Routes   int           `json:"routes"`
+	Paths    int64         `json:"paths"`
+	Peers    int           `json:"peers"`
+	Prefixes int           `json:"prefixes"`
+	ASPA     ASPASummary   `json:"aspa"`
+	Policy   Policy        `json:"policy"`
+	VRPs     VRPSummary    `json:"vrps"`
+	Inputs   []Input       `json:"inputs"`
+	Skipped  Skipped       `json:"skipped"`
+	Notes    []string      `json:"notes"`
+	Roles    ASPARoleCount `json:"roles"`
+}
+
+// ASPASummary counts paths by ASPA verdict and by ROV × ASPA, and what is
+// lost when both filters run.
+type ASPASummary struct {
+	Draft      string `json:"draft"`     // the revision the rules follow
+	ASPAs      int    `json:"aspas"`     // ASPA objects loaded (after expiry)
+	Customers  int    `json:"customers"` // customer ASes with a U-SPAS entry
+	Expired    int    `json:"expired"`
+	Valid      int64  `json:"valid"`
+	Invalid    int64  `json:"invalid"`
+	Unknown    int64  `json:"unknown"`
+	Unverified int64  `json:"unverified"` // AS_CONFED_SEQUENCE paths (draft §6.2)
+	// InvalidBy counts invalid paths by the step that decided.
+	InvalidBy map[string]int64 `json:"invalid_by"`
+	// Matrix[rov_state][aspa_state] counts paths.
+	Matrix map[string]map[string]int64 `json:"matrix"`
+	// Routes dropped: by ROV (every path), by ASPA alone (ROV keeps the
+	// route, every path is ASPA-invalid), and routes with some paths
+	// ASPA-invalid but one surviving.
+	RoutesDroppedROV   int `json:"routes_dropped_rov"`
+	RoutesDroppedASPA  int `json:"routes_dropped_aspa_only"`
+	RoutesPartlyASPA   int `json:"routes_partly_aspa_invalid"`
+	PrefixesLost       int `json:"prefixes_without_surviving_route"`
+	PrefixesLostByASPA int `json:"prefixes_lost_because_of_aspa"`
+	// Impact of the routes ASPA alone drops.
+	Impact ImpactCounts `json:"impact_aspa_only"`
+}
+
+// ASPARoleCount says which procedure verified how many peers' paths.
+type ASPARoleCount struct {
+	Default    string         `json:"default"`
+	Explicit   int            `json:"peers_named"`
+	Defaulted  int            `json:"peers_defaulted"`
+	Inferred   int            `json:"peers_inferred_ibgp"` // no path starts with the peer's AS
+	ByRole     map[string]int `json:"by_role"`
+	Upstream   int            `json:"peers_upstream"`
+	Downstream int            `json:"peers_downstream"`
+}
+
+// ASPAHop is a hop whose customer's ASPA does not list the next AS, with
+// that ASPA (the customer's U-SPAS).
+type ASPAHop struct {
+	Customer  uint32   `json:"customer"`
+	Provider  uint32   `json:"provider"`
+	Providers []uint32 `json:"aspa_providers"`
+}
+
+// ASPAPathRow is one ASPA-invalid (or unverified) path.
+type ASPAPathRow struct {
+	Prefix   netip.Prefix `json:"prefix"`
+	Origin   *uint32      `json:"origin"`
+	PeerAS   uint32       `json:"peer_as"`
+	PeerIP   netip.Addr   `json:"peer_ip"`
+	Role     rov.PeerRole `json:"role"`
+	State    rov.ASPAState
+	Reason   rov.ASPAReason `json:"reason"`
+	FirstAS  uint32         `json:"first_as,omitempty"`
+	Up       *ASPAHop       `json:"up_hop"`
+	Down     *ASPAHop       `json:"down_hop"`
+	ROV      rov.State      `json:"rov"`
+	Survives bool           `json:"route_survives"` // another path of the route survives ROV and ASPA
+	peer     uint32         // table peer index, for grouping
+}
+
+// MarshalJSON writes the state under "aspa".
+func (r ASPAPathRow) MarshalJSON() ([]byte, error) {
+	type plain ASPAPathRow
+	return json.Marshal(struct {
+		plain
+		State rov.ASPAState `json:"aspa"`
+	}{plain(r), r.State})
+}
+
+// ASPALostRoute is a route ROV keeps but ASPA loses on every path.
+type ASPALostRoute struct {
+	Prefix       netip.Prefix  `json:"prefix"`
+	Origin       *uint32       `json:"origin"`
+	Paths        uint32        `json:"paths"`
+	ROV          rov.State     `json:"rov"`
+	Impact       string        `json:"impact"`
+	Cover        *netip.Prefix `json:"cover"`
+	CoveredShare float64       `json:"covered_share"`
+}
+
+// ASPADraft names the draft revision the rules cite (rov/aspa_verify.go).
+const ASPADraft = "draft-ietf-sidrops-aspa-verification-27"
+
+// ASPAInput is what BuildASPA needs besides the analyses.
+type ASPAInput struct {
+	Set     *rov.ASPASet
+	Expired int
+	Roles   classify.RoleMap
+	Meta    Meta
+}
+
+// BuildASPA makes the ASPA report. Rows are sorted (prefix, origin, peer),
+// so the same input gives the same bytes.
+func BuildASPA(a *classify.Analysis, im *classify.ASPAImpact, tally *classify.ASPATally, in ASPAInput) ASPAReport {
+	rep := ASPAReport{InvalidPaths: []ASPAPathRow{}, LostRoutes: []ASPALostRoute{}}
+	s := &rep.Summary
+	s.Policy, s.VRPs, s.Inputs = in.Meta.Policy, in.Meta.VRPs, in.Meta.Inputs
+	s.Skipped = Skipped{Reasons: map[string]int64{}}
+	for _, inp := range in.Meta.Inputs {
+		for k, v := range inp.Skipped {
+			s.Skipped.Reasons[k] += v
+			s.Skipped.Total += v
+		}
+	}
+	for k, v := range in.Meta.Skipped {
+		s.Skipped.Reasons[k] += v
+		s.Skipped.Total += v
+	}
+	routes := a.Table.Routes()
+	s.Routes, s.Paths, s.Peers = len(routes), a.Table.Paths(), len(a.Table.Peers())
+	x := &s.ASPA
+	x.Draft, x.ASPAs, x.Customers, x.Expired = ASPADraft, in.Set.ASPAs(), in.Set.Len(), in.Expired
+	x.Valid, x.Invalid = im.Paths[rov.ASPAValid], im.Paths[rov.ASPAInvalid]
+	x.Unknown, x.Unverified = im.Paths[rov.ASPAUnknown], im.Paths[rov.ASPAUnverified]
+	x.InvalidBy = map[string]int64{}
+	x.Matrix = map[string]map[string]int64{}
+	for rs := range im.Matrix {
+		row := map[string]int64{}
+		for as := range im.Matrix[rs] {
+			row[rov.ASPAState(as).String()] = im.Matrix[rs][as]
+		}
+		x.Matrix[rov.State(rs).String()] = row
+	}
+	// Roles.
+	rc := &s.Roles
+	rc.Default, rc.ByRole = in.Roles.Default.String(), map[string]int{}
+	roles := make([]rov.PeerRole, len(a.Table.Peers()))
+	for i, p := range a.Table.Peers() {
+		r, named := in.Roles.Role(p)
+		roles[i] = r
+		rc.ByRole[r.String()]++
+		_, inferred := in.Roles.Inferred[p]
+		switch {
+		case named:
+			rc.Explicit++
+		case inferred:
+			rc.Inferred++
+		default:
+			rc.Defaulted++
+		}
+		if r.Downstream() {
+			rc.Downstream++
+		} else {
+			rc.Upstream++
+		}
+	}
+	if rc.Defaulted > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d of %d peers have no --peer-role and are verified as %s (upstream, draft §5.4): a route collector is every peer's peer",
+			rc.Defaulted, len(roles), in.Roles.Default))
+	}
+	if rc.Inferred > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d peers send no path that starts with their own AS (an iBGP feed or a transparent route server): "+
+			"verified as ibgp, upstream without the first-AS check (the draft does not recommend verifying on iBGP, §6.2; --peer-role overrides)", rc.Inferred))
+	}
+	// Routes and prefixes.
+	prefixes := map[netip.Prefix]struct{}{}
+	for id, r := range routes {
+		prefixes[r.Prefix] = struct{}{}
+		c := tally.Counts(id)
+		switch {
+		case a.Outcomes[id].Dropped:
+			x.RoutesDroppedROV++
+		case im.ASPAOnly[id]:
+			x.RoutesDroppedASPA++
+			as := im.Assess(id)
+			countImpact(&x.Impact, as.Impact)
+			lr := ASPALostRoute{Prefix: r.Prefix, Origin: originPtr(r.Origin), Paths: r.Paths, ROV: a.Outcomes[id].State,
+				Impact: as.Impact.String(), CoveredShare: as.CoveredShare}
+			if as.Cover.IsValid() {
+				cv := as.Cover
+				lr.Cover = &cv
+			}
+			rep.LostRoutes = append(rep.LostRoutes, lr)
+		case c[rov.ASPAInvalid] > 0:
+			x.RoutesPartlyASPA++
+		}
+	}
+	s.Prefixes = len(prefixes)
+	for p := range prefixes {
+		if !im.PrefixLost(p) {
+			continue
+		}
+		x.PrefixesLost++
+		// Lost because of ASPA: ROV alone would have kept a route of it.
+		for _, id := range im.Coverage.At(p) {
+			if !a.Outcomes[id].Dropped {
+				x.PrefixesLostByASPA++
+				break
+			}
+		}
+	}
+	// Paths.
+	peers := a.Table.Peers()
+	for _, k := range tally.Kept {
+		if k.Result.State == rov.ASPAInvalid {
+			x.InvalidBy[k.Result.Reason.String()]++
+		}
+		r := routes[k.Route]
+		p := peers[k.Peer]
+		row := ASPAPathRow{Prefix: r.Prefix, Origin: originPtr(r.Origin), PeerAS: p.AS, PeerIP: p.IP, Role: roles[k.Peer],
+			State: k.Result.State, Reason: k.Result.Reason, FirstAS: k.Result.FirstAS, ROV: a.Outcomes[k.Route].State,
+			Survives: !im.Dropped[k.Route], peer: k.Peer}
+		if k.Result.Reason == rov.ASPAReasonRamps {
+			row.Up = aspaHop(in.Set, k.Result.Up)
+			if k.Result.Downstream {
+				row.Down = aspaHop(in.Set, k.Result.Down)
+			}
+		}
+		rep.InvalidPaths = append(rep.InvalidPaths, row)
+	}
+	slices.SortFunc(rep.InvalidPaths, func(a, b ASPAPathRow) int {
+		return cmp.Or(comparePrefixes(a.Prefix, b.Prefix), cmpOrigin(a.Origin, b.Origin), cmp.Compare(a.PeerAS, b.PeerAS), a.PeerIP.Compare(b.PeerIP))
+	})
+	slices.SortFunc(rep.LostRoutes, func(a, b ASPALostRoute) int {
+		return cmp.Or(comparePrefixes(a.Prefix, b.Prefix), cmpOrigin(a.Origin, b.Origin))
+	})
+	return rep
+}
+
+func aspaHop(set *rov.ASPASet, h rov.Hop) *ASPAHop {
+	ps, _ := set.Providers(h.Customer)
+	return &ASPAHop{Customer: h.Customer, Provider: h.Provider, Providers: slices.Clone(ps)}
+}
+
+func originPtr(o rov.Origin) *uint32 {
+	if o.Kind != rov.OriginAS {
+		return nil
+	}
+	n := o.ASN
+	return &n
+}
+
+func cmpOrigin(a, b *uint32) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return cmp.Compare(*a, *b)
+}
+
+func comparePrefixes(a, b netip.Prefix) int {
+	return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
+}
+
+// WriteASPAJSON writes the report as indented JSON.
+func WriteASPAJSON(w io.Writer, rep ASPAReport) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// WriteASPATable writes the human report within TerminalWidth columns:
+// the verdicts, the ROV × ASPA matrix, what is lost, then the top invalid
+// paths with their failing hop and deciding ASPA.
+func WriteASPATable(w io.Writer, rep ASPAReport, top int) error {
+	s, x := rep.Summary, rep.Summary.ASPA
+	for _, l := range Losses(Summary{Inputs: s.Inputs}) {
+		fmt.Fprintf(w, "PARTIAL INPUT: %s\n", l)
+	}
+	fmt.Fprintf(w, "Routes: %d unique (prefix, origin) from %d paths, %d peers, %d prefixes\n", s.Routes, s.Paths, s.Peers, s.Prefixes)
+	fmt.Fprintf(w, "ASPAs: %d objects, %d customer ASes, %d expired; rules of %s\n", x.ASPAs, x.Customers, x.Expired, x.Draft)
+	r := s.Roles
+	fmt.Fprintf(w, "Peers: %d verified upstream, %d downstream (%d named by --peer-role, %d inferred ibgp, %d default %s)\n",
+		r.Upstream, r.Downstream, r.Explicit, r.Inferred, r.Defaulted, r.Default)
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	fmt.Fprintln(w)
+	total := x.Valid + x.Invalid + x.Unknown + x.Unverified
+	t := newTable(w, "ASPA", "Paths", "Share")
+	for _, row := range []struct {
+		name string
+		n    int64
+	}{{"valid", x.Valid}, {"unknown", x.Unknown}, {"invalid", x.Invalid}, {"unverified", x.Unverified}, {"total", total}} {
+		t.Append([]string{row.name, fmt.Sprint(row.n), pct64(row.n, total)})
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if x.Invalid > 0 {
+		var why []string
+		for _, k := range []string{"not_provider", "first_as", "as_set", "empty_path"} {
+			if n := x.InvalidBy[k]; n > 0 {
+				why = append(why, fmt.Sprintf("%s %d", k, n))
+			}
+		}
+		fmt.Fprintf(w, "Invalid because: %s\n", strings.Join(why, ", "))
+	}
+	fmt.Fprintln(w)
+	t = newTable(w, "ROV \\ ASPA", "valid", "unknown", "invalid", "unverified")
+	for _, rs := range []string{"valid", "not_found", "invalid"} {
+		m := x.Matrix[rs]
+		t.Append([]string{rs, fmt.Sprint(m["valid"]), fmt.Sprint(m["unknown"]), fmt.Sprint(m["invalid"]), fmt.Sprint(m["unverified"])})
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nRoutes dropped by ROV: %d; by ASPA alone (every path invalid): %d; with some paths ASPA-invalid but one surviving: %d\n",
+		x.RoutesDroppedROV, x.RoutesDroppedASPA, x.RoutesPartlyASPA)
+	fmt.Fprintf(w, "Prefixes with no surviving route under ROV+ASPA: %d (%d of them because of ASPA)\n", x.PrefixesLost, x.PrefixesLostByASPA)
+	i := x.Impact
+	fmt.Fprintf(w, "Routes ASPA alone drops: same_prefix %d, covered %d, more_specifics %d, unreachable %d\n\n",
+		i.SamePrefix, i.Covered, i.MoreSpecifics, i.Unreachable)
+	if len(rep.InvalidPaths) == 0 {
+		return nil
+	}
+	groups := groupASPAPaths(rep.InvalidPaths)
+	fmt.Fprintf(w, "ASPA-invalid and unverified paths: %d, as %s groups of the same route, reason and hops (most paths first);\n"+
+		"a failing hop is customer>provider, with the customer's ASPA:\n", len(rep.InvalidPaths), shown(len(groups), top))
+	t = newTable(w, "Prefix", "Origin", "Paths", "Peers", "Why", "Failing hop", "ASPA providers", "Route left")
+	for _, g := range limit(groups, top) {
+		p := g.row
+		hop, provs := "", ""
+		switch {
+		case p.Up != nil:
+			hop, provs = hopCell(p.Up), provCell(p.Up.Providers)
+			if p.Down != nil {
+				hop += "\n" + hopCell(p.Down)
+				provs += "\n" + provCell(p.Down.Providers)
+			}
+		case p.Reason == rov.ASPAReasonFirstAS:
+			hop = fmt.Sprintf("first AS%d", p.FirstAS)
+		}
+		left := "none"
+		if p.Survives {
+			left = "other path"
+		}
+		why := p.Reason.String()
+		if p.State == rov.ASPAUnverified {
+			why = "unverified: " + why
+		}
+		t.Append([]string{p.Prefix.String(), foldedOrigin(p.Origin, nil), fmt.Sprint(g.paths), fmt.Sprint(g.peers),
+			why, hop, provs, left})
+	}
+	return t.Render()
+}
+
+// aspaGroup is the invalid paths of one route that failed the same way.
+type aspaGroup struct {
+	row          ASPAPathRow
+	paths, peers int
+}
+
+// groupASPAPaths folds rows (sorted by prefix, origin, peer) that differ
+// only in the peer, most paths first.
+func groupASPAPaths(rows []ASPAPathRow) []aspaGroup {
+	type key struct {
+		prefix   netip.Prefix
+		origin   uint32
+		hasOrig  bool
+		state    rov.ASPAState
+		reason   rov.ASPAReason
+		first    uint32
+		up, down rov.Hop
+	}
+	keyOf := func(r ASPAPathRow) key {
+		k := key{prefix: r.Prefix, state: r.State, reason: r.Reason, first: r.FirstAS}
+		if r.Origin != nil {
+			k.origin, k.hasOrig = *r.Origin, true
+		}
+		if r.Up != nil {
+			k.up = rov.Hop{Customer: r.Up.Customer, Provider: r.Up.Provider}
+		}
+		if r.Down != nil {
+			k.down = rov.Hop{Customer: r.Down.Customer, Provider: r.Down.Provider}
+		}
+		return k
+	}
+	ix := map[key]int{}
+	var out []aspaGroup
+	lastPeer := map[key]uint32{}
+	for _, r := range rows {
+		k := keyOf(r)
+		i, ok := ix[k]
+		if !ok {
+			i = len(out)
+			ix[k] = i
+			out = append(out, aspaGroup{row: r})
+		}
+		out[i].paths++
+		if lp, seen := lastPeer[k]; !seen || lp != r.peer {
+			lastPeer[k] = r.peer
+			out[i].peers++
+		}
+	}
+	// Most paths first; among equals, hops that failed before structural
+	// reasons (what ASPA itself finds).
+	slices.SortStableFunc(out, func(a, b aspaGroup) int {
+		return cmp.Or(cmp.Compare(b.paths, a.paths), cmp.Compare(hopFirst(b.row), hopFirst(a.row)))
+	})
+	return out
+}
+
+func hopCell(h *ASPAHop) string { return fmt.Sprintf("AS%d>AS%d", h.Customer, h.Provider) }
+
+// provCell lists an ASPA's providers, at most three and a count.
+func provCell(ps []uint32) string {
+	if len(ps) == 0 {
+		return "none (AS0)"
+	}
+	s := joinASNs(ps[:min(3, len(ps))], ",", "AS")
+	if len(ps) > 3 {
+		s += fmt.Sprintf(" +%d", len(ps)-3)
+	}
+	return s
+}
+
+func pct64(n, of int64) string {
+	if of == 0 {
+		return "0.0%"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
+}
+
+// PeerKeyOf is the table's key of a peer as reports show it.
+func PeerKeyOf(k table.PeerKey) string { return fmt.Sprintf("AS%d %s", k.AS, k.IP) }
+
+
+// hopFirst ranks a group failed by a Not Provider+ hop above structural
+// reasons.
+func hopFirst(r ASPAPathRow) int {
+	if r.Reason == rov.ASPAReasonRamps {
+		return 1
+	}
+	return 0
+}
