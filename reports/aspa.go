@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/rov"
@@ -310,7 +311,7 @@ func WriteASPATable(w io.Writer, rep ASPAReport, top int) error {
 	fmt.Fprintf(w, "Peers: %d verified upstream, %d downstream (%d named by --peer-role, %d inferred ibgp, %d default %s)\n",
 		r.Upstream, r.Downstream, r.Explicit, r.Inferred, r.Defaulted, r.Default)
 	for _, n := range s.Notes {
-		fmt.Fprintf(w, "Note: %s\n", n)
+		fmt.Fprint(w, wrapText("Note: "+n, TerminalWidth))
 	}
 	fmt.Fprintln(w)
 	total := x.Valid + x.Invalid + x.Unknown + x.Unverified
@@ -462,7 +463,6 @@ func pct64(n, of int64) string {
 // PeerKeyOf is the table's key of a peer as reports show it.
 func PeerKeyOf(k table.PeerKey) string { return fmt.Sprintf("AS%d %s", k.AS, k.IP) }
 
-
 // hopFirst ranks a group failed by a Not Provider+ hop above structural
 // reasons.
 func hopFirst(r ASPAPathRow) int {
@@ -470,4 +470,25 @@ func hopFirst(r ASPAPathRow) int {
 		return 1
 	}
 	return 0
+}
+
+// wrapText breaks s into lines of at most width runes at spaces (a word
+// longer than width stands alone), each ending in a newline.
+func wrapText(s string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(s) {
+		n := utf8.RuneCountInString(word)
+		if i > 0 && line+1+n > width {
+			b.WriteString("\n")
+			line = 0
+		} else if i > 0 {
+			b.WriteString(" ")
+			line++
+		}
+		b.WriteString(word)
+		line += n
+	}
+	b.WriteString("\n")
+	return b.String()
 }
