@@ -353,35 +353,41 @@ func WriteASPATable(w io.Writer, rep ASPAReport, top int) error {
 		return nil
 	}
 	groups := groupASPAPaths(rep.InvalidPaths)
-	fmt.Fprintf(w, "ASPA-invalid and unverified paths: %d, as %s groups of the same route, reason and hops (most paths first);\n"+
-		"a failing hop is customer>provider, with the customer's ASPA:\n", len(rep.InvalidPaths), shown(len(groups), top))
-	t = newTable(w, "Prefix", "Origin", "Paths", "Peers", "Why", "Failing hop", "ASPA providers", "Route left")
+	fmt.Fprint(w, wrapText(fmt.Sprintf("ASPA-invalid and unverified paths: %d, as %s groups of the same route, reason and hops "+
+		"(most paths first). Paths: paths (peers); failing hop: customer>provider, with the customer's ASPA providers; "+
+		"route: kept (another path survives) or lost:", len(rep.InvalidPaths), shown(len(groups), top)), TerminalWidth))
+	t = compactTable(w, aspaColumns)
 	for _, g := range limit(groups, top) {
 		p := g.row
 		hop, provs := "", ""
 		switch {
 		case p.Up != nil:
-			hop, provs = hopCell(p.Up), provCell(p.Up.Providers)
+			hop, provs = alignLines(hopCell(p.Up), provCell(p.Up.Providers))
 			if p.Down != nil {
-				hop += "\n" + hopCell(p.Down)
-				provs += "\n" + provCell(p.Down.Providers)
+				h, pr := alignLines(hopCell(p.Down), provCell(p.Down.Providers))
+				hop, provs = hop+"\n"+h, provs+"\n"+pr
 			}
 		case p.Reason == rov.ASPAReasonFirstAS:
-			hop = fmt.Sprintf("first AS%d", p.FirstAS)
+			hop = fmt.Sprintf("first AS%d", p.FirstAS) // wraps at the space
 		}
-		left := "none"
+		left := "lost"
 		if p.Survives {
-			left = "other path"
+			left = "kept"
 		}
 		why := p.Reason.String()
 		if p.State == rov.ASPAUnverified {
 			why = "unverified: " + why
 		}
-		t.Append([]string{p.Prefix.String(), foldedOrigin(p.Origin, nil), fmt.Sprint(g.paths), fmt.Sprint(g.peers),
+		t.Append([]string{p.Prefix.String(), foldedOrigin(p.Origin, nil), fmt.Sprintf("%d (%d)", g.paths, g.peers),
 			why, hop, provs, left})
 	}
 	return t.Render()
 }
+
+// aspaColumns are the invalid paths table's columns within TerminalWidth
+// (widths include padding; 7 + 112 + 1 = 120): what is longer wraps.
+var aspaColumns = []column{{"Prefix", 26}, {"Origin", 14}, {"Paths", 9}, {"Why", 14},
+	{"Failing hop", 19}, {"Customer's ASPA", 21}, {"Route", 9}}
 
 // aspaGroup is the invalid paths of one route that failed the same way.
 type aspaGroup struct {
@@ -439,18 +445,44 @@ func groupASPAPaths(rows []ASPAPathRow) []aspaGroup {
 	return out
 }
 
-func hopCell(h *ASPAHop) string { return fmt.Sprintf("AS%d>AS%d", h.Customer, h.Provider) }
+// hopCell is "ASc>ASp", on two lines when that does not fit its column.
+func hopCell(h *ASPAHop) string {
+	return fitLines([]string{fmt.Sprintf("AS%d>", h.Customer), fmt.Sprintf("AS%d", h.Provider)}, "", aspaColumns[4].width-2)
+}
 
-// provCell lists an ASPA's providers, at most three and a count.
+// fitLines joins parts with sep, starting a new line where the next part
+// would pass width runes (tablewriter wraps only at spaces).
+func fitLines(parts []string, sep string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, p := range parts {
+		if i < len(parts)-1 {
+			p += sep
+		}
+		n := utf8.RuneCountInString(p)
+		if line > 0 && line+n > width {
+			b.WriteString("\n")
+			line = 0
+		}
+		b.WriteString(p)
+		line += n
+	}
+	return b.String()
+}
+
+// provCell lists an ASPA's providers, at most two and a count.
 func provCell(ps []uint32) string {
 	if len(ps) == 0 {
 		return "none (AS0)"
 	}
-	s := joinASNs(ps[:min(3, len(ps))], ",", "AS")
-	if len(ps) > 3 {
-		s += fmt.Sprintf(" +%d", len(ps)-3)
+	parts := make([]string, 0, 3)
+	for _, p := range ps[:min(2, len(ps))] {
+		parts = append(parts, fmt.Sprintf("AS%d", p))
 	}
-	return s
+	if len(ps) > 2 {
+		parts[len(parts)-1] += fmt.Sprintf(" +%d", len(ps)-2)
+	}
+	return fitLines(parts, ",", aspaColumns[5].width-2)
 }
 
 func pct64(n, of int64) string {
@@ -491,4 +523,11 @@ func wrapText(s string, width int) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// alignLines pads the shorter of two cells with empty lines, so that a
+// hop and its ASPA stay side by side when a second hop follows.
+func alignLines(a, b string) (string, string) {
+	na, nb := strings.Count(a, "\n"), strings.Count(b, "\n")
+	return a + strings.Repeat("\n ", max(0, nb-na)), b + strings.Repeat("\n ", max(0, na-nb))
 }
