@@ -1,6 +1,7 @@
 package rov
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 )
@@ -337,5 +338,57 @@ func FuzzASPAVerify(f *testing.F) {
 			}
 		}
 		checkASPAInvariants(t, set, path, nb, role, got)
+	})
+}
+
+// FuzzASPASet loads ASPAs from arbitrary export bytes (the loader's seeds:
+// rpki-client and Routinator forms) and checks the U-SPAS table built
+// from them against the loaded list: every listed provider but AS 0 is
+// Provider+, AS 0 never is (§4), an AS without an ASPA is No Attestation,
+// and each entry's providers are sorted, distinct and free of AS 0.
+func FuzzASPASet(f *testing.F) {
+	loadFuzzSeeds(f)
+	f.Add([]byte(`{"roas":[],"aspas":[{"customer_asid":64496,"providers":[0]},{"customer_asid":64496,"providers":[64497,64497]},{"customer":"AS64498","providers":[]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := LoadExport(bytes.NewReader(data), "fuzz", LoadOptions{})
+		if err != nil {
+			return
+		}
+		set := NewASPASet(e.ASPAs)
+		if set.ASPAs() != len(e.ASPAs) {
+			t.Fatalf("ASPAs() = %d, loaded %d", set.ASPAs(), len(e.ASPAs))
+		}
+		customers := map[uint32]bool{}
+		for _, a := range e.ASPAs {
+			customers[a.CustomerASID] = true
+			for _, p := range a.Providers {
+				want := ProviderPlus
+				if p == 0 {
+					want = NotProviderPlus
+				}
+				if got := set.Authorized(a.CustomerASID, p); got != want {
+					t.Fatalf("Authorized(%d, %d) = %v, want %v", a.CustomerASID, p, got, want)
+				}
+			}
+		}
+		if set.Len() != len(customers) {
+			t.Fatalf("Len() = %d, want %d customers", set.Len(), len(customers))
+		}
+		for c := range customers {
+			ps, ok := set.Providers(c)
+			if !ok {
+				t.Fatalf("customer %d has no entry", c)
+			}
+			for i, p := range ps {
+				if p == 0 || (i > 0 && p <= ps[i-1]) {
+					t.Fatalf("customer %d: providers %v not sorted, distinct and without AS 0", c, ps)
+				}
+			}
+			if !customers[c+1] && c+1 != 0 {
+				if got := set.Authorized(c+1, c); got != NoAttestation {
+					t.Fatalf("Authorized(%d, ...) without an ASPA = %v", c+1, got)
+				}
+			}
+		}
 	})
 }
