@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -57,11 +58,14 @@ type ASPASummary struct {
 	// Routes dropped: by ROV (every path), by ASPA alone (ROV keeps the
 	// route, every path is ASPA-invalid), and routes with some paths
 	// ASPA-invalid but one surviving.
-	RoutesDroppedROV   int `json:"routes_dropped_rov"`
-	RoutesDroppedASPA  int `json:"routes_dropped_aspa_only"`
-	RoutesPartlyASPA   int `json:"routes_partly_aspa_invalid"`
-	PrefixesLost       int `json:"prefixes_without_surviving_route"`
-	PrefixesLostByASPA int `json:"prefixes_lost_because_of_aspa"`
+	RoutesDroppedROV  int `json:"routes_dropped_rov"`
+	RoutesDroppedASPA int `json:"routes_dropped_aspa_only"`
+	// DroppedASPABy counts those routes by the reasons of their paths
+	// ("not_provider", "as_set", several joined by "+").
+	DroppedASPABy      map[string]int `json:"routes_dropped_aspa_only_by"`
+	RoutesPartlyASPA   int            `json:"routes_partly_aspa_invalid"`
+	PrefixesLost       int            `json:"prefixes_without_surviving_route"`
+	PrefixesLostByASPA int            `json:"prefixes_lost_because_of_aspa"`
 	// Impact of the routes ASPA alone drops.
 	Impact ImpactCounts `json:"impact_aspa_only"`
 }
@@ -117,9 +121,11 @@ type ASPALostRoute struct {
 	Origin       *uint32       `json:"origin"`
 	Paths        uint32        `json:"paths"`
 	ROV          rov.State     `json:"rov"`
+	Reasons      []string      `json:"reasons"` // why its paths are invalid (rov.ASPAReason names)
 	Impact       string        `json:"impact"`
 	Cover        *netip.Prefix `json:"cover"`
 	CoveredShare float64       `json:"covered_share"`
+	id           int
 }
 
 // ASPADraft names the draft revision the rules cite (rov/aspa_verify.go).
@@ -209,7 +215,7 @@ func BuildASPA(a *classify.Analysis, im *classify.ASPAImpact, tally *classify.AS
 			as := im.Assess(id)
 			countImpact(&x.Impact, as.Impact)
 			lr := ASPALostRoute{Prefix: r.Prefix, Origin: originPtr(r.Origin), Paths: r.Paths, ROV: a.Outcomes[id].State,
-				Impact: as.Impact.String(), CoveredShare: as.CoveredShare}
+				Impact: as.Impact.String(), CoveredShare: as.CoveredShare, id: id}
 			if as.Cover.IsValid() {
 				cv := as.Cover
 				lr.Cover = &cv
@@ -255,6 +261,23 @@ func BuildASPA(a *classify.Analysis, im *classify.ASPAImpact, tally *classify.AS
 	slices.SortFunc(rep.InvalidPaths, func(a, b ASPAPathRow) int {
 		return cmp.Or(comparePrefixes(a.Prefix, b.Prefix), cmpOrigin(a.Origin, b.Origin), cmp.Compare(a.PeerAS, b.PeerAS), a.PeerIP.Compare(b.PeerIP))
 	})
+	// Why each lost route was lost: the distinct reasons of its paths.
+	reasons := map[uint32][]string{}
+	for _, k := range tally.Kept {
+		if !im.ASPAOnly[k.Route] || k.Result.State != rov.ASPAInvalid {
+			continue
+		}
+		if r := k.Result.Reason.String(); !slices.Contains(reasons[k.Route], r) {
+			reasons[k.Route] = append(reasons[k.Route], r)
+		}
+	}
+	x.DroppedASPABy = map[string]int{}
+	for i := range rep.LostRoutes {
+		rs := reasons[uint32(rep.LostRoutes[i].id)]
+		slices.Sort(rs)
+		rep.LostRoutes[i].Reasons = rs
+		x.DroppedASPABy[strings.Join(rs, "+")]++
+	}
 	slices.SortFunc(rep.LostRoutes, func(a, b ASPALostRoute) int {
 		return cmp.Or(comparePrefixes(a.Prefix, b.Prefix), cmpOrigin(a.Origin, b.Origin))
 	})
@@ -345,6 +368,13 @@ func WriteASPATable(w io.Writer, rep ASPAReport, top int) error {
 	}
 	fmt.Fprintf(w, "\nRoutes dropped by ROV: %d; by ASPA alone (every path invalid): %d; with some paths ASPA-invalid but one surviving: %d\n",
 		x.RoutesDroppedROV, x.RoutesDroppedASPA, x.RoutesPartlyASPA)
+	if len(x.DroppedASPABy) > 0 {
+		var by []string
+		for _, k := range slices.Sorted(maps.Keys(x.DroppedASPABy)) {
+			by = append(by, fmt.Sprintf("%s %d", k, x.DroppedASPABy[k]))
+		}
+		fmt.Fprintf(w, "Routes ASPA alone drops, by why their paths are invalid: %s\n", strings.Join(by, ", "))
+	}
 	fmt.Fprintf(w, "Prefixes with no surviving route under ROV+ASPA: %d (%d of them because of ASPA)\n", x.PrefixesLost, x.PrefixesLostByASPA)
 	i := x.Impact
 	fmt.Fprintf(w, "Routes ASPA alone drops: same_prefix %d, covered %d, more_specifics %d, unreachable %d\n\n",

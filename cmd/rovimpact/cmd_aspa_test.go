@@ -58,6 +58,7 @@ func TestASPACommandJSON(t *testing.T) {
 				Valid, Invalid, Unknown, Unverified int64
 				Matrix                              map[string]map[string]int64
 				RoutesDroppedASPA                   int                       `json:"routes_dropped_aspa_only"`
+				DroppedBy                           map[string]int            `json:"routes_dropped_aspa_only_by"`
 				PrefixesLost                        int                       `json:"prefixes_without_surviving_route"`
 				Impact                              struct{ Unreachable int } `json:"impact_aspa_only"`
 			} `json:"aspa"`
@@ -89,6 +90,9 @@ func TestASPACommandJSON(t *testing.T) {
 	}
 	if a.RoutesDroppedASPA != 2 || a.Impact.Unreachable != 2 || a.PrefixesLost != 3 {
 		t.Errorf("dropped by ASPA %d (unreachable %d), prefixes lost %d; want 2 (2), 3", a.RoutesDroppedASPA, a.Impact.Unreachable, a.PrefixesLost)
+	}
+	if len(a.DroppedBy) != 1 || a.DroppedBy["not_provider"] != 2 {
+		t.Errorf("routes dropped by ASPA alone, by reason: %v, want not_provider 2", a.DroppedBy)
 	}
 	if rep.Summary.Roles.Downstream != 1 || rep.Summary.Roles.Defaulted != 2 || len(rep.Summary.Notes) == 0 {
 		t.Errorf("roles %+v, notes %q", rep.Summary.Roles, rep.Summary.Notes)
