@@ -23,6 +23,18 @@ type ASPAReport struct {
 	Summary      ASPAStudySummary `json:"summary"`
 	InvalidPaths []ASPAPathRow    `json:"invalid_paths"`
 	LostRoutes   []ASPALostRoute  `json:"lost_routes"`
+	Customers    []ASPACustomer   `json:"aspa_customers"`
+}
+
+// ASPACustomer is one customer AS whose ASPA made paths invalid: the
+// next ASes its ASPA does not list (a provider it forgot, or a leak) and
+// what that costs. Whom to call, as OriginRow is for ROV.
+type ASPACustomer struct {
+	Customer   uint32   `json:"customer"`
+	Providers  []uint32 `json:"aspa_providers"`
+	Unlisted   []uint32 `json:"unlisted_next_ases"` // ASes above it on invalid paths
+	Paths      int      `json:"invalid_paths"`
+	RoutesLost int      `json:"routes_lost"` // routes with no surviving path among those
 }
 
 // ASPAStudySummary is the slide: the table, ROV's share, ASPA's share.
@@ -278,6 +290,7 @@ func BuildASPA(a *classify.Analysis, im *classify.ASPAImpact, tally *classify.AS
 		rep.LostRoutes[i].Reasons = rs
 		x.DroppedASPABy[strings.Join(rs, "+")]++
 	}
+	rep.Customers = aspaCustomers(rep.InvalidPaths)
 	slices.SortFunc(rep.LostRoutes, func(a, b ASPALostRoute) int {
 		return cmp.Or(comparePrefixes(a.Prefix, b.Prefix), cmpOrigin(a.Origin, b.Origin))
 	})
@@ -381,6 +394,12 @@ func WriteASPATable(w io.Writer, rep ASPAReport, top int) error {
 		i.SamePrefix, i.Covered, i.MoreSpecifics, i.Unreachable)
 	if len(rep.InvalidPaths) == 0 {
 		return nil
+	}
+	if len(rep.Customers) > 0 {
+		if err := writeASPACustomers(w, rep.Customers, top); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
 	}
 	groups := groupASPAPaths(rep.InvalidPaths)
 	fmt.Fprint(w, wrapText(fmt.Sprintf("ASPA-invalid and unverified paths: %d, as %s groups of the same route, reason and hops "+
@@ -560,4 +579,72 @@ func wrapText(s string, width int) string {
 func alignLines(a, b string) (string, string) {
 	na, nb := strings.Count(a, "\n"), strings.Count(b, "\n")
 	return a + strings.Repeat("\n ", max(0, nb-na)), b + strings.Repeat("\n ", max(0, na-nb))
+}
+
+// aspaCustomers rolls the invalid paths up by the customer whose ASPA
+// decided them (both hops of a downstream path count), most paths first.
+func aspaCustomers(rows []ASPAPathRow) []ASPACustomer {
+	ix := map[uint32]int{}
+	var out []ASPACustomer
+	lost := map[uint32]map[string]bool{}
+	for _, r := range rows {
+		for _, h := range []*ASPAHop{r.Up, r.Down} {
+			if h == nil {
+				continue
+			}
+			i, ok := ix[h.Customer]
+			if !ok {
+				i = len(out)
+				ix[h.Customer] = i
+				out = append(out, ASPACustomer{Customer: h.Customer, Providers: h.Providers})
+				lost[h.Customer] = map[string]bool{}
+			}
+			c := &out[i]
+			c.Paths++
+			if !slices.Contains(c.Unlisted, h.Provider) {
+				c.Unlisted = append(c.Unlisted, h.Provider)
+			}
+			if !r.Survives {
+				lost[h.Customer][r.Prefix.String()+" "+OriginLabel(r.Origin, nil)] = true
+			}
+		}
+	}
+	for i := range out {
+		slices.Sort(out[i].Unlisted)
+		out[i].RoutesLost = len(lost[out[i].Customer])
+	}
+	slices.SortFunc(out, func(a, b ASPACustomer) int {
+		return cmp.Or(cmp.Compare(b.Paths, a.Paths), cmp.Compare(a.Customer, b.Customer))
+	})
+	return out
+}
+
+// aspaCustomerColumns fit TerminalWidth (5 + 114 + 1 = 120).
+var aspaCustomerColumns = []column{{"Customer AS", 14}, {"Invalid paths", 15}, {"Routes lost", 13},
+	{"Next ASes its ASPA does not list", 38}, {"Its ASPA providers", 34}}
+
+func writeASPACustomers(w io.Writer, cs []ASPACustomer, top int) error {
+	fmt.Fprint(w, wrapText(fmt.Sprintf("Customers whose ASPA decided invalid paths (%s), most paths first: "+
+		"each unlisted AS is a provider missing from the ASPA, or a leak:", shown(len(cs), top)), TerminalWidth))
+	t := compactTable(w, aspaCustomerColumns)
+	for _, c := range limit(cs, top) {
+		t.Append([]string{fmt.Sprintf("AS%d", c.Customer), fmt.Sprint(c.Paths), fmt.Sprint(c.RoutesLost),
+			asnCell(c.Unlisted, 6, aspaCustomerColumns[3].width-2), asnCell(c.Providers, 5, aspaCustomerColumns[4].width-2)})
+	}
+	return t.Render()
+}
+
+// asnCell lists at most n ASNs and a count, broken into lines of width.
+func asnCell(asns []uint32, n, width int) string {
+	if len(asns) == 0 {
+		return "none (AS0)"
+	}
+	parts := make([]string, 0, n)
+	for _, a := range asns[:min(n, len(asns))] {
+		parts = append(parts, fmt.Sprintf("AS%d", a))
+	}
+	if len(asns) > n {
+		parts[len(parts)-1] += fmt.Sprintf(" +%d", len(asns)-n)
+	}
+	return fitLines(parts, ",", width)
 }

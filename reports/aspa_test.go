@@ -28,6 +28,12 @@ func TestASPATableWidth(t *testing.T) {
 		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), PeerAS: 64500, State: rov.ASPAInvalid, Reason: rov.ASPAReasonFirstAS, FirstAS: big},
 		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), PeerAS: 64500, State: rov.ASPAUnverified, Reason: rov.ASPAReasonConfed},
 	}
+	many := make([]uint32, 40)
+	for i := range many {
+		many[i] = big - uint32(i)
+	}
+	rep.Customers = aspaCustomers(rep.InvalidPaths)
+	rep.Customers = append(rep.Customers, ASPACustomer{Customer: big, Providers: many, Unlisted: many, Paths: 1 << 30, RoutesLost: 1 << 30})
 	var b bytes.Buffer
 	if err := WriteASPATable(&b, rep, 0); err != nil {
 		t.Fatal(err)
@@ -37,7 +43,7 @@ func TestASPATableWidth(t *testing.T) {
 			t.Errorf("line %d is %d columns: %s", i+1, n, l)
 		}
 	}
-	for _, want := range []string{"none (AS0)", "first", "unverified:", "confed", "AS4294967291>"} {
+	for _, want := range []string{"none (AS0)", "first", "unverified:", "confed", "AS4294967291>", "+34", "+35"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}

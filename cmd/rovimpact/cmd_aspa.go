@@ -116,6 +116,9 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 		return err
 	}
 	partial := partialInput(inputs, opts.route.allowPartial, stderr)
+	if t.Paths() == 0 {
+		fmt.Fprintf(stderr, "rovimpact: warning: no paths were read from %s: nothing was verified\n", strings.Join(args, ", "))
+	}
 	a := classify.Analyze(t, ix, copt)
 	im := classify.AnalyzeASPA(a, b.Tally())
 	rep := reports.BuildASPA(a, im, b.Tally(), reports.ASPAInput{Set: set, Expired: expired, Roles: roles,
@@ -244,6 +247,11 @@ func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus) (repo
 	}
 	for src.Next() {
 		r := src.Route()
+		if r.Kind == mrt.Announce && r.Peer.AS == 0 && !r.Peer.IP.IsValid() {
+			// "prefix origin" text lines: an origin, no AS path and no
+			// neighbour. Verifying [origin] would call every path valid.
+			return reports.Input{}, 0, fmt.Errorf("%s: record %d: a route without a peer or AS path (\"prefix origin\" lines?): ASPA verification needs the AS paths of MRT files or bgpdump -m lines", name, src.Stats().Records)
+		}
 		if !r.FromUpdate && len(before) > 0 && before[mrt.KeyOf(r.Peer)] {
 			ribEntries++
 		}

@@ -68,6 +68,12 @@ func TestASPACommandJSON(t *testing.T) {
 			} `json:"roles"`
 			Notes []string
 		}
+		Customers []struct {
+			Customer uint32
+			Unlisted []uint32 `json:"unlisted_next_ases"`
+			Paths    int      `json:"invalid_paths"`
+			Lost     int      `json:"routes_lost"`
+		} `json:"aspa_customers"`
 		InvalidPaths []struct {
 			Prefix string
 			ASPA   string `json:"aspa"`
@@ -96,6 +102,11 @@ func TestASPACommandJSON(t *testing.T) {
 	}
 	if rep.Summary.Roles.Downstream != 1 || rep.Summary.Roles.Defaulted != 2 || len(rep.Summary.Notes) == 0 {
 		t.Errorf("roles %+v, notes %q", rep.Summary.Roles, rep.Summary.Notes)
+	}
+	if len(rep.Customers) != 2 || rep.Customers[0].Customer != 64496 || len(rep.Customers[0].Unlisted) != 1 ||
+		rep.Customers[0].Unlisted[0] != 64501 || rep.Customers[0].Paths != 2 || rep.Customers[0].Lost != 1 ||
+		rep.Customers[1].Customer != 64505 {
+		t.Errorf("aspa_customers = %+v, want AS64496 (2 paths via AS64501, 1 route lost) then AS64505", rep.Customers)
 	}
 	var as0 bool
 	for _, p := range rep.InvalidPaths {
@@ -140,12 +151,17 @@ func TestASPACommandErrors(t *testing.T) {
 	if err := os.WriteFile(badCSV, []byte("# peer,role\n64500,provider\n192.0.2.1,upstream\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	plain := filepath.Join(t.TempDir(), "routes.txt")
+	if err := os.WriteFile(plain, []byte("192.0.2.0/24 64496\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
 		code int
 		msg  string
 	}{
+		{"prefix-origin lines have no AS path", []string{plain}, 1, "needs the AS paths"},
 		{"bad role", []string{"--peer-role", "64500=upstream"}, 2, "unknown peer role"},
 		{"no =", []string{"--peer-role", "64500"}, 2, "want AS|IP=ROLE"},
 		{"bad key", []string{"--peer-role", "foo=peer"}, 2, "want an AS number"},
