@@ -13,7 +13,6 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/rov"
-	"github.com/rovimpact/rovimpact/table"
 )
 
 // ASPAReport is `rovimpact aspa`: what ASPA path verification
@@ -103,12 +102,12 @@ type ASPAHop struct {
 
 // ASPAPathRow is one ASPA-invalid (or unverified) path.
 type ASPAPathRow struct {
-	Prefix   netip.Prefix `json:"prefix"`
-	Origin   *uint32      `json:"origin"`
-	PeerAS   uint32       `json:"peer_as"`
-	PeerIP   netip.Addr   `json:"peer_ip"`
-	Role     rov.PeerRole `json:"role"`
-	State    rov.ASPAState
+	Prefix   netip.Prefix   `json:"prefix"`
+	Origin   *uint32        `json:"origin"`
+	PeerAS   uint32         `json:"peer_as"`
+	PeerIP   netip.Addr     `json:"peer_ip"`
+	Role     rov.PeerRole   `json:"role"`
+	State    rov.ASPAState  `json:"aspa"`
 	Reason   rov.ASPAReason `json:"reason"`
 	FirstAS  uint32         `json:"first_as,omitempty"`
 	Up       *ASPAHop       `json:"up_hop"`
@@ -116,15 +115,6 @@ type ASPAPathRow struct {
 	ROV      rov.State      `json:"rov"`
 	Survives bool           `json:"route_survives"` // another path of the route survives ROV and ASPA
 	peer     uint32         // table peer index, for grouping
-}
-
-// MarshalJSON writes the state under "aspa".
-func (r ASPAPathRow) MarshalJSON() ([]byte, error) {
-	type plain ASPAPathRow
-	return json.Marshal(struct {
-		plain
-		State rov.ASPAState `json:"aspa"`
-	}{plain(r), r.State})
 }
 
 // ASPALostRoute is a route ROV keeps but ASPA loses on every path.
@@ -540,9 +530,6 @@ func pct64(n, of int64) string {
 	}
 	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
 }
-
-// PeerKeyOf is the table's key of a peer as reports show it.
-func PeerKeyOf(k table.PeerKey) string { return fmt.Sprintf("AS%d %s", k.AS, k.IP) }
 
 // hopFirst ranks a group failed by a Not Provider+ hop above structural
 // reasons.

@@ -69,6 +69,9 @@ func TestASPAJSONNames(t *testing.T) {
 		t.Errorf("summary.aspa = %v", a)
 	}
 	row := got["invalid_paths"].([]any)[0].(map[string]any)
+	if _, dup := row["State"]; dup {
+		t.Errorf("row has a stray State key: %v", row)
+	}
 	if row["aspa"] != "invalid" || row["reason"] != "as_set" || row["role"] != "rs-client" || row["rov"] != "not_found" {
 		t.Errorf("row = %v", row)
 	}
