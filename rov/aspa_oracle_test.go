@@ -8,7 +8,8 @@ import (
 
 // oracleVerify transcribes draft-ietf-sidrops-aspa-verification-27
 // literally and slowly, without the ramp bounds of §5.3 that Verify
-// computes. It shares no code with Verify: the ASPAs stay a list searched
+// computes. It shares no verification code with Verify (only the role
+// constants): the ASPAs stay a list searched
 // linearly, the path is compressed by its own loop, and the verdict comes
 // from §5.1's picture of the path itself:
 //
