@@ -9,9 +9,9 @@ import (
 
 // ASPA is one Validated ASPA Payload (draft-ietf-sidrops-aspa-profile):
 // the customer AS attests that Providers are its upstream providers.
-// Exports carry them beside the ROAs; they are loaded and kept for ASPA
-// path verification (draft-ietf-sidrops-aspa-verification), which no
-// rovimpact verdict uses yet. Expires is a Unix time, 0 when the export
+// Exports carry them beside the ROAs; NewASPASet turns them into the
+// U-SPAS table that ASPA path verification (aspa_verify.go,
+// draft-ietf-sidrops-aspa-verification) reads. Expires is a Unix time, 0 when the export
 // does not say; TA is empty when it does not say.
 type ASPA struct {
 	CustomerASID uint32

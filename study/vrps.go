@@ -20,6 +20,9 @@ type VRPOptions struct {
 	// AllowEmpty and MaxAge are the guards of CheckVRPs.
 	AllowEmpty bool
 	MaxAge     time.Duration
+	// ASPAs, when set, receives the files' ASPAs, read in the same pass
+	// as their VRPs (rovimpact aspa).
+	ASPAs *[]ASPAFile
 }
 
 // LoadVRPs reads, merges and SLURM-filters the VRP files and builds the
@@ -33,7 +36,7 @@ func LoadVRPs(opt VRPOptions, now time.Time, warn io.Writer) (*rov.Index, report
 	}
 	var sets [][]rov.VRP
 	for _, name := range opt.Files {
-		vrps, st, err := LoadVRPFile(name, rov.LoadOptions{Now: now, DropExpired: opt.DropExpired})
+		vrps, st, err := loadVRPFileASPAs(name, rov.LoadOptions{Now: now, DropExpired: opt.DropExpired}, opt.ASPAs)
 		if err != nil {
 			return nil, sum, err
 		}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/study"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+func init() { register(newASPACommand) }
+
+type aspaOptions struct {
+	vrp       vrpOptions
+	route     routeOptions
+	analysis  analysisOptions
+	roles     []string
+	rolesFile string
+	top       int
+	format    string
+	now       func() time.Time
+}
+
+func newASPACommand() *cobra.Command {
+	opts := aspaOptions{now: clock}
+	cmd := &cobra.Command{
+		Use:   "aspa --vrps FILE [flags] ROUTES...",
+		Short: "Study what ASPA path verification would drop on top of ROV, and what becomes unreachable",
+		Long: `aspa verifies the AS_PATH of every path in ROUTES against the ASPAs of the
+--vrps files (rpki-client or Routinator JSON "aspas") with the procedures of
+draft-ietf-sidrops-aspa-verification-27: upstream for routes from customers,
+peers, route servers and RS-clients, downstream for routes from providers.
+Each path also gets its route's ROV verdict (RFC 6811), and a route is lost
+only when none of its paths survives both filters; what then carries its
+traffic is decided as analyze does (same_prefix, covered, more_specifics,
+unreachable).
+
+Relationships come from --peer-role AS|IP=ROLE (repeatable; ROLE is
+customer, peer, provider, rs or rs-client, seen from your side: "provider"
+means the peer is your provider) or --peer-roles FILE (CSV lines
+"AS|IP,ROLE"; # comments). Peers not named are verified as peers
+(upstream): a route collector is every peer's peer. The report says how
+many peers were defaulted. The first AS of a path must be the peer's AS
+except from a route server (rs, RFC 7947).
+
+ROUTES are replayed in order (RIB dumps and updates) and every path left at
+the end is verified; paths are interned while replaying (mrt.RIB), not
+kept per route.
+
+` + exitCodesHelp,
+		Example: `  rovimpact aspa --vrps vrps.json rib.bz2
+  rovimpact aspa --vrps vrps.json --peer-role 64500=provider --peer-role 192.0.2.1=rs --format json updates.gz`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runASPA(cmd, opts, args)
+		},
+	}
+	f := cmd.Flags()
+	addVRPFlags(cmd, &opts.vrp)
+	addVRPGuardFlags(cmd, &opts.vrp)
+	addPartialFlag(cmd, &opts.route)
+	addAnalysisFlags(cmd, &opts.analysis)
+	f.StringArrayVar(&opts.route.updates, "updates", nil, "update `FILE` replayed after the ROUTES in order (repeatable)")
+	f.StringArrayVar(&opts.roles, "peer-role", nil, "a peer's relationship, `AS|IP=ROLE` (customer, peer, provider, rs, rs-client; repeatable)")
+	f.StringVar(&opts.rolesFile, "peer-roles", "", "CSV `FILE` of AS|IP,ROLE lines")
+	countVar(f, &opts.top, "top", 20, "rows shown in the table output's path list (0: all; JSON always lists all)")
+	f.StringVar(&opts.format, "format", "table", "output `format`: table or json")
+	return cmd
+}
+
+func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
+	if err := reports.ASPAFormats.Check(opts.format); err != nil {
+		return err
+	}
+	roles, err := study.ParseRoles(opts.roles, opts.rolesFile)
+	if err != nil {
+		return err
+	}
+	copt, err := opts.analysis.study().Classify()
+	if err != nil {
+		return err
+	}
+	stderr := cmd.ErrOrStderr()
+	now := opts.now()
+	var files []study.ASPAFile
+	vopt := opts.vrp.study()
+	vopt.ASPAs = &files
+	ix, vrpSum, err := study.LoadVRPs(vopt, now, stderr)
+	if err != nil {
+		return err
+	}
+	if err := study.CheckVRPs(vopt, vrpSum, stderr); err != nil {
+		return err
+	}
+	aspas, expired := study.ExpireASPAs(files, opts.vrp.dropExpired, now, stderr)
+	if len(aspas) == 0 {
+		return fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(opts.vrp.files, ", "))
+	}
+	set := rov.NewASPASet(aspas)
+	t := table.New()
+	b := classify.NewASPABuilder(t, set, &roles)
+	inputs, err := study.ReplayASPA(cmd.Context(), append(append([]string(nil), args...), opts.route.updates...), &roles, b, stderr)
+	if err != nil {
+		return err
+	}
+	partial := study.PartialInput(inputs, opts.route.allowPartial, stderr)
+	if t.Paths() == 0 {
+		fmt.Fprintf(stderr, "rovimpact: warning: no paths were read from %s: nothing was verified\n", strings.Join(args, ", "))
+	}
+	a := classify.Analyze(t, ix, copt)
+	im := classify.AnalyzeASPA(a, b.Tally())
+	rep := reports.BuildASPA(a, im, b.Tally(), reports.ASPAInput{Set: set, Expired: expired, Roles: roles,
+		Meta: reports.Meta{Policy: opts.analysis.study().Policy(copt, nil), VRPs: vrpSum, Inputs: inputs}})
+	out := bufio.NewWriter(cmd.OutOrStdout())
+	if err := reports.ASPAFormats.Write(out, opts.format, reports.ASPADoc{Report: rep, Top: opts.top}); err != nil {
+		return err
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	return worstExit(stderr, partial)
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// aspaFixture writes a VRP export with ASPAs (rpki-client layout) and a
+// bgpdump -m route file, and returns their paths.
+//
+//	AS64496 (origin) lists AS64497 as its only provider; AS64505 has an AS0
+//	ASPA. Peer AS64510 carries valid-looking paths, peer AS64511 leaks,
+//	peer AS64512 is a provider (--peer-role) sending a valley-free path.
+func aspaFixture(t *testing.T) (vrps, routes string) {
+	t.Helper()
+	dir := t.TempDir()
+	vrps = filepath.Join(dir, "vrps.json")
+	const export = `{"metadata":{"buildtime":"2026-12-01T00:00:00Z"},
+"roas":[{"asn":64999,"prefix":"203.0.113.0/24","maxLength":24,"ta":"test"}],
+"aspas":[{"customer_asid":64496,"providers":[64497]},{"customer_asid":64505,"providers":[0]},
+{"customer_asid":64512,"providers":[64497]}]}`
+	if err := os.WriteFile(vrps, []byte(export), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	routes = filepath.Join(dir, "routes.txt")
+	lines := []string{
+		// 198.51.100.0/24 via the provider (unknown above it) and via a leak.
+		"TABLE_DUMP2|1764633600|B|192.0.2.10|64510|198.51.100.0/24|64510 64497 64496|IGP|192.0.2.10|0|0||NAG||",
+		"TABLE_DUMP2|1764633600|B|192.0.2.11|64511|198.51.100.0/24|64511 64501 64496|IGP|192.0.2.11|0|0||NAG||",
+		// 192.0.2.0/24: leaked on its only path: lost, unreachable.
+		"TABLE_DUMP2|1764633600|B|192.0.2.11|64511|192.0.2.0/24|64511 64501 64496 64496|IGP|192.0.2.11|0|0||NAG||",
+		// 2001:db8:1234:5678::/64 from AS64505 (AS0 ASPA) through a peer: invalid.
+		"TABLE_DUMP2|1764633600|B|192.0.2.10|64510|2001:db8:1234:5678::/64|64510 64505|IGP|192.0.2.10|0|0||NAG||",
+		// From the provider AS64512: a valley-free path, downstream: valid.
+		"TABLE_DUMP2|1764633600|B|192.0.2.12|64512|198.51.100.0/25|64512 64497 64496|IGP|192.0.2.12|0|0||NAG||",
+		// ROV invalid (the VRP names AS64999), ASPA unknown.
+		"TABLE_DUMP2|1764633600|B|192.0.2.10|64510|203.0.113.0/24|64510 64498|IGP|192.0.2.10|0|0||NAG||",
+	}
+	if err := os.WriteFile(routes, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return vrps, routes
+}
+
+func TestASPACommandJSON(t *testing.T) {
+	vrps, routes := aspaFixture(t)
+	out, stderr, err := runCLI(t, "aspa", "--vrps", vrps, "--peer-role", "64512=provider", "--format", "json", routes)
+	if err != nil {
+		t.Fatalf("aspa: %v\n%s", err, stderr)
+	}
+	var rep struct {
+		Summary struct {
+			ASPA struct {
+				Valid, Invalid, Unknown, Unverified int64
+				Matrix                              map[string]map[string]int64
+				RoutesDroppedASPA                   int                       `json:"routes_dropped_aspa_only"`
+				DroppedBy                           map[string]int            `json:"routes_dropped_aspa_only_by"`
+				PrefixesLost                        int                       `json:"prefixes_without_surviving_route"`
+				Impact                              struct{ Unreachable int } `json:"impact_aspa_only"`
+			} `json:"aspa"`
+			Roles struct {
+				Downstream int `json:"peers_downstream"`
+				Defaulted  int `json:"peers_defaulted"`
+			} `json:"roles"`
+			Notes []string
+		}
+		Customers []struct {
+			Customer uint32
+			Unlisted []uint32 `json:"unlisted_next_ases"`
+			Paths    int      `json:"invalid_paths"`
+			Lost     int      `json:"routes_lost"`
+		} `json:"aspa_customers"`
+		InvalidPaths []struct {
+			Prefix string
+			ASPA   string `json:"aspa"`
+			Reason string
+			Up     *struct {
+				Customer, Provider uint32
+				Providers          []uint32 `json:"aspa_providers"`
+			} `json:"up_hop"`
+		} `json:"invalid_paths"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	a := rep.Summary.ASPA
+	if a.Valid != 1 || a.Invalid != 3 || a.Unknown != 2 || a.Unverified != 0 {
+		t.Errorf("valid/invalid/unknown/unverified = %d/%d/%d/%d, want 1/3/2/0\n%s", a.Valid, a.Invalid, a.Unknown, a.Unverified, out)
+	}
+	if a.Matrix["invalid"]["unknown"] != 1 || a.Matrix["not_found"]["invalid"] != 3 {
+		t.Errorf("matrix %v", a.Matrix)
+	}
+	if a.RoutesDroppedASPA != 2 || a.Impact.Unreachable != 2 || a.PrefixesLost != 3 {
+		t.Errorf("dropped by ASPA %d (unreachable %d), prefixes lost %d; want 2 (2), 3", a.RoutesDroppedASPA, a.Impact.Unreachable, a.PrefixesLost)
+	}
+	if len(a.DroppedBy) != 1 || a.DroppedBy["not_provider"] != 2 {
+		t.Errorf("routes dropped by ASPA alone, by reason: %v, want not_provider 2", a.DroppedBy)
+	}
+	if rep.Summary.Roles.Downstream != 1 || rep.Summary.Roles.Defaulted != 2 || len(rep.Summary.Notes) == 0 {
+		t.Errorf("roles %+v, notes %q", rep.Summary.Roles, rep.Summary.Notes)
+	}
+	if len(rep.Customers) != 2 || rep.Customers[0].Customer != 64496 || len(rep.Customers[0].Unlisted) != 1 ||
+		rep.Customers[0].Unlisted[0] != 64501 || rep.Customers[0].Paths != 2 || rep.Customers[0].Lost != 1 ||
+		rep.Customers[1].Customer != 64505 {
+		t.Errorf("aspa_customers = %+v, want AS64496 (2 paths via AS64501, 1 route lost) then AS64505", rep.Customers)
+	}
+	var as0 bool
+	for _, p := range rep.InvalidPaths {
+		if p.ASPA != "invalid" || p.Reason != "not_provider" || p.Up == nil {
+			t.Errorf("path %+v", p)
+			continue
+		}
+		if p.Up.Customer == 64505 && len(p.Up.Providers) == 0 {
+			as0 = true
+		}
+	}
+	if !as0 {
+		t.Error("the AS0 ASPA customer's path is not reported with an empty provider set")
+	}
+}
+
+func TestASPACommandTable(t *testing.T) {
+	vrps, routes := aspaFixture(t)
+	out, stderr, err := runCLI(t, "aspa", "--vrps", vrps, routes)
+	if err != nil {
+		t.Fatalf("aspa: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"verified as peer (upstream", "AS64496>AS64501", "none (AS0)", "ROV \\ ASPA"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table output lacks %q:\n%s", want, out)
+		}
+	}
+	for i, l := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(l); n > 120 {
+			t.Errorf("line %d is %d columns: %s", i+1, n, l)
+		}
+	}
+}
+
+func TestASPACommandErrors(t *testing.T) {
+	vrps, routes := aspaFixture(t)
+	noASPA := filepath.Join(t.TempDir(), "vrps.json")
+	if err := os.WriteFile(noASPA, []byte(`{"roas":[{"asn":64999,"prefix":"203.0.113.0/24","maxLength":24}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badCSV := filepath.Join(t.TempDir(), "roles.csv")
+	if err := os.WriteFile(badCSV, []byte("# peer,role\n64500,provider\n192.0.2.1,upstream\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(t.TempDir(), "routes.txt")
+	if err := os.WriteFile(plain, []byte("192.0.2.0/24 64496\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"prefix-origin lines have no AS path", []string{plain}, 1, "needs the AS paths"},
+		{"bad role", []string{"--peer-role", "64500=upstream"}, 2, "unknown peer role"},
+		{"no =", []string{"--peer-role", "64500"}, 2, "want AS|IP=ROLE"},
+		{"bad key", []string{"--peer-role", "foo=peer"}, 2, "want an AS number"},
+		{"bad CSV line names file and line", []string{"--peer-roles", badCSV}, 2, "roles.csv: line 3"},
+		{"no ASPAs", []string{"--vrps", noASPA}, 1, "hold no ASPA"},
+		{"bad format", []string{"--format", "csv"}, 2, "format"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"aspa"}, c.args...)
+			if !strings.Contains(strings.Join(c.args, " "), "--vrps") {
+				args = append(args, "--vrps", vrps)
+			}
+			_, _, err := runCLI(t, append(args, routes)...)
+			if err == nil || exitCode(err) != c.code || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("got %v (exit %d), want exit %d mentioning %q", err, exitCode(err), c.code, c.msg)
+			}
+		})
+	}
+}

@@ -1,0 +1,216 @@
+package study
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/routefile"
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// ASPAFile is the ASPAs one VRP file held (VRPOptions.ASPAs collects them
+// while LoadVRPs reads the file, so rovimpact aspa reads each file once).
+type ASPAFile struct {
+	Name  string
+	ASPAs []rov.ASPA
+}
+
+// loadVRPFileASPAs is loadVRPFile that also keeps the file's ASPAs when
+// sink is set, so that rovimpact aspa reads each file once.
+func loadVRPFileASPAs(name string, opt rov.LoadOptions, sink *[]ASPAFile) ([]rov.VRP, rov.LoadStats, error) {
+	if sink == nil {
+		return LoadVRPFile(name, opt)
+	}
+	f, err := compressed.Open(name)
+	if err != nil {
+		return nil, rov.LoadStats{}, err
+	}
+	defer f.Close()
+	e, err := rov.LoadExport(f, name, opt)
+	if err != nil {
+		return nil, rov.LoadStats{}, err
+	}
+	*sink = append(*sink, ASPAFile{Name: name, ASPAs: e.ASPAs})
+	return e.VRPs, e.Stats, nil
+}
+
+// ExpireASPAs keeps the ASPAs of the files, counting the expired ones and
+// dropping them with --drop-expired, as LoadVRPs does for VRPs.
+func ExpireASPAs(files []ASPAFile, drop bool, now time.Time, warn io.Writer) ([]rov.ASPA, int) {
+	var out []rov.ASPA
+	expired := 0
+	for _, af := range files {
+		n := 0
+		for _, a := range af.ASPAs {
+			if a.Expires != 0 && a.Expires < now.Unix() {
+				n++
+				if drop {
+					continue
+				}
+			}
+			out = append(out, a)
+		}
+		if n > 0 {
+			verb := "kept (use --drop-expired to drop them)"
+			if drop {
+				verb = "dropped"
+			}
+			fmt.Fprintf(warn, "rovimpact: warning: %s: %d of %d ASPAs expired before %s: %s\n", af.Name, n, len(af.ASPAs), now.UTC().Format(time.DateOnly), verb)
+		}
+		expired += n
+	}
+	return out, expired
+}
+
+// ReplayASPA replays the route files into an mrt.RIB (which interns AS
+// paths), then hands every held path to b. A RIB dump in a later file adds
+// to the peers' tables rather than resetting them (mrt.RIB's rule, unlike
+// analyze's table.IngestOptions.ReplayAll): that is warned about.
+func ReplayASPA(ctx context.Context, files []string, roles *classify.RoleMap, b *classify.ASPABuilder, warn io.Writer) ([]reports.Input, error) {
+	rib := mrt.NewRIB()
+	var census classify.FirstASCensus
+	var inputs []reports.Input
+	for i, name := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		in, ribEntries, err := replayFile(rib, name, &census)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 && ribEntries > 0 {
+			fmt.Fprintf(warn, "rovimpact: warning: %s: %d RIB dump entries of peers an earlier file listed are added to their tables, which are not reset (paths the dump no longer lists stay)\n", name, ribEntries)
+		}
+		inputs = append(inputs, in)
+	}
+	for _, p := range roles.InferIBGP(&census) {
+		fmt.Fprintf(warn, "rovimpact: note: peer AS%d %s: none of its %d paths starts with AS%d: an iBGP feed or a transparent route server; verified as ibgp (upstream, no first-AS check); --peer-role overrides\n",
+			p.Peer.AS, p.Peer.IP, p.Paths, p.Peer.AS)
+	}
+	peers := rib.Peers()
+	for r := range rib.All() {
+		p := peers[r.Peer.Index]
+		b.Add(r.Prefix, route.PeerKey{AS: p.AS, IP: p.IP}, r.Path)
+	}
+	return inputs, nil
+}
+
+func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus) (reports.Input, int64, error) {
+	f, err := compressed.Open(name)
+	if err != nil {
+		return reports.Input{}, 0, err
+	}
+	defer f.Close()
+	data := &countingReader{r: f}
+	src, err := routefile.NewSource(data, name)
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) && !isSystemError(err) {
+			return reports.Input{Name: name, Error: err.Error(), Loss: inputLoss(route.Stats{}, err, data.n, false)}, 0, nil
+		}
+		return reports.Input{}, 0, err
+	}
+	var ribEntries int64
+	// Peers the RIB held before this file: a RIB dump entry of theirs is
+	// where mrt.RIB's rule (add) and a reset differ.
+	before := map[route.PeerKey]bool{}
+	for _, p := range rib.Peers() {
+		before[p] = true
+	}
+	for src.Next() {
+		r := src.Route()
+		if r.Kind == route.Announce && r.Peer.AS == 0 && !r.Peer.IP.IsValid() {
+			// "prefix origin" text lines: an origin, no AS path and no
+			// neighbour. Verifying [origin] would call every path valid.
+			return reports.Input{}, 0, fmt.Errorf("%s: record %d: a route without a peer or AS path (\"prefix origin\" lines?): ASPA verification needs the AS paths of MRT files or bgpdump -m lines", name, src.Stats().Records)
+		}
+		if !r.FromUpdate && len(before) > 0 && before[route.KeyOf(r.Peer)] {
+			ribEntries++
+		}
+		if r.Kind == route.Announce {
+			census.Add(route.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}, r.Path)
+		}
+		rib.Apply(r, route.KeyOf(r.Peer))
+	}
+	rerr := src.Err()
+	st := src.Stats()
+	input := reports.Input{Name: name, Records: st.Records, Routes: st.Routes, Skipped: st.Skipped}
+	if rerr != nil && isSystemError(rerr) {
+		return input, 0, rerr
+	}
+	var rest int64
+	if rerr != nil {
+		rest, _ = io.Copy(io.Discard, io.LimitReader(f, maxDrain))
+		input.Error = rerr.Error()
+	}
+	input.Loss = inputLoss(st, rerr, data.n+rest, rest == maxDrain)
+	return input, ribEntries, nil
+}
+
+// ParseRoles reads --peer-role values and the --peer-roles file into a
+// RoleMap (default: peer).
+func ParseRoles(vals []string, file string) (classify.RoleMap, error) {
+	m := classify.RoleMap{ByIP: map[netip.Addr]rov.PeerRole{}, ByAS: map[uint32]rov.PeerRole{}, Default: rov.RolePeer}
+	add := func(where, key, role string) error {
+		r, err := rov.ParsePeerRole(strings.TrimSpace(role))
+		if err != nil {
+			return Usagef("%s: %v", where, err)
+		}
+		key = strings.TrimSpace(key)
+		if ip, err := netip.ParseAddr(key); err == nil {
+			m.ByIP[ip.Unmap()] = r
+			return nil
+		}
+		n, err := rov.ParseASN(key)
+		if err != nil || n == 0 {
+			return Usagef("%s: %q: want an AS number (64500, AS64500) or an IP address", where, key)
+		}
+		m.ByAS[n] = r
+		return nil
+	}
+	for _, v := range vals {
+		k, r, ok := strings.Cut(v, "=")
+		if !ok {
+			return m, Usagef("--peer-role %q: want AS|IP=ROLE", v)
+		}
+		if err := add("--peer-role "+v, k, r); err != nil {
+			return m, err
+		}
+	}
+	if file == "" {
+		return m, nil
+	}
+	f, err := compressed.Open(file)
+	if err != nil {
+		return m, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.Comment, cr.FieldsPerRecord, cr.TrimLeadingSpace = '#', -1, true
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return m, nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return m, fmt.Errorf("%s: %w", file, err)
+		}
+		if len(rec) != 2 {
+			return m, fmt.Errorf("%s: line %d: %d fields, want AS|IP,ROLE", file, line, len(rec))
+		}
+		if err := add(fmt.Sprintf("%s: line %d", file, line), rec[0], rec[1]); err != nil {
+			return m, err
+		}
+	}
+}
