@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/archive"
 	"github.com/rovimpact/rovimpact/internal/atomicfile"
+	"github.com/rovimpact/rovimpact/internal/compressed"
 )
 
 func init() { register(newArchiveCommand) }
@@ -28,7 +31,7 @@ collector RIB, judged against the VRP set in force when it was dumped.
 See docs/archive.md for the file-name patterns, the output layout, Slurm and
 Kubernetes recipes and DuckDB/Spark queries.`,
 	}
-	cmd.AddCommand(newArchivePlanCommand())
+	cmd.AddCommand(newArchivePlanCommand(), newArchiveRunCommand())
 	return cmd
 }
 
@@ -86,4 +89,85 @@ func runArchivePlan(cmd *cobra.Command, opts archivePlanOptions, args []string) 
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "rovimpact: archive plan: %d units, %d skipped lines (see \"skip\")\n", n, skipped)
 	return nil
+}
+
+type archiveRunOptions struct {
+	out          string
+	shard        string
+	shards       int
+	jobs         int
+	allowPartial bool
+}
+
+func newArchiveRunCommand() *cobra.Command {
+	opts := archiveRunOptions{}
+	cmd := &cobra.Command{
+		Use:   "run MANIFEST --out DIR [--shard i/N | --shards N] [-j N]",
+		Short: "Study the manifest's units (or one shard of them) into Parquet under DIR",
+		Long: `run studies each unit of the manifest as analyze --per-peer would and writes
+three Parquet files per unit under DIR: summary/, invalids/ and peers/, each
+partitioned collector=…/date=…/, named by the unit's hash. A unit whose
+summary exists is skipped, so rerunning (or resubmitting a failed task)
+redoes only what is missing. A unit whose input is missing, truncated or
+corrupt writes DIR/failed/failed-<unit>.json and the run goes on
+(--allow-partial keeps damaged units instead, marked partial).
+
+Sharding: --shard i/N runs every N-th unit from the i-th. Without it the
+shard comes from SLURM_ARRAY_TASK_ID (with --shards N, or the array's
+SLURM_ARRAY_TASK_MIN/COUNT) or JOB_COMPLETION_INDEX (with --shards N, for
+Kubernetes Indexed Jobs); neither: every unit. Pass --shards N in batch
+scripts: a task resubmitted alone (sbatch --array=2) is an array of one.
+
+Exit 4 when some units failed (the others are written); 1 on other errors.
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runArchiveRun(cmd, opts, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.out, "out", "", "output `DIR` (created)")
+	f.StringVar(&opts.shard, "shard", "", "run shard `i/N` of the units")
+	f.IntVar(&opts.shards, "shards", 0, "number of shards `N`, with SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX as the index")
+	f.IntVarP(&opts.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "units studied at once (each holds its table in memory)")
+	f.BoolVar(&opts.allowPartial, "allow-partial", false, "keep units whose input ended early or was corrupt (marked partial) instead of failing them")
+	return cmd
+}
+
+func runArchiveRun(cmd *cobra.Command, opts archiveRunOptions, manifest string) error {
+	if opts.out == "" {
+		return usageError("--out DIR is required")
+	}
+	if opts.jobs < 1 {
+		return usageError("--jobs %d: want at least 1", opts.jobs)
+	}
+	shard, from := archive.All, "local"
+	var err error
+	if opts.shard != "" {
+		shard, from = archive.Shard{}, "--shard"
+		if shard, err = archive.ParseShard(opts.shard); err != nil {
+			return usageError("--shard: %v", err)
+		}
+	} else if shard, from, err = archive.ShardFromEnv(os.Getenv, opts.shards); err != nil {
+		return usageError("%v", err)
+	}
+	f, err := compressed.Open(manifest)
+	if err != nil {
+		return err
+	}
+	units, err := archive.ReadManifest(f, manifest)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	stderr := cmd.ErrOrStderr()
+	st, err := archive.Run(cmd.Context(), units, archive.RunOptions{
+		Out: opts.out, Shard: shard, Workers: opts.jobs, AllowPartial: opts.allowPartial, Log: stderr})
+	fmt.Fprintf(stderr, "rovimpact: archive run: shard %s (%s): %d units: %d studied, %d already complete, %d failed; %d VRP files loaded\n",
+		shard, from, st.Units, st.Studied, st.AlreadyDone, st.Failed, st.VRPLoads)
+	if errors.Is(err, archive.ErrUnitsFailed) {
+		return partialError("%v", err)
+	}
+	return err
 }
