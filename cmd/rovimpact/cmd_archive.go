@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -31,7 +32,7 @@ collector RIB, judged against the VRP set in force when it was dumped.
 See docs/archive.md for the file-name patterns, the output layout, Slurm and
 Kubernetes recipes and DuckDB/Spark queries.`,
 	}
-	cmd.AddCommand(newArchivePlanCommand(), newArchiveRunCommand())
+	cmd.AddCommand(newArchivePlanCommand(), newArchiveRunCommand(), newArchiveMergeCommand())
 	return cmd
 }
 
@@ -170,4 +171,50 @@ func runArchiveRun(cmd *cobra.Command, opts archiveRunOptions, manifest string) 
 		return partialError("%v", err)
 	}
 	return err
+}
+
+func newArchiveMergeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "merge DIR",
+		Short: "Merge the units under DIR into timelines, persistence and origins (DIR/merged)",
+		Long: `merge reads only the Parquet written by archive run under DIR (as DuckDB,
+Spark or Trino would) and writes under DIR/merged, as Parquet and CSV:
+
+  timeline     per collector and time: counts by state, class, impact, family
+  persistence  per collector and invalid route: first and last seen, times
+               seen, longest run of consecutive times
+  origins      origin ASes ranked by unreachable route-seconds
+  units.csv    every unit of the run's manifest: done, partial, failed, missing
+
+Missing and failed units are listed on stderr and make the exit code 4; the
+merged tables are written either way, covering the units that are done.
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runArchiveMerge(cmd, args[0])
+		},
+	}
+}
+
+func runArchiveMerge(cmd *cobra.Command, dir string) error {
+	res, err := archive.Merge(dir)
+	if err != nil {
+		return err
+	}
+	stderr := cmd.ErrOrStderr()
+	for _, u := range res.Units {
+		if u.Status == "failed" || u.Status == "missing" {
+			fmt.Fprintf(stderr, "rovimpact: archive merge: %s unit %s %s %s %s\n", u.Status, u.Unit, u.Collector, u.Time, u.Reason)
+		}
+	}
+	if res.NoManifest {
+		fmt.Fprintf(stderr, "rovimpact: archive merge: warning: %s has no %s: missing units cannot be told\n", dir, archive.ManifestCopy)
+	}
+	fmt.Fprintf(stderr, "rovimpact: archive merge: %d units done, %d partial, %d failed, %d missing; %d timeline rows, %d invalid routes, %d origins in %s\n",
+		res.Done, res.Partial, res.Failed, res.Missing, len(res.Timeline), len(res.Persistence), len(res.Origins), filepath.Join(dir, archive.DirMerged))
+	if res.Failed+res.Missing > 0 {
+		return partialError("%d units failed and %d are missing: the merged results cover %d units", res.Failed, res.Missing, res.Done+res.Partial)
+	}
+	return nil
 }
