@@ -1,8 +1,8 @@
 package archive
 
 import (
-	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,32 +154,93 @@ func unitRows(u Unit, res unitResult) (SummaryRow, []InvalidRow, []PeerRow) {
 	}
 	row.Partial, row.Loss = len(losses) > 0, strings.Join(losses, "\n")
 
-	invs := make([]InvalidRow, 0, len(rep.Invalids))
-	for _, inv := range rep.Invalids {
-		r := InvalidRow{
-			Unit: id, Time: at, Prefix: inv.Prefix.String(), Family: familyOf(inv.Prefix),
-			ASSet: int64s(inv.ASSet), State: inv.State, Class: inv.Class, AS0: inv.AS0, Dropped: inv.Dropped,
-			Impact: inv.Impact, CoveredShare: inv.CoveredShare, Peers: int64(inv.Peers), Paths: int64(inv.Paths),
-			CoverOrigins: []int64{}, VRPs: make([]string, 0, len(inv.VRPs)),
-		}
-		if inv.Origin != nil {
-			o := int64(*inv.Origin)
-			r.Origin = &o
-		}
-		if c := inv.Cover; c != nil {
-			r.CoverPrefix, r.CoverOrigins, r.CoverState, r.OtherOrigin = c.Prefix.String(), int64s(c.Origins), c.State, c.OtherOrigin
-		}
-		for _, v := range inv.VRPs {
-			r.VRPs = append(r.VRPs, fmt.Sprintf("%s-%d AS%d", v.Prefix, v.MaxLength, v.ASN))
-		}
-		invs = append(invs, r)
-	}
+	invs := invalidRows(id, at, rep.Invalids)
 	peers := make([]PeerRow, 0, len(rep.Peers))
 	for _, p := range rep.Peers {
 		peers = append(peers, PeerRow{Unit: id, Time: at, PeerAS: int64(p.AS), PeerIP: p.IP.String(),
 			Routes: int64(p.Routes), Dropped: int64(p.Dropped), Unreachable: int64(p.Unreachable)})
 	}
 	return row, invs, peers
+}
+
+// invalidRows makes one row per invalid route with a fixed number of
+// allocations whatever the number of rows: every string (prefixes, deciding
+// VRPs) is appended to one buffer that becomes one string, sliced per field,
+// and the list columns are windows of shared backing arrays. A full table
+// has ~100,000 invalids; one allocation per field would be most of a
+// unit's garbage.
+func invalidRows(id string, at int64, invalids []reports.Invalid) []InvalidRow {
+	type span struct{ lo, hi int }
+	nInts, nVRPs := 0, 0
+	for _, inv := range invalids {
+		nInts += len(inv.ASSet)
+		if inv.Cover != nil {
+			nInts += len(inv.Cover.Origins)
+		}
+		nVRPs += len(inv.VRPs)
+	}
+	buf := make([]byte, 0, len(invalids)*40+nVRPs*32)
+	spans := make([]span, 0, 2*len(invalids)+nVRPs)
+	str := func(app func([]byte) []byte) {
+		lo := len(buf)
+		buf = app(buf)
+		spans = append(spans, span{lo, len(buf)})
+	}
+	for _, inv := range invalids {
+		str(inv.Prefix.AppendTo)
+		str(func(b []byte) []byte {
+			if inv.Cover == nil {
+				return b
+			}
+			return inv.Cover.Prefix.AppendTo(b)
+		})
+		for _, v := range inv.VRPs {
+			str(func(b []byte) []byte {
+				b = v.Prefix.AppendTo(b)
+				b = append(b, '-')
+				b = strconv.AppendUint(b, uint64(v.MaxLength), 10)
+				b = append(b, " AS"...)
+				return strconv.AppendUint(b, uint64(v.ASN), 10)
+			})
+		}
+	}
+	all := string(buf)
+	sub := func(i int) string { return all[spans[i].lo:spans[i].hi] }
+	ints := make([]int64, 0, nInts)
+	window := func(v []uint32) []int64 {
+		lo := len(ints)
+		for _, x := range v {
+			ints = append(ints, int64(x))
+		}
+		return ints[lo:len(ints):len(ints)]
+	}
+	origins := make([]int64, len(invalids))
+	vrps := make([]string, nVRPs)
+	rows := make([]InvalidRow, len(invalids))
+	si, vi := 0, 0
+	for i, inv := range invalids {
+		r := &rows[i]
+		*r = InvalidRow{
+			Unit: id, Time: at, Prefix: sub(si), Family: familyOf(inv.Prefix),
+			ASSet: window(inv.ASSet), State: inv.State, Class: inv.Class, AS0: inv.AS0, Dropped: inv.Dropped,
+			Impact: inv.Impact, CoveredShare: inv.CoveredShare, Peers: int64(inv.Peers), Paths: int64(inv.Paths),
+			CoverOrigins: ints[len(ints):len(ints):len(ints)],
+		}
+		if inv.Origin != nil {
+			origins[i] = int64(*inv.Origin)
+			r.Origin = &origins[i]
+		}
+		if c := inv.Cover; c != nil {
+			r.CoverPrefix, r.CoverOrigins, r.CoverState, r.OtherOrigin = sub(si+1), window(c.Origins), c.State, c.OtherOrigin
+		}
+		si += 2
+		for range inv.VRPs {
+			vrps[vi] = sub(si)
+			si, vi = si+1, vi+1
+		}
+		r.VRPs = vrps[vi-len(inv.VRPs) : vi : vi]
+	}
+	return rows
 }
 
 func countsOf(c reports.ClassCounts, im reports.ImpactCounts) Counts {
@@ -196,12 +257,4 @@ func familyOf(p netip.Prefix) string {
 		return "ipv4"
 	}
 	return "ipv6"
-}
-
-func int64s(v []uint32) []int64 {
-	out := make([]int64, len(v))
-	for i, x := range v {
-		out[i] = int64(x)
-	}
-	return out
 }
