@@ -223,6 +223,12 @@ func runUnit(ctx context.Context, u Unit, opt RunOptions, cache *vrpCache) (outc
 	if err != nil {
 		return fail("vrps_error", err, nil)
 	}
+	if b := set.sum.BuildTime; b != nil && b.After(*u.Time) {
+		// A hand-edited line can pair a RIB with a later set, which
+		// knows ROAs that did not exist yet: refuse rather than answer
+		// for the wrong day.
+		return fail("vrps_error", fmt.Errorf("%s was built %s, after the RIB's time %s", u.VRPs, b.Format(time.RFC3339), u.Time.Format(time.RFC3339)), nil)
+	}
 	res, err := studyUnit(ctx, u, set)
 	if err != nil {
 		if ctx.Err() != nil {

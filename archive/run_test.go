@@ -195,12 +195,16 @@ func TestRunFailuresAndPartial(t *testing.T) {
 	}
 	missing := truncated
 	missing.RIB = filepath.Join(t.TempDir(), "rib.20250720.1100.gz")
+	// A RIB paired by hand with a VRP set built after it.
+	early := truncated
+	before := ts("2025-07-20T10:00:00Z")
+	early.Time = &before
 	out := t.TempDir()
-	st, err := Run(context.Background(), []Unit{truncated, missing}, RunOptions{Out: out, Shard: All, Workers: 2})
-	if !errors.Is(err, ErrUnitsFailed) || st.Failed != 2 {
-		t.Fatalf("got %+v, %v; want 2 failed", st, err)
+	st, err := Run(context.Background(), []Unit{truncated, missing, early}, RunOptions{Out: out, Shard: All, Workers: 2})
+	if !errors.Is(err, ErrUnitsFailed) || st.Failed != 3 {
+		t.Fatalf("got %+v, %v; want 3 failed", st, err)
 	}
-	for u, reason := range map[*Unit]string{&truncated: "input_damaged", &missing: "input_error"} {
+	for u, reason := range map[*Unit]string{&truncated: "input_damaged", &missing: "input_error", &early: "vrps_error"} {
 		b, err := os.ReadFile(FailedPath(out, *u))
 		if err != nil {
 			t.Fatal(err)
