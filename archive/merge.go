@@ -274,6 +274,9 @@ func Merge(dir string) (MergeResult, error) {
 	case err != nil:
 		return res, err
 	}
+	if res.NoManifest && len(units) == 0 && len(failed) == 0 {
+		return res, fmt.Errorf("archive merge: %s holds no archive results (no %s, no unit files)", dir, ManifestCopy)
+	}
 	status := func(id, collector string, t time.Time, rib string) UnitStatus {
 		s := UnitStatus{Unit: id, Collector: collector, Time: t.UTC().Format(time.RFC3339), RIB: rib, Status: "missing"}
 		if u, ok := units[id]; ok {

@@ -115,3 +115,9 @@ func TestMergeFixture(t *testing.T) {
 		t.Errorf("persistence counts %d (route, time) pairs, the timeline %d invalid routes", seen, invalid)
 	}
 }
+
+func TestMergeEmptyDir(t *testing.T) {
+	if _, err := Merge(t.TempDir()); err == nil {
+		t.Error("merge of a directory without results: no error")
+	}
+}
