@@ -442,7 +442,10 @@ func writeMerged(dir string, res MergeResult) error {
 			return err
 		}
 	}
-	return atomicfile.Write(filepath.Join(dir, "units.csv"), func(out io.Writer) error { return writeCSV(out, res.Units) })
+	if err := atomicfile.Write(filepath.Join(dir, "units.csv"), func(out io.Writer) error { return writeCSV(out, res.Units) }); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, "index.html"), func(out io.Writer) error { return WriteHTML(out, res) })
 }
 
 // writeCSV writes a slice of flat structs as CSV, with the Parquet (or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,6 +102,15 @@ func TestMergeFixture(t *testing.T) {
 			r.SamePrefix+r.Covered+r.MoreSpecifics+r.Unreachable != r.Dropped ||
 			r.TooSpecific+r.WrongOrigin+r.Both+r.TooShort+r.ASSet != r.Invalid {
 			t.Errorf("timeline row does not add up: %+v", r)
+		}
+	}
+	page, err := os.ReadFile(out + "/" + DirMerged + "/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 units failed or missing", "<b>route-views2</b>", "<b>rrc05</b>", "<polyline", res.Persistence[0].Prefix} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("merged/index.html lacks %q", want)
 		}
 	}
 	var seen int64

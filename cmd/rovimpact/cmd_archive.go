@@ -185,6 +185,8 @@ Spark or Trino would) and writes under DIR/merged, as Parquet and CSV:
                seen, longest run of consecutive times
   origins      origin ASes ranked by unreachable route-seconds
   units.csv    every unit of the run's manifest: done, partial, failed, missing
+  index.html   charts per collector, top persistence and origins, a banner
+               for failed and missing units
 
 Missing and failed units are listed on stderr and make the exit code 4; the
 merged tables are written either way, covering the units that are done.
