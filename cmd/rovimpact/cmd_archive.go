@@ -1,0 +1,222 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rovimpact/rovimpact/archive"
+	"github.com/rovimpact/rovimpact/internal/atomicfile"
+	"github.com/rovimpact/rovimpact/internal/compressed"
+)
+
+func init() { register(newArchiveCommand) }
+
+func newArchiveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "archive",
+		Short: "Study years of collector archives: plan units, run them (locally, Slurm, Kubernetes), merge",
+		Long: `archive runs the impact study over route collector archives: one unit per
+collector RIB, judged against the VRP set in force when it was dumped.
+
+  plan   PATH...           write a manifest of units (JSON lines)
+  run    MANIFEST --out D  study units into Hive-partitioned Parquet under D
+  merge  D                 timelines, persistence and origins under D/merged
+
+See docs/archive.md for the file-name patterns, the output layout, Slurm and
+Kubernetes recipes and DuckDB/Spark queries.`,
+	}
+	cmd.AddCommand(newArchivePlanCommand(), newArchiveRunCommand(), newArchiveMergeCommand())
+	return cmd
+}
+
+type archivePlanOptions struct {
+	maxVRPAge     time.Duration
+	updatesWindow time.Duration
+	output        string
+	jobs          int
+}
+
+func newArchivePlanCommand() *cobra.Command {
+	opts := archivePlanOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan [flags] PATH...",
+		Short: "Pair each collector RIB with the VRP set in force at its time; write the manifest",
+		Long: `plan walks the files and directories given (MRT and VRP files mixed), reads
+collector and time from RIS, RouteViews and PCH file names (else from the
+first MRT record), the VRP sets' build times from their metadata (else the
+file time), and writes one JSON line per unit: a RIB at time T with the
+newest VRP set built at or before T and at most --max-vrp-age older. RIBs
+without one, unused update files and unreadable files are listed as lines
+with a "skip" reason. The manifest goes to stdout, or -o FILE.
+
+` + exitCodesHelp,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runArchivePlan(cmd, opts, args)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&opts.maxVRPAge, "max-vrp-age", 24*time.Hour, "oldest VRP set (relative to the RIB's time) a unit may use; 0: any")
+	f.DurationVar(&opts.updatesWindow, "updates-window", 0, "attach the collector's update files from T to T+`D` to a RIB at T (0: none)")
+	f.StringVarP(&opts.output, "output", "o", "", "manifest `FILE` (replaced atomically; default stdout)")
+	f.IntVarP(&opts.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files inspected in parallel")
+	return cmd
+}
+
+func runArchivePlan(cmd *cobra.Command, opts archivePlanOptions, args []string) error {
+	if opts.jobs < 1 {
+		return usageError("--jobs %d: want at least 1", opts.jobs)
+	}
+	units, n, skipped, err := archive.PlanPaths(cmd.Context(), args, archive.PlanOptions{
+		MaxVRPAge: opts.maxVRPAge, UpdatesWindow: opts.updatesWindow, Workers: opts.jobs})
+	if err != nil {
+		return err
+	}
+	write := func(w io.Writer) error { return archive.WriteManifest(w, units) }
+	if opts.output == "" {
+		err = write(cmd.OutOrStdout())
+	} else {
+		err = atomicfile.Write(opts.output, write)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "rovimpact: archive plan: %d units, %d skipped lines (see \"skip\")\n", n, skipped)
+	return nil
+}
+
+type archiveRunOptions struct {
+	out          string
+	shard        string
+	shards       int
+	jobs         int
+	allowPartial bool
+}
+
+func newArchiveRunCommand() *cobra.Command {
+	opts := archiveRunOptions{}
+	cmd := &cobra.Command{
+		Use:   "run MANIFEST --out DIR [--shard i/N | --shards N] [-j N]",
+		Short: "Study the manifest's units (or one shard of them) into Parquet under DIR",
+		Long: `run studies each unit of the manifest as analyze --per-peer would and writes
+three Parquet files per unit under DIR: summary/, invalids/ and peers/, each
+partitioned collector=…/date=…/, named by the unit's hash. A unit whose
+summary exists is skipped, so rerunning (or resubmitting a failed task)
+redoes only what is missing. A unit whose input is missing, truncated or
+corrupt writes DIR/failed/failed-<unit>.json and the run goes on
+(--allow-partial keeps damaged units instead, marked partial).
+
+Sharding: --shard i/N runs every N-th unit from the i-th. Without it the
+shard comes from SLURM_ARRAY_TASK_ID (with --shards N, or the array's
+SLURM_ARRAY_TASK_MIN/COUNT) or JOB_COMPLETION_INDEX (with --shards N, for
+Kubernetes Indexed Jobs); neither: every unit. Pass --shards N in batch
+scripts: a task resubmitted alone (sbatch --array=2) is an array of one.
+
+Exit 4 when some units failed (the others are written); 1 on other errors.
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runArchiveRun(cmd, opts, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.out, "out", "", "output `DIR` (created)")
+	f.StringVar(&opts.shard, "shard", "", "run shard `i/N` of the units")
+	f.IntVar(&opts.shards, "shards", 0, "number of shards `N`, with SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX as the index")
+	f.IntVarP(&opts.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "units studied at once (each holds its table in memory)")
+	f.BoolVar(&opts.allowPartial, "allow-partial", false, "keep units whose input ended early or was corrupt (marked partial) instead of failing them")
+	return cmd
+}
+
+func runArchiveRun(cmd *cobra.Command, opts archiveRunOptions, manifest string) error {
+	if opts.out == "" {
+		return usageError("--out DIR is required")
+	}
+	if opts.jobs < 1 {
+		return usageError("--jobs %d: want at least 1", opts.jobs)
+	}
+	shard, from := archive.All, "local"
+	var err error
+	if opts.shard != "" {
+		shard, from = archive.Shard{}, "--shard"
+		if shard, err = archive.ParseShard(opts.shard); err != nil {
+			return usageError("--shard: %v", err)
+		}
+	} else if shard, from, err = archive.ShardFromEnv(os.Getenv, opts.shards); err != nil {
+		return usageError("%v", err)
+	}
+	f, err := compressed.Open(manifest)
+	if err != nil {
+		return err
+	}
+	units, err := archive.ReadManifest(f, manifest)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	stderr := cmd.ErrOrStderr()
+	st, err := archive.Run(cmd.Context(), units, archive.RunOptions{
+		Out: opts.out, Shard: shard, Workers: opts.jobs, AllowPartial: opts.allowPartial, Log: stderr})
+	fmt.Fprintf(stderr, "rovimpact: archive run: shard %s (%s): %d units: %d studied, %d already complete, %d failed; %d VRP files loaded\n",
+		shard, from, st.Units, st.Studied, st.AlreadyDone, st.Failed, st.VRPLoads)
+	if errors.Is(err, archive.ErrUnitsFailed) {
+		return partialError("%v", err)
+	}
+	return err
+}
+
+func newArchiveMergeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "merge DIR",
+		Short: "Merge the units under DIR into timelines, persistence and origins (DIR/merged)",
+		Long: `merge reads only the Parquet written by archive run under DIR (as DuckDB,
+Spark or Trino would) and writes under DIR/merged, as Parquet and CSV:
+
+  timeline     per collector and time: counts by state, class, impact, family
+  persistence  per collector and invalid route: first and last seen, times
+               seen, longest run of consecutive times
+  origins      origin ASes ranked by unreachable route-seconds
+  units.csv    every unit of the run's manifest: done, partial, failed, missing
+  index.html   charts per collector, top persistence and origins, a banner
+               for failed and missing units
+
+Missing and failed units are listed on stderr and make the exit code 4; the
+merged tables are written either way, covering the units that are done.
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runArchiveMerge(cmd, args[0])
+		},
+	}
+}
+
+func runArchiveMerge(cmd *cobra.Command, dir string) error {
+	res, err := archive.Merge(dir)
+	if err != nil {
+		return err
+	}
+	stderr := cmd.ErrOrStderr()
+	for _, u := range res.Units {
+		if u.Status == "failed" || u.Status == "missing" {
+			fmt.Fprintf(stderr, "rovimpact: archive merge: %s unit %s %s %s %s\n", u.Status, u.Unit, u.Collector, u.Time, u.Reason)
+		}
+	}
+	if res.NoManifest {
+		fmt.Fprintf(stderr, "rovimpact: archive merge: warning: %s has no %s: missing units cannot be told\n", dir, archive.ManifestCopy)
+	}
+	fmt.Fprintf(stderr, "rovimpact: archive merge: %d units done, %d partial, %d failed, %d missing; %d timeline rows, %d invalid routes, %d origins in %s\n",
+		res.Done, res.Partial, res.Failed, res.Missing, len(res.Timeline), len(res.Persistence), len(res.Origins), filepath.Join(dir, archive.DirMerged))
+	if res.Failed+res.Missing > 0 {
+		return partialError("%d units failed and %d are missing: the merged results cover %d units", res.Failed, res.Missing, res.Done+res.Partial)
+	}
+	return nil
+}
