@@ -1,4 +1,4 @@
-package main
+package watch
 
 import (
 	"errors"
@@ -25,12 +25,12 @@ func dumpName(t time.Time) string {
 // lock (tens of milliseconds for a full table) and the encoding, writing
 // and fsync run without it, so the collectors keep applying meanwhile
 // (BenchmarkWriteDump's max-stall-ms measures how long they wait).
-func (w *watcher) writeDump() error {
-	dir := w.opts.dump
+func (w *Service) writeDump() error {
+	dir := w.opts.Dump
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("dump: %w", err)
 	}
-	now := w.opts.now()
+	now := w.opts.Now()
 	path := filepath.Join(dir, dumpName(now))
 	start := time.Now()
 	var st mrt.WriterStats
@@ -51,7 +51,7 @@ func (w *watcher) writeDump() error {
 // dumpState streams the State's paths through an mrt.Writer. Routes the
 // writer refuses (mrt.ErrBadRoute: a path too long to frame) are counted
 // and left out; any other error ends the dump.
-func dumpState(out io.Writer, w *watcher, now time.Time) (mrt.WriterStats, int, error) {
+func dumpState(out io.Writer, w *Service, now time.Time) (mrt.WriterStats, int, error) {
 	keys, paths := w.state.Paths()
 	peers := make([]mrt.Peer, len(keys))
 	for i, k := range keys {
