@@ -56,6 +56,10 @@ type Options struct {
 	HTTPExplicit     bool
 	ListenExplicit   bool
 	ShutdownDeadline time.Duration
+
+	// Reload, when set, reads the configuration again (SIGHUP); see
+	// Service.reload for what a reload can change.
+	Reload func() (Options, error)
 }
 
 // DefaultHTTP is the API's loopback default: read-only, but it exposes the
@@ -63,12 +67,29 @@ type Options struct {
 const DefaultHTTP = "127.0.0.1:8323"
 
 // UsageError is a mistake in the Options: the command line's exit 2.
-type UsageError struct{ msg string }
+// Flag is the flag (config key) it is about, when the message starts with
+// one, so that a caller can point at the config file's line.
+type UsageError struct {
+	Flag string
+	msg  string
+}
 
 func (e *UsageError) Error() string { return e.msg }
 
 func usageError(format string, args ...any) error {
-	return &UsageError{msg: fmt.Sprintf(format, args...)}
+	e := &UsageError{msg: fmt.Sprintf(format, args...)}
+	if name, ok := strings.CutPrefix(e.msg, "--"); ok {
+		if i := strings.IndexAny(name, " :"); i > 0 {
+			e.Flag = name[:i]
+		}
+	}
+	return e
+}
+
+// Check reports the first mistake in opts (a *UsageError), as Run would.
+func Check(opts Options) error {
+	_, err := check(opts)
+	return err
 }
 
 // config is Options checked and parsed.

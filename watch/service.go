@@ -23,7 +23,6 @@ import (
 	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
-	"github.com/rovimpact/rovimpact/rtr"
 	"github.com/rovimpact/rovimpact/serve"
 )
 
@@ -65,12 +64,9 @@ func Run(ctx context.Context, opts Options, stderr io.Writer, ready func(*Servic
 	defer cancel()
 	wg.Add(1)
 	go func() { defer wg.Done(); w.vrps.run(ctx) }()
+	w.ctx, w.wg = ctx, &wg
 	for _, addr := range opts.RTR {
-		c := rtr.NewClient(rtr.Config{Addr: addr, Logger: log, RetryInterval: opts.RTRRetry, ResponseTimeout: opts.RTRTimeout})
-		w.vrps.addClient(c)
-		wg.Add(2)
-		go func() { defer wg.Done(); c.Run(ctx) }()
-		go func() { defer wg.Done(); w.vrps.follow(c) }()
+		w.startCache(addr)
 	}
 	// The collectors get a context of their own, cancelled only after the
 	// last dump: they close their sessions (flushing the peers' paths) as
@@ -155,6 +151,11 @@ type Service struct {
 	routeCancel context.CancelFunc
 
 	prev *live.Snapshot
+
+	// ctx and wg run the RTR clients, which a reload starts and stops.
+	ctx    context.Context
+	wg     *sync.WaitGroup
+	caches map[string]context.CancelFunc
 }
 
 // startRoutes starts the BGP speaker and the BMP station.
@@ -264,6 +265,16 @@ func (w *Service) reportMeta() reports.Meta {
 // loop runs the periodic work until ctx is done: change logging, session
 // and cache state, file polling and SIGHUP, summaries, dumps.
 func (w *Service) loop(ctx context.Context, hup <-chan os.Signal) error {
+	for {
+		if again := w.loopOnce(ctx, hup); !again {
+			return nil
+		}
+	}
+}
+
+// loopOnce runs the loop until ctx is done (false) or a reload changed an
+// interval (true: start again with new tickers).
+func (w *Service) loopOnce(ctx context.Context, hup <-chan os.Signal) bool {
 	tick := time.NewTicker(w.opts.Interval)
 	defer tick.Stop()
 	var summary, poll, dump <-chan time.Time
@@ -286,7 +297,7 @@ func (w *Service) loop(ctx context.Context, hup <-chan os.Signal) error {
 		select {
 		case <-ctx.Done():
 			w.logChanges()
-			return nil
+			return false
 		case <-tick.C:
 			w.vrps.pollClients()
 			w.logChanges()
@@ -295,8 +306,9 @@ func (w *Service) loop(ctx context.Context, hup <-chan os.Signal) error {
 		case <-poll:
 			w.vrps.pollFiles(false)
 		case <-hup:
-			w.log.Info("SIGHUP: reloading VRP files")
-			w.vrps.pollFiles(true)
+			if w.reload() {
+				return true
+			}
 		case <-dump:
 			if err := w.writeDump(); err != nil {
 				w.log.Error("dump failed", "err", err)

@@ -390,3 +390,42 @@ func loadSLURMFile(name string) (*rov.SLURM, error) {
 	defer f.Close()
 	return rov.LoadSLURM(f, name)
 }
+
+// setOptions takes the reloadable VRP settings of a reload.
+func (f *vrpFeed) setOptions(dropExpired bool, files []string) {
+	f.mu.Lock()
+	f.opt.DropExpired, f.opt.VRPFiles = dropExpired, files
+	f.mu.Unlock()
+}
+
+// removeFile forgets a --vrps file a reload removed: its VRPs leave the
+// union (and the table, unless another source holds them).
+func (f *vrpFeed) removeFile(name string) {
+	f.mu.Lock()
+	if _, ok := f.files[name]; !ok {
+		f.mu.Unlock()
+		return
+	}
+	delete(f.files, name)
+	f.fileOrder = slices.DeleteFunc(f.fileOrder, func(n string) bool { return n == name })
+	f.mu.Unlock()
+	f.dropSource("file:" + name)
+}
+
+// removeClient forgets an RTR cache a reload removed, once its client
+// stopped.
+func (f *vrpFeed) removeClient(c *rtr.Client) {
+	f.mu.Lock()
+	f.clients = slices.DeleteFunc(f.clients, func(x *rtr.Client) bool { return x == c })
+	src := c.Status().Source
+	delete(f.up, src)
+	f.mu.Unlock()
+	f.dropSource(src)
+}
+
+// dropSource removes a source's VRPs from the union and applies the change.
+func (f *vrpFeed) dropSource(src string) {
+	d, _, _ := f.apply(rtr.Update{Source: src, Expired: true, Time: f.now()})
+	n := f.flush()
+	f.log.Info("vrps_source_removed", "source", src, "withdrawn", len(d.Withdrawn), "revalidated", n, "union", f.set.Len())
+}

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/collector"
+	"github.com/rovimpact/rovimpact/internal/flagfile"
 	"github.com/rovimpact/rovimpact/rtr"
 	"github.com/rovimpact/rovimpact/watch"
 )
@@ -21,10 +23,11 @@ type watchOptions struct {
 	watch.Options
 	vrp      vrpOptions
 	analysis analysisOptions
+	config   string
 }
 
 func newWatchCommand() *cobra.Command {
-	opts := watchOptions{Options: watch.Options{Now: time.Now, ShutdownDeadline: 5 * time.Second}}
+	var opts watchOptions
 	cmd := &cobra.Command{
 		Use:   "watch (--neighbor IP[:AS]... | --accept PREFIX... | --bmp ADDR:PORT) (--rtr HOST:PORT... | --vrps FILE...) [flags]",
 		Short: "Collect routes live (BGP, BMP) and VRPs (RPKI-RTR, files) and keep the ROV impact current",
@@ -54,7 +57,8 @@ Outputs:
 
 VRP sources are kept apart (GET /api/caches shows where they disagree) and
 their union is used (RFC 8210 §10). --vrps files are re-read when they
-change (checked every --file-poll) or on SIGHUP. SLURM filters apply to
+change (checked every --file-poll) or on SIGHUP. --config FILE gives any
+flag as a YAML key; SIGHUP re-reads it and applies what needs no restart. SLURM filters apply to
 every source; SLURM assertions are added to the union. SLURM files are read
 once, at start.
 
@@ -68,9 +72,7 @@ Everything listens on loopback unless an address is given. BGP accepts only
   rovimpact watch --local-as 64500 --accept 10.0.0.0/24 --rtr cache1:323 --rtr cache2:323 --dump /var/lib/rovimpact/ribs`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.HTTPExplicit = cmd.Flags().Changed("http")
-			opts.ListenExplicit = cmd.Flags().Changed("listen")
-			return runWatch(cmd.Context(), opts, cmd.ErrOrStderr(), nil)
+			return runWatch(cmd.Context(), flagfile.Given(cmd.Flags()), cmd.ErrOrStderr(), nil)
 		},
 	}
 	addWatchFlags(cmd, &opts)
@@ -80,6 +82,7 @@ Everything listens on loopback unless an address is given. BGP accepts only
 // addWatchFlags binds watch's flags to opts.
 func addWatchFlags(cmd *cobra.Command, opts *watchOptions) {
 	f := cmd.Flags()
+	f.StringVar(&opts.config, "config", "", "read flags from the YAML `FILE` (keys: flag names without --; flags given here win); SIGHUP reads it again")
 	f.StringVar(&opts.Listen, "listen", collector.DefaultBGPListen.String(), "BGP: accept sessions on `ADDR:PORT`")
 	f.StringArrayVar(&opts.Neighbors, "neighbor", nil, "BGP: accept a session from `IP[:AS]` (IPv6 with an AS: [2001:db8::1]:64501; no AS: any) (repeatable)")
 	f.StringArrayVar(&opts.Accept, "accept", nil, "BGP: accept sessions from any address in `PREFIX` (dynamic neighbors) (repeatable)")
@@ -106,21 +109,54 @@ func addWatchFlags(cmd *cobra.Command, opts *watchOptions) {
 	f.IntVar(&opts.MaxChangeLogs, "max-change-logs", 1000, "log at most `N` invalid route changes per --interval; the rest are counted in one line")
 }
 
-// runWatch completes the service's Options from the shared flag groups
-// and runs it; ready, when non-nil, receives the running service once every
+// runWatch runs the watch configured by args (the command line's flags,
+// as flagfile.Given lists them) and its --config file, which SIGHUP reads
+// again; ready, when non-nil, receives the running service once every
 // listener is bound (tests use it to find the addresses).
-func runWatch(ctx context.Context, opts watchOptions, stderr io.Writer, ready func(*watch.Service)) error {
-	copt, err := opts.analysis.classify()
+func runWatch(ctx context.Context, args []string, stderr io.Writer, ready func(*watch.Service)) error {
+	o, err := watchConfig(args)
 	if err != nil {
 		return err
 	}
-	o := opts.Options
-	o.VRPFiles, o.SLURM, o.DropExpired = opts.vrp.files, opts.vrp.slurm, opts.vrp.dropExpired
-	o.Classify, o.Policy = copt, opts.analysis.policy(copt, nil)
+	o.Reload = func() (watch.Options, error) { return watchConfig(args) }
 	err = watch.Run(ctx, o, stderr, ready)
 	var ue *watch.UsageError
 	if errors.As(err, &ue) {
 		return usageError("%v", err)
 	}
 	return err
+}
+
+// watchConfig reads the flags in args, then the --config file for the
+// flags args leave unset, into the service's Options. A mistake is a usage
+// error, at the file's line when the file set the flag.
+func watchConfig(args []string) (watch.Options, error) {
+	opts := watchOptions{Options: watch.Options{Now: time.Now, ShutdownDeadline: 5 * time.Second}}
+	cmd := &cobra.Command{}
+	addWatchFlags(cmd, &opts)
+	if err := cmd.ParseFlags(args); err != nil {
+		return watch.Options{}, usageError("%v", err)
+	}
+	var file *flagfile.File
+	if opts.config != "" {
+		var err error
+		if file, err = flagfile.Load(cmd.Flags(), opts.config, nil); err != nil {
+			if fe := (*flagfile.Error)(nil); errors.As(err, &fe) {
+				return watch.Options{}, usageError("%v", err)
+			}
+			return watch.Options{}, fmt.Errorf("--config: %w", err)
+		}
+	}
+	o := opts.Options
+	o.HTTPExplicit, o.ListenExplicit = cmd.Flags().Changed("http"), cmd.Flags().Changed("listen")
+	copt, err := opts.analysis.classify()
+	if err != nil {
+		return o, usageError("%s%v", file.Line("as-set"), errors.Unwrap(err))
+	}
+	o.VRPFiles, o.SLURM, o.DropExpired = opts.vrp.files, opts.vrp.slurm, opts.vrp.dropExpired
+	o.Classify, o.Policy = copt, opts.analysis.policy(copt, nil)
+	if err := watch.Check(o); err != nil {
+		return o, usageError("%s%v", file.Line(err.(*watch.UsageError).Flag), err)
+	}
+	return o, nil
 }

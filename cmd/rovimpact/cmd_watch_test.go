@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
-	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/testutil"
@@ -71,18 +70,11 @@ type watchRun struct {
 // test ends (or stop).
 func startWatch(t *testing.T, args ...string) *watchRun {
 	t.Helper()
-	opts := watchOptions{Options: watch.Options{Now: time.Now, ShutdownDeadline: 2 * time.Second}}
-	cmd := &cobra.Command{}
-	addWatchFlags(cmd, &opts)
-	if err := cmd.ParseFlags(args); err != nil {
-		t.Fatal(err)
-	}
-	opts.HTTPExplicit, opts.ListenExplicit = cmd.Flags().Changed("http"), cmd.Flags().Changed("listen")
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	ready := make(chan *watch.Service, 1)
 	done := make(chan error, 1)
-	go func() { done <- runWatch(ctx, opts, logs, func(w *watch.Service) { ready <- w }) }()
+	go func() { done <- runWatch(ctx, args, logs, func(w *watch.Service) { ready <- w }) }()
 	run := &watchRun{logs: logs}
 	var once sync.Once
 	var err error
