@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rovimpact/rovimpact/alert"
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/reports"
@@ -56,6 +57,11 @@ type Options struct {
 	HTTPExplicit     bool
 	ListenExplicit   bool
 	ShutdownDeadline time.Duration
+
+	// Alerts are the alert receivers (the config file's alerts list);
+	// AlertsText is that list as written, so a reload sees a change.
+	Alerts     []alert.Receiver
+	AlertsText string
 
 	// Reload, when set, reads the configuration again (SIGHUP); see
 	// Service.reload for what a reload can change.

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/rovimpact/rovimpact/alert"
 	"github.com/rovimpact/rovimpact/rtr"
 )
 
@@ -141,6 +142,18 @@ func (w *Service) reload() bool {
 	if o.FilePoll != n.FilePoll {
 		w.opts.FilePoll, again = n.FilePoll, true
 		changed = append(changed, "file-poll")
+	}
+	if o.AlertsText != n.AlertsText {
+		// Held-down events start again under the new receivers.
+		if w.alerts != nil {
+			w.alerts.Close()
+			w.alerts = nil
+		}
+		if len(n.Alerts) > 0 {
+			w.alerts = alert.New(n.Alerts, alert.Options{Log: w.log})
+		}
+		w.opts.Alerts, w.opts.AlertsText = n.Alerts, n.AlertsText
+		changed = append(changed, "alerts")
 	}
 	slices.Sort(changed)
 	w.log.Info("config_reloaded", "changed", slices.Compact(changed))

@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/rovimpact/rovimpact/alert"
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/live"
@@ -24,6 +26,7 @@ import (
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/serve"
+	"github.com/rovimpact/rovimpact/table"
 )
 
 // NewLogger returns the slog logger of --log-format on w.
@@ -51,6 +54,14 @@ func Run(ctx context.Context, opts Options, stderr io.Writer, ready func(*Servic
 	// collector let in.
 	w := &Service{opts: opts, log: log, state: live.New(live.Options{Classify: opts.Classify}), sessions: newSessions(log)}
 	w.meta = reports.Meta{Policy: opts.Policy}
+	if len(opts.Alerts) > 0 {
+		w.alerts = alert.New(opts.Alerts, alert.Options{Log: log})
+	}
+	defer func() {
+		if w.alerts != nil {
+			w.alerts.Close()
+		}
+	}()
 	if w.vrps, err = newVRPFeed(w.state, opts, log, opts.Now); err != nil {
 		return err
 	}
@@ -110,6 +121,9 @@ func Run(ctx context.Context, opts Options, stderr io.Writer, ready func(*Servic
 		ready(w)
 	}
 	err = w.loop(ctx, hup)
+	if w.alerts != nil {
+		w.alerts.Close() // what the last check found is delivered
+	}
 	// The last dump comes first: closing the collectors ends every session,
 	// which (rightly) flushes the peers' paths from the table.
 	if opts.Dump != "" {
@@ -156,6 +170,9 @@ type Service struct {
 	ctx    context.Context
 	wg     *sync.WaitGroup
 	caches map[string]context.CancelFunc
+
+	alerts     *alert.Notifier // nil without receivers
+	recentDown map[peerID]bool // sessions seen down at the last check
 }
 
 // startRoutes starts the BGP speaker and the BMP station.
@@ -317,20 +334,76 @@ func (w *Service) loopOnce(ctx context.Context, hup <-chan os.Signal) bool {
 	}
 }
 
-// logChanges diffs the current snapshot with the previous one and logs
-// each invalid route that appeared, disappeared or changed.
-func (w *Service) logChanges() {
-	snap := w.state.Snapshot()
-	if w.prev != nil && snap.Epoch == w.prev.Epoch {
-		return
+// loadTimeout ends a BGP session's initial load when no End-of-RIB came.
+const loadTimeout = 5 * time.Minute
+
+func (w *Service) now() time.Time {
+	if w.opts.Now == nil {
+		return time.Now()
 	}
-	changes := live.Diff(w.prev, snap)
+	return w.opts.Now()
+}
+
+// logChanges diffs the current snapshot with the previous one and logs
+// each invalid route that appeared, disappeared or changed, with its
+// cause and deciding VRP, and the session edges since the last call. Two
+// kinds of change are told as one line each instead of one per route: a
+// BGP session's initial table (initial_load, after its End-of-RIB), and
+// the invalids a session took with it when it went down
+// (session_down_summary). The same events go to the alert receivers.
+func (w *Service) logChanges() {
+	now := w.now()
+	var edges []sessionEdge
+	loading := map[peerID]time.Time{}
+	if w.sessions != nil {
+		edges, loading = w.sessions.drain()
+	}
+	// Peers down now or at the previous check: a flush can land just
+	// after the check that saw the session end.
+	down, downNow := map[peerID]bool{}, map[peerID]bool{}
+	loaded := map[peerID]bool{}
+	for _, e := range edges {
+		id := peerID{e.key.ip, e.key.as}
+		if !e.up {
+			down[id], downNow[id] = true, true
+		}
+		if e.eor {
+			loaded[id] = true
+		}
+	}
+	for id := range w.recentDown {
+		down[id] = true
+	}
+	w.recentDown = downNow
+	snap := w.state.Snapshot()
+	var changes []live.Change
+	if w.prev == nil || snap.Epoch != w.prev.Epoch {
+		changes = live.Diff(w.prev, snap)
+	}
+	prev := w.prev
 	w.prev = snap
-	logged := 0
+	var events []alert.Event
+	gone := map[peerID]int{}
+	logged, suppressed := 0, 0
 	for _, c := range changes {
+		why := cause(prev, snap, c, down)
+		if why == causeSessionDown {
+			gone[firstCarrier(prev, c, down)]++
+			continue
+		}
+		if c.Kind == live.Appeared && why == causeAnnounced && onlyFrom(snap, c, loading, loaded) {
+			continue // told by the peer's initial_load
+		}
+		vrp := ""
+		if c.Kind == live.Disappeared {
+			vrp = decidingVRP(prev, c.Prefix, c.Origin)
+		} else {
+			vrp = decidingVRP(snap, c.Prefix, c.Origin)
+		}
+		events = append(events, changeEvent(c, why, vrp, now))
 		if logged == w.opts.MaxChangeLogs {
-			w.log.Warn("invalid_changes_suppressed", "count", len(changes)-logged, "max_change_logs", w.opts.MaxChangeLogs)
-			break
+			suppressed++
+			continue
 		}
 		logged++
 		args := []any{"prefix", c.Prefix, "origin", c.Origin.String(), "paths", c.Paths, "peers", c.Peers}
@@ -342,8 +415,68 @@ func (w *Service) logChanges() {
 		default:
 			args = append(args, "class", c.Class.String(), "impact", c.Impact.String(), "old_class", c.OldClass.String(), "old_impact", c.OldImpact.String())
 		}
+		args = append(args, "cause", why)
+		if vrp != "" {
+			args = append(args, "vrp", vrp)
+		}
 		w.log.Info("invalid_"+c.Kind.String(), args...)
 	}
+	if suppressed > 0 {
+		w.log.Warn("invalid_changes_suppressed", "count", suppressed, "max_change_logs", w.opts.MaxChangeLogs)
+	}
+	for _, e := range edges {
+		id := peerID{e.key.ip, e.key.as}
+		switch {
+		case e.eor:
+			events = append(events, w.initialLoad(snap, e.key, "end_of_rib", now))
+		case e.up:
+			events = append(events, alert.Event{Name: "session_up", Time: now, Peer: e.key.name(), Clear: true})
+		default:
+			events = append(events, alert.Event{Name: "session_down", Time: now, Peer: e.key.name(), Cause: e.reason,
+				Counts: map[string]int{"invalids_gone": gone[id]}})
+		}
+	}
+	for id, n := range gone {
+		w.log.Warn("session_down_summary", "peer_ip", id.ip, "peer_as", id.as, "invalids_gone", n)
+	}
+	for id, since := range loading {
+		if now.Sub(since) >= loadTimeout {
+			w.sessions.endLoad(id)
+			events = append(events, w.initialLoad(snap, sessionKey{"bgp", id.ip, id.as}, "load_timeout", now))
+		}
+	}
+	if w.alerts != nil {
+		w.alerts.Handle(now, events)
+	}
+}
+
+// initialLoad summarises what a session's initial table holds, logged
+// and told once instead of one line per invalid route.
+func (w *Service) initialLoad(snap *live.Snapshot, k sessionKey, why string, now time.Time) alert.Event {
+	a := snap.Analysis
+	counts := map[string]int{"routes": 0, "invalid": 0, "dropped": 0, "unreachable": 0}
+	peer := slices.IndexFunc(a.Table.Peers(), func(p table.PeerKey) bool { return p.IP == k.ip && p.AS == k.as })
+	if peer >= 0 {
+		for id := range a.Table.Routes() {
+			if !a.Table.HasPeer(id, peer) {
+				continue
+			}
+			counts["routes"]++
+			o := a.Outcomes[id]
+			if o.State == rov.Invalid {
+				counts["invalid"]++
+			}
+			if o.Dropped {
+				counts["dropped"]++
+				if a.Assess(id, nil).Impact == classify.Unreachable {
+					counts["unreachable"]++
+				}
+			}
+		}
+	}
+	w.log.Info("initial_load", "peer", k.name(), "cause", why, "routes", counts["routes"], "invalid", counts["invalid"],
+		"dropped", counts["dropped"], "unreachable", counts["unreachable"])
+	return alert.Event{Name: "initial_load", Time: now, Peer: k.name(), Cause: why, Counts: counts}
 }
 
 // logSummary writes the periodic one-line summary.

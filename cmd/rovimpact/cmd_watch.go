@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -125,38 +124,4 @@ func runWatch(ctx context.Context, args []string, stderr io.Writer, ready func(*
 		return usageError("%v", err)
 	}
 	return err
-}
-
-// watchConfig reads the flags in args, then the --config file for the
-// flags args leave unset, into the service's Options. A mistake is a usage
-// error, at the file's line when the file set the flag.
-func watchConfig(args []string) (watch.Options, error) {
-	opts := watchOptions{Options: watch.Options{Now: time.Now, ShutdownDeadline: 5 * time.Second}}
-	cmd := &cobra.Command{}
-	addWatchFlags(cmd, &opts)
-	if err := cmd.ParseFlags(args); err != nil {
-		return watch.Options{}, usageError("%v", err)
-	}
-	var file *flagfile.File
-	if opts.config != "" {
-		var err error
-		if file, err = flagfile.Load(cmd.Flags(), opts.config, nil); err != nil {
-			if fe := (*flagfile.Error)(nil); errors.As(err, &fe) {
-				return watch.Options{}, usageError("%v", err)
-			}
-			return watch.Options{}, fmt.Errorf("--config: %w", err)
-		}
-	}
-	o := opts.Options
-	o.HTTPExplicit, o.ListenExplicit = cmd.Flags().Changed("http"), cmd.Flags().Changed("listen")
-	copt, err := opts.analysis.classify()
-	if err != nil {
-		return o, usageError("%s%v", file.Line("as-set"), errors.Unwrap(err))
-	}
-	o.VRPFiles, o.SLURM, o.DropExpired = opts.vrp.files, opts.vrp.slurm, opts.vrp.dropExpired
-	o.Classify, o.Policy = copt, opts.analysis.policy(copt, nil)
-	if err := watch.Check(o); err != nil {
-		return o, usageError("%s%v", file.Line(err.(*watch.UsageError).Flag), err)
-	}
-	return o, nil
 }

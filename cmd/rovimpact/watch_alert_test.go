@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+
+	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
+	"github.com/rovimpact/rovimpact/table"
+)
+
+// TestWatchAlertsCauses drives watch from a BGP peer in the test and
+// checks what an HTTP receiver in the test is told, through the config
+// file's alerts list: the initial table is one initial_load event after
+// the peer's End-of-RIB (RFC 4724 §2) with its counts, not one event per
+// invalid; an invalid announced afterwards is one event with its cause
+// and deciding VRP; the session going down is one session_down event
+// counting the invalids it took, and the log has no invalid_disappeared
+// line for them.
+func TestWatchAlertsCauses(t *testing.T) {
+	var mu sync.Mutex
+	var got []map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var m struct{ Events []map[string]any }
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Errorf("webhook body %q: %v", b, err)
+		}
+		mu.Lock()
+		got = append(got, m.Events...)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	events := func(name string) []map[string]any {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []map[string]any
+		for _, e := range got {
+			if e["event"] == name {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+
+	dir := t.TempDir()
+	vrpFile := filepath.Join(dir, "vrps.json")
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
+	cfg := filepath.Join(dir, "watch.yaml")
+	doc := fmt.Sprintf(`listen: 127.0.0.1:%s
+neighbor: %s:65001
+local-as: 64900
+router-id: 192.0.2.254
+vrps: %s
+interval: 100ms
+log-format: json
+alerts:
+  - name: noc
+    type: webhook
+    url: %s
+    filter:
+      events: [initial_load, invalid_appeared, session_down]
+`, bgpPort, hostileAddr, vrpFile, srv.URL)
+	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := startWatch(t, "--config", cfg, "--http", freeLoopback(t))
+	peer := table.PeerKey{AS: 65001, IP: netip.MustParseAddr(hostileAddr)}
+	p := dialRawPeer(t, bgpPort)
+	routes := without(watchRoutes0, rBoth)
+	for _, r := range routes {
+		p.write(t, p.update(t, r, 0))
+	}
+	want := truth(t, peer, 65001, routes, watchVRPs0)
+	run.converges(t, "initial table", want)
+	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv4_UC).Serialize()))
+	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv6_UC).Serialize()))
+	run.logged(t, `"msg":"initial_load"`, 1)
+	eventually(t, 5*time.Second, "initial_load alert", func() (bool, string) { return len(events("initial_load")) == 1, fmt.Sprint(got) })
+	if n := strings.Count(run.logs.String(), `"msg":"invalid_appeared"`); n != 0 || len(events("invalid_appeared")) != 0 {
+		t.Errorf("the initial table was told route by route: %d log lines, %d alerts", n, len(events("invalid_appeared")))
+	}
+	var unreachable int
+	for _, r := range want.Invalids {
+		if r.Impact == "unreachable" {
+			unreachable++
+		}
+	}
+	wantCounts := map[string]any{"routes": float64(want.Summary.Routes), "invalid": float64(want.Summary.Invalid),
+		"dropped": float64(want.Summary.Dropped), "unreachable": float64(unreachable)}
+	il := events("initial_load")[0]
+	if il["cause"] != "end_of_rib" || il["peer"] != "bgp "+hostileAddr+" AS65001" || fmt.Sprint(il["counts"]) != fmt.Sprint(wantCounts) {
+		t.Errorf("initial_load: %v, want cause end_of_rib, counts %v", il, wantCounts)
+	}
+
+	// After the load, an invalid is told by itself, with cause and VRP.
+	p.write(t, p.update(t, rBoth, 0))
+	eventually(t, 5*time.Second, "invalid_appeared alert", func() (bool, string) { return len(events("invalid_appeared")) == 1, fmt.Sprint(got) })
+	ia := events("invalid_appeared")[0]
+	if ia["prefix"] != "10.3.7.0/24" || ia["origin"] != "AS64666" || ia["class"] != "both" || ia["impact"] != "unreachable" ||
+		ia["cause"] != "route_announced" || ia["vrp"] != "10.3.0.0/16 AS64503" {
+		t.Errorf("invalid_appeared: %v", ia)
+	}
+	run.logged(t, `"cause":"route_announced","vrp":"10.3.0.0/16 AS64503"`, 1)
+
+	// The session goes (a message of unknown type: RFC 4271 §6.1): one
+	// event counting the invalids it took.
+	held := truth(t, peer, 65001, append(routes, rBoth), watchVRPs0)
+	p.write(t, append(append(make([]byte, 0, 19), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 0, 19, 7))
+	eventually(t, 5*time.Second, "session_down alert", func() (bool, string) { return len(events("session_down")) == 1, fmt.Sprint(got) })
+	run.logged(t, `"msg":"session_down_summary"`, 1)
+	sd := events("session_down")[0]
+	if c, _ := sd["counts"].(map[string]any); c == nil || c["invalids_gone"] != float64(len(held.Invalids)) {
+		t.Errorf("session_down: %v, want invalids_gone %d", sd, len(held.Invalids))
+	}
+	if n := strings.Count(run.logs.String(), `"msg":"invalid_disappeared"`); n != 0 {
+		t.Errorf("%d invalid_disappeared lines for a session going down, want 0 (one session_down_summary)", n)
+	}
+}
