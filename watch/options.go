@@ -49,6 +49,8 @@ type Options struct {
 	FilePoll        time.Duration
 	Dump            string
 	DumpInterval    time.Duration
+	DumpKeep        int           // dumps kept (0: all)
+	DumpMaxAge      time.Duration // dumps older are removed (0: none)
 	MaxChangeLogs   int
 
 	Now func() time.Time
@@ -127,6 +129,12 @@ func check(opts Options) (config, error) {
 	}
 	if opts.Dump != "" && opts.DumpInterval <= 0 {
 		return c, usageError("--dump-interval %v: want a positive duration", opts.DumpInterval)
+	}
+	if opts.DumpKeep < 0 {
+		return c, usageError("--dump-keep %d: want a count (0: keep all)", opts.DumpKeep)
+	}
+	if opts.DumpMaxAge < 0 {
+		return c, usageError("--dump-max-age %v: want a duration (0: no limit)", opts.DumpMaxAge)
 	}
 	if len(opts.Neighbors) > 0 || len(opts.Accept) > 0 {
 		listen, err := netip.ParseAddrPort(opts.Listen)

@@ -130,6 +130,10 @@ func (w *Service) reload() bool {
 		w.opts.MaxChangeLogs = n.MaxChangeLogs
 		changed = append(changed, "max-change-logs")
 	}
+	if o.DumpKeep != n.DumpKeep || o.DumpMaxAge != n.DumpMaxAge {
+		w.opts.DumpKeep, w.opts.DumpMaxAge = n.DumpKeep, n.DumpMaxAge
+		changed = append(changed, "dump-retention")
+	}
 	again := false
 	if o.Interval != n.Interval && n.Interval > 0 {
 		w.opts.Interval, again = n.Interval, true

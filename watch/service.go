@@ -445,6 +445,9 @@ func (w *Service) logChanges() {
 			events = append(events, w.initialLoad(snap, sessionKey{"bgp", id.ip, id.as}, "load_timeout", now))
 		}
 	}
+	if w.vrps != nil {
+		events = append(events, w.vrps.drainEvents()...)
+	}
 	if w.alerts != nil {
 		w.alerts.Handle(now, events)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -299,7 +300,8 @@ func BenchmarkWriteDump(b *testing.B) {
 		b.Fatal(err)
 	}
 	st.Snapshot() // as watch does every --interval (this also sorts the new prefixes)
-	w := &Service{opts: Options{Dump: b.TempDir(), Now: time.Now}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), state: st}
+	dir := b.TempDir()
+	w := &Service{opts: Options{Dump: dir, Now: time.Now, DumpKeep: 1}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), state: st}
 	done := make(chan struct{})
 	var probe sync.WaitGroup
 	var worst time.Duration
@@ -328,6 +330,16 @@ func BenchmarkWriteDump(b *testing.B) {
 	probe.Wait()
 	b.ReportMetric(float64(worst.Microseconds())/1000, "max-stall-ms")
 	b.ReportMetric(float64(st.Stats().Paths), "paths")
+	if dumps, _ := filepath.Glob(filepath.Join(dir, dumpGlob)); len(dumps) == 1 {
+		if fi, err := os.Stat(dumps[0]); err == nil {
+			b.ReportMetric(float64(fi.Size())/1e6, "gzip-MB")
+		}
+		if f, err := compressed.Open(dumps[0]); err == nil {
+			n, _ := io.Copy(io.Discard, f)
+			f.Close()
+			b.ReportMetric(float64(n)/1e6, "mrt-MB")
+		}
+	}
 }
 
 // TestDumpWhileApplying: a dump holds the table's lock only to copy the

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"github.com/rovimpact/rovimpact/alert"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"log/slog"
 	"net/netip"
@@ -46,6 +47,22 @@ type vrpFeed struct {
 	fileOrder    []string
 	clients      []*rtr.Client
 	up           map[string]bool // last Connected seen per client
+	events       []alert.Event   // cache edges not yet taken by drainEvents
+}
+
+func (f *vrpFeed) note(e alert.Event) {
+	f.mu.Lock()
+	f.events = append(f.events, e)
+	f.mu.Unlock()
+}
+
+// drainEvents returns the cache edges since the last call.
+func (f *vrpFeed) drainEvents() []alert.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.events
+	f.events = nil
+	return out
 }
 
 // vrpKey is a VRP without its trust anchor: what RTR and the Set compare.
@@ -316,10 +333,13 @@ func (f *vrpFeed) pollClients() {
 		switch {
 		case st.Established && !was:
 			f.log.Info("cache_up", "source", st.Source, "addr", st.Addr, "version", st.Version, "vrps", st.VRPs)
+			f.note(alert.Event{Name: "cache_up", Time: f.now(), Source: st.Source, Clear: true})
 		case !st.Established && was:
 			f.log.Warn("cache_down", "source", st.Source, "addr", st.Addr, "connected", st.Connected, "err", st.LastError, "vrps_kept", st.VRPs)
+			f.note(alert.Event{Name: "cache_down", Time: f.now(), Source: st.Source, Cause: st.LastError, Counts: map[string]int{"vrps_kept": st.VRPs}})
 		case !st.Established && !seen && st.LastError != "":
 			f.log.Warn("cache_down", "source", st.Source, "addr", st.Addr, "connected", st.Connected, "err", st.LastError)
+			f.note(alert.Event{Name: "cache_down", Time: f.now(), Source: st.Source, Cause: st.LastError})
 		}
 	}
 }

@@ -51,8 +51,9 @@ Outputs:
   Log lines (--log-format text|json) when an invalid route appears,
   disappears or changes class or impact, when a session or cache goes up or
   down, when VRPs change, and a summary every --summary-interval.
-  --dump DIR writes the table every --dump-interval (and at exit) as an MRT
-  TABLE_DUMP_V2 file that analyze reads.
+  --dump DIR writes the table every --dump-interval (and at exit) as a
+  gzipped MRT TABLE_DUMP_V2 file that analyze reads (rib.YYYYMMDD.HHMMSS.mrt.gz,
+  never overwritten); --dump-keep and --dump-max-age remove old ones.
 
 VRP sources are kept apart (GET /api/caches shows where they disagree) and
 their union is used (RFC 8210 §10). --vrps files are re-read when they
@@ -103,8 +104,10 @@ func addWatchFlags(cmd *cobra.Command, opts *watchOptions) {
 	f.DurationVar(&opts.Interval, "interval", 2*time.Second, "how often changes of invalid routes are looked for and logged")
 	f.DurationVar(&opts.SummaryInterval, "summary-interval", time.Minute, "how often a one-line summary is logged (0: never)")
 	f.DurationVar(&opts.FilePoll, "file-poll", 5*time.Second, "how often --vrps files are checked for changes (0: only on SIGHUP)")
-	f.StringVar(&opts.Dump, "dump", "", "write the collected table as MRT TABLE_DUMP_V2 files into `DIR`")
+	f.StringVar(&opts.Dump, "dump", "", "write the collected table as gzip-compressed MRT TABLE_DUMP_V2 files into `DIR`")
 	f.DurationVar(&opts.DumpInterval, "dump-interval", time.Hour, "how often --dump writes a file (one more is written at exit)")
+	f.IntVar(&opts.DumpKeep, "dump-keep", 0, "keep the newest `N` --dump files, remove older ones (0: all)")
+	f.DurationVar(&opts.DumpMaxAge, "dump-max-age", 0, "remove --dump files older than this (0: never)")
 	f.IntVar(&opts.MaxChangeLogs, "max-change-logs", 1000, "log at most `N` invalid route changes per --interval; the rest are counted in one line")
 }
 

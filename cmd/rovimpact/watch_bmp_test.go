@@ -390,12 +390,13 @@ func TestWatchPeriodicDump(t *testing.T) {
 	n := strings.Count(run.logs.String(), `"msg":"dump_written"`)
 	run.logged(t, `"msg":"dump_written"`, n+1)  // a dump written after convergence
 	run.logged(t, `"paths":14,"records":15`, 1) // the PEER_INDEX_TABLE and one record per prefix
-	// Dumps of the same minute replace each other (rename): one file.
-	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt"))
-	if len(dumps) != 1 {
-		t.Fatalf("dump directory holds %v, want one rib.*.mrt", dumps)
+	// Every dump has a name of its own (the time to the second, then .N):
+	// none overwrites another; the newest sorts last.
+	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt.gz"))
+	if len(dumps) < 2 {
+		t.Fatalf("dump directory holds %v, want every dump written", dumps)
 	}
-	out, _, err := runCLI(t, "analyze", "--vrps", vrpFile, "--format", "json", dumps[0])
+	out, _, err := runCLI(t, "analyze", "--vrps", vrpFile, "--format", "json", dumps[len(dumps)-1])
 	if err != nil {
 		t.Fatal(err)
 	}
