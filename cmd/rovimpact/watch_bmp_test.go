@@ -392,9 +392,11 @@ func TestWatchPeriodicDump(t *testing.T) {
 	run.logged(t, `"paths":14,"records":15`, 1) // the PEER_INDEX_TABLE and one record per prefix
 	// Every dump has a name of its own (the time to the second, then .N):
 	// none overwrites another; the newest sorts last.
+	run.logged(t, `"msg":"dump_written"`, 2)
+	written := strings.Count(run.logs.String(), `"msg":"dump_written"`) // counted first: more may come
 	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt.gz"))
-	if len(dumps) < 2 {
-		t.Fatalf("dump directory holds %v, want every dump written", dumps)
+	if len(dumps) < 2 || len(dumps) < written {
+		t.Fatalf("dump directory holds %v, want every one of the %d dumps written", dumps, written)
 	}
 	out, _, err := runCLI(t, "analyze", "--vrps", vrpFile, "--format", "json", dumps[len(dumps)-1])
 	if err != nil {
