@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/table"
@@ -128,5 +129,43 @@ alerts:
 	}
 	if n := strings.Count(run.logs.String(), `"msg":"invalid_disappeared"`); n != 0 {
 		t.Errorf("%d invalid_disappeared lines for a session going down, want 0 (one session_down_summary)", n)
+	}
+}
+
+// TestPeersCommand: `rovimpact peers` shows a running watch's sessions
+// through /api/peers; without a watch it is an error naming the URL.
+func TestPeersCommand(t *testing.T) {
+	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms")
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	var routes []annRoute
+	for _, r := range []annRoute{rValid, rWrongOrigin, rV6Valid} {
+		r.path = "64496 " + r.path
+		routes = append(routes, r)
+		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+	}
+	run.converges(t, "routes", truth(t, table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchVRPs0))
+	out, _, err := runCLI(t, "peers", "--api", "http://"+run.w.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "│ bmp    │ 192.0.2.5 │ AS64496 │ yes │ 3     │ 2    │ 1    │ 2     │ 1       │ 0         │ 1       │"
+	if !strings.Contains(out, want) {
+		t.Errorf("peers:\n%s\nwant a row\n%s", out, want)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if n := len([]rune(line)); n > 120 {
+			t.Errorf("line of %d columns: %s", n, line)
+		}
+	}
+	_, _, err = runCLI(t, "peers", "--api", "http://"+freeLoopback(t))
+	if exitCodeOf(err) != exitError || !strings.Contains(fmt.Sprint(err), "/api/peers") {
+		t.Errorf("no watch: exit %d (%v), want 1 naming /api/peers", exitCodeOf(err), err)
 	}
 }
