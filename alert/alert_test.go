@@ -3,6 +3,7 @@ package alert
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -420,4 +421,29 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("%q:\n got %v\nwant %s", tc.doc, err, tc.want)
 		}
 	}
+}
+
+// FuzzParse: any YAML gives receivers or a *LineError, never a panic.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"- {type: webhook, url: 'http://127.0.0.1/'}", "- type: syslog\n  address: udp://127.0.0.1:514\n",
+		"- {type: mail, smtp: a, from: b, to: [c]}", "- {type: slack, url: 'http://x/', filter: {prefixes: [10.0.0.0/8], impacts: [covered]}}",
+		"- {type: webhook, url: 'http://x/', template: '{{.Nope'}", "- [1, 2]", "x: 1", "- {type: slack, url: 'http://x/', rate-limit: 1/0s}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var n yaml.Node
+		if yaml.Unmarshal(data, &n) != nil || len(n.Content) == 0 {
+			return
+		}
+		rs, err := Parse(n.Content[0])
+		var le *LineError
+		if err != nil && !errors.As(err, &le) {
+			t.Fatalf("error %v (%T), want *LineError", err, err)
+		}
+		for _, r := range rs {
+			if r.Sender == nil || r.Name == "" {
+				t.Fatalf("receiver %+v without a sender or name", r)
+			}
+		}
+	})
 }

@@ -105,7 +105,7 @@ func Run(ctx context.Context, opts Options, stderr io.Writer, ready func(*Servic
 		go func() {
 			defer wg.Done()
 			if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("http server stopped", "err", err)
+				log.Error("http_server_stopped", "err", err)
 				cancel()
 			}
 		}()
@@ -205,7 +205,7 @@ func (w *Service) startRoutes(ctx context.Context, cfg config, wg *sync.WaitGrou
 		go func() {
 			defer wg.Done()
 			if err := b.Serve(ctx); err != nil {
-				w.log.Error("BMP station stopped", "err", err)
+				w.log.Error("bmp_station_stopped", "err", err)
 			}
 		}()
 	}
@@ -328,7 +328,7 @@ func (w *Service) loopOnce(ctx context.Context, hup <-chan os.Signal) bool {
 			}
 		case <-dump:
 			if err := w.writeDump(); err != nil {
-				w.log.Error("dump failed", "err", err)
+				w.log.Error("dump_failed", "err", err)
 			}
 		}
 	}

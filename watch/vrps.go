@@ -123,7 +123,7 @@ func newVRPFeed(state *live.State, opt Options, log *slog.Logger, now func() tim
 		log.Info("vrps_loaded", "source", "slurm", "vrps", len(add), "revalidated", n)
 	}
 	if ig := len(merged.BGPsecFilters) + len(merged.BGPsecAssertions); ig > 0 {
-		log.Info("SLURM BGPsec entries ignored (rovimpact validates origins only)", "count", ig)
+		log.Info("slurm_bgpsec_ignored", "count", ig, "why", "rovimpact validates origins only")
 	}
 	return f, nil
 }
@@ -217,7 +217,7 @@ func (f *vrpFeed) loadFile(name, why string) error {
 		var ls rov.LoadStats
 		vrps, ls, err = loadVRPFile(name, rov.LoadOptions{Now: f.now(), DropExpired: f.opt.DropExpired})
 		if err == nil && ls.Expired > 0 {
-			f.log.Warn("expired VRPs in file", "file", name, "expired", ls.Expired, "dropped", f.opt.DropExpired)
+			f.log.Warn("vrps_expired_in_file", "file", name, "expired", ls.Expired, "dropped", f.opt.DropExpired)
 		}
 	}
 	f.mu.Lock()

@@ -547,7 +547,7 @@ func TestWatchRealPeers(t *testing.T) {
 	if err := run.stop(); err != nil {
 		t.Fatal(err)
 	}
-	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt"))
+	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt.gz"))
 	if len(dumps) != 1 {
 		t.Fatalf("dumps %v, want one", dumps)
 	}

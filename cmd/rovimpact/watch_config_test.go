@@ -2,15 +2,20 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/spf13/pflag"
 
 	"github.com/rovimpact/rovimpact/internal/flagfile"
@@ -104,14 +109,23 @@ func TestWatchReloadKeepsSession(t *testing.T) {
 	stayrtr.WriteVRPs(t, b, vrpsB)
 	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
 	cfg := filepath.Join(dir, "watch.yaml")
-	write := func(listenPort, vrps string, maxLogs int) {
+	var mu sync.Mutex
+	var told []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		told = append(told, string(b))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	write := func(listenPort, vrps string, maxLogs int, alerts string) {
 		doc := fmt.Sprintf("listen: 127.0.0.1:%s\nneighbor: [%s:65001]\nlocal-as: 64900\nrouter-id: 192.0.2.254\n"+
-			"vrps: [%s]\nfile-poll: 0s\ninterval: 100ms\nlog-format: json\nmax-change-logs: %d\n", listenPort, hostileAddr, vrps, maxLogs)
+			"vrps: [%s]\nfile-poll: 0s\ninterval: 100ms\nlog-format: json\nmax-change-logs: %d\n%s", listenPort, hostileAddr, vrps, maxLogs, alerts)
 		if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(bgpPort, a, 1000)
+	write(bgpPort, a, 1000, "")
 	run := startWatch(t, "--config", cfg, "--http", freeLoopback(t))
 	peer := table.PeerKey{AS: 65001, IP: netip.MustParseAddr(hostileAddr)}
 	p := dialRawPeer(t, bgpPort)
@@ -121,18 +135,27 @@ func TestWatchReloadKeepsSession(t *testing.T) {
 	}
 	run.converges(t, "before the reload", truth(t, peer, 65001, routes, watchVRPs0))
 	run.logged(t, `"msg":"session_up"`, 1)
+	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv4_UC).Serialize()))
+	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv6_UC).Serialize()))
+	run.logged(t, `"msg":"initial_load"`, 1)
 
+	// The reload adds an alert receiver too.
 	_, otherPort, _ := net.SplitHostPort(freeLoopback(t))
-	write(otherPort, b, 7)
+	write(otherPort, b, 7, fmt.Sprintf("alerts:\n  - {type: webhook, url: %q, template: '{{json .Summary}}', filter: {events: [invalid_appeared]}}\n", hook.URL))
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	run.logged(t, `"msg":"config_reload_needs_restart","keys":["listen"]`, 1)
-	run.logged(t, `"msg":"config_reloaded","changed":["max-change-logs","vrps"]`, 1)
+	run.logged(t, `"msg":"config_reloaded","changed":["alerts","max-change-logs","vrps"]`, 1)
 	run.converges(t, "after the reload", truth(t, peer, 65001, routes, vrpsB))
 	// The session is the same one: it can announce, and it never went down.
 	p.write(t, p.update(t, rSameInvalid, 0))
 	run.converges(t, "announced after the reload", truth(t, peer, 65001, append(routes, rSameInvalid), vrpsB))
+	eventually(t, 5*time.Second, "the new receiver told", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(told) == 1 && told[0] == `"1 event: 1 invalid_appeared"`, fmt.Sprint(told)
+	})
 	if strings.Contains(run.logs.String(), "session_down") {
 		t.Errorf("the reload dropped the session:\n%s", tail(run.logs.String(), 30))
 	}

@@ -84,7 +84,7 @@ func TestWatchHealthRTR(t *testing.T) {
 		v, _ := run.metric(t, "rovimpact_rtr_timeouts_total"+src)
 		return v >= 1, tail(run.logs.String(), 10)
 	})
-	run.logged(t, `"msg":"cache declared down: it did not answer in time"`, 1)
+	run.logged(t, `"reason":"cache declared down: it did not answer in time"`, 1)
 	if v, _ := run.metric(t, "rovimpact_rtr_up"+src); v != 0 {
 		t.Errorf("rovimpact_rtr_up = %v for a cache that never answered, want 0", v)
 	}
