@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 	"github.com/spf13/pflag"
 
 	"github.com/rovimpact/rovimpact/internal/flagfile"
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/table"
 )
@@ -161,5 +163,53 @@ func TestWatchReloadKeepsSession(t *testing.T) {
 	}
 	if v, _ := run.metric(t, `rovimpact_bgp_sessions{state="up"}`); v != 1 {
 		t.Errorf(`rovimpact_bgp_sessions{state="up"} = %v, want 1`, v)
+	}
+}
+
+// TestWatchReloadCaches: a reload that swaps one RPKI-RTR cache (Debian
+// stayrtr) for another stops the old client, takes its VRPs out of the
+// union and brings in the new cache's, with the BMP session kept.
+func TestWatchReloadCaches(t *testing.T) {
+	bin := testutil.NeedTool(t, "stayrtr", "stayrtr")
+	dir := t.TempDir()
+	fa, fb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	stayrtr.WriteVRPs(t, fa, watchVRPs0)
+	vrpsB := watchVRPs0[:3]
+	stayrtr.WriteVRPs(t, fb, vrpsB)
+	ca, cb := freeLoopback(t), freeLoopback(t)
+	stayrtr.Start(t, bin, fa, ca)
+	stayrtr.Start(t, bin, fb, cb)
+	cfg := filepath.Join(dir, "watch.yaml")
+	write := func(cache string) {
+		doc := fmt.Sprintf("bmp: 127.0.0.1:0\nrtr: [%s]\ninterval: 100ms\nlog-format: json\n", cache)
+		if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(ca)
+	run := startWatch(t, "--config", cfg, "--http", freeLoopback(t))
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	union := func(n int) func() (bool, string) {
+		return func() (bool, string) { u := run.w.VRPUnion(); return len(u) == n, fmt.Sprint(len(u), " VRPs") }
+	}
+	eventually(t, 20*time.Second, "cache a synced", union(len(watchVRPs0)))
+	write(cb)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	run.logged(t, `"msg":"config_reloaded","changed":["rtr"]`, 1)
+	eventually(t, 20*time.Second, "cache b alone", union(len(vrpsB)))
+	run.logged(t, `"msg":"vrps_source_removed"`, 1)
+	_, body := run.get(t, "/api/caches")
+	if strings.Contains(body, ca) || !strings.Contains(body, cb) {
+		t.Errorf("/api/caches after the reload: %s", body)
+	}
+	if strings.Contains(run.logs.String(), "session_down") {
+		t.Error("the reload dropped the BMP session")
 	}
 }
