@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -167,5 +169,71 @@ func TestPeersCommand(t *testing.T) {
 	_, _, err = runCLI(t, "peers", "--api", "http://"+freeLoopback(t))
 	if exitCodeOf(err) != exitError || !strings.Contains(fmt.Sprint(err), "/api/peers") {
 		t.Errorf("no watch: exit %d (%v), want 1 naming /api/peers", exitCodeOf(err), err)
+	}
+}
+
+// TestWatchAlertSyslogVRPCause: a VRP file change (polled) makes a held
+// route invalid; a syslog listener in the test receives exactly one RFC
+// 5424 line for it, with cause vrps_changed and the deciding VRP, because
+// the receiver's filter watches that space only.
+func TestWatchAlertSyslogVRPCause(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	dir := t.TempDir()
+	vrpFile := filepath.Join(dir, "vrps.json")
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	cfg := filepath.Join(dir, "watch.yaml")
+	doc := fmt.Sprintf(`bmp: 127.0.0.1:0
+vrps: [%s]
+file-poll: 100ms
+interval: 100ms
+log-format: json
+alerts:
+  - type: syslog
+    address: udp://%s
+    filter: {prefixes: [10.0.0.0/16], events: [invalid_appeared]}
+`, vrpFile, pc.LocalAddr())
+	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := startWatch(t, "--config", cfg, "--http", freeLoopback(t))
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	var routes []annRoute
+	for _, r := range []annRoute{rValid, rWrongOrigin, rCover} {
+		r.path = "64496 " + r.path
+		routes = append(routes, r)
+		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+	}
+	peer := table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
+	run.converges(t, "routes", truth(t, peer, 0, routes, watchVRPs0))
+	// 10.0.0.0/16 now allows only /16: rValid's /24 becomes too_specific.
+	vrps := append(without(watchVRPs0, vrpOf("10.0.0.0/16", 24, 64500)), vrpOf("10.0.0.0/16", 16, 64500))
+	time.Sleep(20 * time.Millisecond) // a modification time the poll can tell apart
+	stayrtr.WriteVRPs(t, vrpFile, vrps)
+	run.converges(t, "VRP change", truth(t, peer, 0, routes, vrps))
+	run.logged(t, `"msg":"invalid_appeared","prefix":"10.0.1.0/24"`, 1)
+	buf := make([]byte, 2048)
+	pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no syslog message: %v\n%s", err, tail(run.logs.String(), 20))
+	}
+	want := regexp.MustCompile(`^<28>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z - rovimpact ` + strconv.Itoa(os.Getpid()) +
+		` invalid_appeared - invalid_appeared 10\.0\.1\.0/24 AS64500 class=too_specific impact=unreachable cause=vrps_changed vrp="10\.0\.0\.0/16 AS64500"$`)
+	if got := string(buf[:n]); !want.MatchString(got) {
+		t.Errorf("syslog line:\n%s\nwant %s", got, want)
+	}
+	// Nothing else: the wrong_origin route outside 10.0.0.0/16 was filtered.
+	pc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	if n, _, err := pc.ReadFrom(buf); err == nil {
+		t.Errorf("a second syslog message: %s", buf[:n])
 	}
 }
