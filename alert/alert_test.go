@@ -447,3 +447,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestAdopt: a reload's new Notifier keeps, per receiver name, the events
+// held down (with their start) and what was told.
+func TestAdopt(t *testing.T) {
+	h := newHook(t)
+	doc := fmt.Sprintf("- {name: noc, type: webhook, url: %q, hold-down: 5m, template: '{{json .Summary}}'}", h.srv.URL)
+	n1, _ := notifier(t, parseOne(t, doc))
+	n1.Handle(t0, []Event{appeared("192.0.2.0/24", 64501, t0)})
+	n1.Handle(t0.Add(5*time.Minute), []Event{appeared("198.51.100.0/24", 64502, t0.Add(5*time.Minute))})
+	n1.Flush() // the first is told; the second is held down
+	n2, _ := notifier(t, parseOne(t, doc))
+	n2.Adopt(n1)
+	n1.Close()
+	n2.Tick(t0.Add(10 * time.Minute)) // the second's hold-down began before the reload
+	n2.Handle(t0.Add(11*time.Minute), []Event{disappeared("192.0.2.0/24", 64501, t0.Add(11*time.Minute))})
+	n2.Flush()
+	want := []string{`"1 event: 1 invalid_appeared"`, `"1 event: 1 invalid_appeared"`, `"1 event: 1 invalid_disappeared"`}
+	if got := h.got(); !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -113,6 +113,27 @@ func New(receivers []Receiver, opt Options) *Notifier {
 	return n
 }
 
+// Adopt takes over, for each receiver of n named as one of old's, what old
+// remembers: events still held down (with the time they began), which
+// conditions were told (so their end is told), and the rate limit's
+// count of held-back messages. A reload uses it so that new settings do
+// not restart every hold-down or forget what was told. Call it before n is
+// used, from the goroutine that called old's Handle and Tick.
+func (n *Notifier) Adopt(old *Notifier) {
+	if old == nil {
+		return
+	}
+	for _, s := range n.rcv {
+		for _, o := range old.rcv {
+			if o.Name != s.Name {
+				continue
+			}
+			s.pending, s.order, s.told, s.due, s.suppressed = o.pending, o.order, o.told, o.due, o.suppressed
+			s.tokens, s.last = min(s.tokens, o.tokens), o.last
+		}
+	}
+}
+
 // Receivers names the receivers, in configuration order.
 func (n *Notifier) Receivers() []string {
 	var out []string

@@ -148,14 +148,18 @@ func (w *Service) reload() bool {
 		changed = append(changed, "file-poll")
 	}
 	if o.AlertsText != n.AlertsText {
-		// Held-down events start again under the new receivers.
+		// A receiver that keeps its name keeps its held-down events and
+		// what it told (alert.Notifier.Adopt); the old senders deliver
+		// what they have queued, then stop.
+		var next *alert.Notifier
+		if len(n.Alerts) > 0 {
+			next = alert.New(n.Alerts, alert.Options{Log: w.log})
+			next.Adopt(w.alerts)
+		}
 		if w.alerts != nil {
 			w.alerts.Close()
-			w.alerts = nil
 		}
-		if len(n.Alerts) > 0 {
-			w.alerts = alert.New(n.Alerts, alert.Options{Log: w.log})
-		}
+		w.alerts = next
 		w.opts.Alerts, w.opts.AlertsText = n.Alerts, n.AlertsText
 		changed = append(changed, "alerts")
 	}
