@@ -376,6 +376,18 @@ func (w *Service) logChanges() {
 	}
 	w.recentDown = downNow
 	snap := w.state.Snapshot()
+	// The VRP sources whose changes reached the table since the last check
+	// name the cause of a vrps_changed change: the source, or each of them
+	// when several changed at once (a change applied between the snapshot
+	// and this drain is named at this check and shows at the next, which
+	// then names none).
+	var cacheEvents []alert.Event
+	var vrpSources string
+	if w.vrps != nil {
+		var srcs []string
+		cacheEvents, srcs = w.vrps.drainEvents()
+		vrpSources = strings.Join(srcs, ",")
+	}
 	var changes []live.Change
 	if w.prev == nil || snap.Epoch != w.prev.Epoch {
 		changes = live.Diff(w.prev, snap)
@@ -400,7 +412,11 @@ func (w *Service) logChanges() {
 		} else {
 			vrp = decidingVRP(snap, c.Prefix, c.Origin)
 		}
-		events = append(events, changeEvent(c, why, vrp, now))
+		ev := changeEvent(c, why, vrp, now)
+		if why == causeVRPs {
+			ev.Source = vrpSources
+		}
+		events = append(events, ev)
 		if logged == w.opts.MaxChangeLogs {
 			suppressed++
 			continue
@@ -416,6 +432,9 @@ func (w *Service) logChanges() {
 			args = append(args, "class", c.Class.String(), "impact", c.Impact.String(), "old_class", c.OldClass.String(), "old_impact", c.OldImpact.String())
 		}
 		args = append(args, "cause", why)
+		if why == causeVRPs && vrpSources != "" {
+			args = append(args, "vrp_sources", vrpSources)
+		}
 		if vrp != "" {
 			args = append(args, "vrp", vrp)
 		}
@@ -436,6 +455,7 @@ func (w *Service) logChanges() {
 				Counts: map[string]int{"invalids_gone": gone[id]}})
 		}
 	}
+	events = append(events, cacheEvents...)
 	for id, n := range gone {
 		w.log.Warn("session_down_summary", "peer_ip", id.ip, "peer_as", id.as, "invalids_gone", n)
 	}
@@ -444,9 +464,6 @@ func (w *Service) logChanges() {
 			w.sessions.endLoad(id)
 			events = append(events, w.initialLoad(snap, sessionKey{"bgp", id.ip, id.as}, "load_timeout", now))
 		}
-	}
-	if w.vrps != nil {
-		events = append(events, w.vrps.drainEvents()...)
 	}
 	if w.alerts != nil {
 		w.alerts.Handle(now, events)

@@ -48,6 +48,8 @@ type vrpFeed struct {
 	clients      []*rtr.Client
 	up           map[string]bool // last Connected seen per client
 	events       []alert.Event   // cache edges not yet taken by drainEvents
+	pendingSrc   []string        // sources of the pending changes
+	changed      []string        // sources whose changes reached the State since drainEvents
 }
 
 func (f *vrpFeed) note(e alert.Event) {
@@ -56,13 +58,14 @@ func (f *vrpFeed) note(e alert.Event) {
 	f.mu.Unlock()
 }
 
-// drainEvents returns the cache edges since the last call.
-func (f *vrpFeed) drainEvents() []alert.Event {
+// drainEvents returns the cache edges since the last call, and the VRP
+// sources whose updates changed the union meanwhile.
+func (f *vrpFeed) drainEvents() ([]alert.Event, []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := f.events
-	f.events = nil
-	return out
+	out, changed := f.events, f.changed
+	f.events, f.changed = nil, nil
+	return out, changed
 }
 
 // vrpKey is a VRP without its trust anchor: what RTR and the Set compare.
@@ -154,6 +157,9 @@ func (f *vrpFeed) apply(u rtr.Update) (rtr.Delta, int, error) {
 	u.Withdrawn, _ = f.filtered(u.Withdrawn)
 	d, err := f.set.Apply(u)
 	if !d.Empty() {
+		if !slices.Contains(f.pendingSrc, u.Source) {
+			f.pendingSrc = append(f.pendingSrc, u.Source)
+		}
 		f.pending = append(f.pending, d)
 		select {
 		case f.kick <- struct{}{}:
@@ -170,12 +176,21 @@ func (f *vrpFeed) flush() int {
 	f.flushMu.Lock()
 	defer f.flushMu.Unlock()
 	f.mu.Lock()
-	batch := f.pending
-	f.pending = nil
+	batch, srcs := f.pending, f.pendingSrc
+	f.pending, f.pendingSrc = nil, nil
 	f.mu.Unlock()
 	if len(batch) == 0 {
 		return 0
 	}
+	defer func() {
+		f.mu.Lock()
+		for _, src := range srcs {
+			if !slices.Contains(f.changed, src) {
+				f.changed = append(f.changed, src)
+			}
+		}
+		f.mu.Unlock()
+	}()
 	ann, wd := live.Coalesce(batch...)
 	ann, wd = f.unasserted(ann), f.unasserted(wd)
 	start := time.Now()

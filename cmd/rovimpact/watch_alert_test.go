@@ -220,6 +220,7 @@ alerts:
 	stayrtr.WriteVRPs(t, vrpFile, vrps)
 	run.converges(t, "VRP change", truth(t, peer, 0, routes, vrps))
 	run.logged(t, `"msg":"invalid_appeared","prefix":"10.0.1.0/24"`, 1)
+	run.logged(t, `"cause":"vrps_changed","vrp_sources":"file:`+vrpFile+`","vrp":"10.0.0.0/16 AS64500"`, 1)
 	buf := make([]byte, 2048)
 	pc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, _, err := pc.ReadFrom(buf)
@@ -227,7 +228,7 @@ alerts:
 		t.Fatalf("no syslog message: %v\n%s", err, tail(run.logs.String(), 20))
 	}
 	want := regexp.MustCompile(`^<28>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z - rovimpact ` + strconv.Itoa(os.Getpid()) +
-		` invalid_appeared - invalid_appeared 10\.0\.1\.0/24 AS64500 class=too_specific impact=unreachable cause=vrps_changed vrp="10\.0\.0\.0/16 AS64500"$`)
+		` invalid_appeared - invalid_appeared 10\.0\.1\.0/24 AS64500 class=too_specific impact=unreachable cause=vrps_changed vrp="10\.0\.0\.0/16 AS64500" source=file:` + regexp.QuoteMeta(vrpFile) + `$`)
 	if got := string(buf[:n]); !want.MatchString(got) {
 		t.Errorf("syslog line:\n%s\nwant %s", got, want)
 	}
