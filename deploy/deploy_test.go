@@ -162,5 +162,13 @@ func TestSystemdUnit(t *testing.T) {
 		if out, err := exec.Command(sa, "verify", p).CombinedOutput(); err != nil && strings.Contains(string(out), "rovimpact-watch.service:") {
 			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 		}
+		// systemd's own score of the sandbox, 0 (locked down) to 10; 1.6
+		// when written. Older systemd lacks --offline: then no score.
+		out, err := exec.Command(sa, "security", "--offline=true", p).CombinedOutput()
+		if m := regexp.MustCompile(`Overall exposure level for \S+: ([0-9.]+)`).FindSubmatch(out); err == nil && m != nil {
+			if score, _ := strconv.ParseFloat(string(m[1]), 64); score > 2 {
+				t.Errorf("systemd-analyze security: exposure %.1f, want at most 2 (it was 1.6)\n%s", score, out)
+			}
+		}
 	}
 }
