@@ -213,3 +213,15 @@ func TestWatchReloadCaches(t *testing.T) {
 		t.Error("the reload dropped the BMP session")
 	}
 }
+
+// TestDeployConfigParses: the example configuration in deploy/ is one the
+// watch accepts (every key, value and alert receiver checked).
+func TestDeployConfigParses(t *testing.T) {
+	o, err := watchConfig([]string{"--config", filepath.Join("..", "..", "deploy", "watch.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Alerts) != 3 || o.Classify.LocalAS != 64500 || len(o.Neighbors) != 2 || o.DumpMaxAge != 672*time.Hour {
+		t.Errorf("deploy/watch.yaml read as %d receivers, local-as %d, neighbors %v, dump-max-age %v", len(o.Alerts), o.Classify.LocalAS, o.Neighbors, o.DumpMaxAge)
+	}
+}
