@@ -1,7 +1,7 @@
 # rovimpact: the two commands a newcomer needs are `make sample` and `make test`.
 GO ?= go
 # Debian packages the integration tests talk to (real peers, reference tools).
-DEBS := bgpdump stayrtr rtr-tools bird2 gobgpd chromium bzip2 pbzip2 lbzip2 slurmctld slurmd slurm-client munge nodejs
+DEBS := bgpdump stayrtr rtr-tools bird2 gobgpd chromium bzip2 pbzip2 lbzip2 slurmctld slurmd slurm-client munge nodejs prometheus
 
 .PHONY: sample test test-full deps build vet fuzz bench
 

@@ -395,6 +395,16 @@ type bgpPeer struct {
 	route       route.Route
 }
 
+// initialTableDone: every family of the session has sent its End-of-RIB.
+func (p *bgpPeer) initialTableDone() bool {
+	for f, off := range p.opts.Disabled {
+		if !off && !p.eor[f] {
+			return false
+		}
+	}
+	return true
+}
+
 // sessionCaps is what the peer's OPEN advertised.
 type sessionCaps struct {
 	families [mrt.NumFamilies]bool
@@ -685,6 +695,9 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 		if !p.opts.Disabled[u.EORFamily] && !p.eor[u.EORFamily] {
 			p.eor[u.EORFamily] = true
 			p.b.log.Info("BGP End-of-RIB", "peer", p.addr, "as", p.peer.AS, "family", u.EORFamily.String(), "paths", p.paths.count(u.EORFamily))
+			if p.initialTableDone() {
+				em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionEstablished, EndOfRIB: true, Time: timeNow()})
+			}
 		}
 		// RFC 4724 §4.2: "Once the End-of-RIB marker for an address family
 		// is received from the peer, it MUST immediately remove any routes

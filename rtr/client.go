@@ -383,7 +383,8 @@ func (c *Client) Run(ctx context.Context) error {
 			failures++
 			delay = backoff(failures, c.cfg.RetryInterval, min(c.Status().Retry, c.cfg.MaxRetryDelay))
 		}
-		c.log.Log(ctx, level, msg, "err", err, "retry_in", delay, "failures", failures)
+		// One event name for every way a session ends; the reason says which.
+		c.log.Log(ctx, level, "rtr_session_ended", "reason", msg, "err", err, "retry_in", delay, "failures", failures)
 		c.mu.Lock()
 		c.st.NextAttempt = c.clock.Now().Add(delay)
 		c.mu.Unlock()
@@ -450,7 +451,7 @@ func (c *Client) expireIfDue(ctx context.Context) error {
 		SessionID: c.st.SessionID, Serial: c.st.Serial, Time: c.clock.Now(), Expire: c.st.Expire}
 	c.mu.Unlock()
 	u.Withdrawn = sortedVRPs(old)
-	c.log.Warn("VRP data expired: dropped", "vrps", len(old), "expire", u.Expire, "last_update", at.Add(-u.Expire))
+	c.log.Warn("rtr_vrps_expired", "dropped", "all", "vrps", len(old), "expire", u.Expire, "last_update", at.Add(-u.Expire))
 	return c.emit(ctx, u)
 }
 

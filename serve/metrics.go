@@ -194,6 +194,8 @@ var stateNames = [4]string{"valid", "invalid", "not_found", "unvalidated"}
 type peerCounts struct {
 	key    route.PeerKey
 	states [4]int
+	// v4, v6: routes per address family; dropped: routes ROV drops.
+	v4, v6, dropped int
 }
 
 // countPeers counts, per peer, the routes it carries by state: one pass
@@ -217,9 +219,19 @@ func countPeers(snap *live.Snapshot) []peerCounts {
 		case o.State == rov.Invalid:
 			st = 1
 		}
+		v6 := !a.Table.Routes()[id].Prefix.Addr().Is4()
 		buf = a.Table.RoutePeers(id, buf[:0])
 		for _, p := range buf {
-			out[p].states[st]++
+			c := &out[p]
+			c.states[st]++
+			if v6 {
+				c.v6++
+			} else {
+				c.v4++
+			}
+			if o.Dropped {
+				c.dropped++
+			}
 		}
 	}
 	return out

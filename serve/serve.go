@@ -85,6 +85,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/buildinfo"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rtr"
 )
 
@@ -212,6 +213,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("/api/invalids", s.apiInvalids)
 	s.mux.HandleFunc("/api/lookup", s.apiLookup)
 	s.mux.HandleFunc("/api/caches", s.apiCaches)
+	s.mux.HandleFunc("/api/peers", s.apiPeers)
 	return s
 }
 
@@ -435,4 +437,62 @@ func (s *Server) apiCaches(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+// Peer is one row of /api/peers: a route session and what its peer
+// carries in the current snapshot. A session over BGP and one over BMP to
+// the same neighbour are two rows with the same route counts (the table
+// names a peer by AS and address, as analyze does); a peer that holds
+// routes but has no session listed has an empty source.
+type Peer struct {
+	Source      string     `json:"source"`
+	AS          uint32     `json:"peer_as"`
+	IP          netip.Addr `json:"peer_ip"`
+	Up          bool       `json:"up"`
+	Paths       int64      `json:"paths"`
+	IPv4        int        `json:"routes_ipv4"`
+	IPv6        int        `json:"routes_ipv6"`
+	Valid       int        `json:"valid"`
+	Invalid     int        `json:"invalid"`
+	NotFound    int        `json:"not_found"`
+	Unvalidated int        `json:"unvalidated_local_origin"`
+	Dropped     int        `json:"dropped"`
+}
+
+// Peers is the /api/peers document.
+type Peers struct {
+	Epoch uint64 `json:"epoch"`
+	Peers []Peer `json:"peers"`
+}
+
+// apiPeers lists the sessions and, per peer, its paths, routes per
+// family, routes by validation state and routes ROV drops.
+func (s *Server) apiPeers(w http.ResponseWriter, _ *http.Request) {
+	b := s.current()
+	stamp(w, b.snap)
+	paths := s.cfg.Table.Stats().PeerPaths
+	counts := map[route.PeerKey]peerCounts{}
+	for _, c := range b.peers {
+		counts[c.key] = c
+	}
+	row := func(source string, k route.PeerKey, up bool) Peer {
+		c := counts[k]
+		return Peer{Source: source, AS: k.AS, IP: k.IP, Up: up, Paths: paths[k], IPv4: c.v4, IPv6: c.v6,
+			Valid: c.states[0], Invalid: c.states[1], NotFound: c.states[2], Unvalidated: c.states[3], Dropped: c.dropped}
+	}
+	doc := Peers{Epoch: b.snap.Epoch, Peers: []Peer{}}
+	listed := map[route.PeerKey]bool{}
+	if s.cfg.Sessions != nil {
+		for _, ss := range s.cfg.Sessions() {
+			k := route.PeerKey{AS: ss.AS, IP: ss.IP}
+			doc.Peers = append(doc.Peers, row(ss.Source, k, ss.Up))
+			listed[k] = true
+		}
+	}
+	for _, c := range b.peers {
+		if !listed[c.key] {
+			doc.Peers = append(doc.Peers, row("", c.key, false))
+		}
+	}
+	writeJSON(w, http.StatusOK, doc)
 }

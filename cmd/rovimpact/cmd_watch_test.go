@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,19 +19,15 @@ import (
 	"time"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
-	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/classify"
-	"github.com/rovimpact/rovimpact/collector"
-	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
-	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/route"
-	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
+	"github.com/rovimpact/rovimpact/watch"
 )
 
 // --- harness -----------------------------------------------------------
@@ -68,7 +62,7 @@ func (s *syncBuffer) String() string {
 
 // watchRun is a watch running in-process.
 type watchRun struct {
-	w    *watcher
+	w    *watch.Service
 	logs *syncBuffer
 	stop func() error
 }
@@ -77,18 +71,11 @@ type watchRun struct {
 // test ends (or stop).
 func startWatch(t *testing.T, args ...string) *watchRun {
 	t.Helper()
-	opts := watchOptions{now: time.Now, shutdownDeadline: 2 * time.Second}
-	cmd := &cobra.Command{}
-	addWatchFlags(cmd, &opts)
-	if err := cmd.ParseFlags(args); err != nil {
-		t.Fatal(err)
-	}
-	opts.httpExplicit, opts.listenExplicit = cmd.Flags().Changed("http"), cmd.Flags().Changed("listen")
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
-	ready := make(chan *watcher, 1)
+	ready := make(chan *watch.Service, 1)
 	done := make(chan error, 1)
-	go func() { done <- runWatch(ctx, opts, logs, func(w *watcher) { ready <- w }) }()
+	go func() { done <- runWatch(ctx, args, logs, func(w *watch.Service) { ready <- w }) }()
 	run := &watchRun{logs: logs}
 	var once sync.Once
 	var err error
@@ -561,7 +548,7 @@ func TestWatchRealPeers(t *testing.T) {
 	if err := run.stop(); err != nil {
 		t.Fatal(err)
 	}
-	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt"))
+	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt.gz"))
 	if len(dumps) != 1 {
 		t.Fatalf("dumps %v, want one", dumps)
 	}
@@ -578,89 +565,6 @@ func TestWatchRealPeers(t *testing.T) {
 	}
 }
 
-// TestSessionsEdges pins what a session event does to the session list,
-// the log and so the rovimpact_bgp_sessions metric.
-func TestSessionsEdges(t *testing.T) {
-	a := route.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
-	b := route.Peer{AS: 64501, IP: netip.MustParseAddr("192.0.2.2")}
-	up := func(p route.Peer) collector.SessionEvent {
-		return collector.SessionEvent{Peer: p, State: collector.SessionEstablished}
-	}
-	down := func(p route.Peer, reason string) collector.SessionEvent {
-		return collector.SessionEvent{Peer: p, State: collector.SessionIdle, Reason: reason}
-	}
-	type ev struct {
-		source string
-		e      collector.SessionEvent
-	}
-	tests := []struct {
-		name     string
-		events   []ev
-		logs     []string // msg and reason of each line
-		up, down int
-	}{
-		{
-			// RFC 4271 §8.2.2: Established is up, routes or not.
-			name:   "up without routes",
-			events: []ev{{"bgp", up(a)}},
-			logs:   []string{"session_up"},
-			up:     1,
-		},
-		{
-			name:   "up, down, up",
-			events: []ev{{"bgp", up(a)}, {"bgp", down(a, "read-failed")}, {"bgp", up(a)}},
-			logs:   []string{"session_up", "session_down read-failed", "session_up"},
-			up:     1,
-		},
-		{
-			// A repeated edge is no change: nothing logged twice.
-			name:   "repeated edges",
-			events: []ev{{"bmp", up(a)}, {"bmp", up(a)}, {"bmp", down(a, "peer de-configured")}, {"bmp", down(a, "router connection closed")}},
-			logs:   []string{"session_up", "session_down peer de-configured"},
-			down:   1,
-		},
-		{
-			// The same peer over BGP and BMP is two sessions.
-			name:   "sources apart",
-			events: []ev{{"bgp", up(a)}, {"bmp", up(a)}, {"bmp", up(b)}, {"bgp", down(a, "hold-timer-expired")}},
-			logs:   []string{"session_up", "session_up", "session_up", "session_down hold-timer-expired"},
-			up:     2, down: 1,
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			s := newSessions(newWatchLogger(&buf, true))
-			for _, e := range tc.events {
-				s.handler(e.source)(e.e)
-			}
-			var logs []string
-			dec := json.NewDecoder(&buf)
-			for dec.More() {
-				var line struct{ Msg, Reason string }
-				if err := dec.Decode(&line); err != nil {
-					t.Fatal(err)
-				}
-				logs = append(logs, strings.TrimSpace(line.Msg+" "+line.Reason))
-			}
-			if !slices.Equal(logs, tc.logs) {
-				t.Errorf("logs: got %q, want %q", logs, tc.logs)
-			}
-			var up, down int
-			for _, ss := range s.list() {
-				if ss.Up {
-					up++
-				} else {
-					down++
-				}
-			}
-			if up != tc.up || down != tc.down {
-				t.Errorf("sessions: got %d up, %d down; want %d up, %d down", up, down, tc.up, tc.down)
-			}
-		})
-	}
-}
-
 // TestWatchBMPSessionWithoutRoutes: a monitored peer that sends no route
 // is up as soon as its Peer Up arrives, and down as soon as the router's
 // connection closes, in the log and in rovimpact_bgp_sessions.
@@ -670,7 +574,7 @@ func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
 	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--log-format", "json",
 		"--interval", "1h") // no periodic work: the session events alone must do it
-	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -684,129 +588,5 @@ func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
 	run.logged(t, `"reason":"router connection closed"`, 1)
 	if v, _ := run.metric(t, `rovimpact_bgp_sessions{state="down"}`); v != 1 {
 		t.Errorf(`rovimpact_bgp_sessions{state="down"} = %v, want 1`, v)
-	}
-}
-
-// BenchmarkWriteDump writes the --dump file of a full table (the PCH
-// full-table session, one peer, ~580k paths) while a probe takes the
-// table's lock every 200 µs, as a collector's Apply would: max-stall-ms is
-// the longest the probe waited, i.e. how long ingestion stalls behind a
-// dump (it includes the probe's own scheduling delay on a busy machine).
-func BenchmarkWriteDump(b *testing.B) {
-	path := testutil.SharedData(b, "mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")
-	f, err := compressed.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	src, err := routefile.NewSource(f, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := live.New(live.Options{})
-	for src.Next() {
-		if r := src.Route(); r.Kind != route.PeerDown { // a session reset would empty the table
-			st.Apply(r)
-		}
-	}
-	if err := src.Err(); err != nil {
-		b.Fatal(err)
-	}
-	st.Snapshot() // as watch does every --interval (this also sorts the new prefixes)
-	w := &watcher{opts: watchOptions{dump: b.TempDir(), now: time.Now}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), state: st}
-	done := make(chan struct{})
-	var probe sync.WaitGroup
-	var worst time.Duration
-	probe.Add(1)
-	go func() {
-		defer probe.Done()
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			t := time.Now()
-			st.Stats()
-			worst = max(worst, time.Since(t))
-			time.Sleep(200 * time.Microsecond)
-		}
-	}()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := w.writeDump(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	close(done)
-	probe.Wait()
-	b.ReportMetric(float64(worst.Microseconds())/1000, "max-stall-ms")
-	b.ReportMetric(float64(st.Stats().Paths), "paths")
-}
-
-// TestDumpWhileApplying: a dump holds the table's lock only to copy the
-// paths, so the collectors keep applying while it is written, and the
-// dump is the table as it was when it started. The churn applied meanwhile
-// (new and withdrawn paths, a new peer, and over 64k fresh AS paths, which
-// makes the table re-intern its AS paths and next hops) must neither reach
-// the dump nor race with it (run with -race).
-func TestDumpWhileApplying(t *testing.T) {
-	st := live.New(live.Options{})
-	a := route.Peer{AS: 64500, IP: netip.MustParseAddr("192.0.2.1")}
-	b := route.Peer{Index: 1, AS: 64501, IP: netip.MustParseAddr("192.0.2.2")}
-	pathOf := func(asns ...uint32) []rov.Segment { return []rov.Segment{{Type: rov.ASSequence, ASNs: asns}} }
-	announce := func(p route.Peer, prefix netip.Prefix, path []rov.Segment) {
-		st.Apply(&route.Route{Kind: route.Announce, Peer: p, Prefix: prefix, Path: path, Origin: rov.OriginOf(path),
-			NextHop: p.IP, RPKIState: route.RPKIAbsent})
-	}
-	const held = 2000
-	prefixOf := func(i int) netip.Prefix {
-		return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)
-	}
-	for i := range held {
-		announce(a, prefixOf(i), pathOf(64500, uint32(65000+i)))
-	}
-	churn := func() {
-		for i := range held / 2 {
-			st.Apply(&route.Route{Kind: route.Withdraw, Peer: a, Prefix: prefixOf(2 * i)})
-		}
-		announce(b, prefixOf(1), pathOf(64501, 1))
-		for i := range 70000 { // one path, replaced: every AS path but the last is unused
-			announce(a, netip.MustParsePrefix("172.16.0.0/24"), pathOf(64500, 1, uint32(i)))
-		}
-	}
-
-	_, all := st.Paths()
-	var got []string
-	started := false
-	for r := range all {
-		if !started {
-			started = true
-			done := make(chan struct{})
-			go func() { churn(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("Apply was blocked while the dump iterated")
-			}
-		}
-		got = append(got, fmt.Sprintf("%s %s %v %s", r.Prefix, r.Peer.IP, r.Path, r.NextHop))
-	}
-	if len(got) != held {
-		t.Fatalf("the dump yielded %d paths, want the %d held when it started", len(got), held)
-	}
-	for i, g := range got {
-		if want := fmt.Sprintf("%s 192.0.2.1 %v 192.0.2.1", prefixOf(i), pathOf(64500, uint32(65000+i))); g != want {
-			t.Fatalf("path %d: got %q, want %q", i, g, want)
-		}
-	}
-	// The next dump sees the churn.
-	_, all = st.Paths()
-	n := 0
-	for range all {
-		n++
-	}
-	if want := held/2 + 2; n != want {
-		t.Errorf("after the churn the dump yields %d paths, want %d", n, want)
 	}
 }

@@ -24,7 +24,7 @@ func TestWatchBMPPeerASChange(t *testing.T) {
 	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--file-poll", "0",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
-	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
 	if err != nil {
 		t.Fatal(err)
 	}

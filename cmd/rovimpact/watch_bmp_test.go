@@ -16,11 +16,9 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
-	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
-	"github.com/rovimpact/rovimpact/rtr"
 )
 
 // --- generated BMP (RFC 7854), serialised by gobgp's packet library ---
@@ -144,7 +142,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--slurm", slurmFile, "--file-poll", "0",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
-	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,39 +305,6 @@ func TestWatchPortInUse(t *testing.T) {
 	}
 }
 
-// TestParseNeighbor pins the --neighbor syntax.
-func TestParseNeighbor(t *testing.T) {
-	tests := []struct {
-		in   string
-		addr string
-		as   uint32
-		ok   bool
-	}{
-		{"192.0.2.1", "192.0.2.1", 0, true},
-		{"192.0.2.1:64501", "192.0.2.1", 64501, true},
-		{"192.0.2.1:AS64501", "192.0.2.1", 64501, true},
-		{"2001:db8::1", "2001:db8::1", 0, true},
-		{"2001:db8::1:6450", "2001:db8::1:6450", 0, true}, // itself an address: no AS
-		{"2001:db8::1:64501", "", 0, false},               // neither an address nor bracketed
-		{"[2001:db8::1]:64501", "2001:db8::1", 64501, true},
-		{"::ffff:192.0.2.1", "192.0.2.1", 0, true}, // mapped: the collector unmaps peers too
-		{"192.0.2.1:0", "", 0, false},              // AS 0 is reserved (RFC 7607)
-		{"192.0.2.1:4294967296", "", 0, false},
-		{"router1:64501", "", 0, false},
-		{"", "", 0, false},
-	}
-	for _, tt := range tests {
-		n, err := parseNeighbor(tt.in)
-		if (err == nil) != tt.ok {
-			t.Errorf("%q: err %v, want ok=%v", tt.in, err, tt.ok)
-			continue
-		}
-		if tt.ok && (n.Addr.String() != tt.addr || n.AS != tt.as) {
-			t.Errorf("%q: got %v AS%d, want %s AS%d", tt.in, n.Addr, n.AS, tt.addr, tt.as)
-		}
-	}
-}
-
 // TestWatchTwoSourcesDisagree: two VRP files are two sources; their union
 // is used (RFC 8210 §10) and /api/caches and the metrics show where they
 // differ.
@@ -375,89 +340,13 @@ func TestWatchTwoSourcesDisagree(t *testing.T) {
 	}
 }
 
-// TestLogChanges: each invalid route change is one log line with its
-// class and impact (old ones for disappeared and changed routes); past
-// --max-change-logs the rest are counted in one line, not dropped.
-func TestLogChanges(t *testing.T) {
-	var buf syncBuffer
-	st := newLiveForTest(watchVRPs0)
-	w := &watcher{opts: watchOptions{maxChangeLogs: 100}, log: newWatchLogger(&buf, true), state: st}
-	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
-	announce(t, st, peer, rWrongOrigin, rTooSpecific, rCover)
-	w.logChanges()
-	announce(t, st, peer, rBoth)
-	withdraw(t, st, peer, rCover) // rTooSpecific loses its cover: covered -> unreachable
-	withdraw(t, st, peer, rWrongOrigin)
-	w.logChanges()
-	want := []string{
-		`"msg":"invalid_appeared","prefix":"10.1.5.0/24","origin":"AS64501","paths":1,"peers":1,"class":"too_specific","impact":"covered"`,
-		`"msg":"invalid_appeared","prefix":"10.2.0.0/24","origin":"AS64999","paths":1,"peers":1,"class":"wrong_origin","impact":"unreachable"`,
-		`"msg":"invalid_changed","prefix":"10.1.5.0/24","origin":"AS64501","paths":1,"peers":1,"class":"too_specific","impact":"unreachable","old_class":"too_specific","old_impact":"covered"`,
-		`"msg":"invalid_disappeared","prefix":"10.2.0.0/24","origin":"AS64999","paths":1,"peers":1,"old_class":"wrong_origin","old_impact":"unreachable"`,
-		`"msg":"invalid_appeared","prefix":"10.3.7.0/24","origin":"AS64666","paths":1,"peers":1,"class":"both","impact":"unreachable"`,
-	}
-	got := buf.String()
-	for _, line := range want {
-		if !strings.Contains(got, line) {
-			t.Errorf("log lacks %s\nlog:\n%s", line, got)
-		}
-	}
-	if n := strings.Count(got, "\n"); n != len(want) {
-		t.Errorf("%d log lines, want %d:\n%s", n, len(want), got)
-	}
-
-	// Over the cap: 2 lines, then a count of the other 3.
-	buf = syncBuffer{}
-	w.opts.maxChangeLogs = 2
-	announce(t, st, peer, rWrongOrigin, rAS0, rASSet)
-	withdraw(t, st, peer, rBoth)
-	w.logChanges()
-	got = buf.String()
-	if strings.Count(got, `"msg":"invalid_`) != 3 || !strings.Contains(got, `"msg":"invalid_changes_suppressed","count":2,"max_change_logs":2`) {
-		t.Errorf("capped log:\n%s", got)
-	}
-	// Nothing changed: nothing logged.
-	buf = syncBuffer{}
-	w.logChanges()
-	if buf.String() != "" {
-		t.Errorf("log without a change:\n%s", buf.String())
-	}
-}
-
-func newLiveForTest(vrps []rov.VRP) *live.State {
-	st := live.New(live.Options{})
-	st.SetVRPs(vrps)
-	return st
-}
-
-func routeEvent(t testing.TB, kind route.Kind, peer route.PeerKey, r annRoute) *route.Route {
-	ev := &route.Route{Kind: kind, Peer: route.Peer{AS: peer.AS, IP: peer.IP}, Prefix: netip.MustParsePrefix(r.prefix), PathID: uint32(r.id), RPKIState: route.RPKIAbsent}
-	if kind == route.Announce {
-		ev.Path = parsePath(t, r.path)
-		ev.Origin = rov.OriginOf(ev.Path)
-	}
-	return ev
-}
-
-func announce(t testing.TB, st *live.State, peer route.PeerKey, routes ...annRoute) {
-	for _, r := range routes {
-		st.Apply(routeEvent(t, route.Announce, peer, r))
-	}
-}
-
-func withdraw(t testing.TB, st *live.State, peer route.PeerKey, routes ...annRoute) {
-	for _, r := range routes {
-		st.Apply(routeEvent(t, route.Withdraw, peer, r))
-	}
-}
-
 // TestWatchMaxPrefixes: --max-prefixes bounds what one BMP-monitored peer
 // can make the watch hold; the paths beyond it are counted, not held.
 func TestWatchMaxPrefixes(t *testing.T) {
 	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
 	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--max-prefixes", "3", "--http", freeLoopback(t), "--interval", "100ms")
-	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,63 +363,6 @@ func TestWatchMaxPrefixes(t *testing.T) {
 	})
 }
 
-// TestVRPFeedCoalesces: updates queued while the table is busy reach it as
-// one change (one index rebuild) with the effect of applying them in turn,
-// and SLURM assertions survive a source withdrawing the same VRP.
-func TestVRPFeedCoalesces(t *testing.T) {
-	dir := t.TempDir()
-	slurmFile := filepath.Join(dir, "local.slurm")
-	asserted := vrpOf("172.16.0.0/24", 24, 64510)
-	writeSLURM(t, slurmFile, []rov.VRP{vrpOf("10.6.0.0/16", 16, 0)}, []rov.VRP{asserted})
-	st := newLiveForTest(nil)
-	var logs syncBuffer
-	f, err := newVRPFeed(st, vrpOptions{slurm: []string{slurmFile}}, newWatchLogger(&logs, true), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := st.Stats().IndexBuilds
-	updates := []struct {
-		reset     bool
-		src       string
-		ann, wdr  []rov.VRP
-		wantUnion int
-	}{
-		{true, "a", watchVRPs0, nil, len(watchVRPs0) - 1}, // the AS0 VRP is filtered (RFC 8416 §3.3)
-		{false, "a", []rov.VRP{asserted}, nil, len(watchVRPs0)},
-		{false, "a", nil, []rov.VRP{watchVRPs0[0], asserted}, len(watchVRPs0) - 2},
-		{true, "b", []rov.VRP{watchVRPs0[0]}, nil, len(watchVRPs0) - 1},
-	}
-	for i, u := range updates {
-		if _, _, err := f.apply(rtr.Update{Source: u.src, Reset: u.reset, Announced: u.ann, Withdrawn: u.wdr}); err != nil {
-			t.Fatalf("update %d: %v", i, err)
-		}
-		if got := f.set.Len(); got != u.wantUnion {
-			t.Errorf("update %d: union %d, want %d", i, got, u.wantUnion)
-		}
-	}
-	f.flush()
-	stats := st.Stats()
-	if builds := stats.IndexBuilds - before; builds != 1 {
-		t.Errorf("%d index builds for 4 queued updates, want 1", builds)
-	}
-	// The union (watchVRPs0 less the filtered AS0 VRP) plus the assertion,
-	// which no withdrawal by a source removes.
-	if stats.VRPs != len(watchVRPs0) {
-		t.Errorf("table holds %d VRPs, want %d", stats.VRPs, len(watchVRPs0))
-	}
-	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
-	announce(t, st, peer, annRoute{"172.16.0.0/24", 0, "64496 64510"}, rAS0)
-	a := st.Snapshot().Analysis
-	for id, r := range a.Table.Routes() {
-		if got := a.Outcomes[id].State; got != rov.Valid && r.Prefix.String() == "172.16.0.0/24" {
-			t.Errorf("asserted route %s: %v, want valid", r.Prefix, got)
-		}
-		if got := a.Outcomes[id].State; got != rov.NotFound && r.Prefix.String() == "10.6.0.0/16" {
-			t.Errorf("route under the filtered AS0 VRP %s: %v, want not_found", r.Prefix, got)
-		}
-	}
-}
-
 // TestWatchPeriodicDump: while running, --dump writes the table every
 // --dump-interval, atomically; analyze reading that file with the same
 // VRPs lists the invalids /api/invalids lists.
@@ -541,7 +373,7 @@ func TestWatchPeriodicDump(t *testing.T) {
 	dumpDir := filepath.Join(dir, "dumps")
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms",
 		"--dump", dumpDir, "--dump-interval", "300ms", "--log-format", "json")
-	conn, err := net.Dial("tcp", run.w.bmpAddr())
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -558,12 +390,15 @@ func TestWatchPeriodicDump(t *testing.T) {
 	n := strings.Count(run.logs.String(), `"msg":"dump_written"`)
 	run.logged(t, `"msg":"dump_written"`, n+1)  // a dump written after convergence
 	run.logged(t, `"paths":14,"records":15`, 1) // the PEER_INDEX_TABLE and one record per prefix
-	// Dumps of the same minute replace each other (rename): one file.
-	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt"))
-	if len(dumps) != 1 {
-		t.Fatalf("dump directory holds %v, want one rib.*.mrt", dumps)
+	// Every dump has a name of its own (the time to the second, then .N):
+	// none overwrites another; the newest sorts last.
+	run.logged(t, `"msg":"dump_written"`, 2)
+	written := strings.Count(run.logs.String(), `"msg":"dump_written"`) // counted first: more may come
+	dumps, _ := filepath.Glob(filepath.Join(dumpDir, "rib.*.mrt.gz"))
+	if len(dumps) < 2 || len(dumps) < written {
+		t.Fatalf("dump directory holds %v, want every one of the %d dumps written", dumps, written)
 	}
-	out, _, err := runCLI(t, "analyze", "--vrps", vrpFile, "--format", "json", dumps[0])
+	out, _, err := runCLI(t, "analyze", "--vrps", vrpFile, "--format", "json", dumps[len(dumps)-1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ const module = "github.com/rovimpact/rovimpact"
 // places that one.
 var layers = [][]string{
 	// 0: helpers that know nothing of routing.
-	{"internal/atomicfile", "internal/buildinfo", "internal/compressed", "internal/progress", "internal/pfxkey", "internal/kmerge"},
+	{"internal/atomicfile", "internal/buildinfo", "internal/compressed", "internal/progress", "internal/pfxkey", "internal/kmerge", "internal/flagfile"},
 	// 1: the ground: VRPs, origins, RFC 6811 validation, ASPA.
 	{"rov"},
 	// 2: the neutral route event, and the RTR client and VRP set.
@@ -37,7 +37,7 @@ var layers = [][]string{
 	// 5: every verdict: state, class, impact, cover, per-peer view.
 	{"classify"},
 	// 6: the live table, and the documents.
-	{"live", "reports"},
+	{"live", "reports", "alert"},
 	// 7: the input side of a study.
 	{"study"},
 	// 8: stores and services built on studies and the live table.
@@ -45,7 +45,7 @@ var layers = [][]string{
 	// 9: the watch service (serves its live table through serve).
 	{"watch"},
 	// 10: commands, benchmarks and test helpers.
-	{"cmd", "bench", "internal/testutil", "internal/archtest"},
+	{"cmd", "bench", "internal/testutil", "internal/archtest", "deploy"},
 }
 
 // sameLayer are the imports allowed within one layer, each with its

@@ -1,10 +1,12 @@
-package main
+package watch
 
 import (
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/serve"
@@ -22,7 +24,21 @@ type sessions struct {
 	log   *slog.Logger
 	peers map[sessionKey]*sessionState
 	order []sessionKey
+	// edges are the ups, downs and End-of-RIBs since the last drain, for
+	// the change log's causes and summaries and for alerts.
+	edges []sessionEdge
 }
+
+// sessionEdge is one session event as watch's loop takes it.
+type sessionEdge struct {
+	key     sessionKey
+	up, eor bool
+	reason  string
+	at      time.Time
+}
+
+// name is how events name a session: "bgp 192.0.2.1 AS64501".
+func (k sessionKey) name() string { return fmt.Sprintf("%s %s AS%d", k.source, k.ip, k.as) }
 
 // sessionKey names a session as the API and the table name its peer: a
 // peer AS and address, per source.
@@ -34,6 +50,10 @@ type sessionKey struct {
 
 type sessionState struct {
 	up bool
+	// loading: a BGP session up whose End-of-RIB has not come yet (see
+	// Service.loadEnd); since is when it came up.
+	loading bool
+	since   time.Time
 }
 
 func newSessions(log *slog.Logger) *sessions {
@@ -63,10 +83,21 @@ func (s *sessions) event(source string, e collector.SessionEvent) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.get(k)
+	if e.EndOfRIB {
+		if st.up && st.loading {
+			st.loading = false
+			s.edges = append(s.edges, sessionEdge{key: k, up: true, eor: true, at: e.Time})
+		}
+		return
+	}
 	if st.up == e.Up() {
 		return
 	}
 	st.up = e.Up()
+	// Only BGP marks the end of the initial table (End-of-RIB); a BMP
+	// peer's routes are told one by one.
+	st.loading, st.since = st.up && source == "bgp", e.Time
+	s.edges = append(s.edges, sessionEdge{key: k, up: st.up, reason: e.Reason, at: e.Time})
 	args := []any{"source", source, "peer_ip", e.Peer.IP, "peer_as", e.Peer.AS}
 	if e.Router.IsValid() {
 		args = append(args, "router", e.Router)
@@ -103,4 +134,31 @@ func (s *sessions) count() (up, total int) {
 		}
 	}
 	return up, total
+}
+
+// drain returns the edges since the last drain, and the sessions still
+// loading their initial table.
+func (s *sessions) drain() (edges []sessionEdge, loading map[peerID]time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	edges, s.edges = s.edges, nil
+	loading = map[peerID]time.Time{}
+	for k, st := range s.peers {
+		if st.up && st.loading {
+			loading[peerID{k.ip, k.as}] = st.since
+		}
+	}
+	return edges, loading
+}
+
+// endLoad ends a session's initial load without an End-of-RIB (a speaker
+// that sends none, or takes too long).
+func (s *sessions) endLoad(id peerID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, st := range s.peers {
+		if k.ip == id.ip && k.as == id.as {
+			st.loading = false
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package watch
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rovimpact/rovimpact/alert"
+	"github.com/rovimpact/rovimpact/study"
+
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
 	"github.com/rovimpact/rovimpact/serve"
-	"github.com/rovimpact/rovimpact/study"
 )
 
 // vrpFeed is watch's VRP pipeline: every source (each --rtr cache, each
@@ -38,13 +40,32 @@ type vrpFeed struct {
 	asserted map[vrpKey]struct{}
 	log      *slog.Logger
 	now      func() time.Time
-	opt      vrpOptions
+	opt      Options
 
 	slurmRemoved int // VRPs the filters removed from the latest data of each source, summed
 	files        map[string]*vrpFile
 	fileOrder    []string
 	clients      []*rtr.Client
 	up           map[string]bool // last Connected seen per client
+	events       []alert.Event   // cache edges not yet taken by drainEvents
+	pendingSrc   []string        // sources of the pending changes
+	changed      []string        // sources whose changes reached the State since drainEvents
+}
+
+func (f *vrpFeed) note(e alert.Event) {
+	f.mu.Lock()
+	f.events = append(f.events, e)
+	f.mu.Unlock()
+}
+
+// drainEvents returns the cache edges since the last call, and the VRP
+// sources whose updates changed the union meanwhile.
+func (f *vrpFeed) drainEvents() ([]alert.Event, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out, changed := f.events, f.changed
+	f.events, f.changed = nil, nil
+	return out, changed
 }
 
 // vrpKey is a VRP without its trust anchor: what RTR and the Set compare.
@@ -66,10 +87,10 @@ type vrpFile struct {
 	removed int // by SLURM filters
 }
 
-func newVRPFeed(state *live.State, opt vrpOptions, log *slog.Logger, now func() time.Time) (*vrpFeed, error) {
+func newVRPFeed(state *live.State, opt Options, log *slog.Logger, now func() time.Time) (*vrpFeed, error) {
 	f := &vrpFeed{set: rtr.NewSet(), state: state, log: log, now: now, opt: opt,
 		asserted: map[vrpKey]struct{}{}, files: map[string]*vrpFile{}, up: map[string]bool{}, kick: make(chan struct{}, 1)}
-	merged, err := study.LoadSLURM(opt.slurm)
+	merged, err := study.LoadSLURM(opt.SLURM)
 	if err != nil || merged == nil {
 		return f, err
 	}
@@ -92,7 +113,7 @@ func newVRPFeed(state *live.State, opt vrpOptions, log *slog.Logger, now func() 
 		log.Info("vrps_loaded", "source", "slurm", "vrps", len(add), "revalidated", n)
 	}
 	if ig := len(merged.BGPsecFilters) + len(merged.BGPsecAssertions); ig > 0 {
-		log.Info("SLURM BGPsec entries ignored (rovimpact validates origins only)", "count", ig)
+		log.Info("slurm_bgpsec_ignored", "count", ig, "why", "rovimpact validates origins only")
 	}
 	return f, nil
 }
@@ -123,6 +144,9 @@ func (f *vrpFeed) apply(u rtr.Update) (rtr.Delta, int, error) {
 	u.Withdrawn, _ = f.filtered(u.Withdrawn)
 	d, err := f.set.Apply(u)
 	if !d.Empty() {
+		if !slices.Contains(f.pendingSrc, u.Source) {
+			f.pendingSrc = append(f.pendingSrc, u.Source)
+		}
 		f.pending = append(f.pending, d)
 		select {
 		case f.kick <- struct{}{}:
@@ -139,12 +163,21 @@ func (f *vrpFeed) flush() int {
 	f.flushMu.Lock()
 	defer f.flushMu.Unlock()
 	f.mu.Lock()
-	batch := f.pending
-	f.pending = nil
+	batch, srcs := f.pending, f.pendingSrc
+	f.pending, f.pendingSrc = nil, nil
 	f.mu.Unlock()
 	if len(batch) == 0 {
 		return 0
 	}
+	defer func() {
+		f.mu.Lock()
+		for _, src := range srcs {
+			if !slices.Contains(f.changed, src) {
+				f.changed = append(f.changed, src)
+			}
+		}
+		f.mu.Unlock()
+	}()
 	ann, wd := live.Coalesce(batch...)
 	ann, wd = f.unasserted(ann), f.unasserted(wd)
 	start := time.Now()
@@ -185,9 +218,9 @@ func (f *vrpFeed) loadFile(name, why string) error {
 	var vrps []rov.VRP
 	if err == nil {
 		var ls rov.LoadStats
-		vrps, ls, err = study.LoadVRPFile(name, rov.LoadOptions{Now: f.now(), DropExpired: f.opt.dropExpired})
+		vrps, ls, err = study.LoadVRPFile(name, rov.LoadOptions{Now: f.now(), DropExpired: f.opt.DropExpired})
 		if err == nil && ls.Expired > 0 {
-			f.log.Warn("expired VRPs in file", "file", name, "expired", ls.Expired, "dropped", f.opt.dropExpired)
+			f.log.Warn("vrps_expired_in_file", "file", name, "expired", ls.Expired, "dropped", f.opt.DropExpired)
 		}
 	}
 	f.mu.Lock()
@@ -303,10 +336,13 @@ func (f *vrpFeed) pollClients() {
 		switch {
 		case st.Established && !was:
 			f.log.Info("cache_up", "source", st.Source, "addr", st.Addr, "version", st.Version, "vrps", st.VRPs)
+			f.note(alert.Event{Name: "cache_up", Time: f.now(), Source: st.Source, Clear: true})
 		case !st.Established && was:
 			f.log.Warn("cache_down", "source", st.Source, "addr", st.Addr, "connected", st.Connected, "err", st.LastError, "vrps_kept", st.VRPs)
+			f.note(alert.Event{Name: "cache_down", Time: f.now(), Source: st.Source, Cause: st.LastError, Counts: map[string]int{"vrps_kept": st.VRPs}})
 		case !st.Established && !seen && st.LastError != "":
 			f.log.Warn("cache_down", "source", st.Source, "addr", st.Addr, "connected", st.Connected, "err", st.LastError)
+			f.note(alert.Event{Name: "cache_down", Time: f.now(), Source: st.Source, Cause: st.LastError})
 		}
 	}
 }
@@ -348,11 +384,50 @@ func (f *vrpFeed) sources() []serve.VRPSource {
 func (f *vrpFeed) summary() reports.VRPSummary {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := reports.VRPSummary{ByTA: map[string]int{}, Files: f.opt.files, SLURMAdded: len(f.asserted)}
+	s := reports.VRPSummary{ByTA: map[string]int{}, Files: f.opt.VRPFiles, SLURMAdded: len(f.asserted)}
 	for _, vf := range f.files {
 		s.Read += vf.vrps + vf.removed
 		s.SLURMRemoved += vf.removed
 	}
 	s.Loaded = f.state.Stats().VRPs
 	return s
+}
+
+// setOptions takes the reloadable VRP settings of a reload.
+func (f *vrpFeed) setOptions(dropExpired bool, files []string) {
+	f.mu.Lock()
+	f.opt.DropExpired, f.opt.VRPFiles = dropExpired, files
+	f.mu.Unlock()
+}
+
+// removeFile forgets a --vrps file a reload removed: its VRPs leave the
+// union (and the table, unless another source holds them).
+func (f *vrpFeed) removeFile(name string) {
+	f.mu.Lock()
+	if _, ok := f.files[name]; !ok {
+		f.mu.Unlock()
+		return
+	}
+	delete(f.files, name)
+	f.fileOrder = slices.DeleteFunc(f.fileOrder, func(n string) bool { return n == name })
+	f.mu.Unlock()
+	f.dropSource("file:" + name)
+}
+
+// removeClient forgets an RTR cache a reload removed, once its client
+// stopped.
+func (f *vrpFeed) removeClient(c *rtr.Client) {
+	f.mu.Lock()
+	f.clients = slices.DeleteFunc(f.clients, func(x *rtr.Client) bool { return x == c })
+	src := c.Status().Source
+	delete(f.up, src)
+	f.mu.Unlock()
+	f.dropSource(src)
+}
+
+// dropSource removes a source's VRPs from the union and applies the change.
+func (f *vrpFeed) dropSource(src string) {
+	d, _, _ := f.apply(rtr.Update{Source: src, Expired: true, Time: f.now()})
+	n := f.flush()
+	f.log.Info("vrps_source_removed", "source", src, "withdrawn", len(d.Withdrawn), "revalidated", n, "union", f.set.Len())
 }

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rovimpact/rovimpact/alert"
+	"github.com/rovimpact/rovimpact/internal/flagfile"
+	"github.com/rovimpact/rovimpact/watch"
+)
+
+// alerts reads the config file's alerts list (receivers have no flags).
+func (o *watchOptions) alerts(file string, key, v *yaml.Node) error {
+	rs, err := alert.Parse(v)
+	if le := (*alert.LineError)(nil); errors.As(err, &le) {
+		return &flagfile.Error{File: file, Line: le.Line, Key: key.Value, Err: le.Err}
+	}
+	text, _ := yaml.Marshal(v)
+	o.Alerts, o.AlertsText = rs, string(text)
+	return err
+}
+
+// watchConfig reads the flags in args, then the --config file for the
+// flags args leave unset, into the service's Options. A mistake is a usage
+// error, at the file's line when the file set the flag.
+func watchConfig(args []string) (watch.Options, error) {
+	opts := watchOptions{Options: watch.Options{Now: time.Now, ShutdownDeadline: 5 * time.Second}}
+	cmd := &cobra.Command{}
+	addWatchFlags(cmd, &opts)
+	if err := cmd.ParseFlags(args); err != nil {
+		return watch.Options{}, usageError("%v", err)
+	}
+	var file *flagfile.File
+	if opts.config != "" {
+		var err error
+		if file, err = flagfile.Load(cmd.Flags(), opts.config, map[string]flagfile.Section{"alerts": opts.alerts}); err != nil {
+			if fe := (*flagfile.Error)(nil); errors.As(err, &fe) {
+				return watch.Options{}, usageError("%v", err)
+			}
+			return watch.Options{}, fmt.Errorf("--config: %w", err)
+		}
+	}
+	o := opts.Options
+	o.HTTPExplicit, o.ListenExplicit = cmd.Flags().Changed("http"), cmd.Flags().Changed("listen")
+	copt, err := opts.analysis.classify()
+	if err != nil {
+		return o, usageError("%s%v", file.Line("as-set"), errors.Unwrap(err))
+	}
+	o.VRPFiles, o.SLURM, o.DropExpired = opts.vrp.files, opts.vrp.slurm, opts.vrp.dropExpired
+	o.Classify, o.Policy = copt, opts.analysis.policy(copt, nil)
+	if err := watch.Check(o); err != nil {
+		return o, usageError("%s%v", file.Line(err.(*watch.UsageError).Flag), err)
+	}
+	return o, nil
+}

@@ -1,0 +1,151 @@
+package watch
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/rovimpact/rovimpact/alert"
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/live"
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// Causes of an invalid route's change, as far as the two snapshots tell.
+const (
+	causeAnnounced   = "route_announced"      // the route was not in the table before
+	causeWithdrawn   = "route_withdrawn"      // the route is no longer in the table
+	causeSessionDown = "session_down"         // ... and a session carrying it went down
+	causeVRPs        = "vrps_changed"         // the route stayed; its verdict changed with the VRPs
+	causeCover       = "other_routes_changed" // same class, other impact: a covering or more-specific route came, went or changed
+)
+
+// cause tells why a change happened from what the snapshots already
+// hold: whether the route is in the previous and the next table, and
+// whether its class changed (only VRPs change a class) or only its impact
+// (other routes decide impact). down are the peers whose sessions went
+// down since prev.
+func cause(prev, next *live.Snapshot, c live.Change, down map[peerID]bool) string {
+	inPrev := prev != nil && has(prev, c.Prefix, c.Origin)
+	inNext := has(next, c.Prefix, c.Origin)
+	switch c.Kind {
+	case live.Appeared:
+		if inPrev {
+			return causeVRPs
+		}
+		return causeAnnounced
+	case live.Disappeared:
+		if inNext {
+			return causeVRPs
+		}
+		if prev != nil && carriedBy(prev, c.Prefix, c.Origin, down) {
+			return causeSessionDown
+		}
+		return causeWithdrawn
+	default:
+		if c.Class != c.OldClass {
+			return causeVRPs
+		}
+		return causeCover
+	}
+}
+
+// peerID names a peer as sessions and tables both can: AS and address.
+type peerID struct {
+	ip netip.Addr
+	as uint32
+}
+
+func has(s *live.Snapshot, p netip.Prefix, o rov.Origin) bool {
+	_, ok := lookup(s, p, o)
+	return ok
+}
+
+// lookup finds a route by its origin as reports show it; a route the
+// local AS originates is keyed by OriginLocal in the table.
+func lookup(s *live.Snapshot, p netip.Prefix, o rov.Origin) (int, bool) {
+	t := s.Analysis.Table
+	if id, ok := t.Lookup(p, o); ok {
+		return id, true
+	}
+	if o.Kind == rov.OriginAS && o.ASN == s.Analysis.Options.LocalAS {
+		return t.Lookup(p, rov.Origin{Kind: rov.OriginLocal})
+	}
+	return 0, false
+}
+
+func carriedBy(s *live.Snapshot, p netip.Prefix, o rov.Origin, peers map[peerID]bool) bool {
+	if len(peers) == 0 {
+		return false
+	}
+	id, ok := lookup(s, p, o)
+	if !ok {
+		return false
+	}
+	keys := s.Analysis.Table.Peers()
+	for _, i := range s.Analysis.Table.RoutePeers(id, nil) {
+		if peers[peerID{keys[i].IP, keys[i].AS}] {
+			return true
+		}
+	}
+	return false
+}
+
+// decidingVRP is the most telling VRP of the route's verdict in s ("" when
+// none covers it).
+func decidingVRP(s *live.Snapshot, p netip.Prefix, o rov.Origin) string {
+	id, ok := lookup(s, p, o)
+	if !ok {
+		return ""
+	}
+	refs := s.Analysis.VRPs(id)
+	if len(refs) == 0 {
+		return ""
+	}
+	return s.Analysis.Index.VRPs()[refs[0]].String()
+}
+
+// changeEvent is a change as an alert event.
+func changeEvent(c live.Change, why, vrp string, now time.Time) alert.Event {
+	o := c.Origin
+	e := alert.Event{Name: "invalid_" + c.Kind.String(), Time: now, Cause: why, Prefix: c.Prefix, Origin: &o,
+		Class: c.Class, Impact: c.Impact, OldClass: c.OldClass, OldImpact: c.OldImpact, Paths: c.Paths, Peers: c.Peers, VRP: vrp}
+	if c.Kind == live.Disappeared {
+		e.Class, e.Impact, e.Clear = classify.None, classify.ImpactNone, true
+	}
+	return e
+}
+
+// firstCarrier is the first of the down peers that carried the route in
+// s (the summary counts each route once).
+func firstCarrier(s *live.Snapshot, c live.Change, down map[peerID]bool) peerID {
+	id, ok := lookup(s, c.Prefix, c.Origin)
+	if ok {
+		keys := s.Analysis.Table.Peers()
+		for _, i := range s.Analysis.Table.RoutePeers(id, nil) {
+			if p := (peerID{keys[i].IP, keys[i].AS}); down[p] {
+				return p
+			}
+		}
+	}
+	return peerID{}
+}
+
+// onlyFrom: every peer carrying the route in s is loading its initial
+// table (or finished it at this check).
+func onlyFrom(s *live.Snapshot, c live.Change, loading map[peerID]time.Time, loaded map[peerID]bool) bool {
+	if len(loading) == 0 && len(loaded) == 0 {
+		return false
+	}
+	id, ok := lookup(s, c.Prefix, c.Origin)
+	if !ok {
+		return false
+	}
+	keys := s.Analysis.Table.Peers()
+	for _, i := range s.Analysis.Table.RoutePeers(id, nil) {
+		p := peerID{keys[i].IP, keys[i].AS}
+		if _, l := loading[p]; !l && !loaded[p] {
+			return false
+		}
+	}
+	return true
+}

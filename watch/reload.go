@@ -1,0 +1,169 @@
+package watch
+
+import (
+	"context"
+	"reflect"
+	"slices"
+
+	"github.com/rovimpact/rovimpact/alert"
+	"github.com/rovimpact/rovimpact/rtr"
+)
+
+// startCache starts an RPKI-RTR client for addr and feeds its updates
+// into the VRP set until the service stops or a reload removes the cache
+// (then its VRPs leave the union).
+func (w *Service) startCache(addr string) {
+	ctx, cancel := context.WithCancel(w.ctx)
+	if w.caches == nil {
+		w.caches = map[string]context.CancelFunc{}
+	}
+	w.caches[addr] = cancel
+	c := rtr.NewClient(rtr.Config{Addr: addr, Logger: w.log, RetryInterval: w.opts.RTRRetry, ResponseTimeout: w.opts.RTRTimeout})
+	w.vrps.addClient(c)
+	w.wg.Add(2)
+	go func() { defer w.wg.Done(); c.Run(ctx) }()
+	go func() {
+		defer w.wg.Done()
+		w.vrps.follow(c)
+		// Run has returned: either the service stops (leave the data
+		// alone, the process ends) or the cache was removed.
+		if w.ctx.Err() == nil {
+			w.vrps.removeClient(c)
+		}
+	}()
+}
+
+// restartOnly are the settings a reload cannot change without dropping
+// sessions or listeners; a changed one is logged and kept as it runs.
+func restartOnly(o, n Options) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		a, b any
+	}{
+		{"listen", o.Listen, n.Listen}, {"neighbor", o.Neighbors, n.Neighbors}, {"accept", o.Accept, n.Accept},
+		{"accept-as", o.AcceptAS, n.AcceptAS}, {"router-id", o.RouterID, n.RouterID}, {"bmp", o.BMP, n.BMP},
+		{"bmp-accept", o.BMPAccept, n.BMPAccept}, {"max-prefixes", o.MaxPrefixes, n.MaxPrefixes},
+		{"http", o.HTTP, n.HTTP}, {"log-format", o.LogFormat, n.LogFormat},
+		{"local-as/as-set/count-default", o.Classify, n.Classify}, {"slurm", o.SLURM, n.SLURM},
+		{"dump", o.Dump, n.Dump}, {"dump-interval", o.DumpInterval, n.DumpInterval},
+		{"rtr-retry", o.RTRRetry, n.RTRRetry}, {"rtr-timeout", o.RTRTimeout, n.RTRTimeout},
+	} {
+		if !same(f.a, f.b) {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// same compares two settings, a nil list equal to an empty one.
+func same(a, b any) bool {
+	as, aok := a.([]string)
+	bs, bok := b.([]string)
+	if aok && bok {
+		return slices.Equal(as, bs)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// reload is SIGHUP. Without a config file it re-reads the VRP files. With
+// one it reads the configuration again (the command line still wins) and
+// applies what can change while sessions stay up: VRP files and RTR
+// caches added or removed, the drop-expired policy, alert receivers and
+// filters, the change-log cap and the intervals. Settings that need new
+// listeners or sessions are named in the log and keep their running
+// values. It returns whether an interval changed (the loop restarts its
+// tickers).
+func (w *Service) reload() bool {
+	if w.opts.Reload == nil {
+		w.log.Info("sighup", "reloading", "vrp_files")
+		w.vrps.pollFiles(true)
+		return false
+	}
+	n, err := w.opts.Reload()
+	if err != nil {
+		w.log.Error("config_reload_failed", "err", err, "kept", "running configuration")
+		w.vrps.pollFiles(true)
+		return false
+	}
+	o := w.opts
+	var changed []string
+	if restart := restartOnly(o, n); len(restart) > 0 {
+		w.log.Warn("config_reload_needs_restart", "keys", restart)
+	}
+	// VRP sources.
+	if o.DropExpired != n.DropExpired {
+		changed = append(changed, "drop-expired")
+		w.opts.DropExpired = n.DropExpired
+	}
+	w.vrps.setOptions(w.opts.DropExpired, n.VRPFiles)
+	for _, name := range o.VRPFiles {
+		if !slices.Contains(n.VRPFiles, name) {
+			w.vrps.removeFile(name)
+			changed = append(changed, "vrps")
+		}
+	}
+	w.vrps.pollFiles(true)
+	for _, name := range n.VRPFiles {
+		if !slices.Contains(o.VRPFiles, name) {
+			w.vrps.loadFile(name, "config")
+			changed = append(changed, "vrps")
+		}
+	}
+	w.opts.VRPFiles = n.VRPFiles
+	for _, addr := range o.RTR {
+		if !slices.Contains(n.RTR, addr) {
+			w.caches[addr]()
+			delete(w.caches, addr)
+			changed = append(changed, "rtr")
+		}
+	}
+	for _, addr := range n.RTR {
+		if !slices.Contains(o.RTR, addr) {
+			w.startCache(addr)
+			changed = append(changed, "rtr")
+		}
+	}
+	w.opts.RTR = n.RTR
+	// Outputs and periodic work.
+	if o.MaxChangeLogs != n.MaxChangeLogs {
+		w.opts.MaxChangeLogs = n.MaxChangeLogs
+		changed = append(changed, "max-change-logs")
+	}
+	if o.DumpKeep != n.DumpKeep || o.DumpMaxAge != n.DumpMaxAge {
+		w.opts.DumpKeep, w.opts.DumpMaxAge = n.DumpKeep, n.DumpMaxAge
+		changed = append(changed, "dump-retention")
+	}
+	again := false
+	if o.Interval != n.Interval && n.Interval > 0 {
+		w.opts.Interval, again = n.Interval, true
+		changed = append(changed, "interval")
+	}
+	if o.SummaryInterval != n.SummaryInterval {
+		w.opts.SummaryInterval, again = n.SummaryInterval, true
+		changed = append(changed, "summary-interval")
+	}
+	if o.FilePoll != n.FilePoll {
+		w.opts.FilePoll, again = n.FilePoll, true
+		changed = append(changed, "file-poll")
+	}
+	if o.AlertsText != n.AlertsText {
+		// A receiver that keeps its name keeps its held-down events and
+		// what it told (alert.Notifier.Adopt); the old senders deliver
+		// what they have queued, then stop.
+		var next *alert.Notifier
+		if len(n.Alerts) > 0 {
+			next = alert.New(n.Alerts, alert.Options{Log: w.log})
+			next.Adopt(w.alerts)
+		}
+		if w.alerts != nil {
+			w.alerts.Close()
+		}
+		w.alerts = next
+		w.opts.Alerts, w.opts.AlertsText = n.Alerts, n.AlertsText
+		changed = append(changed, "alerts")
+	}
+	slices.Sort(changed)
+	w.log.Info("config_reloaded", "changed", slices.Compact(changed))
+	return again
+}

@@ -1,0 +1,529 @@
+// Package watch is the watch service: it runs the BGP and BMP collectors
+// and the VRP sources (RPKI-RTR caches, files, SLURM) into a live table,
+// follows sessions, logs the changes of invalid routes, serves the HTTP API
+// and writes dumps. cmd/rovimpact only turns flags into Options.
+package watch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rovimpact/rovimpact/alert"
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/collector"
+	"github.com/rovimpact/rovimpact/live"
+	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/serve"
+)
+
+// NewLogger returns the slog logger of --log-format on w.
+func NewLogger(w io.Writer, jsonFormat bool) *slog.Logger {
+	if jsonFormat {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// Run runs until ctx is done (SIGINT/SIGTERM through main's context),
+// then stops gracefully: HTTP drained, sessions closed, a last dump.
+func Run(ctx context.Context, opts Options, stderr io.Writer, ready func(*Service)) error {
+	cfg, err := check(opts)
+	if err != nil {
+		return err
+	}
+	log := NewLogger(stderr, cfg.logJSON)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// --max-prefixes is enforced by the collectors (BGP per family, with a
+	// CEASE; the BMP station per peer), not again by the table: a second
+	// limit counting both families together would skip paths the BGP
+	// collector let in.
+	w := &Service{opts: opts, log: log, state: live.New(live.Options{Classify: opts.Classify}), sessions: newSessions(log)}
+	w.meta = reports.Meta{Policy: opts.Policy}
+	if len(opts.Alerts) > 0 {
+		w.alerts = alert.New(opts.Alerts, alert.Options{Log: log})
+	}
+	defer func() {
+		if w.alerts != nil {
+			w.alerts.Close()
+		}
+	}()
+	if w.vrps, err = newVRPFeed(w.state, opts, log, opts.Now); err != nil {
+		return err
+	}
+	for _, name := range opts.VRPFiles {
+		if err := w.vrps.loadFile(name, "start"); err != nil {
+			return err
+		}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Add(1)
+	go func() { defer wg.Done(); w.vrps.run(ctx) }()
+	w.ctx, w.wg = ctx, &wg
+	for _, addr := range opts.RTR {
+		w.startCache(addr)
+	}
+	// The collectors get a context of their own, cancelled only after the
+	// last dump: they close their sessions (flushing the peers' paths) as
+	// soon as their context ends.
+	routeCtx, routeCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer routeCancel()
+	w.routeCancel = routeCancel
+	if err := w.startRoutes(routeCtx, cfg, &wg); err != nil {
+		return err
+	}
+	var httpSrv *http.Server
+	if opts.HTTP != "" {
+		ln, err := serve.Listen(opts.HTTP, opts.HTTPExplicit)
+		if err != nil {
+			if errors.Is(err, serve.ErrNotLoopback) {
+				return usageError("--http: %v", err)
+			}
+			return err
+		}
+		w.httpAddr = ln.Addr().String()
+		w.api = serve.New(serve.Config{Table: w.state, Meta: w.reportMeta, Sources: w.vrps.sources,
+			Disagreements: w.vrps.set.Disagreements, Union: w.vrps.set.Len, Sessions: w.sessions.list, Skipped: w.routeSkipped, Logger: log, Now: opts.Now})
+		httpSrv = serve.NewHTTPServer(w.httpAddr, w.api)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http_server_stopped", "err", err)
+				cancel()
+			}
+		}()
+	}
+	log.Info("watch_started", "bgp", opts.listenIf(cfg.bgp != nil), "bmp", w.bmpAddr(), "http", w.httpAddr,
+		"rtr", strings.Join(opts.RTR, ","), "vrp_files", strings.Join(opts.VRPFiles, ","))
+	// SIGHUP is caught before anyone can know we run: a SIGHUP arriving
+	// between "ready" and the loop would otherwise kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if ready != nil {
+		ready(w)
+	}
+	err = w.loop(ctx, hup)
+	if w.alerts != nil {
+		w.alerts.Close() // what the last check found is delivered
+	}
+	// The last dump comes first: closing the collectors ends every session,
+	// which (rightly) flushes the peers' paths from the table.
+	if opts.Dump != "" {
+		if derr := w.writeDump(); derr != nil && err == nil {
+			err = derr
+		}
+	}
+	if httpSrv != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), opts.ShutdownDeadline)
+		httpSrv.Shutdown(sctx)
+		scancel()
+	}
+	w.closeRoutes()
+	cancel()
+	log.Info("watch_stopped")
+	return err
+}
+
+func (o Options) listenIf(on bool) string {
+	if on {
+		return o.Listen
+	}
+	return ""
+}
+
+// Service is one running watch: the live table, its sources and outputs.
+type Service struct {
+	opts     Options
+	log      *slog.Logger
+	state    *live.State
+	vrps     *vrpFeed
+	sessions *sessions
+	meta     reports.Meta
+	api      *serve.Server
+	httpAddr string
+
+	bgp         *collector.BGP
+	bmp         *collector.BMP
+	routeCancel context.CancelFunc
+
+	prev *live.Snapshot
+
+	// ctx and wg run the RTR clients, which a reload starts and stops.
+	ctx    context.Context
+	wg     *sync.WaitGroup
+	caches map[string]context.CancelFunc
+
+	alerts     *alert.Notifier // nil without receivers
+	recentDown map[peerID]bool // sessions seen down at the last check
+}
+
+// startRoutes starts the BGP speaker and the BMP station.
+func (w *Service) startRoutes(ctx context.Context, cfg config, wg *sync.WaitGroup) error {
+	if cfg.bgp != nil {
+		cfg.bgp.Logger = w.log
+		cfg.bgp.OnSession = w.sessions.handler("bgp")
+		if !cfg.bgp.Listen.Addr().IsLoopback() && !w.opts.ListenExplicit {
+			return usageError("--listen %s is not loopback: give --listen explicitly", cfg.bgp.Listen)
+		}
+		b, err := collector.NewBGP(*cfg.bgp, w.handler())
+		if err != nil {
+			return usageError("%v", err)
+		}
+		if err := b.Start(ctx); err != nil {
+			return err
+		}
+		w.bgp = b
+	}
+	if cfg.bmp != nil {
+		cfg.bmp.Logger = w.log
+		cfg.bmp.OnSession = w.sessions.handler("bmp")
+		b, err := collector.ListenBMP(*cfg.bmp, w.handler())
+		if err != nil {
+			w.closeRoutes()
+			return err
+		}
+		w.bmp = b
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := b.Serve(ctx); err != nil {
+				w.log.Error("bmp_station_stopped", "err", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// handler applies a collector's route events to the table (sessions are
+// followed from the collector's session events), as a feed of its own
+// (live.State.Feed): the collector's peer numbering keeps apart peers that
+// share an AS and address. It runs under the collector's lock: it must not
+// call the collector.
+func (w *Service) handler() collector.Handler {
+	return w.state.Feed()
+}
+
+func (w *Service) closeRoutes() {
+	if w.routeCancel != nil {
+		w.routeCancel()
+	}
+	if w.bgp != nil {
+		w.bgp.Close()
+	}
+	if w.bmp != nil {
+		w.bmp.Close()
+	}
+}
+
+func (w *Service) bmpAddr() string {
+	if w.bmp == nil {
+		return ""
+	}
+	return w.bmp.Addr().String()
+}
+
+// BMPAddr is the bound BMP address ("" without --bmp).
+func (w *Service) BMPAddr() string { return w.bmpAddr() }
+
+// VRPUnion is the union of the VRP sources, before SLURM assertions.
+func (w *Service) VRPUnion() []rov.VRP { return w.vrps.set.Union() }
+
+// HTTPAddr is the bound API address ("" without --http).
+func (w *Service) HTTPAddr() string { return w.httpAddr }
+
+// routeSkipped returns the collectors' skip counters for /metrics.
+func (w *Service) routeSkipped() map[string]map[string]int64 {
+	out := map[string]map[string]int64{}
+	if w.bgp != nil {
+		out["bgp"] = w.bgp.Stats().Skipped
+	}
+	if w.bmp != nil {
+		out["bmp"] = w.bmp.Stats().Skipped
+	}
+	return out
+}
+
+// reportMeta is the Meta of each report build: the policy, the VRP
+// summary, and one input per route source.
+func (w *Service) reportMeta() reports.Meta {
+	m := w.meta
+	m.VRPs = w.vrps.summary()
+	add := func(name string, st route.Stats) {
+		m.Inputs = append(m.Inputs, reports.Input{Name: name, Records: st.Records, Routes: st.Routes, Skipped: st.Skipped})
+	}
+	if w.bgp != nil {
+		add("bgp "+w.opts.Listen, w.bgp.Stats())
+	}
+	if w.bmp != nil {
+		add("bmp "+w.bmpAddr(), w.bmp.Stats())
+	}
+	m.Skipped = w.state.Stats().Skipped
+	return m
+}
+
+// loop runs the periodic work until ctx is done: change logging, session
+// and cache state, file polling and SIGHUP, summaries, dumps.
+func (w *Service) loop(ctx context.Context, hup <-chan os.Signal) error {
+	for {
+		if again := w.loopOnce(ctx, hup); !again {
+			return nil
+		}
+	}
+}
+
+// loopOnce runs the loop until ctx is done (false) or a reload changed an
+// interval (true: start again with new tickers).
+func (w *Service) loopOnce(ctx context.Context, hup <-chan os.Signal) bool {
+	tick := time.NewTicker(w.opts.Interval)
+	defer tick.Stop()
+	var summary, poll, dump <-chan time.Time
+	if w.opts.SummaryInterval > 0 {
+		t := time.NewTicker(w.opts.SummaryInterval)
+		defer t.Stop()
+		summary = t.C
+	}
+	if w.opts.FilePoll > 0 && len(w.opts.VRPFiles) > 0 {
+		t := time.NewTicker(w.opts.FilePoll)
+		defer t.Stop()
+		poll = t.C
+	}
+	if w.opts.Dump != "" {
+		t := time.NewTicker(w.opts.DumpInterval)
+		defer t.Stop()
+		dump = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			w.logChanges()
+			return false
+		case <-tick.C:
+			w.vrps.pollClients()
+			w.logChanges()
+		case <-summary:
+			w.logSummary()
+		case <-poll:
+			w.vrps.pollFiles(false)
+		case <-hup:
+			if w.reload() {
+				return true
+			}
+		case <-dump:
+			if err := w.writeDump(); err != nil {
+				w.log.Error("dump_failed", "err", err)
+			}
+		}
+	}
+}
+
+// loadTimeout ends a BGP session's initial load when no End-of-RIB came.
+const loadTimeout = 5 * time.Minute
+
+func (w *Service) now() time.Time {
+	if w.opts.Now == nil {
+		return time.Now()
+	}
+	return w.opts.Now()
+}
+
+// logChanges diffs the current snapshot with the previous one and logs
+// each invalid route that appeared, disappeared or changed, with its
+// cause and deciding VRP, and the session edges since the last call. Two
+// kinds of change are told as one line each instead of one per route: a
+// BGP session's initial table (initial_load, after its End-of-RIB), and
+// the invalids a session took with it when it went down
+// (session_down_summary). The same events go to the alert receivers.
+func (w *Service) logChanges() {
+	now := w.now()
+	var edges []sessionEdge
+	loading := map[peerID]time.Time{}
+	if w.sessions != nil {
+		edges, loading = w.sessions.drain()
+	}
+	// Peers down now or at the previous check: a flush can land just
+	// after the check that saw the session end.
+	down, downNow := map[peerID]bool{}, map[peerID]bool{}
+	loaded := map[peerID]bool{}
+	for _, e := range edges {
+		id := peerID{e.key.ip, e.key.as}
+		if !e.up {
+			down[id], downNow[id] = true, true
+		}
+		if e.eor {
+			loaded[id] = true
+		}
+	}
+	for id := range w.recentDown {
+		down[id] = true
+	}
+	w.recentDown = downNow
+	snap := w.state.Snapshot()
+	// The VRP sources whose changes reached the table since the last check
+	// name the cause of a vrps_changed change: the source, or each of them
+	// when several changed at once (a change applied between the snapshot
+	// and this drain is named at this check and shows at the next, which
+	// then names none).
+	var cacheEvents []alert.Event
+	var vrpSources string
+	if w.vrps != nil {
+		var srcs []string
+		cacheEvents, srcs = w.vrps.drainEvents()
+		vrpSources = strings.Join(srcs, ",")
+	}
+	var changes []live.Change
+	if w.prev == nil || snap.Epoch != w.prev.Epoch {
+		changes = live.Diff(w.prev, snap)
+	}
+	prev := w.prev
+	w.prev = snap
+	var events []alert.Event
+	gone := map[peerID]int{}
+	logged, suppressed := 0, 0
+	for _, c := range changes {
+		why := cause(prev, snap, c, down)
+		if why == causeSessionDown {
+			gone[firstCarrier(prev, c, down)]++
+			continue
+		}
+		if c.Kind == live.Appeared && why == causeAnnounced && onlyFrom(snap, c, loading, loaded) {
+			continue // told by the peer's initial_load
+		}
+		vrp := ""
+		if c.Kind == live.Disappeared {
+			vrp = decidingVRP(prev, c.Prefix, c.Origin)
+		} else {
+			vrp = decidingVRP(snap, c.Prefix, c.Origin)
+		}
+		ev := changeEvent(c, why, vrp, now)
+		if why == causeVRPs {
+			ev.Source = vrpSources
+		}
+		events = append(events, ev)
+		if logged == w.opts.MaxChangeLogs {
+			suppressed++
+			continue
+		}
+		logged++
+		args := []any{"prefix", c.Prefix, "origin", c.Origin.String(), "paths", c.Paths, "peers", c.Peers}
+		switch c.Kind {
+		case live.Appeared:
+			args = append(args, "class", c.Class.String(), "impact", c.Impact.String())
+		case live.Disappeared:
+			args = append(args, "old_class", c.OldClass.String(), "old_impact", c.OldImpact.String())
+		default:
+			args = append(args, "class", c.Class.String(), "impact", c.Impact.String(), "old_class", c.OldClass.String(), "old_impact", c.OldImpact.String())
+		}
+		args = append(args, "cause", why)
+		if why == causeVRPs && vrpSources != "" {
+			args = append(args, "vrp_sources", vrpSources)
+		}
+		if vrp != "" {
+			args = append(args, "vrp", vrp)
+		}
+		w.log.Info("invalid_"+c.Kind.String(), args...)
+	}
+	if suppressed > 0 {
+		w.log.Warn("invalid_changes_suppressed", "count", suppressed, "max_change_logs", w.opts.MaxChangeLogs)
+	}
+	for _, e := range edges {
+		id := peerID{e.key.ip, e.key.as}
+		switch {
+		case e.eor:
+			events = append(events, w.initialLoad(snap, e.key, "end_of_rib", now))
+		case e.up:
+			events = append(events, alert.Event{Name: "session_up", Time: now, Peer: e.key.name(), Clear: true})
+		default:
+			events = append(events, alert.Event{Name: "session_down", Time: now, Peer: e.key.name(), Cause: e.reason,
+				Counts: map[string]int{"invalids_gone": gone[id]}})
+		}
+	}
+	events = append(events, cacheEvents...)
+	for id, n := range gone {
+		w.log.Warn("session_down_summary", "peer_ip", id.ip, "peer_as", id.as, "invalids_gone", n)
+	}
+	for id, since := range loading {
+		if now.Sub(since) >= loadTimeout {
+			w.sessions.endLoad(id)
+			events = append(events, w.initialLoad(snap, sessionKey{"bgp", id.ip, id.as}, "load_timeout", now))
+		}
+	}
+	if w.alerts != nil {
+		w.alerts.Handle(now, events)
+	}
+}
+
+// initialLoad summarises what a session's initial table holds, logged
+// and told once instead of one line per invalid route.
+func (w *Service) initialLoad(snap *live.Snapshot, k sessionKey, why string, now time.Time) alert.Event {
+	a := snap.Analysis
+	counts := map[string]int{"routes": 0, "invalid": 0, "dropped": 0, "unreachable": 0}
+	peer := slices.IndexFunc(a.Table.Peers(), func(p route.PeerKey) bool { return p.IP == k.ip && p.AS == k.as })
+	if peer >= 0 {
+		for id := range a.Table.Routes() {
+			if !a.Table.HasPeer(id, peer) {
+				continue
+			}
+			counts["routes"]++
+			o := a.Outcomes[id]
+			if o.State == rov.Invalid {
+				counts["invalid"]++
+			}
+			if o.Dropped {
+				counts["dropped"]++
+				if a.Assess(id, nil).Impact == classify.Unreachable {
+					counts["unreachable"]++
+				}
+			}
+		}
+	}
+	w.log.Info("initial_load", "peer", k.name(), "cause", why, "routes", counts["routes"], "invalid", counts["invalid"],
+		"dropped", counts["dropped"], "unreachable", counts["unreachable"])
+	return alert.Event{Name: "initial_load", Time: now, Peer: k.name(), Cause: why, Counts: counts}
+}
+
+// logSummary writes the periodic one-line summary.
+func (w *Service) logSummary() {
+	st := w.state.Stats()
+	snap := w.state.Snapshot()
+	var valid, invalid, notFound, dropped, unreachable int
+	a := snap.Analysis
+	for id := range a.Table.Routes() {
+		o := a.Outcomes[id]
+		switch {
+		case o.Unvalidated:
+		case o.State == rov.Valid:
+			valid++
+		case o.State == rov.Invalid:
+			invalid++
+		default:
+			notFound++
+		}
+		if o.Dropped {
+			dropped++
+			if a.Assess(id, nil).Impact == classify.Unreachable {
+				unreachable++
+			}
+		}
+	}
+	up, total := w.sessions.count()
+	w.log.Info("summary", "paths", st.Paths, "routes", st.Routes, "valid", valid, "invalid", invalid, "not_found", notFound,
+		"dropped", dropped, "unreachable", unreachable, "vrps", st.VRPs, "sessions_up", up, "sessions", total,
+		"caches_up", w.vrps.cachesUp(), "caches", len(w.opts.RTR), "epoch", snap.Epoch)
+}
