@@ -460,7 +460,7 @@ func (w *Service) logChanges() {
 		w.log.Warn("session_down_summary", "peer_ip", id.ip, "peer_as", id.as, "invalids_gone", n)
 	}
 	for id, since := range loading {
-		if now.Sub(since) >= loadTimeout {
+		if time.Since(since) >= loadTimeout {
 			w.sessions.endLoad(id)
 			events = append(events, w.initialLoad(snap, sessionKey{"bgp", id.ip, id.as}, "load_timeout", now))
 		}

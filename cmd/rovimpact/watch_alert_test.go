@@ -238,3 +238,40 @@ alerts:
 		t.Errorf("a second syslog message: %s", buf[:n])
 	}
 }
+
+// TestWatchBMPInitialLoad: a BMP-monitored peer's initial table, ended by
+// its End-of-RIB markers in route monitoring (RFC 7854 §5), is one
+// initial_load line, not one invalid_appeared per invalid; a route after
+// it is told by itself.
+func TestWatchBMPInitialLoad(t *testing.T) {
+	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	var routes []annRoute
+	for _, r := range without(watchRoutes0, rSameInvalid, rBoth) {
+		r.path, r.id = "64496 "+r.path, 0
+		routes = append(routes, r)
+		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+	}
+	peer := table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
+	want := truth(t, peer, 0, routes, watchVRPs0)
+	run.converges(t, "initial table", want)
+	for _, rf := range []bgp.RouteFamily{bgp.RF_IPv4_UC, bgp.RF_IPv6_UC} {
+		conn.Write(bmpMust(bmp.NewBMPRouteMonitoring(bmpPeerHeader("192.0.2.5", 64496), bgp.NewEndOfRib(rf)).Serialize()))
+	}
+	run.logged(t, fmt.Sprintf(`"msg":"initial_load","peer":"bmp 192.0.2.5 AS64496","cause":"end_of_rib","routes":%d,"invalid":%d`,
+		want.Summary.Routes, want.Summary.Invalid), 1)
+	if n := strings.Count(run.logs.String(), `"msg":"invalid_appeared"`); n != 0 {
+		t.Errorf("the initial table was logged route by route: %d invalid_appeared lines", n)
+	}
+	r := rBoth
+	r.path = "64496 " + r.path
+	conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+	run.logged(t, `"msg":"invalid_appeared","prefix":"10.3.7.0/24"`, 1)
+}
