@@ -404,7 +404,12 @@ func (w *Service) logChanges() {
 			continue
 		}
 		if c.Kind == live.Appeared && why == causeAnnounced && onlyFrom(snap, c, loading, loaded) {
-			continue // told by the peer's initial_load
+			// Logged as part of the peer's initial_load; receivers
+			// watching their own space still hear of it (alert.Filter).
+			ev := changeEvent(c, why, decidingVRP(snap, c.Prefix, c.Origin), now)
+			ev.InitialLoad = true
+			events = append(events, ev)
+			continue
 		}
 		vrp := ""
 		if c.Kind == live.Disappeared {

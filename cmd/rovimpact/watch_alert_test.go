@@ -34,7 +34,7 @@ import (
 // line for them.
 func TestWatchAlertsCauses(t *testing.T) {
 	var mu sync.Mutex
-	var got []map[string]any
+	var got, mine []map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var m struct{ Events []map[string]any }
@@ -42,7 +42,11 @@ func TestWatchAlertsCauses(t *testing.T) {
 			t.Errorf("webhook body %q: %v", b, err)
 		}
 		mu.Lock()
-		got = append(got, m.Events...)
+		if r.URL.Path == "/mine" {
+			mine = append(mine, m.Events...)
+		} else {
+			got = append(got, m.Events...)
+		}
 		mu.Unlock()
 	}))
 	defer srv.Close()
@@ -76,7 +80,11 @@ alerts:
     url: %s
     filter:
       events: [initial_load, invalid_appeared, session_down]
-`, bgpPort, hostileAddr, vrpFile, srv.URL)
+  - name: my-space
+    type: webhook
+    url: %s/mine
+    filter: {prefixes: [10.2.0.0/16], events: [invalid_appeared]}
+`, bgpPort, hostileAddr, vrpFile, srv.URL, srv.URL)
 	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +104,12 @@ alerts:
 	if n := strings.Count(run.logs.String(), `"msg":"invalid_appeared"`); n != 0 || len(events("invalid_appeared")) != 0 {
 		t.Errorf("the initial table was told route by route: %d log lines, %d alerts", n, len(events("invalid_appeared")))
 	}
+	// A receiver watching its own space hears of its route in the load.
+	eventually(t, 5*time.Second, "my-space alert", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(mine) == 1 && mine[0]["prefix"] == "10.2.0.0/24" && mine[0]["initial_load"] == true && mine[0]["cause"] == "route_announced", fmt.Sprint(mine)
+	})
 	var unreachable int
 	for _, r := range want.Invalids {
 		if r.Impact == "unreachable" {
