@@ -235,6 +235,12 @@ func TestFilter(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.e.Line(), got, tc.want)
 		}
 	}
+	// A route of an initial table reaches only receivers watching space.
+	il := appeared("192.0.2.0/24", 1, t0)
+	il.InitialLoad = true
+	if !f.Match(il) || (&Filter{Events: []string{"invalid_appeared"}}).Match(il) {
+		t.Error("initial-load route events: want them for a watch list only")
+	}
 	g := Filter{Classes: []classify.Class{classify.TooSpecific}, Impacts: []classify.Impact{classify.Unreachable}}
 	if g.Match(appeared("192.0.2.0/24", 1, t0)) { // wrong_origin
 		t.Error("class filter passed wrong_origin")

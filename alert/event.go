@@ -46,6 +46,12 @@ type Event struct {
 	// Counts summarise a batch (a peer's initial load, a peer going down).
 	Counts map[string]int `json:"counts,omitempty"`
 
+	// InitialLoad marks a route event of a session's initial table: such
+	// events are summed up in one initial_load event, and reach only
+	// receivers that watch the operator's own space (Filter.Prefixes or
+	// ASNs), for whom a route of their space matters by itself.
+	InitialLoad bool `json:"initial_load,omitempty"`
+
 	// Clear marks the end of a condition an earlier event began (a route
 	// no longer invalid, a peer back up): it cancels a held-down event of
 	// the same Key, or is told if that event was.

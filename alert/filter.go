@@ -31,6 +31,9 @@ func (f *Filter) Match(e Event) bool {
 	if len(f.Events) > 0 && !slices.Contains(f.Events, e.Name) {
 		return false
 	}
+	if e.InitialLoad && len(f.Prefixes) == 0 && len(f.ASNs) == 0 {
+		return false // the initial_load summary tells it
+	}
 	if e.Prefix.IsValid() && (len(f.Prefixes) > 0 || len(f.ASNs) > 0) {
 		mine := slices.ContainsFunc(f.Prefixes, e.Prefix.Overlaps)
 		if !mine && e.Origin != nil && e.Origin.Kind == rov.OriginAS {

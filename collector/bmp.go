@@ -362,6 +362,10 @@ type bmpPeer struct {
 	up    bool                     // Peer Up seen, no Peer Down since
 	opts  []*bgp.MarshallingOption // ADD-PATH receive families, from peer up
 	paths map[pathKey]struct{}     // held paths, only with MaxPrefixes
+	// families the session carries (both OPENs of the Peer Up), and those
+	// whose End-of-RIB (RFC 4724 §2) has come since; eorDone once all did.
+	families, eor [mrt.NumFamilies]bool
+	eorDone       bool
 }
 
 // pathKey is one path of a peer: RFC 7911 §3, a path is (prefix, path ID).
@@ -548,6 +552,11 @@ func (s *bmpSession) peerUp(m *bmp.BMPMessage, body *bmp.BMPPeerUpNotification) 
 	if len(am) > 0 {
 		p.opts = []*bgp.MarshallingOption{{AddPath: am}}
 	}
+	sentF, recvF := openFamilies(body.SentOpenMsg), openFamilies(body.ReceivedOpenMsg)
+	for f := range p.families {
+		p.families[f] = sentF[f] && recvF[f]
+	}
+	p.eor, p.eorDone = [mrt.NumFamilies]bool{}, false
 	s.em.skip("bmp_peer_up", 1)
 }
 
@@ -572,6 +581,42 @@ func addPathModes(m *bgp.BGPMessage) map[bgp.RouteFamily]bgp.BGPAddPathMode {
 				}
 			}
 		}
+	}
+	return out
+}
+
+// openFamilies lists the unicast families an OPEN offers: its
+// Multiprotocol capabilities, or IPv4 unicast without any (RFC 4760 §8).
+func openFamilies(m *bgp.BGPMessage) [mrt.NumFamilies]bool {
+	var out [mrt.NumFamilies]bool
+	var o *bgp.BGPOpen
+	if m != nil {
+		o, _ = m.Body.(*bgp.BGPOpen)
+	}
+	if o == nil {
+		out[mrt.IPv4Unicast] = true
+		return out
+	}
+	mp := false
+	for _, op := range o.OptParams {
+		c, ok := op.(*bgp.OptionParameterCapability)
+		if !ok {
+			continue
+		}
+		for _, cap := range c.Capability {
+			if m, ok := cap.(*bgp.CapMultiProtocol); ok {
+				mp = true
+				switch m.CapValue {
+				case bgp.RF_IPv4_UC:
+					out[mrt.IPv4Unicast] = true
+				case bgp.RF_IPv6_UC:
+					out[mrt.IPv6Unicast] = true
+				}
+			}
+		}
+	}
+	if !mp {
+		out[mrt.IPv4Unicast] = true
 	}
 	return out
 }

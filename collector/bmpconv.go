@@ -101,6 +101,22 @@ func (s *bmpSession) routeMonitoring(m *bmp.BMPMessage, body []byte) error {
 	if u.Ignored > 0 {
 		s.em.stats.Skipped["family"] += int64(u.Ignored)
 	}
+	if u.EndOfRIB {
+		// RFC 7854 §5: a router ends the initial dump of a peer's
+		// Adj-RIB-In with its End-of-RIB markers; once every family of
+		// the session has sent one, the peer's initial table is complete.
+		if p.up && !p.eorDone && p.families[u.EORFamily] {
+			p.eor[u.EORFamily] = true
+			p.eorDone = true
+			for f, on := range p.families {
+				p.eorDone = p.eorDone && (!on || p.eor[f])
+			}
+			if p.eorDone {
+				s.em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionEstablished, Router: s.router, EndOfRIB: true, Time: stamp(h)})
+			}
+		}
+		return nil
+	}
 	c.emit(u, p, stamp(h), s.em)
 	return nil
 }

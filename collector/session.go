@@ -70,9 +70,10 @@ type SessionEvent struct {
 	// Time is when it happened: the BMP per-peer header's timestamp, or the
 	// collector's clock.
 	Time time.Time
-	// EndOfRIB marks an established BGP session's initial table as
-	// complete: the End-of-RIB marker (RFC 4724 §2) of every family the
-	// session carries has arrived. State is SessionEstablished.
+	// EndOfRIB marks an established session's initial table as complete:
+	// the End-of-RIB marker (RFC 4724 §2) of every family the session
+	// carries has arrived (BGP: from the peer; BMP: in route monitoring,
+	// RFC 7854 §5). State is SessionEstablished.
 	EndOfRIB bool
 }
 

@@ -403,7 +403,12 @@ func (w *Service) logChanges() {
 			continue
 		}
 		if c.Kind == live.Appeared && why == causeAnnounced && onlyFrom(snap, c, loading, loaded) {
-			continue // told by the peer's initial_load
+			// Logged as part of the peer's initial_load; receivers
+			// watching their own space still hear of it (alert.Filter).
+			ev := changeEvent(c, why, decidingVRP(snap, c.Prefix, c.Origin), now)
+			ev.InitialLoad = true
+			events = append(events, ev)
+			continue
 		}
 		vrp := ""
 		if c.Kind == live.Disappeared {
@@ -459,7 +464,7 @@ func (w *Service) logChanges() {
 		w.log.Warn("session_down_summary", "peer_ip", id.ip, "peer_as", id.as, "invalids_gone", n)
 	}
 	for id, since := range loading {
-		if now.Sub(since) >= loadTimeout {
+		if time.Since(since) >= loadTimeout {
 			w.sessions.endLoad(id)
 			events = append(events, w.initialLoad(snap, sessionKey{"bgp", id.ip, id.as}, "load_timeout", now))
 		}

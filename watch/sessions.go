@@ -94,9 +94,11 @@ func (s *sessions) event(source string, e collector.SessionEvent) {
 		return
 	}
 	st.up = e.Up()
-	// Only BGP marks the end of the initial table (End-of-RIB); a BMP
-	// peer's routes are told one by one.
-	st.loading, st.since = st.up && source == "bgp", e.Time
+	// The initial table is told as one initial_load after the session's
+	// End-of-RIB (or loadTimeout).
+	// since is this host's clock: a BMP Peer Up carries the router's
+	// time the session came up, which may be long before we hear of it.
+	st.loading, st.since = st.up, time.Now()
 	s.edges = append(s.edges, sessionEdge{key: k, up: st.up, reason: e.Reason, at: e.Time})
 	args := []any{"source", source, "peer_ip", e.Peer.IP, "peer_as", e.Peer.AS}
 	if e.Router.IsValid() {

@@ -35,7 +35,7 @@ import (
 // line for them.
 func TestWatchAlertsCauses(t *testing.T) {
 	var mu sync.Mutex
-	var got []map[string]any
+	var got, mine []map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var m struct{ Events []map[string]any }
@@ -43,7 +43,11 @@ func TestWatchAlertsCauses(t *testing.T) {
 			t.Errorf("webhook body %q: %v", b, err)
 		}
 		mu.Lock()
-		got = append(got, m.Events...)
+		if r.URL.Path == "/mine" {
+			mine = append(mine, m.Events...)
+		} else {
+			got = append(got, m.Events...)
+		}
 		mu.Unlock()
 	}))
 	defer srv.Close()
@@ -77,7 +81,11 @@ alerts:
     url: %s
     filter:
       events: [initial_load, invalid_appeared, session_down]
-`, bgpPort, hostileAddr, vrpFile, srv.URL)
+  - name: my-space
+    type: webhook
+    url: %s/mine
+    filter: {prefixes: [10.2.0.0/16], events: [invalid_appeared]}
+`, bgpPort, hostileAddr, vrpFile, srv.URL, srv.URL)
 	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +105,12 @@ alerts:
 	if n := strings.Count(run.logs.String(), `"msg":"invalid_appeared"`); n != 0 || len(events("invalid_appeared")) != 0 {
 		t.Errorf("the initial table was told route by route: %d log lines, %d alerts", n, len(events("invalid_appeared")))
 	}
+	// A receiver watching its own space hears of its route in the load.
+	eventually(t, 5*time.Second, "my-space alert", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(mine) == 1 && mine[0]["prefix"] == "10.2.0.0/24" && mine[0]["initial_load"] == true && mine[0]["cause"] == "route_announced", fmt.Sprint(mine)
+	})
 	var unreachable int
 	for _, r := range want.Invalids {
 		if r.Impact == classify.Unreachable {
@@ -238,4 +252,41 @@ alerts:
 	if n, _, err := pc.ReadFrom(buf); err == nil {
 		t.Errorf("a second syslog message: %s", buf[:n])
 	}
+}
+
+// TestWatchBMPInitialLoad: a BMP-monitored peer's initial table, ended by
+// its End-of-RIB markers in route monitoring (RFC 7854 §5), is one
+// initial_load line, not one invalid_appeared per invalid; a route after
+// it is told by itself.
+func TestWatchBMPInitialLoad(t *testing.T) {
+	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	var routes []annRoute
+	for _, r := range without(watchRoutes0, rSameInvalid, rBoth) {
+		r.path, r.id = "64496 "+r.path, 0
+		routes = append(routes, r)
+		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+	}
+	peer := table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
+	want := truth(t, peer, 0, routes, watchVRPs0)
+	run.converges(t, "initial table", want)
+	for _, rf := range []bgp.RouteFamily{bgp.RF_IPv4_UC, bgp.RF_IPv6_UC} {
+		conn.Write(bmpMust(bmp.NewBMPRouteMonitoring(bmpPeerHeader("192.0.2.5", 64496), bgp.NewEndOfRib(rf)).Serialize()))
+	}
+	run.logged(t, fmt.Sprintf(`"msg":"initial_load","peer":"bmp 192.0.2.5 AS64496","cause":"end_of_rib","routes":%d,"invalid":%d`,
+		want.Summary.Routes, want.Summary.Invalid), 1)
+	if n := strings.Count(run.logs.String(), `"msg":"invalid_appeared"`); n != 0 {
+		t.Errorf("the initial table was logged route by route: %d invalid_appeared lines", n)
+	}
+	r := rBoth
+	r.path = "64496 " + r.path
+	conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+	run.logged(t, `"msg":"invalid_appeared","prefix":"10.3.7.0/24"`, 1)
 }
