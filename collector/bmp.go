@@ -17,6 +17,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
+	"github.com/rovimpact/rovimpact/mrt"
 	"github.com/rovimpact/rovimpact/route"
 )
 

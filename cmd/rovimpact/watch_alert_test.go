@@ -274,7 +274,7 @@ func TestWatchBMPInitialLoad(t *testing.T) {
 		routes = append(routes, r)
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
-	peer := table.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
+	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
 	want := truth(t, peer, 0, routes, watchVRPs0)
 	run.converges(t, "initial table", want)
 	for _, rf := range []bgp.RouteFamily{bgp.RF_IPv4_UC, bgp.RF_IPv6_UC} {
