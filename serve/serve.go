@@ -189,10 +189,11 @@ type Config struct {
 	MaxWait time.Duration
 }
 
-// DefaultMaxWait is Config.MaxWait's default: an answer within ~50 ms
-// whatever is loading, while a small table's new report (built in well
-// under that) is still awaited.
-const DefaultMaxWait = 30 * time.Millisecond
+// DefaultMaxWait is Config.MaxWait's default: room within the ~50 ms an
+// answer may take whatever is loading (writing /metrics itself takes a few
+// ms, more on a busy machine), while a small table's new report, built in
+// about a millisecond, is still awaited.
+const DefaultMaxWait = 10 * time.Millisecond
 
 // Server answers the endpoints; it is an http.Handler.
 type Server struct {
