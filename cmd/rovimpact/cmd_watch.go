@@ -564,7 +564,7 @@ func (w *watcher) logChanges() {
 		return
 	}
 	changes := live.Diff(w.prev, snap)
-	w.prev = snap
+	w.prev = snap.DiffBase() // its invalid routes only: not a second table while loading
 	logged := 0
 	for _, c := range changes {
 		if logged == w.opts.maxChangeLogs {
