@@ -177,7 +177,7 @@ func (s *State) changeVRPs(makeNext func(old []rov.VRP) []rov.VRP) int {
 	}
 	s.maybeCompactRefs()
 	s.revalidated += int64(len(aff))
-	s.epoch++
+	s.bump()
 	return len(aff)
 }
 
