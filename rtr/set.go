@@ -98,7 +98,16 @@ func (s *Set) Apply(u Update) (Delta, error) {
 	if u.Reset {
 		next, _ = sortedKeys(u.Announced)
 		var gone, added []vkey
-		diffKeys(src.keys, next, func(k vkey) { gone = append(gone, k) }, func(k vkey) { added = append(added, k) })
+		if len(src.keys) == 0 {
+			added = next // a first load: every key is new
+		} else {
+			// Count, then fill: large slices grow by 1.25x, so appending
+			// 700k keys one by one allocates about 5 times their size.
+			ng, na := 0, 0
+			diffKeys(src.keys, next, func(vkey) { ng++ }, func(vkey) { na++ })
+			gone, added = make([]vkey, 0, ng), make([]vkey, 0, na)
+			diffKeys(src.keys, next, func(k vkey) { gone = append(gone, k) }, func(k vkey) { added = append(added, k) })
+		}
 		src.keys = next
 		s.leave(gone, &d)
 		s.enter(added, &d)
@@ -214,8 +223,11 @@ func (s *Set) leave(keys []vkey, d *Delta) {
 // source held: those for which the union has no entry yet (s.union is
 // still the union before the change).
 func (s *Set) enter(keys []vkey, d *Delta) {
-	for _, k := range keys {
+	for i, k := range keys {
 		if _, ok := slices.BinarySearchFunc(s.union, k, vkey.compare); !ok {
+			if d.Announced == nil {
+				d.Announced = make([]rov.VRP, 0, len(keys)-i) // at most that many
+			}
 			d.Announced = append(d.Announced, k.vrp())
 		}
 	}
