@@ -105,15 +105,28 @@ func CompareVRP(a, b rov.VRP) int {
 	return cmp.Compare(a.TA, b.TA)
 }
 
-// sortedVRPs converts a key set to a sorted VRP slice (nil when empty).
-func sortedVRPs[V any](m map[vkey]V) []rov.VRP {
+// sortedKeysOf returns the keys of a key set, sorted (nil when empty).
+func sortedKeysOf(m map[vkey]struct{}) []vkey {
 	if len(m) == 0 {
 		return nil
 	}
-	out := make([]rov.VRP, 0, len(m))
+	out := make([]vkey, 0, len(m))
 	for k := range m {
-		out = append(out, k.vrp())
+		out = append(out, k)
 	}
-	slices.SortFunc(out, CompareVRP)
+	slices.SortFunc(out, vkey.compare)
+	return out
+}
+
+// vrpsOf converts sorted keys to VRPs, in the same (CompareVRP) order; nil
+// when empty.
+func vrpsOf(keys []vkey) []rov.VRP {
+	if len(keys) == 0 {
+		return nil
+	}
+	out := make([]rov.VRP, len(keys))
+	for i, k := range keys {
+		out[i] = k.vrp()
+	}
 	return out
 }
