@@ -14,6 +14,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/mrt"
+	"github.com/rovimpact/rovimpact/reports"
 	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
@@ -359,4 +360,35 @@ func BenchmarkPaths(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "paths/s")
 	})
+}
+
+// BenchmarkMemory splits the live heap of a State holding the PCH full
+// table (one peer) with the real 723k VRPs, as watch holds it: the VRPs
+// and their index (vrps-MB), the table itself (table-B/path), a snapshot
+// (snapshot-B/path: the table and analysis reports are built from) and its
+// report (report-B/path, reports.Build). Each is the growth of
+// runtime.MemStats.HeapInuse after GC across one step.
+func BenchmarkMemory(b *testing.B) {
+	events, paths := fullTable(b)
+	vrps := realVRPs(b, vrpFileB)
+	for b.Loop() {
+		h0 := heapInuse()
+		s := New(Options{})
+		s.SetVRPs(vrps)
+		h1 := heapInuse()
+		replay(events, paths, 1, func(r *bgp.Route, _ bgp.PeerKey) { s.Apply(r) })
+		h2 := heapInuse()
+		snap := s.Snapshot()
+		h3 := heapInuse()
+		rep := reports.Build(snap.Analysis, reports.Meta{})
+		h4 := heapInuse()
+		n := float64(s.Stats().Paths)
+		b.ReportMetric(float64(h1-h0)/1e6, "vrps-MB")
+		b.ReportMetric(float64(h2-h1)/n, "table-B/path")
+		b.ReportMetric(float64(h3-h2)/n, "snapshot-B/path")
+		b.ReportMetric(float64(h4-h3)/n, "report-B/path")
+		b.ReportMetric(n, "paths")
+		runtime.KeepAlive(rep)
+		runtime.KeepAlive(s)
+	}
 }

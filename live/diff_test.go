@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -173,6 +174,36 @@ func TestChangeKindString(t *testing.T) {
 	for k, want := range map[ChangeKind]string{Appeared: "appeared", Disappeared: "disappeared", Changed: "changed", 9: "unknown"} {
 		if got := k.String(); got != want {
 			t.Errorf("%d: got %q, want %q", k, got, want)
+		}
+	}
+}
+
+// TestDiffBase: diffing against a snapshot's DiffBase (no analysis kept)
+// gives exactly the changes diffing against the snapshot itself gives,
+// through random events and VRP changes.
+func TestDiffBase(t *testing.T) {
+	for seed := range uint64(10) {
+		g := newGen(seed)
+		s := New(Options{})
+		s.SetVRPs(g.vrps(30))
+		prev := s.Snapshot()
+		base := prev.DiffBase()
+		for step := range 200 {
+			if step%25 == 24 {
+				s.SetVRPs(g.vrps(30))
+			} else {
+				r, _ := g.event(g.r.IntN(90))
+				s.Apply(&r)
+			}
+			next := s.Snapshot()
+			want, got := Diff(prev, next), Diff(base, next)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d step %d: Diff from DiffBase\n%+v\nwant\n%+v", seed, step, got, want)
+			}
+			if base.Analysis != nil || base.Epoch != prev.Epoch {
+				t.Fatalf("DiffBase keeps the analysis or loses the epoch")
+			}
+			prev, base = next, next.DiffBase()
 		}
 	}
 }

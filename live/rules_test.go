@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
 	bgp "github.com/rovimpact/rovimpact/route"
@@ -582,5 +583,52 @@ func TestCoalesce(t *testing.T) {
 		if g, w := viewOf(all.Snapshot().Analysis), viewOf(one.Snapshot().Analysis); fmt.Sprint(g) != fmt.Sprint(w) {
 			t.Errorf("seed %d: verdicts differ:\n%v\n%v", seed, g, w)
 		}
+	}
+}
+
+// TestEpochDuringChange: while a VRP change holds the State's lock
+// (re-validating), Epoch answers at once with the epoch before the change
+// and TryStats declines instead of waiting; both see the change once it
+// is done. (What serve relies on to answer scrapes during a load.)
+func TestEpochDuringChange(t *testing.T) {
+	s := New(Options{})
+	r := ann(peerA, "192.0.2.0/24", 0, seq(64501, 64500))
+	s.Apply(&r)
+	before := s.Epoch()
+	held, release := make(chan struct{}), make(chan struct{})
+	s.onRevalidate = func([]uint32) {
+		close(held)
+		<-release
+	}
+	done := make(chan int)
+	go func() {
+		done <- s.SetVRPs([]rov.VRP{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), MaxLen: 24, ASN: 64500}})
+	}()
+	<-held
+	type answer struct {
+		epoch uint64
+		ok    bool
+	}
+	got := make(chan answer, 1)
+	go func() {
+		e := s.Epoch()
+		_, ok := s.TryStats()
+		got <- answer{e, ok}
+	}()
+	select {
+	case a := <-got:
+		if a.epoch != before || a.ok {
+			t.Errorf("during the change: Epoch %d (want %d), TryStats ok %v (want false)", a.epoch, before, a.ok)
+		}
+	case <-time.After(time.Minute): // bounded so that a regression fails instead of hanging
+		t.Fatal("Epoch or TryStats waited for the change")
+	}
+	close(release)
+	if n := <-done; n != 1 {
+		t.Errorf("re-validated %d routes, want 1", n)
+	}
+	st, ok := s.TryStats()
+	if !ok || s.Epoch() != before+1 || st.Epoch != s.Epoch() || st.VRPs != 1 {
+		t.Errorf("after the change: Epoch %d (want %d), TryStats %v %+v", s.Epoch(), before+1, ok, st)
 	}
 }

@@ -239,12 +239,16 @@ type Change struct {
 // isInvalid: the routes Diff follows, those ROV would reject or drop.
 func isInvalid(o classify.Outcome) bool { return o.State == rov.Invalid || o.Dropped }
 
-// invalidRoute is one invalid route of a snapshot with its impact.
+// invalidRoute is one invalid route of a snapshot with what Diff reports
+// of it, so that Diff needs nothing else of the snapshot (see DiffBase).
 type invalidRoute struct {
-	id     int
-	prefix netip.Prefix
-	origin rov.Origin // as the table keys it (before resolving the local AS)
-	impact classify.Impact
+	prefix   netip.Prefix
+	origin   rov.Origin // as the table keys it (before resolving the local AS)
+	resolved rov.Origin // classify.Outcome.Origin
+	impact   classify.Impact
+	class    classify.Class
+	paths    uint32
+	peers    int32
 }
 
 func compareInvalid(a, b invalidRoute) int {
@@ -268,12 +272,26 @@ func (sn *Snapshot) invalids() []invalidRoute {
 		a := sn.Analysis
 		for id, r := range a.Table.Routes() {
 			if isInvalid(a.Outcomes[id]) {
-				sn.inv = append(sn.inv, invalidRoute{id: id, prefix: r.Prefix, origin: r.Origin, impact: a.Assess(id, nil).Impact})
+				o := a.Outcomes[id]
+				sn.inv = append(sn.inv, invalidRoute{prefix: r.Prefix, origin: r.Origin, resolved: o.Origin,
+					impact: a.Assess(id, nil).Impact, class: o.Class, paths: r.Paths, peers: int32(a.Table.PeerCount(id))})
 			}
 		}
 		slices.SortFunc(sn.inv, compareInvalid)
 	})
 	return sn.inv
+}
+
+// DiffBase returns what Diff needs of sn as its prev: a Snapshot with sn's
+// Epoch, Built and VRPs and its invalid routes (assessed now, if no Diff
+// did yet), but no Analysis. A caller that keeps the last snapshot only to
+// diff the next one against it keeps this instead, and does not hold a
+// whole table and analysis (about 170 bytes a route) alive while the live
+// table moves on. It is only for Diff (as prev or next).
+func (sn *Snapshot) DiffBase() *Snapshot {
+	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: sn.invalids()}
+	b.invOnce.Do(func() {})
+	return b
 }
 
 // Diff lists the changes of invalid routes (State Invalid, or Dropped under
@@ -292,10 +310,8 @@ func Diff(prev, next *Snapshot) []Change {
 	if next != nil {
 		ni = next.invalids()
 	}
-	change := func(k ChangeKind, sn *Snapshot, r invalidRoute) Change {
-		a := sn.Analysis
-		o := a.Outcomes[r.id]
-		return Change{Kind: k, Prefix: r.prefix, Origin: o.Origin, Paths: int(a.Table.Routes()[r.id].Paths), Peers: a.Table.PeerCount(r.id)}
+	change := func(k ChangeKind, r invalidRoute) Change {
+		return Change{Kind: k, Prefix: r.prefix, Origin: r.resolved, Paths: int(r.paths), Peers: int(r.peers)}
 	}
 	var out []Change
 	i, j := 0, 0
@@ -311,19 +327,19 @@ func Diff(prev, next *Snapshot) []Change {
 		}
 		switch {
 		case c < 0:
-			ch := change(Disappeared, prev, pi[i])
-			ch.OldClass, ch.OldImpact = prev.Analysis.Outcomes[pi[i].id].Class, pi[i].impact
+			ch := change(Disappeared, pi[i])
+			ch.OldClass, ch.OldImpact = pi[i].class, pi[i].impact
 			out = append(out, ch)
 			i++
 		case c > 0:
-			ch := change(Appeared, next, ni[j])
-			ch.Class, ch.Impact = next.Analysis.Outcomes[ni[j].id].Class, ni[j].impact
+			ch := change(Appeared, ni[j])
+			ch.Class, ch.Impact = ni[j].class, ni[j].impact
 			out = append(out, ch)
 			j++
 		default:
-			oc, nc := prev.Analysis.Outcomes[pi[i].id].Class, next.Analysis.Outcomes[ni[j].id].Class
+			oc, nc := pi[i].class, ni[j].class
 			if oc != nc || pi[i].impact != ni[j].impact {
-				ch := change(Changed, next, ni[j])
+				ch := change(Changed, ni[j])
 				ch.OldClass, ch.OldImpact, ch.Class, ch.Impact = oc, pi[i].impact, nc, ni[j].impact
 				out = append(out, ch)
 			}

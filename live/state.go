@@ -29,6 +29,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/mrt"
@@ -176,6 +177,7 @@ type State struct {
 	attrSlack       int64 // see maybeCompactAttrs
 
 	epoch       uint64
+	epochNow    atomic.Uint64 // epoch, readable without mu (see Epoch)
 	snap        *Snapshot
 	revalidated int64
 	indexBuilds int64
@@ -363,7 +365,7 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 	pe.paths[key] = valOf(&s.attrs, rid, r)
 	s.maybeCompactAttrs()
 	s.events["announce"]++
-	s.epoch++
+	s.bump()
 }
 
 // withdraw removes the held path h found (route.Remove).
@@ -371,7 +373,7 @@ func (s *State) withdraw(h *heldPathRef) {
 	delete(s.peers[h.pi].paths, h.key)
 	s.removePath(h.held.route, h.pi, pathRef{h.pi, h.key})
 	s.events["withdraw"]++
-	s.epoch++
+	s.bump()
 }
 
 // peerDown flushes peer id's paths and frees its slot (removePath left
@@ -389,7 +391,7 @@ func (s *State) peerDown(id peerID) {
 	delete(s.peerIx, id)
 	s.peers[pi] = peer{free: true}
 	s.freePeers = append(s.freePeers, pi)
-	s.epoch++
+	s.bump()
 }
 
 // routeFor returns the id of route (pid, origin), creating and validating
@@ -592,10 +594,38 @@ type Stats struct {
 	Epoch   uint64 // changes applied so far (see Snapshot.Epoch)
 }
 
+// bump counts one change (s.mu held).
+func (s *State) bump() {
+	s.epoch++
+	s.epochNow.Store(s.epoch)
+}
+
+// Epoch returns the number of changes applied so far (Snapshot.Epoch of a
+// snapshot built now). It never waits for the State's lock, so a reader
+// can tell whether its last snapshot is current while a long change (a
+// first VRP load re-validating a full table) holds the lock.
+func (s *State) Epoch() uint64 { return s.epochNow.Load() }
+
 // Stats returns counters; cost is linear in the number of peers only.
 func (s *State) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.stats()
+}
+
+// TryStats is Stats when the State's lock is free, and false without
+// waiting when a change holds it: readers that must answer at once (a
+// metrics scrape during a table load) fall back to the last Stats they
+// got.
+func (s *State) TryStats() (Stats, bool) {
+	if !s.mu.TryLock() {
+		return Stats{}, false
+	}
+	defer s.mu.Unlock()
+	return s.stats(), true
+}
+
+func (s *State) stats() Stats {
 	st := Stats{
 		Routes: s.live, Paths: s.npaths, VRPs: len(s.vrps),
 		PeerPaths:   make(map[bgp.PeerKey]int64, len(s.peers)),

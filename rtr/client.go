@@ -194,7 +194,7 @@ type Client struct {
 
 	mu         sync.Mutex // guards st, vrps and aspas (writes), queryReset
 	st         Status
-	vrps       map[vkey]struct{}
+	vrps       []vkey // sorted by vkey.compare; replaced, never edited, so the reader may read it while a response is applied
 	aspas      map[uint32][]uint32
 	queryReset bool // the query in flight is a Reset Query
 }
@@ -236,7 +236,6 @@ func NewClient(cfg Config) *Client {
 		version = cfg.MaxVersion
 	}
 	c.st = Status{Source: c.name, Addr: cfg.Addr, Version: version, Refresh: DefaultRefresh, Retry: DefaultRetry, Expire: DefaultExpire}
-	c.vrps = map[vkey]struct{}{}
 	c.aspas = map[uint32][]uint32{}
 	return c
 }
@@ -260,7 +259,7 @@ func (c *Client) Status() Status {
 func (c *Client) VRPs() []rov.VRP {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return sortedVRPs(c.vrps)
+	return vrpsOf(c.vrps)
 }
 
 // ASPAs returns the ASPA records of the current data (version 2 sessions
@@ -442,7 +441,7 @@ func (c *Client) expireIfDue(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	old := c.vrps
-	c.vrps = map[vkey]struct{}{}
+	c.vrps = nil
 	c.aspas = map[uint32][]uint32{}
 	c.st.HasSession = false
 	c.st.Expired = true
@@ -450,7 +449,7 @@ func (c *Client) expireIfDue(ctx context.Context) error {
 	u := Update{Source: c.name, Reset: true, Expired: true, Version: c.st.Version,
 		SessionID: c.st.SessionID, Serial: c.st.Serial, Time: c.clock.Now(), Expire: c.st.Expire}
 	c.mu.Unlock()
-	u.Withdrawn = sortedVRPs(old)
+	u.Withdrawn = vrpsOf(old)
 	c.log.Warn("rtr_vrps_expired", "dropped", "all", "vrps", len(old), "expire", u.Expire, "last_update", at.Add(-u.Expire))
 	return c.emit(ctx, u)
 }
@@ -937,7 +936,7 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 
 // size is the number of VRPs the client would hold if the response ended
 // now.
-func (r *response) size(cur map[vkey]struct{}) int {
+func (r *response) size(cur []vkey) int {
 	if r.reset {
 		return len(r.next)
 	}
@@ -950,7 +949,7 @@ func (r *response) size(cur map[vkey]struct{}) int {
 // ... of a record not currently announced ... Withdrawal of Unknown
 // Record". An announcement and a withdrawal of the same record within one
 // response cancel out.
-func (r *response) prefix(p *PDU, cur map[vkey]struct{}) (ErrorCode, string) {
+func (r *response) prefix(p *PDU, cur []vkey) (ErrorCode, string) {
 	k := keyOfPDU(p)
 	if r.reset {
 		_, have := r.next[k]
@@ -966,7 +965,7 @@ func (r *response) prefix(p *PDU, cur map[vkey]struct{}) (ErrorCode, string) {
 		}
 		return 0, ""
 	}
-	_, inCur := cur[k]
+	_, inCur := slices.BinarySearchFunc(cur, k, vkey.compare)
 	_, added := r.adds[k]
 	_, deleted := r.dels[k]
 	switch {
@@ -1061,30 +1060,41 @@ func (r *response) held(cust uint32, cur map[uint32][]uint32) []uint32 {
 func (c *Client) apply(r *response, eod *PDU) Update {
 	now := c.clock.Now()
 	u := Update{Source: c.name, Reset: r.reset, Version: eod.Version, SessionID: eod.Session, Serial: eod.Serial, Time: now}
+	var next []vkey
 	if r.reset {
-		gone := map[vkey]struct{}{}
-		for k := range c.vrps {
-			if _, ok := r.next[k]; !ok {
-				gone[k] = struct{}{}
-			}
-		}
-		u.Announced, u.Withdrawn = sortedVRPs(r.next), sortedVRPs(gone)
+		next = sortedKeysOf(r.next)
+		r.next = nil // the map is twice the size of the slice: let it go now
+		var gone []vkey
+		diffKeys(c.vrps, next, func(k vkey) { gone = append(gone, k) }, func(vkey) {})
+		u.Announced, u.Withdrawn = vrpsOf(next), vrpsOf(gone)
 	} else {
-		u.Announced, u.Withdrawn = sortedVRPs(r.adds), sortedVRPs(r.dels)
+		adds, dels := sortedKeysOf(r.adds), sortedKeysOf(r.dels)
+		u.Announced, u.Withdrawn = vrpsOf(adds), vrpsOf(dels)
+		// The held set without dels, merged with adds (disjoint from it).
+		next = make([]vkey, 0, len(c.vrps)+len(adds)-len(dels))
+		i, j := 0, 0
+		for _, k := range c.vrps {
+			for i < len(dels) && dels[i].compare(k) < 0 {
+				i++
+			}
+			if i < len(dels) && dels[i] == k {
+				continue
+			}
+			for j < len(adds) && adds[j].compare(k) < 0 {
+				next = append(next, adds[j])
+				j++
+			}
+			next = append(next, k)
+		}
+		next = append(next, adds[j:]...)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.vrps = next
 	if r.reset {
-		c.vrps = r.next
 		c.aspas = r.aspaNext
 		c.st.ResetSyncs++
 	} else {
-		for k := range r.dels {
-			delete(c.vrps, k)
-		}
-		for k := range r.adds {
-			c.vrps[k] = struct{}{}
-		}
 		for k := range r.aspaDel {
 			delete(c.aspas, k)
 		}

@@ -1,9 +1,15 @@
 package serve
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/compressed"
@@ -121,6 +127,89 @@ func BenchmarkReportBuild(b *testing.B) {
 				for b.Loop() {
 					_, _ = srv.Report()
 				}
+			})
+		})
+	}
+}
+
+// BenchmarkScrapeWhileLoading measures GET /metrics and GET /api/summary
+// while another goroutine keeps changing the table (an announcement
+// repeated as fast as Apply takes it: a new epoch every few microseconds,
+// as during a full-table load), against the baseline of what every such
+// request cost before reports were built in the background: a Snapshot and
+// a reports.Build of the changed table. Reported: ns/op (mean) and the
+// slowest request (max-ms); the aim (issue 14) is <= 50 ms at full table
+// whatever is loading.
+func BenchmarkScrapeWhileLoading(b *testing.B) {
+	cases := []struct {
+		name   string
+		vrps   string
+		routes []string
+	}{
+		{"sample", "../testdata/sample/vrps.json", []string{"../testdata/sample/routes-v4.mrt", "../testdata/sample/routes-v6.mrt"}},
+	}
+	if d := findShared(); d != "" {
+		cases = append(cases, struct {
+			name   string
+			vrps   string
+			routes []string
+		}{"pch-fulltable", filepath.Join(d, "vrp", "vrps.rpki-client.20250720T093133Z.json.bz2"),
+			[]string{filepath.Join(d, "mrt", "updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz")}})
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			st, last := loadState(b, tc.vrps, tc.routes...)
+			srv := New(Config{Table: st})
+			srv.Report() // the first build, before the load
+			load := func() (stop func()) {
+				done := make(chan struct{})
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := *last
+					for {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						st.Apply(&r)
+					}
+				}()
+				return func() { close(done); wg.Wait() }
+			}
+			for _, url := range []string{"/metrics", "/api/summary"} {
+				b.Run(strings.TrimPrefix(url, "/"), func(b *testing.B) {
+					stop := load()
+					var worst time.Duration
+					for b.Loop() {
+						t := time.Now()
+						rec := httptest.NewRecorder()
+						srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, url, nil))
+						if rec.Code != http.StatusOK {
+							b.Fatalf("%s: %d", url, rec.Code)
+						}
+						worst = max(worst, time.Since(t))
+					}
+					stop()
+					b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
+				})
+			}
+			b.Run("build-per-request-baseline", func(b *testing.B) {
+				stop := load()
+				var worst time.Duration
+				for b.Loop() {
+					t := time.Now()
+					snap := st.Snapshot()
+					rep := reports.Build(snap.Analysis, reports.Meta{})
+					if _, err := json.Marshal(rep.Summary); err != nil {
+						b.Fatal(err)
+					}
+					worst = max(worst, time.Since(t))
+				}
+				stop()
+				b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
 			})
 		})
 	}

@@ -51,7 +51,7 @@ func (src *VRPSource) expired(s *Server) bool {
 // health runs the checks of Health and returns the document and its
 // HTTP status.
 func (s *Server) health() (Health, int) {
-	st := s.cfg.Table.Stats()
+	st := s.stats()
 	h := Health{Status: "ok", Epoch: st.Epoch, VRPs: st.VRPs, VRPsLoaded: st.VRPs > 0, Paths: st.Paths, Routes: st.Routes}
 	h.UnionVRPs = st.VRPs
 	if s.cfg.Union != nil {

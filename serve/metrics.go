@@ -12,9 +12,10 @@ import (
 )
 
 // metrics is the collector behind the rovimpact_* families listed in the
-// package documentation. It reads everything at scrape time, so a scrape is
-// consistent with one snapshot and costs one report build at most per
-// epoch.
+// package documentation. The route gauges come from the last report built
+// (see the package documentation: a scrape never waits for a table load);
+// counters and VRP source state are read at scrape time, from the table's
+// Stats when its lock is free and else from those of the last build.
 type metrics struct{ s *Server }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -109,7 +110,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	gauge(ch, mEpoch, float64(b.snap.Epoch))
 	gauge(ch, mBuildSeconds, b.duration.Seconds())
 
-	st := s.cfg.Table.Stats()
+	st, ok := s.cfg.Table.TryStats()
+	if !ok {
+		st = b.stats // a change holds the table: its counts as of the last build
+	}
 	gauge(ch, mPaths, float64(st.Paths))
 	gauge(ch, mVRPsUsed, float64(st.VRPs))
 	for k, n := range st.PeerPaths {

@@ -59,9 +59,19 @@
 //	rovimpact_snapshot_epoch                      gauge: epoch of the snapshot the route gauges describe
 //	rovimpact_report_build_seconds                gauge: time the last report build took
 //
-// A report of a full table takes real time to build, so it is built at most
-// once per snapshot epoch and shared by every request and scrape of that
-// epoch; concurrent requests for a new epoch wait for the one build.
+// A report of a full table takes real time to build (about a second of CPU,
+// many more while a table loads on a busy machine), so /metrics,
+// /api/summary, /api/report, /api/invalids and /healthz answer from the
+// last report built: one build at a time runs in the background, started
+// by a request that finds the table changed since the last one, and
+// shared by every request and scrape of its epoch. A request waits for
+// that build at most Config.MaxWait (the first request, with nothing
+// built yet, waits for it), so a scrape is never held up by a table load
+// or a VRP change in progress; X-Rovimpact-Epoch and
+// rovimpact_snapshot_epoch say which epoch answered. While builds are
+// slow (a table loading), a new one starts no sooner after the last one
+// ended than that one took, so building reports takes at most about half
+// of a core.
 package serve
 
 import (
@@ -75,6 +85,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -94,6 +105,11 @@ import (
 type Table interface {
 	Snapshot() *live.Snapshot
 	Stats() live.Stats
+	// Epoch is the epoch a snapshot built now would have; it must not
+	// wait for a change in progress.
+	Epoch() uint64
+	// TryStats is Stats when it can be had without waiting.
+	TryStats() (live.Stats, bool)
 }
 
 // VRPSource describes one VRP source for /api/caches and the rtr metrics.
@@ -169,7 +185,18 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the clock for ages; time.Now when nil.
 	Now func() time.Time
+	// MaxWait is how long a request waits for the report of a newer
+	// epoch before it answers from the last one built (0: DefaultMaxWait;
+	// negative: it always waits, as tests that change the table and read
+	// it back at once need).
+	MaxWait time.Duration
 }
+
+// DefaultMaxWait is Config.MaxWait's default: room within the ~50 ms an
+// answer may take whatever is loading (writing /metrics itself takes a few
+// ms, more on a busy machine), while a small table's new report, built in
+// about a millisecond, is still awaited.
+const DefaultMaxWait = 10 * time.Millisecond
 
 // Server answers the endpoints; it is an http.Handler.
 type Server struct {
@@ -178,19 +205,26 @@ type Server struct {
 	reg *prometheus.Registry
 	log *slog.Logger
 
-	mu     sync.Mutex // held while building, so one epoch is built once
-	cached *built
-	builds int64
+	cached atomic.Pointer[built] // the last report built
+	builds atomic.Int64
+
+	bmu      sync.Mutex    // guards inflight, lastEnd, lastTook
+	inflight chan struct{} // closed when the build in flight ends; nil: none
+	lastEnd  time.Time     // when the last build ended
+	lastTook time.Duration // how long it took
 
 	pages pager // the snapshot lookup cursors page through
 }
 
-// built is everything derived from one snapshot.
+// built is everything derived from one snapshot, and the table's Stats
+// taken with it (what a scrape reports when the table is too busy to give
+// fresh ones).
 type built struct {
 	snap     *live.Snapshot
 	report   reports.Report
 	peers    []peerCounts
 	duration time.Duration
+	stats    live.Stats
 }
 
 // New returns a Server for cfg, with its own Prometheus registry (the
@@ -201,6 +235,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxWait == 0 {
+		cfg.MaxWait = DefaultMaxWait
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), reg: prometheus.NewRegistry(), log: cfg.Logger}
 	s.reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -235,22 +272,86 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Report returns the report of the current snapshot, building it if the
-// epoch moved since the last build, and the snapshot it describes.
+// Report returns the report of the table as it is now (waiting for the
+// build if need be, whatever MaxWait says), and the snapshot it describes.
 func (s *Server) Report() (reports.Report, *live.Snapshot) {
-	b := s.current()
+	want := s.cfg.Table.Epoch()
+	b := s.get(-1)
+	// A build already in flight may have taken its snapshot before the
+	// call; the next one cannot have.
+	for range 2 {
+		if b.snap.Epoch >= want {
+			break
+		}
+		b = s.get(-1)
+	}
 	return b.report, b.snap
 }
 
-// current returns what is built for the table's current snapshot.
-func (s *Server) current() *built {
-	snap := s.cfg.Table.Snapshot()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cached != nil && s.cached.snap.Epoch == snap.Epoch {
-		return s.cached
+// current returns what was built for the table's current epoch, if it is
+// built or gets built within MaxWait, and otherwise the last thing built.
+func (s *Server) current() *built { return s.get(s.cfg.MaxWait) }
+
+// get is current with wait as MaxWait. With nothing built yet it waits
+// for the first build whatever wait says.
+func (s *Server) get(wait time.Duration) *built {
+	b := s.cached.Load()
+	if b != nil && b.snap.Epoch == s.cfg.Table.Epoch() {
+		return b
 	}
+	done := s.kick(b == nil || wait < 0)
+	if b == nil || wait < 0 {
+		<-done
+		return s.cached.Load()
+	}
+	if done == nil {
+		return b // builds are throttled (see kick)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-done:
+		return s.cached.Load()
+	case <-t.C:
+		return b
+	}
+}
+
+// kick starts a build unless one is in flight, and returns the channel
+// closed when the build in flight ends. Unless force is set, a build does
+// not start sooner after the last one ended than that one took (nil is
+// returned then): slow builds, which happen while a full table loads,
+// take at most about half of the time.
+func (s *Server) kick(force bool) <-chan struct{} {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	if s.inflight != nil {
+		return s.inflight
+	}
+	if !force && time.Since(s.lastEnd) < s.lastTook {
+		return nil
+	}
+	ch := make(chan struct{})
+	s.inflight = ch
+	go func() {
+		start := time.Now()
+		s.build()
+		s.bmu.Lock()
+		s.inflight, s.lastEnd, s.lastTook = nil, time.Now(), time.Since(start)
+		s.bmu.Unlock()
+		close(ch)
+	}()
+	return ch
+}
+
+// build builds the report of the table's current snapshot (unless the
+// last build was of the same one) and takes its Stats.
+func (s *Server) build() {
 	start := time.Now()
+	snap := s.cfg.Table.Snapshot()
+	if prev := s.cached.Load(); prev != nil && prev.snap == snap {
+		return
+	}
 	var meta reports.Meta
 	if s.cfg.Meta != nil {
 		meta = s.cfg.Meta()
@@ -260,9 +361,21 @@ func (s *Server) current() *built {
 	}
 	b := &built{snap: snap, report: reports.Build(snap.Analysis, meta), peers: countPeers(snap)}
 	b.duration = time.Since(start)
-	s.builds++
-	s.cached = b
-	return b
+	b.stats = s.cfg.Table.Stats()
+	s.builds.Add(1)
+	s.cached.Store(b)
+}
+
+// stats returns the table's Stats now if they can be had without waiting,
+// else those taken with the last report built.
+func (s *Server) stats() live.Stats {
+	if st, ok := s.cfg.Table.TryStats(); ok {
+		return st
+	}
+	if b := s.cached.Load(); b != nil {
+		return b.stats
+	}
+	return s.current().stats
 }
 
 // NewHTTPServer returns an http.Server for h with timeouts: a slow or

@@ -247,15 +247,19 @@ func (f *vrpFeed) loadFile(name, why string) error {
 	f.mu.Unlock()
 	now := f.now()
 	d, removed, aerr := f.apply(rtr.Update{Source: "file:" + name, Reset: true, Announced: vrps, Time: now})
+	// Only counts are needed from here: the file's VRPs and the change
+	// (two copies of a full set) can go before flush builds the index.
+	nv, na, nw := len(vrps), len(d.Announced), len(d.Withdrawn)
+	vrps, d = nil, rtr.Delta{}
 	n := f.flush()
 	f.mu.Lock()
-	vf.vrps, vf.loaded, vf.err, vf.removed = len(vrps)-removed, now, "", removed
+	vf.vrps, vf.loaded, vf.err, vf.removed = nv-removed, now, "", removed
 	f.mu.Unlock()
 	if aerr != nil {
 		f.log.Error("vrps_set_inconsistent", "source", "file:"+name, "err", aerr)
 	}
-	f.log.Info("vrps_loaded", "source", "file:"+name, "reason", why, "vrps", len(vrps)-removed, "slurm_removed", removed,
-		"announced", len(d.Announced), "withdrawn", len(d.Withdrawn), "revalidated", n, "union", f.set.Len())
+	f.log.Info("vrps_loaded", "source", "file:"+name, "reason", why, "vrps", nv-removed, "slurm_removed", removed,
+		"announced", na, "withdrawn", nw, "revalidated", n, "union", f.set.Len())
 	return nil
 }
 
