@@ -43,8 +43,13 @@ func dedupVRPs(vrps []VRP) ([]VRP, int) {
 	if len(vrps) == 0 {
 		return vrps, 0
 	}
+	// Up to the first duplicate every VRP stays where it is: skip the
+	// copies (each one a write barrier on the TA string while the GC runs).
 	w := 1
-	for i := 1; i < len(vrps); i++ {
+	for w < len(vrps) && !vrpSameKey(vrps[w], vrps[w-1]) {
+		w++
+	}
+	for i := w + 1; i < len(vrps); i++ {
 		if vrpSameKey(vrps[i], vrps[w-1]) {
 			continue
 		}

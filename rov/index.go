@@ -148,12 +148,8 @@ func prefixCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
 	return cmp.Compare(a, b)
 }
 
-// asnOrder sorts VRP indexes by (ASN, family and prefix key, MaxLen,
-// index), also a strict total order.
-func asnOrder(vrps []VRP, keys []pfxkey.Key) func(a, b uint32) int {
-	return func(a, b uint32) int { return asnCmp(vrps, keys[a], keys[b], a, b) }
-}
-
+// asnCmp is the ASN order of VRP indexes: (ASN, family and prefix key,
+// MaxLen, index), also a strict total order (asnOrderOf builds it).
 func asnCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
 	va, vb := &vrps[a], &vrps[b]
 	if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
@@ -278,30 +274,94 @@ func NewIndex(vrps []VRP) *Index {
 		}
 	}
 	keys := vrpKeys(vrps)
-	var i4, i6 []uint32
+	var inv, i4, i6 []uint32
 	for i := range vrps {
 		switch keys[i].Fam {
 		case pfxkey.Fam4:
 			i4 = append(i4, uint32(i))
 		case pfxkey.Fam6:
 			i6 = append(i6, uint32(i))
+		default:
+			// An invalid prefix (pfxkey.FamInvalid) covers nothing and is
+			// inside nothing; it stays addressable by index and by ASN.
+			inv = append(inv, uint32(i))
 		}
-		// An invalid prefix (pfxkey.FamInvalid) covers nothing and is inside
-		// nothing; it stays addressable by index and by ASN.
-	}
-	byASN := make([]uint32, len(vrps))
-	for i := range byASN {
-		byASN[i] = uint32(i)
 	}
 	both(func() error {
-		slices.SortFunc(i4, prefixOrder(vrps, keys))
-		slices.SortFunc(i6, prefixOrder(vrps, keys))
+		sortPrefixOrder(vrps, keys, i4)
 		return nil
 	}, func() error {
-		slices.SortFunc(byASN, asnOrder(vrps, keys))
+		sortPrefixOrder(vrps, keys, i6)
+		sortPrefixOrder(vrps, keys, inv)
 		return nil
 	})
+	byASN := asnOrderOf(vrps, inv, i4, i6)
 	return assemble(vrps, func(i uint32) pfxkey.Key { return keys[i] }, i4, i6, byASN)
+}
+
+// sortPrefixOrder sorts idx (ascending VRP indexes) into prefixOrder.
+// Loaders return VRPs in canonical order (CanonicalOrder: by address
+// first), so the addresses of idx are usually already non-decreasing and
+// only each run of VRPs sharing an address (a handful: lengths and
+// MaxLens in the other direction) needs sorting; otherwise it is one
+// whole sort. Either way the order is the unique one of a strict total
+// order.
+func sortPrefixOrder(vrps []VRP, keys []pfxkey.Key, idx []uint32) {
+	sameAddr := func(a, b pfxkey.Key) bool { return a.Fam == b.Fam && a.Hi == b.Hi && a.Lo == b.Lo }
+	for j := 1; j < len(idx); j++ {
+		a, b := keys[idx[j-1]], keys[idx[j]]
+		if !sameAddr(a, b) && a.Compare(b) > 0 {
+			slices.SortFunc(idx, prefixOrder(vrps, keys))
+			return
+		}
+	}
+	less := prefixOrder(vrps, keys)
+	for lo := 0; lo < len(idx); {
+		hi := lo + 1
+		for hi < len(idx) && sameAddr(keys[idx[lo]], keys[idx[hi]]) {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(idx[lo:hi], less)
+		}
+		lo = hi
+	}
+}
+
+// asnOrderOf returns every VRP index in asnOrder, given the invalid, IPv4
+// and IPv6 indexes each in prefixOrder. Their concatenation is sorted by
+// (prefix key, MaxLen, ASN, index), so a stable sort by ASN alone leaves
+// each ASN's run in (key, MaxLen, index) order, which is asnOrder: a
+// two-pass radix sort on 16-bit digits instead of a comparison sort that
+// chases every VRP (the costliest part of NewIndex before).
+func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) []uint32 {
+	n := len(inv) + len(i4) + len(i6)
+	src := make([]uint32, 0, n)
+	src = append(append(append(src, inv...), i4...), i6...)
+	asn := make([]uint32, n)
+	for j, i := range src {
+		asn[j] = vrps[i].ASN
+	}
+	dst, dasn := make([]uint32, n), make([]uint32, n)
+	var count [1 << 16]int
+	for _, shift := range [...]uint{0, 16} {
+		clear(count[:])
+		for _, a := range asn {
+			count[a>>shift&0xffff]++
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for j, a := range asn {
+			d := a >> shift & 0xffff
+			dst[count[d]], dasn[count[d]] = src[j], a
+			count[d]++
+		}
+		src, dst, asn, dasn = dst, src, dasn, asn
+	}
+	return src
 }
 
 // both runs f and g at once (the prefix half and the ASN half of an index

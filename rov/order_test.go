@@ -1,8 +1,12 @@
 package rov
 
 import (
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
+
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 )
 
 // TestOrders pins the prefix order and the two VRP orders against each
@@ -34,6 +38,61 @@ func TestOrders(t *testing.T) {
 		}
 		if got := ComparePrefix(c.a.Prefix, c.b.Prefix); got != c.prefixOnly {
 			t.Errorf("%s: ComparePrefix = %d, want %d", c.name, got, c.prefixOnly)
+		}
+	}
+}
+
+// TestNewIndexOrdersMatchSort: NewIndex's shortcuts (run-wise prefix sort
+// of address-ordered input, radix sort by ASN) give exactly the orders a
+// plain comparison sort gives, for canonical input (as loaders return
+// it), shuffled input, duplicates, invalid prefixes, one address under
+// many lengths and MaxLens, and ASNs on both sides of 2^16.
+func TestNewIndexOrdersMatchSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for round := range 60 {
+		vrps := randVRPs(r, 1+r.IntN(600))
+		for i := range vrps {
+			switch r.IntN(4) {
+			case 0:
+				vrps[i].ASN = r.Uint32()
+			case 1:
+				vrps[i].ASN = 65536*uint32(r.IntN(3)) + uint32(r.IntN(3))
+			}
+		}
+		for range r.IntN(30) {
+			v := vrps[r.IntN(len(vrps))]
+			p := netip.PrefixFrom(v.Prefix.Addr(), v.Prefix.Bits()+r.IntN(v.Prefix.Addr().BitLen()-v.Prefix.Bits()+1)).Masked()
+			vrps = append(vrps, v, VRP{Prefix: p, MaxLen: uint8(p.Addr().BitLen()), ASN: v.ASN + uint32(r.IntN(2))})
+		}
+		if round%4 == 0 {
+			vrps = append(vrps, VRP{ASN: 3}, VRP{ASN: 70000, MaxLen: 1}, VRP{ASN: 3})
+		}
+		switch round % 3 {
+		case 0:
+			slices.SortStableFunc(vrps, CanonicalOrder)
+		case 1:
+			r.Shuffle(len(vrps), func(i, j int) { vrps[i], vrps[j] = vrps[j], vrps[i] })
+		}
+		ix := NewIndex(vrps)
+		v4, v6, byASN := ix.Orders()
+		keys := vrpKeys(vrps)
+		var w4, w6 []uint32
+		all := make([]uint32, len(vrps))
+		for i := range vrps {
+			all[i] = uint32(i)
+			switch keys[i].Fam {
+			case pfxkey.Fam4:
+				w4 = append(w4, uint32(i))
+			case pfxkey.Fam6:
+				w6 = append(w6, uint32(i))
+			}
+		}
+		byPrefix := func(a, b uint32) int { return prefixCmp(vrps, keys[a], keys[b], a, b) }
+		slices.SortFunc(w4, byPrefix)
+		slices.SortFunc(w6, byPrefix)
+		slices.SortFunc(all, func(a, b uint32) int { return asnCmp(vrps, keys[a], keys[b], a, b) })
+		if !slices.Equal(v4, w4) || !slices.Equal(v6, w6) || !slices.Equal(byASN, all) {
+			t.Fatalf("round %d (%d VRPs): orders differ from a comparison sort", round, len(vrps))
 		}
 	}
 }

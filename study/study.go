@@ -1,12 +1,14 @@
 package study
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/table"
 )
 
@@ -70,14 +72,15 @@ func Run(ctx context.Context, c Config) (Study, error) {
 		return Study{}, err
 	}
 	sources := c.Inputs().Stat()
-	ix, vrpSum, err := LoadVRPs(c.VRP, c.Now, c.Warn)
-	if err != nil {
-		return Study{}, err
-	}
-	if err := CheckVRPs(c.VRP, vrpSum, c.Warn); err != nil {
-		return Study{}, err
-	}
-	r, err := readAll(ctx, c)
+	var vrpSum reports.VRPSummary
+	ix, r, err := loadBoth(ctx, c, func(warn io.Writer) (*rov.Index, error) {
+		ix, sum, err := LoadVRPs(c.VRP, c.Now, warn)
+		if err != nil {
+			return nil, err
+		}
+		vrpSum = sum
+		return ix, CheckVRPs(c.VRP, sum, warn)
+	})
 	if err != nil {
 		return Study{}, err
 	}
@@ -103,15 +106,56 @@ func Analyze(ctx context.Context, c Config) (*classify.Analysis, []reports.Input
 	if err != nil {
 		return nil, nil, err
 	}
-	ix, _, err := LoadVRPs(c.VRP, c.Now, c.Warn)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := readAll(ctx, c)
+	ix, r, err := loadBoth(ctx, c, func(warn io.Writer) (*rov.Index, error) {
+		ix, _, err := LoadVRPs(c.VRP, c.Now, warn)
+		return ix, err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return classify.Analyze(r.Table, ix, copt), r.Inputs, nil
+}
+
+// loadBoth runs vrps (load, index and check the VRPs) and readAll at once:
+// the two halves of the pipeline are independent until classification, and
+// on two cores reading the routes hides most of the VRP load. The result is
+// what running them one after the other gives: a VRP error wins over a
+// route error whichever comes first (the route read is then cancelled, its
+// work wasted), and the VRP side's warnings are held and written to c.Warn
+// before anything after the read (the route side writes only its progress
+// line there, and only on a terminal).
+func loadBoth(ctx context.Context, c Config, vrps func(warn io.Writer) (*rov.Index, error)) (*rov.Index, Routes, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type routesResult struct {
+		r   Routes
+		err error
+	}
+	done := make(chan routesResult, 1)
+	go func() {
+		r, err := readAll(ctx, c)
+		done <- routesResult{r, err}
+	}()
+	var warn io.Writer
+	var held bytes.Buffer
+	if c.Warn != nil {
+		warn = &held
+	}
+	ix, verr := vrps(warn)
+	if verr != nil {
+		cancel()
+	}
+	rr := <-done
+	if c.Warn != nil && held.Len() > 0 {
+		c.Warn.Write(held.Bytes())
+	}
+	if verr != nil {
+		return nil, Routes{}, verr
+	}
+	if rr.err != nil {
+		return nil, Routes{}, rr.err
+	}
+	return ix, rr.r, nil
 }
 
 // readAll reads the config's route files, or gives an empty table when

@@ -54,7 +54,14 @@ func LoadVRPs(opt VRPOptions, now time.Time, warn io.Writer) (*rov.Index, report
 		}
 		sets = append(sets, vrps)
 	}
-	vrps := rov.MergeVRPs(sets...)
+	// One file (the usual case) is already the loader's own canonical,
+	// deduplicated slice: no merge copy of 700k VRPs.
+	var vrps []rov.VRP
+	if len(sets) == 1 {
+		vrps = rov.Canonicalize(sets[0])
+	} else {
+		vrps = rov.MergeVRPs(sets...)
+	}
 	slurm, err := LoadSLURM(opt.SLURM)
 	if err != nil {
 		return nil, sum, err
