@@ -366,8 +366,11 @@ func BenchmarkPaths(b *testing.B) {
 // table (one peer) with the real 723k VRPs, as watch holds it: the VRPs
 // and their index (vrps-MB), the table itself (table-B/path), a snapshot
 // (snapshot-B/path: the table and analysis reports are built from) and its
-// report (report-B/path, reports.Build), and a snapshot's DiffBase held
-// alone (base-B/path: what watch keeps between checks). Each is the growth of
+// report (report-B/path, reports.Build), the lookup map a first
+// Table.Lookup builds on the snapshot (lookup-B/path), and the snapshot's
+// invalid routes Diff lists (diff-B/path, shared by a DiffBase) and the
+// rest of its DiffBase (base-B/path): what watch keeps of the previous
+// check is diff+base instead of snapshot+lookup+diff. Each is the growth of
 // runtime.MemStats.HeapInuse after GC across one step.
 func BenchmarkMemory(b *testing.B) {
 	events, paths := fullTable(b)
@@ -383,21 +386,29 @@ func BenchmarkMemory(b *testing.B) {
 		h3 := heapInuse()
 		rep := reports.Build(snap.Analysis, reports.Meta{})
 		h4 := heapInuse()
-		// What watch keeps of the previous check: the DiffBase alone, the
-		// snapshot and report dropped (held-B/path against snapshot-B/path
-		// is the saving of keeping it instead of the snapshot).
-		runtime.KeepAlive(rep)
-		rep = reports.Report{}
-		base := snap.DiffBase()
-		snap = nil
+		// What watch asks of a full snapshot kept as the previous one: a
+		// route lookup builds the table's lookup map (lookup-B/path).
+		snap.Has(netip.Prefix{}, rov.Origin{})
 		h5 := heapInuse()
+		// Diff's invalid routes, which watch builds on every snapshot it
+		// diffs and a DiffBase shares (diff-B/path).
+		snap.invalids()
+		h5b := heapInuse()
+		// What watch keeps instead (base-B/path): the snapshot's DiffBase.
+		base := snap.DiffBase()
+		h6 := heapInuse()
 		n := float64(s.Stats().Paths)
-		b.ReportMetric(float64(h5-h2)/n, "base-B/path")
+		b.ReportMetric(float64(h5-h4)/n, "lookup-B/path")
+		b.ReportMetric(float64(h5b-h5)/n, "diff-B/path")
+		b.ReportMetric(float64(h6-h5b)/n, "base-B/path")
+		b.ReportMetric(float64(len(base.inv)), "invalids")
+		b.ReportMetric(float64(len(snap.Analysis.Table.Routes())), "routes")
 		b.ReportMetric(float64(h1-h0)/1e6, "vrps-MB")
 		b.ReportMetric(float64(h2-h1)/n, "table-B/path")
 		b.ReportMetric(float64(h3-h2)/n, "snapshot-B/path")
 		b.ReportMetric(float64(h4-h3)/n, "report-B/path")
 		b.ReportMetric(n, "paths")
+		runtime.KeepAlive(rep)
 		runtime.KeepAlive(base)
 		runtime.KeepAlive(s)
 	}

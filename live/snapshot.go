@@ -250,6 +250,7 @@ type invalidRoute struct {
 	class    classify.Class
 	paths    uint32
 	peers    int32
+	id       int32 // route id in the snapshot's table (DiffBase builds from it)
 }
 
 func compareInvalid(a, b invalidRoute) int {
@@ -275,7 +276,7 @@ func (sn *Snapshot) invalids() []invalidRoute {
 			if isInvalid(a.Outcomes[id]) {
 				o := a.Outcomes[id]
 				sn.inv = append(sn.inv, invalidRoute{prefix: r.Prefix, origin: r.Origin, resolved: o.Origin,
-					impact: a.Assess(id, nil).Impact, class: o.Class, paths: r.Paths, peers: int32(a.Table.PeerCount(id))})
+					impact: a.Assess(id, nil).Impact, class: o.Class, paths: r.Paths, peers: int32(a.Table.PeerCount(id)), id: int32(id)})
 			}
 		}
 		slices.SortFunc(sn.inv, compareInvalid)
@@ -306,22 +307,19 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 	t := a.Table
 	keys := t.Peers()
 	bs := b.base
+	bs.peerKeys = slices.Clone(keys)
 	bs.peerOff = make([]uint32, 1, len(inv)+1)
 	bs.vrp = make([]rov.VRP, len(inv))
-	bs.hasVRP = make([]bool, len(inv))
 	var ids []int
 	for i, r := range inv {
-		id, ok := t.Lookup(r.prefix, r.origin)
-		if !ok {
-			panic(fmt.Sprintf("live: invalid route %v %v not in its own table", r.prefix, r.origin))
-		}
+		id := int(r.id) // not t.Lookup: that would build the table's lookup map
 		ids = t.RoutePeers(id, ids[:0])
 		for _, p := range ids {
-			bs.peers = append(bs.peers, keys[p])
+			bs.peers = append(bs.peers, uint32(p))
 		}
 		bs.peerOff = append(bs.peerOff, uint32(len(bs.peers)))
 		if refs := a.VRPs(id); len(refs) > 0 {
-			bs.vrp[i], bs.hasVRP[i] = a.Index.VRPs()[refs[0]], true
+			bs.vrp[i] = a.Index.VRPs()[refs[0]]
 		}
 	}
 	routes := t.Routes()
@@ -344,13 +342,13 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 // routes: every route's (prefix, origin) in two sorted sets, and per
 // invalid route (parallel to Snapshot.inv) its peers and deciding VRP.
 type diffBase struct {
-	short   []shortKey // prefixes up to /64 (all of IPv4): 16 bytes a route
-	long    []longKey  // IPv6 prefixes longer than /64
-	peers   []bgp.PeerKey
-	peerOff []uint32 // inv[i]'s peers: peers[peerOff[i]:peerOff[i+1]]
-	vrp     []rov.VRP
-	hasVRP  []bool
-	localAS uint32
+	short    []shortKey    // prefixes up to /64 (all of IPv4): 16 bytes a route
+	long     []longKey     // IPv6 prefixes longer than /64
+	peerKeys []bgp.PeerKey // the table's peers
+	peers    []uint32      // inv[i]'s peers: peerKeys[peers[peerOff[i]:peerOff[i+1]]]
+	peerOff  []uint32
+	vrp      []rov.VRP // inv[i]'s deciding VRP; the zero VRP (invalid prefix) for none
+	localAS  uint32
 }
 
 // shortKey is a route whose prefix has at most 64 bits, so that its
@@ -449,7 +447,10 @@ func (sn *Snapshot) Carriers(p netip.Prefix, o rov.Origin, dst []bgp.PeerKey) ([
 	if !ok {
 		return dst, false
 	}
-	return append(dst, sn.base.peers[sn.base.peerOff[i]:sn.base.peerOff[i+1]]...), true
+	for _, p := range sn.base.peers[sn.base.peerOff[i]:sn.base.peerOff[i+1]] {
+		dst = append(dst, sn.base.peerKeys[p])
+	}
+	return dst, true
 }
 
 // DecidingVRP returns the most telling VRP of route (p, o)'s verdict in sn
@@ -468,7 +469,7 @@ func (sn *Snapshot) DecidingVRP(p netip.Prefix, o rov.Origin) (rov.VRP, bool) {
 		return a.Index.VRPs()[refs[0]], true
 	}
 	i, ok := sn.invalidIndex(p, o)
-	if !ok || !sn.base.hasVRP[i] {
+	if !ok || !sn.base.vrp[i].Prefix.IsValid() {
 		return rov.VRP{}, false
 	}
 	return sn.base.vrp[i], true

@@ -7,8 +7,8 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/live"
-	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // The functions below are cause and its helpers as they were when the
