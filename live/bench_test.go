@@ -330,6 +330,15 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(prev.invalids())), "invalids")
 	})
+	// What watch adds at each check that saw a change: the DiffBase of the
+	// new snapshot (its invalid routes already listed by the Diff).
+	b.Run("diffbase", func(b *testing.B) {
+		b.ReportAllocs()
+		snap.invalids()
+		for b.Loop() {
+			snap.DiffBase()
+		}
+	})
 }
 
 // BenchmarkPaths measures the dump view (every held path in order, as the
