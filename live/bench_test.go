@@ -330,6 +330,15 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(prev.invalids())), "invalids")
 	})
+	// What watch adds at each check that saw a change: the DiffBase of the
+	// new snapshot (its invalid routes already listed by the Diff).
+	b.Run("diffbase", func(b *testing.B) {
+		b.ReportAllocs()
+		snap.invalids()
+		for b.Loop() {
+			snap.DiffBase()
+		}
+	})
 }
 
 // BenchmarkPaths measures the dump view (every held path in order, as the
@@ -366,7 +375,11 @@ func BenchmarkPaths(b *testing.B) {
 // table (one peer) with the real 723k VRPs, as watch holds it: the VRPs
 // and their index (vrps-MB), the table itself (table-B/path), a snapshot
 // (snapshot-B/path: the table and analysis reports are built from) and its
-// report (report-B/path, reports.Build). Each is the growth of
+// report (report-B/path, reports.Build), the lookup map a first
+// Table.Lookup builds on the snapshot (lookup-B/path), and the snapshot's
+// invalid routes Diff lists (diff-B/path, shared by a DiffBase) and the
+// rest of its DiffBase (base-B/path): what watch keeps of the previous
+// check is diff+base instead of snapshot+lookup+diff. Each is the growth of
 // runtime.MemStats.HeapInuse after GC across one step.
 func BenchmarkMemory(b *testing.B) {
 	events, paths := fullTable(b)
@@ -382,13 +395,30 @@ func BenchmarkMemory(b *testing.B) {
 		h3 := heapInuse()
 		rep := reports.Build(snap.Analysis, reports.Meta{})
 		h4 := heapInuse()
+		// What watch asks of a full snapshot kept as the previous one: a
+		// route lookup builds the table's lookup map (lookup-B/path).
+		snap.Has(netip.Prefix{}, rov.Origin{})
+		h5 := heapInuse()
+		// Diff's invalid routes, which watch builds on every snapshot it
+		// diffs and a DiffBase shares (diff-B/path).
+		snap.invalids()
+		h5b := heapInuse()
+		// What watch keeps instead (base-B/path): the snapshot's DiffBase.
+		base := snap.DiffBase()
+		h6 := heapInuse()
 		n := float64(s.Stats().Paths)
+		b.ReportMetric(float64(h5-h4)/n, "lookup-B/path")
+		b.ReportMetric(float64(h5b-h5)/n, "diff-B/path")
+		b.ReportMetric(float64(h6-h5b)/n, "base-B/path")
+		b.ReportMetric(float64(len(base.inv)), "invalids")
+		b.ReportMetric(float64(len(snap.Analysis.Table.Routes())), "routes")
 		b.ReportMetric(float64(h1-h0)/1e6, "vrps-MB")
 		b.ReportMetric(float64(h2-h1)/n, "table-B/path")
 		b.ReportMetric(float64(h3-h2)/n, "snapshot-B/path")
 		b.ReportMetric(float64(h4-h3)/n, "report-B/path")
 		b.ReportMetric(n, "paths")
 		runtime.KeepAlive(rep)
+		runtime.KeepAlive(base)
 		runtime.KeepAlive(s)
 	}
 }

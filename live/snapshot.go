@@ -37,6 +37,7 @@ type Snapshot struct {
 
 	invOnce sync.Once
 	inv     []invalidRoute
+	base    *diffBase // set in a DiffBase only (Analysis nil)
 }
 
 // Snapshot returns a consistent read-only view of everything applied so
@@ -249,6 +250,7 @@ type invalidRoute struct {
 	class    classify.Class
 	paths    uint32
 	peers    int32
+	id       int32 // route id in the snapshot's table (DiffBase builds from it)
 }
 
 func compareInvalid(a, b invalidRoute) int {
@@ -274,7 +276,7 @@ func (sn *Snapshot) invalids() []invalidRoute {
 			if isInvalid(a.Outcomes[id]) {
 				o := a.Outcomes[id]
 				sn.inv = append(sn.inv, invalidRoute{prefix: r.Prefix, origin: r.Origin, resolved: o.Origin,
-					impact: a.Assess(id, nil).Impact, class: o.Class, paths: r.Paths, peers: int32(a.Table.PeerCount(id))})
+					impact: a.Assess(id, nil).Impact, class: o.Class, paths: r.Paths, peers: int32(a.Table.PeerCount(id)), id: int32(id)})
 			}
 		}
 		slices.SortFunc(sn.inv, compareInvalid)
@@ -282,16 +284,203 @@ func (sn *Snapshot) invalids() []invalidRoute {
 	return sn.inv
 }
 
-// DiffBase returns what Diff needs of sn as its prev: a Snapshot with sn's
-// Epoch, Built and VRPs and its invalid routes (assessed now, if no Diff
-// did yet), but no Analysis. A caller that keeps the last snapshot only to
-// diff the next one against it keeps this instead, and does not hold a
-// whole table and analysis (about 170 bytes a route) alive while the live
-// table moves on. It is only for Diff (as prev or next).
+// DiffBase returns what Diff and a watcher's event causes need of sn as
+// their prev: a Snapshot with sn's Epoch, Built and VRPs, its invalid
+// routes (assessed now, if no Diff did yet) with their carrying peers and
+// deciding VRP, and the set of all its routes (Has), but no Analysis. A
+// caller that keeps the last snapshot only to diff the next one against
+// it and to tell why each change happened keeps this instead, and does not
+// hold a whole table and analysis (about 170 bytes a route) alive while
+// the live table moves on: the route set costs 16 bytes a route (24 for an
+// IPv6 prefix longer than /64), the invalid routes a few hundred bytes
+// each (see BenchmarkMemory, base-B/path). Of a DiffBase, Has answers for
+// every route; Carriers and DecidingVRP only for its invalid routes.
 func (sn *Snapshot) DiffBase() *Snapshot {
-	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: sn.invalids()}
+	if sn.Analysis == nil {
+		return sn
+	}
+	inv := sn.invalids()
+	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: inv,
+		base: &diffBase{localAS: sn.Analysis.Options.LocalAS}}
 	b.invOnce.Do(func() {})
+	a := sn.Analysis
+	t := a.Table
+	keys := t.Peers()
+	bs := b.base
+	bs.peerKeys = slices.Clone(keys)
+	bs.peerOff = make([]uint32, 1, len(inv)+1)
+	bs.vrp = make([]rov.VRP, len(inv))
+	var ids []int
+	for i, r := range inv {
+		id := int(r.id) // not t.Lookup: that would build the table's lookup map
+		ids = t.RoutePeers(id, ids[:0])
+		for _, p := range ids {
+			bs.peers = append(bs.peers, uint32(p))
+		}
+		bs.peerOff = append(bs.peerOff, uint32(len(bs.peers)))
+		if refs := a.VRPs(id); len(refs) > 0 {
+			bs.vrp[i] = a.Index.VRPs()[refs[0]]
+		}
+	}
+	routes := t.Routes()
+	bs.short = make([]shortKey, 0, len(routes))
+	for _, r := range routes {
+		k := pfxkey.Of(r.Prefix)
+		if k.Bits <= 64 {
+			bs.short = append(bs.short, packShort(k, r.Origin))
+		} else {
+			bs.long = append(bs.long, longKey{hi: k.Hi, lo: k.Lo, asn: r.Origin.ASN, bits: k.Bits, fam: k.Fam, kind: uint8(r.Origin.Kind)})
+		}
+	}
+	// Routes come in prefix order: both sorts are nearly linear.
+	slices.SortFunc(bs.short, compareShort)
+	slices.SortFunc(bs.long, compareLong)
 	return b
+}
+
+// diffBase is what a DiffBase keeps of its snapshot beyond the invalid
+// routes: every route's (prefix, origin) in two sorted sets, and per
+// invalid route (parallel to Snapshot.inv) its peers and deciding VRP.
+type diffBase struct {
+	short    []shortKey    // prefixes up to /64 (all of IPv4): 16 bytes a route
+	long     []longKey     // IPv6 prefixes longer than /64
+	peerKeys []bgp.PeerKey // the table's peers
+	peers    []uint32      // inv[i]'s peers: peerKeys[peers[peerOff[i]:peerOff[i+1]]]
+	peerOff  []uint32
+	vrp      []rov.VRP // inv[i]'s deciding VRP; the zero VRP (invalid prefix) for none
+	localAS  uint32
+}
+
+// shortKey is a route whose prefix has at most 64 bits, so that its
+// address fits in one word (pfxkey.Key.Lo is zero): hi is Key.Hi, and lo
+// packs the family (bits 56-63), length (48-55), origin kind (32-39) and
+// origin ASN (0-31). Ordered by (family, address, length, origin).
+type shortKey struct{ hi, lo uint64 }
+
+func packShort(k pfxkey.Key, o rov.Origin) shortKey {
+	return shortKey{hi: k.Hi, lo: uint64(k.Fam)<<56 | uint64(k.Bits)<<48 | uint64(o.Kind)<<32 | uint64(o.ASN)}
+}
+
+func compareShort(a, b shortKey) int {
+	if c := cmp.Compare(a.lo>>56, b.lo>>56); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.lo, b.lo)
+}
+
+// longKey is a route whose IPv6 prefix is longer than /64.
+type longKey struct {
+	hi, lo          uint64
+	asn             uint32
+	bits, fam, kind uint8
+}
+
+func compareLong(a, b longKey) int {
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.lo, b.lo); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.bits, b.bits); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.kind, b.kind); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.asn, b.asn)
+}
+
+// Has reports whether route (p, o) is in sn, o the origin as the table
+// keys it (OriginLocal for a route the local AS originates).
+func (sn *Snapshot) Has(p netip.Prefix, o rov.Origin) bool {
+	if sn.Analysis != nil {
+		_, ok := sn.Analysis.Table.Lookup(p, o)
+		return ok
+	}
+	if sn.base == nil || !p.IsValid() {
+		return false
+	}
+	k := pfxkey.Of(p.Masked())
+	if k != pfxkey.Of(p) {
+		return false // the table holds masked prefixes only
+	}
+	if k.Bits <= 64 {
+		_, ok := slices.BinarySearchFunc(sn.base.short, packShort(k, o), compareShort)
+		return ok
+	}
+	_, ok := slices.BinarySearchFunc(sn.base.long, longKey{hi: k.Hi, lo: k.Lo, asn: o.ASN, bits: k.Bits, fam: k.Fam, kind: uint8(o.Kind)}, compareLong)
+	return ok
+}
+
+// LocalAS is the local AS sn's routes were validated with (0: unset).
+func (sn *Snapshot) LocalAS() uint32 {
+	if sn.Analysis != nil {
+		return sn.Analysis.Options.LocalAS
+	}
+	if sn.base != nil {
+		return sn.base.localAS
+	}
+	return 0
+}
+
+// Carriers appends to dst the peers carrying route (p, o) in sn (o as the
+// table keys it), and reports whether sn knows the route: any route of a
+// full snapshot, only the invalid routes of a DiffBase.
+func (sn *Snapshot) Carriers(p netip.Prefix, o rov.Origin, dst []bgp.PeerKey) ([]bgp.PeerKey, bool) {
+	if sn.Analysis != nil {
+		t := sn.Analysis.Table
+		id, ok := t.Lookup(p, o)
+		if !ok {
+			return dst, false
+		}
+		keys := t.Peers()
+		for _, i := range t.RoutePeers(id, nil) {
+			dst = append(dst, keys[i])
+		}
+		return dst, true
+	}
+	i, ok := sn.invalidIndex(p, o)
+	if !ok {
+		return dst, false
+	}
+	for _, p := range sn.base.peers[sn.base.peerOff[i]:sn.base.peerOff[i+1]] {
+		dst = append(dst, sn.base.peerKeys[p])
+	}
+	return dst, true
+}
+
+// DecidingVRP returns the most telling VRP of route (p, o)'s verdict in sn
+// (o as the table keys it), false when no VRP covers it or sn does not
+// know the route (see Carriers).
+func (sn *Snapshot) DecidingVRP(p netip.Prefix, o rov.Origin) (rov.VRP, bool) {
+	if a := sn.Analysis; a != nil {
+		id, ok := a.Table.Lookup(p, o)
+		if !ok {
+			return rov.VRP{}, false
+		}
+		refs := a.VRPs(id)
+		if len(refs) == 0 {
+			return rov.VRP{}, false
+		}
+		return a.Index.VRPs()[refs[0]], true
+	}
+	i, ok := sn.invalidIndex(p, o)
+	if !ok || !sn.base.vrp[i].Prefix.IsValid() {
+		return rov.VRP{}, false
+	}
+	return sn.base.vrp[i], true
+}
+
+// invalidIndex finds invalid route (p, o) of a DiffBase in inv.
+func (sn *Snapshot) invalidIndex(p netip.Prefix, o rov.Origin) (int, bool) {
+	if sn.base == nil {
+		return 0, false
+	}
+	return slices.BinarySearchFunc(sn.inv, invalidRoute{prefix: p, origin: o}, compareInvalid)
 }
 
 // Diff lists the changes of invalid routes (State Invalid, or Dropped under

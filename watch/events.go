@@ -7,6 +7,7 @@ import (
 	"github.com/rovimpact/rovimpact/alert"
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/live"
+	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -55,35 +56,44 @@ type peerID struct {
 	as uint32
 }
 
+// has reports whether s holds the route (by its origin as reports show
+// it); s may be a full snapshot or a DiffBase.
 func has(s *live.Snapshot, p netip.Prefix, o rov.Origin) bool {
-	_, ok := lookup(s, p, o)
+	_, ok := key(s, p, o)
 	return ok
 }
 
-// lookup finds a route by its origin as reports show it; a route the
-// local AS originates is keyed by OriginLocal in the table.
-func lookup(s *live.Snapshot, p netip.Prefix, o rov.Origin) (int, bool) {
-	t := s.Analysis.Table
-	if id, ok := t.Lookup(p, o); ok {
-		return id, true
+// key finds a route by its origin as reports show it and returns the
+// origin the table keys it by: a route the local AS originates is keyed by
+// OriginLocal in the table.
+func key(s *live.Snapshot, p netip.Prefix, o rov.Origin) (rov.Origin, bool) {
+	if s.Has(p, o) {
+		return o, true
 	}
-	if o.Kind == rov.OriginAS && o.ASN == s.Analysis.Options.LocalAS {
-		return t.Lookup(p, rov.Origin{Kind: rov.OriginLocal})
+	if local := (rov.Origin{Kind: rov.OriginLocal}); o.Kind == rov.OriginAS && o.ASN == s.LocalAS() && s.Has(p, local) {
+		return local, true
 	}
-	return 0, false
+	return rov.Origin{}, false
+}
+
+// carriers lists the peers carrying the route in s: any route of a full
+// snapshot, the invalid routes of a DiffBase (the only routes cause asks
+// about in the previous snapshot: Disappeared changes).
+func carriers(s *live.Snapshot, p netip.Prefix, o rov.Origin) []route.PeerKey {
+	ko, ok := key(s, p, o)
+	if !ok {
+		return nil
+	}
+	keys, _ := s.Carriers(p, ko, nil)
+	return keys
 }
 
 func carriedBy(s *live.Snapshot, p netip.Prefix, o rov.Origin, peers map[peerID]bool) bool {
 	if len(peers) == 0 {
 		return false
 	}
-	id, ok := lookup(s, p, o)
-	if !ok {
-		return false
-	}
-	keys := s.Analysis.Table.Peers()
-	for _, i := range s.Analysis.Table.RoutePeers(id, nil) {
-		if peers[peerID{keys[i].IP, keys[i].AS}] {
+	for _, k := range carriers(s, p, o) {
+		if peers[peerID{k.IP, k.AS}] {
 			return true
 		}
 	}
@@ -91,17 +101,18 @@ func carriedBy(s *live.Snapshot, p netip.Prefix, o rov.Origin, peers map[peerID]
 }
 
 // decidingVRP is the most telling VRP of the route's verdict in s ("" when
-// none covers it).
+// none covers it; s a full snapshot, or a DiffBase and the route one of
+// its invalid routes).
 func decidingVRP(s *live.Snapshot, p netip.Prefix, o rov.Origin) string {
-	id, ok := lookup(s, p, o)
+	ko, ok := key(s, p, o)
 	if !ok {
 		return ""
 	}
-	refs := s.Analysis.VRPs(id)
-	if len(refs) == 0 {
+	v, ok := s.DecidingVRP(p, ko)
+	if !ok {
 		return ""
 	}
-	return s.Analysis.Index.VRPs()[refs[0]].String()
+	return v.String()
 }
 
 // changeEvent is a change as an alert event.
@@ -118,13 +129,9 @@ func changeEvent(c live.Change, why, vrp string, now time.Time) alert.Event {
 // firstCarrier is the first of the down peers that carried the route in
 // s (the summary counts each route once).
 func firstCarrier(s *live.Snapshot, c live.Change, down map[peerID]bool) peerID {
-	id, ok := lookup(s, c.Prefix, c.Origin)
-	if ok {
-		keys := s.Analysis.Table.Peers()
-		for _, i := range s.Analysis.Table.RoutePeers(id, nil) {
-			if p := (peerID{keys[i].IP, keys[i].AS}); down[p] {
-				return p
-			}
+	for _, k := range carriers(s, c.Prefix, c.Origin) {
+		if p := (peerID{k.IP, k.AS}); down[p] {
+			return p
 		}
 	}
 	return peerID{}
@@ -136,13 +143,11 @@ func onlyFrom(s *live.Snapshot, c live.Change, loading map[peerID]time.Time, loa
 	if len(loading) == 0 && len(loaded) == 0 {
 		return false
 	}
-	id, ok := lookup(s, c.Prefix, c.Origin)
-	if !ok {
+	if _, ok := key(s, c.Prefix, c.Origin); !ok {
 		return false
 	}
-	keys := s.Analysis.Table.Peers()
-	for _, i := range s.Analysis.Table.RoutePeers(id, nil) {
-		p := peerID{keys[i].IP, keys[i].AS}
+	for _, k := range carriers(s, c.Prefix, c.Origin) {
+		p := peerID{k.IP, k.AS}
 		if _, l := loading[p]; !l && !loaded[p] {
 			return false
 		}

@@ -163,6 +163,7 @@ type Service struct {
 	bmp         *collector.BMP
 	routeCancel context.CancelFunc
 
+	// prev is the DiffBase of the last check's snapshot (see logChanges).
 	prev *live.Snapshot
 
 	// ctx and wg run the RTR clients, which a reload starts and stops.
@@ -391,8 +392,14 @@ func (w *Service) logChanges() {
 	if w.prev == nil || snap.Epoch != w.prev.Epoch {
 		changes = live.Diff(w.prev, snap)
 	}
+	// Only a DiffBase of the snapshot is kept for the next check: what
+	// Diff and the causes below ask of the previous table (its routes,
+	// and the peers and VRP of its invalid routes), not the whole table.
+	// A check with nothing new keeps the base it has.
 	prev := w.prev
-	w.prev = snap
+	if prev == nil || snap.Epoch != prev.Epoch {
+		w.prev = snap.DiffBase()
+	}
 	var events []alert.Event
 	gone := map[peerID]int{}
 	logged, suppressed := 0, 0
