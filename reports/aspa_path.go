@@ -66,7 +66,7 @@ func BuildASPAPath(set *rov.ASPASet, text string, neighbor uint32, role rov.Peer
 		return &c
 	}
 	for _, p := range e.Pairs {
-		rep.Hops = append(rep.Hops, ASPAPathHop{ASPAPair: p, UpASPA: usp(p.Lower), DownASPA: usp(p.Upper), Ramp: rampOf(r, p.Index)})
+		rep.Hops = append(rep.Hops, ASPAPathHop{ASPAPair: p, UpASPA: usp(p.Lower), DownASPA: usp(p.Upper), Ramp: rampOf(r, p.Pos)})
 	}
 	if r.Reason == rov.ASPAReasonRamps {
 		rep.Up = aspaHop(set, r.Up)
@@ -193,7 +193,7 @@ func WriteASPAPathTable(w io.Writer, rep ASPAPathReport) error {
 		if rep.Procedure == "upstream" {
 			down = "(not read upstream)\n" + down
 		}
-		t.Append([]string{fmt.Sprint(h.Index), rov.FormatASN(h.Lower), rov.FormatASN(h.Upper), auth(h.Up, h.UpASPA), down, h.Ramp})
+		t.Append([]string{fmt.Sprint(h.Pos), rov.FormatASN(h.Lower), rov.FormatASN(h.Upper), auth(h.Up, h.UpASPA), down, h.Ramp})
 	}
 	return t.Render()
 }

@@ -10,8 +10,8 @@ import (
 // answer in both directions (§5.2): what `rovimpact aspa --path` prints
 // hop by hop, so an operator sees which ASPA said what.
 type ASPAPair struct {
-	// Index is i, 1-based from the origin.
-	Index int32 `json:"index"`
+	// Pos is i, 1-based from the origin.
+	Pos int32 `json:"index"`
 	// Lower is A(i), Upper A(i+1) (nearer the verifying AS).
 	Lower uint32 `json:"lower"`
 	Upper uint32 `json:"upper"`
@@ -50,7 +50,7 @@ func (v *ASPAVerifier) Explain(path []Segment, neighbor uint32, role PeerRole) A
 	n := int32(len(e.Path))
 	a := func(i int32) uint32 { return e.Path[n-i] }
 	for i := int32(1); i < n; i++ {
-		e.Pairs = append(e.Pairs, ASPAPair{Index: i, Lower: a(i), Upper: a(i + 1),
+		e.Pairs = append(e.Pairs, ASPAPair{Pos: i, Lower: a(i), Upper: a(i + 1),
 			Up: v.set.Authorized(a(i), a(i+1)), Down: v.set.Authorized(a(i+1), a(i))})
 	}
 	return e
