@@ -422,17 +422,25 @@ func (v *ASPAVerifier) Verify(path []Segment, neighbor uint32, role PeerRole) AS
 	// §5.1: "COMPRESSED_AS_PATH ... represent[s] the AS_PATH after removing
 	// consecutive duplicate ASNs" (prepends collapsed), kept here in wire
 	// order: buf[0] = AS(N), buf[N-1] = AS(1), the origin.
-	p := v.buf[:0]
-	for _, seg := range path {
-		for _, a := range seg.ASNs {
-			if len(p) == 0 || p[len(p)-1] != a {
-				p = append(p, a)
-			}
-		}
-	}
+	p := appendCompressed(v.buf[:0], path)
 	v.buf = p
 	v.set.ramps(p, &res)
 	return res
+}
+
+// appendCompressed appends the COMPRESSED_AS_PATH of path to dst in wire
+// order: "the AS_PATH after removing consecutive duplicate ASNs" (§5.1),
+// across segment boundaries. Callers have ruled out sets.
+func appendCompressed(dst []uint32, path []Segment) []uint32 {
+	start := len(dst)
+	for _, seg := range path {
+		for _, a := range seg.ASNs {
+			if len(dst) == start || dst[len(dst)-1] != a {
+				dst = append(dst, a)
+			}
+		}
+	}
+	return dst
 }
 
 // ramps computes the bounds of §5.3 on the compressed path p (wire order)

@@ -25,13 +25,15 @@ type aspaOptions struct {
 	rolesFile string
 	top       int
 	format    string
+	path      string
+	neighbor  string
 	now       func() time.Time
 }
 
 func newASPACommand() *cobra.Command {
 	opts := aspaOptions{now: clock}
 	cmd := &cobra.Command{
-		Use:   "aspa --vrps FILE [flags] ROUTES...",
+		Use:   "aspa --vrps FILE [flags] ROUTES... | aspa --vrps FILE --path \"AS_PATH\"",
 		Short: "Study what ASPA path verification would drop on top of ROV, and what becomes unreachable",
 		Long: `aspa verifies the AS_PATH of every path in ROUTES against the ASPAs of the
 --vrps files (rpki-client or Routinator JSON "aspas") with the procedures of
@@ -50,15 +52,35 @@ means the peer is your provider) or --peer-roles FILE (CSV lines
 many peers were defaulted. The first AS of a path must be the peer's AS
 except from a route server (rs, RFC 7947).
 
+With --path "AS3 AS2 AS1" (most recently added AS first; {a,b} is an
+AS_SET) and no ROUTES, aspa verifies that one AS path and prints each
+hop's attestation in both directions (no_attestation, provider_plus,
+not_provider_plus, with the ASPA that said so), the ramps and the verdict
+with the step that decided it. The path is received from --neighbor
+(default: its first AS) in the role --peer-role gives that AS (a bare
+ROLE, e.g. --peer-role provider, names the neighbour's role).
+
 ROUTES are replayed in order (RIB dumps and updates) and every path left at
 the end is verified; paths are interned while replaying (mrt.RIB), not
 kept per route.
 
 ` + exitCodesHelp,
 		Example: `  rovimpact aspa --vrps vrps.json rib.bz2
-  rovimpact aspa --vrps vrps.json --peer-role 64500=provider --peer-role 192.0.2.1=rs --format json updates.gz`,
-		Args: cobra.MinimumNArgs(1),
+  rovimpact aspa --vrps vrps.json --peer-role 64500=provider --peer-role 192.0.2.1=rs --format json updates.gz
+  rovimpact aspa --vrps vrps.json --path "AS64511 AS64501 AS64496" --peer-role customer`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("path") {
+				if len(args) > 0 {
+					return study.Usagef("--path verifies one AS path: give no ROUTES (got %d)", len(args))
+				}
+				return runASPAPath(cmd, opts)
+			}
+			if len(args) == 0 {
+				return study.Usagef("aspa needs ROUTES (or --path)")
+			}
+			if opts.neighbor != "" {
+				return study.Usagef("--neighbor goes with --path")
+			}
 			return runASPA(cmd, opts, args)
 		},
 	}
@@ -72,6 +94,8 @@ kept per route.
 	f.StringVar(&opts.rolesFile, "peer-roles", "", "CSV `FILE` of AS|IP,ROLE lines")
 	countVar(f, &opts.top, "top", 20, "rows shown in the table output's path list (0: all; JSON always lists all)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table or json")
+	f.StringVar(&opts.path, "path", "", "verify one `AS_PATH` (\"AS3 AS2 AS1\", most recent first) instead of ROUTES")
+	f.StringVar(&opts.neighbor, "neighbor", "", "with --path: the `AS` the path came from (default: its first AS)")
 	return cmd
 }
 
@@ -88,22 +112,11 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 		return err
 	}
 	stderr := cmd.ErrOrStderr()
-	now := opts.now()
-	var files []study.ASPAFile
-	vopt := opts.vrp.study()
-	vopt.ASPAs = &files
-	ix, vrpSum, err := study.LoadVRPs(vopt, now, stderr)
+	l, err := loadASPAs(cmd, opts, true)
 	if err != nil {
 		return err
 	}
-	if err := study.CheckVRPs(vopt, vrpSum, stderr); err != nil {
-		return err
-	}
-	aspas, expired := study.ExpireASPAs(files, opts.vrp.dropExpired, now, stderr)
-	if len(aspas) == 0 {
-		return fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(opts.vrp.files, ", "))
-	}
-	set := rov.NewASPASet(aspas)
+	ix, vrpSum, set, expired := l.ix, l.vrpSum, l.set, l.expired
 	t := table.New()
 	b := classify.NewASPABuilder(t, set, &roles)
 	inputs, err := study.ReplayASPA(cmd.Context(), append(append([]string(nil), args...), opts.route.updates...), &roles, b, stderr)
@@ -126,4 +139,60 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 		return err
 	}
 	return worstExit(stderr, partial)
+}
+
+// aspaLoad is what --vrps gave: the VRPs and the ASPA set.
+type aspaLoad struct {
+	ix      *rov.Index
+	vrpSum  reports.VRPSummary
+	set     *rov.ASPASet
+	expired int
+}
+
+// loadASPAs reads the --vrps files once, keeping their ASPAs (expired ones
+// counted, dropped with --drop-expired); no ASPA at all is an error.
+// --path reads no routes, so it does not need VRPs (check false).
+func loadASPAs(cmd *cobra.Command, opts aspaOptions, check bool) (aspaLoad, error) {
+	stderr := cmd.ErrOrStderr()
+	now := opts.now()
+	var files []study.ASPAFile
+	vopt := opts.vrp.study()
+	vopt.ASPAs = &files
+	ix, vrpSum, err := study.LoadVRPs(vopt, now, stderr)
+	if err != nil {
+		return aspaLoad{}, err
+	}
+	if check {
+		if err := study.CheckVRPs(vopt, vrpSum, stderr); err != nil {
+			return aspaLoad{}, err
+		}
+	}
+	aspas, expired := study.ExpireASPAs(files, opts.vrp.dropExpired, now, stderr)
+	if len(aspas) == 0 {
+		return aspaLoad{}, fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(opts.vrp.files, ", "))
+	}
+	return aspaLoad{ix: ix, vrpSum: vrpSum, set: rov.NewASPASet(aspas), expired: expired}, nil
+}
+
+// runASPAPath is aspa --path: one AS path, hop by hop.
+func runASPAPath(cmd *cobra.Command, opts aspaOptions) error {
+	if err := reports.ASPAPathFormats.Check(opts.format); err != nil {
+		return err
+	}
+	if len(opts.route.updates) > 0 {
+		return study.Usagef("--updates goes with ROUTES, not --path")
+	}
+	l, err := loadASPAs(cmd, opts, false)
+	if err != nil {
+		return err
+	}
+	rep, err := study.VerifyASPAPath(l.set, study.ASPAPathQuery{Path: opts.path, Neighbor: opts.neighbor, Roles: opts.roles, RolesFile: opts.rolesFile})
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(cmd.OutOrStdout())
+	if err := reports.ASPAPathFormats.Write(out, opts.format, rep); err != nil {
+		return err
+	}
+	return out.Flush()
 }
