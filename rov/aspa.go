@@ -123,27 +123,9 @@ func (l *vrpLoader) ljReadASPAs(s *ljScanner) error {
 			case "providers":
 				return l.ljReadProviders(s, &f)
 			case "expires":
-				return l.ljMember(s, func(kind int, b []byte, c byte) {
-					f.expires, f.expErr = 0, nil
-					switch kind {
-					case ljNumber:
-						f.expires, f.expErr = loadParseExpires(b)
-					case ljNull:
-					default:
-						f.expErr = ljTypeErr("expires", c, "a number")
-					}
-				})
+				return l.ljReadExpires(s, &f.expires, &f.expErr)
 			case "ta":
-				return l.ljMember(s, func(kind int, b []byte, c byte) {
-					f.ta, f.taErr = "", nil
-					switch kind {
-					case ljString:
-						f.ta = l.intern(b)
-					case ljNull:
-					default:
-						f.taErr = ljTypeErr("ta", c, "a string")
-					}
-				})
+				return l.ljReadTA(s, &f.ta, &f.taErr)
 			}
 			return s.skipValue(4)
 		})

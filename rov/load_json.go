@@ -740,33 +740,45 @@ func (l *vrpLoader) ljReadROA(s *ljScanner) (*ljFields, error) {
 				}
 			})
 		case "ta":
-			return l.ljMember(s, func(kind int, b []byte, c byte) {
-				f.ta, f.taErr = "", nil
-				switch kind {
-				case ljString:
-					f.ta = l.intern(b)
-				case ljNull:
-				default:
-					f.taErr = ljTypeErr("ta", c, "a string")
-				}
-			})
+			return l.ljReadTA(s, &f.ta, &f.taErr)
 		case "expires":
-			return l.ljMember(s, func(kind int, b []byte, c byte) {
-				f.expires, f.expiresErr = 0, nil
-				switch kind {
-				case ljNumber:
-					f.expires, f.expiresErr = loadParseExpires(b)
-				case ljNull:
-				default:
-					f.expiresErr = ljTypeErr("expires", c, "a number")
-				}
-			})
+			return l.ljReadExpires(s, &f.expires, &f.expiresErr)
 		case "source":
 			return l.ljReadSource(s, f)
 		}
 		return s.skipValue(4)
 	})
 	return f, err
+}
+
+// ljReadTA reads a "ta" member (a string or null) into ta and its error
+// into errp; ROA and ASPA entries decode it alike, with the same message.
+func (l *vrpLoader) ljReadTA(s *ljScanner, ta *string, errp *error) error {
+	return l.ljMember(s, func(kind int, b []byte, c byte) {
+		*ta, *errp = "", nil
+		switch kind {
+		case ljString:
+			*ta = l.intern(b)
+		case ljNull:
+		default:
+			*errp = ljTypeErr("ta", c, "a string")
+		}
+	})
+}
+
+// ljReadExpires reads an "expires" member (a number or null) into exp and
+// its error into errp; ROA and ASPA entries decode it alike.
+func (l *vrpLoader) ljReadExpires(s *ljScanner, exp *int64, errp *error) error {
+	return l.ljMember(s, func(kind int, b []byte, c byte) {
+		*exp, *errp = 0, nil
+		switch kind {
+		case ljNumber:
+			*exp, *errp = loadParseExpires(b)
+		case ljNull:
+		default:
+			*errp = ljTypeErr("expires", c, "a number")
+		}
+	})
 }
 
 // ljMember reads a scalar member value and hands it to set; objects,
