@@ -4,35 +4,15 @@ package watch
 // tests there drive the same routes and VRPs through real peers).
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/rov"
 )
-
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // annRoute is one path a test speaker announces: prefix, ADD-PATH id and
 // AS path in gobgp's syntax ("64500 {64501,64502}"), before the speaker

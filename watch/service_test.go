@@ -145,7 +145,7 @@ func TestParseNeighbor(t *testing.T) {
 // class and impact (old ones for disappeared and changed routes); past
 // --max-change-logs the rest are counted in one line, not dropped.
 func TestLogChanges(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	st := newLiveForTest(watchVRPs0)
 	w := &Service{opts: Options{MaxChangeLogs: 100}, log: NewLogger(&buf, true), state: st}
 	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
@@ -173,7 +173,7 @@ func TestLogChanges(t *testing.T) {
 	}
 
 	// Over the cap: 2 lines, then a count of the other 3.
-	buf = syncBuffer{}
+	buf = testutil.SyncBuffer{}
 	w.opts.MaxChangeLogs = 2
 	announce(t, st, peer, rWrongOrigin, rAS0, rASSet)
 	withdraw(t, st, peer, rBoth)
@@ -183,7 +183,7 @@ func TestLogChanges(t *testing.T) {
 		t.Errorf("capped log:\n%s", got)
 	}
 	// Nothing changed: nothing logged.
-	buf = syncBuffer{}
+	buf = testutil.SyncBuffer{}
 	w.logChanges()
 	if buf.String() != "" {
 		t.Errorf("log without a change:\n%s", buf.String())
@@ -226,7 +226,7 @@ func TestVRPFeedCoalesces(t *testing.T) {
 	asserted := vrpOf("172.16.0.0/24", 24, 64510)
 	writeSLURM(t, slurmFile, []rov.VRP{vrpOf("10.6.0.0/16", 16, 0)}, []rov.VRP{asserted})
 	st := newLiveForTest(nil)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	f, err := newVRPFeed(st, Options{SLURM: []string{slurmFile}}, NewLogger(&logs, true), time.Now)
 	if err != nil {
 		t.Fatal(err)

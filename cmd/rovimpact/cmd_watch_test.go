@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -42,28 +41,10 @@ func freeLoopback(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // watchRun is a watch running in-process.
 type watchRun struct {
 	w    *watch.Service
-	logs *syncBuffer
+	logs *testutil.SyncBuffer
 	stop func() error
 }
 
@@ -72,7 +53,7 @@ type watchRun struct {
 func startWatch(t *testing.T, args ...string) *watchRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	ready := make(chan *watch.Service, 1)
 	done := make(chan error, 1)
 	go func() { done <- runWatch(ctx, args, logs, func(w *watch.Service) { ready <- w }) }()
@@ -293,7 +274,7 @@ type speaker struct {
 	cmd     *exec.Cmd
 	cli     string
 	apiPort string
-	log     *syncBuffer
+	log     *testutil.SyncBuffer
 	done    chan struct{}
 }
 
@@ -328,7 +309,7 @@ func startSpeaker(t *testing.T, as uint32, collectorPort string) *speaker {
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(freeLoopback(t))
-	s := &speaker{cli: cli, apiPort: port, log: &syncBuffer{}, done: make(chan struct{})}
+	s := &speaker{cli: cli, apiPort: port, log: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "-f", path, "-p", "--pprof-disable", "--api-hosts", "127.0.0.1:"+port)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
