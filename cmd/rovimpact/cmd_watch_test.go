@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
-
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
@@ -560,7 +558,7 @@ func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	run.logged(t, `"msg":"session_up","source":"bmp","peer_ip":"192.0.2.5","peer_as":64496`, 1)
 	if v, _ := run.metric(t, `rovimpact_bgp_sessions{state="up"}`); v != 1 {
 		t.Errorf(`rovimpact_bgp_sessions{state="up"} = %v, want 1`, v)

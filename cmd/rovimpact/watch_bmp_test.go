@@ -35,6 +35,32 @@ func bmpPeerHeader(addr string, as uint32) bmp.BMPPeerHeader {
 	return *bmp.NewBMPPeerHeader(bmp.BMP_PEER_TYPE_GLOBAL, 0, 0, addr, as, "192.0.2.99", 1700000000)
 }
 
+// bmpPeerUp is a BMP Peer Up for the peer (addr, as), local 192.0.2.1
+// AS64511.
+func bmpPeerUp(addr string, as uint32) []byte {
+	return bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader(addr, as), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(as)).Serialize())
+}
+
+// dialBMP connects to the watch's BMP station (closed when the test ends)
+// and returns a sender that fails the test on a write error, and the
+// connection.
+func (run *watchRun) dialBMP(t *testing.T) (func(msgs ...[]byte), net.Conn) {
+	t.Helper()
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return func(msgs ...[]byte) {
+		t.Helper()
+		for _, m := range msgs {
+			if _, err := conn.Write(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}, conn
+}
+
 func bmpOpen(as uint32) *bgp.BGPMessage {
 	caps := []bgp.ParameterCapabilityInterface{
 		bgp.NewCapMultiProtocol(bgp.RF_IPv4_UC), bgp.NewCapMultiProtocol(bgp.RF_IPv6_UC), bgp.NewCapFourOctetASNumber(as),
@@ -142,19 +168,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--slurm", slurmFile, "--file-poll", "0",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
-	conn, err := net.Dial("tcp", run.w.BMPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	send := func(msgs ...[]byte) {
-		t.Helper()
-		for _, m := range msgs {
-			if _, err := conn.Write(m); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	send, _ := run.dialBMP(t)
 	const peerAddr, peerAS = "192.0.2.5", 64496
 	peer := route.PeerKey{AS: peerAS, IP: netip.MustParseAddr(peerAddr)}
 	// Without ADD-PATH, one path per prefix: the paths of watchRoutes0 but
@@ -165,7 +179,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 		routes = append(routes, r)
 	}
 	send(bmpMust(bmp.NewBMPInitiation([]bmp.BMPInfoTLVInterface{bmp.NewBMPInfoTLVString(bmp.BMP_INIT_TLV_TYPE_SYS_NAME, "router1")}).Serialize()),
-		bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader(peerAddr, peerAS), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(peerAS)).Serialize()))
+		bmpPeerUp(peerAddr, peerAS))
 	for _, r := range routes {
 		send(bmpRoute(t, peerAddr, peerAS, r, false))
 	}
@@ -351,7 +365,7 @@ func TestWatchMaxPrefixes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	for _, r := range []annRoute{rValid, rCover, rTooSpecific, rWrongOrigin, rBoth} {
 		r.path = "64496 " + r.path
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
@@ -373,17 +387,13 @@ func TestWatchPeriodicDump(t *testing.T) {
 	dumpDir := filepath.Join(dir, "dumps")
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms",
 		"--dump", dumpDir, "--dump-interval", "300ms", "--log-format", "json")
-	conn, err := net.Dial("tcp", run.w.BMPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	send, _ := run.dialBMP(t)
+	send(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
 	for _, r := range without(watchRoutes0, rSameInvalid) {
 		r.path, r.id = "64496 "+r.path, 0
 		routes = append(routes, r)
-		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+		send(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
 	want := truth(t, route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchVRPs0)
 	run.converges(t, "routes", want)
