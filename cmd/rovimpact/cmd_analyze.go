@@ -168,13 +168,7 @@ func failOn(rep reports.Report, opts analyzeOptions) error {
 func analyzeDoc(ctx context.Context, rep reports.Report, opts analyzeOptions, hist *history.Store) reports.AnalyzeDoc {
 	doc := reports.AnalyzeDoc{Report: rep, Top: opts.top, Wide: opts.wide, Generated: opts.now()}
 	if hist != nil {
-		doc.Trend = func() ([]reports.TrendPoint, error) {
-			days, err := hist.Days(ctx, time.Time{})
-			if err != nil {
-				return nil, err
-			}
-			return reports.TrendOf(historyDays(days)), nil
-		}
+		doc.Trend = func() ([]reports.TrendPoint, error) { return hist.Trend(ctx) }
 	}
 	return doc
 }
