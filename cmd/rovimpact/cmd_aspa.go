@@ -2,17 +2,12 @@ package main
 
 import (
 	"bufio"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
-	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/study"
-	"github.com/rovimpact/rovimpact/table"
 )
 
 func init() { register(newASPACommand) }
@@ -83,41 +78,11 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	copt, err := opts.analysis.study().Classify()
+	c := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now)
+	rep, partial, err := study.RunASPA(cmd.Context(), c, roles)
 	if err != nil {
 		return err
 	}
-	stderr := cmd.ErrOrStderr()
-	now := opts.now()
-	var files []study.ASPAFile
-	vopt := opts.vrp.study()
-	vopt.ASPAs = &files
-	ix, vrpSum, err := study.LoadVRPs(vopt, now, stderr)
-	if err != nil {
-		return err
-	}
-	if err := study.CheckVRPs(vopt, vrpSum, stderr); err != nil {
-		return err
-	}
-	aspas, expired := study.ExpireASPAs(files, opts.vrp.dropExpired, now, stderr)
-	if len(aspas) == 0 {
-		return fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(opts.vrp.files, ", "))
-	}
-	set := rov.NewASPASet(aspas)
-	t := table.New()
-	b := classify.NewASPABuilder(t, set, &roles)
-	inputs, err := study.ReplayASPA(cmd.Context(), append(append([]string(nil), args...), opts.route.updates...), &roles, b, stderr)
-	if err != nil {
-		return err
-	}
-	partial := study.PartialInput(inputs, opts.route.allowPartial, stderr)
-	if t.Paths() == 0 {
-		fmt.Fprintf(stderr, "rovimpact: warning: no paths were read from %s: nothing was verified\n", strings.Join(args, ", "))
-	}
-	a := classify.Analyze(t, ix, copt)
-	im := classify.AnalyzeASPA(a, b.Tally())
-	rep := reports.BuildASPA(a, im, b.Tally(), reports.ASPAInput{Set: set, Expired: expired, Roles: roles,
-		Meta: reports.Meta{Policy: opts.analysis.study().Policy(copt, nil), VRPs: vrpSum, Inputs: inputs}})
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	if err := reports.ASPAFormats.Write(out, opts.format, reports.ASPADoc{Report: rep, Top: opts.top}); err != nil {
 		return err
@@ -125,5 +90,5 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	return worstExit(stderr, partial)
+	return worstExit(cmd.ErrOrStderr(), partial)
 }
