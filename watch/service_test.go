@@ -199,7 +199,7 @@ func newLiveForTest(vrps []rov.VRP) *live.State {
 func routeEvent(t testing.TB, kind route.Kind, peer route.PeerKey, r annRoute) *route.Route {
 	ev := &route.Route{Kind: kind, Peer: route.Peer{AS: peer.AS, IP: peer.IP}, Prefix: netip.MustParsePrefix(r.prefix), PathID: uint32(r.id), RPKIState: route.RPKIAbsent}
 	if kind == route.Announce {
-		ev.Path = parsePath(t, r.path)
+		ev.Path = testutil.ParsePath(t, r.path)
 		ev.Origin = rov.OriginOf(ev.Path)
 	}
 	return ev
@@ -224,7 +224,7 @@ func TestVRPFeedCoalesces(t *testing.T) {
 	dir := t.TempDir()
 	slurmFile := filepath.Join(dir, "local.slurm")
 	asserted := vrpOf("172.16.0.0/24", 24, 64510)
-	writeSLURM(t, slurmFile, []rov.VRP{vrpOf("10.6.0.0/16", 16, 0)}, []rov.VRP{asserted})
+	testutil.WriteSLURM(t, slurmFile, []rov.VRP{vrpOf("10.6.0.0/16", 16, 0)}, []rov.VRP{asserted})
 	st := newLiveForTest(nil)
 	var logs testutil.SyncBuffer
 	f, err := newVRPFeed(st, Options{SLURM: []string{slurmFile}}, NewLogger(&logs, true), time.Now)

@@ -162,40 +162,6 @@ type annRoute struct {
 	path   string
 }
 
-func parsePath(t testing.TB, s string, prepend ...uint32) []rov.Segment {
-	t.Helper()
-	segs := []rov.Segment{{Type: rov.ASSequence, ASNs: append([]uint32(nil), prepend...)}}
-
-	for _, tok := range strings.Fields(s) {
-		if strings.HasPrefix(tok, "{") {
-			var set []uint32
-			for _, a := range strings.Split(strings.Trim(tok, "{}"), ",") {
-				n, err := strconv.ParseUint(a, 10, 32)
-				if err != nil {
-					t.Fatal(err)
-				}
-				set = append(set, uint32(n))
-			}
-			segs = append(segs, rov.Segment{Type: rov.ASSet, ASNs: set})
-			continue
-		}
-		n, err := strconv.ParseUint(tok, 10, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last := &segs[len(segs)-1]
-		if last.Type != rov.ASSequence {
-			segs = append(segs, rov.Segment{Type: rov.ASSequence})
-			last = &segs[len(segs)-1]
-		}
-		last.ASNs = append(last.ASNs, uint32(n))
-	}
-	if len(segs[0].ASNs) == 0 {
-		segs = segs[1:]
-	}
-	return segs
-}
-
 // truth is what analyze says about routes (from one peer) and vrps: the
 // oracle every converged state must equal.
 func truth(t testing.TB, peer route.PeerKey, prepend uint32, routes []annRoute, vrps []rov.VRP) reports.Report {
@@ -207,7 +173,7 @@ func truth(t testing.TB, peer route.PeerKey, prepend uint32, routes []annRoute, 
 		pre = append(pre, prepend)
 	}
 	for _, r := range routes {
-		path := parsePath(t, r.path, pre...)
+		path := testutil.ParsePath(t, r.path, pre...)
 		var set []uint32
 		if last := path[len(path)-1]; last.Type == rov.ASSet {
 			set = last.ASNs

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil"
+
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
@@ -74,7 +76,7 @@ func bmpRoute(t testing.TB, addr string, as uint32, r annRoute, withdraw bool) [
 	t.Helper()
 	p := netip.MustParsePrefix(r.prefix)
 	var segs []bgp.AsPathParamInterface
-	for _, s := range parsePath(t, r.path) {
+	for _, s := range testutil.ParsePath(t, r.path) {
 		typ := uint8(bgp.BGP_ASPATH_ATTR_TYPE_SEQ)
 		if s.Type == rov.ASSet {
 			typ = bgp.BGP_ASPATH_ATTR_TYPE_SET
@@ -100,38 +102,6 @@ func bmpRoute(t testing.TB, addr string, as uint32, r annRoute, withdraw bool) [
 		}
 	}
 	return bmpMust(bmp.NewBMPRouteMonitoring(bmpPeerHeader(addr, as), u).Serialize())
-}
-
-// writeSLURM writes an RFC 8416 file with prefix filters and assertions.
-func writeSLURM(t testing.TB, path string, filters, asserts []rov.VRP) {
-	t.Helper()
-	type filter struct {
-		Prefix string `json:"prefix"`
-		ASN    uint32 `json:"asn"`
-	}
-	type assertion struct {
-		Prefix string `json:"prefix"`
-		ASN    uint32 `json:"asn"`
-		MaxLen uint8  `json:"maxPrefixLength"`
-	}
-	doc := map[string]any{"slurmVersion": 1}
-	var fs []filter
-	for _, v := range filters {
-		fs = append(fs, filter{v.Prefix.String(), v.ASN})
-	}
-	var as []assertion
-	for _, v := range asserts {
-		as = append(as, assertion{v.Prefix.String(), v.ASN, v.MaxLen})
-	}
-	doc["validationOutputFilters"] = map[string]any{"prefixFilters": fs, "bgpsecFilters": []any{}}
-	doc["locallyAddedAssertions"] = map[string]any{"prefixAssertions": as, "bgpsecAssertions": []any{}}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // slurmed applies filters (RFC 8416 §3.3: a filter with prefix and ASN
@@ -164,7 +134,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	// assert one that makes the not_found route valid.
 	filters := []rov.VRP{vrpOf("10.5.0.0/16", 16, 64505)}
 	asserts := []rov.VRP{vrpOf("172.16.0.0/24", 24, 64510)}
-	writeSLURM(t, slurmFile, filters, asserts)
+	testutil.WriteSLURM(t, slurmFile, filters, asserts)
 
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--slurm", slurmFile, "--file-poll", "0",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
