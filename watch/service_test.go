@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
+
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
@@ -199,7 +201,7 @@ func newLiveForTest(vrps []rov.VRP) *live.State {
 func routeEvent(t testing.TB, kind route.Kind, peer route.PeerKey, r annRoute) *route.Route {
 	ev := &route.Route{Kind: kind, Peer: route.Peer{AS: peer.AS, IP: peer.IP}, Prefix: netip.MustParsePrefix(r.prefix), PathID: uint32(r.id), RPKIState: route.RPKIAbsent}
 	if kind == route.Announce {
-		ev.Path = testutil.ParsePath(t, r.path)
+		ev.Path = fixture.ParsePath(t, r.path)
 		ev.Origin = rov.OriginOf(ev.Path)
 	}
 	return ev
@@ -224,7 +226,7 @@ func TestVRPFeedCoalesces(t *testing.T) {
 	dir := t.TempDir()
 	slurmFile := filepath.Join(dir, "local.slurm")
 	asserted := vrpOf("172.16.0.0/24", 24, 64510)
-	testutil.WriteSLURM(t, slurmFile, []rov.VRP{vrpOf("10.6.0.0/16", 16, 0)}, []rov.VRP{asserted})
+	fixture.WriteSLURM(t, slurmFile, []rov.VRP{vrpOf("10.6.0.0/16", 16, 0)}, []rov.VRP{asserted})
 	st := newLiveForTest(nil)
 	var logs testutil.SyncBuffer
 	f, err := newVRPFeed(st, Options{SLURM: []string{slurmFile}}, NewLogger(&logs, true), time.Now)

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
+
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
@@ -173,7 +175,7 @@ func truth(t testing.TB, peer route.PeerKey, prepend uint32, routes []annRoute, 
 		pre = append(pre, prepend)
 	}
 	for _, r := range routes {
-		path := testutil.ParsePath(t, r.path, pre...)
+		path := fixture.ParsePath(t, r.path, pre...)
 		var set []uint32
 		if last := path[len(path)-1]; last.Type == rov.ASSet {
 			set = last.ASNs

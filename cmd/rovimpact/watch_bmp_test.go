@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
@@ -76,7 +76,7 @@ func bmpRoute(t testing.TB, addr string, as uint32, r annRoute, withdraw bool) [
 	t.Helper()
 	p := netip.MustParsePrefix(r.prefix)
 	var segs []bgp.AsPathParamInterface
-	for _, s := range testutil.ParsePath(t, r.path) {
+	for _, s := range fixture.ParsePath(t, r.path) {
 		typ := uint8(bgp.BGP_ASPATH_ATTR_TYPE_SEQ)
 		if s.Type == rov.ASSet {
 			typ = bgp.BGP_ASPATH_ATTR_TYPE_SET
@@ -134,7 +134,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	// assert one that makes the not_found route valid.
 	filters := []rov.VRP{vrpOf("10.5.0.0/16", 16, 64505)}
 	asserts := []rov.VRP{vrpOf("172.16.0.0/24", 24, 64510)}
-	testutil.WriteSLURM(t, slurmFile, filters, asserts)
+	fixture.WriteSLURM(t, slurmFile, filters, asserts)
 
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--slurm", slurmFile, "--file-poll", "0",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
