@@ -144,18 +144,9 @@ func (l *vrpLoader) ljReadASPAs(s *ljScanner) error {
 // ljReadProviders reads an ASPA's "providers" array (null: none given).
 func (l *vrpLoader) ljReadProviders(s *ljScanner, f *ljASPA) error {
 	f.providers, f.provErr = f.providers[:0], nil
-	c, err := s.peek()
-	if err != nil {
+	if ok, err := s.openArray("providers", &f.provErr); !ok {
 		return err
 	}
-	if c == 'n' {
-		return s.readLiteral("null")
-	}
-	if c != '[' {
-		f.provErr = ljTypeErr("providers", c, "an array")
-		return s.skipValue(4)
-	}
-	s.pos++
 	return s.eachElement(func(j int) error {
 		c, err := s.peek()
 		if err != nil {

@@ -751,6 +751,26 @@ func (l *vrpLoader) ljReadROA(s *ljScanner) (*ljFields, error) {
 	return f, err
 }
 
+// openArray starts reading the array member field: null is read and ok
+// is false; a value of another kind sets *errp to a type error naming
+// field and is skipped (ok false); an array's '[' is consumed (ok true).
+// ROA sources and ASPA providers open alike.
+func (s *ljScanner) openArray(field string, errp *error) (ok bool, err error) {
+	c, err := s.peek()
+	if err != nil {
+		return false, err
+	}
+	if c == 'n' {
+		return false, s.readLiteral("null")
+	}
+	if c != '[' {
+		*errp = ljTypeErr(field, c, "an array")
+		return false, s.skipValue(4)
+	}
+	s.pos++
+	return true, nil
+}
+
 // ljReadTA reads a "ta" member (a string or null) into ta and its error
 // into errp; ROA and ASPA entries decode it alike, with the same message.
 func (l *vrpLoader) ljReadTA(s *ljScanner, ta *string, errp *error) error {
@@ -820,19 +840,10 @@ func (l *vrpLoader) ljMember(s *ljScanner, set func(kind int, b []byte, c byte))
 // carries no single expiry for the VRP.
 func (l *vrpLoader) ljReadSource(s *ljScanner, f *ljFields) error {
 	f.hasSource, f.srcTA, f.srcErr = false, "", nil
-	c, err := s.peek()
-	if err != nil {
+	if ok, err := s.openArray("source", &f.srcErr); !ok {
 		return err
 	}
-	if c == 'n' {
-		return s.readLiteral("null")
-	}
-	if c != '[' {
-		f.srcErr = ljTypeErr("source", c, "an array")
-		return s.skipValue(4)
-	}
 	f.hasSource = true
-	s.pos++
 	found := false
 	return s.eachElement(func(i int) error {
 		c, err := s.peek()
