@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/flagfile"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -32,6 +33,19 @@ var keys = []string{"name", "type", "url", "template", "subject", "address", "fa
 	"hold-down", "rate-limit", "retries", "backoff", "filter"}
 
 var filterKeys = []string{"prefixes", "asns", "classes", "impacts", "events", "min-count"}
+
+// Section reads the alerts key of the config file named file (a
+// flagfile.Section for watch --config; receivers have no flags): the
+// receivers and the list as YAML text. A mistake at a line is a
+// *flagfile.Error naming the file, line and key.
+func Section(file string, key, v *yaml.Node) ([]Receiver, string, error) {
+	rs, err := Parse(v)
+	if le := (*LineError)(nil); errors.As(err, &le) {
+		return nil, "", &flagfile.Error{File: file, Line: le.Line, Key: key.Value, Err: le.Err}
+	}
+	text, _ := yaml.Marshal(v)
+	return rs, string(text), err
+}
 
 // Parse reads the receivers of a YAML list of mappings (the alerts key of
 // watch's config file):

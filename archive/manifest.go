@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/rovimpact/rovimpact/internal/compressed"
 )
 
 // WriteManifest writes units as JSON lines: one object per line that a
@@ -29,6 +31,17 @@ func WriteManifest(w io.Writer, units []Unit) error {
 // maxManifestLine bounds one manifest line (a RIB with a day of update
 // files is a few KiB).
 const maxManifestLine = 1 << 20
+
+// ReadManifestFile reads the manifest at path (compressed or not) with
+// ReadManifest.
+func ReadManifestFile(path string) ([]Unit, error) {
+	f, err := compressed.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadManifest(f, path)
+}
 
 // ReadManifest reads a manifest, skipping blank lines and lines starting
 // with '#'. A malformed line is an error naming its line number: a

@@ -105,6 +105,23 @@ type MergeResult struct {
 	NoManifest bool
 }
 
+// Report writes to w (stderr) each failed and missing unit, a warning when
+// dir has no manifest copy, and a line of counts; it returns the number of
+// failed and missing units, which make the merge partial.
+func (res MergeResult) Report(w io.Writer, dir string) int {
+	for _, u := range res.Units {
+		if u.Status == "failed" || u.Status == "missing" {
+			fmt.Fprintf(w, "rovimpact: archive merge: %s unit %s %s %s %s\n", u.Status, u.Unit, u.Collector, u.Time, u.Reason)
+		}
+	}
+	if res.NoManifest {
+		fmt.Fprintf(w, "rovimpact: archive merge: warning: %s has no %s: missing units cannot be told\n", dir, ManifestCopy)
+	}
+	fmt.Fprintf(w, "rovimpact: archive merge: %d units done, %d partial, %d failed, %d missing; %d timeline rows, %d invalid routes, %d origins in %s\n",
+		res.Done, res.Partial, res.Failed, res.Missing, len(res.Timeline), len(res.Persistence), len(res.Origins), filepath.Join(dir, DirMerged))
+	return res.Failed + res.Missing
+}
+
 // Merge reads every unit's Parquet under dir (only Parquet, as any engine
 // would) and writes the timeline, persistence and origins tables under
 // dir/merged as Parquet and CSV, with units.csv listing every unit's

@@ -20,27 +20,11 @@
 # lookup's output is compared with the file-based one: a snapshot that
 # answers differently fails the script.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-data=${DATA:-$root/../shared/data}
-out=$root/bench/out
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 repeat=${REPEAT:-5}
 queries=${QUERIES:-"1.1.1.0/24 AS13335"}
 read -r -a q <<<"$queries"
-mkdir -p "$out"
-
-/usr/bin/time -f %e true 2>/dev/null || { echo "GNU time not found at /usr/bin/time (apt-get install time)" >&2; exit 1; }
-
-vrps=${VRPS:-}
-if [ -z "$vrps" ]; then
-	vrps=$(ls "$data"/vrp/vrps.rpki-client.*.json.bz2 2>/dev/null | sort | tail -n1 || true)
-fi
-[ -f "$vrps" ] || { echo "no VRP file (set VRPS= or put shared/data beside the repository)" >&2; exit 1; }
-table=${TABLE:-$data/mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz}
-[ -f "$table" ] || { echo "$table: no such file" >&2; exit 1; }
-
-rovimpact=${ROVIMPACT:-$out/rovimpact}
-[ -n "${ROVIMPACT:-}" ] || go build -o "$rovimpact" ./cmd/rovimpact
 
 # median COLUMN: the median of the numbers on standard input.
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }

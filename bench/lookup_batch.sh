@@ -17,25 +17,9 @@
 # json RSS. One run each: these are memory figures, which do not move with
 # the machine's load the way times do.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-data=${DATA:-$root/../shared/data}
-out=$root/bench/out
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 n=${N:-104000}
-mkdir -p "$out"
-
-/usr/bin/time -f %e true 2>/dev/null || { echo "GNU time not found at /usr/bin/time (apt-get install time)" >&2; exit 1; }
-
-vrps=${VRPS:-}
-if [ -z "$vrps" ]; then
-	vrps=$(ls "$data"/vrp/vrps.rpki-client.*.json.bz2 2>/dev/null | sort | tail -n1 || true)
-fi
-[ -f "$vrps" ] || { echo "no VRP file (set VRPS= or put shared/data beside the repository)" >&2; exit 1; }
-table=${TABLE:-$data/mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz}
-[ -f "$table" ] || { echo "$table: no such file" >&2; exit 1; }
-
-rovimpact=${ROVIMPACT:-$out/rovimpact}
-[ -n "${ROVIMPACT:-}" ] || go build -o "$rovimpact" ./cmd/rovimpact
 
 # The queries: n distinct prefixes of the table, a fixed sample (shuf with
 # a constant random source), so every run and binary gets the same ones.

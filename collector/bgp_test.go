@@ -129,7 +129,7 @@ func TestBGPWithGobgpd(t *testing.T) {
 	port := freePort(t)
 	var rec recorder
 	var sess eventLog
-	var logBuf syncBuffer
+	var logBuf testutil.SyncBuffer
 	b := startCollector(t, BGPConfig{
 		Listen:    netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
 		Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.1"), AS: 65001}},

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil"
+
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
@@ -270,7 +272,7 @@ func TestBMPListenerSessionEvents(t *testing.T) {
 func TestBGPSessionEvents(t *testing.T) {
 	port := freePort(t)
 	var l eventLog
-	var logBuf syncBuffer
+	var logBuf testutil.SyncBuffer
 	cfg := BGPConfig{
 		Listen: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
 		// A dynamic neighbor of any AS: its AS is read from its OPEN.
@@ -307,22 +309,4 @@ func TestBGPSessionEvents(t *testing.T) {
 	if s := logBuf.String(); s != "" {
 		t.Errorf("a peer that connects, idles and leaves logged warnings:\n%s", s)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -73,6 +73,26 @@ type Day struct {
 	Unreachable int                  `json:"unreachable"`
 }
 
+// ReportDays converts days to the report's (never nil: the JSON says
+// "days": []).
+func ReportDays(days []Day) []reports.HistoryDay {
+	out := make([]reports.HistoryDay, len(days))
+	for i, d := range days {
+		out[i] = reports.HistoryDay(d)
+	}
+	return out
+}
+
+// Trend is the trend of every day in the store, for analyze --history's
+// html report.
+func (s *Store) Trend(ctx context.Context) ([]reports.TrendPoint, error) {
+	days, err := s.Days(ctx, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	return reports.TrendOf(ReportDays(days)), nil
+}
+
 // Days returns the counts per day by state, class and impact, oldest first.
 func (s *Store) Days(ctx context.Context, since time.Time) ([]Day, error) {
 	runs, err := s.Runs(ctx, since)

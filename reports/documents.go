@@ -2,7 +2,11 @@ package reports
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/rovimpact/rovimpact/internal/atomicfile"
 
 	"github.com/rovimpact/rovimpact/classify"
 )
@@ -67,6 +71,21 @@ func ReportFiles(d AnalyzeDoc, perPeer bool) []ReportFile {
 		files = append(files, ReportFile{"peers.csv", func(w io.Writer) error { return WritePeersCSV(w, rep.Peers) }})
 	}
 	return files
+}
+
+// WriteReportDir writes ReportFiles into dir (made if missing), for cron
+// jobs that keep each night's results. Each file is written to a
+// temporary name and renamed, so a reader never sees half a report.
+func WriteReportDir(dir string, d AnalyzeDoc, perPeer bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range ReportFiles(d, perPeer) {
+		if err := atomicfile.Write(filepath.Join(dir, f.Name), f.Write); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // LookupRequest is what lookup answers: queries against an analysis.

@@ -139,6 +139,13 @@ func Lookup(a *classify.Analysis, q Query, origin *uint32) Answer {
 	return planLookup(a, q, origin).answer()
 }
 
+// VRP lists of a prefix Answer, in field order.
+const (
+	vrpsCovering = iota
+	vrpsInside
+	nVRPLists
+)
+
 // Route lists of an Answer, in field order.
 const (
 	listRoutes = iota
@@ -148,13 +155,18 @@ const (
 	nLists
 )
 
-// plan is an answer whose route lists are still route ids: everything
-// else is small, the lists can hold the whole table (0.0.0.0/0's
-// more-specifics), so writers render them row by row.
+// plan is an answer whose route lists are still route ids and whose VRP
+// lists (a prefix's covering and inside VRPs) are still VRP ids:
+// everything else is small, the lists can hold the whole table
+// (0.0.0.0/0's more-specifics, every IPv4 VRP inside it), so writers
+// render them row by row and LookupPlan a page at a time.
 type plan struct {
-	a   *classify.Analysis
-	ans Answer // route lists empty
-	ids [nLists][]int32
+	a    *classify.Analysis
+	ans  Answer // route and VRP lists empty
+	ids  [nLists][]int32
+	vrps [nVRPLists][]uint32 // sorted as Lookup lists VRPRefs
+	// vrpIDs: the VRP lists are in vrps, not yet rendered into ans.
+	vrpIDs bool
 }
 
 func planLookup(a *classify.Analysis, q Query, origin *uint32) plan {
@@ -168,9 +180,18 @@ func planLookup(a *classify.Analysis, q Query, origin *uint32) plan {
 	}
 }
 
-// answer fills the route lists.
+// withVRPs renders a prefix answer's VRP lists into p.ans.
+func (p plan) withVRPs() plan {
+	if p.vrpIDs {
+		p.ans.CoveringVRPs, p.ans.InsideVRPs = refsOf(p.a, p.vrps[vrpsCovering]), refsOf(p.a, p.vrps[vrpsInside])
+		p.vrps, p.vrpIDs = [nVRPLists][]uint32{}, false
+	}
+	return p
+}
+
+// answer fills the route and VRP lists.
 func (p plan) answer() Answer {
-	ans := p.ans
+	ans := p.withVRPs().ans
 	for i, ids := range p.ids {
 		if len(ids) > 0 {
 			*listOf(&ans, i) = rows(p.a, ids)
@@ -197,9 +218,9 @@ func lookupPrefix(a *classify.Analysis, q Query, origin *uint32) plan {
 	p := q.Prefix
 	pl := plan{a: a, ans: Answer{Query: q.Text, Kind: "prefix", Prefix: &p}}
 	v := a.Prefix(p)
-	pl.ans.CoveringVRPs, pl.ans.InsideVRPs = refsOf(a, v.Covering), refsOf(a, v.Inside)
-	sortVRPRefs(pl.ans.CoveringVRPs)
-	sortVRPRefs(pl.ans.InsideVRPs)
+	pl.vrps[vrpsCovering] = sortVRPIDs(a, slices.Clone(v.Covering))
+	pl.vrps[vrpsInside] = sortVRPIDs(a, slices.Clone(v.Inside))
+	pl.vrpIDs = true
 	pl.ids[listRoutes], pl.ids[listLess], pl.ids[listMore] = v.Routes, v.Less, v.More
 	if origin != nil {
 		pl.ans.Hypothetical = hypothetical(a, p, *origin)
@@ -214,6 +235,13 @@ func hypothetical(a *classify.Analysis, p netip.Prefix, origin uint32) *Invalid 
 	out, verdict := a.Announce(p, o)
 	return &Invalid{Prefix: p, Origin: &origin, ASSet: []uint32{}, State: out.RouteState(), Class: out.Class, AS0: out.AS0,
 		VRPs: refsOf(a, verdict.VRPs), Dropped: out.Dropped, Explanation: a.ExplainVerdict(verdict, p, o)}
+}
+
+// sortVRPIDs puts VRP ids (a slice of the caller's) in the order Lookup
+// lists VRPRefs.
+func sortVRPIDs(a *classify.Analysis, ids []uint32) []uint32 {
+	slices.SortStableFunc(ids, func(x, y uint32) int { return compareVRPRef(vrpRef(a.VRP(x)), vrpRef(a.VRP(y))) })
+	return ids
 }
 
 func refsOf(a *classify.Analysis, ids []uint32) []VRPRef {

@@ -1,8 +1,6 @@
 package reports
 
 import (
-	"slices"
-
 	"github.com/rovimpact/rovimpact/classify"
 )
 
@@ -36,31 +34,20 @@ func (l *planList) len() int { return len(l.ids) + len(l.vrps) + len(l.items) }
 // PlanLookup plans the answer to q (see Lookup). Cost: the ids of each
 // list, sorted where Lookup sorts the rows.
 func PlanLookup(a *classify.Analysis, q Query, origin *uint32) *LookupPlan {
-	pl := &LookupPlan{a: a}
+	p := planLookup(a, q, origin)
+	pl := &LookupPlan{a: a, head: p.ans}
 	switch {
 	case q.Prefix.IsValid():
-		// The VRP lists stay ids here (inside 0.0.0.0/0 is every IPv4 VRP);
-		// planLookup would render them.
-		p := q.Prefix
-		pl.head = Answer{Query: q.Text, Kind: "prefix", Prefix: &p}
-		if origin != nil {
-			pl.head.Hypothetical = hypothetical(a, p, *origin)
-		}
-		v := a.Prefix(p)
 		pl.lists = []planList{
-			{field: "covering_vrps", vrps: pl.sortVRPs(slices.Clone(v.Covering))},
-			{field: "inside_vrps", vrps: pl.sortVRPs(slices.Clone(v.Inside))},
-			{field: "routes", ids: v.Routes},
-			{field: "less_specific", ids: v.Less},
-			{field: "more_specific", ids: v.More},
+			{field: "covering_vrps", vrps: p.vrps[vrpsCovering]},
+			{field: "inside_vrps", vrps: p.vrps[vrpsInside]},
+			{field: "routes", ids: p.ids[listRoutes]},
+			{field: "less_specific", ids: p.ids[listLess]},
+			{field: "more_specific", ids: p.ids[listMore]},
 		}
+	case q.Addr.IsValid():
+		pl.lists = []planList{{field: "routes", ids: p.ids[listRoutes]}}
 	default:
-		p := planLookup(a, q, origin)
-		pl.head = p.ans
-		if q.Addr.IsValid() {
-			pl.lists = []planList{{field: "routes", ids: p.ids[listRoutes]}}
-			break
-		}
 		h := &pl.head
 		pl.lists = []planList{
 			{field: "originated", ids: p.ids[listOriginated]},
@@ -79,14 +66,6 @@ func anys[T any](s []T) []any {
 		out[i] = v
 	}
 	return out
-}
-
-// sortVRPs puts VRP ids (a slice of the caller's) in the order Lookup
-// lists VRPRefs.
-func (pl *LookupPlan) sortVRPs(ids []uint32) []uint32 {
-	a := pl.a
-	slices.SortStableFunc(ids, func(x, y uint32) int { return compareVRPRef(vrpRef(a.VRP(x)), vrpRef(a.VRP(y))) })
-	return ids
 }
 
 // Head is the answer without its lists (query, kind, the prefix, address

@@ -60,7 +60,7 @@ func (lw *LookupWriter) Write(a Answer) error {
 // one row however many routes the answer lists (a query for 0.0.0.0/0
 // lists the whole table). The table format lays out each list at once.
 func (lw *LookupWriter) WriteQuery(a *classify.Analysis, q Query, origin *uint32) error {
-	return lw.write(planLookup(a, q, origin))
+	return lw.write(planLookup(a, q, origin).withVRPs())
 }
 
 func (lw *LookupWriter) write(p plan) error {

@@ -123,27 +123,9 @@ func (l *vrpLoader) ljReadASPAs(s *ljScanner) error {
 			case "providers":
 				return l.ljReadProviders(s, &f)
 			case "expires":
-				return l.ljMember(s, func(kind int, b []byte, c byte) {
-					f.expires, f.expErr = 0, nil
-					switch kind {
-					case ljNumber:
-						f.expires, f.expErr = loadParseExpires(b)
-					case ljNull:
-					default:
-						f.expErr = ljTypeErr("expires", c, "a number")
-					}
-				})
+				return l.ljReadExpires(s, &f.expires, &f.expErr)
 			case "ta":
-				return l.ljMember(s, func(kind int, b []byte, c byte) {
-					f.ta, f.taErr = "", nil
-					switch kind {
-					case ljString:
-						f.ta = l.intern(b)
-					case ljNull:
-					default:
-						f.taErr = ljTypeErr("ta", c, "a string")
-					}
-				})
+				return l.ljReadTA(s, &f.ta, &f.taErr)
 			}
 			return s.skipValue(4)
 		})
@@ -162,18 +144,9 @@ func (l *vrpLoader) ljReadASPAs(s *ljScanner) error {
 // ljReadProviders reads an ASPA's "providers" array (null: none given).
 func (l *vrpLoader) ljReadProviders(s *ljScanner, f *ljASPA) error {
 	f.providers, f.provErr = f.providers[:0], nil
-	c, err := s.peek()
-	if err != nil {
+	if ok, err := s.openArray("providers", &f.provErr); !ok {
 		return err
 	}
-	if c == 'n' {
-		return s.readLiteral("null")
-	}
-	if c != '[' {
-		f.provErr = ljTypeErr("providers", c, "an array")
-		return s.skipValue(4)
-	}
-	s.pos++
 	return s.eachElement(func(j int) error {
 		c, err := s.peek()
 		if err != nil {

@@ -740,33 +740,65 @@ func (l *vrpLoader) ljReadROA(s *ljScanner) (*ljFields, error) {
 				}
 			})
 		case "ta":
-			return l.ljMember(s, func(kind int, b []byte, c byte) {
-				f.ta, f.taErr = "", nil
-				switch kind {
-				case ljString:
-					f.ta = l.intern(b)
-				case ljNull:
-				default:
-					f.taErr = ljTypeErr("ta", c, "a string")
-				}
-			})
+			return l.ljReadTA(s, &f.ta, &f.taErr)
 		case "expires":
-			return l.ljMember(s, func(kind int, b []byte, c byte) {
-				f.expires, f.expiresErr = 0, nil
-				switch kind {
-				case ljNumber:
-					f.expires, f.expiresErr = loadParseExpires(b)
-				case ljNull:
-				default:
-					f.expiresErr = ljTypeErr("expires", c, "a number")
-				}
-			})
+			return l.ljReadExpires(s, &f.expires, &f.expiresErr)
 		case "source":
 			return l.ljReadSource(s, f)
 		}
 		return s.skipValue(4)
 	})
 	return f, err
+}
+
+// openArray starts reading the array member field: null is read and ok
+// is false; a value of another kind sets *errp to a type error naming
+// field and is skipped (ok false); an array's '[' is consumed (ok true).
+// ROA sources and ASPA providers open alike.
+func (s *ljScanner) openArray(field string, errp *error) (ok bool, err error) {
+	c, err := s.peek()
+	if err != nil {
+		return false, err
+	}
+	if c == 'n' {
+		return false, s.readLiteral("null")
+	}
+	if c != '[' {
+		*errp = ljTypeErr(field, c, "an array")
+		return false, s.skipValue(4)
+	}
+	s.pos++
+	return true, nil
+}
+
+// ljReadTA reads a "ta" member (a string or null) into ta and its error
+// into errp; ROA and ASPA entries decode it alike, with the same message.
+func (l *vrpLoader) ljReadTA(s *ljScanner, ta *string, errp *error) error {
+	return l.ljMember(s, func(kind int, b []byte, c byte) {
+		*ta, *errp = "", nil
+		switch kind {
+		case ljString:
+			*ta = l.intern(b)
+		case ljNull:
+		default:
+			*errp = ljTypeErr("ta", c, "a string")
+		}
+	})
+}
+
+// ljReadExpires reads an "expires" member (a number or null) into exp and
+// its error into errp; ROA and ASPA entries decode it alike.
+func (l *vrpLoader) ljReadExpires(s *ljScanner, exp *int64, errp *error) error {
+	return l.ljMember(s, func(kind int, b []byte, c byte) {
+		*exp, *errp = 0, nil
+		switch kind {
+		case ljNumber:
+			*exp, *errp = loadParseExpires(b)
+		case ljNull:
+		default:
+			*errp = ljTypeErr("expires", c, "a number")
+		}
+	})
 }
 
 // ljMember reads a scalar member value and hands it to set; objects,
@@ -808,19 +840,10 @@ func (l *vrpLoader) ljMember(s *ljScanner, set func(kind int, b []byte, c byte))
 // carries no single expiry for the VRP.
 func (l *vrpLoader) ljReadSource(s *ljScanner, f *ljFields) error {
 	f.hasSource, f.srcTA, f.srcErr = false, "", nil
-	c, err := s.peek()
-	if err != nil {
+	if ok, err := s.openArray("source", &f.srcErr); !ok {
 		return err
 	}
-	if c == 'n' {
-		return s.readLiteral("null")
-	}
-	if c != '[' {
-		f.srcErr = ljTypeErr("source", c, "an array")
-		return s.skipValue(4)
-	}
 	f.hasSource = true
-	s.pos++
 	found := false
 	return s.eachElement(func(i int) error {
 		c, err := s.peek()

@@ -1,15 +1,15 @@
 package rtr
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"net/netip"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/rovimpact/rovimpact/internal/testutil"
 
 	"github.com/rovimpact/rovimpact/rov"
 )
@@ -20,24 +20,6 @@ func nextAttempt(t *testing.T, h *harness) time.Duration {
 	t.Helper()
 	st := waitStatus(t, h.c, "waiting to reconnect", func(s Status) bool { return !s.NextAttempt.IsZero() })
 	return st.NextAttempt.Sub(h.clock.Now())
-}
-
-// syncBuffer is a log sink safe for the client's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func waitStatus(t *testing.T, c *Client, what string, ok func(Status) bool) Status {
@@ -84,7 +66,7 @@ func TestBackoff(t *testing.T) {
 // counted and logged, the data kept, and it reconnects after the backoff.
 func TestClientResponseTimeout(t *testing.T) {
 	t.Run("never answers the Reset Query", func(t *testing.T) {
-		var logs syncBuffer
+		var logs testutil.SyncBuffer
 		h := startClientWith(t, func(c *Config) {
 			c.MaxVersion = 1
 			c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -172,7 +154,7 @@ func netip4(i int) string {
 // refused with Corrupt Data each time, logged, and retried with a doubling
 // delay (1, 2, 4 ... s, capped at MaxRetryDelay) instead of at once.
 func TestClientCacheResetLoop(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	h := startClientWith(t, func(c *Config) {
 		c.MaxVersion = 1
 		c.MaxRetryDelay = 20 * time.Second

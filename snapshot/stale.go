@@ -1,9 +1,12 @@
 package snapshot
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/study"
 )
 
@@ -76,4 +79,32 @@ func Open(name string, o study.AnalysisOptions, given func(flag string) bool, ro
 		return nil, nil, err
 	}
 	return s, s.Warnings(name), nil
+}
+
+// OpenOrAnalyze is the analysis a query front door (lookup) answers from:
+// the snapshot snap, or the one route file of c when it is a snapshot and
+// no VRP file is given, with Open's checks (warnings to c.Warn); else the
+// VRP and route files of c read and validated as analyze does. A snapshot
+// among several route files is a usage error. The inputs are the route
+// files the analysis was made from (their losses make the answer partial).
+func OpenOrAnalyze(ctx context.Context, snap string, c study.Config, given func(flag string) bool) (*classify.Analysis, []reports.Input, error) {
+	if snap == "" && len(c.VRP.Files) == 0 && len(c.Routes) == 1 && IsFile(c.Routes[0]) {
+		snap, c.Routes = c.Routes[0], nil
+	}
+	if snap == "" {
+		for _, f := range c.Routes {
+			if IsFile(f) {
+				return nil, nil, study.Usagef("%s is a snapshot: use it alone (lookup --snapshot %s QUERY...), without --vrps or route files", f, f)
+			}
+		}
+		return study.Analyze(ctx, c)
+	}
+	s, warnings, err := Open(snap, c.Analysis, given, c.Routes)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(c.Warn, "rovimpact: warning: %s\n", w)
+	}
+	return s.Analysis, s.Meta.Inputs, nil
 }

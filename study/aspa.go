@@ -17,7 +17,51 @@ import (
 	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
 )
+
+// RunASPA is rovimpact aspa's pipeline: the VRPs and ASPAs of c.VRP read
+// in one pass and checked, the ASPAs past their expiry counted (dropped
+// with c.VRP.DropExpired), the routes and updates replayed through the
+// ASPA builder with roles, then the analysis and its report. partial is
+// PartialInput's verdict on the route files (the report is whole either
+// way); err stops the run. Warnings go to c.Warn.
+func RunASPA(ctx context.Context, c Config, roles classify.RoleMap) (rep reports.ASPAReport, partial, err error) {
+	copt, err := c.Analysis.Classify()
+	if err != nil {
+		return rep, nil, err
+	}
+	var files []ASPAFile
+	vopt := c.VRP
+	vopt.ASPAs = &files
+	ix, vrpSum, err := LoadVRPs(vopt, c.Now, c.Warn)
+	if err != nil {
+		return rep, nil, err
+	}
+	if err := CheckVRPs(vopt, vrpSum, c.Warn); err != nil {
+		return rep, nil, err
+	}
+	aspas, expired := ExpireASPAs(files, c.VRP.DropExpired, c.Now, c.Warn)
+	if len(aspas) == 0 {
+		return rep, nil, fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(c.VRP.Files, ", "))
+	}
+	set := rov.NewASPASet(aspas)
+	t := table.New()
+	b := classify.NewASPABuilder(t, set, &roles)
+	inputs, err := ReplayASPA(ctx, append(append([]string(nil), c.Routes...), c.Route.Updates...), &roles, b, c.Warn)
+	if err != nil {
+		return rep, nil, err
+	}
+	partial = PartialInput(inputs, c.Route.AllowPartial, c.Warn)
+	if t.Paths() == 0 {
+		fmt.Fprintf(c.Warn, "rovimpact: warning: no paths were read from %s: nothing was verified\n", strings.Join(c.Routes, ", "))
+	}
+	a := classify.Analyze(t, ix, copt)
+	im := classify.AnalyzeASPA(a, b.Tally())
+	rep = reports.BuildASPA(a, im, b.Tally(), reports.ASPAInput{Set: set, Expired: expired, Roles: roles,
+		Meta: reports.Meta{Policy: c.Analysis.Policy(copt, nil), VRPs: vrpSum, Inputs: inputs}})
+	return rep, partial, nil
+}
 
 // ASPAFile is the ASPAs one VRP file held (VRPOptions.ASPAs collects them
 // while LoadVRPs reads the file, so rovimpact aspa reads each file once).

@@ -4,35 +4,10 @@ package watch
 // tests there drive the same routes and VRPs through real peers).
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/netip"
-	"os"
-	"strconv"
-	"strings"
-	"sync"
-	"testing"
 
 	"github.com/rovimpact/rovimpact/rov"
 )
-
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // annRoute is one path a test speaker announces: prefix, ADD-PATH id and
 // AS path in gobgp's syntax ("64500 {64501,64502}"), before the speaker
@@ -41,40 +16,6 @@ type annRoute struct {
 	prefix string
 	id     int
 	path   string
-}
-
-func parsePath(t testing.TB, s string, prepend ...uint32) []rov.Segment {
-	t.Helper()
-	segs := []rov.Segment{{Type: rov.ASSequence, ASNs: append([]uint32(nil), prepend...)}}
-
-	for _, tok := range strings.Fields(s) {
-		if strings.HasPrefix(tok, "{") {
-			var set []uint32
-			for _, a := range strings.Split(strings.Trim(tok, "{}"), ",") {
-				n, err := strconv.ParseUint(a, 10, 32)
-				if err != nil {
-					t.Fatal(err)
-				}
-				set = append(set, uint32(n))
-			}
-			segs = append(segs, rov.Segment{Type: rov.ASSet, ASNs: set})
-			continue
-		}
-		n, err := strconv.ParseUint(tok, 10, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last := &segs[len(segs)-1]
-		if last.Type != rov.ASSequence {
-			segs = append(segs, rov.Segment{Type: rov.ASSequence})
-			last = &segs[len(segs)-1]
-		}
-		last.ASNs = append(last.ASNs, uint32(n))
-	}
-	if len(segs[0].ASNs) == 0 {
-		segs = segs[1:]
-	}
-	return segs
 }
 
 func vrpOf(p string, maxLen int, asn uint32) rov.VRP {
@@ -113,35 +54,3 @@ var (
 	rV6Specific  = annRoute{"2001:db8:1:100::/56", 0, "64520"} // too_specific, covered (IPv6)
 	watchRoutes0 = []annRoute{rValid, rSameValid, rSameInvalid, rCover, rTooSpecific, rWrongOrigin, rBoth, rTooShort, rPiece, rPiece2, rASSet, rAS0, rNotFound, rV6Valid, rV6Specific}
 )
-
-// writeSLURM writes an RFC 8416 file with prefix filters and assertions.
-func writeSLURM(t testing.TB, path string, filters, asserts []rov.VRP) {
-	t.Helper()
-	type filter struct {
-		Prefix string `json:"prefix"`
-		ASN    uint32 `json:"asn"`
-	}
-	type assertion struct {
-		Prefix string `json:"prefix"`
-		ASN    uint32 `json:"asn"`
-		MaxLen uint8  `json:"maxPrefixLength"`
-	}
-	doc := map[string]any{"slurmVersion": 1}
-	var fs []filter
-	for _, v := range filters {
-		fs = append(fs, filter{v.Prefix.String(), v.ASN})
-	}
-	var as []assertion
-	for _, v := range asserts {
-		as = append(as, assertion{v.Prefix.String(), v.ASN, v.MaxLen})
-	}
-	doc["validationOutputFilters"] = map[string]any{"prefixFilters": fs, "bgpsecFilters": []any{}}
-	doc["locallyAddedAssertions"] = map[string]any{"prefixAssertions": as, "bgpsecAssertions": []any{}}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}

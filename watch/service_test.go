@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
+
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
@@ -145,7 +147,7 @@ func TestParseNeighbor(t *testing.T) {
 // class and impact (old ones for disappeared and changed routes); past
 // --max-change-logs the rest are counted in one line, not dropped.
 func TestLogChanges(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	st := newLiveForTest(watchVRPs0)
 	w := &Service{opts: Options{MaxChangeLogs: 100}, log: NewLogger(&buf, true), state: st}
 	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
@@ -173,7 +175,7 @@ func TestLogChanges(t *testing.T) {
 	}
 
 	// Over the cap: 2 lines, then a count of the other 3.
-	buf = syncBuffer{}
+	buf = testutil.SyncBuffer{}
 	w.opts.MaxChangeLogs = 2
 	announce(t, st, peer, rWrongOrigin, rAS0, rASSet)
 	withdraw(t, st, peer, rBoth)
@@ -183,7 +185,7 @@ func TestLogChanges(t *testing.T) {
 		t.Errorf("capped log:\n%s", got)
 	}
 	// Nothing changed: nothing logged.
-	buf = syncBuffer{}
+	buf = testutil.SyncBuffer{}
 	w.logChanges()
 	if buf.String() != "" {
 		t.Errorf("log without a change:\n%s", buf.String())
@@ -199,7 +201,7 @@ func newLiveForTest(vrps []rov.VRP) *live.State {
 func routeEvent(t testing.TB, kind route.Kind, peer route.PeerKey, r annRoute) *route.Route {
 	ev := &route.Route{Kind: kind, Peer: route.Peer{AS: peer.AS, IP: peer.IP}, Prefix: netip.MustParsePrefix(r.prefix), PathID: uint32(r.id), RPKIState: route.RPKIAbsent}
 	if kind == route.Announce {
-		ev.Path = parsePath(t, r.path)
+		ev.Path = fixture.ParsePath(t, r.path)
 		ev.Origin = rov.OriginOf(ev.Path)
 	}
 	return ev
@@ -224,9 +226,9 @@ func TestVRPFeedCoalesces(t *testing.T) {
 	dir := t.TempDir()
 	slurmFile := filepath.Join(dir, "local.slurm")
 	asserted := vrpOf("172.16.0.0/24", 24, 64510)
-	writeSLURM(t, slurmFile, []rov.VRP{vrpOf("10.6.0.0/16", 16, 0)}, []rov.VRP{asserted})
+	fixture.WriteSLURM(t, slurmFile, []rov.VRP{vrpOf("10.6.0.0/16", 16, 0)}, []rov.VRP{asserted})
 	st := newLiveForTest(nil)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	f, err := newVRPFeed(st, Options{SLURM: []string{slurmFile}}, NewLogger(&logs, true), time.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -4,14 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/history"
-	"github.com/rovimpact/rovimpact/internal/atomicfile"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/study"
@@ -139,7 +136,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	// this run, as --format html does.
 	doc := analyzeDoc(cmd.Context(), rep, opts, hist)
 	if opts.outputDir != "" {
-		if err := writeReportDir(opts.outputDir, doc, opts.perPeer); err != nil {
+		if err := reports.WriteReportDir(opts.outputDir, doc, opts.perPeer); err != nil {
 			return err
 		}
 	}
@@ -171,28 +168,7 @@ func failOn(rep reports.Report, opts analyzeOptions) error {
 func analyzeDoc(ctx context.Context, rep reports.Report, opts analyzeOptions, hist *history.Store) reports.AnalyzeDoc {
 	doc := reports.AnalyzeDoc{Report: rep, Top: opts.top, Wide: opts.wide, Generated: opts.now()}
 	if hist != nil {
-		doc.Trend = func() ([]reports.TrendPoint, error) {
-			days, err := hist.Days(ctx, time.Time{})
-			if err != nil {
-				return nil, err
-			}
-			return reports.TrendOf(historyDays(days)), nil
-		}
+		doc.Trend = func() ([]reports.TrendPoint, error) { return hist.Trend(ctx) }
 	}
 	return doc
-}
-
-// writeReportDir writes every report as a file, for cron jobs that keep
-// each night's results. Files are written to a temporary name and renamed,
-// so a reader never sees half a report.
-func writeReportDir(dir string, doc reports.AnalyzeDoc, perPeer bool) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, f := range reports.ReportFiles(doc, perPeer) {
-		if err := atomicfile.Write(filepath.Join(dir, f.Name), f.Write); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 
 	"github.com/rovimpact/rovimpact/archive"
 	"github.com/rovimpact/rovimpact/internal/atomicfile"
-	"github.com/rovimpact/rovimpact/internal/compressed"
 )
 
 func init() { register(newArchiveCommand) }
@@ -153,12 +151,7 @@ func runArchiveRun(cmd *cobra.Command, opts archiveRunOptions, manifest string) 
 	} else if shard, from, err = archive.ShardFromEnv(os.Getenv, opts.shards); err != nil {
 		return usageError("%v", err)
 	}
-	f, err := compressed.Open(manifest)
-	if err != nil {
-		return err
-	}
-	units, err := archive.ReadManifest(f, manifest)
-	f.Close()
+	units, err := archive.ReadManifestFile(manifest)
 	if err != nil {
 		return err
 	}
@@ -204,18 +197,7 @@ func runArchiveMerge(cmd *cobra.Command, dir string) error {
 	if err != nil {
 		return err
 	}
-	stderr := cmd.ErrOrStderr()
-	for _, u := range res.Units {
-		if u.Status == "failed" || u.Status == "missing" {
-			fmt.Fprintf(stderr, "rovimpact: archive merge: %s unit %s %s %s %s\n", u.Status, u.Unit, u.Collector, u.Time, u.Reason)
-		}
-	}
-	if res.NoManifest {
-		fmt.Fprintf(stderr, "rovimpact: archive merge: warning: %s has no %s: missing units cannot be told\n", dir, archive.ManifestCopy)
-	}
-	fmt.Fprintf(stderr, "rovimpact: archive merge: %d units done, %d partial, %d failed, %d missing; %d timeline rows, %d invalid routes, %d origins in %s\n",
-		res.Done, res.Partial, res.Failed, res.Missing, len(res.Timeline), len(res.Persistence), len(res.Origins), filepath.Join(dir, archive.DirMerged))
-	if res.Failed+res.Missing > 0 {
+	if res.Report(cmd.ErrOrStderr(), dir) > 0 {
 		return partialError("%d units failed and %d are missing: the merged results cover %d units", res.Failed, res.Missing, res.Done+res.Partial)
 	}
 	return nil

@@ -8,11 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/study"
-	"github.com/rovimpact/rovimpact/table"
 )
 
 func init() { register(newASPACommand) }
@@ -107,30 +105,11 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	copt, err := opts.analysis.study().Classify()
+	c := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now)
+	rep, partial, err := study.RunASPA(cmd.Context(), c, roles)
 	if err != nil {
 		return err
 	}
-	stderr := cmd.ErrOrStderr()
-	l, err := loadASPAs(cmd, opts, true)
-	if err != nil {
-		return err
-	}
-	ix, vrpSum, set, expired := l.ix, l.vrpSum, l.set, l.expired
-	t := table.New()
-	b := classify.NewASPABuilder(t, set, &roles)
-	inputs, err := study.ReplayASPA(cmd.Context(), append(append([]string(nil), args...), opts.route.updates...), &roles, b, stderr)
-	if err != nil {
-		return err
-	}
-	partial := study.PartialInput(inputs, opts.route.allowPartial, stderr)
-	if t.Paths() == 0 {
-		fmt.Fprintf(stderr, "rovimpact: warning: no paths were read from %s: nothing was verified\n", strings.Join(args, ", "))
-	}
-	a := classify.Analyze(t, ix, copt)
-	im := classify.AnalyzeASPA(a, b.Tally())
-	rep := reports.BuildASPA(a, im, b.Tally(), reports.ASPAInput{Set: set, Expired: expired, Roles: roles,
-		Meta: reports.Meta{Policy: opts.analysis.study().Policy(copt, nil), VRPs: vrpSum, Inputs: inputs}})
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	if err := reports.ASPAFormats.Write(out, opts.format, reports.ASPADoc{Report: rep, Top: opts.top}); err != nil {
 		return err
@@ -138,7 +117,7 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	return worstExit(stderr, partial)
+	return worstExit(cmd.ErrOrStderr(), partial)
 }
 
 // aspaLoad is what --vrps gave: the VRPs and the ASPA set.
@@ -151,8 +130,8 @@ type aspaLoad struct {
 
 // loadASPAs reads the --vrps files once, keeping their ASPAs (expired ones
 // counted, dropped with --drop-expired); no ASPA at all is an error.
-// --path reads no routes, so it does not need VRPs (check false).
-func loadASPAs(cmd *cobra.Command, opts aspaOptions, check bool) (aspaLoad, error) {
+// Only --path uses it: it reads no routes, so the VRP guards do not apply.
+func loadASPAs(cmd *cobra.Command, opts aspaOptions) (aspaLoad, error) {
 	stderr := cmd.ErrOrStderr()
 	now := opts.now()
 	var files []study.ASPAFile
@@ -161,11 +140,6 @@ func loadASPAs(cmd *cobra.Command, opts aspaOptions, check bool) (aspaLoad, erro
 	ix, vrpSum, err := study.LoadVRPs(vopt, now, stderr)
 	if err != nil {
 		return aspaLoad{}, err
-	}
-	if check {
-		if err := study.CheckVRPs(vopt, vrpSum, stderr); err != nil {
-			return aspaLoad{}, err
-		}
 	}
 	aspas, expired := study.ExpireASPAs(files, opts.vrp.dropExpired, now, stderr)
 	if len(aspas) == 0 {
@@ -182,7 +156,7 @@ func runASPAPath(cmd *cobra.Command, opts aspaOptions) error {
 	if len(opts.route.updates) > 0 {
 		return study.Usagef("--updates goes with ROUTES, not --path")
 	}
-	l, err := loadASPAs(cmd, opts, false)
+	l, err := loadASPAs(cmd, opts)
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func runHistory(cmd *cobra.Command, opts historyOptions) error {
 	if err != nil {
 		return err
 	}
-	doc := reports.HistoryDoc{Days: historyDays(days), Top: opts.top, Latest: func(id int64) (reports.HistoryRun, error) {
+	doc := reports.HistoryDoc{Days: history.ReportDays(days), Top: opts.top, Latest: func(id int64) (reports.HistoryRun, error) {
 		rep, info, err := st.Report(ctx, id)
 		return reports.HistoryRun{ID: info.ID, At: info.At, Report: rep}, err
 	}}
@@ -91,14 +91,4 @@ func runHistory(cmd *cobra.Command, opts historyOptions) error {
 		return err
 	}
 	return out.Flush()
-}
-
-// historyDays converts the store's days to the report's (never nil: the
-// JSON says "days": []).
-func historyDays(days []history.Day) []reports.HistoryDay {
-	out := make([]reports.HistoryDay, len(days))
-	for i, d := range days {
-		out[i] = reports.HistoryDay(d)
-	}
-	return out
 }

@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/study"
@@ -110,16 +108,8 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	var a *classify.Analysis
-	var inputs []reports.Input
-	if opts.snapshot == "" && len(opts.vrp.files) == 0 && len(files) == 1 && snapshot.IsFile(files[0]) {
-		opts.snapshot, files = files[0], nil
-	}
-	if opts.snapshot != "" {
-		a, inputs, err = lookupSnapshot(cmd, opts, files)
-	} else {
-		a, inputs, err = lookupFiles(cmd, opts, files)
-	}
+	c := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, files, opts.now)
+	a, inputs, err := snapshot.OpenOrAnalyze(cmd.Context(), opts.snapshot, c, cmd.Flags().Changed)
 	if err != nil {
 		return err
 	}
@@ -139,28 +129,4 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 		return err
 	}
 	return partial
-}
-
-// lookupFiles is the analysis lookup answers from: the VRP and route files
-// read and validated as analyze does.
-func lookupFiles(cmd *cobra.Command, opts lookupOptions, files []string) (*classify.Analysis, []reports.Input, error) {
-	for _, f := range files {
-		if snapshot.IsFile(f) {
-			return nil, nil, usageError("%s is a snapshot: use it alone (lookup --snapshot %s QUERY...), without --vrps or route files", f, f)
-		}
-	}
-	return study.Analyze(cmd.Context(), studyConfig(cmd, opts.vrp, opts.route, opts.analysis, files, opts.now))
-}
-
-// lookupSnapshot is the analysis stored in opts.snapshot, with the route
-// files it was made from (their losses make lookup exit 4 too).
-func lookupSnapshot(cmd *cobra.Command, opts lookupOptions, files []string) (*classify.Analysis, []reports.Input, error) {
-	s, warnings, err := snapshot.Open(opts.snapshot, opts.analysis.study(), cmd.Flags().Changed, files)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "rovimpact: warning: %s\n", w)
-	}
-	return s.Analysis, s.Meta.Inputs, nil
 }

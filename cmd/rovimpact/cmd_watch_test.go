@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
+	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/testutil"
@@ -42,28 +41,10 @@ func freeLoopback(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // watchRun is a watch running in-process.
 type watchRun struct {
 	w    *watch.Service
-	logs *syncBuffer
+	logs *testutil.SyncBuffer
 	stop func() error
 }
 
@@ -72,7 +53,7 @@ type watchRun struct {
 func startWatch(t *testing.T, args ...string) *watchRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	ready := make(chan *watch.Service, 1)
 	done := make(chan error, 1)
 	go func() { done <- runWatch(ctx, args, logs, func(w *watch.Service) { ready <- w }) }()
@@ -183,40 +164,6 @@ type annRoute struct {
 	path   string
 }
 
-func parsePath(t testing.TB, s string, prepend ...uint32) []rov.Segment {
-	t.Helper()
-	segs := []rov.Segment{{Type: rov.ASSequence, ASNs: append([]uint32(nil), prepend...)}}
-
-	for _, tok := range strings.Fields(s) {
-		if strings.HasPrefix(tok, "{") {
-			var set []uint32
-			for _, a := range strings.Split(strings.Trim(tok, "{}"), ",") {
-				n, err := strconv.ParseUint(a, 10, 32)
-				if err != nil {
-					t.Fatal(err)
-				}
-				set = append(set, uint32(n))
-			}
-			segs = append(segs, rov.Segment{Type: rov.ASSet, ASNs: set})
-			continue
-		}
-		n, err := strconv.ParseUint(tok, 10, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last := &segs[len(segs)-1]
-		if last.Type != rov.ASSequence {
-			segs = append(segs, rov.Segment{Type: rov.ASSequence})
-			last = &segs[len(segs)-1]
-		}
-		last.ASNs = append(last.ASNs, uint32(n))
-	}
-	if len(segs[0].ASNs) == 0 {
-		segs = segs[1:]
-	}
-	return segs
-}
-
 // truth is what analyze says about routes (from one peer) and vrps: the
 // oracle every converged state must equal.
 func truth(t testing.TB, peer route.PeerKey, prepend uint32, routes []annRoute, vrps []rov.VRP) reports.Report {
@@ -228,7 +175,7 @@ func truth(t testing.TB, peer route.PeerKey, prepend uint32, routes []annRoute, 
 		pre = append(pre, prepend)
 	}
 	for _, r := range routes {
-		path := parsePath(t, r.path, pre...)
+		path := fixture.ParsePath(t, r.path, pre...)
 		var set []uint32
 		if last := path[len(path)-1]; last.Type == rov.ASSet {
 			set = last.ASNs
@@ -293,7 +240,7 @@ type speaker struct {
 	cmd     *exec.Cmd
 	cli     string
 	apiPort string
-	log     *syncBuffer
+	log     *testutil.SyncBuffer
 	done    chan struct{}
 }
 
@@ -328,7 +275,7 @@ func startSpeaker(t *testing.T, as uint32, collectorPort string) *speaker {
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(freeLoopback(t))
-	s := &speaker{cli: cli, apiPort: port, log: &syncBuffer{}, done: make(chan struct{})}
+	s := &speaker{cli: cli, apiPort: port, log: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "-f", path, "-p", "--pprof-disable", "--api-hosts", "127.0.0.1:"+port)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
@@ -579,7 +526,7 @@ func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	run.logged(t, `"msg":"session_up","source":"bmp","peer_ip":"192.0.2.5","peer_as":64496`, 1)
 	if v, _ := run.metric(t, `rovimpact_bgp_sessions{state="up"}`); v != 1 {
 		t.Errorf(`rovimpact_bgp_sessions{state="up"} = %v, want 1`, v)

@@ -160,7 +160,7 @@ func TestPeersCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
 	for _, r := range []annRoute{rValid, rWrongOrigin, rV6Valid} {
 		r.path = "64496 " + r.path
@@ -220,7 +220,7 @@ alerts:
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
 	for _, r := range []annRoute{rValid, rWrongOrigin, rCover} {
 		r.path = "64496 " + r.path
@@ -267,7 +267,7 @@ func TestWatchBMPInitialLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
 	for _, r := range without(watchRoutes0, rSameInvalid, rBoth) {
 		r.path, r.id = "64496 "+r.path, 0

@@ -2,11 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"net/netip"
 	"testing"
-
-	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/reports"
@@ -24,19 +21,7 @@ func TestWatchBMPPeerASChange(t *testing.T) {
 	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--file-poll", "0",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
-	conn, err := net.Dial("tcp", run.w.BMPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	send := func(msgs ...[]byte) {
-		t.Helper()
-		for _, m := range msgs {
-			if _, err := conn.Write(m); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	send, conn := run.dialBMP(t)
 	const addr = "192.0.2.5"
 	var routes []annRoute
 	for _, r := range without(watchRoutes0, rSameInvalid) {
@@ -52,7 +37,7 @@ func TestWatchBMPPeerASChange(t *testing.T) {
 		return out
 	}
 	old, cur := route.PeerKey{AS: 64496, IP: netip.MustParseAddr(addr)}, route.PeerKey{AS: 64497, IP: netip.MustParseAddr(addr)}
-	send(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader(addr, 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	send(bmpPeerUp(addr, 64496))
 	for _, r := range with("64496", routes) {
 		send(bmpRoute(t, addr, 64496, r, false))
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
+
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
@@ -35,6 +37,32 @@ func bmpPeerHeader(addr string, as uint32) bmp.BMPPeerHeader {
 	return *bmp.NewBMPPeerHeader(bmp.BMP_PEER_TYPE_GLOBAL, 0, 0, addr, as, "192.0.2.99", 1700000000)
 }
 
+// bmpPeerUp is a BMP Peer Up for the peer (addr, as), local 192.0.2.1
+// AS64511.
+func bmpPeerUp(addr string, as uint32) []byte {
+	return bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader(addr, as), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(as)).Serialize())
+}
+
+// dialBMP connects to the watch's BMP station (closed when the test ends)
+// and returns a sender that fails the test on a write error, and the
+// connection.
+func (run *watchRun) dialBMP(t *testing.T) (func(msgs ...[]byte), net.Conn) {
+	t.Helper()
+	conn, err := net.Dial("tcp", run.w.BMPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return func(msgs ...[]byte) {
+		t.Helper()
+		for _, m := range msgs {
+			if _, err := conn.Write(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}, conn
+}
+
 func bmpOpen(as uint32) *bgp.BGPMessage {
 	caps := []bgp.ParameterCapabilityInterface{
 		bgp.NewCapMultiProtocol(bgp.RF_IPv4_UC), bgp.NewCapMultiProtocol(bgp.RF_IPv6_UC), bgp.NewCapFourOctetASNumber(as),
@@ -48,7 +76,7 @@ func bmpRoute(t testing.TB, addr string, as uint32, r annRoute, withdraw bool) [
 	t.Helper()
 	p := netip.MustParsePrefix(r.prefix)
 	var segs []bgp.AsPathParamInterface
-	for _, s := range parsePath(t, r.path) {
+	for _, s := range fixture.ParsePath(t, r.path) {
 		typ := uint8(bgp.BGP_ASPATH_ATTR_TYPE_SEQ)
 		if s.Type == rov.ASSet {
 			typ = bgp.BGP_ASPATH_ATTR_TYPE_SET
@@ -74,38 +102,6 @@ func bmpRoute(t testing.TB, addr string, as uint32, r annRoute, withdraw bool) [
 		}
 	}
 	return bmpMust(bmp.NewBMPRouteMonitoring(bmpPeerHeader(addr, as), u).Serialize())
-}
-
-// writeSLURM writes an RFC 8416 file with prefix filters and assertions.
-func writeSLURM(t testing.TB, path string, filters, asserts []rov.VRP) {
-	t.Helper()
-	type filter struct {
-		Prefix string `json:"prefix"`
-		ASN    uint32 `json:"asn"`
-	}
-	type assertion struct {
-		Prefix string `json:"prefix"`
-		ASN    uint32 `json:"asn"`
-		MaxLen uint8  `json:"maxPrefixLength"`
-	}
-	doc := map[string]any{"slurmVersion": 1}
-	var fs []filter
-	for _, v := range filters {
-		fs = append(fs, filter{v.Prefix.String(), v.ASN})
-	}
-	var as []assertion
-	for _, v := range asserts {
-		as = append(as, assertion{v.Prefix.String(), v.ASN, v.MaxLen})
-	}
-	doc["validationOutputFilters"] = map[string]any{"prefixFilters": fs, "bgpsecFilters": []any{}}
-	doc["locallyAddedAssertions"] = map[string]any{"prefixAssertions": as, "bgpsecAssertions": []any{}}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // slurmed applies filters (RFC 8416 §3.3: a filter with prefix and ASN
@@ -138,23 +134,11 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	// assert one that makes the not_found route valid.
 	filters := []rov.VRP{vrpOf("10.5.0.0/16", 16, 64505)}
 	asserts := []rov.VRP{vrpOf("172.16.0.0/24", 24, 64510)}
-	writeSLURM(t, slurmFile, filters, asserts)
+	fixture.WriteSLURM(t, slurmFile, filters, asserts)
 
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--slurm", slurmFile, "--file-poll", "0",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
-	conn, err := net.Dial("tcp", run.w.BMPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	send := func(msgs ...[]byte) {
-		t.Helper()
-		for _, m := range msgs {
-			if _, err := conn.Write(m); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	send, _ := run.dialBMP(t)
 	const peerAddr, peerAS = "192.0.2.5", 64496
 	peer := route.PeerKey{AS: peerAS, IP: netip.MustParseAddr(peerAddr)}
 	// Without ADD-PATH, one path per prefix: the paths of watchRoutes0 but
@@ -165,7 +149,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 		routes = append(routes, r)
 	}
 	send(bmpMust(bmp.NewBMPInitiation([]bmp.BMPInfoTLVInterface{bmp.NewBMPInfoTLVString(bmp.BMP_INIT_TLV_TYPE_SYS_NAME, "router1")}).Serialize()),
-		bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader(peerAddr, peerAS), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(peerAS)).Serialize()))
+		bmpPeerUp(peerAddr, peerAS))
 	for _, r := range routes {
 		send(bmpRoute(t, peerAddr, peerAS, r, false))
 	}
@@ -351,7 +335,7 @@ func TestWatchMaxPrefixes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	for _, r := range []annRoute{rValid, rCover, rTooSpecific, rWrongOrigin, rBoth} {
 		r.path = "64496 " + r.path
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
@@ -373,17 +357,13 @@ func TestWatchPeriodicDump(t *testing.T) {
 	dumpDir := filepath.Join(dir, "dumps")
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms",
 		"--dump", dumpDir, "--dump-interval", "300ms", "--log-format", "json")
-	conn, err := net.Dial("tcp", run.w.BMPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	send, _ := run.dialBMP(t)
+	send(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
 	for _, r := range without(watchRoutes0, rSameInvalid) {
 		r.path, r.id = "64496 "+r.path, 0
 		routes = append(routes, r)
-		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
+		send(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
 	want := truth(t, route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchVRPs0)
 	run.converges(t, "routes", want)

@@ -13,17 +13,6 @@ import (
 	"github.com/rovimpact/rovimpact/watch"
 )
 
-// alerts reads the config file's alerts list (receivers have no flags).
-func (o *watchOptions) alerts(file string, key, v *yaml.Node) error {
-	rs, err := alert.Parse(v)
-	if le := (*alert.LineError)(nil); errors.As(err, &le) {
-		return &flagfile.Error{File: file, Line: le.Line, Key: key.Value, Err: le.Err}
-	}
-	text, _ := yaml.Marshal(v)
-	o.Alerts, o.AlertsText = rs, string(text)
-	return err
-}
-
 // watchConfig reads the flags in args, then the --config file for the
 // flags args leave unset, into the service's Options. A mistake is a usage
 // error, at the file's line when the file set the flag.
@@ -37,7 +26,10 @@ func watchConfig(args []string) (watch.Options, error) {
 	var file *flagfile.File
 	if opts.config != "" {
 		var err error
-		if file, err = flagfile.Load(cmd.Flags(), opts.config, map[string]flagfile.Section{"alerts": opts.alerts}); err != nil {
+		if file, err = flagfile.Load(cmd.Flags(), opts.config, map[string]flagfile.Section{"alerts": func(file string, key, v *yaml.Node) (err error) {
+			opts.Alerts, opts.AlertsText, err = alert.Section(file, key, v)
+			return err
+		}}); err != nil {
 			if fe := (*flagfile.Error)(nil); errors.As(err, &fe) {
 				return watch.Options{}, usageError("%v", err)
 			}

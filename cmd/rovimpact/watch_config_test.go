@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
-	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 	"github.com/spf13/pflag"
 
 	"github.com/rovimpact/rovimpact/internal/flagfile"
@@ -193,7 +192,7 @@ func TestWatchReloadCaches(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	union := func(n int) func() (bool, string) {
 		return func() (bool, string) { u := run.w.VRPUnion(); return len(u) == n, fmt.Sprint(len(u), " VRPs") }
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
-
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
@@ -68,7 +66,7 @@ func TestWatchHealthRTR(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer router.Close()
-	router.Write(bmpMust(bmp.NewBMPPeerUpNotification(bmpPeerHeader("192.0.2.5", 64496), "192.0.2.1", 179, 40000, bmpOpen(64511), bmpOpen(64496)).Serialize()))
+	router.Write(bmpPeerUp("192.0.2.5", 64496))
 	run.logged(t, `"msg":"session_up"`, 1)
 
 	health := func() (int, serve.Health) {

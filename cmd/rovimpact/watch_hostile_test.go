@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
+
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
@@ -76,7 +78,7 @@ func (p *rawPeer) write(t *testing.T, b []byte) {
 // update encodes one route as the peer announces it (its AS 65001
 // prepended, as an eBGP speaker does), with an ORIGIN value to spoil it.
 func (p *rawPeer) update(t *testing.T, r annRoute, origin uint8, prepend ...uint32) []byte {
-	path := parsePath(t, r.path, append([]uint32{65001}, prepend...)...)
+	path := fixture.ParsePath(t, r.path, append([]uint32{65001}, prepend...)...)
 	var params []bgp.AsPathParamInterface
 	for _, s := range path {
 		params = append(params, bgp.NewAs4PathParam(uint8(s.Type), s.ASNs))

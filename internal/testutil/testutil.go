@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -78,4 +79,24 @@ func Bgpdump(tb testing.TB, file string, maxLines int) []byte {
 	_ = cmd.Process.Kill() // we may stop reading early on purpose
 	_ = cmd.Wait()
 	return buf.Bytes()
+}
+
+// SyncBuffer collects log lines written from several goroutines (a
+// service's logger, read by the test while it runs).
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String is everything written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
