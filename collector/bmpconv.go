@@ -68,25 +68,35 @@ func (s *bmpSession) routeMonitoring(m *bmp.BMPMessage, body []byte) error {
 		}
 		return nil
 	}
-	p := s.peer(h)
-	if p == nil {
-		return nil // over the peer limit: counted by peer
-	}
+	// The UPDATE is decoded before the peer is looked up or created: a
+	// message that fails must change nothing, and a per-peer header that
+	// names a new session for a held address supersedes (flushes) the old
+	// peer only once the message is accepted. A new peer has no ADD-PATH
+	// options until its Peer Up, so decoding with the held peer's (or
+	// none) is what the peer found or made below would give.
+	_, _, held := s.held(h)
 	c := &s.conv
 	// RFC 7854 §4.2: "The A flag, if set to 1, indicates that the message
 	// is formatted using the legacy 2-byte AS_PATH format. If set to 0, the
 	// message is formatted using the 4-byte AS_PATH format [RFC6793]."
 	c.opts = mrt.UpdateOptions{AS4: h.Flags&bmp.BMP_PEER_FLAG_TWO_AS == 0}
-	for _, o := range p.opts {
-		c.opts.AddPath[mrt.IPv4Unicast] = c.opts.AddPath[mrt.IPv4Unicast] || o.AddPath[bgp.RF_IPv4_UC]&bgp.BGP_ADD_PATH_RECEIVE != 0
-		c.opts.AddPath[mrt.IPv6Unicast] = c.opts.AddPath[mrt.IPv6Unicast] || o.AddPath[bgp.RF_IPv6_UC]&bgp.BGP_ADD_PATH_RECEIVE != 0
+	if held != nil {
+		for _, o := range held.opts {
+			c.opts.AddPath[mrt.IPv4Unicast] = c.opts.AddPath[mrt.IPv4Unicast] || o.AddPath[bgp.RF_IPv4_UC]&bgp.BGP_ADD_PATH_RECEIVE != 0
+			c.opts.AddPath[mrt.IPv6Unicast] = c.opts.AddPath[mrt.IPv6Unicast] || o.AddPath[bgp.RF_IPv6_UC]&bgp.BGP_ADD_PATH_RECEIVE != 0
+		}
 	}
 	u := c.dec.Decode(body, &c.opts)
-	switch u.Handling() {
-	case mrt.SessionReset:
+	if u.Handling() == mrt.SessionReset {
 		// The monitored router resets this session itself, and its Peer
 		// Down will flush the peer; the station skips the message.
 		return fmt.Errorf("UPDATE: %w: %w", u.Err, errParse)
+	}
+	p := s.peer(h)
+	if p == nil {
+		return nil // over the peer limit: counted by peer
+	}
+	switch u.Handling() {
 	case mrt.AFISAFIDisable:
 		// The router disables the family; the decoder dropped its NLRI
 		// from this UPDATE (the station keeps no per-family state).
