@@ -57,30 +57,14 @@ func sinceUnix(t time.Time) int64 {
 }
 
 // Day is one day's counts. A day with several runs shows its last run's
-// counts (the state the day ended in) and how many runs it had.
-type Day struct {
-	Date        string               `json:"date"` // YYYY-MM-DD, UTC
-	Runs        int                  `json:"runs"`
-	RunID       int64                `json:"run_id"` // the run whose counts are shown
-	Routes      int                  `json:"routes"`
-	Valid       int                  `json:"valid"`
-	Invalid     int                  `json:"invalid"`
-	NotFound    int                  `json:"not_found"`
-	Dropped     int                  `json:"dropped"`
-	Classes     reports.ClassCounts  `json:"classes"`
-	Impact      reports.ImpactCounts `json:"impact"`
-	VRPsLoaded  int                  `json:"vrps_loaded"`
-	Unreachable int                  `json:"unreachable"`
-}
+// counts (the state the day ended in) and how many runs it had. It is the
+// report's own type: the history's days are what its documents render.
+type Day = reports.HistoryDay
 
 // ReportDays converts days to the report's (never nil: the JSON says
 // "days": []).
 func ReportDays(days []Day) []reports.HistoryDay {
-	out := make([]reports.HistoryDay, len(days))
-	for i, d := range days {
-		out[i] = reports.HistoryDay(d)
-	}
-	return out
+	return append([]reports.HistoryDay{}, days...)
 }
 
 // Trend is the trend of every day in the store, for analyze --history's

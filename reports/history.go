@@ -9,9 +9,8 @@ import (
 	"time"
 )
 
-// HistoryDay is one day of the history (the fields and JSON names of
-// history.Day, which converts to it): a day with several runs shows its
-// last run's counts.
+// HistoryDay is one day of the history (history.Day is this type): a day
+// with several runs shows its last run's counts.
 type HistoryDay struct {
 	Date        string       `json:"date"` // YYYY-MM-DD, UTC
 	Runs        int          `json:"runs"`
