@@ -12,21 +12,9 @@ import (
 	"regexp"
 	"testing"
 	"time"
-)
 
-// chromium finds the Debian chromium; skips without it, fails under CI.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium not found (Debian package chromium): required under CI=true")
-	}
-	t.Skip("chromium not found; install the Debian package chromium to run the browser test")
-	return ""
-}
+	"github.com/rovimpact/rovimpact/internal/testutil"
+)
 
 // checkPage loads merged/index.html in a frame of a test page and measures
 // what the browser laid out: every timeline chart's polylines (their
@@ -67,7 +55,7 @@ func TestMergeHTMLInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	bin := chromium(t)
+	bin := testutil.NeedTool(t, "chromium", "chromium")
 	out := t.TempDir()
 	if _, err := Run(context.Background(), fixtureUnits(t), RunOptions{Out: out, Shard: All, Workers: 2}); !errors.Is(err, ErrUnitsFailed) {
 		t.Fatal(err)
