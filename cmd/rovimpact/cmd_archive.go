@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,6 +89,12 @@ func runArchivePlan(cmd *cobra.Command, opts archivePlanOptions, args []string) 
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "rovimpact: archive plan: %d units, %d skipped lines (see \"skip\")\n", n, skipped)
+	if n == 0 {
+		// The manifest (skipped lines and their reasons) is written, but
+		// a plan with nothing to study is not a success a cron job should
+		// pass on to archive run.
+		return fmt.Errorf("archive plan: no unit to study in %s (%d skipped lines)", strings.Join(args, ", "), skipped)
+	}
 	return nil
 }
 
@@ -154,6 +162,11 @@ func runArchiveRun(cmd *cobra.Command, opts archiveRunOptions, manifest string) 
 	units, err := archive.ReadManifestFile(manifest)
 	if err != nil {
 		return err
+	}
+	if !slices.ContainsFunc(units, archive.Unit.Runnable) {
+		// Across all shards: a shard with nothing to do is normal, a
+		// manifest with nothing to do is an empty or broken plan.
+		return fmt.Errorf("archive run: %s holds no unit to study (%d lines, all skipped or empty)", manifest, len(units))
 	}
 	stderr := cmd.ErrOrStderr()
 	st, err := archive.Run(cmd.Context(), units, archive.RunOptions{

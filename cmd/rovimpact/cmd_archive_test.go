@@ -82,3 +82,38 @@ func TestArchiveParity(t *testing.T) {
 		t.Errorf("compared %d units, want 8", n)
 	}
 }
+
+// TestArchiveNothingToDo: a plan or a manifest with no unit to study is
+// exit 1 with the reason, not a quiet success that studies nothing.
+func TestArchiveNothingToDo(t *testing.T) {
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "units.jsonl")
+	_, stderr, err := runCLI(t, "archive", "plan", "-o", manifest, t.TempDir())
+	if codeOf(err) != 1 || !strings.Contains(err.Error(), "no unit to study") {
+		t.Fatalf("plan of an empty directory: exit %d (%v), want 1\n%s", codeOf(err), err, stderr)
+	}
+	// RIBs without any VRP file: every line skipped.
+	_, stderr, err = runCLI(t, "archive", "plan", "-o", manifest, "../../archive/testdata/archive/ris")
+	if codeOf(err) != 1 || !strings.Contains(err.Error(), "skipped lines") {
+		t.Fatalf("plan without VRPs: exit %d (%v), want 1\n%s", codeOf(err), err, stderr)
+	}
+	for name, body := range map[string]string{"empty": "", "all skipped": mustRead(t, manifest)} {
+		path := filepath.Join(dir, "m.jsonl")
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, err := runCLI(t, "archive", "run", path, "--out", filepath.Join(dir, "out"))
+		if codeOf(err) != 1 || !strings.Contains(err.Error(), "no unit to study") {
+			t.Fatalf("run of a %s manifest: exit %d (%v), want 1\n%s", name, codeOf(err), err, stderr)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
