@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 )
 
 // A document type (analyze's report, lookup answers, a diff, a VRP diff,
@@ -23,6 +25,9 @@ type FormatError struct {
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("--format %q: want one of %v", e.Format, e.Known)
 }
+
+// ExitCode is exitcode.Usage: the format is the user's choice.
+func (e *FormatError) ExitCode() exitcode.Code { return exitcode.Usage }
 
 // Format is one entry of a format table: a name and its writer.
 type Format[D any] struct {

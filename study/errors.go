@@ -1,6 +1,10 @@
 package study
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/rovimpact/rovimpact/internal/exitcode"
+)
 
 // UsageError is an invocation that cannot be studied as given: no VRP
 // file, a --peer value that is not a peer or matches none, a bad policy.
@@ -9,6 +13,9 @@ type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
+
+// ExitCode is exitcode.Usage.
+func (e *UsageError) ExitCode() exitcode.Code { return exitcode.Usage }
 
 // Usagef returns a *UsageError.
 func Usagef(format string, args ...any) error {
@@ -23,6 +30,9 @@ type PartialError struct{ Err error }
 func (e *PartialError) Error() string { return e.Err.Error() }
 func (e *PartialError) Unwrap() error { return e.Err }
 
+// ExitCode is exitcode.Partial.
+func (e *PartialError) ExitCode() exitcode.Code { return exitcode.Partial }
+
 // Partialf returns a *PartialError.
 func Partialf(format string, args ...any) error {
 	return &PartialError{Err: fmt.Errorf(format, args...)}
@@ -34,6 +44,9 @@ type ThresholdError struct{ Err error }
 
 func (e *ThresholdError) Error() string { return e.Err.Error() }
 func (e *ThresholdError) Unwrap() error { return e.Err }
+
+// ExitCode is exitcode.Threshold.
+func (e *ThresholdError) ExitCode() exitcode.Code { return exitcode.Threshold }
 
 // Thresholdf returns a *ThresholdError.
 func Thresholdf(format string, args ...any) error {

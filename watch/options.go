@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/alert"
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/reports"
@@ -83,6 +84,9 @@ type UsageError struct {
 }
 
 func (e *UsageError) Error() string { return e.msg }
+
+// ExitCode is exitcode.Usage.
+func (e *UsageError) ExitCode() exitcode.Code { return exitcode.Usage }
 
 func usageError(format string, args ...any) error {
 	e := &UsageError{msg: fmt.Sprintf(format, args...)}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/history"
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/study"
@@ -57,7 +58,7 @@ an error unless --allow-empty-vrps; every report states the VRP set's age
 an error. With --history, a VRP set more than 10% smaller than the previous
 run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Example: `  rovimpact analyze --vrps testdata/sample/vrps.json testdata/sample/routes.mrt
   rovimpact analyze --vrps vrps.json --slurm local.slurm --format json rib.bz2 > report.json
   rovimpact analyze --vrps vrps.json --output-dir /var/lib/rovimpact/$(date +%F) --fail-on-unreachable 0 rib.bz2`,
@@ -89,7 +90,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		return err
 	}
 	if opts.failOnVRPDrop >= 0 && opts.history == "" {
-		return usageError("--fail-on-vrp-drop needs --history FILE.db (the previous run's VRP count)")
+		return exitcode.Usagef("--fail-on-vrp-drop needs --history FILE.db (the previous run's VRP count)")
 	}
 	var hist *history.Store
 	if opts.history != "" {
@@ -151,13 +152,13 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 			return err
 		}
 	}
-	return worstExit(cmd.ErrOrStderr(), st.Partial, vrpDrop, failOn(rep, opts))
+	return exitcode.Worst(cmd.ErrOrStderr(), st.Partial, vrpDrop, failOn(rep, opts))
 }
 
 // failOn applies the --fail-on-* thresholds to a finished report.
 func failOn(rep reports.Report, opts analyzeOptions) error {
 	if n := rep.Summary.Impact.Unreachable; opts.failOnUnreachable >= 0 && n > opts.failOnUnreachable {
-		return thresholdError("%d routes would become unreachable (--fail-on-unreachable %d)", n, opts.failOnUnreachable)
+		return exitcode.Thresholdf("%d routes would become unreachable (--fail-on-unreachable %d)", n, opts.failOnUnreachable)
 	}
 	return nil
 }

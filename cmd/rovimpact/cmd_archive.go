@@ -14,6 +14,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/archive"
 	"github.com/rovimpact/rovimpact/internal/atomicfile"
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 )
 
 func init() { register(newArchiveCommand) }
@@ -56,7 +57,7 @@ newest VRP set built at or before T and at most --max-vrp-age older. RIBs
 without one, unused update files and unreadable files are listed as lines
 with a "skip" reason. The manifest goes to stdout, or -o FILE.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runArchivePlan(cmd, opts, args)
@@ -72,7 +73,7 @@ with a "skip" reason. The manifest goes to stdout, or -o FILE.
 
 func runArchivePlan(cmd *cobra.Command, opts archivePlanOptions, args []string) error {
 	if opts.jobs < 1 {
-		return usageError("--jobs %d: want at least 1", opts.jobs)
+		return exitcode.Usagef("--jobs %d: want at least 1", opts.jobs)
 	}
 	units, n, skipped, err := archive.PlanPaths(cmd.Context(), args, archive.PlanOptions{
 		MaxVRPAge: opts.maxVRPAge, UpdatesWindow: opts.updatesWindow, Workers: opts.jobs})
@@ -127,7 +128,7 @@ scripts: a task resubmitted alone (sbatch --array=2) is an array of one.
 
 Exit 4 when some units failed (the others are written); 1 on other errors.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runArchiveRun(cmd, opts, args[0])
@@ -144,20 +145,20 @@ Exit 4 when some units failed (the others are written); 1 on other errors.
 
 func runArchiveRun(cmd *cobra.Command, opts archiveRunOptions, manifest string) error {
 	if opts.out == "" {
-		return usageError("--out DIR is required")
+		return exitcode.Usagef("--out DIR is required")
 	}
 	if opts.jobs < 1 {
-		return usageError("--jobs %d: want at least 1", opts.jobs)
+		return exitcode.Usagef("--jobs %d: want at least 1", opts.jobs)
 	}
 	shard, from := archive.All, "local"
 	var err error
 	if opts.shard != "" {
 		shard, from = archive.Shard{}, "--shard"
 		if shard, err = archive.ParseShard(opts.shard); err != nil {
-			return usageError("--shard: %v", err)
+			return exitcode.Usagef("--shard: %v", err)
 		}
 	} else if shard, from, err = archive.ShardFromEnv(os.Getenv, opts.shards); err != nil {
-		return usageError("%v", err)
+		return exitcode.Usagef("%v", err)
 	}
 	units, err := archive.ReadManifestFile(manifest)
 	if err != nil {
@@ -174,7 +175,7 @@ func runArchiveRun(cmd *cobra.Command, opts archiveRunOptions, manifest string) 
 	fmt.Fprintf(stderr, "rovimpact: archive run: shard %s (%s): %d units: %d studied, %d already complete, %d failed; %d VRP files loaded\n",
 		shard, from, st.Units, st.Studied, st.AlreadyDone, st.Failed, st.VRPLoads)
 	if errors.Is(err, archive.ErrUnitsFailed) {
-		return partialError("%v", err)
+		return exitcode.Partialf("%v", err)
 	}
 	return err
 }
@@ -197,7 +198,7 @@ Spark or Trino would) and writes under DIR/merged, as Parquet and CSV:
 Missing and failed units are listed on stderr and make the exit code 4; the
 merged tables are written either way, covering the units that are done.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runArchiveMerge(cmd, args[0])
@@ -211,7 +212,7 @@ func runArchiveMerge(cmd *cobra.Command, dir string) error {
 		return err
 	}
 	if res.Report(cmd.ErrOrStderr(), dir) > 0 {
-		return partialError("%d units failed and %d are missing: the merged results cover %d units", res.Failed, res.Missing, res.Done+res.Partial)
+		return exitcode.Partialf("%d units failed and %d are missing: the merged results cover %d units", res.Failed, res.Missing, res.Done+res.Partial)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/study"
@@ -62,7 +63,7 @@ ROUTES are replayed in order (RIB dumps and updates) and every path left at
 the end is verified; paths are interned while replaying (mrt.RIB), not
 kept per route.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Example: `  rovimpact aspa --vrps vrps.json rib.bz2
   rovimpact aspa --vrps vrps.json --peer-role 64500=provider --peer-role 192.0.2.1=rs --format json updates.gz
   rovimpact aspa --vrps vrps.json --path "AS64511 AS64501 AS64496" --peer-role customer`,
@@ -117,7 +118,7 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	return worstExit(cmd.ErrOrStderr(), partial)
+	return exitcode.Worst(cmd.ErrOrStderr(), partial)
 }
 
 // aspaLoad is what --vrps gave: the VRPs and the ASPA set.

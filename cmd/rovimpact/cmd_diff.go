@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/history"
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/study"
 )
@@ -42,7 +43,7 @@ stderr and the exit code is 4 (--allow-partial: 0). A run with no VRPs
 --fail-on new-unreachable exits 3 when B has unreachable invalid routes that
 were not unreachable in A (new ones, or ones whose impact turned unreachable).
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Example: `  rovimpact diff --history history.db previous latest
   rovimpact diff --history history.db --format line --fail-on new-unreachable 2025-07-19 2025-07-20
   rovimpact diff monday/report.json tuesday/report.json --format csv`,
@@ -65,7 +66,7 @@ func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
 	}
 	for _, c := range opts.failOn {
 		if c != "new-unreachable" {
-			return usageError("--fail-on %q: want new-unreachable", c)
+			return exitcode.Usagef("--fail-on %q: want new-unreachable", c)
 		}
 	}
 	var st *history.Store
@@ -95,7 +96,7 @@ func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
 	}
 	var threshold error
 	if len(opts.failOn) > 0 && d.NewUnreachable > 0 {
-		threshold = thresholdError("%d new unreachable invalid routes (--fail-on new-unreachable)", d.NewUnreachable)
+		threshold = exitcode.Thresholdf("%d new unreachable invalid routes (--fail-on new-unreachable)", d.NewUnreachable)
 	}
-	return worstExit(cmd.ErrOrStderr(), partial, threshold)
+	return exitcode.Worst(cmd.ErrOrStderr(), partial, threshold)
 }

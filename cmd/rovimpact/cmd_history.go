@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/history"
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
 )
 
@@ -34,7 +35,7 @@ misconfigurations; short-lived ones may be hijacks or leaks.
 --format html writes one self-contained file: the latest run's report with
 the trend over time and the lifetimes table.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Example: `  rovimpact history --history /var/lib/rovimpact/history.db --since 2025-07-01
   rovimpact history --history history.db --format html > history.html`,
 		Args: cobra.NoArgs,
@@ -58,7 +59,7 @@ func runHistory(cmd *cobra.Command, opts historyOptions) error {
 	if opts.since != "" {
 		t, err := time.Parse(time.DateOnly, opts.since)
 		if err != nil {
-			return usageError("--since %q: want a date YYYY-MM-DD", opts.since)
+			return exitcode.Usagef("--since %q: want a date YYYY-MM-DD", opts.since)
 		}
 		since = t
 	}

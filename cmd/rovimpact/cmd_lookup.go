@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/study"
@@ -66,7 +67,7 @@ Answers are written one at a time, and in json and csv each answer's
 routes one at a time, so a batch from standard input or 0.0.0.0/0 needs
 about the memory of the analysis, not of the answer.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Example: `  rovimpact lookup --vrps testdata/sample/vrps.json 1.1.1.0/24 testdata/sample/routes-v4.mrt
   rovimpact analyze --vrps vrps.json --save rib.rovsnap rib.bz2 && rovimpact lookup --snapshot rib.rovsnap AS64500
   rovimpact lookup --vrps vrps.json --origin 64500 192.0.2.0/24

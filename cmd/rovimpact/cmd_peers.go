@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/serve"
 	"github.com/rovimpact/rovimpact/watch"
 )
@@ -20,7 +21,7 @@ func newPeersCommand() *cobra.Command {
 sessions: source (bgp, bmp), peer, up or down, paths held, routes per
 address family, routes by validation state, and routes ROV would drop.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Example: `  rovimpact peers
   rovimpact peers --api http://192.0.2.10:8323 --format json`,
 		Args: cobra.NoArgs,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/internal/progress"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/study"
@@ -49,7 +50,7 @@ first problems) goes to standard error. A truncated or unreadable file is
 reported after the routes before the damage are printed; the remaining
 files are still read and the exit code is 1.
 
-` + exitCodesHelp
+` + exitcode.Help
 
 func newRoutesCommand() *cobra.Command {
 	opts := &routesOptions{}

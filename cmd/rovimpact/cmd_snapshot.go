@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/study"
 )
@@ -39,7 +40,7 @@ options that contradict them. A route file that ended early or was corrupt
 is recorded in the snapshot and makes the exit code 4 (--allow-partial: 0),
 here and in every lookup from it.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Example: `  rovimpact snapshot --vrps vrps.json --output rib.rovsnap rib.bz2
   rovimpact lookup --snapshot rib.rovsnap 192.0.2.0/24 AS64500`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -58,7 +59,7 @@ here and in every lookup from it.
 
 func runSnapshot(cmd *cobra.Command, opts snapshotOptions, args []string) error {
 	if opts.output == "" {
-		return usageError("--output FILE is required")
+		return exitcode.Usagef("--output FILE is required")
 	}
 	st, err := study.Run(cmd.Context(), studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/internal/buildinfo"
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 )
 
 func init() { register(newVersionCommand) }
@@ -39,5 +40,5 @@ func checkFormat(format string, allowed ...string) error {
 			return nil
 		}
 	}
-	return usageError("--format %q: want one of %v", format, allowed)
+	return exitcode.Usagef("--format %q: want one of %v", format, allowed)
 }

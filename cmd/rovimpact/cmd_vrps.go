@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/study"
 )
@@ -18,7 +19,7 @@ func newVRPsCommand() *cobra.Command {
 		Short: "Work with VRP sets (validator exports)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageError("vrps: missing subcommand (try: rovimpact vrps diff --help)")
+			return exitcode.Usagef("vrps: missing subcommand (try: rovimpact vrps diff --help)")
 		},
 	}
 	cmd.AddCommand(newVRPsDiffCommand())
@@ -50,7 +51,7 @@ both sets and those whose state, class or drop decision differs are listed.
 A route file that ended early or was corrupt is reported on stderr and makes
 the exit code 4 (--allow-partial: 0).
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Example: `  rovimpact vrps diff vrps-0930.json.bz2 vrps-1000.json.bz2
   rovimpact vrps diff --format json cache1.json cache2.json rib.bz2`,
 		Args: cobra.MinimumNArgs(2),

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/collector"
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/internal/flagfile"
 	"github.com/rovimpact/rovimpact/rtr"
 	"github.com/rovimpact/rovimpact/watch"
@@ -66,7 +66,7 @@ Everything listens on loopback unless an address is given. BGP accepts only
 --neighbor addresses and --accept prefixes; BMP only --bmp-accept routers
 (loopback by default). SIGINT or SIGTERM stops it gracefully.
 
-` + exitCodesHelp,
+` + exitcode.Help,
 		Example: `  rovimpact watch --local-as 64500 --neighbor 192.0.2.1:64501 --listen 192.0.2.10:179 --rtr 127.0.0.1:3323
   rovimpact watch --bmp 127.0.0.1:11019 --vrps /var/lib/rpki-client/json --http 127.0.0.1:8323
   rovimpact watch --local-as 64500 --accept 10.0.0.0/24 --rtr cache1:323 --rtr cache2:323 --dump /var/lib/rovimpact/ribs`,
@@ -121,10 +121,6 @@ func runWatch(ctx context.Context, args []string, stderr io.Writer, ready func(*
 		return err
 	}
 	o.Reload = func() (watch.Options, error) { return watchConfig(args) }
-	err = watch.Run(ctx, o, stderr, ready)
-	var ue *watch.UsageError
-	if errors.As(err, &ue) {
-		return usageError("%v", err)
-	}
-	return err
+	// A *watch.UsageError is exit 2 (its ExitCode).
+	return watch.Run(ctx, o, stderr, ready)
 }

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rovimpact/rovimpact/alert"
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/internal/flagfile"
 	"github.com/rovimpact/rovimpact/watch"
 )
@@ -21,7 +22,7 @@ func watchConfig(args []string) (watch.Options, error) {
 	cmd := &cobra.Command{}
 	addWatchFlags(cmd, &opts)
 	if err := cmd.ParseFlags(args); err != nil {
-		return watch.Options{}, usageError("%v", err)
+		return watch.Options{}, exitcode.Usagef("%v", err)
 	}
 	var file *flagfile.File
 	if opts.config != "" {
@@ -31,7 +32,7 @@ func watchConfig(args []string) (watch.Options, error) {
 			return err
 		}}); err != nil {
 			if fe := (*flagfile.Error)(nil); errors.As(err, &fe) {
-				return watch.Options{}, usageError("%v", err)
+				return watch.Options{}, exitcode.Usagef("%v", err)
 			}
 			return watch.Options{}, fmt.Errorf("--config: %w", err)
 		}
@@ -40,12 +41,12 @@ func watchConfig(args []string) (watch.Options, error) {
 	o.HTTPExplicit, o.ListenExplicit = cmd.Flags().Changed("http"), cmd.Flags().Changed("listen")
 	copt, err := opts.analysis.classify()
 	if err != nil {
-		return o, usageError("%s%v", file.Line("as-set"), errors.Unwrap(err))
+		return o, exitcode.Usagef("%s%v", file.Line("as-set"), errors.Unwrap(err))
 	}
 	o.VRPFiles, o.SLURM, o.DropExpired = opts.vrp.files, opts.vrp.slurm, opts.vrp.dropExpired
 	o.Classify, o.Policy = copt, opts.analysis.policy(copt, nil)
 	if err := watch.Check(o); err != nil {
-		return o, usageError("%s%v", file.Line(err.(*watch.UsageError).Flag), err)
+		return o, exitcode.Usagef("%s%v", file.Line(err.(*watch.UsageError).Flag), err)
 	}
 	return o, nil
 }
