@@ -13,15 +13,16 @@ import (
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/study"
+	"github.com/rovimpact/rovimpact/study/studyflags"
 )
 
 func init() { register(newAnalyzeCommand) }
 
 type analyzeOptions struct {
 	wide              bool
-	vrp               vrpOptions
-	route             routeOptions
-	analysis          analysisOptions
+	vrp               study.VRPOptions
+	route             study.RouteOptions
+	analysis          study.AnalysisOptions
 	perPeer           bool
 	top               int
 	format            string
@@ -68,13 +69,13 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 		},
 	}
 	f := cmd.Flags()
-	addVRPFlags(cmd, &opts.vrp)
-	addVRPGuardFlags(cmd, &opts.vrp)
-	addRouteFlags(cmd, &opts.route, "ROUTES in order", "analyse")
-	addPartialFlag(cmd, &opts.route)
+	studyflags.VRP(cmd.Flags(), &opts.vrp)
+	studyflags.VRPGuards(cmd.Flags(), &opts.vrp)
+	studyflags.Routes(cmd.Flags(), &opts.route, "ROUTES in order", "analyse")
+	studyflags.Partial(cmd.Flags(), &opts.route)
 	f.BoolVar(&opts.perPeer, "per-peer", false, "add one row per peer: its dropped routes and unreachable prefixes in its own view")
-	addAnalysisFlags(cmd, &opts.analysis)
-	countVar(f, &opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
+	studyflags.Analysis(cmd.Flags(), &opts.analysis)
+	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
 	f.BoolVar(&opts.wide, "wide", false, "table output: every column and deciding VRP in full, however wide (default: fits 120 columns)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (csv, ndjson: the invalid routes) or html (one self-contained file)")
 	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, report.html, invalids.csv, origins.csv, peers.csv)")
@@ -102,7 +103,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		}
 		defer hist.Close()
 	}
-	cfg := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now)
+	cfg := studyflags.Config(opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr())
 	st, err := study.Run(cmd.Context(), cfg)
 	if err != nil {
 		return err
@@ -117,7 +118,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	meta.PerPeer, meta.Generated = opts.perPeer, generation(opts.now())
 	rep := reports.Build(a, meta)
 	if opts.save != "" {
-		h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
+		h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.DropExpired, Meta: meta}
 		if err := snapshot.WriteFile(opts.save, h, a); err != nil {
 			return err
 		}

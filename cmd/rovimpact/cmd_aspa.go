@@ -12,14 +12,15 @@ import (
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/study"
+	"github.com/rovimpact/rovimpact/study/studyflags"
 )
 
 func init() { register(newASPACommand) }
 
 type aspaOptions struct {
-	vrp       vrpOptions
-	route     routeOptions
-	analysis  analysisOptions
+	vrp       study.VRPOptions
+	route     study.RouteOptions
+	analysis  study.AnalysisOptions
 	roles     []string
 	rolesFile string
 	top       int
@@ -84,14 +85,14 @@ kept per route.
 		},
 	}
 	f := cmd.Flags()
-	addVRPFlags(cmd, &opts.vrp)
-	addVRPGuardFlags(cmd, &opts.vrp)
-	addPartialFlag(cmd, &opts.route)
-	addAnalysisFlags(cmd, &opts.analysis)
-	f.StringArrayVar(&opts.route.updates, "updates", nil, "update `FILE` replayed after the ROUTES in order (repeatable)")
+	studyflags.VRP(cmd.Flags(), &opts.vrp)
+	studyflags.VRPGuards(cmd.Flags(), &opts.vrp)
+	studyflags.Partial(cmd.Flags(), &opts.route)
+	studyflags.Analysis(cmd.Flags(), &opts.analysis)
+	f.StringArrayVar(&opts.route.Updates, "updates", nil, "update `FILE` replayed after the ROUTES in order (repeatable)")
 	f.StringArrayVar(&opts.roles, "peer-role", nil, "a peer's relationship, `AS|IP=ROLE` (customer, peer, provider, rs, rs-client; repeatable)")
 	f.StringVar(&opts.rolesFile, "peer-roles", "", "CSV `FILE` of AS|IP,ROLE lines")
-	countVar(f, &opts.top, "top", 20, "rows shown in the table output's path list (0: all; JSON always lists all)")
+	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown in the table output's path list (0: all; JSON always lists all)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table or json")
 	f.StringVar(&opts.path, "path", "", "verify one `AS_PATH` (\"AS3 AS2 AS1\", most recent first) instead of ROUTES")
 	f.StringVar(&opts.neighbor, "neighbor", "", "with --path: the `AS` the path came from (default: its first AS)")
@@ -106,7 +107,7 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now)
+	c := studyflags.Config(opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr())
 	rep, partial, err := study.RunASPA(cmd.Context(), c, roles)
 	if err != nil {
 		return err
@@ -136,15 +137,15 @@ func loadASPAs(cmd *cobra.Command, opts aspaOptions) (aspaLoad, error) {
 	stderr := cmd.ErrOrStderr()
 	now := opts.now()
 	var files []study.ASPAFile
-	vopt := opts.vrp.study()
+	vopt := opts.vrp
 	vopt.ASPAs = &files
 	ix, vrpSum, err := study.LoadVRPs(vopt, now, stderr)
 	if err != nil {
 		return aspaLoad{}, err
 	}
-	aspas, expired := study.ExpireASPAs(files, opts.vrp.dropExpired, now, stderr)
+	aspas, expired := study.ExpireASPAs(files, opts.vrp.DropExpired, now, stderr)
 	if len(aspas) == 0 {
-		return aspaLoad{}, fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(opts.vrp.files, ", "))
+		return aspaLoad{}, fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(opts.vrp.Files, ", "))
 	}
 	return aspaLoad{ix: ix, vrpSum: vrpSum, set: rov.NewASPASet(aspas), expired: expired}, nil
 }
@@ -154,7 +155,7 @@ func runASPAPath(cmd *cobra.Command, opts aspaOptions) error {
 	if err := reports.ASPAPathFormats.Check(opts.format); err != nil {
 		return err
 	}
-	if len(opts.route.updates) > 0 {
+	if len(opts.route.Updates) > 0 {
 		return study.Usagef("--updates goes with ROUTES, not --path")
 	}
 	l, err := loadASPAs(cmd, opts)

@@ -9,6 +9,7 @@ import (
 	"github.com/rovimpact/rovimpact/history"
 	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
+	"github.com/rovimpact/rovimpact/study/studyflags"
 )
 
 func init() { register(newHistoryCommand) }
@@ -47,7 +48,7 @@ the trend over time and the lifetimes table.
 	f.StringVar(&opts.db, "history", "", "SQLite history `FILE.db` written by analyze --history (required)")
 	f.StringVar(&opts.since, "since", "", "only runs on or after `DATE` (YYYY-MM-DD, UTC)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (the lifetimes), or html")
-	countVar(f, &opts.top, "top", 0, "rows shown in the table output's lifetime list (0: all)")
+	studyflags.CountVar(f, &opts.top, "top", 0, "rows shown in the table output's lifetime list (0: all)")
 	return cmd
 }
 

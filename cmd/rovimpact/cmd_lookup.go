@@ -10,6 +10,7 @@ import (
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/study"
+	"github.com/rovimpact/rovimpact/study/studyflags"
 )
 
 func init() { register(newLookupCommand) }
@@ -17,9 +18,9 @@ func init() { register(newLookupCommand) }
 type lookupOptions struct {
 	wide     bool
 	snapshot string
-	vrp      vrpOptions
-	route    routeOptions
-	analysis analysisOptions
+	vrp      study.VRPOptions
+	route    study.RouteOptions
+	analysis study.AnalysisOptions
 	origin   uint32
 	format   string
 	top      int
@@ -78,13 +79,13 @@ about the memory of the analysis, not of the answer.
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.snapshot, "snapshot", "", "answer from this snapshot `FILE` (analyze --save, rovimpact snapshot) instead of VRP and route files")
-	addVRPFlags(cmd, &opts.vrp)
-	addRouteFlags(cmd, &opts.route, "route files", "use")
-	addPartialFlag(cmd, &opts.route)
-	addAnalysisFlags(cmd, &opts.analysis)
-	f.Var((*asnValue)(&opts.origin), "origin", "for prefix queries: also validate announcing the prefix from this `AS`")
+	studyflags.VRP(cmd.Flags(), &opts.vrp)
+	studyflags.Routes(cmd.Flags(), &opts.route, "route files", "use")
+	studyflags.Partial(cmd.Flags(), &opts.route)
+	studyflags.Analysis(cmd.Flags(), &opts.analysis)
+	f.Var((*studyflags.ASN)(&opts.origin), "origin", "for prefix queries: also validate announcing the prefix from this `AS`")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (one answer per line)")
-	countVar(f, &opts.top, "top", 20, "rows shown per list in the table output (0: all; JSON and CSV always list all)")
+	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown per list in the table output (0: all; JSON and CSV always list all)")
 	f.BoolVar(&opts.wide, "wide", false, "table output: every column whole, however wide (default: fits 120 columns)")
 	return cmd
 }
@@ -97,7 +98,7 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := opts.analysis.classify(); err != nil {
+	if _, err := opts.analysis.Classify(); err != nil {
 		return err
 	}
 	if len(queries) == 0 {
@@ -109,12 +110,12 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, files, opts.now)
+	c := studyflags.Config(opts.vrp, opts.route, opts.analysis, files, opts.now(), cmd.ErrOrStderr())
 	a, inputs, err := snapshot.OpenOrAnalyze(cmd.Context(), opts.snapshot, c, cmd.Flags().Changed)
 	if err != nil {
 		return err
 	}
-	partial := study.PartialInput(inputs, opts.route.allowPartial, cmd.ErrOrStderr())
+	partial := study.PartialInput(inputs, opts.route.AllowPartial, cmd.ErrOrStderr())
 	var origin *uint32
 	if cmd.Flags().Changed("origin") {
 		origin = &opts.origin

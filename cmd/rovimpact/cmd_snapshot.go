@@ -9,14 +9,15 @@ import (
 	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/snapshot"
 	"github.com/rovimpact/rovimpact/study"
+	"github.com/rovimpact/rovimpact/study/studyflags"
 )
 
 func init() { register(newSnapshotCommand) }
 
 type snapshotOptions struct {
-	vrp      vrpOptions
-	route    routeOptions
-	analysis analysisOptions
+	vrp      study.VRPOptions
+	route    study.RouteOptions
+	analysis study.AnalysisOptions
 	output   string
 	now      func() time.Time
 }
@@ -48,11 +49,11 @@ here and in every lookup from it.
 		},
 	}
 	f := cmd.Flags()
-	addVRPFlags(cmd, &opts.vrp)
-	addVRPGuardFlags(cmd, &opts.vrp)
-	addRouteFlags(cmd, &opts.route, "ROUTES in order", "keep")
-	addPartialFlag(cmd, &opts.route)
-	addAnalysisFlags(cmd, &opts.analysis)
+	studyflags.VRP(cmd.Flags(), &opts.vrp)
+	studyflags.VRPGuards(cmd.Flags(), &opts.vrp)
+	studyflags.Routes(cmd.Flags(), &opts.route, "ROUTES in order", "keep")
+	studyflags.Partial(cmd.Flags(), &opts.route)
+	studyflags.Analysis(cmd.Flags(), &opts.analysis)
 	f.StringVarP(&opts.output, "output", "o", "", "snapshot `FILE` to write (replaced atomically)")
 	return cmd
 }
@@ -61,12 +62,12 @@ func runSnapshot(cmd *cobra.Command, opts snapshotOptions, args []string) error 
 	if opts.output == "" {
 		return exitcode.Usagef("--output FILE is required")
 	}
-	st, err := study.Run(cmd.Context(), studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now))
+	st, err := study.Run(cmd.Context(), studyflags.Config(opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr()))
 	if err != nil {
 		return err
 	}
 	a := st.Analysis
-	h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.dropExpired, Meta: st.Meta}
+	h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.DropExpired, Meta: st.Meta}
 	if err := snapshot.WriteFile(opts.output, h, a); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/study"
+	"github.com/rovimpact/rovimpact/study/studyflags"
 )
 
 func init() { register(newVRPsCommand) }
@@ -27,9 +28,9 @@ func newVRPsCommand() *cobra.Command {
 }
 
 type vrpsDiffOptions struct {
-	vrp      vrpOptions // flags shared with analyze; files come from A and B
-	route    routeOptions
-	analysis analysisOptions
+	vrp      study.VRPOptions // flags shared with analyze; files come from A and B
+	route    study.RouteOptions
+	analysis study.AnalysisOptions
 	format   string
 	top      int
 	now      func() time.Time
@@ -60,13 +61,13 @@ the exit code 4 (--allow-partial: 0).
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.vrp.slurm, "slurm", nil, "SLURM (RFC 8416) `FILE` applied to both sets (repeatable)")
-	f.BoolVar(&opts.vrp.dropExpired, "drop-expired", false, "drop VRPs whose expires time has passed, in both sets")
-	f.StringArrayVar(&opts.route.peers, "peer", nil, "only routes from this peer, `AS|IP` (repeatable)")
-	addPartialFlag(cmd, &opts.route)
-	addAnalysisFlags(cmd, &opts.analysis)
+	f.StringArrayVar(&opts.vrp.SLURM, "slurm", nil, "SLURM (RFC 8416) `FILE` applied to both sets (repeatable)")
+	f.BoolVar(&opts.vrp.DropExpired, "drop-expired", false, "drop VRPs whose expires time has passed, in both sets")
+	f.StringArrayVar(&opts.route.Peers, "peer", nil, "only routes from this peer, `AS|IP` (repeatable)")
+	studyflags.Partial(cmd.Flags(), &opts.route)
+	studyflags.Analysis(cmd.Flags(), &opts.analysis)
 	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json, csv or ndjson")
-	countVar(f, &opts.top, "top", 20, "rows shown per table in the table output (0: all)")
+	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown per table in the table output (0: all)")
 	return cmd
 }
 
@@ -74,7 +75,7 @@ func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error 
 	if err := reports.VRPDiffFormats.Check(opts.format); err != nil {
 		return err
 	}
-	cfg := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args[2:], opts.now)
+	cfg := studyflags.Config(opts.vrp, opts.route, opts.analysis, args[2:], opts.now(), cmd.ErrOrStderr())
 	d, partial, err := study.VRPDiff(cmd.Context(), args[0], args[1], cfg)
 	if err != nil {
 		return err

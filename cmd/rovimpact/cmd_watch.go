@@ -11,6 +11,8 @@ import (
 	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/internal/flagfile"
 	"github.com/rovimpact/rovimpact/rtr"
+	"github.com/rovimpact/rovimpact/study"
+	"github.com/rovimpact/rovimpact/study/studyflags"
 	"github.com/rovimpact/rovimpact/watch"
 )
 
@@ -20,8 +22,8 @@ func init() { register(newWatchCommand) }
 // groups watch shares with the other commands.
 type watchOptions struct {
 	watch.Options
-	vrp      vrpOptions
-	analysis analysisOptions
+	vrp      study.VRPOptions
+	analysis study.AnalysisOptions
 	config   string
 }
 
@@ -86,16 +88,16 @@ func addWatchFlags(cmd *cobra.Command, opts *watchOptions) {
 	f.StringVar(&opts.Listen, "listen", collector.DefaultBGPListen.String(), "BGP: accept sessions on `ADDR:PORT`")
 	f.StringArrayVar(&opts.Neighbors, "neighbor", nil, "BGP: accept a session from `IP[:AS]` (IPv6 with an AS: [2001:db8::1]:64501; no AS: any) (repeatable)")
 	f.StringArrayVar(&opts.Accept, "accept", nil, "BGP: accept sessions from any address in `PREFIX` (dynamic neighbors) (repeatable)")
-	f.Var((*asnValue)(&opts.AcceptAS), "accept-as", "BGP: the `AS` --accept peers must have (0: any)")
+	f.Var((*studyflags.ASN)(&opts.AcceptAS), "accept-as", "BGP: the `AS` --accept peers must have (0: any)")
 	f.StringVar(&opts.RouterID, "router-id", "", "BGP: router ID (IPv4 `ADDR`); default: the --listen address, or 127.0.0.1 for a wildcard one")
 	f.StringVar(&opts.BMP, "bmp", "", "BMP: accept router connections on `ADDR:PORT` (RFC 7854, pre-policy route monitoring)")
 	f.StringArrayVar(&opts.BMPAccept, "bmp-accept", nil, "BMP: accept routers from `PREFIX` (repeatable; default loopback only)")
 	f.Uint32Var(&opts.MaxPrefixes, "max-prefixes", 0, "per-peer path limit (BGP: per family, the session is torn down; BMP: further paths are skipped and counted) (0: none)")
-	addVRPFlags(cmd, &opts.vrp)
+	studyflags.VRP(cmd.Flags(), &opts.vrp)
 	f.StringArrayVar(&opts.RTR, "rtr", nil, "RPKI-RTR cache `HOST:PORT` (RFC 8210, falls back to RFC 6810) (repeatable)")
 	f.DurationVar(&opts.RTRRetry, "rtr-retry", 5*time.Second, "first delay before reconnecting to a cache; it doubles up to the cache's retry interval (RFC 8210 §6) or 60 s, whichever is lower")
 	f.DurationVar(&opts.RTRTimeout, "rtr-timeout", rtr.DefaultResponseTimeout, "a cache that leaves a query unanswered this long (no PDU at all, or none inside a response) is declared down and reconnected")
-	addAnalysisFlags(cmd, &opts.analysis)
+	studyflags.Analysis(cmd.Flags(), &opts.analysis)
 	// One AS plays both parts: the collector speaks BGP as the operator's
 	// AS, and routes its iBGP peers originate (empty AS_PATH) come from it.
 	f.Lookup("local-as").Usage = "your `AS`: the collector's BGP AS (required with --neighbor or --accept), and the origin of routes with an empty AS_PATH or a final confederation segment"

@@ -39,12 +39,12 @@ func watchConfig(args []string) (watch.Options, error) {
 	}
 	o := opts.Options
 	o.HTTPExplicit, o.ListenExplicit = cmd.Flags().Changed("http"), cmd.Flags().Changed("listen")
-	copt, err := opts.analysis.classify()
+	copt, err := opts.analysis.Classify()
 	if err != nil {
 		return o, exitcode.Usagef("%s%v", file.Line("as-set"), errors.Unwrap(err))
 	}
-	o.VRPFiles, o.SLURM, o.DropExpired = opts.vrp.files, opts.vrp.slurm, opts.vrp.dropExpired
-	o.Classify, o.Policy = copt, opts.analysis.policy(copt, nil)
+	o.VRPFiles, o.SLURM, o.DropExpired = opts.vrp.Files, opts.vrp.SLURM, opts.vrp.DropExpired
+	o.Classify, o.Policy = copt, opts.analysis.Policy(copt, nil)
 	if err := watch.Check(o); err != nil {
 		return o, exitcode.Usagef("%s%v", file.Line(err.(*watch.UsageError).Flag), err)
 	}

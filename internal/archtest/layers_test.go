@@ -40,8 +40,9 @@ var layers = [][]string{
 	{"live", "reports", "alert"},
 	// 7: the input side of a study.
 	{"study"},
-	// 8: stores and services built on studies and the live table.
-	{"snapshot", "history", "serve", "archive"},
+	// 8: stores and services built on studies and the live table, and the
+	// flags of a study (study/studyflags) that commands and watch share.
+	{"snapshot", "history", "serve", "archive", "study/studyflags"},
 	// 9: the watch service (serves its live table through serve).
 	{"watch"},
 	// 10: commands, benchmarks and test helpers.
