@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"slices"
@@ -68,6 +69,17 @@ func (f Formats[D]) Write(w io.Writer, name string, d D) error {
 		return err
 	}
 	return write(w, d)
+}
+
+// Print writes d to w (a command's standard output) in format name
+// through a buffer flushed at the end: what every command does with its
+// document. A name not in the table writes nothing.
+func (f Formats[D]) Print(w io.Writer, name string, d D) error {
+	out := bufio.NewWriter(w)
+	if err := f.Write(out, name, d); err != nil {
+		return err
+	}
+	return out.Flush()
 }
 
 func (f Formats[D]) lookup(name string) (func(io.Writer, D) error, error) {

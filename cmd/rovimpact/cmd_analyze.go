@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -114,63 +111,30 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 			return err
 		}
 	}
-	a, meta := st.Analysis, st.Meta
-	meta.PerPeer, meta.Generated = opts.perPeer, generation(opts.now())
-	rep := reports.Build(a, meta)
+	st.Meta.PerPeer, st.Meta.Generated = opts.perPeer, generation(opts.now())
+	rep := reports.Build(st.Analysis, st.Meta)
 	if opts.save != "" {
-		h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.DropExpired, Meta: meta}
-		if err := snapshot.WriteFile(opts.save, h, a); err != nil {
+		if err := snapshot.Save(opts.save, st, opts.vrp.DropExpired, opts.now()); err != nil {
 			return err
 		}
 	}
 	if hist != nil {
-		// Every input by size and SHA-256, so a later reader can tell
-		// whether two runs saw the same data.
-		inputs, err := cfg.Inputs().Hash()
-		if err != nil {
-			return fmt.Errorf("--history: %w", err)
-		}
-		if _, err := hist.Append(cmd.Context(), opts.now(), rep, inputs); err != nil {
+		if err := hist.AppendStudy(cmd.Context(), opts.now(), rep, cfg); err != nil {
 			return err
 		}
 	}
 	// After the history, so that report.html shows the trend including
-	// this run, as --format html does.
-	doc := analyzeDoc(cmd.Context(), rep, opts, hist)
-	if opts.outputDir != "" {
-		if err := reports.WriteReportDir(opts.outputDir, doc, opts.perPeer); err != nil {
-			return err
-		}
-	}
+	// this run, as --format html does (the trend is read only by html).
+	doc := reports.AnalyzeDoc{Report: rep, Top: opts.top, Wide: opts.wide, Generated: opts.now(), Trend: history.TrendOf(cmd.Context(), hist)}
 	// --output-dir writes files only: a cron job redirecting stdout to a
 	// log would otherwise get the whole report (HTML included) again.
-	if opts.outputDir == "" {
-		out := bufio.NewWriter(cmd.OutOrStdout())
-		if err := reports.AnalyzeFormats.Write(out, opts.format, doc); err != nil {
-			return err
-		}
-		if err := out.Flush(); err != nil {
-			return err
-		}
+	if opts.outputDir != "" {
+		err = reports.WriteReportDir(opts.outputDir, doc, opts.perPeer)
+	} else {
+		err = reports.AnalyzeFormats.Print(cmd.OutOrStdout(), opts.format, doc)
 	}
-	return exitcode.Worst(cmd.ErrOrStderr(), st.Partial, vrpDrop, failOn(rep, opts))
-}
-
-// failOn applies the --fail-on-* thresholds to a finished report.
-func failOn(rep reports.Report, opts analyzeOptions) error {
-	if n := rep.Summary.Impact.Unreachable; opts.failOnUnreachable >= 0 && n > opts.failOnUnreachable {
-		return exitcode.Thresholdf("%d routes would become unreachable (--fail-on-unreachable %d)", n, opts.failOnUnreachable)
+	if err != nil {
+		return err
 	}
-	return nil
-}
-
-// analyzeDoc is the report with what its formats need: the table's row
-// limits, the generation time and, from --history, the trend (read only
-// by the html format).
-func analyzeDoc(ctx context.Context, rep reports.Report, opts analyzeOptions, hist *history.Store) reports.AnalyzeDoc {
-	doc := reports.AnalyzeDoc{Report: rep, Top: opts.top, Wide: opts.wide, Generated: opts.now()}
-	if hist != nil {
-		doc.Trend = func() ([]reports.TrendPoint, error) { return hist.Trend(ctx) }
-	}
-	return doc
+	return exitcode.Worst(cmd.ErrOrStderr(), st.Partial, vrpDrop, study.FailOnUnreachable(rep, opts.failOnUnreachable))
 }

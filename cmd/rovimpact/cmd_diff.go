@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/history"
@@ -87,11 +85,7 @@ func runDiff(cmd *cobra.Command, opts diffOptions, args []string) error {
 	}
 	partial := study.PartialRuns(cmd.ErrOrStderr(), opts.allowPartial, []reports.Report{a, b}, []string{la, lb})
 	d := reports.DiffReports(a, b, la, lb)
-	out := bufio.NewWriter(cmd.OutOrStdout())
-	if err := reports.DiffFormats.Write(out, opts.format, d); err != nil {
-		return err
-	}
-	if err := out.Flush(); err != nil {
+	if err := reports.DiffFormats.Print(cmd.OutOrStdout(), opts.format, d); err != nil {
 		return err
 	}
 	var threshold error

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/history"
@@ -56,41 +53,18 @@ func runHistory(cmd *cobra.Command, opts historyOptions) error {
 	if err := reports.HistoryFormats.Check(opts.format); err != nil {
 		return err
 	}
-	var since time.Time
-	if opts.since != "" {
-		t, err := time.Parse(time.DateOnly, opts.since)
-		if err != nil {
-			return exitcode.Usagef("--since %q: want a date YYYY-MM-DD", opts.since)
-		}
-		since = t
+	since, err := history.ParseSince(opts.since)
+	if err != nil {
+		return err
 	}
 	st, err := history.OpenExisting(cmd.Context(), opts.db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ctx := cmd.Context()
-	days, err := st.Days(ctx, since)
+	doc, err := st.Doc(cmd.Context(), since, opts.top)
 	if err != nil {
 		return err
 	}
-	lifetimes, err := st.Lifetimes(ctx, since)
-	if err != nil {
-		return err
-	}
-	doc := reports.HistoryDoc{Days: history.ReportDays(days), Top: opts.top, Latest: func(id int64) (reports.HistoryRun, error) {
-		rep, info, err := st.Report(ctx, id)
-		return reports.HistoryRun{ID: info.ID, At: info.At, Report: rep}, err
-	}}
-	if lifetimes != nil {
-		doc.Lifetimes = make([]reports.LifetimeRow, len(lifetimes))
-		for i, l := range lifetimes {
-			doc.Lifetimes[i] = reports.LifetimeRow(l)
-		}
-	}
-	out := bufio.NewWriter(cmd.OutOrStdout())
-	if err := reports.HistoryFormats.Write(out, opts.format, doc); err != nil {
-		return err
-	}
-	return out.Flush()
+	return reports.HistoryFormats.Print(cmd.OutOrStdout(), opts.format, doc)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -122,12 +121,8 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	}
 	// One answer at a time: a batch of queries from standard input holds
 	// one answer in memory, never the whole document.
-	out := bufio.NewWriter(cmd.OutOrStdout())
 	req := reports.LookupRequest{Analysis: a, Queries: parsed, Origin: origin, Top: opts.top, Wide: opts.wide}
-	if err := reports.LookupFormats.Write(out, opts.format, req); err != nil {
-		return err
-	}
-	if err := out.Flush(); err != nil {
+	if err := reports.LookupFormats.Print(cmd.OutOrStdout(), opts.format, req); err != nil {
 		return err
 	}
 	return partial

@@ -67,8 +67,7 @@ func runSnapshot(cmd *cobra.Command, opts snapshotOptions, args []string) error 
 		return err
 	}
 	a := st.Analysis
-	h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.DropExpired, Meta: st.Meta}
-	if err := snapshot.WriteFile(opts.output, h, a); err != nil {
+	if err := snapshot.Save(opts.output, st, opts.vrp.DropExpired, opts.now()); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d VRPs, %d routes, %d peers\n", opts.output, a.Index.Len(), a.Table.Len(), len(a.Table.Peers()))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,11 +79,7 @@ func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error 
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriter(cmd.OutOrStdout())
-	if err := reports.VRPDiffFormats.Write(out, opts.format, reports.VRPDiffDoc{Diff: d, Top: opts.top}); err != nil {
-		return err
-	}
-	if err := out.Flush(); err != nil {
+	if err := reports.VRPDiffFormats.Print(cmd.OutOrStdout(), opts.format, reports.VRPDiffDoc{Diff: d, Top: opts.top}); err != nil {
 		return err
 	}
 	return partial
