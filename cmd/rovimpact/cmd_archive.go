@@ -1,19 +1,13 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"os"
 	"runtime"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/archive"
-	"github.com/rovimpact/rovimpact/internal/atomicfile"
 	"github.com/rovimpact/rovimpact/internal/exitcode"
 )
 
@@ -37,11 +31,10 @@ Kubernetes recipes and DuckDB/Spark queries.`,
 	return cmd
 }
 
+// archivePlanOptions are archive plan's flags.
 type archivePlanOptions struct {
-	maxVRPAge     time.Duration
-	updatesWindow time.Duration
-	output        string
-	jobs          int
+	archive.PlanOptions
+	output string
 }
 
 func newArchivePlanCommand() *cobra.Command {
@@ -60,55 +53,19 @@ with a "skip" reason. The manifest goes to stdout, or -o FILE.
 ` + exitcode.Help,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runArchivePlan(cmd, opts, args)
+			return archive.PlanCommand(cmd.Context(), args, opts.PlanOptions, opts.output, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&opts.maxVRPAge, "max-vrp-age", 24*time.Hour, "oldest VRP set (relative to the RIB's time) a unit may use; 0: any")
-	f.DurationVar(&opts.updatesWindow, "updates-window", 0, "attach the collector's update files from T to T+`D` to a RIB at T (0: none)")
+	f.DurationVar(&opts.MaxVRPAge, "max-vrp-age", 24*time.Hour, "oldest VRP set (relative to the RIB's time) a unit may use; 0: any")
+	f.DurationVar(&opts.UpdatesWindow, "updates-window", 0, "attach the collector's update files from T to T+`D` to a RIB at T (0: none)")
 	f.StringVarP(&opts.output, "output", "o", "", "manifest `FILE` (replaced atomically; default stdout)")
-	f.IntVarP(&opts.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files inspected in parallel")
+	f.IntVarP(&opts.Workers, "jobs", "j", runtime.GOMAXPROCS(0), "files inspected in parallel")
 	return cmd
 }
 
-func runArchivePlan(cmd *cobra.Command, opts archivePlanOptions, args []string) error {
-	if opts.jobs < 1 {
-		return exitcode.Usagef("--jobs %d: want at least 1", opts.jobs)
-	}
-	units, n, skipped, err := archive.PlanPaths(cmd.Context(), args, archive.PlanOptions{
-		MaxVRPAge: opts.maxVRPAge, UpdatesWindow: opts.updatesWindow, Workers: opts.jobs})
-	if err != nil {
-		return err
-	}
-	write := func(w io.Writer) error { return archive.WriteManifest(w, units) }
-	if opts.output == "" {
-		err = write(cmd.OutOrStdout())
-	} else {
-		err = atomicfile.Write(opts.output, write)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "rovimpact: archive plan: %d units, %d skipped lines (see \"skip\")\n", n, skipped)
-	if n == 0 {
-		// The manifest (skipped lines and their reasons) is written, but
-		// a plan with nothing to study is not a success a cron job should
-		// pass on to archive run.
-		return fmt.Errorf("archive plan: no unit to study in %s (%d skipped lines)", strings.Join(args, ", "), skipped)
-	}
-	return nil
-}
-
-type archiveRunOptions struct {
-	out          string
-	shard        string
-	shards       int
-	jobs         int
-	allowPartial bool
-}
-
 func newArchiveRunCommand() *cobra.Command {
-	opts := archiveRunOptions{}
+	opts := archive.RunCommandOptions{Getenv: os.Getenv}
 	cmd := &cobra.Command{
 		Use:   "run MANIFEST --out DIR [--shard i/N | --shards N] [-j N]",
 		Short: "Study the manifest's units (or one shard of them) into Parquet under DIR",
@@ -131,53 +88,17 @@ Exit 4 when some units failed (the others are written); 1 on other errors.
 ` + exitcode.Help,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runArchiveRun(cmd, opts, args[0])
+			opts.Log = cmd.ErrOrStderr()
+			return archive.RunCommand(cmd.Context(), args[0], opts)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.out, "out", "", "output `DIR` (created)")
-	f.StringVar(&opts.shard, "shard", "", "run shard `i/N` of the units")
-	f.IntVar(&opts.shards, "shards", 0, "number of shards `N`, with SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX as the index")
-	f.IntVarP(&opts.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "units studied at once (each holds its table in memory)")
-	f.BoolVar(&opts.allowPartial, "allow-partial", false, "keep units whose input ended early or was corrupt (marked partial) instead of failing them")
+	f.StringVar(&opts.Out, "out", "", "output `DIR` (created)")
+	f.StringVar(&opts.ShardFlag, "shard", "", "run shard `i/N` of the units")
+	f.IntVar(&opts.Shards, "shards", 0, "number of shards `N`, with SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX as the index")
+	f.IntVarP(&opts.Workers, "jobs", "j", runtime.GOMAXPROCS(0), "units studied at once (each holds its table in memory)")
+	f.BoolVar(&opts.AllowPartial, "allow-partial", false, "keep units whose input ended early or was corrupt (marked partial) instead of failing them")
 	return cmd
-}
-
-func runArchiveRun(cmd *cobra.Command, opts archiveRunOptions, manifest string) error {
-	if opts.out == "" {
-		return exitcode.Usagef("--out DIR is required")
-	}
-	if opts.jobs < 1 {
-		return exitcode.Usagef("--jobs %d: want at least 1", opts.jobs)
-	}
-	shard, from := archive.All, "local"
-	var err error
-	if opts.shard != "" {
-		shard, from = archive.Shard{}, "--shard"
-		if shard, err = archive.ParseShard(opts.shard); err != nil {
-			return exitcode.Usagef("--shard: %v", err)
-		}
-	} else if shard, from, err = archive.ShardFromEnv(os.Getenv, opts.shards); err != nil {
-		return exitcode.Usagef("%v", err)
-	}
-	units, err := archive.ReadManifestFile(manifest)
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(units, archive.Unit.Runnable) {
-		// Across all shards: a shard with nothing to do is normal, a
-		// manifest with nothing to do is an empty or broken plan.
-		return fmt.Errorf("archive run: %s holds no unit to study (%d lines, all skipped or empty)", manifest, len(units))
-	}
-	stderr := cmd.ErrOrStderr()
-	st, err := archive.Run(cmd.Context(), units, archive.RunOptions{
-		Out: opts.out, Shard: shard, Workers: opts.jobs, AllowPartial: opts.allowPartial, Log: stderr})
-	fmt.Fprintf(stderr, "rovimpact: archive run: shard %s (%s): %d units: %d studied, %d already complete, %d failed; %d VRP files loaded\n",
-		shard, from, st.Units, st.Studied, st.AlreadyDone, st.Failed, st.VRPLoads)
-	if errors.Is(err, archive.ErrUnitsFailed) {
-		return exitcode.Partialf("%v", err)
-	}
-	return err
 }
 
 func newArchiveMergeCommand() *cobra.Command {
@@ -201,18 +122,7 @@ merged tables are written either way, covering the units that are done.
 ` + exitcode.Help,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runArchiveMerge(cmd, args[0])
+			return archive.MergeCommand(args[0], cmd.ErrOrStderr())
 		},
 	}
-}
-
-func runArchiveMerge(cmd *cobra.Command, dir string) error {
-	res, err := archive.Merge(dir)
-	if err != nil {
-		return err
-	}
-	if res.Report(cmd.ErrOrStderr(), dir) > 0 {
-		return exitcode.Partialf("%d units failed and %d are missing: the merged results cover %d units", res.Failed, res.Missing, res.Done+res.Partial)
-	}
-	return nil
 }
