@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
-	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/study"
 	"github.com/rovimpact/rovimpact/study/studyflags"
 )
@@ -112,42 +108,10 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriter(cmd.OutOrStdout())
-	if err := reports.ASPAFormats.Write(out, opts.format, reports.ASPADoc{Report: rep, Top: opts.top}); err != nil {
-		return err
-	}
-	if err := out.Flush(); err != nil {
+	if err := reports.ASPAFormats.Print(cmd.OutOrStdout(), opts.format, reports.ASPADoc{Report: rep, Top: opts.top}); err != nil {
 		return err
 	}
 	return exitcode.Worst(cmd.ErrOrStderr(), partial)
-}
-
-// aspaLoad is what --vrps gave: the VRPs and the ASPA set.
-type aspaLoad struct {
-	ix      *rov.Index
-	vrpSum  reports.VRPSummary
-	set     *rov.ASPASet
-	expired int
-}
-
-// loadASPAs reads the --vrps files once, keeping their ASPAs (expired ones
-// counted, dropped with --drop-expired); no ASPA at all is an error.
-// Only --path uses it: it reads no routes, so the VRP guards do not apply.
-func loadASPAs(cmd *cobra.Command, opts aspaOptions) (aspaLoad, error) {
-	stderr := cmd.ErrOrStderr()
-	now := opts.now()
-	var files []study.ASPAFile
-	vopt := opts.vrp
-	vopt.ASPAs = &files
-	ix, vrpSum, err := study.LoadVRPs(vopt, now, stderr)
-	if err != nil {
-		return aspaLoad{}, err
-	}
-	aspas, expired := study.ExpireASPAs(files, opts.vrp.DropExpired, now, stderr)
-	if len(aspas) == 0 {
-		return aspaLoad{}, fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(opts.vrp.Files, ", "))
-	}
-	return aspaLoad{ix: ix, vrpSum: vrpSum, set: rov.NewASPASet(aspas), expired: expired}, nil
 }
 
 // runASPAPath is aspa --path: one AS path, hop by hop.
@@ -158,17 +122,13 @@ func runASPAPath(cmd *cobra.Command, opts aspaOptions) error {
 	if len(opts.route.Updates) > 0 {
 		return study.Usagef("--updates goes with ROUTES, not --path")
 	}
-	l, err := loadASPAs(cmd, opts)
+	set, err := study.LoadASPASet(opts.vrp, opts.now(), cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	rep, err := study.VerifyASPAPath(l.set, study.ASPAPathQuery{Path: opts.path, Neighbor: opts.neighbor, Roles: opts.roles, RolesFile: opts.rolesFile})
+	rep, err := study.VerifyASPAPath(set, study.ASPAPathQuery{Path: opts.path, Neighbor: opts.neighbor, Roles: opts.roles, RolesFile: opts.rolesFile})
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriter(cmd.OutOrStdout())
-	if err := reports.ASPAPathFormats.Write(out, opts.format, rep); err != nil {
-		return err
-	}
-	return out.Flush()
+	return reports.ASPAPathFormats.Print(cmd.OutOrStdout(), opts.format, rep)
 }
