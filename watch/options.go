@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/alert"
-	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
+	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
 )
