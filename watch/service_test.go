@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
+	"github.com/rovimpact/rovimpact/internal/testutil/watchfix"
 
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/internal/compressed"
@@ -148,14 +149,14 @@ func TestParseNeighbor(t *testing.T) {
 // --max-change-logs the rest are counted in one line, not dropped.
 func TestLogChanges(t *testing.T) {
 	var buf testutil.SyncBuffer
-	st := newLiveForTest(watchVRPs0)
+	st := newLiveForTest(watchfix.VRPs0)
 	w := &Service{opts: Options{MaxChangeLogs: 100}, log: NewLogger(&buf, true), state: st}
 	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
-	announce(t, st, peer, rWrongOrigin, rTooSpecific, rCover)
+	announce(t, st, peer, watchfix.WrongOrigin, watchfix.TooSpecific, watchfix.Cover)
 	w.logChanges()
-	announce(t, st, peer, rBoth)
-	withdraw(t, st, peer, rCover) // rTooSpecific loses its cover: covered -> unreachable
-	withdraw(t, st, peer, rWrongOrigin)
+	announce(t, st, peer, watchfix.Both)
+	withdraw(t, st, peer, watchfix.Cover) // watchfix.TooSpecific loses its cover: covered -> unreachable
+	withdraw(t, st, peer, watchfix.WrongOrigin)
 	w.logChanges()
 	want := []string{
 		`"msg":"invalid_appeared","prefix":"10.1.5.0/24","origin":"AS64501","paths":1,"peers":1,"class":"too_specific","impact":"covered"`,
@@ -177,8 +178,8 @@ func TestLogChanges(t *testing.T) {
 	// Over the cap: 2 lines, then a count of the other 3.
 	buf = testutil.SyncBuffer{}
 	w.opts.MaxChangeLogs = 2
-	announce(t, st, peer, rWrongOrigin, rAS0, rASSet)
-	withdraw(t, st, peer, rBoth)
+	announce(t, st, peer, watchfix.WrongOrigin, watchfix.AS0, watchfix.ASSet)
+	withdraw(t, st, peer, watchfix.Both)
 	w.logChanges()
 	got = buf.String()
 	if strings.Count(got, `"msg":"invalid_`) != 3 || !strings.Contains(got, `"msg":"invalid_changes_suppressed","count":2,"max_change_logs":2`) {
@@ -199,9 +200,9 @@ func newLiveForTest(vrps []rov.VRP) *live.State {
 }
 
 func routeEvent(t testing.TB, kind route.Kind, peer route.PeerKey, r annRoute) *route.Route {
-	ev := &route.Route{Kind: kind, Peer: route.Peer{AS: peer.AS, IP: peer.IP}, Prefix: netip.MustParsePrefix(r.prefix), PathID: uint32(r.id), RPKIState: route.RPKIAbsent}
+	ev := &route.Route{Kind: kind, Peer: route.Peer{AS: peer.AS, IP: peer.IP}, Prefix: netip.MustParsePrefix(r.Prefix), PathID: uint32(r.ID), RPKIState: route.RPKIAbsent}
 	if kind == route.Announce {
-		ev.Path = fixture.ParsePath(t, r.path)
+		ev.Path = fixture.ParsePath(t, r.Path)
 		ev.Origin = rov.OriginOf(ev.Path)
 	}
 	return ev
@@ -240,10 +241,10 @@ func TestVRPFeedCoalesces(t *testing.T) {
 		ann, wdr  []rov.VRP
 		wantUnion int
 	}{
-		{true, "a", watchVRPs0, nil, len(watchVRPs0) - 1}, // the AS0 VRP is filtered (RFC 8416 §3.3)
-		{false, "a", []rov.VRP{asserted}, nil, len(watchVRPs0)},
-		{false, "a", nil, []rov.VRP{watchVRPs0[0], asserted}, len(watchVRPs0) - 2},
-		{true, "b", []rov.VRP{watchVRPs0[0]}, nil, len(watchVRPs0) - 1},
+		{true, "a", watchfix.VRPs0, nil, len(watchfix.VRPs0) - 1}, // the AS0 VRP is filtered (RFC 8416 §3.3)
+		{false, "a", []rov.VRP{asserted}, nil, len(watchfix.VRPs0)},
+		{false, "a", nil, []rov.VRP{watchfix.VRPs0[0], asserted}, len(watchfix.VRPs0) - 2},
+		{true, "b", []rov.VRP{watchfix.VRPs0[0]}, nil, len(watchfix.VRPs0) - 1},
 	}
 	for i, u := range updates {
 		if _, _, err := f.apply(rtr.Update{Source: u.src, Reset: u.reset, Announced: u.ann, Withdrawn: u.wdr}); err != nil {
@@ -258,13 +259,13 @@ func TestVRPFeedCoalesces(t *testing.T) {
 	if builds := stats.IndexBuilds - before; builds != 1 {
 		t.Errorf("%d index builds for 4 queued updates, want 1", builds)
 	}
-	// The union (watchVRPs0 less the filtered AS0 VRP) plus the assertion,
+	// The union (watchfix.VRPs0 less the filtered AS0 VRP) plus the assertion,
 	// which no withdrawal by a source removes.
-	if stats.VRPs != len(watchVRPs0) {
-		t.Errorf("table holds %d VRPs, want %d", stats.VRPs, len(watchVRPs0))
+	if stats.VRPs != len(watchfix.VRPs0) {
+		t.Errorf("table holds %d VRPs, want %d", stats.VRPs, len(watchfix.VRPs0))
 	}
 	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
-	announce(t, st, peer, annRoute{"172.16.0.0/24", 0, "64496 64510"}, rAS0)
+	announce(t, st, peer, annRoute{"172.16.0.0/24", 0, "64496 64510"}, watchfix.AS0)
 	a := st.Snapshot().Analysis
 	for id, r := range a.Table.Routes() {
 		if got := a.Outcomes[id].State; got != rov.Valid && r.Prefix.String() == "172.16.0.0/24" {

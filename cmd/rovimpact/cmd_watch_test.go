@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,9 +16,11 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
+	"github.com/rovimpact/rovimpact/internal/testutil/watchfix"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/internal/testutil/gobgpd"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/route"
@@ -155,14 +155,8 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() (bool, s
 
 // --- the truth ---------------------------------------------------------
 
-// annRoute is one path a test speaker announces: prefix, ADD-PATH id and
-// AS path in gobgp's syntax ("64500 {64501,64502}"), before the speaker
-// prepends its own AS.
-type annRoute struct {
-	prefix string
-	id     int
-	path   string
-}
+// annRoute is one path a test speaker announces (watchfix.Route).
+type annRoute = watchfix.Route
 
 // truth is what analyze says about routes (from one peer) and vrps: the
 // oracle every converged state must equal.
@@ -175,12 +169,12 @@ func truth(t testing.TB, peer route.PeerKey, prepend uint32, routes []annRoute, 
 		pre = append(pre, prepend)
 	}
 	for _, r := range routes {
-		path := fixture.ParsePath(t, r.path, pre...)
+		path := fixture.ParsePath(t, r.Path, pre...)
 		var set []uint32
 		if last := path[len(path)-1]; last.Type == rov.ASSet {
 			set = last.ASNs
 		}
-		tab.Add(netip.MustParsePrefix(r.prefix), rov.OriginOf(path), pi, set)
+		tab.Add(netip.MustParsePrefix(r.Prefix), rov.OriginOf(path), pi, set)
 	}
 	return reports.Build(classify.Analyze(tab, rov.NewIndex(vrps), classify.Options{}), reports.Meta{})
 }
@@ -234,65 +228,16 @@ func tail(s string, n int) string {
 
 // --- real peers --------------------------------------------------------
 
-// speaker is a Debian gobgpd peering with the watch's collector, driven
-// by the gobgp CLI.
-type speaker struct {
-	cmd     *exec.Cmd
-	cli     string
-	apiPort string
-	log     *testutil.SyncBuffer
-	done    chan struct{}
-}
+// speaker is a Debian gobgpd peering with the watch's collector (AS
+// 64900), driven by the gobgp CLI.
+type speaker struct{ *gobgpd.Speaker }
 
 func startSpeaker(t *testing.T, as uint32, collectorPort string) *speaker {
 	t.Helper()
-	bin := testutil.NeedTool(t, "gobgpd", "gobgpd")
-	cli := testutil.NeedTool(t, "gobgp", "gobgpd")
-	conf := fmt.Sprintf(`[global.config]
-  as = %d
-  router-id = "127.0.0.1"
-  port = -1
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.1"
-    peer-as = 64900
-  [neighbors.transport.config]
-    remote-port = %s
-    local-address = "127.0.0.1"
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-    [neighbors.afi-safis.add-paths.config]
-      send-max = 8
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`, as, collectorPort)
-	path := filepath.Join(t.TempDir(), "gobgpd.toml")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(freeLoopback(t))
-	s := &speaker{cli: cli, apiPort: port, log: &testutil.SyncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "-f", path, "-p", "--pprof-disable", "--api-hosts", "127.0.0.1:"+port)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(s.stop)
-	eventually(t, 5*time.Second, "gobgpd API", func() (bool, string) {
-		out, err := s.run("global")
-		return err == nil, string(out) + s.log.String()
-	})
-	return s
+	return &speaker{gobgpd.Start(t, gobgpd.Config{AS: as, PeerAS: 64900, Port: collectorPort})}
 }
 
-func (s *speaker) run(args ...string) ([]byte, error) {
-	return exec.Command(s.cli, append([]string{"-u", "127.0.0.1", "-p", s.apiPort}, args...)...).CombinedOutput()
-}
+func (s *speaker) run(args ...string) ([]byte, error) { return s.Run(args...) }
 
 func (s *speaker) announce(t *testing.T, routes ...annRoute) {
 	t.Helper()
@@ -328,26 +273,19 @@ func indexOf(s []string, v string) int {
 
 func (s *speaker) ribArgs(verb string, r annRoute) []string {
 	fam, nh := "ipv4", "127.0.0.1"
-	if strings.Contains(r.prefix, ":") {
+	if strings.Contains(r.Prefix, ":") {
 		fam, nh = "ipv6", "::1"
 	}
-	args := []string{"global", "rib", verb, "-a", fam, r.prefix}
-	if r.id != 0 {
-		args = append(args, "identifier", strconv.Itoa(r.id))
+	args := []string{"global", "rib", verb, "-a", fam, r.Prefix}
+	if r.ID != 0 {
+		args = append(args, "identifier", strconv.Itoa(r.ID))
 	}
-	return append(args, "aspath", r.path, "nexthop", nh)
+	return append(args, "aspath", r.Path, "nexthop", nh)
 }
 
-func (s *speaker) stop() {
-	if s.cmd.Process != nil {
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+func (s *speaker) stop() { s.Stop() }
 
-func vrpOf(p string, maxLen int, asn uint32) rov.VRP {
-	return rov.VRP{Prefix: netip.MustParsePrefix(p), MaxLen: uint8(maxLen), ASN: asn}
-}
+func vrpOf(p string, maxLen int, asn uint32) rov.VRP { return watchfix.VRP(p, maxLen, asn) }
 
 func without[T comparable](s []T, drop ...T) []T {
 	var out []T
@@ -363,39 +301,6 @@ next:
 	return out
 }
 
-// Every class, every impact, AS0, IPv6, ADD-PATH: the routes announced
-// first and the VRPs served first.
-var (
-	watchVRPs0 = []rov.VRP{
-		vrpOf("10.0.0.0/16", 24, 64500),
-		vrpOf("10.1.0.0/16", 16, 64501),
-		vrpOf("10.2.0.0/24", 24, 64502),
-		vrpOf("10.3.0.0/16", 16, 64503),
-		vrpOf("10.4.0.0/16", 24, 64888), // another AS covers the too_short aggregate
-		vrpOf("10.4.0.0/23", 24, 64504),
-		vrpOf("10.4.2.0/23", 24, 64504),
-		vrpOf("10.5.0.0/16", 24, 64505),
-		vrpOf("10.6.0.0/16", 16, 0), // RFC 6483 §4 AS0
-		vrpOf("2001:db8::/32", 48, 64520),
-	}
-	rValid       = annRoute{"10.0.1.0/24", 0, "64500"}
-	rSameValid   = annRoute{"10.0.2.0/24", 1, "64500"}
-	rSameInvalid = annRoute{"10.0.2.0/24", 2, "64999"} // wrong_origin, same_prefix
-	rCover       = annRoute{"10.1.0.0/16", 0, "64501"}
-	rTooSpecific = annRoute{"10.1.5.0/24", 0, "64501"} // too_specific, covered
-	rWrongOrigin = annRoute{"10.2.0.0/24", 0, "64999"} // wrong_origin, unreachable
-	rBoth        = annRoute{"10.3.7.0/24", 0, "64666"} // both, unreachable
-	rTooShort    = annRoute{"10.4.0.0/22", 0, "64504"} // too_short, more_specifics
-	rPiece       = annRoute{"10.4.0.0/23", 0, "64504"}
-	rPiece2      = annRoute{"10.4.2.0/23", 0, "64504"}
-	rASSet       = annRoute{"10.5.0.0/24", 0, "64505 {64506,64507}"} // as_set
-	rAS0         = annRoute{"10.6.0.0/16", 0, "64530"}               // wrong_origin under AS0
-	rNotFound    = annRoute{"172.16.0.0/24", 0, "64510"}
-	rV6Valid     = annRoute{"2001:db8:1::/48", 0, "64520"}
-	rV6Specific  = annRoute{"2001:db8:1:100::/56", 0, "64520"} // too_specific, covered (IPv6)
-	watchRoutes0 = []annRoute{rValid, rSameValid, rSameInvalid, rCover, rTooSpecific, rWrongOrigin, rBoth, rTooShort, rPiece, rPiece2, rASSet, rAS0, rNotFound, rV6Valid, rV6Specific}
-)
-
 // TestWatchRealPeers runs watch against Debian stayrtr (RPKI-RTR) and
 // Debian gobgpd (BGP with ADD-PATH), and holds it to analyze's answer (the
 // truth, computed from the routes announced and the VRPs served) after
@@ -410,7 +315,7 @@ func TestWatchRealPeers(t *testing.T) {
 	testutil.NeedTool(t, "gobgpd", "gobgpd")
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	rtrAddr := freeLoopback(t)
 	stopCache := stayrtr.Start(t, stayrtrBin, vrpFile, rtrAddr)
 	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
@@ -420,11 +325,11 @@ func TestWatchRealPeers(t *testing.T) {
 		"--router-id", "192.0.2.254", "--rtr", rtrAddr, "--rtr-retry", "200ms", "--http", freeLoopback(t),
 		"--interval", "100ms", "--log-format", "json", "--dump", dumpDir)
 	sp := startSpeaker(t, 65001, bgpPort)
-	sp.announce(t, watchRoutes0...)
+	sp.announce(t, watchfix.Routes0...)
 	peer := route.PeerKey{AS: 65001, IP: netip.MustParseAddr("127.0.0.1")}
 
 	// 1. First sync: every class and impact.
-	want := truth(t, peer, 65001, watchRoutes0, watchVRPs0)
+	want := truth(t, peer, 65001, watchfix.Routes0, watchfix.VRPs0)
 	if c := want.Summary.Classes; c.TooSpecific != 2 || c.WrongOrigin != 3 || c.Both != 1 || c.TooShort != 1 || c.ASSet != 1 {
 		t.Fatalf("fixture does not cover every class: %+v", c)
 	}
@@ -437,7 +342,7 @@ func TestWatchRealPeers(t *testing.T) {
 		want   float64
 	}{
 		{`rovimpact_rtr_up{source="` + rtrAddr + `"}`, 1},
-		{`rovimpact_vrps{source="` + rtrAddr + `"}`, float64(len(watchVRPs0))},
+		{`rovimpact_vrps{source="` + rtrAddr + `"}`, float64(len(watchfix.VRPs0))},
 		{`rovimpact_bgp_sessions{state="up"}`, 1},
 		{`rovimpact_paths`, 15},
 		{`rovimpact_peer_paths{peer_as="65001",peer_ip="127.0.0.1"}`, 15},
@@ -450,14 +355,14 @@ func TestWatchRealPeers(t *testing.T) {
 	// 2. The VRP file changes; stayrtr re-reads it and the change arrives
 	// by RTR: 10.2.0.0/24 from AS64999 becomes valid, and without the
 	// 10.1.0.0/16 VRP its routes become not_found.
-	vrps1 := append(without(watchVRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
+	vrps1 := append(without(watchfix.VRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
 	stayrtr.WriteVRPs(t, vrpFile, vrps1)
-	run.converges(t, "VRP change by RTR", truth(t, peer, 65001, watchRoutes0, vrps1))
+	run.converges(t, "VRP change by RTR", truth(t, peer, 65001, watchfix.Routes0, vrps1))
 	run.logged(t, `"msg":"invalid_disappeared","prefix":"10.2.0.0/24"`, 1)
 
 	// 3. Withdrawals, one of them an ADD-PATH path.
-	sp.withdraw(t, rBoth, rSameInvalid)
-	routes1 := without(watchRoutes0, rBoth, rSameInvalid)
+	sp.withdraw(t, watchfix.Both, watchfix.SameInvalid)
+	routes1 := without(watchfix.Routes0, watchfix.Both, watchfix.SameInvalid)
 	run.converges(t, "withdrawals", truth(t, peer, 65001, routes1, vrps1))
 
 	// 4. The cache goes away (its VRPs are kept until they expire, RFC
@@ -482,7 +387,7 @@ func TestWatchRealPeers(t *testing.T) {
 		t.Errorf("rovimpact_paths = %v after the session went down, want 0", v)
 	}
 	// ... and comes back with another table.
-	routes2 := append(without(routes1, rAS0, rTooSpecific), annRoute{"192.168.0.0/24", 0, "64999"})
+	routes2 := append(without(routes1, watchfix.AS0, watchfix.TooSpecific), annRoute{"192.168.0.0/24", 0, "64999"})
 	sp2 := startSpeaker(t, 65001, bgpPort)
 	sp2.announce(t, routes2...)
 	final := truth(t, peer, 65001, routes2, vrps2)
@@ -518,7 +423,7 @@ func TestWatchRealPeers(t *testing.T) {
 func TestWatchBMPSessionWithoutRoutes(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--log-format", "json",
 		"--interval", "1h") // no periodic work: the session events alone must do it
 	conn, err := net.Dial("tcp", run.w.BMPAddr())

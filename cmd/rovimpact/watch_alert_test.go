@@ -22,6 +22,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
+	"github.com/rovimpact/rovimpact/internal/testutil/watchfix"
 	"github.com/rovimpact/rovimpact/route"
 )
 
@@ -65,7 +66,7 @@ func TestWatchAlertsCauses(t *testing.T) {
 
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
 	cfg := filepath.Join(dir, "watch.yaml")
 	doc := fmt.Sprintf(`listen: 127.0.0.1:%s
@@ -92,11 +93,11 @@ alerts:
 	run := startWatch(t, "--config", cfg, "--http", freeLoopback(t))
 	peer := route.PeerKey{AS: 65001, IP: netip.MustParseAddr(hostileAddr)}
 	p := dialRawPeer(t, bgpPort)
-	routes := without(watchRoutes0, rBoth)
+	routes := without(watchfix.Routes0, watchfix.Both)
 	for _, r := range routes {
 		p.write(t, p.update(t, r, 0))
 	}
-	want := truth(t, peer, 65001, routes, watchVRPs0)
+	want := truth(t, peer, 65001, routes, watchfix.VRPs0)
 	run.converges(t, "initial table", want)
 	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv4_UC).Serialize()))
 	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv6_UC).Serialize()))
@@ -125,7 +126,7 @@ alerts:
 	}
 
 	// After the load, an invalid is told by itself, with cause and VRP.
-	p.write(t, p.update(t, rBoth, 0))
+	p.write(t, p.update(t, watchfix.Both, 0))
 	eventually(t, 5*time.Second, "invalid_appeared alert", func() (bool, string) { return len(events("invalid_appeared")) == 1, fmt.Sprint(got) })
 	ia := events("invalid_appeared")[0]
 	if ia["prefix"] != "10.3.7.0/24" || ia["origin"] != "AS64666" || ia["class"] != "both" || ia["impact"] != "unreachable" ||
@@ -136,7 +137,7 @@ alerts:
 
 	// The session goes (a message of unknown type: RFC 4271 §6.1): one
 	// event counting the invalids it took.
-	held := truth(t, peer, 65001, append(routes, rBoth), watchVRPs0)
+	held := truth(t, peer, 65001, append(routes, watchfix.Both), watchfix.VRPs0)
 	p.write(t, append(append(make([]byte, 0, 19), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 0, 19, 7))
 	eventually(t, 5*time.Second, "session_down alert", func() (bool, string) { return len(events("session_down")) == 1, fmt.Sprint(got) })
 	run.logged(t, `"msg":"session_down_summary"`, 1)
@@ -153,7 +154,7 @@ alerts:
 // through /api/peers; without a watch it is an error naming the URL.
 func TestPeersCommand(t *testing.T) {
 	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms")
 	conn, err := net.Dial("tcp", run.w.BMPAddr())
 	if err != nil {
@@ -162,12 +163,12 @@ func TestPeersCommand(t *testing.T) {
 	defer conn.Close()
 	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
-	for _, r := range []annRoute{rValid, rWrongOrigin, rV6Valid} {
-		r.path = "64496 " + r.path
+	for _, r := range []annRoute{watchfix.Valid, watchfix.WrongOrigin, watchfix.V6Valid} {
+		r.Path = "64496 " + r.Path
 		routes = append(routes, r)
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
-	run.converges(t, "routes", truth(t, route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchVRPs0))
+	run.converges(t, "routes", truth(t, route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchfix.VRPs0))
 	out, _, err := runCLI(t, "peers", "--api", "http://"+run.w.HTTPAddr())
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +200,7 @@ func TestWatchAlertSyslogVRPCause(t *testing.T) {
 	defer pc.Close()
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	cfg := filepath.Join(dir, "watch.yaml")
 	doc := fmt.Sprintf(`bmp: 127.0.0.1:0
 vrps: [%s]
@@ -222,15 +223,15 @@ alerts:
 	defer conn.Close()
 	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
-	for _, r := range []annRoute{rValid, rWrongOrigin, rCover} {
-		r.path = "64496 " + r.path
+	for _, r := range []annRoute{watchfix.Valid, watchfix.WrongOrigin, watchfix.Cover} {
+		r.Path = "64496 " + r.Path
 		routes = append(routes, r)
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
 	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
-	run.converges(t, "routes", truth(t, peer, 0, routes, watchVRPs0))
-	// 10.0.0.0/16 now allows only /16: rValid's /24 becomes too_specific.
-	vrps := append(without(watchVRPs0, vrpOf("10.0.0.0/16", 24, 64500)), vrpOf("10.0.0.0/16", 16, 64500))
+	run.converges(t, "routes", truth(t, peer, 0, routes, watchfix.VRPs0))
+	// 10.0.0.0/16 now allows only /16: watchfix.Valid's /24 becomes too_specific.
+	vrps := append(without(watchfix.VRPs0, vrpOf("10.0.0.0/16", 24, 64500)), vrpOf("10.0.0.0/16", 16, 64500))
 	time.Sleep(20 * time.Millisecond) // a modification time the poll can tell apart
 	stayrtr.WriteVRPs(t, vrpFile, vrps)
 	run.converges(t, "VRP change", truth(t, peer, 0, routes, vrps))
@@ -260,7 +261,7 @@ alerts:
 // it is told by itself.
 func TestWatchBMPInitialLoad(t *testing.T) {
 	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
 	conn, err := net.Dial("tcp", run.w.BMPAddr())
 	if err != nil {
@@ -269,13 +270,13 @@ func TestWatchBMPInitialLoad(t *testing.T) {
 	defer conn.Close()
 	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
-	for _, r := range without(watchRoutes0, rSameInvalid, rBoth) {
-		r.path, r.id = "64496 "+r.path, 0
+	for _, r := range without(watchfix.Routes0, watchfix.SameInvalid, watchfix.Both) {
+		r.Path, r.ID = "64496 "+r.Path, 0
 		routes = append(routes, r)
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
 	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
-	want := truth(t, peer, 0, routes, watchVRPs0)
+	want := truth(t, peer, 0, routes, watchfix.VRPs0)
 	run.converges(t, "initial table", want)
 	for _, rf := range []bgp.RouteFamily{bgp.RF_IPv4_UC, bgp.RF_IPv6_UC} {
 		conn.Write(bmpMust(bmp.NewBMPRouteMonitoring(bmpPeerHeader("192.0.2.5", 64496), bgp.NewEndOfRib(rf)).Serialize()))
@@ -285,8 +286,8 @@ func TestWatchBMPInitialLoad(t *testing.T) {
 	if n := strings.Count(run.logs.String(), `"msg":"invalid_appeared"`); n != 0 {
 		t.Errorf("the initial table was logged route by route: %d invalid_appeared lines", n)
 	}
-	r := rBoth
-	r.path = "64496 " + r.path
+	r := watchfix.Both
+	r.Path = "64496 " + r.Path
 	conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	run.logged(t, `"msg":"invalid_appeared","prefix":"10.3.7.0/24"`, 1)
 }

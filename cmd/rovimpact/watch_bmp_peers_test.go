@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
+	"github.com/rovimpact/rovimpact/internal/testutil/watchfix"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/route"
 )
@@ -18,20 +19,20 @@ import (
 // of it stays (§3.3).
 func TestWatchBMPPeerASChange(t *testing.T) {
 	vrpFile := t.TempDir() + "/vrps.json"
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--file-poll", "0",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json")
 	send, conn := run.dialBMP(t)
 	const addr = "192.0.2.5"
 	var routes []annRoute
-	for _, r := range without(watchRoutes0, rSameInvalid) {
-		r.id = 0
+	for _, r := range without(watchfix.Routes0, watchfix.SameInvalid) {
+		r.ID = 0
 		routes = append(routes, r)
 	}
 	with := func(as string, rs []annRoute) []annRoute {
 		var out []annRoute
 		for _, r := range rs {
-			r.path = as + " " + r.path
+			r.Path = as + " " + r.Path
 			out = append(out, r)
 		}
 		return out
@@ -41,7 +42,7 @@ func TestWatchBMPPeerASChange(t *testing.T) {
 	for _, r := range with("64496", routes) {
 		send(bmpRoute(t, addr, 64496, r, false))
 	}
-	run.converges(t, "routes under AS64496", truth(t, old, 0, with("64496", routes), watchVRPs0))
+	run.converges(t, "routes under AS64496", truth(t, old, 0, with("64496", routes), watchfix.VRPs0))
 
 	// The same address under AS64497, half the routes: the AS64496
 	// session is over.
@@ -49,7 +50,7 @@ func TestWatchBMPPeerASChange(t *testing.T) {
 	for _, r := range with("64497", half) {
 		send(bmpRoute(t, addr, 64497, r, false))
 	}
-	want := truth(t, cur, 0, with("64497", half), watchVRPs0)
+	want := truth(t, cur, 0, with("64497", half), watchfix.VRPs0)
 	run.converges(t, "routes under AS64497 only", want)
 	if v, _ := run.metric(t, `rovimpact_skipped_total{reason="bmp_peer_superseded",source="bmp"}`); v != 1 {
 		t.Errorf(`rovimpact_skipped_total{reason="bmp_peer_superseded",source="bmp"} = %v, want 1`, v)
@@ -70,5 +71,5 @@ func TestWatchBMPPeerASChange(t *testing.T) {
 
 	// Connection loss: nothing of the router stays.
 	conn.Close()
-	run.converges(t, "router gone", truth(t, cur, 0, nil, watchVRPs0))
+	run.converges(t, "router gone", truth(t, cur, 0, nil, watchfix.VRPs0))
 }

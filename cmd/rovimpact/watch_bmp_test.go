@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
+	"github.com/rovimpact/rovimpact/internal/testutil/watchfix"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
@@ -74,9 +75,9 @@ func bmpOpen(as uint32) *bgp.BGPMessage {
 // from the monitored peer.
 func bmpRoute(t testing.TB, addr string, as uint32, r annRoute, withdraw bool) []byte {
 	t.Helper()
-	p := netip.MustParsePrefix(r.prefix)
+	p := netip.MustParsePrefix(r.Prefix)
 	var segs []bgp.AsPathParamInterface
-	for _, s := range fixture.ParsePath(t, r.path) {
+	for _, s := range fixture.ParsePath(t, r.Path) {
 		typ := uint8(bgp.BGP_ASPATH_ATTR_TYPE_SEQ)
 		if s.Type == rov.ASSet {
 			typ = bgp.BGP_ASPATH_ATTR_TYPE_SET
@@ -129,7 +130,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
 	slurmFile := filepath.Join(dir, "local.slurm")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	// RFC 8416 §3.3: drop the VRP behind the AS_SET route's class; §3.4:
 	// assert one that makes the not_found route valid.
 	filters := []rov.VRP{vrpOf("10.5.0.0/16", 16, 64505)}
@@ -141,11 +142,11 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	send, _ := run.dialBMP(t)
 	const peerAddr, peerAS = "192.0.2.5", 64496
 	peer := route.PeerKey{AS: peerAS, IP: netip.MustParseAddr(peerAddr)}
-	// Without ADD-PATH, one path per prefix: the paths of watchRoutes0 but
+	// Without ADD-PATH, one path per prefix: the paths of watchfix.Routes0 but
 	// for the second 10.0.2.0/24, with the peer's AS in front.
 	var routes []annRoute
-	for _, r := range without(watchRoutes0, rSameInvalid) {
-		r.path, r.id = "64496 "+r.path, 0
+	for _, r := range without(watchfix.Routes0, watchfix.SameInvalid) {
+		r.Path, r.ID = "64496 "+r.Path, 0
 		routes = append(routes, r)
 	}
 	send(bmpMust(bmp.NewBMPInitiation([]bmp.BMPInfoTLVInterface{bmp.NewBMPInfoTLVString(bmp.BMP_INIT_TLV_TYPE_SYS_NAME, "router1")}).Serialize()),
@@ -156,9 +157,9 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	// RFC 7854 §4.1: message type 99 is unassigned; the station skips it
 	// and the session goes on.
 	send([]byte{3, 0, 0, 0, 6, 99})
-	vrps := slurmed(watchVRPs0, filters, asserts)
+	vrps := slurmed(watchfix.VRPs0, filters, asserts)
 	want := truth(t, peer, 0, routes, vrps)
-	raw := truth(t, peer, 0, routes, watchVRPs0)
+	raw := truth(t, peer, 0, routes, watchfix.VRPs0)
 	// SLURM must matter: the filter removes the as_set route's VRP (it
 	// becomes not_found), the assertion makes the not_found route valid.
 	if want.Summary.Classes.ASSet != 0 || raw.Summary.Classes.ASSet != 1 || want.Summary.Valid != raw.Summary.Valid+1 || len(want.Invalids) < 6 {
@@ -173,10 +174,10 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	}
 
 	// Withdrawals.
-	send(bmpRoute(t, peerAddr, peerAS, routes[0], true), bmpRoute(t, peerAddr, peerAS, rV6Specific, true))
+	send(bmpRoute(t, peerAddr, peerAS, routes[0], true), bmpRoute(t, peerAddr, peerAS, watchfix.V6Specific, true))
 	routes = without(routes, routes[0])
 	for i, r := range routes {
-		if r.prefix == rV6Specific.prefix {
+		if r.Prefix == watchfix.V6Specific.Prefix {
 			routes = append(routes[:i:i], routes[i+1:]...)
 			break
 		}
@@ -184,7 +185,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	run.converges(t, "BMP withdrawals", truth(t, peer, 0, routes, vrps))
 
 	// The file changes; with --file-poll 0 only SIGHUP reloads it.
-	vrps1 := append(without(watchVRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
+	vrps1 := append(without(watchfix.VRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
 	stayrtr.WriteVRPs(t, vrpFile, vrps1)
 	time.Sleep(300 * time.Millisecond)
 	if got := jsonOf(t, run.invalids(t)); got != jsonOf(t, truth(t, peer, 0, routes, vrps).Invalids) {
@@ -214,15 +215,15 @@ func TestWatchBMPAndFiles(t *testing.T) {
 func TestWatchFilePoll(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--file-poll", "100ms",
 		"--http", freeLoopback(t), "--interval", "100ms", "--log-format", "json", "--summary-interval", "100ms")
 	run.logged(t, `"msg":"vrps_loaded"`, 1)
 	run.logged(t, `"msg":"summary","paths":0,"routes":0,"valid":0,"invalid":0,"not_found":0,"dropped":0,"unreachable":0,"vrps":10`, 1)
-	if v, _ := run.metric(t, `rovimpact_vrps_effective`); v != float64(len(watchVRPs0)) {
-		t.Fatalf("rovimpact_vrps_effective = %v, want %d", v, len(watchVRPs0))
+	if v, _ := run.metric(t, `rovimpact_vrps_effective`); v != float64(len(watchfix.VRPs0)) {
+		t.Fatalf("rovimpact_vrps_effective = %v, want %d", v, len(watchfix.VRPs0))
 	}
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0[:3])
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0[:3])
 	eventually(t, 5*time.Second, "poll reload", func() (bool, string) {
 		v, _ := run.metric(t, `rovimpact_vrps_effective`)
 		return v == 3, tail(run.logs.String(), 10)
@@ -295,12 +296,12 @@ func TestWatchPortInUse(t *testing.T) {
 func TestWatchTwoSourcesDisagree(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
-	stayrtr.WriteVRPs(t, a, watchVRPs0)
-	stayrtr.WriteVRPs(t, b, append(watchVRPs0[2:], vrpOf("192.0.2.0/24", 24, 64496)))
+	stayrtr.WriteVRPs(t, a, watchfix.VRPs0)
+	stayrtr.WriteVRPs(t, b, append(watchfix.VRPs0[2:], vrpOf("192.0.2.0/24", 24, 64496)))
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", a, "--vrps", b, "--http", freeLoopback(t), "--interval", "100ms")
 	// a lacks 1, b lacks 2: 3 disagreements; the union has all of them.
-	if v, _ := run.metric(t, "rovimpact_vrps_effective"); v != float64(len(watchVRPs0)+1) {
-		t.Errorf("rovimpact_vrps_effective = %v, want the union %d", v, len(watchVRPs0)+1)
+	if v, _ := run.metric(t, "rovimpact_vrps_effective"); v != float64(len(watchfix.VRPs0)+1) {
+		t.Errorf("rovimpact_vrps_effective = %v, want the union %d", v, len(watchfix.VRPs0)+1)
 	}
 	if v, _ := run.metric(t, "rovimpact_vrp_disagreements"); v != 3 {
 		t.Errorf("rovimpact_vrp_disagreements = %v, want 3", v)
@@ -328,7 +329,7 @@ func TestWatchTwoSourcesDisagree(t *testing.T) {
 // can make the watch hold; the paths beyond it are counted, not held.
 func TestWatchMaxPrefixes(t *testing.T) {
 	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--max-prefixes", "3", "--http", freeLoopback(t), "--interval", "100ms")
 	conn, err := net.Dial("tcp", run.w.BMPAddr())
 	if err != nil {
@@ -336,8 +337,8 @@ func TestWatchMaxPrefixes(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.Write(bmpPeerUp("192.0.2.5", 64496))
-	for _, r := range []annRoute{rValid, rCover, rTooSpecific, rWrongOrigin, rBoth} {
-		r.path = "64496 " + r.path
+	for _, r := range []annRoute{watchfix.Valid, watchfix.Cover, watchfix.TooSpecific, watchfix.WrongOrigin, watchfix.Both} {
+		r.Path = "64496 " + r.Path
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
 	eventually(t, 5*time.Second, "prefix limit", func() (bool, string) {
@@ -353,19 +354,19 @@ func TestWatchMaxPrefixes(t *testing.T) {
 func TestWatchPeriodicDump(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	dumpDir := filepath.Join(dir, "dumps")
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--vrps", vrpFile, "--http", freeLoopback(t), "--interval", "100ms",
 		"--dump", dumpDir, "--dump-interval", "300ms", "--log-format", "json")
 	send, _ := run.dialBMP(t)
 	send(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
-	for _, r := range without(watchRoutes0, rSameInvalid) {
-		r.path, r.id = "64496 "+r.path, 0
+	for _, r := range without(watchfix.Routes0, watchfix.SameInvalid) {
+		r.Path, r.ID = "64496 "+r.Path, 0
 		routes = append(routes, r)
 		send(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
-	want := truth(t, route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchVRPs0)
+	want := truth(t, route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}, 0, routes, watchfix.VRPs0)
 	run.converges(t, "routes", want)
 	n := strings.Count(run.logs.String(), `"msg":"dump_written"`)
 	run.logged(t, `"msg":"dump_written"`, n+1)  // a dump written after convergence

@@ -21,6 +21,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/flagfile"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
+	"github.com/rovimpact/rovimpact/internal/testutil/watchfix"
 	"github.com/rovimpact/rovimpact/route"
 )
 
@@ -105,8 +106,8 @@ func TestWatchConfigFlagsWin(t *testing.T) {
 func TestWatchReloadKeepsSession(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
-	stayrtr.WriteVRPs(t, a, watchVRPs0)
-	vrpsB := append(without(watchVRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
+	stayrtr.WriteVRPs(t, a, watchfix.VRPs0)
+	vrpsB := append(without(watchfix.VRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
 	stayrtr.WriteVRPs(t, b, vrpsB)
 	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
 	cfg := filepath.Join(dir, "watch.yaml")
@@ -130,11 +131,11 @@ func TestWatchReloadKeepsSession(t *testing.T) {
 	run := startWatch(t, "--config", cfg, "--http", freeLoopback(t))
 	peer := route.PeerKey{AS: 65001, IP: netip.MustParseAddr(hostileAddr)}
 	p := dialRawPeer(t, bgpPort)
-	routes := without(watchRoutes0, rSameInvalid)
+	routes := without(watchfix.Routes0, watchfix.SameInvalid)
 	for _, r := range routes {
 		p.write(t, p.update(t, r, 0))
 	}
-	run.converges(t, "before the reload", truth(t, peer, 65001, routes, watchVRPs0))
+	run.converges(t, "before the reload", truth(t, peer, 65001, routes, watchfix.VRPs0))
 	run.logged(t, `"msg":"session_up"`, 1)
 	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv4_UC).Serialize()))
 	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv6_UC).Serialize()))
@@ -150,8 +151,8 @@ func TestWatchReloadKeepsSession(t *testing.T) {
 	run.logged(t, `"msg":"config_reloaded","changed":["alerts","max-change-logs","vrps"]`, 1)
 	run.converges(t, "after the reload", truth(t, peer, 65001, routes, vrpsB))
 	// The session is the same one: it can announce, and it never went down.
-	p.write(t, p.update(t, rSameInvalid, 0))
-	run.converges(t, "announced after the reload", truth(t, peer, 65001, append(routes, rSameInvalid), vrpsB))
+	p.write(t, p.update(t, watchfix.SameInvalid, 0))
+	run.converges(t, "announced after the reload", truth(t, peer, 65001, append(routes, watchfix.SameInvalid), vrpsB))
 	eventually(t, 5*time.Second, "the new receiver told", func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -172,8 +173,8 @@ func TestWatchReloadCaches(t *testing.T) {
 	bin := testutil.NeedTool(t, "stayrtr", "stayrtr")
 	dir := t.TempDir()
 	fa, fb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
-	stayrtr.WriteVRPs(t, fa, watchVRPs0)
-	vrpsB := watchVRPs0[:3]
+	stayrtr.WriteVRPs(t, fa, watchfix.VRPs0)
+	vrpsB := watchfix.VRPs0[:3]
 	stayrtr.WriteVRPs(t, fb, vrpsB)
 	ca, cb := freeLoopback(t), freeLoopback(t)
 	stayrtr.Start(t, bin, fa, ca)
@@ -196,7 +197,7 @@ func TestWatchReloadCaches(t *testing.T) {
 	union := func(n int) func() (bool, string) {
 		return func() (bool, string) { u := run.w.VRPUnion(); return len(u) == n, fmt.Sprint(len(u), " VRPs") }
 	}
-	eventually(t, 20*time.Second, "cache a synced", union(len(watchVRPs0)))
+	eventually(t, 20*time.Second, "cache a synced", union(len(watchfix.VRPs0)))
 	write(cb)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
+	"github.com/rovimpact/rovimpact/internal/testutil/watchfix"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
@@ -78,18 +79,18 @@ func (p *rawPeer) write(t *testing.T, b []byte) {
 // update encodes one route as the peer announces it (its AS 65001
 // prepended, as an eBGP speaker does), with an ORIGIN value to spoil it.
 func (p *rawPeer) update(t *testing.T, r annRoute, origin uint8, prepend ...uint32) []byte {
-	path := fixture.ParsePath(t, r.path, append([]uint32{65001}, prepend...)...)
+	path := fixture.ParsePath(t, r.Path, append([]uint32{65001}, prepend...)...)
 	var params []bgp.AsPathParamInterface
 	for _, s := range path {
 		params = append(params, bgp.NewAs4PathParam(uint8(s.Type), s.ASNs))
 	}
 	attrs := []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(origin), bgp.NewPathAttributeAsPath(params)}
-	pfx := netip.MustParsePrefix(r.prefix)
+	pfx := netip.MustParsePrefix(r.Prefix)
 	var nlri []*bgp.IPAddrPrefix
 	if pfx.Addr().Is4() {
 		n := bgp.NewIPAddrPrefix(uint8(pfx.Bits()), pfx.Addr().String())
-		n.SetPathIdentifier(uint32(r.id))
-		n.SetPathLocalIdentifier(uint32(r.id))
+		n.SetPathIdentifier(uint32(r.ID))
+		n.SetPathLocalIdentifier(uint32(r.ID))
 		nlri = append(nlri, n)
 		attrs = append(attrs, bgp.NewPathAttributeNextHop(hostileAddr))
 	} else {
@@ -108,7 +109,7 @@ func (p *rawPeer) update(t *testing.T, r annRoute, origin uint8, prepend ...uint
 func TestWatchHostilePeer(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
-	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
 	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
 	run := startWatch(t, "--listen", "127.0.0.1:"+bgpPort, "--neighbor", hostileAddr+":65001", "--local-as", "64900",
 		"--router-id", "192.0.2.254", "--vrps", vrpFile, "--file-poll", "0", "--http", freeLoopback(t),
@@ -116,31 +117,31 @@ func TestWatchHostilePeer(t *testing.T) {
 	peer := route.PeerKey{AS: 65001, IP: netip.MustParseAddr(hostileAddr)}
 
 	p := dialRawPeer(t, bgpPort)
-	for _, r := range watchRoutes0 {
+	for _, r := range watchfix.Routes0 {
 		p.write(t, p.update(t, r, 0))
 	}
-	run.converges(t, "table announced", truth(t, peer, 65001, watchRoutes0, watchVRPs0))
+	run.converges(t, "table announced", truth(t, peer, 65001, watchfix.Routes0, watchfix.VRPs0))
 
 	// RFC 7606 §7.1: ORIGIN 5 is malformed, "treat-as-withdraw".
-	p.write(t, p.update(t, rWrongOrigin, 5))
-	held := without(watchRoutes0, rWrongOrigin)
-	run.converges(t, "treat-as-withdraw", truth(t, peer, 65001, held, watchVRPs0))
+	p.write(t, p.update(t, watchfix.WrongOrigin, 5))
+	held := without(watchfix.Routes0, watchfix.WrongOrigin)
+	run.converges(t, "treat-as-withdraw", truth(t, peer, 65001, held, watchfix.VRPs0))
 
-	// RFC 4271 §9.1.2: the replacement path of rCover goes through AS64900
+	// RFC 4271 §9.1.2: the replacement path of watchfix.Cover goes through AS64900
 	// (watch's --local-as): a loop; the earlier path is gone too.
-	p.write(t, p.update(t, rCover, 0, 64900))
-	held = without(held, rCover)
-	run.converges(t, "looped path", truth(t, peer, 65001, held, watchVRPs0))
+	p.write(t, p.update(t, watchfix.Cover, 0, 64900))
+	held = without(held, watchfix.Cover)
+	run.converges(t, "looped path", truth(t, peer, 65001, held, watchfix.VRPs0))
 
 	// A message of unknown type: RFC 4271 §6.1 NOTIFICATION and reset;
 	// every route of the session goes, watch stays up.
 	p.write(t, append(append(make([]byte, 0, 19), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 0, 19, 7))
-	run.converges(t, "session reset", truth(t, peer, 65001, nil, watchVRPs0))
+	run.converges(t, "session reset", truth(t, peer, 65001, nil, watchfix.VRPs0))
 	run.logged(t, `"msg":"session_down"`, 1)
 
 	p = dialRawPeer(t, bgpPort)
 	for _, r := range held {
 		p.write(t, p.update(t, r, 0))
 	}
-	run.converges(t, "peer back", truth(t, peer, 65001, held, watchVRPs0))
+	run.converges(t, "peer back", truth(t, peer, 65001, held, watchfix.VRPs0))
 }
