@@ -265,7 +265,7 @@ func TestVRPFeedCoalesces(t *testing.T) {
 		t.Errorf("table holds %d VRPs, want %d", stats.VRPs, len(watchfix.VRPs0))
 	}
 	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
-	announce(t, st, peer, annRoute{"172.16.0.0/24", 0, "64496 64510"}, watchfix.AS0)
+	announce(t, st, peer, annRoute{Prefix: "172.16.0.0/24", Path: "64496 64510"}, watchfix.AS0)
 	a := st.Snapshot().Analysis
 	for id, r := range a.Table.Routes() {
 		if got := a.Outcomes[id].State; got != rov.Valid && r.Prefix.String() == "172.16.0.0/24" {

@@ -387,7 +387,7 @@ func TestWatchRealPeers(t *testing.T) {
 		t.Errorf("rovimpact_paths = %v after the session went down, want 0", v)
 	}
 	// ... and comes back with another table.
-	routes2 := append(without(routes1, watchfix.AS0, watchfix.TooSpecific), annRoute{"192.168.0.0/24", 0, "64999"})
+	routes2 := append(without(routes1, watchfix.AS0, watchfix.TooSpecific), annRoute{Prefix: "192.168.0.0/24", Path: "64999"})
 	sp2 := startSpeaker(t, 65001, bgpPort)
 	sp2.announce(t, routes2...)
 	final := truth(t, peer, 65001, routes2, vrps2)
