@@ -24,29 +24,12 @@ import (
 // TimelineRow is one collector at one time: the sum of its units there
 // (usually one; a rib and a rib6 of the same dump make two).
 type TimelineRow struct {
-	Collector   string `parquet:"collector"`
-	Time        int64  `parquet:"time,timestamp(millisecond)"`
-	Units       int64  `parquet:"units"`
-	Partial     int64  `parquet:"partial_units"`
-	Routes      int64  `parquet:"routes"`
-	Valid       int64  `parquet:"valid"`
-	Invalid     int64  `parquet:"invalid"`
-	NotFound    int64  `parquet:"not_found"`
-	Unvalidated int64  `parquet:"unvalidated"`
-	Dropped     int64  `parquet:"dropped"`
-	AS0         int64  `parquet:"as0"`
-	Counts
-	CoverOtherAS int64 `parquet:"covered_by_other_origin"`
-	V4Routes     int64 `parquet:"ipv4_routes"`
-	V4Valid      int64 `parquet:"ipv4_valid"`
-	V4Invalid    int64 `parquet:"ipv4_invalid"`
-	V4NotFound   int64 `parquet:"ipv4_not_found"`
-	V4Unreach    int64 `parquet:"ipv4_unreachable"`
-	V6Routes     int64 `parquet:"ipv6_routes"`
-	V6Valid      int64 `parquet:"ipv6_valid"`
-	V6Invalid    int64 `parquet:"ipv6_invalid"`
-	V6NotFound   int64 `parquet:"ipv6_not_found"`
-	V6Unreach    int64 `parquet:"ipv6_unreachable"`
+	Collector string `parquet:"collector"`
+	Time      int64  `parquet:"time,timestamp(millisecond)"`
+	Units     int64  `parquet:"units"`
+	Partial   int64  `parquet:"partial_units"`
+	Routes    int64  `parquet:"routes"`
+	Tally
 }
 
 // PersistenceRow is one invalid route (collector, prefix, origin) over the
@@ -355,33 +338,7 @@ func addSummary(r *TimelineRow, s SummaryRow) {
 		r.Partial++
 	}
 	r.Routes += s.Routes
-	r.Valid += s.Valid
-	r.Invalid += s.Invalid
-	r.NotFound += s.NotFound
-	r.Unvalidated += s.Unvalidated
-	r.Dropped += s.Dropped
-	r.AS0 += s.AS0
-	c, d := &r.Counts, s.Counts
-	c.TooSpecific += d.TooSpecific
-	c.WrongOrigin += d.WrongOrigin
-	c.Both += d.Both
-	c.TooShort += d.TooShort
-	c.ASSet += d.ASSet
-	c.SamePrefix += d.SamePrefix
-	c.Covered += d.Covered
-	c.MoreSpecifics += d.MoreSpecifics
-	c.Unreachable += d.Unreachable
-	r.CoverOtherAS += s.CoverOtherAS
-	r.V4Routes += s.V4Routes
-	r.V4Valid += s.V4Valid
-	r.V4Invalid += s.V4Invalid
-	r.V4NotFound += s.V4NotFound
-	r.V4Unreach += s.V4Unreach
-	r.V6Routes += s.V6Routes
-	r.V6Valid += s.V6Valid
-	r.V6Invalid += s.V6Invalid
-	r.V6NotFound += s.V6NotFound
-	r.V6Unreach += s.V6Unreach
+	r.Tally.add(s.Tally)
 }
 
 func globUnits(dir, table string) ([]string, error) {

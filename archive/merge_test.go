@@ -23,7 +23,7 @@ func TestMergePersistence(t *testing.T) {
 		u := Unit{Collector: "c", Time: &at, RIB: "rib" + string(rune('0'+i)), VRPs: "v"}
 		manifest = append(manifest, u)
 		var invs []InvalidRow
-		sum := SummaryRow{Unit: u.ID(), Time: at.UnixMilli(), Routes: 10, Valid: 9, Updates: []string{}}
+		sum := SummaryRow{Unit: u.ID(), Time: at.UnixMilli(), Routes: 10, Tally: Tally{Valid: 9}, Updates: []string{}}
 		if i != 2 {
 			impact := "covered"
 			if i != 0 {

@@ -28,29 +28,11 @@ type SummaryRow struct {
 	VRPsLoaded   int64    `parquet:"vrps_loaded"`
 	VRPsExpired  int64    `parquet:"vrps_expired"`
 
-	Routes      int64 `parquet:"routes"`
-	Paths       int64 `parquet:"paths"`
-	Peers       int64 `parquet:"peers"`
-	Prefixes    int64 `parquet:"prefixes"`
-	Valid       int64 `parquet:"valid"`
-	Invalid     int64 `parquet:"invalid"`
-	NotFound    int64 `parquet:"not_found"`
-	Unvalidated int64 `parquet:"unvalidated"`
-	Dropped     int64 `parquet:"dropped"`
-	AS0         int64 `parquet:"as0"`
-	Counts
-	CoverOtherAS int64 `parquet:"covered_by_other_origin"`
-
-	V4Routes   int64 `parquet:"ipv4_routes"`
-	V4Valid    int64 `parquet:"ipv4_valid"`
-	V4Invalid  int64 `parquet:"ipv4_invalid"`
-	V4NotFound int64 `parquet:"ipv4_not_found"`
-	V4Unreach  int64 `parquet:"ipv4_unreachable"`
-	V6Routes   int64 `parquet:"ipv6_routes"`
-	V6Valid    int64 `parquet:"ipv6_valid"`
-	V6Invalid  int64 `parquet:"ipv6_invalid"`
-	V6NotFound int64 `parquet:"ipv6_not_found"`
-	V6Unreach  int64 `parquet:"ipv6_unreachable"`
+	Routes   int64 `parquet:"routes"`
+	Paths    int64 `parquet:"paths"`
+	Peers    int64 `parquet:"peers"`
+	Prefixes int64 `parquet:"prefixes"`
+	Tally
 
 	// Records and Events were read from the unit's files; Skipped counts
 	// what was not used (every reason, as analyze's summary).
@@ -124,11 +106,11 @@ func unitRows(u Unit, res unitResult) (SummaryRow, []InvalidRow, []PeerRow) {
 		VRPsLoaded: int64(s.VRPs.Loaded), VRPsExpired: int64(s.VRPs.Expired), VRPAgeS: s.VRPs.AgeSeconds,
 		VRPBuiltFrom: s.VRPs.BuildTimeFrom,
 		Routes:       int64(s.Routes), Paths: s.Paths, Peers: int64(s.Peers), Prefixes: int64(s.Prefixes),
-		Valid: int64(s.Valid), Invalid: int64(s.Invalid), NotFound: int64(s.NotFound),
-		Unvalidated: int64(s.Unvalidated), Dropped: int64(s.Dropped), AS0: int64(s.AS0),
-		Counts:       countsOf(s.Classes, s.Impact),
-		CoverOtherAS: int64(s.CoverOtherAS),
-		Skipped:      s.Skipped.Total,
+		Tally: Tally{Valid: int64(s.Valid), Invalid: int64(s.Invalid), NotFound: int64(s.NotFound),
+			Unvalidated: int64(s.Unvalidated), Dropped: int64(s.Dropped), AS0: int64(s.AS0),
+			Counts:       countsOf(s.Classes, s.Impact),
+			CoverOtherAS: int64(s.CoverOtherAS)},
+		Skipped: s.Skipped.Total,
 	}
 	if row.Updates == nil {
 		row.Updates = []string{}
