@@ -17,9 +17,7 @@ func init() { register(newAnalyzeCommand) }
 
 type analyzeOptions struct {
 	wide              bool
-	vrp               study.VRPOptions
-	route             study.RouteOptions
-	analysis          study.AnalysisOptions
+	in                studyflags.Study // --vrps, --peer, --as-set, ...
 	perPeer           bool
 	top               int
 	format            string
@@ -66,12 +64,12 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 		},
 	}
 	f := cmd.Flags()
-	studyflags.VRP(cmd.Flags(), &opts.vrp)
-	studyflags.VRPGuards(cmd.Flags(), &opts.vrp)
-	studyflags.Routes(cmd.Flags(), &opts.route, "ROUTES in order", "analyse")
-	studyflags.Partial(cmd.Flags(), &opts.route)
+	studyflags.VRP(cmd.Flags(), &opts.in.VRP)
+	studyflags.VRPGuards(cmd.Flags(), &opts.in.VRP)
+	studyflags.Routes(cmd.Flags(), &opts.in.Route, "ROUTES in order", "analyse")
+	studyflags.Partial(cmd.Flags(), &opts.in.Route)
 	f.BoolVar(&opts.perPeer, "per-peer", false, "add one row per peer: its dropped routes and unreachable prefixes in its own view")
-	studyflags.Analysis(cmd.Flags(), &opts.analysis)
+	studyflags.Analysis(cmd.Flags(), &opts.in.Analysis)
 	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown in the table output's route and origin lists (0: all; JSON and CSV always list all)")
 	f.BoolVar(&opts.wide, "wide", false, "table output: every column and deciding VRP in full, however wide (default: fits 120 columns)")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (csv, ndjson: the invalid routes) or html (one self-contained file)")
@@ -100,7 +98,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		}
 		defer hist.Close()
 	}
-	cfg := studyflags.Config(opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr())
+	cfg := opts.in.Config(args, opts.now(), cmd.ErrOrStderr())
 	st, err := study.Run(cmd.Context(), cfg)
 	if err != nil {
 		return err
@@ -114,7 +112,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	st.Meta.PerPeer, st.Meta.Generated = opts.perPeer, generation(opts.now())
 	rep := reports.Build(st.Analysis, st.Meta)
 	if opts.save != "" {
-		if err := snapshot.Save(opts.save, st, opts.vrp.DropExpired, opts.now()); err != nil {
+		if err := snapshot.Save(opts.save, st, opts.in.VRP.DropExpired, opts.now()); err != nil {
 			return err
 		}
 	}

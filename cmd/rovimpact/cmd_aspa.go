@@ -14,9 +14,7 @@ import (
 func init() { register(newASPACommand) }
 
 type aspaOptions struct {
-	vrp       study.VRPOptions
-	route     study.RouteOptions
-	analysis  study.AnalysisOptions
+	in        studyflags.Study // --vrps, --peer, --as-set, ...
 	roles     []string
 	rolesFile string
 	top       int
@@ -81,11 +79,11 @@ kept per route.
 		},
 	}
 	f := cmd.Flags()
-	studyflags.VRP(cmd.Flags(), &opts.vrp)
-	studyflags.VRPGuards(cmd.Flags(), &opts.vrp)
-	studyflags.Partial(cmd.Flags(), &opts.route)
-	studyflags.Analysis(cmd.Flags(), &opts.analysis)
-	f.StringArrayVar(&opts.route.Updates, "updates", nil, "update `FILE` replayed after the ROUTES in order (repeatable)")
+	studyflags.VRP(cmd.Flags(), &opts.in.VRP)
+	studyflags.VRPGuards(cmd.Flags(), &opts.in.VRP)
+	studyflags.Partial(cmd.Flags(), &opts.in.Route)
+	studyflags.Analysis(cmd.Flags(), &opts.in.Analysis)
+	f.StringArrayVar(&opts.in.Route.Updates, "updates", nil, "update `FILE` replayed after the ROUTES in order (repeatable)")
 	f.StringArrayVar(&opts.roles, "peer-role", nil, "a peer's relationship, `AS|IP=ROLE` (customer, peer, provider, rs, rs-client; repeatable)")
 	f.StringVar(&opts.rolesFile, "peer-roles", "", "CSV `FILE` of AS|IP,ROLE lines")
 	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown in the table output's path list (0: all; JSON always lists all)")
@@ -103,7 +101,7 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := studyflags.Config(opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr())
+	c := opts.in.Config(args, opts.now(), cmd.ErrOrStderr())
 	rep, partial, err := study.RunASPA(cmd.Context(), c, roles)
 	if err != nil {
 		return err
@@ -119,10 +117,10 @@ func runASPAPath(cmd *cobra.Command, opts aspaOptions) error {
 	if err := reports.ASPAPathFormats.Check(opts.format); err != nil {
 		return err
 	}
-	if len(opts.route.Updates) > 0 {
+	if len(opts.in.Route.Updates) > 0 {
 		return study.Usagef("--updates goes with ROUTES, not --path")
 	}
-	set, err := study.LoadASPASet(opts.vrp, opts.now(), cmd.ErrOrStderr())
+	set, err := study.LoadASPASet(opts.in.VRP, opts.now(), cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

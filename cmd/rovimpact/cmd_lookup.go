@@ -17,9 +17,7 @@ func init() { register(newLookupCommand) }
 type lookupOptions struct {
 	wide     bool
 	snapshot string
-	vrp      study.VRPOptions
-	route    study.RouteOptions
-	analysis study.AnalysisOptions
+	in       studyflags.Study // --vrps, --peer, --as-set, ...
 	origin   uint32
 	format   string
 	top      int
@@ -78,10 +76,10 @@ about the memory of the analysis, not of the answer.
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.snapshot, "snapshot", "", "answer from this snapshot `FILE` (analyze --save, rovimpact snapshot) instead of VRP and route files")
-	studyflags.VRP(cmd.Flags(), &opts.vrp)
-	studyflags.Routes(cmd.Flags(), &opts.route, "route files", "use")
-	studyflags.Partial(cmd.Flags(), &opts.route)
-	studyflags.Analysis(cmd.Flags(), &opts.analysis)
+	studyflags.VRP(cmd.Flags(), &opts.in.VRP)
+	studyflags.Routes(cmd.Flags(), &opts.in.Route, "route files", "use")
+	studyflags.Partial(cmd.Flags(), &opts.in.Route)
+	studyflags.Analysis(cmd.Flags(), &opts.in.Analysis)
 	f.Var((*studyflags.ASN)(&opts.origin), "origin", "for prefix queries: also validate announcing the prefix from this `AS`")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (one answer per line)")
 	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown per list in the table output (0: all; JSON and CSV always list all)")
@@ -97,7 +95,7 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := opts.analysis.Classify(); err != nil {
+	if _, err := opts.in.Analysis.Classify(); err != nil {
 		return err
 	}
 	if len(queries) == 0 {
@@ -109,12 +107,12 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := studyflags.Config(opts.vrp, opts.route, opts.analysis, files, opts.now(), cmd.ErrOrStderr())
+	c := opts.in.Config(files, opts.now(), cmd.ErrOrStderr())
 	a, inputs, err := snapshot.OpenOrAnalyze(cmd.Context(), opts.snapshot, c, cmd.Flags().Changed)
 	if err != nil {
 		return err
 	}
-	partial := study.PartialInput(inputs, opts.route.AllowPartial, cmd.ErrOrStderr())
+	partial := study.PartialInput(inputs, opts.in.Route.AllowPartial, cmd.ErrOrStderr())
 	var origin *uint32
 	if cmd.Flags().Changed("origin") {
 		origin = &opts.origin

@@ -15,11 +15,9 @@ import (
 func init() { register(newSnapshotCommand) }
 
 type snapshotOptions struct {
-	vrp      study.VRPOptions
-	route    study.RouteOptions
-	analysis study.AnalysisOptions
-	output   string
-	now      func() time.Time
+	in     studyflags.Study // --vrps, --peer, --as-set, ...
+	output string
+	now    func() time.Time
 }
 
 func newSnapshotCommand() *cobra.Command {
@@ -49,11 +47,11 @@ here and in every lookup from it.
 		},
 	}
 	f := cmd.Flags()
-	studyflags.VRP(cmd.Flags(), &opts.vrp)
-	studyflags.VRPGuards(cmd.Flags(), &opts.vrp)
-	studyflags.Routes(cmd.Flags(), &opts.route, "ROUTES in order", "keep")
-	studyflags.Partial(cmd.Flags(), &opts.route)
-	studyflags.Analysis(cmd.Flags(), &opts.analysis)
+	studyflags.VRP(cmd.Flags(), &opts.in.VRP)
+	studyflags.VRPGuards(cmd.Flags(), &opts.in.VRP)
+	studyflags.Routes(cmd.Flags(), &opts.in.Route, "ROUTES in order", "keep")
+	studyflags.Partial(cmd.Flags(), &opts.in.Route)
+	studyflags.Analysis(cmd.Flags(), &opts.in.Analysis)
 	f.StringVarP(&opts.output, "output", "o", "", "snapshot `FILE` to write (replaced atomically)")
 	return cmd
 }
@@ -62,12 +60,12 @@ func runSnapshot(cmd *cobra.Command, opts snapshotOptions, args []string) error 
 	if opts.output == "" {
 		return exitcode.Usagef("--output FILE is required")
 	}
-	st, err := study.Run(cmd.Context(), studyflags.Config(opts.vrp, opts.route, opts.analysis, args, opts.now(), cmd.ErrOrStderr()))
+	st, err := study.Run(cmd.Context(), opts.in.Config(args, opts.now(), cmd.ErrOrStderr()))
 	if err != nil {
 		return err
 	}
 	a := st.Analysis
-	if err := snapshot.Save(opts.output, st, opts.vrp.DropExpired, opts.now()); err != nil {
+	if err := snapshot.Save(opts.output, st, opts.in.VRP.DropExpired, opts.now()); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d VRPs, %d routes, %d peers\n", opts.output, a.Index.Len(), a.Table.Len(), len(a.Table.Peers()))

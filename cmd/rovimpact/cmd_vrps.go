@@ -27,12 +27,10 @@ func newVRPsCommand() *cobra.Command {
 }
 
 type vrpsDiffOptions struct {
-	vrp      study.VRPOptions // flags shared with analyze; files come from A and B
-	route    study.RouteOptions
-	analysis study.AnalysisOptions
-	format   string
-	top      int
-	now      func() time.Time
+	in     studyflags.Study // --vrps, --peer, --as-set, ...
+	format string
+	top    int
+	now    func() time.Time
 }
 
 func newVRPsDiffCommand() *cobra.Command {
@@ -60,11 +58,11 @@ the exit code 4 (--allow-partial: 0).
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.vrp.SLURM, "slurm", nil, "SLURM (RFC 8416) `FILE` applied to both sets (repeatable)")
-	f.BoolVar(&opts.vrp.DropExpired, "drop-expired", false, "drop VRPs whose expires time has passed, in both sets")
-	f.StringArrayVar(&opts.route.Peers, "peer", nil, "only routes from this peer, `AS|IP` (repeatable)")
-	studyflags.Partial(cmd.Flags(), &opts.route)
-	studyflags.Analysis(cmd.Flags(), &opts.analysis)
+	f.StringArrayVar(&opts.in.VRP.SLURM, "slurm", nil, "SLURM (RFC 8416) `FILE` applied to both sets (repeatable)")
+	f.BoolVar(&opts.in.VRP.DropExpired, "drop-expired", false, "drop VRPs whose expires time has passed, in both sets")
+	f.StringArrayVar(&opts.in.Route.Peers, "peer", nil, "only routes from this peer, `AS|IP` (repeatable)")
+	studyflags.Partial(cmd.Flags(), &opts.in.Route)
+	studyflags.Analysis(cmd.Flags(), &opts.in.Analysis)
 	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json, csv or ndjson")
 	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown per table in the table output (0: all)")
 	return cmd
@@ -74,7 +72,7 @@ func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error 
 	if err := reports.VRPDiffFormats.Check(opts.format); err != nil {
 		return err
 	}
-	cfg := studyflags.Config(opts.vrp, opts.route, opts.analysis, args[2:], opts.now(), cmd.ErrOrStderr())
+	cfg := opts.in.Config(args[2:], opts.now(), cmd.ErrOrStderr())
 	d, partial, err := study.VRPDiff(cmd.Context(), args[0], args[1], cfg)
 	if err != nil {
 		return err

@@ -51,8 +51,16 @@ func Analysis(f *pflag.FlagSet, o *study.AnalysisOptions) {
 	f.BoolVar(&o.CountDefault, "count-default", false, "let a default route (0.0.0.0/0, ::/0) count as a covering route")
 }
 
-// Config is the study of a command's flag groups and route arguments,
+// Study are the option groups of a command that runs a study, which the
+// functions above bind to flags.
+type Study struct {
+	VRP      study.VRPOptions
+	Route    study.RouteOptions
+	Analysis study.AnalysisOptions
+}
+
+// Config is the study of the flags and the command's route arguments,
 // taken at now, warning on warn.
-func Config(vrp study.VRPOptions, route study.RouteOptions, analysis study.AnalysisOptions, routes []string, now time.Time, warn io.Writer) study.Config {
-	return study.Config{VRP: vrp, Route: route, Analysis: analysis, Routes: routes, Now: now, Warn: warn}
+func (s Study) Config(routes []string, now time.Time, warn io.Writer) study.Config {
+	return study.Config{VRP: s.VRP, Route: s.Route, Analysis: s.Analysis, Routes: routes, Now: now, Warn: warn}
 }
