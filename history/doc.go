@@ -36,17 +36,10 @@ func (s *Store) Doc(ctx context.Context, since time.Time, top int) (reports.Hist
 	if err != nil {
 		return reports.HistoryDoc{}, err
 	}
-	doc := reports.HistoryDoc{Days: ReportDays(days), Top: top, Latest: func(id int64) (reports.HistoryRun, error) {
+	return reports.HistoryDoc{Days: ReportDays(days), Lifetimes: lifetimes, Top: top, Latest: func(id int64) (reports.HistoryRun, error) {
 		rep, info, err := s.Report(ctx, id)
 		return reports.HistoryRun{ID: info.ID, At: info.At, Report: rep}, err
-	}}
-	if lifetimes != nil {
-		doc.Lifetimes = make([]reports.LifetimeRow, len(lifetimes))
-		for i, l := range lifetimes {
-			doc.Lifetimes[i] = reports.LifetimeRow(l)
-		}
-	}
-	return doc, nil
+	}}, nil
 }
 
 // AppendStudy appends an analyze run to the history: its report, and every

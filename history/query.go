@@ -100,17 +100,9 @@ func (s *Store) Days(ctx context.Context, since time.Time) ([]Day, error) {
 }
 
 // Lifetime is how long one invalid route (identified by prefix and origin,
-// or prefix and AS_SET) has been seen.
-type Lifetime struct {
-	Prefix    netip.Prefix `json:"prefix"`
-	Origin    *uint32      `json:"origin"` // null: AS_SET
-	FirstSeen time.Time    `json:"first_seen"`
-	LastSeen  time.Time    `json:"last_seen"`
-	Runs      int          `json:"runs"`    // runs it appeared in
-	Current   bool         `json:"current"` // present in the latest run
-	Class     string       `json:"class"`   // as of its last appearance
-	Impact    string       `json:"impact"`  // as of its last appearance
-}
+// or prefix and AS_SET) has been seen. It is the report's own type: the
+// history's lifetimes are what its documents render.
+type Lifetime = reports.LifetimeRow
 
 // Lifetimes returns every invalid route seen in runs at or after since,
 // sorted by prefix then origin (AS_SET last).

@@ -46,8 +46,8 @@ type TrendPoint struct {
 	Unreachable int    `json:"unreachable"`
 }
 
-// LifetimeRow is one invalid route's life in the history (the fields and
-// JSON names of history.Lifetime, which converts to it).
+// LifetimeRow is one invalid route's life in the history (history.Lifetime
+// is this type).
 type LifetimeRow struct {
 	Prefix    netip.Prefix `json:"prefix"`
 	Origin    *uint32      `json:"origin"` // null: AS_SET
