@@ -25,6 +25,14 @@ func newJSONStream(w io.Writer) *jsonStream {
 	return s
 }
 
+// close flushes what was written, or returns the first error.
+func (s *jsonStream) close() error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.w.Flush()
+}
+
 func (s *jsonStream) raw(b string) {
 	if s.err == nil {
 		_, s.err = s.w.WriteString(b)
@@ -98,8 +106,5 @@ func writeJSONStream(w io.Writer, rep Report) error {
 		jsonList(s, "peers", rep.Peers, true)
 	}
 	s.raw("}\n")
-	if s.err != nil {
-		return s.err
-	}
-	return s.w.Flush()
+	return s.close()
 }

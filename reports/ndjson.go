@@ -1,9 +1,6 @@
 package reports
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"io"
 )
 
@@ -14,19 +11,11 @@ import (
 // a time. Documents with several kinds of rows (diffs) add a "change"
 // member first, with the CSV's change column's values.
 
-// ndjsonWriter writes one compact JSON value per line.
-type ndjsonWriter struct {
-	w   *bufio.Writer
-	buf bytes.Buffer
-	enc *json.Encoder
-	err error
-}
+// ndjsonWriter writes one compact JSON value per line: a jsonStream whose
+// encoder is never indented.
+type ndjsonWriter struct{ *jsonStream }
 
-func newNDJSON(w io.Writer) *ndjsonWriter {
-	n := &ndjsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
-	n.enc = json.NewEncoder(&n.buf)
-	return n
-}
+func newNDJSON(w io.Writer) *ndjsonWriter { return &ndjsonWriter{newJSONStream(w)} }
 
 // row writes v on its own line; with tag set, v (a JSON object) gets the
 // member "change": tag first.
@@ -49,13 +38,6 @@ func (n *ndjsonWriter) row(tag string, v any) {
 		}
 	}
 	_, n.err = n.w.Write(b)
-}
-
-func (n *ndjsonWriter) close() error {
-	if n.err != nil {
-		return n.err
-	}
-	return n.w.Flush()
 }
 
 func ndjsonRows[T any](n *ndjsonWriter, tag string, rows []T) {
