@@ -2,7 +2,6 @@ package rtr
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -13,15 +12,7 @@ import (
 	"github.com/rovimpact/rovimpact/rov"
 )
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t testing.TB) string { return testutil.FreeLoopback(t) }
 
 // jsonROA is one entry of the rpki-client / stayrtr JSON "roas" array,
 // without "expires": stayrtr drops expired VRPs whatever -checktime says.

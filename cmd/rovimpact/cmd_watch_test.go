@@ -31,15 +31,7 @@ import (
 
 // --- harness -----------------------------------------------------------
 
-func freeLoopback(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeLoopback(t testing.TB) string { return testutil.FreeLoopback(t) }
 
 // watchRun is a watch running in-process.
 type watchRun struct {

@@ -83,7 +83,7 @@ func Start(tb testing.TB, c Config) *Speaker {
 	if err := os.WriteFile(path, []byte(c.conf()), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	s := &Speaker{cli: cli, apiPort: freePort(tb), Log: &testutil.SyncBuffer{}, done: make(chan struct{})}
+	s := &Speaker{cli: cli, apiPort: port(testutil.FreeLoopback(tb)), Log: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "-f", path, "-p", "--pprof-disable", "--api-hosts", "127.0.0.1:"+s.apiPort)
 	s.cmd.Stdout, s.cmd.Stderr = s.Log, s.Log
 	if err := s.cmd.Start(); err != nil {
@@ -124,14 +124,8 @@ func (s *Speaker) Stop() {
 	<-s.done
 }
 
-// freePort is a loopback TCP port free a moment ago.
-func freePort(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+// port is the port of a loopback address.
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
 }
