@@ -180,8 +180,15 @@ func (s *State) aspaVerify(pi uint32, v pathVal) rov.ASPAState {
 // aspaCount adds d paths of state st to route rid.
 func (s *State) aspaCount(rid uint32, st rov.ASPAState, d int) {
 	a := &s.aspa
-	for int(rid) >= len(a.counts) {
-		a.counts = append(a.counts, [4]uint32{})
+	if int(rid) >= len(a.counts) {
+		// Grown with s.routes (to its capacity): no slack of its own.
+		n := max(int(rid)+1, len(s.routes))
+		if n > cap(a.counts) {
+			nc := make([][4]uint32, n, max(n, cap(s.routes)))
+			copy(nc, a.counts)
+			a.counts = nc
+		}
+		a.counts = a.counts[:n]
 	}
 	a.paths[st] += int64(d)
 	a.counts[rid][st] = uint32(int64(a.counts[rid][st]) + int64(d))
@@ -224,15 +231,25 @@ func (s *State) ASPAStats() ASPAStats {
 	return st
 }
 
-// SnapshotASPA is a snapshot's ASPA verdicts: the set and roles in use,
-// the path counts, and classify.AnalyzeASPA's combination of ROV and ASPA
-// over the snapshot's routes (route ids as in Snapshot.Analysis).
+// SnapshotASPA is a snapshot's ASPA verdicts, summed: classify.AnalyzeASPA's
+// combination of ROV and ASPA over the snapshot's routes, counted as
+// `rovimpact aspa` counts them in its summary (reports.BuildASPA). Only
+// the counts are kept, not the per-route verdicts and their coverage index
+// (about 100 bytes a path on a full table), so a snapshot kept for serving
+// costs no more with ASPA than without.
 type SnapshotASPA struct {
-	Set    *rov.ASPASet
-	Roles  classify.RoleMap
-	Paths  [4]int64
-	Impact *classify.ASPAImpact
-	Tally  *classify.ASPATally
+	ASPAs, Customers int
+	Paths            [4]int64    // by rov.ASPAState
+	Matrix           [3][4]int64 // paths by rov.State and rov.ASPAState
+	// Routes dropped by ROV, by ASPA alone (ROV keeps the route, every path
+	// is ASPA-invalid), and routes with some path ASPA-invalid but one
+	// surviving.
+	RoutesDroppedROV, RoutesDroppedASPA, RoutesPartlyASPA int
+	// Impact counts the routes ASPA alone drops by classify.Impact.
+	Impact map[classify.Impact]int
+	// Prefixes left without a surviving route, and of those, the ones ROV
+	// alone would have kept.
+	PrefixesLost, PrefixesLostByASPA int
 }
 
 // aspaCopy appends route id's counts to dst when a set is in use (s.mu
@@ -248,10 +265,11 @@ func (s *State) aspaCopy(dst [][4]uint32, id int) [][4]uint32 {
 	return append(dst, c)
 }
 
-// snapshotASPA builds the snapshot's ASPA part from the copied counts
+// snapshotASPA sums the snapshot's ASPA verdicts from the copied counts
 // (counts[i] for c.routes[i]), ord mapping snapshot route j to copy index
-// uint32(ord[j]).
-func snapshotASPA(set *rov.ASPASet, roles classify.RoleMap, paths [4]int64, counts [][4]uint32, ord []uint64, a *classify.Analysis) *SnapshotASPA {
+// uint32(ord[j]). The snapshot's routes are in prefix order, so a prefix's
+// routes are consecutive.
+func snapshotASPA(set *rov.ASPASet, counts [][4]uint32, ord []uint64, a *classify.Analysis) *SnapshotASPA {
 	if set == nil {
 		return nil
 	}
@@ -259,5 +277,29 @@ func snapshotASPA(set *rov.ASPASet, roles classify.RoleMap, paths [4]int64, coun
 	for j, o := range ord {
 		t.SetCounts(j, counts[uint32(o)])
 	}
-	return &SnapshotASPA{Set: set, Roles: roles, Paths: paths, Impact: classify.AnalyzeASPA(a, t), Tally: t}
+	im := classify.AnalyzeASPA(a, t)
+	x := &SnapshotASPA{ASPAs: set.ASPAs(), Customers: set.Len(), Paths: im.Paths, Matrix: im.Matrix, Impact: map[classify.Impact]int{}}
+	var last netip.Prefix
+	for id, r := range a.Table.Routes() {
+		switch {
+		case a.Outcomes[id].Dropped:
+			x.RoutesDroppedROV++
+		case im.ASPAOnly[id]:
+			x.RoutesDroppedASPA++
+			x.Impact[im.Assess(id).Impact]++
+		case t.Counts(id)[rov.ASPAInvalid] > 0:
+			x.RoutesPartlyASPA++
+		}
+		if id > 0 && r.Prefix == last {
+			continue
+		}
+		last = r.Prefix
+		if im.PrefixLost(r.Prefix) {
+			x.PrefixesLost++
+			if im.PrefixLostByASPA(a, r.Prefix) {
+				x.PrefixesLostByASPA++
+			}
+		}
+	}
+	return x
 }

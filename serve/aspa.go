@@ -1,8 +1,6 @@
 package serve
 
 import (
-	"net/netip"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rovimpact/rovimpact/classify"
@@ -45,55 +43,26 @@ type ASPASummary struct {
 	Impact             reports.ImpactCounts        `json:"impact_aspa_only"`
 }
 
-// aspaSummary summarises snap's ASPA verdicts; nil when it has none. The
-// snapshot's routes are in prefix order, so a prefix's routes are
-// consecutive and no set of prefixes is built.
+// aspaSummary renders snap's ASPA verdicts (live.SnapshotASPA); nil when
+// it has none.
 func aspaSummary(snap *live.Snapshot) *ASPASummary {
 	x := snap.ASPA
-	if x == nil || snap.Analysis == nil {
+	if x == nil {
 		return nil
 	}
-	a, im := snap.Analysis, x.Impact
-	s := &ASPASummary{Draft: reports.ASPADraft, ASPAs: x.Set.ASPAs(), Customers: x.Set.Len(),
-		Valid: im.Paths[rov.ASPAValid], Invalid: im.Paths[rov.ASPAInvalid], Unknown: im.Paths[rov.ASPAUnknown],
-		Unverified: im.Paths[rov.ASPAUnverified], Matrix: map[string]map[string]int64{}}
-	for rs := range im.Matrix {
+	s := &ASPASummary{Draft: reports.ASPADraft, ASPAs: x.ASPAs, Customers: x.Customers,
+		Valid: x.Paths[rov.ASPAValid], Invalid: x.Paths[rov.ASPAInvalid], Unknown: x.Paths[rov.ASPAUnknown],
+		Unverified: x.Paths[rov.ASPAUnverified], Matrix: map[string]map[string]int64{},
+		RoutesDroppedROV: x.RoutesDroppedROV, RoutesDroppedASPA: x.RoutesDroppedASPA, RoutesPartlyASPA: x.RoutesPartlyASPA,
+		PrefixesLost: x.PrefixesLost, PrefixesLostByASPA: x.PrefixesLostByASPA,
+		Impact: reports.ImpactCounts{SamePrefix: x.Impact[classify.SamePrefix], Covered: x.Impact[classify.Covered],
+			MoreSpecifics: x.Impact[classify.MoreSpecifics], Unreachable: x.Impact[classify.Unreachable]}}
+	for rs := range x.Matrix {
 		row := map[string]int64{}
-		for as := range im.Matrix[rs] {
-			row[rov.ASPAState(as).String()] = im.Matrix[rs][as]
+		for as := range x.Matrix[rs] {
+			row[rov.ASPAState(as).String()] = x.Matrix[rs][as]
 		}
 		s.Matrix[rov.State(rs).String()] = row
-	}
-	var last netip.Prefix
-	for id, r := range a.Table.Routes() {
-		switch {
-		case a.Outcomes[id].Dropped:
-			s.RoutesDroppedROV++
-		case im.ASPAOnly[id]:
-			s.RoutesDroppedASPA++
-			switch im.Assess(id).Impact {
-			case classify.SamePrefix:
-				s.Impact.SamePrefix++
-			case classify.Covered:
-				s.Impact.Covered++
-			case classify.MoreSpecifics:
-				s.Impact.MoreSpecifics++
-			case classify.Unreachable:
-				s.Impact.Unreachable++
-			}
-		case x.Tally.Counts(id)[rov.ASPAInvalid] > 0:
-			s.RoutesPartlyASPA++
-		}
-		if r.Prefix == last {
-			continue
-		}
-		last = r.Prefix
-		if im.PrefixLost(r.Prefix) {
-			s.PrefixesLost++
-			if im.PrefixLostByASPA(a, r.Prefix) {
-				s.PrefixesLostByASPA++
-			}
-		}
 	}
 	return s
 }
