@@ -167,7 +167,7 @@ func writeExport(t *testing.T, path string, vrps []rov.VRP, aspas []rov.ASPA) {
 	}
 	var doc struct {
 		ROAs  []roa  `json:"roas"`
-		ASPAs []aspa `json:"aspas"`
+		ASPAs []aspa `json:"aspas,omitempty"`
 	}
 	for _, v := range vrps {
 		doc.ROAs = append(doc.ROAs, roa{v.Prefix.String(), v.MaxLen, v.ASN, v.TA})
