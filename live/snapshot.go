@@ -34,6 +34,9 @@ type Snapshot struct {
 	// shared (it is read-only).
 	Analysis *classify.Analysis
 	VRPs     int
+	// ASPA is the ASPA verdicts of the paths (nil while the State has no
+	// ASPA set, see SetASPA).
+	ASPA *SnapshotASPA
 
 	invOnce sync.Once
 	inv     []invalidRoute
@@ -101,7 +104,8 @@ func (s *State) Snapshot() *Snapshot {
 		i := uint32(ord[j])
 		return c.refs[c.refOff[i]:c.refOff[i+1]]
 	})
-	s.snap = &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps}
+	s.snap = &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps,
+		ASPA: snapshotASPA(c.aspaSet, c.aspa, ord, a)}
 	return s.snap
 }
 
@@ -121,13 +125,16 @@ type snapCopy struct {
 	ix       *rov.Index
 	epoch    uint64
 	vrps     int
+
+	aspa    [][4]uint32 // routes[i]'s paths by ASPA state (with a set only)
+	aspaSet *rov.ASPASet
 }
 
 // snapshotCopy copies the live routes, and the peers holding paths with
 // the routes' bits renumbered when some peer holds none. Called with s.mu
 // held.
 func (s *State) snapshotCopy() snapCopy {
-	c := snapCopy{ix: s.ix, epoch: s.epoch, vrps: len(s.vrps)}
+	c := snapCopy{ix: s.ix, epoch: s.epoch, vrps: len(s.vrps), aspaSet: s.aspa.set}
 	// Peers sharing an AS and address (see peerID) are one table peer,
 	// as in a batch table of the same paths.
 	tpeer := make([]int, len(s.peers))
@@ -188,6 +195,7 @@ func (s *State) snapshotCopy() snapCopy {
 		}
 		c.refs = append(c.refs, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
 		c.refOff = append(c.refOff, uint32(len(c.refs)))
+		c.aspa = s.aspaCopy(c.aspa, id)
 	}
 	s.pfx.merge()
 	c.sorted = slices.Clone(s.pfx.sorted)

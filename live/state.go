@@ -173,6 +173,7 @@ type State struct {
 	garbage int      // refs no longer referenced by a route
 
 	attrs           mrt.Attrs // AS paths and next hops of the held paths, for Paths
+	aspa            aspaLive  // ASPA verdicts of the held paths (aspa.go)
 	attrCompactions int64
 	attrSlack       int64 // see maybeCompactAttrs
 
@@ -342,6 +343,9 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 	if !known {
 		pid = s.pfx.add(p)
 	}
+	if had {
+		s.aspaDrop(pi, held)
+	}
 	key := uint64(pid)<<32 | uint64(r.PathID)
 	ref := pathRef{pi, key}
 	var asSet []uint32
@@ -363,6 +367,7 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 		s.addPath(rid, pi, ref, asSet)
 	}
 	pe.paths[key] = valOf(&s.attrs, rid, r)
+	s.aspaAdd(pi, pe.paths[key])
 	s.maybeCompactAttrs()
 	s.events["announce"]++
 	s.bump()
@@ -370,6 +375,7 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 
 // withdraw removes the held path h found (route.Remove).
 func (s *State) withdraw(h *heldPathRef) {
+	s.aspaDrop(h.pi, h.held)
 	delete(s.peers[h.pi].paths, h.key)
 	s.removePath(h.held.route, h.pi, pathRef{h.pi, h.key})
 	s.events["withdraw"]++
@@ -386,6 +392,7 @@ func (s *State) peerDown(id peerID) {
 	}
 	pe := &s.peers[pi]
 	for key, v := range pe.paths {
+		s.aspaDrop(pi, v)
 		s.removePath(v.route, pi, pathRef{pi, key})
 	}
 	delete(s.peerIx, id)

@@ -1,7 +1,6 @@
 package rtr
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -195,7 +194,7 @@ type Client struct {
 	mu         sync.Mutex // guards st, vrps and aspas (writes), queryReset
 	st         Status
 	vrps       []vkey // sorted by vkey.compare; replaced, never edited, so the reader may read it while a response is applied
-	aspas      map[uint32][]uint32
+	aspas      map[aspaKey][]uint32
 	queryReset bool // the query in flight is a Reset Query
 }
 
@@ -236,7 +235,7 @@ func NewClient(cfg Config) *Client {
 		version = cfg.MaxVersion
 	}
 	c.st = Status{Source: c.name, Addr: cfg.Addr, Version: version, Refresh: DefaultRefresh, Retry: DefaultRetry, Expire: DefaultExpire}
-	c.aspas = map[uint32][]uint32{}
+	c.aspas = map[aspaKey][]uint32{}
 	return c
 }
 
@@ -250,7 +249,7 @@ func (c *Client) Status() Status {
 	defer c.mu.Unlock()
 	s := c.st
 	s.VRPs = len(c.vrps)
-	s.ASPAs = len(c.aspas)
+	s.ASPAs = countCustomers(c.aspas)
 	return s
 }
 
@@ -269,12 +268,7 @@ func (c *Client) VRPs() []rov.VRP {
 func (c *Client) ASPAs() []ASPA {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]ASPA, 0, len(c.aspas))
-	for cust, prov := range c.aspas {
-		out = append(out, ASPA{Customer: cust, Providers: prov})
-	}
-	slices.SortFunc(out, func(a, b ASPA) int { return cmp.Compare(a.Customer, b.Customer) })
-	return out
+	return mergeASPAs(c.aspas)
 }
 
 // Session-ending conditions that Run handles specially.
@@ -442,7 +436,7 @@ func (c *Client) expireIfDue(ctx context.Context) error {
 	c.mu.Lock()
 	old := c.vrps
 	c.vrps = nil
-	c.aspas = map[uint32][]uint32{}
+	c.aspas = map[aspaKey][]uint32{}
 	c.st.HasSession = false
 	c.st.Expired = true
 	c.st.Expirations++
@@ -741,10 +735,14 @@ type response struct {
 	adds    map[vkey]struct{} // serial: announced, net
 	dels    map[vkey]struct{} // serial: withdrawn, net
 
-	aspaNext      map[uint32][]uint32 // reset: the new ASPA set
-	aspaSet       map[uint32][]uint32 // serial: announced or replaced
-	aspaDel       map[uint32]struct{} // serial: withdrawn (held before)
-	aspaProviders int                 // provider entries the ASPA data will hold, for the cap
+	aspaNext      map[aspaKey][]uint32 // reset: the new ASPA set
+	aspaSet       map[aspaKey][]uint32 // serial: announced or replaced
+	aspaDel       map[aspaKey]struct{} // serial: withdrawn (held before)
+	// aspaReplaced holds, per legacy record an announcement replaced in
+	// this response, the providers it replaced, for the withdrawal of
+	// them that the cache may send after the announcement.
+	aspaReplaced map[aspaKey][]uint32
+	aspaProviders int                  // provider entries the ASPA data will hold, for the cap
 }
 
 // read decodes PDUs and builds responses. The session loop applies them
@@ -835,10 +833,10 @@ func (c *Client) read(ctx context.Context, conn net.Conn, version uint8, events 
 			r = response{active: true, reset: reset, session: p.Session}
 			if reset {
 				r.next = make(map[vkey]struct{}, len(c.vrps))
-				r.aspaNext = map[uint32][]uint32{}
+				r.aspaNext = map[aspaKey][]uint32{}
 			} else {
 				r.adds, r.dels = map[vkey]struct{}{}, map[vkey]struct{}{}
-				r.aspaSet, r.aspaDel = map[uint32][]uint32{}, map[uint32]struct{}{}
+				r.aspaSet, r.aspaDel = map[aspaKey][]uint32{}, map[aspaKey]struct{}{}
 				for _, prov := range c.aspas {
 					r.aspaProviders += len(prov)
 				}
@@ -986,17 +984,23 @@ func (r *response) prefix(p *PDU, cur []vkey) (ErrorCode, string) {
 }
 
 // aspa applies one ASPA PDU (version 2) to the response, with the rules of
-// draft-ietf-sidrops-8210bis-26 §5.12 and §12.
-func (r *response) aspa(p *PDU, cur map[uint32][]uint32) (ErrorCode, string) {
+// draft-ietf-sidrops-8210bis-26 §5.12 and §12, or of -11 §5.12 for the
+// legacy layout (see decodeASPA).
+func (r *response) aspa(p *PDU, cur map[aspaKey][]uint32) (ErrorCode, string) {
 	cust, prov := p.ASN, p.Providers
+	k := keyOfASPA(p)
 	if p.Announce() {
 		// §5.12: "For an announcement, the PDU MUST contain at least one
 		// Provider Autonomous System Number. If it does not, an Error PDU
 		// with Error Code 9 ... Also, an ASPA announcement PDU containing
 		// multiple Provider Autonomous System Numbers MUST NOT contain AS
 		// 0"; they come "in increasing numeric order" and each "MUST be
-		// unique".
+		// unique". -11 allowed an empty list ("The Provider AS Count ...
+		// may be zero or more"); such a legacy PDU attests no provider,
+		// which is what AS0 says today, and is kept as [0].
 		switch {
+		case len(prov) == 0 && p.ASPALegacy:
+			prov = []uint32{0}
 		case len(prov) == 0:
 			return ErrASPAProviderList, fmt.Sprintf("ASPA announcement for AS%d without providers", cust)
 		case len(prov) > 1 && prov[0] == 0:
@@ -1008,52 +1012,76 @@ func (r *response) aspa(p *PDU, cur map[uint32][]uint32) (ErrorCode, string) {
 			}
 		}
 		// §5.12: an announcement for a customer already held "replaces
-		// the previous one" (not a Duplicate Announcement).
+		// the previous one" (not a Duplicate Announcement); in -11, one
+		// for the same customer and address family.
+		old := r.held(k, cur)
+		if p.ASPALegacy && old != nil {
+			if r.aspaReplaced == nil {
+				r.aspaReplaced = map[aspaKey][]uint32{}
+			}
+			r.aspaReplaced[k] = old
+		}
+		r.aspaProviders += len(prov) - len(old)
 		if r.reset {
-			r.aspaProviders += len(prov) - len(r.aspaNext[cust])
-			r.aspaNext[cust] = prov
+			r.aspaNext[k] = prov
 			return 0, ""
 		}
-		r.aspaProviders += len(prov) - len(r.held(cust, cur))
-		r.aspaSet[cust] = prov
-		delete(r.aspaDel, cust)
+		r.aspaSet[k] = prov
+		delete(r.aspaDel, k)
 		return 0, ""
 	}
-	// §5.12: for a withdrawal "there MUST be no Provider list, and the
-	// PDU Length MUST be 12"; §12 code 6 when the customer "does not
-	// exist in the receiver's database".
-	if len(prov) != 0 {
+	// -26 §5.12: for a withdrawal "there MUST be no Provider list, and the
+	// PDU Length MUST be 12" (a legacy withdrawal repeats its providers,
+	// which decodeASPA reads as that layout); §12 code 6 when the customer
+	// "does not exist in the receiver's database".
+	if len(prov) != 0 && !p.ASPALegacy {
 		return ErrASPAProviderList, fmt.Sprintf("ASPA withdrawal for AS%d with %d providers (length must be 12)", cust, len(prov))
 	}
-	held := r.held(cust, cur)
+	held := r.held(k, cur)
+	if p.ASPALegacy && len(prov) > 0 {
+		// -11 §5.12: "Withdrawal of a non-existant or non-matching ASPA
+		// PDU is an error"; a record is its customer, family and
+		// providers. stayrtr 0.5.1 sends a changed record as the new
+		// announcement first, then the withdrawal of the old one
+		// (lib/server.go AddData: added, then removed): that withdrawal
+		// matches what the announcement replaced and leaves the new
+		// record alone.
+		if old, ok := r.aspaReplaced[k]; ok && slices.Equal(old, prov) {
+			delete(r.aspaReplaced, k)
+			return 0, ""
+		}
+		if held != nil && !slices.Equal(held, prov) {
+			return ErrWithdrawalUnknown, fmt.Sprintf("withdrawal of AS%d%s with providers %v, held %v", cust, k.afiText(), prov, held)
+		}
+	}
 	if held == nil {
-		return ErrWithdrawalUnknown, fmt.Sprintf("withdrawal of unknown ASPA for AS%d", cust)
+		return ErrWithdrawalUnknown, fmt.Sprintf("withdrawal of unknown ASPA for AS%d%s", cust, k.afiText())
 	}
 	r.aspaProviders -= len(held)
 	if r.reset {
-		delete(r.aspaNext, cust)
+		delete(r.aspaNext, k)
 		return 0, ""
 	}
-	delete(r.aspaSet, cust)
-	if _, ok := cur[cust]; ok {
-		r.aspaDel[cust] = struct{}{}
+	delete(r.aspaSet, k)
+	if _, ok := cur[k]; ok {
+		r.aspaDel[k] = struct{}{}
 	}
 	return 0, ""
 }
 
-// held is the providers of cust as the response leaves them so far; nil
+// held is the providers of k as the response leaves them so far; nil
 // when the customer has no ASPA.
-func (r *response) held(cust uint32, cur map[uint32][]uint32) []uint32 {
+func (r *response) held(k aspaKey, cur map[aspaKey][]uint32) []uint32 {
 	if r.reset {
-		return r.aspaNext[cust]
+		return r.aspaNext[k]
 	}
-	if prov, ok := r.aspaSet[cust]; ok {
+	if prov, ok := r.aspaSet[k]; ok {
 		return prov
 	}
-	if _, gone := r.aspaDel[cust]; gone {
+	if _, gone := r.aspaDel[k]; gone {
 		return nil
 	}
-	return cur[cust]
+	return cur[k]
 }
 
 // apply installs a completed response and returns its Update.

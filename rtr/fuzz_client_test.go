@@ -45,6 +45,16 @@ func FuzzClientSession(f *testing.F) {
 		PDU{Type: TypeIPv4Prefix, Prefix: netip.MustParsePrefix("192.0.2.0/24"), MaxLen: 24, ASN: 64500},
 		PDU{Type: TypeASPA, ASN: 64500},
 		PDU{Type: TypeEndOfData, Session: 7, Serial: 2, Refresh: 1, Retry: 1, Expire: 600}))
+	// stayrtr 0.5.1's draft-8210bis-11 layout: one record per address
+	// family, a withdrawal repeating the providers.
+	f.Add(v2(PDU{Type: TypeCacheResponse, Session: 7},
+		PDU{Type: TypeASPA, ASPALegacy: true, LegacyFlags: 1, ASN: 945, Providers: []uint32{13213, 150369}},
+		PDU{Type: TypeASPA, ASPALegacy: true, LegacyFlags: 1, AFIFlags: 1, ASN: 945, Providers: []uint32{13213}},
+		PDU{Type: TypeEndOfData, Session: 7, Serial: 1, Refresh: 1, Retry: 1, Expire: 600},
+		PDU{Type: TypeSerialNotify, Session: 7, Serial: 2},
+		PDU{Type: TypeCacheResponse, Session: 7},
+		PDU{Type: TypeASPA, ASPALegacy: true, AFIFlags: 1, ASN: 945, Providers: []uint32{13213}},
+		PDU{Type: TypeEndOfData, Session: 7, Serial: 2, Refresh: 1, Retry: 1, Expire: 600}))
 	f.Add(v2(PDU{Type: TypeCacheReset}))
 	f.Add(v2(PDU{Type: TypeCacheResponse, Session: 7}, PDU{Type: TypeASPA, Session: FlagAnnounce << 8, ASN: 1}))
 	const maxVRPs = 8

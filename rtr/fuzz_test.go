@@ -113,6 +113,15 @@ func FuzzDecodePDU(f *testing.F) {
 	f.Add(raw(2, TypeASPA, 0x0100, 16, u32(945), u32(13213)))
 	f.Add(raw(2, TypeASPA, 0x0000, 12, u32(945)))
 	f.Add(raw(2, TypeASPA, 0x0100, 22, u32(945), u32(13213), []byte{0, 0, 0, 1, 2, 3}))
+	// The draft-8210bis-11 layout stayrtr 0.5.1 sends (zero header; Flags,
+	// AFI Flags, Provider AS Count; customer; providers): an IPv4
+	// announcement, an IPv6 withdrawal repeating its providers, a count
+	// the length does not fit, no providers, a body cut before the count.
+	f.Add(raw(2, TypeASPA, 0, 24, []byte{1, 0, 0, 2}, u32(945), u32(13213), u32(150369)))
+	f.Add(raw(2, TypeASPA, 0, 20, []byte{0, 1, 0, 1}, u32(945), u32(13213)))
+	f.Add(raw(2, TypeASPA, 0, 20, []byte{1, 0, 0, 2}, u32(945), u32(13213)))
+	f.Add(raw(2, TypeASPA, 0, 16, []byte{1, 0, 0, 0}, u32(945)))
+	f.Add(raw(2, TypeASPA, 0, 14, []byte{1, 0, 0, 0, 0, 0}))
 	f.Add(raw(1, TypeIPv4Prefix, 0, 20, v4body(1, 24, 24, "192.0.2.1", 1)))
 	f.Add(raw(1, TypeErrorReport, 0, 0xffffffff))
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -138,8 +147,26 @@ func FuzzDecodePDU(f *testing.F) {
 		if n != int(p.Length) || n > len(in) || n < HeaderLen {
 			t.Fatalf("consumed %d, header length %d, input %d", n, p.Length, len(in))
 		}
-		if p.Type == TypeASPA {
-			// §5.12: the customer, then every provider, 4 bytes each,
+		if p.Type == TypeASPA && (p.ASPALegacy != (p.Session == 0 && p.Length > 12)) {
+			// decodeASPA: the -11 layout exactly when the header's octets
+			// 2-3 are zero and the PDU is longer than a -26 withdrawal.
+			t.Fatalf("ASPA header % x length %d read as legacy=%v", in[2:4], p.Length, p.ASPALegacy)
+		}
+		if p.Type == TypeASPA && p.ASPALegacy {
+			// -11 §5.12: Flags, AFI Flags, Provider AS Count, customer,
+			// exactly count providers.
+			if int(p.Length) != HeaderLen+8+4*len(p.Providers) || int(binary.BigEndian.Uint16(in[10:])) != len(p.Providers) ||
+				p.LegacyFlags != in[8] || p.AFIFlags != in[9] || p.ASN != binary.BigEndian.Uint32(in[12:]) ||
+				p.Announce() != (in[8]&FlagAnnounce != 0) {
+				t.Fatalf("legacy ASPA %+v from % x", p, in[:n])
+			}
+			for i, a := range p.Providers {
+				if a != binary.BigEndian.Uint32(in[16+4*i:]) {
+					t.Fatalf("provider %d: %d from % x", i, a, in[:n])
+				}
+			}
+		} else if p.Type == TypeASPA {
+			// -26 §5.12: the customer, then every provider, 4 bytes each,
 			// exactly filling the PDU; the Flags octet is read where
 			// other PDUs keep the Session ID.
 			if int(p.Length) != HeaderLen+4+4*len(p.Providers) || (p.Providers != nil && len(p.Providers) == 0) {

@@ -338,7 +338,11 @@ func TestClientASPA(t *testing.T) {
 		{"§5.12 AS0 among several providers", aspa(true, 64540, 0, 64541), ErrASPAProviderList},
 		{"§5.12 providers not increasing", aspa(true, 64540, 64542, 64541), ErrASPAProviderList},
 		{"§5.12 provider repeated", aspa(true, 64540, 64541, 64541), ErrASPAProviderList},
-		{"§5.12 withdrawal with providers", aspa(false, 64500, 64501), ErrASPAProviderList},
+		// -26 §5.12 forbids it ("the PDU Length MUST be 12"); its bytes
+		// (zero header, length 16) are the -11 layout's, whose Provider AS
+		// Count (the customer's low 16 bits, 64500) does not fit the
+		// length: Corrupt Data (see decodeASPA).
+		{"§5.12 withdrawal with providers", aspa(false, 64500, 64501), ErrCorruptData},
 		{"§12 code 6 withdrawal of an unknown customer", aspa(false, 64540), ErrWithdrawalUnknown},
 	}
 	for _, tt := range errs {
@@ -352,6 +356,56 @@ func TestClientASPA(t *testing.T) {
 			}
 		})
 	}
+
+	// draft-ietf-sidrops-8210bis-11 §5.12, as Debian's stayrtr 0.5.1 sends
+	// it: one record per customer and address family (AFI Flags 0 IPv4,
+	// 1 IPv6); a withdrawal repeats the providers. The customer's
+	// providers are the union of its records.
+	legacy := func(announce bool, afi uint8, cust uint32, prov ...uint32) PDU {
+		var flags uint8
+		if announce {
+			flags = FlagAnnounce
+		}
+		return PDU{Version: 2, Type: TypeASPA, ASPALegacy: true, LegacyFlags: flags, AFIFlags: afi, ASN: cust, Providers: prov}
+	}
+	t.Run("legacy layout per address family", func(t *testing.T) {
+		h, cc := start(t)
+		cc.send(cacheResp(2, 7), legacy(true, 0, 64540, 64541, 64543), legacy(true, 1, 64540, 64542),
+			legacy(true, 0, 64550), legacy(true, 1, 64520, 64522), eod(2, 7, 2))
+		h.update()
+		want := []ASPA{{64500, []uint32{64501, 64502}}, {64510, []uint32{0}}, {64520, []uint32{64521, 64522}},
+			{64540, []uint32{64541, 64542, 64543}}, {64550, []uint32{0}}}
+		if got := h.c.ASPAs(); !reflect.DeepEqual(got, want) {
+			t.Errorf("ASPAs %v, want %v", got, want)
+		}
+		if st := h.c.Status(); st.ASPAs != 5 {
+			t.Errorf("status ASPAs %d, want 5 customers", st.ASPAs)
+		}
+		cc.send(PDU{Version: 2, Type: TypeSerialNotify, Session: 7, Serial: 3})
+		cc.expect(PDU{Version: 2, Type: TypeSerialQuery, Session: 7, Serial: 2})
+		cc.send(cacheResp(2, 7), legacy(false, 0, 64540, 64541, 64543), legacy(false, 1, 64520, 64522), eod(2, 7, 3))
+		h.update()
+		want = []ASPA{{64500, []uint32{64501, 64502}}, {64510, []uint32{0}}, {64520, []uint32{64521}},
+			{64540, []uint32{64542}}, {64550, []uint32{0}}}
+		if got := h.c.ASPAs(); !reflect.DeepEqual(got, want) {
+			t.Errorf("after withdrawals: ASPAs %v, want %v", got, want)
+		}
+		// stayrtr sends a changed record as the new announcement, then the
+		// withdrawal of the old one (providers and all).
+		cc.send(PDU{Version: 2, Type: TypeSerialNotify, Session: 7, Serial: 4})
+		cc.expect(PDU{Version: 2, Type: TypeSerialQuery, Session: 7, Serial: 3})
+		cc.send(cacheResp(2, 7), legacy(true, 1, 64540, 64544), legacy(false, 1, 64540, 64542), eod(2, 7, 4))
+		h.update()
+		if got := h.c.ASPAs(); !reflect.DeepEqual(got[3], ASPA{64540, []uint32{64544}}) {
+			t.Errorf("after a change: ASPAs %v, want AS64540 [64544]", got)
+		}
+		cc.send(PDU{Version: 2, Type: TypeSerialNotify, Session: 7, Serial: 5})
+		cc.expect(PDU{Version: 2, Type: TypeSerialQuery, Session: 7, Serial: 4})
+		// -11: "Withdrawal of a non-existant ... ASPA PDU is an error":
+		// the IPv4 record of 64540 is gone already.
+		cc.send(cacheResp(2, 7), legacy(false, 0, 64540, 64541))
+		cc.expect(PDU{Version: 2, Type: TypeErrorReport, Session: uint16(ErrWithdrawalUnknown)})
+	})
 
 	t.Run("outside a response", func(t *testing.T) {
 		h, cc := start(t)

@@ -189,6 +189,16 @@ type PDU struct {
 	// in wire order; nil when there are none.
 	Providers []uint32
 
+	// ASPALegacy marks an ASPA PDU in the layout of draft-ietf-sidrops-
+	// 8210bis up to -11 (see decodeASPA), as Debian's stayrtr 0.5.1 sends
+	// it: the header's octets 2-3 zero, then Flags, AFI Flags and a 16-bit
+	// Provider AS Count in the body before the customer. LegacyFlags and
+	// AFIFlags are those two body octets; an ASPA of that layout is one
+	// customer's providers for one address family.
+	ASPALegacy  bool
+	LegacyFlags uint8
+	AFIFlags    uint8
+
 	// End of Data, version 1 and above (RFC 8210 §6), in seconds.
 	Refresh, Retry, Expire uint32
 
@@ -215,8 +225,14 @@ func (p *PDU) Announce() bool {
 }
 
 // ASPAFlags is the Flags octet of an ASPA PDU: the first octet after the
-// type in its header (8210bis §5.12), where other PDUs carry a Session ID.
-func (p *PDU) ASPAFlags() uint8 { return uint8(p.Session >> 8) }
+// type in its header (8210bis-26 §5.12), where other PDUs carry a Session
+// ID; in the older layout (ASPALegacy) the first octet of the body.
+func (p *PDU) ASPAFlags() uint8 {
+	if p.ASPALegacy {
+		return p.LegacyFlags
+	}
+	return uint8(p.Session >> 8)
+}
 
 // Sentinel causes of a decode error, for errors.Is.
 var (
@@ -393,24 +409,71 @@ func decodeAt(b []byte, off int64, p *PDU) (int, error) {
 	case TypeRouterKey:
 		p.Body = append([]byte(nil), body...)
 	case TypeASPA:
-		// draft-ietf-sidrops-8210bis-26 §5.12: Protocol Version, PDU Type
-		// 11, Flags, zero; Length; Customer Autonomous System Number;
-		// then the Provider Autonomous System Numbers, 32 bits each, to
-		// the end of the PDU. A length that leaves part of an ASN is
-		// corrupt.
-		if (len(body)-4)%4 != 0 {
-			return fail(p.Type, ErrCorruptData, append([]byte(nil), b[:n]...),
-				fmt.Errorf("%w %d: the provider list is not a whole number of 4-byte ASNs", ErrLength, n))
-		}
-		p.ASN = binary.BigEndian.Uint32(body)
-		if np := (len(body) - 4) / 4; np > 0 {
-			p.Providers = make([]uint32, np)
-			for i := range p.Providers {
-				p.Providers[i] = binary.BigEndian.Uint32(body[4+4*i:])
-			}
+		if err := decodeASPA(p, body); err != nil {
+			return fail(p.Type, ErrCorruptData, append([]byte(nil), b[:n]...), err)
 		}
 	}
 	return n, nil
+}
+
+// Two layouts of the ASPA PDU (type 11, version 2) are in use:
+//
+//	draft-ietf-sidrops-8210bis-26 §5.12 (current):
+//	  Version | Type 11 | Flags | zero ; Length ;
+//	  Customer ASN ; Provider ASNs to the end of the PDU
+//	  "for a withdrawal ... there MUST be no Provider list, and the PDU
+//	  Length MUST be 12"
+//	draft-ietf-sidrops-8210bis up to -11 §5.12 (legacy; Debian's stayrtr
+//	0.5.1, lib/structs.go PDUASPA.Write, whose comments name -10):
+//	  Version | Type 11 | zero (16 bits) ; Length ;
+//	  Flags | AFI Flags | Provider AS Count (16 bits) ;
+//	  Customer ASN ; Provider AS Count Provider ASNs
+//	  Length = 16 + 4 × count; a withdrawal repeats the providers.
+//
+// Both are version 2, so the version cannot tell them apart; the bytes can,
+// for every PDU either draft allows:
+//   - header octets 2-3 not zero: current layout (the legacy header has
+//     zero there);
+//   - header octets 2-3 zero and Length 12: a current-layout withdrawal
+//     (a legacy PDU is at least 16 bytes);
+//   - header octets 2-3 zero and Length above 12: legacy. Read as current
+//     it would be a withdrawal carrying providers, which -26 forbids; it is
+//     accepted only when Length = 16 + 4 × count exactly.
+//
+// So the one byte pattern that both could claim, a zero header with Length
+// > 12, is resolved by the rule the current draft states for withdrawals;
+// a cache speaking the current layout that breaks that rule is told its
+// PDU is corrupt (the count check fails unless the customer's low 16 bits
+// happen to equal the provider count minus one) or, in that unlucky case,
+// is read as a legacy PDU of another customer: the error is the cache's.
+func decodeASPA(p *PDU, body []byte) error {
+	if p.Session == 0 && len(body) > 4 {
+		// Legacy layout (draft-ietf-sidrops-8210bis-11 §5.12).
+		if len(body) < 8 {
+			return fmt.Errorf("%w %d: a zero header and more than a customer ASN is the draft-8210bis-11 layout, which needs at least 16 bytes", ErrLength, p.Length)
+		}
+		count := int(binary.BigEndian.Uint16(body[2:4]))
+		if want := 8 + 4*count; len(body) != want {
+			return fmt.Errorf("%w %d: draft-8210bis-11 layout with Provider AS Count %d needs length %d", ErrLength, p.Length, count, HeaderLen+want)
+		}
+		p.ASPALegacy, p.LegacyFlags, p.AFIFlags = true, body[0], body[1]
+		body = body[4:]
+	} else if (len(body)-4)%4 != 0 {
+		// Current layout (draft-ietf-sidrops-8210bis-26 §5.12): Protocol
+		// Version, PDU Type 11, Flags, zero; Length; Customer Autonomous
+		// System Number; then the Provider Autonomous System Numbers,
+		// 32 bits each, to the end of the PDU. A length that leaves part
+		// of an ASN is corrupt.
+		return fmt.Errorf("%w %d: the provider list is not a whole number of 4-byte ASNs", ErrLength, p.Length)
+	}
+	p.ASN = binary.BigEndian.Uint32(body)
+	if np := (len(body) - 4) / 4; np > 0 {
+		p.Providers = make([]uint32, np)
+		for i := range p.Providers {
+			p.Providers[i] = binary.BigEndian.Uint32(body[4+4*i:])
+		}
+	}
+	return nil
 }
 
 // AppendPDU appends the wire form of p to dst. Length is computed, not
@@ -448,6 +511,10 @@ func AppendPDU(dst []byte, p *PDU) []byte {
 	case TypeRouterKey:
 		dst = append(dst, p.Body...)
 	case TypeASPA:
+		if p.ASPALegacy {
+			dst = append(dst, p.LegacyFlags, p.AFIFlags)
+			dst = binary.BigEndian.AppendUint16(dst, uint16(len(p.Providers)))
+		}
 		dst = binary.BigEndian.AppendUint32(dst, p.ASN)
 		for _, a := range p.Providers {
 			dst = binary.BigEndian.AppendUint32(dst, a)

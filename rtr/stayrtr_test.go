@@ -150,3 +150,51 @@ func TestStayrtrRestartSameSecond(t *testing.T) {
 		t.Logf("no restart landed within stayrtr's start second (loaded machine?); the client converged after each")
 	}
 }
+
+// TestStayrtrASPA runs the client against the real Debian stayrtr (0.5.1)
+// serving ASPAs: it sends them in the draft-ietf-sidrops-8210bis-11 layout
+// (zero header; Flags, AFI Flags, Provider AS Count; one PDU per customer
+// and address family), which the client reads beside the -26 layout
+// (decodeASPA). The initial sync, a changed provider list, and a removed
+// customer arrive; the VRPs stay (before, the first ASPA PDU dropped the
+// session, VRPs included).
+func TestStayrtrASPA(t *testing.T) {
+	bin := testutil.NeedTool(t, "stayrtr", "stayrtr")
+	file := filepath.Join(t.TempDir(), "vrps.json")
+	addr := freeAddr(t)
+	aspas := []rov.ASPA{{CustomerASID: 945, Providers: []uint32{13213, 150369}}, {CustomerASID: 64500, Providers: []uint32{64501}}}
+	stayrtr.Write(t, file, []rov.VRP{vA, vC}, aspas)
+	stayrtr.Start(t, bin, file, addr)
+
+	c := NewClient(Config{Addr: addr, Name: "cache-a", RetryInterval: 100 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- c.Run(ctx) }()
+	go func() {
+		for range c.Updates() {
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-runDone
+	})
+	holds := func(what string, want []ASPA) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !reflect.DeepEqual(c.ASPAs(), want) || !reflect.DeepEqual(c.VRPs(), []rov.VRP{vA, vC}) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: client holds ASPAs %v, VRPs %v; want %v and %v; status %+v", what, c.ASPAs(), c.VRPs(), want, []rov.VRP{vA, vC}, c.Status())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	holds("initial sync", []ASPA{{945, []uint32{13213, 150369}}, {64500, []uint32{64501}}})
+	if st := c.Status(); st.Version != 2 || st.ASPAs != 2 || st.ProtocolErrors != 0 {
+		t.Errorf("status %+v: want version 2, 2 customers, no protocol error", st)
+	}
+	stayrtr.Write(t, file, []rov.VRP{vA, vC}, []rov.ASPA{{CustomerASID: 945, Providers: []uint32{13213}}})
+	holds("after the file changed", []ASPA{{945, []uint32{13213}}})
+	if st := c.Status(); st.ProtocolErrors != 0 || st.Syncs < 2 {
+		t.Errorf("status %+v: want deltas applied without protocol errors", st)
+	}
+}

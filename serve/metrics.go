@@ -60,6 +60,9 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 		mLastSync, mExpired, mUnion, mHealthy, mRTRConnected, mRTRTimeouts, mRTRResets, mRTRErrors, mRTRExpired, mBuildInfo} {
 		ch <- d
 	}
+	for _, d := range aspaDescs {
+		ch <- d
+	}
 }
 
 func boolGauge(b bool) float64 {
@@ -108,6 +111,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	gauge(ch, mEpoch, float64(b.snap.Epoch))
+	collectASPA(ch, b, s.cfg.Table)
 	gauge(ch, mBuildSeconds, b.duration.Seconds())
 
 	st, ok := s.cfg.Table.TryStats()

@@ -223,6 +223,7 @@ type built struct {
 	snap     *live.Snapshot
 	report   reports.Report
 	peers    []peerCounts
+	aspa     *ASPASummary // aspa.go; nil while the table verifies no path
 	duration time.Duration
 	stats    live.Stats
 }
@@ -359,7 +360,7 @@ func (s *Server) build() {
 	if meta.Generated.Tool == "" {
 		meta.Generated = reports.GenerationOf(buildinfo.Get(), start)
 	}
-	b := &built{snap: snap, report: reports.Build(snap.Analysis, meta), peers: countPeers(snap)}
+	b := &built{snap: snap, report: reports.Build(snap.Analysis, meta), peers: countPeers(snap), aspa: aspaSummary(snap)}
 	b.duration = time.Since(start)
 	b.stats = s.cfg.Table.Stats()
 	s.builds.Add(1)
@@ -445,9 +446,14 @@ func (s *Server) apiReport(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) apiSummary(w http.ResponseWriter, _ *http.Request) {
 	b := s.current()
 	stamp(w, b.snap)
+	// The analyze summary's fields, and "aspa" (aspa.go).
+	type summary struct {
+		reports.Summary
+		ASPA *ASPASummary `json:"aspa"`
+	}
 	writeJSON(w, http.StatusOK, struct {
-		Summary reports.Summary `json:"summary"`
-	}{b.report.Summary})
+		Summary summary `json:"summary"`
+	}{summary{b.report.Summary, b.aspa}})
 }
 
 // invalidFilter selects rows of /api/invalids.

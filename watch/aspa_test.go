@@ -2,12 +2,18 @@ package watch
 
 import (
 	"context"
+	"log/slog"
 	"net"
+	"net/netip"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rovimpact/rovimpact/route"
+	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/rtr"
 )
 
@@ -119,5 +125,65 @@ func TestASPACollector(t *testing.T) {
 	set, _ := f.aspaSet()
 	if ps, _ := set.Providers(64496); len(ps) != 2 || ps[0] != 64497 || ps[1] != 64510 {
 		t.Errorf("AS64496's providers in the union = %v, want [64497 64510]", ps)
+	}
+}
+
+// TestASPAEventsFromFile: a --vrps file's "aspas" reach the live table;
+// when the file's ASPA for AS64500 stops listing the peer, the one path
+// through AS64500 is re-verified (not the other), becomes invalid, and is
+// told as aspa_invalid_appeared with cause aspas_changed, beside the
+// aspas_changed summary; a file without ASPAs stops verification.
+func TestASPAEventsFromFile(t *testing.T) {
+	st := newLiveForTest(nil)
+	peer := route.PeerKey{AS: 64501, IP: netip.MustParseAddr("192.0.2.1")}
+	announce(t, st, peer, annRoute{Prefix: "10.0.1.0/24", Path: "64501 64500"}, annRoute{Prefix: "10.0.2.0/24", Path: "64501 64510"})
+	file := filepath.Join(t.TempDir(), "vrps.json")
+	vrps := []rov.VRP{vrpOf("10.0.0.0/16", 24, 64500)}
+	now := func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	f, err := newVRPFeed(st, Options{VRPFiles: []string{file}, MaxChangeLogs: 10}, slog.New(slog.DiscardHandler), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExport(t, file, vrps, []rov.ASPA{{CustomerASID: 64500, Providers: []uint32{64501}}})
+	if err := f.loadFile(file, "start"); err != nil {
+		t.Fatal(err)
+	}
+	if a := st.ASPAStats(); !a.On || a.Paths[rov.ASPAValid] != 1 || a.Paths[rov.ASPAUnknown] != 1 || a.Reverified != 2 {
+		t.Fatalf("after the first load: %+v, want 1 valid, 1 unknown, 2 verified", a)
+	}
+	f.drainEvents()
+
+	writeExport(t, file, vrps, []rov.ASPA{{CustomerASID: 64500, Providers: []uint32{64999}}})
+	if err := f.loadFile(file, "changed"); err != nil {
+		t.Fatal(err)
+	}
+	a := st.ASPAStats()
+	if a.Paths[rov.ASPAInvalid] != 1 || a.Reverified != 3 {
+		t.Fatalf("after the change: %+v, want 1 invalid and 1 more path verified", a)
+	}
+	events, _ := f.drainEvents()
+	var names []string
+	for _, e := range events {
+		names = append(names, e.Name+"/"+e.Cause)
+		if e.Name == "aspa_invalid_appeared" && (e.Prefix != netip.MustParsePrefix("10.0.1.0/24") || e.Peer != "AS64501 192.0.2.1" || e.Origin.ASN != 64500) {
+			t.Errorf("event %+v", e)
+		}
+		if e.Name == "aspas_changed" && (e.Counts["paths_reverified"] != 1 || e.Counts["became_invalid"] != 1 || e.Counts["customers_changed"] != 1) {
+			t.Errorf("summary event counts %v", e.Counts)
+		}
+	}
+	if want := []string{"aspas_changed/aspas_changed", "aspa_invalid_appeared/aspas_changed"}; !slices.Equal(names, want) {
+		t.Errorf("events %v, want %v", names, want)
+	}
+
+	writeExport(t, file, vrps, nil)
+	if err := f.loadFile(file, "changed"); err != nil {
+		t.Fatal(err)
+	}
+	if a := st.ASPAStats(); a.On || a.Paths != [4]int64{} {
+		t.Errorf("no ASPA left: %+v, want verification stopped", a)
+	}
+	if snap := st.Snapshot(); snap.ASPA != nil {
+		t.Errorf("snapshot still has ASPA verdicts")
 	}
 }

@@ -43,6 +43,8 @@ func AddFlags(f *pflag.FlagSet, opts *Flags) {
 	f.StringArrayVar(&opts.RTR, "rtr", nil, "RPKI-RTR cache `HOST:PORT` (RFC 8210, falls back to RFC 6810) (repeatable)")
 	f.DurationVar(&opts.RTRRetry, "rtr-retry", 5*time.Second, "first delay before reconnecting to a cache; it doubles up to the cache's retry interval (RFC 8210 §6) or 60 s, whichever is lower")
 	f.DurationVar(&opts.RTRTimeout, "rtr-timeout", rtr.DefaultResponseTimeout, "a cache that leaves a query unanswered this long (no PDU at all, or none inside a response) is declared down and reconnected")
+	f.StringArrayVar(&opts.PeerRoles, "peer-role", nil, "ASPA: a peer's relationship, `AS|IP=ROLE` (customer, peer, provider, rs, rs-client, ibgp; repeatable; unnamed peers are verified upstream)")
+	f.StringVar(&opts.PeerRolesFile, "peer-roles", "", "ASPA: CSV `FILE` of AS|IP,ROLE lines")
 	studyflags.Analysis(f, &opts.Analysis)
 	// One AS plays both parts: the collector speaks BGP as the operator's
 	// AS, and routes its iBGP peers originate (empty AS_PATH) come from it.

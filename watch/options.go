@@ -13,6 +13,7 @@ import (
 	"github.com/rovimpact/rovimpact/internal/exitcode"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/study"
 )
 
 // Options are a watch's settings as the operator gave them (flags or the
@@ -26,6 +27,12 @@ type Options struct {
 	RTR         []string
 	RTRRetry    time.Duration
 	RTRTimeout  time.Duration
+
+	// PeerRoles (--peer-role AS|IP=ROLE) and PeerRolesFile (--peer-roles,
+	// CSV) give the peers' relationships for ASPA path verification, as
+	// `rovimpact aspa` takes them; unnamed peers are verified upstream.
+	PeerRoles     []string
+	PeerRolesFile string
 
 	// Classify is the ROV policy (its LocalAS is also the collector's BGP
 	// AS); Policy is how reports state it.
@@ -109,6 +116,7 @@ type config struct {
 	bgp     *collector.BGPConfig
 	bmp     *collector.BMPConfig
 	logJSON bool
+	roles   classify.RoleMap
 }
 
 // check turns the options into collector configurations; any mistake is a
@@ -202,6 +210,15 @@ func check(opts Options) (config, error) {
 			return c, usageError("--rtr %q: want HOST:PORT (127.0.0.1:3323)", r)
 		}
 	}
+	roles, err := study.ParseRoles(opts.PeerRoles, opts.PeerRolesFile)
+	if err != nil {
+		var ue *study.UsageError
+		if errors.As(err, &ue) || opts.PeerRolesFile == "" {
+			return c, usageError("%v", err)
+		}
+		return c, usageError("--peer-roles %v", err)
+	}
+	c.roles = roles
 	return c, nil
 }
 

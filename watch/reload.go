@@ -48,6 +48,7 @@ func restartOnly(o, n Options) []string {
 		{"local-as/as-set/count-default", o.Classify, n.Classify}, {"slurm", o.SLURM, n.SLURM},
 		{"dump", o.Dump, n.Dump}, {"dump-interval", o.DumpInterval, n.DumpInterval},
 		{"rtr-retry", o.RTRRetry, n.RTRRetry}, {"rtr-timeout", o.RTRTimeout, n.RTRTimeout},
+		{"peer-role", o.PeerRoles, n.PeerRoles}, {"peer-roles", o.PeerRolesFile, n.PeerRolesFile},
 	} {
 		if !same(f.a, f.b) {
 			out = append(out, f.name)

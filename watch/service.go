@@ -64,6 +64,7 @@ func Run(ctx context.Context, opts Options, stderr io.Writer, ready func(*Servic
 	if w.vrps, err = newVRPFeed(w.state, opts, log, opts.Now); err != nil {
 		return err
 	}
+	w.vrps.aspa.roles = cfg.roles
 	for _, name := range opts.VRPFiles {
 		if err := w.vrps.loadFile(name, "start"); err != nil {
 			return err

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/alert"
+	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/study"
 
 	"github.com/rovimpact/rovimpact/live"
@@ -50,6 +52,9 @@ type vrpFeed struct {
 	events       []alert.Event   // cache edges not yet taken by drainEvents
 	pendingSrc   []string        // sources of the pending changes
 	changed      []string        // sources whose changes reached the State since drainEvents
+
+	aspa          aspaFeed   // ASPAs of the files, peer roles (aspa.go)
+	aspaRefreshMu sync.Mutex // serialises refreshASPAs' hand-over to the State
 }
 
 func (f *vrpFeed) note(e alert.Event) {
@@ -216,11 +221,21 @@ func (f *vrpFeed) loadFile(name, why string) error {
 	src, err := study.Stat(study.RoleVRPs, name)
 	statted := err == nil
 	var vrps []rov.VRP
+	var aspas []rov.ASPA
 	if err == nil {
-		var ls rov.LoadStats
-		vrps, ls, err = study.LoadVRPFile(name, rov.LoadOptions{Now: f.now(), DropExpired: f.opt.DropExpired})
-		if err == nil && ls.Expired > 0 {
-			f.log.Warn("vrps_expired_in_file", "file", name, "expired", ls.Expired, "dropped", f.opt.DropExpired)
+		var e rov.Export
+		e, err = loadExport(name, rov.LoadOptions{Now: f.now(), DropExpired: f.opt.DropExpired})
+		vrps = e.VRPs
+		if err == nil && e.Stats.Expired > 0 {
+			f.log.Warn("vrps_expired_in_file", "file", name, "expired", e.Stats.Expired, "dropped", f.opt.DropExpired)
+		}
+		if err == nil && len(e.ASPAs) > 0 {
+			// The rule `rovimpact aspa` applies (study.ExpireASPAs).
+			var expired int
+			aspas, expired = study.ExpireASPAs([]study.ASPAFile{{Name: name, ASPAs: e.ASPAs}}, f.opt.DropExpired, f.now(), io.Discard)
+			if expired > 0 {
+				f.log.Warn("aspas_expired_in_file", "file", name, "expired", expired, "of", len(e.ASPAs), "dropped", f.opt.DropExpired)
+			}
 		}
 	}
 	f.mu.Lock()
@@ -252,6 +267,8 @@ func (f *vrpFeed) loadFile(name, why string) error {
 	nv, na, nw := len(vrps), len(d.Announced), len(d.Withdrawn)
 	vrps, d = nil, rtr.Delta{}
 	n := f.flush()
+	f.setFileASPAs(name, aspas)
+	f.refreshASPAs()
 	f.mu.Lock()
 	vf.vrps, vf.loaded, vf.err, vf.removed = nv-removed, now, "", removed
 	f.mu.Unlock()
@@ -307,6 +324,7 @@ func (f *vrpFeed) addClient(c *rtr.Client) {
 func (f *vrpFeed) follow(c *rtr.Client) {
 	for u := range c.Updates() {
 		d, removed, err := f.apply(u)
+		f.refreshASPAs()
 		if err != nil {
 			f.log.Error("vrps_set_inconsistent", "source", u.Source, "serial", u.Serial, "err", err)
 		}
@@ -349,6 +367,7 @@ func (f *vrpFeed) pollClients() {
 			f.note(alert.Event{Name: "cache_down", Time: f.now(), Source: st.Source, Cause: st.LastError})
 		}
 	}
+	f.refreshASPAs()
 }
 
 func (f *vrpFeed) cachesUp() int {
@@ -415,6 +434,7 @@ func (f *vrpFeed) removeFile(name string) {
 	delete(f.files, name)
 	f.fileOrder = slices.DeleteFunc(f.fileOrder, func(n string) bool { return n == name })
 	f.mu.Unlock()
+	f.setFileASPAs(name, nil)
 	f.dropSource("file:" + name)
 }
 
@@ -433,5 +453,17 @@ func (f *vrpFeed) removeClient(c *rtr.Client) {
 func (f *vrpFeed) dropSource(src string) {
 	d, _, _ := f.apply(rtr.Update{Source: src, Expired: true, Time: f.now()})
 	n := f.flush()
+	f.refreshASPAs()
 	f.log.Info("vrps_source_removed", "source", src, "withdrawn", len(d.Withdrawn), "revalidated", n, "union", f.set.Len())
+}
+
+// loadExport reads a VRP file's VRPs and ASPAs (study.LoadVRPFile reads
+// the VRPs only).
+func loadExport(name string, opt rov.LoadOptions) (rov.Export, error) {
+	f, err := compressed.Open(name)
+	if err != nil {
+		return rov.Export{}, err
+	}
+	defer f.Close()
+	return rov.LoadExport(f, name, opt)
 }

@@ -18,14 +18,41 @@ import (
 // silently drops VRPs whose expires has passed.
 func WriteVRPs(tb testing.TB, path string, vrps []rov.VRP) {
 	tb.Helper()
+	Write(tb, path, vrps, nil)
+}
+
+// Write writes vrps and aspas as stayrtr JSON, as WriteVRPs does. stayrtr
+// 0.5.1 reads ASPAs only from rpki-client's earlier layout, per address
+// family, "provider_authorizations": {"ipv4": [...], "ipv6": [...]}, not
+// from today's "aspas" array; each ASPA is written under both families, as
+// rpki-client wrote an address-family-agnostic ASPA there. Without
+// "expires": stayrtr drops expired entries.
+func Write(tb testing.TB, path string, vrps []rov.VRP, aspas []rov.ASPA) {
+	tb.Helper()
 	type roa struct {
 		Prefix    string `json:"prefix"`
 		MaxLength uint8  `json:"maxLength"`
 		ASN       string `json:"asn"`
 		TA        string `json:"ta"`
 	}
+	type aspa struct {
+		Customer  uint32   `json:"customer_asid"`
+		Providers []uint32 `json:"providers"`
+	}
+	type pas struct {
+		IPv4 []aspa `json:"ipv4"`
+		IPv6 []aspa `json:"ipv6"`
+	}
 	var doc struct {
-		ROAs []roa `json:"roas"`
+		ROAs  []roa `json:"roas"`
+		ASPAs *pas  `json:"provider_authorizations,omitempty"`
+	}
+	if len(aspas) > 0 {
+		doc.ASPAs = &pas{}
+		for _, a := range aspas {
+			doc.ASPAs.IPv4 = append(doc.ASPAs.IPv4, aspa{a.CustomerASID, a.Providers})
+			doc.ASPAs.IPv6 = append(doc.ASPAs.IPv6, aspa{a.CustomerASID, a.Providers})
+		}
 	}
 	for _, v := range vrps {
 		doc.ROAs = append(doc.ROAs, roa{Prefix: v.Prefix.String(), MaxLength: v.MaxLen, ASN: fmt.Sprintf("AS%d", v.ASN), TA: "test"})
