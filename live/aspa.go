@@ -52,6 +52,9 @@ type ASPAPathChange struct {
 	Origin   rov.Origin
 	Peer     bgp.PeerKey
 	Old, New rov.ASPAState
+	// Result is the new verification, with the hop that failed (Up, and
+	// Down for downstream paths) when New is Invalid.
+	Result rov.ASPAResult
 }
 
 // ASPAUpdate says what SetASPA did.
@@ -92,7 +95,7 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 		up.First, up.Customers = true, set.Len()
 		for pi := range s.peers {
 			for _, v := range s.peers[pi].paths {
-				s.aspaCount(v.route, s.aspaVerify(uint32(pi), v), 1)
+				s.aspaCount(v.route, s.aspaVerify(uint32(pi), v).State, 1)
 				up.Reverified++
 			}
 		}
@@ -116,9 +119,10 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 				continue
 			}
 			a.v = oldV
-			was := s.aspaVerify(uint32(pi), v)
+			was := s.aspaVerify(uint32(pi), v).State
 			a.v = newV
-			now := s.aspaVerify(uint32(pi), v)
+			res := s.aspaVerify(uint32(pi), v)
+			now := res.State
 			up.Reverified++
 			if was == now {
 				continue
@@ -136,7 +140,7 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 			if len(up.Changes) < MaxASPAChanges {
 				rt := &s.routes[v.route]
 				up.Changes = append(up.Changes, ASPAPathChange{Prefix: s.pfx.keys[k>>32].Prefix(),
-					Origin: rt.origin.WithLocalAS(s.opt.Classify.LocalAS), Peer: p.key, Old: was, New: now})
+					Origin: rt.origin.WithLocalAS(s.opt.Classify.LocalAS), Peer: p.key, Old: was, New: now, Result: res})
 			}
 		}
 	}
@@ -169,12 +173,12 @@ func (s *State) pathsWith(sorted []uint32) []uint64 {
 
 // aspaVerify verifies held path v of peer slot pi against the current
 // verifier (s.mu held, a set in use).
-func (s *State) aspaVerify(pi uint32, v pathVal) rov.ASPAState {
+func (s *State) aspaVerify(pi uint32, v pathVal) rov.ASPAResult {
 	a := &s.aspa
 	a.seg = s.attrs.DecodePath(a.seg, v.path)
 	k := s.peers[pi].key
 	role, _ := a.roles.Role(k)
-	return a.v.Verify(a.seg, k.AS, role).State
+	return a.v.Verify(a.seg, k.AS, role)
 }
 
 // aspaCount adds d paths of state st to route rid.
@@ -199,13 +203,13 @@ func (s *State) aspaCount(rid uint32, st rov.ASPAState, d int) {
 // while no set is in use.
 func (s *State) aspaAdd(pi uint32, v pathVal) {
 	if s.aspa.set != nil {
-		s.aspaCount(v.route, s.aspaVerify(pi, v), 1)
+		s.aspaCount(v.route, s.aspaVerify(pi, v).State, 1)
 	}
 }
 
 func (s *State) aspaDrop(pi uint32, v pathVal) {
 	if s.aspa.set != nil {
-		s.aspaCount(v.route, s.aspaVerify(pi, v), -1)
+		s.aspaCount(v.route, s.aspaVerify(pi, v).State, -1)
 	}
 }
 

@@ -216,7 +216,8 @@ func TestASPAReverifyOnlyAffected(t *testing.T) {
 	if up.Customers != 1 || up.Reverified != 30 || up.Became != 30 || up.Left != 0 || len(up.Changes) != 30 {
 		t.Fatalf("one customer changed: %+v, want 30 paths re-verified, 30 became invalid", up)
 	}
-	if c := up.Changes[0]; c.Old != rov.ASPAUnknown || c.New != rov.ASPAInvalid || c.Origin != (rov.Origin{Kind: rov.OriginAS, ASN: 65010}) {
+	if c := up.Changes[0]; c.Old != rov.ASPAUnknown || c.New != rov.ASPAInvalid || c.Origin != (rov.Origin{Kind: rov.OriginAS, ASN: 65010}) ||
+		c.Result.Reason != rov.ASPAReasonRamps || c.Result.Up != (rov.Hop{Customer: 65010, Provider: 65001}) {
 		t.Errorf("change %+v", c)
 	}
 	snap := s.Snapshot()
