@@ -105,6 +105,10 @@ func sameASPASummary(x *SnapshotASPA, w reports.ASPASummary) string {
 		x.Impact[classify.SamePrefix], x.Impact[classify.Covered], x.Impact[classify.MoreSpecifics], x.Impact[classify.Unreachable], x.Customers, x.ASPAs)
 	want := fmt.Sprint(w.Valid, w.Invalid, w.Unknown, w.Unverified, w.RoutesDroppedROV, w.RoutesDroppedASPA, w.RoutesPartlyASPA,
 		w.PrefixesLost, w.PrefixesLostByASPA, w.Impact.SamePrefix, w.Impact.Covered, w.Impact.MoreSpecifics, w.Impact.Unreachable, w.Customers, w.ASPAs)
+	for r := range 8 {
+		got += fmt.Sprint(" ", x.InvalidBy[rov.ASPAReason(r)])
+		want += fmt.Sprint(" ", w.InvalidBy[rov.ASPAReason(r).String()])
+	}
 	for rs := range x.Matrix {
 		for as := range x.Matrix[rs] {
 			got += fmt.Sprint(" ", x.Matrix[rs][as])
