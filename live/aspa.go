@@ -31,12 +31,14 @@ import (
 // aspaLive is the State's ASPA part; the zero value is "no ASPA set": no
 // path is verified, and snapshots carry no ASPA verdict.
 type aspaLive struct {
-	set    *rov.ASPASet
-	v      *rov.ASPAVerifier
-	roles  classify.RoleMap
-	seg    []rov.Segment // scratch for decoding an interned AS path
-	paths  [4]int64      // held paths by rov.ASPAState
-	counts [][4]uint32   // by route id: its paths by rov.ASPAState
+	set   *rov.ASPASet
+	v     *rov.ASPAVerifier
+	roles classify.RoleMap
+	seg   []rov.Segment // scratch for decoding an interned AS path
+	paths [4]int64      // held paths by rov.ASPAState
+	// reasons counts the invalid held paths by rov.ASPAReason.
+	reasons [8]int64
+	counts  [][4]uint32 // by route id: its paths by rov.ASPAState
 
 	sets       int64 // SetASPA calls that changed the set
 	reverified int64 // paths verified again by set changes, cumulative
@@ -52,6 +54,9 @@ type ASPAPathChange struct {
 	Origin   rov.Origin
 	Peer     bgp.PeerKey
 	Old, New rov.ASPAState
+	// Result is the new verification, with the hop that failed (Up, and
+	// Down for downstream paths) when New is Invalid.
+	Result rov.ASPAResult
 }
 
 // ASPAUpdate says what SetASPA did.
@@ -116,15 +121,19 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 				continue
 			}
 			a.v = oldV
-			was := s.aspaVerify(uint32(pi), v)
+			old := s.aspaVerify(uint32(pi), v)
 			a.v = newV
-			now := s.aspaVerify(uint32(pi), v)
+			res := s.aspaVerify(uint32(pi), v)
+			was, now := old.State, res.State
 			up.Reverified++
+			if was == now && old.Reason == res.Reason {
+				continue
+			}
+			s.aspaCount(v.route, old, -1)
+			s.aspaCount(v.route, res, 1)
 			if was == now {
 				continue
 			}
-			s.aspaCount(v.route, was, -1)
-			s.aspaCount(v.route, now, 1)
 			if (was == rov.ASPAInvalid) == (now == rov.ASPAInvalid) {
 				continue
 			}
@@ -136,7 +145,7 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 			if len(up.Changes) < MaxASPAChanges {
 				rt := &s.routes[v.route]
 				up.Changes = append(up.Changes, ASPAPathChange{Prefix: s.pfx.keys[k>>32].Prefix(),
-					Origin: rt.origin.WithLocalAS(s.opt.Classify.LocalAS), Peer: p.key, Old: was, New: now})
+					Origin: rt.origin.WithLocalAS(s.opt.Classify.LocalAS), Peer: p.key, Old: was, New: now, Result: res})
 			}
 		}
 	}
@@ -169,16 +178,21 @@ func (s *State) pathsWith(sorted []uint32) []uint64 {
 
 // aspaVerify verifies held path v of peer slot pi against the current
 // verifier (s.mu held, a set in use).
-func (s *State) aspaVerify(pi uint32, v pathVal) rov.ASPAState {
+func (s *State) aspaVerify(pi uint32, v pathVal) rov.ASPAResult {
 	a := &s.aspa
 	a.seg = s.attrs.DecodePath(a.seg, v.path)
 	k := s.peers[pi].key
 	role, _ := a.roles.Role(k)
-	return a.v.Verify(a.seg, k.AS, role).State
+	return a.v.Verify(a.seg, k.AS, role)
 }
 
-// aspaCount adds d paths of state st to route rid.
-func (s *State) aspaCount(rid uint32, st rov.ASPAState, d int) {
+// aspaCount adds d paths of res's state to route rid (and, when Invalid,
+// to the count of its reason).
+func (s *State) aspaCount(rid uint32, res rov.ASPAResult, d int) {
+	st := res.State
+	if st == rov.ASPAInvalid && int(res.Reason) < len(s.aspa.reasons) {
+		s.aspa.reasons[res.Reason] += int64(d)
+	}
 	a := &s.aspa
 	if int(rid) >= len(a.counts) {
 		// Grown with s.routes (to its capacity): no slack of its own.
@@ -239,8 +253,11 @@ func (s *State) ASPAStats() ASPAStats {
 // costs no more with ASPA than without.
 type SnapshotASPA struct {
 	ASPAs, Customers int
-	Paths            [4]int64    // by rov.ASPAState
-	Matrix           [3][4]int64 // paths by rov.State and rov.ASPAState
+	Paths            [4]int64 // by rov.ASPAState
+	// InvalidBy counts the invalid paths by the step that decided
+	// (rov.ASPAReason), those with any.
+	InvalidBy map[rov.ASPAReason]int64
+	Matrix    [3][4]int64 // paths by rov.State and rov.ASPAState
 	// Routes dropped by ROV, by ASPA alone (ROV keeps the route, every path
 	// is ASPA-invalid), and routes with some path ASPA-invalid but one
 	// surviving.
@@ -269,7 +286,7 @@ func (s *State) aspaCopy(dst [][4]uint32, id int) [][4]uint32 {
 // (counts[i] for c.routes[i]), ord mapping snapshot route j to copy index
 // uint32(ord[j]). The snapshot's routes are in prefix order, so a prefix's
 // routes are consecutive.
-func snapshotASPA(set *rov.ASPASet, counts [][4]uint32, ord []uint64, a *classify.Analysis) *SnapshotASPA {
+func snapshotASPA(set *rov.ASPASet, counts [][4]uint32, reasons [8]int64, ord []uint64, a *classify.Analysis) *SnapshotASPA {
 	if set == nil {
 		return nil
 	}
@@ -278,7 +295,13 @@ func snapshotASPA(set *rov.ASPASet, counts [][4]uint32, ord []uint64, a *classif
 		t.SetCounts(j, counts[uint32(o)])
 	}
 	im := classify.AnalyzeASPA(a, t)
-	x := &SnapshotASPA{ASPAs: set.ASPAs(), Customers: set.Len(), Paths: im.Paths, Matrix: im.Matrix, Impact: map[classify.Impact]int{}}
+	x := &SnapshotASPA{ASPAs: set.ASPAs(), Customers: set.Len(), Paths: im.Paths, Matrix: im.Matrix, Impact: map[classify.Impact]int{},
+		InvalidBy: map[rov.ASPAReason]int64{}}
+	for r, n := range reasons {
+		if n != 0 {
+			x.InvalidBy[rov.ASPAReason(r)] = n
+		}
+	}
 	var last netip.Prefix
 	for id, r := range a.Table.Routes() {
 		switch {

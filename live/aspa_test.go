@@ -105,6 +105,10 @@ func sameASPASummary(x *SnapshotASPA, w reports.ASPASummary) string {
 		x.Impact[classify.SamePrefix], x.Impact[classify.Covered], x.Impact[classify.MoreSpecifics], x.Impact[classify.Unreachable], x.Customers, x.ASPAs)
 	want := fmt.Sprint(w.Valid, w.Invalid, w.Unknown, w.Unverified, w.RoutesDroppedROV, w.RoutesDroppedASPA, w.RoutesPartlyASPA,
 		w.PrefixesLost, w.PrefixesLostByASPA, w.Impact.SamePrefix, w.Impact.Covered, w.Impact.MoreSpecifics, w.Impact.Unreachable, w.Customers, w.ASPAs)
+	for r := range 8 {
+		got += fmt.Sprint(" ", x.InvalidBy[rov.ASPAReason(r)])
+		want += fmt.Sprint(" ", w.InvalidBy[rov.ASPAReason(r).String()])
+	}
 	for rs := range x.Matrix {
 		for as := range x.Matrix[rs] {
 			got += fmt.Sprint(" ", x.Matrix[rs][as])
@@ -216,7 +220,8 @@ func TestASPAReverifyOnlyAffected(t *testing.T) {
 	if up.Customers != 1 || up.Reverified != 30 || up.Became != 30 || up.Left != 0 || len(up.Changes) != 30 {
 		t.Fatalf("one customer changed: %+v, want 30 paths re-verified, 30 became invalid", up)
 	}
-	if c := up.Changes[0]; c.Old != rov.ASPAUnknown || c.New != rov.ASPAInvalid || c.Origin != (rov.Origin{Kind: rov.OriginAS, ASN: 65010}) {
+	if c := up.Changes[0]; c.Old != rov.ASPAUnknown || c.New != rov.ASPAInvalid || c.Origin != (rov.Origin{Kind: rov.OriginAS, ASN: 65010}) ||
+		c.Result.Reason != rov.ASPAReasonRamps || c.Result.Up != (rov.Hop{Customer: 65010, Provider: 65001}) {
 		t.Errorf("change %+v", c)
 	}
 	snap := s.Snapshot()

@@ -105,7 +105,7 @@ func (s *State) Snapshot() *Snapshot {
 		return c.refs[c.refOff[i]:c.refOff[i+1]]
 	})
 	s.snap = &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps,
-		ASPA: snapshotASPA(c.aspaSet, c.aspa, ord, a)}
+		ASPA: snapshotASPA(c.aspaSet, c.aspa, c.aspaReasons, ord, a)}
 	return s.snap
 }
 
@@ -126,15 +126,16 @@ type snapCopy struct {
 	epoch    uint64
 	vrps     int
 
-	aspa    [][4]uint32 // routes[i]'s paths by ASPA state (with a set only)
-	aspaSet *rov.ASPASet
+	aspa        [][4]uint32 // routes[i]'s paths by ASPA state (with a set only)
+	aspaSet     *rov.ASPASet
+	aspaReasons [8]int64
 }
 
 // snapshotCopy copies the live routes, and the peers holding paths with
 // the routes' bits renumbered when some peer holds none. Called with s.mu
 // held.
 func (s *State) snapshotCopy() snapCopy {
-	c := snapCopy{ix: s.ix, epoch: s.epoch, vrps: len(s.vrps), aspaSet: s.aspa.set}
+	c := snapCopy{ix: s.ix, epoch: s.epoch, vrps: len(s.vrps), aspaSet: s.aspa.set, aspaReasons: s.aspa.reasons}
 	// Peers sharing an AS and address (see peerID) are one table peer,
 	// as in a batch table of the same paths.
 	tpeer := make([]int, len(s.peers))

@@ -735,14 +735,14 @@ type response struct {
 	adds    map[vkey]struct{} // serial: announced, net
 	dels    map[vkey]struct{} // serial: withdrawn, net
 
-	aspaNext      map[aspaKey][]uint32 // reset: the new ASPA set
-	aspaSet       map[aspaKey][]uint32 // serial: announced or replaced
-	aspaDel       map[aspaKey]struct{} // serial: withdrawn (held before)
+	aspaNext map[aspaKey][]uint32 // reset: the new ASPA set
+	aspaSet  map[aspaKey][]uint32 // serial: announced or replaced
+	aspaDel  map[aspaKey]struct{} // serial: withdrawn (held before)
 	// aspaReplaced holds, per legacy record an announcement replaced in
 	// this response, the providers it replaced, for the withdrawal of
 	// them that the cache may send after the announcement.
-	aspaReplaced map[aspaKey][]uint32
-	aspaProviders int                  // provider entries the ASPA data will hold, for the cap
+	aspaReplaced  map[aspaKey][]uint32
+	aspaProviders int // provider entries the ASPA data will hold, for the cap
 }
 
 // read decodes PDUs and builds responses. The session loop applies them

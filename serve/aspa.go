@@ -24,8 +24,8 @@ import (
 
 // ASPASummary is /api/summary's "aspa" object. Its fields are those of
 // `rovimpact aspa --format json`'s summary.aspa under the same names (the
-// parity test holds them equal on the same paths and ASPAs); invalid_by
-// and the per-path lists are not kept by the live table.
+// parity test holds them equal on the same paths and ASPAs); the per-path
+// lists are not kept by the live table.
 type ASPASummary struct {
 	Draft              string                      `json:"draft"`
 	ASPAs              int                         `json:"aspas"`
@@ -34,6 +34,7 @@ type ASPASummary struct {
 	Invalid            int64                       `json:"invalid"`
 	Unknown            int64                       `json:"unknown"`
 	Unverified         int64                       `json:"unverified"`
+	InvalidBy          map[string]int64            `json:"invalid_by"`
 	Matrix             map[string]map[string]int64 `json:"matrix"`
 	RoutesDroppedROV   int                         `json:"routes_dropped_rov"`
 	RoutesDroppedASPA  int                         `json:"routes_dropped_aspa_only"`
@@ -52,11 +53,14 @@ func aspaSummary(snap *live.Snapshot) *ASPASummary {
 	}
 	s := &ASPASummary{Draft: reports.ASPADraft, ASPAs: x.ASPAs, Customers: x.Customers,
 		Valid: x.Paths[rov.ASPAValid], Invalid: x.Paths[rov.ASPAInvalid], Unknown: x.Paths[rov.ASPAUnknown],
-		Unverified: x.Paths[rov.ASPAUnverified], Matrix: map[string]map[string]int64{},
+		Unverified: x.Paths[rov.ASPAUnverified], Matrix: map[string]map[string]int64{}, InvalidBy: map[string]int64{},
 		RoutesDroppedROV: x.RoutesDroppedROV, RoutesDroppedASPA: x.RoutesDroppedASPA, RoutesPartlyASPA: x.RoutesPartlyASPA,
 		PrefixesLost: x.PrefixesLost, PrefixesLostByASPA: x.PrefixesLostByASPA,
 		Impact: reports.ImpactCounts{SamePrefix: x.Impact[classify.SamePrefix], Covered: x.Impact[classify.Covered],
 			MoreSpecifics: x.Impact[classify.MoreSpecifics], Unreachable: x.Impact[classify.Unreachable]}}
+	for r, n := range x.InvalidBy {
+		s.InvalidBy[r.String()] = n
+	}
 	for rs := range x.Matrix {
 		row := map[string]int64{}
 		for as := range x.Matrix[rs] {

@@ -146,7 +146,19 @@ func (f *vrpFeed) refreshASPAs() {
 		f.note(alert.Event{Name: name, Time: now, Cause: causeASPAs, Prefix: c.Prefix, Origin: &o, Peer: peer})
 		if logged < f.opt.MaxChangeLogs {
 			logged++
-			f.log.Info(name, "prefix", c.Prefix, "origin", o.String(), "peer", peer, "aspa", c.New.String(), "old_aspa", c.Old.String(), "cause", causeASPAs)
+			args := []any{"prefix", c.Prefix, "origin", o.String(), "peer", peer, "aspa", c.New.String(), "old_aspa", c.Old.String(), "cause", causeASPAs}
+			if r := c.Result; r.State == rov.ASPAInvalid {
+				// The step that decided, and the hop whose customer's ASPA
+				// does not list the next AS (draft §6.6 asks to log it).
+				args = append(args, "reason", r.Reason.String())
+				if r.Reason == rov.ASPAReasonRamps {
+					args = append(args, "up_hop", fmt.Sprintf("AS%d>AS%d", r.Up.Customer, r.Up.Provider))
+					if r.Downstream {
+						args = append(args, "down_hop", fmt.Sprintf("AS%d>AS%d", r.Down.Customer, r.Down.Provider))
+					}
+				}
+			}
+			f.log.Info(name, args...)
 		}
 	}
 	if n := up.Became + up.Left - logged; n > 0 {

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/testutil"
@@ -41,7 +44,8 @@ func TestWatchASPAsFromStayrtr(t *testing.T) {
 	stayrtr.Write(t, file, e.VRPs[:1000], e.ASPAs)
 	rtrAddr := freeLoopback(t)
 	stayrtr.Start(t, stayrtrBin, file, rtrAddr)
-	run := startWatch(t, "--bmp", "127.0.0.1:0", "--rtr", rtrAddr, "--rtr-retry", "200ms", "--http", freeLoopback(t), "--log-format", "json")
+	run := startWatch(t, "--bmp", "127.0.0.1:0", "--rtr", rtrAddr, "--rtr-retry", "200ms", "--http", freeLoopback(t), "--log-format", "json",
+		"--peer-role", "174=peer", "--interval", "100ms")
 	want := float64(rov.NewASPASet(e.ASPAs).Len())
 	eventually(t, 20*time.Second, "ASPAs over RTR", func() (bool, string) {
 		v, ok := run.metric(t, "rovimpact_aspa_customers")
@@ -50,4 +54,36 @@ func TestWatchASPAsFromStayrtr(t *testing.T) {
 		return ok && v == want && per == want && vrps > 0, fmt.Sprintf("aspa_customers %v (present %v), per source %v, vrps %v, want %v\n%s",
 			v, ok, per, vrps, want, tail(run.logs.String(), 10))
 	})
+
+	// The paths a BMP router reports are verified against them: AS945's
+	// ASPA (AS13213 AS150369) does not list AS174, so "174 945" is
+	// invalid; AS64511 has no ASPA, so "174 64511" is unknown.
+	send, _ := run.dialBMP(t)
+	const peerAddr, peerAS = "192.0.2.5", 174
+	send(bmpMust(bmp.NewBMPInitiation([]bmp.BMPInfoTLVInterface{bmp.NewBMPInfoTLVString(bmp.BMP_INIT_TLV_TYPE_SYS_NAME, "router1")}).Serialize()),
+		bmpPeerUp(peerAddr, peerAS), bmpRoute(t, peerAddr, peerAS, annRoute{"198.51.100.0/24", 0, "174 945"}, false),
+		bmpRoute(t, peerAddr, peerAS, annRoute{"203.0.113.0/24", 0, "174 64511"}, false))
+	eventually(t, 20*time.Second, "ASPA verdicts of the BMP paths", func() (bool, string) {
+		inv, _ := run.metric(t, `rovimpact_aspa_paths{state="invalid"}`)
+		unk, _ := run.metric(t, `rovimpact_aspa_paths{state="unknown"}`)
+		dropped, _ := run.metric(t, `rovimpact_aspa_routes_dropped`)
+		return inv == 1 && unk == 1 && dropped == 1, fmt.Sprintf("invalid %v unknown %v dropped %v\n%s", inv, unk, dropped, tail(run.logs.String(), 5))
+	})
+	code, body := run.get(t, "/api/summary")
+	var doc struct {
+		Summary struct {
+			ASPA *struct {
+				Customers int   `json:"customers"`
+				Invalid   int64 `json:"invalid"`
+				Unknown   int64 `json:"unknown"`
+				Valid     int64 `json:"valid"`
+			} `json:"aspa"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || code != 200 {
+		t.Fatalf("/api/summary: %d %v", code, err)
+	}
+	if a := doc.Summary.ASPA; a == nil || a.Customers != int(want) || a.Invalid != 1 || a.Unknown != 1 || a.Valid != 0 {
+		t.Errorf("/api/summary aspa: %s", body)
+	}
 }
