@@ -61,8 +61,8 @@ func TestWatchASPAsFromStayrtr(t *testing.T) {
 	send, _ := run.dialBMP(t)
 	const peerAddr, peerAS = "192.0.2.5", 174
 	send(bmpMust(bmp.NewBMPInitiation([]bmp.BMPInfoTLVInterface{bmp.NewBMPInfoTLVString(bmp.BMP_INIT_TLV_TYPE_SYS_NAME, "router1")}).Serialize()),
-		bmpPeerUp(peerAddr, peerAS), bmpRoute(t, peerAddr, peerAS, annRoute{"198.51.100.0/24", 0, "174 945"}, false),
-		bmpRoute(t, peerAddr, peerAS, annRoute{"203.0.113.0/24", 0, "174 64511"}, false))
+		bmpPeerUp(peerAddr, peerAS), bmpRoute(t, peerAddr, peerAS, annRoute{Prefix: "198.51.100.0/24", Path: "174 945"}, false),
+		bmpRoute(t, peerAddr, peerAS, annRoute{Prefix: "203.0.113.0/24", Path: "174 64511"}, false))
 	eventually(t, 20*time.Second, "ASPA verdicts of the BMP paths", func() (bool, string) {
 		inv, _ := run.metric(t, `rovimpact_aspa_paths{state="invalid"}`)
 		unk, _ := run.metric(t, `rovimpact_aspa_paths{state="unknown"}`)
