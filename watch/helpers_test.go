@@ -54,3 +54,17 @@ var (
 	rV6Specific  = annRoute{"2001:db8:1:100::/56", 0, "64520"} // too_specific, covered (IPv6)
 	watchRoutes0 = []annRoute{rValid, rSameValid, rSameInvalid, rCover, rTooSpecific, rWrongOrigin, rBoth, rTooShort, rPiece, rPiece2, rASSet, rAS0, rNotFound, rV6Valid, rV6Specific}
 )
+
+func without[T comparable](s []T, drop ...T) []T {
+	var out []T
+next:
+	for _, x := range s {
+		for _, d := range drop {
+			if x == d {
+				continue next
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}

@@ -1,0 +1,219 @@
+package watch
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/internal/testutil/bird"
+	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// fakeClock is watch's clock (Options.Now) in a test: the alerts' hold-down
+// and rate limit read it, so a test moves time on instead of waiting.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// birdRoute is an annRoute as bird exports it (bird prepends its AS).
+func birdRoute(t *testing.T, r annRoute) bird.Route {
+	var path []uint32
+	for _, f := range strings.Fields(r.path) {
+		var as uint32
+		if _, err := fmt.Sscan(f, &as); err != nil {
+			t.Fatalf("path %q: bird routes take AS sequences only", r.path)
+		}
+		path = append(path, as)
+	}
+	return bird.Route{Prefix: r.prefix, Path: path}
+}
+
+func birdRoutes(t *testing.T, rs ...annRoute) []bird.Route {
+	var out []bird.Route
+	for _, r := range rs {
+		out = append(out, birdRoute(t, r))
+	}
+	return out
+}
+
+// birdWatch runs watch (VRPs from a file, the alert receivers rs, the
+// clock c) with a Debian bird2 peer exporting routes, and waits for the
+// peer's initial load.
+func birdWatch(t *testing.T, opts Options, routes ...annRoute) (*svcRun, *bird.Bird) {
+	t.Helper()
+	testutil.NeedTool(t, "bird", "bird2")
+	if len(opts.VRPFiles) == 0 {
+		vrpFile := filepath.Join(t.TempDir(), "vrps.json")
+		stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+		opts.VRPFiles = []string{vrpFile}
+	}
+	listen, port := bgpPort(t)
+	opts.Listen, opts.Neighbors, opts.RouterID = listen, []string{"127.0.0.1:64520"}, "192.0.2.254"
+	opts.Classify = classify.Options{LocalAS: 64900}
+	run := startService(t, opts)
+	b := bird.Start(t, bird.Config{AS: 64520, PeerAS: 64900, PeerPort: port, Routes: birdRoutes(t, routes...)})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("bird log:\n%s\n%s\nskipped %v %v", b.Log(), b.Birdc(t, "show", "route", "export", "col", "all"), run.w.routeSkipped(), fmt.Sprintf("%+v", run.w.bgp.Stats()))
+		}
+	})
+	run.logged(t, `"msg":"initial_load","peer":"bgp 127.0.0.1 AS64520","cause":"end_of_rib"`, 1)
+	return run, b
+}
+
+// invalidAppeared is the default webhook body of one invalid_appeared
+// event told by itself (suppressed: the rate limit's count).
+func invalidAppeared(receiver, prefix, origin, class, impact, vrp string, suppressed int) string {
+	s := ""
+	if suppressed > 0 {
+		s = fmt.Sprintf(`,"suppressed":%d`, suppressed)
+	}
+	return fmt.Sprintf(`{"receiver":%q,"time":"<T>","summary":"1 event: 1 invalid_appeared","events":[{"event":"invalid_appeared","time":"<T>","cause":"route_announced","prefix":%q,"origin":%q,"class":%q,"impact":%q,"vrp":%q,"paths":1,"peers":1}]%s}`,
+		receiver, prefix, origin, class, impact, vrp, s)
+}
+
+// TestScenarioHoldDown: with a hold-down of one minute (watch's clock
+// moved by the test), an invalid route a real peer (bird2) announces and
+// withdraws within the minute is never told; one that stays is told
+// exactly once, when the minute has passed; its withdrawal afterwards is
+// told at once.
+func TestScenarioHoldDown(t *testing.T) {
+	t.Parallel() // mostly waiting for peers; the reload test's SIGHUP makes the others re-read their VRP files only
+	hook, url := webhookInbox(t)
+	rs, text := receivers(t, fmt.Sprintf("- {name: held, type: webhook, url: %q, hold-down: 1m, filter: {events: [invalid_appeared, invalid_disappeared]}}", url))
+	clock := &fakeClock{t: time.Now().UTC()}
+	run, b := birdWatch(t, Options{Alerts: rs, AlertsText: text, Now: clock.Now})
+
+	// A flap: announced, withdrawn 30 s later (by watch's clock).
+	flap := annRoute{"10.2.0.0/24", 0, "64999"}
+	b.SetRoutes(t, birdRoutes(t, flap))
+	run.logged(t, `"msg":"invalid_appeared","prefix":"10.2.0.0/24"`, 1)
+	clock.Add(30 * time.Second)
+	b.SetRoutes(t, nil)
+	run.logged(t, `"msg":"invalid_disappeared","prefix":"10.2.0.0/24"`, 1)
+	clock.Add(2 * time.Minute)
+
+	// A route that stays: told once its minute has passed, and only it.
+	stays := annRoute{"10.3.7.0/24", 0, "64666"}
+	b.SetRoutes(t, birdRoutes(t, stays))
+	run.logged(t, `"msg":"invalid_appeared","prefix":"10.3.7.0/24"`, 1)
+	clock.Add(time.Minute)
+	hook.expect(t, run, "after the hold-down", invalidAppeared("held", "10.3.7.0/24", "AS64666", "both", "unreachable", "10.3.0.0/16 AS64503", 0))
+	clock.Add(5 * time.Minute)
+	b.SetRoutes(t, nil)
+	hook.expect(t, run, "withdrawn after it was told", `{"receiver":"held","time":"<T>","summary":"1 event: 1 invalid_disappeared","events":[{"event":"invalid_disappeared","time":"<T>","cause":"route_withdrawn","prefix":"10.3.7.0/24","origin":"AS64666","old_class":"both","old_impact":"unreachable","vrp":"10.3.0.0/16 AS64503","paths":1,"peers":1}]}`)
+	hook.empty(t)
+}
+
+// TestScenarioRateLimit: a receiver limited to 2 messages an hour is told
+// of the first two invalid routes a real peer (bird2) announces one at a
+// time, a minute apart, not of the next two; once half an hour has given a
+// message back, the next one is told with the count of the two held back.
+func TestScenarioRateLimit(t *testing.T) {
+	t.Parallel() // mostly waiting for peers; the reload test's SIGHUP makes the others re-read their VRP files only
+	hook, url := webhookInbox(t)
+	rs, text := receivers(t, fmt.Sprintf("- {name: limited, type: webhook, url: %q, rate-limit: 2/1h, filter: {events: [invalid_appeared]}}", url))
+	clock := &fakeClock{t: time.Now().UTC()}
+	run, b := birdWatch(t, Options{Alerts: rs, AlertsText: text, Now: clock.Now})
+	var routes []annRoute
+	announce := func(i int) {
+		r := annRoute{fmt.Sprintf("10.3.%d.0/24", i), 0, "64666"}
+		routes = append(routes, r)
+		b.SetRoutes(t, birdRoutes(t, routes...))
+		run.logged(t, fmt.Sprintf(`"msg":"invalid_appeared","prefix":"10.3.%d.0/24"`, i), 1)
+	}
+	for i := 1; i <= 4; i++ {
+		announce(i)
+		clock.Add(time.Minute)
+	}
+	run.logged(t, `"msg":"alert_rate_limited","receiver":"limited","events":1,"suppressed":2`, 1)
+	clock.Add(30 * time.Minute)
+	announce(5)
+	for i, want := range []string{
+		invalidAppeared("limited", "10.3.1.0/24", "AS64666", "both", "unreachable", "10.3.0.0/16 AS64503", 0),
+		invalidAppeared("limited", "10.3.2.0/24", "AS64666", "both", "unreachable", "10.3.0.0/16 AS64503", 0),
+		invalidAppeared("limited", "10.3.5.0/24", "AS64666", "both", "unreachable", "10.3.0.0/16 AS64503", 2),
+	} {
+		hook.expect(t, run, fmt.Sprintf("message %d", i+1), want)
+	}
+	hook.empty(t)
+}
+
+// TestScenarioReloadKeepsBirdSession: SIGHUP applies a new configuration
+// (another VRP file, another alert receiver, another change-log cap) while
+// a real peer's session stays up: bird2 still shows it Established since
+// the same moment, watch logs no session_down, the new receiver is told of
+// a route the peer announces after the reload, judged by the new VRPs.
+func TestScenarioReloadKeepsBirdSession(t *testing.T) {
+	t.Parallel() // mostly waiting for peers; the reload test's SIGHUP makes the others re-read their VRP files only
+	dir := t.TempDir()
+	a, bf := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	stayrtr.WriteVRPs(t, a, watchVRPs0)
+	// b, added by the reload: 10.2.0.0/24 from AS64999 becomes valid,
+	// and 10.3.0.0/16 allows /24 from AS64777.
+	stayrtr.WriteVRPs(t, bf, []rov.VRP{vrpOf("10.2.0.0/24", 24, 64999), vrpOf("10.3.0.0/16", 24, 64777)})
+	oldHook, oldURL := webhookInbox(t)
+	newHook, newURL := webhookInbox(t)
+	// One receiver, noc, watching the operator's space; the reload
+	// moves it to another URL. It keeps its name, so it keeps what it
+	// told (alert.Notifier.Adopt): the end of an invalid it told before
+	// the reload is told after it.
+	filter := "filter: {prefixes: [10.0.0.0/8], events: [invalid_appeared, invalid_disappeared, session_down]}"
+	oldRS, oldText := receivers(t, fmt.Sprintf("- {name: noc, type: webhook, url: %q, %s}", oldURL, filter))
+	// The reload reads the running options with change applied (Reload
+	// runs on the service's loop, which owns w.opts).
+	var svc atomic.Pointer[Service]
+	var change atomic.Pointer[func(*Options)]
+	opts := Options{VRPFiles: []string{a}, Alerts: oldRS, AlertsText: oldText, Reload: func() (Options, error) {
+		n := svc.Load().opts
+		(*change.Load())(&n)
+		return n, nil
+	}}
+	run, b := birdWatch(t, opts, rWrongOrigin)
+	svc.Store(run.w)
+	before := b.Protocol(t)
+	if before.State != "Established" {
+		t.Fatalf("bird: %+v, want Established", before)
+	}
+
+	// The route of the initial table reached noc: it watches that space.
+	oldHook.expect(t, run, "initial load", `{"receiver":"noc","time":"<T>","summary":"1 event: 1 invalid_appeared","events":[{"event":"invalid_appeared","time":"<T>","cause":"route_announced","prefix":"10.2.0.0/24","origin":"AS64999","class":"wrong_origin","impact":"unreachable","vrp":"10.2.0.0/24 AS64502","paths":1,"peers":1,"initial_load":true}]}`)
+	newRS, newText := receivers(t, fmt.Sprintf("- {name: noc, type: webhook, url: %q, %s}", newURL, filter))
+	f := func(n *Options) {
+		n.VRPFiles, n.Alerts, n.AlertsText, n.MaxChangeLogs = []string{a, bf}, newRS, newText, 7
+		n.Listen = "127.0.0.1:1" // needs a restart: logged, not applied
+	}
+	change.Store(&f)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	run.logged(t, `"msg":"config_reload_needs_restart","keys":["listen"]`, 1)
+	run.logged(t, `"msg":"config_reloaded","changed":["alerts","max-change-logs","vrps"]`, 1)
+	// The new VRPs make the held 10.2.0.0/24 valid.
+	run.logged(t, `"msg":"invalid_disappeared","prefix":"10.2.0.0/24","origin":"AS64999"`, 1)
+	newHook.expect(t, run, "the new VRPs", `{"receiver":"noc","time":"<T>","summary":"1 event: 1 invalid_disappeared","events":[{"event":"invalid_disappeared","time":"<T>","cause":"vrps_changed","prefix":"10.2.0.0/24","origin":"AS64999","old_class":"wrong_origin","old_impact":"unreachable","vrp":"10.2.0.0/24 AS64502","paths":1,"peers":1,"source":"file:`+bf+`"}]}`)
+	b.SetRoutes(t, birdRoutes(t, rWrongOrigin, rBoth))
+	newHook.expect(t, run, "announced after the reload", invalidAppeared("noc", "10.3.7.0/24", "AS64666", "wrong_origin", "unreachable", "10.3.0.0/16-24 AS64777", 0))
+	if after := b.Protocol(t); after != before {
+		t.Errorf("bird's session after the reload: %+v, before: %+v", after, before)
+	}
+	if strings.Contains(run.logs.String(), "session_down") {
+		t.Errorf("the reload dropped the session:\n%s", tailLines(run.logs.String(), 30))
+	}
+	oldHook.empty(t)
+	newHook.empty(t)
+}
