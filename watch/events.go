@@ -139,7 +139,7 @@ func firstCarrier(s *live.Snapshot, c live.Change, down map[peerID]bool) peerID 
 
 // onlyFrom: every peer carrying the route in s is loading its initial
 // table (or finished it at this check).
-func onlyFrom(s *live.Snapshot, c live.Change, loading map[peerID]time.Time, loaded map[peerID]bool) bool {
+func onlyFrom(s *live.Snapshot, c live.Change, loading map[peerID]loadState, loaded map[peerID]bool) bool {
 	if len(loading) == 0 && len(loaded) == 0 {
 		return false
 	}

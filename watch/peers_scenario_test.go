@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"fmt"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -116,4 +117,38 @@ func TestScenarioCauses(t *testing.T) {
 	if testing.Verbose() {
 		t.Log(run.logs.String())
 	}
+}
+
+// TestScenarioNoEndOfRIB: a real peer that never sends End-of-RIB (gobgpd
+// without graceful restart) has its initial table summed up once
+// --eor-timeout has passed (initial_load, cause load_timeout), not held
+// back for the default five minutes, and not told route by route; a route
+// after it is told by itself.
+func TestScenarioNoEndOfRIB(t *testing.T) {
+	t.Parallel() // mostly waiting for peers; the reload test's SIGHUP makes the others re-read their VRP files only
+	testutil.NeedTool(t, "gobgpd", "gobgpd")
+	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	listen, port := bgpPort(t)
+	hook, url := webhookInbox(t)
+	rs, text := receivers(t, fmt.Sprintf("- {name: noc, type: webhook, url: %q, filter: {events: [initial_load, invalid_appeared]}}", url))
+	run := startService(t, Options{Listen: listen, Neighbors: []string{"127.0.0.1:65001"}, RouterID: "192.0.2.254",
+		Classify: classify.Options{LocalAS: 64900}, VRPFiles: []string{vrpFile}, EORTimeout: time.Second, Alerts: rs, AlertsText: text})
+	sp := gobgpd.Start(t, gobgpd.Config{AS: 65001, PeerAS: 64900, PeerPort: port, AdminDown: true})
+	for _, r := range []annRoute{rValid, rWrongOrigin, rTooSpecific} {
+		sp.Announce(t, r.prefix, 0, r.path)
+	}
+	sp.Enable(t)
+	run.logged(t, `"msg":"session_up"`, 1)
+	up := time.Now()
+	hook.expect(t, run, "initial table", `{"receiver":"noc","time":"<T>","summary":"1 event: 1 initial_load","events":[{"event":"initial_load","time":"<T>","cause":"load_timeout","peer":"bgp 127.0.0.1 AS65001","counts":{"dropped":2,"invalid":2,"routes":3,"unreachable":2}}]}`)
+	if d := time.Since(up); d < time.Second {
+		t.Errorf("initial_load %v after session_up, before --eor-timeout (1s)", d)
+	}
+	if n := strings.Count(run.logs.String(), `"msg":"bgp_end_of_rib"`); n != 0 {
+		t.Fatalf("gobgpd sent End-of-RIB (%d lines): the test needs a speaker that does not", n)
+	}
+	sp.Announce(t, rBoth.prefix, 0, rBoth.path)
+	hook.expect(t, run, "after the load", `{"receiver":"noc","time":"<T>","summary":"1 event: 1 invalid_appeared","events":[{"event":"invalid_appeared","time":"<T>","cause":"route_announced","prefix":"10.3.7.0/24","origin":"AS64666","class":"both","impact":"unreachable","vrp":"10.3.0.0/16 AS64503","paths":1,"peers":1}]}`)
+	hook.empty(t)
 }

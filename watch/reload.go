@@ -70,9 +70,9 @@ func same(a, b any) bool {
 // one it reads the configuration again (the command line still wins) and
 // applies what can change while sessions stay up: VRP files and RTR
 // caches added or removed, the drop-expired policy, alert receivers and
-// filters, the change-log cap and the intervals. Settings that need new
-// listeners or sessions are named in the log and keep their running
-// values. It returns whether an interval changed (the loop restarts its
+// filters, the change-log cap, the End-of-RIB wait and the intervals.
+// Settings that need new listeners or sessions are named in the log and
+// keep their running values. It returns whether an interval changed (the loop restarts its
 // tickers).
 func (w *Service) reload() bool {
 	if w.opts.Reload == nil {
@@ -129,6 +129,10 @@ func (w *Service) reload() bool {
 	if o.MaxChangeLogs != n.MaxChangeLogs {
 		w.opts.MaxChangeLogs = n.MaxChangeLogs
 		changed = append(changed, "max-change-logs")
+	}
+	if o.EORTimeout != n.EORTimeout {
+		w.opts.EORTimeout = n.EORTimeout
+		changed = append(changed, "eor-timeout")
 	}
 	if o.DumpKeep != n.DumpKeep || o.DumpMaxAge != n.DumpMaxAge {
 		w.opts.DumpKeep, w.opts.DumpMaxAge = n.DumpKeep, n.DumpMaxAge

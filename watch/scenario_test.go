@@ -58,6 +58,9 @@ func startService(t *testing.T, opts Options) *svcRun {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.EORTimeout == 0 {
+		opts.EORTimeout = DefaultEORTimeout
+	}
 	opts.ShutdownDeadline = 5 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &svcRun{logs: &testutil.SyncBuffer{}}

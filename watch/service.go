@@ -335,9 +335,6 @@ func (w *Service) loopOnce(ctx context.Context, hup <-chan os.Signal) bool {
 	}
 }
 
-// loadTimeout ends a BGP session's initial load when no End-of-RIB came.
-const loadTimeout = 5 * time.Minute
-
 func (w *Service) now() time.Time {
 	if w.opts.Now == nil {
 		return time.Now()
@@ -355,7 +352,7 @@ func (w *Service) now() time.Time {
 func (w *Service) logChanges() {
 	now := w.now()
 	var edges []sessionEdge
-	loading := map[peerID]time.Time{}
+	loading := map[peerID]loadState{}
 	if w.sessions != nil {
 		edges, loading = w.sessions.drain()
 	}
@@ -471,10 +468,10 @@ func (w *Service) logChanges() {
 	for id, n := range gone {
 		w.log.Warn("session_down_summary", "peer_ip", id.ip, "peer_as", id.as, "invalids_gone", n)
 	}
-	for id, since := range loading {
-		if time.Since(since) >= loadTimeout {
+	for id, l := range loading {
+		if time.Since(l.since) >= w.opts.EORTimeout {
 			w.sessions.endLoad(id)
-			events = append(events, w.initialLoad(snap, sessionKey{"bgp", id.ip, id.as}, "load_timeout", now))
+			events = append(events, w.initialLoad(snap, l.key, "load_timeout", now))
 		}
 	}
 	if w.alerts != nil {
