@@ -1,14 +1,10 @@
 package collector
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,91 +13,9 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
 	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/internal/testutil/gobgpd"
 	"github.com/rovimpact/rovimpact/route"
 )
-
-// gobgpd runs a Debian gobgpd (3.10) that peers with the collector at
-// collectorPort from localAddr, advertising with ADD-PATH send. It returns
-// a function running the gobgp CLI against it.
-type gobgpd struct {
-	cmd     *exec.Cmd
-	apiPort uint16
-	cli     string
-	log     *bytes.Buffer
-}
-
-func startGobgpd(t testing.TB, localAddr string, as uint32, collectorPort uint16) *gobgpd {
-	t.Helper()
-	bin := testutil.NeedTool(t, "gobgpd", "gobgpd")
-	cli := testutil.NeedTool(t, "gobgp", "gobgpd")
-	dir := t.TempDir()
-	conf := fmt.Sprintf(`[global.config]
-  as = %d
-  router-id = "%s"
-  port = -1
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.1"
-    peer-as = 65000
-  [neighbors.transport.config]
-    remote-port = %d
-    local-address = "%s"
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-    [neighbors.afi-safis.add-paths.config]
-      send-max = 8
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-    [neighbors.afi-safis.add-paths.config]
-      send-max = 8
-`, as, localAddr, collectorPort, localAddr)
-	path := filepath.Join(dir, "gobgpd.toml")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	g := &gobgpd{apiPort: freePort(t), cli: cli, log: &bytes.Buffer{}}
-	g.cmd = exec.Command(bin, "-f", path, "-p", "--pprof-disable", "--api-hosts", fmt.Sprintf("127.0.0.1:%d", g.apiPort))
-	g.cmd.Stdout, g.cmd.Stderr = g.log, g.log
-	if err := g.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.stop() })
-	// Wait for the API.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := g.run("global"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gobgpd API did not come up:\n%s", g.log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return g
-}
-
-func (g *gobgpd) run(args ...string) ([]byte, error) {
-	args = append([]string{"-u", "127.0.0.1", "-p", fmt.Sprint(g.apiPort)}, args...)
-	return exec.Command(g.cli, args...).CombinedOutput()
-}
-
-func (g *gobgpd) mustRun(t testing.TB, args ...string) {
-	t.Helper()
-	if out, err := g.run(args...); err != nil {
-		t.Fatalf("gobgp %v: %v\n%s", args, err, out)
-	}
-}
-
-func (g *gobgpd) stop() {
-	if g.cmd.Process != nil && g.cmd.ProcessState == nil {
-		g.cmd.Process.Kill()
-		g.cmd.Wait()
-	}
-}
 
 func startCollector(t testing.TB, cfg BGPConfig, h Handler) *BGP {
 	t.Helper()
@@ -136,16 +50,16 @@ func TestBGPWithGobgpd(t *testing.T) {
 		Logger:    slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnSession: sess.session,
 	}, func(r *route.Route) { rec.handle(r); sess.route(r) })
-	g := startGobgpd(t, "127.0.0.1", 65001, port)
+	g := gobgpd.Start(t, gobgpd.Config{AS: 65001, PeerAS: 65000, PeerPort: port, AddPath: true})
 	// The session is up before anything is announced.
 	sess.waitFor(t, 15*time.Second, "session up", func(ev []string) bool { return len(ev) > 0 })
 	if got := sess.snapshot(); got[0] != "session 127.0.0.1 AS65001 established" {
 		t.Errorf("first event: got %q, want the session established", got[0])
 	}
-	g.mustRun(t, "global", "rib", "add", "-a", "ipv4", "192.0.2.0/24", "identifier", "1", "aspath", "64500", "nexthop", "127.0.0.1")
-	g.mustRun(t, "global", "rib", "add", "-a", "ipv4", "192.0.2.0/24", "identifier", "2", "aspath", "64501 64502", "nexthop", "127.0.0.1")
-	g.mustRun(t, "global", "rib", "add", "-a", "ipv4", "198.51.100.0/24", "aspath", "64503 {64504,64505}", "nexthop", "127.0.0.1")
-	g.mustRun(t, "global", "rib", "add", "-a", "ipv6", "2001:db8::/32", "aspath", "64506", "nexthop", "::1")
+	g.MustRun(t, "global", "rib", "add", "-a", "ipv4", "192.0.2.0/24", "identifier", "1", "aspath", "64500", "nexthop", "127.0.0.1")
+	g.MustRun(t, "global", "rib", "add", "-a", "ipv4", "192.0.2.0/24", "identifier", "2", "aspath", "64501 64502", "nexthop", "127.0.0.1")
+	g.MustRun(t, "global", "rib", "add", "-a", "ipv4", "198.51.100.0/24", "aspath", "64503 {64504,64505}", "nexthop", "127.0.0.1")
+	g.MustRun(t, "global", "rib", "add", "-a", "ipv6", "2001:db8::/32", "aspath", "64506", "nexthop", "::1")
 
 	// gobgpd prepends its own AS 65001 towards the eBGP collector, and
 	// numbers paths without an explicit identifier 1.
@@ -161,11 +75,11 @@ func TestBGPWithGobgpd(t *testing.T) {
 		return !slices.ContainsFunc(want, func(w string) bool { return !has(ev, w) })
 	})
 	t.Logf("announcements after %v", time.Since(start))
-	g.mustRun(t, "global", "rib", "del", "-a", "ipv4", "192.0.2.0/24", "identifier", "2")
+	g.MustRun(t, "global", "rib", "del", "-a", "ipv4", "192.0.2.0/24", "identifier", "2")
 	rec.waitFor(t, 5*time.Second, "withdraw", func(ev []route.Route) bool {
 		return has(ev, "withdraw 127.0.0.1 192.0.2.0/24 id=2")
 	})
-	g.stop()
+	g.Stop()
 	ev := rec.waitFor(t, 5*time.Second, "peer down", func(ev []route.Route) bool { return has(ev, "down 127.0.0.1") })
 	if n := len(ev); n != 6 {
 		t.Errorf("got %d events, want 6:\n%s", n, dump(ev))
