@@ -50,6 +50,12 @@ func cause(prev, next *live.Snapshot, c live.Change, down map[peerID]bool) strin
 	}
 }
 
+// pendingDown is a session_down event waiting one check for its count.
+type pendingDown struct {
+	id peerID
+	ev alert.Event
+}
+
 // peerID names a peer as sessions and tables both can: AS and address.
 type peerID struct {
 	ip netip.Addr

@@ -174,6 +174,9 @@ type Service struct {
 
 	alerts     *alert.Notifier // nil without receivers
 	recentDown map[peerID]bool // sessions seen down at the last check
+	// pendingDown are the session_down events of the last check, told at
+	// this one (see logChanges).
+	pendingDown []pendingDown
 }
 
 // startRoutes starts the BGP speaker and the BMP station.
@@ -452,6 +455,18 @@ func (w *Service) logChanges() {
 	if suppressed > 0 {
 		w.log.Warn("invalid_changes_suppressed", "count", suppressed, "max_change_logs", w.opts.MaxChangeLogs)
 	}
+	// A collector tells a session's end, then flushes its routes: a check
+	// can fall between the two and see the edge without the flush. So a
+	// session_down is told at the check after the one that saw its edge,
+	// counting the invalids both checks saw go with it (one event, one
+	// session_down_summary line, with the whole count).
+	for _, p := range w.pendingDown {
+		p.ev.Counts["invalids_gone"] += gone[p.id]
+		delete(gone, p.id)
+		events = append(events, p.ev)
+		w.log.Warn("session_down_summary", "peer_ip", p.id.ip, "peer_as", p.id.as, "invalids_gone", p.ev.Counts["invalids_gone"])
+	}
+	w.pendingDown = nil
 	for _, e := range edges {
 		id := peerID{e.key.ip, e.key.as}
 		switch {
@@ -460,12 +475,13 @@ func (w *Service) logChanges() {
 		case e.up:
 			events = append(events, alert.Event{Name: "session_up", Time: now, Peer: e.key.name(), Clear: true})
 		default:
-			events = append(events, alert.Event{Name: "session_down", Time: now, Peer: e.key.name(), Cause: e.reason,
-				Counts: map[string]int{"invalids_gone": gone[id]}})
+			w.pendingDown = append(w.pendingDown, pendingDown{id, alert.Event{Name: "session_down", Time: now, Peer: e.key.name(),
+				Cause: e.reason, Counts: map[string]int{"invalids_gone": gone[id]}}})
+			delete(gone, id)
 		}
 	}
 	events = append(events, cacheEvents...)
-	for id, n := range gone {
+	for id, n := range gone { // flushed later still
 		w.log.Warn("session_down_summary", "peer_ip", id.ip, "peer_as", id.as, "invalids_gone", n)
 	}
 	for id, l := range loading {
