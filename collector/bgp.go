@@ -258,6 +258,13 @@ func (b *BGP) acceptLoop() {
 // peerAS returns the AS configured for addr, and whether addr may connect
 // at all.
 func (b *BGP) peerAS(addr netip.Addr) (uint32, bool, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.allowedLocked(addr)
+}
+
+// allowedLocked is peerAS with b.mu held (SetPeers changes the lists).
+func (b *BGP) allowedLocked(addr netip.Addr) (uint32, bool, bool) {
 	for _, n := range b.cfg.Neighbors {
 		if n.Addr.Unmap() == addr {
 			return n.AS, false, true

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -153,6 +154,37 @@ func TestScenarioRateLimit(t *testing.T) {
 	hook.empty(t)
 }
 
+// reloads is a test's configuration reload (Options.Reload): the running
+// options (Reload runs on the service's loop, which owns w.opts) with a
+// change applied. A SIGHUP reaches every watch of the test process: tests
+// running in parallel reload each other, so a change must give whole
+// values (applying it again changes nothing).
+type reloads struct {
+	svc    atomic.Pointer[Service]
+	change atomic.Pointer[func(*Options)]
+}
+
+func (r *reloads) reload() (Options, error) {
+	s := r.svc.Load()
+	if s == nil { // another test's SIGHUP, before this one's service is known
+		return Options{}, errors.New("test: service not started yet")
+	}
+	n := s.opts
+	if f := r.change.Load(); f != nil {
+		(*f)(&n)
+	}
+	return n, nil
+}
+
+// hup makes change the reload's and sends SIGHUP.
+func (r *reloads) hup(t *testing.T, change func(*Options)) {
+	t.Helper()
+	r.change.Store(&change)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestScenarioReloadKeepsBirdSession: SIGHUP applies a new configuration
 // (another VRP file, another alert receiver, another change-log cap) while
 // a real peer's session stays up: bird2 still shows it Established since
@@ -174,17 +206,10 @@ func TestScenarioReloadKeepsBirdSession(t *testing.T) {
 	// the reload is told after it.
 	filter := "filter: {prefixes: [10.0.0.0/8], events: [invalid_appeared, invalid_disappeared, session_down]}"
 	oldRS, oldText := receivers(t, fmt.Sprintf("- {name: noc, type: webhook, url: %q, %s}", oldURL, filter))
-	// The reload reads the running options with change applied (Reload
-	// runs on the service's loop, which owns w.opts).
-	var svc atomic.Pointer[Service]
-	var change atomic.Pointer[func(*Options)]
-	opts := Options{VRPFiles: []string{a}, Alerts: oldRS, AlertsText: oldText, Reload: func() (Options, error) {
-		n := svc.Load().opts
-		(*change.Load())(&n)
-		return n, nil
-	}}
+	var rl reloads
+	opts := Options{VRPFiles: []string{a}, Alerts: oldRS, AlertsText: oldText, Reload: rl.reload}
 	run, b := birdWatch(t, opts, rWrongOrigin)
-	svc.Store(run.w)
+	rl.svc.Store(run.w)
 	before := b.Protocol(t)
 	if before.State != "Established" {
 		t.Fatalf("bird: %+v, want Established", before)
@@ -193,14 +218,10 @@ func TestScenarioReloadKeepsBirdSession(t *testing.T) {
 	// The route of the initial table reached noc: it watches that space.
 	oldHook.expect(t, run, "initial load", `{"receiver":"noc","time":"<T>","summary":"1 event: 1 invalid_appeared","events":[{"event":"invalid_appeared","time":"<T>","cause":"route_announced","prefix":"10.2.0.0/24","origin":"AS64999","class":"wrong_origin","impact":"unreachable","vrp":"10.2.0.0/24 AS64502","paths":1,"peers":1,"initial_load":true}]}`)
 	newRS, newText := receivers(t, fmt.Sprintf("- {name: noc, type: webhook, url: %q, %s}", newURL, filter))
-	f := func(n *Options) {
+	rl.hup(t, func(n *Options) {
 		n.VRPFiles, n.Alerts, n.AlertsText, n.MaxChangeLogs = []string{a, bf}, newRS, newText, 7
 		n.Listen = "127.0.0.1:1" // needs a restart: logged, not applied
-	}
-	change.Store(&f)
-	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	})
 	run.logged(t, `"msg":"config_reload_needs_restart","keys":["listen"]`, 1)
 	run.logged(t, `"msg":"config_reloaded","changed":["alerts","max-change-logs","vrps"]`, 1)
 	// The new VRPs make the held 10.2.0.0/24 valid.
@@ -216,4 +237,51 @@ func TestScenarioReloadKeepsBirdSession(t *testing.T) {
 	}
 	oldHook.empty(t)
 	newHook.empty(t)
+}
+
+// TestScenarioReloadNeighbors: SIGHUP changes the BGP neighbours live.
+// Removing another neighbour leaves a real peer's (bird2) session alone;
+// removing the peer's own neighbour closes its session (one session_down
+// alert counting its invalid, cause "peer de-configured"); adding it back
+// takes it again, without a restart.
+func TestScenarioReloadNeighbors(t *testing.T) {
+	t.Parallel() // mostly waiting for peers; the reload test's SIGHUP makes the others re-read their VRP files only
+	hook, url := webhookInbox(t)
+	rs, text := receivers(t, fmt.Sprintf("- {name: noc, type: webhook, url: %q, filter: {events: [session_down]}}", url))
+	var rl reloads
+	run, b := birdWatch(t, Options{Alerts: rs, AlertsText: text, Reload: rl.reload}, rWrongOrigin)
+	rl.svc.Store(run.w)
+	before := b.Protocol(t)
+	if before.State != "Established" {
+		t.Fatalf("bird: %+v, want Established", before)
+	}
+
+	// Another neighbour added and removed: this session is not touched.
+	rl.hup(t, func(n *Options) { n.Neighbors = []string{"127.0.0.1:64520", "192.0.2.99:64999"} })
+	run.logged(t, `"msg":"config_reloaded","changed":["neighbor"]`, 1)
+	rl.hup(t, func(n *Options) { n.Neighbors = []string{"127.0.0.1:64520"} })
+	run.logged(t, `"msg":"config_reloaded","changed":["neighbor"]`, 2)
+	if after := b.Protocol(t); after != before {
+		t.Errorf("bird's session after reloads that did not concern it: %+v, before: %+v", after, before)
+	}
+	if strings.Contains(run.logs.String(), "session_down") || strings.Contains(run.logs.String(), "needs_restart") {
+		t.Fatalf("a neighbour change touched the session or wanted a restart:\n%s", tailLines(run.logs.String(), 20))
+	}
+
+	// Its own neighbour removed: the session ends, its routes go.
+	rl.hup(t, func(n *Options) { n.Neighbors = []string{"192.0.2.99:64999"} })
+	run.logged(t, `"msg":"session_down","source":"bgp","peer_ip":"127.0.0.1","peer_as":64520,"state":"idle","reason":"peer de-configured"`, 1)
+	hook.expect(t, run, "de-configured", `{"receiver":"noc","time":"<T>","summary":"1 event: 1 session_down","events":[{"event":"session_down","time":"<T>","cause":"peer de-configured","peer":"bgp 127.0.0.1 AS64520","counts":{"invalids_gone":1}}]}`)
+	eventually(t, 15*time.Second, "bird sees the session closed", func() (bool, string) {
+		p := b.Protocol(t)
+		return p.State != "Established", fmt.Sprint(p)
+	})
+
+	// Back: the peer reconnects and loads its table again.
+	rl.hup(t, func(n *Options) { n.Neighbors = []string{"127.0.0.1:64520"} })
+	run.logged(t, `"msg":"initial_load","peer":"bgp 127.0.0.1 AS64520","cause":"end_of_rib","routes":1,"invalid":1`, 2)
+	if p := b.Protocol(t); p.State != "Established" {
+		t.Errorf("bird after the neighbour came back: %+v", p)
+	}
+	hook.empty(t)
 }

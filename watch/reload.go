@@ -70,7 +70,8 @@ func same(a, b any) bool {
 // one it reads the configuration again (the command line still wins) and
 // applies what can change while sessions stay up: VRP files and RTR
 // caches added or removed, the drop-expired policy, alert receivers and
-// filters, the change-log cap, the End-of-RIB wait and the intervals.
+// filters, the change-log cap, the End-of-RIB wait, the intervals, and
+// the BGP peers (reloadPeers: only removed peers' sessions end).
 // Settings that need new listeners or sessions are named in the log and
 // keep their running values. It returns whether an interval changed (the loop restarts its
 // tickers).
@@ -88,7 +89,12 @@ func (w *Service) reload() bool {
 	}
 	o := w.opts
 	var changed []string
-	if restart := restartOnly(o, n); len(restart) > 0 {
+	restart := restartOnly(o, n)
+	if peers := w.reloadPeers(n); len(peers) > 0 { // watch/reload_peers.go
+		changed = append(changed, peers...)
+		restart = slices.DeleteFunc(restart, func(k string) bool { return slices.Contains(peers, k) })
+	}
+	if len(restart) > 0 {
 		w.log.Warn("config_reload_needs_restart", "keys", restart)
 	}
 	// VRP sources.
