@@ -309,6 +309,13 @@ func (b *BGP) admit(raw net.Conn) {
 		raw.Close()
 		return
 	}
+	// SetPeers may have removed the peer since it was looked up.
+	if _, _, ok := b.allowedLocked(addr); !ok {
+		b.mu.Unlock()
+		b.em.skip("conn_refused", 1) // em.mu is never taken with b.mu held
+		raw.Close()
+		return
+	}
 	p := b.peers[addr]
 	if p == nil {
 		p = &bgpPeer{b: b, addr: addr, dynamic: dynamic}
