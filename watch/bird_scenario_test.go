@@ -285,3 +285,40 @@ func TestScenarioReloadNeighbors(t *testing.T) {
 	}
 	hook.empty(t)
 }
+
+// TestScenarioReloadRTRTimers: SIGHUP applies new rtr-retry and
+// rtr-timeout by replacing the cache's client (Debian stayrtr): the new
+// client's Reset Query brings the same VRPs, so the union never loses the
+// cache's VRPs (no vrps_source_removed, no change applied), and the
+// settings need no restart.
+func TestScenarioReloadRTRTimers(t *testing.T) {
+	t.Parallel() // mostly waiting for peers; the reload test's SIGHUP makes the others re-read their VRP files only
+	bin := testutil.NeedTool(t, "stayrtr", "stayrtr")
+	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
+	stayrtr.WriteVRPs(t, vrpFile, watchVRPs0)
+	cache := freeAddr(t)
+	stayrtr.Start(t, bin, vrpFile, cache)
+	var rl reloads
+	run := startService(t, Options{BMP: "127.0.0.1:0", RTR: []string{cache}, Reload: rl.reload})
+	rl.svc.Store(run.w)
+	synced := `"msg":"vrps_updated","source":"` + cache + `","serial":0,`
+	run.logged(t, synced, 1)
+	rl.hup(t, func(n *Options) { n.RTRRetry, n.RTRTimeout = time.Second, 45*time.Second })
+	run.logged(t, `"msg":"config_reloaded","changed":["rtr-retry","rtr-timeout"]`, 1)
+	run.logged(t, synced, 2)
+	// The new client's Reset brought the cache's 10 VRPs: no change.
+	run.logged(t, synced+`"session_id":`, 2)
+	logs := run.logs.String()
+	if !strings.Contains(logs, `"reset":true,"source_announced":10,"source_withdrawn":0,"slurm_removed":0,"announced":0,"withdrawn":0,"union":10}`) {
+		t.Errorf("no Reset from the new client that left the union as it was:\n%s", tailLines(logs, 12))
+	}
+	if strings.Contains(logs, "vrps_source_removed") || strings.Contains(logs, "needs_restart") {
+		t.Errorf("the reload dropped the cache's VRPs or wanted a restart:\n%s", tailLines(logs, 20))
+	}
+	if n := strings.Count(logs, `"msg":"vrps_applied"`); n != 1 {
+		t.Errorf("%d changes of the union applied, want 1 (the first sync):\n%s", n, tailLines(logs, 20))
+	}
+	if u := len(run.w.VRPUnion()); u != len(watchVRPs0) {
+		t.Errorf("union of %d VRPs after the reload, want %d", u, len(watchVRPs0))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"sync/atomic"
 
 	"github.com/rovimpact/rovimpact/alert"
 	"github.com/rovimpact/rovimpact/rtr"
@@ -15,22 +16,38 @@ import (
 func (w *Service) startCache(addr string) {
 	ctx, cancel := context.WithCancel(w.ctx)
 	if w.caches == nil {
-		w.caches = map[string]context.CancelFunc{}
+		w.caches = map[string]*cache{}
 	}
-	w.caches[addr] = cancel
 	c := rtr.NewClient(rtr.Config{Addr: addr, Logger: w.log, RetryInterval: w.opts.RTRRetry, ResponseTimeout: w.opts.RTRTimeout})
+	run := &cache{cancel: cancel, done: make(chan struct{})}
+	w.caches[addr] = run
 	w.vrps.addClient(c)
 	w.wg.Add(2)
 	go func() { defer w.wg.Done(); c.Run(ctx) }()
 	go func() {
 		defer w.wg.Done()
+		defer close(run.done)
 		w.vrps.follow(c)
 		// Run has returned: either the service stops (leave the data
-		// alone, the process ends) or the cache was removed.
-		if w.ctx.Err() == nil {
+		// alone, the process ends), or the cache was removed, or its
+		// client is being replaced (watch/reload_rtr.go).
+		switch {
+		case w.ctx.Err() != nil:
+		case run.replaced.Load():
+			w.vrps.retireClient(c)
+		default:
 			w.vrps.removeClient(c)
 		}
 	}()
+}
+
+// cache is one running RPKI-RTR client.
+type cache struct {
+	cancel context.CancelFunc
+	// replaced: stopped to make way for a client with other settings;
+	// its source's VRPs stay in the union until the new one has synced.
+	replaced atomic.Bool
+	done     chan struct{} // closed once the client's updates are applied
 }
 
 // restartOnly are the settings a reload cannot change without dropping
@@ -71,7 +88,8 @@ func same(a, b any) bool {
 // applies what can change while sessions stay up: VRP files and RTR
 // caches added or removed, the drop-expired policy, alert receivers and
 // filters, the change-log cap, the End-of-RIB wait, the intervals, and
-// the BGP peers (reloadPeers: only removed peers' sessions end).
+// the BGP peers (reloadPeers: only removed peers' sessions end) and the
+// RTR timers (reloadRTRTimers: each cache's client replaced, its VRPs kept).
 // Settings that need new listeners or sessions are named in the log and
 // keep their running values. It returns whether an interval changed (the loop restarts its
 // tickers).
@@ -90,9 +108,11 @@ func (w *Service) reload() bool {
 	o := w.opts
 	var changed []string
 	restart := restartOnly(o, n)
-	if peers := w.reloadPeers(n); len(peers) > 0 { // watch/reload_peers.go
-		changed = append(changed, peers...)
-		restart = slices.DeleteFunc(restart, func(k string) bool { return slices.Contains(peers, k) })
+	live := w.reloadPeers(n)                     // watch/reload_peers.go
+	live = append(live, w.reloadRTRTimers(n)...) // watch/reload_rtr.go
+	if len(live) > 0 {
+		changed = append(changed, live...)
+		restart = slices.DeleteFunc(restart, func(k string) bool { return slices.Contains(live, k) })
 	}
 	if len(restart) > 0 {
 		w.log.Warn("config_reload_needs_restart", "keys", restart)
@@ -119,7 +139,7 @@ func (w *Service) reload() bool {
 	w.opts.VRPFiles = n.VRPFiles
 	for _, addr := range o.RTR {
 		if !slices.Contains(n.RTR, addr) {
-			w.caches[addr]()
+			w.caches[addr].cancel()
 			delete(w.caches, addr)
 			changed = append(changed, "rtr")
 		}

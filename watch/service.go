@@ -170,7 +170,7 @@ type Service struct {
 	// ctx and wg run the RTR clients, which a reload starts and stops.
 	ctx    context.Context
 	wg     *sync.WaitGroup
-	caches map[string]context.CancelFunc
+	caches map[string]*cache
 
 	alerts     *alert.Notifier // nil without receivers
 	recentDown map[peerID]bool // sessions seen down at the last check

@@ -435,3 +435,13 @@ func (f *vrpFeed) dropSource(src string) {
 	n := f.flush()
 	f.log.Info("vrps_source_removed", "source", src, "withdrawn", len(d.Withdrawn), "revalidated", n, "union", f.set.Len())
 }
+
+// retireClient forgets a client replaced by another for the same cache
+// (watch/reload_rtr.go), keeping its source's VRPs: the new client's first
+// response (a Reset Query's) replaces them, as after any reconnect.
+func (f *vrpFeed) retireClient(c *rtr.Client) {
+	f.mu.Lock()
+	f.clients = slices.DeleteFunc(f.clients, func(x *rtr.Client) bool { return x == c })
+	delete(f.up, c.Status().Source) // the new client's session is told when it is up
+	f.mu.Unlock()
+}
