@@ -15,6 +15,7 @@ import (
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/bird"
+	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/rov"
 )
@@ -320,5 +321,42 @@ func TestScenarioReloadRTRTimers(t *testing.T) {
 	}
 	if u := len(run.w.VRPUnion()); u != len(watchVRPs0) {
 		t.Errorf("union of %d VRPs after the reload, want %d", u, len(watchVRPs0))
+	}
+}
+
+// TestScenarioReloadSLURM: SIGHUP applies changed SLURM files (RFC 8416)
+// while a real peer's (bird2) session stays up: an added assertion (§3.4)
+// makes a held invalid route valid at once; an added prefix filter (§3.3)
+// takes its VRP out of the file source read again, and the route it made
+// invalid is not_found; going back to no SLURM makes both invalid again.
+func TestScenarioReloadSLURM(t *testing.T) {
+	t.Parallel() // mostly waiting for peers; the reload test's SIGHUP makes the others re-read their VRP files only
+	dir := t.TempDir()
+	none, assert, both := filepath.Join(dir, "none.slurm"), filepath.Join(dir, "assert.slurm"), filepath.Join(dir, "both.slurm")
+	fixture.WriteSLURM(t, none, nil, nil)
+	fixture.WriteSLURM(t, assert, nil, []rov.VRP{vrpOf("10.2.0.0/24", 24, 64999)})
+	fixture.WriteSLURM(t, both, []rov.VRP{vrpOf("10.3.0.0/16", 16, 64503)}, []rov.VRP{vrpOf("10.2.0.0/24", 24, 64999)})
+	var rl reloads
+	run, b := birdWatch(t, Options{SLURM: []string{none}, Reload: rl.reload}, rWrongOrigin, rBoth)
+	rl.svc.Store(run.w)
+	before := b.Protocol(t)
+
+	rl.hup(t, func(n *Options) { n.SLURM = []string{assert} })
+	run.logged(t, `"msg":"config_reloaded","changed":["slurm"]`, 1)
+	run.logged(t, `"msg":"invalid_disappeared","prefix":"10.2.0.0/24","origin":"AS64999","paths":1,"peers":1,"old_class":"wrong_origin","old_impact":"unreachable","cause":"vrps_changed","vrp_sources":"slurm"`, 1)
+
+	rl.hup(t, func(n *Options) { n.SLURM = []string{both} })
+	run.logged(t, `"msg":"config_reloaded","changed":["slurm"]`, 2)
+	run.logged(t, `"msg":"invalid_disappeared","prefix":"10.3.7.0/24","origin":"AS64666","paths":1,"peers":1,"old_class":"both","old_impact":"unreachable","cause":"vrps_changed"`, 1)
+
+	rl.hup(t, func(n *Options) { n.SLURM = []string{none} })
+	run.logged(t, `"msg":"config_reloaded","changed":["slurm"]`, 3)
+	run.logged(t, `"msg":"invalid_appeared","prefix":"10.2.0.0/24","origin":"AS64999","paths":1,"peers":1,"class":"wrong_origin","impact":"unreachable","cause":"vrps_changed"`, 1)
+	run.logged(t, `"msg":"invalid_appeared","prefix":"10.3.7.0/24","origin":"AS64666","paths":1,"peers":1,"class":"both","impact":"unreachable","cause":"vrps_changed"`, 1)
+	if after := b.Protocol(t); after != before {
+		t.Errorf("bird's session after the reloads: %+v, before: %+v", after, before)
+	}
+	if logs := run.logs.String(); strings.Contains(logs, "session_down") || strings.Contains(logs, "needs_restart") {
+		t.Errorf("a SLURM reload touched the session or wanted a restart:\n%s", tailLines(logs, 20))
 	}
 }

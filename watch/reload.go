@@ -110,6 +110,7 @@ func (w *Service) reload() bool {
 	restart := restartOnly(o, n)
 	live := w.reloadPeers(n)                     // watch/reload_peers.go
 	live = append(live, w.reloadRTRTimers(n)...) // watch/reload_rtr.go
+	live = append(live, w.reloadSLURM(n)...)     // watch/reload_slurm.go
 	if len(live) > 0 {
 		changed = append(changed, live...)
 		restart = slices.DeleteFunc(restart, func(k string) bool { return slices.Contains(live, k) })

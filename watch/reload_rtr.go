@@ -22,7 +22,16 @@ func (w *Service) reloadRTRTimers(n Options) []string {
 		return nil
 	}
 	w.opts.RTRRetry, w.opts.RTRTimeout = n.RTRRetry, n.RTRTimeout
-	for _, addr := range o.RTR {
+	w.replaceClients()
+	return keys
+}
+
+// replaceClients replaces the client of every running cache by one with
+// the running settings: the old one stops first (its last updates
+// applied), its source's VRPs staying in the union, and the new one's
+// Reset Query replaces them.
+func (w *Service) replaceClients() {
+	for _, addr := range w.opts.RTR {
 		c := w.caches[addr]
 		if c == nil {
 			continue
@@ -38,5 +47,4 @@ func (w *Service) reloadRTRTimers(n Options) []string {
 		}
 		w.startCache(addr)
 	}
-	return keys
 }
