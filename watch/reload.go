@@ -51,7 +51,8 @@ type cache struct {
 }
 
 // restartOnly are the settings a reload cannot change without dropping
-// sessions or listeners; a changed one is logged and kept as it runs.
+// sessions or listeners; a changed one is logged and kept as it runs,
+// unless reloadPeers, reloadRTRTimers or reloadSLURM applied it live.
 func restartOnly(o, n Options) []string {
 	var out []string
 	for _, f := range []struct {
@@ -87,12 +88,12 @@ func same(a, b any) bool {
 // one it reads the configuration again (the command line still wins) and
 // applies what can change while sessions stay up: VRP files and RTR
 // caches added or removed, the drop-expired policy, alert receivers and
-// filters, the change-log cap, the End-of-RIB wait, the intervals, and
-// the BGP peers (reloadPeers: only removed peers' sessions end) and the
-// RTR timers (reloadRTRTimers: each cache's client replaced, its VRPs kept).
-// Settings that need new listeners or sessions are named in the log and
-// keep their running values. It returns whether an interval changed (the loop restarts its
-// tickers).
+// filters, the change-log cap, the End-of-RIB wait, the intervals, the
+// BGP peers (reloadPeers: only removed peers' sessions end), the RTR
+// timers (reloadRTRTimers: each cache's client replaced, its VRPs kept)
+// and SLURM (reloadSLURM). Settings that need new listeners or sessions
+// are named in the log and keep their running values. It returns whether
+// an interval changed (the loop restarts its tickers).
 func (w *Service) reload() bool {
 	if w.opts.Reload == nil {
 		w.log.Info("sighup", "reloading", "vrp_files")
