@@ -1,7 +1,6 @@
 package alert
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rovimpact/rovimpact/internal/testutil/smtpsink"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/rov"
@@ -318,71 +319,10 @@ func TestSyslog(t *testing.T) {
 	}
 }
 
-// smtpSink is a minimal SMTP server in the test (RFC 5321: greeting,
-// EHLO, MAIL, RCPT, DATA, QUIT) that records the envelope and data.
-func smtpSink(t *testing.T) (addr string, mails <-chan string) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	out := make(chan string, 4)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				r := bufio.NewReader(c)
-				fmt.Fprint(c, "220 sink ESMTP\r\n")
-				var env []string
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					cmd := strings.ToUpper(strings.TrimSpace(line))
-					switch {
-					case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-						fmt.Fprint(c, "250 sink\r\n")
-					case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RCPT"):
-						env = append(env, strings.TrimSpace(line))
-						fmt.Fprint(c, "250 ok\r\n")
-					case cmd == "DATA":
-						fmt.Fprint(c, "354 go on\r\n")
-						var data strings.Builder
-						for {
-							l, err := r.ReadString('\n')
-							if err != nil {
-								return
-							}
-							if l == ".\r\n" {
-								break
-							}
-							data.WriteString(l)
-						}
-						out <- strings.Join(env, "\n") + "\n" + data.String()
-						fmt.Fprint(c, "250 queued\r\n")
-					case cmd == "QUIT":
-						fmt.Fprint(c, "221 bye\r\n")
-						return
-					default:
-						fmt.Fprint(c, "502 no\r\n")
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String(), out
-}
-
 // TestMail: the mail an SMTP sink in the test receives, envelope,
 // headers and body.
 func TestMail(t *testing.T) {
-	addr, mails := smtpSink(t)
+	addr, mails := smtpsink.Start(t)
 	n, _ := notifier(t, parseOne(t, fmt.Sprintf("- {type: mail, smtp: %q, from: rovimpact@example.net, to: [noc@example.net, ops@example.net]}", addr)))
 	n.Handle(t0, []Event{appeared("192.0.2.0/24", 64501, t0)})
 	n.Flush()

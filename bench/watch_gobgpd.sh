@@ -191,7 +191,7 @@ EOF
 	$g neighbor 127.0.0.1 enable >/dev/null || die "gobgp neighbor enable failed"
 	local paths=0 eor=0
 	for ((i = 0; i < timeout * 2; i++)); do
-		eor=$(grep -c '"msg":"BGP End-of-RIB"' "$work/watch.log" || true)
+		eor=$(grep -c '"msg":"bgp_end_of_rib"' "$work/watch.log" || true)
 		if [ "$eor" -ge 2 ]; then
 			paths=$(metric rovimpact_paths || echo 0)
 			[ "${paths:-0}" -ge "$want" ] && break
@@ -216,7 +216,7 @@ for line in open(sys.argv[1]):
         d = json.loads(line)
     except ValueError:
         continue
-    if d.get("msg") == "BGP End-of-RIB":
+    if d.get("msg") == "bgp_end_of_rib":
         t = max(t, datetime.datetime.fromisoformat(d["time"].replace("Z", "+00:00")).timestamp())
 print(t)
 EOF

@@ -248,7 +248,7 @@ func (b *BGP) acceptLoop() {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				continue
 			}
-			b.log.Error("BGP accept failed; no more sessions are accepted", "err", err)
+			b.log.Error("bgp_accept_failed", "err", err, "effect", "no more sessions are accepted")
 			return
 		}
 		go b.admit(c)
@@ -258,6 +258,13 @@ func (b *BGP) acceptLoop() {
 // peerAS returns the AS configured for addr, and whether addr may connect
 // at all.
 func (b *BGP) peerAS(addr netip.Addr) (uint32, bool, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.allowedLocked(addr)
+}
+
+// allowedLocked is peerAS with b.mu held (SetPeers changes the lists).
+func (b *BGP) allowedLocked(addr netip.Addr) (uint32, bool, bool) {
 	for _, n := range b.cfg.Neighbors {
 		if n.Addr.Unmap() == addr {
 			return n.AS, false, true
@@ -279,7 +286,7 @@ func (b *BGP) admit(raw net.Conn) {
 	as, dynamic, ok := b.peerAS(addr)
 	if !ok {
 		b.em.skip("conn_refused", 1)
-		b.log.Warn("BGP connection refused: peer not configured", "peer", addr)
+		b.log.Warn("bgp_connection_refused", "peer_ip", addr, "reason", "peer not configured")
 		raw.Close()
 		return
 	}
@@ -291,7 +298,7 @@ func (b *BGP) admit(raw net.Conn) {
 		raw.SetReadDeadline(time.Time{})
 		if err != nil {
 			b.em.skip("conn_bad_open", 1)
-			b.log.Warn("BGP connection closed before the session started", "peer", addr, "err", err)
+			b.log.Warn("bgp_connection_closed_before_session", "peer_ip", addr, "err", err)
 			raw.Close()
 			return
 		}
@@ -299,6 +306,13 @@ func (b *BGP) admit(raw net.Conn) {
 	b.mu.Lock()
 	if b.closing.Load() {
 		b.mu.Unlock()
+		raw.Close()
+		return
+	}
+	// SetPeers may have removed the peer since it was looked up.
+	if _, _, ok := b.allowedLocked(addr); !ok {
+		b.mu.Unlock()
+		b.em.skip("conn_refused", 1) // em.mu is never taken with b.mu held
 		raw.Close()
 		return
 	}
@@ -324,7 +338,7 @@ func (b *BGP) admit(raw net.Conn) {
 			corebgp.WithPassive())
 		if err != nil {
 			b.mu.Unlock()
-			b.log.Error("BGP peer not registered", "peer", addr, "as", as, "err", err)
+			b.log.Error("bgp_peer_not_registered", "peer_ip", addr, "peer_as", as, "err", err)
 			raw.Close()
 			return
 		}
@@ -561,12 +575,12 @@ func (p *bgpPeer) downLocked(reason string, tcp bool) {
 	if gr {
 		reason = fmt.Sprintf("%s; graceful restart: %d routes kept stale for up to %s", reason, kept, p.caps.grTime)
 		em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionIdle, Reason: reason, Time: timeNow()})
-		p.b.log.Info("BGP session down, peer restarting", "peer", p.addr, "as", p.peer.AS, "reason", reason)
+		p.b.log.Info("bgp_session_down", "peer_ip", p.addr, "peer_as", p.peer.AS, "graceful_restart", true, "reason", reason)
 		p.startTimerLocked(p.caps.grTime)
 		return
 	}
 	em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionIdle, Reason: reason, Time: timeNow()})
-	p.b.log.Info("BGP session down", "peer", p.addr, "as", p.peer.AS, "reason", reason)
+	p.b.log.Info("bgp_session_down", "peer_ip", p.addr, "peer_as", p.peer.AS, "graceful_restart", false, "reason", reason)
 	p.flushLocked()
 }
 
@@ -662,7 +676,7 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 				Err: fmt.Sprintf("peer %s AS%d: %v", p.addr, p.peer.AS, u.Err)})
 		}
 		if h >= mrt.TreatAsWithdraw {
-			p.b.log.Warn("BGP UPDATE error", "peer", p.addr, "as", p.peer.AS, "handling", h, "err", u.Err.Reason)
+			p.b.log.Warn("bgp_update_error", "peer_ip", p.addr, "peer_as", p.peer.AS, "handling", h, "err", u.Err.Reason)
 		}
 	}
 	if h == mrt.SessionReset {
@@ -677,8 +691,8 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 			p.opts.Disabled[f] = true
 			n := p.paths.count(mrt.Family(f))
 			p.withdrawFamilyLocked(mrt.Family(f))
-			p.b.log.Warn("BGP address family disabled until the session resets (RFC 7606 AFI/SAFI disable)",
-				"peer", p.addr, "as", p.peer.AS, "family", mrt.Family(f).String(), "routes_withdrawn", n)
+			p.b.log.Warn("bgp_family_disabled", "peer_ip", p.addr, "peer_as", p.peer.AS, "family", mrt.Family(f).String(),
+				"routes_withdrawn", n, "until", "the session resets", "rule", "RFC 7606 AFI/SAFI disable")
 		}
 	}
 	if u.Discarded > 0 && h != mrt.AttributeDiscard {
@@ -694,7 +708,7 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 		em.stats.Skipped["end_of_rib"]++
 		if !p.opts.Disabled[u.EORFamily] && !p.eor[u.EORFamily] {
 			p.eor[u.EORFamily] = true
-			p.b.log.Info("BGP End-of-RIB", "peer", p.addr, "as", p.peer.AS, "family", u.EORFamily.String(), "paths", p.paths.count(u.EORFamily))
+			p.b.log.Info("bgp_end_of_rib", "peer_ip", p.addr, "peer_as", p.peer.AS, "family", u.EORFamily.String(), "paths", p.paths.count(u.EORFamily))
 			if p.initialTableDone() {
 				em.sessionLocked(SessionEvent{Peer: p.peer, State: SessionEstablished, EndOfRIB: true, Time: timeNow()})
 			}
@@ -739,7 +753,7 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 			data[2] = 1
 			binary.BigEndian.PutUint32(data[3:], uint32(max))
 			p.setReason(fmt.Sprintf("notification-sent cease/maximum-number-of-prefixes-reached (%s limit %d)", f, max), true)
-			p.b.log.Warn("BGP peer exceeded --max-prefixes", "peer", p.addr, "as", p.peer.AS, "family", f.String(), "limit", max)
+			p.b.log.Warn("bgp_max_prefixes_exceeded", "peer_ip", p.addr, "peer_as", p.peer.AS, "family", f.String(), "limit", max)
 			return &corebgp.Notification{Code: corebgp.NOTIF_CODE_CEASE, Subcode: corebgp.NOTIF_SUBCODE_MAX_NUM_OF_PREFIXES_REACHED, Data: data}
 		}
 		p.route = route.Route{Kind: route.Announce, Time: t, Peer: p.peer, Prefix: n.Prefix, PathID: n.PathID,

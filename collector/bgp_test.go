@@ -17,13 +17,6 @@ import (
 	"github.com/rovimpact/rovimpact/route"
 )
 
-// startGobgpd runs a Debian gobgpd that peers with the collector (AS
-// 65000) at collectorPort from localAddr, advertising with ADD-PATH send
-// in both families.
-func startGobgpd(t testing.TB, localAddr string, as uint32, collectorPort uint16) *gobgpd.Speaker {
-	return gobgpd.Start(t, gobgpd.Config{AS: as, Addr: localAddr, PeerAS: 65000, Port: fmt.Sprint(collectorPort), IPv6AddPath: true})
-}
-
 func startCollector(t testing.TB, cfg BGPConfig, h Handler) *BGP {
 	t.Helper()
 	if cfg.LocalAS == 0 {
@@ -57,7 +50,7 @@ func TestBGPWithGobgpd(t *testing.T) {
 		Logger:    slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnSession: sess.session,
 	}, func(r *route.Route) { rec.handle(r); sess.route(r) })
-	g := startGobgpd(t, "127.0.0.1", 65001, port)
+	g := gobgpd.Start(t, gobgpd.Config{AS: 65001, PeerAS: 65000, PeerPort: port, AddPath: true})
 	// The session is up before anything is announced.
 	sess.waitFor(t, 15*time.Second, "session up", func(ev []string) bool { return len(ev) > 0 })
 	if got := sess.snapshot(); got[0] != "session 127.0.0.1 AS65001 established" {

@@ -140,7 +140,7 @@ func (b *BMP) Serve(ctx context.Context) error {
 		ra := c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
 		if !b.accepted(ra) {
 			b.em.skip("bmp_conn_refused", 1)
-			b.log.Warn("BMP connection refused: router not in accepted prefixes", "router", ra)
+			b.log.Warn("bmp_connection_refused", "router", ra, "reason", "router not in accepted prefixes")
 			c.Close()
 			continue
 		}
@@ -204,7 +204,7 @@ func (b *BMP) serveConn(c net.Conn) {
 	o := sessionOpts{post: b.cfg.PostPolicy, max: b.cfg.MaxMessage, maxPeers: b.cfg.MaxPeers, maxPrefixes: b.cfg.MaxPrefixes}
 	err := runSession(bufio.NewReaderSize(c, 64<<10), b.em, o, router, b.log, nil)
 	if err != nil && !errors.Is(err, net.ErrClosed) {
-		b.log.Error("BMP connection closed", "router", router, "err", err)
+		b.log.Error("bmp_connection_closed", "router", router, "err", err)
 	}
 }
 
@@ -236,7 +236,7 @@ func runSession(r io.Reader, em *emitter, o sessionOpts, router string, log *slo
 		msg, err := f.next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				log.Info("BMP router disconnected", "router", router, "messages", f.n)
+				log.Info("bmp_router_disconnected", "router", router, "messages", f.n)
 				return nil
 			}
 			if errors.Is(err, net.ErrClosed) {
@@ -255,7 +255,7 @@ func runSession(r io.Reader, em *emitter, o sessionOpts, router string, log *slo
 		}
 		if err != nil {
 			em.problem(reasonOf(err), f.n, f.off-int64(len(msg)), fmt.Errorf("router %s: %w", router, err))
-			log.Warn("BMP message skipped", "router", router, "err", err)
+			log.Warn("bmp_message_skipped", "router", router, "err", err)
 		}
 	}
 }

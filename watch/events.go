@@ -50,6 +50,12 @@ func cause(prev, next *live.Snapshot, c live.Change, down map[peerID]bool) strin
 	}
 }
 
+// pendingDown is a session_down event waiting one check for its count.
+type pendingDown struct {
+	id peerID
+	ev alert.Event
+}
+
 // peerID names a peer as sessions and tables both can: AS and address.
 type peerID struct {
 	ip netip.Addr
@@ -139,7 +145,7 @@ func firstCarrier(s *live.Snapshot, c live.Change, down map[peerID]bool) peerID 
 
 // onlyFrom: every peer carrying the route in s is loading its initial
 // table (or finished it at this check).
-func onlyFrom(s *live.Snapshot, c live.Change, loading map[peerID]time.Time, loaded map[peerID]bool) bool {
+func onlyFrom(s *live.Snapshot, c live.Change, loading map[peerID]loadState, loaded map[peerID]bool) bool {
 	if len(loading) == 0 && len(loaded) == 0 {
 		return false
 	}

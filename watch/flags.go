@@ -38,6 +38,7 @@ func AddFlags(f *pflag.FlagSet, opts *Flags) {
 	f.StringVar(&opts.RouterID, "router-id", "", "BGP: router ID (IPv4 `ADDR`); default: the --listen address, or 127.0.0.1 for a wildcard one")
 	f.StringVar(&opts.BMP, "bmp", "", "BMP: accept router connections on `ADDR:PORT` (RFC 7854, pre-policy route monitoring)")
 	f.StringArrayVar(&opts.BMPAccept, "bmp-accept", nil, "BMP: accept routers from `PREFIX` (repeatable; default loopback only)")
+	f.DurationVar(&opts.EORTimeout, "eor-timeout", DefaultEORTimeout, "how long a session's initial table is held for its End-of-RIB before it is summed up anyway (initial_load, cause load_timeout); 0: end it at the first --interval")
 	f.Uint32Var(&opts.MaxPrefixes, "max-prefixes", 0, "per-peer path limit (BGP: per family, the session is torn down; BMP: further paths are skipped and counted) (0: none)")
 	studyflags.VRP(f, &opts.VRP)
 	f.StringArrayVar(&opts.RTR, "rtr", nil, "RPKI-RTR cache `HOST:PORT` (RFC 8210, falls back to RFC 6810) (repeatable)")

@@ -48,6 +48,12 @@ type Options struct {
 	BMP         string
 	BMPAccept   []string
 	MaxPrefixes uint32
+	// EORTimeout is how long a session's initial table is held for its
+	// End-of-RIB (RFC 4724 §2) before it is told as one initial_load
+	// event (cause load_timeout) anyway: a BGP speaker without graceful
+	// restart sends no End-of-RIB (gobgpd, for one). Until then its
+	// routes are not told one by one. 0 ends the load at the first check.
+	EORTimeout time.Duration
 
 	// Outputs and periodic work.
 	HTTP            string
@@ -77,6 +83,11 @@ type Options struct {
 	// Service.reload for what a reload can change.
 	Reload func() (Options, error)
 }
+
+// DefaultEORTimeout is --eor-timeout's default: long enough for a full
+// table over a slow session, short enough that a peer that never sends
+// End-of-RIB is not silent about its invalids for long.
+const DefaultEORTimeout = 5 * time.Minute
 
 // DefaultHTTP is the API's loopback default: read-only, but it exposes the
 // whole table, so nothing beyond the host sees it unless asked.
@@ -141,6 +152,9 @@ func check(opts Options) (config, error) {
 	}
 	if opts.Dump != "" && opts.DumpInterval <= 0 {
 		return c, usageError("--dump-interval %v: want a positive duration", opts.DumpInterval)
+	}
+	if opts.EORTimeout < 0 {
+		return c, usageError("--eor-timeout %v: want a duration (0: do not wait for End-of-RIB)", opts.EORTimeout)
 	}
 	if opts.DumpKeep < 0 {
 		return c, usageError("--dump-keep %d: want a count (0: keep all)", opts.DumpKeep)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"sync/atomic"
 
 	"github.com/rovimpact/rovimpact/alert"
 	"github.com/rovimpact/rovimpact/rtr"
@@ -15,26 +16,43 @@ import (
 func (w *Service) startCache(addr string) {
 	ctx, cancel := context.WithCancel(w.ctx)
 	if w.caches == nil {
-		w.caches = map[string]context.CancelFunc{}
+		w.caches = map[string]*cache{}
 	}
-	w.caches[addr] = cancel
 	c := rtr.NewClient(rtr.Config{Addr: addr, Logger: w.log, RetryInterval: w.opts.RTRRetry, ResponseTimeout: w.opts.RTRTimeout})
+	run := &cache{cancel: cancel, done: make(chan struct{})}
+	w.caches[addr] = run
 	w.vrps.addClient(c)
 	w.wg.Add(2)
 	go func() { defer w.wg.Done(); c.Run(ctx) }()
 	go func() {
 		defer w.wg.Done()
+		defer close(run.done)
 		w.vrps.follow(c)
 		// Run has returned: either the service stops (leave the data
-		// alone, the process ends) or the cache was removed.
-		if w.ctx.Err() == nil {
+		// alone, the process ends), or the cache was removed, or its
+		// client is being replaced (watch/reload_rtr.go).
+		switch {
+		case w.ctx.Err() != nil:
+		case run.replaced.Load():
+			w.vrps.retireClient(c)
+		default:
 			w.vrps.removeClient(c)
 		}
 	}()
 }
 
+// cache is one running RPKI-RTR client.
+type cache struct {
+	cancel context.CancelFunc
+	// replaced: stopped to make way for a client with other settings;
+	// its source's VRPs stay in the union until the new one has synced.
+	replaced atomic.Bool
+	done     chan struct{} // closed once the client's updates are applied
+}
+
 // restartOnly are the settings a reload cannot change without dropping
-// sessions or listeners; a changed one is logged and kept as it runs.
+// sessions or listeners; a changed one is logged and kept as it runs,
+// unless reloadPeers, reloadRTRTimers or reloadSLURM applied it live.
 func restartOnly(o, n Options) []string {
 	var out []string
 	for _, f := range []struct {
@@ -71,10 +89,12 @@ func same(a, b any) bool {
 // one it reads the configuration again (the command line still wins) and
 // applies what can change while sessions stay up: VRP files and RTR
 // caches added or removed, the drop-expired policy, alert receivers and
-// filters, the change-log cap and the intervals. Settings that need new
-// listeners or sessions are named in the log and keep their running
-// values. It returns whether an interval changed (the loop restarts its
-// tickers).
+// filters, the change-log cap, the End-of-RIB wait, the intervals, the
+// BGP peers (reloadPeers: only removed peers' sessions end), the RTR
+// timers (reloadRTRTimers: each cache's client replaced, its VRPs kept)
+// and SLURM (reloadSLURM). Settings that need new listeners or sessions
+// are named in the log and keep their running values. It returns whether
+// an interval changed (the loop restarts its tickers).
 func (w *Service) reload() bool {
 	if w.opts.Reload == nil {
 		w.log.Info("sighup", "reloading", "vrp_files")
@@ -89,7 +109,15 @@ func (w *Service) reload() bool {
 	}
 	o := w.opts
 	var changed []string
-	if restart := restartOnly(o, n); len(restart) > 0 {
+	restart := restartOnly(o, n)
+	live := w.reloadPeers(n)                     // watch/reload_peers.go
+	live = append(live, w.reloadRTRTimers(n)...) // watch/reload_rtr.go
+	live = append(live, w.reloadSLURM(n)...)     // watch/reload_slurm.go
+	if len(live) > 0 {
+		changed = append(changed, live...)
+		restart = slices.DeleteFunc(restart, func(k string) bool { return slices.Contains(live, k) })
+	}
+	if len(restart) > 0 {
 		w.log.Warn("config_reload_needs_restart", "keys", restart)
 	}
 	// VRP sources.
@@ -114,7 +142,7 @@ func (w *Service) reload() bool {
 	w.opts.VRPFiles = n.VRPFiles
 	for _, addr := range o.RTR {
 		if !slices.Contains(n.RTR, addr) {
-			w.caches[addr]()
+			w.caches[addr].cancel()
 			delete(w.caches, addr)
 			changed = append(changed, "rtr")
 		}
@@ -130,6 +158,10 @@ func (w *Service) reload() bool {
 	if o.MaxChangeLogs != n.MaxChangeLogs {
 		w.opts.MaxChangeLogs = n.MaxChangeLogs
 		changed = append(changed, "max-change-logs")
+	}
+	if o.EORTimeout != n.EORTimeout {
+		w.opts.EORTimeout = n.EORTimeout
+		changed = append(changed, "eor-timeout")
 	}
 	if o.DumpKeep != n.DumpKeep || o.DumpMaxAge != n.DumpMaxAge {
 		w.opts.DumpKeep, w.opts.DumpMaxAge = n.DumpKeep, n.DumpMaxAge

@@ -171,10 +171,13 @@ type Service struct {
 	// ctx and wg run the RTR clients, which a reload starts and stops.
 	ctx    context.Context
 	wg     *sync.WaitGroup
-	caches map[string]context.CancelFunc
+	caches map[string]*cache
 
 	alerts     *alert.Notifier // nil without receivers
 	recentDown map[peerID]bool // sessions seen down at the last check
+	// pendingDown are the session_down events of the last check, told at
+	// this one (see logChanges).
+	pendingDown []pendingDown
 }
 
 // startRoutes starts the BGP speaker and the BMP station.
@@ -336,9 +339,6 @@ func (w *Service) loopOnce(ctx context.Context, hup <-chan os.Signal) bool {
 	}
 }
 
-// loadTimeout ends a BGP session's initial load when no End-of-RIB came.
-const loadTimeout = 5 * time.Minute
-
 func (w *Service) now() time.Time {
 	if w.opts.Now == nil {
 		return time.Now()
@@ -356,7 +356,7 @@ func (w *Service) now() time.Time {
 func (w *Service) logChanges() {
 	now := w.now()
 	var edges []sessionEdge
-	loading := map[peerID]time.Time{}
+	loading := map[peerID]loadState{}
 	if w.sessions != nil {
 		edges, loading = w.sessions.drain()
 	}
@@ -456,6 +456,18 @@ func (w *Service) logChanges() {
 	if suppressed > 0 {
 		w.log.Warn("invalid_changes_suppressed", "count", suppressed, "max_change_logs", w.opts.MaxChangeLogs)
 	}
+	// A collector tells a session's end, then flushes its routes: a check
+	// can fall between the two and see the edge without the flush. So a
+	// session_down is told at the check after the one that saw its edge,
+	// counting the invalids both checks saw go with it (one event, one
+	// session_down_summary line, with the whole count).
+	for _, p := range w.pendingDown {
+		p.ev.Counts["invalids_gone"] += gone[p.id]
+		delete(gone, p.id)
+		events = append(events, p.ev)
+		w.log.Warn("session_down_summary", "peer_ip", p.id.ip, "peer_as", p.id.as, "invalids_gone", p.ev.Counts["invalids_gone"])
+	}
+	w.pendingDown = nil
 	for _, e := range edges {
 		id := peerID{e.key.ip, e.key.as}
 		switch {
@@ -464,18 +476,19 @@ func (w *Service) logChanges() {
 		case e.up:
 			events = append(events, alert.Event{Name: "session_up", Time: now, Peer: e.key.name(), Clear: true})
 		default:
-			events = append(events, alert.Event{Name: "session_down", Time: now, Peer: e.key.name(), Cause: e.reason,
-				Counts: map[string]int{"invalids_gone": gone[id]}})
+			w.pendingDown = append(w.pendingDown, pendingDown{id, alert.Event{Name: "session_down", Time: now, Peer: e.key.name(),
+				Cause: e.reason, Counts: map[string]int{"invalids_gone": gone[id]}}})
+			delete(gone, id)
 		}
 	}
 	events = append(events, cacheEvents...)
-	for id, n := range gone {
+	for id, n := range gone { // flushed later still
 		w.log.Warn("session_down_summary", "peer_ip", id.ip, "peer_as", id.as, "invalids_gone", n)
 	}
-	for id, since := range loading {
-		if time.Since(since) >= loadTimeout {
+	for id, l := range loading {
+		if time.Since(l.since) >= w.opts.EORTimeout {
 			w.sessions.endLoad(id)
-			events = append(events, w.initialLoad(snap, sessionKey{"bgp", id.ip, id.as}, "load_timeout", now))
+			events = append(events, w.initialLoad(snap, l.key, "load_timeout", now))
 		}
 	}
 	if w.alerts != nil {

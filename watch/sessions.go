@@ -50,8 +50,8 @@ type sessionKey struct {
 
 type sessionState struct {
 	up bool
-	// loading: a BGP session up whose End-of-RIB has not come yet (see
-	// Service.loadEnd); since is when it came up.
+	// loading: a session up whose End-of-RIB has not come yet (see
+	// Options.EORTimeout); since is when it came up.
 	loading bool
 	since   time.Time
 }
@@ -95,7 +95,7 @@ func (s *sessions) event(source string, e collector.SessionEvent) {
 	}
 	st.up = e.Up()
 	// The initial table is told as one initial_load after the session's
-	// End-of-RIB (or loadTimeout).
+	// End-of-RIB (or Options.EORTimeout).
 	// since is this host's clock: a BMP Peer Up carries the router's
 	// time the session came up, which may be long before we hear of it.
 	st.loading, st.since = st.up, time.Now()
@@ -138,16 +138,23 @@ func (s *sessions) count() (up, total int) {
 	return up, total
 }
 
+// loadState is a session still loading its initial table: since when,
+// and its name (BGP or BMP).
+type loadState struct {
+	since time.Time
+	key   sessionKey
+}
+
 // drain returns the edges since the last drain, and the sessions still
 // loading their initial table.
-func (s *sessions) drain() (edges []sessionEdge, loading map[peerID]time.Time) {
+func (s *sessions) drain() (edges []sessionEdge, loading map[peerID]loadState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	edges, s.edges = s.edges, nil
-	loading = map[peerID]time.Time{}
+	loading = map[peerID]loadState{}
 	for k, st := range s.peers {
 		if st.up && st.loading {
-			loading[peerID{k.ip, k.as}] = st.since
+			loading[peerID{k.ip, k.as}] = loadState{st.since, k}
 		}
 	}
 	return edges, loading

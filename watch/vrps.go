@@ -99,28 +99,42 @@ func newVRPFeed(state *live.State, opt Options, log *slog.Logger, now func() tim
 	if err != nil || merged == nil {
 		return f, err
 	}
-	if len(merged.PrefixFilters) > 0 {
-		filters := *merged
-		filters.PrefixAssertions = nil
-		filters.BGPsecFilters, filters.BGPsecAssertions = nil, nil
-		f.filter = &filters
-	}
 	var add []rov.VRP
-	for _, a := range merged.PrefixAssertions {
-		v := rov.VRP{Prefix: a.Prefix, MaxLen: a.MaxLen, ASN: a.ASN, TA: rov.SLURMTA}
-		if _, ok := f.asserted[keyOfVRP(v)]; !ok {
-			f.asserted[keyOfVRP(v)] = struct{}{}
-			add = append(add, v)
-		}
+	f.filter, add = slurmParts(merged, log)
+	for _, v := range add {
+		f.asserted[keyOfVRP(v)] = struct{}{}
 	}
 	if len(add) > 0 {
 		n := state.UpdateVRPs(add, nil)
 		log.Info("vrps_loaded", "source", "slurm", "vrps", len(add), "revalidated", n)
 	}
+	return f, nil
+}
+
+// slurmParts splits SLURM files (merged) into the prefix filters (nil
+// without any) and the asserted VRPs (without repeats), and logs the
+// BGPsec entries it ignores.
+func slurmParts(merged *rov.SLURM, log *slog.Logger) (*rov.SLURM, []rov.VRP) {
+	var filter *rov.SLURM
+	if len(merged.PrefixFilters) > 0 {
+		filters := *merged
+		filters.PrefixAssertions = nil
+		filters.BGPsecFilters, filters.BGPsecAssertions = nil, nil
+		filter = &filters
+	}
+	var add []rov.VRP
+	seen := map[vrpKey]bool{}
+	for _, a := range merged.PrefixAssertions {
+		v := rov.VRP{Prefix: a.Prefix, MaxLen: a.MaxLen, ASN: a.ASN, TA: rov.SLURMTA}
+		if !seen[keyOfVRP(v)] {
+			seen[keyOfVRP(v)] = true
+			add = append(add, v)
+		}
+	}
 	if ig := len(merged.BGPsecFilters) + len(merged.BGPsecAssertions); ig > 0 {
 		log.Info("slurm_bgpsec_ignored", "count", ig, "why", "rovimpact validates origins only")
 	}
-	return f, nil
+	return filter, add
 }
 
 // filtered applies the SLURM prefix filters to vrps, returning what is
@@ -466,4 +480,14 @@ func loadExport(name string, opt rov.LoadOptions) (rov.Export, error) {
 	}
 	defer f.Close()
 	return rov.LoadExport(f, name, opt)
+}
+
+// retireClient forgets a client replaced by another for the same cache
+// (watch/reload_rtr.go), keeping its source's VRPs: the new client's first
+// response (a Reset Query's) replaces them, as after any reconnect.
+func (f *vrpFeed) retireClient(c *rtr.Client) {
+	f.mu.Lock()
+	f.clients = slices.DeleteFunc(f.clients, func(x *rtr.Client) bool { return x == c })
+	delete(f.up, c.Status().Source) // the new client's session is told when it is up
+	f.mu.Unlock()
 }

@@ -48,7 +48,7 @@ their union is used (RFC 8210 §10). --vrps files are re-read when they
 change (checked every --file-poll) or on SIGHUP. --config FILE gives any
 flag as a YAML key; SIGHUP re-reads it and applies what needs no restart. SLURM filters apply to
 every source; SLURM assertions are added to the union. SLURM files are read
-once, at start.
+at start and on SIGHUP with --config.
 
 Everything listens on loopback unless an address is given. BGP accepts only
 --neighbor addresses and --accept prefixes; BMP only --bmp-accept routers

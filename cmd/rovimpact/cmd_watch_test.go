@@ -226,7 +226,11 @@ type speaker struct{ *gobgpd.Speaker }
 
 func startSpeaker(t *testing.T, as uint32, collectorPort string) *speaker {
 	t.Helper()
-	return &speaker{gobgpd.Start(t, gobgpd.Config{AS: as, PeerAS: 64900, Port: collectorPort})}
+	port, err := strconv.ParseUint(collectorPort, 10, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &speaker{gobgpd.Start(t, gobgpd.Config{AS: as, PeerAS: 64900, PeerPort: uint16(port), AddPath: true})}
 }
 
 func (s *speaker) run(args ...string) ([]byte, error) { return s.Run(args...) }

@@ -53,7 +53,8 @@ var layers = [][]string{
 // reason. Remove an entry once the edge is gone.
 var sameLayer = map[[2]string]string{
 	{"collector", "mrt"}:                              "collector decodes BGP UPDATEs with mrt's one RFC 7606 decoder (mrt/update.go), shared with BMP and MRT",
-	{"internal/testutil/gobgpd", "internal/testutil"}: "the gobgpd peer for tests finds its tools and buffers its log with testutil (NeedTool, SyncBuffer)",
+	{"internal/testutil/bird", "internal/testutil"}:   "the real-peer helpers find their Debian tools by testutil.NeedTool's one rule (fail under CI, else skip) and log into its SyncBuffer",
+	{"internal/testutil/gobgpd", "internal/testutil"}: "the real-peer helpers find their Debian tools by testutil.NeedTool's one rule (fail under CI, else skip) and log into its SyncBuffer",
 }
 
 // layerOf returns the layer of a module-relative package path, or -1.

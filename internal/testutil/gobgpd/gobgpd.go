@@ -1,110 +1,117 @@
 // Package gobgpd runs the Debian gobgpd BGP speaker as a real peer for
-// tests (collector's BGP sessions, watch end to end): one configuration,
-// written once, and the gobgp CLI to announce and withdraw through its API.
-// Missing gobgpd or gobgp fails the test under CI=true and skips it
-// elsewhere (testutil.NeedTool).
+// tests, driven by its gobgp CLI: one neighbour (the collector under test,
+// on loopback), routes added to and deleted from its global RIB.
 package gobgpd
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rovimpact/rovimpact/internal/testutil"
 )
 
-// Config is the speaker's side of one session to the collector under test.
+// Config is the speaker and its one neighbour.
 type Config struct {
-	AS uint32 // the speaker's AS
-	// Addr is the speaker's router ID and the address it connects from
-	// (default 127.0.0.1); the collector is always at 127.0.0.1.
-	Addr   string
-	PeerAS uint32 // the collector's AS
-	Port   string // the collector's BGP port
-	// IPv6AddPath also sends up to 8 IPv6 paths per prefix (RFC 7911);
-	// IPv4 always does.
-	IPv6AddPath bool
-}
-
-// conf is gobgpd's TOML configuration of c: no listening port of its own
-// (port = -1), one neighbour, retried every second.
-func (c Config) conf() string {
-	v6 := ""
-	if c.IPv6AddPath {
-		v6 = "\n    [neighbors.afi-safis.add-paths.config]\n      send-max = 8"
-	}
-	return fmt.Sprintf(`[global.config]
-  as = %d
-  router-id = "%s"
-  port = -1
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.1"
-    peer-as = %d
-  [neighbors.transport.config]
-    remote-port = %s
-    local-address = "%s"
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-    [neighbors.afi-safis.add-paths.config]
-      send-max = 8
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"%s
-`, c.AS, c.Addr, c.PeerAS, c.Port, c.Addr, v6)
+	AS        uint32 // the speaker's AS
+	LocalAddr string // the speaker's address (and router ID); 127.0.0.1 when empty
+	PeerAS    uint32 // the collector's AS
+	PeerPort  uint16 // the collector's port on 127.0.0.1
+	// AdminDown starts the neighbour administratively down: routes added
+	// before Enable are the session's initial table.
+	AdminDown bool
+	// EndOfRIB configures graceful restart (RFC 4724) on both families,
+	// which is what makes gobgpd send End-of-RIB after its initial table.
+	EndOfRIB bool
+	// AddPath sends up to 8 paths per prefix (RFC 7911), so that Announce
+	// can give path identifiers.
+	AddPath bool
 }
 
 // Speaker is a running gobgpd.
 type Speaker struct {
-	cmd     *exec.Cmd
+	cfg     Config
 	cli     string
 	apiPort string
-	Log     *testutil.SyncBuffer // gobgpd's stdout and stderr
+	cmd     *exec.Cmd
+	log     *testutil.SyncBuffer
 	done    chan struct{}
+	once    sync.Once
 }
 
-// Start starts gobgpd with c and waits (at most 5 s) for its API; the
-// test's cleanup stops it.
-func Start(tb testing.TB, c Config) *Speaker {
+// Start runs gobgpd with cfg (gobgpd and gobgp from the Debian package
+// gobgpd; see testutil.NeedTool) and waits at most 10 s for its API. It is
+// killed when the test ends, or earlier by Stop.
+func Start(tb testing.TB, cfg Config) *Speaker {
 	tb.Helper()
 	bin := testutil.NeedTool(tb, "gobgpd", "gobgpd")
 	cli := testutil.NeedTool(tb, "gobgp", "gobgpd")
-	if c.Addr == "" {
-		c.Addr = "127.0.0.1"
+	if cfg.LocalAddr == "" {
+		cfg.LocalAddr = "127.0.0.1"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[global.config]\n  as = %d\n  router-id = %q\n  port = -1\n", cfg.AS, cfg.LocalAddr)
+	fmt.Fprintf(&b, "[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"127.0.0.1\"\n    peer-as = %d\n", cfg.PeerAS)
+	if cfg.AdminDown {
+		b.WriteString("    admin-down = true\n")
+	}
+	fmt.Fprintf(&b, "  [neighbors.transport.config]\n    remote-port = %d\n    local-address = %q\n", cfg.PeerPort, cfg.LocalAddr)
+	b.WriteString("  [neighbors.timers.config]\n    connect-retry = 1\n")
+	if cfg.EndOfRIB {
+		b.WriteString("  [neighbors.graceful-restart.config]\n    enabled = true\n")
+	}
+	for _, fam := range []string{"ipv4-unicast", "ipv6-unicast"} {
+		fmt.Fprintf(&b, "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = %q\n", fam)
+		if cfg.EndOfRIB {
+			b.WriteString("    [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true\n")
+		}
+		if cfg.AddPath {
+			b.WriteString("    [neighbors.afi-safis.add-paths.config]\n      send-max = 8\n")
+		}
 	}
 	path := filepath.Join(tb.TempDir(), "gobgpd.toml")
-	if err := os.WriteFile(path, []byte(c.conf()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	s := &Speaker{cli: cli, apiPort: port(testutil.FreeLoopback(tb)), Log: &testutil.SyncBuffer{}, done: make(chan struct{})}
+	s := &Speaker{cfg: cfg, cli: cli, apiPort: strconv.Itoa(int(freePort(tb))), log: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "-f", path, "-p", "--pprof-disable", "--api-hosts", "127.0.0.1:"+s.apiPort)
-	s.cmd.Stdout, s.cmd.Stderr = s.Log, s.Log
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("starting gobgpd: %v", err)
 	}
 	go func() { s.cmd.Wait(); close(s.done) }()
 	tb.Cleanup(s.Stop)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out, err := s.Run("global")
-		if err == nil {
+		if _, err := s.Run("global"); err == nil {
 			return s
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("gobgpd API did not come up: %v\n%s%s", err, out, s.Log)
+			tb.Fatalf("gobgpd API did not come up within 10 s:\n%s", s.log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// Run runs the gobgp CLI against the speaker's API.
+func freePort(tb testing.TB) uint16 {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return uint16(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// Run runs the gobgp CLI against the speaker.
 func (s *Speaker) Run(args ...string) ([]byte, error) {
 	return exec.Command(s.cli, append([]string{"-u", "127.0.0.1", "-p", s.apiPort}, args...)...).CombinedOutput()
 }
@@ -113,19 +120,100 @@ func (s *Speaker) Run(args ...string) ([]byte, error) {
 func (s *Speaker) MustRun(tb testing.TB, args ...string) {
 	tb.Helper()
 	if out, err := s.Run(args...); err != nil {
-		tb.Fatalf("gobgp %v: %v\n%s", args, err, out)
+		tb.Fatalf("gobgp %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
 
-// Stop kills gobgpd and waits for it to exit (its sessions drop without a
-// NOTIFICATION, as when a router dies). Stopping twice is harmless.
-func (s *Speaker) Stop() {
-	s.cmd.Process.Kill()
-	<-s.done
+// Announce adds prefix with the AS path (gobgp's syntax: "64500
+// {64501,64502}"; gobgpd prepends its own AS towards an eBGP neighbour)
+// and path identifier id (0: none; needs AddPath) to the global RIB.
+func (s *Speaker) Announce(tb testing.TB, prefix string, id int, aspath string) {
+	tb.Helper()
+	s.MustRun(tb, append(s.ribArgs("add", prefix, id), "aspath", aspath, "nexthop", nextHop(prefix))...)
 }
 
-// port is the port of a loopback address.
-func port(addr string) string {
-	_, p, _ := net.SplitHostPort(addr)
-	return p
+// Withdraw deletes prefix (and path id) from the global RIB.
+func (s *Speaker) Withdraw(tb testing.TB, prefix string, id int) {
+	tb.Helper()
+	s.MustRun(tb, s.ribArgs("del", prefix, id)...)
+}
+
+func (s *Speaker) ribArgs(verb, prefix string, id int) []string {
+	fam := "ipv4"
+	if strings.Contains(prefix, ":") {
+		fam = "ipv6"
+	}
+	args := []string{"global", "rib", verb, "-a", fam, prefix}
+	if id != 0 {
+		args = append(args, "identifier", strconv.Itoa(id))
+	}
+	return args
+}
+
+func nextHop(prefix string) string {
+	if strings.Contains(prefix, ":") {
+		return "::1"
+	}
+	return "127.0.0.1"
+}
+
+// Enable opens the neighbour (after AdminDown); Disable closes it with a
+// Cease NOTIFICATION (RFC 4486 subcode 2, administrative shutdown).
+func (s *Speaker) Enable(tb testing.TB) {
+	tb.Helper()
+	s.MustRun(tb, "neighbor", "127.0.0.1", "enable")
+}
+
+// Disable: see Enable.
+func (s *Speaker) Disable(tb testing.TB) {
+	tb.Helper()
+	s.MustRun(tb, "neighbor", "127.0.0.1", "disable")
+}
+
+// Neighbor is the neighbour's session as gobgpd tells it.
+type Neighbor struct {
+	Established bool
+	// Uptime is when the session last reached Established (gobgpd's
+	// timers.state.uptime, in seconds): a flap changes it.
+	Uptime int64
+}
+
+// Neighbor reads the neighbour's state from the gobgp CLI's JSON.
+func (s *Speaker) Neighbor(tb testing.TB) Neighbor {
+	tb.Helper()
+	out, err := s.Run("neighbor", "127.0.0.1", "-j")
+	if err != nil {
+		tb.Fatalf("gobgp neighbor: %v\n%s", err, out)
+	}
+	var doc struct {
+		State struct {
+			SessionState int `json:"session_state"`
+		} `json:"state"`
+		Timers struct {
+			State struct {
+				Uptime struct {
+					Seconds int64 `json:"seconds"`
+				} `json:"uptime"`
+			} `json:"state"`
+		} `json:"timers"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		tb.Fatalf("gobgp neighbor -j: %v\n%s", err, out)
+	}
+	// apipb.PeerState_SessionState: 6 is ESTABLISHED.
+	return Neighbor{Established: doc.State.SessionState == 6, Uptime: doc.Timers.State.Uptime.Seconds}
+}
+
+// Log is what gobgpd wrote so far.
+func (s *Speaker) Log() string { return s.log.String() }
+
+// Stop kills gobgpd (its TCP connection closes without a NOTIFICATION);
+// it may be called more than once.
+func (s *Speaker) Stop() {
+	s.once.Do(func() {
+		if s.cmd.Process != nil {
+			s.cmd.Process.Kill()
+			<-s.done
+		}
+	})
 }
