@@ -2,14 +2,11 @@ package main
 
 import (
 	"bufio"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rovimpact/rovimpact/reports"
-	"github.com/rovimpact/rovimpact/rov"
 	"github.com/rovimpact/rovimpact/study"
 )
 
@@ -71,6 +68,9 @@ kept per route.
 				if len(args) > 0 {
 					return study.Usagef("--path verifies one AS path: give no ROUTES (got %d)", len(args))
 				}
+				if len(opts.route.peers) > 0 {
+					return study.Usagef("--peer goes with ROUTES, not --path (use --neighbor)")
+				}
 				return runASPAPath(cmd, opts)
 			}
 			if len(args) == 0 {
@@ -91,7 +91,8 @@ kept per route.
 	f.StringArrayVar(&opts.roles, "peer-role", nil, "a peer's relationship, `AS|IP=ROLE` (customer, peer, provider, rs, rs-client; repeatable)")
 	f.StringVar(&opts.rolesFile, "peer-roles", "", "CSV `FILE` of AS|IP,ROLE lines")
 	countVar(f, &opts.top, "top", 20, "rows shown in the table output's path list (0: all; JSON always lists all)")
-	f.StringVar(&opts.format, "format", "table", "output `format`: table or json")
+	f.StringArrayVar(&opts.route.peers, "peer", nil, "verify only paths from this peer, `AS|IP` (repeatable); the rollups and counts are of those paths")
+	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (csv, ndjson: the invalid and unverified paths) or html (one self-contained file: the ROV report with an ASPA section); --path: table or json")
 	f.StringVar(&opts.path, "path", "", "verify one `AS_PATH` (\"AS3 AS2 AS1\", most recent first) instead of ROUTES")
 	f.StringVar(&opts.neighbor, "neighbor", "", "with --path: the `AS` the path came from (default: its first AS)")
 	return cmd
@@ -106,46 +107,21 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 		return err
 	}
 	c := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now)
-	rep, partial, err := study.RunASPA(cmd.Context(), c, roles)
+	st, err := study.RunASPAStudy(cmd.Context(), c, roles)
 	if err != nil {
 		return err
 	}
+	now := opts.now()
+	doc := reports.ASPADoc{Report: st.Report, Top: opts.top, Generated: now,
+		ROV: func() reports.Report { return st.ROVReport(generation(now)) }}
 	out := bufio.NewWriter(cmd.OutOrStdout())
-	if err := reports.ASPAFormats.Write(out, opts.format, reports.ASPADoc{Report: rep, Top: opts.top}); err != nil {
+	if err := reports.ASPAFormats.Write(out, opts.format, doc); err != nil {
 		return err
 	}
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	return worstExit(cmd.ErrOrStderr(), partial)
-}
-
-// aspaLoad is what --vrps gave: the VRPs and the ASPA set.
-type aspaLoad struct {
-	ix      *rov.Index
-	vrpSum  reports.VRPSummary
-	set     *rov.ASPASet
-	expired int
-}
-
-// loadASPAs reads the --vrps files once, keeping their ASPAs (expired ones
-// counted, dropped with --drop-expired); no ASPA at all is an error.
-// Only --path uses it: it reads no routes, so the VRP guards do not apply.
-func loadASPAs(cmd *cobra.Command, opts aspaOptions) (aspaLoad, error) {
-	stderr := cmd.ErrOrStderr()
-	now := opts.now()
-	var files []study.ASPAFile
-	vopt := opts.vrp.study()
-	vopt.ASPAs = &files
-	ix, vrpSum, err := study.LoadVRPs(vopt, now, stderr)
-	if err != nil {
-		return aspaLoad{}, err
-	}
-	aspas, expired := study.ExpireASPAs(files, opts.vrp.dropExpired, now, stderr)
-	if len(aspas) == 0 {
-		return aspaLoad{}, fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(opts.vrp.files, ", "))
-	}
-	return aspaLoad{ix: ix, vrpSum: vrpSum, set: rov.NewASPASet(aspas), expired: expired}, nil
+	return worstExit(cmd.ErrOrStderr(), st.Partial)
 }
 
 // runASPAPath is aspa --path: one AS path, hop by hop.
@@ -156,11 +132,11 @@ func runASPAPath(cmd *cobra.Command, opts aspaOptions) error {
 	if len(opts.route.updates) > 0 {
 		return study.Usagef("--updates goes with ROUTES, not --path")
 	}
-	l, err := loadASPAs(cmd, opts)
+	set, _, err := study.LoadASPASet(opts.vrp.study(), opts.now(), cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	rep, err := study.VerifyASPAPath(l.set, study.ASPAPathQuery{Path: opts.path, Neighbor: opts.neighbor, Roles: opts.roles, RolesFile: opts.rolesFile})
+	rep, err := study.VerifyASPAPath(set, study.ASPAPathQuery{Path: opts.path, Neighbor: opts.neighbor, Roles: opts.roles, RolesFile: opts.rolesFile})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,7 +168,9 @@ func TestASPACommandErrors(t *testing.T) {
 		{"bad key", []string{"--peer-role", "foo=peer"}, 2, "want an AS number"},
 		{"bad CSV line names file and line", []string{"--peer-roles", badCSV}, 2, "roles.csv: line 3"},
 		{"no ASPAs", []string{"--vrps", noASPA}, 1, "hold no ASPA"},
-		{"bad format", []string{"--format", "csv"}, 2, "format"},
+		{"bad format", []string{"--format", "xml"}, 2, "format"},
+		{"--peer matches no peer", []string{"--peer", "AS64999"}, 2, "--peer AS64999 matches no peer of the route files; peers seen (3 of 3): AS64510 192.0.2.10"},
+		{"bad --peer", []string{"--peer", "x"}, 2, "want an AS number"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := append([]string{"aspa"}, c.args...)
@@ -179,5 +182,102 @@ func TestASPACommandErrors(t *testing.T) {
 				t.Fatalf("got %v (exit %d), want exit %d mentioning %q", err, exitCode(err), c.code, c.msg)
 			}
 		})
+	}
+}
+
+// TestASPACommandRollups pins the per-origin and per-peer rollups (JSON
+// and table), --peer, and the csv, ndjson and html formats on the
+// fixture: AS64511 sends the two leaked paths, AS64510 the AS0 customer's
+// path, AS64512 (provider) one valid path.
+func TestASPACommandRollups(t *testing.T) {
+	vrps, routes := aspaFixture(t)
+	type peerRow struct {
+		PeerAS                         uint32 `json:"peer_as"`
+		Role, Procedure                string
+		Paths, Valid, Unknown, Invalid int64
+		Unverified                     int64
+	}
+	type originRow struct {
+		Origin                  *uint32
+		Routes                  int
+		Paths, Unknown, Invalid int64
+		RoutesDroppedASPA       int `json:"routes_dropped_aspa_only"`
+	}
+	var rep struct {
+		Summary struct {
+			Paths int64
+			ASPA  struct{ Invalid int64 } `json:"aspa"`
+		}
+		Peers   []peerRow   `json:"aspa_peers"`
+		Origins []originRow `json:"aspa_origins"`
+	}
+	out, stderr, err := runCLI(t, "aspa", "--vrps", vrps, "--peer-role", "64512=provider", "--format", "json", routes)
+	if err != nil {
+		t.Fatalf("aspa: %v\n%s", err, stderr)
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	wantPeers := []peerRow{{64511, "peer", "upstream", 2, 0, 0, 2, 0}, {64510, "peer", "upstream", 3, 0, 2, 1, 0}, {64512, "provider", "downstream", 1, 1, 0, 0, 0}}
+	if fmt.Sprint(rep.Peers) != fmt.Sprint(wantPeers) {
+		t.Errorf("aspa_peers = %+v\nwant %+v", rep.Peers, wantPeers)
+	}
+	if len(rep.Origins) != 2 || *rep.Origins[0].Origin != 64496 || rep.Origins[0].Routes != 2 || rep.Origins[0].Paths != 3 ||
+		rep.Origins[0].Unknown != 1 || rep.Origins[0].Invalid != 2 || rep.Origins[0].RoutesDroppedASPA != 1 ||
+		*rep.Origins[1].Origin != 64505 || rep.Origins[1].Invalid != 1 || rep.Origins[1].RoutesDroppedASPA != 1 {
+		t.Errorf("aspa_origins = %+v", rep.Origins)
+	}
+	// --peer keeps that peer's paths only.
+	out, _, err = runCLI(t, "aspa", "--vrps", vrps, "--peer", "192.0.2.11", "--format", "json", routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Peers = nil
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Paths != 2 || rep.Summary.ASPA.Invalid != 2 || len(rep.Peers) != 1 || rep.Peers[0].PeerAS != 64511 {
+		t.Errorf("--peer 192.0.2.11: %d paths, %d invalid, peers %+v; want 2, 2, AS64511 only", rep.Summary.Paths, rep.Summary.ASPA.Invalid, rep.Peers)
+	}
+	table, _, err := runCLI(t, "aspa", "--vrps", vrps, routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Peers (3), most invalid paths first", "AS64511 192.0.2.11", "Origins with ASPA-invalid or unverified paths (2)"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	csvOut, _, err := runCLI(t, "aspa", "--vrps", vrps, "--format", "csv", routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "prefix,origin,peer_as,peer_ip,role,aspa,reason") ||
+		lines[1] != "192.0.2.0/24,64496,64511,192.0.2.11,peer,invalid,not_provider,,64496,64501,64497,,,,not_found,false" ||
+		!strings.Contains(csvOut, ",64505,64510,0,,,,not_found,false") {
+		t.Errorf("csv:\n%s", csvOut)
+	}
+	nd, _, err := runCLI(t, "aspa", "--vrps", vrps, "--format", "ndjson", routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ndLines := strings.Split(strings.TrimSpace(nd), "\n")
+	var first struct {
+		Prefix string
+		ASPA   string `json:"aspa"`
+	}
+	if len(ndLines) != 3 || json.Unmarshal([]byte(ndLines[0]), &first) != nil || first.Prefix != "192.0.2.0/24" || first.ASPA != "invalid" {
+		t.Errorf("ndjson:\n%s", nd)
+	}
+	page, _, err := runCLI(t, "aspa", "--vrps", vrps, "--format", "html", routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="aspa-matrix"`, `id="aspa-paths" data-rows="3"`, `id="aspa-peers"`, `id="aspa-origins"`, `id="invalids"`,
+		"<td>AS64496&gt;AS64501</td>", "none (AS0)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("html lacks %q", want)
+		}
 	}
 }
