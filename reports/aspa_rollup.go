@@ -118,11 +118,15 @@ var (
 // peerCell is "AS64500 2001:db8::1", the address broken at ':' where it
 // would pass the Peer column.
 func peerCell(as uint32, ip netip.Addr) string {
+	return peerCellWidth(as, ip, aspaPeerColumns[0].width-2)
+}
+
+// peerCellWidth is peerCell for a column of w runes.
+func peerCellWidth(as uint32, ip netip.Addr, w int) string {
 	s := rov.FormatASN(as)
 	if !ip.IsValid() {
 		return s
 	}
-	w := aspaPeerColumns[0].width - 2
 	if len(s)+1+len(ip.String()) <= w {
 		return s + " " + ip.String()
 	}

@@ -193,7 +193,7 @@ func ReplayASPA(ctx context.Context, files []string, roles *classify.RoleMap, b 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		in, ribEntries, err := replayFile(rib, name, &census)
+		in, ribEntries, err := replayFile(rib, name, &census, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -258,7 +258,10 @@ func addrText(a netip.Addr) string {
 	return a.String()
 }
 
-func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus) (reports.Input, int64, error) {
+// replayFile replays one route file into rib, counting every announced
+// path in census; with keep set, only the events of prefixes keep accepts
+// reach rib (lookup's few prefixes: the RIB stays small).
+func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus, keep func(netip.Prefix) bool) (reports.Input, int64, error) {
 	f, err := compressed.Open(name)
 	if err != nil {
 		return reports.Input{}, 0, err
@@ -284,13 +287,16 @@ func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus) (repo
 		if r.Kind == route.Announce && r.Peer.AS == 0 && !r.Peer.IP.IsValid() {
 			// "prefix origin" text lines: an origin, no AS path and no
 			// neighbour. Verifying [origin] would call every path valid.
-			return reports.Input{}, 0, fmt.Errorf("%s: record %d: a route without a peer or AS path (\"prefix origin\" lines?): ASPA verification needs the AS paths of MRT files or bgpdump -m lines", name, src.Stats().Records)
+			return reports.Input{}, 0, fmt.Errorf("%s: record %d: a route without a peer or AS path (\"prefix origin\" lines?): %w", name, src.Stats().Records, errNoASPath)
 		}
 		if !r.FromUpdate && len(before) > 0 && before[route.KeyOf(r.Peer)] {
 			ribEntries++
 		}
 		if r.Kind == route.Announce {
 			census.Add(route.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}, r.Path)
+		}
+		if keep != nil && !keep(r.Prefix) {
+			continue
 		}
 		rib.Apply(r, route.KeyOf(r.Peer))
 	}
@@ -308,6 +314,10 @@ func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus) (repo
 	input.Loss = inputLoss(st, rerr, data.n+rest, rest == maxDrain)
 	return input, ribEntries, nil
 }
+
+// errNoASPath is a route file of "prefix origin" lines: no AS path to
+// verify.
+var errNoASPath = errors.New("ASPA verification needs the AS paths of MRT files or bgpdump -m lines")
 
 // ParseRoles reads --peer-role values and the --peer-roles file into a
 // RoleMap (default: peer).

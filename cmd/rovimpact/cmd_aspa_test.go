@@ -281,3 +281,85 @@ func TestASPACommandRollups(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupASPA: with ASPAs in --vrps, a prefix answer lists each path
+// with its ASPA verdict and failing hop, an address answer the paths of
+// every route containing it, and an AS path query is answered hop by hop
+// with the verdict aspa --path gives; without ASPAs an AS path query is
+// exit 1, and in csv exit 2.
+func TestLookupASPA(t *testing.T) {
+	vrps, routes := aspaFixture(t)
+	out, stderr, err := runCLI(t, "lookup", "--vrps", vrps, "--peer-role", "64512=provider", "--format", "json",
+		"198.51.100.0/24", "198.51.100.1", "AS64511 AS64501 AS64496", routes)
+	if err != nil {
+		t.Fatalf("lookup: %v\n%s", err, stderr)
+	}
+	var doc struct {
+		Answers []struct {
+			Kind      string
+			ASPAPaths []struct {
+				PeerAS uint32 `json:"peer_as"`
+				Role   string
+				Path   string `json:"as_path"`
+				ASPA   string `json:"aspa"`
+				Reason string
+				Up     *struct{ Customer, Provider uint32 } `json:"up_hop"`
+			} `json:"aspa_paths"`
+			ASPAPath *struct {
+				ASPA string `json:"aspa"`
+				Hops []struct {
+					Lower, Upper uint32
+					Up           string
+				}
+			} `json:"aspa_path"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(doc.Answers) != 3 {
+		t.Fatalf("%d answers:\n%s", len(doc.Answers), out)
+	}
+	pfx := doc.Answers[0].ASPAPaths
+	if len(pfx) != 2 || pfx[0].PeerAS != 64510 || pfx[0].ASPA != "unknown" || pfx[1].PeerAS != 64511 || pfx[1].ASPA != "invalid" ||
+		pfx[1].Reason != "not_provider" || pfx[1].Up == nil || *pfx[1].Up != (struct{ Customer, Provider uint32 }{64496, 64501}) ||
+		pfx[1].Path != "AS64511 AS64501 AS64496" {
+		t.Errorf("prefix answer's aspa_paths = %+v", pfx)
+	}
+	addr := doc.Answers[1].ASPAPaths
+	if len(addr) != 3 || addr[0].PeerAS != 64512 || addr[0].Role != "provider" || addr[0].ASPA != "valid" {
+		t.Errorf("address answer's aspa_paths = %+v (want the /25's provider path, valid, first)", addr)
+	}
+	p := doc.Answers[2]
+	if p.Kind != "as_path" || p.ASPAPath == nil || p.ASPAPath.ASPA != "invalid" || len(p.ASPAPath.Hops) != 2 ||
+		p.ASPAPath.Hops[0].Lower != 64496 || p.ASPAPath.Hops[0].Up != "not_provider_plus" {
+		t.Errorf("AS path answer = %+v", p)
+	}
+	// The same explanation as aspa --path, byte for byte in the table.
+	viaLookup, _, err := runCLI(t, "lookup", "--vrps", vrps, "AS64511 AS64501 AS64496")
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaASPA, _, err := runCLI(t, "aspa", "--vrps", vrps, "--path", "AS64511 AS64501 AS64496")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if viaLookup != viaASPA {
+		t.Errorf("lookup of an AS path:\n%s\naspa --path:\n%s", viaLookup, viaASPA)
+	}
+	noASPA := filepath.Join(t.TempDir(), "vrps.json")
+	if err := os.WriteFile(noASPA, []byte(`{"roas":[{"asn":64999,"prefix":"203.0.113.0/24","maxLength":24}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, "lookup", "--vrps", noASPA, "AS64511 AS64501"); exitCode(err) != 1 || !strings.Contains(err.Error(), "needs ASPAs") {
+		t.Errorf("AS path query without ASPAs: %v (exit %d), want exit 1", err, exitCode(err))
+	}
+	if _, _, err := runCLI(t, "lookup", "--vrps", vrps, "--format", "csv", "AS64511 AS64501"); exitCode(err) != 2 {
+		t.Errorf("AS path query in csv: %v (exit %d), want exit 2", err, exitCode(err))
+	}
+	// Without ASPAs a prefix answer has no aspa_paths (JSON unchanged).
+	out, _, err = runCLI(t, "lookup", "--vrps", noASPA, "--format", "json", "198.51.100.0/24", routes)
+	if err != nil || strings.Contains(out, "aspa") {
+		t.Errorf("lookup without ASPAs: %v\n%s", err, out)
+	}
+}
