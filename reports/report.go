@@ -44,6 +44,9 @@ type Summary struct {
 	Families     []Family     `json:"families"`
 	// Generated says which build made the report, and when.
 	Generated Generation `json:"generated"`
+	// ASPA is the ASPA summary of analyze --aspa (rovimpact aspa's
+	// summary.aspa); absent without --aspa.
+	ASPA *ASPASummary `json:"aspa,omitempty"`
 }
 
 // Generation says which build of rovimpact made a report and when: a

@@ -52,10 +52,7 @@ func (st ASPAStudy) ROVReport(gen reports.Generation) reports.Report {
 
 // RunASPAStudy is RunASPA keeping the ROV analysis.
 func RunASPAStudy(ctx context.Context, c Config, roles classify.RoleMap) (st ASPAStudy, err error) {
-	var rep reports.ASPAReport
-	var partial error
-	copt, err := c.Analysis.Classify()
-	if err != nil {
+	if _, err := c.Analysis.Classify(); err != nil {
 		return st, err
 	}
 	var files []ASPAFile
@@ -66,6 +63,20 @@ func RunASPAStudy(ctx context.Context, c Config, roles classify.RoleMap) (st ASP
 		return st, err
 	}
 	if err := CheckVRPs(vopt, vrpSum, c.Warn); err != nil {
+		return st, err
+	}
+	return VerifyASPA(ctx, c, ix, vrpSum, files, roles)
+}
+
+// VerifyASPA is RunASPAStudy once the VRPs are loaded (ix, with its
+// summary) and their files' ASPAs collected (files, VRPOptions.ASPAs):
+// the ASPAs past their expiry counted (dropped with c.VRP.DropExpired),
+// the routes replayed through the ASPA builder with roles, the ROV
+// analysis of that table and the ASPA report. analyze --aspa calls it
+// after its own study, with the index it loaded. No ASPA is an error.
+func VerifyASPA(ctx context.Context, c Config, ix *rov.Index, vrpSum reports.VRPSummary, files []ASPAFile, roles classify.RoleMap) (st ASPAStudy, err error) {
+	copt, err := c.Analysis.Classify()
+	if err != nil {
 		return st, err
 	}
 	aspas, expired := ExpireASPAs(files, c.VRP.DropExpired, c.Now, c.Warn)
@@ -83,14 +94,14 @@ func RunASPAStudy(ctx context.Context, c Config, roles classify.RoleMap) (st ASP
 	if err != nil {
 		return st, err
 	}
-	partial = PartialInput(inputs, c.Route.AllowPartial, c.Warn)
+	partial := PartialInput(inputs, c.Route.AllowPartial, c.Warn)
 	if t.Paths() == 0 {
 		fmt.Fprintf(c.Warn, "rovimpact: warning: no paths were read from %s: nothing was verified\n", strings.Join(c.Routes, ", "))
 	}
 	a := classify.Analyze(t, ix, copt)
 	im := classify.AnalyzeASPA(a, b.Tally())
 	meta := reports.Meta{Policy: c.Analysis.Policy(copt, c.Route.Peers), VRPs: vrpSum, Inputs: inputs}
-	rep = reports.BuildASPA(a, im, b.Tally(), reports.ASPAInput{Set: set, Expired: expired, Roles: roles, Meta: meta})
+	rep := reports.BuildASPA(a, im, b.Tally(), reports.ASPAInput{Set: set, Expired: expired, Roles: roles, Meta: meta})
 	return ASPAStudy{Report: rep, Analysis: a, Meta: meta, Partial: partial}, nil
 }
 
@@ -375,4 +386,24 @@ func ParseRoles(vals []string, file string) (classify.RoleMap, error) {
 			return m, err
 		}
 	}
+}
+
+// AnalyzeASPA is analyze --aspa: the ASPA report of the routes st was
+// made from (c, whose VRP.ASPAs collected the files' ASPAs while st's
+// VRPs were read), verified against st's VRP index, with the roles given.
+// Warnings about the ASPAs go to c.Warn; those about the route files were
+// given by st's own read of them (the second replay says nothing twice).
+func AnalyzeASPA(ctx context.Context, c Config, st Study, roles classify.RoleMap) (reports.ASPAReport, error) {
+	var files []ASPAFile
+	if c.VRP.ASPAs != nil {
+		files = *c.VRP.ASPAs
+	}
+	if aspas, _ := ExpireASPAs(files, c.VRP.DropExpired, c.Now, c.Warn); len(aspas) == 0 {
+		return reports.ASPAReport{}, fmt.Errorf("--aspa: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(c.VRP.Files, ", "))
+	}
+	quiet := c
+	quiet.Warn = io.Discard
+	quiet.Route.AllowPartial = true
+	ast, err := VerifyASPA(ctx, quiet, st.Analysis.Index, st.Meta.VRPs, files, roles)
+	return ast.Report, err
 }

@@ -29,6 +29,8 @@ type analyzeOptions struct {
 	failOnVRPDrop     float64
 	history           string
 	save              string
+	aspa              bool
+	roles             []string
 	now               func() time.Time
 }
 
@@ -79,6 +81,8 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, report.html, invalids.csv, origins.csv, peers.csv)")
 	f.StringVar(&opts.history, "history", "", "append this run to the SQLite history `FILE.db` (see rovimpact history, rovimpact diff)")
 	f.StringVar(&opts.save, "save", "", "also write a snapshot `FILE` of this analysis for fast lookups (rovimpact lookup --snapshot FILE)")
+	f.BoolVar(&opts.aspa, "aspa", false, "also verify every path against the --vrps files' ASPAs (as rovimpact aspa; a second replay of the routes): summary.aspa in JSON and the history, an ASPA section in HTML")
+	f.StringArrayVar(&opts.roles, "peer-role", nil, "with --aspa: a peer's relationship, `AS|IP=ROLE` (as for aspa; repeatable)")
 	f.IntVar(&opts.failOnUnreachable, "fail-on-unreachable", -1, "exit 3 when more than `N` routes would become unreachable (-1: never)")
 	f.Float64Var(&opts.failOnVRPDrop, "fail-on-vrp-drop", -1, "with --history: exit 3 when the VRP set is more than `PCT` percent smaller than the previous run's (-1: never; a drop over 10% always warns)")
 	return cmd
@@ -102,9 +106,28 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		defer hist.Close()
 	}
 	cfg := studyConfig(cmd, opts.vrp, opts.route, opts.analysis, args, opts.now)
+	roles, err := study.ParseRoles(opts.roles, "")
+	if err != nil {
+		return err
+	}
+	if len(opts.roles) > 0 && !opts.aspa {
+		return usageError("--peer-role goes with --aspa")
+	}
+	var aspaFiles []study.ASPAFile
+	if opts.aspa {
+		cfg.VRP.ASPAs = &aspaFiles
+	}
 	st, err := study.Run(cmd.Context(), cfg)
 	if err != nil {
 		return err
+	}
+	var aspaRep *reports.ASPAReport
+	if opts.aspa {
+		r, err := study.AnalyzeASPA(cmd.Context(), cfg, st, roles)
+		if err != nil {
+			return err
+		}
+		aspaRep = &r
 	}
 	var vrpDrop error
 	if hist != nil {
@@ -115,6 +138,9 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	a, meta := st.Analysis, st.Meta
 	meta.PerPeer, meta.Generated = opts.perPeer, generation(opts.now())
 	rep := reports.Build(a, meta)
+	if aspaRep != nil {
+		rep.Summary.ASPA = &aspaRep.Summary.ASPA
+	}
 	if opts.save != "" {
 		h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
 		if err := snapshot.WriteFile(opts.save, h, a); err != nil {
@@ -135,6 +161,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	// After the history, so that report.html shows the trend including
 	// this run, as --format html does.
 	doc := analyzeDoc(cmd.Context(), rep, opts, hist)
+	doc.ASPA = aspaRep
 	if opts.outputDir != "" {
 		if err := reports.WriteReportDir(opts.outputDir, doc, opts.perPeer); err != nil {
 			return err

@@ -363,3 +363,47 @@ func TestLookupASPA(t *testing.T) {
 		t.Errorf("lookup without ASPAs: %v\n%s", err, out)
 	}
 }
+
+// TestAnalyzeASPA: analyze --aspa adds summary.aspa (the counts rovimpact
+// aspa gives) to the JSON and the ASPA section to the HTML; without it
+// neither appears; --peer-role needs --aspa, and --aspa needs ASPAs.
+func TestAnalyzeASPA(t *testing.T) {
+	vrps, routes := aspaFixture(t)
+	out, stderr, err := runCLI(t, "analyze", "--vrps", vrps, "--aspa", "--peer-role", "64512=provider", "--format", "json", routes)
+	if err != nil {
+		t.Fatalf("analyze --aspa: %v\n%s", err, stderr)
+	}
+	var rep struct {
+		Summary struct {
+			Routes int
+			ASPA   *struct {
+				Valid, Invalid, Unknown int64
+				Matrix                  map[string]map[string]int64
+			} `json:"aspa"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if a := rep.Summary.ASPA; a == nil || a.Valid != 1 || a.Invalid != 3 || a.Unknown != 2 || a.Matrix["not_found"]["invalid"] != 3 {
+		t.Errorf("summary.aspa = %+v, want valid 1, invalid 3, unknown 2 (as aspa says)", a)
+	}
+	page, _, err := runCLI(t, "analyze", "--vrps", vrps, "--aspa", "--format", "html", routes)
+	if err != nil || !strings.Contains(page, `id="aspa-paths" data-rows="3"`) || !strings.Contains(page, `id="invalids"`) {
+		t.Errorf("analyze --aspa html: %v; ASPA section or route table missing", err)
+	}
+	plain, _, err := runCLI(t, "analyze", "--vrps", vrps, "--format", "json", routes)
+	if err != nil || strings.Contains(plain, `"aspa"`) {
+		t.Errorf("analyze without --aspa: %v, has an aspa member", err)
+	}
+	if _, _, err := runCLI(t, "analyze", "--vrps", vrps, "--peer-role", "64512=provider", routes); exitCode(err) != 2 {
+		t.Errorf("--peer-role without --aspa: %v, want exit 2", err)
+	}
+	noASPA := filepath.Join(t.TempDir(), "vrps.json")
+	if err := os.WriteFile(noASPA, []byte(`{"roas":[{"asn":64999,"prefix":"203.0.113.0/24","maxLength":24}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, "analyze", "--vrps", noASPA, "--aspa", routes); exitCode(err) != 1 || !strings.Contains(err.Error(), "hold no ASPA") {
+		t.Errorf("--aspa without ASPAs: %v, want exit 1", err)
+	}
+}
