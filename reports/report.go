@@ -20,6 +20,10 @@ type Report struct {
 	Invalids []Invalid   `json:"invalids"`
 	Origins  []OriginRow `json:"origins"`
 	Peers    []PeerRow   `json:"peers,omitempty"`
+	// ASPAPaths are the ASPA-invalid and unverified paths of analyze
+	// --aspa (aspa's invalid_paths), kept so that diff and the history
+	// can say which paths changed verdict; absent without --aspa.
+	ASPAPaths []ASPAPathRow `json:"aspa_invalid_paths,omitempty"`
 }
 
 // Summary is the breakdown an operator puts on a slide.

@@ -139,7 +139,7 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	meta.PerPeer, meta.Generated = opts.perPeer, generation(opts.now())
 	rep := reports.Build(a, meta)
 	if aspaRep != nil {
-		rep.Summary.ASPA = &aspaRep.Summary.ASPA
+		rep.Summary.ASPA, rep.ASPAPaths = &aspaRep.Summary.ASPA, aspaRep.InvalidPaths
 	}
 	if opts.save != "" {
 		h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
