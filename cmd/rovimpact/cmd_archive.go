@@ -104,6 +104,7 @@ type archiveRunOptions struct {
 	shards       int
 	jobs         int
 	allowPartial bool
+	aspa         bool
 }
 
 func newArchiveRunCommand() *cobra.Command {
@@ -118,6 +119,11 @@ summary exists is skipped, so rerunning (or resubmitting a failed task)
 redoes only what is missing. A unit whose input is missing, truncated or
 corrupt writes DIR/failed/failed-<unit>.json and the run goes on
 (--allow-partial keeps damaged units instead, marked partial).
+
+--aspa also verifies every path against the unit's VRP file's ASPAs, as
+rovimpact aspa does (a second replay of the unit's files): the summary's
+aspa_* columns (null for units whose VRP file holds no ASPA) and a fourth
+table, aspa_paths/, of the ASPA-invalid and unverified paths.
 
 Sharding: --shard i/N runs every N-th unit from the i-th. Without it the
 shard comes from SLURM_ARRAY_TASK_ID (with --shards N, or the array's
@@ -139,6 +145,7 @@ Exit 4 when some units failed (the others are written); 1 on other errors.
 	f.IntVar(&opts.shards, "shards", 0, "number of shards `N`, with SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX as the index")
 	f.IntVarP(&opts.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "units studied at once (each holds its table in memory)")
 	f.BoolVar(&opts.allowPartial, "allow-partial", false, "keep units whose input ended early or was corrupt (marked partial) instead of failing them")
+	f.BoolVar(&opts.aspa, "aspa", false, "also verify every path against the VRP file's ASPAs (summary aspa_* columns, aspa_paths/ table)")
 	return cmd
 }
 
@@ -170,7 +177,7 @@ func runArchiveRun(cmd *cobra.Command, opts archiveRunOptions, manifest string) 
 	}
 	stderr := cmd.ErrOrStderr()
 	st, err := archive.Run(cmd.Context(), units, archive.RunOptions{
-		Out: opts.out, Shard: shard, Workers: opts.jobs, AllowPartial: opts.allowPartial, Log: stderr})
+		Out: opts.out, Shard: shard, Workers: opts.jobs, AllowPartial: opts.allowPartial, Log: stderr, ASPA: opts.aspa})
 	fmt.Fprintf(stderr, "rovimpact: archive run: shard %s (%s): %d units: %d studied, %d already complete, %d failed; %d VRP files loaded\n",
 		shard, from, st.Units, st.Studied, st.AlreadyDone, st.Failed, st.VRPLoads)
 	if errors.Is(err, archive.ErrUnitsFailed) {
