@@ -388,12 +388,14 @@ func ParseRoles(vals []string, file string) (classify.RoleMap, error) {
 	}
 }
 
-// AnalyzeASPA is analyze --aspa: the ASPA report of the routes st was
-// made from (c, whose VRP.ASPAs collected the files' ASPAs while st's
-// VRPs were read), verified against st's VRP index, with the roles given.
-// Warnings about the ASPAs go to c.Warn; those about the route files were
-// given by st's own read of them (the second replay says nothing twice).
-func AnalyzeASPA(ctx context.Context, c Config, st Study, roles classify.RoleMap) (reports.ASPAReport, error) {
+// AnalyzeASPA is analyze --aspa: the ASPA report of the routes of c
+// (whose VRP.ASPAs collected the files' ASPAs while Run read its VRPs),
+// verified against Run's VRP index ix (vrpSum its summary), with the
+// roles given. Warnings about the ASPAs go to c.Warn; those about the
+// route files were given by Run's own read of them (the second replay
+// says nothing twice). It needs only the index: the caller can let Run's
+// table go first.
+func AnalyzeASPA(ctx context.Context, c Config, ix *rov.Index, vrpSum reports.VRPSummary, roles classify.RoleMap) (reports.ASPAReport, error) {
 	var files []ASPAFile
 	if c.VRP.ASPAs != nil {
 		files = *c.VRP.ASPAs
@@ -404,6 +406,6 @@ func AnalyzeASPA(ctx context.Context, c Config, st Study, roles classify.RoleMap
 	quiet := c
 	quiet.Warn = io.Discard
 	quiet.Route.AllowPartial = true
-	ast, err := VerifyASPA(ctx, quiet, st.Analysis.Index, st.Meta.VRPs, files, roles)
+	ast, err := VerifyASPA(ctx, quiet, ix, vrpSum, files, roles)
 	return ast.Report, err
 }

@@ -121,14 +121,6 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	var aspaRep *reports.ASPAReport
-	if opts.aspa {
-		r, err := study.AnalyzeASPA(cmd.Context(), cfg, st, roles)
-		if err != nil {
-			return err
-		}
-		aspaRep = &r
-	}
 	var vrpDrop error
 	if hist != nil {
 		if vrpDrop, err = hist.CheckVRPDrop(cmd.Context(), st.Meta.VRPs.Loaded, opts.failOnVRPDrop, cmd.ErrOrStderr()); err != nil {
@@ -138,14 +130,24 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 	a, meta := st.Analysis, st.Meta
 	meta.PerPeer, meta.Generated = opts.perPeer, generation(opts.now())
 	rep := reports.Build(a, meta)
-	if aspaRep != nil {
-		rep.Summary.ASPA, rep.ASPAPaths = &aspaRep.Summary.ASPA, aspaRep.InvalidPaths
-	}
 	if opts.save != "" {
 		h := snapshot.Header{Created: opts.now(), Sources: st.Sources, DropExpired: opts.vrp.dropExpired, Meta: meta}
 		if err := snapshot.WriteFile(opts.save, h, a); err != nil {
 			return err
 		}
+	}
+	var aspaRep *reports.ASPAReport
+	if opts.aspa {
+		// After the report and snapshot: the ASPA replay needs the VRP
+		// index only, so analyze's table is released first.
+		ix := a.Index
+		a, st.Analysis = nil, nil
+		r, err := study.AnalyzeASPA(cmd.Context(), cfg, ix, meta.VRPs, roles)
+		if err != nil {
+			return err
+		}
+		aspaRep = &r
+		rep.Summary.ASPA, rep.ASPAPaths = &aspaRep.Summary.ASPA, aspaRep.InvalidPaths
 	}
 	if hist != nil {
 		// Every input by size and SHA-256, so a later reader can tell
