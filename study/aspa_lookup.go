@@ -33,6 +33,16 @@ import (
 // No ASPA at all leaves prefix and address queries alone and makes an AS
 // path query an error (exit 1). Warnings go to c.Warn.
 func LookupASPA(ctx context.Context, c Config, files []ASPAFile, queries []reports.Query, roleVals []string) error {
+	// Nothing to verify (no AS path query; no route file or no prefix or
+	// address query): say nothing about the ASPAs either.
+	paths, routesAsked := false, false
+	for _, q := range queries {
+		paths = paths || q.IsASPath()
+		routesAsked = routesAsked || q.Prefix.IsValid() || q.Addr.IsValid()
+	}
+	if !paths && (!routesAsked || len(c.Routes)+len(c.Route.Updates) == 0) {
+		return nil
+	}
 	aspas, _ := ExpireASPAs(files, c.VRP.DropExpired, c.Now, c.Warn)
 	if len(aspas) == 0 {
 		for _, q := range queries {
