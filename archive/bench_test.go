@@ -18,7 +18,7 @@ func BenchmarkUnit(b *testing.B) {
 	at := ts("2025-07-20T12:00:00Z")
 	u := Unit{Collector: "pch", Time: &at, RIB: rib, VRPs: vrps}
 	run := func(b *testing.B, set *vrpSet) {
-		res, err := studyUnit(context.Background(), u, set)
+		res, err := studyUnit(context.Background(), u, set, false)
 		if err != nil {
 			b.Fatal(err)
 		}

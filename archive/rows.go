@@ -45,6 +45,77 @@ type SummaryRow struct {
 	// unit fails and writes no summary.
 	Partial bool   `parquet:"partial"`
 	Loss    string `parquet:"loss"`
+
+	// ASPA path counts (RunOptions.ASPA; null without it, or when the
+	// unit's VRP file holds no ASPA): rovimpact aspa's summary.aspa.
+	ASPAValid         *int64 `parquet:"aspa_valid,optional"`
+	ASPAUnknown       *int64 `parquet:"aspa_unknown,optional"`
+	ASPAInvalid       *int64 `parquet:"aspa_invalid,optional"`
+	ASPAUnverified    *int64 `parquet:"aspa_unverified,optional"`
+	ASPARoutesDropped *int64 `parquet:"aspa_routes_dropped,optional"` // routes ROV keeps and ASPA loses on every path
+	ASPAPrefixesLost  *int64 `parquet:"aspa_prefixes_lost,optional"`  // prefixes lost because of ASPA
+}
+
+// ASPAPathRow is one ASPA-invalid or unverified path of a unit (rovimpact
+// aspa's invalid_paths).
+type ASPAPathRow struct {
+	Unit          string  `parquet:"unit"`
+	Time          int64   `parquet:"time,timestamp(millisecond)"`
+	Prefix        string  `parquet:"prefix"`
+	Family        string  `parquet:"family"`
+	Origin        *int64  `parquet:"origin,optional"` // null: AS_SET (origin NONE)
+	PeerAS        int64   `parquet:"peer_as"`
+	PeerIP        string  `parquet:"peer_ip"`
+	Role          string  `parquet:"role"`
+	ASPA          string  `parquet:"aspa"` // invalid or unverified
+	Reason        string  `parquet:"reason"`
+	FirstAS       int64   `parquet:"first_as"`    // 0 unless reason first_as
+	UpCustomer    int64   `parquet:"up_customer"` // the failing hop; 0: none
+	UpProvider    int64   `parquet:"up_provider"` //
+	UpProviders   []int64 `parquet:"up_providers,list"`
+	DownCustomer  int64   `parquet:"down_customer"` // downstream paths' second hop
+	DownProvider  int64   `parquet:"down_provider"`
+	DownProviders []int64 `parquet:"down_providers,list"`
+	ROV           string  `parquet:"rov"`
+	Survives      bool    `parquet:"route_survives"`
+}
+
+// aspaPathRows turns a unit's ASPA report paths into rows.
+func aspaPathRows(u Unit, paths []reports.ASPAPathRow) []ASPAPathRow {
+	id, at := u.ID(), millis(*u.Time)
+	out := make([]ASPAPathRow, 0, len(paths))
+	for _, p := range paths {
+		fam := "ipv6"
+		if p.Prefix.Addr().Is4() {
+			fam = "ipv4"
+		}
+		r := ASPAPathRow{Unit: id, Time: at, Prefix: p.Prefix.String(), Family: fam, PeerAS: int64(p.PeerAS), Role: p.Role.String(),
+			ASPA: p.State.String(), Reason: p.Reason.String(), FirstAS: int64(p.FirstAS), ROV: p.ROV.String(), Survives: p.Survives,
+			UpProviders: []int64{}, DownProviders: []int64{}}
+		if p.Origin != nil {
+			o := int64(*p.Origin)
+			r.Origin = &o
+		}
+		if p.PeerIP.IsValid() {
+			r.PeerIP = p.PeerIP.String()
+		}
+		if h := p.Up; h != nil {
+			r.UpCustomer, r.UpProvider, r.UpProviders = int64(h.Customer), int64(h.Provider), asns64(h.Providers)
+		}
+		if h := p.Down; h != nil {
+			r.DownCustomer, r.DownProvider, r.DownProviders = int64(h.Customer), int64(h.Provider), asns64(h.Providers)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func asns64(a []uint32) []int64 {
+	out := make([]int64, len(a))
+	for i, v := range a {
+		out[i] = int64(v)
+	}
+	return out
 }
 
 // Counts are the per-class and per-impact counts of a summary.
@@ -114,6 +185,12 @@ func unitRows(u Unit, res unitResult) (SummaryRow, []InvalidRow, []PeerRow) {
 	}
 	if row.Updates == nil {
 		row.Updates = []string{}
+	}
+	if res.aspa != nil {
+		x := res.aspa.Summary.ASPA
+		n := func(v int64) *int64 { return &v }
+		row.ASPAValid, row.ASPAUnknown, row.ASPAInvalid, row.ASPAUnverified = n(x.Valid), n(x.Unknown), n(x.Invalid), n(x.Unverified)
+		row.ASPARoutesDropped, row.ASPAPrefixesLost = n(int64(x.RoutesDroppedASPA)), n(int64(x.PrefixesLostByASPA))
 	}
 	if s.VRPs.BuildTime != nil {
 		row.VRPBuilt = millis(*s.VRPs.BuildTime)

@@ -28,6 +28,9 @@ const (
 	TableSummary  = "summary"
 	TableInvalids = "invalids"
 	TablePeers    = "peers"
+	// TableASPAPaths holds the ASPA-invalid and unverified paths of
+	// units run with RunOptions.ASPA.
+	TableASPAPaths = "aspa_paths"
 	// DirFailed holds one failed-<id>.json per failed unit.
 	DirFailed = "failed"
 	// ManifestCopy is the manifest of the last run, for merge to tell
@@ -47,6 +50,11 @@ type RunOptions struct {
 	AllowPartial bool
 	// Log receives one line per unit finished or failed; nil: none.
 	Log io.Writer
+	// ASPA also verifies every path against the VRP file's ASPAs (as
+	// rovimpact aspa; a second replay of the unit's files): the summary's
+	// aspa_* columns and the aspa_paths table. Units whose VRP file holds
+	// no ASPA keep those columns null.
+	ASPA bool
 }
 
 // RunStats counts what a Run did.
@@ -229,7 +237,7 @@ func runUnit(ctx context.Context, u Unit, opt RunOptions, cache *vrpCache) (outc
 		// for the wrong day.
 		return fail("vrps_error", fmt.Errorf("%s was built %s, after the RIB's time %s", u.VRPs, b.Format(time.RFC3339), u.Time.Format(time.RFC3339)), nil)
 	}
-	res, err := studyUnit(ctx, u, set)
+	res, err := studyUnit(ctx, u, set, opt.ASPA)
 	if err != nil {
 		if ctx.Err() != nil {
 			return unitCancelled, ""
@@ -252,6 +260,11 @@ func runUnit(ctx context.Context, u Unit, opt RunOptions, cache *vrpCache) (outc
 	}
 	if err := writeParquet(UnitPath(opt.Out, TablePeers, u), peers); err != nil {
 		return fail("internal_error", err, nil)
+	}
+	if res.aspa != nil {
+		if err := writeParquet(UnitPath(opt.Out, TableASPAPaths, u), aspaPathRows(u, res.aspa.InvalidPaths)); err != nil {
+			return fail("internal_error", err, nil)
+		}
 	}
 	if err := writeParquet(summary, []SummaryRow{sum}); err != nil {
 		return fail("internal_error", err, nil)

@@ -24,6 +24,9 @@ import (
 type vrpSet struct {
 	ix  *rov.Index
 	sum reports.VRPSummary
+	// aspas are the file's ASPAs (rpki-client or Routinator JSON
+	// "aspas"), read in the same pass, for RunOptions.ASPA.
+	aspas []study.ASPAFile
 }
 
 // loadVRPSet loads a VRP file as analyze --vrps FILE does (expired VRPs
@@ -32,12 +35,23 @@ type vrpSet struct {
 // time) are the ones analyze states. AgeSeconds is left for the unit to set
 // against its own time.
 func loadVRPSet(path string) (*vrpSet, error) {
-	ix, sum, err := study.LoadVRPs(study.VRPOptions{Files: []string{path}}, time.Time{}, nil)
+	var aspas []study.ASPAFile
+	ix, sum, err := study.LoadVRPs(study.VRPOptions{Files: []string{path}, ASPAs: &aspas}, time.Time{}, nil)
 	if err != nil {
 		return nil, err
 	}
 	sum.AgeSeconds = 0
-	return &vrpSet{ix: ix, sum: sum}, nil
+	return &vrpSet{ix: ix, sum: sum, aspas: aspas}, nil
+}
+
+// hasASPAs reports whether the set's file held any ASPA.
+func (s *vrpSet) hasASPAs() bool {
+	for _, f := range s.aspas {
+		if len(f.ASPAs) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // vrpBuildTime is a VRP file's build time for planning: the loader's
@@ -72,6 +86,9 @@ func buildTimeOf(path string, meta time.Time) (time.Time, string, error) {
 type unitResult struct {
 	report  reports.Report
 	damaged []reports.Input // inputs with a Loss
+	// aspa is the unit's ASPA report (RunOptions.ASPA and a VRP file
+	// with ASPAs); nil otherwise.
+	aspa *reports.ASPAReport
 }
 
 // studyUnit reads the unit's RIB and updates into a table in the order
@@ -79,7 +96,7 @@ type unitResult struct {
 // as analyze does) and analyses it against set with analyze's default
 // policy (AS_SET routes invalid, the default route not a cover). The
 // VRP set's age is taken at the unit's time, not the wall clock.
-func studyUnit(ctx context.Context, u Unit, set *vrpSet) (unitResult, error) {
+func studyUnit(ctx context.Context, u Unit, set *vrpSet, withASPA bool) (unitResult, error) {
 	var res unitResult
 	// Losses are kept in the unit's rows (and its failed record), not
 	// turned into an error here: the run decides what partial input means.
@@ -109,6 +126,22 @@ func studyUnit(ctx context.Context, u Unit, set *vrpSet) (unitResult, error) {
 		Skipped: routes.Skipped,
 		PerPeer: true,
 	})
+	if withASPA && set.hasASPAs() {
+		// As rovimpact aspa verifies them (every peer a peer, upstream,
+		// unless inferred iBGP), expiry judged at the unit's time; the
+		// route files' losses are already in the unit's report.
+		c := study.Config{Routes: []string{u.RIB}, Route: study.RouteOptions{Updates: u.Updates, AllowPartial: true},
+			Analysis: aopt, Now: *u.Time, Warn: io.Discard}
+		roles, err := study.ParseRoles(nil, "")
+		if err != nil {
+			return res, err
+		}
+		ast, err := study.VerifyASPA(ctx, c, set.ix, sum, set.aspas, roles)
+		if err != nil {
+			return res, fmt.Errorf("ASPA: %w", err)
+		}
+		res.aspa = &ast.Report
+	}
 	return res, nil
 }
 

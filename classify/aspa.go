@@ -122,6 +122,7 @@ type ASPAPath struct {
 // concurrent use.
 type ASPATally struct {
 	counts [][4]uint32 // per route id, by rov.ASPAState
+	peers  [][4]int64  // per table peer index, by rov.ASPAState
 	// Kept are the invalid and unverified paths, in the order added.
 	Kept []ASPAPath
 }
@@ -132,6 +133,10 @@ func (t *ASPATally) Add(route, peer int, res rov.ASPAResult) {
 		t.counts = append(t.counts, [4]uint32{})
 	}
 	t.counts[route][res.State]++
+	for peer >= len(t.peers) {
+		t.peers = append(t.peers, [4]int64{})
+	}
+	t.peers[peer][res.State]++
 	if res.State == rov.ASPAInvalid || res.State == rov.ASPAUnverified {
 		t.Kept = append(t.Kept, ASPAPath{Route: uint32(route), Peer: uint32(peer), Result: res})
 	}
@@ -143,6 +148,15 @@ func (t *ASPATally) Counts(route int) [4]uint32 {
 		return t.counts[route]
 	}
 	return [4]uint32{}
+}
+
+// PeerCounts returns the path counts by rov.ASPAState of table peer
+// index peer: the per-peer rollup (which session sends the invalid paths).
+func (t *ASPATally) PeerCounts(peer int) [4]int64 {
+	if peer < len(t.peers) {
+		return t.peers[peer]
+	}
+	return [4]int64{}
 }
 
 // ASPAImpact is the combined verdict of ROV and ASPA on a table.

@@ -52,6 +52,13 @@ func TestAnalyzeASPA(t *testing.T) {
 	if got, want := im.Paths, [4]int64{0, 0, 2, 5}; got != want {
 		t.Errorf("paths by ASPA state: got %v, want %v (unverified, valid, unknown, invalid)", got, want)
 	}
+	// Per peer (table peer index: A came first): A sent 2 unknown and 2
+	// invalid paths, B 3 invalid ones.
+	for pi, want := range [][4]int64{{0, 0, 2, 2}, {0, 0, 0, 3}, {}} {
+		if got := b.Tally().PeerCounts(pi); got != want {
+			t.Errorf("peer %d paths by ASPA state: got %v, want %v", pi, got, want)
+		}
+	}
 	if got := im.Matrix[rov.Invalid][rov.ASPAUnknown]; got != 1 {
 		t.Errorf("matrix[invalid][unknown]: got %d, want 1", got)
 	}

@@ -92,9 +92,13 @@ func (s *Store) Days(ctx context.Context, since time.Time) ([]Day, error) {
 			days = days[:len(days)-1]
 		}
 		m := r.Summary
-		days = append(days, Day{Date: date, Runs: n, RunID: r.ID, Routes: m.Routes, Valid: m.Valid, Invalid: m.Invalid,
+		day := Day{Date: date, Runs: n, RunID: r.ID, Routes: m.Routes, Valid: m.Valid, Invalid: m.Invalid,
 			NotFound: m.NotFound, Dropped: m.Dropped, Classes: m.Classes, Impact: m.Impact, VRPsLoaded: m.VRPs.Loaded,
-			Unreachable: m.Impact.Unreachable})
+			Unreachable: m.Impact.Unreachable}
+		if x := m.ASPA; x != nil {
+			day.ASPA = &reports.HistoryASPA{Valid: x.Valid, Unknown: x.Unknown, Invalid: x.Invalid, Unverified: x.Unverified, RoutesDropped: x.RoutesDroppedASPA}
+		}
+		days = append(days, day)
 	}
 	return days, nil
 }

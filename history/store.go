@@ -28,7 +28,7 @@ import (
 
 // SchemaVersion is the schema this code writes; Open migrates older files
 // up to it and refuses newer ones.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrations[i] takes a database from user_version i to i+1. Never edit a
 // shipped step: add one.
@@ -72,6 +72,24 @@ var migrations = []string{
 	ALTER TABLE runs ADD COLUMN vrps_ipv4 INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE runs ADD COLUMN vrps_ipv6 INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX invalids_key ON invalids(prefix, origin);`,
+	// v3: ASPA path counts of analyze --aspa (NULL: the run did not
+	// verify ASPA), and its ASPA-invalid and unverified paths.
+	`ALTER TABLE runs ADD COLUMN aspa_valid INTEGER;
+	ALTER TABLE runs ADD COLUMN aspa_unknown INTEGER;
+	ALTER TABLE runs ADD COLUMN aspa_invalid INTEGER;
+	ALTER TABLE runs ADD COLUMN aspa_unverified INTEGER;
+	ALTER TABLE runs ADD COLUMN aspa_routes_dropped INTEGER;
+	CREATE TABLE aspa_paths (
+		run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+		prefix  TEXT    NOT NULL,
+		origin  INTEGER,          -- NULL: AS_SET (origin NONE)
+		peer_as INTEGER NOT NULL,
+		peer_ip TEXT    NOT NULL, -- '' when unknown
+		aspa    TEXT    NOT NULL, -- invalid or unverified
+		reason  TEXT    NOT NULL,
+		row     TEXT    NOT NULL  -- reports.ASPAPathRow as JSON
+	);
+	CREATE INDEX aspa_paths_run ON aspa_paths(run_id);`,
 }
 
 // Store is an open history database. Safe for concurrent use; other
@@ -272,6 +290,9 @@ func (s *Store) Append(ctx context.Context, at time.Time, rep reports.Report, in
 	if err != nil {
 		return 0, err
 	}
+	if err := appendASPA(ctx, tx, id, rep); err != nil {
+		return 0, fmt.Errorf("history %s: %w", s.path, err)
+	}
 	for _, in := range inputs {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO inputs (run_id, kind, name, size, sha256) VALUES (?,?,?,?,?)",
 			id, string(in.Role), in.Name, in.Size, in.SHA256); err != nil {
@@ -410,6 +431,11 @@ func (s *Store) Report(ctx context.Context, id int64) (reports.Report, RunInfo, 
 	}
 	if err := rows.Err(); err != nil {
 		return rep, info, err
+	}
+	if rep.Summary.ASPA != nil {
+		if rep.ASPAPaths, err = s.aspaPaths(ctx, id); err != nil {
+			return rep, info, err
+		}
 	}
 	info.Inputs, err = s.inputs(ctx, id)
 	return rep, info, err

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rovimpact/rovimpact/classify"
@@ -23,6 +24,8 @@ type ASPAReport struct {
 	InvalidPaths []ASPAPathRow    `json:"invalid_paths"`
 	LostRoutes   []ASPALostRoute  `json:"lost_routes"`
 	Customers    []ASPACustomer   `json:"aspa_customers"`
+	Origins      []ASPAOriginRow  `json:"aspa_origins"`
+	Peers        []ASPAPeerRow    `json:"aspa_peers"`
 }
 
 // ASPACustomer is one customer AS whose ASPA made paths invalid: the
@@ -277,6 +280,8 @@ func BuildASPA(a *classify.Analysis, im *classify.ASPAImpact, tally *classify.AS
 		x.DroppedASPABy[strings.Join(rs, "+")]++
 	}
 	rep.Customers = aspaCustomers(rep.InvalidPaths)
+	rep.Origins = aspaOrigins(a, im, tally)
+	rep.Peers = aspaPeers(a, tally, roles)
 	slices.SortFunc(rep.LostRoutes, func(a, b ASPALostRoute) int {
 		return cmp.Or(comparePrefixes(a.Prefix, b.Prefix), cmpOrigin(a.Origin, b.Origin))
 	})
@@ -378,8 +383,20 @@ func WriteASPATable(w io.Writer, rep ASPAReport, top int) error {
 	i := x.Impact
 	fmt.Fprintf(w, "Routes ASPA alone drops: same_prefix %d, covered %d, more_specifics %d, unreachable %d\n\n",
 		i.SamePrefix, i.Covered, i.MoreSpecifics, i.Unreachable)
+	if len(rep.Peers) > 0 {
+		if err := writeASPAPeers(w, rep.Peers, top); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
 	if len(rep.InvalidPaths) == 0 {
 		return nil
+	}
+	if len(rep.Origins) > 0 {
+		if err := writeASPAOrigins(w, rep.Origins, top); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
 	}
 	if len(rep.Customers) > 0 {
 		if err := writeASPACustomers(w, rep.Customers, top); err != nil {
@@ -632,14 +649,21 @@ func asnCell(asns []uint32, n, width int) string {
 	return fitLines(parts, ",", width)
 }
 
-// ASPADoc is the aspa report with the table's row limit.
+// ASPADoc is the aspa report with the table's row limit and, for the
+// html format, the ROV report of the same table (ROV, called only by the
+// html writer) and when it was made (zero: not shown).
 type ASPADoc struct {
-	Report ASPAReport
-	Top    int
+	Report    ASPAReport
+	Top       int
+	ROV       func() Report
+	Generated time.Time
 }
 
 // ASPAFormats is rovimpact aspa's format table.
 var ASPAFormats = newFormats("aspa",
 	Format[ASPADoc]{"table", func(w io.Writer, d ASPADoc) error { return WriteASPATable(w, d.Report, d.Top) }},
 	Format[ASPADoc]{"json", func(w io.Writer, d ASPADoc) error { return WriteASPAJSON(w, d.Report) }},
+	Format[ASPADoc]{"csv", func(w io.Writer, d ASPADoc) error { return WriteASPAPathsCSV(w, d.Report.InvalidPaths) }},
+	Format[ASPADoc]{"ndjson", func(w io.Writer, d ASPADoc) error { return WriteASPAPathsNDJSON(w, d.Report.InvalidPaths) }},
+	Format[ASPADoc]{"html", func(w io.Writer, d ASPADoc) error { return writeASPAHTML(w, d) }},
 )

@@ -29,6 +29,9 @@ type Diff struct {
 	// unreachable in From: new ones plus those whose impact turned
 	// unreachable. It is what --fail-on new-unreachable tests.
 	NewUnreachable int `json:"new_unreachable"`
+	// ASPA compares the runs' ASPA verdicts when either was made with
+	// analyze --aspa (aspa_diff.go); absent otherwise.
+	ASPA *ASPADiff `json:"aspa,omitempty"`
 }
 
 // Change is one route present in both runs whose verdict changed.
@@ -115,6 +118,7 @@ func DiffReports(from, to Report, fromLabel, toLabel string) Diff {
 		return cmp.Compare(originKey(x.Origin), originKey(y.Origin))
 	})
 	d.Counts = countDeltas(from.Summary, to.Summary)
+	d.ASPA = diffASPA(from, to)
 	return d
 }
 
@@ -237,7 +241,7 @@ func WriteDiffTable(w io.Writer, d Diff) error {
 			return err
 		}
 	}
-	return nil
+	return writeASPADiffTable(w, d.ASPA)
 }
 
 // arrow is "from → to" of two typed values, or one when they are equal.

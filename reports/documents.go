@@ -21,6 +21,8 @@ type AnalyzeDoc struct {
 	// Trend returns the history's trend for the html report (nil: none);
 	// only the html writer calls it.
 	Trend func() ([]TrendPoint, error)
+	// ASPA adds the html report's ASPA section (analyze --aspa; nil: none).
+	ASPA *ASPAReport
 }
 
 // AnalyzeFormats is analyze's format table.
@@ -38,7 +40,7 @@ var AnalyzeFormats = newFormats("analyze",
 )
 
 func writeAnalyzeHTML(w io.Writer, d AnalyzeDoc) error {
-	doc := HTMLDoc{Report: d.Report, Generated: d.Generated}
+	doc := HTMLDoc{Report: d.Report, Generated: d.Generated, ASPA: d.ASPA}
 	if d.Trend != nil {
 		var err error
 		if doc.Trend, err = d.Trend(); err != nil {

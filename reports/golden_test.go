@@ -3,10 +3,13 @@ package reports
 import (
 	"bufio"
 	"bytes"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // TestGoldenDocuments renders every document of the fixed fixture
@@ -37,6 +40,13 @@ func TestGoldenDocuments(t *testing.T) {
 	golden(t, LookupFormats, "lookup", LookupRequest{Analysis: fixtureAnalysis(false), Queries: qs, Origin: &origin})
 
 	golden(t, DiffFormats, "diff", DiffReports(from, to, "monday", "tuesday"))
+	// The same runs made with analyze --aspa: the diff's ASPA part (json
+	// and table; the csv and ndjson rows are routes, unchanged).
+	fromA, toA := fixtureASPA(from, 0), fixtureASPA(to, 1)
+	dA := DiffReports(fromA, toA, "monday", "tuesday")
+	for _, f := range []string{"json", "table"} {
+		goldenOne(t, "diff-aspa."+f, func(w *bytes.Buffer) error { return DiffFormats.Write(w, f, dA) })
+	}
 
 	a, b := fixtureAnalysis(false), fixtureAnalysis(true)
 	vd := VRPDiff{From: "monday.json", To: "tuesday.json", FromLen: a.Index.Len(), ToLen: b.Index.Len()}
@@ -112,4 +122,31 @@ func goldenOne(t *testing.T, name string, write func(*bytes.Buffer) error) {
 	if !bytes.Equal(b.Bytes(), want) {
 		t.Errorf("%s differs from %s (go test ./reports -run TestGoldenDocuments -update rewrites it):\n%s", name, path, b.String())
 	}
+}
+
+// fixtureASPA is rep as analyze --aspa would make it on day 0 or 1: a
+// path leaked through AS64501 on both days, one through AS64502 on day 0
+// only, an AS_SET path on day 0 that is a Not Provider+ hop on day 1, and
+// a downstream path on day 1 only.
+func fixtureASPA(rep Report, day int) Report {
+	o := uint32(64500)
+	pfx := netip.MustParsePrefix("192.0.2.0/24")
+	hop := func(c, p uint32) *ASPAHop { return &ASPAHop{Customer: c, Provider: p, Providers: []uint32{64497}} }
+	row := func(peer uint32, reason rov.ASPAReason, up, down *ASPAHop) ASPAPathRow {
+		return ASPAPathRow{Prefix: pfx, Origin: &o, PeerAS: peer, PeerIP: netip.AddrFrom4([4]byte{192, 0, 2, byte(peer - 64500)}),
+			Role: rov.RolePeer, State: rov.ASPAInvalid, Reason: reason, Up: up, Down: down, ROV: rov.Valid}
+	}
+	x := &ASPASummary{Draft: ASPADraft, ASPAs: 3, Customers: 3, Valid: 10, Unknown: 100, Invalid: 3, RoutesDroppedASPA: 1,
+		InvalidBy: map[string]int64{}, Matrix: map[string]map[string]int64{}, DroppedASPABy: map[string]int{}}
+	rep.ASPAPaths = []ASPAPathRow{row(64510, rov.ASPAReasonRamps, hop(64500, 64501), nil)}
+	if day == 0 {
+		rep.ASPAPaths = append(rep.ASPAPaths, row(64511, rov.ASPAReasonRamps, hop(64500, 64502), nil), row(64512, rov.ASPAReasonASSet, nil, nil))
+	} else {
+		x.Valid, x.Invalid, x.RoutesDroppedASPA = 12, 3, 2
+		d := row(64513, rov.ASPAReasonRamps, hop(64500, 64503), hop(64520, 64521))
+		d.Role = rov.RoleProvider
+		rep.ASPAPaths = append(rep.ASPAPaths, row(64512, rov.ASPAReasonRamps, hop(64500, 64504), nil), d)
+	}
+	rep.Summary.ASPA = x
+	return rep
 }

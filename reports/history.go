@@ -24,6 +24,18 @@ type HistoryDay struct {
 	Impact      ImpactCounts `json:"impact"`
 	VRPsLoaded  int          `json:"vrps_loaded"`
 	Unreachable int          `json:"unreachable"`
+	// ASPA are the day's ASPA path counts (its last run's), when that run
+	// was made with analyze --aspa; absent otherwise.
+	ASPA *HistoryASPA `json:"aspa,omitempty"`
+}
+
+// HistoryASPA is one day's ASPA path counts.
+type HistoryASPA struct {
+	Valid         int64 `json:"valid"`
+	Unknown       int64 `json:"unknown"`
+	Invalid       int64 `json:"invalid"`
+	Unverified    int64 `json:"unverified"`
+	RoutesDropped int   `json:"routes_dropped_aspa_only"`
 }
 
 // HistoryRun is one run of the history with its report.

@@ -36,6 +36,8 @@ type HTMLDoc struct {
 	Report    Report
 	Trend     []TrendPoint  // oldest first; fewer than two points: no line drawn
 	Lifetimes []LifetimeRow // from the history; nil: no section
+	// ASPA adds the ASPA section (aspa_html.go); nil: none.
+	ASPA *ASPAReport
 }
 
 // TrendPoint is one day of the history's trend chart.
@@ -118,6 +120,7 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 		VRPAge                              string
 		HasLifetimes                        bool
 		NInvalids, NOrigins, NLifetimes     int
+		ASPA                                *htmlASPA
 	}{
 		Title: doc.Title, S: s, CSS: template.CSS(htmlCSS), JS: template.JS(htmlJS),
 		VRPAge: VRPAge(s.VRPs), VRPSources: VRPSourceTimes(s.VRPs), RecordSpan: RecordSpan(s.Inputs),
@@ -129,8 +132,8 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 			{"more_specifics", s.Impact.MoreSpecifics, "#bf8700"}, {"unreachable", s.Impact.Unreachable, "#b42318"}}),
 		TrendChart: trendChart("chart-trend", doc.Trend),
 		Banners:    htmlBanners(s), VRPFiles: s.VRPs.Files, Peers: doc.Report.Peers,
-		HasLifetimes: doc.Lifetimes != nil,
-		NInvalids:    len(doc.Report.Invalids), NOrigins: len(doc.Report.Origins), NLifetimes: len(doc.Lifetimes),
+		HasLifetimes: doc.Lifetimes != nil, ASPA: newHTMLASPA(doc.ASPA),
+		NInvalids: len(doc.Report.Invalids), NOrigins: len(doc.Report.Origins), NLifetimes: len(doc.Lifetimes),
 	}
 	if data.Title == "" {
 		data.Title = "rovimpact: what ROV would drop"
@@ -164,7 +167,7 @@ func WriteHTML(w io.Writer, doc HTMLDoc) error {
 			Current: cur, Class: l.Class, Impact: l.Impact, Runs: l.Runs})
 	}
 	var enc strings.Builder
-	if err := encodeHTMLData(&enc, newHTMLData(doc.Report, doc.Lifetimes)); err != nil {
+	if err := encodeHTMLData(&enc, newHTMLData(doc.Report, doc.Lifetimes, doc.ASPA)); err != nil {
 		return err
 	}
 	data.Data = template.HTML(enc.String()) // base64 and newlines only

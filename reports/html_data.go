@@ -49,6 +49,8 @@ import (
 //	          ([too_specific, wrong_origin, both, too_short, as_set])
 //	lifetimes prefix, origin, first, last (RFC 3339), runs, current (0/1),
 //	          class, impact; absent without a history
+//	aspa_paths the ASPA-invalid and unverified paths (htmlASPAPathCols);
+//	          absent without ASPA
 //
 // Compression needs the browser's DecompressionStream (Chromium 80,
 // Firefox 113, Safari 16.4); without it, or with scripts off, the page
@@ -70,6 +72,7 @@ type htmlData struct {
 	Invalids  htmlInvalidCols   `json:"invalids"`
 	Origins   htmlOriginCols    `json:"origins"`
 	Lifetimes *htmlLifetimeCols `json:"lifetimes,omitempty"`
+	ASPAPaths *htmlASPAPathCols `json:"aspa_paths,omitempty"`
 }
 
 type htmlVRPCols struct {
@@ -179,7 +182,7 @@ func b2i(b bool) int {
 }
 
 // newHTMLData lays a report (and lifetimes, nil: none) out as columns.
-func newHTMLData(rep Report, lifetimes []LifetimeRow) htmlData {
+func newHTMLData(rep Report, lifetimes []LifetimeRow, aspa *ASPAReport) htmlData {
 	var states, classes, impacts dict
 	d := htmlData{Version: htmlDataVersion}
 	vrpIdx := map[VRPRef]int{}
@@ -243,6 +246,9 @@ func newHTMLData(rep Report, lifetimes []LifetimeRow) htmlData {
 			l.Class, l.Impact = append(l.Class, r.Class), append(l.Impact, r.Impact)
 		}
 		d.Lifetimes = l
+	}
+	if aspa != nil {
+		d.ASPAPaths = newHTMLASPAPaths(aspa.InvalidPaths)
 	}
 	return d
 }

@@ -238,7 +238,7 @@ func TestReadHTMLRowsErrors(t *testing.T) {
 		}
 		return htmlDataRE.ReplaceAllLiteralString(good, `<script type="application/octet-stream" id="rovimpact-data" data-encoding="gzip+base64" data-version="1">`+b.String()+`</script>`)
 	}
-	d := newHTMLData(sampleReport(t), nil)
+	d := newHTMLData(sampleReport(t), nil, nil)
 	badVRP := d
 	badVRP.Invalids.VRPs = slices.Clone(d.Invalids.VRPs)
 	badVRP.Invalids.VRPs[0] = []int{len(d.VRPs.Prefix)}
@@ -437,6 +437,8 @@ type selfCheck struct {
 	PrintOpens    bool     `json:"print_opens"`
 	OriginRows    int      `json:"origin_rows"`
 	LifetimeRows  int      `json:"lifetime_rows"`
+	ASPAPathRows  int      `json:"aspa_path_rows"`
+	ASPALost      int      `json:"aspa_lost"`
 }
 
 // runSelfCheck opens page#selfcheck in headless Chromium and returns the

@@ -101,9 +101,12 @@ func writeJSONStream(w io.Writer, rep Report) error {
 	s.value(&rep.Summary, 1)
 	s.raw(",\n")
 	jsonList(s, "invalids", rep.Invalids, false)
-	jsonList(s, "origins", rep.Origins, len(rep.Peers) == 0)
+	jsonList(s, "origins", rep.Origins, len(rep.Peers) == 0 && len(rep.ASPAPaths) == 0)
 	if len(rep.Peers) > 0 { // omitempty
-		jsonList(s, "peers", rep.Peers, true)
+		jsonList(s, "peers", rep.Peers, len(rep.ASPAPaths) == 0)
+	}
+	if len(rep.ASPAPaths) > 0 { // omitempty
+		jsonList(s, "aspa_invalid_paths", rep.ASPAPaths, true)
 	}
 	s.raw("}\n")
 	return s.close()

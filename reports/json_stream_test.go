@@ -25,8 +25,8 @@ func encoderJSON(t testing.TB, rep Report) []byte {
 // kind), with per-peer rows, with empty and nil lists, with strings that
 // need escaping, and on random reports.
 func TestWriteJSONStreamMatchesEncoder(t *testing.T) {
-	if n := reflect.TypeFor[Report]().NumField(); n != 4 {
-		t.Fatalf("Report has %d fields; writeJSONStream writes 4: teach it the new one", n)
+	if n := reflect.TypeFor[Report]().NumField(); n != 5 {
+		t.Fatalf("Report has %d fields; writeJSONStream writes 5: teach it the new one", n)
 	}
 	base := sampleReport(t)
 	withPeers := base
@@ -36,7 +36,12 @@ func TestWriteJSONStreamMatchesEncoder(t *testing.T) {
 	escaped.Invalids = append([]Invalid(nil), base.Invalids...)
 	escaped.Invalids[0].Explanation = "<script>&\"\u2028\x01é"
 	empty := Report{Invalids: []Invalid{}, Origins: []OriginRow{}, Peers: []PeerRow{}}
-	reps := map[string]Report{"sample": base, "per-peer": withPeers, "escaping": escaped, "empty lists": empty, "nil lists": {}}
+	withASPA, peersASPA := base, withPeers
+	withASPA.Summary.ASPA = &ASPASummary{Draft: ASPADraft, Invalid: 2, InvalidBy: map[string]int64{"as_set": 1, "not_provider": 1}}
+	withASPA.ASPAPaths = sampleASPAReport(12).InvalidPaths
+	peersASPA.ASPAPaths = withASPA.ASPAPaths[:1]
+	reps := map[string]Report{"sample": base, "per-peer": withPeers, "escaping": escaped, "empty lists": empty, "nil lists": {},
+		"aspa": withASPA, "per-peer aspa": peersASPA}
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 20 {
 		rep := base

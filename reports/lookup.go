@@ -10,18 +10,44 @@ import (
 	"github.com/rovimpact/rovimpact/rov"
 )
 
-// Query is one lookup question: a prefix, an address, or an AS.
+// Query is one lookup question: a prefix, an address, an AS, or an AS
+// path.
 type Query struct {
 	Text   string
 	Prefix netip.Prefix // valid for a prefix query
 	Addr   netip.Addr   // valid for an address query
 	ASN    uint32       // non-zero for an AS query
+	// Path is an AS path query's AS_PATH (most recent AS first); its
+	// answer is ASPAPath, filled in before the query is written.
+	Path     []rov.Segment
+	ASPAPath *ASPAPathReport
+	// ASPAPaths are the ASPA verdicts of the paths of a prefix or address
+	// query's routes (nil: no ASPAs loaded, or no route files), filled in
+	// before the query is written.
+	ASPAPaths []LookupASPAPath
 }
 
-// ParseQuery reads "192.0.2.0/24", "192.0.2.10", "AS64500" or "64500".
+// IsASPath reports whether q is an AS path query.
+func (q Query) IsASPath() bool { return q.Path != nil }
+
+// ParseQuery reads "192.0.2.0/24", "192.0.2.10", "AS64500" or "64500",
+// or an AS path of two or more ASes, "AS64501 AS64500" (most recently
+// added first; {a,b} an AS_SET, (a b) a confederation segment), as
+// rovimpact aspa --path reads it.
 func ParseQuery(s string) (Query, error) {
 	s = strings.TrimSpace(s)
 	q := Query{Text: s}
+	if strings.ContainsAny(s, " \t{}()") {
+		path, err := rov.ParseASPathText(s)
+		if err != nil {
+			return q, fmt.Errorf("query %q: AS path: %v", s, err)
+		}
+		if path == nil {
+			path = []rov.Segment{}
+		}
+		q.Path = path
+		return q, nil
+	}
 	if p, err := netip.ParsePrefix(s); err == nil {
 		if p.Masked() != p {
 			return q, fmt.Errorf("query %q: prefix has host bits set (did you mean %s?)", s, p.Masked())
@@ -35,7 +61,7 @@ func ParseQuery(s string) (Query, error) {
 	}
 	n, err := rov.ParseASN(s)
 	if err != nil {
-		return q, fmt.Errorf("query %q: want a prefix (192.0.2.0/24), an address (192.0.2.10) or an AS (64500, AS64500)", s)
+		return q, fmt.Errorf("query %q: want a prefix (192.0.2.0/24), an address (192.0.2.10), an AS (64500, AS64500) or an AS path (\"AS64501 AS64500\")", s)
 	}
 	q.ASN = n
 	return q, nil
@@ -77,6 +103,13 @@ type Answer struct {
 	// Hijacks are the AS's routes for which no VRP is suggested because
 	// another AS's VRP allows them (classify.Suggest).
 	Hijacks []Hijack `json:"possible_hijacks,omitempty"`
+
+	// ASPAPaths: prefix and address queries, with ASPAs loaded and route
+	// files read: each path of the listed routes ("routes") with its ASPA
+	// verdict (LookupASPAPath).
+	ASPAPaths []LookupASPAPath `json:"aspa_paths,omitempty"`
+	// ASPAPath: AS path queries (kind "as_path"), hop by hop.
+	ASPAPath *ASPAPathReport `json:"aspa_path,omitempty"`
 }
 
 // Via names the prefix and origins traffic follows.
@@ -171,6 +204,8 @@ type plan struct {
 
 func planLookup(a *classify.Analysis, q Query, origin *uint32) plan {
 	switch {
+	case q.IsASPath():
+		return plan{a: a, ans: Answer{Query: q.Text, Kind: "as_path", ASPAPath: q.ASPAPath}}
 	case q.Prefix.IsValid():
 		return lookupPrefix(a, q, origin)
 	case q.Addr.IsValid():

@@ -60,7 +60,9 @@ func (lw *LookupWriter) Write(a Answer) error {
 // one row however many routes the answer lists (a query for 0.0.0.0/0
 // lists the whole table). The table format lays out each list at once.
 func (lw *LookupWriter) WriteQuery(a *classify.Analysis, q Query, origin *uint32) error {
-	return lw.write(planLookup(a, q, origin).withVRPs())
+	p := planLookup(a, q, origin).withVRPs()
+	p.ans.ASPAPaths = q.ASPAPaths
+	return lw.write(p)
 }
 
 func (lw *LookupWriter) write(p plan) error {
@@ -83,6 +85,10 @@ func (lw *LookupWriter) write(p plan) error {
 			_, lw.err = io.WriteString(lw.w, "\n")
 		}
 	case "csv":
+		if p.ans.Kind == "as_path" {
+			lw.err = errASPAPathCSV
+			return lw.err
+		}
 		lw.err = writeLookupCSVRows(lw.cw, p)
 	default:
 		if lw.n > 0 {
@@ -93,10 +99,20 @@ func (lw *LookupWriter) write(p plan) error {
 		}
 		a := p.answer()
 		switch a.Kind {
+		case "as_path":
+			if a.ASPAPath == nil {
+				lw.err = fmt.Errorf("lookup %q: an AS path query needs ASPAs (--vrps with rpki-client or Routinator JSON \"aspas\")", a.Query)
+			} else {
+				lw.err = WriteASPAPathTable(lw.w, *a.ASPAPath)
+			}
 		case "prefix":
-			lw.err = writePrefixAnswer(lw.w, a, lw.Top, lw.Wide)
+			if lw.err = writePrefixAnswer(lw.w, a, lw.Top, lw.Wide); lw.err == nil {
+				lw.err = writeLookupASPAPaths(lw.w, a, lw.Top)
+			}
 		case "address":
-			lw.err = writeAddrAnswer(lw.w, a, lw.Top, lw.Wide)
+			if lw.err = writeAddrAnswer(lw.w, a, lw.Top, lw.Wide); lw.err == nil {
+				lw.err = writeLookupASPAPaths(lw.w, a, lw.Top)
+			}
 		default:
 			lw.err = writeASNAnswer(lw.w, a, lw.Top, lw.Wide)
 		}

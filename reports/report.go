@@ -20,6 +20,10 @@ type Report struct {
 	Invalids []Invalid   `json:"invalids"`
 	Origins  []OriginRow `json:"origins"`
 	Peers    []PeerRow   `json:"peers,omitempty"`
+	// ASPAPaths are the ASPA-invalid and unverified paths of analyze
+	// --aspa (aspa's invalid_paths), kept so that diff and the history
+	// can say which paths changed verdict; absent without --aspa.
+	ASPAPaths []ASPAPathRow `json:"aspa_invalid_paths,omitempty"`
 }
 
 // Summary is the breakdown an operator puts on a slide.
@@ -44,6 +48,9 @@ type Summary struct {
 	Families     []Family     `json:"families"`
 	// Generated says which build made the report, and when.
 	Generated Generation `json:"generated"`
+	// ASPA is the ASPA summary of analyze --aspa (rovimpact aspa's
+	// summary.aspa); absent without --aspa.
+	ASPA *ASPASummary `json:"aspa,omitempty"`
 }
 
 // Generation says which build of rovimpact made a report and when: a

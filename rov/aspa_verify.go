@@ -109,6 +109,18 @@ func (r ASPAReason) MarshalText() ([]byte, error) {
 	return []byte(r.String()), nil
 }
 
+// UnmarshalText reads a String name back ("" is none), so that stored
+// reports (history, diff of report files) read their ASPA paths back.
+func (r *ASPAReason) UnmarshalText(b []byte) error {
+	for i, n := range aspaReasonNames {
+		if string(b) == n {
+			*r = ASPAReason(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("rov: unknown ASPA reason %q", b)
+}
+
 // HopAuth is the provider authorization function's answer for a pair
 // (AS x, AS y): is y an attested provider of x (§5.2, Figure 1)?
 type HopAuth uint8

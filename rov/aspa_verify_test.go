@@ -253,6 +253,16 @@ func TestASPATextNames(t *testing.T) {
 	if err := json.Unmarshal([]byte(`"unknown"`), &s); err != nil || s != ASPAUnknown {
 		t.Errorf("unmarshal unknown: %v %v", s, err)
 	}
+	for r := ASPAReason(0); int(r) < len(aspaReasonNames); r++ {
+		var back ASPAReason
+		if b, _ := json.Marshal(r); json.Unmarshal(b, &back) != nil || back != r {
+			t.Errorf("ASPA reason %v does not round-trip through JSON (%s)", r, b)
+		}
+	}
+	var bad ASPAReason
+	if err := json.Unmarshal([]byte(`"bogus"`), &bad); err == nil {
+		t.Error(`unmarshal reason "bogus": no error`)
+	}
 	for _, name := range []string{"customer", "peer", "provider", "rs", "rs-client", "rs_client"} {
 		if _, err := ParsePeerRole(name); err != nil {
 			t.Errorf("ParsePeerRole(%q): %v", name, err)

@@ -576,6 +576,9 @@ func (l *vrpLoader) loadJSON(r io.Reader) error {
 			if c != '[' {
 				return s.errAt(s.pos, `"roas" is %s, want an array`, ljKindName(c))
 			}
+			if l.opt.ASPAsOnly {
+				return s.skipValue(2)
+			}
 			s.pos++
 			if capHint > 0 && cap(l.vrps) == 0 {
 				l.vrps = make([]VRP, 0, capHint)

@@ -486,3 +486,44 @@ func TestLoadExportSharedASPAs(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadExportASPAsOnly: with ASPAsOnly the ROAs are skipped (no VRP
+// decoded, a bad ROA entry not noticed) but JSON syntax inside "roas"
+// still fails, "roas" must still be an array, and the ASPAs are the same
+// as a full load's. A CSV file (no ASPAs) gives nothing.
+func TestLoadExportASPAsOnly(t *testing.T) {
+	aspas := `"aspas":[{"customer_asid":945,"providers":[13213]}]`
+	opt := LoadOptions{ASPAsOnly: true}
+	e, err := LoadExport(strings.NewReader(`{"roas":[{"prefix":"10.0.0.0/8","maxLength":7,"asn":1}],`+aspas+`}`), "f", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ASPA{{CustomerASID: 945, Providers: []uint32{13213}}}
+	if !reflect.DeepEqual(e.ASPAs, want) || len(e.VRPs) != 0 {
+		t.Fatalf("ASPAs %+v, %d VRPs; want %+v and none", e.ASPAs, len(e.VRPs), want)
+	}
+	for _, bad := range []struct{ in, want string }{
+		{`{"roas":[{"prefix":}],` + aspas + `}`, "f: offset 19: invalid character '}' looking for beginning of value"},
+		{`{"roas":{},` + aspas + `}`, `f: offset 8: "roas" is an object, want an array`},
+		{`{` + aspas + `}`, `f: no "roas" array: not a VRP export`},
+	} {
+		if _, err := LoadExport(strings.NewReader(bad.in), "f", opt); err == nil || err.Error() != bad.want {
+			t.Errorf("%s: err = %v, want %s", bad.in, err, bad.want)
+		}
+	}
+	e, err = LoadExport(strings.NewReader("ASN,IP Prefix,Max Length,Trust Anchor\nAS1,10.0.0.0/8,8,ripe\n"), "f.csv", opt)
+	if err != nil || len(e.VRPs)+len(e.ASPAs) != 0 {
+		t.Fatalf("CSV: %+v, %v; want nothing", e, err)
+	}
+	full, err := LoadExport(bytes.NewReader(loadRealJSON(t)), loadRealFile, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	only, err := LoadExport(bytes.NewReader(loadRealJSON(t)), loadRealFile, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(full.ASPAs, only.ASPAs) || len(only.VRPs) != 0 {
+		t.Fatalf("shared export: ASPAsOnly gave %d ASPAs (%d VRPs), full load %d", len(only.ASPAs), len(only.VRPs), len(full.ASPAs))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,40 +28,115 @@ import (
 // PartialInput's verdict on the route files (the report is whole either
 // way); err stops the run. Warnings go to c.Warn.
 func RunASPA(ctx context.Context, c Config, roles classify.RoleMap) (rep reports.ASPAReport, partial, err error) {
-	copt, err := c.Analysis.Classify()
-	if err != nil {
-		return rep, nil, err
+	st, err := RunASPAStudy(ctx, c, roles)
+	return st.Report, st.Partial, err
+}
+
+// ASPAStudy is RunASPAStudy's result: the ASPA report, and the ROV
+// analysis of the same table with its report metadata (for the HTML
+// report's route tables, and analyze --aspa).
+type ASPAStudy struct {
+	Report   reports.ASPAReport
+	Analysis *classify.Analysis
+	Meta     reports.Meta
+	// Partial is PartialInput's verdict on the route files.
+	Partial error
+}
+
+// ROVReport builds the ROV report of the study's table (generated gen).
+func (st ASPAStudy) ROVReport(gen reports.Generation) reports.Report {
+	m := st.Meta
+	m.Generated = gen
+	return reports.Build(st.Analysis, m)
+}
+
+// RunASPAStudy is RunASPA keeping the ROV analysis.
+func RunASPAStudy(ctx context.Context, c Config, roles classify.RoleMap) (st ASPAStudy, err error) {
+	if _, err := c.Analysis.Classify(); err != nil {
+		return st, err
 	}
 	var files []ASPAFile
 	vopt := c.VRP
 	vopt.ASPAs = &files
 	ix, vrpSum, err := LoadVRPs(vopt, c.Now, c.Warn)
 	if err != nil {
-		return rep, nil, err
+		return st, err
 	}
 	if err := CheckVRPs(vopt, vrpSum, c.Warn); err != nil {
-		return rep, nil, err
+		return st, err
+	}
+	return VerifyASPA(ctx, c, ix, vrpSum, files, roles)
+}
+
+// VerifyASPA is RunASPAStudy once the VRPs are loaded (ix, with its
+// summary) and their files' ASPAs collected (files, VRPOptions.ASPAs):
+// the ASPAs past their expiry counted (dropped with c.VRP.DropExpired),
+// the routes replayed through the ASPA builder with roles, the ROV
+// analysis of that table and the ASPA report. analyze --aspa calls it
+// after its own study, with the index it loaded. No ASPA is an error.
+func VerifyASPA(ctx context.Context, c Config, ix *rov.Index, vrpSum reports.VRPSummary, files []ASPAFile, roles classify.RoleMap) (st ASPAStudy, err error) {
+	copt, err := c.Analysis.Classify()
+	if err != nil {
+		return st, err
 	}
 	aspas, expired := ExpireASPAs(files, c.VRP.DropExpired, c.Now, c.Warn)
 	if len(aspas) == 0 {
-		return rep, nil, fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(c.VRP.Files, ", "))
+		return st, fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(c.VRP.Files, ", "))
 	}
 	set := rov.NewASPASet(aspas)
+	peers, err := ParsePeers(c.Route.Peers)
+	if err != nil {
+		return st, err
+	}
 	t := table.New()
 	b := classify.NewASPABuilder(t, set, &roles)
-	inputs, err := ReplayASPA(ctx, append(append([]string(nil), c.Routes...), c.Route.Updates...), &roles, b, c.Warn)
+	inputs, err := ReplayASPA(ctx, append(append([]string(nil), c.Routes...), c.Route.Updates...), &roles, b, c.Warn, ASPAPeerFilter{Values: c.Route.Peers, Matches: peers})
 	if err != nil {
-		return rep, nil, err
+		return st, err
 	}
-	partial = PartialInput(inputs, c.Route.AllowPartial, c.Warn)
+	partial := PartialInput(inputs, c.Route.AllowPartial, c.Warn)
 	if t.Paths() == 0 {
 		fmt.Fprintf(c.Warn, "rovimpact: warning: no paths were read from %s: nothing was verified\n", strings.Join(c.Routes, ", "))
 	}
 	a := classify.Analyze(t, ix, copt)
 	im := classify.AnalyzeASPA(a, b.Tally())
-	rep = reports.BuildASPA(a, im, b.Tally(), reports.ASPAInput{Set: set, Expired: expired, Roles: roles,
-		Meta: reports.Meta{Policy: c.Analysis.Policy(copt, nil), VRPs: vrpSum, Inputs: inputs}})
-	return rep, partial, nil
+	meta := reports.Meta{Policy: c.Analysis.Policy(copt, c.Route.Peers), VRPs: vrpSum, Inputs: inputs}
+	rep := reports.BuildASPA(a, im, b.Tally(), reports.ASPAInput{Set: set, Expired: expired, Roles: roles, Meta: meta})
+	return ASPAStudy{Report: rep, Analysis: a, Meta: meta, Partial: partial}, nil
+}
+
+// LoadASPASet reads only the ASPAs of the --vrps files (their ROAs are
+// scanned, not decoded: rov.LoadOptions.ASPAsOnly), counts the expired
+// ones (dropped with opt.DropExpired) and builds the U-SPAS set. For
+// callers that verify AS paths without routes (aspa --path, lookup of an
+// AS path): no VRP index is built and the VRP guards do not apply, since
+// no route is validated. No ASPA at all is an error.
+func LoadASPASet(opt VRPOptions, now time.Time, warn io.Writer) (*rov.ASPASet, int, error) {
+	if len(opt.Files) == 0 {
+		return nil, 0, Usagef("--vrps FILE is required")
+	}
+	var files []ASPAFile
+	for _, name := range opt.Files {
+		e, err := loadExport(name, rov.LoadOptions{Now: now, DropExpired: opt.DropExpired, ASPAsOnly: true})
+		if err != nil {
+			return nil, 0, err
+		}
+		files = append(files, ASPAFile{Name: name, ASPAs: e.ASPAs})
+	}
+	aspas, expired := ExpireASPAs(files, opt.DropExpired, now, warn)
+	if len(aspas) == 0 {
+		return nil, 0, fmt.Errorf("ASPAs: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(opt.Files, ", "))
+	}
+	return rov.NewASPASet(aspas), expired, nil
+}
+
+func loadExport(name string, opt rov.LoadOptions) (rov.Export, error) {
+	f, err := compressed.Open(name)
+	if err != nil {
+		return rov.Export{}, err
+	}
+	defer f.Close()
+	return rov.LoadExport(f, name, opt)
 }
 
 // ASPAFile is the ASPAs one VRP file held (VRPOptions.ASPAs collects them
@@ -76,12 +152,7 @@ func loadVRPFileASPAs(name string, opt rov.LoadOptions, sink *[]ASPAFile) ([]rov
 	if sink == nil {
 		return LoadVRPFile(name, opt)
 	}
-	f, err := compressed.Open(name)
-	if err != nil {
-		return nil, rov.LoadStats{}, err
-	}
-	defer f.Close()
-	e, err := rov.LoadExport(f, name, opt)
+	e, err := loadExport(name, opt)
 	if err != nil {
 		return nil, rov.LoadStats{}, err
 	}
@@ -121,7 +192,11 @@ func ExpireASPAs(files []ASPAFile, drop bool, now time.Time, warn io.Writer) ([]
 // paths), then hands every held path to b. A RIB dump in a later file adds
 // to the peers' tables rather than resetting them (mrt.RIB's rule, unlike
 // analyze's table.IngestOptions.ReplayAll): that is warned about.
-func ReplayASPA(ctx context.Context, files []string, roles *classify.RoleMap, b *classify.ASPABuilder, warn io.Writer) ([]reports.Input, error) {
+//
+// With filter set (--peer), only the paths of matching peers are handed to
+// b; a --peer value that matches no peer of the files is a usage error
+// naming the peers seen, as for analyze.
+func ReplayASPA(ctx context.Context, files []string, roles *classify.RoleMap, b *classify.ASPABuilder, warn io.Writer, filter ASPAPeerFilter) ([]reports.Input, error) {
 	rib := mrt.NewRIB()
 	var census classify.FirstASCensus
 	var inputs []reports.Input
@@ -129,7 +204,7 @@ func ReplayASPA(ctx context.Context, files []string, roles *classify.RoleMap, b 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		in, ribEntries, err := replayFile(rib, name, &census)
+		in, ribEntries, err := replayFile(rib, name, &census, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -143,14 +218,61 @@ func ReplayASPA(ctx context.Context, files []string, roles *classify.RoleMap, b 
 			p.Peer.AS, p.Peer.IP, p.Paths, p.Peer.AS)
 	}
 	peers := rib.Peers()
+	keep := make([]bool, len(peers))
+	matched := make([]bool, len(filter.Matches))
+	for i, p := range peers {
+		keep[i] = len(filter.Matches) == 0
+		for j, m := range filter.Matches {
+			if (m.AS == 0 || m.AS == p.AS) && (!m.IP.IsValid() || m.IP == p.IP) {
+				keep[i], matched[j] = true, true
+			}
+		}
+	}
+	var bad []string
+	for j, ok := range matched {
+		if !ok {
+			bad = append(bad, "--peer "+filter.Values[j])
+		}
+	}
+	if len(bad) > 0 {
+		seen := make([]string, 0, min(len(peers), maxPeersListed))
+		for _, p := range peers[:min(len(peers), maxPeersListed)] {
+			seen = append(seen, strings.TrimSpace(rov.FormatASN(p.AS)+" "+addrText(p.IP)))
+		}
+		if len(peers) == 0 {
+			return nil, Usagef("%s matches no peer of the route files; they hold no routes", strings.Join(bad, ", "))
+		}
+		return nil, Usagef("%s matches no peer of the route files; peers seen (%s of %d): %s", strings.Join(bad, ", "),
+			strconv.Itoa(len(seen)), len(peers), strings.Join(seen, ", "))
+	}
 	for r := range rib.All() {
+		if !keep[r.Peer.Index] {
+			continue
+		}
 		p := peers[r.Peer.Index]
 		b.Add(r.Prefix, route.PeerKey{AS: p.AS, IP: p.IP}, r.Path)
 	}
 	return inputs, nil
 }
 
-func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus) (reports.Input, int64, error) {
+// ASPAPeerFilter is --peer for ReplayASPA: the values as typed (for the
+// error) and their parsed matches, in the same order. Empty: every peer.
+type ASPAPeerFilter struct {
+	Values  []string
+	Matches []table.PeerMatch
+}
+
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// replayFile replays one route file into rib, counting every announced
+// path in census; with keep set, only the events of prefixes keep accepts
+// reach rib (lookup's few prefixes: the RIB stays small).
+func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus, keep func(netip.Prefix) bool) (reports.Input, int64, error) {
 	f, err := compressed.Open(name)
 	if err != nil {
 		return reports.Input{}, 0, err
@@ -176,13 +298,16 @@ func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus) (repo
 		if r.Kind == route.Announce && r.Peer.AS == 0 && !r.Peer.IP.IsValid() {
 			// "prefix origin" text lines: an origin, no AS path and no
 			// neighbour. Verifying [origin] would call every path valid.
-			return reports.Input{}, 0, fmt.Errorf("%s: record %d: a route without a peer or AS path (\"prefix origin\" lines?): ASPA verification needs the AS paths of MRT files or bgpdump -m lines", name, src.Stats().Records)
+			return reports.Input{}, 0, fmt.Errorf("%s: record %d: a route without a peer or AS path (\"prefix origin\" lines?): %w", name, src.Stats().Records, errNoASPath)
 		}
 		if !r.FromUpdate && len(before) > 0 && before[route.KeyOf(r.Peer)] {
 			ribEntries++
 		}
 		if r.Kind == route.Announce {
 			census.Add(route.PeerKey{AS: r.Peer.AS, IP: r.Peer.IP}, r.Path)
+		}
+		if keep != nil && !keep(r.Prefix) {
+			continue
 		}
 		rib.Apply(r, route.KeyOf(r.Peer))
 	}
@@ -200,6 +325,10 @@ func replayFile(rib *mrt.RIB, name string, census *classify.FirstASCensus) (repo
 	input.Loss = inputLoss(st, rerr, data.n+rest, rest == maxDrain)
 	return input, ribEntries, nil
 }
+
+// errNoASPath is a route file of "prefix origin" lines: no AS path to
+// verify.
+var errNoASPath = errors.New("ASPA verification needs the AS paths of MRT files or bgpdump -m lines")
 
 // ParseRoles reads --peer-role values and the --peer-roles file into a
 // RoleMap (default: peer).
@@ -257,4 +386,26 @@ func ParseRoles(vals []string, file string) (classify.RoleMap, error) {
 			return m, err
 		}
 	}
+}
+
+// AnalyzeASPA is analyze --aspa: the ASPA report of the routes of c
+// (whose VRP.ASPAs collected the files' ASPAs while Run read its VRPs),
+// verified against Run's VRP index ix (vrpSum its summary), with the
+// roles given. Warnings about the ASPAs go to c.Warn; those about the
+// route files were given by Run's own read of them (the second replay
+// says nothing twice). It needs only the index: the caller can let Run's
+// table go first.
+func AnalyzeASPA(ctx context.Context, c Config, ix *rov.Index, vrpSum reports.VRPSummary, roles classify.RoleMap) (reports.ASPAReport, error) {
+	var files []ASPAFile
+	if c.VRP.ASPAs != nil {
+		files = *c.VRP.ASPAs
+	}
+	if aspas, _ := ExpireASPAs(files, c.VRP.DropExpired, c.Now, c.Warn); len(aspas) == 0 {
+		return reports.ASPAReport{}, fmt.Errorf("--aspa: %s hold no ASPA (rpki-client or Routinator JSON \"aspas\"): nothing to verify", strings.Join(c.VRP.Files, ", "))
+	}
+	quiet := c
+	quiet.Warn = io.Discard
+	quiet.Route.AllowPartial = true
+	ast, err := VerifyASPA(ctx, quiet, ix, vrpSum, files, roles)
+	return ast.Report, err
 }

@@ -37,7 +37,7 @@ func TestCLIBounds(t *testing.T) {
 		{"lookup origin negative", []string{"lookup", "--vrps", sampleVRPs, "--origin", "-1", "1.1.1.0/24", v4}, exitUsage,
 			`rovimpact: invalid argument "-1" for "--origin" flag: ASN "-1" is not a number or AS<number>`},
 		{"lookup AS query garbage", []string{"lookup", "--vrps", sampleVRPs, "ASN13335", v4}, exitUsage,
-			`rovimpact: query "ASN13335": want a prefix (192.0.2.0/24), an address (192.0.2.10) or an AS (64500, AS64500) (and no such route file)`},
+			`rovimpact: query "ASN13335": want a prefix (192.0.2.0/24), an address (192.0.2.10), an AS (64500, AS64500) or an AS path ("AS64501 AS64500") (and no such route file)`},
 		{"peer as7018", []string{"analyze", "--vrps", sampleVRPs, "--peer", "as7018", v4}, exitOK, ""},
 		{"peer matches nothing", []string{"analyze", "--vrps", sampleVRPs, "--peer", "99999", v4}, exitUsage,
 			"rovimpact: --peer 99999 matches no peer of the route files; peers seen (first 20 of 32): " + peers20},

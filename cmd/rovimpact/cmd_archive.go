@@ -77,6 +77,11 @@ redoes only what is missing. A unit whose input is missing, truncated or
 corrupt writes DIR/failed/failed-<unit>.json and the run goes on
 (--allow-partial keeps damaged units instead, marked partial).
 
+--aspa also verifies every path against the unit's VRP file's ASPAs, as
+rovimpact aspa does (a second replay of the unit's files): the summary's
+aspa_* columns (null for units whose VRP file holds no ASPA) and a fourth
+table, aspa_paths/, of the ASPA-invalid and unverified paths.
+
 Sharding: --shard i/N runs every N-th unit from the i-th. Without it the
 shard comes from SLURM_ARRAY_TASK_ID (with --shards N, or the array's
 SLURM_ARRAY_TASK_MIN/COUNT) or JOB_COMPLETION_INDEX (with --shards N, for
@@ -98,6 +103,7 @@ Exit 4 when some units failed (the others are written); 1 on other errors.
 	f.IntVar(&opts.Shards, "shards", 0, "number of shards `N`, with SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX as the index")
 	f.IntVarP(&opts.Workers, "jobs", "j", runtime.GOMAXPROCS(0), "units studied at once (each holds its table in memory)")
 	f.BoolVar(&opts.AllowPartial, "allow-partial", false, "keep units whose input ended early or was corrupt (marked partial) instead of failing them")
+	f.BoolVar(&opts.ASPA, "aspa", false, "also verify every path against the VRP file's ASPAs (summary aspa_* columns, aspa_paths/ table)")
 	return cmd
 }
 

@@ -67,6 +67,9 @@ kept per route.
 				if len(args) > 0 {
 					return study.Usagef("--path verifies one AS path: give no ROUTES (got %d)", len(args))
 				}
+				if len(opts.in.Route.Peers) > 0 {
+					return study.Usagef("--peer goes with ROUTES, not --path (use --neighbor)")
+				}
 				return runASPAPath(cmd, opts)
 			}
 			if len(args) == 0 {
@@ -87,7 +90,8 @@ kept per route.
 	f.StringArrayVar(&opts.roles, "peer-role", nil, "a peer's relationship, `AS|IP=ROLE` (customer, peer, provider, rs, rs-client; repeatable)")
 	f.StringVar(&opts.rolesFile, "peer-roles", "", "CSV `FILE` of AS|IP,ROLE lines")
 	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown in the table output's path list (0: all; JSON always lists all)")
-	f.StringVar(&opts.format, "format", "table", "output `format`: table or json")
+	f.StringArrayVar(&opts.in.Route.Peers, "peer", nil, "verify only paths from this peer, `AS|IP` (repeatable); the rollups and counts are of those paths")
+	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (csv, ndjson: the invalid and unverified paths) or html (one self-contained file: the ROV report with an ASPA section); --path: table or json")
 	f.StringVar(&opts.path, "path", "", "verify one `AS_PATH` (\"AS3 AS2 AS1\", most recent first) instead of ROUTES")
 	f.StringVar(&opts.neighbor, "neighbor", "", "with --path: the `AS` the path came from (default: its first AS)")
 	return cmd
@@ -102,14 +106,17 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 		return err
 	}
 	c := opts.in.Config(args, opts.now(), cmd.ErrOrStderr())
-	rep, partial, err := study.RunASPA(cmd.Context(), c, roles)
+	st, err := study.RunASPAStudy(cmd.Context(), c, roles)
 	if err != nil {
 		return err
 	}
-	if err := reports.ASPAFormats.Print(cmd.OutOrStdout(), opts.format, reports.ASPADoc{Report: rep, Top: opts.top}); err != nil {
+	now := opts.now()
+	doc := reports.ASPADoc{Report: st.Report, Top: opts.top, Generated: now,
+		ROV: func() reports.Report { return st.ROVReport(generation(now)) }}
+	if err := reports.ASPAFormats.Print(cmd.OutOrStdout(), opts.format, doc); err != nil {
 		return err
 	}
-	return exitcode.Worst(cmd.ErrOrStderr(), partial)
+	return exitcode.Worst(cmd.ErrOrStderr(), st.Partial)
 }
 
 // runASPAPath is aspa --path: one AS path, hop by hop.
@@ -120,7 +127,7 @@ func runASPAPath(cmd *cobra.Command, opts aspaOptions) error {
 	if len(opts.in.Route.Updates) > 0 {
 		return study.Usagef("--updates goes with ROUTES, not --path")
 	}
-	set, err := study.LoadASPASet(opts.in.VRP, opts.now(), cmd.ErrOrStderr())
+	set, _, err := study.LoadASPASet(opts.in.VRP, opts.now(), cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

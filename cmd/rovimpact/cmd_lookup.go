@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,7 @@ type lookupOptions struct {
 	origin   uint32
 	format   string
 	top      int
+	roles    []string
 	now      func() time.Time
 }
 
@@ -53,6 +55,10 @@ recorded source file that changed since is reported on standard error.
   address  the routes containing it, most specific first, and which route
            carries traffic to it today and once ROV drops invalid routes. As
            in analyze, a default route counts only with --count-default.
+  AS path  "AS64511 AS64501 AS64496" (two or more ASes, most recent first;
+           {a,b} an AS_SET): each hop's ASPA attestation both ways and the
+           verdict, as aspa --path gives it (neighbour: its first AS; role
+           from --peer-role, default peer). Needs ASPAs in --vrps.
   AS       the routes it originates, its VRPs (unused ones, and RFC 9319
            risky ones whose maxLength authorises unannounced more-specifics),
            and one suggested VRP per announced prefix (maxLength = its
@@ -60,6 +66,12 @@ recorded source file that changed since is reported on standard error.
            VRP instead would authorise). No VRP is suggested where another
            AS's VRP allows the route: it is listed as a possible hijack with
            that VRP.
+
+When the --vrps files hold ASPAs (rpki-client or Routinator JSON "aspas")
+and route files are given, prefix and address answers also list every path
+of their routes with its ASPA verdict (draft-ietf-sidrops-aspa-verification)
+and failing hop: the route files are replayed a second time for those
+prefixes only, as aspa replays them (--peer-role, iBGP inference, --peer).
 
 Answers are written one at a time, and in json and csv each answer's
 routes one at a time, so a batch from standard input or 0.0.0.0/0 needs
@@ -80,6 +92,7 @@ about the memory of the analysis, not of the answer.
 	studyflags.Routes(cmd.Flags(), &opts.in.Route, "route files", "use")
 	studyflags.Partial(cmd.Flags(), &opts.in.Route)
 	studyflags.Analysis(cmd.Flags(), &opts.in.Analysis)
+	f.StringArrayVar(&opts.roles, "peer-role", nil, "ASPA: a peer's relationship, `AS|IP=ROLE` (as for aspa; repeatable); for AS path queries also a bare ROLE, the neighbour's")
 	f.Var((*studyflags.ASN)(&opts.origin), "origin", "for prefix queries: also validate announcing the prefix from this `AS`")
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (one answer per line)")
 	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown per list in the table output (0: all; JSON and CSV always list all)")
@@ -107,9 +120,17 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if opts.format == "csv" && slices.ContainsFunc(parsed, reports.Query.IsASPath) {
+		return study.Usagef("an AS path query is answered in table, json or ndjson, not csv (its hops are not route rows)")
+	}
 	c := opts.in.Config(files, opts.now(), cmd.ErrOrStderr())
+	var aspas []study.ASPAFile
+	c.VRP.ASPAs = &aspas
 	a, inputs, err := snapshot.OpenOrAnalyze(cmd.Context(), opts.snapshot, c, cmd.Flags().Changed)
 	if err != nil {
+		return err
+	}
+	if err := study.LookupASPA(cmd.Context(), c, aspas, parsed, opts.roles); err != nil {
 		return err
 	}
 	partial := study.PartialInput(inputs, opts.in.Route.AllowPartial, cmd.ErrOrStderr())

@@ -135,6 +135,42 @@
     return { n: n, row: row, text: text, keys: keys, defaultOrder: function () { var a = []; for (var i = 0; i < n; i++) a.push(i); return a; } };
   }
 
+  // ASPA-invalid and unverified paths: cells as Go's aspaPathRowHTML
+  // writes them.
+  function aspaPathModel(d) {
+    var a = d.aspa_paths, n = a.prefix.length;
+    function peer(i) { return "AS" + a.peer_as[i] + (a.peer_ip[i] ? " " + a.peer_ip[i] : ""); }
+    function why(i) { return (a.state[i] === "unverified" ? "unverified: " : "") + a.reason[i]; }
+    function hops(i) {
+      var h = [];
+      [a.up[i], a.down[i]].forEach(function (x) { if (x) h.push("AS" + x[0] + ">AS" + x[1]); });
+      if (a.reason[i] === "first_as") h.push("first AS" + a.first_as[i]);
+      return h.join(" ");
+    }
+    function provs(i) {
+      var out = [];
+      [[a.up[i], a.up_providers[i]], [a.down[i], a.down_providers[i]]].forEach(function (x) {
+        if (!x[0]) return;
+        var items = x[1].length ? x[1].map(function (p) { return "AS" + p; }) : ["none (AS0)"];
+        out.push(fold(items, ", ", ""));
+      });
+      return out.join("<br>");
+    }
+    function route(i) { return a.survives[i] ? "kept" : "lost"; }
+    var keys = {
+      prefix: function (i) { return prefixKey(a.prefix[i]); },
+      origin: function (i) { return a.origin[i] === null ? 4294967296 : a.origin[i]; },
+      peer: function (i) { return a.peer_as[i]; }, role: function (i) { return a.role[i]; },
+      reason: why, hop: hops, rov: function (i) { return a.rov[i]; }, route: route
+    };
+    function row(i) {
+      return "<tr><td>" + esc(a.prefix[i]) + "</td><td>" + esc(asLabel(a.origin[i])) + "</td><td>" + esc(peer(i)) + "</td><td>" + esc(a.role[i]) +
+        "</td><td>" + esc(why(i)) + "</td><td>" + esc(hops(i)) + "</td><td>" + provs(i) + "</td><td>" + esc(a.rov[i]) + "</td><td>" + route(i) + "</td></tr>";
+    }
+    function text(i) { return [a.prefix[i], asLabel(a.origin[i]), peer(i), a.role[i], why(i), hops(i), a.rov[i], route(i)].join(" ").toLowerCase(); }
+    return { n: n, row: row, text: text, keys: keys, defaultOrder: function () { var o = []; for (var i = 0; i < n; i++) o.push(i); return o; } };
+  }
+
   // Paged is one table showing `size` rows of a model at a time; sort and
   // filter work on every row, not just the page shown.
   function Paged(table, m) {
@@ -261,10 +297,10 @@
   R.ready = loadData().then(function (d) {
     if (d.version !== 1) throw new Error("data version " + d.version + ", this page reads 1");
     R.data = d;
-    var models = { invalids: invalidModel, origins: originModel, lifetimes: lifetimeModel };
+    var models = { invalids: invalidModel, origins: originModel, lifetimes: lifetimeModel, "aspa-paths": aspaPathModel };
     Object.keys(models).forEach(function (id) {
       var table = document.getElementById(id);
-      if (!table || (id === "lifetimes" && !d.lifetimes)) return;
+      if (!table || (id === "lifetimes" && !d.lifetimes) || (id === "aspa-paths" && !d.aspa_paths)) return;
       fallback[id] = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.textContent; });
       R.tables[id] = new Paged(table, models[id](d));
       R.tables[id].show(0);
@@ -379,6 +415,20 @@
       var lr = d.lifetimes.runs, lok = true;
       for (k = 1; k < lt.view.length; k++) if (lr[lt.view[k]] > lr[lt.view[k - 1]]) lok = false;
       check(lok, "lifetimes not sorted by runs");
+    }
+    var at = R.tables["aspa-paths"];
+    if (at) {
+      var ab = at.table.tBodies[0], fa = fallback["aspa-paths"], same = fa.length === Math.min(at.m.n, 100);
+      res.aspa_path_rows = at.m.n;
+      check(ab.rows.length === Math.min(at.m.n, at.size), "aspa-paths page has " + ab.rows.length + " rows");
+      for (k = 0; k < Math.min(fa.length, ab.rows.length); k++) if (ab.rows[k].textContent !== fa[k]) same = false;
+      check(same, "aspa-paths: the script's rows differ from the rows Go rendered");
+      res.aspa_lost = at.filter("lost");
+      at.filter("");
+      at.sort("prefix", "descending");
+      var ap = d.aspa_paths.prefix, aok = true;
+      for (k = 1; k < at.view.length; k++) if (prefixKey(ap[at.view[k]]) > prefixKey(ap[at.view[k - 1]])) aok = false;
+      check(aok, "aspa-paths not sorted by prefix");
     }
     finish();
   }).catch(function (err) { check(false, "data: " + err.message); finish(); });
