@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/rovimpact/rovimpact/reports"
@@ -57,4 +58,32 @@ func ParseQueries(qs []string) ([]reports.Query, error) {
 		out = append(out, pq)
 	}
 	return out, nil
+}
+
+// LookupArgs reads lookup's arguments as the command takes them, in this
+// order (the first bad one is the error): split into queries and route
+// files, the analysis options checked, the queries read from in when
+// none was given, each parsed. An AS path query is a usage error in csv:
+// its hops are not route rows.
+func LookupArgs(args []string, in io.Reader, a AnalysisOptions, format string) ([]reports.Query, []string, error) {
+	queries, files, err := SplitLookupArgs(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := a.Classify(); err != nil {
+		return nil, nil, err
+	}
+	if len(queries) == 0 {
+		if queries, err = ReadQueries(in); err != nil {
+			return nil, nil, err
+		}
+	}
+	parsed, err := ParseQueries(queries)
+	if err != nil {
+		return nil, nil, err
+	}
+	if format == "csv" && slices.ContainsFunc(parsed, reports.Query.IsASPath) {
+		return nil, nil, Usagef("an AS path query is answered in table, json or ndjson, not csv (its hops are not route rows)")
+	}
+	return parsed, files, nil
 }

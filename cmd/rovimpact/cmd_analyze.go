@@ -26,8 +26,7 @@ type analyzeOptions struct {
 	failOnVRPDrop     float64
 	history           string
 	save              string
-	aspa              bool
-	roles             []string
+	aspa              study.AnalyzeASPAStep
 	now               func() time.Time
 }
 
@@ -78,8 +77,8 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 	f.StringVar(&opts.outputDir, "output-dir", "", "also write every report to `DIR` (report.json, report.txt, report.html, invalids.csv, origins.csv, peers.csv)")
 	f.StringVar(&opts.history, "history", "", "append this run to the SQLite history `FILE.db` (see rovimpact history, rovimpact diff)")
 	f.StringVar(&opts.save, "save", "", "also write a snapshot `FILE` of this analysis for fast lookups (rovimpact lookup --snapshot FILE)")
-	f.BoolVar(&opts.aspa, "aspa", false, "also verify every path against the --vrps files' ASPAs (as rovimpact aspa; a second replay of the routes): summary.aspa in JSON and the history, an ASPA section in HTML")
-	f.StringArrayVar(&opts.roles, "peer-role", nil, "with --aspa: a peer's relationship, `AS|IP=ROLE` (as for aspa; repeatable)")
+	f.BoolVar(&opts.aspa.On, "aspa", false, "also verify every path against the --vrps files' ASPAs (as rovimpact aspa; a second replay of the routes): summary.aspa in JSON and the history, an ASPA section in HTML")
+	f.StringArrayVar(&opts.aspa.Roles, "peer-role", nil, "with --aspa: a peer's relationship, `AS|IP=ROLE` (as for aspa; repeatable)")
 	f.IntVar(&opts.failOnUnreachable, "fail-on-unreachable", -1, "exit 3 when more than `N` routes would become unreachable (-1: never)")
 	f.Float64Var(&opts.failOnVRPDrop, "fail-on-vrp-drop", -1, "with --history: exit 3 when the VRP set is more than `PCT` percent smaller than the previous run's (-1: never; a drop over 10% always warns)")
 	return cmd
@@ -103,16 +102,8 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 		defer hist.Close()
 	}
 	cfg := opts.in.Config(args, opts.now(), cmd.ErrOrStderr())
-	roles, err := study.ParseRoles(opts.roles, "")
-	if err != nil {
+	if err := opts.aspa.Prepare(&cfg); err != nil {
 		return err
-	}
-	if len(opts.roles) > 0 && !opts.aspa {
-		return exitcode.Usagef("--peer-role goes with --aspa")
-	}
-	var aspaFiles []study.ASPAFile
-	if opts.aspa {
-		cfg.VRP.ASPAs = &aspaFiles
 	}
 	st, err := study.Run(cmd.Context(), cfg)
 	if err != nil {
@@ -131,18 +122,9 @@ func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {
 			return err
 		}
 	}
-	var aspaRep *reports.ASPAReport
-	if opts.aspa {
-		// After the report and snapshot: the ASPA replay needs the VRP
-		// index only, so analyze's table is released first.
-		ix, vrps := st.Analysis.Index, st.Meta.VRPs
-		st.Analysis = nil
-		r, err := study.AnalyzeASPA(cmd.Context(), cfg, ix, vrps, roles)
-		if err != nil {
-			return err
-		}
-		aspaRep = &r
-		rep.Summary.ASPA, rep.ASPAPaths = &aspaRep.Summary.ASPA, aspaRep.InvalidPaths
+	aspaRep, err := opts.aspa.Attach(cmd.Context(), cfg, &st, &rep)
+	if err != nil {
+		return err
 	}
 	if hist != nil {
 		if err := hist.AppendStudy(cmd.Context(), opts.now(), rep, cfg); err != nil {

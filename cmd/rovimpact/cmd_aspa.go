@@ -63,20 +63,12 @@ kept per route.
   rovimpact aspa --vrps vrps.json --peer-role 64500=provider --peer-role 192.0.2.1=rs --format json updates.gz
   rovimpact aspa --vrps vrps.json --path "AS64511 AS64501 AS64496" --peer-role customer`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("path") {
-				if len(args) > 0 {
-					return study.Usagef("--path verifies one AS path: give no ROUTES (got %d)", len(args))
-				}
-				if len(opts.in.Route.Peers) > 0 {
-					return study.Usagef("--peer goes with ROUTES, not --path (use --neighbor)")
-				}
+			path := cmd.Flags().Changed("path")
+			if err := study.CheckASPAArgs(path, args, opts.in.Route, opts.neighbor); err != nil {
+				return err
+			}
+			if path {
 				return runASPAPath(cmd, opts)
-			}
-			if len(args) == 0 {
-				return study.Usagef("aspa needs ROUTES (or --path)")
-			}
-			if opts.neighbor != "" {
-				return study.Usagef("--neighbor goes with --path")
 			}
 			return runASPA(cmd, opts, args)
 		},
@@ -123,9 +115,6 @@ func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {
 func runASPAPath(cmd *cobra.Command, opts aspaOptions) error {
 	if err := reports.ASPAPathFormats.Check(opts.format); err != nil {
 		return err
-	}
-	if len(opts.in.Route.Updates) > 0 {
-		return study.Usagef("--updates goes with ROUTES, not --path")
 	}
 	set, _, err := study.LoadASPASet(opts.in.VRP, opts.now(), cmd.ErrOrStderr())
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -104,24 +103,9 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	if err := reports.LookupFormats.Check(opts.format); err != nil {
 		return err
 	}
-	queries, files, err := study.SplitLookupArgs(args)
+	parsed, files, err := study.LookupArgs(args, cmd.InOrStdin(), opts.in.Analysis, opts.format)
 	if err != nil {
 		return err
-	}
-	if _, err := opts.in.Analysis.Classify(); err != nil {
-		return err
-	}
-	if len(queries) == 0 {
-		if queries, err = study.ReadQueries(cmd.InOrStdin()); err != nil {
-			return err
-		}
-	}
-	parsed, err := study.ParseQueries(queries)
-	if err != nil {
-		return err
-	}
-	if opts.format == "csv" && slices.ContainsFunc(parsed, reports.Query.IsASPath) {
-		return study.Usagef("an AS path query is answered in table, json or ndjson, not csv (its hops are not route rows)")
 	}
 	c := opts.in.Config(files, opts.now(), cmd.ErrOrStderr())
 	var aspas []study.ASPAFile
