@@ -43,7 +43,7 @@ func randomInvalid(r *rand.Rand) Invalid {
 	shares := []float64{0, 1, 0.5, 1.0 / 3, 1e-6, 9.99e-7, 1e-7, 2.5e-12, 1e20, 1e21, 123456789e20, math.SmallestNonzeroFloat64, -0.25, r.Float64()}
 	inv := Invalid{
 		Prefix: pfx(), ASSet: u32s(),
-		State:  classify.RouteState(r.IntN(4)), Class: classify.Class(r.IntN(6)), AS0: r.IntN(2) == 0,
+		State: classify.RouteState(r.IntN(4)), Class: classify.Class(r.IntN(6)), AS0: r.IntN(2) == 0,
 		Paths: r.Uint32(), Peers: r.IntN(1 << 20), Dropped: r.IntN(2) == 0,
 		Impact: classify.Impact(r.IntN(5)), CoveredShare: shares[r.IntN(len(shares))],
 	}
