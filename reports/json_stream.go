@@ -17,6 +17,8 @@ type jsonStream struct {
 	buf bytes.Buffer
 	enc *json.Encoder
 	err error
+	// scratch holds one row written by appendInvalidJSON.
+	scratch []byte
 }
 
 func newJSONStream(w io.Writer) *jsonStream {
@@ -54,6 +56,21 @@ func (s *jsonStream) value(v any, depth int) {
 	_, s.err = s.w.Write(b)
 }
 
+// invalid writes an element of "invalids" (depth 2) through
+// appendInvalidJSON, or through encoding/json when that declines it.
+func (s *jsonStream) invalid(inv *Invalid) {
+	if s.err != nil {
+		return
+	}
+	b, ok := appendInvalidJSON(s.scratch[:0], inv, jsonIndent(2))
+	s.scratch = b[:0]
+	if !ok {
+		s.value(inv, 2)
+		return
+	}
+	_, s.err = s.w.Write(b)
+}
+
 func jsonIndent(depth int) string {
 	const spaces = "                "
 	if 2*depth <= len(spaces) {
@@ -76,7 +93,11 @@ func jsonList[T any](s *jsonStream, name string, list []T, last bool) {
 		s.raw("[\n")
 		for i := range list {
 			s.raw("    ")
-			s.value(&list[i], 2)
+			if inv, ok := any(&list[i]).(*Invalid); ok {
+				s.invalid(inv)
+			} else {
+				s.value(&list[i], 2)
+			}
 			if i < len(list)-1 {
 				s.raw(",\n")
 			} else {

@@ -48,11 +48,11 @@ type Index struct {
 	s6 sortedPrefixes
 
 	// byASN holds every VRP index sorted by (ASN, family, address, length,
-	// maxLength); asnKeys[j] is the (family, prefix) key of byASN[j], kept
-	// beside it so InsideByASN searches a contiguous array instead of
-	// chasing VRPs; asnSpan maps an ASN to its run in byASN.
+	// maxLength); asnSpan maps an ASN to its run in byASN. InsideByASN
+	// computes the keys of the few VRPs its binary search visits: a table
+	// of every key (17 MB on 723k VRPs) cost more to fill at every start
+	// than all the searches of a full-table analysis save.
 	byASN   []uint32
-	asnKeys []pfxkey.Key
 	asnSpan map[uint32]span
 }
 
@@ -273,30 +273,48 @@ func NewIndex(vrps []VRP) *Index {
 			break
 		}
 	}
-	keys := vrpKeys(vrps)
-	var inv, i4, i6 []uint32
+	// Keys are computed from the VRPs where needed rather than kept in a
+	// table beside them: filling and faulting in 24 bytes per VRP cost more
+	// than computing a key again (NewIndexOrdered does the same).
+	var n4, n6 int
 	for i := range vrps {
-		switch keys[i].Fam {
-		case pfxkey.Fam4:
-			i4 = append(i4, uint32(i))
-		case pfxkey.Fam6:
-			i6 = append(i6, uint32(i))
-		default:
-			// An invalid prefix (pfxkey.FamInvalid) covers nothing and is
-			// inside nothing; it stays addressable by index and by ASN.
+		if a := vrps[i].Prefix.Addr(); vrps[i].Prefix.IsValid() {
+			if a.Is4() {
+				n4++
+			} else {
+				n6++
+			}
+		}
+	}
+	inv := make([]uint32, 0, len(vrps)-n4-n6)
+	i4, i6 := make([]uint32, 0, n4), make([]uint32, 0, n6)
+	for i := range vrps {
+		switch p := vrps[i].Prefix; {
+		case !p.IsValid():
+			// An invalid prefix covers nothing and is inside nothing; it
+			// stays addressable by index and by ASN.
 			inv = append(inv, uint32(i))
+		case p.Addr().Is4():
+			i4 = append(i4, uint32(i))
+		default:
+			i6 = append(i6, uint32(i))
 		}
 	}
 	both(func() error {
-		sortPrefixOrder(vrps, keys, i4)
+		sortPrefixOrder(vrps, i4)
 		return nil
 	}, func() error {
-		sortPrefixOrder(vrps, keys, i6)
-		sortPrefixOrder(vrps, keys, inv)
+		sortPrefixOrder(vrps, i6)
+		sortPrefixOrder(vrps, inv)
 		return nil
 	})
 	byASN := asnOrderOf(vrps, inv, i4, i6)
-	return assemble(vrps, func(i uint32) pfxkey.Key { return keys[i] }, i4, i6, byASN)
+	return assemble(vrps, vrpKeyFunc(vrps), i4, i6, byASN)
+}
+
+// vrpKeyFunc returns the key of VRP i of vrps, computed on each call.
+func vrpKeyFunc(vrps []VRP) func(uint32) pfxkey.Key {
+	return func(i uint32) pfxkey.Key { return asnKeyOf(vrps[i].Prefix) }
 }
 
 // sortPrefixOrder sorts idx (ascending VRP indexes) into prefixOrder.
@@ -306,23 +324,30 @@ func NewIndex(vrps []VRP) *Index {
 // MaxLens in the other direction) needs sorting; otherwise it is one
 // whole sort. Either way the order is the unique one of a strict total
 // order.
-func sortPrefixOrder(vrps []VRP, keys []pfxkey.Key, idx []uint32) {
+//
+// The one-pass check and the runs compute keys as they go; only a whole
+// sort, which compares each key many times, builds a table of them.
+func sortPrefixOrder(vrps []VRP, idx []uint32) {
 	sameAddr := func(a, b pfxkey.Key) bool { return a.Fam == b.Fam && a.Hi == b.Hi && a.Lo == b.Lo }
-	for j := 1; j < len(idx); j++ {
-		a, b := keys[idx[j-1]], keys[idx[j]]
-		if !sameAddr(a, b) && a.Compare(b) > 0 {
-			slices.SortFunc(idx, prefixOrder(vrps, keys))
+	key := vrpKeyFunc(vrps)
+	var prev pfxkey.Key
+	for j, i := range idx {
+		k := key(i)
+		if j > 0 && !sameAddr(prev, k) && prev.Compare(k) > 0 {
+			slices.SortFunc(idx, prefixOrder(vrps, vrpKeys(vrps)))
 			return
 		}
+		prev = k
 	}
-	less := prefixOrder(vrps, keys)
 	for lo := 0; lo < len(idx); {
+		first := key(idx[lo])
 		hi := lo + 1
-		for hi < len(idx) && sameAddr(keys[idx[lo]], keys[idx[hi]]) {
+		for hi < len(idx) && sameAddr(first, key(idx[hi])) {
 			hi++
 		}
 		if hi-lo > 1 {
-			slices.SortFunc(idx[lo:hi], less)
+			run := idx[lo:hi]
+			slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(vrps, key(a), key(b), a, b) })
 		}
 		lo = hi
 	}
@@ -403,21 +428,16 @@ func assemble(vrps []VRP, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *
 		ix.s6 = buildSorted(key, i6, true)
 		return nil
 	}, func() error {
-		ix.buildASN(key)
+		ix.buildASN()
 		return nil
 	})
 	return ix
 }
 
 // buildASN fills the ASN half of the index from byASN.
-func (ix *Index) buildASN(key func(uint32) pfxkey.Key) {
+func (ix *Index) buildASN() {
 	vrps, byASN := ix.vrps, ix.byASN
 	ix.asnSpan = make(map[uint32]span)
-	// The keys follow byASN, so InsideByASN searches a contiguous array.
-	ix.asnKeys = make([]pfxkey.Key, len(vrps))
-	for j, i := range byASN {
-		ix.asnKeys[j] = key(i)
-	}
 	for j := 0; j < len(byASN); {
 		asn := vrps[byASN[j]].ASN
 		k := j + 1
@@ -610,10 +630,15 @@ func (ix *Index) InsideByASN(p netip.Prefix, asn uint32, dst []uint32) []uint32 
 	t := asnKeyOf(p.Masked())
 	first := t
 	first.Bits++
-	keys := ix.asnKeys[s.lo:s.hi]
-	lo, _ := slices.BinarySearchFunc(keys, first, pfxkey.Key.Compare)
-	for j := lo; j < len(keys) && keys[j].Fam == t.Fam && t.Contains(keys[j]); j++ {
-		dst = append(dst, ix.byASN[int(s.lo)+j])
+	run := ix.byASN[s.lo:s.hi]
+	key := vrpKeyFunc(ix.vrps)
+	lo, _ := slices.BinarySearchFunc(run, first, func(i uint32, k pfxkey.Key) int { return key(i).Compare(k) })
+	for j := lo; j < len(run); j++ {
+		k := key(run[j])
+		if k.Fam != t.Fam || !t.Contains(k) {
+			break
+		}
+		dst = append(dst, run[j])
 	}
 	return dst
 }

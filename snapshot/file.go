@@ -46,12 +46,15 @@ func Load(name string) (*Snapshot, error) {
 	return s, nil
 }
 
-// ReadFile reads and decodes the snapshot file name in one read.
+// ReadFile reads and decodes the snapshot file name in one read. The
+// Snapshot keeps no reference to the bytes read (Decode), so they are
+// released as soon as it is decoded.
 func ReadFile(name string) (*Snapshot, error) {
-	data, err := os.ReadFile(name)
+	data, release, err := readWhole(name)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	return Decode(data, name)
 }
 
