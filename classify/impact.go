@@ -142,8 +142,14 @@ type ImpactOptions struct {
 // It is built once over all entries and then read-only (safe for concurrent
 // use). A view (a predicate over entry indexes) restricts the question to
 // the routes one router would have, e.g. those from one peer.
+//
+// Per entry it keeps the index of its prefix (4 bytes) and whether it is
+// dropped (1 byte), not the Entry itself (40 bytes, a pointer inside the
+// netip.Prefix for the GC to scan): a full table's snapshot holds one
+// Coverage for as long as watch serves it.
 type Coverage struct {
-	entries  []Entry
+	at       []int32 // entry i's prefix is prefixes[at[i]]
+	dropped  []bool  // entry i is dropped
 	opt      ImpactOptions
 	prefixes []netip.Prefix // distinct prefixes, sorted (family, address, length)
 	start    []int32        // prefixes[i]'s entries are members[start[i]:start[i+1]]
@@ -159,7 +165,7 @@ type Coverage struct {
 // Cost: that pass or sort, one pass counting the distinct prefixes and one
 // filling exactly sized arrays.
 func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
-	c := &Coverage{entries: entries, opt: opt}
+	c := &Coverage{opt: opt, at: make([]int32, len(entries)), dropped: make([]bool, len(entries))}
 	c.members = make([]int32, len(entries))
 	if prefixOrdered(entries) {
 		for i := range c.members {
@@ -179,9 +185,12 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 	var seenLen [2][129]bool
 	for i, e := range c.members {
 		p := entries[e].Prefix
+		c.dropped[e] = entries[e].Dropped
 		if len(c.prefixes) > 0 && c.prefixes[len(c.prefixes)-1] == p {
+			c.at[e] = int32(len(c.prefixes) - 1)
 			continue
 		}
+		c.at[e] = int32(len(c.prefixes))
 		c.prefixes = append(c.prefixes, p)
 		c.start = append(c.start, int32(i))
 		if p.IsValid() { // a zero Prefix (never made by a table) has no length
@@ -294,24 +303,25 @@ type Assessment struct {
 // Assess returns the impact for entry i within view (nil: every entry).
 // Entries that are not dropped get ImpactNone.
 func (c *Coverage) Assess(i int, view func(entry int) bool) Assessment {
-	e := c.entries[i]
-	if !e.Dropped {
+	if !c.dropped[i] {
 		return Assessment{}
 	}
-	if surv := c.survivors(e.Prefix, view, nil); len(surv) > 0 {
-		return Assessment{Impact: SamePrefix, Cover: e.Prefix, CoverEntries: surv}
+	pi := int(c.at[i])
+	p := c.prefixes[pi]
+	if surv := c.survivorsAt(pi, view, nil); len(surv) > 0 {
+		return Assessment{Impact: SamePrefix, Cover: p, CoverEntries: surv}
 	}
-	f := family(e.Prefix)
+	f := family(p)
 	for _, l := range c.lengths[f] {
-		if l >= e.Prefix.Bits() || (l == 0 && !c.opt.CountDefault) {
+		if l >= p.Bits() || (l == 0 && !c.opt.CountDefault) {
 			continue
 		}
-		sup := netip.PrefixFrom(e.Prefix.Addr(), l).Masked()
+		sup := netip.PrefixFrom(p.Addr(), l).Masked()
 		if surv := c.survivors(sup, view, nil); len(surv) > 0 {
 			return Assessment{Impact: Covered, Cover: sup, CoverEntries: surv}
 		}
 	}
-	full, share := c.moreSpecifics(e.Prefix, view)
+	full, share := c.moreSpecifics(pi, view)
 	if full {
 		return Assessment{Impact: MoreSpecifics, CoveredShare: 1}
 	}
@@ -325,19 +335,25 @@ func (c *Coverage) survivors(p netip.Prefix, view func(int) bool, dst []int32) [
 	if !ok {
 		return dst
 	}
+	return c.survivorsAt(pi, view, dst)
+}
+
+// survivorsAt is survivors of prefixes[pi].
+func (c *Coverage) survivorsAt(pi int, view func(int) bool, dst []int32) []int32 {
 	for _, m := range c.members[c.start[pi]:c.start[pi+1]] {
-		if !c.entries[m].Dropped && (view == nil || view(int(m))) {
+		if !c.dropped[m] && (view == nil || view(int(m))) {
 			dst = append(dst, m)
 		}
 	}
 	return dst
 }
 
-// moreSpecifics reports whether surviving strict more-specifics of p cover
-// all of p, and the share of p they cover. Coverage is decided exactly by
-// merging address ranges; the share is a float for display.
-func (c *Coverage) moreSpecifics(p netip.Prefix, view func(int) bool) (full bool, share float64) {
-	i, _ := slices.BinarySearchFunc(c.prefixes, p, rov.ComparePrefix)
+// moreSpecifics reports whether surviving strict more-specifics of p =
+// prefixes[i] cover all of p, and the share of p they cover. Coverage is
+// decided exactly by merging address ranges; the share is a float for
+// display.
+func (c *Coverage) moreSpecifics(i int, view func(int) bool) (full bool, share float64) {
+	p := c.prefixes[i]
 	next := p.Addr() // first address not yet known to be covered
 	contiguous, done := true, false
 	var buf [8]int32
@@ -346,7 +362,7 @@ func (c *Coverage) moreSpecifics(p netip.Prefix, view func(int) bool) (full bool
 		if !p.Contains(q.Addr()) {
 			break
 		}
-		if q.Bits() <= p.Bits() || len(c.survivors(q, view, buf[:0])) == 0 {
+		if q.Bits() <= p.Bits() || len(c.survivorsAt(i, view, buf[:0])) == 0 {
 			continue
 		}
 		if done || q.Addr().Less(next) {
