@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/rov"
 )
 
@@ -147,14 +148,23 @@ type ImpactOptions struct {
 // dropped (1 byte), not the Entry itself (40 bytes, a pointer inside the
 // netip.Prefix for the GC to scan): a full table's snapshot holds one
 // Coverage for as long as watch serves it.
+//
+// The distinct prefixes, sorted (family, address, length), are kept as
+// integer keys: an IPv4 prefix in 8 bytes (address << 32 | length, so
+// that the keys sort as plain integers), an IPv6 one as a pfxkey.Key (24
+// bytes). A netip.Prefix is 32 bytes with a pointer, and its comparison
+// is what a Coverage does most (a binary search for every length above
+// every dropped route).
 type Coverage struct {
-	at       []int32 // entry i's prefix is prefixes[at[i]]
-	dropped  []bool  // entry i is dropped
-	opt      ImpactOptions
-	prefixes []netip.Prefix // distinct prefixes, sorted (family, address, length)
-	start    []int32        // prefixes[i]'s entries are members[start[i]:start[i+1]]
-	members  []int32        // entry indexes grouped by prefix
-	lengths  [2][]int       // distinct prefix lengths per family, longest first
+	at      []int32 // entry i's prefix is prefix(at[i])
+	dropped []bool  // entry i is dropped
+	opt     ImpactOptions
+	v4      []uint64       // the IPv4 prefixes: prefix(i) for i < len(v4)
+	v6      []pfxkey.Key   // then the IPv6 ones
+	other   []netip.Prefix // instead of v4 and v6 when an entry's prefix is invalid (never in a table)
+	start   []int32        // prefix(i)'s entries are members[start[i]:start[i+1]]
+	members []int32        // entry indexes grouped by prefix
+	lengths [2][]int       // distinct prefix lengths per family, longest first
 }
 
 // NewCoverage indexes entries by prefix. Entries already in prefix order
@@ -180,18 +190,30 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 			n++
 		}
 	}
-	c.prefixes = make([]netip.Prefix, 0, n)
+	keyed := !slices.ContainsFunc(entries, func(e Entry) bool { return !e.Prefix.IsValid() })
+	if !keyed {
+		c.other = make([]netip.Prefix, 0, n)
+	}
 	c.start = make([]int32, 0, n+1)
 	var seenLen [2][129]bool
+	var last netip.Prefix
 	for i, e := range c.members {
 		p := entries[e].Prefix
 		c.dropped[e] = entries[e].Dropped
-		if len(c.prefixes) > 0 && c.prefixes[len(c.prefixes)-1] == p {
-			c.at[e] = int32(len(c.prefixes) - 1)
+		if i > 0 && last == p {
+			c.at[e] = int32(len(c.start) - 1)
 			continue
 		}
-		c.at[e] = int32(len(c.prefixes))
-		c.prefixes = append(c.prefixes, p)
+		last = p
+		c.at[e] = int32(len(c.start))
+		switch {
+		case !keyed:
+			c.other = append(c.other, p)
+		case p.Addr().Is4():
+			c.v4 = append(c.v4, v4Key(p))
+		default:
+			c.v6 = append(c.v6, pfxkey.Of(p))
+		}
 		c.start = append(c.start, int32(i))
 		if p.IsValid() { // a zero Prefix (never made by a table) has no length
 			seenLen[family(p)][p.Bits()] = true
@@ -307,7 +329,7 @@ func (c *Coverage) Assess(i int, view func(entry int) bool) Assessment {
 		return Assessment{}
 	}
 	pi := int(c.at[i])
-	p := c.prefixes[pi]
+	p := c.prefix(pi)
 	if surv := c.survivorsAt(pi, view, nil); len(surv) > 0 {
 		return Assessment{Impact: SamePrefix, Cover: p, CoverEntries: surv}
 	}
@@ -338,7 +360,7 @@ func (c *Coverage) survivors(p netip.Prefix, view func(int) bool, dst []int32) [
 	return c.survivorsAt(pi, view, dst)
 }
 
-// survivorsAt is survivors of prefixes[pi].
+// survivorsAt is survivors of prefix(pi).
 func (c *Coverage) survivorsAt(pi int, view func(int) bool, dst []int32) []int32 {
 	for _, m := range c.members[c.start[pi]:c.start[pi+1]] {
 		if !c.dropped[m] && (view == nil || view(int(m))) {
@@ -349,16 +371,16 @@ func (c *Coverage) survivorsAt(pi int, view func(int) bool, dst []int32) []int32
 }
 
 // moreSpecifics reports whether surviving strict more-specifics of p =
-// prefixes[i] cover all of p, and the share of p they cover. Coverage is
+// prefix(i) cover all of p, and the share of p they cover. Coverage is
 // decided exactly by merging address ranges; the share is a float for
 // display.
 func (c *Coverage) moreSpecifics(i int, view func(int) bool) (full bool, share float64) {
-	p := c.prefixes[i]
+	p := c.prefix(i)
 	next := p.Addr() // first address not yet known to be covered
 	contiguous, done := true, false
 	var buf [8]int32
-	for ; i < len(c.prefixes); i++ {
-		q := c.prefixes[i]
+	for n := c.numPrefixes(); i < n; i++ {
+		q := c.prefix(i)
 		if !p.Contains(q.Addr()) {
 			break
 		}
@@ -392,10 +414,43 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return last
 }
 
-// find returns the index of p in c.prefixes.
+// find returns the index of p among the distinct prefixes (where it
+// would be, in rov.ComparePrefix order, when absent).
 func (c *Coverage) find(p netip.Prefix) (int, bool) {
-	return slices.BinarySearchFunc(c.prefixes, p, rov.ComparePrefix)
+	switch {
+	case c.other != nil:
+		return slices.BinarySearchFunc(c.other, p, rov.ComparePrefix)
+	case !p.IsValid():
+		return 0, false // an invalid prefix sorts first, and none is held
+	case p.Addr().Is4():
+		return slices.BinarySearch(c.v4, v4Key(p))
+	}
+	i, ok := slices.BinarySearchFunc(c.v6, pfxkey.Of(p), pfxkey.Key.Compare)
+	return len(c.v4) + i, ok
 }
+
+// v4Key is the Coverage key of IPv4 prefix p: address << 32 | length.
+func v4Key(p netip.Prefix) uint64 {
+	a := p.Addr().As4()
+	return uint64(binary.BigEndian.Uint32(a[:]))<<32 | uint64(p.Bits())
+}
+
+// prefix returns the i-th distinct prefix.
+func (c *Coverage) prefix(i int) netip.Prefix {
+	switch {
+	case c.other != nil:
+		return c.other[i]
+	case i < len(c.v4):
+		k := c.v4[i]
+		var a [4]byte
+		binary.BigEndian.PutUint32(a[:], uint32(k>>32))
+		return netip.PrefixFrom(netip.AddrFrom4(a), int(uint8(k)))
+	}
+	return c.v6[i-len(c.v4)].Prefix()
+}
+
+// numPrefixes is the number of distinct prefixes.
+func (c *Coverage) numPrefixes() int { return len(c.start) - 1 }
 
 // At returns the entries with exactly prefix p.
 func (c *Coverage) At(p netip.Prefix) []int32 {
@@ -422,8 +477,12 @@ func (c *Coverage) Supernets(p netip.Prefix, dst []int32) []int32 {
 // order.
 func (c *Coverage) Subnets(p netip.Prefix, dst []int32) []int32 {
 	i, _ := c.find(p)
-	for ; i < len(c.prefixes) && p.Contains(c.prefixes[i].Addr()); i++ {
-		if c.prefixes[i].Bits() > p.Bits() {
+	for n := c.numPrefixes(); i < n; i++ {
+		q := c.prefix(i)
+		if !p.Contains(q.Addr()) {
+			break
+		}
+		if q.Bits() > p.Bits() {
 			dst = append(dst, c.members[c.start[i]:c.start[i+1]]...)
 		}
 	}
