@@ -26,6 +26,7 @@
 #   REPEAT=3 bench/watch_bird2.sh
 #   ROVIMPACT=bench/out/rovimpact.base bench/watch_bird2.sh      # another build
 #   WATCH_ENV="GOGC=50" bench/watch_bird2.sh                    # runtime knobs for watch only
+#   WATCH_ARGS="--interval 1m" bench/watch_bird2.sh             # more watch flags
 #   TABLE=file.mrt VRPS=vrps.json bench/watch_bird2.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,7 @@ timeout=${TIMEOUT:-600}
 repeat=${REPEAT:-1}
 settle=${SETTLE:-5}
 watch_env=${WATCH_ENV:-}
+watch_args=${WATCH_ARGS:-}
 bird_as=4200000001
 watch_as=4200000002
 bird_ip=127.0.0.20
@@ -134,7 +136,8 @@ EOF
 	pids+=("$bpid")
 	local have=0
 	for ((i = 0; i < timeout * 2; i++)); do
-		have=$($birdc show route count 2>/dev/null | awk '/routes for/ {print $1; exit}')
+		# (birdc fails until bird has made its control socket)
+		have=$($birdc show route count 2>/dev/null | awk '/routes for/ {print $1; exit}' || true)
 		[ "${have:-0}" -ge "$want" ] && break
 		kill -0 "$bpid" 2>/dev/null || die "bird exited: $(tail -3 "$work/bird.out.log")"
 		sleep 0.5
@@ -143,7 +146,7 @@ EOF
 	t1=$(now)
 
 	env $watch_env "$bin" watch --local-as "$watch_as" --neighbor "$bird_ip:$bird_as" --listen "127.0.0.1:$bgp" \
-		--vrps "$vrps" --file-poll 0 --summary-interval 0 --http "$http" --log-format json 2>"$work/watch.log" &
+		--vrps "$vrps" --file-poll 0 --summary-interval 0 --http "$http" --log-format json $watch_args 2>"$work/watch.log" &
 	wpid=$!
 	pids+=("$wpid")
 	local vrp=0
@@ -218,7 +221,7 @@ print(f"csv:     {paths},{load:.3f},{paths/load:.0f},{$bcpu},{$wcpu},{idle//1024
 EOF
 }
 
-echo "# watch over BGP from $(bird --version 2>&1) vs analyze; $(basename "$bin"); WATCH_ENV='$watch_env'; table $(basename "$table"), VRPs $(basename "$vrps"); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# watch over BGP from $(bird --version 2>&1) vs analyze; $(basename "$bin"); WATCH_ENV='$watch_env' WATCH_ARGS='$watch_args'; table $(basename "$table"), VRPs $(basename "$vrps"); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= repeat; r++)); do
 	echo "## run $r"
 	run

@@ -184,14 +184,19 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 	} else {
 		sortMembers(entries, c.members)
 	}
-	n := 0
+	n, n4, keyed := 0, 0, true
 	for i, m := range c.members {
-		if i == 0 || entries[m].Prefix != entries[c.members[i-1]].Prefix {
+		if p := entries[m].Prefix; i == 0 || p != entries[c.members[i-1]].Prefix {
 			n++
+			if p.Addr().Is4() {
+				n4++
+			}
+			keyed = keyed && p.IsValid()
 		}
 	}
-	keyed := !slices.ContainsFunc(entries, func(e Entry) bool { return !e.Prefix.IsValid() })
-	if !keyed {
+	if keyed {
+		c.v4, c.v6 = make([]uint64, 0, n4), make([]pfxkey.Key, 0, n-n4)
+	} else {
 		c.other = make([]netip.Prefix, 0, n)
 	}
 	c.start = make([]int32, 0, n+1)

@@ -275,6 +275,13 @@ func compareInvalid(a, b invalidRoute) int {
 func (sn *Snapshot) invalids() []invalidRoute {
 	sn.invOnce.Do(func() {
 		a := sn.Analysis
+		n := 0
+		for id := range a.Outcomes {
+			if isInvalid(a.Outcomes[id]) {
+				n++
+			}
+		}
+		sn.inv = make([]invalidRoute, 0, n)
 		for id, r := range a.Table.Routes() {
 			if isInvalid(a.Outcomes[id]) {
 				o := a.Outcomes[id]
