@@ -10,6 +10,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
 )
 
 // Impact is what becomes of an invalid route's traffic once ROV drops
@@ -175,18 +176,45 @@ type Coverage struct {
 // Cost: that pass or sort, one pass counting the distinct prefixes and one
 // filling exactly sized arrays.
 func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
-	c := &Coverage{opt: opt, at: make([]int32, len(entries)), dropped: make([]bool, len(entries))}
-	c.members = make([]int32, len(entries))
-	if prefixOrdered(entries) {
+	return newCoverage(len(entries), func(i int) netip.Prefix { return entries[i].Prefix },
+		func(i int) bool { return entries[i].Dropped }, func(m []int32) { sortMembers(entries, m) }, opt)
+}
+
+// tableCoverage is NewCoverage of a table's routes, entry i being route
+// i, dropped when dropped(i). Routes in prefix order (a snapshot's) need
+// no Entry list: a full table's is 40 bytes a route, made and dropped at
+// every snapshot.
+func tableCoverage(routes []table.Route, dropped func(i int) bool, opt ImpactOptions) *Coverage {
+	return newCoverage(len(routes), func(i int) netip.Prefix { return routes[i].Prefix }, dropped, func(m []int32) {
+		entries := make([]Entry, len(routes))
+		for i, r := range routes {
+			entries[i].Prefix = r.Prefix
+		}
+		sortMembers(entries, m)
+	}, opt)
+}
+
+// newCoverage builds the Coverage of n entries, entry i having prefix(i)
+// and being dropped when dropped(i); sortInto fills members when the
+// entries are not in prefix order.
+func newCoverage(n int, prefix func(i int) netip.Prefix, dropped func(i int) bool, sortInto func(members []int32), opt ImpactOptions) *Coverage {
+	c := &Coverage{opt: opt, at: make([]int32, n), dropped: make([]bool, n)}
+	c.members = make([]int32, n)
+	if prefixOrdered(n, prefix) {
 		for i := range c.members {
 			c.members[i] = int32(i)
 		}
 	} else {
-		sortMembers(entries, c.members)
+		sortInto(c.members)
 	}
+	return c.index(prefix, dropped)
+}
+
+// index fills c's prefixes, runs and lengths from its members.
+func (c *Coverage) index(prefix func(i int) netip.Prefix, dropped func(i int) bool) *Coverage {
 	n, n4, keyed := 0, 0, true
 	for i, m := range c.members {
-		if p := entries[m].Prefix; i == 0 || p != entries[c.members[i-1]].Prefix {
+		if p := prefix(int(m)); i == 0 || p != prefix(int(c.members[i-1])) {
 			n++
 			if p.Addr().Is4() {
 				n4++
@@ -203,8 +231,8 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 	var seenLen [2][129]bool
 	var last netip.Prefix
 	for i, e := range c.members {
-		p := entries[e].Prefix
-		c.dropped[e] = entries[e].Dropped
+		p := prefix(int(e))
+		c.dropped[e] = dropped(int(e))
 		if i > 0 && last == p {
 			c.at[e] = int32(len(c.start) - 1)
 			continue
@@ -235,10 +263,11 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 	return c
 }
 
-// prefixOrdered reports whether entries are in rov.ComparePrefix order.
-func prefixOrdered(entries []Entry) bool {
-	for i := 1; i < len(entries); i++ {
-		if rov.ComparePrefix(entries[i-1].Prefix, entries[i].Prefix) > 0 {
+// prefixOrdered reports whether prefix(0..n-1) are in rov.ComparePrefix
+// order.
+func prefixOrdered(n int, prefix func(i int) netip.Prefix) bool {
+	for i := 1; i < n; i++ {
+		if rov.ComparePrefix(prefix(i-1), prefix(i)) > 0 {
 			return false
 		}
 	}
