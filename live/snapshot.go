@@ -140,7 +140,7 @@ func (s *State) snapshotCopy() snapCopy {
 	var seen map[bgp.PeerKey]int
 	for i, p := range s.peers {
 		tpeer[i] = -1
-		if len(p.paths) == 0 {
+		if p.paths.len() == 0 {
 			identity = false
 			continue
 		}
