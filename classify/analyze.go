@@ -134,14 +134,12 @@ func Assemble(t *table.Table, ix *rov.Index, opt Options, outcomes []Outcome, vr
 		n += len(vrps(i))
 	}
 	a.vrpRefs = make([]uint32, 0, n)
-	entries := make([]Entry, len(routes))
-	for i, r := range routes {
+	for i := range routes {
 		refs := vrps(i)
 		a.Outcomes[i].vrpOff, a.Outcomes[i].vrpLen = uint32(len(a.vrpRefs)), uint32(len(refs))
 		a.vrpRefs = append(a.vrpRefs, refs...)
-		entries[i] = Entry{Prefix: r.Prefix, State: outcomes[i].State, Dropped: outcomes[i].Dropped}
 	}
-	a.Coverage = NewCoverage(entries, opt.Impact)
+	a.Coverage = tableCoverage(routes, func(i int) bool { return outcomes[i].Dropped }, opt.Impact)
 	return a
 }
 

@@ -64,10 +64,29 @@ func TestCoverageIndexOrder(t *testing.T) {
 					prefixes = append(prefixes, p)
 				}
 			}
-			if !slices.Equal(c.prefixes, prefixes) || len(c.start) != len(prefixes)+1 {
-				t.Fatalf("prefixes %v (%d starts), want %v", c.prefixes, len(c.start), prefixes)
+			var got []netip.Prefix
+			for i := range c.numPrefixes() {
+				got = append(got, c.prefix(i))
+			}
+			if !slices.Equal(got, prefixes) || len(c.start) != len(prefixes)+1 {
+				t.Fatalf("prefixes %v (%d starts), want %v", got, len(c.start), prefixes)
+			}
+			// find's answer for any prefix, held or not, is a binary
+			// search of the distinct prefixes in rov.ComparePrefix order.
+			for _, e := range random(300, true) {
+				q := e.Prefix
+				for _, q := range []netip.Prefix{q, netip.PrefixFrom(q.Addr(), q.Bits()-1).Masked(), {}} {
+					wi, wok := slices.BinarySearchFunc(prefixes, q, rov.ComparePrefix)
+					if gi, gok := c.find(q); gi != wi || gok != wok {
+						t.Fatalf("find(%s) = %d, %v; want %d, %v", q, gi, gok, wi, wok)
+					}
+				}
 			}
 			for i, p := range prefixes {
+				// find answers each held prefix with its index.
+				if j, ok := c.find(p); !ok || j != i {
+					t.Fatalf("find(%s) = %d, %v; want %d, true", p, j, ok, i)
+				}
 				for _, m := range c.members[c.start[i]:c.start[i+1]] {
 					if tc.entries[m].Prefix != p {
 						t.Fatalf("prefix %s holds entry %d (%s)", p, m, tc.entries[m].Prefix)

@@ -8,7 +8,9 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/rov"
+	"github.com/rovimpact/rovimpact/table"
 )
 
 // Impact is what becomes of an invalid route's traffic once ROV drops
@@ -142,13 +144,28 @@ type ImpactOptions struct {
 // It is built once over all entries and then read-only (safe for concurrent
 // use). A view (a predicate over entry indexes) restricts the question to
 // the routes one router would have, e.g. those from one peer.
+//
+// Per entry it keeps the index of its prefix (4 bytes) and whether it is
+// dropped (1 byte), not the Entry itself (40 bytes, a pointer inside the
+// netip.Prefix for the GC to scan): a full table's snapshot holds one
+// Coverage for as long as watch serves it.
+//
+// The distinct prefixes, sorted (family, address, length), are kept as
+// integer keys: an IPv4 prefix in 8 bytes (address << 32 | length, so
+// that the keys sort as plain integers), an IPv6 one as a pfxkey.Key (24
+// bytes). A netip.Prefix is 32 bytes with a pointer, and its comparison
+// is what a Coverage does most (a binary search for every length above
+// every dropped route).
 type Coverage struct {
-	entries  []Entry
-	opt      ImpactOptions
-	prefixes []netip.Prefix // distinct prefixes, sorted (family, address, length)
-	start    []int32        // prefixes[i]'s entries are members[start[i]:start[i+1]]
-	members  []int32        // entry indexes grouped by prefix
-	lengths  [2][]int       // distinct prefix lengths per family, longest first
+	at      []int32 // entry i's prefix is prefix(at[i])
+	dropped []bool  // entry i is dropped
+	opt     ImpactOptions
+	v4      []uint64       // the IPv4 prefixes: prefix(i) for i < len(v4)
+	v6      []pfxkey.Key   // then the IPv6 ones
+	other   []netip.Prefix // instead of v4 and v6 when an entry's prefix is invalid (never in a table)
+	start   []int32        // prefix(i)'s entries are members[start[i]:start[i+1]]
+	members []int32        // entry indexes grouped by prefix
+	lengths [2][]int       // distinct prefix lengths per family, longest first
 }
 
 // NewCoverage indexes entries by prefix. Entries already in prefix order
@@ -159,30 +176,77 @@ type Coverage struct {
 // Cost: that pass or sort, one pass counting the distinct prefixes and one
 // filling exactly sized arrays.
 func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
-	c := &Coverage{entries: entries, opt: opt}
-	c.members = make([]int32, len(entries))
-	if prefixOrdered(entries) {
+	return newCoverage(len(entries), func(i int) netip.Prefix { return entries[i].Prefix },
+		func(i int) bool { return entries[i].Dropped }, func(m []int32) { sortMembers(entries, m) }, opt)
+}
+
+// tableCoverage is NewCoverage of a table's routes, entry i being route
+// i, dropped when dropped(i). Routes in prefix order (a snapshot's) need
+// no Entry list: a full table's is 40 bytes a route, made and dropped at
+// every snapshot.
+func tableCoverage(routes []table.Route, dropped func(i int) bool, opt ImpactOptions) *Coverage {
+	return newCoverage(len(routes), func(i int) netip.Prefix { return routes[i].Prefix }, dropped, func(m []int32) {
+		entries := make([]Entry, len(routes))
+		for i, r := range routes {
+			entries[i].Prefix = r.Prefix
+		}
+		sortMembers(entries, m)
+	}, opt)
+}
+
+// newCoverage builds the Coverage of n entries, entry i having prefix(i)
+// and being dropped when dropped(i); sortInto fills members when the
+// entries are not in prefix order.
+func newCoverage(n int, prefix func(i int) netip.Prefix, dropped func(i int) bool, sortInto func(members []int32), opt ImpactOptions) *Coverage {
+	c := &Coverage{opt: opt, at: make([]int32, n), dropped: make([]bool, n)}
+	c.members = make([]int32, n)
+	if prefixOrdered(n, prefix) {
 		for i := range c.members {
 			c.members[i] = int32(i)
 		}
 	} else {
-		sortMembers(entries, c.members)
+		sortInto(c.members)
 	}
-	n := 0
+	return c.index(prefix, dropped)
+}
+
+// index fills c's prefixes, runs and lengths from its members.
+func (c *Coverage) index(prefix func(i int) netip.Prefix, dropped func(i int) bool) *Coverage {
+	n, n4, keyed := 0, 0, true
 	for i, m := range c.members {
-		if i == 0 || entries[m].Prefix != entries[c.members[i-1]].Prefix {
+		if p := prefix(int(m)); i == 0 || p != prefix(int(c.members[i-1])) {
 			n++
+			if p.Addr().Is4() {
+				n4++
+			}
+			keyed = keyed && p.IsValid()
 		}
 	}
-	c.prefixes = make([]netip.Prefix, 0, n)
+	if keyed {
+		c.v4, c.v6 = make([]uint64, 0, n4), make([]pfxkey.Key, 0, n-n4)
+	} else {
+		c.other = make([]netip.Prefix, 0, n)
+	}
 	c.start = make([]int32, 0, n+1)
 	var seenLen [2][129]bool
+	var last netip.Prefix
 	for i, e := range c.members {
-		p := entries[e].Prefix
-		if len(c.prefixes) > 0 && c.prefixes[len(c.prefixes)-1] == p {
+		p := prefix(int(e))
+		c.dropped[e] = dropped(int(e))
+		if i > 0 && last == p {
+			c.at[e] = int32(len(c.start) - 1)
 			continue
 		}
-		c.prefixes = append(c.prefixes, p)
+		last = p
+		c.at[e] = int32(len(c.start))
+		switch {
+		case !keyed:
+			c.other = append(c.other, p)
+		case p.Addr().Is4():
+			c.v4 = append(c.v4, v4Key(p))
+		default:
+			c.v6 = append(c.v6, pfxkey.Of(p))
+		}
 		c.start = append(c.start, int32(i))
 		if p.IsValid() { // a zero Prefix (never made by a table) has no length
 			seenLen[family(p)][p.Bits()] = true
@@ -199,10 +263,11 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 	return c
 }
 
-// prefixOrdered reports whether entries are in rov.ComparePrefix order.
-func prefixOrdered(entries []Entry) bool {
-	for i := 1; i < len(entries); i++ {
-		if rov.ComparePrefix(entries[i-1].Prefix, entries[i].Prefix) > 0 {
+// prefixOrdered reports whether prefix(0..n-1) are in rov.ComparePrefix
+// order.
+func prefixOrdered(n int, prefix func(i int) netip.Prefix) bool {
+	for i := 1; i < n; i++ {
+		if rov.ComparePrefix(prefix(i-1), prefix(i)) > 0 {
 			return false
 		}
 	}
@@ -294,24 +359,25 @@ type Assessment struct {
 // Assess returns the impact for entry i within view (nil: every entry).
 // Entries that are not dropped get ImpactNone.
 func (c *Coverage) Assess(i int, view func(entry int) bool) Assessment {
-	e := c.entries[i]
-	if !e.Dropped {
+	if !c.dropped[i] {
 		return Assessment{}
 	}
-	if surv := c.survivors(e.Prefix, view, nil); len(surv) > 0 {
-		return Assessment{Impact: SamePrefix, Cover: e.Prefix, CoverEntries: surv}
+	pi := int(c.at[i])
+	p := c.prefix(pi)
+	if surv := c.survivorsAt(pi, view, nil); len(surv) > 0 {
+		return Assessment{Impact: SamePrefix, Cover: p, CoverEntries: surv}
 	}
-	f := family(e.Prefix)
+	f := family(p)
 	for _, l := range c.lengths[f] {
-		if l >= e.Prefix.Bits() || (l == 0 && !c.opt.CountDefault) {
+		if l >= p.Bits() || (l == 0 && !c.opt.CountDefault) {
 			continue
 		}
-		sup := netip.PrefixFrom(e.Prefix.Addr(), l).Masked()
+		sup := netip.PrefixFrom(p.Addr(), l).Masked()
 		if surv := c.survivors(sup, view, nil); len(surv) > 0 {
 			return Assessment{Impact: Covered, Cover: sup, CoverEntries: surv}
 		}
 	}
-	full, share := c.moreSpecifics(e.Prefix, view)
+	full, share := c.moreSpecifics(pi, view)
 	if full {
 		return Assessment{Impact: MoreSpecifics, CoveredShare: 1}
 	}
@@ -325,28 +391,34 @@ func (c *Coverage) survivors(p netip.Prefix, view func(int) bool, dst []int32) [
 	if !ok {
 		return dst
 	}
+	return c.survivorsAt(pi, view, dst)
+}
+
+// survivorsAt is survivors of prefix(pi).
+func (c *Coverage) survivorsAt(pi int, view func(int) bool, dst []int32) []int32 {
 	for _, m := range c.members[c.start[pi]:c.start[pi+1]] {
-		if !c.entries[m].Dropped && (view == nil || view(int(m))) {
+		if !c.dropped[m] && (view == nil || view(int(m))) {
 			dst = append(dst, m)
 		}
 	}
 	return dst
 }
 
-// moreSpecifics reports whether surviving strict more-specifics of p cover
-// all of p, and the share of p they cover. Coverage is decided exactly by
-// merging address ranges; the share is a float for display.
-func (c *Coverage) moreSpecifics(p netip.Prefix, view func(int) bool) (full bool, share float64) {
-	i, _ := slices.BinarySearchFunc(c.prefixes, p, rov.ComparePrefix)
+// moreSpecifics reports whether surviving strict more-specifics of p =
+// prefix(i) cover all of p, and the share of p they cover. Coverage is
+// decided exactly by merging address ranges; the share is a float for
+// display.
+func (c *Coverage) moreSpecifics(i int, view func(int) bool) (full bool, share float64) {
+	p := c.prefix(i)
 	next := p.Addr() // first address not yet known to be covered
 	contiguous, done := true, false
 	var buf [8]int32
-	for ; i < len(c.prefixes); i++ {
-		q := c.prefixes[i]
+	for n := c.numPrefixes(); i < n; i++ {
+		q := c.prefix(i)
 		if !p.Contains(q.Addr()) {
 			break
 		}
-		if q.Bits() <= p.Bits() || len(c.survivors(q, view, buf[:0])) == 0 {
+		if q.Bits() <= p.Bits() || len(c.survivorsAt(i, view, buf[:0])) == 0 {
 			continue
 		}
 		if done || q.Addr().Less(next) {
@@ -376,10 +448,43 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return last
 }
 
-// find returns the index of p in c.prefixes.
+// find returns the index of p among the distinct prefixes (where it
+// would be, in rov.ComparePrefix order, when absent).
 func (c *Coverage) find(p netip.Prefix) (int, bool) {
-	return slices.BinarySearchFunc(c.prefixes, p, rov.ComparePrefix)
+	switch {
+	case c.other != nil:
+		return slices.BinarySearchFunc(c.other, p, rov.ComparePrefix)
+	case !p.IsValid():
+		return 0, false // an invalid prefix sorts first, and none is held
+	case p.Addr().Is4():
+		return slices.BinarySearch(c.v4, v4Key(p))
+	}
+	i, ok := slices.BinarySearchFunc(c.v6, pfxkey.Of(p), pfxkey.Key.Compare)
+	return len(c.v4) + i, ok
 }
+
+// v4Key is the Coverage key of IPv4 prefix p: address << 32 | length.
+func v4Key(p netip.Prefix) uint64 {
+	a := p.Addr().As4()
+	return uint64(binary.BigEndian.Uint32(a[:]))<<32 | uint64(p.Bits())
+}
+
+// prefix returns the i-th distinct prefix.
+func (c *Coverage) prefix(i int) netip.Prefix {
+	switch {
+	case c.other != nil:
+		return c.other[i]
+	case i < len(c.v4):
+		k := c.v4[i]
+		var a [4]byte
+		binary.BigEndian.PutUint32(a[:], uint32(k>>32))
+		return netip.PrefixFrom(netip.AddrFrom4(a), int(uint8(k)))
+	}
+	return c.v6[i-len(c.v4)].Prefix()
+}
+
+// numPrefixes is the number of distinct prefixes.
+func (c *Coverage) numPrefixes() int { return len(c.start) - 1 }
 
 // At returns the entries with exactly prefix p.
 func (c *Coverage) At(p netip.Prefix) []int32 {
@@ -406,8 +511,12 @@ func (c *Coverage) Supernets(p netip.Prefix, dst []int32) []int32 {
 // order.
 func (c *Coverage) Subnets(p netip.Prefix, dst []int32) []int32 {
 	i, _ := c.find(p)
-	for ; i < len(c.prefixes) && p.Contains(c.prefixes[i].Addr()); i++ {
-		if c.prefixes[i].Bits() > p.Bits() {
+	for n := c.numPrefixes(); i < n; i++ {
+		q := c.prefix(i)
+		if !p.Contains(q.Addr()) {
+			break
+		}
+		if q.Bits() > p.Bits() {
 			dst = append(dst, c.members[c.start[i]:c.start[i+1]]...)
 		}
 	}

@@ -96,10 +96,10 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 		a.paths, a.counts = [4]int64{}, make([][4]uint32, len(s.routes))
 		up.First, up.Customers = true, set.Len()
 		for pi := range s.peers {
-			for _, v := range s.peers[pi].paths {
+			s.peers[pi].paths.all(func(_ uint64, v pathVal) {
 				s.aspaCount(v.route, s.aspaVerify(uint32(pi), v), 1)
 				up.Reverified++
-			}
+			})
 		}
 		a.sets++
 		a.reverified += int64(up.Reverified)
@@ -116,9 +116,9 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 	oldV, newV := a.v, rov.NewASPAVerifier(set)
 	for pi := range s.peers {
 		p := &s.peers[pi]
-		for k, v := range p.paths {
+		p.paths.all(func(k uint64, v pathVal) {
 			if v.path >= uint32(len(marked))*64 || marked[v.path/64]&(1<<(v.path%64)) == 0 {
-				continue
+				return
 			}
 			a.v = oldV
 			old := s.aspaVerify(uint32(pi), v)
@@ -127,15 +127,15 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 			was, now := old.State, res.State
 			up.Reverified++
 			if was == now && old.Reason == res.Reason {
-				continue
+				return
 			}
 			s.aspaCount(v.route, old, -1)
 			s.aspaCount(v.route, res, 1)
 			if was == now {
-				continue
+				return
 			}
 			if (was == rov.ASPAInvalid) == (now == rov.ASPAInvalid) {
-				continue
+				return
 			}
 			if now == rov.ASPAInvalid {
 				up.Became++
@@ -147,7 +147,7 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 				up.Changes = append(up.Changes, ASPAPathChange{Prefix: s.pfx.keys[k>>32].Prefix(),
 					Origin: rt.origin.WithLocalAS(s.opt.Classify.LocalAS), Peer: p.key, Old: was, New: now, Result: res})
 			}
-		}
+		})
 	}
 	a.set, a.v = set, newV
 	a.sets++

@@ -422,3 +422,45 @@ func BenchmarkMemory(b *testing.B) {
 		runtime.KeepAlive(s)
 	}
 }
+
+// BenchmarkLoadWithChecks replays the PCH full table (one peer) into a
+// State with the real VRPs as watch takes a full-table session: every
+// `every` paths (what arrives between two of watch's 2 s checks at a given
+// rate) a check builds a Snapshot, diffs it against the previous check's
+// DiffBase and keeps the new DiffBase. checks=0 is ingest alone. The
+// difference is what checks cost a full-table load; paths/s is per
+// process CPU on a quiet machine (b.Elapsed is wall time).
+func BenchmarkLoadWithChecks(b *testing.B) {
+	events, paths := fullTable(b)
+	vrps := realVRPs(b, vrpFileB)
+	for _, every := range []int{0, 200_000, 50_000} {
+		b.Run(fmt.Sprintf("every=%d", every), func(b *testing.B) {
+			checks := 0
+			for b.Loop() {
+				b.StopTimer()
+				s := New(Options{})
+				s.SetVRPs(vrps)
+				var prev *Snapshot
+				check := func() {
+					snap := s.Snapshot()
+					Diff(prev, snap)
+					prev = snap.DiffBase()
+					checks++
+				}
+				n := 0
+				b.StartTimer()
+				replay(events, paths, 1, func(r *bgp.Route, _ bgp.PeerKey) {
+					s.Apply(r)
+					if n++; every > 0 && n%every == 0 {
+						check()
+					}
+				})
+				if every > 0 {
+					check()
+				}
+			}
+			b.ReportMetric(float64(len(events))*float64(b.N)/b.Elapsed().Seconds(), "paths/s")
+			b.ReportMetric(float64(checks)/float64(b.N), "checks")
+		})
+	}
+}

@@ -14,9 +14,9 @@ import (
 )
 
 // pathVal is one held path: its route and, for the MRT dump, its
-// attributes. 16 bytes, no pointer: with the 8-byte key (prefix id << 32 |
-// path id) one 24-byte map slot per path, the only per-path cost of the
-// State. (mrt.RIB keeps the same attributes in the same slot size, but it
+// attributes. 16 bytes, no pointer: one array slot per path of a
+// full-table peer, or with the 8-byte key (prefix id << 32 | path id) one
+// 24-byte map slot (see peerPaths), the only per-path cost of the State. (mrt.RIB keeps the same attributes in the same slot size, but it
 // cannot say which route a replaced or withdrawn path belonged to, and
 // holding both would cost a second per-path map and a second prefix
 // table; BenchmarkApply measures the total against mrt.RIB alone.)
@@ -54,11 +54,12 @@ func (s *State) maybeCompactAttrs() {
 	}
 	n := mrt.NewAttrs()
 	for i := range s.peers {
-		for k, v := range s.peers[i].paths { // nil for free slots
+		pp := s.peers[i].paths // nil for free slots
+		pp.all(func(k uint64, v pathVal) {
 			v.path = n.InternEncoded(a.PathBytes(v.path))
 			v.nh = n.InternNextHop(a.NextHop(v.nh&(mrt.MaxNextHops-1))) | v.nh&^(mrt.MaxNextHops-1)
-			s.peers[i].paths[k] = v
-		}
+			pp.update(k, v)
+		})
 	}
 	s.attrs = n
 	s.attrCompactions++
@@ -134,13 +135,13 @@ func (s *State) pathsView(slots []uint32, ids []peerID) *pathsView {
 	for i, slot := range slots {
 		p := &s.peers[slot]
 		v.peers[i] = ids[i].key
-		if p.free || p.id != ids[i] || len(p.paths) == 0 {
+		if p.free || p.id != ids[i] || p.paths.len() == 0 {
 			continue
 		}
-		hp := make([]heldPath, 0, len(p.paths))
-		for k, val := range p.paths {
+		hp := make([]heldPath, 0, p.paths.len())
+		p.paths.all(func(k uint64, val pathVal) {
 			hp = append(hp, heldPath{k, val})
-		}
+		})
 		v.paths[i] = hp
 	}
 	return v

@@ -77,6 +77,7 @@ func (s *State) Snapshot() *Snapshot {
 	for i := range c.routes {
 		ord[i] = uint64(rank[c.routes[i].prefix])<<32 | uint64(i)
 	}
+	rank = nil
 	slices.Sort(ord)
 	w := c.words
 	parts := table.Parts{Peers: c.peers, Words: w, Routes: make([]table.Route, len(ord)), Bits: make([]uint64, len(ord)*w)}
@@ -84,7 +85,7 @@ func (s *State) Snapshot() *Snapshot {
 	for j, o := range ord {
 		i := int(uint32(o))
 		rt := &c.routes[i]
-		parts.Routes[j] = table.Route{Prefix: c.keys[i].Prefix(), Origin: rt.origin, Paths: rt.paths}
+		parts.Routes[j] = table.Route{Prefix: c.keys[rt.prefix].Prefix(), Origin: rt.origin, Paths: rt.paths}
 		copy(parts.Bits[j*w:(j+1)*w], c.bits[i*w:(i+1)*w])
 		outcomes[j] = s.outcome(rt)
 		if set, ok := c.asSets[i]; ok {
@@ -94,6 +95,10 @@ func (s *State) Snapshot() *Snapshot {
 			parts.ASSets[uint32(j)] = set
 		}
 	}
+	// The copy's routes and bits are in parts now: let the GC have them
+	// while the analysis is built (a full table's copy is ~40 bytes a
+	// route, live at the same time as the previous snapshot and report).
+	c.routes, c.bits, c.asSets, c.sorted = nil, nil, nil, nil
 	tab, err := table.Restore(parts)
 	if err != nil {
 		// The copy is built from the State's own invariants; an error here
@@ -113,14 +118,14 @@ func (s *State) Snapshot() *Snapshot {
 // the live routes in id order.
 type snapCopy struct {
 	routes   []route      // their vrpOff is stale: see refOff
-	keys     []pfxkey.Key // routes[i]'s prefix
+	keys     []pfxkey.Key // s.pfx.keys (append-only: this prefix of it never changes), by prefix id
 	bits     []uint64     // routes[i]'s peers: bits[i*words:(i+1)*words], renumbered as peers
 	words    int
 	peers    []bgp.PeerKey    // the peers holding paths
 	asSets   map[int][]uint32 // AS_SET unions of OriginNone routes, by index in routes
 	refOff   []uint32         // routes[i]'s deciding VRPs: refs[refOff[i]:refOff[i+1]]
 	refs     []uint32
-	sorted   []uint32 // prefix ids in prefix order
+	sorted   []uint32 // s.pfx.sorted, prefix ids in prefix order (merge replaces it, never writes it in place)
 	prefixes int      // number of prefix ids
 	ix       *rov.Index
 	epoch    uint64
@@ -143,7 +148,7 @@ func (s *State) snapshotCopy() snapCopy {
 	var seen map[bgp.PeerKey]int
 	for i, p := range s.peers {
 		tpeer[i] = -1
-		if len(p.paths) == 0 {
+		if p.paths.len() == 0 {
 			identity = false
 			continue
 		}
@@ -163,7 +168,6 @@ func (s *State) snapshotCopy() snapCopy {
 	n := int(s.live)
 	c.words = words
 	c.routes = make([]route, 0, n)
-	c.keys = make([]pfxkey.Key, 0, n)
 	c.bits = make([]uint64, n*words)
 	c.refOff = make([]uint32, 1, n+1)
 	c.refs = make([]uint32, 0, len(s.refs)-s.garbage)
@@ -175,7 +179,6 @@ func (s *State) snapshotCopy() snapCopy {
 		}
 		i := len(c.routes)
 		c.routes = append(c.routes, *rt)
-		c.keys = append(c.keys, s.pfx.keys[rt.prefix])
 		dst := c.bits[i*words : (i+1)*words]
 		if identity {
 			copy(dst, s.bits[id*s.words:(id+1)*s.words])
@@ -199,7 +202,7 @@ func (s *State) snapshotCopy() snapCopy {
 		c.aspa = s.aspaCopy(c.aspa, id)
 	}
 	s.pfx.merge()
-	c.sorted = slices.Clone(s.pfx.sorted)
+	c.keys, c.sorted = s.pfx.keys, s.pfx.sorted
 	c.prefixes = len(s.pfx.keys)
 	return c
 }
@@ -281,6 +284,13 @@ func compareInvalid(a, b invalidRoute) int {
 func (sn *Snapshot) invalids() []invalidRoute {
 	sn.invOnce.Do(func() {
 		a := sn.Analysis
+		n := 0
+		for id := range a.Outcomes {
+			if isInvalid(a.Outcomes[id]) {
+				n++
+			}
+		}
+		sn.inv = make([]invalidRoute, 0, n)
 		for id, r := range a.Table.Routes() {
 			if isInvalid(a.Outcomes[id]) {
 				o := a.Outcomes[id]

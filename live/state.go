@@ -12,14 +12,16 @@
 // it), so it is recomputed per snapshot by classify.Assemble, from the kept
 // verdicts, without validating again.
 //
-// Memory: per held path one 24-byte slot in its peer's map of (prefix,
-// path id) to path (route, interned AS path and next hop, time); per route
+// Memory: per held path one 16-byte slot (route, interned AS path and
+// next hop, time) in its peer's table of (prefix, path id) to path: an
+// array by prefix id for a peer holding paths for most prefixes (a full
+// table), a map (24-byte slots) otherwise (see peerPaths); per route
 // 32 bytes plus 8 per 64 peers; per distinct prefix about 60 bytes (key,
 // map slot, route chain head, sorted view; prefixes are interned for
 // life, bounded by the distinct prefixes seen); AS paths and next hops
 // interned once, and re-interned when unused ones pile up, so churn does
-// not grow them. BenchmarkApply on a real full table: 170 bytes a path
-// from one peer and 90 from three, against 125 and 75 for mrt.RIB alone
+// not grow them. BenchmarkApply on a real full table: 141 bytes a path
+// from one peer and 59 from three, against 125 and 75 for mrt.RIB alone
 // (which holds the same paths but no routes or verdicts), where gobgp's
 // Adj-RIB-In costs 750-840; ingest at about the speed of mrt.RIB.Apply.
 package live
@@ -100,7 +102,7 @@ type peer struct {
 	id    peerID
 	key   bgp.PeerKey // id.key; zero while free
 	free  bool
-	paths map[uint64]pathVal
+	paths *peerPaths // nil while free
 }
 
 // peerID is how the State tells peers apart: the feed that delivers the
@@ -300,7 +302,7 @@ func (s *State) lookupHeld(id peerID, r *bgp.Route, h *heldPathRef) bool {
 	h.pid, h.known = s.pfx.lookup(r.Prefix.Masked())
 	if h.known {
 		h.key = uint64(h.pid)<<32 | uint64(r.PathID)
-		h.held, h.had = s.peers[h.pi].paths[h.key]
+		h.held, h.had = s.peers[h.pi].paths.get(h.key)
 	}
 	return h.had
 }
@@ -314,12 +316,12 @@ func (s *State) peerOf(id peerID) uint32 {
 	if n := len(s.freePeers); n > 0 {
 		i := s.freePeers[n-1]
 		s.freePeers = s.freePeers[:n-1]
-		s.peers[i] = peer{id: id, key: id.key, paths: map[uint64]pathVal{}}
+		s.peers[i] = peer{id: id, key: id.key, paths: newPeerPaths()}
 		s.peerIx[id] = i
 		return i
 	}
 	i := uint32(len(s.peers))
-	s.peers = append(s.peers, peer{id: id, key: id.key, paths: map[uint64]pathVal{}})
+	s.peers = append(s.peers, peer{id: id, key: id.key, paths: newPeerPaths()})
 	s.peerIx[id] = i
 	if need := (len(s.peers) + 63) / 64; need > s.words {
 		nb := make([]uint64, len(s.routes)*need)
@@ -336,7 +338,7 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 	pi, pid, known, held, had := h.pi, h.pid, h.known, h.held, h.had
 	pe := &s.peers[pi]
 	old := held.route
-	if !had && s.opt.MaxPaths > 0 && len(pe.paths) >= s.opt.MaxPaths {
+	if !had && s.opt.MaxPaths > 0 && pe.paths.len() >= s.opt.MaxPaths {
 		s.skipped["prefix_limit"]++
 		return
 	}
@@ -366,8 +368,9 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 	default:
 		s.addPath(rid, pi, ref, asSet)
 	}
-	pe.paths[key] = valOf(&s.attrs, rid, r)
-	s.aspaAdd(pi, pe.paths[key])
+	v := valOf(&s.attrs, rid, r)
+	pe.paths.set(key, v, len(s.pfx.keys))
+	s.aspaAdd(pi, v)
 	s.maybeCompactAttrs()
 	s.events["announce"]++
 	s.bump()
@@ -376,7 +379,7 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 // withdraw removes the held path h found (route.Remove).
 func (s *State) withdraw(h *heldPathRef) {
 	s.aspaDrop(h.pi, h.held)
-	delete(s.peers[h.pi].paths, h.key)
+	s.peers[h.pi].paths.del(h.key)
 	s.removePath(h.held.route, h.pi, pathRef{h.pi, h.key})
 	s.events["withdraw"]++
 	s.bump()
@@ -391,10 +394,10 @@ func (s *State) peerDown(id peerID) {
 		return
 	}
 	pe := &s.peers[pi]
-	for key, v := range pe.paths {
+	pe.paths.all(func(key uint64, v pathVal) {
 		s.aspaDrop(pi, v)
 		s.removePath(v.route, pi, pathRef{pi, key})
-	}
+	})
 	delete(s.peerIx, id)
 	s.peers[pi] = peer{free: true}
 	s.freePeers = append(s.freePeers, pi)
@@ -644,7 +647,7 @@ func (s *State) stats() Stats {
 		if p.free {
 			continue
 		}
-		st.PeerPaths[p.key] += int64(len(p.paths))
+		st.PeerPaths[p.key] += int64(p.paths.len())
 	}
 	for _, n := range st.PeerPaths {
 		if n > 0 {

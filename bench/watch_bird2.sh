@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# bench/watch_bird2.sh: `rovimpact watch` receiving a full table over a real
+# loopback BGP session from bird2 (Debian package bird2), against
+# `rovimpact analyze` of the same table, in one run on one machine:
+#
+#   - load time: from watch's session_up log line to its last BGP
+#     End-of-RIB line (bird sends End-of-RIB per family: graceful restart is
+#     configured), and paths/s over it; the CPU bird and watch used meanwhile;
+#   - watch's VmRSS and VmHWM (/proc/PID/status) idle with the VRPs loaded
+#     and at steady state holding the table (every path bird sent, on
+#     /metrics rovimpact_paths, then SETTLE seconds); bytes per held path
+#     all-in (VmRSS / paths) and for the table alone ((VmRSS - idle) / paths);
+#   - analyze --vrps VRPS TABLE: wall time and peak RSS (GNU time), the
+#     baseline; ratios watch / analyze.
+#
+# bird reads no MRT: bench/mrt2bird turns TABLE into static routes carrying
+# each path's AS_PATH (one path per prefix; paths with an AS_SET are left
+# out and counted). bird runs as the calling user from a temporary
+# directory (its own config, control socket and pid file), on 127.0.0.20
+# and 127.0.0.1 only, with the BGP protocol disabled until it holds every
+# static route; it prepends its AS and sets itself as next hop, as an eBGP
+# router does. Every wait is bounded (TIMEOUT seconds); bird and watch are
+# stopped on exit and the last run's logs kept in bench/out/watch_bird2.logs/.
+#
+#   bench/watch_bird2.sh
+#   REPEAT=3 bench/watch_bird2.sh
+#   ROVIMPACT=bench/out/rovimpact.base bench/watch_bird2.sh      # another build
+#   WATCH_ENV="GOGC=50" bench/watch_bird2.sh                    # runtime knobs for watch only
+#   WATCH_ARGS="--interval 1m" bench/watch_bird2.sh             # more watch flags
+#   TABLE=file.mrt VRPS=vrps.json bench/watch_bird2.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out=$root/bench/out
+data=/work/shared/data
+table=${TABLE:-$data/mrt/updates.20151023.0201.pch-route-collector.as3856-fulltable.bgp4mp_et.gz}
+vrps=${VRPS:-$data/vrp/vrps.rpki-client.20250720T100143Z.json.bz2}
+timeout=${TIMEOUT:-600}
+repeat=${REPEAT:-1}
+settle=${SETTLE:-5}
+watch_env=${WATCH_ENV:-}
+watch_args=${WATCH_ARGS:-}
+bird_as=4200000001
+watch_as=4200000002
+bird_ip=127.0.0.20
+
+for t in bird birdc curl python3; do
+	command -v "$t" >/dev/null || { echo "watch_bird2: $t not found (Debian packages bird2, curl, python3)" >&2; exit 1; }
+done
+[ -x /usr/bin/time ] || { echo "watch_bird2: /usr/bin/time not found (Debian package time)" >&2; exit 1; }
+for f in "$table" "$vrps"; do
+	[ -r "$f" ] || { echo "watch_bird2: cannot read $f" >&2; exit 1; }
+done
+
+mkdir -p "$out"
+bin=${ROVIMPACT:-$out/rovimpact}
+[ -n "${ROVIMPACT:-}" ] || go build -o "$bin" ./cmd/rovimpact
+go build -o "$out/mrt2bird" ./bench/mrt2bird
+routes=$out/watch_bird2.$(basename "$table").routes.conf
+if [ ! -s "$routes" ] || [ ! -s "$routes.info" ] || [ "$routes" -ot "$table" ] || [ "$routes" -ot bench/mrt2bird/main.go ]; then
+	"$out/mrt2bird" -o "$routes" "$table" 2>"$routes.info" || { cat "$routes.info" >&2; exit 1; }
+fi
+cat "$routes.info"
+# bird sends one path per static route: the watch will hold this many.
+want=$(sed -n 's/.*: \([0-9]*\) prefixes (.*/\1/p' "$routes.info")
+[ -n "$want" ] || { echo "watch_bird2: no prefix count in $routes.info" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	mkdir -p "$out/watch_bird2.logs"
+	cp "$work"/*.log "$work"/bird.conf "$out/watch_bird2.logs/" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+kb() { awk -v k="$1:" '$1==k {print $2}' "/proc/$2/status"; }
+now() { date +%s.%N; }
+# cpu PID: user+system CPU seconds PID has used so far.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "/proc/$1/stat"; }
+die() { echo "watch_bird2: $*" >&2; exit 1; }
+metric() { curl -sf --max-time 30 "http://$http/metrics" | awk -v m="$1" '$1==m {printf "%d\n", $2}'; }
+# logtimes EVENT: first and last time (Unix seconds) of watch's JSON log lines with msg EVENT.
+logtimes() {
+	python3 - "$work/watch.log" "$1" <<'EOF'
+import datetime, json, sys
+ts = []
+for line in open(sys.argv[1]):
+    try:
+        d = json.loads(line)
+    except ValueError:
+        continue
+    if d.get("msg") == sys.argv[2]:
+        ts.append(datetime.datetime.fromisoformat(d["time"].replace("Z", "+00:00")).timestamp())
+print(f"{ts[0]} {ts[-1]}" if ts else "")
+EOF
+}
+
+# analyze, the baseline: wall seconds and peak RSS.
+/usr/bin/time -v -o "$work/analyze.time" "$bin" analyze --vrps "$vrps" "$table" >"$work/analyze.out" 2>"$work/analyze.err" ||
+	die "analyze failed: $(tail -3 "$work/analyze.err")"
+an_rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$work/analyze.time")
+an_wall=$(awk '/Elapsed \(wall clock\)/ {n=split($NF,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/analyze.time")
+
+run() {
+	local bgp bpid wpid i
+	bgp=$(freeport)
+	http=127.0.0.1:$(freeport)
+	rm -f "$work"/*.log
+	local birdc="birdc -s $work/bird.ctl"
+	cat >"$work/bird.conf" <<EOF
+router id 192.0.2.1;
+log "$work/bird.log" all;
+protocol device {}
+include "$routes";
+protocol bgp col {
+  disabled;
+  local $bird_ip as $bird_as;
+  neighbor 127.0.0.1 port $bgp as $watch_as;
+  multihop;
+  connect delay time 1;
+  connect retry time 1;
+  graceful restart on;
+  ipv4 { import none; export all; next hop self; };
+  ipv6 { import none; export all; next hop address 2001:db8::20; };
+}
+EOF
+	# bird first: it takes seconds and hundreds of MB to parse the routes.
+	local t0 t1
+	t0=$(now)
+	bird -f -c "$work/bird.conf" -s "$work/bird.ctl" -P "$work/bird.pid" >"$work/bird.out.log" 2>&1 &
+	bpid=$!
+	pids+=("$bpid")
+	local have=0
+	for ((i = 0; i < timeout * 2; i++)); do
+		# (birdc fails until bird has made its control socket)
+		have=$($birdc show route count 2>/dev/null | awk '/routes for/ {print $1; exit}' || true)
+		[ "${have:-0}" -ge "$want" ] && break
+		kill -0 "$bpid" 2>/dev/null || die "bird exited: $(tail -3 "$work/bird.out.log")"
+		sleep 0.5
+	done
+	[ "${have:-0}" -ge "$want" ] || die "bird holds ${have:-0} of $want routes after ${timeout}s"
+	t1=$(now)
+
+	env $watch_env "$bin" watch --local-as "$watch_as" --neighbor "$bird_ip:$bird_as" --listen "127.0.0.1:$bgp" \
+		--vrps "$vrps" --file-poll 0 --summary-interval 0 --http "$http" --log-format json $watch_args 2>"$work/watch.log" &
+	wpid=$!
+	pids+=("$wpid")
+	local vrp=0
+	for ((i = 0; i < timeout * 5; i++)); do
+		vrp=$(metric rovimpact_vrp_union || true)
+		[ "${vrp:-0}" -gt 0 ] && break
+		kill -0 "$wpid" 2>/dev/null || die "watch exited: $(tail -3 "$work/watch.log")"
+		sleep 0.2
+	done
+	[ "${vrp:-0}" -gt 0 ] || die "watch loaded no VRPs in ${timeout}s"
+	sleep 1
+	local idle_rss
+	idle_rss=$(kb VmRSS "$wpid")
+
+	# Open the session. During the load only watch's log is read (no HTTP
+	# request, which would build reports), then /metrics once.
+	local wcpu0 bcpu0
+	wcpu0=$(cpu "$wpid")
+	bcpu0=$(cpu "$bpid")
+	$birdc enable col >/dev/null || die "birdc enable col failed"
+	local eor=0
+	for ((i = 0; i < timeout * 10; i++)); do
+		eor=$(grep -c '"msg":"BGP End-of-RIB"' "$work/watch.log" || true)
+		[ "$eor" -ge 2 ] && break
+		kill -0 "$wpid" 2>/dev/null || die "watch exited: $(tail -3 "$work/watch.log")"
+		sleep 0.1
+	done
+	local wcpu bcpu
+	wcpu=$(python3 -c "print(round($(cpu "$wpid") - $wcpu0, 2))")
+	bcpu=$(python3 -c "print(round($(cpu "$bpid") - $bcpu0, 2))")
+	[ "$eor" -ge 2 ] || die "no End-of-RIB for both families after ${timeout}s: $(grep -c . "$work/watch.log") log lines"
+	local paths=0
+	for ((i = 0; i < timeout; i++)); do
+		paths=$(metric rovimpact_paths || echo 0)
+		[ "${paths:-0}" -ge "$want" ] && break
+		sleep 1
+	done
+	[ "${paths:-0}" -ge "$want" ] || die "watch holds ${paths:-0} of $want paths"
+	local up eor_t
+	read -r up _ <<<"$(logtimes session_up)"
+	read -r _ eor_t <<<"$(logtimes "BGP End-of-RIB")"
+	[ -n "$up" ] || die "no session_up line in watch's log"
+	sleep "$settle"
+	paths=$(metric rovimpact_paths)
+	local rss hwm brss
+	rss=$(kb VmRSS "$wpid")
+	hwm=$(kb VmHWM "$wpid")
+	brss=$(kb VmRSS "$bpid")
+	curl -sf --max-time 60 "http://$http/api/summary" >"$work/summary.json" || die "GET /api/summary failed"
+	local nroutes
+	nroutes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["routes"])' "$work/summary.json")
+	# After the API built its report: what a scraped watch holds.
+	local rss2
+	rss2=$(kb VmRSS "$wpid")
+	kill "$wpid" "$bpid" 2>/dev/null || true
+	wait "$wpid" "$bpid" 2>/dev/null || true
+
+	python3 - <<EOF
+up, eor, paths, want, routes = $up, $eor_t, $paths, $want, $nroutes
+rss, rss2, hwm, idle, brss = $rss, $rss2, $hwm, $idle_rss, $brss
+an_rss, an_wall = $an_rss, $an_wall
+load = eor - up
+print(f"bird:    {want} static routes loaded in {$t1-$t0:.1f} s; bird VmRSS {brss//1024} MB")
+print(f"watch:   {paths} paths, {routes} routes; session_up -> last End-of-RIB {load:.2f} s = {paths/load:,.0f} paths/s")
+print(f"cpu:     during the load bird used {$bcpu} s CPU, watch {$wcpu} s (wait loop granularity 0.1 s)")
+print(f"watch:   VmRSS idle (VRPs loaded) {idle//1024} MB, holding the table {rss//1024} MB ({rss2//1024} MB after /api/summary), VmHWM {hwm//1024} MB")
+print(f"watch:   {rss*1024/paths:.0f} B/path all-in (VmRSS/paths), {(rss-idle)*1024/paths:.0f} B/path for the table ((VmRSS-idle)/paths), {hwm*1024/paths:.0f} B/path at peak (VmHWM/paths)")
+print(f"analyze: {an_wall:.2f} s, peak RSS {an_rss//1024} MB")
+print(f"ratios:  watch VmRSS / analyze peak RSS = {rss/an_rss:.2f}; watch VmHWM / analyze peak RSS = {hwm/an_rss:.2f}")
+print(f"aim:     >= 300,000 paths/s ({'met' if paths/load >= 300000 else 'NOT met'}), <= 200 B/path all-in ({'met' if rss*1024/paths <= 200 else 'NOT met'}), watch RSS < analyze's ({'met' if rss < an_rss else 'NOT met'})")
+print(f"csv:     {paths},{load:.3f},{paths/load:.0f},{$bcpu},{$wcpu},{idle//1024},{rss//1024},{rss2//1024},{hwm//1024},{rss*1024/paths:.0f},{an_rss//1024},{rss/an_rss:.2f},{hwm/an_rss:.2f}")
+EOF
+}
+
+echo "# watch over BGP from $(bird --version 2>&1) vs analyze; $(basename "$bin"); WATCH_ENV='$watch_env' WATCH_ARGS='$watch_args'; table $(basename "$table"), VRPs $(basename "$vrps"); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for ((r = 1; r <= repeat; r++)); do
+	echo "## run $r"
+	run
+done
