@@ -73,7 +73,7 @@ type Ingester struct {
 type replayPeer struct {
 	key    route.PeerKey
 	ribGen uint32 // the Read whose RIB entries last reset this peer
-	paths  map[replayKey]rov.Origin
+	paths  pathSet
 	asSets map[replayKey][]uint32 // final AS_SET of the OriginNone paths
 }
 
@@ -197,8 +197,8 @@ func (in *Ingester) resetRIB(p *replayPeer) {
 		return
 	}
 	p.ribGen = in.gen
-	in.n -= len(p.paths)
-	p.paths, p.asSets = nil, nil
+	in.n -= p.paths.n
+	p.paths, p.asSets = pathSet{}, nil
 }
 
 // resetListedPeers applies the RIB rule to the peers a dump lists
@@ -334,36 +334,34 @@ func (in *Ingester) apply(rec *ingestRecord, p *replayPeer) {
 	var (
 		k    replayKey
 		old  rov.Origin
+		slot int
 		held bool
 	)
 	act := route.Replay(rec.kind, rec.prefix, func() bool {
 		k = replayKeyOf(rec.prefix, rec.pathID)
-		old, held = p.paths[k]
+		old, slot, held = p.paths.get(k)
 		return held
 	})
 	flushed := 0
 	switch act {
 	case route.Flush:
-		flushed = len(p.paths)
+		flushed = p.paths.n
 		in.n -= flushed
-		p.paths, p.asSets = nil, nil
+		p.paths, p.asSets = pathSet{}, nil
 	case route.Remove:
-		delete(p.paths, k)
+		p.paths.del(slot)
 		if old.Kind == rov.OriginNone {
 			delete(p.asSets, k)
 		}
 		in.n--
 	case route.Add, route.Replace:
-		if p.paths == nil {
-			p.paths = make(map[replayKey]rov.Origin)
-		}
 		if act == route.Replace && old.Kind == rov.OriginNone {
 			delete(p.asSets, k)
 		}
 		if act == route.Add {
 			in.n++
 		}
-		p.paths[k] = rec.origin
+		p.paths.set(k, rec.origin, slot, held)
 		if rec.origin.Kind == rov.OriginNone && len(rec.asSet) > 0 {
 			if p.asSets == nil {
 				p.asSets = make(map[replayKey][]uint32)
@@ -457,7 +455,7 @@ func (in *Ingester) Finish() {
 	})
 	paths := make([]finishPath, 0, in.n)
 	for rank, pi := range order {
-		for k, o := range in.peers[pi].paths {
+		for k, o := range in.peers[pi].paths.all {
 			paths = append(paths, finishPath{k: sortKey(k, uint32(rank)), origin: o, peer: uint32(pi)})
 		}
 	}
@@ -472,7 +470,7 @@ func (in *Ingester) Finish() {
 		}
 	}
 	for i := range in.peers {
-		in.peers[i].paths, in.peers[i].asSets = nil, nil
+		in.peers[i].paths, in.peers[i].asSets = pathSet{}, nil
 	}
 	in.n = 0
 }
