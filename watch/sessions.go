@@ -120,7 +120,8 @@ func (s *sessions) list() []serve.Session {
 	defer s.mu.Unlock()
 	out := make([]serve.Session, 0, len(s.order))
 	for _, k := range s.order {
-		out = append(out, serve.Session{Source: k.source, AS: k.as, IP: k.ip, Up: s.peers[k].up})
+		st := s.peers[k]
+		out = append(out, serve.Session{Source: k.source, AS: k.as, IP: k.ip, Up: st.up, Loading: st.up && st.loading})
 	}
 	slices.SortStableFunc(out, func(a, b serve.Session) int { return a.IP.Compare(b.IP) })
 	return out
@@ -158,6 +159,25 @@ func (s *sessions) drain() (edges []sessionEdge, loading map[peerID]loadState) {
 		}
 	}
 	return edges, loading
+}
+
+// pending tells the loop whether its check can wait while a session
+// loads (Service.checkDue): edges is whether any session edge waits to be
+// told, loading whether a session is still in its initial load, and
+// deadline the earliest time a loading session's --eor-timeout ends
+// (when its load_timeout is due).
+func (s *sessions) pending(eorTimeout time.Duration) (edges, loading bool, deadline time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.peers {
+		if st.up && st.loading {
+			if d := st.since.Add(eorTimeout); !loading || d.Before(deadline) {
+				deadline = d
+			}
+			loading = true
+		}
+	}
+	return len(s.edges) > 0, loading, deadline
 }
 
 // endLoad ends a session's initial load without an End-of-RIB (a speaker
