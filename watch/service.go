@@ -167,9 +167,9 @@ type Service struct {
 
 	// prev is the DiffBase of the last check's snapshot (see logChanges).
 	prev *live.Snapshot
-	// loadGap and loadSkipped pace the check while a session loads its
-	// initial table (checkDue).
-	loadGap, loadSkipped int
+	// loadSkipped counts the ticks whose check waited while a session
+	// loads its initial table (checkDue).
+	loadSkipped int
 
 	// ctx and wg run the RTR clients, which a reload starts and stops.
 	ctx    context.Context
@@ -360,24 +360,19 @@ const maxLoadGap = 8
 // is, each check builds a snapshot of a table that is still growing and
 // diffs it, only for its routes to be summed up in one initial_load at
 // its End-of-RIB: measured on a full table from bird2, ~40% of watch's CPU
-// during the load, and each build raises the RSS peak. So the check backs
-// off: it runs at the 1st, 3rd, 7th, 15th, then every 8th tick (maxLoadGap),
-// and at once when a session edge waits (a session up or down, an
-// End-of-RIB: initial_load is told at the tick after it, as before) or a
-// loading session's --eor-timeout has run out (its load_timeout). Events
-// are the same; only their times move, within the bound above.
+// during the load, and each build raises the RSS peak. So the check waits:
+// it runs every maxLoadGap-th tick, and at once when a session edge waits
+// (a session up or down, an End-of-RIB: initial_load is told at the tick
+// after it, as before) or a loading session's --eor-timeout has run out
+// (its load_timeout). Events are the same; only their times move, within
+// the bound above.
 func (w *Service) checkDue() bool {
 	if w.sessions == nil {
 		return true
 	}
 	edges, loading, deadline := w.sessions.pending(w.opts.EORTimeout)
-	if !loading {
-		w.loadGap, w.loadSkipped = 0, 0
-		return true
-	}
-	if edges || !time.Now().Before(deadline) || w.loadSkipped+1 >= w.loadGap {
+	if !loading || edges || !time.Now().Before(deadline) || w.loadSkipped+1 >= maxLoadGap {
 		w.loadSkipped = 0
-		w.loadGap = min(max(2*w.loadGap, 2), maxLoadGap)
 		return true
 	}
 	w.loadSkipped++
