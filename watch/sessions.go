@@ -162,8 +162,9 @@ func (s *sessions) drain() (edges []sessionEdge, loading map[peerID]loadState) {
 }
 
 // pending tells the loop whether its check can wait while a session
-// loads (Service.checkDue): edges is whether any session edge waits to be
-// told, loading whether a session is still in its initial load, and
+// loads (Service.checkDue): edges is whether a session down or an
+// End-of-RIB waits to be told (a session up may wait: it starts a load),
+// loading whether a session is still in its initial load, and
 // deadline the earliest time a loading session's --eor-timeout ends
 // (when its load_timeout is due).
 func (s *sessions) pending(eorTimeout time.Duration) (edges, loading bool, deadline time.Time) {
@@ -177,7 +178,12 @@ func (s *sessions) pending(eorTimeout time.Duration) (edges, loading bool, deadl
 			loading = true
 		}
 	}
-	return len(s.edges) > 0, loading, deadline
+	for _, e := range s.edges {
+		if !e.up || e.eor {
+			edges = true
+		}
+	}
+	return edges, loading, deadline
 }
 
 // endLoad ends a session's initial load without an End-of-RIB (a speaker
