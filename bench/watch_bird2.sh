@@ -169,7 +169,7 @@ EOF
 	$birdc enable col >/dev/null || die "birdc enable col failed"
 	local eor=0
 	for ((i = 0; i < timeout * 10; i++)); do
-		eor=$(grep -c '"msg":"BGP End-of-RIB"' "$work/watch.log" || true)
+		eor=$(grep -c '"msg":"bgp_end_of_rib"' "$work/watch.log" || true)
 		[ "$eor" -ge 2 ] && break
 		kill -0 "$wpid" 2>/dev/null || die "watch exited: $(tail -3 "$work/watch.log")"
 		sleep 0.1
@@ -187,7 +187,7 @@ EOF
 	[ "${paths:-0}" -ge "$want" ] || die "watch holds ${paths:-0} of $want paths"
 	local up eor_t
 	read -r up _ <<<"$(logtimes session_up)"
-	read -r _ eor_t <<<"$(logtimes "BGP End-of-RIB")"
+	read -r _ eor_t <<<"$(logtimes bgp_end_of_rib)"
 	[ -n "$up" ] || die "no session_up line in watch's log"
 	sleep "$settle"
 	paths=$(metric rovimpact_paths)

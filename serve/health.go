@@ -18,7 +18,9 @@ import (
 //     sources (Sessions nil) skips this check: it serves VRPs only.
 //
 // A load balancer or monitor can therefore trust a 200: the answers are
-// computed from live VRPs and live routes.
+// computed from live VRPs and live routes. Loading and SessionsLoading say
+// whether some session's initial table is still coming (no End-of-RIB
+// yet): the process is healthy, but the counts are not final yet.
 type Health struct {
 	Status     string   `json:"status"`
 	Reasons    []string `json:"reasons,omitempty"`
@@ -28,8 +30,12 @@ type Health struct {
 	UnionVRPs  int      `json:"union_vrps"` // the union of the sources, before SLURM
 	SessionsUp int      `json:"sessions_up"`
 	Sessions   int      `json:"sessions"`
-	SourcesUp  int      `json:"vrp_sources_up"`
-	Sources    int      `json:"vrp_sources"`
+	// Loading: SessionsLoading > 0, sessions up still loading their
+	// initial table (Session.Loading).
+	Loading         bool `json:"loading"`
+	SessionsLoading int  `json:"sessions_loading"`
+	SourcesUp       int  `json:"vrp_sources_up"`
+	Sources         int  `json:"vrp_sources"`
 	// SourcesSynced counts the sources that delivered data at least once;
 	// SourcesExpired those whose data is past its Expire interval.
 	SourcesSynced  int   `json:"vrp_sources_synced"`
@@ -83,8 +89,12 @@ func (s *Server) health() (Health, int) {
 			if ss.Up {
 				h.SessionsUp++
 			}
+			if ss.Loading {
+				h.SessionsLoading++
+			}
 		}
 	}
+	h.Loading = h.SessionsLoading > 0
 	if sources > 0 && h.SourcesSynced == 0 {
 		h.Reasons = append(h.Reasons, fmt.Sprintf("no VRP source has delivered data yet (%d configured)", sources))
 	}

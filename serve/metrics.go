@@ -45,6 +45,7 @@ var (
 	mRTRErrors    = desc("rovimpact_rtr_protocol_errors_total", "RTR sessions dropped for a protocol error (ours or the cache's).", "source")
 	mRTRExpired   = desc("rovimpact_rtr_expirations_total", "Times the source's data expired (RFC 8210 §6 Expire interval).", "source")
 	mSessions     = desc("rovimpact_bgp_sessions", "Route sessions (BGP neighbours, BMP-monitored peers) by state.", "state")
+	mLoading      = desc("rovimpact_sessions_loading", "Route sessions up whose initial table is still coming (no End-of-RIB yet): the route gauges hold part of their tables.")
 	mRevalidated  = desc("rovimpact_revalidated_total", "Routes re-validated by VRP changes.")
 	mIndexBuilds  = desc("rovimpact_index_builds_total", "VRP index rebuilds.")
 	mEvents       = desc("rovimpact_events_total", "Route events applied, by kind.", "kind")
@@ -56,7 +57,7 @@ var (
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mRoutes, mInvalids, mDropped, mPeerRoutes, mPeerPaths, mPaths, mVRPs, mVRPsUsed,
-		mDisagree, mRTRUp, mRTRSerial, mRTRAge, mSessions, mRevalidated, mIndexBuilds, mEvents, mSkipped, mEpoch, mBuildSeconds,
+		mDisagree, mRTRUp, mRTRSerial, mRTRAge, mSessions, mLoading, mRevalidated, mIndexBuilds, mEvents, mSkipped, mEpoch, mBuildSeconds,
 		mLastSync, mExpired, mUnion, mHealthy, mRTRConnected, mRTRTimeouts, mRTRResets, mRTRErrors, mRTRExpired, mBuildInfo} {
 		ch <- d
 	}
@@ -182,8 +183,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		gauge(ch, mDisagree, float64(len(s.cfg.Disagreements())))
 	}
 	if s.cfg.Sessions != nil {
-		var up, down int
+		var up, down, loading int
 		for _, ss := range s.cfg.Sessions() {
+			if ss.Loading {
+				loading++
+			}
 			if ss.Up {
 				up++
 			} else {
@@ -192,6 +196,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(ch, mSessions, float64(up), "up")
 		gauge(ch, mSessions, float64(down), "down")
+		gauge(ch, mLoading, float64(loading))
 	}
 }
 

@@ -8,7 +8,9 @@
 //	/healthz          200 {"status":"ok", ...} when ROV has data and routes to judge;
 //	                  503 {"status":"unhealthy","reasons":[...]} otherwise (see Health)
 //	/api/report       the whole analyze JSON (reports.Report)
-//	/api/summary      {"summary": ...}: the analyze JSON's summary object
+//	/api/summary      {"summary": ..., "loading": bool, "sessions_loading": N}: the analyze JSON's
+//	                  summary object; loading while a session's initial table is still coming
+//	                  (the summary then holds part of it, not a final answer)
 //	/api/invalids     {"invalids": [...], "next_cursor": ..., "limit": N}: the analyze JSON's
 //	                  invalid routes, optionally filtered: ?class=too_specific&impact=unreachable&origin=AS64500&dropped=true
 //	/api/lookup?q=Q   {"answers": [...], "next_cursor": ..., "limit": N}: the lookup JSON for one or
@@ -52,6 +54,7 @@
 //	rovimpact_rtr_serial{source}                  gauge: serial of the last completed sync (absent before one)
 //	rovimpact_rtr_last_update_age_seconds{source} gauge: seconds since the source's last End of Data (file: last load)
 //	rovimpact_bgp_sessions{state}                 gauge: route sessions (BGP and BMP peers) by state: up, down
+//	rovimpact_sessions_loading                    gauge: sessions up still loading their initial table (the route gauges are partial while > 0)
 //	rovimpact_revalidated_total                   counter: routes re-validated by VRP changes
 //	rovimpact_index_builds_total                  counter: VRP index rebuilds
 //	rovimpact_events_total{kind}                  counter: route events applied: announce, withdraw, peer_down
@@ -161,6 +164,10 @@ type Session struct {
 	AS     uint32     `json:"peer_as"`
 	IP     netip.Addr `json:"peer_ip"`
 	Up     bool       `json:"up"`
+	// Loading: the session is up and its initial table is still coming
+	// (no End-of-RIB yet, --eor-timeout not reached): answers built now
+	// hold part of it.
+	Loading bool `json:"loading"`
 }
 
 // Config wires a Server to the rest of watch. Table is required; the
@@ -451,9 +458,26 @@ func (s *Server) apiSummary(w http.ResponseWriter, _ *http.Request) {
 		reports.Summary
 		ASPA *ASPASummary `json:"aspa"`
 	}
+	n := s.sessionsLoading()
 	writeJSON(w, http.StatusOK, struct {
-		Summary summary `json:"summary"`
-	}{summary{b.report.Summary, b.aspa}})
+		Summary         summary `json:"summary"`
+		Loading         bool    `json:"loading"`
+		SessionsLoading int     `json:"sessions_loading"`
+	}{summary{b.report.Summary, b.aspa}, n > 0, n})
+}
+
+// sessionsLoading counts the route sessions still loading their initial
+// table (Session.Loading): while there are any, answers hold part of it.
+func (s *Server) sessionsLoading() int {
+	n := 0
+	if s.cfg.Sessions != nil {
+		for _, ss := range s.cfg.Sessions() {
+			if ss.Loading {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // invalidFilter selects rows of /api/invalids.

@@ -120,7 +120,8 @@ func (s *sessions) list() []serve.Session {
 	defer s.mu.Unlock()
 	out := make([]serve.Session, 0, len(s.order))
 	for _, k := range s.order {
-		out = append(out, serve.Session{Source: k.source, AS: k.as, IP: k.ip, Up: s.peers[k].up})
+		st := s.peers[k]
+		out = append(out, serve.Session{Source: k.source, AS: k.as, IP: k.ip, Up: st.up, Loading: st.up && st.loading})
 	}
 	slices.SortStableFunc(out, func(a, b serve.Session) int { return a.IP.Compare(b.IP) })
 	return out
@@ -158,6 +159,31 @@ func (s *sessions) drain() (edges []sessionEdge, loading map[peerID]loadState) {
 		}
 	}
 	return edges, loading
+}
+
+// pending tells the loop whether its check can wait while a session
+// loads (Service.checkDue): edges is whether a session down or an
+// End-of-RIB waits to be told (a session up may wait: it starts a load),
+// loading whether a session is still in its initial load, and
+// deadline the earliest time a loading session's --eor-timeout ends
+// (when its load_timeout is due).
+func (s *sessions) pending(eorTimeout time.Duration) (edges, loading bool, deadline time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.peers {
+		if st.up && st.loading {
+			if d := st.since.Add(eorTimeout); !loading || d.Before(deadline) {
+				deadline = d
+			}
+			loading = true
+		}
+	}
+	for _, e := range s.edges {
+		if !e.up || e.eor {
+			edges = true
+		}
+	}
+	return edges, loading, deadline
 }
 
 // endLoad ends a session's initial load without an End-of-RIB (a speaker

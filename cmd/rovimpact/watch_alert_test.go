@@ -191,7 +191,11 @@ func TestPeersCommand(t *testing.T) {
 // TestWatchAlertSyslogVRPCause: a VRP file change (polled) makes a held
 // route invalid; a syslog listener in the test receives exactly one RFC
 // 5424 line for it, with cause vrps_changed and the deciding VRP, because
-// the receiver's filter watches that space only.
+// the receiver's filter watches that space only. The BMP peer sends no
+// End-of-RIB: eor-timeout 0 ends its initial load at the first check, so
+// the route is held by a loaded session when the VRPs change (a route of
+// a session still loading is told in its initial_load, and the check
+// waits while a session loads: watch.Service.checkDue).
 func TestWatchAlertSyslogVRPCause(t *testing.T) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -206,6 +210,7 @@ func TestWatchAlertSyslogVRPCause(t *testing.T) {
 vrps: [%s]
 file-poll: 100ms
 interval: 100ms
+eor-timeout: 0s
 log-format: json
 alerts:
   - type: syslog
