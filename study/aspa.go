@@ -117,7 +117,7 @@ func LoadASPASet(opt VRPOptions, now time.Time, warn io.Writer) (*rov.ASPASet, i
 	}
 	var files []ASPAFile
 	for _, name := range opt.Files {
-		e, err := loadExport(name, rov.LoadOptions{Now: now, DropExpired: opt.DropExpired, ASPAsOnly: true})
+		e, err := LoadExportFile(name, rov.LoadOptions{Now: now, DropExpired: opt.DropExpired, ASPAsOnly: true})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -130,7 +130,10 @@ func LoadASPASet(opt VRPOptions, now time.Time, warn io.Writer) (*rov.ASPASet, i
 	return rov.NewASPASet(aspas), expired, nil
 }
 
-func loadExport(name string, opt rov.LoadOptions) (rov.Export, error) {
+// LoadExportFile reads one VRP file (compressed or not) with its ASPAs;
+// LoadVRPFile is the same read keeping only the VRPs. watch's VRP feed
+// and the aspa study read files through it.
+func LoadExportFile(name string, opt rov.LoadOptions) (rov.Export, error) {
 	f, err := compressed.Open(name)
 	if err != nil {
 		return rov.Export{}, err
@@ -152,7 +155,7 @@ func loadVRPFileASPAs(name string, opt rov.LoadOptions, sink *[]ASPAFile) ([]rov
 	if sink == nil {
 		return LoadVRPFile(name, opt)
 	}
-	e, err := loadExport(name, opt)
+	e, err := LoadExportFile(name, opt)
 	if err != nil {
 		return nil, rov.LoadStats{}, err
 	}
@@ -223,7 +226,7 @@ func ReplayASPA(ctx context.Context, files []string, roles *classify.RoleMap, b 
 	for i, p := range peers {
 		keep[i] = len(filter.Matches) == 0
 		for j, m := range filter.Matches {
-			if (m.AS == 0 || m.AS == p.AS) && (!m.IP.IsValid() || m.IP == p.IP) {
+			if m.Matches(p) {
 				keep[i], matched[j] = true, true
 			}
 		}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/alert"
-	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/study"
 
 	"github.com/rovimpact/rovimpact/live"
@@ -238,7 +237,7 @@ func (f *vrpFeed) loadFile(name, why string) error {
 	var aspas []rov.ASPA
 	if err == nil {
 		var e rov.Export
-		e, err = loadExport(name, rov.LoadOptions{Now: f.now(), DropExpired: f.opt.DropExpired})
+		e, err = study.LoadExportFile(name, rov.LoadOptions{Now: f.now(), DropExpired: f.opt.DropExpired})
 		vrps = e.VRPs
 		if err == nil && e.Stats.Expired > 0 {
 			f.log.Warn("vrps_expired_in_file", "file", name, "expired", e.Stats.Expired, "dropped", f.opt.DropExpired)
@@ -469,17 +468,6 @@ func (f *vrpFeed) dropSource(src string) {
 	n := f.flush()
 	f.refreshASPAs()
 	f.log.Info("vrps_source_removed", "source", src, "withdrawn", len(d.Withdrawn), "revalidated", n, "union", f.set.Len())
-}
-
-// loadExport reads a VRP file's VRPs and ASPAs (study.LoadVRPFile reads
-// the VRPs only).
-func loadExport(name string, opt rov.LoadOptions) (rov.Export, error) {
-	f, err := compressed.Open(name)
-	if err != nil {
-		return rov.Export{}, err
-	}
-	defer f.Close()
-	return rov.LoadExport(f, name, opt)
 }
 
 // retireClient forgets a client replaced by another for the same cache
