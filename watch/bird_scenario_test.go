@@ -298,7 +298,7 @@ func TestScenarioReloadRTRTimers(t *testing.T) {
 	bin := testutil.NeedTool(t, "stayrtr", "stayrtr")
 	vrpFile := filepath.Join(t.TempDir(), "vrps.json")
 	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
-	cache := freeAddr(t)
+	cache := testutil.FreeLoopback(t)
 	stayrtr.Start(t, bin, vrpFile, cache)
 	var rl reloads
 	run := startService(t, Options{BMP: "127.0.0.1:0", RTR: []string{cache}, Reload: rl.reload})

@@ -18,7 +18,7 @@ import (
 
 // bgpPort is a free loopback port for watch's BGP listener.
 func bgpPort(t *testing.T) (addr string, port uint16) {
-	addr = freeAddr(t)
+	addr = testutil.FreeLoopback(t)
 	_, p, _ := net.SplitHostPort(addr)
 	n, _ := strconv.Atoi(p)
 	return addr, uint16(n)
@@ -46,7 +46,7 @@ func TestScenarioCauses(t *testing.T) {
 	dir := t.TempDir()
 	vrpFile := filepath.Join(dir, "vrps.json")
 	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0)
-	cache := freeAddr(t)
+	cache := testutil.FreeLoopback(t)
 	stayrtr.Start(t, stayrtrBin, vrpFile, cache)
 	listen, port := bgpPort(t)
 	hook, sys, mail, rs, text := threeReceivers(t, "{events: [initial_load, invalid_appeared, invalid_disappeared, session_down]}", "")

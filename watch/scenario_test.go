@@ -128,16 +128,6 @@ func tailLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // --- receivers in the test ---------------------------------------------
 
 // inbox collects what one receiver in the test is sent.

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,4 +113,15 @@ func FreeLoopback(tb testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// FreeLoopbackPort is FreeLoopback's port, for a peer whose configuration
+// takes the port alone (bird, gobgpd's API).
+func FreeLoopbackPort(tb testing.TB) uint16 {
+	tb.Helper()
+	ap, err := netip.ParseAddrPort(FreeLoopback(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ap.Port()
 }

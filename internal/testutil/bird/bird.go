@@ -6,7 +6,6 @@ package bird
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,7 +52,7 @@ type Bird struct {
 func Start(tb testing.TB, cfg Config) *Bird {
 	tb.Helper()
 	b := &Bird{cfg: cfg, bin: testutil.NeedTool(tb, "bird", "bird2"), cli: testutil.NeedTool(tb, "birdc", "bird2"),
-		dir: tb.TempDir(), port: freePort(tb), log: &testutil.SyncBuffer{}, done: make(chan struct{})}
+		dir: tb.TempDir(), port: testutil.FreeLoopbackPort(tb), log: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	b.write(tb, cfg.Routes)
 	if out, err := exec.Command(b.bin, "-p", "-c", b.conf()).CombinedOutput(); err != nil {
 		tb.Fatalf("bird -p: %v\n%s", err, out)
@@ -66,16 +65,6 @@ func Start(tb testing.TB, cfg Config) *Bird {
 	go func() { b.cmd.Wait(); close(b.done) }()
 	tb.Cleanup(b.Stop)
 	return b
-}
-
-func freePort(tb testing.TB) uint16 {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return uint16(ln.Addr().(*net.TCPAddr).Port)
 }
 
 func (b *Bird) conf() string { return filepath.Join(b.dir, "bird.conf") }

@@ -6,7 +6,6 @@ package gobgpd
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,7 +80,7 @@ func Start(tb testing.TB, cfg Config) *Speaker {
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	s := &Speaker{cfg: cfg, cli: cli, apiPort: strconv.Itoa(int(freePort(tb))), log: &testutil.SyncBuffer{}, done: make(chan struct{})}
+	s := &Speaker{cfg: cfg, cli: cli, apiPort: strconv.Itoa(int(testutil.FreeLoopbackPort(tb))), log: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "-f", path, "-p", "--pprof-disable", "--api-hosts", "127.0.0.1:"+s.apiPort)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
@@ -99,16 +98,6 @@ func Start(tb testing.TB, cfg Config) *Speaker {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func freePort(tb testing.TB) uint16 {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return uint16(ln.Addr().(*net.TCPAddr).Port)
 }
 
 // Run runs the gobgp CLI against the speaker.
