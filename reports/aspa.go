@@ -260,7 +260,7 @@ func BuildASPA(a *classify.Analysis, im *classify.ASPAImpact, tally *classify.AS
 		rep.InvalidPaths = append(rep.InvalidPaths, row)
 	}
 	slices.SortFunc(rep.InvalidPaths, func(a, b ASPAPathRow) int {
-		return cmp.Or(comparePrefixes(a.Prefix, b.Prefix), cmpOrigin(a.Origin, b.Origin), cmp.Compare(a.PeerAS, b.PeerAS), a.PeerIP.Compare(b.PeerIP))
+		return cmp.Or(rov.ComparePrefix(a.Prefix, b.Prefix), CompareOriginASN(a.Origin, b.Origin), cmp.Compare(a.PeerAS, b.PeerAS), a.PeerIP.Compare(b.PeerIP))
 	})
 	// Why each lost route was lost: the distinct reasons of its paths.
 	reasons := map[uint32][]string{}
@@ -283,7 +283,7 @@ func BuildASPA(a *classify.Analysis, im *classify.ASPAImpact, tally *classify.AS
 	rep.Origins = aspaOrigins(a, im, tally)
 	rep.Peers = aspaPeers(a, tally, roles)
 	slices.SortFunc(rep.LostRoutes, func(a, b ASPALostRoute) int {
-		return cmp.Or(comparePrefixes(a.Prefix, b.Prefix), cmpOrigin(a.Origin, b.Origin))
+		return cmp.Or(rov.ComparePrefix(a.Prefix, b.Prefix), CompareOriginASN(a.Origin, b.Origin))
 	})
 	return rep
 }
@@ -301,7 +301,9 @@ func originPtr(o rov.Origin) *uint32 {
 	return &n
 }
 
-func cmpOrigin(a, b *uint32) int {
+// CompareOriginASN orders rows' origin ASNs, nil (no single origin AS:
+// AS_SET or none) first; the ASPA rows of aspa and lookup sort by it.
+func CompareOriginASN(a, b *uint32) int {
 	switch {
 	case a == nil && b == nil:
 		return 0
@@ -311,10 +313,6 @@ func cmpOrigin(a, b *uint32) int {
 		return 1
 	}
 	return cmp.Compare(*a, *b)
-}
-
-func comparePrefixes(a, b netip.Prefix) int {
-	return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
 }
 
 // WriteASPAJSON writes the report as indented JSON.

@@ -80,7 +80,7 @@ func aspaOrigins(a *classify.Analysis, im *classify.ASPAImpact, tally *classify.
 		}
 	}
 	slices.SortFunc(out, func(x, y ASPAOriginRow) int {
-		return cmp.Or(cmp.Compare(y.Invalid, x.Invalid), cmp.Compare(y.RoutesDroppedASPA, x.RoutesDroppedASPA), cmpOrigin(x.Origin, y.Origin))
+		return cmp.Or(cmp.Compare(y.Invalid, x.Invalid), cmp.Compare(y.RoutesDroppedASPA, x.RoutesDroppedASPA), CompareOriginASN(x.Origin, y.Origin))
 	})
 	return out
 }

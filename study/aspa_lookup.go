@@ -130,7 +130,7 @@ func LookupASPA(ctx context.Context, c Config, files []ASPAFile, queries []repor
 	}
 	for r := range rib.All() {
 		k := keys[r.Peer.Index]
-		if !peerMatches(peers, k) {
+		if !table.AnyPeerMatches(peers, k) {
 			continue
 		}
 		pk := route.PeerKey{AS: k.AS, IP: k.IP}
@@ -153,34 +153,10 @@ func LookupASPA(ctx context.Context, c Config, files []ASPAFile, queries []repor
 		slices.SortFunc(queries[i].ASPAPaths, func(a, b reports.LookupASPAPath) int {
 			// Most specific first (an address's routes), then origin, peer.
 			return cmp.Or(cmp.Compare(b.Prefix.Bits(), a.Prefix.Bits()), a.Prefix.Addr().Compare(b.Prefix.Addr()),
-				cmpASNPtr(a.Origin, b.Origin), cmp.Compare(a.PeerAS, b.PeerAS), a.PeerIP.Compare(b.PeerIP), strings.Compare(a.Path, b.Path))
+				reports.CompareOriginASN(a.Origin, b.Origin), cmp.Compare(a.PeerAS, b.PeerAS), a.PeerIP.Compare(b.PeerIP), strings.Compare(a.Path, b.Path))
 		})
 	}
 	return nil
-}
-
-func peerMatches(ms []table.PeerMatch, k route.PeerKey) bool {
-	if len(ms) == 0 {
-		return true
-	}
-	for _, m := range ms {
-		if (m.AS == 0 || m.AS == k.AS) && (!m.IP.IsValid() || m.IP == k.IP) {
-			return true
-		}
-	}
-	return false
-}
-
-func cmpASNPtr(a, b *uint32) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
-	}
-	return cmp.Compare(*a, *b)
 }
 
 func orNoFile(files []string) string {

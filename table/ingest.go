@@ -18,8 +18,17 @@ type PeerMatch struct {
 	IP netip.Addr
 }
 
-func (m PeerMatch) matches(k route.PeerKey) bool {
+// Matches tells whether the session k is one m names: its AS (0: any)
+// and its address (unset: any). --peer in analyze, aspa and lookup's ASPA
+// replay all decide through it.
+func (m PeerMatch) Matches(k route.PeerKey) bool {
 	return (m.AS == 0 || m.AS == k.AS) && (!m.IP.IsValid() || m.IP == k.IP)
+}
+
+// AnyPeerMatches tells whether one of ms matches k; no match at all
+// (an empty ms) keeps every peer.
+func AnyPeerMatches(ms []PeerMatch, k route.PeerKey) bool {
+	return len(ms) == 0 || slices.ContainsFunc(ms, func(m PeerMatch) bool { return m.Matches(k) })
 }
 
 // IngestOptions control how route events become table entries.
@@ -243,7 +252,7 @@ func (s *peersSeen) add(k route.PeerKey, filters []PeerMatch) {
 		s.matched = make([]bool, len(filters))
 	}
 	for i, m := range filters {
-		s.matched[i] = s.matched[i] || m.matches(k)
+		s.matched[i] = s.matched[i] || m.Matches(k)
 	}
 	if len(s.order) >= maxPeersSeen {
 		s.more++ // may count a peer twice past the bound; only a hint
@@ -372,17 +381,7 @@ func (in *Ingester) apply(rec *ingestRecord, p *replayPeer) {
 	in.stats.Count(act, flushed)
 }
 
-func (in *Ingester) wanted(k route.PeerKey) bool {
-	if len(in.opt.Peers) == 0 {
-		return true
-	}
-	for _, m := range in.opt.Peers {
-		if m.matches(k) {
-			return true
-		}
-	}
-	return false
-}
+func (in *Ingester) wanted(k route.PeerKey) bool { return AnyPeerMatches(in.opt.Peers, k) }
 
 // finishPath is one replayed path on its way into the table. k is its
 // sort key, compared word by word: the prefix (IPv6 flag, address, length;
