@@ -135,11 +135,7 @@ func writeASPADiffTable(w io.Writer, d *ASPADiff) error {
 		fmt.Fprint(w, wrapText(d.Note, TerminalWidth))
 		return nil
 	}
-	t := newTable(w, "Count", "From", "To", "Delta")
-	for _, c := range d.Counts {
-		t.Append(c.Name, c.From, c.To, fmt.Sprintf("%+d", c.Delta))
-	}
-	if err := t.Render(); err != nil {
+	if err := writeDeltas(w, d.Counts); err != nil {
 		return err
 	}
 	for _, sec := range []struct {
@@ -167,7 +163,7 @@ func writeASPADiffTable(w io.Writer, d *ASPADiff) error {
 	if len(d.Changed) == 0 {
 		return nil
 	}
-	t = compactTable(w, aspaDiffColumns)
+	t := compactTable(w, aspaDiffColumns)
 	for _, c := range d.Changed {
 		t.Append([]string{c.Prefix.String(), foldedOrigin(c.Origin, nil), peerCellWidth(c.PeerAS, c.PeerIP, aspaDiffColumns[2].width-2),
 			arrowText(c.StateFrom.String()+" ("+c.ReasonFrom.String()+")", c.StateTo.String()+" ("+c.ReasonTo.String()+")"), arrowText(c.HopFrom, c.HopTo)})

@@ -203,16 +203,22 @@ func WriteDiffCSV(w io.Writer, d Diff) error {
 	return cw.Error()
 }
 
+// writeDeltas writes the counts that moved between two runs as a table
+// (the route diff's and the ASPA part's).
+func writeDeltas(w io.Writer, counts []Delta) error {
+	t := newTable(w, "Count", "From", "To", "Delta")
+	for _, c := range counts {
+		t.Append(c.Name, c.From, c.To, fmt.Sprintf("%+d", c.Delta))
+	}
+	return t.Render()
+}
+
 // WriteDiffTable writes the one-line summary, the count deltas that moved,
 // and the new, resolved and changed routes.
 func WriteDiffTable(w io.Writer, d Diff) error {
 	fmt.Fprintln(w, d.Line())
 	fmt.Fprintln(w)
-	t := newTable(w, "Count", "From", "To", "Delta")
-	for _, c := range d.Counts {
-		t.Append(c.Name, c.From, c.To, fmt.Sprintf("%+d", c.Delta))
-	}
-	if err := t.Render(); err != nil {
+	if err := writeDeltas(w, d.Counts); err != nil {
 		return err
 	}
 	for _, sec := range []struct {
