@@ -114,3 +114,30 @@ func TestArchiveASPA(t *testing.T) {
 		t.Errorf("DuckDB aspa_paths = %v\nwant %v", res.Paths, wantPaths)
 	}
 }
+
+// TestArchiveASPANoneSaid: --aspa on a unit whose VRP file holds no ASPA
+// studies the unit (its aspa_* columns null) and says so on its log line,
+// so that nulls across years of archives are not read as "nothing
+// invalid"; a unit with ASPAs says nothing of the kind.
+func TestArchiveASPANoneSaid(t *testing.T) {
+	with := aspaUnit(t)
+	without := aspaUnit(t)
+	const roasOnly = `{"metadata":{"buildtime":"2025-12-01T00:00:00Z"},
+"roas":[{"asn":64999,"prefix":"203.0.113.0/24","maxLength":24,"ta":"test"}]}`
+	if err := os.WriteFile(without.VRPs, []byte(roasOnly), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		u    Unit
+		said bool
+	}{{with, false}, {without, true}} {
+		var log bytes.Buffer
+		if _, err := Run(context.Background(), []Unit{tc.u}, RunOptions{Out: t.TempDir(), Shard: All, ASPA: true, Log: &log}); err != nil {
+			t.Fatal(err)
+		}
+		want := "--aspa: " + tc.u.VRPs + " holds no ASPA, aspa_* left null"
+		if got := bytes.Contains(log.Bytes(), []byte(want)); got != tc.said {
+			t.Errorf("%s: log %q: says %q = %v, want %v", tc.u.VRPs, log.String(), want, got, tc.said)
+		}
+	}
+}

@@ -272,8 +272,15 @@ func runUnit(ctx context.Context, u Unit, opt RunOptions, cache *vrpCache) (outc
 	if err := os.Remove(FailedPath(opt.Out, u)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fail("internal_error", err, nil)
 	}
-	return unitStudied, fmt.Sprintf("unit %s %s %s: %d routes, %d invalid, %d unreachable (%.1fs)",
-		u.ID(), u.Collector, u.Time.Format(time.RFC3339), sum.Routes, sum.Invalid, sum.Unreachable, time.Since(start).Seconds())
+	noASPA := ""
+	if opt.ASPA && res.aspa == nil {
+		// Said per unit: --aspa asked for a verdict this unit cannot have
+		// (its VRP set predates ASPA or left it out), so its aspa_* columns
+		// are null, not zero.
+		noASPA = fmt.Sprintf("; --aspa: %s holds no ASPA, aspa_* left null", u.VRPs)
+	}
+	return unitStudied, fmt.Sprintf("unit %s %s %s: %d routes, %d invalid, %d unreachable (%.1fs)%s",
+		u.ID(), u.Collector, u.Time.Format(time.RFC3339), sum.Routes, sum.Invalid, sum.Unreachable, time.Since(start).Seconds(), noASPA)
 }
 
 // writeParquet writes rows to path atomically (Snappy-compressed pages, as
