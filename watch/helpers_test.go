@@ -12,18 +12,3 @@ import (
 type annRoute = watchfix.Route
 
 func vrpOf(p string, maxLen int, asn uint32) rov.VRP { return watchfix.VRP(p, maxLen, asn) }
-
-// without returns s less every element equal to one of drop.
-func without[T comparable](s []T, drop ...T) []T {
-	var out []T
-next:
-	for _, x := range s {
-		for _, d := range drop {
-			if x == d {
-				continue next
-			}
-		}
-		out = append(out, x)
-	}
-	return out
-}

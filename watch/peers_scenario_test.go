@@ -92,7 +92,7 @@ func TestScenarioCauses(t *testing.T) {
 	// held 10.0.1.0/24 from AS64500 becomes too_specific.
 	laps(step)
 	step = "vrps_changed"
-	stayrtr.WriteVRPs(t, vrpFile, append(without(watchfix.VRPs0, vrpOf("10.0.0.0/16", 24, 64500)), vrpOf("10.0.0.0/16", 16, 64500)))
+	stayrtr.WriteVRPs(t, vrpFile, append(watchfix.Without(watchfix.VRPs0, vrpOf("10.0.0.0/16", 24, 64500)), vrpOf("10.0.0.0/16", 16, 64500)))
 	hook.expect(t, run, step, `{"receiver":"noc","time":"<T>","summary":"1 event: 1 invalid_appeared","events":[{"event":"invalid_appeared","time":"<T>","cause":"vrps_changed","prefix":"10.0.1.0/24","origin":"AS64500","class":"too_specific","impact":"unreachable","vrp":"10.0.0.0/16 AS64500","paths":1,"peers":1,"source":"`+cache+`"}]}`)
 	sys.expect(t, run, step, syslogLine(4, "invalid_appeared", `invalid_appeared 10.0.1.0/24 AS64500 class=too_specific impact=unreachable cause=vrps_changed vrp="10.0.0.0/16 AS64500" source=`+cache))
 	mail.expect(t, run, step, mailText("1 event: 1 invalid_appeared", `invalid_appeared 10.0.1.0/24 AS64500 class=too_specific impact=unreachable cause=vrps_changed vrp="10.0.0.0/16 AS64500" source=`+cache))

@@ -283,20 +283,6 @@ func (s *speaker) stop() { s.Stop() }
 
 func vrpOf(p string, maxLen int, asn uint32) rov.VRP { return watchfix.VRP(p, maxLen, asn) }
 
-func without[T comparable](s []T, drop ...T) []T {
-	var out []T
-next:
-	for _, x := range s {
-		for _, d := range drop {
-			if x == d {
-				continue next
-			}
-		}
-		out = append(out, x)
-	}
-	return out
-}
-
 // TestWatchRealPeers runs watch against Debian stayrtr (RPKI-RTR) and
 // Debian gobgpd (BGP with ADD-PATH), and holds it to analyze's answer (the
 // truth, computed from the routes announced and the VRPs served) after
@@ -351,14 +337,14 @@ func TestWatchRealPeers(t *testing.T) {
 	// 2. The VRP file changes; stayrtr re-reads it and the change arrives
 	// by RTR: 10.2.0.0/24 from AS64999 becomes valid, and without the
 	// 10.1.0.0/16 VRP its routes become not_found.
-	vrps1 := append(without(watchfix.VRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
+	vrps1 := append(watchfix.Without(watchfix.VRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
 	stayrtr.WriteVRPs(t, vrpFile, vrps1)
 	run.converges(t, "VRP change by RTR", truth(t, peer, 65001, watchfix.Routes0, vrps1))
 	run.logged(t, `"msg":"invalid_disappeared","prefix":"10.2.0.0/24"`, 1)
 
 	// 3. Withdrawals, one of them an ADD-PATH path.
 	sp.withdraw(t, watchfix.Both, watchfix.SameInvalid)
-	routes1 := without(watchfix.Routes0, watchfix.Both, watchfix.SameInvalid)
+	routes1 := watchfix.Without(watchfix.Routes0, watchfix.Both, watchfix.SameInvalid)
 	run.converges(t, "withdrawals", truth(t, peer, 65001, routes1, vrps1))
 
 	// 4. The cache goes away (its VRPs are kept until they expire, RFC
@@ -383,7 +369,7 @@ func TestWatchRealPeers(t *testing.T) {
 		t.Errorf("rovimpact_paths = %v after the session went down, want 0", v)
 	}
 	// ... and comes back with another table.
-	routes2 := append(without(routes1, watchfix.AS0, watchfix.TooSpecific), annRoute{Prefix: "192.168.0.0/24", Path: "64999"})
+	routes2 := append(watchfix.Without(routes1, watchfix.AS0, watchfix.TooSpecific), annRoute{Prefix: "192.168.0.0/24", Path: "64999"})
 	sp2 := startSpeaker(t, 65001, bgpPort)
 	sp2.announce(t, routes2...)
 	final := truth(t, peer, 65001, routes2, vrps2)

@@ -93,7 +93,7 @@ alerts:
 	run := startWatch(t, "--config", cfg, "--http", freeLoopback(t))
 	peer := route.PeerKey{AS: 65001, IP: netip.MustParseAddr(hostileAddr)}
 	p := dialRawPeer(t, bgpPort)
-	routes := without(watchfix.Routes0, watchfix.Both)
+	routes := watchfix.Without(watchfix.Routes0, watchfix.Both)
 	for _, r := range routes {
 		p.write(t, p.update(t, r, 0))
 	}
@@ -236,7 +236,7 @@ alerts:
 	peer := route.PeerKey{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
 	run.converges(t, "routes", truth(t, peer, 0, routes, watchfix.VRPs0))
 	// 10.0.0.0/16 now allows only /16: watchfix.Valid's /24 becomes too_specific.
-	vrps := append(without(watchfix.VRPs0, vrpOf("10.0.0.0/16", 24, 64500)), vrpOf("10.0.0.0/16", 16, 64500))
+	vrps := append(watchfix.Without(watchfix.VRPs0, vrpOf("10.0.0.0/16", 24, 64500)), vrpOf("10.0.0.0/16", 16, 64500))
 	time.Sleep(20 * time.Millisecond) // a modification time the poll can tell apart
 	stayrtr.WriteVRPs(t, vrpFile, vrps)
 	run.converges(t, "VRP change", truth(t, peer, 0, routes, vrps))
@@ -275,7 +275,7 @@ func TestWatchBMPInitialLoad(t *testing.T) {
 	defer conn.Close()
 	conn.Write(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
-	for _, r := range without(watchfix.Routes0, watchfix.SameInvalid, watchfix.Both) {
+	for _, r := range watchfix.Without(watchfix.Routes0, watchfix.SameInvalid, watchfix.Both) {
 		r.Path, r.ID = "64496 "+r.Path, 0
 		routes = append(routes, r)
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))

@@ -25,7 +25,7 @@ func TestWatchBMPPeerASChange(t *testing.T) {
 	send, conn := run.dialBMP(t)
 	const addr = "192.0.2.5"
 	var routes []annRoute
-	for _, r := range without(watchfix.Routes0, watchfix.SameInvalid) {
+	for _, r := range watchfix.Without(watchfix.Routes0, watchfix.SameInvalid) {
 		r.ID = 0
 		routes = append(routes, r)
 	}

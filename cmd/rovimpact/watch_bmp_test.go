@@ -145,7 +145,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	// Without ADD-PATH, one path per prefix: the paths of watchfix.Routes0 but
 	// for the second 10.0.2.0/24, with the peer's AS in front.
 	var routes []annRoute
-	for _, r := range without(watchfix.Routes0, watchfix.SameInvalid) {
+	for _, r := range watchfix.Without(watchfix.Routes0, watchfix.SameInvalid) {
 		r.Path, r.ID = "64496 "+r.Path, 0
 		routes = append(routes, r)
 	}
@@ -175,7 +175,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 
 	// Withdrawals.
 	send(bmpRoute(t, peerAddr, peerAS, routes[0], true), bmpRoute(t, peerAddr, peerAS, watchfix.V6Specific, true))
-	routes = without(routes, routes[0])
+	routes = watchfix.Without(routes, routes[0])
 	for i, r := range routes {
 		if r.Prefix == watchfix.V6Specific.Prefix {
 			routes = append(routes[:i:i], routes[i+1:]...)
@@ -185,7 +185,7 @@ func TestWatchBMPAndFiles(t *testing.T) {
 	run.converges(t, "BMP withdrawals", truth(t, peer, 0, routes, vrps))
 
 	// The file changes; with --file-poll 0 only SIGHUP reloads it.
-	vrps1 := append(without(watchfix.VRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
+	vrps1 := append(watchfix.Without(watchfix.VRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
 	stayrtr.WriteVRPs(t, vrpFile, vrps1)
 	time.Sleep(300 * time.Millisecond)
 	if got := jsonOf(t, run.invalids(t)); got != jsonOf(t, truth(t, peer, 0, routes, vrps).Invalids) {
@@ -361,7 +361,7 @@ func TestWatchPeriodicDump(t *testing.T) {
 	send, _ := run.dialBMP(t)
 	send(bmpPeerUp("192.0.2.5", 64496))
 	var routes []annRoute
-	for _, r := range without(watchfix.Routes0, watchfix.SameInvalid) {
+	for _, r := range watchfix.Without(watchfix.Routes0, watchfix.SameInvalid) {
 		r.Path, r.ID = "64496 "+r.Path, 0
 		routes = append(routes, r)
 		send(bmpRoute(t, "192.0.2.5", 64496, r, false))

@@ -107,7 +107,7 @@ func TestWatchReloadKeepsSession(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	stayrtr.WriteVRPs(t, a, watchfix.VRPs0)
-	vrpsB := append(without(watchfix.VRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
+	vrpsB := append(watchfix.Without(watchfix.VRPs0, vrpOf("10.1.0.0/16", 16, 64501)), vrpOf("10.2.0.0/24", 24, 64999))
 	stayrtr.WriteVRPs(t, b, vrpsB)
 	_, bgpPort, _ := net.SplitHostPort(freeLoopback(t))
 	cfg := filepath.Join(dir, "watch.yaml")
@@ -131,7 +131,7 @@ func TestWatchReloadKeepsSession(t *testing.T) {
 	run := startWatch(t, "--config", cfg, "--http", freeLoopback(t))
 	peer := route.PeerKey{AS: 65001, IP: netip.MustParseAddr(hostileAddr)}
 	p := dialRawPeer(t, bgpPort)
-	routes := without(watchfix.Routes0, watchfix.SameInvalid)
+	routes := watchfix.Without(watchfix.Routes0, watchfix.SameInvalid)
 	for _, r := range routes {
 		p.write(t, p.update(t, r, 0))
 	}

@@ -124,13 +124,13 @@ func TestWatchHostilePeer(t *testing.T) {
 
 	// RFC 7606 §7.1: ORIGIN 5 is malformed, "treat-as-withdraw".
 	p.write(t, p.update(t, watchfix.WrongOrigin, 5))
-	held := without(watchfix.Routes0, watchfix.WrongOrigin)
+	held := watchfix.Without(watchfix.Routes0, watchfix.WrongOrigin)
 	run.converges(t, "treat-as-withdraw", truth(t, peer, 65001, held, watchfix.VRPs0))
 
 	// RFC 4271 §9.1.2: the replacement path of watchfix.Cover goes through AS64900
 	// (watch's --local-as): a loop; the earlier path is gone too.
 	p.write(t, p.update(t, watchfix.Cover, 0, 64900))
-	held = without(held, watchfix.Cover)
+	held = watchfix.Without(held, watchfix.Cover)
 	run.converges(t, "looped path", truth(t, peer, 65001, held, watchfix.VRPs0))
 
 	// A message of unknown type: RFC 4271 §6.1 NOTIFICATION and reset;

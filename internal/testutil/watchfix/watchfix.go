@@ -6,6 +6,7 @@ package watchfix
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/rovimpact/rovimpact/rov"
 )
@@ -55,3 +56,15 @@ var (
 	V6Specific  = Route{"2001:db8:1:100::/56", 0, "64520"} // too_specific, covered (IPv6)
 	Routes0     = []Route{Valid, SameValid, SameInvalid, Cover, TooSpecific, WrongOrigin, Both, TooShort, Piece, Piece2, ASSet, AS0, NotFound, V6Valid, V6Specific}
 )
+
+// Without returns s less every element equal to one of drop (routes or
+// VRPs taken out of the fixture).
+func Without[T comparable](s []T, drop ...T) []T {
+	var out []T
+	for _, x := range s {
+		if !slices.Contains(drop, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
