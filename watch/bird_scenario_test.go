@@ -274,7 +274,7 @@ func TestScenarioReloadNeighbors(t *testing.T) {
 	rl.hup(t, func(n *Options) { n.Neighbors = []string{"192.0.2.99:64999"} })
 	run.logged(t, `"msg":"session_down","source":"bgp","peer_ip":"127.0.0.1","peer_as":64520,"state":"idle","reason":"peer de-configured"`, 1)
 	hook.expect(t, run, "de-configured", `{"receiver":"noc","time":"<T>","summary":"1 event: 1 session_down","events":[{"event":"session_down","time":"<T>","cause":"peer de-configured","peer":"bgp 127.0.0.1 AS64520","counts":{"invalids_gone":1}}]}`)
-	eventually(t, 15*time.Second, "bird sees the session closed", func() (bool, string) {
+	testutil.Eventually(t, 15*time.Second, "bird sees the session closed", func() (bool, string) {
 		p := b.Protocol(t)
 		return p.State != "Established", fmt.Sprint(p)
 	})

@@ -52,7 +52,7 @@ func TestScenarioCauses(t *testing.T) {
 	hook, sys, mail, rs, text := threeReceivers(t, "{events: [initial_load, invalid_appeared, invalid_disappeared, session_down]}", "")
 	run := startService(t, Options{Listen: listen, Neighbors: []string{"127.0.0.1:65001"}, RouterID: "192.0.2.254",
 		Classify: classify.Options{LocalAS: 64900}, RTR: []string{cache}, Alerts: rs, AlertsText: text})
-	eventually(t, 15*time.Second, "the cache's VRPs", func() (bool, string) {
+	testutil.Eventually(t, 15*time.Second, "the cache's VRPs", func() (bool, string) {
 		return len(run.w.VRPUnion()) == len(watchfix.VRPs0), tailLines(run.logs.String(), 20)
 	})
 

@@ -99,25 +99,9 @@ func startService(t *testing.T, opts Options) *svcRun {
 // containing s.
 func (r *svcRun) logged(t *testing.T, s string, n int) {
 	t.Helper()
-	eventually(t, 15*time.Second, "log "+s, func() (bool, string) {
+	testutil.Eventually(t, 15*time.Second, "log "+s, func() (bool, string) {
 		return strings.Count(r.logs.String(), s) >= n, tailLines(r.logs.String(), 30)
 	})
-}
-
-// eventually polls cond every 20 ms until it holds or d has passed.
-func eventually(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ok, detail := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v:\n%s", what, d, detail)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func tailLines(s string, n int) string {

@@ -124,25 +124,9 @@ func (r *watchRun) metric(t *testing.T, sample string) (float64, bool) {
 // logged waits until the log holds at least n lines containing s.
 func (r *watchRun) logged(t *testing.T, s string, n int) {
 	t.Helper()
-	eventually(t, 5*time.Second, "log "+s, func() (bool, string) {
+	testutil.Eventually(t, 5*time.Second, "log "+s, func() (bool, string) {
 		return strings.Count(r.logs.String(), s) >= n, tail(r.logs.String(), 40)
 	})
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ok, detail := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %s", what, d, detail)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // --- the truth ---------------------------------------------------------
@@ -187,7 +171,7 @@ func (r *watchRun) converges(t *testing.T, what string, want reports.Report) {
 	start := time.Now()
 	defer func() { t.Logf("%s: converged in %v", what, time.Since(start).Round(time.Millisecond)) }()
 	wantJSON := jsonOf(t, want.Invalids)
-	eventually(t, 20*time.Second, what, func() (bool, string) {
+	testutil.Eventually(t, 20*time.Second, what, func() (bool, string) {
 		got := jsonOf(t, r.invalids(t))
 		if got != wantJSON {
 			return false, fmt.Sprintf("/api/invalids:\n%s\nwant:\n%s\nlog:\n%s", got, wantJSON, tail(r.logs.String(), 30))
@@ -350,7 +334,7 @@ func TestWatchRealPeers(t *testing.T) {
 	// 4. The cache goes away (its VRPs are kept until they expire, RFC
 	// 8210 §6), comes back with other data and a new session.
 	stopCache()
-	eventually(t, 10*time.Second, "cache down", func() (bool, string) {
+	testutil.Eventually(t, 10*time.Second, "cache down", func() (bool, string) {
 		v, _ := run.metric(t, `rovimpact_rtr_up{source="`+rtrAddr+`"}`)
 		return v == 0, tail(run.logs.String(), 10)
 	})

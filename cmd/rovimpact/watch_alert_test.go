@@ -21,6 +21,7 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/packet/bmp"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/stayrtr"
 	"github.com/rovimpact/rovimpact/internal/testutil/watchfix"
 	"github.com/rovimpact/rovimpact/route"
@@ -102,12 +103,12 @@ alerts:
 	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv4_UC).Serialize()))
 	p.write(t, mustBytes(t)(bgp.NewEndOfRib(bgp.RF_IPv6_UC).Serialize()))
 	run.logged(t, `"msg":"initial_load"`, 1)
-	eventually(t, 5*time.Second, "initial_load alert", func() (bool, string) { return len(events("initial_load")) == 1, fmt.Sprint(got) })
+	testutil.Eventually(t, 5*time.Second, "initial_load alert", func() (bool, string) { return len(events("initial_load")) == 1, fmt.Sprint(got) })
 	if n := strings.Count(run.logs.String(), `"msg":"invalid_appeared"`); n != 0 || len(events("invalid_appeared")) != 0 {
 		t.Errorf("the initial table was told route by route: %d log lines, %d alerts", n, len(events("invalid_appeared")))
 	}
 	// A receiver watching its own space hears of its route in the load.
-	eventually(t, 5*time.Second, "my-space alert", func() (bool, string) {
+	testutil.Eventually(t, 5*time.Second, "my-space alert", func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(mine) == 1 && mine[0]["prefix"] == "10.2.0.0/24" && mine[0]["initial_load"] == true && mine[0]["cause"] == "route_announced", fmt.Sprint(mine)
@@ -127,7 +128,7 @@ alerts:
 
 	// After the load, an invalid is told by itself, with cause and VRP.
 	p.write(t, p.update(t, watchfix.Both, 0))
-	eventually(t, 5*time.Second, "invalid_appeared alert", func() (bool, string) { return len(events("invalid_appeared")) == 1, fmt.Sprint(got) })
+	testutil.Eventually(t, 5*time.Second, "invalid_appeared alert", func() (bool, string) { return len(events("invalid_appeared")) == 1, fmt.Sprint(got) })
 	ia := events("invalid_appeared")[0]
 	if ia["prefix"] != "10.3.7.0/24" || ia["origin"] != "AS64666" || ia["class"] != "both" || ia["impact"] != "unreachable" ||
 		ia["cause"] != "route_announced" || ia["vrp"] != "10.3.0.0/16 AS64503" {
@@ -139,7 +140,7 @@ alerts:
 	// event counting the invalids it took.
 	held := truth(t, peer, 65001, append(routes, watchfix.Both), watchfix.VRPs0)
 	p.write(t, append(append(make([]byte, 0, 19), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 0, 19, 7))
-	eventually(t, 5*time.Second, "session_down alert", func() (bool, string) { return len(events("session_down")) == 1, fmt.Sprint(got) })
+	testutil.Eventually(t, 5*time.Second, "session_down alert", func() (bool, string) { return len(events("session_down")) == 1, fmt.Sprint(got) })
 	run.logged(t, `"msg":"session_down_summary"`, 1)
 	sd := events("session_down")[0]
 	if c, _ := sd["counts"].(map[string]any); c == nil || c["invalids_gone"] != float64(len(held.Invalids)) {

@@ -47,7 +47,7 @@ func TestWatchASPAsFromStayrtr(t *testing.T) {
 	run := startWatch(t, "--bmp", "127.0.0.1:0", "--rtr", rtrAddr, "--rtr-retry", "200ms", "--http", freeLoopback(t), "--log-format", "json",
 		"--peer-role", "174=peer", "--interval", "100ms")
 	want := float64(rov.NewASPASet(e.ASPAs).Len())
-	eventually(t, 20*time.Second, "ASPAs over RTR", func() (bool, string) {
+	testutil.Eventually(t, 20*time.Second, "ASPAs over RTR", func() (bool, string) {
 		v, ok := run.metric(t, "rovimpact_aspa_customers")
 		per, _ := run.metric(t, `rovimpact_aspa_source_customers{source="`+rtrAddr+`"}`)
 		vrps, _ := run.metric(t, `rovimpact_vrps{source="`+rtrAddr+`"}`)
@@ -63,7 +63,7 @@ func TestWatchASPAsFromStayrtr(t *testing.T) {
 	send(bmpMust(bmp.NewBMPInitiation([]bmp.BMPInfoTLVInterface{bmp.NewBMPInfoTLVString(bmp.BMP_INIT_TLV_TYPE_SYS_NAME, "router1")}).Serialize()),
 		bmpPeerUp(peerAddr, peerAS), bmpRoute(t, peerAddr, peerAS, annRoute{Prefix: "198.51.100.0/24", Path: "174 945"}, false),
 		bmpRoute(t, peerAddr, peerAS, annRoute{Prefix: "203.0.113.0/24", Path: "174 64511"}, false))
-	eventually(t, 20*time.Second, "ASPA verdicts of the BMP paths", func() (bool, string) {
+	testutil.Eventually(t, 20*time.Second, "ASPA verdicts of the BMP paths", func() (bool, string) {
 		inv, _ := run.metric(t, `rovimpact_aspa_paths{state="invalid"}`)
 		unk, _ := run.metric(t, `rovimpact_aspa_paths{state="unknown"}`)
 		dropped, _ := run.metric(t, `rovimpact_aspa_routes_dropped`)

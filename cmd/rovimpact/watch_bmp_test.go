@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovimpact/rovimpact/internal/testutil"
 	"github.com/rovimpact/rovimpact/internal/testutil/fixture"
 	"github.com/rovimpact/rovimpact/internal/testutil/watchfix"
 
@@ -224,7 +225,7 @@ func TestWatchFilePoll(t *testing.T) {
 		t.Fatalf("rovimpact_vrps_effective = %v, want %d", v, len(watchfix.VRPs0))
 	}
 	stayrtr.WriteVRPs(t, vrpFile, watchfix.VRPs0[:3])
-	eventually(t, 5*time.Second, "poll reload", func() (bool, string) {
+	testutil.Eventually(t, 5*time.Second, "poll reload", func() (bool, string) {
 		v, _ := run.metric(t, `rovimpact_vrps_effective`)
 		return v == 3, tail(run.logs.String(), 10)
 	})
@@ -341,7 +342,7 @@ func TestWatchMaxPrefixes(t *testing.T) {
 		r.Path = "64496 " + r.Path
 		conn.Write(bmpRoute(t, "192.0.2.5", 64496, r, false))
 	}
-	eventually(t, 5*time.Second, "prefix limit", func() (bool, string) {
+	testutil.Eventually(t, 5*time.Second, "prefix limit", func() (bool, string) {
 		skipped, _ := run.metric(t, `rovimpact_skipped_total{reason="prefix_limit",source="bmp"}`)
 		paths, _ := run.metric(t, `rovimpact_paths`)
 		return skipped == 2 && paths == 3, fmt.Sprintf("skipped %v, paths %v", skipped, paths)

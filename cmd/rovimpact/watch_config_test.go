@@ -153,7 +153,7 @@ func TestWatchReloadKeepsSession(t *testing.T) {
 	// The session is the same one: it can announce, and it never went down.
 	p.write(t, p.update(t, watchfix.SameInvalid, 0))
 	run.converges(t, "announced after the reload", truth(t, peer, 65001, append(routes, watchfix.SameInvalid), vrpsB))
-	eventually(t, 5*time.Second, "the new receiver told", func() (bool, string) {
+	testutil.Eventually(t, 5*time.Second, "the new receiver told", func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(told) == 1 && told[0] == `"1 event: 1 invalid_appeared"`, fmt.Sprint(told)
@@ -197,13 +197,13 @@ func TestWatchReloadCaches(t *testing.T) {
 	union := func(n int) func() (bool, string) {
 		return func() (bool, string) { u := run.w.VRPUnion(); return len(u) == n, fmt.Sprint(len(u), " VRPs") }
 	}
-	eventually(t, 20*time.Second, "cache a synced", union(len(watchfix.VRPs0)))
+	testutil.Eventually(t, 20*time.Second, "cache a synced", union(len(watchfix.VRPs0)))
 	write(cb)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	run.logged(t, `"msg":"config_reloaded","changed":["rtr"]`, 1)
-	eventually(t, 20*time.Second, "cache b alone", union(len(vrpsB)))
+	testutil.Eventually(t, 20*time.Second, "cache b alone", union(len(vrpsB)))
 	run.logged(t, `"msg":"vrps_source_removed"`, 1)
 	_, body := run.get(t, "/api/caches")
 	if strings.Contains(body, ca) || !strings.Contains(body, cb) {

@@ -78,7 +78,7 @@ func TestWatchHealthRTR(t *testing.T) {
 		return code, h
 	}
 	src := `{source="` + rtrAddr + `"}`
-	eventually(t, 10*time.Second, "the silent cache declared down", func() (bool, string) {
+	testutil.Eventually(t, 10*time.Second, "the silent cache declared down", func() (bool, string) {
 		v, _ := run.metric(t, "rovimpact_rtr_timeouts_total"+src)
 		return v >= 1, tail(run.logs.String(), 10)
 	})

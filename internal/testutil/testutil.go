@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // SharedData returns the path of shared/data/rel, found by walking up from
@@ -124,4 +125,22 @@ func FreeLoopbackPort(tb testing.TB) uint16 {
 		tb.Fatal(err)
 	}
 	return ap.Port()
+}
+
+// Eventually polls cond every 20 ms until it holds, failing the test
+// with cond's detail once d has passed: the one bounded wait of the tests
+// that drive real peers and services.
+func Eventually(tb testing.TB, d time.Duration, what string, cond func() (bool, string)) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, detail := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: not within %v:\n%s", what, d, detail)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
