@@ -15,6 +15,7 @@ import (
 
 	"github.com/rovimpact/rovimpact/internal/buildinfo"
 	"github.com/rovimpact/rovimpact/internal/exitcode"
+	"github.com/rovimpact/rovimpact/internal/hugepage"
 	"github.com/rovimpact/rovimpact/reports"
 )
 
@@ -60,6 +61,7 @@ whether its traffic would still be carried once invalid routes are dropped.
 }
 
 func main() {
+	hugepage.Reserve(1 << 30)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCommand().ExecuteContext(ctx)
 	stop()

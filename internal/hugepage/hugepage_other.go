@@ -1,0 +1,5 @@
+//go:build !linux
+
+package hugepage
+
+func reserve(uintptr) Outcome { return Outcome{Reason: "huge pages are advised on Linux only"} }
