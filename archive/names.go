@@ -7,6 +7,7 @@
 package archive
 
 import (
+	"math"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -81,11 +82,11 @@ func ParseName(path string) NameInfo {
 	base := compSuffix.ReplaceAllString(pathBase(slashed), "")
 	dirs := strings.Split(pathDir(slashed), "/")
 	if m := dottedName.FindStringSubmatch(base); m != nil {
-		t, err := time.Parse("20060102 1504", m[2]+" "+m[3])
-		if err != nil {
+		t, ok := nameTime("20060102 1504", m[2]+" "+m[3])
+		if !ok {
 			return NameInfo{}
 		}
-		info := NameInfo{Kind: KindUpdates, Time: t.UTC()}
+		info := NameInfo{Kind: KindUpdates, Time: t}
 		if m[1] != "updates" {
 			info.Kind = KindRIB
 		}
@@ -117,20 +118,33 @@ func ParseName(path string) NameInfo {
 		return info
 	}
 	if m := pchName.FindStringSubmatch(base); m != nil {
-		t, err := time.Parse("2006-01-02-15-04", strings.Join(m[3:8], "-"))
-		if err != nil {
+		t, ok := nameTime("2006-01-02-15-04", strings.Join(m[3:8], "-"))
+		if !ok {
 			return NameInfo{}
 		}
 		k := KindUpdates
 		if m[2] == "rib" {
 			k = KindRIB
 		}
-		return NameInfo{Kind: k, Collector: m[1], Time: t.UTC(), Pattern: "pch"}
+		return NameInfo{Kind: k, Collector: m[1], Time: t, Pattern: "pch"}
 	}
 	if vrpName.MatchString(base) {
 		return NameInfo{Kind: KindVRPs}
 	}
 	return NameInfo{}
+}
+
+// nameTime reads the time in a file name, and refuses one an MRT file
+// cannot carry: RFC 6396 §2 "Timestamp: A 4-octet field whose value is
+// the number of seconds elapsed since midnight 1 January 1970 (UTC)" puts
+// every dump between 1970 and 2106, so "rib.00010101.0000" names no dump
+// (and its year-1 time would read as "no time").
+func nameTime(layout, s string) (time.Time, bool) {
+	t, err := time.Parse(layout, s)
+	if err != nil || t.Unix() < 0 || t.Unix() > math.MaxUint32 {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
 }
 
 func collectorFromTag(tag string) (string, string) {

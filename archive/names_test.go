@@ -37,6 +37,8 @@ func TestParseName(t *testing.T) {
 		{"rpki-client JSON", "vrps.rpki-client.20250720T100143Z.json.bz2", KindVRPs, "", "", ""},
 		{"RIPE archive roas.csv", "ripencc/2024/01/01/roas.csv", KindVRPs, "", "", ""},
 		{"impossible date is not a name match", "rib.20241301.0000.bz2", KindUnknown, "", "", ""},
+		{"a date before 1970 no MRT timestamp can carry (RFC 6396 §2; found by FuzzParseName)", "rib.00010101.0000", KindUnknown, "", "", ""},
+		{"PCH name in 1969", "c-mrt-bgp-updates-1969-12-31-23-59.gz", KindUnknown, "", "", ""},
 		{"unknown", "dump.mrt", KindUnknown, "", "", ""},
 	}
 	for _, tc := range tests {
