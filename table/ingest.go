@@ -2,6 +2,7 @@ package table
 
 import (
 	"cmp"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"sync"
@@ -67,9 +68,14 @@ type Ingester struct {
 
 	peers  []replayPeer // in first-seen order
 	peerIx map[route.PeerKey]int
-	seen   peersSeen // every peer of the sources, kept or filtered out
-	stats  route.RIBStats
-	n      int // paths held
+	// seed hashes the replay's keys, the same for every peer's pathSet,
+	// so that the decoding goroutine hashes them (ingestRecord.h).
+	seed maphash.Seed
+	// touched keeps addBatch's prefetching reads from being optimised out.
+	touched uint8
+	seen    peersSeen // every peer of the sources, kept or filtered out
+	stats   route.RIBStats
+	n       int // paths held
 	// gen numbers the Read calls, so a RIB's first entry for a peer can
 	// tell that the peer's table is from an earlier file (replayPeer.ribGen).
 	gen uint32
@@ -103,7 +109,7 @@ func (in *Ingester) Events() int64 { return in.events.Load() }
 
 // NewIngester returns an Ingester adding to t.
 func NewIngester(t *Table, opt IngestOptions) *Ingester {
-	return &Ingester{t: t, opt: opt, Skipped: map[string]int64{}, peerIx: map[route.PeerKey]int{}}
+	return &Ingester{t: t, opt: opt, Skipped: map[string]int64{}, peerIx: map[route.PeerKey]int{}, seed: maphash.MakeSeed()}
 }
 
 // ingestRecord is one event handed from the decoding goroutine to the
@@ -117,6 +123,13 @@ type ingestRecord struct {
 	kind   route.Kind
 	replay bool
 	rib    bool // a RIB dump entry sent through the replay (ReplayAll)
+	// keyed is set on a replayed Announce or Withdraw of a valid prefix
+	// (the events route.Replay looks up): key is its replay key and h
+	// the key's hash under Ingester.seed, computed by the decoding
+	// goroutine, which has a core of its own.
+	keyed bool
+	key   replayKey
+	h     uint64
 }
 
 const ingestBatch = 2048
@@ -155,6 +168,10 @@ func (in *Ingester) Read(src route.Source) error {
 			if r.FromUpdate || in.opt.ReplayAll {
 				rec.replay = true
 				rec.rib = !r.FromUpdate
+				if (r.Kind == route.Announce || r.Kind == route.Withdraw) && r.Prefix.IsValid() {
+					rec.keyed, rec.key = true, replayKeyOf(r.Prefix, r.PathID)
+					rec.h = hashKey(in.seed, rec.key)
+				}
 			} else if r.Kind != route.Announce {
 				skipped["unexpected_event"]++
 				continue
@@ -207,7 +224,8 @@ func (in *Ingester) resetRIB(p *replayPeer) {
 	}
 	p.ribGen = in.gen
 	in.n -= p.paths.n
-	p.paths, p.asSets = pathSet{}, nil
+	p.paths.reset()
+	p.asSets = nil
 }
 
 // resetListedPeers applies the RIB rule to the peers a dump lists
@@ -301,6 +319,7 @@ func (in *Ingester) UnmatchedPeers() []int {
 }
 
 func (in *Ingester) addBatch(batch []ingestRecord) {
+	in.prefetch(batch)
 	lastPeer, lastIdx := route.PeerKey{}, -1
 	lastReplay, lastReplayIdx := route.PeerKey{}, -1
 	for i := range batch {
@@ -323,13 +342,39 @@ func (in *Ingester) addBatch(batch []ingestRecord) {
 	}
 }
 
+// prefetch reads the first slot each keyed record of batch will probe in
+// its peer's set, before any is looked up: the reads do not depend on each
+// other, so their cache misses overlap, and the lookups that follow find
+// the lines in cache. It changes nothing (a set that grows or is reset
+// meanwhile only makes a read useless); peers not yet seen are skipped.
+func (in *Ingester) prefetch(batch []ingestRecord) {
+	var acc uint8
+	last, p := route.PeerKey{}, (*pathSet)(nil)
+	for i := range batch {
+		rec := &batch[i]
+		if !rec.keyed {
+			continue
+		}
+		if p == nil || rec.peer != last {
+			last, p = rec.peer, nil
+			j, ok := in.peerIx[rec.peer]
+			if !ok {
+				continue
+			}
+			p = &in.peers[j].paths
+		}
+		acc += p.touch(rec.h)
+	}
+	in.touched += acc
+}
+
 // replayPeer returns the replay's index for peer k, adding it when new.
 func (in *Ingester) replayPeer(k route.PeerKey) int {
 	i, ok := in.peerIx[k]
 	if !ok {
 		i = len(in.peers)
 		in.peerIx[k] = i
-		in.peers = append(in.peers, replayPeer{key: k})
+		in.peers = append(in.peers, replayPeer{key: k, paths: withSeed(in.seed)})
 	}
 	return i
 }
@@ -347,8 +392,13 @@ func (in *Ingester) apply(rec *ingestRecord, p *replayPeer) {
 		held bool
 	)
 	act := route.Replay(rec.kind, rec.prefix, func() bool {
-		k = replayKeyOf(rec.prefix, rec.pathID)
-		old, slot, held = p.paths.get(k)
+		if rec.keyed {
+			k = rec.key
+			old, slot, held = p.paths.getHashed(k, rec.h)
+		} else {
+			k = replayKeyOf(rec.prefix, rec.pathID)
+			old, slot, held = p.paths.get(k)
+		}
 		return held
 	})
 	flushed := 0
@@ -356,7 +406,8 @@ func (in *Ingester) apply(rec *ingestRecord, p *replayPeer) {
 	case route.Flush:
 		flushed = p.paths.n
 		in.n -= flushed
-		p.paths, p.asSets = pathSet{}, nil
+		p.paths.reset()
+		p.asSets = nil
 	case route.Remove:
 		p.paths.del(slot)
 		if old.Kind == rov.OriginNone {
@@ -469,7 +520,8 @@ func (in *Ingester) Finish() {
 		}
 	}
 	for i := range in.peers {
-		in.peers[i].paths, in.peers[i].asSets = pathSet{}, nil
+		in.peers[i].paths.reset()
+		in.peers[i].asSets = nil
 	}
 	in.n = 0
 }

@@ -17,11 +17,35 @@ import (
 // cannot choose prefixes that collide. A slot is empty when its key's Fam
 // is FamInvalid: the replay only stores valid prefixes (route.Replay
 // looks a path up only for those).
+//
+// The Ingester gives all its peers' sets one seed (withSeed), so that the
+// decoding goroutine can hash a record's key before the set sees it
+// (hashKey) and the set skips that work (getHashed).
 type pathSet struct {
-	slots []pathSlot // len is 0 or a power of two, 1<<(64-shift)
-	n     int
-	shift uint8
-	seed  maphash.Seed
+	slots  []pathSlot // len is 0 or a power of two, 1<<(64-shift)
+	n      int
+	shift  uint8
+	seeded bool
+	seed   maphash.Seed
+}
+
+// withSeed is an empty set hashing with seed.
+func withSeed(seed maphash.Seed) pathSet { return pathSet{seed: seed, seeded: true} }
+
+// reset empties s, keeping its seed (hashes computed for it stay valid)
+// and freeing its slots.
+func (s *pathSet) reset() { *s = pathSet{seed: s.seed, seeded: s.seeded} }
+
+// hashKey is k's hash under seed: what s.hash gives for a set made by
+// withSeed(seed).
+func hashKey(seed maphash.Seed, k replayKey) uint64 { return maphash.Comparable(seed, k) }
+
+// hash is k's hash in s (seeding s on first use).
+func (s *pathSet) hash(k replayKey) uint64 {
+	if !s.seeded {
+		s.seed, s.seeded = maphash.MakeSeed(), true
+	}
+	return hashKey(s.seed, k)
 }
 
 type pathSlot struct {
@@ -38,18 +62,29 @@ const minPathSlots = 8
 // order keep their order when the table doubles (home i becomes 2i or
 // 2i+1) and grow writes the new table front to back instead of at random
 // (on a full table, random writes made growth as dear as all the lookups).
-func (s *pathSet) home(k replayKey) int {
-	return int(maphash.Comparable(s.seed, k) >> s.shift)
+func (s *pathSet) home(h uint64) int { return int(h >> s.shift) }
+
+// touch reads the first slot a key of hash h probes and returns a byte of
+// it: called for a batch of keys before they are looked up, it lets the
+// processor fetch their cache lines all at once instead of one miss
+// after another (on a full table the set is tens of MB, and each lookup
+// a cache miss).
+func (s *pathSet) touch(h uint64) uint8 {
+	if len(s.slots) == 0 {
+		return 0
+	}
+	return s.slots[s.home(h)].k.Bits
 }
 
-// find returns the slot holding k, or the empty slot where k would go.
-// Bounded: at most 3/4 of the slots are used, so an empty one is met.
-func (s *pathSet) find(k replayKey) (int, bool) {
+// find returns the slot holding k (of hash h), or the empty slot where k
+// would go. Bounded: at most 3/4 of the slots are used, so an empty one
+// is met.
+func (s *pathSet) find(k replayKey, h uint64) (int, bool) {
 	if len(s.slots) == 0 {
 		return -1, false
 	}
 	mask := len(s.slots) - 1
-	for i := s.home(k); ; i = (i + 1) & mask {
+	for i := s.home(h); ; i = (i + 1) & mask {
 		sl := &s.slots[i]
 		if sl.k == k {
 			return i, true
@@ -61,8 +96,11 @@ func (s *pathSet) find(k replayKey) (int, bool) {
 }
 
 // get returns k's origin and whether k is held.
-func (s *pathSet) get(k replayKey) (rov.Origin, int, bool) {
-	i, ok := s.find(k)
+func (s *pathSet) get(k replayKey) (rov.Origin, int, bool) { return s.getHashed(k, s.hash(k)) }
+
+// getHashed is get for a key whose hash in s is h.
+func (s *pathSet) getHashed(k replayKey, h uint64) (rov.Origin, int, bool) {
+	i, ok := s.find(k, h)
 	if !ok {
 		return rov.Origin{}, i, false
 	}
@@ -78,7 +116,7 @@ func (s *pathSet) set(k replayKey, o rov.Origin, i int, held bool) {
 	}
 	if (s.n+1)*4 > len(s.slots)*3 {
 		s.grow()
-		i, _ = s.find(k)
+		i, _ = s.find(k, s.hash(k))
 	}
 	s.slots[i] = pathSlot{k: k, o: o}
 	s.n++
@@ -86,9 +124,6 @@ func (s *pathSet) set(k replayKey, o rov.Origin, i int, held bool) {
 
 func (s *pathSet) grow() {
 	old := s.slots
-	if old == nil {
-		s.seed = maphash.MakeSeed()
-	}
 	s.slots = make([]pathSlot, max(minPathSlots, 2*len(old)))
 	s.shift = uint8(64 - bits.Len(uint(len(s.slots)-1)))
 	mask := len(s.slots) - 1
@@ -96,7 +131,7 @@ func (s *pathSet) grow() {
 		if sl.k.Fam == pfxkey.FamInvalid {
 			continue
 		}
-		i := s.home(sl.k)
+		i := s.home(s.hash(sl.k))
 		for s.slots[i].k.Fam != pfxkey.FamInvalid {
 			i = (i + 1) & mask
 		}
@@ -109,7 +144,7 @@ func (s *pathSet) grow() {
 func (s *pathSet) del(i int) {
 	mask := len(s.slots) - 1
 	for j := (i + 1) & mask; s.slots[j].k.Fam != pfxkey.FamInvalid; j = (j + 1) & mask {
-		h := s.home(s.slots[j].k)
+		h := s.home(s.hash(s.slots[j].k))
 		// Slot j may move to i when its home is not cyclically in (i, j].
 		if (i < j && (h <= i || h > j)) || (i > j && h <= i && h > j) {
 			s.slots[i] = s.slots[j]
