@@ -503,13 +503,7 @@ func (in *Ingester) Finish() {
 		}
 		return pa.IP.Compare(pb.IP)
 	})
-	paths := make([]finishPath, 0, in.n)
-	for rank, pi := range order {
-		for k, o := range in.peers[pi].paths.all {
-			paths = append(paths, finishPath{k: sortKey(k, uint32(rank)), origin: o, peer: uint32(pi)})
-		}
-	}
-	slices.SortFunc(paths, compareFinish)
+	paths := in.bucketedPaths(order)
 	if in.t.Len() == 0 {
 		in.fillEmpty(paths, idx)
 	} else {
@@ -524,6 +518,48 @@ func (in *Ingester) Finish() {
 		in.peers[i].asSets = nil
 	}
 	in.n = 0
+}
+
+// finishDigitBits is how many of a sort key's top bits bucketedPaths
+// orders by before sorting each bucket: 4096 buckets keep their write
+// positions within a core's L2 cache, and cut a full table's sort from
+// ~19 comparisons per path to ~7.
+const finishDigitBits = 12
+
+// bucketedPaths lists every replayed path (order gives each peer's rank)
+// sorted by compareFinish. It places each path straight into the bucket
+// of its key's top bits (a counting pass over the sets first, then a
+// placing pass), so that only the paths within each bucket need a
+// comparison sort; the buckets are in key order, so their concatenation is
+// sorted. Placing needs no second array, and the sets are only read.
+func (in *Ingester) bucketedPaths(order []int) []finishPath {
+	const shift = 64 - finishDigitBits
+	var start [1<<finishDigitBits + 1]int
+	for _, pi := range order {
+		for k := range in.peers[pi].paths.all {
+			start[sortKey(k, 0)[0]>>shift+1]++
+		}
+	}
+	for d := 1; d < len(start); d++ {
+		start[d] += start[d-1]
+	}
+	n := start[len(start)-1]
+	paths := make([]finishPath, n)
+	next := start
+	for rank, pi := range order {
+		for k, o := range in.peers[pi].paths.all {
+			key := sortKey(k, uint32(rank))
+			d := key[0] >> shift
+			paths[next[d]] = finishPath{k: key, origin: o, peer: uint32(pi)}
+			next[d]++
+		}
+	}
+	for d := range 1 << finishDigitBits {
+		if b := paths[start[d]:start[d+1]]; len(b) > 1 {
+			slices.SortFunc(b, compareFinish)
+		}
+	}
+	return paths
 }
 
 func (in *Ingester) asSet(fp *finishPath, k replayKey) []uint32 {
