@@ -442,8 +442,12 @@ func (in *Ingester) wanted(k route.PeerKey) bool { return AnyPeerMatches(in.opt.
 type finishPath struct {
 	k      [4]uint64
 	origin rov.Origin
-	peer   uint32 // the peer's replay index
 }
+
+// rank is the path's peer's rank in (AS, IP) order (Finish's order[rank]
+// is its replay index): the peer needs no field of its own, which keeps a
+// full table's sort array a sixth smaller.
+func (fp *finishPath) rank() int { return int(fp.k[3] >> 32) }
 
 // sortKey packs (v6, hi, lo, bits) into three words that compare in the
 // same order, and (rank, path id) into a fourth.
@@ -503,14 +507,18 @@ func (in *Ingester) Finish() {
 		}
 		return pa.IP.Compare(pb.IP)
 	})
+	tableIdx := make([]int, len(order)) // table peer index by rank
+	for rank, pi := range order {
+		tableIdx[rank] = idx[pi]
+	}
 	paths := in.bucketedPaths(order)
 	if in.t.Len() == 0 {
-		in.fillEmpty(paths, idx)
+		in.fillEmpty(paths, order, tableIdx)
 	} else {
 		for i := range paths {
 			fp := &paths[i]
 			k := fp.key()
-			in.t.Add(k.Prefix(), fp.origin, idx[fp.peer], in.asSet(fp, k))
+			in.t.Add(k.Prefix(), fp.origin, tableIdx[fp.rank()], in.asSet(order[fp.rank()], fp, k))
 		}
 	}
 	for i := range in.peers {
@@ -550,7 +558,7 @@ func (in *Ingester) bucketedPaths(order []int) []finishPath {
 		for k, o := range in.peers[pi].paths.all {
 			key := sortKey(k, uint32(rank))
 			d := key[0] >> shift
-			paths[next[d]] = finishPath{k: key, origin: o, peer: uint32(pi)}
+			paths[next[d]] = finishPath{k: key, origin: o}
 			next[d]++
 		}
 	}
@@ -562,11 +570,12 @@ func (in *Ingester) bucketedPaths(order []int) []finishPath {
 	return paths
 }
 
-func (in *Ingester) asSet(fp *finishPath, k replayKey) []uint32 {
+// asSet is the final AS_SET of path fp (key k) of replay peer pi.
+func (in *Ingester) asSet(pi int, fp *finishPath, k replayKey) []uint32 {
 	if fp.origin.Kind != rov.OriginNone {
 		return nil
 	}
-	return in.peers[fp.peer].asSets[k]
+	return in.peers[pi].asSets[k]
 }
 
 // fillEmpty adds sorted paths to the empty table as Table.Add would, with
@@ -574,7 +583,8 @@ func (in *Ingester) asSet(fp *finishPath, k replayKey) []uint32 {
 // are adjacent, so a route is found among the few made for that prefix.
 // The map is left to be built on first use, as for a restored table (a
 // full table's worth of map inserts was half of Finish).
-func (in *Ingester) fillEmpty(paths []finishPath, idx []int) {
+// order and tableIdx give the replay and table index of each peer rank.
+func (in *Ingester) fillEmpty(paths []finishPath, order, tableIdx []int) {
 	t := in.t
 	routes := 0
 	for i := range paths {
@@ -606,11 +616,11 @@ func (in *Ingester) fillEmpty(paths []finishPath, idx []int) {
 				t.bits = append(t.bits, 0)
 			}
 		}
-		peer := idx[fp.peer]
+		peer := tableIdx[fp.rank()]
 		t.routes[id].Paths++
 		t.paths++
 		t.bits[id*t.words+peer/64] |= 1 << (peer % 64)
-		if set := in.asSet(fp, k); len(set) > 0 {
+		if set := in.asSet(order[fp.rank()], fp, k); len(set) > 0 {
 			t.asSets[uint32(id)] = unionSorted(t.asSets[uint32(id)], set)
 		}
 	}
