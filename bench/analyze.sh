@@ -25,7 +25,9 @@
 # table = analyze - vrps_only (reading, table, validation, classification,
 # report), and table/rt compares that with routes. CPU seconds (user +
 # system) are printed there too: on a shared machine they move less than
-# wall time.
+# wall time. cpu/bgpd is analyze's CPU time / bgpdump's, and the json
+# columns are `analyze --format json` (issue 14's aims: table output <=
+# 1.0x bgpdump, JSON <= 1.3x, in wall and CPU time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -91,24 +93,27 @@ echo "# VRPs: $(basename "$vrps"); loadavg at start: $(cut -d' ' -f1-3 /proc/loa
 read -r vt vr vc vu < <(measure "$rovimpact" analyze --vrps "$vrps" "$one")
 [ "$vc" = 0 ] || { echo "analyze on one route failed (exit $vc):" >&2; cat "$out/stderr.txt" >&2; exit 1; }
 
-printf '%-44s %9s %7s %9s %7s %9s %7s %7s %7s\n' table bgpdump_s MB routes_s MB analyze_s MB an/bgpd an/rt
+printf '%-44s %9s %7s %9s %7s %9s %7s %7s %8s %7s %9s %13s\n' table bgpdump_s MB routes_s MB analyze_s MB an/bgpd cpu/bgpd an/rt json/bgpd json_cpu/bgpd
 splits=()
 for f in "${tables[@]}"; do
 	read -r bt br bc bu < <(measure bgpdump -m "$f")
 	read -r rt rr rc ru < <(measure "$rovimpact" routes -q "$f")
 	read -r at ar ac au < <(measure "$rovimpact" analyze --vrps "$vrps" "$f")
+	read -r jt jr jc ju < <(measure "$rovimpact" analyze --format json --vrps "$vrps" "$f")
 	note=""
 	[ "$bc" != 0 ] && note+=" bgpdump_exit=$bc"
 	[ "$rc" != 0 ] && note+=" routes_exit=$rc"
 	[ "$ac" != 0 ] && note+=" analyze_exit=$ac"
+	[ "$jc" != 0 ] && note+=" json_exit=$jc"
 	name=$(basename "$f")
 	[ ${#name} -le 44 ] || name=${name:0:41}...
-	printf '%-44s %9.2f %7.0f %9.2f %7.0f %9.2f %7.0f %6.2fx %6.2fx%s\n' "$name" \
+	printf '%-44s %9.2f %7.0f %9.2f %7.0f %9.2f %7.0f %6.2fx %7.2fx %6.2fx %8.2fx %12.2fx%s\n' "$name" \
 		"$bt" "$(mb "$br")" "$rt" "$(mb "$rr")" "$at" "$(mb "$ar")" \
-		"$(ratio "$at" "$bt")" "$(ratio "$at" "$rt")" "$note"
+		"$(ratio "$at" "$bt")" "$(ratio "$au" "$bu")" "$(ratio "$at" "$rt")" \
+		"$(ratio "$jt" "$bt")" "$(ratio "$ju" "$bu")" "$note"
 	tt=$(echo "$at - $vt" | bc -l)
-	splits+=("$(printf '%-44s analyze %.2f s = vrps_only %.2f s + table %.2f s; table/rt %.2fx; cpu s: bgpdump %.2f routes %.2f analyze %.2f (vrps_only %.2f), an/bgpd %.2fx' \
-		"$name" "$at" "$vt" "$tt" "$(ratio "$tt" "$rt")" "$bu" "$ru" "$au" "$vu" "$(ratio "$au" "$bu")")")
+	splits+=("$(printf '%-44s analyze %.2f s = vrps_only %.2f s + table %.2f s; table/rt %.2fx; cpu s: bgpdump %.2f routes %.2f analyze %.2f (vrps_only %.2f) json %.2f; json %.2f s %.0f MB' \
+		"$name" "$at" "$vt" "$tt" "$(ratio "$tt" "$rt")" "$bu" "$ru" "$au" "$vu" "$ju" "$jt" "$(mb "$jr")")")
 done
 printf '%-44s %9s %7s %9s %7s %9.2f %7.0f\n' "vrps_only (analyze on one route)" - - - - "$vt" "$(mb "$vr")"
 echo "# analyze split (derived):"

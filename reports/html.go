@@ -226,18 +226,32 @@ func reasonList(m map[string]int64) string {
 // defaultOrder is the order the invalid routes table opens in, as the
 // text report's: worst impact first, then most paths, then report order.
 // report.js sorts the same way (rovimpact.defaultOrder).
+//
+// It sorts one packed key per row, the row index breaking ties (so the
+// order is the stable sort's), instead of comparing the rows themselves:
+// a full table has ~100k invalid rows of ~170 bytes, and a stable sort
+// that moves or copies them was a twentieth of analyze's CPU time.
 func defaultOrder(invs []Invalid) []int {
-	idx := make([]int, len(invs))
-	for i := range idx {
-		idx[i] = i
+	type ranked struct {
+		k uint64 // severity descending, then paths descending
+		i int
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		x, y := invs[a], invs[b]
-		if c := cmp.Compare(y.Impact.Severity(), x.Impact.Severity()); c != 0 {
-			return c
+	rs := make([]ranked, len(invs))
+	for i := range invs {
+		inv := &invs[i]
+		sev := uint64(min(max(inv.Impact.Severity(), 0), 255))
+		rs[i] = ranked{k: (255-sev)<<32 | uint64(^inv.Paths), i: i}
+	}
+	slices.SortFunc(rs, func(a, b ranked) int {
+		if a.k != b.k {
+			return cmp.Compare(a.k, b.k)
 		}
-		return cmp.Compare(y.Paths, x.Paths)
+		return cmp.Compare(a.i, b.i)
 	})
+	idx := make([]int, len(rs))
+	for j, r := range rs {
+		idx[j] = r.i
+	}
 	return idx
 }
 

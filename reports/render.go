@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -239,17 +238,14 @@ func writeTable(w io.Writer, rep Report, top int, wide bool) error {
 		fmt.Fprintf(w, "Skipped: %d (%s)\n", s.Skipped.Total, strings.Join(reasons, ", "))
 	}
 
-	invs := slices.Clone(rep.Invalids)
-	slices.SortStableFunc(invs, func(x, y Invalid) int {
-		if c := cmp.Compare(y.Impact.Severity(), x.Impact.Severity()); c != 0 {
-			return c
-		}
-		return cmp.Compare(y.Paths, x.Paths)
-	})
-	if len(invs) > 0 {
-		fmt.Fprintf(w, "\nInvalid routes (%s):\n", shown(len(invs), top))
+	invs := make([]Invalid, 0, len(limit(rep.Invalids, top)))
+	for _, i := range limit(defaultOrder(rep.Invalids), top) {
+		invs = append(invs, rep.Invalids[i])
+	}
+	if n := len(rep.Invalids); n > 0 {
+		fmt.Fprintf(w, "\nInvalid routes (%s):\n", shown(n, top))
 		if !wide {
-			if err := compactInvalids(w, limit(invs, top)); err != nil {
+			if err := compactInvalids(w, invs); err != nil {
 				return err
 			}
 			invs = nil

@@ -2,6 +2,7 @@ package table
 
 import (
 	"cmp"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"sync"
@@ -67,9 +68,14 @@ type Ingester struct {
 
 	peers  []replayPeer // in first-seen order
 	peerIx map[route.PeerKey]int
-	seen   peersSeen // every peer of the sources, kept or filtered out
-	stats  route.RIBStats
-	n      int // paths held
+	// seed hashes the replay's keys, the same for every peer's pathSet,
+	// so that the decoding goroutine hashes them (ingestRecord.h).
+	seed maphash.Seed
+	// touched keeps addBatch's prefetching reads from being optimised out.
+	touched uint8
+	seen    peersSeen // every peer of the sources, kept or filtered out
+	stats   route.RIBStats
+	n       int // paths held
 	// gen numbers the Read calls, so a RIB's first entry for a peer can
 	// tell that the peer's table is from an earlier file (replayPeer.ribGen).
 	gen uint32
@@ -103,7 +109,7 @@ func (in *Ingester) Events() int64 { return in.events.Load() }
 
 // NewIngester returns an Ingester adding to t.
 func NewIngester(t *Table, opt IngestOptions) *Ingester {
-	return &Ingester{t: t, opt: opt, Skipped: map[string]int64{}, peerIx: map[route.PeerKey]int{}}
+	return &Ingester{t: t, opt: opt, Skipped: map[string]int64{}, peerIx: map[route.PeerKey]int{}, seed: maphash.MakeSeed()}
 }
 
 // ingestRecord is one event handed from the decoding goroutine to the
@@ -117,6 +123,13 @@ type ingestRecord struct {
 	kind   route.Kind
 	replay bool
 	rib    bool // a RIB dump entry sent through the replay (ReplayAll)
+	// keyed is set on a replayed Announce or Withdraw of a valid prefix
+	// (the events route.Replay looks up): key is its replay key and h
+	// the key's hash under Ingester.seed, computed by the decoding
+	// goroutine, which has a core of its own.
+	keyed bool
+	key   replayKey
+	h     uint64
 }
 
 const ingestBatch = 2048
@@ -155,6 +168,10 @@ func (in *Ingester) Read(src route.Source) error {
 			if r.FromUpdate || in.opt.ReplayAll {
 				rec.replay = true
 				rec.rib = !r.FromUpdate
+				if (r.Kind == route.Announce || r.Kind == route.Withdraw) && r.Prefix.IsValid() {
+					rec.keyed, rec.key = true, replayKeyOf(r.Prefix, r.PathID)
+					rec.h = hashKey(in.seed, rec.key)
+				}
 			} else if r.Kind != route.Announce {
 				skipped["unexpected_event"]++
 				continue
@@ -207,7 +224,8 @@ func (in *Ingester) resetRIB(p *replayPeer) {
 	}
 	p.ribGen = in.gen
 	in.n -= p.paths.n
-	p.paths, p.asSets = pathSet{}, nil
+	p.paths.reset()
+	p.asSets = nil
 }
 
 // resetListedPeers applies the RIB rule to the peers a dump lists
@@ -301,6 +319,7 @@ func (in *Ingester) UnmatchedPeers() []int {
 }
 
 func (in *Ingester) addBatch(batch []ingestRecord) {
+	in.prefetch(batch)
 	lastPeer, lastIdx := route.PeerKey{}, -1
 	lastReplay, lastReplayIdx := route.PeerKey{}, -1
 	for i := range batch {
@@ -323,13 +342,39 @@ func (in *Ingester) addBatch(batch []ingestRecord) {
 	}
 }
 
+// prefetch reads the first slot each keyed record of batch will probe in
+// its peer's set, before any is looked up: the reads do not depend on each
+// other, so their cache misses overlap, and the lookups that follow find
+// the lines in cache. It changes nothing (a set that grows or is reset
+// meanwhile only makes a read useless); peers not yet seen are skipped.
+func (in *Ingester) prefetch(batch []ingestRecord) {
+	var acc uint8
+	last, p := route.PeerKey{}, (*pathSet)(nil)
+	for i := range batch {
+		rec := &batch[i]
+		if !rec.keyed {
+			continue
+		}
+		if p == nil || rec.peer != last {
+			last, p = rec.peer, nil
+			j, ok := in.peerIx[rec.peer]
+			if !ok {
+				continue
+			}
+			p = &in.peers[j].paths
+		}
+		acc += p.touch(rec.h)
+	}
+	in.touched += acc
+}
+
 // replayPeer returns the replay's index for peer k, adding it when new.
 func (in *Ingester) replayPeer(k route.PeerKey) int {
 	i, ok := in.peerIx[k]
 	if !ok {
 		i = len(in.peers)
 		in.peerIx[k] = i
-		in.peers = append(in.peers, replayPeer{key: k})
+		in.peers = append(in.peers, replayPeer{key: k, paths: withSeed(in.seed)})
 	}
 	return i
 }
@@ -347,8 +392,13 @@ func (in *Ingester) apply(rec *ingestRecord, p *replayPeer) {
 		held bool
 	)
 	act := route.Replay(rec.kind, rec.prefix, func() bool {
-		k = replayKeyOf(rec.prefix, rec.pathID)
-		old, slot, held = p.paths.get(k)
+		if rec.keyed {
+			k = rec.key
+			old, slot, held = p.paths.getHashed(k, rec.h)
+		} else {
+			k = replayKeyOf(rec.prefix, rec.pathID)
+			old, slot, held = p.paths.get(k)
+		}
 		return held
 	})
 	flushed := 0
@@ -356,7 +406,8 @@ func (in *Ingester) apply(rec *ingestRecord, p *replayPeer) {
 	case route.Flush:
 		flushed = p.paths.n
 		in.n -= flushed
-		p.paths, p.asSets = pathSet{}, nil
+		p.paths.reset()
+		p.asSets = nil
 	case route.Remove:
 		p.paths.del(slot)
 		if old.Kind == rov.OriginNone {
@@ -391,8 +442,12 @@ func (in *Ingester) wanted(k route.PeerKey) bool { return AnyPeerMatches(in.opt.
 type finishPath struct {
 	k      [4]uint64
 	origin rov.Origin
-	peer   uint32 // the peer's replay index
 }
+
+// rank is the path's peer's rank in (AS, IP) order (Finish's order[rank]
+// is its replay index): the peer needs no field of its own, which keeps a
+// full table's sort array a sixth smaller.
+func (fp *finishPath) rank() int { return int(fp.k[3] >> 32) }
 
 // sortKey packs (v6, hi, lo, bits) into three words that compare in the
 // same order, and (rank, path id) into a fourth.
@@ -452,33 +507,75 @@ func (in *Ingester) Finish() {
 		}
 		return pa.IP.Compare(pb.IP)
 	})
-	paths := make([]finishPath, 0, in.n)
+	tableIdx := make([]int, len(order)) // table peer index by rank
 	for rank, pi := range order {
-		for k, o := range in.peers[pi].paths.all {
-			paths = append(paths, finishPath{k: sortKey(k, uint32(rank)), origin: o, peer: uint32(pi)})
-		}
+		tableIdx[rank] = idx[pi]
 	}
-	slices.SortFunc(paths, compareFinish)
+	paths := in.bucketedPaths(order)
 	if in.t.Len() == 0 {
-		in.fillEmpty(paths, idx)
+		in.fillEmpty(paths, order, tableIdx)
 	} else {
 		for i := range paths {
 			fp := &paths[i]
 			k := fp.key()
-			in.t.Add(k.Prefix(), fp.origin, idx[fp.peer], in.asSet(fp, k))
+			in.t.Add(k.Prefix(), fp.origin, tableIdx[fp.rank()], in.asSet(order[fp.rank()], fp, k))
 		}
 	}
 	for i := range in.peers {
-		in.peers[i].paths, in.peers[i].asSets = pathSet{}, nil
+		in.peers[i].paths.reset()
+		in.peers[i].asSets = nil
 	}
 	in.n = 0
 }
 
-func (in *Ingester) asSet(fp *finishPath, k replayKey) []uint32 {
+// finishDigitBits is how many of a sort key's top bits bucketedPaths
+// orders by before sorting each bucket: 4096 buckets keep their write
+// positions within a core's L2 cache, and cut a full table's sort from
+// ~19 comparisons per path to ~7.
+const finishDigitBits = 12
+
+// bucketedPaths lists every replayed path (order gives each peer's rank)
+// sorted by compareFinish. It places each path straight into the bucket
+// of its key's top bits (a counting pass over the sets first, then a
+// placing pass), so that only the paths within each bucket need a
+// comparison sort; the buckets are in key order, so their concatenation is
+// sorted. Placing needs no second array, and the sets are only read.
+func (in *Ingester) bucketedPaths(order []int) []finishPath {
+	const shift = 64 - finishDigitBits
+	var start [1<<finishDigitBits + 1]int
+	for _, pi := range order {
+		for k := range in.peers[pi].paths.all {
+			start[sortKey(k, 0)[0]>>shift+1]++
+		}
+	}
+	for d := 1; d < len(start); d++ {
+		start[d] += start[d-1]
+	}
+	n := start[len(start)-1]
+	paths := make([]finishPath, n)
+	next := start
+	for rank, pi := range order {
+		for k, o := range in.peers[pi].paths.all {
+			key := sortKey(k, uint32(rank))
+			d := key[0] >> shift
+			paths[next[d]] = finishPath{k: key, origin: o}
+			next[d]++
+		}
+	}
+	for d := range 1 << finishDigitBits {
+		if b := paths[start[d]:start[d+1]]; len(b) > 1 {
+			slices.SortFunc(b, compareFinish)
+		}
+	}
+	return paths
+}
+
+// asSet is the final AS_SET of path fp (key k) of replay peer pi.
+func (in *Ingester) asSet(pi int, fp *finishPath, k replayKey) []uint32 {
 	if fp.origin.Kind != rov.OriginNone {
 		return nil
 	}
-	return in.peers[fp.peer].asSets[k]
+	return in.peers[pi].asSets[k]
 }
 
 // fillEmpty adds sorted paths to the empty table as Table.Add would, with
@@ -486,7 +583,8 @@ func (in *Ingester) asSet(fp *finishPath, k replayKey) []uint32 {
 // are adjacent, so a route is found among the few made for that prefix.
 // The map is left to be built on first use, as for a restored table (a
 // full table's worth of map inserts was half of Finish).
-func (in *Ingester) fillEmpty(paths []finishPath, idx []int) {
+// order and tableIdx give the replay and table index of each peer rank.
+func (in *Ingester) fillEmpty(paths []finishPath, order, tableIdx []int) {
 	t := in.t
 	routes := 0
 	for i := range paths {
@@ -518,11 +616,11 @@ func (in *Ingester) fillEmpty(paths []finishPath, idx []int) {
 				t.bits = append(t.bits, 0)
 			}
 		}
-		peer := idx[fp.peer]
+		peer := tableIdx[fp.rank()]
 		t.routes[id].Paths++
 		t.paths++
 		t.bits[id*t.words+peer/64] |= 1 << (peer % 64)
-		if set := in.asSet(fp, k); len(set) > 0 {
+		if set := in.asSet(order[fp.rank()], fp, k); len(set) > 0 {
 			t.asSets[uint32(id)] = unionSorted(t.asSets[uint32(id)], set)
 		}
 	}

@@ -13,12 +13,15 @@ import (
 // wrap around the end of the table and deletes shift slots back) and
 // checks after every step that both hold the same paths: a lost or
 // duplicated path would be a silently wrong table.
+//
+// The second half uses 3,000 keys, so that the entries span several chunks
+// and freed entries are reused.
 func TestPathSetMatchesMap(t *testing.T) {
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 14))
 		var s pathSet
 		model := map[replayKey]rov.Origin{}
-		keys := make([]replayKey, 300)
+		keys := make([]replayKey, 300+2700*int(seed/10))
 		for i := range keys {
 			a := netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0})
 			if i%3 == 0 {
@@ -41,8 +44,8 @@ func TestPathSetMatchesMap(t *testing.T) {
 				s.set(k, o, slot, held)
 				model[k] = o
 			}
-			if s.n != len(model) {
-				t.Fatalf("seed %d step %d: n = %d, want %d", seed, step, s.n, len(model))
+			if s.n != len(model) || s.entries-len(s.free) != s.n {
+				t.Fatalf("seed %d step %d: n = %d, %d entries of which %d free; want n %d", seed, step, s.n, s.entries, len(s.free), len(model))
 			}
 			if step%997 == 0 {
 				got := map[replayKey]rov.Origin{}
