@@ -135,13 +135,13 @@ type vrpRec struct {
 
 // routeRec is a route record's fields.
 type routeRec struct {
-	k                   pfxkey.Key
-	kind, state, class  uint8
-	flags               uint8
-	pad                 [3]byte
-	asn, paths, id      uint32
-	refOff, nrefs       uint32
-	fam, pos            int // where the record is
+	k                  pfxkey.Key
+	kind, state, class uint8
+	flags              uint8
+	pad                [3]byte
+	asn, paths, id     uint32
+	refOff, nrefs      uint32
+	fam, pos           int // where the record is
 }
 
 func keyOf(fam int, addr []byte, bits uint8) pfxkey.Key {
