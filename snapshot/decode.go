@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"runtime/debug"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/pfxkey"
@@ -257,13 +258,33 @@ func parse(body []byte, name string) (*file, error) {
 			return nil, f.errAt(sec[9].start, "ASET: AS_SET of route %d, only %d routes", id, f.nr)
 		}
 	}
-	if err := f.checkVRPs(); err != nil {
+	// The two halves share nothing: check them at once.
+	vrpErr := make(chan error, 1)
+	go func() { vrpErr <- faultsAsErrors(f.name, f.checkVRPs) }()
+	routeErr := f.checkRoutes()
+	if err := <-vrpErr; err != nil {
 		return nil, err
 	}
-	if err := f.checkRoutes(); err != nil {
-		return nil, err
+	if routeErr != nil {
+		return nil, routeErr
 	}
 	return f, nil
+}
+
+// faultsAsErrors runs check on a goroutine of its own reading a mapped
+// file: a fault there (the file cut meanwhile) is an error, as in
+// ReadFileFor, rather than a crash.
+func faultsAsErrors(name string, check func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			err = &FormatError{File: name, What: fmt.Sprintf("the file changed while it was read (%v): read it again", r)}
+		}
+	}()
+	return check()
 }
 
 func (f *file) errAt(off int, format string, args ...any) *FormatError {

@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -65,16 +64,14 @@ func ReadFileFor(name string, queries []reports.Query) (s *Snapshot, err error) 
 		return nil, err
 	}
 	defer release()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if _, fault := r.(interface{ Addr() uintptr }); !fault {
-				panic(r)
-			}
-			s, err = nil, &FormatError{File: name, What: fmt.Sprintf("the file changed while it was read (%v): read it again", r)}
-		}
-	}()
-	return DecodeFor(data, name, queries)
+	err = faultsAsErrors(name, func() error {
+		s, err = DecodeFor(data, name, queries)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // IsFile reports whether the file name starts like a snapshot; false when
