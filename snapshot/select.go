@@ -304,10 +304,21 @@ func (f *file) build(s *selection) (*classify.Analysis, error) {
 	if !s.all {
 		nv, nr = len(vids), len(rids)
 	}
-	// newVRP is the new id of old VRP id (selected).
+	// newVRP is the new id of old VRP id (selected): a binary search in a
+	// small selection, a table for a large one.
+	var remap []uint32
+	if !s.all && len(vids) > f.nv/32 {
+		remap = make([]uint32, f.nv)
+		for j, id := range vids {
+			remap[id] = uint32(j)
+		}
+	}
 	newVRP := func(id uint32) uint32 {
-		if s.all {
+		switch {
+		case s.all:
 			return id
+		case remap != nil:
+			return remap[id]
 		}
 		j, _ := slices.BinarySearch(vids, id)
 		return uint32(j)
@@ -339,7 +350,7 @@ func (f *file) build(s *selection) (*classify.Analysis, error) {
 	}
 	byASN := make([]uint32, 0, nv)
 	byASN = append(append(append(byASN, orders[famX]...), orders[fam4]...), orders[fam6]...)
-	slices.SortStableFunc(byASN, func(x, y uint32) int { return cmpU(vrps[x].ASN, vrps[y].ASN) })
+	byASN = sortByASN(vrps, byASN)
 	ix, err := rov.NewIndexOrdered(vrps, orders[fam4], orders[fam6], byASN)
 	if err != nil {
 		return nil, f.errAt(f.vrp[fam4].at, "index: %v", err)
@@ -385,4 +396,34 @@ func (f *file) build(s *selection) (*classify.Analysis, error) {
 // recID is the id field of VRP record i (its last four bytes).
 func (r records) recID(i int) uint32 {
 	return binary.LittleEndian.Uint32(r.b[(i+1)*r.size-4:])
+}
+
+// sortByASN sorts ids stably by their VRPs' AS: two counting passes on
+// 16-bit digits for a large set (as rov.NewIndex does), a stable sort for a
+// small one. It returns the sorted slice (ids or a new one).
+func sortByASN(vrps []rov.VRP, ids []uint32) []uint32 {
+	if len(ids) < 1<<12 {
+		slices.SortStableFunc(ids, func(x, y uint32) int { return cmpU(vrps[x].ASN, vrps[y].ASN) })
+		return ids
+	}
+	src, dst := ids, make([]uint32, len(ids))
+	var count [1 << 16]int
+	for _, shift := range [...]uint{0, 16} {
+		clear(count[:])
+		for _, i := range src {
+			count[vrps[i].ASN>>shift&0xffff]++
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, i := range src {
+			d := vrps[i].ASN >> shift & 0xffff
+			dst[count[d]] = i
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	return src
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/rovimpact/rovimpact/classify"
@@ -181,5 +182,24 @@ func TestDecodeForAnswersAsWhole(t *testing.T) {
 				t.Fatalf("no queries: %v, %d routes, want none", err, none.Analysis.Table.Len())
 			}
 		})
+	}
+}
+
+// TestSortByASN holds the counting sort of large sets to the stable sort
+// of small ones: the same order, equal ASes in their order before.
+func TestSortByASN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	vrps := make([]rov.VRP, 20000)
+	for i := range vrps {
+		vrps[i].ASN = uint32(rng.IntN(50)) << uint(rng.IntN(3)*12) // digits in both halves
+	}
+	ids := make([]uint32, 0, len(vrps))
+	for _, i := range rng.Perm(len(vrps)) {
+		ids = append(ids, uint32(i))
+	}
+	want := slices.Clone(ids)
+	slices.SortStableFunc(want, func(x, y uint32) int { return cmpU(vrps[x].ASN, vrps[y].ASN) })
+	if got := sortByASN(vrps, slices.Clone(ids)); !slices.Equal(got, want) {
+		t.Error("the counting sort differs from the stable sort")
 	}
 }
