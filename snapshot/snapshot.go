@@ -96,7 +96,10 @@ type fileHeader struct {
 	TAs []string `json:"tas"` // trust anchor names, indexed by the VRPs
 }
 
-// Snapshot is a decoded snapshot file: ready to answer queries.
+// Snapshot is a decoded snapshot file: ready to answer queries. Decoded
+// for a set of queries (DecodeFor, LoadFor, OpenFor) its Analysis holds
+// only what they read: it answers them as the whole would, and a report or
+// other query made from it would be of that part only.
 type Snapshot struct {
 	Header
 	Analysis *classify.Analysis
