@@ -76,7 +76,11 @@ row "lookup, VRPs only: snapshot" "$wall" "$cpu" "$rss" "$(ratio "$f_wall" "$wal
 measure files-full "$rovimpact" lookup --vrps "$vrps" "${q[@]}" "$table"
 f_wall=$wall f_cpu=$cpu f_rss=$rss
 measure snap-full "$rovimpact" lookup --snapshot "$snap" "${q[@]}"
-cmp -s "$out/files-full.out" "$out/snap-full.out" || { echo "the full-table snapshot answers differently" >&2; exit 1; }
+# From the files, a VRP file with ASPAs adds each route path's ASPA verdict
+# (the route files are replayed for them); a snapshot keeps no paths, so
+# that block is left out of the comparison.
+noaspa() { awk '/^ASPA \(/ {skip = 1} skip && /^$/ {skip = 0; next} !skip' "$1"; }
+cmp -s <(noaspa "$out/files-full.out") "$out/snap-full.out" || { echo "the full-table snapshot answers differently" >&2; exit 1; }
 row "lookup, VRPs + full table: files" "$f_wall" "$f_cpu" "$f_rss"
 row "lookup, VRPs + full table: snapshot" "$wall" "$cpu" "$rss" "$(ratio "$f_wall" "$wall")x wall, $(ratio "$f_cpu" "$cpu")x cpu"
 
