@@ -3,7 +3,7 @@
 // deciding VRPs, and the report metadata, with the source files they came
 // from. Reading it back costs a checksum and one pass over fixed-size
 // records instead of decompressing, parsing, sorting and validating again;
-// a lookup then decodes only the records its queries reach (FileFor), so an
+// a lookup then decodes only the records its queries reach (DecodeFor), so an
 // ad-hoc lookup against a full table answers in a blink from a cold
 // process.
 //
