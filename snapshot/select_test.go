@@ -179,6 +179,15 @@ func TestDecodeForAnswersAsWhole(t *testing.T) {
 			if got, want := render(t, batch.Analysis, all, nil, every...), render(t, whole.Analysis, all, nil, every...); !bytes.Equal(got, want) {
 				t.Fatal("the batch of every query answers otherwise from its selection than from the whole")
 			}
+			// A batch past maxSelected is answered from the whole.
+			many := make([]reports.Query, 0, maxSelected+1)
+			for len(many) <= maxSelected {
+				many = append(many, all...)
+			}
+			big, err := DecodeFor(enc, in.name, many)
+			if err != nil || big.Analysis.Table.Len() != whole.Analysis.Table.Len() || big.Analysis.Index.Len() != whole.Analysis.Index.Len() {
+				t.Fatalf("%d queries: %v, not the whole analysis", len(many), err)
+			}
 			none, err := DecodeFor(enc, in.name, []reports.Query{})
 			if err != nil || none.Analysis.Table.Len() != 0 || none.Analysis.Index.Len() != 0 {
 				t.Fatalf("no queries: %v, %d routes, want none", err, none.Analysis.Table.Len())
