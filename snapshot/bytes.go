@@ -139,6 +139,23 @@ func (r *reader) count(size int) int {
 	return n
 }
 
+// records reads a u32 count of records of size bytes each, which must
+// fill the rest of the section exactly, and moves past them.
+func (r *reader) records(size int) records {
+	at := r.off
+	n := r.count(size)
+	if r.err != nil {
+		return records{size: size}
+	}
+	if left := len(r.b) - r.off; left != n*size {
+		r.failAt(at, "%d records of %d bytes in %d bytes", n, size, left)
+		return records{size: size}
+	}
+	recs := records{b: r.b[r.off:len(r.b):len(r.b)], n: n, size: size, at: r.off}
+	r.off = len(r.b)
+	return recs
+}
+
 func (r *reader) u32s() []uint32 {
 	n := r.count(4)
 	if r.err != nil {

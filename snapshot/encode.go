@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -10,11 +11,14 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/classify"
+	"github.com/rovimpact/rovimpact/rov"
 )
 
 // Encode writes analysis a with header h as a snapshot. Created is stored
-// in UTC to the second. Cost: one pass over the VRPs, routes and verdicts;
-// the result is about 40 bytes per VRP and route.
+// in UTC to the second. Cost: one pass over the VRPs, routes and verdicts
+// plus a sort of each family's VRPs and routes by prefix (linear when the
+// routes are in prefix order already, as a table.Ingester leaves them);
+// the result is about 25 bytes per VRP and 40 per route.
 func Encode(h Header, a *classify.Analysis) ([]byte, error) {
 	opt, err := optionsOf(h.Meta.Policy)
 	if err != nil {
@@ -42,32 +46,61 @@ func Encode(h Header, a *classify.Analysis) ([]byte, error) {
 	}
 	t := a.Table
 	parts := t.Parts()
-	w := writer{b: make([]byte, 0, prologue+len(hj)+len(vrps)*37+len(parts.Routes)*35+len(parts.Bits)*8+64*9)}
+	routes := parts.Routes
+	nrefs := 0
+	for id := range routes {
+		nrefs += len(a.VRPs(id))
+	}
+	w := writer{b: make([]byte, 0, prologue+len(hj)+len(vrps)*(vrp6Size+4)+len(routes)*(rut6Size+4+8*parts.Words)+4*nrefs+16*12+64)}
 	w.b = append(w.b, Magic...)
 	w.u32(Version)
 	w.u32(uint32(len(hj)))
 	w.b = append(w.b, hj...)
 
-	s := w.section("VRPS")
-	w.u32(uint32(len(vrps)))
-	for _, v := range vrps {
-		w.u8(famOf(v.Prefix.Addr()))
-		w.u8(uint8(max(0, v.Prefix.Bits())))
-		w.u8(v.MaxLen)
-		w.u16(uint16(taIndex[v.TA]))
-		w.u32(v.ASN)
-		w.addr(v.Prefix.Addr())
-	}
-	w.end(s)
+	// The VRPs, each family in prefix order (the index's own orders), and
+	// where each VRP id's record is.
 	v4, v6, byASN := a.Index.Orders()
-	for _, o := range []struct {
+	var inv []uint32
+	for _, i := range byASN {
+		if !vrps[i].Prefix.IsValid() {
+			inv = append(inv, i)
+		}
+	}
+	slices.SortFunc(inv, func(x, y uint32) int {
+		return cmp.Or(cmp.Compare(vrps[x].MaxLen, vrps[y].MaxLen), cmp.Compare(vrps[x].ASN, vrps[y].ASN), cmp.Compare(x, y))
+	})
+	vpos := make([]uint32, len(vrps))
+	pos := uint32(0)
+	for _, sec := range []struct {
 		tag   string
 		order []uint32
-	}{{"ORD4", v4}, {"ORD6", v6}, {"ORDA", byASN}} {
-		s := w.section(o.tag)
-		w.u32s(o.order)
+	}{{"VRP4", v4}, {"VRP6", v6}, {"VRPX", inv}} {
+		s := w.section(sec.tag)
+		w.u32(uint32(len(sec.order)))
+		for _, i := range sec.order {
+			v := vrps[i]
+			if sec.tag != "VRPX" {
+				w.addr(v.Prefix.Addr())
+				w.u8(uint8(v.Prefix.Bits()))
+			}
+			w.u8(v.MaxLen)
+			if sec.tag == "VRPX" {
+				w.u8(0)
+			}
+			w.u16(uint16(taIndex[v.TA]))
+			w.u32(v.ASN)
+			w.u32(i)
+			vpos[i] = pos
+			pos++
+		}
 		w.end(s)
 	}
+	if int(pos) != len(vrps) {
+		return nil, fmt.Errorf("snapshot: the index orders hold %d of %d VRPs", pos, len(vrps))
+	}
+	s := w.section("VIDX")
+	w.u32s(vpos)
+	w.end(s)
 
 	s = w.section("PEER")
 	w.u32(uint32(len(parts.Peers)))
@@ -81,16 +114,63 @@ func Encode(h Header, a *classify.Analysis) ([]byte, error) {
 	}
 	w.end(s)
 
-	s = w.section("ROUT")
-	w.u32(uint32(len(parts.Routes)))
-	for _, r := range parts.Routes {
-		w.u8(famOf(r.Prefix.Addr()))
-		w.u8(uint8(max(0, r.Prefix.Bits())))
-		w.u8(uint8(r.Origin.Kind))
-		w.u32(r.Origin.ASN)
-		w.u32(r.Paths)
-		w.addr(r.Prefix.Addr())
+	// The routes with their verdicts, each family in (prefix, id) order;
+	// their deciding VRPs in REFS in route id order.
+	refOff := make([]uint32, len(routes))
+	off := uint32(0)
+	for id := range routes {
+		refOff[id] = off
+		off += uint32(len(a.VRPs(id)))
 	}
+	ids := make([]uint32, len(routes))
+	for i := range ids {
+		ids[i] = uint32(i)
+	}
+	ordered := true
+	for i := 1; i < len(routes) && ordered; i++ {
+		ordered = rov.ComparePrefix(routes[i-1].Prefix, routes[i].Prefix) <= 0
+	}
+	if !ordered {
+		slices.SortStableFunc(ids, func(x, y uint32) int { return rov.ComparePrefix(routes[x].Prefix, routes[y].Prefix) })
+	}
+	split := 0 // IPv4 prefixes sort before IPv6 ones
+	for _, r := range routes {
+		if r.Prefix.Addr().Is4() {
+			split++
+		}
+	}
+	rpos := make([]uint32, len(routes))
+	for i, id := range ids {
+		rpos[id] = uint32(i)
+	}
+	for _, sec := range []struct {
+		tag string
+		ids []uint32
+	}{{"RUT4", ids[:split]}, {"RUT6", ids[split:]}} {
+		s := w.section(sec.tag)
+		w.u32(uint32(len(sec.ids)))
+		for _, id := range sec.ids {
+			r, o := routes[id], a.Outcomes[id]
+			if !r.Prefix.IsValid() {
+				return nil, fmt.Errorf("snapshot: route %d has no prefix", id)
+			}
+			w.addr(r.Prefix.Addr())
+			w.u8(uint8(r.Prefix.Bits()))
+			w.u8(uint8(r.Origin.Kind))
+			w.u8(uint8(o.State))
+			w.u8(uint8(o.Class))
+			w.u8(flagsOf(o))
+			w.b = append(w.b, 0, 0, 0)
+			w.u32(r.Origin.ASN)
+			w.u32(r.Paths)
+			w.u32(id)
+			w.u32(refOff[id])
+			w.u32(uint32(len(a.VRPs(int(id)))))
+		}
+		w.end(s)
+	}
+	s = w.section("RIDX")
+	w.u32s(rpos)
 	w.end(s)
 
 	s = w.section("BITS")
@@ -102,40 +182,28 @@ func Encode(h Header, a *classify.Analysis) ([]byte, error) {
 	w.end(s)
 
 	s = w.section("ASET")
-	ids := make([]uint32, 0, len(parts.ASSets))
+	asIDs := make([]uint32, 0, len(parts.ASSets))
 	for id := range parts.ASSets {
-		ids = append(ids, id)
+		asIDs = append(asIDs, id)
 	}
-	slices.Sort(ids)
-	w.u32(uint32(len(ids)))
-	for _, id := range ids {
+	slices.Sort(asIDs)
+	w.u32(uint32(len(asIDs)))
+	for _, id := range asIDs {
 		w.u32(id)
 		w.u32s(parts.ASSets[id])
 	}
 	w.end(s)
 
-	s = w.section("OUTC")
-	w.u32(uint32(len(a.Outcomes)))
-	total := 0
-	for id, o := range a.Outcomes {
-		w.u8(uint8(o.Origin.Kind))
-		w.u32(o.Origin.ASN)
-		w.u8(uint8(o.State))
-		w.u8(uint8(o.Class))
-		w.u8(flagsOf(o))
-		n := len(a.VRPs(id))
-		w.u32(uint32(n))
-		total += n
-	}
-	w.u32(uint32(total))
-	for id := range a.Outcomes {
+	s = w.section("REFS")
+	w.u32(off)
+	for id := range routes {
 		for _, r := range a.VRPs(id) {
 			w.u32(r)
 		}
 	}
 	w.end(s)
 
-	w.u32(crc32.Checksum(w.b, castagnoli))
+	w.u32(crc32.Checksum(w.b, crcTable))
 	return w.b, nil
 }
 

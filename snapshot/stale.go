@@ -63,6 +63,12 @@ var Fixes = []string{"vrps", "slurm", "drop-expired", "updates", "peer"}
 // from how it was made (CheckOptions). It returns the warnings its answers
 // must be read with (Warnings). Refusals are *study.UsageError.
 func Open(name string, o study.AnalysisOptions, given func(flag string) bool, routeFiles []string) (*Snapshot, []string, error) {
+	return OpenFor(name, o, given, routeFiles, nil)
+}
+
+// OpenFor is Open for answering queries only (LoadFor): the Snapshot's
+// analysis holds what they need and answers them as the whole would.
+func OpenFor(name string, o study.AnalysisOptions, given func(flag string) bool, routeFiles []string, queries []reports.Query) (*Snapshot, []string, error) {
 	for _, fl := range Fixes {
 		if given(fl) {
 			return nil, nil, study.Usagef("--%s cannot be used with the snapshot %s: it fixes the VRPs and routes (write a new one with analyze --save)", fl, name)
@@ -71,7 +77,7 @@ func Open(name string, o study.AnalysisOptions, given func(flag string) bool, ro
 	if len(routeFiles) > 0 {
 		return nil, nil, study.Usagef("route file %s cannot be used with the snapshot %s: it fixes the routes (write a new one with analyze --save)", routeFiles[0], name)
 	}
-	s, err := Load(name)
+	s, err := LoadFor(name, queries)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,7 +93,9 @@ func Open(name string, o study.AnalysisOptions, given func(flag string) bool, ro
 // VRP and route files of c read and validated as analyze does. A snapshot
 // among several route files is a usage error. The inputs are the route
 // files the analysis was made from (their losses make the answer partial).
-func OpenOrAnalyze(ctx context.Context, snap string, c study.Config, given func(flag string) bool) (*classify.Analysis, []reports.Input, error) {
+// From a snapshot the analysis holds only what queries need (OpenFor): it
+// answers them, byte for byte as the whole would, and nothing else.
+func OpenOrAnalyze(ctx context.Context, snap string, c study.Config, given func(flag string) bool, queries []reports.Query) (*classify.Analysis, []reports.Input, error) {
 	if snap == "" && len(c.VRP.Files) == 0 && len(c.Routes) == 1 && IsFile(c.Routes[0]) {
 		snap, c.Routes = c.Routes[0], nil
 	}
@@ -99,7 +107,10 @@ func OpenOrAnalyze(ctx context.Context, snap string, c study.Config, given func(
 		}
 		return study.Analyze(ctx, c)
 	}
-	s, warnings, err := Open(snap, c.Analysis, given, c.Routes)
+	if queries == nil {
+		queries = []reports.Query{} // nil would mean every query
+	}
+	s, warnings, err := OpenFor(snap, c.Analysis, given, c.Routes, queries)
 	if err != nil {
 		return nil, nil, err
 	}

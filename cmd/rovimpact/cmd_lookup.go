@@ -110,7 +110,7 @@ func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {
 	c := opts.in.Config(files, opts.now(), cmd.ErrOrStderr())
 	var aspas []study.ASPAFile
 	c.VRP.ASPAs = &aspas
-	a, inputs, err := snapshot.OpenOrAnalyze(cmd.Context(), opts.snapshot, c, cmd.Flags().Changed)
+	a, inputs, err := snapshot.OpenOrAnalyze(cmd.Context(), opts.snapshot, c, cmd.Flags().Changed, parsed)
 	if err != nil {
 		return err
 	}
