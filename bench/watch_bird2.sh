@@ -198,6 +198,10 @@ EOF
 	curl -sf --max-time 60 "http://$http/api/summary" >"$work/summary.json" || die "GET /api/summary failed"
 	local nroutes
 	nroutes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["routes"])' "$work/summary.json")
+	# UPDATE messages received (the BGP input's records): the per-message
+	# costs (framing, the FSM's hand-over, decoding) scale with these.
+	local nupd
+	nupd=$(python3 -c 'import json,sys; print(sum(i["records"] for i in json.load(open(sys.argv[1]))["summary"]["inputs"] if i["name"].startswith("bgp")))' "$work/summary.json")
 	# After the API built its report: what a scraped watch holds.
 	local rss2
 	rss2=$(kb VmRSS "$wpid")
@@ -205,13 +209,14 @@ EOF
 	wait "$wpid" "$bpid" 2>/dev/null || true
 
 	python3 - <<EOF
-up, eor, paths, want, routes = $up, $eor_t, $paths, $want, $nroutes
+up, eor, paths, want, routes, nupd = $up, $eor_t, $paths, $want, $nroutes, $nupd
 rss, rss2, hwm, idle, brss = $rss, $rss2, $hwm, $idle_rss, $brss
 an_rss, an_wall = $an_rss, $an_wall
 load = eor - up
 print(f"bird:    {want} static routes loaded in {$t1-$t0:.1f} s; bird VmRSS {brss//1024} MB")
 print(f"watch:   {paths} paths, {routes} routes; session_up -> last End-of-RIB {load:.2f} s = {paths/load:,.0f} paths/s")
-print(f"cpu:     during the load bird used {$bcpu} s CPU, watch {$wcpu} s (wait loop granularity 0.1 s)")
+print(f"cpu:     during the load bird used {$bcpu} s CPU, watch {$wcpu} s = {$wcpu*1e6/paths:.2f} us/path (wait loop granularity 0.1 s)")
+print(f"bgp:     {nupd} UPDATEs received, {paths/max(nupd,1):.2f} paths per UPDATE")
 print(f"watch:   VmRSS idle (VRPs loaded) {idle//1024} MB, holding the table {rss//1024} MB ({rss2//1024} MB after /api/summary), VmHWM {hwm//1024} MB")
 print(f"watch:   {rss*1024/paths:.0f} B/path all-in (VmRSS/paths), {(rss-idle)*1024/paths:.0f} B/path for the table ((VmRSS-idle)/paths), {hwm*1024/paths:.0f} B/path at peak (VmHWM/paths)")
 print(f"analyze: {an_wall:.2f} s, peak RSS {an_rss//1024} MB")

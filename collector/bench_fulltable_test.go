@@ -10,14 +10,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
 	"github.com/rovimpact/rovimpact/internal/compressed"
+	"github.com/rovimpact/rovimpact/internal/hugepage"
 	"github.com/rovimpact/rovimpact/internal/testutil"
+	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/routefile"
 	"github.com/rovimpact/rovimpact/rov"
@@ -114,7 +118,73 @@ func fullTableWire(b *testing.B) ([][]byte, int) {
 // (the gobgp-based collector of 0ecd395) in the same run. Run with
 // -benchtime=1x: one iteration is a whole session.
 func BenchmarkBGPFullTable(b *testing.B) {
+	benchReserve(b)
+	benchFullTable(b, func(done func()) Handler {
+		var got atomic.Int64
+		return func(r *route.Route) {
+			if r.Kind == route.Announce && got.Add(1) == int64(benchTotal) {
+				done()
+			}
+		}
+	})
+}
+
+// BenchmarkBGPFullTableLive is BenchmarkBGPFullTable into what watch
+// feeds: a live.State holding the rpki-client VRPs of 2025-07-20 (723k),
+// through its Feed, so each path is also held, each route validated. It
+// adds cpu-us/path, the process's CPU time (user + system, both ends of the
+// session) per path, which does not depend on how busy the machine is.
+func BenchmarkBGPFullTableLive(b *testing.B) {
+	benchReserve(b)
+	f, err := compressed.Open(testutil.SharedData(b, benchVRPs))
+	if err != nil {
+		b.Fatal(err)
+	}
+	vrps, _, err := rov.LoadVRPs(f, benchVRPs, rov.LoadOptions{})
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var st *live.State
+	benchFullTable(b, func(done func()) Handler {
+		st = live.New(live.Options{})
+		st.SetVRPs(vrps)
+		feed := st.Feed()
+		var got int
+		return func(r *route.Route) {
+			feed(r)
+			if r.Kind == route.Announce {
+				if got++; got == benchTotal {
+					done()
+				}
+			}
+		}
+	})
+	runtime.KeepAlive(st)
+}
+
+var benchHugepages sync.Once
+
+// benchReserve backs the heap with huge pages where the kernel allows, as
+// rovimpact's main does, before the benchmark's heap grows
+// (ROVIMPACT_HUGEPAGES=0 measures without).
+func benchReserve(b *testing.B) {
+	benchHugepages.Do(func() { b.Logf("hugepage: %+v", hugepage.Reserve(1<<30)) })
+}
+
+// benchVRPs is the VRP set BenchmarkBGPFullTableLive validates against.
+const benchVRPs = "vrp/vrps.rpki-client.20250720T100143Z.json.bz2"
+
+// benchTotal is the number of paths fullTableWire encoded (set before the
+// handlers run).
+var benchTotal int
+
+// benchFullTable runs one session per iteration: a raw speaker sends the
+// PCH full table to a collector whose Handler newHandler makes (outside
+// the timer); the Handler calls done once it has every path.
+func benchFullTable(b *testing.B, newHandler func(done func()) Handler) {
 	msgs, total := fullTableWire(b)
+	benchTotal = total
 	b.Logf("%d UPDATEs, %d paths", len(msgs), total)
 	// Written 64 KiB at a time, as a peer's TCP stack would coalesce them:
 	// one write per message would measure the speaker's syscalls.
@@ -127,25 +197,23 @@ func BenchmarkBGPFullTable(b *testing.B) {
 		chunk = append(chunk, m...)
 	}
 	wire = append(wire, chunk)
+	var cpu time.Duration
 	for b.Loop() {
+		b.StopTimer()
+		done := make(chan struct{})
+		h := newHandler(func() { close(done) })
 		// FreeOSMemory (a GC that returns freed pages) before both RSS
 		// readings, so that the setup's garbage does not count either way.
 		debug.FreeOSMemory()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		rss0 := rssBytes()
-		var got atomic.Int64
-		done := make(chan struct{})
 		port := freePort(b)
 		col, err := NewBGP(BGPConfig{
 			Listen: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), LocalAS: benchLocalAS,
 			RouterID: netip.MustParseAddr("192.0.2.254"), Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.10"), AS: 3856}},
 			Logger: quiet,
-		}, func(r *route.Route) {
-			if r.Kind == route.Announce && got.Add(1) == int64(total) {
-				close(done)
-			}
-		})
+		}, h)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -153,6 +221,8 @@ func BenchmarkBGPFullTable(b *testing.B) {
 			b.Fatal(err)
 		}
 		s := dialSpeaker(b, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.10", 3856, false)
+		b.StartTimer()
+		cpu0 := cpuTime()
 		start := time.Now()
 		go func() {
 			for _, w := range wire {
@@ -164,9 +234,11 @@ func BenchmarkBGPFullTable(b *testing.B) {
 		select {
 		case <-done:
 		case <-time.After(300 * time.Second):
-			b.Fatalf("only %d of %d paths after 300s; stats %+v", got.Load(), total, col.Stats())
+			b.Fatalf("not every one of %d paths after 300s; stats %+v", total, col.Stats())
 		}
 		elapsed := time.Since(start)
+		cpu += cpuTime() - cpu0
+		b.StopTimer()
 		debug.FreeOSMemory()
 		runtime.ReadMemStats(&after)
 		rss1 := rssBytes()
@@ -176,7 +248,18 @@ func BenchmarkBGPFullTable(b *testing.B) {
 		b.ReportMetric(float64(rss1-rss0)/float64(total), "rssB/path")
 		s.c.Close()
 		col.Close()
+		b.StartTimer()
 	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(total*b.N), "cpu-us/path")
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // rssBytes is the process's resident set size (Linux), 0 elsewhere.

@@ -85,9 +85,15 @@ const openPeekTimeout = 10 * time.Second
 // is withdrawn (the router holds nothing usable from the peer for it).
 //
 // Memory: the collector keeps, per peer, the set of (prefix, path ID) it
-// holds (about 20–30 bytes a path): it needs it to flush a family, to
-// sweep stale routes after a graceful restart and to count towards
+// holds (a map of 20–30 bytes a path; a full-table peer's IPv4 prefixes up
+// to /24 in 4 MiB of bitmaps, see pathSet): it needs it to flush a family,
+// to sweep stale routes after a graceful restart and to count towards
 // MaxPrefixes. Paths themselves live only in the Handler's table.
+//
+// Speed: an established session's UPDATEs are applied on the reading
+// goroutine of its connection rather than handed through corebgp's FSM
+// goroutine, wherever the order and the FSM's answers stay the same (see
+// bgpConn.intercept).
 type BGP struct {
 	cfg BGPConfig
 	em  *emitter
@@ -347,6 +353,10 @@ func (b *BGP) admit(raw net.Conn) {
 	p.conns.Add(1)
 	c.p = p
 	b.mu.Unlock()
+	b.em.mu.Lock()
+	p.live++
+	p.lastConn = c
+	b.em.mu.Unlock()
 	select {
 	case b.acc.ch <- c:
 	case <-b.acc.done:
@@ -407,6 +417,16 @@ type bgpPeer struct {
 	staleGen    int
 	dec         mrt.UpdateDecoder
 	route       route.Route
+	// Connections (see bgpConn.intercept): live counts those handed to
+	// corebgp and not closed, lastConn is the latest of them while it is
+	// open, sessConn the one the established session runs on when that
+	// is known (nil: UPDATEs all go through corebgp). pendingNotif is the
+	// NOTIFICATION an intercepted UPDATE called for, returned when
+	// corebgp delivers that UPDATE.
+	live         int
+	lastConn     *bgpConn
+	sessConn     *bgpConn
+	pendingNotif *corebgp.Notification
 }
 
 // initialTableDone: every family of the session has sent its End-of-RIB.
@@ -492,6 +512,12 @@ func (p *bgpPeer) OnEstablished(pc corebgp.PeerConfig, _ corebgp.UpdateMessageWr
 	defer em.mu.Unlock()
 	p.established = true
 	p.caps = p.next
+	// The session's connection is known when only one is open; else
+	// (a collision being resolved) every UPDATE goes through corebgp.
+	p.sessConn, p.pendingNotif = nil, nil
+	if p.live == 1 && p.lastConn != nil {
+		p.sessConn = p.lastConn
+	}
 	p.disabled = [mrt.NumFamilies]bool{}
 	p.eor = [mrt.NumFamilies]bool{}
 	p.opts = mrt.UpdateOptions{AS4: true, AddPath: p.caps.addPath, IBGP: pc.RemoteAS == p.b.cfg.LocalAS, LocalAS: p.b.cfg.LocalAS}
@@ -555,6 +581,7 @@ func (p *bgpPeer) downLocked(reason string, tcp bool) {
 		return
 	}
 	p.established = false
+	p.sessConn, p.pendingNotif = nil, nil
 	p.peer = em.peerLocked(peerKey{Addr: p.addr}, p.peer.AS, netip.Addr{})
 	gr := tcp && p.caps.gr && p.caps.grTime > 0
 	kept := 0
@@ -659,12 +686,27 @@ func (p *bgpPeer) withdrawLocked(n mrt.NLRI) {
 	p.b.em.emitLocked(&p.route)
 }
 
-// onUpdate applies one UPDATE. A returned NOTIFICATION is sent by corebgp,
-// which then ends the session (OnClose flushes its routes).
+// onUpdate applies one UPDATE corebgp delivers. A returned NOTIFICATION
+// is sent by corebgp, which then ends the session (OnClose flushes its
+// routes). An UPDATE already applied by bgpConn.intercept, which asked for
+// a NOTIFICATION, comes here only for corebgp to send it.
 func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notification {
 	em := p.b.em
 	em.mu.Lock()
 	defer em.mu.Unlock()
+	if c := p.sessConn; c != nil {
+		c.handled++
+	}
+	if n := p.pendingNotif; n != nil {
+		p.pendingNotif = nil
+		return n
+	}
+	return p.updateLocked(msg)
+}
+
+// updateLocked applies one UPDATE (its body) with em.mu held; see onUpdate.
+func (p *bgpPeer) updateLocked(msg []byte) *corebgp.Notification {
+	em := p.b.em
 	em.stats.Records++
 	em.stats.Bytes += int64(len(msg)) + 19
 	u := p.dec.Decode(msg, &p.opts)
@@ -778,4 +820,16 @@ func (p *bgpPeer) setReason(r string, notif bool) {
 	p.reasonMu.Unlock()
 }
 
-func (p *bgpPeer) connClosed() { p.conns.Add(-1) }
+func (p *bgpPeer) connClosed(c *bgpConn) {
+	p.conns.Add(-1)
+	em := p.b.em
+	em.mu.Lock()
+	p.live--
+	if p.lastConn == c {
+		p.lastConn = nil
+	}
+	if p.sessConn == c {
+		p.sessConn = nil
+	}
+	em.mu.Unlock()
+}

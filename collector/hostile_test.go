@@ -647,3 +647,37 @@ func TestHoldTimerExpiry(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestHoldTimerUpdatesKeepAlive: UPDATEs restart the Hold Timer as
+// KEEPALIVEs do (RFC 4271 §8.2.2, Established, Events 26 and 27), also
+// while the collector applies them itself instead of handing them to
+// corebgp (bgpConn.intercept): a peer that sends only UPDATEs for longer
+// than its Hold Time of 3 s keeps its session and every route; once it goes
+// silent the timer runs out.
+func TestHoldTimerUpdatesKeepAlive(t *testing.T) {
+	port := freePort(t)
+	table := newHeldTable()
+	startCollector(t, BGPConfig{
+		Listen:    netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
+		Neighbors: []Neighbor{{Addr: netip.MustParseAddr("127.0.0.13"), AS: 64512}},
+		Logger:    quiet,
+	}, table.handle)
+	h := dialHostileHold(t, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.13", 64512, false, 3)
+	start := time.Now()
+	n := 0
+	for time.Since(start) < 7*time.Second {
+		n++
+		h.write(t, announce([]uint32{64512}, fmt.Sprintf("10.%d.%d.0/24", n/256, n%256)))
+		select {
+		case nt := <-h.notif:
+			t.Fatalf("NOTIFICATION %d/%d after %v of UPDATEs every 100 ms, want the session kept", nt[0], nt[1], time.Since(start).Round(100*time.Millisecond))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if got := len(table.list("127.0.0.13")); got != n {
+		t.Errorf("holds %d routes, want the %d sent", got, n)
+	}
+	if nt := h.waitNotificationWithin(t, 10*time.Second); nt != [2]byte{4, 0} {
+		t.Errorf("NOTIFICATION %d/%d once silent, want 4/0 (hold timer expired)", nt[0], nt[1])
+	}
+}

@@ -32,6 +32,17 @@ type Attrs struct {
 	scratch  []byte
 	nextHops []netip.Addr
 	nhIx     map[netip.Addr]uint32
+
+	// The value interned last, of each kind: the paths of one UPDATE (a
+	// few to hundreds of prefixes) share their AS path and next hop, so
+	// most calls ask for the value the previous call did, and a byte
+	// compare answers them without hashing into a map of the whole table
+	// (a cache miss each).
+	last     []byte
+	lastID   uint32
+	lastOK   bool
+	lastNH   netip.Addr
+	lastNHID uint32
 }
 
 // MaxNextHops bounds the distinct next hops an Attrs numbers: far beyond
@@ -47,20 +58,25 @@ func NewAttrs() Attrs {
 		ix:       map[uint64]uint32{},
 		nextHops: []netip.Addr{{}}, // 0: no next hop
 		nhIx:     map[netip.Addr]uint32{{}: 0},
+		// (lastNH is the zero Addr, number 0, from the start.)
 	}
 }
 
 // InternNextHop returns the number of addr, adding it if new.
 func (a *Attrs) InternNextHop(addr netip.Addr) uint32 {
-	if id, ok := a.nhIx[addr]; ok {
-		return id
+	if addr == a.lastNH {
+		return a.lastNHID
 	}
-	id := uint32(len(a.nextHops))
-	if id >= MaxNextHops {
-		return 0
+	id, ok := a.nhIx[addr]
+	if !ok {
+		id = uint32(len(a.nextHops))
+		if id >= MaxNextHops {
+			return 0
+		}
+		a.nextHops = append(a.nextHops, addr)
+		a.nhIx[addr] = id
 	}
-	a.nextHops = append(a.nextHops, addr)
-	a.nhIx[addr] = id
+	a.lastNH, a.lastNHID = addr, id
 	return id
 }
 
@@ -86,6 +102,15 @@ func (a *Attrs) InternPath(path []rov.Segment) uint32 {
 // InternEncoded interns a path given in its encoding (PathBytes of this or
 // another Attrs); b is not retained.
 func (a *Attrs) InternEncoded(b []byte) uint32 {
+	if a.lastOK && bytes.Equal(a.last, b) {
+		return a.lastID
+	}
+	id := a.internEncoded(b)
+	a.last, a.lastID, a.lastOK = append(a.last[:0], b...), id, true
+	return id
+}
+
+func (a *Attrs) internEncoded(b []byte) uint32 {
 	h := maphash.Bytes(a.seed, b)
 	id, ok := a.ix[h]
 	if !ok {

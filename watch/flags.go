@@ -51,6 +51,7 @@ func AddFlags(f *pflag.FlagSet, opts *Flags) {
 	// AS, and routes its iBGP peers originate (empty AS_PATH) come from it.
 	f.Lookup("local-as").Usage = "your `AS`: the collector's BGP AS (required with --neighbor or --accept), and the origin of routes with an empty AS_PATH or a final confederation segment"
 	f.StringVar(&opts.HTTP, "http", DefaultHTTP, "serve /metrics and the JSON API on `ADDR:PORT` (\"\": no HTTP)")
+	f.StringVar(&opts.DebugAddr, "debug-addr", "", "serve Go's profiles (net/http/pprof, /debug/pprof/) on the loopback `ADDR:PORT` (\"\": off)")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log line `format`: text or json")
 	f.DurationVar(&opts.Interval, "interval", 2*time.Second, "how often changes of invalid routes are looked for and logged")
 	f.DurationVar(&opts.SummaryInterval, "summary-interval", time.Minute, "how often a one-line summary is logged (0: never)")

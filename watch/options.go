@@ -66,6 +66,9 @@ type Options struct {
 	DumpKeep        int           // dumps kept (0: all)
 	DumpMaxAge      time.Duration // dumps older are removed (0: none)
 	MaxChangeLogs   int
+	// DebugAddr, when set, serves Go's profiles (net/http/pprof) on this
+	// loopback ADDR:PORT (see debug.go); "" (the default): not at all.
+	DebugAddr string
 
 	Now func() time.Time
 	// HTTPExplicit and ListenExplicit say the address was given, so
@@ -217,6 +220,11 @@ func check(opts Options) (config, error) {
 	if opts.HTTP != "" {
 		if _, err := netip.ParseAddrPort(opts.HTTP); err != nil {
 			return c, usageError("--http %q: want ADDR:PORT with an IP address (127.0.0.1:8323), or \"\" for no HTTP", opts.HTTP)
+		}
+	}
+	if opts.DebugAddr != "" {
+		if err := checkDebugAddr(opts.DebugAddr); err != nil {
+			return c, err
 		}
 	}
 	for _, r := range opts.RTR {

@@ -62,7 +62,7 @@ func restartOnly(o, n Options) []string {
 		{"listen", o.Listen, n.Listen}, {"neighbor", o.Neighbors, n.Neighbors}, {"accept", o.Accept, n.Accept},
 		{"accept-as", o.AcceptAS, n.AcceptAS}, {"router-id", o.RouterID, n.RouterID}, {"bmp", o.BMP, n.BMP},
 		{"bmp-accept", o.BMPAccept, n.BMPAccept}, {"max-prefixes", o.MaxPrefixes, n.MaxPrefixes},
-		{"http", o.HTTP, n.HTTP}, {"log-format", o.LogFormat, n.LogFormat},
+		{"http", o.HTTP, n.HTTP}, {"debug-addr", o.DebugAddr, n.DebugAddr}, {"log-format", o.LogFormat, n.LogFormat},
 		{"local-as/as-set/count-default", o.Classify, n.Classify}, {"slurm", o.SLURM, n.SLURM},
 		{"dump", o.Dump, n.Dump}, {"dump-interval", o.DumpInterval, n.DumpInterval},
 		{"rtr-retry", o.RTRRetry, n.RTRRetry}, {"rtr-timeout", o.RTRTimeout, n.RTRTimeout},

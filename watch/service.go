@@ -7,6 +7,7 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -111,8 +112,16 @@ func Run(ctx context.Context, opts Options, stderr io.Writer, ready func(*Servic
 			}
 		}()
 	}
+	debugAddr := ""
+	if opts.DebugAddr != "" {
+		var stop func()
+		if debugAddr, stop, err = startDebug(ctx, opts.DebugAddr, log); err != nil {
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		defer stop()
+	}
 	log.Info("watch_started", "bgp", opts.listenIf(cfg.bgp != nil), "bmp", w.bmpAddr(), "http", w.httpAddr,
-		"rtr", strings.Join(opts.RTR, ","), "vrp_files", strings.Join(opts.VRPFiles, ","))
+		"rtr", strings.Join(opts.RTR, ","), "vrp_files", strings.Join(opts.VRPFiles, ","), "debug", debugAddr)
 	// SIGHUP is caught before anyone can know we run: a SIGHUP arriving
 	// between "ready" and the loop would otherwise kill the process.
 	hup := make(chan os.Signal, 1)
