@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"sync"
@@ -78,10 +79,12 @@ type sortedPrefixes struct {
 	n       int
 	members []uint32
 	// jump[b] is the first entry whose address is in bucket b or later
-	// (see bucketOf); it narrows the binary search from ~20 steps over
-	// megabytes to a handful inside one bucket, which is what makes
-	// covering lookups cheap: the long search is all cache misses.
-	jump []uint32
+	// (see bucketOf; jump[2^jbits] ends the last bucket); it narrows the
+	// binary search from ~20 steps over megabytes to a handful inside one
+	// bucket, which is what makes covering lookups cheap: the long search
+	// is all cache misses.
+	jump  []uint32
+	jbits uint8
 }
 
 type entry struct {
@@ -99,32 +102,30 @@ func (s *sortedPrefixes) search(k pfxkey.Key) int {
 	return lo
 }
 
-// Buckets split the address space on jumpBits address bits: for IPv4 the
-// first ones, for IPv6 the ones after the 2000::/3 prefix, where nearly all
-// routed space is; other IPv6 addresses search the whole array. 20 bits
-// cost 4 MiB per family and leave a few entries per bucket on real data.
-const jumpBits = 20
+// Buckets split the address space on the first address bits of a family:
+// for IPv4 the first ones, for IPv6 the ones after the 2000::/3 prefix,
+// where nearly all routed space is; other IPv6 addresses search the whole
+// array. A family gets about one bucket per prefix (the bit length of its
+// prefix count, at most maxJumpBits): a few entries per bucket on real
+// data, 2 MiB for the 480k IPv4 prefixes of a full export and 0.5 MiB for
+// its 130k IPv6 ones.
+const maxJumpBits = 20
 
 // minJump is the fewest prefixes a family needs for a bucket table: below
-// it the 4 MiB table and its sweep cost more than they save (and small
-// indexes, built by the thousand in tests and fuzzing, stay small).
+// it the table and its fill cost more than they save (and small indexes,
+// built by the thousand in tests and fuzzing, stay small).
 const minJump = 4096
 
-func bucketOf(k pfxkey.Key, v6 bool) (int, bool) {
+// bucketOf returns k's bucket among 2^jb; ok is false for an IPv6 key
+// outside 2000::/3.
+func bucketOf(k pfxkey.Key, v6 bool, jb uint8) (int, bool) {
 	if !v6 {
-		return int(k.Hi >> (64 - jumpBits)), true
+		return int(k.Hi >> (64 - jb)), true
 	}
 	if k.Hi>>61 != 1 {
 		return 0, false
 	}
-	return int(k.Hi>>(61-jumpBits)) & (1<<jumpBits - 1), true
-}
-
-func bucketStart(b int, v6 bool) pfxkey.Key {
-	if !v6 {
-		return pfxkey.Key{Hi: uint64(b) << (64 - jumpBits), Fam: pfxkey.Fam4}
-	}
-	return pfxkey.Key{Hi: 1<<61 | uint64(b)<<(61-jumpBits), Fam: pfxkey.Fam6}
+	return int(k.Hi>>(61-jb)) & (1<<jb - 1), true
 }
 
 // prefixOrder sorts idx (VRP indexes of one family) by (prefix key,
@@ -165,7 +166,7 @@ func asnCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
 }
 
 // buildSorted makes one family's sorted array from idx, already in
-// prefixOrder: one pass with a stack for the parent pointers, one sweep for
+// prefixOrder: one pass with a stack for the parent pointers, one pass for
 // the bucket table.
 func buildSorted(key func(uint32) pfxkey.Key, idx []uint32, v6 bool) sortedPrefixes {
 	var s sortedPrefixes
@@ -173,41 +174,71 @@ func buildSorted(key func(uint32) pfxkey.Key, idx []uint32, v6 bool) sortedPrefi
 	s.ents = make([]entry, 0, len(idx)+1)
 	var stack []int32
 	for j, i := range idx {
-		k := key(i)
-		if j > 0 && k == s.ents[len(s.ents)-1].k {
-			continue
-		}
-		e := int32(len(s.ents))
-		for len(stack) > 0 && !s.ents[stack[len(stack)-1]].k.Contains(k) {
-			stack = stack[:len(stack)-1]
-		}
-		p := int32(-1)
-		if len(stack) > 0 {
-			p = stack[len(stack)-1]
-		}
-		s.ents = append(s.ents, entry{k: k, parent: p, start: uint32(j)})
-		stack = append(stack, e)
+		stack = s.add(key(i), uint32(j), stack)
 	}
-	s.n = len(s.ents)
-	s.ents = append(s.ents, entry{parent: -1, start: uint32(len(idx))})
-	if s.n < minJump {
-		return s // a binary search over a few thousand entries is cheap
-	}
-	// Bucket starts increase with b, so one sweep fills the table.
-	s.jump = make([]uint32, 1<<jumpBits+1)
-	j := 0
-	for b := range s.jump {
-		if b == 1<<jumpBits && !v6 {
-			s.jump[b] = uint32(s.n) // IPv4 bucket 2^20 would start past 2^32
-			continue
-		}
-		start := bucketStart(b, v6)
-		for j < s.n && s.ents[j].k.Compare(start) < 0 {
-			j++
-		}
-		s.jump[b] = uint32(j)
-	}
+	s.finish(len(idx), v6)
 	return s
+}
+
+// add appends the entry of key k, whose VRPs start at members[j], unless
+// it is the last entry's prefix again; stack holds the entries that may
+// contain the next key (the chain of ancestors of the last entry).
+func (s *sortedPrefixes) add(k pfxkey.Key, j uint32, stack []int32) []int32 {
+	if len(s.ents) > 0 && k == s.ents[len(s.ents)-1].k {
+		return stack
+	}
+	e := int32(len(s.ents))
+	for len(stack) > 0 && !s.ents[stack[len(stack)-1]].k.Contains(k) {
+		stack = stack[:len(stack)-1]
+	}
+	p := int32(-1)
+	if len(stack) > 0 {
+		p = stack[len(stack)-1]
+	}
+	s.ents = append(s.ents, entry{k: k, parent: p, start: j})
+	return append(stack, e)
+}
+
+// finish appends the sentinel ending the last entry's members (m of
+// them in all) and fills the bucket table.
+func (s *sortedPrefixes) finish(m int, v6 bool) {
+	s.n = len(s.ents)
+	s.ents = append(s.ents, entry{parent: -1, start: uint32(m)})
+	if s.n < minJump {
+		return // a binary search over a few thousand entries is cheap
+	}
+	s.jbits = uint8(min(bits.Len(uint(s.n)), maxJumpBits))
+	jb := s.jbits
+	nb := 1 << jb
+	// jump[b] is the first entry not below the start of bucket b. Bucket
+	// starts have length 0 and nothing below the bucket bits, so an entry
+	// is below the start of b exactly when its top address bits are; the
+	// entries are in order, so one pass over them fills the table.
+	s.jump = make([]uint32, nb+1)
+	b := 0
+	for j := 0; j < s.n; j++ {
+		hi := s.ents[j].k.Hi
+		var last int // the last bucket whose start is at or below entry j
+		switch {
+		case !v6:
+			last = int(hi >> (64 - jb))
+		case hi>>61 == 0:
+			continue // below 2000::/3: before bucket 0
+		case hi>>61 == 1:
+			last = int(hi>>(61-jb)) & (nb - 1)
+		default:
+			last = nb // 4000:: and above: at or past the end of the last bucket
+		}
+		for ; b <= last; b++ {
+			s.jump[b] = uint32(j)
+		}
+		if b > nb {
+			break
+		}
+	}
+	for ; b <= nb; b++ {
+		s.jump[b] = uint32(s.n)
+	}
 }
 
 // covering appends the VRPs of every entry containing or equal to k, most
@@ -219,7 +250,7 @@ func (s *sortedPrefixes) covering(k pfxkey.Key, v6 bool, dst []uint32) []uint32 
 	// Upper bound: first entry > k. Entries before bucket b's run are below
 	// k and entries after it above, so the search stays inside the run.
 	lo, hi := 0, s.n
-	if b, ok := bucketOf(k, v6); ok && s.jump != nil {
+	if b, ok := bucketOf(k, v6, s.jbits); ok && s.jump != nil {
 		lo, hi = int(s.jump[b]), int(s.jump[b+1])
 	}
 	for lo < hi {
@@ -262,32 +293,21 @@ func (s *sortedPrefixes) inside(k pfxkey.Key, dst []uint32) []uint32 {
 // memory on 723k real VRPs.
 // The patricia trees behind CoveringTree are built on its first call.
 func NewIndex(vrps []VRP) *Index {
-	for i := range vrps {
-		if p := vrps[i].Prefix; p != p.Masked() {
-			// Loaders reject host bits; a caller that did not gets a
-			// masked copy rather than wrong answers.
-			vrps = slices.Clone(vrps)
-			for j := range vrps {
-				vrps[j].Prefix = vrps[j].Prefix.Masked()
-			}
-			break
+	sc := scanVRPs(vrps)
+	if !sc.masked {
+		// Loaders reject host bits; a caller that did not gets a masked
+		// copy rather than wrong answers.
+		vrps = slices.Clone(vrps)
+		for j := range vrps {
+			vrps[j].Prefix = vrps[j].Prefix.Masked()
 		}
+		sc = scanVRPs(vrps)
 	}
 	// Keys are computed from the VRPs where needed rather than kept in a
 	// table beside them: filling and faulting in 24 bytes per VRP cost more
 	// than computing a key again (NewIndexOrdered does the same).
-	var n4, n6 int
-	for i := range vrps {
-		if a := vrps[i].Prefix.Addr(); vrps[i].Prefix.IsValid() {
-			if a.Is4() {
-				n4++
-			} else {
-				n6++
-			}
-		}
-	}
-	inv := make([]uint32, 0, len(vrps)-n4-n6)
-	i4, i6 := make([]uint32, 0, n4), make([]uint32, 0, n6)
+	inv := make([]uint32, 0, len(vrps)-sc.n4-sc.n6)
+	i4, i6 := make([]uint32, 0, sc.n4), make([]uint32, 0, sc.n6)
 	for i := range vrps {
 		switch p := vrps[i].Prefix; {
 		case !p.IsValid():
@@ -300,16 +320,105 @@ func NewIndex(vrps []VRP) *Index {
 			i6 = append(i6, uint32(i))
 		}
 	}
+	ix := &Index{vrps: vrps}
 	both(func() error {
-		sortPrefixOrder(vrps, i4)
+		ix.s4 = buildFamily(vrps, i4, sc.ordered4, false)
 		return nil
 	}, func() error {
-		sortPrefixOrder(vrps, i6)
+		ix.s6 = buildFamily(vrps, i6, sc.ordered6, true)
 		sortPrefixOrder(vrps, inv)
 		return nil
 	})
-	byASN := asnOrderOf(vrps, inv, i4, i6)
-	return assemble(vrps, vrpKeyFunc(vrps), i4, i6, byASN)
+	var asns []uint32
+	ix.byASN, asns = asnOrderOf(vrps, inv, i4, i6)
+	ix.buildASN(asns)
+	return ix
+}
+
+// vrpScan is what NewIndex learns in one pass over the VRPs: how many of
+// each family, whether every prefix is masked, and whether each family's
+// addresses are already non-decreasing in slice order (as the loaders'
+// canonical order leaves them).
+type vrpScan struct {
+	n4, n6             int
+	masked             bool
+	ordered4, ordered6 bool
+}
+
+func scanVRPs(vrps []VRP) vrpScan {
+	sc := vrpScan{masked: true, ordered4: true, ordered6: true}
+	var last4, last6hi, last6lo uint64
+	for i := range vrps {
+		p := vrps[i].Prefix
+		if !p.IsValid() {
+			continue
+		}
+		k := pfxkey.Of(p)
+		if mh, ml := pfxkey.Mask(k.Bits); k.Hi&^mh != 0 || k.Lo&^ml != 0 {
+			sc.masked = false
+			return sc
+		}
+		if k.Fam == pfxkey.Fam4 {
+			if k.Hi < last4 {
+				sc.ordered4 = false
+			}
+			last4 = k.Hi
+			sc.n4++
+			continue
+		}
+		if k.Hi < last6hi || k.Hi == last6hi && k.Lo < last6lo {
+			sc.ordered6 = false
+		}
+		last6hi, last6lo = k.Hi, k.Lo
+		sc.n6++
+	}
+	return sc
+}
+
+// buildFamily sorts idx (one family's VRP indexes, ascending) into
+// prefixOrder and builds the family's sorted array from it. When the
+// addresses of idx are non-decreasing (ordered: the loaders' canonical
+// order), only each run of VRPs sharing an address (a handful: lengths
+// and MaxLens in the other direction) needs sorting, and the entries are
+// made in the same pass, one key computed per VRP; otherwise it is one
+// whole sort over a table of keys, then buildSorted.
+func buildFamily(vrps []VRP, idx []uint32, ordered, v6 bool) sortedPrefixes {
+	key := vrpKeyFunc(vrps)
+	if !ordered {
+		slices.SortFunc(idx, prefixOrder(vrps, vrpKeys(vrps)))
+		return buildSorted(key, idx, v6)
+	}
+	var s sortedPrefixes
+	s.members = idx
+	s.ents = make([]entry, 0, len(idx)+1)
+	var stack []int32
+	var next pfxkey.Key
+	if len(idx) > 0 {
+		next = key(idx[0])
+	}
+	for lo := 0; lo < len(idx); {
+		first := next
+		hi := lo + 1
+		for hi < len(idx) {
+			next = key(idx[hi])
+			if next.Hi != first.Hi || next.Lo != first.Lo {
+				break
+			}
+			hi++
+		}
+		if hi-lo == 1 {
+			stack = s.add(first, uint32(lo), stack)
+		} else {
+			run := idx[lo:hi]
+			slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(vrps, key(a), key(b), a, b) })
+			for j := lo; j < hi; j++ {
+				stack = s.add(key(idx[j]), uint32(j), stack)
+			}
+		}
+		lo = hi
+	}
+	s.finish(len(idx), v6)
+	return s
 }
 
 // vrpKeyFunc returns the key of VRP i of vrps, computed on each call.
@@ -359,34 +468,45 @@ func sortPrefixOrder(vrps []VRP, idx []uint32) {
 // each ASN's run in (key, MaxLen, index) order, which is asnOrder: a
 // two-pass radix sort on 16-bit digits instead of a comparison sort that
 // chases every VRP (the costliest part of NewIndex before).
-func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) []uint32 {
+func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) (order, asns []uint32) {
 	n := len(inv) + len(i4) + len(i6)
-	src := make([]uint32, 0, n)
-	src = append(append(append(src, inv...), i4...), i6...)
-	asn := make([]uint32, n)
-	for j, i := range src {
-		asn[j] = vrps[i].ASN
-	}
-	dst, dasn := make([]uint32, n), make([]uint32, n)
-	var count [1 << 16]int
-	for _, shift := range [...]uint{0, 16} {
-		clear(count[:])
-		for _, a := range asn {
-			count[a>>shift&0xffff]++
+	parts := [...][]uint32{inv, i4, i6}
+	// Both digits' counts in one pass; the first scatter reads the ASNs
+	// from the VRPs (nearly in slice order: the loaders' order is by
+	// address, as prefix order is) rather than from a copied table.
+	lo, hi := make([]int, 1<<16), make([]int, 1<<16)
+	for _, part := range parts {
+		for _, i := range part {
+			a := vrps[i].ASN
+			lo[a&0xffff]++
+			hi[a>>16]++
 		}
+	}
+	sumUp := func(count []int) {
 		sum := 0
 		for d, c := range count {
 			count[d] = sum
 			sum += c
 		}
-		for j, a := range asn {
-			d := a >> shift & 0xffff
-			dst[count[d]], dasn[count[d]] = src[j], a
-			count[d]++
-		}
-		src, dst, asn, dasn = dst, src, dasn, asn
 	}
-	return src
+	sumUp(lo)
+	sumUp(hi)
+	tmp, tasn := make([]uint32, n), make([]uint32, n)
+	for _, part := range parts {
+		for _, i := range part {
+			a := vrps[i].ASN
+			d := a & 0xffff
+			tmp[lo[d]], tasn[lo[d]] = i, a
+			lo[d]++
+		}
+	}
+	order, asns = make([]uint32, n), make([]uint32, n)
+	for j, a := range tasn {
+		d := a >> 16
+		order[hi[d]], asns[hi[d]] = tmp[j], a
+		hi[d]++
+	}
+	return order, asns
 }
 
 // both runs f and g at once (the prefix half and the ASN half of an index
@@ -428,20 +548,30 @@ func assemble(vrps []VRP, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *
 		ix.s6 = buildSorted(key, i6, true)
 		return nil
 	}, func() error {
-		ix.buildASN()
+		asns := make([]uint32, len(byASN))
+		for j, i := range byASN {
+			asns[j] = vrps[i].ASN
+		}
+		ix.buildASN(asns)
 		return nil
 	})
 	return ix
 }
 
-// buildASN fills the ASN half of the index from byASN.
-func (ix *Index) buildASN() {
-	vrps, byASN := ix.vrps, ix.byASN
-	ix.asnSpan = make(map[uint32]span)
-	for j := 0; j < len(byASN); {
-		asn := vrps[byASN[j]].ASN
+// buildASN fills the ASN half of the index from byASN, whose ASNs are
+// asns (asns[j] is the ASN of VRP byASN[j]).
+func (ix *Index) buildASN(asns []uint32) {
+	runs := 0
+	for j := range asns {
+		if j == 0 || asns[j] != asns[j-1] {
+			runs++
+		}
+	}
+	ix.asnSpan = make(map[uint32]span, runs)
+	for j := 0; j < len(asns); {
+		asn := asns[j]
 		k := j + 1
-		for k < len(byASN) && vrps[byASN[k]].ASN == asn {
+		for k < len(asns) && asns[k] == asn {
 			k++
 		}
 		ix.asnSpan[asn] = span{uint32(j), uint32(k)}

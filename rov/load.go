@@ -167,10 +167,21 @@ type vrpLoader struct {
 	lastTA  string            // most recent intern result
 	fields  ljFields          // JSON scanner scratch, reused per ROA
 	aspas   []ASPA
+
+	// What add learns as the VRPs arrive, so that finish need not pass
+	// over them again for the usual export (in canonical order, no
+	// duplicates): whether the order so far is canonical, whether any
+	// VRP equals the one before it, and the per-family and per-TA counts
+	// of what was kept (the TAs counted per run, the run in taRun).
+	unordered, dupNext bool
+	n4, n6              int
+	byTA                map[string]int
+	taRun               string
+	taRunN              int
 }
 
 func newVRPLoader(name string, opt LoadOptions) *vrpLoader {
-	l := &vrpLoader{name: name, opt: opt, tas: map[string]string{}}
+	l := &vrpLoader{name: name, opt: opt, tas: map[string]string{}, byTA: map[string]int{}}
 	if !opt.Now.IsZero() {
 		l.nowUnix = opt.Now.Unix()
 	}
@@ -202,13 +213,45 @@ func (l *vrpLoader) add(v VRP, expires int64) {
 			return
 		}
 	}
+	if n := len(l.vrps); n > 0 && !l.unordered {
+		switch c := vrpCompare(l.vrps[n-1], v); {
+		case c > 0:
+			l.unordered = true
+		case c == 0 && vrpSameKey(l.vrps[n-1], v):
+			l.dupNext = true
+		}
+	}
+	if v.Prefix.Addr().Is4() {
+		l.n4++
+	} else {
+		l.n6++
+	}
+	if v.TA != l.taRun {
+		l.flushTA()
+		l.taRun = v.TA
+	}
+	l.taRunN++
 	l.vrps = append(l.vrps, v)
 }
 
+func (l *vrpLoader) flushTA() {
+	if l.taRunN > 0 {
+		l.byTA[l.taRun] += l.taRunN
+	}
+	l.taRunN = 0
+}
+
 // finish deduplicates and computes the per-family and per-TA counts.
+// Input in canonical order without duplicates (rpki-client's exports) is
+// returned as read, with the counts add kept.
 func (l *vrpLoader) finish() ([]VRP, LoadStats) {
-	vrps, dups := dedupVRPs(l.vrps)
 	st := l.st
+	l.flushTA()
+	if !l.unordered && !l.dupNext {
+		st.Loaded, st.IPv4, st.IPv6, st.ByTA = len(l.vrps), l.n4, l.n6, l.byTA
+		return l.vrps, st
+	}
+	vrps, dups := dedupVRPs(l.vrps)
 	st.Duplicates = dups
 	st.Loaded = len(vrps)
 	st.ByTA = map[string]int{}

@@ -584,6 +584,13 @@ func (l *vrpLoader) loadJSON(r io.Reader) error {
 				l.vrps = make([]VRP, 0, capHint)
 			}
 			return s.eachElement(func(i int) error {
+				if v, exp, text, ok := l.ljFastROA(s); ok {
+					if !firstASNKnown {
+						firstASNKnown, firstASNText = true, text
+					}
+					l.add(v, exp)
+					return nil
+				}
 				f, err := l.ljReadROA(s)
 				if err != nil {
 					return err
