@@ -174,10 +174,10 @@ type vrpLoader struct {
 	// VRP equals the one before it, and the per-family and per-TA counts
 	// of what was kept (the TAs counted per run, the run in taRun).
 	unordered, dupNext bool
-	n4, n6              int
-	byTA                map[string]int
-	taRun               string
-	taRunN              int
+	n4, n6             int
+	byTA               map[string]int
+	taRun              string
+	taRunN             int
 }
 
 func newVRPLoader(name string, opt LoadOptions) *vrpLoader {
