@@ -165,6 +165,7 @@ type vrpLoader struct {
 	st      LoadStats
 	tas     map[string]string // interned TA names
 	lastTA  string            // most recent intern result
+	plainTA string            // the last TA ljFastROA read (see there)
 	fields  ljFields          // JSON scanner scratch, reused per ROA
 	aspas   []ASPA
 

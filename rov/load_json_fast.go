@@ -33,8 +33,10 @@ const (
 )
 
 // ljFastROA tries to read one "roas" element at s.pos (after optional
-// whitespace) and add its VRP. It reports whether it did; when not,
-// s.pos is unchanged.
+// whitespace). It reports whether it did; when not, s.pos is unchanged.
+// Member names are matched with their closing quote in one comparison,
+// and an IPv4 prefix is parsed up to its closing quote, so the common
+// element is read in one pass over its bytes.
 func (l *vrpLoader) ljFastROA(s *ljScanner) (v VRP, exp int64, asnText, ok bool) {
 	b := s.buf[:s.end]
 	p := ljfSkipWS(b, s.pos)
@@ -48,15 +50,31 @@ func (l *vrpLoader) ljFastROA(s *ljScanner) (v VRP, exp int64, asnText, ok bool)
 	)
 	for {
 		p = ljfSkipWS(b, p)
-		if p >= len(b) || b[p] != '"' {
+		// The longest name, "maxLength", with its quotes, and one byte
+		// after: a shorter element is read by the general path.
+		if p+12 > len(b) || b[p] != '"' {
 			return
 		}
-		kEnd := ljfString(b, p+1)
-		if kEnd < 0 {
+		var bit uint8
+		switch k := b[p+1:]; {
+		case string(k[:4]) == `asn"`:
+			bit, p = ljfASN, p+5
+		case string(k[:7]) == `prefix"`:
+			bit, p = ljfPrefix, p+8
+		case string(k[:10]) == `maxLength"`:
+			bit, p = ljfMaxLen, p+11
+		case string(k[:3]) == `ta"`:
+			bit, p = ljfTA, p+4
+		case string(k[:8]) == `expires"`:
+			bit, p = ljfExpires, p+9
+		default:
 			return
 		}
-		key := b[p+1 : kEnd]
-		p = ljfSkipWS(b, kEnd+1)
+		if seen&bit != 0 {
+			return // a duplicate member: the general path knows which wins
+		}
+		seen |= bit
+		p = ljfSkipWS(b, p)
 		if p >= len(b) || b[p] != ':' {
 			return
 		}
@@ -64,10 +82,8 @@ func (l *vrpLoader) ljFastROA(s *ljScanner) (v VRP, exp int64, asnText, ok bool)
 		if p >= len(b) {
 			return
 		}
-		var bit uint8
-		switch string(key) {
-		case "asn":
-			bit = ljfASN
+		switch bit {
+		case ljfASN:
 			if b[p] == '"' {
 				e := ljfString(b, p+1)
 				if e < 0 {
@@ -85,51 +101,54 @@ func (l *vrpLoader) ljFastROA(s *ljScanner) (v VRP, exp int64, asnText, ok bool)
 				}
 				v.ASN, asnText, p = uint32(n), false, e
 			}
-		case "prefix":
-			bit = ljfPrefix
+		case ljfPrefix:
 			if b[p] != '"' {
 				return
 			}
-			e := ljfString(b, p+1)
+			pfx, e := ljfPrefix4(b, p+1)
 			if e < 0 {
-				return
-			}
-			pfx, good := ljfPrefixOf(b[p+1 : e])
-			if !good {
-				return
+				// Not a plain IPv4 prefix: netip parses it.
+				if e = ljfString(b, p+1); e < 0 {
+					return
+				}
+				var err error
+				pfx, err = netip.ParsePrefix(loadBytesString(b[p+1 : e]))
+				if err != nil || pfx.Masked() != pfx {
+					return
+				}
 			}
 			v.Prefix, p = pfx, e+1
-		case "maxLength":
-			bit = ljfMaxLen
+		case ljfMaxLen:
 			n, e := ljfUint(b, p, 3)
 			if e < 0 {
 				return
 			}
 			maxLen, p = n, e
-		case "ta":
-			bit = ljfTA
+		case ljfTA:
 			if b[p] != '"' {
 				return
+			}
+			// Exports group VRPs by TA: most names are the last one again.
+			// plainTA only ever holds a name this path checked (printable
+			// ASCII, no quote or backslash), so matching its bytes and the
+			// closing quote is reading the same string.
+			if t := l.plainTA; len(t) > 0 && p+2+len(t) <= len(b) && string(b[p+1:p+1+len(t)]) == t && b[p+1+len(t)] == '"' {
+				v.TA, p = t, p+2+len(t)
+				break
 			}
 			e := ljfString(b, p+1)
 			if e < 0 {
 				return
 			}
 			v.TA, p = l.intern(b[p+1:e]), e+1
-		case "expires":
-			bit = ljfExpires
+			l.plainTA = v.TA
+		case ljfExpires:
 			n, e := ljfUint(b, p, 18)
 			if e < 0 {
 				return
 			}
 			exp, p = int64(n), e
-		default:
-			return
 		}
-		if seen&bit != 0 {
-			return // a duplicate member: the general path knows which wins
-		}
-		seen |= bit
 		p = ljfSkipWS(b, p)
 		if p >= len(b) {
 			return
@@ -202,38 +221,24 @@ func ljfUint(b []byte, p int, maxDigits int) (uint64, int) {
 	return n, p
 }
 
-// ljfPrefixOf parses a VRP prefix as loadParsePrefix does, accepting only
-// what it accepts: dotted-quad IPv4 is parsed here (the common case), any
-// other text goes to netip.ParsePrefix. ok is false for anything
-// loadParsePrefix would reject (host bits set included).
-func ljfPrefixOf(b []byte) (netip.Prefix, bool) {
-	if p, ok := ljfPrefix4(b); ok {
-		return p, true
-	}
-	p, err := netip.ParsePrefix(loadBytesString(b))
-	if err != nil || p.Masked() != p {
-		return netip.Prefix{}, false
-	}
-	return p, true
-}
-
-// ljfPrefix4 parses "a.b.c.d/n": four decimal octets without leading
-// zeros, each at most 255, and a length without a leading zero, at most
-// 32, with no host bits set. It is a strict subset of what
+// ljfPrefix4 parses the string contents at p as "a.b.c.d/n" followed by
+// the closing quote: four decimal octets without leading zeros, each at
+// most 255, and a length without a leading zero, at most 32, with no host
+// bits set. It returns the prefix and the index of the closing quote, or
+// -1 for any other text. What it accepts is a strict subset of what
 // netip.ParsePrefix accepts, with the same result.
-func ljfPrefix4(b []byte) (netip.Prefix, bool) {
+func ljfPrefix4(b []byte, p int) (netip.Prefix, int) {
 	var a uint32
-	p := 0
 	for f := 0; f < 4; f++ {
 		start := p
 		var v uint32
-		for p < len(b) && b[p] >= '0' && b[p] <= '9' && p-start < 3 {
+		for p < len(b) && b[p]-'0' <= 9 && p-start < 3 {
 			v = v*10 + uint32(b[p]-'0')
 			p++
 		}
 		d := p - start
 		if d == 0 || v > 255 || d > 1 && b[start] == '0' {
-			return netip.Prefix{}, false
+			return netip.Prefix{}, -1
 		}
 		a = a<<8 | v
 		want := byte('.')
@@ -241,22 +246,22 @@ func ljfPrefix4(b []byte) (netip.Prefix, bool) {
 			want = '/'
 		}
 		if p >= len(b) || b[p] != want {
-			return netip.Prefix{}, false
+			return netip.Prefix{}, -1
 		}
 		p++
 	}
 	start := p
 	bits := 0
-	for p < len(b) && b[p] >= '0' && b[p] <= '9' && p-start < 2 {
+	for p < len(b) && b[p]-'0' <= 9 && p-start < 2 {
 		bits = bits*10 + int(b[p]-'0')
 		p++
 	}
 	d := p - start
-	if d == 0 || p != len(b) || bits > 32 || d > 1 && b[start] == '0' {
-		return netip.Prefix{}, false
+	if d == 0 || p >= len(b) || b[p] != '"' || bits > 32 || d > 1 && b[start] == '0' {
+		return netip.Prefix{}, -1
 	}
 	if bits < 32 && a<<bits != 0 {
-		return netip.Prefix{}, false // host bits: the general path says so
+		return netip.Prefix{}, -1 // host bits: the general path says so
 	}
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), bits), true
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), bits), p
 }
