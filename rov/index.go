@@ -474,7 +474,7 @@ func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) (order, asns []uint32) {
 	// Both digits' counts in one pass; the first scatter reads the ASNs
 	// from the VRPs (nearly in slice order: the loaders' order is by
 	// address, as prefix order is) rather than from a copied table.
-	lo, hi := make([]int, 1<<16), make([]int, 1<<16)
+	lo, hi := make([]uint32, 1<<16), make([]uint32, 1<<16)
 	for _, part := range parts {
 		for _, i := range part {
 			a := vrps[i].ASN
@@ -482,8 +482,8 @@ func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) (order, asns []uint32) {
 			hi[a>>16]++
 		}
 	}
-	sumUp := func(count []int) {
-		sum := 0
+	sumUp := func(count []uint32) {
+		var sum uint32
 		for d, c := range count {
 			count[d] = sum
 			sum += c
