@@ -45,7 +45,7 @@ type Index struct {
 		v4   *uint32_tree.TreeV4
 		v6   *uint32_tree.TreeV6
 	}
-	s4 sortedPrefixes
+	s4 sortedPrefixes4
 	s6 sortedPrefixes
 
 	// byASN holds every VRP index sorted by (ASN, family, address, length,
@@ -74,7 +74,9 @@ type span struct{ lo, hi uint32 }
 type sortedPrefixes struct {
 	// ents[:n] are the prefixes; ents[n] is a sentinel whose start ends
 	// the last run. Key, parent and start share one 32-byte entry so a
-	// lookup touches one cache line per prefix it visits.
+	// lookup touches one cache line per prefix it visits. IPv6 only: the
+	// IPv4 half is sortedPrefixes4 (index4.go), the same with 16-byte
+	// entries.
 	ents    []entry
 	n       int
 	members []uint32
@@ -165,18 +167,31 @@ func asnCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
 	return cmp.Compare(a, b)
 }
 
-// buildSorted makes one family's sorted array from idx, already in
-// prefixOrder: one pass with a stack for the parent pointers, one pass for
-// the bucket table.
-func buildSorted(key func(uint32) pfxkey.Key, idx []uint32, v6 bool) sortedPrefixes {
+// prefixWalk calls emit with the key of every VRP of a family's index
+// list in prefixOrder, and its position j in that list.
+type prefixWalk func(emit func(k pfxkey.Key, j int))
+
+// walkOrdered walks idx, already in prefixOrder.
+func walkOrdered(key func(uint32) pfxkey.Key, idx []uint32) prefixWalk {
+	return func(emit func(pfxkey.Key, int)) {
+		for j, i := range idx {
+			emit(key(i), j)
+		}
+	}
+}
+
+// build6 makes the IPv6 array from idx, whose VRPs walk visits in
+// prefixOrder: one pass with a stack for the parent pointers, one pass
+// for the bucket table.
+func build6(idx []uint32, walk prefixWalk) sortedPrefixes {
 	var s sortedPrefixes
 	s.members = idx
 	s.ents = make([]entry, 0, len(idx)+1)
 	var stack []int32
-	for j, i := range idx {
-		stack = s.add(key(i), uint32(j), stack)
-	}
-	s.finish(len(idx), v6)
+	walk(func(k pfxkey.Key, j int) {
+		stack = s.add(k, uint32(j), stack)
+	})
+	s.finish(len(idx), true)
 	return s
 }
 
@@ -322,10 +337,10 @@ func NewIndex(vrps []VRP) *Index {
 	}
 	ix := &Index{vrps: vrps}
 	both(func() error {
-		ix.s4 = buildFamily(vrps, i4, sc.ordered4, false)
+		ix.s4 = build4(i4, sortFamily(vrps, i4, sc.ordered4))
 		return nil
 	}, func() error {
-		ix.s6 = buildFamily(vrps, i6, sc.ordered6, true)
+		ix.s6 = build6(i6, sortFamily(vrps, i6, sc.ordered6))
 		sortPrefixOrder(vrps, inv)
 		return nil
 	})
@@ -375,50 +390,46 @@ func scanVRPs(vrps []VRP) vrpScan {
 	return sc
 }
 
-// buildFamily sorts idx (one family's VRP indexes, ascending) into
-// prefixOrder and builds the family's sorted array from it. When the
-// addresses of idx are non-decreasing (ordered: the loaders' canonical
-// order), only each run of VRPs sharing an address (a handful: lengths
-// and MaxLens in the other direction) needs sorting, and the entries are
-// made in the same pass, one key computed per VRP; otherwise it is one
-// whole sort over a table of keys, then buildSorted.
-func buildFamily(vrps []VRP, idx []uint32, ordered, v6 bool) sortedPrefixes {
+// sortFamily sorts idx (one family's VRP indexes, ascending) into
+// prefixOrder as the returned walk visits it. When the addresses of idx
+// are non-decreasing (ordered: the loaders' canonical order), only each
+// run of VRPs sharing an address (a handful: lengths and MaxLens in the
+// other direction) needs sorting, and the walk sorts each run as it
+// reaches it, computing one key per VRP; otherwise idx is sorted whole
+// over a table of keys first.
+func sortFamily(vrps []VRP, idx []uint32, ordered bool) prefixWalk {
 	key := vrpKeyFunc(vrps)
 	if !ordered {
 		slices.SortFunc(idx, prefixOrder(vrps, vrpKeys(vrps)))
-		return buildSorted(key, idx, v6)
+		return walkOrdered(key, idx)
 	}
-	var s sortedPrefixes
-	s.members = idx
-	s.ents = make([]entry, 0, len(idx)+1)
-	var stack []int32
-	var next pfxkey.Key
-	if len(idx) > 0 {
-		next = key(idx[0])
-	}
-	for lo := 0; lo < len(idx); {
-		first := next
-		hi := lo + 1
-		for hi < len(idx) {
-			next = key(idx[hi])
-			if next.Hi != first.Hi || next.Lo != first.Lo {
-				break
-			}
-			hi++
+	return func(emit func(pfxkey.Key, int)) {
+		var next pfxkey.Key
+		if len(idx) > 0 {
+			next = key(idx[0])
 		}
-		if hi-lo == 1 {
-			stack = s.add(first, uint32(lo), stack)
-		} else {
-			run := idx[lo:hi]
-			slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(vrps, key(a), key(b), a, b) })
-			for j := lo; j < hi; j++ {
-				stack = s.add(key(idx[j]), uint32(j), stack)
+		for lo := 0; lo < len(idx); {
+			first := next
+			hi := lo + 1
+			for hi < len(idx) {
+				next = key(idx[hi])
+				if next.Hi != first.Hi || next.Lo != first.Lo {
+					break
+				}
+				hi++
 			}
+			if hi-lo == 1 {
+				emit(first, lo)
+			} else {
+				run := idx[lo:hi]
+				slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(vrps, key(a), key(b), a, b) })
+				for j := lo; j < hi; j++ {
+					emit(key(idx[j]), j)
+				}
+			}
+			lo = hi
 		}
-		lo = hi
 	}
-	s.finish(len(idx), v6)
-	return s
 }
 
 // vrpKeyFunc returns the key of VRP i of vrps, computed on each call.
@@ -544,8 +555,8 @@ func vrpKeys(vrps []VRP) []pfxkey.Key {
 func assemble(vrps []VRP, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *Index {
 	ix := &Index{vrps: vrps, byASN: byASN}
 	both(func() error {
-		ix.s4 = buildSorted(key, i4, false)
-		ix.s6 = buildSorted(key, i6, true)
+		ix.s4 = build4(i4, walkOrdered(key, i4))
+		ix.s6 = build6(i6, walkOrdered(key, i6))
 		return nil
 	}, func() error {
 		asns := make([]uint32, len(byASN))
@@ -711,7 +722,7 @@ func (ix *Index) Covering(p netip.Prefix, dst []uint32) []uint32 {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
-		return ix.s4.covering(pfxkey.Of(p), false, dst)
+		return ix.s4.covering(key4Of(pfxkey.Of(p)), dst)
 	}
 	return ix.s6.covering(pfxkey.Of(p), true, dst)
 }
@@ -741,7 +752,7 @@ func (ix *Index) Inside(p netip.Prefix, dst []uint32) []uint32 {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
-		return ix.s4.inside(pfxkey.Of(p), dst)
+		return ix.s4.inside(key4Of(pfxkey.Of(p)), dst)
 	}
 	return ix.s6.inside(pfxkey.Of(p), dst)
 }

@@ -6,8 +6,11 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"sort"
 	"sync"
 	"testing"
+
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 )
 
 // TestNewIndexOrdered: an index rebuilt from another index's orders answers
@@ -117,9 +120,34 @@ func TestBucketTable(t *testing.T) {
 		vrps = append(vrps, VRP{Prefix: netip.PrefixFrom(netip.AddrFrom16(b), l6).Masked(), MaxLen: uint8(l6), ASN: uint32(r.IntN(4))})
 	}
 	vrps = append(vrps, VRP{Prefix: netip.MustParsePrefix("0.0.0.0/0"), MaxLen: 8}, VRP{Prefix: netip.MustParsePrefix("2000::/3"), MaxLen: 3})
+	// IPv6 outside 2000::/3, below and above it: no bucket of their own.
+	for _, p := range []string{"::/0", "::/8", "fc00::/7", "1fff:ffff::/32", "4000::/2", "3fff:ffff:ffff::/48", "ff00::/8"} {
+		vrps = append(vrps, VRP{Prefix: netip.MustParsePrefix(p), MaxLen: 64})
+	}
 	ix := NewIndex(vrps)
 	if ix.s4.jump == nil || ix.s6.jump == nil {
 		t.Fatalf("%d and %d distinct prefixes got no bucket table", ix.s4.n, ix.s6.n)
+	}
+	// Every bucket starts at the first entry not below the bucket's first
+	// address, whichever way the index was built (this slice is unordered;
+	// the canonical copy takes the one-pass build).
+	for _, ix := range []*Index{ix, NewIndex(Canonicalize(slices.Clone(vrps)))} {
+		jb := ix.s4.jbits
+		for b, got := range ix.s4.jump {
+			start := uint64(b) << (32 - jb)
+			want := sort.Search(ix.s4.n, func(j int) bool { return uint64(ix.s4.ents[j].k.addr) >= start })
+			if int(got) != want {
+				t.Fatalf("IPv4 bucket %d of 2^%d starts at %d, want %d", b, jb, got, want)
+			}
+		}
+		jb = ix.s6.jbits
+		for b, got := range ix.s6.jump {
+			start := pfxkey.Key{Hi: 1<<61 + uint64(b)<<(61-jb), Fam: pfxkey.Fam6} // b = 2^jb: 4000::
+			want := sort.Search(ix.s6.n, func(j int) bool { return ix.s6.ents[j].k.Compare(start) >= 0 })
+			if int(got) != want {
+				t.Fatalf("IPv6 bucket %d of 2^%d starts at %d, want %d", b, jb, got, want)
+			}
+		}
 	}
 	for range 3000 {
 		v := vrps[r.IntN(len(vrps))].Prefix
