@@ -2,6 +2,7 @@ package rov
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"time"
 	"unsafe"
+
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 )
 
 // LoadOptions controls LoadVRPs.
@@ -175,6 +178,9 @@ type vrpLoader struct {
 	// VRP equals the one before it, and the per-family and per-TA counts
 	// of what was kept (the TAs counted per run, the run in taRun).
 	unordered, dupNext bool
+	last               pfxkey.Key // of the last VRP kept, with its MaxLen and ASN
+	lastMax            uint8
+	lastASN            uint32
 	n4, n6             int
 	byTA               map[string]int
 	taRun              string
@@ -214,15 +220,22 @@ func (l *vrpLoader) add(v VRP, expires int64) {
 			return
 		}
 	}
-	if n := len(l.vrps); n > 0 && !l.unordered {
-		switch c := vrpCompare(l.vrps[n-1], v); {
+	// The canonical order (vrpCompare) on keys: loaders give valid,
+	// masked prefixes, for which the key orders as the address does.
+	k := pfxkey.Of(v.Prefix)
+	switch {
+	case !v.Prefix.IsValid():
+		l.unordered = true // not from a loader; dedupVRPs sorts it out
+	case len(l.vrps) > 0 && !l.unordered:
+		switch c := canonCompare(l.last, k, l.lastMax, v.MaxLen, l.lastASN, v.ASN); {
 		case c > 0:
 			l.unordered = true
-		case c == 0 && vrpSameKey(l.vrps[n-1], v):
+		case c == 0:
 			l.dupNext = true
 		}
 	}
-	if v.Prefix.Addr().Is4() {
+	l.last, l.lastMax, l.lastASN = k, v.MaxLen, v.ASN
+	if k.Fam == pfxkey.Fam4 {
 		l.n4++
 	} else {
 		l.n6++
@@ -233,6 +246,24 @@ func (l *vrpLoader) add(v VRP, expires int64) {
 	}
 	l.taRunN++
 	l.vrps = append(l.vrps, v)
+}
+
+// canonCompare is vrpCompare given the prefixes' keys: address
+// ascending, then longer prefix, larger MaxLen first, then ASN ascending.
+func canonCompare(a, b pfxkey.Key, amax, bmax uint8, aasn, basn uint32) int {
+	switch {
+	case a.Fam != b.Fam:
+		return cmp.Compare(a.Fam, b.Fam)
+	case a.Hi != b.Hi:
+		return cmp.Compare(a.Hi, b.Hi)
+	case a.Lo != b.Lo:
+		return cmp.Compare(a.Lo, b.Lo)
+	case a.Bits != b.Bits:
+		return cmp.Compare(b.Bits, a.Bits)
+	case amax != bmax:
+		return cmp.Compare(bmax, amax)
+	}
+	return cmp.Compare(aasn, basn)
 }
 
 func (l *vrpLoader) flushTA() {

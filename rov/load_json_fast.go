@@ -210,12 +210,19 @@ func ljfString(b []byte, p int) int {
 func ljfUint(b []byte, p int, maxDigits int) (uint64, int) {
 	start := p
 	var n uint64
-	for p < len(b) && b[p] >= '0' && b[p] <= '9' {
-		n = n*10 + uint64(b[p]-'0')
+	for p < len(b) {
+		c := b[p] - '0'
+		if c > 9 {
+			break
+		}
+		n = n*10 + uint64(c)
 		p++
 	}
-	d := p - start
-	if d == 0 || d > maxDigits || d > 1 && b[start] == '0' || p >= len(b) || ljIsNumByte(b[p]) {
+	if d := p - start; d == 0 || d > maxDigits || p >= len(b) || d > 1 && b[start] == '0' {
+		return 0, -1
+	}
+	switch b[p] {
+	case '.', 'e', 'E', '+', '-':
 		return 0, -1
 	}
 	return n, p

@@ -147,8 +147,11 @@ func TestLoaderOrderBookkeeping(t *testing.T) {
 		in := make([]VRP, n)
 		for i := range in {
 			p := fmt.Sprintf("10.%d.0.0/16", rng.IntN(4))
-			if rng.IntN(3) == 0 {
+			switch rng.IntN(4) {
+			case 0:
 				p = fmt.Sprintf("2001:db8:%x::/48", rng.IntN(4))
+			case 1:
+				p = fmt.Sprintf("10.0.0.0/%d", 8+rng.IntN(9)) // same address, other lengths
 			}
 			pfx, _ := loadParsePrefix([]byte(p))
 			in[i] = VRP{Prefix: pfx, MaxLen: uint8(pfx.Bits() + rng.IntN(2)), ASN: uint32(rng.IntN(3)), TA: tas[rng.IntN(len(tas))]}
