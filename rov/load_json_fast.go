@@ -210,23 +210,18 @@ func ljfString(b []byte, p int) int {
 func ljfUint(b []byte, p int, maxDigits int) (uint64, int) {
 	start := p
 	var n uint64
-	for p < len(b) {
-		c := b[p] - '0'
-		if c > 9 {
-			break
-		}
-		n = n*10 + uint64(c)
-		p++
+	for ; p < len(b) && b[p]-'0' <= 9; p++ {
+		n = n*10 + uint64(b[p]-'0')
 	}
-	if d := p - start; d == 0 || d > maxDigits || p >= len(b) || d > 1 && b[start] == '0' {
-		return 0, -1
-	}
-	switch b[p] {
-	case '.', 'e', 'E', '+', '-':
+	if d := p - start; d == 0 || d > maxDigits || p >= len(b) || d > 1 && b[start] == '0' || ljfNumTail[b[p]] {
 		return 0, -1
 	}
 	return n, p
 }
+
+// ljfNumTail marks the bytes that would continue a JSON number after its
+// integer digits (a fraction, an exponent, a sign).
+var ljfNumTail = [256]bool{'.': true, 'e': true, 'E': true, '+': true, '-': true}
 
 // ljfPrefix4 parses the string contents at p as "a.b.c.d/n" followed by
 // the closing quote: four decimal octets without leading zeros, each at
