@@ -168,31 +168,41 @@ func asnCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
 }
 
 // prefixWalk calls emit with the key of every VRP of a family's index
-// list in prefixOrder, and its position j in that list.
-type prefixWalk func(emit func(k pfxkey.Key, j int))
+// list in prefixOrder, and its position j in that list, and says how it
+// ended; the keys emitted are valid only when it ends with walkDone.
+type prefixWalk func(emit func(k pfxkey.Key, j int)) walkResult
 
-// walkOrdered walks idx, already in prefixOrder.
+// walkOrdered walks idx, already in prefixOrder, stopping at a prefix
+// with host bits.
 func walkOrdered(key func(uint32) pfxkey.Key, idx []uint32) prefixWalk {
-	return func(emit func(pfxkey.Key, int)) {
+	return func(emit func(pfxkey.Key, int)) walkResult {
 		for j, i := range idx {
-			emit(key(i), j)
+			k := key(i)
+			if hostBits(k) {
+				return walkHostBits
+			}
+			emit(k, j)
 		}
+		return walkDone
 	}
 }
 
 // build6 makes the IPv6 array from idx, whose VRPs walk visits in
 // prefixOrder: one pass with a stack for the parent pointers, one pass
-// for the bucket table.
-func build6(idx []uint32, walk prefixWalk) sortedPrefixes {
+// for the bucket table. The array is whole only when the walk ends with
+// walkDone.
+func build6(idx []uint32, walk prefixWalk) (sortedPrefixes, walkResult) {
 	var s sortedPrefixes
 	s.members = idx
 	s.ents = make([]entry, 0, len(idx)+1)
 	var stack []int32
-	walk(func(k pfxkey.Key, j int) {
+	if r := walk(func(k pfxkey.Key, j int) {
 		stack = s.add(k, uint32(j), stack)
-	})
+	}); r != walkDone {
+		return s, r
+	}
 	s.finish(len(idx), true)
-	return s
+	return s, walkDone
 }
 
 // add appends the entry of key k, whose VRPs start at members[j], unless
@@ -308,21 +318,23 @@ func (s *sortedPrefixes) inside(k pfxkey.Key, dst []uint32) []uint32 {
 // memory on 723k real VRPs.
 // The patricia trees behind CoveringTree are built on its first call.
 func NewIndex(vrps []VRP) *Index {
-	sc := scanVRPs(vrps)
-	if !sc.masked {
-		// Loaders reject host bits; a caller that did not gets a masked
-		// copy rather than wrong answers.
-		vrps = slices.Clone(vrps)
-		for j := range vrps {
-			vrps[j].Prefix = vrps[j].Prefix.Masked()
-		}
-		sc = scanVRPs(vrps)
-	}
 	// Keys are computed from the VRPs where needed rather than kept in a
 	// table beside them: filling and faulting in 24 bytes per VRP cost more
-	// than computing a key again (NewIndexOrdered does the same).
-	inv := make([]uint32, 0, len(vrps)-sc.n4-sc.n6)
-	i4, i6 := make([]uint32, 0, sc.n4), make([]uint32, 0, sc.n6)
+	// than computing a key again (NewIndexOrdered does the same). Host
+	// bits and the order of the addresses are checked as the families are
+	// built, which computes each key once.
+	var n4, n6 int
+	for i := range vrps {
+		if p := vrps[i].Prefix; p.IsValid() {
+			if p.Addr().Is4() {
+				n4++
+			} else {
+				n6++
+			}
+		}
+	}
+	inv := make([]uint32, 0, len(vrps)-n4-n6)
+	i4, i6 := make([]uint32, 0, n4), make([]uint32, 0, n6)
 	for i := range vrps {
 		switch p := vrps[i].Prefix; {
 		case !p.IsValid():
@@ -336,80 +348,79 @@ func NewIndex(vrps []VRP) *Index {
 		}
 	}
 	ix := &Index{vrps: vrps}
+	var r4, r6 walkResult
 	both(func() error {
-		ix.s4 = build4(i4, sortFamily(vrps, i4, sc.ordered4))
+		ix.s4, r4 = build4(i4, sortFamily(vrps, i4))
+		if r4 == walkUnordered {
+			ix.s4, r4 = build4(i4, sortWhole(vrps, i4))
+		}
 		return nil
 	}, func() error {
-		ix.s6 = build6(i6, sortFamily(vrps, i6, sc.ordered6))
+		ix.s6, r6 = build6(i6, sortFamily(vrps, i6))
+		if r6 == walkUnordered {
+			ix.s6, r6 = build6(i6, sortWhole(vrps, i6))
+		}
 		sortPrefixOrder(vrps, inv)
 		return nil
 	})
+	if r4 == walkHostBits || r6 == walkHostBits {
+		// Loaders reject host bits; a caller that did not gets a masked
+		// copy rather than wrong answers.
+		vrps = slices.Clone(vrps)
+		for j := range vrps {
+			vrps[j].Prefix = vrps[j].Prefix.Masked()
+		}
+		return NewIndex(vrps)
+	}
 	var asns []uint32
 	ix.byASN, asns = asnOrderOf(vrps, inv, i4, i6)
 	ix.buildASN(asns)
 	return ix
 }
 
-// vrpScan is what NewIndex learns in one pass over the VRPs: how many of
-// each family, whether every prefix is masked, and whether each family's
-// addresses are already non-decreasing in slice order (as the loaders'
-// canonical order leaves them).
-type vrpScan struct {
-	n4, n6             int
-	masked             bool
-	ordered4, ordered6 bool
+// walkResult is how a prefixWalk ended.
+type walkResult uint8
+
+const (
+	walkDone      walkResult = iota
+	walkUnordered            // sortFamily met addresses out of order
+	walkHostBits             // a prefix has host bits set
+)
+
+// hostBits reports whether k, the key of a valid prefix, has address bits
+// set beyond its length.
+func hostBits(k pfxkey.Key) bool {
+	mh, ml := pfxkey.Mask(k.Bits)
+	return k.Hi&^mh != 0 || k.Lo&^ml != 0
 }
 
-func scanVRPs(vrps []VRP) vrpScan {
-	sc := vrpScan{masked: true, ordered4: true, ordered6: true}
-	var last4, last6hi, last6lo uint64
-	for i := range vrps {
-		p := vrps[i].Prefix
-		if !p.IsValid() {
-			continue
-		}
-		k := pfxkey.Of(p)
-		if mh, ml := pfxkey.Mask(k.Bits); k.Hi&^mh != 0 || k.Lo&^ml != 0 {
-			sc.masked = false
-			return sc
-		}
-		if k.Fam == pfxkey.Fam4 {
-			if k.Hi < last4 {
-				sc.ordered4 = false
-			}
-			last4 = k.Hi
-			sc.n4++
-			continue
-		}
-		if k.Hi < last6hi || k.Hi == last6hi && k.Lo < last6lo {
-			sc.ordered6 = false
-		}
-		last6hi, last6lo = k.Hi, k.Lo
-		sc.n6++
-	}
-	return sc
+// sortWhole sorts idx into prefixOrder over a table of keys and walks it.
+func sortWhole(vrps []VRP, idx []uint32) prefixWalk {
+	slices.SortFunc(idx, prefixOrder(vrps, vrpKeys(vrps)))
+	return walkOrdered(vrpKeyFunc(vrps), idx)
 }
 
 // sortFamily sorts idx (one family's VRP indexes, ascending) into
-// prefixOrder as the returned walk visits it. When the addresses of idx
-// are non-decreasing (ordered: the loaders' canonical order), only each
+// prefixOrder as the returned walk visits it, assuming the addresses of
+// idx are non-decreasing (the loaders' canonical order): then only each
 // run of VRPs sharing an address (a handful: lengths and MaxLens in the
 // other direction) needs sorting, and the walk sorts each run as it
-// reaches it, computing one key per VRP; otherwise idx is sorted whole
-// over a table of keys first.
-func sortFamily(vrps []VRP, idx []uint32, ordered bool) prefixWalk {
+// reaches it, computing one key per VRP. It stops with walkUnordered at
+// the first address out of order (the caller then sorts idx whole: the
+// order is a strict total one, so where the walk left idx does not
+// matter) and with walkHostBits at a prefix with host bits.
+func sortFamily(vrps []VRP, idx []uint32) prefixWalk {
 	key := vrpKeyFunc(vrps)
-	if !ordered {
-		slices.SortFunc(idx, prefixOrder(vrps, vrpKeys(vrps)))
-		return walkOrdered(key, idx)
-	}
-	return func(emit func(pfxkey.Key, int)) {
+	return func(emit func(pfxkey.Key, int)) walkResult {
 		var next pfxkey.Key
 		if len(idx) > 0 {
 			next = key(idx[0])
 		}
 		for lo := 0; lo < len(idx); {
 			first := next
+			if hostBits(first) {
+				return walkHostBits
+			}
 			hi := lo + 1
 			for hi < len(idx) {
 				next = key(idx[hi])
@@ -418,17 +429,25 @@ func sortFamily(vrps []VRP, idx []uint32, ordered bool) prefixWalk {
 				}
 				hi++
 			}
+			if hi < len(idx) && (next.Hi < first.Hi || next.Hi == first.Hi && next.Lo < first.Lo) {
+				return walkUnordered
+			}
 			if hi-lo == 1 {
 				emit(first, lo)
 			} else {
 				run := idx[lo:hi]
 				slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(vrps, key(a), key(b), a, b) })
 				for j := lo; j < hi; j++ {
-					emit(key(idx[j]), j)
+					k := key(idx[j])
+					if hostBits(k) {
+						return walkHostBits
+					}
+					emit(k, j)
 				}
 			}
 			lo = hi
 		}
+		return walkDone
 	}
 }
 
@@ -555,8 +574,9 @@ func vrpKeys(vrps []VRP) []pfxkey.Key {
 func assemble(vrps []VRP, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *Index {
 	ix := &Index{vrps: vrps, byASN: byASN}
 	both(func() error {
-		ix.s4 = build4(i4, walkOrdered(key, i4))
-		ix.s6 = build6(i6, walkOrdered(key, i6))
+		// NewIndexOrdered checked the masks: the walks end walkDone.
+		ix.s4, _ = build4(i4, walkOrdered(key, i4))
+		ix.s6, _ = build6(i6, walkOrdered(key, i6))
 		return nil
 	}, func() error {
 		asns := make([]uint32, len(byASN))

@@ -60,11 +60,12 @@ func (s *sortedPrefixes4) vrpsOf(i int32) []uint32 {
 }
 
 // build4 makes the IPv4 array from idx, whose VRPs walk visits in
-// prefixOrder with their keys.
-func build4(idx []uint32, walk prefixWalk) sortedPrefixes4 {
+// prefixOrder with their keys; it is whole only when the walk ends with
+// walkDone.
+func build4(idx []uint32, walk prefixWalk) (sortedPrefixes4, walkResult) {
 	s := sortedPrefixes4{members: idx, ents: make([]entry4, 0, len(idx)+1)}
 	var stack []int32
-	walk(func(k pfxkey.Key, j int) {
+	r := walk(func(k pfxkey.Key, j int) {
 		kk := key4Of(k)
 		if len(s.ents) > 0 && kk == s.ents[len(s.ents)-1].k {
 			return
@@ -80,10 +81,13 @@ func build4(idx []uint32, walk prefixWalk) sortedPrefixes4 {
 		s.ents = append(s.ents, entry4{k: kk, parent: p, start: uint32(j)})
 		stack = append(stack, e)
 	})
+	if r != walkDone {
+		return s, r
+	}
 	s.n = len(s.ents)
 	s.ents = append(s.ents, entry4{parent: -1, start: uint32(len(idx))})
 	if s.n < minJump {
-		return s
+		return s, walkDone
 	}
 	// As sortedPrefixes.finish: jump[b] is the first entry whose address
 	// is in bucket b or later.
@@ -99,7 +103,7 @@ func build4(idx []uint32, walk prefixWalk) sortedPrefixes4 {
 	for ; b <= nb; b++ {
 		s.jump[b] = uint32(s.n)
 	}
-	return s
+	return s, walkDone
 }
 
 // covering is sortedPrefixes.covering for IPv4.
