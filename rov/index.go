@@ -372,10 +372,85 @@ func NewIndex(vrps []VRP) *Index {
 		}
 		return NewIndex(vrps)
 	}
-	var asns []uint32
-	ix.byASN, asns = asnOrderOf(vrps, inv, i4, i6)
-	ix.buildASN(asns)
+	if !ix.asnOrderDense(inv, i4, i6) {
+		var asns []uint32
+		ix.byASN, asns = asnOrderOf(vrps, inv, i4, i6)
+		ix.buildASN(asns)
+	}
 	return ix
+}
+
+// maxDenseHighs bounds asnOrderDense's tables: one of 2^16 counters per
+// distinct upper half of an ASN (real exports have a handful: 0 for
+// 2-byte ASNs, 1-6 for the 4-byte ones assigned so far).
+const maxDenseHighs = 16
+
+// asnOrderDense fills byASN and asnSpan (the ASN half) by one counting
+// sort on the ASN, given the invalid, IPv4 and IPv6 indexes each in
+// prefixOrder (so, as in asnOrderOf, each ASN's run comes out in
+// asnOrder): a count per ASN in a table per distinct upper half, the
+// starts from a pass over the tables in ASN order (which also gives each
+// ASN's span), then one stable scatter. Besides byASN it needs only the
+// tables, where the radix sort of asnOrderOf needs three more arrays of
+// the VRP count (12 MB on a full export, all memory to fault in). It
+// reports false, doing nothing, when the ASNs have more than
+// maxDenseHighs distinct upper halves.
+func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
+	vrps := ix.vrps
+	parts := [...][]uint32{inv, i4, i6}
+	var slot [1 << 16]uint8 // upper half -> 1 + its table, 0 for none
+	var highs []uint32
+	for _, part := range parts {
+		for _, i := range part {
+			if h := vrps[i].ASN >> 16; slot[h] == 0 {
+				if len(highs) == maxDenseHighs {
+					return false
+				}
+				highs = append(highs, h)
+				slot[h] = uint8(len(highs))
+			}
+		}
+	}
+	// Tables in ascending order of the upper half.
+	slices.Sort(highs)
+	for t, h := range highs {
+		slot[h] = uint8(t + 1)
+	}
+	next := make([]uint32, len(highs)<<16)
+	for _, part := range parts {
+		for _, i := range part {
+			a := vrps[i].ASN
+			next[int(slot[a>>16]-1)<<16|int(a&0xffff)]++
+		}
+	}
+	distinct := 0
+	for _, c := range next {
+		if c != 0 {
+			distinct++
+		}
+	}
+	ix.asnSpan = make(map[uint32]span, distinct)
+	var start uint32
+	for t, c := range next {
+		if c == 0 {
+			continue
+		}
+		asn := highs[t>>16]<<16 | uint32(t&0xffff)
+		ix.asnSpan[asn] = span{start, start + c}
+		next[t] = start
+		start += c
+	}
+	order := make([]uint32, start)
+	for _, part := range parts {
+		for _, i := range part {
+			a := vrps[i].ASN
+			t := int(slot[a>>16]-1)<<16 | int(a&0xffff)
+			order[next[t]] = i
+			next[t]++
+		}
+	}
+	ix.byASN = order
+	return true
 }
 
 // walkResult is how a prefixWalk ended.

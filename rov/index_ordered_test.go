@@ -3,6 +3,7 @@ package rov
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -194,5 +195,53 @@ func TestCoveringTreeLazy(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestASNOrderDense holds the counting sort of the ASN half to the radix
+// sort it replaces (same byASN, same spans) when the ASNs have few upper
+// halves, and checks that with more than maxDenseHighs it declines and
+// NewIndex's ASN order is still asnCmp's.
+func TestASNOrderDense(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for round := range 60 {
+		vrps := randVRPs(r, 1+r.IntN(3000))
+		highs := 1 + r.IntN(maxDenseHighs+8)
+		for i := range vrps {
+			vrps[i].ASN = uint32(r.IntN(highs))*0x10001*uint32(1+round%3) + uint32(r.IntN(40))
+		}
+		if round%2 == 0 {
+			vrps = Canonicalize(vrps)
+		}
+		ix := NewIndex(vrps)
+		i4, i6, _ := ix.Orders()
+		var inv []uint32
+		for i := range vrps {
+			if !vrps[i].Prefix.IsValid() {
+				inv = append(inv, uint32(i))
+			}
+		}
+		want, asns := asnOrderOf(vrps, inv, i4, i6)
+		ref := &Index{vrps: vrps, byASN: want}
+		ref.buildASN(asns)
+		dense := &Index{vrps: vrps}
+		ok := dense.asnOrderDense(inv, i4, i6)
+		distinct := map[uint32]bool{}
+		for _, v := range vrps {
+			distinct[v.ASN>>16] = true
+		}
+		if ok != (len(distinct) <= maxDenseHighs) {
+			t.Fatalf("round %d: %d upper halves, dense %v", round, len(distinct), ok)
+		}
+		if ok && (!slices.Equal(dense.byASN, want) || !maps.Equal(dense.asnSpan, ref.asnSpan)) {
+			t.Fatalf("round %d: counting sort differs from the radix sort", round)
+		}
+		if !slices.Equal(ix.byASN, want) || !maps.Equal(ix.asnSpan, ref.asnSpan) {
+			t.Fatalf("round %d: NewIndex's ASN half differs from the radix sort", round)
+		}
+		keys := vrpKeys(vrps)
+		if !slices.IsSortedFunc(ix.byASN, func(a, b uint32) int { return asnCmp(vrps, keys[a], keys[b], a, b) }) {
+			t.Fatalf("round %d: byASN not in asnCmp order", round)
+		}
 	}
 }
