@@ -381,9 +381,10 @@ func NewIndex(vrps []VRP) *Index {
 }
 
 // maxDenseHighs bounds asnOrderDense's tables: one of 2^16 counters per
-// distinct upper half of an ASN (real exports have a handful: 0 for
-// 2-byte ASNs, 1-6 for the 4-byte ones assigned so far).
-const maxDenseHighs = 16
+// distinct upper half of an ASN. The 723k-VRP export has 17 (0 for the
+// 2-byte ASNs and 1-6 for the 4-byte ones assigned so far hold all but
+// 24 VRPs; private and reserved ASNs the rest).
+const maxDenseHighs = 64
 
 // asnOrderDense fills byASN and asnSpan (the ASN half) by one counting
 // sort on the ASN, given the invalid, IPv4 and IPv6 indexes each in
@@ -392,61 +393,69 @@ const maxDenseHighs = 16
 // starts from a pass over the tables in ASN order (which also gives each
 // ASN's span), then one stable scatter. Besides byASN it needs only the
 // tables, where the radix sort of asnOrderOf needs three more arrays of
-// the VRP count (12 MB on a full export, all memory to fault in). It
-// reports false, doing nothing, when the ASNs have more than
-// maxDenseHighs distinct upper halves.
+// the VRP count (9 MB on a full export, all memory to fault in). It
+// reports false, leaving the index as it was, when the tables would be
+// larger than those arrays (few VRPs, or more than maxDenseHighs upper
+// halves).
 func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
 	vrps := ix.vrps
+	n := len(inv) + len(i4) + len(i6)
 	parts := [...][]uint32{inv, i4, i6}
-	var slot [1 << 16]uint8 // upper half -> 1 + its table, 0 for none
-	var highs []uint32
-	for _, part := range parts {
-		for _, i := range part {
-			if h := vrps[i].ASN >> 16; slot[h] == 0 {
-				if len(highs) == maxDenseHighs {
-					return false
-				}
-				highs = append(highs, h)
-				slot[h] = uint8(len(highs))
-			}
-		}
-	}
-	// Tables in ascending order of the upper half.
-	slices.Sort(highs)
-	for t, h := range highs {
-		slot[h] = uint8(t + 1)
-	}
-	next := make([]uint32, len(highs)<<16)
+	slot := make([]uint8, 1<<16) // upper half -> 1 + its table, 0 for none
+	var (
+		tables [][]uint32
+		highs  []uint32
+	)
 	for _, part := range parts {
 		for _, i := range part {
 			a := vrps[i].ASN
-			next[int(slot[a>>16]-1)<<16|int(a&0xffff)]++
+			s := slot[a>>16]
+			if s == 0 {
+				if len(tables) == maxDenseHighs || (len(tables)+1)<<16 > 3*n {
+					return false
+				}
+				tables = append(tables, make([]uint32, 1<<16))
+				highs = append(highs, a>>16)
+				s = uint8(len(tables))
+				slot[a>>16] = s
+			}
+			tables[s-1][a&0xffff]++
 		}
 	}
+	// The tables in ascending order of their upper half.
+	byHigh := make([]int, len(highs))
+	for t := range byHigh {
+		byHigh[t] = t
+	}
+	slices.SortFunc(byHigh, func(a, b int) int { return cmp.Compare(highs[a], highs[b]) })
 	distinct := 0
-	for _, c := range next {
-		if c != 0 {
-			distinct++
+	for _, tab := range tables {
+		for _, c := range tab {
+			if c != 0 {
+				distinct++
+			}
 		}
 	}
 	ix.asnSpan = make(map[uint32]span, distinct)
 	var start uint32
-	for t, c := range next {
-		if c == 0 {
-			continue
+	for _, t := range byHigh {
+		tab := tables[t]
+		for lo, c := range tab {
+			if c == 0 {
+				continue
+			}
+			ix.asnSpan[highs[t]<<16|uint32(lo)] = span{start, start + c}
+			tab[lo] = start
+			start += c
 		}
-		asn := highs[t>>16]<<16 | uint32(t&0xffff)
-		ix.asnSpan[asn] = span{start, start + c}
-		next[t] = start
-		start += c
 	}
-	order := make([]uint32, start)
+	order := make([]uint32, n)
 	for _, part := range parts {
 		for _, i := range part {
 			a := vrps[i].ASN
-			t := int(slot[a>>16]-1)<<16 | int(a&0xffff)
-			order[next[t]] = i
-			next[t]++
+			tab := tables[slot[a>>16]-1]
+			order[tab[a&0xffff]] = i
+			tab[a&0xffff]++
 		}
 	}
 	ix.byASN = order

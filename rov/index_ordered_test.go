@@ -199,14 +199,19 @@ func TestCoveringTreeLazy(t *testing.T) {
 }
 
 // TestASNOrderDense holds the counting sort of the ASN half to the radix
-// sort it replaces (same byASN, same spans) when the ASNs have few upper
-// halves, and checks that with more than maxDenseHighs it declines and
-// NewIndex's ASN order is still asnCmp's.
+// sort it replaces (same byASN, same spans) where it applies (tables no
+// larger than the radix sort's arrays), checks that it declines
+// elsewhere, and that NewIndex's ASN order is asnCmp's either way.
 func TestASNOrderDense(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
-	for round := range 60 {
-		vrps := randVRPs(r, 1+r.IntN(3000))
-		highs := 1 + r.IntN(maxDenseHighs+8)
+	var sawDense, sawDeclined bool
+	for round := range 24 {
+		n := 1 + r.IntN(3000)
+		if round%3 != 0 {
+			n = 30000 + r.IntN(60000)
+		}
+		vrps := randVRPs(r, n)
+		highs := 1 + r.IntN(3*n>>16+3)
 		for i := range vrps {
 			vrps[i].ASN = uint32(r.IntN(highs))*0x10001*uint32(1+round%3) + uint32(r.IntN(40))
 		}
@@ -230,11 +235,16 @@ func TestASNOrderDense(t *testing.T) {
 		for _, v := range vrps {
 			distinct[v.ASN>>16] = true
 		}
-		if ok != (len(distinct) <= maxDenseHighs) {
+		if ok != (len(distinct) <= maxDenseHighs && len(distinct)<<16 <= 3*len(vrps)) {
 			t.Fatalf("round %d: %d upper halves, dense %v", round, len(distinct), ok)
 		}
 		if ok && (!slices.Equal(dense.byASN, want) || !maps.Equal(dense.asnSpan, ref.asnSpan)) {
 			t.Fatalf("round %d: counting sort differs from the radix sort", round)
+		}
+		if ok {
+			sawDense = true
+		} else if len(vrps) > 1<<16/3 {
+			sawDeclined = true
 		}
 		if !slices.Equal(ix.byASN, want) || !maps.Equal(ix.asnSpan, ref.asnSpan) {
 			t.Fatalf("round %d: NewIndex's ASN half differs from the radix sort", round)
@@ -243,5 +253,8 @@ func TestASNOrderDense(t *testing.T) {
 		if !slices.IsSortedFunc(ix.byASN, func(a, b uint32) int { return asnCmp(vrps, keys[a], keys[b], a, b) }) {
 			t.Fatalf("round %d: byASN not in asnCmp order", round)
 		}
+	}
+	if !sawDense || !sawDeclined {
+		t.Errorf("counting sort used %v, declined on a large set %v: want both", sawDense, sawDeclined)
 	}
 }
