@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"sync"
@@ -44,7 +45,7 @@ type Index struct {
 		v4   *uint32_tree.TreeV4
 		v6   *uint32_tree.TreeV6
 	}
-	s4 sortedPrefixes
+	s4 sortedPrefixes4
 	s6 sortedPrefixes
 
 	// byASN holds every VRP index sorted by (ASN, family, address, length,
@@ -73,15 +74,19 @@ type span struct{ lo, hi uint32 }
 type sortedPrefixes struct {
 	// ents[:n] are the prefixes; ents[n] is a sentinel whose start ends
 	// the last run. Key, parent and start share one 32-byte entry so a
-	// lookup touches one cache line per prefix it visits.
+	// lookup touches one cache line per prefix it visits. IPv6 only: the
+	// IPv4 half is sortedPrefixes4 (index4.go), the same with 16-byte
+	// entries.
 	ents    []entry
 	n       int
 	members []uint32
 	// jump[b] is the first entry whose address is in bucket b or later
-	// (see bucketOf); it narrows the binary search from ~20 steps over
-	// megabytes to a handful inside one bucket, which is what makes
-	// covering lookups cheap: the long search is all cache misses.
-	jump []uint32
+	// (see bucketOf; jump[2^jbits] ends the last bucket); it narrows the
+	// binary search from ~20 steps over megabytes to a handful inside one
+	// bucket, which is what makes covering lookups cheap: the long search
+	// is all cache misses.
+	jump  []uint32
+	jbits uint8
 }
 
 type entry struct {
@@ -99,32 +104,30 @@ func (s *sortedPrefixes) search(k pfxkey.Key) int {
 	return lo
 }
 
-// Buckets split the address space on jumpBits address bits: for IPv4 the
-// first ones, for IPv6 the ones after the 2000::/3 prefix, where nearly all
-// routed space is; other IPv6 addresses search the whole array. 20 bits
-// cost 4 MiB per family and leave a few entries per bucket on real data.
-const jumpBits = 20
+// Buckets split the address space on the first address bits of a family:
+// for IPv4 the first ones, for IPv6 the ones after the 2000::/3 prefix,
+// where nearly all routed space is; other IPv6 addresses search the whole
+// array. A family gets about one bucket per prefix (the bit length of its
+// prefix count, at most maxJumpBits): a few entries per bucket on real
+// data, 2 MiB for the 480k IPv4 prefixes of a full export and 0.5 MiB for
+// its 130k IPv6 ones.
+const maxJumpBits = 20
 
 // minJump is the fewest prefixes a family needs for a bucket table: below
-// it the 4 MiB table and its sweep cost more than they save (and small
-// indexes, built by the thousand in tests and fuzzing, stay small).
+// it the table and its fill cost more than they save (and small indexes,
+// built by the thousand in tests and fuzzing, stay small).
 const minJump = 4096
 
-func bucketOf(k pfxkey.Key, v6 bool) (int, bool) {
+// bucketOf returns k's bucket among 2^jb; ok is false for an IPv6 key
+// outside 2000::/3.
+func bucketOf(k pfxkey.Key, v6 bool, jb uint8) (int, bool) {
 	if !v6 {
-		return int(k.Hi >> (64 - jumpBits)), true
+		return int(k.Hi >> (64 - jb)), true
 	}
 	if k.Hi>>61 != 1 {
 		return 0, false
 	}
-	return int(k.Hi>>(61-jumpBits)) & (1<<jumpBits - 1), true
-}
-
-func bucketStart(b int, v6 bool) pfxkey.Key {
-	if !v6 {
-		return pfxkey.Key{Hi: uint64(b) << (64 - jumpBits), Fam: pfxkey.Fam4}
-	}
-	return pfxkey.Key{Hi: 1<<61 | uint64(b)<<(61-jumpBits), Fam: pfxkey.Fam6}
+	return int(k.Hi>>(61-jb)) & (1<<jb - 1), true
 }
 
 // prefixOrder sorts idx (VRP indexes of one family) by (prefix key,
@@ -164,50 +167,103 @@ func asnCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
 	return cmp.Compare(a, b)
 }
 
-// buildSorted makes one family's sorted array from idx, already in
-// prefixOrder: one pass with a stack for the parent pointers, one sweep for
-// the bucket table.
-func buildSorted(key func(uint32) pfxkey.Key, idx []uint32, v6 bool) sortedPrefixes {
+// prefixWalk calls emit with the key of every VRP of a family's index
+// list in prefixOrder, and its position j in that list, and says how it
+// ended; the keys emitted are valid only when it ends with walkDone.
+type prefixWalk func(emit func(k pfxkey.Key, j int)) walkResult
+
+// walkOrdered walks idx, already in prefixOrder, stopping at a prefix
+// with host bits.
+func walkOrdered(key func(uint32) pfxkey.Key, idx []uint32) prefixWalk {
+	return func(emit func(pfxkey.Key, int)) walkResult {
+		for j, i := range idx {
+			k := key(i)
+			if hostBits(k) {
+				return walkHostBits
+			}
+			emit(k, j)
+		}
+		return walkDone
+	}
+}
+
+// build6 makes the IPv6 array from idx, whose VRPs walk visits in
+// prefixOrder: one pass with a stack for the parent pointers, one pass
+// for the bucket table. The array is whole only when the walk ends with
+// walkDone.
+func build6(idx []uint32, walk prefixWalk) (sortedPrefixes, walkResult) {
 	var s sortedPrefixes
 	s.members = idx
 	s.ents = make([]entry, 0, len(idx)+1)
 	var stack []int32
-	for j, i := range idx {
-		k := key(i)
-		if j > 0 && k == s.ents[len(s.ents)-1].k {
-			continue
-		}
-		e := int32(len(s.ents))
-		for len(stack) > 0 && !s.ents[stack[len(stack)-1]].k.Contains(k) {
-			stack = stack[:len(stack)-1]
-		}
-		p := int32(-1)
-		if len(stack) > 0 {
-			p = stack[len(stack)-1]
-		}
-		s.ents = append(s.ents, entry{k: k, parent: p, start: uint32(j)})
-		stack = append(stack, e)
+	if r := walk(func(k pfxkey.Key, j int) {
+		stack = s.add(k, uint32(j), stack)
+	}); r != walkDone {
+		return s, r
 	}
+	s.finish(len(idx), true)
+	return s, walkDone
+}
+
+// add appends the entry of key k, whose VRPs start at members[j], unless
+// it is the last entry's prefix again; stack holds the entries that may
+// contain the next key (the chain of ancestors of the last entry).
+func (s *sortedPrefixes) add(k pfxkey.Key, j uint32, stack []int32) []int32 {
+	if len(s.ents) > 0 && k == s.ents[len(s.ents)-1].k {
+		return stack
+	}
+	e := int32(len(s.ents))
+	for len(stack) > 0 && !s.ents[stack[len(stack)-1]].k.Contains(k) {
+		stack = stack[:len(stack)-1]
+	}
+	p := int32(-1)
+	if len(stack) > 0 {
+		p = stack[len(stack)-1]
+	}
+	s.ents = append(s.ents, entry{k: k, parent: p, start: j})
+	return append(stack, e)
+}
+
+// finish appends the sentinel ending the last entry's members (m of
+// them in all) and fills the bucket table.
+func (s *sortedPrefixes) finish(m int, v6 bool) {
 	s.n = len(s.ents)
-	s.ents = append(s.ents, entry{parent: -1, start: uint32(len(idx))})
+	s.ents = append(s.ents, entry{parent: -1, start: uint32(m)})
 	if s.n < minJump {
-		return s // a binary search over a few thousand entries is cheap
+		return // a binary search over a few thousand entries is cheap
 	}
-	// Bucket starts increase with b, so one sweep fills the table.
-	s.jump = make([]uint32, 1<<jumpBits+1)
-	j := 0
-	for b := range s.jump {
-		if b == 1<<jumpBits && !v6 {
-			s.jump[b] = uint32(s.n) // IPv4 bucket 2^20 would start past 2^32
-			continue
+	s.jbits = uint8(min(bits.Len(uint(s.n)), maxJumpBits))
+	jb := s.jbits
+	nb := 1 << jb
+	// jump[b] is the first entry not below the start of bucket b. Bucket
+	// starts have length 0 and nothing below the bucket bits, so an entry
+	// is below the start of b exactly when its top address bits are; the
+	// entries are in order, so one pass over them fills the table.
+	s.jump = make([]uint32, nb+1)
+	b := 0
+	for j := 0; j < s.n; j++ {
+		hi := s.ents[j].k.Hi
+		var last int // the last bucket whose start is at or below entry j
+		switch {
+		case !v6:
+			last = int(hi >> (64 - jb))
+		case hi>>61 == 0:
+			continue // below 2000::/3: before bucket 0
+		case hi>>61 == 1:
+			last = int(hi>>(61-jb)) & (nb - 1)
+		default:
+			last = nb // 4000:: and above: at or past the end of the last bucket
 		}
-		start := bucketStart(b, v6)
-		for j < s.n && s.ents[j].k.Compare(start) < 0 {
-			j++
+		for ; b <= last; b++ {
+			s.jump[b] = uint32(j)
 		}
-		s.jump[b] = uint32(j)
+		if b > nb {
+			break
+		}
 	}
-	return s
+	for ; b <= nb; b++ {
+		s.jump[b] = uint32(s.n)
+	}
 }
 
 // covering appends the VRPs of every entry containing or equal to k, most
@@ -219,7 +275,7 @@ func (s *sortedPrefixes) covering(k pfxkey.Key, v6 bool, dst []uint32) []uint32 
 	// Upper bound: first entry > k. Entries before bucket b's run are below
 	// k and entries after it above, so the search stays inside the run.
 	lo, hi := 0, s.n
-	if b, ok := bucketOf(k, v6); ok && s.jump != nil {
+	if b, ok := bucketOf(k, v6, s.jbits); ok && s.jump != nil {
 		lo, hi = int(s.jump[b]), int(s.jump[b+1])
 	}
 	for lo < hi {
@@ -262,24 +318,15 @@ func (s *sortedPrefixes) inside(k pfxkey.Key, dst []uint32) []uint32 {
 // memory on 723k real VRPs.
 // The patricia trees behind CoveringTree are built on its first call.
 func NewIndex(vrps []VRP) *Index {
-	for i := range vrps {
-		if p := vrps[i].Prefix; p != p.Masked() {
-			// Loaders reject host bits; a caller that did not gets a
-			// masked copy rather than wrong answers.
-			vrps = slices.Clone(vrps)
-			for j := range vrps {
-				vrps[j].Prefix = vrps[j].Prefix.Masked()
-			}
-			break
-		}
-	}
 	// Keys are computed from the VRPs where needed rather than kept in a
 	// table beside them: filling and faulting in 24 bytes per VRP cost more
-	// than computing a key again (NewIndexOrdered does the same).
+	// than computing a key again (NewIndexOrdered does the same). Host
+	// bits and the order of the addresses are checked as the families are
+	// built, which computes each key once.
 	var n4, n6 int
 	for i := range vrps {
-		if a := vrps[i].Prefix.Addr(); vrps[i].Prefix.IsValid() {
-			if a.Is4() {
+		if p := vrps[i].Prefix; p.IsValid() {
+			if p.Addr().Is4() {
 				n4++
 			} else {
 				n6++
@@ -300,16 +347,192 @@ func NewIndex(vrps []VRP) *Index {
 			i6 = append(i6, uint32(i))
 		}
 	}
+	ix := &Index{vrps: vrps}
+	var r4, r6 walkResult
 	both(func() error {
-		sortPrefixOrder(vrps, i4)
+		ix.s4, r4 = build4(i4, sortFamily(vrps, i4))
+		if r4 == walkUnordered {
+			ix.s4, r4 = build4(i4, sortWhole(vrps, i4))
+		}
 		return nil
 	}, func() error {
-		sortPrefixOrder(vrps, i6)
+		ix.s6, r6 = build6(i6, sortFamily(vrps, i6))
+		if r6 == walkUnordered {
+			ix.s6, r6 = build6(i6, sortWhole(vrps, i6))
+		}
 		sortPrefixOrder(vrps, inv)
 		return nil
 	})
-	byASN := asnOrderOf(vrps, inv, i4, i6)
-	return assemble(vrps, vrpKeyFunc(vrps), i4, i6, byASN)
+	if r4 == walkHostBits || r6 == walkHostBits {
+		// Loaders reject host bits; a caller that did not gets a masked
+		// copy rather than wrong answers.
+		vrps = slices.Clone(vrps)
+		for j := range vrps {
+			vrps[j].Prefix = vrps[j].Prefix.Masked()
+		}
+		return NewIndex(vrps)
+	}
+	if !ix.asnOrderDense(inv, i4, i6) {
+		var asns []uint32
+		ix.byASN, asns = asnOrderOf(vrps, inv, i4, i6)
+		ix.buildASN(asns)
+	}
+	return ix
+}
+
+// maxDenseHighs bounds asnOrderDense's tables: one of 2^16 counters per
+// distinct upper half of an ASN. The 723k-VRP export has 17 (0 for the
+// 2-byte ASNs and 1-6 for the 4-byte ones assigned so far hold all but
+// 24 VRPs; private and reserved ASNs the rest).
+const maxDenseHighs = 64
+
+// asnOrderDense fills byASN and asnSpan (the ASN half) by one counting
+// sort on the ASN, given the invalid, IPv4 and IPv6 indexes each in
+// prefixOrder (so, as in asnOrderOf, each ASN's run comes out in
+// asnOrder): a count per ASN in a table per distinct upper half, the
+// starts from a pass over the tables in ASN order (which also gives each
+// ASN's span), then one stable scatter. Besides byASN it needs only the
+// tables, where the radix sort of asnOrderOf needs three more arrays of
+// the VRP count (9 MB on a full export, all memory to fault in). It
+// reports false, leaving the index as it was, when the tables would be
+// larger than those arrays (few VRPs, or more than maxDenseHighs upper
+// halves).
+func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
+	vrps := ix.vrps
+	n := len(inv) + len(i4) + len(i6)
+	parts := [...][]uint32{inv, i4, i6}
+	slot := make([]uint8, 1<<16) // upper half -> 1 + its table, 0 for none
+	var (
+		tables [][]uint32
+		highs  []uint32
+	)
+	for _, part := range parts {
+		for _, i := range part {
+			a := vrps[i].ASN
+			s := slot[a>>16]
+			if s == 0 {
+				if len(tables) == maxDenseHighs || (len(tables)+1)<<16 > 3*n {
+					return false
+				}
+				tables = append(tables, make([]uint32, 1<<16))
+				highs = append(highs, a>>16)
+				s = uint8(len(tables))
+				slot[a>>16] = s
+			}
+			tables[s-1][a&0xffff]++
+		}
+	}
+	// The tables in ascending order of their upper half.
+	byHigh := make([]int, len(highs))
+	for t := range byHigh {
+		byHigh[t] = t
+	}
+	slices.SortFunc(byHigh, func(a, b int) int { return cmp.Compare(highs[a], highs[b]) })
+	distinct := 0
+	for _, tab := range tables {
+		for _, c := range tab {
+			if c != 0 {
+				distinct++
+			}
+		}
+	}
+	ix.asnSpan = make(map[uint32]span, distinct)
+	var start uint32
+	for _, t := range byHigh {
+		tab := tables[t]
+		for lo, c := range tab {
+			if c == 0 {
+				continue
+			}
+			ix.asnSpan[highs[t]<<16|uint32(lo)] = span{start, start + c}
+			tab[lo] = start
+			start += c
+		}
+	}
+	order := make([]uint32, n)
+	for _, part := range parts {
+		for _, i := range part {
+			a := vrps[i].ASN
+			tab := tables[slot[a>>16]-1]
+			order[tab[a&0xffff]] = i
+			tab[a&0xffff]++
+		}
+	}
+	ix.byASN = order
+	return true
+}
+
+// walkResult is how a prefixWalk ended.
+type walkResult uint8
+
+const (
+	walkDone      walkResult = iota
+	walkUnordered            // sortFamily met addresses out of order
+	walkHostBits             // a prefix has host bits set
+)
+
+// hostBits reports whether k, the key of a valid prefix, has address bits
+// set beyond its length.
+func hostBits(k pfxkey.Key) bool {
+	mh, ml := pfxkey.Mask(k.Bits)
+	return k.Hi&^mh != 0 || k.Lo&^ml != 0
+}
+
+// sortWhole sorts idx into prefixOrder over a table of keys and walks it.
+func sortWhole(vrps []VRP, idx []uint32) prefixWalk {
+	slices.SortFunc(idx, prefixOrder(vrps, vrpKeys(vrps)))
+	return walkOrdered(vrpKeyFunc(vrps), idx)
+}
+
+// sortFamily sorts idx (one family's VRP indexes, ascending) into
+// prefixOrder as the returned walk visits it, assuming the addresses of
+// idx are non-decreasing (the loaders' canonical order): then only each
+// run of VRPs sharing an address (a handful: lengths and MaxLens in the
+// other direction) needs sorting, and the walk sorts each run as it
+// reaches it, computing one key per VRP. It stops with walkUnordered at
+// the first address out of order (the caller then sorts idx whole: the
+// order is a strict total one, so where the walk left idx does not
+// matter) and with walkHostBits at a prefix with host bits.
+func sortFamily(vrps []VRP, idx []uint32) prefixWalk {
+	key := vrpKeyFunc(vrps)
+	return func(emit func(pfxkey.Key, int)) walkResult {
+		var next pfxkey.Key
+		if len(idx) > 0 {
+			next = key(idx[0])
+		}
+		for lo := 0; lo < len(idx); {
+			first := next
+			if hostBits(first) {
+				return walkHostBits
+			}
+			hi := lo + 1
+			for hi < len(idx) {
+				next = key(idx[hi])
+				if next.Hi != first.Hi || next.Lo != first.Lo {
+					break
+				}
+				hi++
+			}
+			if hi < len(idx) && (next.Hi < first.Hi || next.Hi == first.Hi && next.Lo < first.Lo) {
+				return walkUnordered
+			}
+			if hi-lo == 1 {
+				emit(first, lo)
+			} else {
+				run := idx[lo:hi]
+				slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(vrps, key(a), key(b), a, b) })
+				for j := lo; j < hi; j++ {
+					k := key(idx[j])
+					if hostBits(k) {
+						return walkHostBits
+					}
+					emit(k, j)
+				}
+			}
+			lo = hi
+		}
+		return walkDone
+	}
 }
 
 // vrpKeyFunc returns the key of VRP i of vrps, computed on each call.
@@ -359,34 +582,45 @@ func sortPrefixOrder(vrps []VRP, idx []uint32) {
 // each ASN's run in (key, MaxLen, index) order, which is asnOrder: a
 // two-pass radix sort on 16-bit digits instead of a comparison sort that
 // chases every VRP (the costliest part of NewIndex before).
-func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) []uint32 {
+func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) (order, asns []uint32) {
 	n := len(inv) + len(i4) + len(i6)
-	src := make([]uint32, 0, n)
-	src = append(append(append(src, inv...), i4...), i6...)
-	asn := make([]uint32, n)
-	for j, i := range src {
-		asn[j] = vrps[i].ASN
-	}
-	dst, dasn := make([]uint32, n), make([]uint32, n)
-	var count [1 << 16]int
-	for _, shift := range [...]uint{0, 16} {
-		clear(count[:])
-		for _, a := range asn {
-			count[a>>shift&0xffff]++
+	parts := [...][]uint32{inv, i4, i6}
+	// Both digits' counts in one pass; the first scatter reads the ASNs
+	// from the VRPs (nearly in slice order: the loaders' order is by
+	// address, as prefix order is) rather than from a copied table.
+	lo, hi := make([]uint32, 1<<16), make([]uint32, 1<<16)
+	for _, part := range parts {
+		for _, i := range part {
+			a := vrps[i].ASN
+			lo[a&0xffff]++
+			hi[a>>16]++
 		}
-		sum := 0
+	}
+	sumUp := func(count []uint32) {
+		var sum uint32
 		for d, c := range count {
 			count[d] = sum
 			sum += c
 		}
-		for j, a := range asn {
-			d := a >> shift & 0xffff
-			dst[count[d]], dasn[count[d]] = src[j], a
-			count[d]++
-		}
-		src, dst, asn, dasn = dst, src, dasn, asn
 	}
-	return src
+	sumUp(lo)
+	sumUp(hi)
+	tmp, tasn := make([]uint32, n), make([]uint32, n)
+	for _, part := range parts {
+		for _, i := range part {
+			a := vrps[i].ASN
+			d := a & 0xffff
+			tmp[lo[d]], tasn[lo[d]] = i, a
+			lo[d]++
+		}
+	}
+	order, asns = make([]uint32, n), make([]uint32, n)
+	for j, a := range tasn {
+		d := a >> 16
+		order[hi[d]], asns[hi[d]] = tmp[j], a
+		hi[d]++
+	}
+	return order, asns
 }
 
 // both runs f and g at once (the prefix half and the ASN half of an index
@@ -424,24 +658,35 @@ func vrpKeys(vrps []VRP) []pfxkey.Key {
 func assemble(vrps []VRP, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *Index {
 	ix := &Index{vrps: vrps, byASN: byASN}
 	both(func() error {
-		ix.s4 = buildSorted(key, i4, false)
-		ix.s6 = buildSorted(key, i6, true)
+		// NewIndexOrdered checked the masks: the walks end walkDone.
+		ix.s4, _ = build4(i4, walkOrdered(key, i4))
+		ix.s6, _ = build6(i6, walkOrdered(key, i6))
 		return nil
 	}, func() error {
-		ix.buildASN()
+		asns := make([]uint32, len(byASN))
+		for j, i := range byASN {
+			asns[j] = vrps[i].ASN
+		}
+		ix.buildASN(asns)
 		return nil
 	})
 	return ix
 }
 
-// buildASN fills the ASN half of the index from byASN.
-func (ix *Index) buildASN() {
-	vrps, byASN := ix.vrps, ix.byASN
-	ix.asnSpan = make(map[uint32]span)
-	for j := 0; j < len(byASN); {
-		asn := vrps[byASN[j]].ASN
+// buildASN fills the ASN half of the index from byASN, whose ASNs are
+// asns (asns[j] is the ASN of VRP byASN[j]).
+func (ix *Index) buildASN(asns []uint32) {
+	runs := 0
+	for j := range asns {
+		if j == 0 || asns[j] != asns[j-1] {
+			runs++
+		}
+	}
+	ix.asnSpan = make(map[uint32]span, runs)
+	for j := 0; j < len(asns); {
+		asn := asns[j]
 		k := j + 1
-		for k < len(byASN) && vrps[byASN[k]].ASN == asn {
+		for k < len(asns) && asns[k] == asn {
 			k++
 		}
 		ix.asnSpan[asn] = span{uint32(j), uint32(k)}
@@ -581,7 +826,7 @@ func (ix *Index) Covering(p netip.Prefix, dst []uint32) []uint32 {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
-		return ix.s4.covering(pfxkey.Of(p), false, dst)
+		return ix.s4.covering(key4Of(pfxkey.Of(p)), dst)
 	}
 	return ix.s6.covering(pfxkey.Of(p), true, dst)
 }
@@ -611,7 +856,7 @@ func (ix *Index) Inside(p netip.Prefix, dst []uint32) []uint32 {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
-		return ix.s4.inside(pfxkey.Of(p), dst)
+		return ix.s4.inside(key4Of(pfxkey.Of(p)), dst)
 	}
 	return ix.s6.inside(pfxkey.Of(p), dst)
 }

@@ -3,11 +3,15 @@ package rov
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"sort"
 	"sync"
 	"testing"
+
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 )
 
 // TestNewIndexOrdered: an index rebuilt from another index's orders answers
@@ -117,9 +121,34 @@ func TestBucketTable(t *testing.T) {
 		vrps = append(vrps, VRP{Prefix: netip.PrefixFrom(netip.AddrFrom16(b), l6).Masked(), MaxLen: uint8(l6), ASN: uint32(r.IntN(4))})
 	}
 	vrps = append(vrps, VRP{Prefix: netip.MustParsePrefix("0.0.0.0/0"), MaxLen: 8}, VRP{Prefix: netip.MustParsePrefix("2000::/3"), MaxLen: 3})
+	// IPv6 outside 2000::/3, below and above it: no bucket of their own.
+	for _, p := range []string{"::/0", "::/8", "fc00::/7", "1fff:ffff::/32", "4000::/2", "3fff:ffff:ffff::/48", "ff00::/8"} {
+		vrps = append(vrps, VRP{Prefix: netip.MustParsePrefix(p), MaxLen: 64})
+	}
 	ix := NewIndex(vrps)
 	if ix.s4.jump == nil || ix.s6.jump == nil {
 		t.Fatalf("%d and %d distinct prefixes got no bucket table", ix.s4.n, ix.s6.n)
+	}
+	// Every bucket starts at the first entry not below the bucket's first
+	// address, whichever way the index was built (this slice is unordered;
+	// the canonical copy takes the one-pass build).
+	for _, ix := range []*Index{ix, NewIndex(Canonicalize(slices.Clone(vrps)))} {
+		jb := ix.s4.jbits
+		for b, got := range ix.s4.jump {
+			start := uint64(b) << (32 - jb)
+			want := sort.Search(ix.s4.n, func(j int) bool { return uint64(ix.s4.ents[j].k.addr) >= start })
+			if int(got) != want {
+				t.Fatalf("IPv4 bucket %d of 2^%d starts at %d, want %d", b, jb, got, want)
+			}
+		}
+		jb = ix.s6.jbits
+		for b, got := range ix.s6.jump {
+			start := pfxkey.Key{Hi: 1<<61 + uint64(b)<<(61-jb), Fam: pfxkey.Fam6} // b = 2^jb: 4000::
+			want := sort.Search(ix.s6.n, func(j int) bool { return ix.s6.ents[j].k.Compare(start) >= 0 })
+			if int(got) != want {
+				t.Fatalf("IPv6 bucket %d of 2^%d starts at %d, want %d", b, jb, got, want)
+			}
+		}
 	}
 	for range 3000 {
 		v := vrps[r.IntN(len(vrps))].Prefix
@@ -166,5 +195,66 @@ func TestCoveringTreeLazy(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestASNOrderDense holds the counting sort of the ASN half to the radix
+// sort it replaces (same byASN, same spans) where it applies (tables no
+// larger than the radix sort's arrays), checks that it declines
+// elsewhere, and that NewIndex's ASN order is asnCmp's either way.
+func TestASNOrderDense(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	var sawDense, sawDeclined bool
+	for round := range 24 {
+		n := 1 + r.IntN(3000)
+		if round%3 != 0 {
+			n = 30000 + r.IntN(60000)
+		}
+		vrps := randVRPs(r, n)
+		highs := 1 + r.IntN(3*n>>16+3)
+		for i := range vrps {
+			vrps[i].ASN = uint32(r.IntN(highs))*0x10001*uint32(1+round%3) + uint32(r.IntN(40))
+		}
+		if round%2 == 0 {
+			vrps = Canonicalize(vrps)
+		}
+		ix := NewIndex(vrps)
+		i4, i6, _ := ix.Orders()
+		var inv []uint32
+		for i := range vrps {
+			if !vrps[i].Prefix.IsValid() {
+				inv = append(inv, uint32(i))
+			}
+		}
+		want, asns := asnOrderOf(vrps, inv, i4, i6)
+		ref := &Index{vrps: vrps, byASN: want}
+		ref.buildASN(asns)
+		dense := &Index{vrps: vrps}
+		ok := dense.asnOrderDense(inv, i4, i6)
+		distinct := map[uint32]bool{}
+		for _, v := range vrps {
+			distinct[v.ASN>>16] = true
+		}
+		if ok != (len(distinct) <= maxDenseHighs && len(distinct)<<16 <= 3*len(vrps)) {
+			t.Fatalf("round %d: %d upper halves, dense %v", round, len(distinct), ok)
+		}
+		if ok && (!slices.Equal(dense.byASN, want) || !maps.Equal(dense.asnSpan, ref.asnSpan)) {
+			t.Fatalf("round %d: counting sort differs from the radix sort", round)
+		}
+		if ok {
+			sawDense = true
+		} else if len(vrps) > 1<<16/3 {
+			sawDeclined = true
+		}
+		if !slices.Equal(ix.byASN, want) || !maps.Equal(ix.asnSpan, ref.asnSpan) {
+			t.Fatalf("round %d: NewIndex's ASN half differs from the radix sort", round)
+		}
+		keys := vrpKeys(vrps)
+		if !slices.IsSortedFunc(ix.byASN, func(a, b uint32) int { return asnCmp(vrps, keys[a], keys[b], a, b) }) {
+			t.Fatalf("round %d: byASN not in asnCmp order", round)
+		}
+	}
+	if !sawDense || !sawDeclined {
+		t.Errorf("counting sort used %v, declined on a large set %v: want both", sawDense, sawDeclined)
 	}
 }

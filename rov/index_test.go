@@ -455,3 +455,48 @@ func TestIndexConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestNewIndexHostBitsAnywhere: a prefix with host bits anywhere (first,
+// inside a run of one address, last; IPv4 or IPv6; canonical or shuffled
+// input) gives the index of the masked copy, and the caller's slice is
+// left as it was.
+func TestNewIndexHostBitsAnywhere(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for round := range 200 {
+		vrps := randVRPs(r, 1+r.IntN(60))
+		if round%2 == 0 {
+			vrps = Canonicalize(vrps)
+		}
+		i := r.IntN(len(vrps))
+		p := vrps[i].Prefix
+		if p.Bits() == p.Addr().BitLen() {
+			continue // no host bits to set
+		}
+		if p.Addr().Is4() {
+			a := p.Addr().As4()
+			a[3] |= 1
+			vrps[i].Prefix = netip.PrefixFrom(netip.AddrFrom4(a), p.Bits())
+		} else {
+			b := p.Addr().As16()
+			b[15] |= 1
+			vrps[i].Prefix = netip.PrefixFrom(netip.AddrFrom16(b), p.Bits())
+		}
+		if vrps[i].Prefix == vrps[i].Prefix.Masked() {
+			continue
+		}
+		orig := slices.Clone(vrps)
+		masked := slices.Clone(vrps)
+		for j := range masked {
+			masked[j].Prefix = masked[j].Prefix.Masked()
+		}
+		got, want := NewIndex(vrps), NewIndex(masked)
+		g4, g6, ga := got.Orders()
+		w4, w6, wa := want.Orders()
+		if !slices.Equal(got.VRPs(), masked) || !slices.Equal(g4, w4) || !slices.Equal(g6, w6) || !slices.Equal(ga, wa) {
+			t.Fatalf("round %d: index of %v differs from that of its masked copy", round, vrps)
+		}
+		if !slices.Equal(vrps, orig) {
+			t.Fatalf("round %d: caller's slice modified", round)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package rov
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"time"
 	"unsafe"
+
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 )
 
 // LoadOptions controls LoadVRPs.
@@ -165,12 +168,27 @@ type vrpLoader struct {
 	st      LoadStats
 	tas     map[string]string // interned TA names
 	lastTA  string            // most recent intern result
+	plainTA string            // the last TA ljFastROA read (see there)
 	fields  ljFields          // JSON scanner scratch, reused per ROA
 	aspas   []ASPA
+
+	// What add learns as the VRPs arrive, so that finish need not pass
+	// over them again for the usual export (in canonical order, no
+	// duplicates): whether the order so far is canonical, whether any
+	// VRP equals the one before it, and the per-family and per-TA counts
+	// of what was kept (the TAs counted per run, the run in taRun).
+	unordered, dupNext bool
+	last               pfxkey.Key // of the last VRP kept, with its MaxLen and ASN
+	lastMax            uint8
+	lastASN            uint32
+	n4, n6             int
+	byTA               map[string]int
+	taRun              string
+	taRunN             int
 }
 
 func newVRPLoader(name string, opt LoadOptions) *vrpLoader {
-	l := &vrpLoader{name: name, opt: opt, tas: map[string]string{}}
+	l := &vrpLoader{name: name, opt: opt, tas: map[string]string{}, byTA: map[string]int{}}
 	if !opt.Now.IsZero() {
 		l.nowUnix = opt.Now.Unix()
 	}
@@ -202,13 +220,70 @@ func (l *vrpLoader) add(v VRP, expires int64) {
 			return
 		}
 	}
+	// The canonical order (vrpCompare) on keys: loaders give valid,
+	// masked prefixes, for which the key orders as the address does.
+	k := pfxkey.Of(v.Prefix)
+	switch {
+	case !v.Prefix.IsValid():
+		l.unordered = true // not from a loader; dedupVRPs sorts it out
+	case len(l.vrps) > 0 && !l.unordered:
+		switch c := canonCompare(l.last, k, l.lastMax, v.MaxLen, l.lastASN, v.ASN); {
+		case c > 0:
+			l.unordered = true
+		case c == 0:
+			l.dupNext = true
+		}
+	}
+	l.last, l.lastMax, l.lastASN = k, v.MaxLen, v.ASN
+	if k.Fam == pfxkey.Fam4 {
+		l.n4++
+	} else {
+		l.n6++
+	}
+	if v.TA != l.taRun {
+		l.flushTA()
+		l.taRun = v.TA
+	}
+	l.taRunN++
 	l.vrps = append(l.vrps, v)
 }
 
+// canonCompare is vrpCompare given the prefixes' keys: address
+// ascending, then longer prefix, larger MaxLen first, then ASN ascending.
+func canonCompare(a, b pfxkey.Key, amax, bmax uint8, aasn, basn uint32) int {
+	switch {
+	case a.Fam != b.Fam:
+		return cmp.Compare(a.Fam, b.Fam)
+	case a.Hi != b.Hi:
+		return cmp.Compare(a.Hi, b.Hi)
+	case a.Lo != b.Lo:
+		return cmp.Compare(a.Lo, b.Lo)
+	case a.Bits != b.Bits:
+		return cmp.Compare(b.Bits, a.Bits)
+	case amax != bmax:
+		return cmp.Compare(bmax, amax)
+	}
+	return cmp.Compare(aasn, basn)
+}
+
+func (l *vrpLoader) flushTA() {
+	if l.taRunN > 0 {
+		l.byTA[l.taRun] += l.taRunN
+	}
+	l.taRunN = 0
+}
+
 // finish deduplicates and computes the per-family and per-TA counts.
+// Input in canonical order without duplicates (rpki-client's exports) is
+// returned as read, with the counts add kept.
 func (l *vrpLoader) finish() ([]VRP, LoadStats) {
-	vrps, dups := dedupVRPs(l.vrps)
 	st := l.st
+	l.flushTA()
+	if !l.unordered && !l.dupNext {
+		st.Loaded, st.IPv4, st.IPv6, st.ByTA = len(l.vrps), l.n4, l.n6, l.byTA
+		return l.vrps, st
+	}
+	vrps, dups := dedupVRPs(l.vrps)
 	st.Duplicates = dups
 	st.Loaded = len(vrps)
 	st.ByTA = map[string]int{}

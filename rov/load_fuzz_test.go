@@ -366,6 +366,11 @@ func loadFuzzSeeds(f *testing.F) {
 	f.Add([]byte(`{"roas":[],"aspas":[{ "customer": "AS1234", "providers": ["AS1", "AS2", "AS3", "AS4"], "ta": "N/A" }]}`))
 	f.Add([]byte("\xef\xbb\xbfASN,IP Prefix,Max Length,Trust Anchor,Expires\r\nAS13335,1.0.0.0/24,24,apnic,1753453058\r\n"))
 	f.Add([]byte("1.0.0.0/24,24,13335\n# c\n2001:200::/32,32,2500\n"))
+	// The edges of the JSON fast path (load_json_fast_test.go), each after
+	// a plain element so a TA is remembered.
+	for _, c := range ljFastCases {
+		f.Add([]byte(`{"roas":[{ "asn": 7, "prefix": "9.0.0.0/8", "maxLength": 8, "ta": "apnic" },` + c + `]}`))
+	}
 }
 
 // FuzzLoadVRPs checks the loader's invariants on arbitrary input, that

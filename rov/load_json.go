@@ -549,7 +549,10 @@ func ljFormat(hint string, sawSource, firstASNText bool) string {
 
 // loadJSON reads a JSON export through the streaming scanner.
 func (l *vrpLoader) loadJSON(r io.Reader) error {
-	s := &ljScanner{r: r, name: l.name, buf: make([]byte, 256<<10)}
+	// Twice LoadExport's bufio buffer: a refill then asks for at least its
+	// size, which bufio reads straight into this buffer instead of
+	// through its own (a second copy of every byte).
+	s := &ljScanner{r: r, name: l.name, buf: make([]byte, 512<<10)}
 	if err := s.expect('{', "looking for beginning of JSON object"); err != nil {
 		return err
 	}
@@ -584,6 +587,13 @@ func (l *vrpLoader) loadJSON(r io.Reader) error {
 				l.vrps = make([]VRP, 0, capHint)
 			}
 			return s.eachElement(func(i int) error {
+				if v, exp, text, ok := l.ljFastROA(s); ok {
+					if !firstASNKnown {
+						firstASNKnown, firstASNText = true, text
+					}
+					l.add(v, exp)
+					return nil
+				}
 				f, err := l.ljReadROA(s)
 				if err != nil {
 					return err
