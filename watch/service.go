@@ -419,7 +419,22 @@ func (w *Service) logChanges() {
 		down[id] = true
 	}
 	w.recentDown = downNow
-	snap := w.state.Snapshot()
+	// A snapshot is built only when the table changed since the last
+	// check or an initial_load is to be summed up (it reads the whole
+	// table). The State holds snapshots weakly (live.State.Snapshot): a
+	// check with nothing new must not build one again just to find
+	// nothing changed.
+	var snap *live.Snapshot
+	need := w.prev == nil || w.state.Epoch() != w.prev.Epoch
+	for _, e := range edges {
+		need = need || e.eor
+	}
+	for _, l := range loading {
+		need = need || time.Since(l.since) >= w.opts.EORTimeout
+	}
+	if need {
+		snap = w.state.Snapshot()
+	}
 	// The VRP sources whose changes reached the table since the last check
 	// name the cause of a vrps_changed change: the source, or each of them
 	// when several changed at once (a change applied between the snapshot
@@ -433,15 +448,13 @@ func (w *Service) logChanges() {
 		vrpSources = strings.Join(srcs, ",")
 	}
 	var changes []live.Change
-	if w.prev == nil || snap.Epoch != w.prev.Epoch {
-		changes = live.Diff(w.prev, snap)
-	}
 	// Only a DiffBase of the snapshot is kept for the next check: what
 	// Diff and the causes below ask of the previous table (its routes,
 	// and the peers and VRP of its invalid routes), not the whole table.
 	// A check with nothing new keeps the base it has.
 	prev := w.prev
-	if prev == nil || snap.Epoch != prev.Epoch {
+	if snap != nil && (prev == nil || snap.Epoch != prev.Epoch) {
+		changes = live.Diff(prev, snap)
 		w.prev = snap.DiffBase()
 	}
 	var events []alert.Event
@@ -567,32 +580,25 @@ func (w *Service) initialLoad(snap *live.Snapshot, k sessionKey, why string, now
 	return alert.Event{Name: "initial_load", Time: now, Peer: k.name(), Cause: why, Counts: counts}
 }
 
-// logSummary writes the periodic one-line summary.
+// logSummary writes the periodic one-line summary: the counts of the
+// last check's snapshot (its epoch logged) when the table has not changed
+// since, or while a session loads its initial table (the check then runs
+// at most maxLoadGap intervals apart: building a snapshot of a growing
+// full table once a minute only for this line raised the load's CPU and
+// memory peak); of a snapshot built now otherwise.
 func (w *Service) logSummary() {
 	st := w.state.Stats()
-	snap := w.state.Snapshot()
-	var valid, invalid, notFound, dropped, unreachable int
-	a := snap.Analysis
-	for id := range a.Table.Routes() {
-		o := a.Outcomes[id]
-		switch {
-		case o.Unvalidated:
-		case o.State == rov.Valid:
-			valid++
-		case o.State == rov.Invalid:
-			invalid++
-		default:
-			notFound++
-		}
-		if o.Dropped {
-			dropped++
-			if a.Assess(id, nil).Impact == classify.Unreachable {
-				unreachable++
-			}
-		}
+	var c live.Counts
+	var epoch uint64
+	_, loading, _ := w.sessions.pending(w.opts.EORTimeout)
+	if w.prev != nil && (loading || w.prev.Epoch == w.state.Epoch()) {
+		c, epoch = w.prev.Counts(), w.prev.Epoch
+	} else {
+		snap := w.state.Snapshot()
+		c, epoch = snap.Counts(), snap.Epoch
 	}
 	up, total := w.sessions.count()
-	w.log.Info("summary", "paths", st.Paths, "routes", st.Routes, "valid", valid, "invalid", invalid, "not_found", notFound,
-		"dropped", dropped, "unreachable", unreachable, "vrps", st.VRPs, "sessions_up", up, "sessions", total,
-		"caches_up", w.vrps.cachesUp(), "caches", len(w.opts.RTR), "epoch", snap.Epoch)
+	w.log.Info("summary", "paths", c.Paths, "routes", c.Routes, "valid", c.Valid, "invalid", c.Invalid, "not_found", c.NotFound,
+		"dropped", c.Dropped, "unreachable", c.Unreachable, "vrps", st.VRPs, "sessions_up", up, "sessions", total,
+		"caches_up", w.vrps.cachesUp(), "caches", len(w.opts.RTR), "epoch", epoch)
 }
