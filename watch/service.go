@@ -448,8 +448,14 @@ func (w *Service) logChanges() {
 	for _, e := range edges {
 		need = need || e.eor
 	}
-	for _, l := range loading {
-		need = need || time.Since(l.since) >= w.opts.EORTimeout
+	// Loads whose --eor-timeout ran out, decided once: their initial_load
+	// below needs the snapshot this decides to build.
+	timedOut := map[peerID]bool{}
+	for id, l := range loading {
+		if time.Since(l.since) >= w.opts.EORTimeout {
+			timedOut[id] = true
+			need = true
+		}
 	}
 	if need {
 		snap = w.state.Snapshot()
@@ -565,7 +571,7 @@ func (w *Service) logChanges() {
 		w.log.Warn("session_down_summary", "peer_ip", id.ip, "peer_as", id.as, "invalids_gone", n)
 	}
 	for id, l := range loading {
-		if time.Since(l.since) >= w.opts.EORTimeout {
+		if timedOut[id] {
 			w.sessions.endLoad(id)
 			events = append(events, w.initialLoad(snap, l.key, "load_timeout", now))
 		}
