@@ -106,8 +106,11 @@ an_rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$wor
 an_wall=$(awk '/Elapsed \(wall clock\)/ {n=split($NF,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/analyze.time")
 
 run() {
-	local bgp bpid wpid i
+	local bgp bport bpid wpid i
 	bgp=$(freeport)
+	# bird's own listening port: a free one, not 179, so that two runs
+	# (other sessions' benchmarks) on one machine do not collide.
+	bport=$(freeport)
 	http=127.0.0.1:$(freeport)
 	rm -f "$work"/*.log
 	local birdc="birdc -s $work/bird.ctl"
@@ -118,7 +121,7 @@ protocol device {}
 include "$routes";
 protocol bgp col {
   disabled;
-  local $bird_ip as $bird_as;
+  local $bird_ip port $bport as $bird_as;
   neighbor 127.0.0.1 port $bgp as $watch_as;
   multihop;
   connect delay time 1;

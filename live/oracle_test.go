@@ -406,7 +406,42 @@ func checkSnapshot(t *testing.T, step int, what string, s *State, m *model, opt 
 			t.Fatalf("step %d (%s): peer %v holds %d paths, model %d", step, what, k, st.PeerPaths[k], len(ps))
 		}
 	}
+	// The summary counts, of the snapshot and of its DiffBase, against
+	// the batch analysis counted route by route as watch's summary line
+	// once did.
+	if g, w := snap.Counts(), countsOf(want); g != w {
+		t.Fatalf("step %d (%s): counts %+v, batch %+v", step, what, g, w)
+	}
+	if g, w := snap.DiffBase().Counts(), snap.Counts(); g != w {
+		t.Fatalf("step %d (%s): DiffBase counts %+v, snapshot's %+v", step, what, g, w)
+	}
 	checkPaths(t, step, what, s, m)
+}
+
+// countsOf counts a batch analysis's routes by verdict, assessing the
+// impact of every dropped route.
+func countsOf(a *classify.Analysis) Counts {
+	c := Counts{Paths: int(a.Table.Paths()), Routes: len(a.Table.Routes())}
+	for id := range a.Table.Routes() {
+		o := a.Outcomes[id]
+		switch {
+		case o.Unvalidated:
+			c.Unvalidated++
+		case o.State == rov.Valid:
+			c.Valid++
+		case o.State == rov.Invalid:
+			c.Invalid++
+		default:
+			c.NotFound++
+		}
+		if o.Dropped {
+			c.Dropped++
+			if a.Assess(id, nil).Impact == classify.Unreachable {
+				c.Unreachable++
+			}
+		}
+	}
+	return c
 }
 
 // checkPaths holds the dump view to the model: every held path with the

@@ -79,6 +79,11 @@ func (ps *prefixSet) merge() {
 	}
 	out = append(append(out, ps.sorted[i:]...), ps.pending[j:]...)
 	ps.sorted, ps.pending = out, ps.pending[:0]
+	if cap(ps.pending) > 4096 {
+		// A full table's load leaves room for every prefix (2-3 MB) that
+		// later merges, a few prefixes each, never need.
+		ps.pending = nil
+	}
 }
 
 // inside calls fn with every prefix id equal to or more specific than k.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/pfxkey"
@@ -41,11 +42,65 @@ type Snapshot struct {
 	invOnce sync.Once
 	inv     []invalidRoute
 	base    *diffBase // set in a DiffBase only (Analysis nil)
+	counts  Counts    // a DiffBase's: its snapshot's Counts
+}
+
+// Counts are a snapshot's paths and routes by verdict: watch's summary
+// line. Valid + Invalid + NotFound + Unvalidated = Routes.
+type Counts struct {
+	Paths, Routes                         int
+	Valid, Invalid, NotFound, Unvalidated int
+	// Dropped counts the routes ROV drops (Invalid, or AS_SET routes
+	// under the policy); Unreachable those of them with impact
+	// classify.Unreachable.
+	Dropped, Unreachable int
+}
+
+// Counts returns sn's Counts: of a full snapshot, one pass over its routes
+// (the impact of its invalid routes assessed once and kept, as Diff does);
+// of a DiffBase, those of the snapshot it was made from.
+func (sn *Snapshot) Counts() Counts {
+	a := sn.Analysis
+	if a == nil {
+		return sn.counts
+	}
+	var c Counts
+	for id, r := range a.Table.Routes() {
+		o := a.Outcomes[id]
+		c.Paths += int(r.Paths)
+		switch {
+		case o.Unvalidated:
+			c.Unvalidated++
+		case o.State == rov.Valid:
+			c.Valid++
+		case o.State == rov.Invalid:
+			c.Invalid++
+		default:
+			c.NotFound++
+		}
+	}
+	c.Routes = len(a.Table.Routes())
+	for _, r := range sn.invalids() {
+		if r.dropped {
+			c.Dropped++
+			if r.impact == classify.Unreachable {
+				c.Unreachable++
+			}
+		}
+	}
+	return c
 }
 
 // Snapshot returns a consistent read-only view of everything applied so
-// far. It builds a new one only when something changed since the last call
-// (otherwise it returns the same pointer), so callers may call it often.
+// far. It builds a new one only when something changed since the last
+// build and that build is still in use (otherwise it returns the same
+// pointer). The State holds its last snapshot weakly: a snapshot costs
+// about 110 bytes a path (BenchmarkMemory), and a caller that keeps only
+// what it needs of one (watch keeps a DiffBase, the HTTP API a report)
+// should not pay for a whole copy of the table held for nobody. So a
+// caller that calls Snapshot often without a change in between should keep
+// the snapshot it got, or compare Epoch first: once no one holds the last
+// snapshot, the next call after a garbage collection builds it again.
 //
 // A build copies the routes, their verdicts, peer bits and deciding VRPs
 // under the lock, in route id order (a sequential pass: Apply waits only
@@ -59,11 +114,12 @@ func (s *State) Snapshot() *Snapshot {
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
 	s.mu.Lock()
-	if s.snap != nil && s.snap.Epoch == s.epoch {
+	if sn := s.snap.Value(); sn != nil && sn.Epoch == s.epoch {
 		s.mu.Unlock()
-		return s.snap
+		return sn
 	}
 	c := s.snapshotCopy()
+	s.snapBuilds++
 	s.mu.Unlock()
 
 	// Prefix order (then route id): the order classify.NewCoverage sorts
@@ -109,9 +165,10 @@ func (s *State) Snapshot() *Snapshot {
 		i := uint32(ord[j])
 		return c.refs[c.refOff[i]:c.refOff[i+1]]
 	})
-	s.snap = &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps,
+	sn := &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps,
 		ASPA: snapshotASPA(c.aspaSet, c.aspa, c.aspaReasons, ord, a)}
-	return s.snap
+	s.snap = weak.Make(sn)
+	return sn
 }
 
 // snapCopy is what a snapshot needs from the State, copied under its lock:
@@ -263,6 +320,7 @@ type invalidRoute struct {
 	paths    uint32
 	peers    int32
 	id       int32 // route id in the snapshot's table (DiffBase builds from it)
+	dropped  bool  // classify.Outcome.Dropped
 }
 
 func compareInvalid(a, b invalidRoute) int {
@@ -295,7 +353,8 @@ func (sn *Snapshot) invalids() []invalidRoute {
 			if isInvalid(a.Outcomes[id]) {
 				o := a.Outcomes[id]
 				sn.inv = append(sn.inv, invalidRoute{prefix: r.Prefix, origin: r.Origin, resolved: o.Origin,
-					impact: a.Assess(id, nil).Impact, class: o.Class, paths: r.Paths, peers: int32(a.Table.PeerCount(id)), id: int32(id)})
+					impact: a.Assess(id, nil).Impact, class: o.Class, paths: r.Paths, peers: int32(a.Table.PeerCount(id)), id: int32(id),
+					dropped: o.Dropped})
 			}
 		}
 		slices.SortFunc(sn.inv, compareInvalid)
@@ -306,11 +365,12 @@ func (sn *Snapshot) invalids() []invalidRoute {
 // DiffBase returns what Diff and a watcher's event causes need of sn as
 // their prev: a Snapshot with sn's Epoch, Built and VRPs, its invalid
 // routes (assessed now, if no Diff did yet) with their carrying peers and
-// deciding VRP, and the set of all its routes (Has), but no Analysis. A
-// caller that keeps the last snapshot only to diff the next one against
-// it and to tell why each change happened keeps this instead, and does not
-// hold a whole table and analysis (about 170 bytes a route) alive while
-// the live table moves on: the route set costs 16 bytes a route (24 for an
+// deciding VRP, the set of all its routes (Has) and its Counts, but no
+// Analysis. A caller that keeps the last snapshot only to diff the next
+// one against it and to tell why each change happened keeps this instead,
+// and does not hold a whole table and analysis (about 110 bytes a path on
+// a full table) alive while the live table moves on: the route set costs
+// 16 bytes a route (24 for an
 // IPv6 prefix longer than /64), the invalid routes a few hundred bytes
 // each (see BenchmarkMemory, base-B/path). Of a DiffBase, Has answers for
 // every route; Carriers and DecidingVRP only for its invalid routes.
@@ -320,7 +380,7 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 	}
 	inv := sn.invalids()
 	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: inv,
-		base: &diffBase{localAS: sn.Analysis.Options.LocalAS}}
+		base: &diffBase{localAS: sn.Analysis.Options.LocalAS}, counts: sn.Counts()}
 	b.invOnce.Do(func() {})
 	a := sn.Analysis
 	t := a.Table

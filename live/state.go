@@ -32,6 +32,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/mrt"
@@ -180,10 +181,11 @@ type State struct {
 	attrSlack       int64 // see maybeCompactAttrs
 
 	epoch       uint64
-	epochNow    atomic.Uint64 // epoch, readable without mu (see Epoch)
-	snap        *Snapshot
+	epochNow    atomic.Uint64          // epoch, readable without mu (see Epoch)
+	snap        weak.Pointer[Snapshot] // the last snapshot built, while someone holds it (see Snapshot)
 	revalidated int64
 	indexBuilds int64
+	snapBuilds  int64
 	events      map[string]int64
 	skipped     map[string]int64
 
@@ -596,6 +598,9 @@ type Stats struct {
 	VRPs        int
 	Revalidated int64 // routes re-validated by VRP changes, cumulative
 	IndexBuilds int64 // rov.Index rebuilds (one per effective VRP change)
+	// SnapshotBuilds counts the snapshots built (see Snapshot): each is a
+	// pass over the whole table and an impact assessment.
+	SnapshotBuilds int64
 	// Events applied, by kind: "announce", "withdraw", "peer_down".
 	Events map[string]int64
 	// Skipped events, by reason: "prefix_limit", "withdraw_unknown",
@@ -639,7 +644,7 @@ func (s *State) stats() Stats {
 	st := Stats{
 		Routes: s.live, Paths: s.npaths, VRPs: len(s.vrps),
 		PeerPaths:   make(map[bgp.PeerKey]int64, len(s.peers)),
-		Revalidated: s.revalidated, IndexBuilds: s.indexBuilds,
+		Revalidated: s.revalidated, IndexBuilds: s.indexBuilds, SnapshotBuilds: s.snapBuilds,
 		Events: make(map[string]int64, len(s.events)), Skipped: make(map[string]int64, len(s.skipped)),
 		Epoch: s.epoch,
 	}

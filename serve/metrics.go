@@ -111,7 +111,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			gauge(ch, mPeerRoutes, float64(n), as, ip, stateNames[st])
 		}
 	}
-	gauge(ch, mEpoch, float64(b.snap.Epoch))
+	gauge(ch, mEpoch, float64(b.epoch))
 	collectASPA(ch, b, s.cfg.Table)
 	gauge(ch, mBuildSeconds, b.duration.Seconds())
 

@@ -37,6 +37,9 @@ const (
 	// pinFor is how long the snapshot a lookup cursor was cut from stays
 	// available to the next page (see pager).
 	pinFor = 2 * time.Minute
+	// keepLookup is how long the snapshot lookups read stays held after
+	// the last lookup (see lookupSnapshot).
+	keepLookup = time.Minute
 	// maxCursor bounds the cursor parameter before it is decoded.
 	maxCursor = 512
 )
@@ -49,16 +52,18 @@ var errStaleCursor = errors.New("the table changed since this cursor was issued 
 // routes change (a live table changes many times a second). One snapshot
 // at most is kept besides the current one: a second walk started from a
 // newer snapshot replaces it, and the first walk's next page is a 409.
+// Once pinFor has passed it is let go even if no request comes (a
+// snapshot of a full table is tens of MB).
 type pager struct {
-	mu    sync.Mutex
-	snap  *live.Snapshot
+	holder
 	until time.Time
 }
 
 func (p *pager) pin(s *live.Snapshot, now time.Time) {
 	p.mu.Lock()
-	p.snap, p.until = s, now.Add(pinFor)
+	p.until = now.Add(pinFor)
 	p.mu.Unlock()
+	p.hold(s, pinFor)
 }
 
 func (p *pager) get(epoch uint64, now time.Time) *live.Snapshot {
@@ -72,6 +77,46 @@ func (p *pager) get(epoch uint64, now time.Time) *live.Snapshot {
 		return nil
 	}
 	return p.snap
+}
+
+// holder keeps a snapshot alive for a while after its last use, then lets
+// it go: the live table holds its snapshots only weakly (see
+// live.State.Snapshot), so what a holder lets go is freed once no one else
+// reads it.
+type holder struct {
+	mu    sync.Mutex
+	snap  *live.Snapshot
+	gen   uint64 // holds so far: a release of an older hold does nothing
+	timer *time.Timer
+}
+
+// hold keeps sn for d (real time) from now.
+func (h *holder) hold(sn *live.Snapshot, d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.snap = sn
+	h.gen++
+	gen := h.gen
+	if h.timer != nil {
+		h.timer.Stop()
+	}
+	h.timer = time.AfterFunc(d, func() {
+		h.mu.Lock()
+		if h.gen == gen {
+			h.snap = nil
+		}
+		h.mu.Unlock()
+	})
+}
+
+// lookupSnapshot returns the table's current snapshot for a lookup and
+// holds it for keepLookup: lookups in a row on a table that does not
+// change read one snapshot instead of each building its own, and a watch
+// no one queries holds none.
+func (s *Server) lookupSnapshot() *live.Snapshot {
+	snap := s.cfg.Table.Snapshot()
+	s.recent.hold(snap, keepLookup)
+	return snap
 }
 
 // cursor is where the next page starts, given to the client as an opaque
@@ -192,8 +237,8 @@ type stream struct {
 	err error
 }
 
-func startStream(w http.ResponseWriter, r *http.Request, snap *live.Snapshot) *stream {
-	stamp(w, snap)
+func startStream(w http.ResponseWriter, r *http.Request, epoch uint64, at time.Time) *stream {
+	stamp(w, epoch, at)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -308,7 +353,7 @@ func (s *Server) apiInvalids(w http.ResponseWriter, r *http.Request) {
 		}
 		start = reports.InvalidsAfter(rows, p, origin)
 	}
-	st := startStream(w, r, b.snap)
+	st := startStream(w, r, b.epoch, b.at)
 	st.raw(`{"invalids":[`)
 	n, next := 0, ""
 	var last *reports.Invalid // the last row written
@@ -389,7 +434,7 @@ func (s *Server) apiLookup(w http.ResponseWriter, r *http.Request) {
 	}
 	sig := signature(r.URL.Path, q)
 	// Lookups read the snapshot's analysis directly: no report build.
-	snap := s.cfg.Table.Snapshot()
+	snap := s.lookupSnapshot()
 	var c cursor
 	if cs := q.Get("cursor"); cs != "" {
 		if c, err = decodeCursor(cs, sig); err == nil && (c.Prefix != "" || c.Answer >= len(parsed)) {
@@ -413,7 +458,7 @@ func (s *Server) apiLookup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("cursor: item %d beyond answer %d's %d", c.Item, c.Answer, plan.Len()))
 		return
 	}
-	st := startStream(w, r, snap)
+	st := startStream(w, r, snap.Epoch, snap.Built)
 	st.raw(`{"answers":[`)
 	budget, next := limit, ""
 	for ai, off := c.Answer, c.Item; ai < len(parsed) && !st.failed(); ai, off = ai+1, 0 {

@@ -220,14 +220,19 @@ type Server struct {
 	lastEnd  time.Time     // when the last build ended
 	lastTook time.Duration // how long it took
 
-	pages pager // the snapshot lookup cursors page through
+	pages  pager  // the snapshot lookup cursors page through
+	recent holder // the snapshot of the last lookups (lookupSnapshot)
 }
 
 // built is everything derived from one snapshot, and the table's Stats
 // taken with it (what a scrape reports when the table is too busy to give
-// fresh ones).
+// fresh ones). It keeps the snapshot's epoch and time, not the snapshot:
+// a full table's snapshot is about 110 bytes a path, twice what its
+// report and counts take, and nothing here reads it again once they are
+// built (lookups take a snapshot of their own, see lookupSnapshot).
 type built struct {
-	snap     *live.Snapshot
+	epoch    uint64    // the snapshot's Epoch
+	at       time.Time // and its Built
 	report   reports.Report
 	peers    []peerCounts
 	aspa     *ASPASummary // aspa.go; nil while the table verifies no path
@@ -281,19 +286,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Report returns the report of the table as it is now (waiting for the
-// build if need be, whatever MaxWait says), and the snapshot it describes.
-func (s *Server) Report() (reports.Report, *live.Snapshot) {
+// build if need be, whatever MaxWait says), and the epoch of the snapshot
+// it describes.
+func (s *Server) Report() (reports.Report, uint64) {
 	want := s.cfg.Table.Epoch()
 	b := s.get(-1)
 	// A build already in flight may have taken its snapshot before the
 	// call; the next one cannot have.
 	for range 2 {
-		if b.snap.Epoch >= want {
+		if b.epoch >= want {
 			break
 		}
 		b = s.get(-1)
 	}
-	return b.report, b.snap
+	return b.report, b.epoch
 }
 
 // current returns what was built for the table's current epoch, if it is
@@ -304,7 +310,7 @@ func (s *Server) current() *built { return s.get(s.cfg.MaxWait) }
 // for the first build whatever wait says.
 func (s *Server) get(wait time.Duration) *built {
 	b := s.cached.Load()
-	if b != nil && b.snap.Epoch == s.cfg.Table.Epoch() {
+	if b != nil && b.epoch == s.cfg.Table.Epoch() {
 		return b
 	}
 	done := s.kick(b == nil || wait < 0)
@@ -353,11 +359,14 @@ func (s *Server) kick(force bool) <-chan struct{} {
 }
 
 // build builds the report of the table's current snapshot (unless the
-// last build was of the same one) and takes its Stats.
+// last build was of the same epoch) and takes its Stats.
 func (s *Server) build() {
 	start := time.Now()
+	if prev := s.cached.Load(); prev != nil && prev.epoch == s.cfg.Table.Epoch() {
+		return
+	}
 	snap := s.cfg.Table.Snapshot()
-	if prev := s.cached.Load(); prev != nil && prev.snap == snap {
+	if prev := s.cached.Load(); prev != nil && prev.epoch == snap.Epoch {
 		return
 	}
 	var meta reports.Meta
@@ -367,7 +376,7 @@ func (s *Server) build() {
 	if meta.Generated.Tool == "" {
 		meta.Generated = reports.GenerationOf(buildinfo.Get(), start)
 	}
-	b := &built{snap: snap, report: reports.Build(snap.Analysis, meta), peers: countPeers(snap), aspa: aspaSummary(snap)}
+	b := &built{epoch: snap.Epoch, at: snap.Built, report: reports.Build(snap.Analysis, meta), peers: countPeers(snap), aspa: aspaSummary(snap)}
 	b.duration = time.Since(start)
 	b.stats = s.cfg.Table.Stats()
 	s.builds.Add(1)
@@ -436,23 +445,24 @@ func writeError(w http.ResponseWriter, code int, err error) {
 	writeJSON(w, code, map[string]string{"error": err.Error()})
 }
 
-// stamp sets the headers that say which snapshot answered.
-func stamp(w http.ResponseWriter, snap *live.Snapshot) {
-	w.Header().Set("X-Rovimpact-Epoch", strconv.FormatUint(snap.Epoch, 10))
-	if !snap.Built.IsZero() {
-		w.Header().Set("Last-Modified", snap.Built.UTC().Format(http.TimeFormat))
+// stamp sets the headers that say which snapshot answered: its epoch and
+// when it was built.
+func stamp(w http.ResponseWriter, epoch uint64, at time.Time) {
+	w.Header().Set("X-Rovimpact-Epoch", strconv.FormatUint(epoch, 10))
+	if !at.IsZero() {
+		w.Header().Set("Last-Modified", at.UTC().Format(http.TimeFormat))
 	}
 }
 
 func (s *Server) apiReport(w http.ResponseWriter, _ *http.Request) {
 	b := s.current()
-	stamp(w, b.snap)
+	stamp(w, b.epoch, b.at)
 	writeJSON(w, http.StatusOK, b.report)
 }
 
 func (s *Server) apiSummary(w http.ResponseWriter, _ *http.Request) {
 	b := s.current()
-	stamp(w, b.snap)
+	stamp(w, b.epoch, b.at)
 	// The analyze summary's fields, and "aspa" (aspa.go).
 	type summary struct {
 		reports.Summary
@@ -612,7 +622,7 @@ type Peers struct {
 // family, routes by validation state and routes ROV drops.
 func (s *Server) apiPeers(w http.ResponseWriter, _ *http.Request) {
 	b := s.current()
-	stamp(w, b.snap)
+	stamp(w, b.epoch, b.at)
 	paths := s.cfg.Table.Stats().PeerPaths
 	counts := map[route.PeerKey]peerCounts{}
 	for _, c := range b.peers {
@@ -623,7 +633,7 @@ func (s *Server) apiPeers(w http.ResponseWriter, _ *http.Request) {
 		return Peer{Source: source, AS: k.AS, IP: k.IP, Up: up, Paths: paths[k], IPv4: c.v4, IPv6: c.v6,
 			Valid: c.states[0], Invalid: c.states[1], NotFound: c.states[2], Unvalidated: c.states[3], Dropped: c.dropped}
 	}
-	doc := Peers{Epoch: b.snap.Epoch, Peers: []Peer{}}
+	doc := Peers{Epoch: b.epoch, Peers: []Peer{}}
 	listed := map[route.PeerKey]bool{}
 	if s.cfg.Sessions != nil {
 		for _, ss := range s.cfg.Sessions() {
