@@ -25,7 +25,7 @@ const module = "github.com/rovimpact/rovimpact"
 // places that one.
 var layers = [][]string{
 	// 0: helpers that know nothing of routing.
-	{"internal/atomicfile", "internal/buildinfo", "internal/compressed", "internal/progress", "internal/pfxkey", "internal/kmerge", "internal/flagfile", "internal/exitcode", "internal/hugepage"},
+	{"internal/atomicfile", "internal/buildinfo", "internal/compressed", "internal/progress", "internal/pfxkey", "internal/kmerge", "internal/flagfile", "internal/exitcode", "internal/hugepage", "internal/batchgc"},
 	// 1: the ground: VRPs, origins, RFC 6811 validation, ASPA.
 	{"rov"},
 	// 2: the neutral route event, and the RTR client and VRP set.
