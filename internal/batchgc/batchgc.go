@@ -26,11 +26,12 @@ const (
 
 // CollectKeepingGoal runs a full collection and raises the GC percent so
 // that the next collection starts no earlier than the one the runtime had
-// planned before it (its heap goal). It never lowers the percent, and does
-// nothing more when the collection freed little. It returns the percent in
-// force before, for a caller that wants to restore it with
-// debug.SetGCPercent once the batch's allocations are done.
-func CollectKeepingGoal() (before int) {
+// planned before it (its heap goal). It never lowers the percent, and
+// changes nothing more when the collection freed little. Call restore once
+// the phase that follows is done: it puts back the percent in force
+// before, so that a process running several batches in turn (tests,
+// benchmarks) does not ratchet the percent up from call to call.
+func CollectKeepingGoal() (restore func()) {
 	s := []metrics.Sample{{Name: goalMetric}}
 	metrics.Read(s)
 	goal := sample(s[0])
@@ -38,15 +39,17 @@ func CollectKeepingGoal() (before int) {
 	s[0].Name = liveMetric
 	metrics.Read(s)
 	live := sample(s[0])
-	before = debug.SetGCPercent(-1)
+	before := debug.SetGCPercent(-1)
 	debug.SetGCPercent(before)
+	restore = func() {}
 	if before < 0 || live == 0 || goal <= live {
-		return before
+		return restore
 	}
 	if p := int((goal - live) * 100 / live); p > before {
 		debug.SetGCPercent(p)
+		restore = func() { debug.SetGCPercent(before) }
 	}
-	return before
+	return restore
 }
 
 func sample(s metrics.Sample) uint64 {
