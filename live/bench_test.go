@@ -330,6 +330,35 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(prev.invalids())), "invalids")
 	})
+	// The first route lookup on a new snapshot builds its table's lookup
+	// map: what watch's check paid at every check that saw a change while
+	// it asked the whole snapshot (not its DiffBase) about the changes'
+	// routes. Against diffbase-has, the same question of its DiffBase.
+	b.Run("lookup-map", func(b *testing.B) {
+		b.ReportAllocs()
+		r := ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001))
+		w := wd(peerA, "192.0.2.0/24", 0)
+		i := 0
+		for b.Loop() {
+			b.StopTimer()
+			if i++; i%2 == 1 {
+				s.Apply(&r)
+			} else {
+				s.Apply(&w)
+			}
+			sn := s.Snapshot()
+			b.StartTimer()
+			sn.Has(netip.MustParsePrefix("192.0.2.0/24"), rov.Origin{Kind: rov.OriginAS, ASN: 65001})
+		}
+	})
+	b.Run("diffbase-has", func(b *testing.B) {
+		b.ReportAllocs()
+		base := snap.DiffBase()
+		p, o := netip.MustParsePrefix("192.0.2.0/24"), rov.Origin{Kind: rov.OriginAS, ASN: 65001}
+		for b.Loop() {
+			base.Has(p, o)
+		}
+	})
 	// What watch adds at each check that saw a change: the DiffBase of the
 	// new snapshot (its invalid routes already listed by the Diff).
 	b.Run("diffbase", func(b *testing.B) {

@@ -189,11 +189,31 @@ func TestDiffBaseCauses(t *testing.T) {
 					down[peerID{p.IP, p.AS}] = true
 				}
 			}
+			// The service asks the new table through its DiffBase too
+			// (not the whole snapshot, whose lookup map that would build).
+			nextBase := next.DiffBase()
+			loading := map[peerID]loadState{}
+			for _, p := range g.peers {
+				if g.r.IntN(2) == 0 {
+					loading[peerID{p.IP, p.AS}] = loadState{}
+				}
+			}
 			for _, c := range live.Diff(base, next) {
 				want, got := refCause(prev, next, c, down), cause(base, next, c, down)
 				causes[got]++
 				if got != want {
 					t.Fatalf("seed %d step %d: cause of %+v = %q, want %q", seed, step, c, got, want)
+				}
+				if got := cause(base, nextBase, c, down); got != want {
+					t.Fatalf("seed %d step %d: cause of %+v against the next DiffBase = %q, want %q", seed, step, c, got, want)
+				}
+				if c.Kind != live.Disappeared {
+					if got, want := decidingVRP(nextBase, c.Prefix, c.Origin), refDecidingVRP(next, c.Prefix, c.Origin); got != want {
+						t.Fatalf("seed %d step %d: deciding VRP of %+v in the next DiffBase = %q, want %q", seed, step, c, got, want)
+					}
+					if got, want := onlyFrom(nextBase, c, loading, nil), onlyFrom(next, c, loading, nil); got != want {
+						t.Fatalf("seed %d step %d: onlyFrom(%+v) in the next DiffBase = %v, want %v", seed, step, c, got, want)
+					}
 				}
 				if c.Kind != live.Disappeared {
 					continue

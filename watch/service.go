@@ -487,27 +487,37 @@ func (w *Service) logChanges() {
 	// and the peers and VRP of its invalid routes), not the whole table.
 	// A check with nothing new keeps the base it has.
 	prev := w.prev
+	// next answers the questions below about the new table: its DiffBase,
+	// which knows every route (has) and the carriers and deciding VRP of
+	// its invalid routes, the only ones asked about in it (Appeared and
+	// Changed routes; Disappeared ones are asked of prev). Asking the
+	// whole snapshot instead would build its table's lookup map (~100
+	// bytes a path, BenchmarkMemory lookup-B/path) at every check that
+	// saw a change, on top of the snapshot: on a full table's load, the
+	// largest transient of the check (bench/README.md).
+	next := snap
 	if snap != nil && (prev == nil || snap.Epoch != prev.Epoch) {
 		changes = live.Diff(prev, snap)
 		w.prev = snap.DiffBase()
+		next = w.prev
 	}
 	var events []alert.Event
 	gone := map[peerID]int{}
 	logged, suppressed := 0, 0
 	for _, c := range changes {
-		why := cause(prev, snap, c, down)
+		why := cause(prev, next, c, down)
 		if why == causeSessionDown {
 			gone[firstCarrier(prev, c, down)]++
 			continue
 		}
-		if c.Kind == live.Appeared && why == causeAnnounced && onlyFrom(snap, c, loading, loaded) {
+		if c.Kind == live.Appeared && why == causeAnnounced && onlyFrom(next, c, loading, loaded) {
 			// Logged as part of the peer's initial_load; receivers
 			// watching their own space still hear of it (alert.Filter).
 			// Without receivers no event is made: a full table's load
 			// would make one (and format its VRP) per invalid route,
 			// ~100k, for nobody.
 			if w.alerts != nil {
-				ev := changeEvent(c, why, decidingVRP(snap, c.Prefix, c.Origin), now)
+				ev := changeEvent(c, why, decidingVRP(next, c.Prefix, c.Origin), now)
 				ev.InitialLoad = true
 				events = append(events, ev)
 			}
@@ -517,7 +527,7 @@ func (w *Service) logChanges() {
 		if c.Kind == live.Disappeared {
 			vrp = decidingVRP(prev, c.Prefix, c.Origin)
 		} else {
-			vrp = decidingVRP(snap, c.Prefix, c.Origin)
+			vrp = decidingVRP(next, c.Prefix, c.Origin)
 		}
 		ev := changeEvent(c, why, vrp, now)
 		if why == causeVRPs {
