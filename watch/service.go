@@ -23,7 +23,6 @@ import (
 	"github.com/rovimpact/rovimpact/alert"
 	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
-	"github.com/rovimpact/rovimpact/internal/hugepage"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/reports"
 	"github.com/rovimpact/rovimpact/route"
@@ -58,11 +57,10 @@ func Run(ctx context.Context, opts Options, stderr io.Writer, ready func(*Servic
 	// and a report of the whole table built and dropped at every check
 	// and scrape): measured on a full table from bird2
 	// (bench/README.md), huge pages held ~100 MB more RSS for no CPU
-	// gained in the load, and half the GC's default headroom held
-	// ~100 MB less for about the same CPU. GOGC, when set, wins.
-	if hp := hugepage.Release(); hp.Advised > 0 {
-		log.Debug("hugepages_released", "bytes", hp.Advised)
-	}
+	// gained in the load, so watch does not ask for them (unlike the
+	// batch commands, it does not call hugepage.Reserve); and half the
+	// GC's default headroom held ~100 MB less for about the same CPU.
+	// GOGC, when set, wins.
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 	}

@@ -81,7 +81,7 @@ run's is a warning, and --fail-on-vrp-drop PCT exits 3 above PCT percent.
 	f.StringArrayVar(&opts.aspa.Roles, "peer-role", nil, "with --aspa: a peer's relationship, `AS|IP=ROLE` (as for aspa; repeatable)")
 	f.IntVar(&opts.failOnUnreachable, "fail-on-unreachable", -1, "exit 3 when more than `N` routes would become unreachable (-1: never)")
 	f.Float64Var(&opts.failOnVRPDrop, "fail-on-vrp-drop", -1, "with --history: exit 3 when the VRP set is more than `PCT` percent smaller than the previous run's (-1: never; a drop over 10% always warns)")
-	return cmd
+	return bigHeap(cmd)
 }
 
 func runAnalyze(cmd *cobra.Command, opts analyzeOptions, args []string) error {

@@ -104,7 +104,7 @@ Exit 4 when some units failed (the others are written); 1 on other errors.
 	f.IntVarP(&opts.Workers, "jobs", "j", runtime.GOMAXPROCS(0), "units studied at once (each holds its table in memory)")
 	f.BoolVar(&opts.AllowPartial, "allow-partial", false, "keep units whose input ended early or was corrupt (marked partial) instead of failing them")
 	f.BoolVar(&opts.ASPA, "aspa", false, "also verify every path against the VRP file's ASPAs (summary aspa_* columns, aspa_paths/ table)")
-	return cmd
+	return bigHeap(cmd)
 }
 
 func newArchiveMergeCommand() *cobra.Command {

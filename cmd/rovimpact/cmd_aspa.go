@@ -86,7 +86,7 @@ kept per route.
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (csv, ndjson: the invalid and unverified paths) or html (one self-contained file: the ROV report with an ASPA section); --path: table or json")
 	f.StringVar(&opts.path, "path", "", "verify one `AS_PATH` (\"AS3 AS2 AS1\", most recent first) instead of ROUTES")
 	f.StringVar(&opts.neighbor, "neighbor", "", "with --path: the `AS` the path came from (default: its first AS)")
-	return cmd
+	return bigHeap(cmd)
 }
 
 func runASPA(cmd *cobra.Command, opts aspaOptions, args []string) error {

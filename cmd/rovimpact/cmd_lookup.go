@@ -96,7 +96,7 @@ about the memory of the analysis, not of the answer.
 	f.StringVar(&opts.format, "format", "table", "output `format`: table, json, csv or ndjson (one answer per line)")
 	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown per list in the table output (0: all; JSON and CSV always list all)")
 	f.BoolVar(&opts.wide, "wide", false, "table output: every column whole, however wide (default: fits 120 columns)")
-	return cmd
+	return bigHeap(cmd)
 }
 
 func runLookup(cmd *cobra.Command, opts lookupOptions, args []string) error {

@@ -53,7 +53,7 @@ here and in every lookup from it.
 	studyflags.Partial(cmd.Flags(), &opts.in.Route)
 	studyflags.Analysis(cmd.Flags(), &opts.in.Analysis)
 	f.StringVarP(&opts.output, "output", "o", "", "snapshot `FILE` to write (replaced atomically)")
-	return cmd
+	return bigHeap(cmd)
 }
 
 func runSnapshot(cmd *cobra.Command, opts snapshotOptions, args []string) error {

@@ -65,7 +65,7 @@ the exit code 4 (--allow-partial: 0).
 	studyflags.Analysis(cmd.Flags(), &opts.in.Analysis)
 	f.StringVar(&opts.format, "format", "table", "output `format`: line, table, json, csv or ndjson")
 	studyflags.CountVar(f, &opts.top, "top", 20, "rows shown per table in the table output (0: all)")
-	return cmd
+	return bigHeap(cmd)
 }
 
 func runVRPsDiff(cmd *cobra.Command, opts vrpsDiffOptions, args []string) error {

@@ -13,8 +13,13 @@
 // pages per fault.
 //
 // It changes no result, only how memory is backed; ROVIMPACT_HUGEPAGES=0
-// turns it off, and a long-running process withdraws the advice with
-// Release (watch does, at start).
+// turns it off. Only batch commands that fill a big heap call it: a
+// long-running process with a heap that churns (watch) must not, since a
+// huge page stays resident while any of its 512 small pages is in use, so
+// the memory the Go scavenger returns is not given back, and khugepaged
+// (with the default max_ptes_none of 511) collapses sparse 2 MiB ranges
+// into whole huge pages again; the faults saved are a one-time cost at
+// start. Measured on watch holding a full table: see bench/README.md.
 package hugepage
 
 import "os"
@@ -42,14 +47,3 @@ func Reserve(n uintptr) Outcome {
 	}
 	return reserve(n)
 }
-
-// Release withdraws the advice Reserve gave (MADV_NOHUGEPAGE over the
-// same region), for a process that turns out to be long-running with a
-// heap that churns: there huge pages cost more than they save. A huge
-// page stays resident while any of its 512 small pages is in use, so the
-// memory the Go scavenger returns is not given back, and khugepaged (with
-// the default max_ptes_none of 511) collapses sparse 2 MiB ranges into
-// whole huge pages again; the faults saved are a one-time cost at start.
-// Measured on watch holding a full table: see bench/README.md. Release
-// does nothing when Reserve advised nothing.
-func Release() Outcome { return release() }

@@ -6,24 +6,16 @@ import (
 	"bytes"
 	"os"
 	"runtime"
-	"sync"
 	"syscall"
 	"unsafe"
 )
 
 const (
 	hugePageSize = 2 << 20
-	// madvHugepage and madvNoHugepage are MADV_HUGEPAGE and
-	// MADV_NOHUGEPAGE (linux/mman.h); package syscall does not name them.
-	madvHugepage   = 14
-	madvNoHugepage = 15
+	// madvHugepage is MADV_HUGEPAGE (linux/mman.h); package syscall does
+	// not name it.
+	madvHugepage = 14
 )
-
-// advised are the regions Reserve advised ([beg, end)), for Release.
-var advised struct {
-	mu      sync.Mutex
-	regions [][2]uintptr
-}
 
 // thpPath holds the kernel's THP mode: "always [madvise] never".
 var thpPath = "/sys/kernel/mm/transparent_hugepage/enabled"
@@ -65,28 +57,5 @@ func reserve(n uintptr) Outcome {
 	if errno != 0 {
 		return Outcome{Reason: "madvise: " + errno.Error()}
 	}
-	advised.mu.Lock()
-	advised.regions = append(advised.regions, [2]uintptr{beg, end})
-	advised.mu.Unlock()
 	return Outcome{Advised: end - beg}
-}
-
-// release advises the regions Reserve advised MADV_NOHUGEPAGE. They are
-// Go heap (the runtime never unmaps arena memory), so the calls are on
-// memory the process still maps; Advised says how much was withdrawn.
-func release() Outcome {
-	advised.mu.Lock()
-	defer advised.mu.Unlock()
-	if len(advised.regions) == 0 {
-		return Outcome{Reason: "nothing was advised"}
-	}
-	var n uintptr
-	for _, r := range advised.regions {
-		if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, r[0], r[1]-r[0], madvNoHugepage); errno != 0 {
-			return Outcome{Advised: n, Reason: "madvise: " + errno.Error()}
-		}
-		n += r[1] - r[0]
-		advised.regions = advised.regions[1:]
-	}
-	return Outcome{Advised: n}
 }

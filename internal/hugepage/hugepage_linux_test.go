@@ -37,34 +37,6 @@ func TestReserveAdvisesTheHeap(t *testing.T) {
 	}
 }
 
-// TestReleaseWithdrawsTheAdvice: after Release, the heap Reserve advised
-// is marked MADV_NOHUGEPAGE (VmFlags "nh", no "hg"), so neither page
-// faults nor khugepaged back it with huge pages any more.
-func TestReleaseWithdrawsTheAdvice(t *testing.T) {
-	mode, err := os.ReadFile(thpPath)
-	if err != nil || !bytes.Contains(mode, []byte("[madvise]")) {
-		t.Skipf("THP mode is not madvise here (%q, %v): nothing for Reserve to do", mode, err)
-	}
-	if out := Reserve(256 << 20); out.Advised == 0 {
-		t.Fatalf("Reserve advised nothing: %s", out.Reason)
-	}
-	buf := make([]byte, 64<<20)
-	buf[len(buf)/2] = 1
-	if out := Release(); out.Advised == 0 {
-		t.Fatalf("Release withdrew nothing: %s", out.Reason)
-	}
-	flags, err := vmFlags(uintptr(unsafe.Pointer(&buf[len(buf)/2])))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := " " + flags + " "; !strings.Contains(f, " nh ") || strings.Contains(f, " hg ") {
-		t.Errorf("after Release the mapping holding a 64 MiB allocation has VmFlags %q, want nh and no hg", flags)
-	}
-	if out := Release(); out.Advised != 0 {
-		t.Errorf("a second Release = %+v, want nothing withdrawn", out)
-	}
-}
-
 func TestReserveTurnedOff(t *testing.T) {
 	t.Setenv(Env, "0")
 	if out := Reserve(256 << 20); out.Advised != 0 || out.Reason != Env+"=0" {

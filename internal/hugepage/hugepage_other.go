@@ -3,5 +3,3 @@
 package hugepage
 
 func reserve(uintptr) Outcome { return Outcome{Reason: "huge pages are advised on Linux only"} }
-
-func release() Outcome { return Outcome{Reason: "huge pages are advised on Linux only"} }
