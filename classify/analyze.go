@@ -191,7 +191,10 @@ var routeStateNames = [...]string{"not_found", "valid", "invalid", "unvalidated"
 // RouteStateOf is s as a RouteState.
 func RouteStateOf(s rov.State) RouteState { return RouteState(s) }
 
-// RouteState is the state reports show for o.
+// RouteState is the state reports show for o, and the one bucket every
+// count of routes by state puts o in (reports.Build's summary,
+// live.Snapshot.Counts, serve's per-peer counts): Unvalidated first,
+// whatever State holds, then the RFC 6811 state (TestRouteState).
 func (o Outcome) RouteState() RouteState {
 	if o.Unvalidated {
 		return StateUnvalidated

@@ -68,12 +68,12 @@ func (sn *Snapshot) Counts() Counts {
 	for id, r := range a.Table.Routes() {
 		o := a.Outcomes[id]
 		c.Paths += int(r.Paths)
-		switch {
-		case o.Unvalidated:
+		switch o.RouteState() {
+		case classify.StateUnvalidated:
 			c.Unvalidated++
-		case o.State == rov.Valid:
+		case classify.StateValid:
 			c.Valid++
-		case o.State == rov.Invalid:
+		case classify.StateInvalid:
 			c.Invalid++
 		default:
 			c.NotFound++

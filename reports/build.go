@@ -39,7 +39,7 @@ func Build(a *classify.Analysis, meta Meta) Report {
 	// three times that), and their small parts come from one arena.
 	rows := 0
 	for id := range routes {
-		if o := &a.Outcomes[id]; !o.Unvalidated && (o.State == rov.Invalid || o.Dropped) {
+		if o := &a.Outcomes[id]; isRow(o.RouteState(), o.Dropped) {
 			rows++
 		}
 	}
@@ -47,18 +47,19 @@ func Build(a *classify.Analysis, meta Meta) Report {
 	var ar rowArena
 	for id, r := range routes {
 		o := a.Outcomes[id]
-		if o.Unvalidated {
+		st := o.RouteState()
+		if st == classify.StateUnvalidated {
 			s.Unvalidated++
 			continue
 		}
 		f := &fams[family(r.Prefix)]
 		s.Routes++
 		f.Routes++
-		switch o.State {
-		case rov.Valid:
+		switch st {
+		case classify.StateValid:
 			s.Valid++
 			f.Valid++
-		case rov.Invalid:
+		case classify.StateInvalid:
 			s.Invalid++
 			f.Invalid++
 			countClass(&s.Classes, o.Class)
@@ -70,7 +71,7 @@ func Build(a *classify.Analysis, meta Meta) Report {
 			s.NotFound++
 			f.NotFound++
 		}
-		if o.State != rov.Invalid && !o.Dropped {
+		if !isRow(st, o.Dropped) {
 			continue
 		}
 		inv := routeRow(a, id, &ar)
@@ -266,6 +267,13 @@ func coverOf(a *classify.Analysis, id int, as classify.Assessment, ar *rowArena)
 		return nil
 	}
 	return ar.cover(Cover{Prefix: c.Prefix, Origins: c.Origins, State: c.State, OtherOrigin: c.OtherOrigin})
+}
+
+// isRow says whether a route in state st is a row of the report's
+// invalids: an invalid route, or one ROV drops (an AS_SET route under the
+// policy); never an unvalidated one.
+func isRow(st classify.RouteState, dropped bool) bool {
+	return st == classify.StateInvalid || (dropped && st != classify.StateUnvalidated)
 }
 
 func originRows(invs []Invalid) []OriginRow {

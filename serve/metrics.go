@@ -5,10 +5,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/buildinfo"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/route"
-	"github.com/rovimpact/rovimpact/rov"
 )
 
 // metrics is the collector behind the rovimpact_* families listed in the
@@ -108,7 +108,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range b.peers {
 		as, ip := strconv.FormatUint(uint64(p.key.AS), 10), p.key.IP.String()
 		for st, n := range p.states {
-			gauge(ch, mPeerRoutes, float64(n), as, ip, stateNames[st])
+			gauge(ch, mPeerRoutes, float64(n), as, ip, classify.RouteState(st).String())
 		}
 	}
 	gauge(ch, mEpoch, float64(b.epoch))
@@ -200,13 +200,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Route states of rovimpact_peer_routes, indexed by peerCounts.states.
-var stateNames = [4]string{"valid", "invalid", "not_found", "unvalidated"}
-
-// peerCounts is one peer's routes by state (stateNames order).
+// peerCounts is one peer's routes by state (indexed by classify.RouteState).
 type peerCounts struct {
 	key    route.PeerKey
-	states [4]int
+	states [classify.StateUnvalidated + 1]int
 	// v4, v6: routes per address family; dropped: routes ROV drops.
 	v4, v6, dropped int
 }
@@ -223,15 +220,7 @@ func countPeers(snap *live.Snapshot) []peerCounts {
 	var buf []int
 	for id := range a.Table.Routes() {
 		o := a.Outcomes[id]
-		st := 2
-		switch {
-		case o.Unvalidated:
-			st = 3
-		case o.State == rov.Valid:
-			st = 0
-		case o.State == rov.Invalid:
-			st = 1
-		}
+		st := o.RouteState()
 		v6 := !a.Table.Routes()[id].Prefix.Addr().Is4()
 		buf = a.Table.RoutePeers(id, buf[:0])
 		for _, p := range buf {

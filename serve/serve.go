@@ -631,7 +631,8 @@ func (s *Server) apiPeers(w http.ResponseWriter, _ *http.Request) {
 	row := func(source string, k route.PeerKey, up bool) Peer {
 		c := counts[k]
 		return Peer{Source: source, AS: k.AS, IP: k.IP, Up: up, Paths: paths[k], IPv4: c.v4, IPv6: c.v6,
-			Valid: c.states[0], Invalid: c.states[1], NotFound: c.states[2], Unvalidated: c.states[3], Dropped: c.dropped}
+			Valid: c.states[classify.StateValid], Invalid: c.states[classify.StateInvalid], NotFound: c.states[classify.StateNotFound],
+			Unvalidated: c.states[classify.StateUnvalidated], Dropped: c.dropped}
 	}
 	doc := Peers{Epoch: b.epoch, Peers: []Peer{}}
 	listed := map[route.PeerKey]bool{}
