@@ -68,21 +68,19 @@ func (pp *peerPaths) put(pid uint32, v pathVal) {
 	pp.nDense++
 }
 
-// grow makes the array at least n slots long, by at least an eighth so
-// that prefixes learnt one by one do not copy it each time.
+// grow makes the array at least n slots long. Prefixes are learnt one by
+// one, so it grows as room does (doubling), not to n: growing by an eighth
+// copied the array about eight times its final size during a full table's
+// load.
 func (pp *peerPaths) grow(n int) {
 	if n <= len(pp.dense) {
 		return
 	}
-	if n <= cap(pp.dense) {
-		pp.dense = pp.dense[:n]
-	} else {
-		nd := make([]pathVal, n, n+n/8)
-		copy(nd, pp.dense)
-		pp.dense = nd
-	}
-	for w := (n + 63) / 64; len(pp.present) < w; {
-		pp.present = append(pp.present, 0)
+	pp.dense = room(pp.dense, n-len(pp.dense))[:n]
+	if w := (n + 63) / 64; len(pp.present) < w {
+		k := len(pp.present)
+		pp.present = room(pp.present, w-k)[:w]
+		clear(pp.present[k:])
 	}
 }
 

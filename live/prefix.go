@@ -43,14 +43,14 @@ func (ps *prefixSet) find(k pfxkey.Key) (uint32, bool) {
 func (ps *prefixSet) add(p netip.Prefix) uint32 {
 	k := pfxkey.Of(p)
 	id := uint32(len(ps.keys))
-	ps.keys = append(ps.keys, k)
+	ps.keys = append(room(ps.keys, 1), k)
 	if !k.Is6() {
 		ps.ix4[k.Hi|uint64(k.Bits)] = id
 	} else {
 		ps.ix6[k] = id
 	}
-	ps.head = append(ps.head, noRoute)
-	ps.pending = append(ps.pending, id)
+	ps.head = append(room(ps.head, 1), noRoute)
+	ps.pending = append(room(ps.pending, 1), id)
 	fam := 0
 	if k.Is6() {
 		fam = 1

@@ -420,10 +420,10 @@ func (s *State) routeFor(pid uint32, p netip.Prefix, origin rov.Origin) uint32 {
 		s.free = s.free[:n-1]
 	} else {
 		id = uint32(len(s.routes))
-		s.routes = append(s.routes, route{})
-		for range s.words {
-			s.bits = append(s.bits, 0)
-		}
+		s.routes = append(room(s.routes, 1), route{})
+		n := len(s.bits)
+		s.bits = room(s.bits, s.words)[:n+s.words]
+		clear(s.bits[n:])
 	}
 	rt := &s.routes[id]
 	*rt = route{prefix: pid, next: s.pfx.head[pid], origin: origin}
@@ -450,7 +450,7 @@ func (s *State) validate(id uint32, p netip.Prefix) {
 		rt.flags |= flagDropped
 	}
 	rt.vrpOff, rt.vrpLen = uint32(len(s.refs)), uint32(len(refs))
-	s.refs = append(s.refs, refs...)
+	s.refs = append(room(s.refs, len(refs)), refs...)
 }
 
 // addPath counts one more path of route rid from peer pi.

@@ -213,6 +213,9 @@ type Server struct {
 	log *slog.Logger
 
 	cached atomic.Pointer[built] // the last report built
+	// seen is the last Stats TryStats gave: what /healthz answers with
+	// while a change holds the table's lock and no report is built yet.
+	seen atomic.Pointer[live.Stats]
 	builds atomic.Int64
 
 	bmu      sync.Mutex    // guards inflight, lastEnd, lastTook
@@ -387,12 +390,20 @@ func (s *Server) build() {
 // else those taken with the last report built.
 func (s *Server) stats() live.Stats {
 	if st, ok := s.cfg.Table.TryStats(); ok {
+		s.seen.Store(&st)
 		return st
 	}
-	if b := s.cached.Load(); b != nil {
+	b, seen := s.cached.Load(), s.seen.Load()
+	switch {
+	case b != nil && (seen == nil || b.stats.Epoch >= seen.Epoch):
 		return b.stats
+	case seen != nil:
+		return *seen
 	}
-	return s.current().stats
+	// Nothing seen yet: wait for the lock. Building a report here, as
+	// before, made a health probe during a table's load wait for a whole
+	// snapshot of it (and cost its CPU and memory).
+	return s.cfg.Table.Stats()
 }
 
 // NewHTTPServer returns an http.Server for h with timeouts: a slow or

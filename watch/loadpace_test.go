@@ -2,6 +2,7 @@ package watch
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
@@ -113,5 +114,32 @@ func TestCheckPacedWhileLoading(t *testing.T) {
 	}
 	if loads != 2 {
 		t.Errorf("%d initial_load events, want 2 (A, B)", loads)
+	}
+}
+
+// TestMemoryReleasedAfterInitialLoad: the check that tells a session's
+// initial_load hands the heap's free pages back (releaseMemory), once;
+// later checks with changes do not.
+func TestMemoryReleasedAfterInitialLoad(t *testing.T) {
+	var buf testutil.SyncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	st := newLiveForTest(watchfix.VRPs0)
+	w := &Service{opts: Options{MaxChangeLogs: 1000, EORTimeout: DefaultEORTimeout}, log: log, state: st, sessions: newSessions(log)}
+	on := w.sessions.handler("bgp")
+	a := route.Peer{AS: 64496, IP: netip.MustParseAddr("192.0.2.5")}
+	on(collector.SessionEvent{Peer: a, State: collector.SessionEstablished})
+	announce(t, st, route.PeerKey{AS: a.AS, IP: a.IP}, watchfix.Valid)
+	w.tick()
+	if c := countLines(buf.String(), `"msg":"memory_released"`); c != 0 {
+		t.Fatalf("%d memory_released lines before the End-of-RIB, want 0:\n%s", c, buf.String())
+	}
+	on(collector.SessionEvent{Peer: a, State: collector.SessionEstablished, EndOfRIB: true})
+	w.tick()
+	for i := range 3 {
+		announce(t, st, route.PeerKey{AS: a.AS, IP: a.IP}, annRoute{Prefix: fmt.Sprintf("10.0.%d.0/24", i), Path: "64999"})
+		w.tick()
+	}
+	if c := countLines(buf.String(), `"msg":"memory_released","after":"initial_load"`); c != 1 {
+		t.Errorf("%d memory_released lines after initial_load, want 1:\n%s", c, buf.String())
 	}
 }
