@@ -111,14 +111,24 @@ func TestScrapeDuringLoad(t *testing.T) {
 			t.Fatal("a request waited for the held table")
 		}
 	}
-	bt.mu.Lock()
-	waiting := bt.waiting
-	bt.mu.Unlock()
-	if waiting == 0 {
+	// The answers above may all have come from the last report without
+	// starting a build (builds are throttled, see kick): one forced build
+	// must wait for the held table, or the test held nothing. (Checking
+	// only the answers' builds failed ~2% of runs.)
+	forced := make(chan struct{})
+	go func() { defer close(forced); srv.Report() }()
+	waited := false
+	for end := time.Now().Add(10 * time.Second); !waited && time.Now().Before(end); time.Sleep(time.Millisecond) {
+		bt.mu.Lock()
+		waited = bt.waiting > 0
+		bt.mu.Unlock()
+	}
+	if !waited {
 		t.Error("no build waited for the held table: the test did not hold what a load holds")
 	}
 
 	bt.hold(false)
+	<-forced
 	rep, epoch := srv.Report()
 	if epoch != st.Epoch() || rep.Summary.Routes != small.truth().Summary.Routes+1 {
 		t.Errorf("after the load: epoch %d (table %d), %d routes", epoch, st.Epoch(), rep.Summary.Routes)
