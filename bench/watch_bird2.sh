@@ -11,7 +11,7 @@
 #     (the lag is printed);
 #   - watch's VmRSS and VmHWM (/proc/PID/status) idle with the VRPs loaded
 #     and at steady state holding the table (every path bird sent, on
-#     /metrics rovimpact_paths, then SETTLE seconds); bytes per held path
+#     /metrics rovimpact_paths, the initial_load told, then SETTLE seconds); bytes per held path
 #     all-in (VmRSS / paths) and for the table alone ((VmRSS - idle) / paths);
 #   - analyze --vrps VRPS TABLE: wall time and peak RSS (GNU time), the
 #     baseline; ratios watch / analyze.
@@ -234,6 +234,14 @@ EOF2
 	read -r up _ <<<"$(logtimes session_up)"
 	read -r _ eor_t <<<"$(logtimes bgp_end_of_rib)"
 	[ -n "$up" ] || die "no session_up line in watch's log"
+	# Steady state: after the check that tells the session's initial_load
+	# (at the --interval tick after End-of-RIB; it builds a snapshot of the
+	# whole table, then hands free pages back), then SETTLE seconds.
+	for ((i = 0; i < timeout * 10; i++)); do
+		grep -q '"msg":"initial_load"' "$work/watch.log" && break
+		sleep 0.1
+	done
+	grep -q '"msg":"initial_load"' "$work/watch.log" || die "no initial_load line in ${timeout}s"
 	sleep "$settle"
 	paths=$(metric rovimpact_paths)
 	local rss hwm brss
