@@ -215,7 +215,7 @@ type Server struct {
 	cached atomic.Pointer[built] // the last report built
 	// seen is the last Stats TryStats gave: what /healthz answers with
 	// while a change holds the table's lock and no report is built yet.
-	seen atomic.Pointer[live.Stats]
+	seen   atomic.Pointer[live.Stats]
 	builds atomic.Int64
 
 	bmu      sync.Mutex    // guards inflight, lastEnd, lastTook
