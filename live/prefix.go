@@ -15,7 +15,7 @@ import (
 // next question, then are merged in one pass.
 type prefixSet struct {
 	keys    []pfxkey.Key
-	ix4     map[uint64]uint32     // IPv4 prefixes by address<<32 | length: 16-byte slots
+	ix4     index4                // IPv4 prefixes by address<<32 | length: 16-byte slots
 	ix6     map[pfxkey.Key]uint32 // with ID 0
 	head    []uint32              // first route of each prefix, or noRoute
 	sorted  []uint32              // prefix ids by key
@@ -24,7 +24,7 @@ type prefixSet struct {
 }
 
 func newPrefixSet() prefixSet {
-	return prefixSet{ix4: map[uint64]uint32{}, ix6: map[pfxkey.Key]uint32{}}
+	return prefixSet{ix6: map[pfxkey.Key]uint32{}}
 }
 
 func (ps *prefixSet) lookup(p netip.Prefix) (uint32, bool) {
@@ -33,8 +33,7 @@ func (ps *prefixSet) lookup(p netip.Prefix) (uint32, bool) {
 
 func (ps *prefixSet) find(k pfxkey.Key) (uint32, bool) {
 	if !k.Is6() {
-		id, ok := ps.ix4[k.Hi|uint64(k.Bits)]
-		return id, ok
+		return ps.ix4.find(k.Hi | uint64(k.Bits))
 	}
 	id, ok := ps.ix6[k]
 	return id, ok
@@ -45,7 +44,7 @@ func (ps *prefixSet) add(p netip.Prefix) uint32 {
 	id := uint32(len(ps.keys))
 	ps.keys = append(room(ps.keys, 1), k)
 	if !k.Is6() {
-		ps.ix4[k.Hi|uint64(k.Bits)] = id
+		ps.ix4.insert(k.Hi|uint64(k.Bits), id)
 	} else {
 		ps.ix6[k] = id
 	}

@@ -146,6 +146,14 @@ type State struct {
 
 	peers     []peer
 	peerIx    map[peerID]uint32
+	// lastPeer is the peer of the last event (peerSlot): a full table
+	// arrives from one peer, and hashing its peerID for every path cost
+	// more than comparing it.
+	lastPeer struct {
+		id peerID
+		pi uint32
+		ok bool
+	}
 	freePeers []uint32 // free slots of peers
 	feeds     uint32   // feeds handed out by Feed
 
@@ -296,7 +304,7 @@ type heldPathRef struct {
 func (s *State) lookupHeld(id peerID, r *bgp.Route, h *heldPathRef) bool {
 	if r.Kind == bgp.Announce {
 		h.pi = s.peerOf(id)
-	} else if pi, ok := s.peerIx[id]; ok {
+	} else if pi, ok := s.peerSlot(id); ok {
 		h.pi = pi
 	} else {
 		return false
@@ -309,10 +317,22 @@ func (s *State) lookupHeld(id peerID, r *bgp.Route, h *heldPathRef) bool {
 	return h.had
 }
 
+// peerSlot returns the slot of peer id, if it has one.
+func (s *State) peerSlot(id peerID) (uint32, bool) {
+	if s.lastPeer.ok && s.lastPeer.id == id {
+		return s.lastPeer.pi, true
+	}
+	i, ok := s.peerIx[id]
+	if ok {
+		s.lastPeer.id, s.lastPeer.pi, s.lastPeer.ok = id, i, true
+	}
+	return i, ok
+}
+
 // peerOf returns the slot of peer id, taking a free one (or a new one)
 // when the peer is new.
 func (s *State) peerOf(id peerID) uint32 {
-	if i, ok := s.peerIx[id]; ok {
+	if i, ok := s.peerSlot(id); ok {
 		return i
 	}
 	if n := len(s.freePeers); n > 0 {
@@ -401,6 +421,7 @@ func (s *State) peerDown(id peerID) {
 		s.removePath(v.route, pi, pathRef{pi, key})
 	})
 	delete(s.peerIx, id)
+	s.lastPeer.ok = false
 	s.peers[pi] = peer{free: true}
 	s.freePeers = append(s.freePeers, pi)
 	s.bump()

@@ -1,0 +1,64 @@
+package live
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestIndex4 checks index4 against a Go map through several growths:
+// every inserted key found with its id, absent keys (neighbours of the
+// inserted ones, and 0 = 0.0.0.0/0 until it is inserted) not found.
+func TestIndex4(t *testing.T) {
+	var ix index4
+	want := map[uint64]uint32{}
+	if _, ok := ix.find(0); ok {
+		t.Fatal("empty index finds key 0")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	check := func(step int) {
+		t.Helper()
+		if ix.n != len(want) {
+			t.Fatalf("step %d: n %d, want %d", step, ix.n, len(want))
+		}
+		for k, id := range want {
+			if got, ok := ix.find(k); !ok || got != id {
+				t.Fatalf("step %d: find(%#x) = %d, %v; want %d", step, k, got, ok, id)
+			}
+			for _, nb := range []uint64{k + 1, k ^ 1<<32} {
+				if _, in := want[nb]; !in {
+					if got, ok := ix.find(nb); ok {
+						t.Fatalf("step %d: find(%#x) = %d for a key never inserted", step, nb, got)
+					}
+				}
+			}
+		}
+	}
+	for i := range 5000 {
+		var k uint64
+		switch i % 3 {
+		case 0: // a /24 in a dense run, as a full table's are
+			k = uint64(0x0a000000+uint32(i)<<8)<<32 | 24
+		case 1:
+			k = uint64(r.Uint32())<<32 | uint64(r.IntN(33))
+		default: // the same address at another length
+			k = uint64(0x0a000000+uint32(i-2)<<8)<<32 | 23
+		}
+		if _, dup := want[k]; dup {
+			continue
+		}
+		want[k] = uint32(i)
+		ix.insert(k, uint32(i))
+		if i%997 == 0 {
+			check(i)
+		}
+	}
+	if _, ok := ix.find(0); ok {
+		t.Fatal("key 0 found before it was inserted")
+	}
+	want[0] = 123456
+	ix.insert(0, 123456)
+	check(-1)
+	if len(ix.slots) < index4Min || 4*ix.n > 3*len(ix.slots) {
+		t.Errorf("%d keys in %d slots: over three quarters full", ix.n, len(ix.slots))
+	}
+}
