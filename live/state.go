@@ -144,8 +144,8 @@ type State struct {
 	vrpMu  sync.Mutex // serialises VRP changes; taken before mu
 	opt    Options
 
-	peers     []peer
-	peerIx    map[peerID]uint32
+	peers  []peer
+	peerIx map[peerID]uint32
 	// lastPeer is the peer of the last event (peerSlot): a full table
 	// arrives from one peer, and hashing its peerID for every path cost
 	// more than comparing it.
