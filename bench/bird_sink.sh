@@ -41,14 +41,16 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# freeports N: N distinct free TCP ports (all held open until all are
+# chosen: one at a time, the kernel can hand out the same port twice, and
+# bird then failed to bind its own, leaving the run waiting for TIMEOUT).
+freeports() { python3 -c 'import socket, sys; ss = [socket.socket() for _ in range(int(sys.argv[1]))]; [s.bind(("127.0.0.1", 0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"; }
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "/proc/$1/stat"; }
 die() { echo "bird_sink: $*" >&2; exit 1; }
 
 run() {
 	local bgp bport bpid spid i have=0
-	bgp=$(freeport)
-	bport=$(freeport)
+	read -r bgp bport <<<"$(freeports 2)"
 	local birdc="birdc -s $work/bird.ctl"
 	cat >"$work/bird.conf" <<EOF2
 router id 192.0.2.1;

@@ -79,7 +79,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# freeports N: N distinct free TCP ports (all held open until all are
+# chosen: one at a time, the kernel can hand out the same port twice, and
+# bird then failed to bind its own, leaving the run waiting for TIMEOUT).
+freeports() { python3 -c 'import socket, sys; ss = [socket.socket() for _ in range(int(sys.argv[1]))]; [s.bind(("127.0.0.1", 0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"; }
 kb() { awk -v k="$1:" '$1==k {print $2}' "/proc/$2/status"; }
 now() { date +%s.%N; }
 # cpu PID: user+system CPU seconds PID has used so far.
@@ -109,12 +112,11 @@ an_rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$wor
 an_wall=$(awk '/Elapsed \(wall clock\)/ {n=split($NF,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/analyze.time")
 
 run() {
-	local bgp bport bpid wpid i
-	bgp=$(freeport)
+	local bgp bport hport bpid wpid i
+	read -r bgp bport hport <<<"$(freeports 3)"
+	http=127.0.0.1:$hport
 	# bird's own listening port: a free one, not 179, so that two runs
 	# (other sessions' benchmarks) on one machine do not collide.
-	bport=$(freeport)
-	http=127.0.0.1:$(freeport)
 	rm -f "$work"/*.log
 	local birdc="birdc -s $work/bird.ctl"
 	cat >"$work/bird.conf" <<EOF

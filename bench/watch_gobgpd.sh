@@ -66,7 +66,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# freeports N: N distinct free TCP ports (all held open until all are
+# chosen: one at a time, the kernel can hand out the same port twice, and
+# bird then failed to bind its own, leaving the run waiting for TIMEOUT).
+freeports() { python3 -c 'import socket, sys; ss = [socket.socket() for _ in range(int(sys.argv[1]))]; [s.bind(("127.0.0.1", 0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"; }
 kb() { awk -v k="$1:" '$1==k {print $2}' "/proc/$2/status"; }
 now() { date +%s.%N; }
 # cpu PID: user+system CPU seconds PID has used so far.
@@ -96,10 +99,9 @@ an_rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$wor
 an_wall=$(awk '/Elapsed \(wall clock\)/ {n=split($NF,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/analyze.time")
 
 run() {
-	local api bgp gpid wpid
-	api=$(freeport)
-	bgp=$(freeport)
-	http=127.0.0.1:$(freeport)
+	local api bgp hport gpid wpid
+	read -r api bgp hport <<<"$(freeports 3)"
+	http=127.0.0.1:$hport
 	cat >"$work/gobgpd.toml" <<EOF
 [global.config]
   as = $gobgp_as
