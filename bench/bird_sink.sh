@@ -17,22 +17,12 @@ table=${TABLE:-/work/shared/data/mrt/updates.20151023.0201.pch-route-collector.a
 [ -r "$table" ] || table=$root/../shared/data/mrt/$(basename "$table")
 timeout=${TIMEOUT:-600}
 repeat=${REPEAT:-1}
-bird_as=4200000001
 sink_as=4200000002
-bird_ip=127.0.0.20
 for t in bird birdc python3; do
 	command -v "$t" >/dev/null || { echo "bird_sink: $t not found (Debian packages bird2, python3)" >&2; exit 1; }
 done
 mkdir -p "$out"
-go build -o "$out/mrt2bird" ./bench/mrt2bird
 go build -o "$out/bgpsink" ./bench/bgpsink
-routes=$out/watch_bird2.$(basename "$table").routes.conf
-if [ ! -s "$routes" ] || [ ! -s "$routes.info" ] || [ "$routes" -ot "$table" ] || [ "$routes" -ot bench/mrt2bird/main.go ]; then
-	"$out/mrt2bird" -o "$routes" "$table" 2>"$routes.info" || { cat "$routes.info" >&2; exit 1; }
-fi
-want=$(sed -n 's/.*: \([0-9]*\) prefixes (.*/\1/p' "$routes.info")
-[ -n "$want" ] || { echo "bird_sink: no prefix count in $routes.info" >&2; exit 1; }
-
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -41,44 +31,15 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-# freeports N: N distinct free TCP ports (all held open until all are
-# chosen: one at a time, the kernel can hand out the same port twice, and
-# bird then failed to bind its own, leaving the run waiting for TIMEOUT).
-freeports() { python3 -c 'import socket, sys; ss = [socket.socket() for _ in range(int(sys.argv[1]))]; [s.bind(("127.0.0.1", 0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"; }
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "/proc/$1/stat"; }
 die() { echo "bird_sink: $*" >&2; exit 1; }
+. "$root/bench/bird.sh"
+bird_routes
 
 run() {
-	local bgp bport bpid spid i have=0
-	read -r bgp bport <<<"$(freeports 2)"
-	local birdc="birdc -s $work/bird.ctl"
-	cat >"$work/bird.conf" <<EOF2
-router id 192.0.2.1;
-log "$work/bird.log" all;
-protocol device {}
-include "$routes";
-protocol bgp col {
-  disabled;
-  local $bird_ip port $bport as $bird_as;
-  neighbor 127.0.0.1 port $bgp as $sink_as;
-  multihop;
-  connect delay time 1;
-  connect retry time 1;
-  graceful restart on;
-  ipv4 { import none; export all; next hop self; };
-  ipv6 { import none; export all; next hop address 2001:db8::20; };
-}
-EOF2
-	bird -f -c "$work/bird.conf" -s "$work/bird.ctl" -P "$work/bird.pid" >"$work/bird.out.log" 2>&1 &
-	bpid=$!
-	pids+=("$bpid")
-	for ((i = 0; i < timeout * 2; i++)); do
-		have=$($birdc show route count 2>/dev/null | awk '/routes for/ {print $1; exit}' || true)
-		[ "${have:-0}" -ge "$want" ] && break
-		kill -0 "$bpid" 2>/dev/null || die "bird exited: $(tail -3 "$work/bird.out.log")"
-		sleep 0.5
-	done
-	[ "${have:-0}" -ge "$want" ] || die "bird holds ${have:-0} of $want routes after ${timeout}s"
+	local bgp spid
+	read -r bgp <<<"$(freeports 1)"
+	bird_start "$bgp" "$sink_as"
 	"$out/bgpsink" -listen "127.0.0.1:$bgp" -local-as "$sink_as" -neighbor "$bird_ip:$bird_as" -n "$want" -timeout "${timeout}s" >"$work/sink.out" 2>"$work/sink.err" &
 	spid=$!
 	pids+=("$spid")

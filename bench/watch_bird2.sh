@@ -16,13 +16,10 @@
 #   - analyze --vrps VRPS TABLE: wall time and peak RSS (GNU time), the
 #     baseline; ratios watch / analyze.
 #
-# bird reads no MRT: bench/mrt2bird turns TABLE into static routes carrying
-# each path's AS_PATH (one path per prefix; paths with an AS_SET are left
-# out and counted). bird runs as the calling user from a temporary
-# directory (its own config, control socket and pid file), on 127.0.0.20
-# and 127.0.0.1 only, with the BGP protocol disabled until it holds every
-# static route; it prepends its AS and sets itself as next hop, as an eBGP
-# router does. Every wait is bounded (TIMEOUT seconds); bird and watch are
+# bird is set up by bench/bird.sh (shared with bench/bird_sink.sh): it
+# reads no MRT but static routes bench/mrt2bird makes of TABLE, one path
+# per prefix carrying its AS_PATH (paths with an AS_SET are left out and
+# counted). Every wait is bounded (TIMEOUT seconds); bird and watch are
 # stopped on exit and the last run's logs kept in bench/out/watch_bird2.logs/.
 #
 #   bench/watch_bird2.sh
@@ -43,9 +40,7 @@ repeat=${REPEAT:-1}
 settle=${SETTLE:-5}
 watch_env=${WATCH_ENV:-}
 watch_args=${WATCH_ARGS:-}
-bird_as=4200000001
 watch_as=4200000002
-bird_ip=127.0.0.20
 
 for t in bird birdc curl python3; do
 	command -v "$t" >/dev/null || { echo "watch_bird2: $t not found (Debian packages bird2, curl, python3)" >&2; exit 1; }
@@ -58,16 +53,6 @@ done
 mkdir -p "$out"
 bin=${ROVIMPACT:-$out/rovimpact}
 [ -n "${ROVIMPACT:-}" ] || go build -o "$bin" ./cmd/rovimpact
-go build -o "$out/mrt2bird" ./bench/mrt2bird
-routes=$out/watch_bird2.$(basename "$table").routes.conf
-if [ ! -s "$routes" ] || [ ! -s "$routes.info" ] || [ "$routes" -ot "$table" ] || [ "$routes" -ot bench/mrt2bird/main.go ]; then
-	"$out/mrt2bird" -o "$routes" "$table" 2>"$routes.info" || { cat "$routes.info" >&2; exit 1; }
-fi
-cat "$routes.info"
-# bird sends one path per static route: the watch will hold this many.
-want=$(sed -n 's/.*: \([0-9]*\) prefixes (.*/\1/p' "$routes.info")
-[ -n "$want" ] || { echo "watch_bird2: no prefix count in $routes.info" >&2; exit 1; }
-
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -79,15 +64,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# freeports N: N distinct free TCP ports (all held open until all are
-# chosen: one at a time, the kernel can hand out the same port twice, and
-# bird then failed to bind its own, leaving the run waiting for TIMEOUT).
-freeports() { python3 -c 'import socket, sys; ss = [socket.socket() for _ in range(int(sys.argv[1]))]; [s.bind(("127.0.0.1", 0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"; }
 kb() { awk -v k="$1:" '$1==k {print $2}' "/proc/$2/status"; }
 now() { date +%s.%N; }
 # cpu PID: user+system CPU seconds PID has used so far.
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "/proc/$1/stat"; }
 die() { echo "watch_bird2: $*" >&2; exit 1; }
+. "$root/bench/bird.sh"
+bird_routes
+cat "$routes.info"
 metric() { curl -sf --max-time 30 "http://$http/metrics" | awk -v m="$1" '$1==m {printf "%d\n", $2}'; }
 # logtimes EVENT: first and last time (Unix seconds) of watch's JSON log lines with msg EVENT.
 logtimes() {
@@ -112,45 +96,13 @@ an_rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$wor
 an_wall=$(awk '/Elapsed \(wall clock\)/ {n=split($NF,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/analyze.time")
 
 run() {
-	local bgp bport hport bpid wpid i
-	read -r bgp bport hport <<<"$(freeports 3)"
+	local bgp hport wpid i
+	read -r bgp hport <<<"$(freeports 2)"
 	http=127.0.0.1:$hport
-	# bird's own listening port: a free one, not 179, so that two runs
-	# (other sessions' benchmarks) on one machine do not collide.
 	rm -f "$work"/*.log
-	local birdc="birdc -s $work/bird.ctl"
-	cat >"$work/bird.conf" <<EOF
-router id 192.0.2.1;
-log "$work/bird.log" all;
-protocol device {}
-include "$routes";
-protocol bgp col {
-  disabled;
-  local $bird_ip port $bport as $bird_as;
-  neighbor 127.0.0.1 port $bgp as $watch_as;
-  multihop;
-  connect delay time 1;
-  connect retry time 1;
-  graceful restart on;
-  ipv4 { import none; export all; next hop self; };
-  ipv6 { import none; export all; next hop address 2001:db8::20; };
-}
-EOF
-	# bird first: it takes seconds and hundreds of MB to parse the routes.
 	local t0 t1
 	t0=$(now)
-	bird -f -c "$work/bird.conf" -s "$work/bird.ctl" -P "$work/bird.pid" >"$work/bird.out.log" 2>&1 &
-	bpid=$!
-	pids+=("$bpid")
-	local have=0
-	for ((i = 0; i < timeout * 2; i++)); do
-		# (birdc fails until bird has made its control socket)
-		have=$($birdc show route count 2>/dev/null | awk '/routes for/ {print $1; exit}' || true)
-		[ "${have:-0}" -ge "$want" ] && break
-		kill -0 "$bpid" 2>/dev/null || die "bird exited: $(tail -3 "$work/bird.out.log")"
-		sleep 0.5
-	done
-	[ "${have:-0}" -ge "$want" ] || die "bird holds ${have:-0} of $want routes after ${timeout}s"
+	bird_start "$bgp" "$watch_as"
 	t1=$(now)
 
 	env $watch_env "$bin" watch --local-as "$watch_as" --neighbor "$bird_ip:$bird_as" --listen "127.0.0.1:$bgp" \
