@@ -11,7 +11,7 @@
 #     (the lag is printed);
 #   - watch's VmRSS and VmHWM (/proc/PID/status) idle with the VRPs loaded
 #     and at steady state holding the table (every path bird sent, on
-#     /metrics rovimpact_paths, the initial_load told, then SETTLE seconds); bytes per held path
+#     /healthz paths, the initial_load told, then SETTLE seconds); bytes per held path
 #     all-in (VmRSS / paths) and for the table alone ((VmRSS - idle) / paths);
 #   - analyze --vrps VRPS TABLE: wall time and peak RSS (GNU time), the
 #     baseline; ratios watch / analyze.
@@ -72,7 +72,9 @@ die() { echo "watch_bird2: $*" >&2; exit 1; }
 . "$root/bench/bird.sh"
 bird_routes
 cat "$routes.info"
-metric() { curl -sf --max-time 30 "http://$http/metrics" | awk -v m="$1" '$1==m {printf "%d\n", $2}'; }
+# hpaths: the paths watch holds, from /healthz (which builds no report,
+# unlike /metrics).
+hpaths() { curl -s --max-time 30 "http://$http/healthz" | python3 -c 'import json, sys; print(json.load(sys.stdin)["paths"])'; }
 # logtimes EVENT: first and last time (Unix seconds) of watch's JSON log lines with msg EVENT.
 logtimes() {
 	python3 - "$work/watch.log" "$1" <<'EOF'
@@ -111,7 +113,7 @@ run() {
 	pids+=("$wpid")
 	local vrp=0
 	for ((i = 0; i < timeout * 5; i++)); do
-		vrp=$(metric rovimpact_vrp_union || true)
+		vrp=$(curl -s --max-time 30 "http://$http/healthz" 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["union_vrps"])' 2>/dev/null || true)
 		[ "${vrp:-0}" -gt 0 ] && break
 		kill -0 "$wpid" 2>/dev/null || die "watch exited: $(tail -3 "$work/watch.log")"
 		sleep 0.2
@@ -121,8 +123,8 @@ run() {
 	local idle_rss
 	idle_rss=$(kb VmRSS "$wpid")
 
-	# Open the session. During the load only watch's log is read (no HTTP
-	# request, which would build reports), then /metrics once.
+	# Open the session. During the load only watch's log and /healthz are
+	# read (no request that builds a report); /api/summary once at the end.
 	local wcpu0 bcpu0
 	wcpu0=$(cpu "$wpid")
 	bcpu0=$(cpu "$bpid")
@@ -179,7 +181,7 @@ EOF2
 	bcpu9=$(python3 -c "print(round($pmb - $bcpu0, 2))")
 	local paths=0
 	for ((i = 0; i < timeout; i++)); do
-		paths=$(metric rovimpact_paths || echo 0)
+		paths=$(hpaths || echo 0)
 		[ "${paths:-0}" -ge "$want" ] && break
 		sleep 1
 	done
@@ -197,7 +199,7 @@ EOF2
 	done
 	grep -q '"msg":"initial_load"' "$work/watch.log" || die "no initial_load line in ${timeout}s"
 	sleep "$settle"
-	paths=$(metric rovimpact_paths)
+	paths=$(hpaths)
 	local rss hwm brss
 	rss=$(kb VmRSS "$wpid")
 	hwm=$(kb VmHWM "$wpid")
@@ -209,7 +211,10 @@ EOF2
 	# costs (framing, the FSM's hand-over, decoding) scale with these.
 	local nupd
 	nupd=$(python3 -c 'import json,sys; print(sum(i["records"] for i in json.load(open(sys.argv[1]))["summary"]["inputs"] if i["name"].startswith("bgp")))' "$work/summary.json")
-	# After the API built its report: what a scraped watch holds.
+	# After the API built its report (the first request that builds one:
+	# the paths above come from /healthz, which builds none) and SETTLE
+	# seconds: what a scraped watch holds.
+	sleep "$settle"
 	local rss2
 	rss2=$(kb VmRSS "$wpid")
 	kill "$wpid" "$bpid" 2>/dev/null || true
@@ -228,7 +233,7 @@ print(f"watch:   99.9% of the paths held after {most:.2f} s = {0.999*want/most:,
 print(f"bird:    End-of-RIB logged {eor - pall:+.2f} s after the last path was held")
 print(f"cpu:     during the load bird used {$bcpu} s CPU, watch {$wcpu} s = {$wcpu*1e6/paths:.2f} us/path; to 99.9%: bird {$bcpu9} s, watch {$wcpu9} s")
 print(f"bgp:     {nupd} UPDATEs received, {paths/max(nupd,1):.2f} paths per UPDATE")
-print(f"watch:   VmRSS idle (VRPs loaded) {idle//1024} MB, holding the table {rss//1024} MB ({rss2//1024} MB after /api/summary), VmHWM {hwm//1024} MB")
+print(f"watch:   VmRSS idle (VRPs loaded) {idle//1024} MB, holding the table {rss//1024} MB ({rss2//1024} MB after /api/summary built a report), VmHWM {hwm//1024} MB")
 print(f"watch:   {rss*1024/paths:.0f} B/path all-in (VmRSS/paths), {(rss-idle)*1024/paths:.0f} B/path for the table ((VmRSS-idle)/paths), {hwm*1024/paths:.0f} B/path at peak (VmHWM/paths)")
 print(f"analyze: {an_wall:.2f} s, peak RSS {an_rss//1024} MB")
 print(f"ratios:  watch VmRSS / analyze peak RSS = {rss/an_rss:.2f}; watch VmHWM / analyze peak RSS = {hwm/an_rss:.2f}")

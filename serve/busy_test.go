@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,4 +134,36 @@ func TestScrapeDuringLoad(t *testing.T) {
 	if epoch != st.Epoch() || rep.Summary.Routes != small.truth().Summary.Routes+1 {
 		t.Errorf("after the load: epoch %d (table %d), %d routes", epoch, st.Epoch(), rep.Summary.Routes)
 	}
+}
+
+// TestAfterBuild: Config.AfterBuild runs once per build that made a new
+// report, after the request waiting for it has its answer, and not for
+// requests answered from the report already built.
+func TestAfterBuild(t *testing.T) {
+	st := small.state(t)
+	var calls atomic.Int32
+	srv := New(Config{Table: st, MaxWait: -1, AfterBuild: func() { calls.Add(1) }})
+	waitCalls := func(want int32) {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); calls.Load() < want && time.Now().Before(end); time.Sleep(time.Millisecond) {
+		}
+		time.Sleep(20 * time.Millisecond) // and no more than want
+		if got := calls.Load(); got != want {
+			t.Fatalf("AfterBuild called %d times, want %d", got, want)
+		}
+	}
+	for _, url := range []string{"/api/summary", "/metrics", "/api/summary"} {
+		if code, _, body := get(t, srv, url); code != http.StatusOK {
+			t.Fatalf("%s: %d %s", url, code, body)
+		}
+	}
+	waitCalls(1)
+	r := route.Route{Kind: route.Announce, Peer: fixPeers[0], Prefix: netip.MustParsePrefix("10.9.0.0/24"),
+		Path: []rov.Segment{{Type: rov.ASSequence, ASNs: []uint32{65000, 64999}}}, RPKIState: route.RPKIAbsent}
+	r.Origin = rov.OriginOf(r.Path)
+	st.Apply(&r)
+	if code, _, _ := get(t, srv, "/api/summary"); code != http.StatusOK {
+		t.Fatal("/api/summary after a change failed")
+	}
+	waitCalls(2)
 }

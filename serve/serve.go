@@ -197,6 +197,12 @@ type Config struct {
 	// negative: it always waits, as tests that change the table and read
 	// it back at once need).
 	MaxWait time.Duration
+	// AfterBuild, if set, is called after each build that made a new
+	// report, once the requests waiting for it have it (watch hands the
+	// build's garbage back to the kernel: a full table's snapshot and
+	// report are a ~150 MB transient, which the runtime otherwise
+	// returns only slowly).
+	AfterBuild func()
 }
 
 // DefaultMaxWait is Config.MaxWait's default: room within the ~50 ms an
@@ -352,25 +358,29 @@ func (s *Server) kick(force bool) <-chan struct{} {
 	s.inflight = ch
 	go func() {
 		start := time.Now()
-		s.build()
+		made := s.build()
 		s.bmu.Lock()
 		s.inflight, s.lastEnd, s.lastTook = nil, time.Now(), time.Since(start)
 		s.bmu.Unlock()
 		close(ch)
+		if made && s.cfg.AfterBuild != nil {
+			s.cfg.AfterBuild()
+		}
 	}()
 	return ch
 }
 
 // build builds the report of the table's current snapshot (unless the
-// last build was of the same epoch) and takes its Stats.
-func (s *Server) build() {
+// last build was of the same epoch) and takes its Stats; it reports
+// whether it made a new report.
+func (s *Server) build() bool {
 	start := time.Now()
 	if prev := s.cached.Load(); prev != nil && prev.epoch == s.cfg.Table.Epoch() {
-		return
+		return false
 	}
 	snap := s.cfg.Table.Snapshot()
 	if prev := s.cached.Load(); prev != nil && prev.epoch == snap.Epoch {
-		return
+		return false
 	}
 	var meta reports.Meta
 	if s.cfg.Meta != nil {
@@ -384,6 +394,7 @@ func (s *Server) build() {
 	b.stats = s.cfg.Table.Stats()
 	s.builds.Add(1)
 	s.cached.Store(b)
+	return true
 }
 
 // stats returns the table's Stats now if they can be had without waiting,

@@ -120,7 +120,8 @@ func Run(ctx context.Context, opts Options, stderr io.Writer, ready func(*Servic
 		}
 		w.httpAddr = ln.Addr().String()
 		w.api = serve.New(serve.Config{Table: w.state, Meta: w.reportMeta, Sources: w.vrps.sources,
-			Disagreements: w.vrps.set.Disagreements, Union: w.vrps.set.Len, Sessions: w.sessions.list, Skipped: w.routeSkipped, Logger: log, Now: opts.Now})
+			Disagreements: w.vrps.set.Disagreements, Union: w.vrps.set.Len, Sessions: w.sessions.list, Skipped: w.routeSkipped, Logger: log, Now: opts.Now,
+			AfterBuild: func() { w.releaseMemory("report") }})
 		w.api.Registry().MustRegister(aspaCollector{w.vrps}) // watch/aspa.go
 		httpSrv = serve.NewHTTPServer(w.httpAddr, w.api)
 		wg.Add(1)
