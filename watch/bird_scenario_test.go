@@ -231,7 +231,7 @@ func TestScenarioReloadKeepsBirdSession(t *testing.T) {
 	newHook.expect(t, run, "the new VRPs", `{"receiver":"noc","time":"<T>","summary":"1 event: 1 invalid_disappeared","events":[{"event":"invalid_disappeared","time":"<T>","cause":"vrps_changed","prefix":"10.2.0.0/24","origin":"AS64999","old_class":"wrong_origin","old_impact":"unreachable","vrp":"10.2.0.0/24 AS64502","paths":1,"peers":1,"source":"file:`+bf+`"}]}`)
 	b.SetRoutes(t, birdRoutes(t, watchfix.WrongOrigin, watchfix.Both))
 	newHook.expect(t, run, "announced after the reload", invalidAppeared("noc", "10.3.7.0/24", "AS64666", "wrong_origin", "unreachable", "10.3.0.0/16-24 AS64777", 0))
-	if after := b.Protocol(t); after != before {
+	if after := b.Protocol(t); !after.Same(before) {
 		t.Errorf("bird's session after the reload: %+v, before: %+v", after, before)
 	}
 	if strings.Contains(run.logs.String(), "session_down") {
@@ -263,7 +263,7 @@ func TestScenarioReloadNeighbors(t *testing.T) {
 	run.logged(t, `"msg":"config_reloaded","changed":["neighbor"]`, 1)
 	rl.hup(t, func(n *Options) { n.Neighbors = []string{"127.0.0.1:64520"} })
 	run.logged(t, `"msg":"config_reloaded","changed":["neighbor"]`, 2)
-	if after := b.Protocol(t); after != before {
+	if after := b.Protocol(t); !after.Same(before) {
 		t.Errorf("bird's session after reloads that did not concern it: %+v, before: %+v", after, before)
 	}
 	if strings.Contains(run.logs.String(), "session_down") || strings.Contains(run.logs.String(), "needs_restart") {
@@ -354,7 +354,7 @@ func TestScenarioReloadSLURM(t *testing.T) {
 	run.logged(t, `"msg":"config_reloaded","changed":["slurm"]`, 3)
 	run.logged(t, `"msg":"invalid_appeared","prefix":"10.2.0.0/24","origin":"AS64999","paths":1,"peers":1,"class":"wrong_origin","impact":"unreachable","cause":"vrps_changed"`, 1)
 	run.logged(t, `"msg":"invalid_appeared","prefix":"10.3.7.0/24","origin":"AS64666","paths":1,"peers":1,"class":"both","impact":"unreachable","cause":"vrps_changed"`, 1)
-	if after := b.Protocol(t); after != before {
+	if after := b.Protocol(t); !after.Same(before) {
 		t.Errorf("bird's session after the reloads: %+v, before: %+v", after, before)
 	}
 	if logs := run.logs.String(); strings.Contains(logs, "session_down") || strings.Contains(logs, "needs_restart") {

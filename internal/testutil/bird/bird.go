@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rovimpact/rovimpact/internal/testutil"
 )
@@ -153,6 +154,30 @@ type Protocol struct {
 	// Since is when the protocol last changed state (birdc's Since
 	// column, to the millisecond): a flap changes it.
 	Since string
+}
+
+// Same reports whether p and o are one unbroken state: the same state,
+// entered at the same time. BIRD prints Since by converting its monotonic
+// clock to wall time at each query, so two queries of one unchanged state
+// can differ by a millisecond (TestScenarioReloadNeighbors failed on
+// 14.507 vs 14.506); a flap moves it by at least the connect delay (1 s),
+// so times within half a second are the same.
+func (p Protocol) Same(o Protocol) bool {
+	if p.State != o.State {
+		return false
+	}
+	a, err1 := time.Parse("15:04:05.000", p.Since)
+	b, err2 := time.Parse("15:04:05.000", o.Since)
+	if err1 != nil || err2 != nil {
+		return p.Since == o.Since
+	}
+	d := a.Sub(b)
+	if d > 12*time.Hour { // across midnight: Since is a time of day
+		d -= 24 * time.Hour
+	} else if d < -12*time.Hour {
+		d += 24 * time.Hour
+	}
+	return -500*time.Millisecond <= d && d <= 500*time.Millisecond
 }
 
 var stateLine = regexp.MustCompile(`(?m)^col\s+BGP\s+\S+\s+\S+\s+(\S+)\s+(\S+)`)
