@@ -1,5 +1,7 @@
 package live
 
+import "slices"
+
 // room returns s with capacity for n more elements. Past 4096 elements it
 // doubles the capacity instead of letting append grow it by the runtime's
 // 1.25x: the table's arrays (routes, peer bits, prefix keys, deciding VRP
@@ -10,13 +12,19 @@ package live
 // Doubling copies at most the final size once; the untouched half of a
 // fresh allocation is address space, not resident memory.
 func room[S ~[]E, E any](s S, n int) S {
-	if cap(s)-len(s) >= n {
-		return s
-	}
-	if len(s) < 4096 {
-		return append(s, make(S, n)...)[:len(s)]
+	if cap(s)-len(s) >= n || len(s) < 4096 {
+		return slices.Grow(s, n)
 	}
 	t := make(S, len(s), max(2*cap(s), len(s)+n))
 	copy(t, s)
 	return t
+}
+
+// extend returns s lengthened by n zero elements, its capacity grown as
+// room grows it.
+func extend[S ~[]E, E any](s S, n int) S {
+	k := len(s)
+	s = room(s, n)[:k+n]
+	clear(s[k:])
+	return s
 }

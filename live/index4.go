@@ -1,5 +1,7 @@
 package live
 
+import "math/bits"
+
 // index4 maps IPv4 prefix keys (address<<32 | length) to prefix ids: an
 // open-addressing table with linear probing and no deletion (prefix ids
 // are never freed). It replaced a Go map (map[uint64]uint32) which, while
@@ -69,20 +71,10 @@ func (t *index4) grow() {
 	old := t.slots
 	n := max(2*len(old), index4Min)
 	t.slots = make([]slot4, n)
-	t.shift = uint8(64 - log2(n))
+	t.shift = uint8(64 - bits.TrailingZeros(uint(n)))
 	for _, s := range old {
 		if s.v != 0 {
 			t.put(s.k, s.v)
 		}
 	}
-}
-
-// log2 of a power of two.
-func log2(n int) int {
-	b := 0
-	for n > 1 {
-		n >>= 1
-		b++
-	}
-	return b
 }

@@ -76,11 +76,9 @@ func (pp *peerPaths) grow(n int) {
 	if n <= len(pp.dense) {
 		return
 	}
-	pp.dense = room(pp.dense, n-len(pp.dense))[:n]
+	pp.dense = extend(pp.dense, n-len(pp.dense))
 	if w := (n + 63) / 64; len(pp.present) < w {
-		k := len(pp.present)
-		pp.present = room(pp.present, w-k)[:w]
-		clear(pp.present[k:])
+		pp.present = extend(pp.present, w-len(pp.present))
 	}
 }
 

@@ -442,9 +442,7 @@ func (s *State) routeFor(pid uint32, p netip.Prefix, origin rov.Origin) uint32 {
 	} else {
 		id = uint32(len(s.routes))
 		s.routes = append(room(s.routes, 1), route{})
-		n := len(s.bits)
-		s.bits = room(s.bits, s.words)[:n+s.words]
-		clear(s.bits[n:])
+		s.bits = extend(s.bits, s.words)
 	}
 	rt := &s.routes[id]
 	*rt = route{prefix: pid, next: s.pfx.head[pid], origin: origin}
