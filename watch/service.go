@@ -200,9 +200,6 @@ type Service struct {
 	// loadSkipped counts the ticks whose check waited while a session
 	// loads its initial table (checkDue).
 	loadSkipped int
-	// loadsTold counts the initial_load events told (releaseMemory follows
-	// a check that told one).
-	loadsTold int
 
 	// ctx and wg run the RTR clients, which a reload starts and stops.
 	ctx    context.Context
@@ -417,12 +414,8 @@ func (w *Service) checkDue() bool {
 // tick is the check of one --interval tick: logChanges when checkDue,
 // then releaseMemory when that check told an initial_load.
 func (w *Service) tick() {
-	if w.checkDue() {
-		n := w.loadsTold
-		w.logChanges()
-		if w.loadsTold != n {
-			w.releaseMemory("initial_load")
-		}
+	if w.checkDue() && w.logChanges() {
+		w.releaseMemory("initial_load")
 	}
 }
 
@@ -447,7 +440,8 @@ func (w *Service) releaseMemory(after string) {
 // BGP session's initial table (initial_load, after its End-of-RIB), and
 // the invalids a session took with it when it went down
 // (session_down_summary). The same events go to the alert receivers.
-func (w *Service) logChanges() {
+// toldLoad reports whether an initial_load was told.
+func (w *Service) logChanges() (toldLoad bool) {
 	now := w.now()
 	var edges []sessionEdge
 	loading := map[peerID]loadState{}
@@ -601,6 +595,7 @@ func (w *Service) logChanges() {
 		switch {
 		case e.eor:
 			events = append(events, w.initialLoad(snap, e.key, "end_of_rib", now))
+			toldLoad = true
 		case e.up:
 			events = append(events, alert.Event{Name: "session_up", Time: now, Peer: e.key.name(), Clear: true})
 		default:
@@ -617,17 +612,18 @@ func (w *Service) logChanges() {
 		if timedOut[id] {
 			w.sessions.endLoad(id)
 			events = append(events, w.initialLoad(snap, l.key, "load_timeout", now))
+			toldLoad = true
 		}
 	}
 	if w.alerts != nil {
 		w.alerts.Handle(now, events)
 	}
+	return toldLoad
 }
 
 // initialLoad summarises what a session's initial table holds, logged
 // and told once instead of one line per invalid route.
 func (w *Service) initialLoad(snap *live.Snapshot, k sessionKey, why string, now time.Time) alert.Event {
-	w.loadsTold++
 	a := snap.Analysis
 	counts := map[string]int{"routes": 0, "invalid": 0, "dropped": 0, "unreachable": 0}
 	peer := slices.IndexFunc(a.Table.Peers(), func(p route.PeerKey) bool { return p.IP == k.ip && p.AS == k.as })
