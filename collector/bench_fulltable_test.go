@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
+	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/internal/compressed"
 	"github.com/rovimpact/rovimpact/internal/hugepage"
 	"github.com/rovimpact/rovimpact/internal/testutil"
@@ -40,8 +42,11 @@ const benchLocalAS = 4200000123
 // fullTableWire reads the PCH dump's announcements and encodes them as the
 // UPDATEs a speaker would send: consecutive prefixes with the same path
 // and next hop share one UPDATE (up to 4096 octets), as the recorded peer
-// grouped them. It returns the messages and the number of paths.
-func fullTableWire(b *testing.B) ([][]byte, int) {
+// grouped them. With birdOrder, the paths go in a fixed pseudo-random
+// order instead, one per UPDATE, as bird2 sends a table (its own prefix
+// hash order, 1.05-1.4 paths per UPDATE: bench/README.md). It returns the
+// messages and the number of paths.
+func fullTableWire(b *testing.B, birdOrder bool) ([][]byte, int) {
 	f, err := compressed.Open(testutil.SharedData(b, pchFullTable))
 	if err != nil {
 		b.Fatal(err)
@@ -80,6 +85,12 @@ func fullTableWire(b *testing.B) ([][]byte, int) {
 	same := func(a, b []rov.Segment) bool {
 		return slices.EqualFunc(a, b, func(x, y rov.Segment) bool { return x.Type == y.Type && slices.Equal(x.ASNs, y.ASNs) })
 	}
+	type held struct {
+		prefix netip.Prefix
+		path   []rov.Segment
+		nh     netip.Addr
+	}
+	var all []held
 	for src.Next() {
 		r := src.Route()
 		// Each prefix once: a re-announcement would replace, not add, a
@@ -88,22 +99,28 @@ func fullTableWire(b *testing.B) ([][]byte, int) {
 			continue
 		}
 		seen[r.Prefix] = true
-		if len(cur) > 0 && (!same(path, r.Path) || nh != r.NextHop || size > 3500) {
-			flush()
+		p := make([]rov.Segment, len(r.Path))
+		for i, s := range r.Path {
+			p[i] = rov.Segment{Type: s.Type, ASNs: slices.Clone(s.ASNs)}
 		}
-		if len(cur) == 0 {
-			path = path[:0]
-			for _, s := range r.Path {
-				path = append(path, rov.Segment{Type: s.Type, ASNs: slices.Clone(s.ASNs)})
-			}
-			nh = r.NextHop
-			size = 60 + 4*len(path)
-		}
-		cur = append(cur, bgp.NewIPAddrPrefix(uint8(r.Prefix.Bits()), r.Prefix.Addr().String()))
-		size += 1 + (r.Prefix.Bits()+7)/8
+		all = append(all, held{r.Prefix, p, r.NextHop})
 	}
 	if err := src.Err(); err != nil {
 		b.Fatal(err)
+	}
+	if birdOrder {
+		rand.New(rand.NewPCG(11, 10)).Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	}
+	for _, r := range all {
+		if len(cur) > 0 && (birdOrder || !same(path, r.path) || nh != r.nh || size > 3500) {
+			flush()
+		}
+		if len(cur) == 0 {
+			path, nh = r.path, r.nh
+			size = 60 + 4*len(path)
+		}
+		cur = append(cur, bgp.NewIPAddrPrefix(uint8(r.prefix.Bits()), r.prefix.Addr().String()))
+		size += 1 + (r.prefix.Bits()+7)/8
 	}
 	flush()
 	return wire, paths
@@ -119,7 +136,7 @@ func fullTableWire(b *testing.B) ([][]byte, int) {
 // -benchtime=1x: one iteration is a whole session.
 func BenchmarkBGPFullTable(b *testing.B) {
 	benchReserve(b)
-	benchFullTable(b, func(done func()) Handler {
+	benchFullTable(b, false, func(done func()) Handler {
 		var got atomic.Int64
 		return func(r *route.Route) {
 			if r.Kind == route.Announce && got.Add(1) == int64(benchTotal) {
@@ -134,21 +151,34 @@ func BenchmarkBGPFullTable(b *testing.B) {
 // through its Feed, so each path is also held, each route validated. It
 // adds cpu-us/path, the process's CPU time (user + system, both ends of the
 // session) per path, which does not depend on how busy the machine is.
-func BenchmarkBGPFullTableLive(b *testing.B) {
+func BenchmarkBGPFullTableLive(b *testing.B) { benchFullTableLive(b, false) }
+
+// BenchmarkBGPFullTableLiveBirdOrder is BenchmarkBGPFullTableLive with
+// the paths in bird2's pattern (fullTableWire's birdOrder: shuffled, one
+// path per UPDATE) and, as watch holds them with the shared export, the
+// export's ASPA set in use, so each path is also ASPA-verified. Run it
+// with ROVIMPACT_HUGEPAGES=0: watch does not reserve huge pages.
+func BenchmarkBGPFullTableLiveBirdOrder(b *testing.B) { benchFullTableLive(b, true) }
+
+func benchFullTableLive(b *testing.B, birdOrder bool) {
 	benchReserve(b)
 	f, err := compressed.Open(testutil.SharedData(b, benchVRPs))
 	if err != nil {
 		b.Fatal(err)
 	}
-	vrps, _, err := rov.LoadVRPs(f, benchVRPs, rov.LoadOptions{})
+	e, err := rov.LoadExport(f, benchVRPs, rov.LoadOptions{})
 	f.Close()
 	if err != nil {
 		b.Fatal(err)
 	}
+	vrps := e.VRPs
 	var st *live.State
-	benchFullTable(b, func(done func()) Handler {
+	benchFullTable(b, birdOrder, func(done func()) Handler {
 		st = live.New(live.Options{})
 		st.SetVRPs(vrps)
+		if birdOrder {
+			st.SetASPA(rov.NewASPASet(e.ASPAs), classify.RoleMap{})
+		}
 		feed := st.Feed()
 		var got int
 		return func(r *route.Route) {
@@ -182,8 +212,8 @@ var benchTotal int
 // benchFullTable runs one session per iteration: a raw speaker sends the
 // PCH full table to a collector whose Handler newHandler makes (outside
 // the timer); the Handler calls done once it has every path.
-func benchFullTable(b *testing.B, newHandler func(done func()) Handler) {
-	msgs, total := fullTableWire(b)
+func benchFullTable(b *testing.B, birdOrder bool, newHandler func(done func()) Handler) {
+	msgs, total := fullTableWire(b, birdOrder)
 	benchTotal = total
 	b.Logf("%d UPDATEs, %d paths", len(msgs), total)
 	// Written 64 KiB at a time, as a peer's TCP stack would coalesce them:

@@ -86,6 +86,7 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 	var up ASPAUpdate
 	if set == nil {
 		if a.set != nil {
+			release(s.mem, a.counts)
 			*a = aspaLive{sets: a.sets + 1, reverified: a.reverified}
 			s.bump()
 		}
@@ -93,7 +94,8 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 	}
 	if a.set == nil {
 		a.set, a.v, a.roles = set, rov.NewASPAVerifier(set), roles
-		a.paths, a.counts = [4]int64{}, make([][4]uint32, len(s.routes))
+		release(s.mem, a.counts)
+		a.paths, a.counts = [4]int64{}, bigMake[[][4]uint32](s.mem, len(s.routes))
 		up.First, up.Customers = true, set.Len()
 		for pi := range s.peers {
 			s.peers[pi].paths.all(func(_ uint64, v pathVal) {
@@ -195,14 +197,9 @@ func (s *State) aspaCount(rid uint32, res rov.ASPAResult, d int) {
 	}
 	a := &s.aspa
 	if int(rid) >= len(a.counts) {
-		// Grown with s.routes (to its capacity): no slack of its own.
-		n := max(int(rid)+1, len(s.routes))
-		if n > cap(a.counts) {
-			nc := make([][4]uint32, n, max(n, cap(s.routes)))
-			copy(nc, a.counts)
-			a.counts = nc
-		}
-		a.counts = a.counts[:n]
+		// Grown with s.routes: routes are numbered densely, so this adds
+		// one element (doubling the capacity when full).
+		a.counts = bigExtend(s.mem, a.counts, max(int(rid)+1, len(s.routes))-len(a.counts))
 	}
 	a.paths[st] += int64(d)
 	a.counts[rid][st] = uint32(int64(a.counts[rid][st]) + int64(d))

@@ -12,6 +12,7 @@ import "math/bits"
 // 16-byte slot read, and growth rehashes every entry once, in order, into
 // a table twice the size.
 type index4 struct {
+	mem   *bigMem // where slots live (nil: the Go heap)
 	slots []slot4
 	n     int
 	shift uint8 // 64 - log2(len(slots))
@@ -70,11 +71,12 @@ func (t *index4) put(k uint64, v uint32) {
 func (t *index4) grow() {
 	old := t.slots
 	n := max(2*len(old), index4Min)
-	t.slots = make([]slot4, n)
+	t.slots = bigMake[[]slot4](t.mem, n)
 	t.shift = uint8(64 - bits.TrailingZeros(uint(n)))
 	for _, s := range old {
 		if s.v != 0 {
 			t.put(s.k, s.v)
 		}
 	}
+	release(t.mem, old)
 }

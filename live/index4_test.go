@@ -2,6 +2,7 @@ package live
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -9,7 +10,9 @@ import (
 // every inserted key found with its id, absent keys (neighbours of the
 // inserted ones, and 0 = 0.0.0.0/0 until it is inserted) not found.
 func TestIndex4(t *testing.T) {
-	var ix index4
+	o := &owner{}
+	defer runtime.KeepAlive(o)
+	ix := index4{mem: newMapped(o)} // mapped when TestOracleMapped lowers mapMin
 	want := map[uint64]uint32{}
 	if _, ok := ix.find(0); ok {
 		t.Fatal("empty index finds key 0")

@@ -12,13 +12,21 @@ import "math/bits"
 // carries a few thousand prefixes among a million stays in the map. Other
 // path ids always stay in the map. Each key is in one of the two.
 type peerPaths struct {
+	mem     *bigMem // where dense and present live (nil: the Go heap)
 	m       map[uint64]pathVal
 	dense   []pathVal // by prefix id, path id 0; valid where present
 	present []uint64  // bit per dense slot
 	nDense  int
 }
 
-func newPeerPaths() *peerPaths { return &peerPaths{m: map[uint64]pathVal{}} }
+func newPeerPaths(mem *bigMem) *peerPaths { return &peerPaths{mem: mem, m: map[uint64]pathVal{}} }
+
+// release frees the arrays (the peer is gone; pp must not be used again).
+func (pp *peerPaths) release() {
+	release(pp.mem, pp.dense)
+	release(pp.mem, pp.present)
+	pp.dense, pp.present, pp.nDense = nil, nil, 0
+}
 
 // len is the number of paths held.
 func (pp *peerPaths) len() int {
@@ -76,15 +84,15 @@ func (pp *peerPaths) grow(n int) {
 	if n <= len(pp.dense) {
 		return
 	}
-	pp.dense = extend(pp.dense, n-len(pp.dense))
+	pp.dense = bigExtend(pp.mem, pp.dense, n-len(pp.dense))
 	if w := (n + 63) / 64; len(pp.present) < w {
-		pp.present = extend(pp.present, w-len(pp.present))
+		pp.present = bigExtend(pp.mem, pp.present, w-len(pp.present))
 	}
 }
 
 // densify moves the map's path id 0 entries to the array.
 func (pp *peerPaths) densify(prefixes int) {
-	pp.dense = make([]pathVal, 0, prefixes+prefixes/8)
+	pp.dense = bigRoom(pp.mem, []pathVal(nil), prefixes+prefixes/8)
 	pp.grow(prefixes)
 	for k, v := range pp.m {
 		if uint32(k) != 0 {

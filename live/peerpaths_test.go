@@ -14,7 +14,8 @@ import (
 func TestPeerPathsModel(t *testing.T) {
 	for seed := range uint64(4) {
 		rng := rand.New(rand.NewPCG(seed, 11))
-		pp, model := newPeerPaths(), map[uint64]pathVal{}
+		o := &owner{}
+		pp, model := newPeerPaths(newMapped(o)), map[uint64]pathVal{} // mapped when TestOracleMapped lowers mapMin
 		prefixes := 0
 		check := func(step int) {
 			t.Helper()

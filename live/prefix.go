@@ -11,20 +11,21 @@ import (
 // mrt.RIB's, bounded by the distinct prefixes of the input, not by churn),
 // the head of the chain of its routes, and a place in a sorted view that
 // answers "which prefixes lie inside p" for VRP changes. The sorted view
-// is brought up to date lazily: new prefixes wait in pending until the
-// next question, then are merged in one pass.
+// is brought up to date lazily: prefix ids are handed out in order and
+// never freed, so the ids not yet in it are those from merged on; the next
+// question sorts them and merges them in, in one pass.
 type prefixSet struct {
-	keys    []pfxkey.Key
-	ix4     index4                // IPv4 prefixes by address<<32 | length: 16-byte slots
-	ix6     map[pfxkey.Key]uint32 // with ID 0
-	head    []uint32              // first route of each prefix, or noRoute
-	sorted  []uint32              // prefix ids by key
-	pending []uint32              // ids added since the last merge
-	lens    [2][129]bool
+	keys   []pfxkey.Key
+	ix4    index4                // IPv4 prefixes by address<<32 | length: 16-byte slots
+	ix6    map[pfxkey.Key]uint32 // with ID 0
+	head   []uint32              // first route of each prefix, or noRoute (in ix4.mem)
+	sorted []uint32              // prefix ids by key: ids 0 to merged-1
+	merged int
+	lens   [2][129]bool
 }
 
-func newPrefixSet() prefixSet {
-	return prefixSet{ix6: map[pfxkey.Key]uint32{}}
+func newPrefixSet(mem *bigMem) prefixSet {
+	return prefixSet{ix4: index4{mem: mem}, ix6: map[pfxkey.Key]uint32{}}
 }
 
 func (ps *prefixSet) lookup(p netip.Prefix) (uint32, bool) {
@@ -48,8 +49,7 @@ func (ps *prefixSet) add(p netip.Prefix) uint32 {
 	} else {
 		ps.ix6[k] = id
 	}
-	ps.head = append(room(ps.head, 1), noRoute)
-	ps.pending = append(room(ps.pending, 1), id)
+	ps.head = append(bigRoom(ps.ix4.mem, ps.head, 1), noRoute)
 	fam := 0
 	if k.Is6() {
 		fam = 1
@@ -60,29 +60,35 @@ func (ps *prefixSet) add(p netip.Prefix) uint32 {
 
 // merge brings the sorted view up to date.
 func (ps *prefixSet) merge() {
-	if len(ps.pending) == 0 {
+	n := len(ps.keys)
+	if ps.merged == n {
 		return
 	}
 	cmpID := func(a, b uint32) int { return ps.keys[a].Compare(ps.keys[b]) }
-	slices.SortFunc(ps.pending, cmpID)
-	out := make([]uint32, 0, len(ps.sorted)+len(ps.pending))
+	// The ids added since the last merge, sorted; after a full table's
+	// load, the sorted view itself.
+	pending := make([]uint32, n-ps.merged)
+	for i := range pending {
+		pending[i] = uint32(ps.merged + i)
+	}
+	slices.SortFunc(pending, cmpID)
+	ps.merged = n
+	if len(ps.sorted) == 0 {
+		ps.sorted = pending
+		return
+	}
+	out := make([]uint32, 0, len(ps.sorted)+len(pending))
 	i, j := 0, 0
-	for i < len(ps.sorted) && j < len(ps.pending) {
-		if cmpID(ps.sorted[i], ps.pending[j]) <= 0 {
+	for i < len(ps.sorted) && j < len(pending) {
+		if cmpID(ps.sorted[i], pending[j]) <= 0 {
 			out = append(out, ps.sorted[i])
 			i++
 		} else {
-			out = append(out, ps.pending[j])
+			out = append(out, pending[j])
 			j++
 		}
 	}
-	out = append(append(out, ps.sorted[i:]...), ps.pending[j:]...)
-	ps.sorted, ps.pending = out, ps.pending[:0]
-	if cap(ps.pending) > 4096 {
-		// A full table's load leaves room for every prefix (2-3 MB) that
-		// later merges, a few prefixes each, never need.
-		ps.pending = nil
-	}
+	ps.sorted = append(append(out, ps.sorted[i:]...), pending[j:]...)
 }
 
 // inside calls fn with every prefix id equal to or more specific than k.

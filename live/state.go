@@ -158,6 +158,10 @@ type State struct {
 	feeds     uint32   // feeds handed out by Feed
 
 	pfx prefixSet
+	// mem holds the large arrays below (routes, bits, refs, prefix chain
+	// heads and index, a full-table peer's paths, ASPA counts) off the Go
+	// heap (mapped.go).
+	mem *bigMem
 
 	routes []route
 	free   []uint32
@@ -211,7 +215,6 @@ func New(opt Options) *State {
 	s := &State{
 		opt:             opt,
 		peerIx:          map[peerID]uint32{},
-		pfx:             newPrefixSet(),
 		words:           1,
 		extra:           map[uint64]uint32{},
 		asSetOf:         map[pathRef]uint32{},
@@ -223,6 +226,8 @@ func New(opt Options) *State {
 		walkRoutesAbove: 0.25,
 		attrSlack:       1 << 16,
 	}
+	s.mem = newMapped(s)
+	s.pfx = newPrefixSet(s.mem)
 	s.ix = rov.NewIndex(nil)
 	s.cls = classify.NewClassifier(s.ix)
 	return s
@@ -338,18 +343,19 @@ func (s *State) peerOf(id peerID) uint32 {
 	if n := len(s.freePeers); n > 0 {
 		i := s.freePeers[n-1]
 		s.freePeers = s.freePeers[:n-1]
-		s.peers[i] = peer{id: id, key: id.key, paths: newPeerPaths()}
+		s.peers[i] = peer{id: id, key: id.key, paths: newPeerPaths(s.mem)}
 		s.peerIx[id] = i
 		return i
 	}
 	i := uint32(len(s.peers))
-	s.peers = append(s.peers, peer{id: id, key: id.key, paths: newPeerPaths()})
+	s.peers = append(s.peers, peer{id: id, key: id.key, paths: newPeerPaths(s.mem)})
 	s.peerIx[id] = i
 	if need := (len(s.peers) + 63) / 64; need > s.words {
-		nb := make([]uint64, len(s.routes)*need)
+		nb := bigMake[[]uint64](s.mem, len(s.routes)*need)
 		for r := range s.routes {
 			copy(nb[r*need:], s.bits[r*s.words:(r+1)*s.words])
 		}
+		release(s.mem, s.bits)
 		s.bits, s.words = nb, need
 	}
 	return i
@@ -422,6 +428,7 @@ func (s *State) peerDown(id peerID) {
 	})
 	delete(s.peerIx, id)
 	s.lastPeer.ok = false
+	pe.paths.release()
 	s.peers[pi] = peer{free: true}
 	s.freePeers = append(s.freePeers, pi)
 	s.bump()
@@ -441,8 +448,8 @@ func (s *State) routeFor(pid uint32, p netip.Prefix, origin rov.Origin) uint32 {
 		s.free = s.free[:n-1]
 	} else {
 		id = uint32(len(s.routes))
-		s.routes = append(room(s.routes, 1), route{})
-		s.bits = extend(s.bits, s.words)
+		s.routes = append(bigRoom(s.mem, s.routes, 1), route{})
+		s.bits = bigExtend(s.mem, s.bits, s.words)
 	}
 	rt := &s.routes[id]
 	*rt = route{prefix: pid, next: s.pfx.head[pid], origin: origin}
@@ -469,7 +476,7 @@ func (s *State) validate(id uint32, p netip.Prefix) {
 		rt.flags |= flagDropped
 	}
 	rt.vrpOff, rt.vrpLen = uint32(len(s.refs)), uint32(len(refs))
-	s.refs = append(room(s.refs, len(refs)), refs...)
+	s.refs = append(bigRoom(s.mem, s.refs, len(refs)), refs...)
 }
 
 // addPath counts one more path of route rid from peer pi.
@@ -591,7 +598,7 @@ func (s *State) maybeCompactRefs() {
 	if s.garbage < 1<<14 || s.garbage < len(s.refs)/2 {
 		return
 	}
-	nr := make([]uint32, 0, len(s.refs)-s.garbage+1024)
+	nr := bigRoom(s.mem, []uint32(nil), len(s.refs)-s.garbage+1024)
 	for i := range s.routes {
 		rt := &s.routes[i]
 		if rt.paths == 0 {
@@ -601,6 +608,7 @@ func (s *State) maybeCompactRefs() {
 		nr = append(nr, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
 		rt.vrpOff = off
 	}
+	release(s.mem, s.refs)
 	s.refs, s.garbage = nr, 0
 }
 

@@ -1,0 +1,169 @@
+package live
+
+import (
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+)
+
+// The table's large arrays (routes, peer bits, deciding-VRP references,
+// route chain heads, the IPv4 prefix index, a full-table peer's paths and
+// their presence bits, ASPA counts) live outside the Go heap once they
+// pass mapMin bytes, each in its own anonymous mapping that Linux is asked
+// to back with transparent huge pages (MADV_HUGEPAGE), and that grows with
+// mremap: the pages move, nothing is copied.
+//
+// Why: on the virtual machines rovimpact is measured on, the first touch
+// of a 4 KiB page costs ~10-15 µs, and a full table from bird2 touches
+// ~330 bytes of fresh memory a path (the arrays doubling on the Go heap:
+// each doubling copies into pages never touched). Those faults were a
+// quarter to a third of watch's CPU per path, and bird's hash order (one
+// path per UPDATE, every prefix far from the last) added a TLB miss to
+// each index lookup (bench/README.md, issue 11 session 10). A huge page
+// is one fault for 512 small ones and one TLB entry for 2 MiB. The Go
+// heap as a whole is not backed by huge pages in watch (internal/hugepage
+// says why: a churning heap keeps sparse huge pages resident); these
+// arrays are dense, grow only at their end and are freed whole, so that
+// concern does not apply to them, and off the heap they do not count in
+// the GC's heap goal either (GOGC 50 let the heap grow to 1.5 times them).
+//
+// Safety rests on ownership: every mapped array belongs to one State (its
+// mapped set), is read and written only under the State's lock, and is
+// never shared: snapshots and dump views copy from it under the lock
+// (prefix keys and the sorted view, which snapshots share, stay on the Go
+// heap). Growing moves the array; the old slice must not be used after
+// bigRoom, as with append. When the State is no longer reachable, a
+// cleanup unmaps what is left. A failed mmap or mremap falls back to the
+// Go heap, so a limit on address space costs speed, never a result.
+
+// mapMin is the array size (bytes) from which an array moves off the Go
+// heap: one huge page. Tests lower it to exercise mapped arrays on small
+// tables.
+var mapMin uintptr = hugePageSize
+
+const hugePageSize = 2 << 20
+
+// bigMem is the set of a State's mapped arrays: base address -> bytes
+// mapped. Guarded by the State's lock.
+type bigMem struct {
+	regs map[unsafe.Pointer]uintptr
+	// bytes is the total mapped, readable without the lock (tests, Stats).
+	bytes atomic.Int64
+}
+
+// newMapped returns an empty set whose arrays are unmapped once owner is
+// unreachable.
+func newMapped[T any](owner *T) *bigMem {
+	m := &bigMem{regs: map[unsafe.Pointer]uintptr{}}
+	runtime.AddCleanup(owner, func(m *bigMem) { m.freeAll() }, m)
+	return m
+}
+
+func (m *bigMem) freeAll() {
+	for base, size := range m.regs {
+		m.unmap(base, size)
+	}
+}
+
+func (m *bigMem) add(base unsafe.Pointer, size uintptr) {
+	m.regs[base] = size
+	m.bytes.Add(int64(size))
+}
+
+func (m *bigMem) unmap(base unsafe.Pointer, size uintptr) {
+	sysUnmap(base, size)
+	delete(m.regs, base)
+	m.bytes.Add(-int64(size))
+}
+
+// baseOf is the address of s's backing array (0 for a nil or
+// zero-capacity slice).
+func baseOf[S ~[]E, E any](s S) unsafe.Pointer {
+	if cap(s) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(unsafe.SliceData(s))
+}
+
+// isMapped reports whether s's backing array is one of m's mappings.
+func (m *bigMem) isMapped(base unsafe.Pointer) bool {
+	if m == nil || base == nil {
+		return false
+	}
+	_, ok := m.regs[base]
+	return ok
+}
+
+// bigRoom is room for the table's large arrays: s with capacity for n
+// more elements, off the Go heap (in m) once the array reaches mapMin
+// bytes. E must hold no pointers. The returned slice replaces s (s must
+// not be used again: its mapping may have moved). A nil m means the Go
+// heap, always.
+func bigRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	var zero E
+	sz := unsafe.Sizeof(zero)
+	want := uintptr(max(2*cap(s), len(s)+n)) * sz
+	base := baseOf(s)
+	wasMapped := m.isMapped(base)
+	if !wasMapped && (m == nil || want < mapMin) {
+		return room(s, n)
+	}
+	size := roundMapping(want)
+	if wasMapped {
+		old := m.regs[base]
+		if nb, ok := sysGrow(base, old, size); ok {
+			delete(m.regs, base)
+			m.bytes.Add(-int64(old))
+			m.add(nb, size)
+			return unsafe.Slice((*E)(nb), size/sz)[:len(s)]
+		}
+	}
+	var t S
+	if nb, ok := sysMap(size); ok {
+		m.add(nb, size)
+		t = unsafe.Slice((*E)(nb), size/sz)[:len(s)]
+		copy(t, s)
+	} else {
+		t = room(s, n)
+	}
+	if wasMapped {
+		m.unmap(base, m.regs[base])
+	}
+	return t
+}
+
+// bigExtend is extend for bigRoom's arrays: s lengthened by n zero
+// elements.
+func bigExtend[S ~[]E, E any](m *bigMem, s S, n int) S {
+	k := len(s)
+	s = bigRoom(m, s, n)[:k+n]
+	clear(s[k:])
+	return s
+}
+
+// bigMake returns a zeroed array of n elements (capacity at least n), off
+// the heap when large.
+func bigMake[S ~[]E, E any](m *bigMem, n int) S {
+	return bigExtend(m, S(nil), n)
+}
+
+// release frees s's mapping when it has one (s must not be used again);
+// a heap array is left to the GC.
+func release[S ~[]E, E any](m *bigMem, s S) {
+	base := baseOf(s)
+	if m.isMapped(base) {
+		m.unmap(base, m.regs[base])
+	}
+}
+
+// roundMapping rounds a mapping's size up to whole huge pages (whole
+// small pages below one).
+func roundMapping(n uintptr) uintptr {
+	if n >= hugePageSize {
+		return (n + hugePageSize - 1) &^ (hugePageSize - 1)
+	}
+	return (n + 4095) &^ 4095
+}

@@ -1,0 +1,219 @@
+package live
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// withMapMin runs f with arrays moving off the heap from min bytes on, so
+// that the small tables of tests exercise mapped arrays.
+func withMapMin(t *testing.T, min uintptr, f func()) {
+	t.Helper()
+	old := mapMin
+	mapMin = min
+	defer func() { mapMin = old }()
+	f()
+}
+
+// owner is what a test's mappings belong to.
+type owner struct{ _ [16]byte }
+
+// TestBigRoomModel drives bigRoom, bigExtend, bigMake and release on
+// arrays of three element sizes alongside plain slices, from the heap
+// into mappings and through several growths (each a move), and compares
+// the contents after every step. Every array past mapMin must be mapped
+// on Linux (a silent fall-back to the heap would pass a content check but
+// keep the page faults), and release must leave no mapping behind.
+func TestBigRoomModel(t *testing.T) {
+	cases := []struct {
+		name string
+		min  uintptr
+	}{
+		{"small-pages", 4096},
+		{"huge-pages", hugePageSize},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			withMapMin(t, c.min, func() {
+				o := &owner{}
+				m := newMapped(o)
+				r := rand.New(rand.NewPCG(3, 4))
+				var a []uint32
+				var am []uint32
+				var b []slot4
+				var bm []slot4
+				var d [][4]uint32
+				var dm [][4]uint32
+				limit := int(4*c.min) / 4 // a's elements: four times mapMin
+				for step := 0; len(a) < limit; step++ {
+					switch r.IntN(4) {
+					case 0, 1:
+						n := 1 + r.IntN(64)
+						am = bigRoom(m, am, n)
+						for range n {
+							v := r.Uint32()
+							a, am = append(a, v), append(am, v)
+						}
+					case 2:
+						n := 1 + r.IntN(16)
+						k := len(bm)
+						bm = bigExtend(m, bm, n)
+						b = append(b, make([]slot4, n)...)
+						for i := k; i < len(bm); i++ {
+							s := slot4{r.Uint64(), r.Uint32()}
+							b[i], bm[i] = s, s
+						}
+					default:
+						n := 1 + r.IntN(8)
+						dm = bigExtend(m, dm, n)
+						d = append(d, make([][4]uint32, n)...)
+						i := r.IntN(len(d))
+						d[i][i%4]++
+						dm[i][i%4]++
+					}
+					if step%97 != 0 && len(a) < limit-64 {
+						continue // whole comparisons every so often: they are quadratic
+					}
+					if !slices.Equal(a, am) || !slices.Equal(b, bm) || !slices.Equal(d, dm) {
+						t.Fatalf("step %d: contents differ (lens %d/%d, %d/%d, %d/%d)", step, len(a), len(am), len(b), len(bm), len(d), len(dm))
+					}
+				}
+				if runtime.GOOS == "linux" {
+					for name, base := range map[string]unsafe.Pointer{"uint32": baseOf(am), "slot4": baseOf(bm), "counts": baseOf(dm)} {
+						size := uintptr(cap(am)) * 4
+						switch name {
+						case "slot4":
+							size = uintptr(cap(bm)) * unsafe.Sizeof(slot4{})
+						case "counts":
+							size = uintptr(cap(dm)) * 16
+						}
+						if size >= mapMin && !m.isMapped(base) {
+							t.Errorf("%s array of %d bytes is not mapped", name, size)
+						}
+						if size >= hugePageSize && uintptr(base)%hugePageSize != 0 {
+							t.Errorf("%s array of %d bytes at %p: not at a huge-page boundary", name, size, base)
+						}
+					}
+					if len(m.regs) == 0 {
+						t.Fatal("no array was mapped")
+					}
+				}
+				// A fresh array from bigMake is zero, and mapped when large.
+				z := bigMake[[]uint64](m, int(c.min))
+				if slices.ContainsFunc(z, func(v uint64) bool { return v != 0 }) || len(z) != int(c.min) {
+					t.Fatalf("bigMake: %d elements, not all zero", len(z))
+				}
+				release(m, am)
+				release(m, bm)
+				release(m, dm)
+				release(m, z)
+				if len(m.regs) != 0 || m.bytes.Load() != 0 {
+					t.Errorf("%d mappings (%d bytes) left after every array was released", len(m.regs), m.bytes.Load())
+				}
+				runtime.KeepAlive(o)
+			})
+		})
+	}
+}
+
+// TestBigRoomHeapBelowMin: arrays below mapMin, and every array of a nil
+// set, stay on the Go heap and grow as room grows them.
+func TestBigRoomHeapBelowMin(t *testing.T) {
+	o := &owner{}
+	m := newMapped(o)
+	s := bigRoom(m, []uint32(nil), 100)
+	if m.isMapped(baseOf(s)) || len(m.regs) != 0 {
+		t.Error("a 400-byte array was mapped")
+	}
+	var h []uint64
+	for i := range 1 << 20 {
+		h = append(bigRoom(nil, h, 1), uint64(i))
+	}
+	if len(h) != 1<<20 || h[12345] != 12345 {
+		t.Errorf("heap array of %d elements", len(h))
+	}
+	runtime.KeepAlive(o)
+}
+
+// TestMappedFreedWithOwner: once the State that owns mapped arrays is
+// unreachable, its mappings are unmapped (runtime.AddCleanup), so States
+// made and dropped (tests, a reload) do not leak address space.
+func TestMappedFreedWithOwner(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("arrays are mapped on Linux only")
+	}
+	withMapMin(t, 4096, func() {
+		var m *bigMem
+		func() {
+			s := New(Options{})
+			for i := range 3000 {
+				r := ann(peerA, fmt.Sprintf("10.%d.%d.0/24", i/256, i%256), 0, seq(64501, 65001))
+				s.Apply(&r)
+			}
+			m = s.mem
+			if len(m.regs) == 0 {
+				t.Fatal("a 3000-route table mapped no array")
+			}
+		}()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			runtime.GC()
+			if m.bytes.Load() == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d bytes still mapped 10 s after their State became unreachable", m.bytes.Load())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// TestOracleMapped is TestOracle, TestASPAOracle, TestIndex4 and
+// TestPeerPathsModel with every array of more than one small page off the
+// heap: mapped arrays must change no answer.
+func TestOracleMapped(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("arrays are mapped on Linux only")
+	}
+	withMapMin(t, 4096, func() {
+		t.Run("oracle", TestOracle)
+		t.Run("aspa", TestASPAOracle)
+		t.Run("index4", TestIndex4)
+		t.Run("peerpaths", TestPeerPathsModel)
+		t.Run("paths", TestPaths)
+		t.Run("vrps", TestVRPRules)
+	})
+}
+
+// TestMappedTypesHoldNoPointers: the element types of mapped arrays hold
+// no pointers; one that did would hide live heap objects from the GC.
+func TestMappedTypesHoldNoPointers(t *testing.T) {
+	for _, v := range []any{route{}, slot4{}, pathVal{}, uint32(0), uint64(0), [4]uint32{}} {
+		if typ := reflect.TypeOf(v); hasPointers(typ) {
+			t.Errorf("%v holds pointers", typ)
+		}
+	}
+}
+
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.UnsafePointer, reflect.Slice, reflect.Map, reflect.Chan, reflect.Func, reflect.Interface, reflect.String:
+		return true
+	case reflect.Array:
+		return hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
