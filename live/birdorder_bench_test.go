@@ -175,6 +175,9 @@ func BenchmarkApplyBirdOrder(b *testing.B) {
 				runtime.ReadMemStats(&ms1)
 				mallocs += ms1.Mallocs - ms0.Mallocs
 				bytes += ms1.TotalAlloc - ms0.TotalAlloc
+				if r, ok := any(s).(interface{ ReleaseMemory() int64 }); ok {
+					r.ReleaseMemory() // as watch does after an initial load (main 716abb4 had none)
+				}
 				debug.FreeOSMemory() // as watch does after an initial load
 				runtime.ReadMemStats(&ms1)
 				heap = float64(ms1.HeapAlloc) - float64(ms0.HeapAlloc)

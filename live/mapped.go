@@ -47,6 +47,8 @@ const hugePageSize = 2 << 20
 // mapped. Guarded by the State's lock.
 type bigMem struct {
 	regs map[unsafe.Pointer]uintptr
+	// stable are stableRoom's reservations, by base.
+	stable map[unsafe.Pointer]stableReg
 	// bytes is the total mapped, readable without the lock (tests, Stats).
 	bytes atomic.Int64
 }
@@ -54,7 +56,7 @@ type bigMem struct {
 // newMapped returns an empty set whose arrays are unmapped once owner is
 // unreachable.
 func newMapped[T any](owner *T) *bigMem {
-	m := &bigMem{regs: map[unsafe.Pointer]uintptr{}}
+	m := &bigMem{regs: map[unsafe.Pointer]uintptr{}, stable: map[unsafe.Pointer]stableReg{}}
 	runtime.AddCleanup(owner, func(m *bigMem) { m.freeAll() }, m)
 	return m
 }
@@ -62,6 +64,11 @@ func newMapped[T any](owner *T) *bigMem {
 func (m *bigMem) freeAll() {
 	for base, size := range m.regs {
 		m.unmap(base, size)
+	}
+	for base, r := range m.stable {
+		sysUnmap(base, r.reserved)
+		delete(m.stable, base)
+		m.bytes.Add(-int64(r.committed))
 	}
 }
 
@@ -166,4 +173,124 @@ func roundMapping(n uintptr) uintptr {
 		return (n + hugePageSize - 1) &^ (hugePageSize - 1)
 	}
 	return (n + 4095) &^ 4095
+}
+
+// stableReg is one stable array's reservation: bytes of address space,
+// and of those the bytes made usable from its start.
+type stableReg struct {
+	reserved, committed uintptr
+}
+
+// stableElems is how many elements a stable array reserves room for:
+// prefix ids are uint32.
+const stableElems = 1 << 32
+
+// stableRoom is bigRoom for an append-only array that others read without
+// the State's lock (the prefix keys: snapshot builds and dumps read the
+// prefix of it they copied the slice header of): once past mapMin it
+// lives in a reservation of address space for stableElems elements
+// (96 GiB for 24-byte keys: address space only; memory is committed as
+// the array grows, in whole huge pages), so it never moves and an old
+// slice header stays valid for as long as the State lives. The State's
+// methods keep it alive while they read such a header. Past the
+// reservation, or where the kernel refuses one, the array goes back to
+// the Go heap (the reservation stays until the State goes, for the old
+// headers).
+func stableRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	var zero E
+	sz := unsafe.Sizeof(zero)
+	need := uintptr(len(s)+n) * sz
+	want := uintptr(max(2*cap(s), len(s)+n)) * sz
+	base := baseOf(s)
+	if r, ok := m.stableOf(base); ok {
+		c := min(roundMapping(want), r.reserved)
+		if c >= need && sysCommit(unsafe.Add(base, r.committed), c-r.committed) {
+			m.bytes.Add(int64(c - r.committed))
+			r.committed = c
+			m.stable[base] = r
+			return unsafe.Slice((*E)(base), c/sz)[:len(s)]
+		}
+		return room(s, n)
+	}
+	if m == nil || want < mapMin {
+		return room(s, n)
+	}
+	reserved := roundMapping(stableElems * sz)
+	p, ok := sysReserve(reserved)
+	if !ok {
+		return room(s, n)
+	}
+	c := roundMapping(want)
+	if !sysCommit(p, c) {
+		sysUnmap(p, reserved)
+		return room(s, n)
+	}
+	m.stable[p] = stableReg{reserved, c}
+	m.bytes.Add(int64(c))
+	t := unsafe.Slice((*E)(p), c/sz)[:len(s)]
+	copy(t, s)
+	return t
+}
+
+func (m *bigMem) stableOf(base unsafe.Pointer) (stableReg, bool) {
+	if m == nil || base == nil {
+		return stableReg{}, false
+	}
+	r, ok := m.stable[base]
+	return r, ok
+}
+
+// trimTail gives back to the kernel the pages of s's mapping past its
+// length: a huge page is resident whole once touched, so each array's
+// last one holds up to 2 MiB of capacity nothing uses. The elements past
+// len(s) then read as zero, which nothing relies on (bigExtend clears
+// what it adds). It returns the bytes released.
+func trimTail[S ~[]E, E any](m *bigMem, s S) uintptr {
+	base := baseOf(s)
+	var end uintptr
+	if size, ok := m.regsOf(base); ok {
+		end = size
+	} else if r, ok := m.stableOf(base); ok {
+		end = r.committed
+	} else {
+		return 0
+	}
+	var zero E
+	used := (uintptr(len(s))*unsafe.Sizeof(zero) + 4095) &^ 4095
+	if used >= end {
+		return 0
+	}
+	sysRelease(unsafe.Add(base, used), end-used)
+	return end - used
+}
+
+func (m *bigMem) regsOf(base unsafe.Pointer) (uintptr, bool) {
+	if m == nil || base == nil {
+		return 0, false
+	}
+	size, ok := m.regs[base]
+	return size, ok
+}
+
+// ReleaseMemory gives back to the kernel the memory the table's arrays
+// hold past their length (see trimTail): up to a huge page per array,
+// ~10 MB on a full table. Call it after a bulk load (watch does after an
+// initial_load, beside its release of the Go heap's free pages); the next
+// growth faults those pages in again. It returns the bytes released.
+func (s *State) ReleaseMemory() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mem
+	n := trimTail(m, s.routes) + trimTail(m, s.bits) + trimTail(m, s.refs) +
+		trimTail(m, s.pfx.keys) + trimTail(m, s.pfx.head) + trimTail(m, s.pfx.ix4.slots) +
+		trimTail(m, s.aspa.counts)
+	for i := range s.peers {
+		if pp := s.peers[i].paths; pp != nil {
+			n += trimTail(m, pp.dense) + trimTail(m, pp.present)
+		}
+	}
+	return int64(n)
 }

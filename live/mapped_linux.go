@@ -59,3 +59,43 @@ func sysGrow(base unsafe.Pointer, old, size uintptr) (unsafe.Pointer, bool) {
 }
 
 func sysUnmap(base unsafe.Pointer, size uintptr) { unix.MunmapPtr(base, size) }
+
+// sysRelease gives the n bytes from p (whole small pages of a mapping)
+// back to the kernel; they read as zero when next touched. They are also
+// advised MADV_NOHUGEPAGE: otherwise khugepaged (max_ptes_none 511 by
+// default) would fold the released tail of a huge page back into a whole
+// resident one.
+func sysRelease(p unsafe.Pointer, n uintptr) {
+	b := unsafe.Slice((*byte)(p), n)
+	unix.Madvise(b, unix.MADV_DONTNEED)
+	unix.Madvise(b, unix.MADV_NOHUGEPAGE)
+}
+
+// sysReserve reserves size bytes of address space at a huge-page
+// boundary: no memory, nothing readable, until sysCommit.
+func sysReserve(size uintptr) (unsafe.Pointer, bool) {
+	p, err := unix.MmapPtr(-1, 0, nil, size+hugePageSize, unix.PROT_NONE, unix.MAP_ANON|unix.MAP_PRIVATE|unix.MAP_NORESERVE)
+	if err != nil {
+		return nil, false
+	}
+	head := -uintptr(p) & (hugePageSize - 1)
+	base := unsafe.Add(p, head)
+	if head > 0 {
+		unix.MunmapPtr(p, head)
+	}
+	if tail := hugePageSize - head; tail > 0 {
+		unix.MunmapPtr(unsafe.Add(base, size), tail)
+	}
+	return base, true
+}
+
+// sysCommit makes n bytes from p (in a reservation) readable and
+// writable, advised MADV_HUGEPAGE; false when the kernel refuses.
+func sysCommit(p unsafe.Pointer, n uintptr) bool {
+	b := unsafe.Slice((*byte)(p), n)
+	if unix.Mprotect(b, unix.PROT_READ|unix.PROT_WRITE) != nil {
+		return false
+	}
+	unix.Madvise(b, unix.MADV_HUGEPAGE)
+	return true
+}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
 )
 
 // withMapMin runs f with arrays moving off the heap from min bytes on, so
@@ -195,7 +197,7 @@ func TestOracleMapped(t *testing.T) {
 // TestMappedTypesHoldNoPointers: the element types of mapped arrays hold
 // no pointers; one that did would hide live heap objects from the GC.
 func TestMappedTypesHoldNoPointers(t *testing.T) {
-	for _, v := range []any{route{}, slot4{}, pathVal{}, uint32(0), uint64(0), [4]uint32{}} {
+	for _, v := range []any{route{}, slot4{}, pathVal{}, uint32(0), uint64(0), [4]uint32{}, pfxkey.Key{}} {
 		if typ := reflect.TypeOf(v); hasPointers(typ) {
 			t.Errorf("%v holds pointers", typ)
 		}
@@ -216,4 +218,105 @@ func hasPointers(t reflect.Type) bool {
 		}
 	}
 	return false
+}
+
+// TestStableRoom: an array grown by stableRoom keeps its contents and,
+// once mapped, never moves, so a slice header taken before a growth (as a
+// snapshot build or a dump takes the prefix keys) still reads the same
+// elements after many growths; the memory is freed with its set.
+func TestStableRoom(t *testing.T) {
+	for _, min := range []uintptr{4096, hugePageSize} {
+		t.Run(fmt.Sprint(min), func(t *testing.T) {
+			withMapMin(t, min, func() {
+				o := &owner{}
+				m := newMapped(o)
+				var keys []pfxkey.Key
+				var model []pfxkey.Key
+				var old []pfxkey.Key // a header taken once mapped
+				var base unsafe.Pointer
+				n := 4 * int(min) / int(unsafe.Sizeof(pfxkey.Key{}))
+				for i := range n {
+					k := pfxkey.Key{Hi: uint64(i) * 0x9e3779b97f4a7c15, Lo: uint64(i), Bits: uint8(i % 129)}
+					keys = append(stableRoom(m, keys, 1), k)
+					model = append(model, k)
+					if runtime.GOOS != "linux" {
+						continue
+					}
+					if b := baseOf(keys); base == nil && uintptr(cap(keys))*unsafe.Sizeof(k) >= min {
+						if _, ok := m.stableOf(b); !ok {
+							t.Fatalf("%d keys (%d bytes of room) not in a reservation", len(keys), uintptr(cap(keys))*unsafe.Sizeof(k))
+						}
+						base, old = b, keys
+					} else if base != nil && b != base {
+						t.Fatalf("after %d keys the array moved from %p to %p", len(keys), base, b)
+					}
+				}
+				if !slices.Equal(keys, model) {
+					t.Fatal("contents differ")
+				}
+				if runtime.GOOS == "linux" {
+					if old == nil {
+						t.Fatal("the array was never mapped")
+					}
+					if !slices.Equal(old, model[:len(old)]) {
+						t.Fatal("a header taken before the growths reads other keys")
+					}
+					if m.bytes.Load() <= 0 {
+						t.Fatal("no committed bytes counted")
+					}
+				}
+				m.freeAll()
+				if m.bytes.Load() != 0 || len(m.stable) != 0 {
+					t.Errorf("after freeAll: %d bytes, %d reservations", m.bytes.Load(), len(m.stable))
+				}
+				runtime.KeepAlive(o)
+			})
+		})
+	}
+}
+
+// TestReleaseMemory: after a table's load, ReleaseMemory gives back the
+// pages past each mapped array's length, and the table still answers the
+// same and keeps growing correctly afterwards (the released capacity
+// reads as zero and is cleared or written before use).
+func TestReleaseMemory(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("arrays are mapped on Linux only")
+	}
+	withMapMin(t, 4096, func() {
+		s := New(Options{})
+		m := New(Options{}) // the same events, never released
+		add := func(i int) {
+			r := ann(peerA, fmt.Sprintf("10.%d.%d.0/24", i/256%256, i%256), 0, seq(64501, uint32(65001+i%7)))
+			s.Apply(&r)
+			m.Apply(&r)
+		}
+		for i := range 5000 {
+			add(i)
+		}
+		if n := s.ReleaseMemory(); n <= 0 {
+			t.Fatalf("ReleaseMemory released %d bytes of a 5000-route table's arrays", n)
+		}
+		for i := 5000; i < 9000; i++ {
+			add(i)
+		}
+		s.ReleaseMemory()
+		if d := sameSnapshots(s.Snapshot(), m.Snapshot()); d != "" {
+			t.Fatal(d)
+		}
+	})
+}
+
+// sameSnapshots compares two snapshots' routes and verdicts.
+func sameSnapshots(a, b *Snapshot) string {
+	ra, rb := a.Analysis.Table.Routes(), b.Analysis.Table.Routes()
+	if len(ra) != len(rb) {
+		return fmt.Sprintf("%d routes, want %d", len(ra), len(rb))
+	}
+	for i := range ra {
+		if ra[i].Prefix != rb[i].Prefix || ra[i].Origin != rb[i].Origin || ra[i].Paths != rb[i].Paths || a.Analysis.Outcomes[i] != b.Analysis.Outcomes[i] {
+			return fmt.Sprintf("route %d: %+v %+v, want %+v %+v", i, ra[i], a.Analysis.Outcomes[i], rb[i], b.Analysis.Outcomes[i])
+		}
+	}
+	return ""
 }

@@ -3,6 +3,7 @@ package live
 import (
 	"cmp"
 	"iter"
+	"runtime"
 	"slices"
 	"time"
 
@@ -103,6 +104,7 @@ func (s *State) Paths() (peers []bgp.PeerKey, seq iter.Seq[*bgp.Route]) {
 		v := s.pathsView(slots, ids)
 		s.mu.Unlock()
 		v.all(yield)
+		runtime.KeepAlive(s) // v reads its prefix keys (stableRoom)
 	}
 }
 

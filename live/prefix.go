@@ -15,7 +15,7 @@ import (
 // never freed, so the ids not yet in it are those from merged on; the next
 // question sorts them and merges them in, in one pass.
 type prefixSet struct {
-	keys   []pfxkey.Key
+	keys   []pfxkey.Key          // append-only; never moves once mapped (stableRoom)
 	ix4    index4                // IPv4 prefixes by address<<32 | length: 16-byte slots
 	ix6    map[pfxkey.Key]uint32 // with ID 0
 	head   []uint32              // first route of each prefix, or noRoute (in ix4.mem)
@@ -43,7 +43,7 @@ func (ps *prefixSet) find(k pfxkey.Key) (uint32, bool) {
 func (ps *prefixSet) add(p netip.Prefix) uint32 {
 	k := pfxkey.Of(p)
 	id := uint32(len(ps.keys))
-	ps.keys = append(room(ps.keys, 1), k)
+	ps.keys = append(stableRoom(ps.ix4.mem, ps.keys, 1), k)
 	if !k.Is6() {
 		ps.ix4.insert(k.Hi|uint64(k.Bits), id)
 	} else {

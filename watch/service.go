@@ -429,8 +429,9 @@ func (w *Service) tick() {
 // per load costs ~0.1-0.3 s of CPU.
 func (w *Service) releaseMemory(after string) {
 	start := time.Now()
+	table := w.state.ReleaseMemory() // the table's arrays, outside the Go heap
 	debug.FreeOSMemory()
-	w.log.Debug("memory_released", "after", after, "seconds", time.Since(start).Seconds())
+	w.log.Debug("memory_released", "after", after, "seconds", time.Since(start).Seconds(), "table_bytes", table)
 }
 
 // logChanges diffs the current snapshot with the previous one and logs
