@@ -701,11 +701,12 @@ func (p *bgpPeer) onUpdate(_ corebgp.PeerConfig, msg []byte) *corebgp.Notificati
 		p.pendingNotif = nil
 		return n
 	}
-	return p.updateLocked(msg)
+	return p.updateLocked(msg, timeNow())
 }
 
-// updateLocked applies one UPDATE (its body) with em.mu held; see onUpdate.
-func (p *bgpPeer) updateLocked(msg []byte) *corebgp.Notification {
+// updateLocked applies one UPDATE (its body), received at t, with em.mu
+// held; see onUpdate.
+func (p *bgpPeer) updateLocked(msg []byte, t time.Time) *corebgp.Notification {
 	em := p.b.em
 	em.stats.Records++
 	em.stats.Bytes += int64(len(msg)) + 19
@@ -767,7 +768,6 @@ func (p *bgpPeer) updateLocked(msg []byte) *corebgp.Notification {
 		}
 		return nil
 	}
-	t := timeNow()
 	for _, n := range u.Withdrawn {
 		if p.paths.del(n) {
 			p.route = route.Route{Kind: route.Withdraw, Time: t, Peer: p.peer, Prefix: n.Prefix, PathID: n.PathID,
