@@ -16,7 +16,7 @@ import (
 // announced, and again when it is replaced, withdrawn or flushed, to take
 // its verdict back out of the counts: no verdict is stored per path (the
 // interned AS path, the peer and the set decide it), so the only memory
-// ASPA adds is 16 bytes a route (its paths by state) while a set is in
+// ASPA adds is 4 bytes a route (its paths by state) while a set is in
 // use. The invariant, held by the tests against a recount: the counts are
 // those of every held path verified against the current set.
 //
@@ -38,7 +38,12 @@ type aspaLive struct {
 	paths [4]int64      // held paths by rov.ASPAState
 	// reasons counts the invalid held paths by rov.ASPAReason.
 	reasons [8]int64
-	counts  [][4]uint32 // by route id: its paths by rov.ASPAState
+	// counts is, by route id, its paths by rov.ASPAState, a byte each:
+	// nearly every route has a path or two per peer. A route with 255 or
+	// more paths in some state (hundreds of peers) is wideMark there, its
+	// counts in wide. 4 bytes a route instead of 16.
+	counts [][4]uint8
+	wide   map[uint32][4]uint32
 
 	sets       int64 // SetASPA calls that changed the set
 	reverified int64 // paths verified again by set changes, cumulative
@@ -95,7 +100,7 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 	if a.set == nil {
 		a.set, a.v, a.roles = set, rov.NewASPAVerifier(set), roles
 		release(s.mem, a.counts)
-		a.paths, a.counts = [4]int64{}, bigMake[[][4]uint32](s.mem, len(s.routes))
+		a.paths, a.counts, a.wide = [4]int64{}, bigMake[[][4]uint8](s.mem, len(s.routes)), nil
 		up.First, up.Customers = true, set.Len()
 		for pi := range s.peers {
 			s.peers[pi].paths.all(func(_ uint64, v pathVal) {
@@ -202,7 +207,45 @@ func (s *State) aspaCount(rid uint32, res rov.ASPAResult, d int) {
 		a.counts = bigExtend(s.mem, a.counts, max(int(rid)+1, len(s.routes))-len(a.counts))
 	}
 	a.paths[st] += int64(d)
-	a.counts[rid][st] = uint32(int64(a.counts[rid][st]) + int64(d))
+	c := &a.counts[rid]
+	if *c == wideMark {
+		w := a.wide[rid]
+		w[st] = uint32(int64(w[st]) + int64(d))
+		if w == ([4]uint32{}) {
+			delete(a.wide, rid) // the route's paths are gone: narrow again
+			*c = [4]uint8{}
+		} else {
+			a.wide[rid] = w
+		}
+		return
+	}
+	if n := int(c[st]) + d; n >= 0 && n < 255 {
+		c[st] = uint8(n)
+		return
+	}
+	// 255 paths of one state: the route's counts move to wide.
+	w := [4]uint32{uint32(c[0]), uint32(c[1]), uint32(c[2]), uint32(c[3])}
+	w[st] = uint32(int64(w[st]) + int64(d))
+	if a.wide == nil {
+		a.wide = map[uint32][4]uint32{}
+	}
+	a.wide[rid] = w
+	*c = wideMark
+}
+
+// wideMark marks a route whose ASPA counts are in aspaLive.wide.
+var wideMark = [4]uint8{255, 255, 255, 255}
+
+// routeCounts returns route rid's paths by rov.ASPAState.
+func (a *aspaLive) routeCounts(rid int) [4]uint32 {
+	if rid >= len(a.counts) {
+		return [4]uint32{}
+	}
+	c := a.counts[rid]
+	if c == wideMark {
+		return a.wide[uint32(rid)]
+	}
+	return [4]uint32{uint32(c[0]), uint32(c[1]), uint32(c[2]), uint32(c[3])}
 }
 
 // aspaAdd counts held path v of peer pi (just stored); aspaDrop takes it
@@ -272,11 +315,7 @@ func (s *State) aspaCopy(dst [][4]uint32, id int) [][4]uint32 {
 	if s.aspa.set == nil {
 		return dst
 	}
-	var c [4]uint32
-	if id < len(s.aspa.counts) {
-		c = s.aspa.counts[id]
-	}
-	return append(dst, c)
+	return append(dst, s.aspa.routeCounts(id))
 }
 
 // snapshotASPA sums the snapshot's ASPA verdicts from the copied counts

@@ -244,3 +244,112 @@ func TestASPAReverifyOnlyAffected(t *testing.T) {
 		t.Errorf("unchanged set: %+v", up)
 	}
 }
+
+// TestASPACountsWide: a route's per-state counts are a byte each until
+// one reaches 255 (hundreds of peers carrying the route), then move to
+// the wide map, and back once the route's paths are gone; routeCounts
+// must equal a plain model through random adds and drops crossing 255
+// both ways.
+func TestASPACountsWide(t *testing.T) {
+	s := New(Options{})
+	s.aspa.counts = make([][4]uint8, 2)
+	model := make([][4]int64, 2)
+	r := rand.New(rand.NewPCG(5, 6))
+	maxWide := 0
+	for step := range 40000 {
+		rid := uint32(r.IntN(2))
+		st := rov.ASPAState(r.IntN(4))
+		d := 1
+		// Drift up for the first half, down for the second, so that counts
+		// cross 255 both ways; never below zero.
+		if step >= 20000 && r.IntN(10) < 7 || step < 20000 && r.IntN(10) < 3 {
+			d = -1
+		}
+		if model[rid][st]+int64(d) < 0 {
+			continue
+		}
+		model[rid][st] += int64(d)
+		s.aspaCount(rid, rov.ASPAResult{State: st}, d)
+		maxWide = max(maxWide, len(s.aspa.wide))
+		for i := range model {
+			got := s.aspa.routeCounts(i)
+			for j := range got {
+				if int64(got[j]) != model[i][j] {
+					t.Fatalf("step %d: route %d counts %v, want %v", step, i, got, model[i])
+				}
+			}
+		}
+	}
+	// Drain: every route's paths go.
+	for rid := range model {
+		for st := range model[rid] {
+			for ; model[rid][st] > 0; model[rid][st]-- {
+				s.aspaCount(uint32(rid), rov.ASPAResult{State: rov.ASPAState(st)}, -1)
+			}
+		}
+		if got := s.aspa.routeCounts(rid); got != ([4]uint32{}) {
+			t.Fatalf("route %d drained: counts %v", rid, got)
+		}
+	}
+	var wide, zero int
+	for i, m := range model {
+		if m == ([4]int64{}) {
+			zero++
+			if s.aspa.counts[i] != ([4]uint8{}) {
+				t.Errorf("route %d has no paths but counts %v", i, s.aspa.counts[i])
+			}
+		}
+		if s.aspa.counts[i] == wideMark {
+			wide++
+		}
+	}
+	if len(s.aspa.wide) != wide {
+		t.Errorf("%d wide entries for %d marked routes", len(s.aspa.wide), wide)
+	}
+	if maxWide != 2 || zero == 0 {
+		t.Errorf("the run did not exercise both ways: at most %d routes wide, %d back to no paths", maxWide, zero)
+	}
+}
+
+// TestASPAManyPeers: 300 peers carrying one route (one state's count past
+// a byte) leave the snapshot's ASPA sums equal to `rovimpact aspa`'s, as
+// they arrive and as they go.
+func TestASPAManyPeers(t *testing.T) {
+	s := New(Options{})
+	set := rov.NewASPASet([]rov.ASPA{{CustomerASID: 10, Providers: []uint32{11}}, {CustomerASID: 12, Providers: []uint32{0}}})
+	roles := classify.RoleMap{Default: rov.RoleCustomer}
+	s.SetASPA(set, roles)
+	peer := func(i int) bgp.Peer {
+		return bgp.Peer{AS: uint32(70000 + i), IP: netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)})}
+	}
+	check := func(when string) {
+		t.Helper()
+		if d := sameASPASummary(s.Snapshot().ASPA, batchASPA(s, set, roles, classify.Options{})); d != "" {
+			t.Fatalf("%s: %s", when, d)
+		}
+	}
+	for i := range 300 {
+		path := seq(uint32(70000+i), 11, 10) // valid up to 10's provider
+		if i%10 == 0 {
+			path = seq(uint32(70000+i), 12, 10) // 12 has no providers: invalid
+		}
+		r := ann(peer(i), "192.0.2.0/24", 0, path)
+		s.Apply(&r)
+		if i == 254 || i == 299 {
+			check(fmt.Sprint(i+1, " peers"))
+		}
+	}
+	if len(s.aspa.wide) != 1 {
+		t.Fatalf("300 paths of one route: %d wide entries, want 1", len(s.aspa.wide))
+	}
+	for i := range 300 {
+		r := wd(peer(i), "192.0.2.0/24", 0)
+		s.Apply(&r)
+		if i == 100 || i == 298 {
+			check(fmt.Sprint(299-i, " peers"))
+		}
+	}
+	if len(s.aspa.wide) != 0 {
+		t.Errorf("route gone: %d wide entries left", len(s.aspa.wide))
+	}
+}

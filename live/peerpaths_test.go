@@ -3,6 +3,7 @@ package live
 import (
 	"maps"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -14,8 +15,9 @@ import (
 func TestPeerPathsModel(t *testing.T) {
 	for seed := range uint64(4) {
 		rng := rand.New(rand.NewPCG(seed, 11))
-		o := &owner{}
+		o := &owner{}                                                 // the mappings' owner: they are freed once it is unreachable
 		pp, model := newPeerPaths(newMapped(o)), map[uint64]pathVal{} // mapped when TestOracleMapped lowers mapMin
+		defer runtime.KeepAlive(o)
 		prefixes := 0
 		check := func(step int) {
 			t.Helper()
