@@ -143,11 +143,13 @@ func bigRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 }
 
 // bigExtend is extend for bigRoom's arrays: s lengthened by n zero
-// elements.
+// elements. Only the old capacity is cleared: whatever bigRoom adds past
+// it is zero already (fresh pages, or make's), and clearing a new
+// mapping would only fault its pages in early.
 func bigExtend[S ~[]E, E any](m *bigMem, s S, n int) S {
-	k := len(s)
+	k, old := len(s), cap(s)
 	s = bigRoom(m, s, n)[:k+n]
-	clear(s[k:])
+	clear(s[k:min(k+n, old)])
 	return s
 }
 
