@@ -198,7 +198,7 @@ type State struct {
 	revalidated int64
 	indexBuilds int64
 	snapBuilds  int64
-	events      map[string]int64
+	events      [len(eventNames)]int64 // by evAnnounce...: a counter, not a map, on the per-path path
 	skipped     map[string]int64
 
 	// walkRoutesAbove: a VRP change touching more VRPs than this fraction
@@ -221,7 +221,6 @@ func New(opt Options) *State {
 		asSetIx:         map[string]uint32{},
 		routeSets:       map[uint32][]asSetCount{},
 		attrs:           mrt.NewAttrs(),
-		events:          map[string]int64{},
 		skipped:         map[string]int64{},
 		walkRoutesAbove: 0.25,
 		attrSlack:       1 << 16,
@@ -400,7 +399,7 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 	pe.paths.set(key, v, len(s.pfx.keys))
 	s.aspaAdd(pi, v)
 	s.maybeCompactAttrs()
-	s.events["announce"]++
+	s.events[evAnnounce]++
 	s.bump()
 }
 
@@ -409,14 +408,14 @@ func (s *State) withdraw(h *heldPathRef) {
 	s.aspaDrop(h.pi, h.held)
 	s.peers[h.pi].paths.del(h.key)
 	s.removePath(h.held.route, h.pi, pathRef{h.pi, h.key})
-	s.events["withdraw"]++
+	s.events[evWithdraw]++
 	s.bump()
 }
 
 // peerDown flushes peer id's paths and frees its slot (removePath left
 // its bits clear in every route).
 func (s *State) peerDown(id peerID) {
-	s.events["peer_down"]++
+	s.events[evPeerDown]++
 	pi, ok := s.peerIx[id]
 	if !ok {
 		return
@@ -636,6 +635,15 @@ type Stats struct {
 	Epoch   uint64 // changes applied so far (see Snapshot.Epoch)
 }
 
+// The kinds of Stats.Events.
+const (
+	evAnnounce = iota
+	evWithdraw
+	evPeerDown
+)
+
+var eventNames = [...]string{evAnnounce: "announce", evWithdraw: "withdraw", evPeerDown: "peer_down"}
+
 // bump counts one change (s.mu held).
 func (s *State) bump() {
 	s.epoch++
@@ -672,7 +680,7 @@ func (s *State) stats() Stats {
 		Routes: s.live, Paths: s.npaths, VRPs: len(s.vrps),
 		PeerPaths:   make(map[bgp.PeerKey]int64, len(s.peers)),
 		Revalidated: s.revalidated, IndexBuilds: s.indexBuilds, SnapshotBuilds: s.snapBuilds,
-		Events: make(map[string]int64, len(s.events)), Skipped: make(map[string]int64, len(s.skipped)),
+		Events: make(map[string]int64, len(eventNames)), Skipped: make(map[string]int64, len(s.skipped)),
 		Epoch: s.epoch,
 	}
 	for _, p := range s.peers {
@@ -687,7 +695,9 @@ func (s *State) stats() Stats {
 		}
 	}
 	for k, v := range s.events {
-		st.Events[k] = v
+		if v != 0 {
+			st.Events[eventNames[k]] = v
+		}
 	}
 	for k, v := range s.skipped {
 		st.Skipped[k] = v
