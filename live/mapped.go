@@ -43,6 +43,27 @@ var mapMin uintptr = hugePageSize
 
 const hugePageSize = 2 << 20
 
+// refuse, when set (tests), makes the kernel's answer to a map, grow,
+// reserve or commit "no" whenever it returns true, to exercise the
+// fall-backs to the Go heap.
+var refuse func() bool
+
+func refused() bool { return refuse != nil && refuse() }
+
+func sysMapAsked(size uintptr) (unsafe.Pointer, bool) {
+	if refused() {
+		return nil, false
+	}
+	return sysMap(size)
+}
+
+func sysGrowAsked(base unsafe.Pointer, old, size uintptr) (unsafe.Pointer, bool) {
+	if refused() {
+		return nil, false
+	}
+	return sysGrow(base, old, size)
+}
+
 // bigMem is the set of a State's mapped arrays: base address -> bytes
 // mapped. Guarded by the State's lock.
 type bigMem struct {
@@ -121,7 +142,7 @@ func bigRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 	size := roundMapping(want)
 	if wasMapped {
 		old := m.regs[base]
-		if nb, ok := sysGrow(base, old, size); ok {
+		if nb, ok := sysGrowAsked(base, old, size); ok {
 			delete(m.regs, base)
 			m.bytes.Add(-int64(old))
 			m.add(nb, size)
@@ -129,7 +150,7 @@ func bigRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 		}
 	}
 	var t S
-	if nb, ok := sysMap(size); ok {
+	if nb, ok := sysMapAsked(size); ok {
 		m.add(nb, size)
 		t = unsafe.Slice((*E)(nb), size/sz)[:len(s)]
 		copy(t, s)
@@ -209,7 +230,7 @@ func stableRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 	base := baseOf(s)
 	if r, ok := m.stableOf(base); ok {
 		c := min(roundMapping(want), r.reserved)
-		if c >= need && sysCommit(unsafe.Add(base, r.committed), c-r.committed) {
+		if c >= need && !refused() && sysCommit(unsafe.Add(base, r.committed), c-r.committed) {
 			m.bytes.Add(int64(c - r.committed))
 			r.committed = c
 			m.stable[base] = r
@@ -221,6 +242,9 @@ func stableRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 		return room(s, n)
 	}
 	reserved := roundMapping(stableElems * sz)
+	if refused() {
+		return room(s, n)
+	}
 	p, ok := sysReserve(reserved)
 	if !ok {
 		return room(s, n)

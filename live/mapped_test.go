@@ -320,3 +320,34 @@ func sameSnapshots(a, b *Snapshot) string {
 	}
 	return ""
 }
+
+// TestOracleRefused is TestOracleMapped with the kernel saying no to a
+// third of the maps, grows, reservations and commits (as under a limit on
+// address space): arrays fall back to the Go heap and are mapped again
+// later, and no answer changes.
+func TestOracleRefused(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("arrays are mapped on Linux only")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	asked, said := 0, 0
+	refuse = func() bool {
+		asked++
+		if r.IntN(3) == 0 {
+			said++
+			return true
+		}
+		return false
+	}
+	defer func() { refuse = nil }()
+	withMapMin(t, 4096, func() {
+		t.Run("oracle", TestOracle)
+		t.Run("aspa", TestASPAOracle)
+		t.Run("paths", TestPaths)
+		t.Run("vrps", TestVRPRules)
+		t.Run("release", TestReleaseMemory)
+	})
+	if said == 0 || said == asked {
+		t.Errorf("%d of %d requests refused: the run did not mix mapped and heap arrays", said, asked)
+	}
+}
