@@ -38,11 +38,11 @@ func BenchmarkMemoryASPA(b *testing.B) {
 			if on {
 				s.SetASPA(set, roles)
 			}
-			h1 := heapInuse()
+			h1 := tableInuse(s)
 			replay(events, paths, 1, func(r *bgp.Route, _ bgp.PeerKey) { s.Apply(r) })
-			h2 := heapInuse()
+			h2 := tableInuse(s)
 			snap := s.Snapshot()
-			h3 := heapInuse()
+			h3 := tableInuse(s)
 			n := float64(s.Stats().Paths)
 			name := map[bool]string{false: "aspa-off", true: "aspa-on"}[on]
 			b.ReportMetric(float64(h2-h1)/n, "table-B/path-"+name)
