@@ -1,6 +1,7 @@
 package live
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -10,6 +11,17 @@ import (
 // every inserted key found with its id, absent keys (neighbours of the
 // inserted ones, and 0 = 0.0.0.0/0 until it is inserted) not found.
 func TestIndex4(t *testing.T) {
+	for _, b := range []uint{26, 4} {
+		t.Run(fmt.Sprint("idBits=", b), func(t *testing.T) {
+			old := idBits
+			idBits = b // 4: ids from 14 on are kept in the map of big ids
+			defer func() { idBits = old }()
+			testIndex4(t)
+		})
+	}
+}
+
+func testIndex4(t *testing.T) {
 	o := &owner{}
 	defer runtime.KeepAlive(o)
 	ix := index4{mem: newMapped(o)} // mapped when TestOracleMapped lowers mapMin
@@ -63,5 +75,8 @@ func TestIndex4(t *testing.T) {
 	check(-1)
 	if len(ix.slots) < index4Min || 4*ix.n > 3*len(ix.slots) {
 		t.Errorf("%d keys in %d slots: over three quarters full", ix.n, len(ix.slots))
+	}
+	if wantBig := ix.n - int(bigID()) + 1; idBits < 26 && len(ix.big) < wantBig {
+		t.Errorf("%d big ids kept for %d keys at %d id bits", len(ix.big), ix.n, idBits)
 	}
 }

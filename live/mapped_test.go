@@ -23,6 +23,12 @@ func withMapMin(t *testing.T, min uintptr, f func()) {
 	f()
 }
 
+// slot16 is a 12-byte element (padded to 16), for arrays of another size.
+type slot16 struct {
+	k uint64
+	v uint32
+}
+
 // owner is what a test's mappings belong to.
 type owner struct{ _ [16]byte }
 
@@ -48,8 +54,8 @@ func TestBigRoomModel(t *testing.T) {
 				r := rand.New(rand.NewPCG(3, 4))
 				var a []uint32
 				var am []uint32
-				var b []slot4
-				var bm []slot4
+				var b []slot16
+				var bm []slot16
 				var d [][4]uint32
 				var dm [][4]uint32
 				limit := int(4*c.min) / 4 // a's elements: four times mapMin
@@ -66,9 +72,9 @@ func TestBigRoomModel(t *testing.T) {
 						n := 1 + r.IntN(16)
 						k := len(bm)
 						bm = bigExtend(m, bm, n)
-						b = append(b, make([]slot4, n)...)
+						b = append(b, make([]slot16, n)...)
 						for i := k; i < len(bm); i++ {
-							s := slot4{r.Uint64(), r.Uint32()}
+							s := slot16{r.Uint64(), r.Uint32()}
 							b[i], bm[i] = s, s
 						}
 					default:
@@ -87,11 +93,11 @@ func TestBigRoomModel(t *testing.T) {
 					}
 				}
 				if runtime.GOOS == "linux" {
-					for name, base := range map[string]unsafe.Pointer{"uint32": baseOf(am), "slot4": baseOf(bm), "counts": baseOf(dm)} {
+					for name, base := range map[string]unsafe.Pointer{"uint32": baseOf(am), "slot16": baseOf(bm), "counts": baseOf(dm)} {
 						size := uintptr(cap(am)) * 4
 						switch name {
-						case "slot4":
-							size = uintptr(cap(bm)) * unsafe.Sizeof(slot4{})
+						case "slot16":
+							size = uintptr(cap(bm)) * unsafe.Sizeof(slot16{})
 						case "counts":
 							size = uintptr(cap(dm)) * 16
 						}
@@ -197,7 +203,7 @@ func TestOracleMapped(t *testing.T) {
 // TestMappedTypesHoldNoPointers: the element types of mapped arrays hold
 // no pointers; one that did would hide live heap objects from the GC.
 func TestMappedTypesHoldNoPointers(t *testing.T) {
-	for _, v := range []any{route{}, slot4{}, pathVal{}, uint32(0), uint64(0), [4]uint32{}, pfxkey.Key{}} {
+	for _, v := range []any{route{}, pathVal{}, uint32(0), uint64(0), [4]uint32{}, pfxkey.Key{}} {
 		if typ := reflect.TypeOf(v); hasPointers(typ) {
 			t.Errorf("%v holds pointers", typ)
 		}

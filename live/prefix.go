@@ -16,7 +16,7 @@ import (
 // question sorts them and merges them in, in one pass.
 type prefixSet struct {
 	keys   []pfxkey.Key          // append-only; never moves once mapped (stableRoom)
-	ix4    index4                // IPv4 prefixes by address<<32 | length: 16-byte slots
+	ix4    index4                // IPv4 prefixes by address<<32 | length: 8-byte slots
 	ix6    map[pfxkey.Key]uint32 // with ID 0
 	head   []uint32              // first route of each prefix, or noRoute (in ix4.mem)
 	sorted []uint32              // prefix ids by key: ids 0 to merged-1
