@@ -1,3 +1,5 @@
+//go:build linux
+
 package live
 
 import (
@@ -170,7 +172,7 @@ func BenchmarkApplyBirdOrder(b *testing.B) {
 				}
 				b.StopTimer()
 				ru1 := rusage()
-				faults += ru1.Minflt - ru0.Minflt
+				faults += int64(ru1.Minflt - ru0.Minflt)
 				sys += time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano())
 				runtime.ReadMemStats(&ms1)
 				mallocs += ms1.Mallocs - ms0.Mallocs

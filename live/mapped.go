@@ -238,10 +238,10 @@ func stableRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 		}
 		return room(s, n)
 	}
-	if m == nil || want < mapMin {
-		return room(s, n)
+	if m == nil || want < mapMin || ^uintptr(0)>>32 == 0 {
+		return room(s, n) // (a 32-bit address space has no room to reserve)
 	}
-	reserved := roundMapping(stableElems * sz)
+	reserved := roundMapping(uintptr(uint64(stableElems) * uint64(sz)))
 	if refused() {
 		return room(s, n)
 	}
