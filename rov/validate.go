@@ -94,7 +94,7 @@ func (ix *Index) Validate(p netip.Prefix, o Origin, buf []uint32) Result {
 	bits := uint8(p.Bits())
 	n := 0
 	for _, i := range c {
-		if v := &ix.vrps[i]; v.ASN == o.ASN && bits <= v.MaxLen {
+		if ix.t.asn(i) == o.ASN && bits <= ix.t.maxLen(i) {
 			n++
 		}
 	}
@@ -104,7 +104,7 @@ func (ix *Index) Validate(p netip.Prefix, o Origin, buf []uint32) Result {
 	// Move the matching VRPs to the front, keeping their order.
 	n = 0
 	for _, i := range c {
-		if v := &ix.vrps[i]; v.ASN == o.ASN && bits <= v.MaxLen {
+		if ix.t.asn(i) == o.ASN && bits <= ix.t.maxLen(i) {
 			c[n] = i
 			n++
 		}

@@ -94,6 +94,9 @@ type vrpFile struct {
 func newVRPFeed(state *live.State, opt Options, log *slog.Logger, now func() time.Time) (*vrpFeed, error) {
 	f := &vrpFeed{set: rtr.NewSet(), state: state, log: log, now: now, opt: opt,
 		asserted: map[vrpKey]struct{}{}, files: map[string]*vrpFile{}, up: map[string]bool{}, kick: make(chan struct{}, 1)}
+	// The State holds the Set's union itself, not a copy, whenever they are
+	// the same set (no SLURM assertion adds to it).
+	state.ShareVRPs(f.set.Packed)
 	merged, err := study.LoadSLURM(opt.SLURM)
 	if err != nil || merged == nil {
 		return f, err
