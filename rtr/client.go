@@ -124,6 +124,12 @@ type Update struct {
 	// Expire is how long the data stays usable without another End of
 	// Data.
 	Expire time.Duration
+
+	// held is the client's whole set after this update (sorted, shared,
+	// never modified): Set.Apply keeps it as the source's set when it is
+	// the set the update leaves there (no SLURM filter removed anything),
+	// so that the client and the Set hold one copy, not two.
+	held []vkey
 }
 
 // ASPA is one customer's providers as a version 2 cache sent them
@@ -1116,6 +1122,7 @@ func (c *Client) apply(r *response, eod *PDU) Update {
 		}
 		next = append(next, adds[j:]...)
 	}
+	u.held = next
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.vrps = next

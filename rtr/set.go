@@ -99,6 +99,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 	var next []vkey
 	if u.Reset {
 		next, _ = sortedKeys(u.Announced)
+		next = u.shared(next)
 		var gone, added []vkey
 		if len(src.keys) == 0 {
 			added = next // a first load: every key is new
@@ -154,7 +155,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 				j++
 			}
 		}
-		src.keys = next
+		src.keys = u.shared(next)
 		s.leave(gone, &d)
 		s.enter(added, &d)
 	}
@@ -163,6 +164,15 @@ func (s *Set) Apply(u Update) (Delta, error) {
 		return d, fmt.Errorf("rtr: update of %s serial %d: %d VRPs do not fit the set held (updates lost?)", u.Source, u.Serial, bad)
 	}
 	return d, nil
+}
+
+// shared returns the client's own copy of the source's set (u.held) in
+// place of next when the two are equal, so that the set is held once.
+func (u *Update) shared(next []vkey) []vkey {
+	if u.held != nil && len(u.held) == len(next) && slices.Equal(u.held, next) {
+		return u.held
+	}
+	return next
 }
 
 // sortedKeys returns the keys of vrps sorted and without duplicates, and
