@@ -352,7 +352,70 @@ func (s *State) affected(changed []rov.PackedVRP, cix *rov.Index) []uint32 {
 // load of 723k VRPs is one 23 MB slice, where maps of the same cost about
 // 25 times that). TAs go through a table of their own, which names at
 // most 254 (rov.TATable).
+//
+// One delta whose lists are each masked and strictly increasing in that
+// order (as rtr.Set reports them: a first load is one such delta) is
+// returned as it is, less the withdrawals it announces again: no copy of
+// a full set. The results may then share the delta's slices: read only.
 func Coalesce(deltas ...rtr.Delta) (announced, withdrawn []rov.VRP) {
+	if len(deltas) == 1 && keyOrdered(deltas[0].Announced) && keyOrdered(deltas[0].Withdrawn) {
+		d := deltas[0]
+		return d.Announced, withoutKeys(d.Withdrawn, d.Announced)
+	}
+	return coalesceOps(deltas)
+}
+
+// keyCompare is rov.CompareVRP without the TA: the order of the VRP keys
+// (prefix, maxLength, ASN), which is rov.PackedVRP.Compare's.
+func keyCompare(a, b rov.VRP) int {
+	if c := rov.ComparePrefix(a.Prefix, b.Prefix); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.MaxLen, b.MaxLen); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ASN, b.ASN)
+}
+
+// keyOrdered reports whether vrps have valid masked prefixes and strictly
+// increasing keys.
+func keyOrdered(vrps []rov.VRP) bool {
+	for i := range vrps {
+		if p := vrps[i].Prefix; !p.IsValid() || p != p.Masked() || i > 0 && keyCompare(vrps[i-1], vrps[i]) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// withoutKeys returns the VRPs of wd whose key is not in ann (both
+// keyOrdered): wd itself when none is.
+func withoutKeys(wd, ann []rov.VRP) []rov.VRP {
+	var out []rov.VRP
+	j := 0
+	for i := range wd {
+		for j < len(ann) && keyCompare(ann[j], wd[i]) < 0 {
+			j++
+		}
+		if j < len(ann) && keyCompare(ann[j], wd[i]) == 0 {
+			if out == nil {
+				out = make([]rov.VRP, i, len(wd))
+				copy(out, wd[:i])
+			}
+			continue
+		}
+		if out != nil {
+			out = append(out, wd[i])
+		}
+	}
+	if out == nil {
+		return wd
+	}
+	return out
+}
+
+// coalesceOps is Coalesce for any deltas: one sort of every operation.
+func coalesceOps(deltas []rtr.Delta) (announced, withdrawn []rov.VRP) {
 	type op struct {
 		v   rov.PackedVRP
 		seq int32 // order of the operation; negative: a withdrawal

@@ -201,9 +201,13 @@ func (f *vrpFeed) flush() int {
 	}()
 	ann, wd := live.Coalesce(batch...)
 	ann, wd = f.unasserted(ann), f.unasserted(wd)
+	// Only counts are needed past UpdateVRPs: the deltas (a full set on a
+	// first load) can go while the State packs and indexes it.
+	changes, na, nw := len(batch), len(ann), len(wd)
+	batch = nil
 	start := time.Now()
 	n := f.state.UpdateVRPs(ann, wd)
-	f.log.Info("vrps_applied", "changes", len(batch), "announced", len(ann), "withdrawn", len(wd), "revalidated", n,
+	f.log.Info("vrps_applied", "changes", changes, "announced", na, "withdrawn", nw, "revalidated", n,
 		"vrps", f.state.Stats().VRPs, "seconds", time.Since(start).Seconds())
 	return n
 }
