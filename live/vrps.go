@@ -24,11 +24,12 @@ func (s *State) packSet(vrps []rov.VRP, intern bool) []rov.PackedVRP {
 		return nil
 	}
 	out := make([]rov.PackedVRP, len(vrps))
+	var lastTA string // exports come in runs of one TA: one map lookup a run
+	var ta uint8
 	for i := range vrps {
 		v := &vrps[i]
-		var ta uint8
-		if intern {
-			ta = s.vrpTAs.Intern(v.TA)
+		if intern && (i == 0 || v.TA != lastTA) {
+			ta, lastTA = s.vrpTAs.Intern(v.TA), v.TA
 		}
 		out[i] = rov.PackVRP(rov.VRP{Prefix: v.Prefix.Masked(), MaxLen: v.MaxLen, ASN: v.ASN}, ta)
 	}
