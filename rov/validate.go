@@ -120,4 +120,3 @@ func matching(c []uint32, match func(uint32) bool) int {
 	}
 	return n
 }
-
