@@ -197,3 +197,62 @@ func TestIndexPackedMatches(t *testing.T) {
 		t.Run("real", func(t *testing.T) { check(t, ixRealVRPs(t), 20000) })
 	}
 }
+
+// vrpFromFuzz builds a VRP from fuzz input: a 4- or 16-byte address (by
+// v6), a length, maxLength, ASN and TA, as given (host bits, lengths past
+// the family's width and IPv4-mapped addresses included).
+func vrpFromFuzz(addr []byte, v6 bool, bits, maxLen uint8, asn uint32, ta string) VRP {
+	var a netip.Addr
+	if v6 {
+		var b [16]byte
+		copy(b[:], addr)
+		a = netip.AddrFrom16(b)
+	} else {
+		var b [4]byte
+		copy(b[:], addr)
+		a = netip.AddrFrom4(b)
+	}
+	return VRP{Prefix: netip.PrefixFrom(a, int(bits)), MaxLen: maxLen, ASN: asn, TA: ta}
+}
+
+// FuzzPackedVRP: for any two VRPs with valid prefixes, packing and
+// unpacking gives each back exactly (TA included), Compare agrees with
+// CompareVRP without the TA, and two packed VRPs are equal exactly when
+// the VRPs are; an invalid prefix packs to the invalid family and
+// unpacks to an invalid prefix.
+func FuzzPackedVRP(f *testing.F) {
+	f.Add([]byte{192, 0, 2, 0}, false, uint8(24), uint8(24), uint32(64500), "ripe", []byte{192, 0, 2, 0}, false, uint8(23), uint8(24), uint32(64500), "arin")
+	f.Add([]byte{0x20, 0x01, 0x0d, 0xb8}, true, uint8(32), uint8(128), uint32(4294967295), "", []byte{0, 0, 0, 0}, false, uint8(0), uint8(32), uint32(0), "apnic")
+	f.Add(make([]byte, 16), true, uint8(129), uint8(0), uint32(1), "x", []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1}, true, uint8(120), uint8(128), uint32(1), "x")
+	f.Fuzz(func(t *testing.T, a1 []byte, v61 bool, b1, m1 uint8, as1 uint32, ta1 string, a2 []byte, v62 bool, b2, m2 uint8, as2 uint32, ta2 string) {
+		v, w := vrpFromFuzz(a1, v61, b1, m1, as1, ta1), vrpFromFuzz(a2, v62, b2, m2, as2, ta2)
+		var tas TATable
+		pv, pw := PackVRP(v, tas.Intern(v.TA)), PackVRP(w, tas.Intern(w.TA))
+		for _, c := range []struct {
+			v VRP
+			p PackedVRP
+		}{{v, pv}, {w, pw}} {
+			got := c.p.Unpack(tas.Names())
+			if !c.v.Prefix.IsValid() {
+				if got.Prefix.IsValid() || c.p.Fam != 0 {
+					t.Fatalf("%+v: invalid prefix packed as %+v, unpacked %+v", c.v, c.p, got)
+				}
+				continue
+			}
+			if got != c.v {
+				t.Fatalf("%+v packs to %+v and unpacks to %+v", c.v, c.p, got)
+			}
+		}
+		if !v.Prefix.IsValid() || !w.Prefix.IsValid() {
+			return
+		}
+		wt := w
+		wt.TA = v.TA
+		if got, want := pv.Compare(pw), CompareVRP(v, wt); got != want {
+			t.Fatalf("Compare(%v, %v) = %d, CompareVRP = %d", v, w, got, want)
+		}
+		if (pv == pw) != (v == w) {
+			t.Fatalf("%+v and %+v: packed equal %v, VRPs equal %v", v, w, pv == pw, v == w)
+		}
+	})
+}
