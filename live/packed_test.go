@@ -90,8 +90,9 @@ func TestShareVRPs(t *testing.T) {
 	slices.SortFunc(packed, rov.PackedVRP.Compare)
 	packed = slices.CompactFunc(packed, func(a, b rov.PackedVRP) bool { return a.Compare(b) == 0 })
 
+	cur := packed // what the Set holds
 	shared, plain := New(Options{}), New(Options{})
-	shared.ShareVRPs(func() []rov.PackedVRP { return packed })
+	shared.ShareVRPs(func() []rov.PackedVRP { return cur })
 	g := newGen(7)
 	for i := range 400 {
 		v := vrps[(i*37)%len(vrps)]
@@ -106,7 +107,7 @@ func TestShareVRPs(t *testing.T) {
 	}
 	same := func(what string, wantShared bool) {
 		t.Helper()
-		if got := len(shared.vrps) > 0 && &shared.vrps[0] == &packed[0]; got != wantShared {
+		if got := len(shared.vrps) > 0 && &shared.vrps[0] == &cur[0]; got != wantShared {
 			t.Fatalf("%s: holds the shared slice %v, want %v", what, got, wantShared)
 		}
 		if g, w := viewOf(shared.Snapshot().Analysis), viewOf(plain.Snapshot().Analysis); fmt.Sprint(g) != fmt.Sprint(w) {
@@ -133,4 +134,39 @@ func TestShareVRPs(t *testing.T) {
 	if st := shared.Stats(); st.VRPs != len(packed) {
 		t.Fatalf("Stats().VRPs = %d, want %d", st.VRPs, len(packed))
 	}
+	// As the Set's deltas come (sorted, no TA): a first load that is the
+	// shared set is taken without packing, and a delta that leaves the
+	// shared set is taken without a merged copy.
+	inOrder := make([]rov.VRP, len(packed))
+	for i, p := range packed {
+		inOrder[i] = p.Unpack(nil)
+	}
+	if !samePacked(inOrder, packed) || samePacked(inOrder[1:], packed) || samePacked(vrps, packed) != slices.Equal(vrps, inOrder) {
+		t.Fatal("samePacked is wrong")
+	}
+	if !mergeWalk(packed, nil, packed[100:110], equalTo(slices.Concat(packed[:100], packed[110:]))) ||
+		mergeWalk(packed, nil, packed[100:111], equalTo(slices.Concat(packed[:100], packed[110:]))) ||
+		!mergeWalk(packed[1:], packed[:1], nil, equalTo(packed)) || mergeWalk(packed, nil, nil, equalTo(packed[1:])) {
+		t.Fatal("mergeWalk with equalTo is wrong")
+	}
+	shared.UpdateVRPs(nil, inOrder)
+	plain.UpdateVRPs(nil, inOrder)
+	if shared.Stats().VRPs != 0 {
+		t.Fatal("every VRP withdrawn: some left")
+	}
+	shared.UpdateVRPs(inOrder, nil)
+	plain.UpdateVRPs(inOrder, nil)
+	same("first load in the Set's order", true)
+	cur = slices.Concat(packed[:100], packed[110:])
+	shared.UpdateVRPs(nil, inOrder[100:110])
+	plain.UpdateVRPs(nil, inOrder[100:110])
+	same("delta", true)
+	cur = packed
+	shared.UpdateVRPs(inOrder[100:110], nil)
+	plain.UpdateVRPs(inOrder[100:110], nil)
+	same("delta back", true)
+	// A delta the Set has not reached yet: the State's own copy.
+	shared.UpdateVRPs(nil, inOrder[:5])
+	plain.UpdateVRPs(nil, inOrder[:5])
+	same("delta not in the shared set", false)
 }

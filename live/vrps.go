@@ -75,7 +75,7 @@ func compactPacked(ps []rov.PackedVRP) []rov.PackedVRP {
 // a VRP, the TA an index into a table of names) and makes rov.VRP values
 // only where one is reported.
 func (s *State) SetVRPs(vrps []rov.VRP) int {
-	return s.changeVRPs(func([]rov.PackedVRP) []rov.PackedVRP { return s.packSet(vrps, true) })
+	return s.changeVRPs(func(_, _ []rov.PackedVRP) []rov.PackedVRP { return s.packSet(vrps, true) })
 }
 
 // UpdateVRPs applies a change of the set (an rtr.Set delta): withdrawn VRPs
@@ -104,13 +104,51 @@ func (s *State) SetVRPs(vrps []rov.VRP) int {
 // re-validates half the table. Callers should still coalesce bursts of
 // deltas (see Coalesce) rather than apply each as it comes.
 func (s *State) UpdateVRPs(announced, withdrawn []rov.VRP) int {
-	return s.changeVRPs(func(old []rov.PackedVRP) []rov.PackedVRP {
+	return s.changeVRPs(func(old, shared []rov.PackedVRP) []rov.PackedVRP {
+		if len(old) == 0 && len(withdrawn) == 0 && samePacked(announced, shared) {
+			return shared // a first load of the set the Set holds: not even packed
+		}
 		ann, wd := s.packSet(announced, true), s.packSet(withdrawn, false)
 		if len(old) == 0 {
 			return ann // a first load: the packed announcements are the set
 		}
+		if len(shared) > 0 && mergeWalk(old, ann, wd, equalTo(shared)) {
+			return shared // the change leaves the shared set: no new copy
+		}
 		return updated(old, ann, wd)
 	})
+}
+
+// samePacked reports whether vrps, packed with no TA, are shared element
+// for element (shared being strictly increasing, so are they: it is the
+// set packSet would make of them).
+func samePacked(vrps []rov.VRP, shared []rov.PackedVRP) bool {
+	if len(vrps) == 0 || len(vrps) != len(shared) {
+		return false
+	}
+	for i := range vrps {
+		v := &vrps[i]
+		if v.TA != "" || rov.PackVRP(rov.VRP{Prefix: v.Prefix.Masked(), MaxLen: v.MaxLen, ASN: v.ASN}, 0) != shared[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// equalTo returns an emit function for mergeWalk that checks the merge
+// against want, element for element, to its end.
+func equalTo(want []rov.PackedVRP) func(rov.PackedVRP, bool) bool {
+	n := 0
+	return func(v rov.PackedVRP, last bool) bool {
+		if last {
+			return n == len(want)
+		}
+		if n == len(want) || want[n] != v {
+			return false
+		}
+		n++
+		return true
+	}
 }
 
 // ShareVRPs names where the State may find its VRP set already packed: a
@@ -133,6 +171,19 @@ func (s *State) ShareVRPs(shared func() []rov.PackedVRP) {
 // (prefix, maxLength, ASN), in one merge pass into one new slice.
 func updated(old, ann, wd []rov.PackedVRP) []rov.PackedVRP {
 	next := make([]rov.PackedVRP, 0, len(old)+len(ann))
+	mergeWalk(old, ann, wd, func(v rov.PackedVRP, last bool) bool {
+		if !last {
+			next = append(next, v)
+		}
+		return true
+	})
+	return slices.Clip(next)
+}
+
+// mergeWalk calls emit with every VRP of the set updated(old, ann, wd)
+// returns, in order, then once with last set; it stops, returning false,
+// as soon as emit does, and returns emit's answer to the last call.
+func mergeWalk(old, ann, wd []rov.PackedVRP, emit func(v rov.PackedVRP, last bool) bool) bool {
 	i, j, k := 0, 0, 0 // old, ann, wd
 	for i < len(old) || j < len(ann) {
 		if i < len(old) {
@@ -146,41 +197,48 @@ func updated(old, ann, wd []rov.PackedVRP) []rov.PackedVRP {
 				continue
 			}
 		}
+		var v rov.PackedVRP
 		switch {
 		case j == len(ann) || i < len(old) && old[i].Compare(ann[j]) < 0:
-			next = append(next, old[i])
+			v = old[i]
 			i++
 		case i == len(old) || old[i].Compare(ann[j]) > 0:
-			next = append(next, ann[j])
+			v = ann[j]
 			j++
 		default: // already present: keep the one held
-			next = append(next, old[i])
+			v = old[i]
 			i++
 			j++
 		}
+		if !emit(v, false) {
+			return false
+		}
 	}
-	return slices.Clip(next)
+	return emit(rov.PackedVRP{}, true)
 }
 
-// changeVRPs makes makeNext(old) (sorted, one per key) the VRP set: it
+// changeVRPs makes makeNext(old, shared) (sorted, one per key; shared is
+// what ShareVRPs offers, or nil) the VRP set: it
 // finds the VRPs that entered or left and builds the new index without
 // the lock, then, holding it, finds the affected routes, carries every
 // kept verdict's VRP references over to the new numbering and re-validates
 // the affected routes. vrpMu keeps VRP changes in order, so s.vrps cannot
 // change between the two steps; routes that Apply validates in between use
 // the old index and are handled like every other route.
-func (s *State) changeVRPs(makeNext func(old []rov.PackedVRP) []rov.PackedVRP) int {
+func (s *State) changeVRPs(makeNext func(old, shared []rov.PackedVRP) []rov.PackedVRP) int {
 	s.vrpMu.Lock()
 	defer s.vrpMu.Unlock()
 	s.mu.Lock()
 	old, live := s.vrps, s.live
 	s.mu.Unlock()
 
-	next := makeNext(old)
+	var shared []rov.PackedVRP
 	if s.shareVRPs != nil {
-		if sh := s.shareVRPs(); len(sh) == len(next) && slices.Equal(sh, next) {
-			next = sh // the same set, held once (see ShareVRPs)
-		}
+		shared = s.shareVRPs()
+	}
+	next := makeNext(old, shared)
+	if len(next) > 0 && len(shared) == len(next) && &next[0] != &shared[0] && slices.Equal(shared, next) {
+		next = shared // the same set, held once (see ShareVRPs)
 	}
 	remap, changed := diffVRPs(old, next)
 	if len(changed) == 0 {
