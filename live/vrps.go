@@ -94,9 +94,9 @@ func (s *State) SetVRPs(vrps []rov.VRP) int {
 // the table (a first load), by walking the routes against an index of the
 // changed VRPs.
 //
-// Cost: a change rebuilds the rov.Index over the whole set (about 0.5 s of
-// CPU and 130 MB of short-lived garbage for 723k VRPs, see
-// BenchmarkSetVRPs). The rebuild runs without the State's lock (Apply and
+// Cost: a change rebuilds the rov.Index over the whole set (0.1-0.2 s of
+// CPU and 48 MB of short-lived garbage for 723k VRPs, 84 MB on a first
+// load, see BenchmarkSetVRPs). The rebuild runs without the State's lock (Apply and
 // Snapshot go on; VRP changes wait for each other); the lock is held only
 // to re-validate the affected routes and renumber the kept verdicts' VRP
 // references (one pass over them): a few milliseconds for an RTR delta or
