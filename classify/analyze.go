@@ -231,17 +231,17 @@ func (s *RouteState) UnmarshalText(b []byte) error {
 
 // VRP returns VRP i of the analysis' index (an index from VRPs, a Verdict
 // or a lookup answer), so that renderers need not query the index.
-func (a *Analysis) VRP(i uint32) rov.VRP { return a.Index.VRPs()[i] }
+func (a *Analysis) VRP(i uint32) rov.VRP { return a.Index.VRP(i) }
 
 // Explain is the one-line explanation of route id's verdict (Explain).
 func (a *Analysis) Explain(id int) string {
 	o := a.Outcomes[id]
 	v := Verdict{State: o.State, Class: o.Class, AS0: o.AS0, VRPs: a.VRPs(id)}
-	return Explain(v, a.Index.VRPs(), a.Table.Routes()[id].Prefix, o.Origin)
+	return ExplainBy(v, a.Index.VRP, a.Table.Routes()[id].Prefix, o.Origin)
 }
 
 // ExplainVerdict is Explain for a verdict on p from o decided against this
 // analysis' VRPs (Announce).
 func (a *Analysis) ExplainVerdict(v Verdict, p netip.Prefix, o rov.Origin) string {
-	return Explain(v, a.Index.VRPs(), p, o)
+	return ExplainBy(v, a.Index.VRP, p, o)
 }

@@ -108,7 +108,6 @@ type Verdict struct {
 // so use one per goroutine; the Index itself is shared.
 type Classifier struct {
 	ix     *rov.Index
-	vrps   []rov.VRP
 	cover  []uint32
 	inside []uint32
 	out    []uint32
@@ -118,7 +117,6 @@ type Classifier struct {
 func NewClassifier(ix *rov.Index) *Classifier {
 	return &Classifier{
 		ix:     ix,
-		vrps:   ix.VRPs(),
 		cover:  make([]uint32, 0, 64),
 		inside: make([]uint32, 0, 64),
 		out:    make([]uint32, 0, 64),
@@ -152,7 +150,7 @@ func (c *Classifier) Classify(p netip.Prefix, o rov.Origin) Verdict {
 	cov := r.VRPs
 	v := Verdict{State: rov.Invalid, AS0: true}
 	for _, i := range cov {
-		if c.vrps[i].ASN != 0 {
+		if c.ix.ASN(i) != 0 {
 			v.AS0 = false
 			break
 		}
@@ -167,7 +165,7 @@ func (c *Classifier) Classify(p netip.Prefix, o rov.Origin) Verdict {
 	out := c.out[:0]
 	if known {
 		for _, i := range cov {
-			if c.vrps[i].ASN == asn {
+			if c.ix.ASN(i) == asn {
 				out = append(out, i)
 			}
 		}
@@ -185,7 +183,7 @@ func (c *Classifier) Classify(p netip.Prefix, o rov.Origin) Verdict {
 		}
 	}
 	for _, i := range cov {
-		if c.vrps[i].MaxLen >= bits {
+		if c.ix.MaxLen(i) >= bits {
 			out = append(out, i)
 		}
 	}
@@ -194,7 +192,7 @@ func (c *Classifier) Classify(p netip.Prefix, o rov.Origin) Verdict {
 		return v
 	}
 	for _, i := range cov {
-		if c.vrps[i].MaxLen < bits {
+		if c.ix.MaxLen(i) < bits {
 			out = append(out, i)
 		}
 	}
@@ -208,12 +206,18 @@ func (c *Classifier) Classify(p netip.Prefix, o rov.Origin) Verdict {
 // "VRP 192.0.2.0/22-23 AS64500 allows up to /23; route is /24". It is for
 // reports and allocates; the data is in v.
 func Explain(v Verdict, vrps []rov.VRP, p netip.Prefix, o rov.Origin) string {
+	return ExplainBy(v, func(i uint32) rov.VRP { return vrps[i] }, p, o)
+}
+
+// ExplainBy is Explain with the deciding VRPs looked up by vrp (an
+// Index's VRP), for indexes that hold their VRPs packed.
+func ExplainBy(v Verdict, vrp func(uint32) rov.VRP, p netip.Prefix, o rov.Origin) string {
 	var b strings.Builder
 	first := func() rov.VRP {
 		if len(v.VRPs) == 0 {
 			return rov.VRP{}
 		}
-		return vrps[v.VRPs[0]]
+		return vrp(v.VRPs[0])
 	}
 	more := func(n int) {
 		if n > 0 {
@@ -238,10 +242,10 @@ func Explain(v Verdict, vrps []rov.VRP, p netip.Prefix, o rov.Origin) string {
 	case v.Class == TooSpecific:
 		// Name the VRP allowing the longest prefix: the one the route
 		// misses by the fewest bits.
-		best := vrps[v.VRPs[0]]
+		best := vrp(v.VRPs[0])
 		for _, i := range v.VRPs[1:] {
-			if vrps[i].MaxLen > best.MaxLen {
-				best = vrps[i]
+			if vrp(i).MaxLen > best.MaxLen {
+				best = vrp(i)
 			}
 		}
 		fmt.Fprintf(&b, "VRP %s allows up to /%d; route is /%d", best, best.MaxLen, bits)
@@ -249,14 +253,14 @@ func Explain(v Verdict, vrps []rov.VRP, p netip.Prefix, o rov.Origin) string {
 	case v.Class == TooShort:
 		n := 0
 		for _, i := range v.VRPs {
-			if vrps[i].ASN == o.ASN && vrps[i].Prefix.Bits() > bits {
+			if vrp(i).ASN == o.ASN && vrp(i).Prefix.Bits() > bits {
 				n++
 			}
 		}
 		fmt.Fprintf(&b, "%s holds VRP %s inside the route but none covering it; route is /%d", originString(o), first(), bits)
 		more(n - 1)
 		if n < len(v.VRPs) {
-			fmt.Fprintf(&b, "; covered by VRP %s", vrps[v.VRPs[n]])
+			fmt.Fprintf(&b, "; covered by VRP %s", vrp(v.VRPs[n]))
 			more(len(v.VRPs) - n - 1)
 		}
 	case v.Class == WrongOrigin:

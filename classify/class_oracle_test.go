@@ -121,8 +121,8 @@ func checkClassify(t *testing.T, c *Classifier, or classOracle, p netip.Prefix, 
 	}
 	if got.Class == TooSpecific {
 		for _, i := range got.VRPs {
-			if int(c.vrps[i].MaxLen) >= p.Bits() {
-				t.Fatalf("too_specific %s: VRP %s allows the route", p, c.vrps[i])
+			if int(c.ix.MaxLen(i)) >= p.Bits() {
+				t.Fatalf("too_specific %s: VRP %s allows the route", p, c.ix.VRP(i))
 			}
 		}
 	}

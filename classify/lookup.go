@@ -255,12 +255,12 @@ func AllowedPrefixes(v rov.VRP) float64 {
 // VRPUses returns the use of each VRP of asn by the routes own (from
 // Originated), in the index's ByASN order.
 func (a *Analysis) VRPUses(asn uint32, own []int32) []VRPUse {
-	vrps, routes := a.Index.VRPs(), a.Table.Routes()
+	routes := a.Table.Routes()
 	ids := a.Index.ByASN(asn)
 	uses := make([]VRPUse, 0, len(ids))
 	seen := map[netip.Prefix]bool{}
 	for _, vi := range ids {
-		v := vrps[vi]
+		v := a.Index.VRP(vi)
 		use := VRPUse{VRP: vi, Allows: AllowedPrefixes(v)}
 		clear(seen)
 		for _, id := range own {
@@ -329,7 +329,7 @@ func (s Suggestion) Suggested() bool { return !s.Exists && len(s.Hijack) == 0 }
 //     widening it would authorise (the most specific such VRP: the
 //     smallest widening).
 func (a *Analysis) Suggest(asn uint32, own []int32) []Suggestion {
-	vrps, routes := a.Index.VRPs(), a.Table.Routes()
+	routes := a.Table.Routes()
 	var out []Suggestion
 	seen := map[netip.Prefix]bool{}
 	var cov []uint32
@@ -344,7 +344,7 @@ func (a *Analysis) Suggest(asn uint32, own []int32) []Suggestion {
 		if !s.Exists {
 			cov = a.Index.Covering(p, cov[:0]) // most specific first
 			for _, vi := range cov {
-				v := vrps[vi]
+				v := a.Index.VRP(vi)
 				switch {
 				case v.ASN != asn && int(v.MaxLen) >= p.Bits():
 					s.Hijack = append(s.Hijack, vi)

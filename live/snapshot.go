@@ -398,7 +398,7 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 		}
 		bs.peerOff = append(bs.peerOff, uint32(len(bs.peers)))
 		if refs := a.VRPs(id); len(refs) > 0 {
-			bs.vrp[i] = a.Index.VRPs()[refs[0]]
+			bs.vrp[i] = a.Index.VRP(refs[0])
 		}
 	}
 	routes := t.Routes()
@@ -545,7 +545,7 @@ func (sn *Snapshot) DecidingVRP(p netip.Prefix, o rov.Origin) (rov.VRP, bool) {
 		if len(refs) == 0 {
 			return rov.VRP{}, false
 		}
-		return a.Index.VRPs()[refs[0]], true
+		return a.Index.VRP(refs[0]), true
 	}
 	i, ok := sn.invalidIndex(p, o)
 	if !ok || !sn.base.vrp[i].Prefix.IsValid() {

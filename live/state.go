@@ -182,7 +182,7 @@ type State struct {
 	routeSets  map[uint32][]asSetCount
 	asSetBytes []byte
 
-	vrps    []rov.VRP // canonical order, one per (prefix, maxLength, ASN)
+	vrps    []rov.PackedVRP // sorted by PackedVRP.Compare, one per (prefix, maxLength, ASN); see SetVRPs
 	ix      *rov.Index
 	cls     *classify.Classifier
 	refs    []uint32 // deciding VRP indexes (into vrps) of every route
@@ -208,6 +208,9 @@ type State struct {
 	walkRoutesAbove float64
 	onRevalidate    func(ids []uint32) // tests: the routes a VRP change re-validates
 	beforeInstall   func()             // tests: runs between a VRP change's index build and its re-validation
+
+	vrpTAs    rov.TATable            // names of the TAs of vrps (guarded by vrpMu)
+	shareVRPs func() []rov.PackedVRP // see ShareVRPs (guarded by vrpMu)
 }
 
 // New returns an empty State with no VRPs (every route NotFound until

@@ -10,35 +10,59 @@ import (
 	"github.com/rovimpact/rovimpact/rtr"
 )
 
-// canonical returns a sorted copy of vrps (masked prefixes) with one VRP
-// per (prefix, maxLength, ASN), the first one's TA kept.
-func canonical(vrps []rov.VRP) []rov.VRP {
-	out := slices.Clone(vrps)
-	for i := range out {
-		out[i].Prefix = out[i].Prefix.Masked()
+// packSet packs vrps (prefixes masked) into a new slice sorted by
+// rov.PackedVRP.Compare with one VRP per (prefix, maxLength, ASN), the
+// first one's TA kept; with intern false every TA is left out (index 0:
+// withdrawals match by key alone, and their names need not enter the
+// table). It runs under vrpMu, which guards s.vrpTAs.
+//
+// Cost: one pass, plus a sort of each run of VRPs sharing an address when
+// the input is in the loaders' canonical order (longer prefixes first
+// there, shorter here), or one sort of the whole when it is in no order.
+func (s *State) packSet(vrps []rov.VRP, intern bool) []rov.PackedVRP {
+	if len(vrps) == 0 {
+		return nil
 	}
-	return rov.Canonicalize(out)
+	out := make([]rov.PackedVRP, len(vrps))
+	var lastTA string // exports come in runs of one TA: one map lookup a run
+	var ta uint8
+	for i := range vrps {
+		v := &vrps[i]
+		if intern && (i == 0 || v.TA != lastTA) {
+			ta, lastTA = s.vrpTAs.Intern(v.TA), v.TA
+		}
+		out[i] = rov.PackVRP(rov.VRP{Prefix: v.Prefix.Masked(), MaxLen: v.MaxLen, ASN: v.ASN}, ta)
+	}
+	return compactPacked(out)
 }
 
-// isCanonical reports whether vrps is already what canonical would return
-// (masked, strictly increasing in rov.CanonicalOrder), as Coalesce's
-// results are: then it need not be copied to be read.
-func isCanonical(vrps []rov.VRP) bool {
-	for i := range vrps {
-		if vrps[i].Prefix != vrps[i].Prefix.Masked() || i > 0 && rov.CanonicalOrder(vrps[i-1], vrps[i]) >= 0 {
-			return false
+// compactPacked sorts ps (stably: of equal VRPs the first one's TA
+// survives) and removes repeats, in place.
+func compactPacked(ps []rov.PackedVRP) []rov.PackedVRP {
+	if !rov.PackedOrdered(ps) {
+		sameAddr := func(a, b *rov.PackedVRP) bool { return a.Fam == b.Fam && a.Hi == b.Hi && a.Lo == b.Lo }
+		byAddr := true
+		for i := 1; i < len(ps) && byAddr; i++ {
+			a, b := &ps[i-1], &ps[i]
+			byAddr = a.Fam < b.Fam || a.Fam == b.Fam && (a.Hi < b.Hi || a.Hi == b.Hi && a.Lo <= b.Lo)
+		}
+		if byAddr {
+			for lo := 0; lo < len(ps); {
+				hi := lo + 1
+				for hi < len(ps) && sameAddr(&ps[lo], &ps[hi]) {
+					hi++
+				}
+				if hi-lo > 1 {
+					slices.SortStableFunc(ps[lo:hi], rov.PackedVRP.Compare)
+				}
+				lo = hi
+			}
+		} else {
+			slices.SortStableFunc(ps, rov.PackedVRP.Compare)
 		}
 	}
-	return true
-}
-
-// canonicalView is canonical(vrps) for reading only: vrps itself when it is
-// canonical already (no copy of a full set on a first load).
-func canonicalView(vrps []rov.VRP) []rov.VRP {
-	if isCanonical(vrps) {
-		return vrps
-	}
-	return canonical(vrps)
+	out := slices.CompactFunc(ps, func(a, b rov.PackedVRP) bool { return a.Compare(b) == 0 })
+	return slices.Clip(out)
 }
 
 // SetVRPs replaces the whole VRP set (a reloaded file; already merged and
@@ -46,9 +70,12 @@ func canonicalView(vrps []rov.VRP) []rov.VRP {
 // identified by (prefix, maxLength, ASN); a duplicate keeps the first one's
 // TA, and a VRP whose TA alone changed counts as changed. See UpdateVRPs
 // for which routes are re-validated and the cost.
+//
+// The State keeps its VRPs packed (rov.PackedVRP: 24 bytes and no pointer
+// a VRP, the TA an index into a table of names) and makes rov.VRP values
+// only where one is reported.
 func (s *State) SetVRPs(vrps []rov.VRP) int {
-	next := canonical(vrps)
-	return s.changeVRPs(func([]rov.VRP) []rov.VRP { return next })
+	return s.changeVRPs(func(_, _ []rov.PackedVRP) []rov.PackedVRP { return s.packSet(vrps, true) })
 }
 
 // UpdateVRPs applies a change of the set (an rtr.Set delta): withdrawn VRPs
@@ -67,9 +94,9 @@ func (s *State) SetVRPs(vrps []rov.VRP) int {
 // the table (a first load), by walking the routes against an index of the
 // changed VRPs.
 //
-// Cost: a change rebuilds the rov.Index over the whole set (about 0.5 s of
-// CPU and 130 MB of short-lived garbage for 723k VRPs, see
-// BenchmarkSetVRPs). The rebuild runs without the State's lock (Apply and
+// Cost: a change rebuilds the rov.Index over the whole set (0.1-0.2 s of
+// CPU and 48 MB of short-lived garbage for 723k VRPs, 84 MB on a first
+// load, see BenchmarkSetVRPs). The rebuild runs without the State's lock (Apply and
 // Snapshot go on; VRP changes wait for each other); the lock is held only
 // to re-validate the affected routes and renumber the kept verdicts' VRP
 // references (one pass over them): a few milliseconds for an RTR delta or
@@ -77,70 +104,153 @@ func (s *State) SetVRPs(vrps []rov.VRP) int {
 // re-validates half the table. Callers should still coalesce bursts of
 // deltas (see Coalesce) rather than apply each as it comes.
 func (s *State) UpdateVRPs(announced, withdrawn []rov.VRP) int {
-	// Read only: updated copies what it keeps.
-	ann, wd := canonicalView(announced), canonicalView(withdrawn)
-	return s.changeVRPs(func(old []rov.VRP) []rov.VRP { return updated(old, ann, wd) })
+	return s.changeVRPs(func(old, shared []rov.PackedVRP) []rov.PackedVRP {
+		if len(old) == 0 && len(withdrawn) == 0 && samePacked(announced, shared) {
+			return shared // a first load of the set the Set holds: not even packed
+		}
+		ann, wd := s.packSet(announced, true), s.packSet(withdrawn, false)
+		if len(old) == 0 {
+			return ann // a first load: the packed announcements are the set
+		}
+		if len(shared) > 0 && mergeWalk(old, ann, wd, equalTo(shared)) {
+			return shared // the change leaves the shared set: no new copy
+		}
+		return updated(old, ann, wd)
+	})
 }
 
-// updated returns old (canonical) without the VRPs of wd and with those of
-// ann (both canonical), matched by (prefix, maxLength, ASN), in one merge
-// pass into one new slice.
-func updated(old, ann, wd []rov.VRP) []rov.VRP {
-	next := make([]rov.VRP, 0, len(old)+len(ann))
+// samePacked reports whether vrps, packed with no TA, are shared element
+// for element (shared being strictly increasing, so are they: it is the
+// set packSet would make of them).
+func samePacked(vrps []rov.VRP, shared []rov.PackedVRP) bool {
+	if len(vrps) == 0 || len(vrps) != len(shared) {
+		return false
+	}
+	for i := range vrps {
+		v := &vrps[i]
+		if v.TA != "" || rov.PackVRP(rov.VRP{Prefix: v.Prefix.Masked(), MaxLen: v.MaxLen, ASN: v.ASN}, 0) != shared[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// equalTo returns an emit function for mergeWalk that checks the merge
+// against want, element for element, to its end.
+func equalTo(want []rov.PackedVRP) func(rov.PackedVRP, bool) bool {
+	n := 0
+	return func(v rov.PackedVRP, last bool) bool {
+		if last {
+			return n == len(want)
+		}
+		if n == len(want) || want[n] != v {
+			return false
+		}
+		n++
+		return true
+	}
+}
+
+// ShareVRPs names where the State may find its VRP set already packed: a
+// function returning a slice (sorted by rov.PackedVRP.Compare, never
+// modified once returned) that is, when nothing changed meanwhile, exactly
+// the set a change leaves. watch gives rtr.Set.Packed: its union is the
+// State's set whenever no SLURM assertion adds to it. After each change the
+// State compares the two (one linear pass) and keeps the shared slice when
+// they are equal, so the set is held once, not once by the Set and once by
+// the State; when they differ (assertions, TAs, or a change of the union
+// not yet applied here) it keeps its own.
+func (s *State) ShareVRPs(shared func() []rov.PackedVRP) {
+	s.vrpMu.Lock()
+	s.shareVRPs = shared
+	s.vrpMu.Unlock()
+}
+
+// updated returns old without the VRPs of wd and with those of ann (all
+// three sorted by rov.PackedVRP.Compare, one per key), matched by
+// (prefix, maxLength, ASN), in one merge pass into one new slice.
+func updated(old, ann, wd []rov.PackedVRP) []rov.PackedVRP {
+	next := make([]rov.PackedVRP, 0, len(old)+len(ann))
+	mergeWalk(old, ann, wd, func(v rov.PackedVRP, last bool) bool {
+		if !last {
+			next = append(next, v)
+		}
+		return true
+	})
+	return slices.Clip(next)
+}
+
+// mergeWalk calls emit with every VRP of the set updated(old, ann, wd)
+// returns, in order, then once with last set; it stops, returning false,
+// as soon as emit does, and returns emit's answer to the last call.
+func mergeWalk(old, ann, wd []rov.PackedVRP, emit func(v rov.PackedVRP, last bool) bool) bool {
 	i, j, k := 0, 0, 0 // old, ann, wd
 	for i < len(old) || j < len(ann) {
 		if i < len(old) {
 			// Skip the withdrawals before old[i]; drop old[i] if withdrawn.
-			for k < len(wd) && rov.CanonicalOrder(wd[k], old[i]) < 0 {
+			for k < len(wd) && wd[k].Compare(old[i]) < 0 {
 				k++
 			}
-			if k < len(wd) && rov.CanonicalOrder(wd[k], old[i]) == 0 {
+			if k < len(wd) && wd[k].Compare(old[i]) == 0 {
 				k++
 				i++
 				continue
 			}
 		}
+		var v rov.PackedVRP
 		switch {
-		case j == len(ann) || i < len(old) && rov.CanonicalOrder(old[i], ann[j]) < 0:
-			next = append(next, old[i])
+		case j == len(ann) || i < len(old) && old[i].Compare(ann[j]) < 0:
+			v = old[i]
 			i++
-		case i == len(old) || rov.CanonicalOrder(old[i], ann[j]) > 0:
-			next = append(next, ann[j])
+		case i == len(old) || old[i].Compare(ann[j]) > 0:
+			v = ann[j]
 			j++
 		default: // already present: keep the one held
-			next = append(next, old[i])
+			v = old[i]
 			i++
 			j++
 		}
+		if !emit(v, false) {
+			return false
+		}
 	}
-	return slices.Clip(next)
+	return emit(rov.PackedVRP{}, true)
 }
 
-// changeVRPs makes makeNext(old) (canonical) the VRP set: it finds the
-// VRPs that entered or left and builds the new index without the lock,
-// then, holding it, finds the affected routes, carries every kept
-// verdict's VRP references over to the new numbering and re-validates the
-// affected routes. vrpMu keeps VRP changes in order, so s.vrps cannot
+// changeVRPs makes makeNext(old, shared) (sorted, one per key; shared is
+// what ShareVRPs offers, or nil) the VRP set: it
+// finds the VRPs that entered or left and builds the new index without
+// the lock, then, holding it, finds the affected routes, carries every
+// kept verdict's VRP references over to the new numbering and re-validates
+// the affected routes. vrpMu keeps VRP changes in order, so s.vrps cannot
 // change between the two steps; routes that Apply validates in between use
 // the old index and are handled like every other route.
-func (s *State) changeVRPs(makeNext func(old []rov.VRP) []rov.VRP) int {
+func (s *State) changeVRPs(makeNext func(old, shared []rov.PackedVRP) []rov.PackedVRP) int {
 	s.vrpMu.Lock()
 	defer s.vrpMu.Unlock()
 	s.mu.Lock()
 	old, live := s.vrps, s.live
 	s.mu.Unlock()
 
-	next := makeNext(old)
+	var shared []rov.PackedVRP
+	if s.shareVRPs != nil {
+		shared = s.shareVRPs()
+	}
+	next := makeNext(old, shared)
+	if len(next) > 0 && len(shared) == len(next) && &next[0] != &shared[0] && slices.Equal(shared, next) {
+		next = shared // the same set, held once (see ShareVRPs)
+	}
 	remap, changed := diffVRPs(old, next)
 	if len(changed) == 0 {
 		return 0
 	}
-	ix := rov.NewIndex(next)
+	tas := s.vrpTAs.Names()
+	ix := rov.NewIndexPacked(next, tas)
 	var cix *rov.Index // the changed VRPs, when walking the routes is cheaper
 	if live > 0 && float64(len(changed)) > s.walkRoutesAbove*float64(live) {
 		// (With no routes, the few that Apply may add meanwhile are found
 		// through the changed VRPs' prefixes instead.)
-		cix = rov.NewIndex(changed)
+		cix = rov.NewIndexPacked(changed, tas)
 	}
 
 	if s.beforeInstall != nil {
@@ -182,25 +292,25 @@ func (s *State) changeVRPs(makeNext func(old []rov.VRP) []rov.VRP) int {
 	return len(aff)
 }
 
-// diffVRPs compares two canonical lists: remap[i] is the index in next of
+// diffVRPs compares two sorted lists: remap[i] is the index in next of
 // old[i] (noVRP if it left, or if its TA changed), changed lists the VRPs
-// that entered or left, in canonical order. changed is next itself when
-// old is empty (a first load: no copy of the whole set); it is read only.
-func diffVRPs(old, next []rov.VRP) (remap []uint32, changed []rov.VRP) {
+// that entered or left, in order. changed is next itself when old is
+// empty (a first load: no copy of the whole set); it is read only.
+func diffVRPs(old, next []rov.PackedVRP) (remap []uint32, changed []rov.PackedVRP) {
 	if len(old) == 0 {
 		return nil, next
 	}
 	remap = make([]uint32, len(old))
 	n := 0
-	walk := func(emit func(...rov.VRP)) {
+	walk := func(emit func(...rov.PackedVRP)) {
 		i, j := 0, 0
 		for i < len(old) || j < len(next) {
 			switch {
-			case j == len(next) || i < len(old) && rov.CanonicalOrder(old[i], next[j]) < 0:
+			case j == len(next) || i < len(old) && old[i].Compare(next[j]) < 0:
 				remap[i] = noVRP
 				emit(old[i])
 				i++
-			case i == len(old) || rov.CanonicalOrder(old[i], next[j]) > 0:
+			case i == len(old) || old[i].Compare(next[j]) > 0:
 				emit(next[j])
 				j++
 			default:
@@ -216,10 +326,10 @@ func diffVRPs(old, next []rov.VRP) (remap []uint32, changed []rov.VRP) {
 		}
 	}
 	// Count, then fill: changed is allocated once at its size.
-	walk(func(v ...rov.VRP) { n += len(v) })
+	walk(func(v ...rov.PackedVRP) { n += len(v) })
 	if n > 0 {
-		changed = make([]rov.VRP, 0, n)
-		walk(func(v ...rov.VRP) { changed = append(changed, v...) })
+		changed = make([]rov.PackedVRP, 0, n)
+		walk(func(v ...rov.PackedVRP) { changed = append(changed, v...) })
 	}
 	return remap, changed
 }
@@ -228,7 +338,7 @@ func diffVRPs(old, next []rov.VRP) (remap []uint32, changed []rov.VRP) {
 // affect (see UpdateVRPs), each once, in id order: by walking the routes
 // against cix (an index of changed) when given, else through the changed
 // VRPs' prefixes.
-func (s *State) affected(changed []rov.VRP, cix *rov.Index) []uint32 {
+func (s *State) affected(changed []rov.PackedVRP, cix *rov.Index) []uint32 {
 	var aff []uint32
 	if cix != nil {
 		var buf []uint32
@@ -256,17 +366,22 @@ func (s *State) affected(changed []rov.VRP, cix *rov.Index) []uint32 {
 			aff = append(aff, id)
 		}
 	}
-	for k, v := range changed {
-		if k > 0 && changed[k-1].Prefix == v.Prefix {
+	for k := range changed {
+		v := &changed[k]
+		if v.Fam == pfxkey.FamInvalid {
+			continue // covers nothing, is inside nothing
+		}
+		key := v.Key()
+		if k > 0 && changed[k-1].Key() == key {
 			// Same prefix as the previous one: the routes inside are
 			// already in; only the containment rule depends on the ASN.
 		} else {
-			s.pfx.inside(pfxkey.Of(v.Prefix), addRoutes)
+			s.pfx.inside(key, addRoutes)
 		}
 		if v.ASN == 0 {
 			continue
 		}
-		s.pfx.supernets(pfxkey.Of(v.Prefix), func(pid uint32) {
+		s.pfx.supernets(key, func(pid uint32) {
 			for id := s.pfx.head[pid]; id != noRoute; id = s.routes[id].next {
 				rt := &s.routes[id]
 				if rt.state == rov.Invalid && rt.origin.WithLocalAS(s.opt.Classify.LocalAS) == (rov.Origin{Kind: rov.OriginAS, ASN: v.ASN}) {
@@ -288,32 +403,96 @@ func (s *State) affected(changed []rov.VRP, cix *rov.Index) []uint32 {
 // again). The last operation on each VRP (prefix, maxLength, ASN) wins:
 // UpdateVRPs ignores withdrawals of absent VRPs and announcements of
 // present ones, so that is the net effect whatever the set held before.
-// The results are canonical (masked, sorted by rov.CanonicalOrder, one VRP
-// per key), so UpdateVRPs reads them without a copy.
+// The results have masked prefixes, one VRP per key, sorted by
+// rov.PackedVRP.Compare (rov.CompareVRP's order), so UpdateVRPs packs them
+// without a sort.
 //
-// Cost: one sort of every operation, 64 bytes each (a first load of 723k
-// VRPs is one 46 MB slice, where maps of the same cost about 12 times
-// that).
+// Cost: one sort of every operation, packed in 32 bytes each (a first
+// load of 723k VRPs is one 23 MB slice, where maps of the same cost about
+// 25 times that). TAs go through a table of their own, which names at
+// most 254 (rov.TATable).
+//
+// One delta whose lists are each masked and strictly increasing in that
+// order (as rtr.Set reports them: a first load is one such delta) is
+// returned as it is, less the withdrawals it announces again: no copy of
+// a full set. The results may then share the delta's slices: read only.
 func Coalesce(deltas ...rtr.Delta) (announced, withdrawn []rov.VRP) {
+	if len(deltas) == 1 && keyOrdered(deltas[0].Announced) && keyOrdered(deltas[0].Withdrawn) {
+		d := deltas[0]
+		return d.Announced, withoutKeys(d.Withdrawn, d.Announced)
+	}
+	return coalesceOps(deltas)
+}
+
+// keyCompare is rov.CompareVRP without the TA: the order of the VRP keys
+// (prefix, maxLength, ASN), which is rov.PackedVRP.Compare's.
+func keyCompare(a, b rov.VRP) int {
+	if c := rov.ComparePrefix(a.Prefix, b.Prefix); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.MaxLen, b.MaxLen); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ASN, b.ASN)
+}
+
+// keyOrdered reports whether vrps have valid masked prefixes and strictly
+// increasing keys.
+func keyOrdered(vrps []rov.VRP) bool {
+	for i := range vrps {
+		if p := vrps[i].Prefix; !p.IsValid() || p != p.Masked() || i > 0 && keyCompare(vrps[i-1], vrps[i]) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// withoutKeys returns the VRPs of wd whose key is not in ann (both
+// keyOrdered): wd itself when none is.
+func withoutKeys(wd, ann []rov.VRP) []rov.VRP {
+	var out []rov.VRP
+	j := 0
+	for i := range wd {
+		for j < len(ann) && keyCompare(ann[j], wd[i]) < 0 {
+			j++
+		}
+		if j < len(ann) && keyCompare(ann[j], wd[i]) == 0 {
+			if out == nil {
+				out = make([]rov.VRP, i, len(wd))
+				copy(out, wd[:i])
+			}
+			continue
+		}
+		if out != nil {
+			out = append(out, wd[i])
+		}
+	}
+	if out == nil {
+		return wd
+	}
+	return out
+}
+
+// coalesceOps is Coalesce for any deltas: one sort of every operation.
+func coalesceOps(deltas []rtr.Delta) (announced, withdrawn []rov.VRP) {
 	type op struct {
-		v   rov.VRP
+		v   rov.PackedVRP
 		seq int32 // order of the operation; negative: a withdrawal
 	}
 	n := 0
 	for _, d := range deltas {
 		n += len(d.Announced) + len(d.Withdrawn)
 	}
+	var tas rov.TATable
 	ops := make([]op, 0, n)
 	var seq int32 = 1
 	for _, d := range deltas {
 		for _, v := range d.Withdrawn {
-			v.Prefix = v.Prefix.Masked()
-			ops = append(ops, op{v, -seq})
+			ops = append(ops, op{rov.PackVRP(rov.VRP{Prefix: v.Prefix.Masked(), MaxLen: v.MaxLen, ASN: v.ASN}, tas.Intern(v.TA)), -seq})
 			seq++
 		}
 		for _, v := range d.Announced {
-			v.Prefix = v.Prefix.Masked()
-			ops = append(ops, op{v, seq})
+			ops = append(ops, op{rov.PackVRP(rov.VRP{Prefix: v.Prefix.Masked(), MaxLen: v.MaxLen, ASN: v.ASN}, tas.Intern(v.TA)), seq})
 			seq++
 		}
 	}
@@ -325,28 +504,29 @@ func Coalesce(deltas ...rtr.Delta) (announced, withdrawn []rov.VRP) {
 	}
 	// By VRP key, the latest operation first.
 	slices.SortFunc(ops, func(a, b op) int {
-		if c := rov.CanonicalOrder(a.v, b.v); c != 0 {
+		if c := a.v.Compare(b.v); c != 0 {
 			return c
 		}
 		return cmp.Compare(abs(b.seq), abs(a.seq))
 	})
 	na := 0
 	for i := range ops {
-		if (i == 0 || rov.CanonicalOrder(ops[i-1].v, ops[i].v) != 0) && ops[i].seq > 0 {
+		if (i == 0 || ops[i-1].v.Compare(ops[i].v) != 0) && ops[i].seq > 0 {
 			na++
 		}
 	}
 	if na > 0 {
 		announced = make([]rov.VRP, 0, na)
 	}
+	names := tas.Names()
 	for i := range ops {
-		if i > 0 && rov.CanonicalOrder(ops[i-1].v, ops[i].v) == 0 {
+		if i > 0 && ops[i-1].v.Compare(ops[i].v) == 0 {
 			continue
 		}
 		if ops[i].seq > 0 {
-			announced = append(announced, ops[i].v)
+			announced = append(announced, ops[i].v.Unpack(names))
 		} else {
-			withdrawn = append(withdrawn, ops[i].v)
+			withdrawn = append(withdrawn, ops[i].v.Unpack(names))
 		}
 	}
 	return announced, withdrawn

@@ -39,7 +39,7 @@ import (
 // CoveringTree builds on first use are guarded by a sync.Once), so any
 // number of goroutines may use it at once.
 type Index struct {
-	vrps  []VRP
+	t     table
 	trees struct {
 		once sync.Once // CoveringTree builds them on first use
 		v4   *uint32_tree.TreeV4
@@ -133,19 +133,18 @@ func bucketOf(k pfxkey.Key, v6 bool, jb uint8) (int, bool) {
 // prefixOrder sorts idx (VRP indexes of one family) by (prefix key,
 // MaxLen, ASN, index): a strict total order, so the result is unique and a
 // stored copy can be checked in linear time (NewIndexOrdered).
-func prefixOrder(vrps []VRP, keys []pfxkey.Key) func(a, b uint32) int {
-	return func(a, b uint32) int { return prefixCmp(vrps, keys[a], keys[b], a, b) }
+func prefixOrder(t *table, keys []pfxkey.Key) func(a, b uint32) int {
+	return func(a, b uint32) int { return prefixCmp(t, keys[a], keys[b], a, b) }
 }
 
-func prefixCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
+func prefixCmp(t *table, ka, kb pfxkey.Key, a, b uint32) int {
 	if c := ka.Compare(kb); c != 0 {
 		return c
 	}
-	va, vb := &vrps[a], &vrps[b]
-	if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
+	if c := cmp.Compare(t.maxLen(a), t.maxLen(b)); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
+	if c := cmp.Compare(t.asn(a), t.asn(b)); c != 0 {
 		return c
 	}
 	return cmp.Compare(a, b)
@@ -153,15 +152,14 @@ func prefixCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
 
 // asnCmp is the ASN order of VRP indexes: (ASN, family and prefix key,
 // MaxLen, index), also a strict total order (asnOrderOf builds it).
-func asnCmp(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int {
-	va, vb := &vrps[a], &vrps[b]
-	if c := cmp.Compare(va.ASN, vb.ASN); c != 0 {
+func asnCmp(t *table, ka, kb pfxkey.Key, a, b uint32) int {
+	if c := cmp.Compare(t.asn(a), t.asn(b)); c != 0 {
 		return c
 	}
 	if c := ka.Compare(kb); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(va.MaxLen, vb.MaxLen); c != 0 {
+	if c := cmp.Compare(t.maxLen(a), t.maxLen(b)); c != 0 {
 		return c
 	}
 	return cmp.Compare(a, b)
@@ -318,63 +316,77 @@ func (s *sortedPrefixes) inside(k pfxkey.Key, dst []uint32) []uint32 {
 // memory on 723k real VRPs.
 // The patricia trees behind CoveringTree are built on its first call.
 func NewIndex(vrps []VRP) *Index {
+	return newIndex(table{vrps: vrps})
+}
+
+// NewIndexPacked is NewIndex over packed VRPs, their TAs named by tas
+// (TATable.Names): the index keeps both (it does not copy them) and holds
+// no pointer per VRP. It answers every query as NewIndex over the unpacked
+// VRPs would, with the same numbering; VRP makes a VRP value where one is
+// reported. Prefixes are expected masked, as for NewIndex (a masked copy
+// is indexed otherwise).
+func NewIndexPacked(vrps []PackedVRP, tas []string) *Index {
+	if vrps == nil {
+		vrps = []PackedVRP{} // non-nil: the table is the packed one
+	}
+	return newIndex(table{packed: vrps, tas: tas})
+}
+
+func newIndex(t table) *Index {
 	// Keys are computed from the VRPs where needed rather than kept in a
 	// table beside them: filling and faulting in 24 bytes per VRP cost more
 	// than computing a key again (NewIndexOrdered does the same). Host
 	// bits and the order of the addresses are checked as the families are
 	// built, which computes each key once.
+	n := t.len()
 	var n4, n6 int
-	for i := range vrps {
-		if p := vrps[i].Prefix; p.IsValid() {
-			if p.Addr().Is4() {
-				n4++
-			} else {
-				n6++
-			}
+	for i := range n {
+		switch t.fam(uint32(i)) {
+		case pfxkey.Fam4:
+			n4++
+		case pfxkey.Fam6:
+			n6++
 		}
 	}
-	inv := make([]uint32, 0, len(vrps)-n4-n6)
+	inv := make([]uint32, 0, n-n4-n6)
 	i4, i6 := make([]uint32, 0, n4), make([]uint32, 0, n6)
-	for i := range vrps {
-		switch p := vrps[i].Prefix; {
-		case !p.IsValid():
+	for i := range n {
+		switch t.fam(uint32(i)) {
+		case pfxkey.FamInvalid:
 			// An invalid prefix covers nothing and is inside nothing; it
 			// stays addressable by index and by ASN.
 			inv = append(inv, uint32(i))
-		case p.Addr().Is4():
+		case pfxkey.Fam4:
 			i4 = append(i4, uint32(i))
 		default:
 			i6 = append(i6, uint32(i))
 		}
 	}
-	ix := &Index{vrps: vrps}
+	ix := &Index{t: t}
+	tp := &ix.t
 	var r4, r6 walkResult
 	both(func() error {
-		ix.s4, r4 = build4(i4, sortFamily(vrps, i4))
+		ix.s4, r4 = build4(i4, sortFamily(tp, i4))
 		if r4 == walkUnordered {
-			ix.s4, r4 = build4(i4, sortWhole(vrps, i4))
+			ix.s4, r4 = build4(i4, sortWhole(tp, i4))
 		}
 		return nil
 	}, func() error {
-		ix.s6, r6 = build6(i6, sortFamily(vrps, i6))
+		ix.s6, r6 = build6(i6, sortFamily(tp, i6))
 		if r6 == walkUnordered {
-			ix.s6, r6 = build6(i6, sortWhole(vrps, i6))
+			ix.s6, r6 = build6(i6, sortWhole(tp, i6))
 		}
-		sortPrefixOrder(vrps, inv)
+		sortPrefixOrder(tp, inv)
 		return nil
 	})
 	if r4 == walkHostBits || r6 == walkHostBits {
 		// Loaders reject host bits; a caller that did not gets a masked
 		// copy rather than wrong answers.
-		vrps = slices.Clone(vrps)
-		for j := range vrps {
-			vrps[j].Prefix = vrps[j].Prefix.Masked()
-		}
-		return NewIndex(vrps)
+		return newIndex(t.masked())
 	}
 	if !ix.asnOrderDense(inv, i4, i6) {
 		var asns []uint32
-		ix.byASN, asns = asnOrderOf(vrps, inv, i4, i6)
+		ix.byASN, asns = asnOrderOf(tp, inv, i4, i6)
 		ix.buildASN(asns)
 	}
 	return ix
@@ -398,7 +410,7 @@ const maxDenseHighs = 64
 // larger than those arrays (few VRPs, or more than maxDenseHighs upper
 // halves).
 func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
-	vrps := ix.vrps
+	t := &ix.t
 	n := len(inv) + len(i4) + len(i6)
 	parts := [...][]uint32{inv, i4, i6}
 	slot := make([]uint8, 1<<16) // upper half -> 1 + its table, 0 for none
@@ -408,7 +420,7 @@ func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
 	)
 	for _, part := range parts {
 		for _, i := range part {
-			a := vrps[i].ASN
+			a := t.asn(i)
 			s := slot[a>>16]
 			if s == 0 {
 				if len(tables) == maxDenseHighs || (len(tables)+1)<<16 > 3*n {
@@ -452,7 +464,7 @@ func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
 	order := make([]uint32, n)
 	for _, part := range parts {
 		for _, i := range part {
-			a := vrps[i].ASN
+			a := t.asn(i)
 			tab := tables[slot[a>>16]-1]
 			order[tab[a&0xffff]] = i
 			tab[a&0xffff]++
@@ -479,9 +491,9 @@ func hostBits(k pfxkey.Key) bool {
 }
 
 // sortWhole sorts idx into prefixOrder over a table of keys and walks it.
-func sortWhole(vrps []VRP, idx []uint32) prefixWalk {
-	slices.SortFunc(idx, prefixOrder(vrps, vrpKeys(vrps)))
-	return walkOrdered(vrpKeyFunc(vrps), idx)
+func sortWhole(t *table, idx []uint32) prefixWalk {
+	slices.SortFunc(idx, prefixOrder(t, t.keys()))
+	return walkOrdered(t.keyFunc(), idx)
 }
 
 // sortFamily sorts idx (one family's VRP indexes, ascending) into
@@ -493,8 +505,8 @@ func sortWhole(vrps []VRP, idx []uint32) prefixWalk {
 // the first address out of order (the caller then sorts idx whole: the
 // order is a strict total one, so where the walk left idx does not
 // matter) and with walkHostBits at a prefix with host bits.
-func sortFamily(vrps []VRP, idx []uint32) prefixWalk {
-	key := vrpKeyFunc(vrps)
+func sortFamily(t *table, idx []uint32) prefixWalk {
+	key := t.keyFunc()
 	return func(emit func(pfxkey.Key, int)) walkResult {
 		var next pfxkey.Key
 		if len(idx) > 0 {
@@ -520,7 +532,7 @@ func sortFamily(vrps []VRP, idx []uint32) prefixWalk {
 				emit(first, lo)
 			} else {
 				run := idx[lo:hi]
-				slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(vrps, key(a), key(b), a, b) })
+				slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(t, key(a), key(b), a, b) })
 				for j := lo; j < hi; j++ {
 					k := key(idx[j])
 					if hostBits(k) {
@@ -535,11 +547,6 @@ func sortFamily(vrps []VRP, idx []uint32) prefixWalk {
 	}
 }
 
-// vrpKeyFunc returns the key of VRP i of vrps, computed on each call.
-func vrpKeyFunc(vrps []VRP) func(uint32) pfxkey.Key {
-	return func(i uint32) pfxkey.Key { return asnKeyOf(vrps[i].Prefix) }
-}
-
 // sortPrefixOrder sorts idx (ascending VRP indexes) into prefixOrder.
 // Loaders return VRPs in canonical order (CanonicalOrder: by address
 // first), so the addresses of idx are usually already non-decreasing and
@@ -550,14 +557,14 @@ func vrpKeyFunc(vrps []VRP) func(uint32) pfxkey.Key {
 //
 // The one-pass check and the runs compute keys as they go; only a whole
 // sort, which compares each key many times, builds a table of them.
-func sortPrefixOrder(vrps []VRP, idx []uint32) {
+func sortPrefixOrder(t *table, idx []uint32) {
 	sameAddr := func(a, b pfxkey.Key) bool { return a.Fam == b.Fam && a.Hi == b.Hi && a.Lo == b.Lo }
-	key := vrpKeyFunc(vrps)
+	key := t.keyFunc()
 	var prev pfxkey.Key
 	for j, i := range idx {
 		k := key(i)
 		if j > 0 && !sameAddr(prev, k) && prev.Compare(k) > 0 {
-			slices.SortFunc(idx, prefixOrder(vrps, vrpKeys(vrps)))
+			slices.SortFunc(idx, prefixOrder(t, t.keys()))
 			return
 		}
 		prev = k
@@ -570,7 +577,7 @@ func sortPrefixOrder(vrps []VRP, idx []uint32) {
 		}
 		if hi-lo > 1 {
 			run := idx[lo:hi]
-			slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(vrps, key(a), key(b), a, b) })
+			slices.SortFunc(run, func(a, b uint32) int { return prefixCmp(t, key(a), key(b), a, b) })
 		}
 		lo = hi
 	}
@@ -582,7 +589,7 @@ func sortPrefixOrder(vrps []VRP, idx []uint32) {
 // each ASN's run in (key, MaxLen, index) order, which is asnOrder: a
 // two-pass radix sort on 16-bit digits instead of a comparison sort that
 // chases every VRP (the costliest part of NewIndex before).
-func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) (order, asns []uint32) {
+func asnOrderOf(t *table, inv, i4, i6 []uint32) (order, asns []uint32) {
 	n := len(inv) + len(i4) + len(i6)
 	parts := [...][]uint32{inv, i4, i6}
 	// Both digits' counts in one pass; the first scatter reads the ASNs
@@ -591,7 +598,7 @@ func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) (order, asns []uint32) {
 	lo, hi := make([]uint32, 1<<16), make([]uint32, 1<<16)
 	for _, part := range parts {
 		for _, i := range part {
-			a := vrps[i].ASN
+			a := t.asn(i)
 			lo[a&0xffff]++
 			hi[a>>16]++
 		}
@@ -608,7 +615,7 @@ func asnOrderOf(vrps []VRP, inv, i4, i6 []uint32) (order, asns []uint32) {
 	tmp, tasn := make([]uint32, n), make([]uint32, n)
 	for _, part := range parts {
 		for _, i := range part {
-			a := vrps[i].ASN
+			a := t.asn(i)
 			d := a & 0xffff
 			tmp[lo[d]], tasn[lo[d]] = i, a
 			lo[d]++
@@ -642,21 +649,12 @@ func both(f, g func() error) error {
 	return gerr
 }
 
-// vrpKeys returns the key of every VRP's prefix (pfxkey.Key{} when invalid).
-func vrpKeys(vrps []VRP) []pfxkey.Key {
-	keys := make([]pfxkey.Key, len(vrps))
-	for i := range vrps {
-		keys[i] = asnKeyOf(vrps[i].Prefix)
-	}
-	return keys
-}
-
 // assemble builds the index from the three orders NewIndex sorts (or
 // NewIndexOrdered checks); every step is linear.
 // key gives a VRP's prefix key: from a table (NewIndex, which sorted by
 // it) or computed again (NewIndexOrdered, which saves the table's memory).
-func assemble(vrps []VRP, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *Index {
-	ix := &Index{vrps: vrps, byASN: byASN}
+func assemble(t table, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *Index {
+	ix := &Index{t: t, byASN: byASN}
 	both(func() error {
 		// NewIndexOrdered checked the masks: the walks end walkDone.
 		ix.s4, _ = build4(i4, walkOrdered(key, i4))
@@ -665,7 +663,7 @@ func assemble(vrps []VRP, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *
 	}, func() error {
 		asns := make([]uint32, len(byASN))
 		for j, i := range byASN {
-			asns[j] = vrps[i].ASN
+			asns[j] = ix.t.asn(i)
 		}
 		ix.buildASN(asns)
 		return nil
@@ -739,7 +737,8 @@ func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
 		}
 	}
 	// One key per element, carried to the next comparison.
-	check := func(name string, order []uint32, fam uint8, want int, cmp func(vrps []VRP, ka, kb pfxkey.Key, a, b uint32) int) error {
+	t := &table{vrps: vrps}
+	check := func(name string, order []uint32, fam uint8, want int, cmp func(t *table, ka, kb pfxkey.Key, a, b uint32) int) error {
 		if len(order) != want {
 			return &OrderError{Order: name, Pos: len(order), What: fmt.Sprintf("%d entries, want %d", len(order), want)}
 		}
@@ -752,7 +751,7 @@ func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
 			if fam != 0 && k.Fam != fam {
 				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d (%s) is of the other family", i, vrps[i].Prefix)}
 			}
-			if j > 0 && cmp(vrps, prev, k, order[j-1], i) >= 0 {
+			if j > 0 && cmp(t, prev, k, order[j-1], i) >= 0 {
 				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d does not sort after VRP %d", i, order[j-1])}
 			}
 			prev = k
@@ -770,7 +769,7 @@ func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	return assemble(vrps, key, v4, v6, byASN), nil
+	return assemble(*t, key, v4, v6, byASN), nil
 }
 
 // buildTrees fills the patricia trees on first use of CoveringTree: they
@@ -779,8 +778,8 @@ func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
 func (ix *Index) buildTrees() {
 	ix.trees.once.Do(func() {
 		ix.trees.v4, ix.trees.v6 = uint32_tree.NewTreeV4(), uint32_tree.NewTreeV6()
-		for i := range ix.vrps {
-			p := ix.vrps[i].Prefix
+		for i := range ix.t.len() {
+			p := ix.t.prefix(uint32(i))
 			if !p.IsValid() {
 				continue
 			}
@@ -808,11 +807,31 @@ func addr6(p netip.Prefix) patricia.IPv6Address {
 }
 
 // VRPs returns the indexed VRPs; VRP i is the one every result calls i.
-// The slice is shared: do not modify it.
-func (ix *Index) VRPs() []VRP { return ix.vrps }
+// For NewIndex the slice is the one given, shared: do not modify it. An
+// index of packed VRPs (NewIndexPacked) makes a new slice of every VRP on
+// each call: callers that may hold such an index use VRP, ASN and MaxLen.
+func (ix *Index) VRPs() []VRP {
+	if ix.t.packed == nil {
+		return ix.t.vrps
+	}
+	out := make([]VRP, len(ix.t.packed))
+	for i, p := range ix.t.packed {
+		out[i] = p.Unpack(ix.t.tas)
+	}
+	return out
+}
+
+// VRP returns VRP i (a value: no copy of the set).
+func (ix *Index) VRP(i uint32) VRP { return ix.t.vrp(i) }
+
+// ASN returns the ASN of VRP i.
+func (ix *Index) ASN(i uint32) uint32 { return ix.t.asn(i) }
+
+// MaxLen returns the maxLength of VRP i.
+func (ix *Index) MaxLen(i uint32) uint8 { return ix.t.maxLen(i) }
 
 // Len returns the number of indexed VRPs.
-func (ix *Index) Len() int { return len(ix.vrps) }
+func (ix *Index) Len() int { return ix.t.len() }
 
 // Covering appends to dst the VRPs whose prefix contains or equals p
 // ("covers" it, RFC 6811 §2: VRP length <= route length and the VRP prefix
@@ -876,7 +895,7 @@ func (ix *Index) InsideByASN(p netip.Prefix, asn uint32, dst []uint32) []uint32 
 	first := t
 	first.Bits++
 	run := ix.byASN[s.lo:s.hi]
-	key := vrpKeyFunc(ix.vrps)
+	key := ix.t.keyFunc()
 	lo, _ := slices.BinarySearchFunc(run, first, func(i uint32, k pfxkey.Key) int { return key(i).Compare(k) })
 	for j := lo; j < len(run); j++ {
 		k := key(run[j])
@@ -897,4 +916,105 @@ func (ix *Index) ByASN(asn uint32) []uint32 {
 		return nil
 	}
 	return ix.byASN[s.lo:s.hi:s.hi]
+}
+
+// table is the VRPs an Index is over: the VRP slice given to NewIndex, or
+// the packed records (and their TA names) given to NewIndexPacked; packed
+// is nil exactly for the former. The accessors branch on it: a branch that
+// goes the same way for the index's whole life costs nothing next to the
+// memory access that follows.
+type table struct {
+	vrps   []VRP
+	packed []PackedVRP
+	tas    []string
+}
+
+func (t *table) len() int {
+	if t.packed != nil {
+		return len(t.packed)
+	}
+	return len(t.vrps)
+}
+
+func (t *table) asn(i uint32) uint32 {
+	if t.packed != nil {
+		return t.packed[i].ASN
+	}
+	return t.vrps[i].ASN
+}
+
+func (t *table) maxLen(i uint32) uint8 {
+	if t.packed != nil {
+		return t.packed[i].MaxLen
+	}
+	return t.vrps[i].MaxLen
+}
+
+func (t *table) fam(i uint32) uint8 {
+	if t.packed != nil {
+		return t.packed[i].Fam
+	}
+	switch p := t.vrps[i].Prefix; {
+	case !p.IsValid():
+		return pfxkey.FamInvalid
+	case p.Addr().Is4():
+		return pfxkey.Fam4
+	}
+	return pfxkey.Fam6
+}
+
+func (t *table) prefix(i uint32) netip.Prefix {
+	if t.packed != nil {
+		return t.packed[i].Prefix()
+	}
+	return t.vrps[i].Prefix
+}
+
+func (t *table) vrp(i uint32) VRP {
+	if t.packed != nil {
+		return t.packed[i].Unpack(t.tas)
+	}
+	return t.vrps[i]
+}
+
+// keyFunc returns the key of VRP i, computed on each call (pfxkey.Key{}
+// when invalid); the function is chosen once per representation.
+func (t *table) keyFunc() func(uint32) pfxkey.Key {
+	if t.packed != nil {
+		ps := t.packed
+		return func(i uint32) pfxkey.Key { return ps[i].Key() }
+	}
+	vrps := t.vrps
+	return func(i uint32) pfxkey.Key { return asnKeyOf(vrps[i].Prefix) }
+}
+
+// keys returns the key of every VRP (for a whole sort, which compares each
+// key many times).
+func (t *table) keys() []pfxkey.Key {
+	key := t.keyFunc()
+	keys := make([]pfxkey.Key, t.len())
+	for i := range keys {
+		keys[i] = key(uint32(i))
+	}
+	return keys
+}
+
+// masked returns a copy of t with every prefix masked.
+func (t *table) masked() table {
+	if t.packed != nil {
+		ps := slices.Clone(t.packed)
+		for j := range ps {
+			if ps[j].Fam != pfxkey.FamInvalid {
+				mh, ml := pfxkey.Mask(ps[j].Bits)
+				ps[j].Hi &= mh
+				ps[j].Lo &= ml
+			}
+		}
+		return table{packed: ps, tas: t.tas}
+	}
+	vrps := slices.Clone(t.vrps)
+	for j := range vrps {
+		vrps[j].Prefix = vrps[j].Prefix.Masked()
+	}
+	return table{vrps: vrps}
 }

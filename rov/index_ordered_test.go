@@ -226,10 +226,11 @@ func TestASNOrderDense(t *testing.T) {
 				inv = append(inv, uint32(i))
 			}
 		}
-		want, asns := asnOrderOf(vrps, inv, i4, i6)
-		ref := &Index{vrps: vrps, byASN: want}
+		tab := &table{vrps: vrps}
+		want, asns := asnOrderOf(tab, inv, i4, i6)
+		ref := &Index{t: *tab, byASN: want}
 		ref.buildASN(asns)
-		dense := &Index{vrps: vrps}
+		dense := &Index{t: *tab}
 		ok := dense.asnOrderDense(inv, i4, i6)
 		distinct := map[uint32]bool{}
 		for _, v := range vrps {
@@ -249,8 +250,8 @@ func TestASNOrderDense(t *testing.T) {
 		if !slices.Equal(ix.byASN, want) || !maps.Equal(ix.asnSpan, ref.asnSpan) {
 			t.Fatalf("round %d: NewIndex's ASN half differs from the radix sort", round)
 		}
-		keys := vrpKeys(vrps)
-		if !slices.IsSortedFunc(ix.byASN, func(a, b uint32) int { return asnCmp(vrps, keys[a], keys[b], a, b) }) {
+		keys := tab.keys()
+		if !slices.IsSortedFunc(ix.byASN, func(a, b uint32) int { return asnCmp(tab, keys[a], keys[b], a, b) }) {
 			t.Fatalf("round %d: byASN not in asnCmp order", round)
 		}
 	}

@@ -75,7 +75,8 @@ func TestNewIndexOrdersMatchSort(t *testing.T) {
 		}
 		ix := NewIndex(vrps)
 		v4, v6, byASN := ix.Orders()
-		keys := vrpKeys(vrps)
+		tab := &table{vrps: vrps}
+		keys := tab.keys()
 		var w4, w6 []uint32
 		all := make([]uint32, len(vrps))
 		for i := range vrps {
@@ -87,10 +88,10 @@ func TestNewIndexOrdersMatchSort(t *testing.T) {
 				w6 = append(w6, uint32(i))
 			}
 		}
-		byPrefix := func(a, b uint32) int { return prefixCmp(vrps, keys[a], keys[b], a, b) }
+		byPrefix := func(a, b uint32) int { return prefixCmp(tab, keys[a], keys[b], a, b) }
 		slices.SortFunc(w4, byPrefix)
 		slices.SortFunc(w6, byPrefix)
-		slices.SortFunc(all, func(a, b uint32) int { return asnCmp(vrps, keys[a], keys[b], a, b) })
+		slices.SortFunc(all, func(a, b uint32) int { return asnCmp(tab, keys[a], keys[b], a, b) })
 		if !slices.Equal(v4, w4) || !slices.Equal(v6, w6) || !slices.Equal(byASN, all) {
 			t.Fatalf("round %d (%d VRPs): orders differ from a comparison sort", round, len(vrps))
 		}

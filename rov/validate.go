@@ -92,22 +92,31 @@ func (ix *Index) Validate(p netip.Prefix, o Origin, buf []uint32) Result {
 		return Result{State: Invalid, VRPs: c}
 	}
 	bits := uint8(p.Bits())
-	n := 0
-	for _, i := range c {
-		if v := &ix.vrps[i]; v.ASN == o.ASN && bits <= v.MaxLen {
-			n++
-		}
+	// The representation is chosen once, outside the loops (see table).
+	var n int
+	if ps := ix.t.packed; ps != nil {
+		n = matching(c, func(i uint32) bool { v := &ps[i]; return v.ASN == o.ASN && bits <= v.MaxLen })
+	} else {
+		vrps := ix.t.vrps
+		n = matching(c, func(i uint32) bool { v := &vrps[i]; return v.ASN == o.ASN && bits <= v.MaxLen })
 	}
 	if n == 0 {
 		return Result{State: Invalid, VRPs: c}
 	}
-	// Move the matching VRPs to the front, keeping their order.
-	n = 0
+	return Result{State: Valid, VRPs: c[:n]}
+}
+
+// matching moves the VRPs of c that match to the front of c, keeping
+// their order, and returns how many there are; c is left as it was when
+// none does (a write only ever goes to a position already read). It is
+// small enough to be inlined with its argument, so match costs no call.
+func matching(c []uint32, match func(uint32) bool) int {
+	n := 0
 	for _, i := range c {
-		if v := &ix.vrps[i]; v.ASN == o.ASN && bits <= v.MaxLen {
+		if match(i) {
 			c[n] = i
 			n++
 		}
 	}
-	return Result{State: Valid, VRPs: c[:n]}
+	return n
 }

@@ -124,6 +124,12 @@ type Update struct {
 	// Expire is how long the data stays usable without another End of
 	// Data.
 	Expire time.Duration
+
+	// held is the client's whole set after this update (sorted, shared,
+	// never modified): Set.Apply keeps it as the source's set when it is
+	// the set the update leaves there (no SLURM filter removed anything),
+	// so that the client and the Set hold one copy, not two.
+	held []vkey
 }
 
 // ASPA is one customer's providers as a version 2 cache sent them
@@ -193,7 +199,7 @@ type Client struct {
 
 	mu         sync.Mutex // guards st, vrps and aspas (writes), queryReset
 	st         Status
-	vrps       []vkey // sorted by vkey.compare; replaced, never edited, so the reader may read it while a response is applied
+	vrps       []vkey // sorted by vkey.Compare; replaced, never edited, so the reader may read it while a response is applied
 	aspas      map[aspaKey][]uint32
 	queryReset bool // the query in flight is a Reset Query
 }
@@ -953,24 +959,24 @@ func (r *response) prefix(p *PDU, cur []vkey) (ErrorCode, string) {
 		_, have := r.next[k]
 		switch {
 		case p.Announce() && have:
-			return ErrDuplicateAnnouncement, fmt.Sprintf("duplicate announcement of %s", k.vrp())
+			return ErrDuplicateAnnouncement, fmt.Sprintf("duplicate announcement of %s", vrpOf(k))
 		case p.Announce():
 			r.next[k] = struct{}{}
 		case !have:
-			return ErrWithdrawalUnknown, fmt.Sprintf("withdrawal of unknown %s", k.vrp())
+			return ErrWithdrawalUnknown, fmt.Sprintf("withdrawal of unknown %s", vrpOf(k))
 		default:
 			delete(r.next, k)
 		}
 		return 0, ""
 	}
-	_, inCur := slices.BinarySearchFunc(cur, k, vkey.compare)
+	_, inCur := slices.BinarySearchFunc(cur, k, vkey.Compare)
 	_, added := r.adds[k]
 	_, deleted := r.dels[k]
 	switch {
 	case p.Announce() && deleted:
 		delete(r.dels, k)
 	case p.Announce() && (added || inCur):
-		return ErrDuplicateAnnouncement, fmt.Sprintf("duplicate announcement of %s", k.vrp())
+		return ErrDuplicateAnnouncement, fmt.Sprintf("duplicate announcement of %s", vrpOf(k))
 	case p.Announce():
 		r.adds[k] = struct{}{}
 	case added:
@@ -978,7 +984,7 @@ func (r *response) prefix(p *PDU, cur []vkey) (ErrorCode, string) {
 	case inCur && !deleted:
 		r.dels[k] = struct{}{}
 	default:
-		return ErrWithdrawalUnknown, fmt.Sprintf("withdrawal of unknown %s", k.vrp())
+		return ErrWithdrawalUnknown, fmt.Sprintf("withdrawal of unknown %s", vrpOf(k))
 	}
 	return 0, ""
 }
@@ -1102,13 +1108,13 @@ func (c *Client) apply(r *response, eod *PDU) Update {
 		next = make([]vkey, 0, len(c.vrps)+len(adds)-len(dels))
 		i, j := 0, 0
 		for _, k := range c.vrps {
-			for i < len(dels) && dels[i].compare(k) < 0 {
+			for i < len(dels) && dels[i].Compare(k) < 0 {
 				i++
 			}
 			if i < len(dels) && dels[i] == k {
 				continue
 			}
-			for j < len(adds) && adds[j].compare(k) < 0 {
+			for j < len(adds) && adds[j].Compare(k) < 0 {
 				next = append(next, adds[j])
 				j++
 			}
@@ -1116,6 +1122,7 @@ func (c *Client) apply(r *response, eod *PDU) Update {
 		}
 		next = append(next, adds[j:]...)
 	}
+	u.held = next
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.vrps = next

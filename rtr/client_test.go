@@ -291,7 +291,12 @@ func TestClientSync(t *testing.T) {
 	cc.send(PDU{Version: 1, Type: TypeSerialNotify, Session: 7, Serial: 2})
 	cc.expect(serialQuery(7, 1))
 	cc.send(cacheResp(1, 7), pfx(1, false, "198.51.100.0/22", 24, 64501), pfx(1, true, "203.0.113.0/24", 24, 64503), eod(1, 7, 2))
-	checkUpdate(t, h.update(), false, 2, []rov.VRP{vD}, []rov.VRP{vB})
+	u := h.update()
+	checkUpdate(t, u, false, 2, []rov.VRP{vD}, []rov.VRP{vB})
+	// The Update carries the client's whole set, for the Set to share.
+	if got, want := vrpsOf(u.held), []rov.VRP{vA, vD, vC}; !reflect.DeepEqual(got, want) {
+		t.Errorf("held after the delta: got %v, want %v", got, want)
+	}
 
 	// A Serial Notify for the serial held needs no query; the refresh
 	// timer (60 s from End of Data) does.

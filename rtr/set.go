@@ -19,10 +19,12 @@ import (
 // union, so a consumer re-validates only the routes that change can affect.
 //
 // Memory: each source's set is a sorted slice of 24-byte keys with no
-// pointer (17 MB for today's ~720k VRPs), replaced, never edited, on a
-// change; the union is the one source's slice itself when there is one
-// source, and a merged slice of the same keys otherwise. (Maps of the same
-// keys cost about 3x that, twice: per source and for the union's counts.)
+// pointer (rov.PackedVRP; 17 MB for today's ~720k VRPs), replaced, never
+// edited, on a change; the union is the one source's slice itself when
+// there is one source, and a merged slice of the same keys otherwise.
+// (Maps of the same keys cost about 3x that, twice: per source and for the
+// union's counts.) The live table holds the union's slice itself rather
+// than a copy (Packed).
 type Set struct {
 	mu      sync.Mutex
 	src     map[string]*source
@@ -36,7 +38,7 @@ type Set struct {
 }
 
 type source struct {
-	keys   []vkey // sorted by vkey.compare, no duplicates; never modified in place
+	keys   []vkey // sorted by vkey.Compare, no duplicates; never modified in place
 	last   time.Time
 	expire time.Duration
 }
@@ -97,6 +99,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 	var next []vkey
 	if u.Reset {
 		next, _ = sortedKeys(u.Announced)
+		next = u.shared(next)
 		var gone, added []vkey
 		if len(src.keys) == 0 {
 			added = next // a first load: every key is new
@@ -120,7 +123,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 		mid := make([]vkey, 0, len(src.keys))
 		j := 0
 		for _, k := range src.keys {
-			for j < len(wd) && wd[j].compare(k) < 0 {
+			for j < len(wd) && wd[j].Compare(k) < 0 {
 				bad++ // withdrawn, not held
 				j++
 			}
@@ -138,10 +141,10 @@ func (s *Set) Apply(u Update) (Delta, error) {
 		i, j := 0, 0
 		for i < len(mid) || j < len(ann) {
 			switch {
-			case j == len(ann) || i < len(mid) && mid[i].compare(ann[j]) < 0:
+			case j == len(ann) || i < len(mid) && mid[i].Compare(ann[j]) < 0:
 				next = append(next, mid[i])
 				i++
-			case i == len(mid) || mid[i].compare(ann[j]) > 0:
+			case i == len(mid) || mid[i].Compare(ann[j]) > 0:
 				next = append(next, ann[j])
 				added = append(added, ann[j])
 				j++
@@ -152,7 +155,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 				j++
 			}
 		}
-		src.keys = next
+		src.keys = u.shared(next)
 		s.leave(gone, &d)
 		s.enter(added, &d)
 	}
@@ -161,6 +164,15 @@ func (s *Set) Apply(u Update) (Delta, error) {
 		return d, fmt.Errorf("rtr: update of %s serial %d: %d VRPs do not fit the set held (updates lost?)", u.Source, u.Serial, bad)
 	}
 	return d, nil
+}
+
+// shared returns the client's own copy of the source's set (u.held) in
+// place of next when the two are equal, so that the set is held once.
+func (u *Update) shared(next []vkey) []vkey {
+	if u.held != nil && len(u.held) == len(next) && slices.Equal(u.held, next) {
+		return u.held
+	}
+	return next
 }
 
 // sortedKeys returns the keys of vrps sorted and without duplicates, and
@@ -173,8 +185,8 @@ func sortedKeys(vrps []rov.VRP) ([]vkey, int) {
 	for i, v := range vrps {
 		ks[i] = keyOf(v)
 	}
-	if !slices.IsSortedFunc(ks, vkey.compare) {
-		slices.SortFunc(ks, vkey.compare)
+	if !slices.IsSortedFunc(ks, vkey.Compare) {
+		slices.SortFunc(ks, vkey.Compare)
 	}
 	out := slices.Compact(ks)
 	return slices.Clip(out), len(ks) - len(out)
@@ -186,10 +198,10 @@ func diffKeys(old, next []vkey, gone, added func(vkey)) {
 	i, j := 0, 0
 	for i < len(old) || j < len(next) {
 		switch {
-		case j == len(next) || i < len(old) && old[i].compare(next[j]) < 0:
+		case j == len(next) || i < len(old) && old[i].Compare(next[j]) < 0:
 			gone(old[i])
 			i++
-		case i == len(old) || old[i].compare(next[j]) > 0:
+		case i == len(old) || old[i].Compare(next[j]) > 0:
 			added(next[j])
 			j++
 		default:
@@ -202,7 +214,7 @@ func diffKeys(old, next []vkey, gone, added func(vkey)) {
 // heldBy reports whether some source holds k.
 func (s *Set) heldBy(k vkey) bool {
 	for _, src := range s.src {
-		if _, ok := slices.BinarySearchFunc(src.keys, k, vkey.compare); ok {
+		if _, ok := slices.BinarySearchFunc(src.keys, k, vkey.Compare); ok {
 			return true
 		}
 	}
@@ -214,7 +226,7 @@ func (s *Set) heldBy(k vkey) bool {
 func (s *Set) leave(keys []vkey, d *Delta) {
 	for _, k := range keys {
 		if !s.heldBy(k) {
-			d.Withdrawn = append(d.Withdrawn, k.vrp())
+			d.Withdrawn = append(d.Withdrawn, vrpOf(k))
 		}
 	}
 }
@@ -224,11 +236,11 @@ func (s *Set) leave(keys []vkey, d *Delta) {
 // still the union before the change).
 func (s *Set) enter(keys []vkey, d *Delta) {
 	for i, k := range keys {
-		if _, ok := slices.BinarySearchFunc(s.union, k, vkey.compare); !ok {
+		if _, ok := slices.BinarySearchFunc(s.union, k, vkey.Compare); !ok {
 			if d.Announced == nil {
 				d.Announced = make([]rov.VRP, 0, len(keys)-i) // at most that many
 			}
-			d.Announced = append(d.Announced, k.vrp())
+			d.Announced = append(d.Announced, vrpOf(k))
 		}
 	}
 }
@@ -261,10 +273,10 @@ func (s *Set) changed() {
 		i, j := 0, 0
 		for i < len(u) || j < len(src.keys) {
 			switch {
-			case j == len(src.keys) || i < len(u) && u[i].compare(src.keys[j]) < 0:
+			case j == len(src.keys) || i < len(u) && u[i].Compare(src.keys[j]) < 0:
 				m = append(m, u[i])
 				i++
-			case i == len(u) || u[i].compare(src.keys[j]) > 0:
+			case i == len(u) || u[i].Compare(src.keys[j]) > 0:
 				m = append(m, src.keys[j])
 				j++
 			default:
@@ -299,7 +311,7 @@ func (s *Set) Expire(now time.Time) ([]string, Delta) {
 		return nil, d
 	}
 	slices.Sort(gone)
-	slices.SortFunc(dropped, vkey.compare)
+	slices.SortFunc(dropped, vkey.Compare)
 	s.leave(slices.Compact(dropped), &d)
 	s.changed()
 	return gone, d
@@ -314,9 +326,20 @@ func (s *Set) Union() []rov.VRP {
 	}
 	out := make([]rov.VRP, len(s.union))
 	for i, k := range s.union {
-		out[i] = k.vrp()
+		out[i] = vrpOf(k)
 	}
 	return out
+}
+
+// Packed returns the union as the Set holds it: packed VRPs (TA index 0)
+// sorted by rov.PackedVRP.Compare, one per (prefix, maxLength, ASN). The
+// slice is shared and never modified (a change of the union makes a new
+// one), so a holder may keep it as its own read-only copy of the set:
+// live.State.ShareVRPs does, so that the union is held once.
+func (s *Set) Packed() []rov.PackedVRP {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.union
 }
 
 // Sources returns the names of the sources held, sorted.
@@ -375,7 +398,7 @@ func (s *Set) Disagreements() []Disagreement {
 			if all {
 				continue
 			}
-			d := Disagreement{VRP: k.vrp()}
+			d := Disagreement{VRP: vrpOf(k)}
 			for i, n := range names {
 				if held[i] {
 					d.In = append(d.In, n)

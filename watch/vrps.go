@@ -94,6 +94,9 @@ type vrpFile struct {
 func newVRPFeed(state *live.State, opt Options, log *slog.Logger, now func() time.Time) (*vrpFeed, error) {
 	f := &vrpFeed{set: rtr.NewSet(), state: state, log: log, now: now, opt: opt,
 		asserted: map[vrpKey]struct{}{}, files: map[string]*vrpFile{}, up: map[string]bool{}, kick: make(chan struct{}, 1)}
+	// The State holds the Set's union itself, not a copy, whenever they are
+	// the same set (no SLURM assertion adds to it).
+	state.ShareVRPs(f.set.Packed)
 	merged, err := study.LoadSLURM(opt.SLURM)
 	if err != nil || merged == nil {
 		return f, err
@@ -198,9 +201,13 @@ func (f *vrpFeed) flush() int {
 	}()
 	ann, wd := live.Coalesce(batch...)
 	ann, wd = f.unasserted(ann), f.unasserted(wd)
+	// Only counts are needed past UpdateVRPs: the deltas (a full set on a
+	// first load) can go while the State packs and indexes it.
+	changes, na, nw := len(batch), len(ann), len(wd)
+	batch = nil
 	start := time.Now()
 	n := f.state.UpdateVRPs(ann, wd)
-	f.log.Info("vrps_applied", "changes", len(batch), "announced", len(ann), "withdrawn", len(wd), "revalidated", n,
+	f.log.Info("vrps_applied", "changes", changes, "announced", na, "withdrawn", nw, "revalidated", n,
 		"vrps", f.state.Stats().VRPs, "seconds", time.Since(start).Seconds())
 	return n
 }

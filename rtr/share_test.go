@@ -1,0 +1,62 @@
+package rtr
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rovimpact/rovimpact/rov"
+)
+
+// TestSetSharesClientSet: the Set keeps a client's own copy of its set
+// (Update.held) as the source's set whenever the update leaves exactly
+// that set, and its own otherwise (a SLURM filter removed VRPs); the union
+// it reports, its changes and the disagreements are the same either way.
+func TestSetSharesClientSet(t *testing.T) {
+	same := func(a, b []vkey) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
+	held1, _ := sortedKeys([]rov.VRP{vA, vB, vC})
+	s := NewSet()
+	d, err := s.Apply(Update{Source: "a", Reset: true, Announced: []rov.VRP{vC, vA, vB}, Time: t0, held: held1})
+	if err != nil || !reflect.DeepEqual(d.Announced, []rov.VRP{vA, vB, vC}) {
+		t.Fatalf("reset: %+v %v", d, err)
+	}
+	if !same(s.src["a"].keys, held1) || !same(s.Packed(), held1) {
+		t.Fatal("reset: the Set copied the client's set")
+	}
+	// A delta: the client's set after it is shared again.
+	held2, _ := sortedKeys([]rov.VRP{vA, vC, vD})
+	d, err = s.Apply(Update{Source: "a", Withdrawn: []rov.VRP{vB}, Announced: []rov.VRP{vD}, Time: t0, held: held2})
+	if err != nil || !reflect.DeepEqual(d.Announced, []rov.VRP{vD}) || !reflect.DeepEqual(d.Withdrawn, []rov.VRP{vB}) {
+		t.Fatalf("delta: %+v %v", d, err)
+	}
+	if !same(s.src["a"].keys, held2) {
+		t.Fatal("delta: the Set copied the client's set")
+	}
+	// Filtered (vD removed before the Set saw it): not the client's set.
+	d, err = s.Apply(Update{Source: "a", Reset: true, Announced: []rov.VRP{vA, vC}, Time: t0.Add(time.Second), held: held2})
+	if err != nil || !reflect.DeepEqual(d.Withdrawn, []rov.VRP{vD}) || d.Announced != nil {
+		t.Fatalf("filtered reset: %+v %v", d, err)
+	}
+	if same(s.src["a"].keys, held2) || !reflect.DeepEqual(s.Union(), []rov.VRP{vA, vC}) {
+		t.Fatalf("filtered reset: holds the client's set %v, union %v", same(s.src["a"].keys, held2), s.Union())
+	}
+	// A second source: the union is a merge, disagreements as ever.
+	held3, _ := sortedKeys([]rov.VRP{vA, vB})
+	if _, err := s.Apply(Update{Source: "b", Reset: true, Announced: []rov.VRP{vA, vB}, Time: t0, held: held3}); err != nil {
+		t.Fatal(err)
+	}
+	if !same(s.src["b"].keys, held3) || same(s.Packed(), held3) {
+		t.Fatal("two sources: b's set should be the client's, the union a merge")
+	}
+	if got := s.Union(); !reflect.DeepEqual(got, []rov.VRP{vA, vB, vC}) {
+		t.Fatalf("union %v", got)
+	}
+	want := []Disagreement{{VRP: vB, In: []string{"b"}, Missing: []string{"a"}}, {VRP: vC, In: []string{"a"}, Missing: []string{"b"}}}
+	if got := s.Disagreements(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("disagreements %+v", got)
+	}
+	if !slices.IsSortedFunc(s.Packed(), vkey.Compare) {
+		t.Fatal("union not sorted")
+	}
+}
