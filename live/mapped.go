@@ -30,9 +30,9 @@ import (
 // Safety rests on ownership: every mapped array belongs to one State (its
 // mapped set), is read and written only under the State's lock, and is
 // never shared: snapshots and dump views copy from it under the lock
-// (prefix keys and the sorted view, which snapshots share, stay on the Go
-// heap). Growing moves the array; the old slice must not be used after
-// bigRoom, as with append. When the State is no longer reachable, a
+// (the prefix keys, which they read without it, never move: see
+// stableRoom; the sorted view stays on the Go heap). Growing moves the
+// array; the old slice must not be used after bigRoom, as with append. When the State is no longer reachable, a
 // cleanup unmaps what is left. A failed mmap or mremap falls back to the
 // Go heap, so a limit on address space costs speed, never a result.
 
@@ -205,14 +205,21 @@ type stableReg struct {
 }
 
 // stableElems is how many elements a stable array reserves room for:
-// prefix ids are uint32.
-const stableElems = 1 << 32
+// 2^26 (67 million prefixes, 1.5 GiB of address space for 24-byte keys;
+// index4's slots hold ids that wide too), ~50 times the IPv4 and IPv6
+// tables together. Not 2^32 (96 GiB): a reservation is address space
+// that a limit on it (ulimit -v, systemd's LimitAS) counts, and with 96
+// GiB taken a limit that left watch ~40 times what it needs was reached
+// by the Go heap after a full table's load, which is fatal (runtime: out
+// of memory). Past the reservation the keys fall back to the heap and
+// then to a new reservation (stableRoom), so this bounds nothing else.
+const stableElems = 1 << 26
 
 // stableRoom is bigRoom for an append-only array that others read without
 // the State's lock (the prefix keys: snapshot builds and dumps read the
 // prefix of it they copied the slice header of): once past mapMin it
 // lives in a reservation of address space for stableElems elements
-// (96 GiB for 24-byte keys: address space only; memory is committed as
+// (1.5 GiB for 24-byte keys: address space only; memory is committed as
 // the array grows, in whole huge pages), so it never moves and an old
 // slice header stays valid for as long as the State lives. The State's
 // methods keep it alive while they read such a header. Past the
