@@ -608,7 +608,10 @@ func (s *State) maybeCompactRefs() {
 			continue
 		}
 		off := uint32(len(nr))
-		nr = append(nr, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
+		// bigRoom, not append alone: should the garbage count ever
+		// fall short, append would move nr to the Go heap and leave its
+		// mapping counted (and mapped) until the State goes.
+		nr = append(bigRoom(s.mem, nr, int(rt.vrpLen)), s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
 		rt.vrpOff = off
 	}
 	release(s.mem, s.refs)
