@@ -58,11 +58,22 @@ func sysMapAsked(size uintptr) (unsafe.Pointer, bool) {
 }
 
 func sysGrowAsked(base unsafe.Pointer, old, size uintptr) (unsafe.Pointer, bool) {
+	if refuseGrow != nil {
+		ok := true
+		refuseGrow(func() { ok = !refused() })
+		if !ok {
+			return nil, false
+		}
+	}
 	if refused() {
 		return nil, false
 	}
 	return sysGrow(base, old, size)
 }
+
+// refuseGrow, when set (tests), runs its argument with refuse answering
+// for a growth only, to tell a refused mremap from a refused mmap.
+var refuseGrow func(check func())
 
 // bigMem is the set of a State's mapped arrays: base address -> bytes
 // mapped. Guarded by the State's lock.
@@ -72,6 +83,14 @@ type bigMem struct {
 	stable map[unsafe.Pointer]stableReg
 	// bytes is the total mapped, readable without the lock (tests, Stats).
 	bytes atomic.Int64
+	// heapFalls counts arrays put on the Go heap because the kernel
+	// refused a mapping, a growth or a commit, or a stable array outgrew
+	// its reservation; copies counts growths that copied the array into a
+	// new mapping because mremap refused to move it (Linux before 6.17
+	// does for an array split into several VMAs, bench/README.md). Both
+	// cost speed or memory, never a result: Stats reports them so an
+	// operator sees it.
+	heapFalls, copies atomic.Int64
 }
 
 // newMapped returns an empty set whose arrays are unmapped once owner is
@@ -154,8 +173,12 @@ func bigRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 		m.add(nb, size)
 		t = unsafe.Slice((*E)(nb), size/sz)[:len(s)]
 		copy(t, s)
+		if wasMapped {
+			m.copies.Add(1)
+		}
 	} else {
 		t = room(s, n)
+		m.heapFalls.Add(1)
 	}
 	if wasMapped {
 		m.unmap(base, m.regs[base])
@@ -243,6 +266,7 @@ func stableRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 			m.stable[base] = r
 			return unsafe.Slice((*E)(base), c/sz)[:len(s)]
 		}
+		m.heapFalls.Add(1)
 		return room(s, n)
 	}
 	if m == nil || want < mapMin || ^uintptr(0)>>32 == 0 {
@@ -250,15 +274,18 @@ func stableRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 	}
 	reserved := roundMapping(uintptr(uint64(stableElems) * uint64(sz)))
 	if refused() {
+		m.heapFalls.Add(1)
 		return room(s, n)
 	}
 	p, ok := sysReserve(reserved)
 	if !ok {
+		m.heapFalls.Add(1)
 		return room(s, n)
 	}
 	c := roundMapping(want)
 	if !sysCommit(p, c) {
 		sysUnmap(p, reserved)
+		m.heapFalls.Add(1)
 		return room(s, n)
 	}
 	m.stable[p] = stableReg{reserved, c}

@@ -361,3 +361,54 @@ func TestOracleRefused(t *testing.T) {
 // stableHere says whether stableRoom reserves address space here (Linux,
 // 64-bit).
 func stableHere() bool { return runtime.GOOS == "linux" && ^uintptr(0)>>32 != 0 }
+
+// TestStatsCountMapping: Stats reports the bytes the table maps and the
+// arrays the kernel would not map (kept on the heap) or move (copied), so
+// an operator sees a fall-back that costs speed or memory. Nothing is
+// refused: mapped bytes, no fall-back; every request refused: no mapped
+// bytes and fall-backs counted; only growths refused: copies counted.
+func TestStatsCountMapping(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("arrays are mapped on Linux only")
+	}
+	load := func(s *State) {
+		for i := range 5000 {
+			r := ann(peerA, fmt.Sprintf("10.%d.%d.0/24", i/256%256, i%256), 0, seq(64501, uint32(65001+i%7)))
+			s.Apply(&r)
+		}
+	}
+	cases := []struct {
+		name       string
+		refuse     func() bool
+		grow       bool // refuse only mremap
+		mapped     bool
+		heap, copy bool
+	}{
+		{name: "none refused", mapped: true},
+		{name: "all refused", refuse: func() bool { return true }, heap: true},
+		{name: "growths refused", grow: true, mapped: true, copy: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			refuse = c.refuse
+			if c.grow {
+				growing := false
+				refuse = func() bool { return growing }
+				refuseGrow = func(f func()) { growing = true; f(); growing = false }
+			}
+			defer func() { refuse, refuseGrow = nil, nil }()
+			withMapMin(t, 4096, func() {
+				s := New(Options{})
+				load(s)
+				st := s.Stats()
+				if (st.MappedBytes > 0) != c.mapped {
+					t.Errorf("MappedBytes = %d, want mapped %v", st.MappedBytes, c.mapped)
+				}
+				if (st.MapHeapFallbacks > 0) != c.heap || (st.MapGrowCopies > 0) != c.copy {
+					t.Errorf("MapHeapFallbacks = %d, MapGrowCopies = %d; want heap %v, copy %v",
+						st.MapHeapFallbacks, st.MapGrowCopies, c.heap, c.copy)
+				}
+			})
+		})
+	}
+}

@@ -640,6 +640,13 @@ type Stats struct {
 	// "invalid_prefix", "kind_<n>".
 	Skipped map[string]int64
 	Epoch   uint64 // changes applied so far (see Snapshot.Epoch)
+	// MappedBytes is what the table's large arrays have mapped outside the
+	// Go heap (live/mapped.go): part of the RSS, absent from the Go
+	// runtime's heap statistics. MapHeapFallbacks counts arrays the kernel
+	// refused to map (ulimit -v, overcommit) and that went to the Go heap
+	// instead; MapGrowCopies growths that copied an array because mremap
+	// refused to move it. Both cost speed or memory, never a result.
+	MappedBytes, MapHeapFallbacks, MapGrowCopies int64
 }
 
 // The kinds of Stats.Events.
@@ -689,6 +696,9 @@ func (s *State) stats() Stats {
 		Revalidated: s.revalidated, IndexBuilds: s.indexBuilds, SnapshotBuilds: s.snapBuilds,
 		Events: make(map[string]int64, len(eventNames)), Skipped: make(map[string]int64, len(s.skipped)),
 		Epoch: s.epoch,
+	}
+	if s.mem != nil {
+		st.MappedBytes, st.MapHeapFallbacks, st.MapGrowCopies = s.mem.bytes.Load(), s.mem.heapFalls.Load(), s.mem.copies.Load()
 	}
 	for _, p := range s.peers {
 		if p.free {

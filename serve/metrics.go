@@ -48,6 +48,8 @@ var (
 	mLoading      = desc("rovimpact_sessions_loading", "Route sessions up whose initial table is still coming (no End-of-RIB yet): the route gauges hold part of their tables.")
 	mRevalidated  = desc("rovimpact_revalidated_total", "Routes re-validated by VRP changes.")
 	mIndexBuilds  = desc("rovimpact_index_builds_total", "VRP index rebuilds.")
+	mMapped       = desc("rovimpact_table_mapped_bytes", "Bytes the live table's large arrays map outside the Go heap (in the RSS, not in go_memstats).")
+	mMapFallbacks = desc("rovimpact_table_map_fallbacks_total", "Table arrays the kernel would not map or move, by what was done instead: heap (kept on the Go heap), copy (copied into a new mapping).", "kind")
 	mEvents       = desc("rovimpact_events_total", "Route events applied, by kind.", "kind")
 	mSkipped      = desc("rovimpact_skipped_total", "Route events not applied, by source and reason.", "source", "reason")
 	mEpoch        = desc("rovimpact_snapshot_epoch", "Epoch of the snapshot the route gauges describe.")
@@ -57,7 +59,7 @@ var (
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mRoutes, mInvalids, mDropped, mPeerRoutes, mPeerPaths, mPaths, mVRPs, mVRPsUsed,
-		mDisagree, mRTRUp, mRTRSerial, mRTRAge, mSessions, mLoading, mRevalidated, mIndexBuilds, mEvents, mSkipped, mEpoch, mBuildSeconds,
+		mDisagree, mRTRUp, mRTRSerial, mRTRAge, mSessions, mLoading, mRevalidated, mIndexBuilds, mMapped, mMapFallbacks, mEvents, mSkipped, mEpoch, mBuildSeconds,
 		mLastSync, mExpired, mUnion, mHealthy, mRTRConnected, mRTRTimeouts, mRTRResets, mRTRErrors, mRTRExpired, mBuildInfo} {
 		ch <- d
 	}
@@ -126,6 +128,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(ch, mRevalidated, float64(st.Revalidated))
 	counter(ch, mIndexBuilds, float64(st.IndexBuilds))
+	gauge(ch, mMapped, float64(st.MappedBytes))
+	counter(ch, mMapFallbacks, float64(st.MapHeapFallbacks), "heap")
+	counter(ch, mMapFallbacks, float64(st.MapGrowCopies), "copy")
 	for _, k := range []string{"announce", "withdraw", "peer_down"} {
 		counter(ch, mEvents, float64(st.Events[k]), k)
 	}

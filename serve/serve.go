@@ -57,6 +57,8 @@
 //	rovimpact_sessions_loading                    gauge: sessions up still loading their initial table (the route gauges are partial while > 0)
 //	rovimpact_revalidated_total                   counter: routes re-validated by VRP changes
 //	rovimpact_index_builds_total                  counter: VRP index rebuilds
+//	rovimpact_table_mapped_bytes                  gauge: bytes the live table maps outside the Go heap (in the RSS, not in go_memstats)
+//	rovimpact_table_map_fallbacks_total{kind}     counter: table arrays the kernel would not map (heap) or move (copy)
 //	rovimpact_events_total{kind}                  counter: route events applied: announce, withdraw, peer_down
 //	rovimpact_skipped_total{source,reason}        counter: events not applied, by where (state, bgp, bmp) and why
 //	rovimpact_snapshot_epoch                      gauge: epoch of the snapshot the route gauges describe
