@@ -95,17 +95,11 @@ func (p PackedVRP) Unpack(tas []string) VRP {
 // ASN. Two packed VRPs compare equal exactly when they are the same VRP
 // for RFC 6811 (prefix, maxLength, ASN).
 func (p PackedVRP) Compare(o PackedVRP) int {
-	if p.Fam != o.Fam {
-		return cmp.Compare(p.Fam, o.Fam)
-	}
-	if p.Hi != o.Hi {
-		return cmp.Compare(p.Hi, o.Hi)
-	}
-	if p.Lo != o.Lo {
-		return cmp.Compare(p.Lo, o.Lo)
-	}
-	if p.Bits != o.Bits {
-		return cmp.Compare(p.Bits, o.Bits)
+	// The prefix as pfxkey orders it (family, address, length), built from
+	// the fields as they are: Key would zero an invalid VRP's length.
+	pk := pfxkey.Key{Hi: p.Hi, Lo: p.Lo, Bits: p.Bits, Fam: p.Fam}
+	if c := pk.Compare(pfxkey.Key{Hi: o.Hi, Lo: o.Lo, Bits: o.Bits, Fam: o.Fam}); c != 0 {
+		return c
 	}
 	if p.MaxLen != o.MaxLen {
 		return cmp.Compare(p.MaxLen, o.MaxLen)
