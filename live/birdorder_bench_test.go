@@ -5,11 +5,8 @@ package live
 import (
 	"math/rand/v2"
 	"net/netip"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -69,17 +66,8 @@ func rusage() syscall.Rusage {
 
 // vmRSS is the process's resident set size in bytes (Linux; 0 elsewhere).
 func vmRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n << 10
-		}
-	}
-	return 0
+	n, _ := testutil.ProcStatus("VmRSS")
+	return n
 }
 
 // benchASPASet is the shared export's ASPA set (100 ASPAs, expired ones

@@ -1,38 +1,23 @@
 package live
 
 import (
-	"bufio"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/rovimpact/rovimpact/internal/pfxkey"
+	"github.com/rovimpact/rovimpact/internal/testutil"
 )
 
 // vmSize is this process's address space (bytes), from /proc/self/status.
 func vmSize(t *testing.T) uint64 {
 	t.Helper()
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
+	n, ok := testutil.ProcStatus("VmSize")
+	if !ok {
+		t.Fatal("no VmSize in /proc/self/status")
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmSize:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmSize in /proc/self/status")
-	return 0
+	return uint64(n)
 }
 
 // TestStableRoomUnderAddressLimit: under a limit on address space that

@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,4 +145,21 @@ func Eventually(tb testing.TB, d time.Duration, what string, cond func() (bool, 
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// ProcStatus returns the size field (VmRSS, VmSize, VmHWM, ...) of
+// /proc/self/status in bytes, and false where there is none (not Linux,
+// or no such field).
+func ProcStatus(field string) (int64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n << 10, err == nil
+		}
+	}
+	return 0, false
 }
