@@ -228,9 +228,10 @@ type stableReg struct {
 }
 
 // stableElems is how many elements a stable array reserves room for:
-// 2^26 (67 million prefixes, 1.5 GiB of address space for 24-byte keys;
-// index4's slots hold ids that wide too), ~50 times the IPv4 and IPv6
-// tables together. Not 2^32 (96 GiB): a reservation is address space
+// 2^26 (67 million prefixes: 512 MiB of address space for the 8-byte key
+// words, 1 GiB for the 16-byte IPv6 addresses (prefixKeys); index4's
+// slots hold ids that wide too), ~50 times the IPv4 and IPv6 tables
+// together. Not 2^32 (96 GiB): a reservation is address space
 // that a limit on it (ulimit -v, systemd's LimitAS) counts, and with 96
 // GiB taken a limit that left watch ~40 times what it needs was reached
 // by the Go heap after a full table's load, which is fatal (runtime: out
@@ -242,7 +243,7 @@ const stableElems = 1 << 26
 // the State's lock (the prefix keys: snapshot builds and dumps read the
 // prefix of it they copied the slice header of): once past mapMin it
 // lives in a reservation of address space for stableElems elements
-// (1.5 GiB for 24-byte keys: address space only; memory is committed as
+// (512 MiB for 8-byte key words: address space only; memory is committed as
 // the array grows, in whole huge pages), so it never moves and an old
 // slice header stays valid for as long as the State lives. The State's
 // methods keep it alive while they read such a header. Past the
@@ -345,7 +346,7 @@ func (s *State) ReleaseMemory() int64 {
 	defer s.mu.Unlock()
 	m := s.mem
 	n := trimTail(m, s.routes) + trimTail(m, s.bits) + trimTail(m, s.refs) +
-		trimTail(m, s.pfx.keys) + trimTail(m, s.pfx.head) + trimTail(m, s.pfx.ix4.slots) +
+		trimTail(m, s.pfx.keys.w) + trimTail(m, s.pfx.keys.v6) + trimTail(m, s.pfx.head) + trimTail(m, s.pfx.ix4.slots) +
 		trimTail(m, s.aspa.counts)
 	for i := range s.peers {
 		if pp := s.peers[i].paths; pp != nil {

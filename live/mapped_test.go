@@ -183,8 +183,8 @@ func TestMappedFreedWithOwner(t *testing.T) {
 	})
 }
 
-// TestOracleMapped is TestOracle, TestASPAOracle, TestIndex4 and
-// TestPeerPathsModel with every array of more than one small page off the
+// TestOracleMapped is TestOracle, TestASPAOracle, TestIndex4,
+// TestPrefixSet and TestPeerPathsModel with every array of more than one small page off the
 // heap: mapped arrays must change no answer.
 func TestOracleMapped(t *testing.T) {
 	if runtime.GOOS != "linux" {
@@ -194,6 +194,7 @@ func TestOracleMapped(t *testing.T) {
 		t.Run("oracle", TestOracle)
 		t.Run("aspa", TestASPAOracle)
 		t.Run("index4", TestIndex4)
+		t.Run("prefixes", TestPrefixSet)
 		t.Run("peerpaths", TestPeerPathsModel)
 		t.Run("paths", TestPaths)
 		t.Run("vrps", TestVRPRules)
@@ -350,6 +351,7 @@ func TestOracleRefused(t *testing.T) {
 		t.Run("oracle", TestOracle)
 		t.Run("aspa", TestASPAOracle)
 		t.Run("paths", TestPaths)
+		t.Run("prefixes", TestPrefixSet)
 		t.Run("vrps", TestVRPRules)
 		t.Run("release", TestReleaseMemory)
 	})

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/rovimpact/rovimpact/internal/kmerge"
-	"github.com/rovimpact/rovimpact/internal/pfxkey"
 	"github.com/rovimpact/rovimpact/mrt"
 	bgp "github.com/rovimpact/rovimpact/route"
 	"github.com/rovimpact/rovimpact/rov"
@@ -119,9 +118,9 @@ type heldPath struct {
 // pathsView is what Paths needs of the State, copied or shared under the
 // lock so that the rest runs without it.
 type pathsView struct {
-	keys   []pfxkey.Key // s.pfx.keys: append-only, so this prefix of it never changes
-	sorted []uint32     // s.pfx.sorted: merge replaces it, never writes it in place
-	attrs  mrt.Attrs    // a read-only view (see mrt.Attrs); compaction replaces s.attrs, never edits it
+	keys   prefixKeys // s.pfx.keys: append-only, so this prefix of it never changes
+	sorted []uint32   // s.pfx.sorted: merge replaces it, never writes it in place
+	attrs  mrt.Attrs  // a read-only view (see mrt.Attrs); compaction replaces s.attrs, never edits it
 	peers  []bgp.PeerKey
 	paths  [][]heldPath // per peer, in the order Paths listed them
 }
@@ -151,7 +150,7 @@ func (s *State) pathsView(slots []uint32, ids []peerID) *pathsView {
 
 // all is the k-way merge behind Paths. It runs without the State's lock.
 func (v *pathsView) all(yield func(*bgp.Route) bool) {
-	rank := make([]uint32, len(v.keys))
+	rank := make([]uint32, v.keys.len())
 	for r, pid := range v.sorted {
 		rank[pid] = uint32(r)
 	}
@@ -187,7 +186,7 @@ func (v *pathsView) all(yield func(*bgp.Route) bool) {
 		pk := v.peers[peer]
 		r.Kind = bgp.Announce
 		r.Peer = bgp.Peer{Index: peer, AS: pk.AS, IP: pk.IP}
-		r.Prefix = v.keys[pid].Prefix()
+		r.Prefix = v.keys.prefix(pid)
 		r.PathID = uint32(hp.k)
 		r.Path = v.attrs.DecodePath(r.Path, hp.v.path)
 		r.Origin = rov.OriginOf(r.Path)

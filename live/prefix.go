@@ -1,11 +1,74 @@
 package live
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 
 	"github.com/rovimpact/rovimpact/internal/pfxkey"
 )
+
+// prefixKeys is every prefix id's prefix, in 8 bytes for an IPv4 prefix
+// instead of a pfxkey.Key's 24: a full table is mostly IPv4 (the PCH
+// table wholly), and one key a prefix id is kept for life. Word w of id:
+//
+//   - IPv4: address<<32 | length (index4's key): bit v6Tag clear;
+//   - IPv6: index in v6 <<32 | v6Tag | length.
+//
+// Both arrays are append-only and live in stable reservations (see
+// stableRoom), so a copy of the two slice headers taken under the State's
+// lock stays valid without it (snapshots, Paths): a reader reads only ids
+// below the length it copied, whose words and IPv6 addresses were written
+// before the copy.
+type prefixKeys struct {
+	w  []uint64
+	v6 []addr6
+}
+
+// addr6 is an IPv6 prefix's address, big-endian.
+type addr6 struct{ hi, lo uint64 }
+
+// v6Tag marks an IPv6 word: an IPv4 word's low 32 bits are its length
+// (at most 32).
+const v6Tag = 1 << 31
+
+// len is the number of prefix ids.
+func (k prefixKeys) len() int { return len(k.w) }
+
+// key returns prefix id's key (ID zero).
+func (k prefixKeys) key(id uint32) pfxkey.Key {
+	w := k.w[id]
+	if w&v6Tag == 0 {
+		return pfxkey.Key{Hi: w &^ 0xffffffff, Bits: uint8(w), Fam: pfxkey.Fam4}
+	}
+	a := k.v6[w>>32]
+	return pfxkey.Key{Hi: a.hi, Lo: a.lo, Bits: uint8(w), Fam: pfxkey.Fam6}
+}
+
+// prefix returns prefix id's prefix.
+func (k prefixKeys) prefix(id uint32) netip.Prefix { return k.key(id).Prefix() }
+
+// compare orders prefix ids as their keys order (pfxkey.Key.Compare): two
+// IPv4 words order as their keys do, and IPv4 sorts first.
+func (k prefixKeys) compare(a, b uint32) int {
+	wa, wb := k.w[a], k.w[b]
+	if (wa|wb)&v6Tag == 0 {
+		return cmp.Compare(wa, wb)
+	}
+	return k.key(a).Compare(k.key(b))
+}
+
+// add appends key pk (a valid prefix's) as the next id, its arrays grown
+// in mem's stable reservations.
+func (k *prefixKeys) add(mem *bigMem, pk pfxkey.Key) {
+	w := pk.Hi | uint64(pk.Bits)
+	if pk.Is6() {
+		// The address first: a reader that sees the word sees it.
+		w = uint64(len(k.v6))<<32 | v6Tag | uint64(pk.Bits)
+		k.v6 = append(stableRoom(mem, k.v6, 1), addr6{pk.Hi, pk.Lo})
+	}
+	k.w = append(stableRoom(mem, k.w, 1), w)
+}
 
 // prefixSet interns the prefixes seen: each gets a number for life (like
 // mrt.RIB's, bounded by the distinct prefixes of the input, not by churn),
@@ -15,7 +78,7 @@ import (
 // never freed, so the ids not yet in it are those from merged on; the next
 // question sorts them and merges them in, in one pass.
 type prefixSet struct {
-	keys   []pfxkey.Key          // append-only; never moves once mapped (stableRoom)
+	keys   prefixKeys            // by id; append-only, never moves once mapped (stableRoom)
 	ix4    index4                // IPv4 prefixes by address<<32 | length: 8-byte slots
 	ix6    map[pfxkey.Key]uint32 // with ID 0
 	head   []uint32              // first route of each prefix, or noRoute (in ix4.mem)
@@ -42,8 +105,8 @@ func (ps *prefixSet) find(k pfxkey.Key) (uint32, bool) {
 
 func (ps *prefixSet) add(p netip.Prefix) uint32 {
 	k := pfxkey.Of(p)
-	id := uint32(len(ps.keys))
-	ps.keys = append(stableRoom(ps.ix4.mem, ps.keys, 1), k)
+	id := uint32(ps.keys.len())
+	ps.keys.add(ps.ix4.mem, k)
 	if !k.Is6() {
 		ps.ix4.insert(k.Hi|uint64(k.Bits), id)
 	} else {
@@ -60,11 +123,11 @@ func (ps *prefixSet) add(p netip.Prefix) uint32 {
 
 // merge brings the sorted view up to date.
 func (ps *prefixSet) merge() {
-	n := len(ps.keys)
+	n := ps.keys.len()
 	if ps.merged == n {
 		return
 	}
-	cmpID := func(a, b uint32) int { return ps.keys[a].Compare(ps.keys[b]) }
+	cmpID := ps.keys.compare
 	// The ids added since the last merge, sorted; after a full table's
 	// load, the sorted view itself.
 	pending := make([]uint32, n-ps.merged)
@@ -94,8 +157,8 @@ func (ps *prefixSet) merge() {
 // inside calls fn with every prefix id equal to or more specific than k.
 // merge must have been called since the last add.
 func (ps *prefixSet) inside(k pfxkey.Key, fn func(id uint32)) {
-	j, _ := slices.BinarySearchFunc(ps.sorted, k, func(id uint32, k pfxkey.Key) int { return ps.keys[id].Compare(k) })
-	for ; j < len(ps.sorted) && k.Contains(ps.keys[ps.sorted[j]]); j++ {
+	j, _ := slices.BinarySearchFunc(ps.sorted, k, func(id uint32, k pfxkey.Key) int { return ps.keys.key(id).Compare(k) })
+	for ; j < len(ps.sorted) && k.Contains(ps.keys.key(ps.sorted[j])); j++ {
 		fn(ps.sorted[j])
 	}
 }

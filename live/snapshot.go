@@ -141,7 +141,7 @@ func (s *State) Snapshot() *Snapshot {
 	for j, o := range ord {
 		i := int(uint32(o))
 		rt := &c.routes[i]
-		parts.Routes[j] = table.Route{Prefix: c.keys[rt.prefix].Prefix(), Origin: rt.origin, Paths: rt.paths}
+		parts.Routes[j] = table.Route{Prefix: c.keys.prefix(rt.prefix), Origin: rt.origin, Paths: rt.paths}
 		copy(parts.Bits[j*w:(j+1)*w], c.bits[i*w:(i+1)*w])
 		outcomes[j] = s.outcome(rt)
 		if set, ok := c.asSets[i]; ok {
@@ -174,9 +174,9 @@ func (s *State) Snapshot() *Snapshot {
 // snapCopy is what a snapshot needs from the State, copied under its lock:
 // the live routes in id order.
 type snapCopy struct {
-	routes   []route      // their vrpOff is stale: see refOff
-	keys     []pfxkey.Key // s.pfx.keys (append-only: this prefix of it never changes), by prefix id
-	bits     []uint64     // routes[i]'s peers: bits[i*words:(i+1)*words], renumbered as peers
+	routes   []route    // their vrpOff is stale: see refOff
+	keys     prefixKeys // s.pfx.keys (append-only: this prefix of it never changes), by prefix id
+	bits     []uint64   // routes[i]'s peers: bits[i*words:(i+1)*words], renumbered as peers
 	words    int
 	peers    []bgp.PeerKey    // the peers holding paths
 	asSets   map[int][]uint32 // AS_SET unions of OriginNone routes, by index in routes
@@ -260,7 +260,7 @@ func (s *State) snapshotCopy() snapCopy {
 	}
 	s.pfx.merge()
 	c.keys, c.sorted = s.pfx.keys, s.pfx.sorted
-	c.prefixes = len(s.pfx.keys)
+	c.prefixes = s.pfx.keys.len()
 	return c
 }
 

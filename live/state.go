@@ -400,7 +400,7 @@ func (s *State) announce(r *bgp.Route, h *heldPathRef) {
 		s.addPath(rid, pi, ref, asSet)
 	}
 	v := valOf(&s.attrs, rid, r)
-	pe.paths.set(key, v, len(s.pfx.keys))
+	pe.paths.set(key, v, s.pfx.keys.len())
 	s.aspaAdd(pi, v)
 	s.maybeCompactAttrs()
 	s.events[evAnnounce]++

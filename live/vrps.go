@@ -284,7 +284,7 @@ func (s *State) changeVRPs(makeNext func(old, shared []rov.PackedVRP) []rov.Pack
 		}
 	}
 	for _, id := range aff {
-		s.validate(id, s.pfx.keys[s.routes[id].prefix].Prefix())
+		s.validate(id, s.pfx.keys.prefix(s.routes[id].prefix))
 	}
 	s.maybeCompactRefs()
 	s.revalidated += int64(len(aff))
@@ -347,7 +347,7 @@ func (s *State) affected(changed []rov.PackedVRP, cix *rov.Index) []uint32 {
 			if rt.paths == 0 {
 				continue
 			}
-			p := s.pfx.keys[rt.prefix].Prefix()
+			p := s.pfx.keys.prefix(rt.prefix)
 			if buf = cix.Covering(p, buf[:0]); len(buf) > 0 {
 				aff = append(aff, uint32(id))
 				continue
