@@ -152,7 +152,7 @@ func (s *State) SetASPA(set *rov.ASPASet, roles classify.RoleMap) ASPAUpdate {
 			if len(up.Changes) < MaxASPAChanges {
 				rt := &s.routes[v.route]
 				up.Changes = append(up.Changes, ASPAPathChange{Prefix: s.pfx.keys.prefix(uint32(k >> 32)),
-					Origin: rt.origin.WithLocalAS(s.opt.Classify.LocalAS), Peer: p.key, Old: was, New: now, Result: res})
+					Origin: rt.origin().WithLocalAS(s.opt.Classify.LocalAS), Peer: p.key, Old: was, New: now, Result: res})
 			}
 		})
 	}

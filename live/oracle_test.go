@@ -302,7 +302,7 @@ func runOracle(t *testing.T, seed uint64, optIndex int, walkRoutes bool, steps i
 		affected = affected[:0]
 		for _, id := range ids {
 			rt := s.routes[id]
-			affected = append(affected, routeID{s.pfx.keys.prefix(rt.prefix), rt.origin})
+			affected = append(affected, routeID{s.pfx.keys.prefix(rt.prefix), rt.origin()})
 		}
 	}
 	m := &model{maxPaths: opt.MaxPaths, peers: map[bgp.PeerKey]map[pathKey]mpath{}, vrps: map[vrpKey]rov.VRP{}}

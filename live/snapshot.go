@@ -141,7 +141,7 @@ func (s *State) Snapshot() *Snapshot {
 	for j, o := range ord {
 		i := int(uint32(o))
 		rt := &c.routes[i]
-		parts.Routes[j] = table.Route{Prefix: c.keys.prefix(rt.prefix), Origin: rt.origin, Paths: rt.paths}
+		parts.Routes[j] = table.Route{Prefix: c.keys.prefix(rt.prefix), Origin: rt.origin(), Paths: rt.paths}
 		copy(parts.Bits[j*w:(j+1)*w], c.bits[i*w:(i+1)*w])
 		outcomes[j] = s.outcome(rt)
 		if set, ok := c.asSets[i]; ok {
@@ -246,7 +246,7 @@ func (s *State) snapshotCopy() snapCopy {
 				dst[tp/64] |= 1 << (tp % 64)
 			}
 		}
-		if rt.origin.Kind == rov.OriginNone {
+		if rt.origin().Kind == rov.OriginNone {
 			if set := s.asSetUnion(uint32(id)); len(set) > 0 {
 				if c.asSets == nil {
 					c.asSets = map[int][]uint32{}
@@ -254,7 +254,7 @@ func (s *State) snapshotCopy() snapCopy {
 				c.asSets[i] = set
 			}
 		}
-		c.refs = append(c.refs, s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
+		c.refs = append(c.refs, s.refsOf(rt)...)
 		c.refOff = append(c.refOff, uint32(len(c.refs)))
 		c.aspa = s.aspaCopy(c.aspa, id)
 	}

@@ -66,20 +66,43 @@ const noVRP = ^uint32(0)
 // whose paths dropped to 0 is free (on the free list) and reused. Routes
 // are found through their prefix's chain (head, next): a prefix has one
 // or two origins, so walking the chain is cheaper than a map keyed by
-// (prefix, origin), in time and in memory. The verdict is kept in 3 bytes
-// instead of a classify.Outcome's 24 (outcome rebuilds it): 32 bytes a
-// route.
+// (prefix, origin), in time and in memory. The origin's kind, the verdict
+// (instead of a classify.Outcome's 24 bytes: outcome rebuilds it) and the
+// number of deciding VRPs share one word (meta): 24 bytes a route, one
+// per prefix of a full table.
 type route struct {
 	prefix uint32 // prefix id
 	next   uint32 // next route of the same prefix, or noRoute
-	origin rov.Origin
+	asn    uint32 // origin AS (origin().ASN)
 	paths  uint32 // paths carrying it: peers × ADD-PATH ids; 0: free
-	vrpOff uint32 // deciding VRPs: s.refs[vrpOff : vrpOff+vrpLen]
-	vrpLen uint32
-	state  rov.State
-	class  classify.Class
-	flags  uint8 // flagAS0 | flagUnvalidated | flagDropped
+	vrpOff uint32 // deciding VRPs: see State.refsOf
+	meta   uint32 // origin kind | state | class | flags | deciding VRPs' count: the meta* constants
 }
+
+// route.meta's fields, from bit 0: origin kind (2 bits), state (2), class
+// (3), flags (3), and from metaLenShift the number of deciding VRPs (22
+// bits; vrpLenEscape and above: see State.refsOf).
+const (
+	metaStateShift = 2
+	metaClassShift = 4
+	metaFlagsShift = 7
+	metaLenShift   = 10
+)
+
+// The kinds, states and classes fit their fields (a compile error when one
+// outgrows it).
+const (
+	_ = uint8(3 - rov.OriginLocal)
+	_ = uint8(3 - rov.Invalid)
+	_ = uint8(7 - classify.Both)
+)
+
+// vrpLenEscape is the deciding VRPs' count in meta that means "the count
+// is in s.refs[vrpOff], the VRPs follow it": no real route is decided by
+// 4 million VRPs, but a hostile cache can send that many covering one
+// prefix, and a count must never be cut short. Tests lower it to exercise
+// the escape. It must not change while a State lives.
+var vrpLenEscape uint32 = 1<<(32-metaLenShift) - 1
 
 const (
 	flagAS0 = 1 << iota
@@ -87,11 +110,43 @@ const (
 	flagDropped
 )
 
+func (rt *route) origin() rov.Origin {
+	return rov.Origin{Kind: rov.OriginKind(rt.meta & 3), ASN: rt.asn}
+}
+
+func (rt *route) state() rov.State      { return rov.State(rt.meta >> metaStateShift & 3) }
+func (rt *route) class() classify.Class { return classify.Class(rt.meta >> metaClassShift & 7) }
+func (rt *route) flags() uint32         { return rt.meta >> metaFlagsShift & 7 }
+
+// refsOf returns route rt's deciding VRPs (indexes into s.vrps).
+func (s *State) refsOf(rt *route) []uint32 {
+	off, n := rt.vrpOff, rt.meta>>metaLenShift
+	if n == vrpLenEscape {
+		n = s.refs[off]
+		off++
+	}
+	return s.refs[off : off+n]
+}
+
+// refSpan is the length of route rt's run in s.refs: its deciding VRPs,
+// and their count when escaped.
+func (s *State) refSpan(rt *route) uint32 {
+	if n := rt.meta >> metaLenShift; n != vrpLenEscape {
+		return n
+	}
+	return s.refs[rt.vrpOff] + 1
+}
+
+// dropRefs makes route rt's run in s.refs garbage (rt is re-validated
+// or freed).
+func (s *State) dropRefs(rt *route) { s.garbage += int(s.refSpan(rt)) }
+
 // outcome returns route rt's verdict as classify.ClassifyRoute gave it.
 func (s *State) outcome(rt *route) classify.Outcome {
+	f := rt.flags()
 	return classify.Outcome{
-		Origin: rt.origin.WithLocalAS(s.opt.Classify.LocalAS), State: rt.state, Class: rt.class,
-		AS0: rt.flags&flagAS0 != 0, Unvalidated: rt.flags&flagUnvalidated != 0, Dropped: rt.flags&flagDropped != 0,
+		Origin: rt.origin().WithLocalAS(s.opt.Classify.LocalAS), State: rt.state(), Class: rt.class(),
+		AS0: f&flagAS0 != 0, Unvalidated: f&flagUnvalidated != 0, Dropped: f&flagDropped != 0,
 	}
 }
 
@@ -187,6 +242,7 @@ type State struct {
 	cls     *classify.Classifier
 	refs    []uint32 // deciding VRP indexes (into vrps) of every route
 	garbage int      // refs no longer referenced by a route
+	escaped int      // runs in refs, garbage included, that start with their count (see refsOf)
 
 	attrs           mrt.Attrs // AS paths and next hops of the held paths, for Paths
 	aspa            aspaLive  // ASPA verdicts of the held paths (aspa.go)
@@ -440,8 +496,9 @@ func (s *State) peerDown(id peerID) {
 // routeFor returns the id of route (pid, origin), creating and validating
 // it (with no paths yet) when new.
 func (s *State) routeFor(pid uint32, p netip.Prefix, origin rov.Origin) uint32 {
+	kind := uint32(origin.Kind)
 	for id := s.pfx.head[pid]; id != noRoute; id = s.routes[id].next {
-		if s.routes[id].origin == origin {
+		if rt := &s.routes[id]; rt.asn == origin.ASN && rt.meta&3 == kind {
 			return id
 		}
 	}
@@ -455,7 +512,7 @@ func (s *State) routeFor(pid uint32, p netip.Prefix, origin rov.Origin) uint32 {
 		s.bits = bigExtend(s.mem, s.bits, s.words)
 	}
 	rt := &s.routes[id]
-	*rt = route{prefix: pid, next: s.pfx.head[pid], origin: origin}
+	*rt = route{prefix: pid, next: s.pfx.head[pid], asn: origin.ASN, meta: kind}
 	s.pfx.head[pid] = id
 	s.validate(id, p)
 	s.live++
@@ -466,19 +523,27 @@ func (s *State) routeFor(pid uint32, p netip.Prefix, origin rov.Origin) uint32 {
 // it; the route's previous deciding VRPs become garbage.
 func (s *State) validate(id uint32, p netip.Prefix) {
 	rt := &s.routes[id]
-	out, refs := classify.ClassifyRoute(s.cls, table.Route{Prefix: p, Origin: rt.origin}, s.opt.Classify)
-	s.garbage += int(rt.vrpLen)
-	rt.state, rt.class, rt.flags = out.State, out.Class, 0
+	out, refs := classify.ClassifyRoute(s.cls, table.Route{Prefix: p, Origin: rt.origin()}, s.opt.Classify)
+	s.dropRefs(rt)
+	var flags uint32
 	if out.AS0 {
-		rt.flags |= flagAS0
+		flags |= flagAS0
 	}
 	if out.Unvalidated {
-		rt.flags |= flagUnvalidated
+		flags |= flagUnvalidated
 	}
 	if out.Dropped {
-		rt.flags |= flagDropped
+		flags |= flagDropped
 	}
-	rt.vrpOff, rt.vrpLen = uint32(len(s.refs)), uint32(len(refs))
+	n := uint32(len(refs))
+	rt.vrpOff = uint32(len(s.refs))
+	if n >= vrpLenEscape {
+		s.refs = append(bigRoom(s.mem, s.refs, 1), n)
+		n = vrpLenEscape
+		s.escaped++
+	}
+	rt.meta = rt.meta&3 | uint32(out.State)<<metaStateShift | uint32(out.Class)<<metaClassShift |
+		flags<<metaFlagsShift | n<<metaLenShift
 	s.refs = append(bigRoom(s.mem, s.refs, len(refs)), refs...)
 }
 
@@ -524,7 +589,7 @@ func (s *State) removePath(rid, pi uint32, ref pathRef) {
 		h = &s.routes[*h].next
 	}
 	*h = rt.next
-	s.garbage += int(rt.vrpLen)
+	s.dropRefs(rt)
 	delete(s.routeSets, rid)
 	*rt = route{next: noRoute}
 	s.free = append(s.free, rid)
@@ -533,7 +598,7 @@ func (s *State) removePath(rid, pi uint32, ref pathRef) {
 }
 
 func (s *State) addASSet(rid uint32, ref pathRef, members []uint32) {
-	if len(members) == 0 || s.routes[rid].origin.Kind != rov.OriginNone {
+	if len(members) == 0 || s.routes[rid].origin().Kind != rov.OriginNone {
 		return
 	}
 	b := s.asSetBytes[:0]
@@ -602,20 +667,25 @@ func (s *State) maybeCompactRefs() {
 		return
 	}
 	nr := bigRoom(s.mem, []uint32(nil), len(s.refs)-s.garbage+1024)
+	escaped := 0
 	for i := range s.routes {
+		// Every route, not only those with paths: a replacement validates
+		// its new route before the route's first path, and freeing the old
+		// one on the way (removePath) compacts (TestCompactDuringReplace).
+		// A free route's run is empty.
 		rt := &s.routes[i]
-		if rt.paths == 0 {
-			continue
-		}
-		off := uint32(len(nr))
+		off, n := uint32(len(nr)), s.refSpan(rt)
 		// bigRoom, not append alone: should the garbage count ever
 		// fall short, append would move nr to the Go heap and leave its
 		// mapping counted (and mapped) until the State goes.
-		nr = append(bigRoom(s.mem, nr, int(rt.vrpLen)), s.refs[rt.vrpOff:rt.vrpOff+rt.vrpLen]...)
+		nr = append(bigRoom(s.mem, nr, int(n)), s.refs[rt.vrpOff:rt.vrpOff+n]...)
 		rt.vrpOff = off
+		if rt.meta>>metaLenShift == vrpLenEscape {
+			escaped++
+		}
 	}
 	release(s.mem, s.refs)
-	s.refs, s.garbage = nr, 0
+	s.refs, s.garbage, s.escaped = nr, 0, escaped
 }
 
 // Stats is a cheap summary of a State (no snapshot is built).

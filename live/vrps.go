@@ -274,13 +274,25 @@ func (s *State) changeVRPs(makeNext func(old, shared []rov.PackedVRP) []rov.Pack
 	// (that VRP covers it, or is its origin's VRP inside it), which is
 	// re-validated below.
 	// (With no VRPs before, remap is nil and every reference is noVRP.)
-	for k, r := range s.refs {
-		switch {
-		case r == noVRP:
-		case remap == nil:
-			s.refs[k] = noVRP
-		default:
-			s.refs[k] = remap[r]
+	// While some run in the arena starts with its count (refsOf), the
+	// routes' references are renumbered instead, through their routes:
+	// garbage is never read again (compaction copies the routes' runs).
+	renumber := func(refs []uint32) {
+		for k, r := range refs {
+			switch {
+			case r == noVRP:
+			case remap == nil:
+				refs[k] = noVRP
+			default:
+				refs[k] = remap[r]
+			}
+		}
+	}
+	if s.escaped == 0 {
+		renumber(s.refs)
+	} else {
+		for id := range s.routes {
+			renumber(s.refsOf(&s.routes[id])) // a free route has none
 		}
 	}
 	for _, id := range aff {
@@ -352,7 +364,7 @@ func (s *State) affected(changed []rov.PackedVRP, cix *rov.Index) []uint32 {
 				aff = append(aff, uint32(id))
 				continue
 			}
-			if o := rt.origin.WithLocalAS(s.opt.Classify.LocalAS); rt.state == rov.Invalid && o.Kind == rov.OriginAS && o.ASN != 0 {
+			if o := rt.origin().WithLocalAS(s.opt.Classify.LocalAS); rt.state() == rov.Invalid && o.Kind == rov.OriginAS && o.ASN != 0 {
 				if buf = cix.InsideByASN(p, o.ASN, buf[:0]); len(buf) > 0 {
 					aff = append(aff, uint32(id))
 				}
@@ -384,7 +396,7 @@ func (s *State) affected(changed []rov.PackedVRP, cix *rov.Index) []uint32 {
 		s.pfx.supernets(key, func(pid uint32) {
 			for id := s.pfx.head[pid]; id != noRoute; id = s.routes[id].next {
 				rt := &s.routes[id]
-				if rt.state == rov.Invalid && rt.origin.WithLocalAS(s.opt.Classify.LocalAS) == (rov.Origin{Kind: rov.OriginAS, ASN: v.ASN}) {
+				if rt.state() == rov.Invalid && rt.origin().WithLocalAS(s.opt.Classify.LocalAS) == (rov.Origin{Kind: rov.OriginAS, ASN: v.ASN}) {
 					aff = append(aff, id)
 				}
 			}
