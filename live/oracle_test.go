@@ -177,11 +177,34 @@ type gen struct {
 }
 
 func newGen(seed uint64) *gen {
-	return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e37)), peers: []bgp.Peer{
+	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e37)), peers: []bgp.Peer{
 		{AS: 64501, IP: netip.MustParseAddr("192.0.2.1")},
 		{AS: 64502, IP: netip.MustParseAddr("192.0.2.2")},
 		{AS: 64502, IP: netip.MustParseAddr("2001:db8::2")},
 	}}
+	for i := range oracleExtraPeers {
+		g.peers = append(g.peers, bgp.Peer{AS: uint32(65100 + i%5), IP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})})
+	}
+	return g
+}
+
+// oracleExtraPeers adds peers to the three of gen (TestOracleManyPeers).
+var oracleExtraPeers = 0
+
+// TestOracleManyPeers is TestOracle with 100 peers: routes' peer bitsets
+// take four 32-bit words (two of the table's 64-bit ones), and peers
+// going down leave gaps that snapshots renumber.
+func TestOracleManyPeers(t *testing.T) {
+	oracleExtraPeers = 97
+	defer func() { oracleExtraPeers = 0 }()
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+			st := runOracle(t, seed, int(seed%3), seed%2 == 1, *oracleSteps)
+			if st.Peers <= 64 || st.Events["peer_down"] == 0 {
+				t.Errorf("%d peers hold paths at the end, %d went down: want more than 64, and some", st.Peers, st.Events["peer_down"])
+			}
+		})
+	}
 }
 
 func (g *gen) prefix() netip.Prefix {
@@ -213,7 +236,7 @@ func (g *gen) path() []rov.Segment {
 func (g *gen) event(x int) (bgp.Route, string) {
 	switch {
 	case x < 60:
-		r := bgp.Route{Kind: bgp.Announce, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3)), Path: g.path(),
+		r := bgp.Route{Kind: bgp.Announce, Peer: g.peers[g.r.IntN(len(g.peers))], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3)), Path: g.path(),
 			NextHop: g.nextHop(), RPKIState: bgp.RPKIState(g.r.IntN(4) - 1)}
 		if g.r.IntN(3) > 0 {
 			r.Time = time.Unix(1445565660+int64(g.r.IntN(1000)), 0).UTC()
@@ -221,9 +244,9 @@ func (g *gen) event(x int) (bgp.Route, string) {
 		r.Origin = rov.OriginOf(r.Path)
 		return r, "announce"
 	case x < 87:
-		return bgp.Route{Kind: bgp.Withdraw, Peer: g.peers[g.r.IntN(3)], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3))}, "withdraw"
+		return bgp.Route{Kind: bgp.Withdraw, Peer: g.peers[g.r.IntN(len(g.peers))], Prefix: g.prefix(), PathID: uint32(g.r.IntN(3))}, "withdraw"
 	}
-	return bgp.Route{Kind: bgp.PeerDown, Peer: g.peers[g.r.IntN(3)]}, "peer_down"
+	return bgp.Route{Kind: bgp.PeerDown, Peer: g.peers[g.r.IntN(len(g.peers))]}, "peer_down"
 }
 
 func (g *gen) nextHop() netip.Addr {

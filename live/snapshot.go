@@ -238,7 +238,10 @@ func (s *State) snapshotCopy() snapCopy {
 		c.routes = append(c.routes, *rt)
 		dst := c.bits[i*words : (i+1)*words]
 		if identity {
-			copy(dst, s.bits[id*s.words:(id+1)*s.words])
+			// The table's 64-bit words from the State's 32-bit ones.
+			for k, w := range s.bits[id*s.words : (id+1)*s.words] {
+				dst[k/2] |= uint64(w) << (32 * (k % 2))
+			}
 		} else {
 			peers = s.routePeers(uint32(id), peers[:0])
 			for _, p := range peers {
@@ -622,7 +625,7 @@ func Diff(prev, next *Snapshot) []Change {
 func (s *State) routePeers(id uint32, dst []int) []int {
 	for wi, w := range s.bits[int(id)*s.words : int(id+1)*s.words] {
 		for w != 0 {
-			dst = append(dst, wi*64+bits.TrailingZeros64(w))
+			dst = append(dst, wi*32+bits.TrailingZeros32(w))
 			w &= w - 1
 		}
 	}

@@ -224,7 +224,7 @@ type State struct {
 	live   int64 // routes with paths > 0
 	npaths int64
 	words  int      // peer bitset words per route
-	bits   []uint64 // route id * words: peers carrying the route
+	bits   []uint32 // route id * words: peers carrying the route (32 a word: 4 bytes a route up to 32 peers)
 	// extra counts, by route id << 32 | peer, a peer's paths to a route
 	// beyond the first (ADD-PATH): few, so a map beside the bitset.
 	extra map[uint64]uint32
@@ -409,8 +409,8 @@ func (s *State) peerOf(id peerID) uint32 {
 	i := uint32(len(s.peers))
 	s.peers = append(s.peers, peer{id: id, key: id.key, paths: newPeerPaths(s.mem)})
 	s.peerIx[id] = i
-	if need := (len(s.peers) + 63) / 64; need > s.words {
-		nb := bigMake[[]uint64](s.mem, len(s.routes)*need)
+	if need := (len(s.peers) + 31) / 32; need > s.words {
+		nb := bigMake[[]uint32](s.mem, len(s.routes)*need)
 		for r := range s.routes {
 			copy(nb[r*need:], s.bits[r*s.words:(r+1)*s.words])
 		}
@@ -552,8 +552,8 @@ func (s *State) addPath(rid, pi uint32, ref pathRef, asSet []uint32) {
 	rt := &s.routes[rid]
 	rt.paths++
 	s.npaths++
-	w := &s.bits[int(rid)*s.words+int(pi/64)]
-	if bit := uint64(1) << (pi % 64); *w&bit == 0 {
+	w := &s.bits[int(rid)*s.words+int(pi/32)]
+	if bit := uint32(1) << (pi % 32); *w&bit == 0 {
 		*w |= bit
 	} else {
 		// ADD-PATH (RFC 7911): the peer carries the route on another path
@@ -577,7 +577,7 @@ func (s *State) removePath(rid, pi uint32, ref pathRef) {
 			s.extra[ek] = n - 1
 		}
 	} else {
-		s.bits[int(rid)*s.words+int(pi/64)] &^= 1 << (pi % 64)
+		s.bits[int(rid)*s.words+int(pi/32)] &^= 1 << (pi % 32)
 	}
 	s.dropASSet(rid, ref)
 	if rt.paths > 0 {
