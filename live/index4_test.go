@@ -26,7 +26,14 @@ func testIndex4(t *testing.T) {
 	defer runtime.KeepAlive(o)
 	ix := index4{mem: newMapped(o)} // mapped when TestOracleMapped lowers mapMin
 	want := map[uint64]uint32{}
-	if _, ok := ix.find(0); ok {
+	var words []uint64 // the key words by id, as prefixKeys keeps them
+	setWord := func(id uint32, k uint64) {
+		for len(words) <= int(id) {
+			words = append(words, 1<<63|uint64(len(words))) // no key's word
+		}
+		words[id] = k
+	}
+	if _, ok := ix.find(0, words); ok {
 		t.Fatal("empty index finds key 0")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
@@ -36,12 +43,12 @@ func testIndex4(t *testing.T) {
 			t.Fatalf("step %d: n %d, want %d", step, ix.n, len(want))
 		}
 		for k, id := range want {
-			if got, ok := ix.find(k); !ok || got != id {
+			if got, ok := ix.find(k, words); !ok || got != id {
 				t.Fatalf("step %d: find(%#x) = %d, %v; want %d", step, k, got, ok, id)
 			}
 			for _, nb := range []uint64{k + 1, k ^ 1<<32} {
 				if _, in := want[nb]; !in {
-					if got, ok := ix.find(nb); ok {
+					if got, ok := ix.find(nb, words); ok {
 						t.Fatalf("step %d: find(%#x) = %d for a key never inserted", step, nb, got)
 					}
 				}
@@ -62,16 +69,18 @@ func testIndex4(t *testing.T) {
 			continue
 		}
 		want[k] = uint32(i)
-		ix.insert(k, uint32(i))
+		setWord(uint32(i), k)
+		ix.insert(k, uint32(i), words)
 		if i%997 == 0 {
 			check(i)
 		}
 	}
-	if _, ok := ix.find(0); ok {
+	if _, ok := ix.find(0, words); ok {
 		t.Fatal("key 0 found before it was inserted")
 	}
 	want[0] = 123456
-	ix.insert(0, 123456)
+	setWord(123456, 0)
+	ix.insert(0, 123456, words)
 	check(-1)
 	if len(ix.slots) < index4Min || 4*ix.n > 3*len(ix.slots) {
 		t.Errorf("%d keys in %d slots: over three quarters full", ix.n, len(ix.slots))

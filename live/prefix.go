@@ -79,7 +79,7 @@ func (k *prefixKeys) add(mem *bigMem, pk pfxkey.Key) {
 // question sorts them and merges them in, in one pass.
 type prefixSet struct {
 	keys   prefixKeys            // by id; append-only, never moves once mapped (stableRoom)
-	ix4    index4                // IPv4 prefixes by address<<32 | length: 8-byte slots
+	ix4    index4                // IPv4 prefixes by address<<32 | length: 4-byte slots
 	ix6    map[pfxkey.Key]uint32 // with ID 0
 	head   []uint32              // first route of each prefix, or noRoute (in ix4.mem)
 	sorted []uint32              // prefix ids by key: ids 0 to merged-1
@@ -97,7 +97,7 @@ func (ps *prefixSet) lookup(p netip.Prefix) (uint32, bool) {
 
 func (ps *prefixSet) find(k pfxkey.Key) (uint32, bool) {
 	if !k.Is6() {
-		return ps.ix4.find(k.Hi | uint64(k.Bits))
+		return ps.ix4.find(k.Hi|uint64(k.Bits), ps.keys.w)
 	}
 	id, ok := ps.ix6[k]
 	return id, ok
@@ -108,7 +108,7 @@ func (ps *prefixSet) add(p netip.Prefix) uint32 {
 	id := uint32(ps.keys.len())
 	ps.keys.add(ps.ix4.mem, k)
 	if !k.Is6() {
-		ps.ix4.insert(k.Hi|uint64(k.Bits), id)
+		ps.ix4.insert(k.Hi|uint64(k.Bits), id, ps.keys.w)
 	} else {
 		ps.ix6[k] = id
 	}
