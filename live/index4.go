@@ -1,6 +1,10 @@
 package live
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/rovimpact/rovimpact/internal/pfxkey"
+)
 
 // index4 maps IPv4 prefix keys (address<<32 | length) to prefix ids: an
 // open-addressing table with linear probing and no deletion (prefix ids
@@ -25,11 +29,16 @@ import "math/bits"
 // (beyond 2^26 - 2: 67 million distinct IPv4 prefixes) are marked in the
 // slot and kept in a map.
 type index4 struct {
+	slotTable
+	big map[uint64]uint32 // key -> id, for slots marked bigID
+}
+
+// slotTable is the slots of index4 and index6 and their growth.
+type slotTable struct {
 	mem   *bigMem // where slots live (nil: the Go heap)
 	slots []uint32
 	n     int
-	shift uint8             // 64 - log2(len(slots))
-	big   map[uint64]uint32 // key -> id, for slots marked bigID
+	shift uint8 // 64 - log2(len(slots))
 }
 
 // idBits is the width of a slot's id field; tests narrow it to exercise
@@ -49,10 +58,10 @@ const index4Min = 1024
 // bits pick the home slot, the fpBits below them the fingerprint.
 func hash4(k uint64) uint64 { return k * 0x9e3779b97f4a7c15 }
 
-func (t *index4) home(h uint64) uint64 { return h >> t.shift }
+func (t *slotTable) home(h uint64) uint64 { return h >> t.shift }
 
 // fp is the fingerprint of hash h, placed above the id field.
-func (t *index4) fp(h uint64) uint32 {
+func (t *slotTable) fp(h uint64) uint32 {
 	return uint32(h>>(t.shift-fpBits)&(1<<fpBits-1)) << idBits
 }
 
@@ -89,8 +98,12 @@ func (t *index4) find(k uint64, words []uint64) (uint32, bool) {
 // words by id) must hold every id in the table. The table grows at three
 // quarters full, so a probe sequence always ends at an empty slot.
 func (t *index4) insert(k uint64, id uint32, words []uint64) {
-	if 4*(t.n+1) > 3*len(t.slots) {
-		t.grow(words)
+	if t.full() {
+		t.grow(func(id uint32) uint64 { return hash4(words[id]) }, func(put func(h uint64)) {
+			for k := range t.big {
+				put(hash4(k))
+			}
+		})
 	}
 	v := id + 1
 	if id >= bigID()-1 {
@@ -100,13 +113,16 @@ func (t *index4) insert(k uint64, id uint32, words []uint64) {
 		t.big[k] = id
 		v = bigID()
 	}
-	t.put(k, v)
+	t.put(hash4(k), v)
 	t.n++
 }
 
-// put stores id field v for key k in the first free slot from k's home.
-func (t *index4) put(k uint64, v uint32) {
-	h := hash4(k)
+// full reports whether one more key would pass three quarters.
+func (t *slotTable) full() bool { return 4*(t.n+1) > 3*len(t.slots) }
+
+// put stores id field v for a key of hash h in the first free slot from
+// its home.
+func (t *slotTable) put(h uint64, v uint32) {
 	mask := uint64(len(t.slots) - 1)
 	i := t.home(h)
 	for t.slots[i] != 0 {
@@ -115,7 +131,9 @@ func (t *index4) put(k uint64, v uint32) {
 	t.slots[i] = t.fp(h) | v
 }
 
-func (t *index4) grow(words []uint64) {
+// grow doubles the table, rehashing each id with hashOf and each big
+// id's key through bigs.
+func (t *slotTable) grow(hashOf func(id uint32) uint64, bigs func(put func(h uint64))) {
 	old := t.slots
 	n := max(2*len(old), index4Min)
 	t.slots = bigMake[[]uint32](t.mem, n)[:n]
@@ -123,11 +141,82 @@ func (t *index4) grow(words []uint64) {
 	idMask := bigID()
 	for _, s := range old {
 		if v := s & idMask; v != 0 && v != idMask {
-			t.put(words[v-1], v)
+			t.put(hashOf(v-1), v)
 		}
 	}
-	for k := range t.big {
-		t.put(k, idMask)
-	}
+	bigs(func(h uint64) { t.put(h, idMask) })
 	release(t.mem, old)
+}
+
+// index6 maps IPv6 prefix keys to prefix ids as index4 does IPv4 ones:
+// 4-byte slots of id and fingerprint, the key confirmed in the prefix's
+// key word and IPv6 address (prefixKeys). A full IPv6 table (~220k
+// prefixes) costs ~7 bytes a prefix here, where the Go map it replaced
+// (map[pfxkey.Key]uint32) cost ~45.
+type index6 struct {
+	slotTable
+	big map[pfxkey.Key]uint32 // for slots marked bigID
+}
+
+// hash6 mixes an IPv6 prefix key (splitmix64's finalizer): the address
+// bits that vary sit anywhere in the two words, and a plain multiply
+// would leave the top bits (the home slot) to a few of them.
+func hash6(k pfxkey.Key) uint64 {
+	z := k.Hi ^ bits.RotateLeft64(k.Lo, 31) ^ uint64(k.Bits)<<1
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// find returns the id of IPv6 key k (its ID is not looked at).
+func (t *index6) find(k pfxkey.Key, keys prefixKeys) (uint32, bool) {
+	if t.n == 0 {
+		return 0, false
+	}
+	k.ID = 0 // not part of the prefix (keys.key gives it as 0)
+	h := hash6(k)
+	fp := t.fp(h)
+	idMask := bigID()
+	mask := uint64(len(t.slots) - 1)
+	for i := t.home(h); ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if s&^idMask != fp {
+			continue
+		}
+		if v := s & idMask; v != idMask {
+			if keys.key(v-1) == k {
+				return v - 1, true
+			}
+			continue
+		}
+		if id, ok := t.big[k]; ok {
+			return id, true
+		}
+	}
+}
+
+// insert adds IPv6 key k (its ID not looked at) with id; k must not be present, and
+// keys must hold every id in the table.
+func (t *index6) insert(k pfxkey.Key, id uint32, keys prefixKeys) {
+	k.ID = 0
+	if t.full() {
+		t.grow(func(id uint32) uint64 { return hash6(keys.key(id)) }, func(put func(h uint64)) {
+			for k := range t.big {
+				put(hash6(k))
+			}
+		})
+	}
+	v := id + 1
+	if id >= bigID()-1 {
+		if t.big == nil {
+			t.big = map[pfxkey.Key]uint32{}
+		}
+		t.big[k] = id
+		v = bigID()
+	}
+	t.put(hash6(k), v)
+	t.n++
 }

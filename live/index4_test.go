@@ -24,7 +24,7 @@ func TestIndex4(t *testing.T) {
 func testIndex4(t *testing.T) {
 	o := &owner{}
 	defer runtime.KeepAlive(o)
-	ix := index4{mem: newMapped(o)} // mapped when TestOracleMapped lowers mapMin
+	ix := index4{slotTable: slotTable{mem: newMapped(o)}} // mapped when TestOracleMapped lowers mapMin
 	want := map[uint64]uint32{}
 	var words []uint64 // the key words by id, as prefixKeys keeps them
 	setWord := func(id uint32, k uint64) {

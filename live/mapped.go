@@ -346,7 +346,7 @@ func (s *State) ReleaseMemory() int64 {
 	defer s.mu.Unlock()
 	m := s.mem
 	n := trimTail(m, s.routes) + trimTail(m, s.bits) + trimTail(m, s.refs) +
-		trimTail(m, s.pfx.keys.w) + trimTail(m, s.pfx.keys.v6) + trimTail(m, s.pfx.head) + trimTail(m, s.pfx.ix4.slots) +
+		trimTail(m, s.pfx.keys.w) + trimTail(m, s.pfx.keys.v6) + trimTail(m, s.pfx.head) + trimTail(m, s.pfx.ix4.slots) + trimTail(m, s.pfx.ix6.slots) +
 		trimTail(m, s.aspa.counts)
 	for i := range s.peers {
 		if pp := s.peers[i].paths; pp != nil {

@@ -78,17 +78,17 @@ func (k *prefixKeys) add(mem *bigMem, pk pfxkey.Key) {
 // never freed, so the ids not yet in it are those from merged on; the next
 // question sorts them and merges them in, in one pass.
 type prefixSet struct {
-	keys   prefixKeys            // by id; append-only, never moves once mapped (stableRoom)
-	ix4    index4                // IPv4 prefixes by address<<32 | length: 4-byte slots
-	ix6    map[pfxkey.Key]uint32 // with ID 0
-	head   []uint32              // first route of each prefix, or noRoute (in ix4.mem)
-	sorted []uint32              // prefix ids by key: ids 0 to merged-1
+	keys   prefixKeys // by id; append-only, never moves once mapped (stableRoom)
+	ix4    index4     // IPv4 prefixes by address<<32 | length: 4-byte slots
+	ix6    index6     // IPv6 prefixes: 4-byte slots
+	head   []uint32   // first route of each prefix, or noRoute (in ix4.mem)
+	sorted []uint32   // prefix ids by key: ids 0 to merged-1
 	merged int
 	lens   [2][129]bool
 }
 
 func newPrefixSet(mem *bigMem) prefixSet {
-	return prefixSet{ix4: index4{mem: mem}, ix6: map[pfxkey.Key]uint32{}}
+	return prefixSet{ix4: index4{slotTable: slotTable{mem: mem}}, ix6: index6{slotTable: slotTable{mem: mem}}}
 }
 
 func (ps *prefixSet) lookup(p netip.Prefix) (uint32, bool) {
@@ -99,8 +99,7 @@ func (ps *prefixSet) find(k pfxkey.Key) (uint32, bool) {
 	if !k.Is6() {
 		return ps.ix4.find(k.Hi|uint64(k.Bits), ps.keys.w)
 	}
-	id, ok := ps.ix6[k]
-	return id, ok
+	return ps.ix6.find(k, ps.keys)
 }
 
 func (ps *prefixSet) add(p netip.Prefix) uint32 {
@@ -110,7 +109,7 @@ func (ps *prefixSet) add(p netip.Prefix) uint32 {
 	if !k.Is6() {
 		ps.ix4.insert(k.Hi|uint64(k.Bits), id, ps.keys.w)
 	} else {
-		ps.ix6[k] = id
+		ps.ix6.insert(k, id, ps.keys)
 	}
 	ps.head = append(bigRoom(ps.ix4.mem, ps.head, 1), noRoute)
 	fam := 0

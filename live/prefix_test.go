@@ -1,6 +1,7 @@
 package live
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -20,6 +21,17 @@ import (
 // does, and a copy of the keys taken early still reading the same after
 // later growths (as a snapshot's does without the lock).
 func TestPrefixSet(t *testing.T) {
+	for _, b := range []uint{26, 4} {
+		t.Run(fmt.Sprint("idBits=", b), func(t *testing.T) {
+			old := idBits
+			idBits = b // 4: ids from 14 on are kept in the indexes' maps of big ids
+			defer func() { idBits = old }()
+			testPrefixSet(t)
+		})
+	}
+}
+
+func testPrefixSet(t *testing.T) {
 	o := &owner{}
 	defer runtime.KeepAlive(o)
 	mem := newMapped(o)
@@ -45,6 +57,12 @@ func TestPrefixSet(t *testing.T) {
 		p := rnd()
 		k := pfxkey.Of(p)
 		id, ok := ps.lookup(p)
+		// A key's ID (VRP code's keys carry one) is not part of it.
+		withID := k
+		withID.ID = uint32(i) + 1
+		if id2, ok2 := ps.find(withID); id2 != id || ok2 != ok {
+			t.Fatalf("step %d: find(%v with ID %d) = %d, %v; lookup %d, %v", i, p, withID.ID, id2, ok2, id, ok)
+		}
 		if j := slices.IndexFunc(model, func(m pfxkey.Key) bool { return m.Compare(k) == 0 }); ok != (j >= 0) || ok && int(id) != j {
 			t.Fatalf("step %d: lookup(%v) = %d, %v; model index %d", i, p, id, ok, j)
 		}
