@@ -7,11 +7,12 @@ import (
 )
 
 // The table's large arrays (routes, peer bits, deciding-VRP references,
-// route chain heads, the IPv4 prefix index, a full-table peer's paths and
-// their presence bits, ASPA counts) live outside the Go heap once they
-// pass mapMin bytes, each in its own anonymous mapping that Linux is asked
-// to back with transparent huge pages (MADV_HUGEPAGE), and that grows with
-// mremap: the pages move, nothing is copied.
+// route chain heads, the IPv4 and IPv6 prefix indexes, a full-table
+// peer's paths and their presence bits, ASPA counts) live outside the Go
+// heap once they pass mapMin bytes, each in its own anonymous mapping
+// that Linux is asked to back with transparent huge pages
+// (MADV_HUGEPAGE), and that grows with mremap: the pages move, nothing is
+// copied.
 //
 // Why: on the virtual machines rovimpact is measured on, the first touch
 // of a 4 KiB page costs ~10-15 µs, and a full table from bird2 touches
@@ -30,8 +31,8 @@ import (
 // Safety rests on ownership: every mapped array belongs to one State (its
 // mapped set), is read and written only under the State's lock, and is
 // never shared: snapshots and dump views copy from it under the lock
-// (the prefix keys, which they read without it, never move: see
-// stableRoom; the sorted view stays on the Go heap). Growing moves the
+// (the prefix keys, words and IPv6 addresses, which they read without
+// it, never move: see stableRoom; the sorted view stays on the Go heap). Growing moves the
 // array; the old slice must not be used after bigRoom, as with append. When the State is no longer reachable, a
 // cleanup unmaps what is left. A failed mmap or mremap falls back to the
 // Go heap, so a limit on address space costs speed, never a result.

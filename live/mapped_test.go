@@ -204,7 +204,7 @@ func TestOracleMapped(t *testing.T) {
 // TestMappedTypesHoldNoPointers: the element types of mapped arrays hold
 // no pointers; one that did would hide live heap objects from the GC.
 func TestMappedTypesHoldNoPointers(t *testing.T) {
-	for _, v := range []any{route{}, pathVal{}, uint32(0), uint64(0), [4]uint32{}, pfxkey.Key{}} {
+	for _, v := range []any{route{}, pathVal{}, uint32(0), uint64(0), [4]uint32{}, pfxkey.Key{}, addr6{}} {
 		if typ := reflect.TypeOf(v); hasPointers(typ) {
 			t.Errorf("%v holds pointers", typ)
 		}

@@ -16,15 +16,16 @@
 // next hop, time) in its peer's table of (prefix, path id) to path: an
 // array by prefix id for a peer holding paths for most prefixes (a full
 // table), a map (24-byte slots) otherwise (see peerPaths); per route
-// 32 bytes plus 8 per 64 peers; per distinct prefix about 60 bytes (key,
-// map slot, route chain head, sorted view; prefixes are interned for
-// life, bounded by the distinct prefixes seen); AS paths and next hops
-// interned once, and re-interned when unused ones pile up, so churn does
-// not grow them; 4 bytes a route of ASPA counts while a set is in use.
-// The large arrays live outside the Go heap, in huge-page mappings
-// (mapped.go): on a full table from bird2 ~128 bytes a path of resident
-// memory (BenchmarkApplyBirdOrder), where gobgp's Adj-RIB-In costs
-// 750-840.
+// 24 bytes plus 4 per 32 peers; per distinct prefix about 25 bytes (an
+// 8-byte key word, 16 more for an IPv6 address; a 4-byte index slot at
+// most three quarters full; route chain head; sorted view; prefixes are
+// interned for life, bounded by the distinct prefixes seen); AS paths
+// and next hops interned once, and re-interned when unused ones pile up,
+// so churn does not grow them; 4 bytes a route of ASPA counts while a
+// set is in use. The large arrays live outside the Go heap, in huge-page
+// mappings (mapped.go): on a full table from bird2 ~78 bytes a path of
+// resident memory (BenchmarkApplyBirdOrder), where gobgp's Adj-RIB-In
+// costs 750-840.
 package live
 
 import (
