@@ -136,7 +136,7 @@ func TestBucketTable(t *testing.T) {
 		jb := ix.s4.jbits
 		for b, got := range ix.s4.jump {
 			start := uint64(b) << (32 - jb)
-			want := sort.Search(ix.s4.n, func(j int) bool { return uint64(ix.s4.ents[j].k.addr) >= start })
+			want := sort.Search(ix.s4.n, func(j int) bool { return uint64(ix.s4.ents[j].addr) >= start })
 			if int(got) != want {
 				t.Fatalf("IPv4 bucket %d of 2^%d starts at %d, want %d", b, jb, got, want)
 			}

@@ -1,0 +1,93 @@
+package rov
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+)
+
+// TestIndexLayouts holds each way the index can lay out a family to the
+// brute-force oracle: members not kept (VRPs already in prefix order, as
+// the live table's packed set always is; IPv6 then starts past the
+// invalid and IPv4 VRPs) and kept (any other order), and the wide IPv4
+// entries an index with more IPv4 prefixes than the 12-byte entries can
+// number uses (maxEnts4, lowered here), each built by NewIndex,
+// NewIndexPacked and NewIndexOrdered, with and without bucket tables.
+func TestIndexLayouts(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, n := range []int{1, 40, 3000, 20000} {
+		for _, wide := range []bool{false, true} {
+			t.Run(fmt.Sprintf("vrps%d_wide%v", n, wide), func(t *testing.T) {
+				if wide {
+					defer func(m int) { maxEnts4 = m }(maxEnts4)
+					maxEnts4 = 0
+				}
+				vrps := randVRPs(r, n)
+				vrps = append(vrps, VRP{MaxLen: 9, ASN: 3}, VRP{ASN: 1}) // invalid prefixes: IPv6 no longer starts at 0
+				ps, tas, sorted := sortedPacked(vrps)
+				shuffled := slices.Clone(sorted)
+				r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+				for _, tc := range []struct {
+					name      string
+					ix        *Index
+					vrps      []VRP
+					consecute bool
+				}{
+					{"packed-sorted", NewIndexPacked(ps, tas), sorted, true},
+					{"sorted", NewIndex(sorted), sorted, true},
+					{"shuffled", NewIndex(shuffled), shuffled, false},
+				} {
+					ix := tc.ix
+					has4 := slices.ContainsFunc(tc.vrps, func(v VRP) bool { return v.Prefix.Addr().Is4() })
+					if (ix.w4 != nil) != (wide && has4) {
+						t.Fatalf("%s: wide IPv4 entries %v, want %v", tc.name, ix.w4 != nil, wide)
+					}
+					m4, jump4, n4 := ix.s4.members, ix.s4.jump, ix.s4.n
+					if ix.w4 != nil {
+						m4, jump4, n4 = ix.w4.members, ix.w4.jump, ix.w4.n
+					}
+					if (jump4 != nil) != (n4 >= minJump) || (ix.s6.jump != nil) != (ix.s6.n >= minJump) || n == 20000 && ix.s6.jump == nil {
+						t.Fatalf("%s: bucket tables %v %v for %d and %d prefixes", tc.name, jump4 != nil, ix.s6.jump != nil, n4, ix.s6.n)
+					}
+					if tc.consecute && (m4.list != nil || ix.s6.list != nil) {
+						t.Fatalf("%s: members kept for VRPs in prefix order", tc.name)
+					}
+					if !tc.consecute && n >= 40 && (m4.list == nil || ix.s6.list == nil) {
+						t.Fatalf("%s: members not kept for shuffled VRPs", tc.name)
+					}
+					v4, v6, byASN := ix.Orders()
+					if len(v4)+len(v6) != len(tc.vrps)-2 || len(byASN) != len(tc.vrps) {
+						t.Fatalf("%s: orders of %d, %d and %d VRPs, want %d", tc.name, len(v4), len(v6), len(byASN), len(tc.vrps))
+					}
+					re, err := NewIndexOrdered(tc.vrps, slices.Clone(v4), slices.Clone(v6), slices.Clone(byASN))
+					if err != nil {
+						t.Fatalf("%s: NewIndexOrdered: %v", tc.name, err)
+					}
+					if (re.w4 != nil) != (ix.w4 != nil) || tc.consecute && re.s6.list != nil {
+						t.Fatalf("%s: NewIndexOrdered laid out differently", tc.name)
+					}
+					for range 400 {
+						var p netip.Prefix
+						if r.IntN(3) == 0 {
+							p = tc.vrps[r.IntN(len(tc.vrps))].Prefix
+							if p.IsValid() {
+								if b := p.Bits() + r.IntN(3) - 1; b >= 0 && b <= p.Addr().BitLen() {
+									p = netip.PrefixFrom(p.Addr(), b).Masked()
+								}
+							}
+						} else {
+							p = randPrefix(r, r.IntN(2) == 1)
+						}
+						o := randOrigin(r)
+						checkAgainstOracle(t, ix, tc.vrps, p, o)
+						if !slices.Equal(ix.Covering(p, nil), re.Covering(p, nil)) || !slices.Equal(ix.Inside(p, nil), re.Inside(p, nil)) {
+							t.Fatalf("%s: NewIndexOrdered answers %s differently", tc.name, p)
+						}
+					}
+				}
+			})
+		}
+	}
+}
