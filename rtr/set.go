@@ -169,7 +169,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 // shared returns the client's own copy of the source's set (u.held) in
 // place of next when the two are equal, so that the set is held once.
 func (u *Update) shared(next []vkey) []vkey {
-	if u.held != nil && len(u.held) == len(next) && slices.Equal(u.held, next) {
+	if u.held != nil && slices.Equal(u.held, next) { // Equal compares the lengths first
 		return u.held
 	}
 	return next
