@@ -53,12 +53,29 @@ type Index struct {
 	s6 sortedPrefixes
 
 	// byASN holds every VRP index sorted by (ASN, family, address, length,
-	// maxLength); asnSpan maps an ASN to its run in byASN. InsideByASN
-	// computes the keys of the few VRPs its binary search visits: a table
-	// of every key (17 MB on 723k VRPs) cost more to fill at every start
-	// than all the searches of a full-table analysis save.
-	byASN   []uint32
-	asnSpan map[uint32]span
+	// maxLength); asns lists the distinct ASNs in ascending order, and the
+	// run of asns[k] in byASN starts at asnStart[k] and ends at
+	// asnStart[k+1]. InsideByASN computes the keys of the few VRPs its
+	// binary search visits: a table of every key (17 MB on 723k VRPs) cost
+	// more to fill at every start than all the searches of a full-table
+	// analysis save. The two sorted arrays take 8 bytes an ASN (0.4 MB for
+	// the export's 50k) where a map of spans took about twice that; finding
+	// an ASN is a binary search instead of a hash, once per query that
+	// needs one ASN's VRPs (an Invalid route's classification).
+	byASN    []uint32
+	asns     []uint32
+	asnStart []uint32
+}
+
+// asnRun returns the run of asn in byASN (capacity clipped), and whether
+// asn has one.
+func (ix *Index) asnRun(asn uint32) ([]uint32, bool) {
+	k, ok := slices.BinarySearch(ix.asns, asn)
+	if !ok {
+		return nil, false
+	}
+	lo, hi := ix.asnStart[k], ix.asnStart[k+1]
+	return ix.byASN[lo:hi:hi], true
 }
 
 // asnKeyOf is the key ordering one ASN's VRPs: family (invalid prefixes,
@@ -69,8 +86,6 @@ func asnKeyOf(p netip.Prefix) pfxkey.Key {
 	}
 	return pfxkey.Of(p)
 }
-
-type span struct{ lo, hi uint32 }
 
 // sortedPrefixes is one family's distinct VRP prefixes in (address, length)
 // order, which is a pre-order walk of the containment tree: every prefix
@@ -158,11 +173,16 @@ func (s *sortedPrefixes) search(k pfxkey.Key) int {
 // Buckets split the address space on the first address bits of a family:
 // for IPv4 the first ones, for IPv6 the ones after the 2000::/3 prefix,
 // where nearly all routed space is; other IPv6 addresses search the whole
-// array. A family gets about one bucket per prefix (the bit length of its
-// prefix count, at most maxJumpBits): a few entries per bucket on real
-// data, 2 MiB for the 480k IPv4 prefixes of a full export and 0.5 MiB for
-// its 130k IPv6 ones.
+// array. A family gets about one bucket per two prefixes (jumpBits): a few
+// entries per bucket on real data, 1 MiB for the 512k IPv4 prefixes of a
+// full export and 0.25 MiB for its 129k IPv6 ones. Twice as many buckets
+// (one a prefix) cost twice the memory and saved no measurable time in
+// BenchmarkCovering: the step or two more of the search stays in the
+// bucket's cache lines.
 const maxJumpBits = 20
+
+// jumpBits is the number of bucket bits for n prefixes.
+func jumpBits(n int) uint8 { return uint8(min(bits.Len(uint(n))-1, maxJumpBits)) }
 
 // minJump is the fewest prefixes a family needs for a bucket table: below
 // it the table and its fill cost more than they save (and small indexes,
@@ -282,7 +302,7 @@ func (s *sortedPrefixes) finish(m int, v6 bool) {
 	if s.n < minJump {
 		return // a binary search over a few thousand entries is cheap
 	}
-	s.jbits = uint8(min(bits.Len(uint(s.n)), maxJumpBits))
+	s.jbits = jumpBits(s.n)
 	jb := s.jbits
 	nb := 1 << jb
 	// jump[b] is the first entry not below the start of bucket b. Bucket
@@ -469,7 +489,7 @@ func newIndex(t table) *Index {
 // 24 VRPs; private and reserved ASNs the rest).
 const maxDenseHighs = 64
 
-// asnOrderDense fills byASN and asnSpan (the ASN half) by one counting
+// asnOrderDense fills byASN, asns and asnStart (the ASN half) by one counting
 // sort on the ASN, given the invalid, IPv4 and IPv6 indexes each in
 // prefixOrder (so, as in asnOrderOf, each ASN's run comes out in
 // asnOrder): a count per ASN in a table per distinct upper half, the
@@ -519,7 +539,7 @@ func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
 			}
 		}
 	}
-	ix.asnSpan = make(map[uint32]span, distinct)
+	ix.asns, ix.asnStart = make([]uint32, 0, distinct), make([]uint32, 0, distinct+1)
 	var start uint32
 	for _, t := range byHigh {
 		tab := tables[t]
@@ -527,11 +547,13 @@ func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
 			if c == 0 {
 				continue
 			}
-			ix.asnSpan[highs[t]<<16|uint32(lo)] = span{start, start + c}
+			ix.asns = append(ix.asns, highs[t]<<16|uint32(lo))
+			ix.asnStart = append(ix.asnStart, start)
 			tab[lo] = start
 			start += c
 		}
 	}
+	ix.asnStart = append(ix.asnStart, start)
 	order := make([]uint32, n)
 	for _, part := range parts {
 		for _, i := range part {
@@ -777,16 +799,14 @@ func (ix *Index) buildASN(asns []uint32) {
 			runs++
 		}
 	}
-	ix.asnSpan = make(map[uint32]span, runs)
-	for j := 0; j < len(asns); {
-		asn := asns[j]
-		k := j + 1
-		for k < len(asns) && asns[k] == asn {
-			k++
+	ix.asns, ix.asnStart = make([]uint32, 0, runs), make([]uint32, 0, runs+1)
+	for j := range asns {
+		if j == 0 || asns[j] != asns[j-1] {
+			ix.asns = append(ix.asns, asns[j])
+			ix.asnStart = append(ix.asnStart, uint32(j))
 		}
-		ix.asnSpan[asn] = span{uint32(j), uint32(k)}
-		j = k
 	}
+	ix.asnStart = append(ix.asnStart, uint32(len(asns)))
 }
 
 // Orders returns the three permutations NewIndex sorted the VRPs into: the
@@ -999,14 +1019,13 @@ func (ix *Index) InsideByASN(p netip.Prefix, asn uint32, dst []uint32) []uint32 
 	if !p.IsValid() {
 		return dst
 	}
-	s, ok := ix.asnSpan[asn]
+	run, ok := ix.asnRun(asn)
 	if !ok {
 		return dst
 	}
 	t := asnKeyOf(p.Masked())
 	first := t
 	first.Bits++
-	run := ix.byASN[s.lo:s.hi]
 	key := ix.t.keyFunc()
 	lo, _ := slices.BinarySearchFunc(run, first, func(i uint32, k pfxkey.Key) int { return key(i).Compare(k) })
 	for j := lo; j < len(run); j++ {
@@ -1023,11 +1042,8 @@ func (ix *Index) InsideByASN(p netip.Prefix, asn uint32, dst []uint32) []uint32 
 // maxLength). The slice is shared and read-only (its capacity is clipped, so
 // appending to it copies).
 func (ix *Index) ByASN(asn uint32) []uint32 {
-	s, ok := ix.asnSpan[asn]
-	if !ok {
-		return nil
-	}
-	return ix.byASN[s.lo:s.hi:s.hi]
+	run, _ := ix.asnRun(asn)
+	return run
 }
 
 // table is the VRPs an Index is over: the VRP slice given to NewIndex, or

@@ -1,10 +1,6 @@
 package rov
 
-import (
-	"math/bits"
-
-	"github.com/rovimpact/rovimpact/internal/pfxkey"
-)
+import "github.com/rovimpact/rovimpact/internal/pfxkey"
 
 // The IPv4 half of the index keeps its prefixes in 16-byte entries (a
 // 32-bit address and a length) instead of the 32 bytes of an entry with a
@@ -108,7 +104,7 @@ func build4(idx []uint32, distinct int, walk prefixWalk) (sortedPrefixes4, walkR
 	}
 	// As sortedPrefixes.finish: jump[b] is the first entry whose address
 	// is in bucket b or later.
-	s.jbits = uint8(min(bits.Len(uint(s.n)), maxJumpBits))
+	s.jbits = jumpBits(s.n)
 	nb := 1 << s.jbits
 	s.jump = make([]uint32, nb+1)
 	b := 0
