@@ -91,3 +91,57 @@ func TestIndexLayouts(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIndexLayouts: for fuzzer-chosen VRPs (close together, so they nest)
+// the index over them packed and sorted (no members lists), over them in
+// the given order (members kept) and with wide IPv4 entries answers every
+// query as the brute-force oracle does, for routes at and around every
+// VRP.
+func FuzzIndexLayouts(f *testing.F) {
+	f.Add([]byte{0, 10, 0, 0, 0, 8, 24, 1, 0, 10, 1, 0, 0, 16, 16, 2}, false)
+	f.Add([]byte{1, 0x20, 0x01, 0x0d, 0xb8, 32, 48, 3, 1, 0x20, 0x01, 0x0d, 0xb8, 128, 128, 3, 0, 0, 0, 0, 0, 0, 0, 0}, true)
+	f.Fuzz(func(t *testing.T, data []byte, wide bool) {
+		if wide {
+			defer func(m int) { maxEnts4 = m }(maxEnts4)
+			maxEnts4 = 0
+		}
+		var vrps []VRP
+		for len(data) >= 8 && len(vrps) < 200 {
+			d := data[:8]
+			data = data[8:]
+			var p netip.Prefix
+			switch d[0] % 3 {
+			case 0:
+				p = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, d[1], d[2], d[3]}), int(d[5]%33))
+			case 1:
+				p = netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, d[1], d[2], 0, 0, 0, 0, 0, 0, 0, 0, d[3], d[4]}), int(d[5]%129))
+			}
+			ml := d[6]
+			if p.IsValid() {
+				p = p.Masked()
+				ml = uint8(p.Bits() + int(ml)%(p.Addr().BitLen()-p.Bits()+1))
+			}
+			vrps = append(vrps, VRP{Prefix: p, MaxLen: ml, ASN: uint32(d[7] % 4)})
+		}
+		ps, tas, sorted := sortedPacked(vrps)
+		for _, c := range []struct {
+			ix   *Index
+			vrps []VRP
+		}{{NewIndexPacked(ps, tas), sorted}, {NewIndex(vrps), vrps}} {
+			for _, v := range c.vrps {
+				if !v.Prefix.IsValid() {
+					continue
+				}
+				for _, b := range []int{v.Prefix.Bits() - 1, v.Prefix.Bits(), int(v.MaxLen), int(v.MaxLen) + 1} {
+					if b < 0 || b > v.Prefix.Addr().BitLen() {
+						continue
+					}
+					p := netip.PrefixFrom(v.Prefix.Addr(), b).Masked()
+					for _, asn := range []uint32{0, 1, 2} {
+						checkAgainstOracle(t, c.ix, c.vrps, p, Origin{Kind: OriginAS, ASN: asn})
+					}
+				}
+			}
+		}
+	})
+}
