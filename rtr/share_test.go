@@ -60,3 +60,31 @@ func TestSetSharesClientSet(t *testing.T) {
 		t.Fatal("union not sorted")
 	}
 }
+
+// TestDeltaSharesFirstLoad: a first load into an empty union whose
+// Announced is already the sorted, TA-less list (as a Client sends it)
+// is the Delta's Announced itself, not a copy; any other (a TA, another
+// order, a union not empty) gets its own list, with the same VRPs as ever.
+func TestDeltaSharesFirstLoad(t *testing.T) {
+	same := func(a, b []rov.VRP) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
+	sorted := []rov.VRP{vA, vB, vC}
+	s := NewSet()
+	d, err := s.Apply(Update{Source: "a", Reset: true, Announced: sorted, Time: t0})
+	if err != nil || !same(d.Announced, sorted) || cap(d.Announced) != len(d.Announced) {
+		t.Fatalf("first load: %+v %v, shared %v", d, err, same(d.Announced, sorted))
+	}
+	// A second source: the union is not empty; only vD is new.
+	d, err = s.Apply(Update{Source: "b", Reset: true, Announced: []rov.VRP{vA, vD}, Time: t0})
+	if err != nil || !reflect.DeepEqual(d.Announced, []rov.VRP{vD}) {
+		t.Fatalf("second source: %+v %v", d, err)
+	}
+	withTA := []rov.VRP{vA, vB, vC}
+	withTA[1].TA = "ripe"
+	for _, ann := range [][]rov.VRP{{vC, vA, vB}, withTA} {
+		s := NewSet()
+		d, err := s.Apply(Update{Source: "a", Reset: true, Announced: ann, Time: t0})
+		if err != nil || same(d.Announced, ann) || !reflect.DeepEqual(d.Announced, sorted) {
+			t.Fatalf("%v: %+v %v", ann, d, err)
+		}
+	}
+}
