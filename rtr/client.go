@@ -125,6 +125,14 @@ type Update struct {
 	// Data.
 	Expire time.Duration
 
+	// Reuse hands Announced over to Set.Apply, which may then write the
+	// change's VRPs over its elements (its Delta's Announced is then that
+	// array): the caller reads no element of it afterwards. A first load
+	// from a file (VRPs with TAs, in the loader's order) then holds its
+	// VRPs once, not a second time as the Delta (40 MB each on a full
+	// export). A Client's own Updates need no such thing (see Delta).
+	Reuse bool
+
 	// held is the client's whole set after this update (sorted, shared,
 	// never modified): Set.Apply keeps it as the source's set when it is
 	// the set the update leaves there (no SLURM filter removed anything),

@@ -117,7 +117,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 		}
 		src.keys = next
 		s.leave(gone, &d)
-		s.enter(added, u.Announced, &d)
+		s.enter(added, u.Announced, u.Reuse, &d)
 	} else {
 		wd, dupW := sortedKeys(u.Withdrawn)
 		ann, dupA := sortedKeys(u.Announced)
@@ -161,7 +161,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 		}
 		src.keys = u.shared(next)
 		s.leave(gone, &d)
-		s.enter(added, u.Announced, &d)
+		s.enter(added, u.Announced, u.Reuse, &d)
 	}
 	s.changed()
 	if bad > 0 {
@@ -239,8 +239,10 @@ func (s *Set) leave(keys []vkey, d *Delta) {
 // source held: those for which the union has no entry yet (s.union is
 // still the union before the change). from is the Update's Announced,
 // which d.Announced is when every key is new and from lists exactly them
-// (see Delta).
-func (s *Set) enter(keys []vkey, from []rov.VRP, d *Delta) {
+// (see Delta), and whose array it is written into when reuse (see
+// Update.Reuse; keys are a copy, so nothing reads from's elements any
+// more).
+func (s *Set) enter(keys []vkey, from []rov.VRP, reuse bool, d *Delta) {
 	if len(s.union) == 0 && sameVRPs(keys, from) {
 		d.Announced = slices.Clip(from)
 		return
@@ -248,11 +250,16 @@ func (s *Set) enter(keys []vkey, from []rov.VRP, d *Delta) {
 	for i, k := range keys {
 		if _, ok := slices.BinarySearchFunc(s.union, k, vkey.Compare); !ok {
 			if d.Announced == nil {
-				d.Announced = make([]rov.VRP, 0, len(keys)-i) // at most that many
+				if n := len(keys) - i; reuse && cap(from) >= n { // at most n
+					d.Announced = from[:0]
+				} else {
+					d.Announced = make([]rov.VRP, 0, n)
+				}
 			}
 			d.Announced = append(d.Announced, vrpOf(k))
 		}
 	}
+	d.Announced = slices.Clip(d.Announced)
 }
 
 // sameVRPs reports whether vrps are the VRPs of keys, element for element

@@ -82,9 +82,26 @@ func TestDeltaSharesFirstLoad(t *testing.T) {
 	withTA[1].TA = "ripe"
 	for _, ann := range [][]rov.VRP{{vC, vA, vB}, withTA} {
 		s := NewSet()
-		d, err := s.Apply(Update{Source: "a", Reset: true, Announced: ann, Time: t0})
+		d, err := s.Apply(Update{Source: "a", Reset: true, Announced: slices.Clone(ann), Time: t0})
 		if err != nil || same(d.Announced, ann) || !reflect.DeepEqual(d.Announced, sorted) {
 			t.Fatalf("%v: %+v %v", ann, d, err)
 		}
+		// Handed over (Update.Reuse): the change is written into the
+		// Update's array, with the same VRPs.
+		given := slices.Clone(ann)
+		d, err = NewSet().Apply(Update{Source: "a", Reset: true, Announced: given, Time: t0, Reuse: true})
+		if err != nil || !same(d.Announced, given) || !reflect.DeepEqual(d.Announced, sorted) || cap(d.Announced) != len(d.Announced) {
+			t.Fatalf("%v handed over: %+v %v", ann, d, err)
+		}
+	}
+	// Handed over into a union not empty: only the new VRPs, in front.
+	s = NewSet()
+	if _, err := s.Apply(Update{Source: "a", Reset: true, Announced: []rov.VRP{vA}, Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	given := []rov.VRP{vC, vA, vB}
+	d, err = s.Apply(Update{Source: "b", Reset: true, Announced: given, Time: t0, Reuse: true})
+	if err != nil || !same(d.Announced, given) || !reflect.DeepEqual(d.Announced, []rov.VRP{vB, vC}) {
+		t.Fatalf("handed over, two new: %+v %v", d, err)
 	}
 }
