@@ -102,8 +102,14 @@ func (s *Set) Apply(u Update) (Delta, error) {
 	var bad int
 	var next []vkey
 	if u.Reset {
-		next, _ = sortedKeys(u.Announced)
-		next = u.shared(next)
+		if sameVRPs(u.held, u.Announced) {
+			// The client's set as it sent it (no filter removed any):
+			// no sorted copy of the keys to make and compare.
+			next = u.held
+		} else {
+			next, _ = sortedKeys(u.Announced)
+			next = u.shared(next)
+		}
 		var gone, added []vkey
 		if len(src.keys) == 0 {
 			added = next // a first load: every key is new

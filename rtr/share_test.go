@@ -73,6 +73,14 @@ func TestDeltaSharesFirstLoad(t *testing.T) {
 	if err != nil || !same(d.Announced, sorted) || cap(d.Announced) != len(d.Announced) {
 		t.Fatalf("first load: %+v %v, shared %v", d, err, same(d.Announced, sorted))
 	}
+	// As a Client sends a Reset: the set is its own (held), shared
+	// without a sorted copy of the keys.
+	held, _ := sortedKeys(sorted)
+	s2 := NewSet()
+	d2, err := s2.Apply(Update{Source: "a", Reset: true, Announced: sorted, Time: t0, held: held})
+	if err != nil || !same(d2.Announced, sorted) || &s2.src["a"].keys[0] != &held[0] || &s2.Packed()[0] != &held[0] {
+		t.Fatalf("client reset: %+v %v", d2, err)
+	}
 	// A second source: the union is not empty; only vD is new.
 	d, err = s.Apply(Update{Source: "b", Reset: true, Announced: []rov.VRP{vA, vD}, Time: t0})
 	if err != nil || !reflect.DeepEqual(d.Announced, []rov.VRP{vD}) {
