@@ -50,7 +50,8 @@ type Index struct {
 	// prefixes than s4's entries can number (maxEnts4): wide entries, as
 	// IPv6 has. Real sets have a hundredth of that.
 	w4 *sortedPrefixes
-	s6 sortedPrefixes
+	s6 sortedPrefixes6
+	w6 *sortedPrefixes // the IPv6 half instead of s6 past maxEnts6 prefixes
 
 	// byASN holds every VRP index sorted by (ASN, family, address, length,
 	// maxLength); asns lists the distinct ASNs in ascending order, and the
@@ -93,9 +94,10 @@ func asnKeyOf(p netip.Prefix) pfxkey.Key {
 type sortedPrefixes struct {
 	// ents[:n] are the prefixes; ents[n] is a sentinel whose start ends
 	// the last run. Key, parent and start share one 32-byte entry so a
-	// lookup touches one cache line per prefix it visits. IPv6 only: the
-	// IPv4 half is sortedPrefixes4 (index4.go), the same with 12-byte
-	// entries.
+	// lookup touches one cache line per prefix it visits. This wide
+	// layout indexes a family only past what the narrow ones can number:
+	// sortedPrefixes4 (index4.go, 12-byte entries) and sortedPrefixes6
+	// (index6.go, 24 bytes) are the same with the key narrowed.
 	ents []entry
 	n    int
 	members
@@ -256,12 +258,12 @@ func walkOrdered(key func(uint32) pfxkey.Key, idx []uint32) prefixWalk {
 	}
 }
 
-// build6 makes the IPv6 array from idx, whose VRPs walk visits in
-// prefixOrder: one pass with a stack for the parent pointers, one pass
-// for the bucket table. distinct bounds the number of distinct prefixes
-// (it sizes the array). The array is whole only when the walk ends with
-// walkDone. With v6 false it is an IPv4 array of wide entries (w4).
-func build6(idx []uint32, distinct int, v6 bool, walk prefixWalk) (sortedPrefixes, walkResult) {
+// buildWide makes the wide array (w4 or w6) from idx, whose VRPs walk
+// visits in prefixOrder: one pass with a stack for the parent pointers,
+// one pass for the bucket table. distinct bounds the number of distinct
+// prefixes (it sizes the array). The array is whole only when the walk
+// ends with walkDone.
+func buildWide(idx []uint32, distinct int, v6 bool, walk prefixWalk) (sortedPrefixes, walkResult) {
 	var s sortedPrefixes
 	s.ents = make([]entry, 0, distinct+1)
 	var stack []int32
@@ -303,16 +305,21 @@ func (s *sortedPrefixes) finish(m int, v6 bool) {
 		return // a binary search over a few thousand entries is cheap
 	}
 	s.jbits = jumpBits(s.n)
-	jb := s.jbits
+	s.jump = fillJump(s.n, s.jbits, v6, func(j int) uint64 { return s.ents[j].k.Hi })
+}
+
+// fillJump returns the bucket table of n entries in order whose
+// addresses' top words hiOf gives, with 2^jb buckets (see bucketOf).
+// jump[b] is the first entry not below the start of bucket b. Bucket
+// starts have length 0 and nothing below the bucket bits, so an entry is
+// below the start of b exactly when its top address bits are; the entries
+// are in order, so one pass over them fills the table.
+func fillJump(n int, jb uint8, v6 bool, hiOf func(int) uint64) []uint32 {
 	nb := 1 << jb
-	// jump[b] is the first entry not below the start of bucket b. Bucket
-	// starts have length 0 and nothing below the bucket bits, so an entry
-	// is below the start of b exactly when its top address bits are; the
-	// entries are in order, so one pass over them fills the table.
-	s.jump = make([]uint32, nb+1)
+	jump := make([]uint32, nb+1)
 	b := 0
-	for j := 0; j < s.n; j++ {
-		hi := s.ents[j].k.Hi
+	for j := 0; j < n; j++ {
+		hi := hiOf(j)
 		var last int // the last bucket whose start is at or below entry j
 		switch {
 		case !v6:
@@ -325,15 +332,16 @@ func (s *sortedPrefixes) finish(m int, v6 bool) {
 			last = nb // 4000:: and above: at or past the end of the last bucket
 		}
 		for ; b <= last; b++ {
-			s.jump[b] = uint32(j)
+			jump[b] = uint32(j)
 		}
 		if b > nb {
 			break
 		}
 	}
 	for ; b <= nb; b++ {
-		s.jump[b] = uint32(s.n)
+		jump[b] = uint32(n)
 	}
+	return jump
 }
 
 // covering appends the VRPs of every entry containing or equal to k, most
@@ -450,9 +458,9 @@ func newIndex(t table) *Index {
 	var r4, r6 walkResult
 	both(func() error {
 		if d4 > maxEnts4 {
-			w4, r := build6(i4, d4, false, sortFamily(tp, i4))
+			w4, r := buildWide(i4, d4, false, sortFamily(tp, i4))
 			if r == walkUnordered {
-				w4, r = build6(i4, d4, false, sortWhole(tp, i4))
+				w4, r = buildWide(i4, d4, false, sortWhole(tp, i4))
 			}
 			ix.w4, r4 = &w4, r
 			return nil
@@ -463,9 +471,17 @@ func newIndex(t table) *Index {
 		}
 		return nil
 	}, func() error {
-		ix.s6, r6 = build6(i6, d6, true, sortFamily(tp, i6))
-		if r6 == walkUnordered {
-			ix.s6, r6 = build6(i6, d6, true, sortWhole(tp, i6))
+		if d6 > maxEnts6 {
+			w6, r := buildWide(i6, d6, true, sortFamily(tp, i6))
+			if r == walkUnordered {
+				w6, r = buildWide(i6, d6, true, sortWhole(tp, i6))
+			}
+			ix.w6, r6 = &w6, r
+		} else {
+			ix.s6, r6 = build6(i6, d6, sortFamily(tp, i6))
+			if r6 == walkUnordered {
+				ix.s6, r6 = build6(i6, d6, sortWhole(tp, i6))
+			}
 		}
 		sortPrefixOrder(tp, inv)
 		return nil
@@ -752,12 +768,17 @@ func assemble(t table, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32, d4, 
 	both(func() error {
 		// NewIndexOrdered checked the masks: the walks end walkDone.
 		if d4 > maxEnts4 {
-			w4, _ := build6(i4, d4, false, walkOrdered(key, i4))
+			w4, _ := buildWide(i4, d4, false, walkOrdered(key, i4))
 			ix.w4 = &w4
 		} else {
 			ix.s4, _ = build4(i4, d4, walkOrdered(key, i4))
 		}
-		ix.s6, _ = build6(i6, d6, true, walkOrdered(key, i6))
+		if d6 > maxEnts6 {
+			w6, _ := buildWide(i6, d6, true, walkOrdered(key, i6))
+			ix.w6 = &w6
+		} else {
+			ix.s6, _ = build6(i6, d6, walkOrdered(key, i6))
+		}
 		return nil
 	}, func() error {
 		asns := make([]uint32, len(byASN))
@@ -814,10 +835,14 @@ func (ix *Index) buildASN(asns []uint32) {
 // snapshot stores them so that NewIndexOrdered rebuilds the index without
 // sorting. The slices are shared: do not modify them.
 func (ix *Index) Orders() (v4, v6, byASN []uint32) {
+	v4, v6 = ix.s4.order(), ix.s6.order()
 	if ix.w4 != nil {
-		return ix.w4.order(), ix.s6.order(), ix.byASN
+		v4 = ix.w4.order()
 	}
-	return ix.s4.order(), ix.s6.order(), ix.byASN
+	if ix.w6 != nil {
+		v6 = ix.w6.order()
+	}
+	return v4, v6, ix.byASN
 }
 
 // OrderError says which stored order NewIndexOrdered refused, and where.
@@ -976,7 +1001,10 @@ func (ix *Index) Covering(p netip.Prefix, dst []uint32) []uint32 {
 		}
 		return ix.s4.covering(key4Of(pfxkey.Of(p)), dst)
 	}
-	return ix.s6.covering(pfxkey.Of(p), true, dst)
+	if ix.w6 != nil {
+		return ix.w6.covering(pfxkey.Of(p), true, dst)
+	}
+	return ix.s6.covering(pfxkey.Of(p), dst)
 }
 
 // CoveringTree is Covering answered by the patricia tree, least specific
@@ -1008,6 +1036,9 @@ func (ix *Index) Inside(p netip.Prefix, dst []uint32) []uint32 {
 			return ix.w4.inside(pfxkey.Of(p), dst)
 		}
 		return ix.s4.inside(key4Of(pfxkey.Of(p)), dst)
+	}
+	if ix.w6 != nil {
+		return ix.w6.inside(pfxkey.Of(p), dst)
 	}
 	return ix.s6.inside(pfxkey.Of(p), dst)
 }

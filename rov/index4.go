@@ -103,20 +103,8 @@ func build4(idx []uint32, distinct int, walk prefixWalk) (sortedPrefixes4, walkR
 	if s.n < minJump {
 		return s, walkDone
 	}
-	// As sortedPrefixes.finish: jump[b] is the first entry whose address
-	// is in bucket b or later.
 	s.jbits = jumpBits(s.n)
-	nb := 1 << s.jbits
-	s.jump = make([]uint32, nb+1)
-	b := 0
-	for j := 0; j < s.n; j++ {
-		for last := int(s.ents[j].addr >> (32 - s.jbits)); b <= last; b++ {
-			s.jump[b] = uint32(j)
-		}
-	}
-	for ; b <= nb; b++ {
-		s.jump[b] = uint32(s.n)
-	}
+	s.jump = fillJump(s.n, s.jbits, false, func(j int) uint64 { return uint64(s.ents[j].addr) << 32 })
 	return s, walkDone
 }
 

@@ -11,9 +11,10 @@ import (
 // TestIndexLayouts holds each way the index can lay out a family to the
 // brute-force oracle: members not kept (VRPs already in prefix order, as
 // the live table's packed set always is; IPv6 then starts past the
-// invalid and IPv4 VRPs) and kept (any other order), and the wide IPv4
+// invalid and IPv4 VRPs) and kept (any other order), and the wide
 // entries an index with more IPv4 prefixes than the 12-byte entries can
-// number uses (maxEnts4, lowered here), each built by NewIndex,
+// number uses (maxEnts4, lowered here), and the same for IPv6 (maxEnts6),
+// each built by NewIndex,
 // NewIndexPacked and NewIndexOrdered, with and without bucket tables.
 func TestIndexLayouts(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
@@ -21,8 +22,8 @@ func TestIndexLayouts(t *testing.T) {
 		for _, wide := range []bool{false, true} {
 			t.Run(fmt.Sprintf("vrps%d_wide%v", n, wide), func(t *testing.T) {
 				if wide {
-					defer func(m int) { maxEnts4 = m }(maxEnts4)
-					maxEnts4 = 0
+					defer func(m4, m6 int) { maxEnts4, maxEnts6 = m4, m6 }(maxEnts4, maxEnts6)
+					maxEnts4, maxEnts6 = 0, 0
 				}
 				vrps := randVRPs(r, n)
 				vrps = append(vrps, VRP{MaxLen: 9, ASN: 3}, VRP{ASN: 1}) // invalid prefixes: IPv6 no longer starts at 0
@@ -41,20 +42,25 @@ func TestIndexLayouts(t *testing.T) {
 				} {
 					ix := tc.ix
 					has4 := slices.ContainsFunc(tc.vrps, func(v VRP) bool { return v.Prefix.Addr().Is4() })
-					if (ix.w4 != nil) != (wide && has4) {
-						t.Fatalf("%s: wide IPv4 entries %v, want %v", tc.name, ix.w4 != nil, wide)
+					has6 := slices.ContainsFunc(tc.vrps, func(v VRP) bool { return v.Prefix.Addr().Is6() })
+					if (ix.w4 != nil) != (wide && has4) || (ix.w6 != nil) != (wide && has6) {
+						t.Fatalf("%s: wide entries %v %v, want %v", tc.name, ix.w4 != nil, ix.w6 != nil, wide)
 					}
 					m4, jump4, n4 := ix.s4.members, ix.s4.jump, ix.s4.n
 					if ix.w4 != nil {
 						m4, jump4, n4 = ix.w4.members, ix.w4.jump, ix.w4.n
 					}
-					if (jump4 != nil) != (n4 >= minJump) || (ix.s6.jump != nil) != (ix.s6.n >= minJump) || n == 20000 && ix.s6.jump == nil {
-						t.Fatalf("%s: bucket tables %v %v for %d and %d prefixes", tc.name, jump4 != nil, ix.s6.jump != nil, n4, ix.s6.n)
+					m6, jump6, n6 := ix.s6.members, ix.s6.jump, ix.s6.n
+					if ix.w6 != nil {
+						m6, jump6, n6 = ix.w6.members, ix.w6.jump, ix.w6.n
 					}
-					if tc.consecute && (m4.list != nil || ix.s6.list != nil) {
+					if (jump4 != nil) != (n4 >= minJump) || (jump6 != nil) != (n6 >= minJump) || n == 20000 && jump6 == nil {
+						t.Fatalf("%s: bucket tables %v %v for %d and %d prefixes", tc.name, jump4 != nil, jump6 != nil, n4, n6)
+					}
+					if tc.consecute && (m4.list != nil || m6.list != nil) {
 						t.Fatalf("%s: members kept for VRPs in prefix order", tc.name)
 					}
-					if !tc.consecute && n >= 40 && (m4.list == nil || ix.s6.list == nil) {
+					if !tc.consecute && n >= 40 && (m4.list == nil || m6.list == nil) {
 						t.Fatalf("%s: members not kept for shuffled VRPs", tc.name)
 					}
 					v4, v6, byASN := ix.Orders()
@@ -65,7 +71,7 @@ func TestIndexLayouts(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s: NewIndexOrdered: %v", tc.name, err)
 					}
-					if (re.w4 != nil) != (ix.w4 != nil) || tc.consecute && re.s6.list != nil {
+					if (re.w4 != nil) != (ix.w4 != nil) || (re.w6 != nil) != (ix.w6 != nil) || tc.consecute && re.s6.list != nil {
 						t.Fatalf("%s: NewIndexOrdered laid out differently", tc.name)
 					}
 					for range 400 {
@@ -94,7 +100,7 @@ func TestIndexLayouts(t *testing.T) {
 
 // FuzzIndexLayouts: for fuzzer-chosen VRPs (close together, so they nest)
 // the index over them packed and sorted (no members lists), over them in
-// the given order (members kept) and with wide IPv4 entries answers every
+// the given order (members kept) and with wide entries answers every
 // query as the brute-force oracle does, for routes at and around every
 // VRP.
 func FuzzIndexLayouts(f *testing.F) {
@@ -102,8 +108,8 @@ func FuzzIndexLayouts(f *testing.F) {
 	f.Add([]byte{1, 0x20, 0x01, 0x0d, 0xb8, 32, 48, 3, 1, 0x20, 0x01, 0x0d, 0xb8, 128, 128, 3, 0, 0, 0, 0, 0, 0, 0, 0}, true)
 	f.Fuzz(func(t *testing.T, data []byte, wide bool) {
 		if wide {
-			defer func(m int) { maxEnts4 = m }(maxEnts4)
-			maxEnts4 = 0
+			defer func(m4, m6 int) { maxEnts4, maxEnts6 = m4, m6 }(maxEnts4, maxEnts6)
+			maxEnts4, maxEnts6 = 0, 0
 		}
 		var vrps []VRP
 		for len(data) >= 8 && len(vrps) < 200 {

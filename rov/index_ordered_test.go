@@ -143,7 +143,7 @@ func TestBucketTable(t *testing.T) {
 		jb = ix.s6.jbits
 		for b, got := range ix.s6.jump {
 			start := pfxkey.Key{Hi: 1<<61 + uint64(b)<<(61-jb), Fam: pfxkey.Fam6} // b = 2^jb: 4000::
-			want := sort.Search(ix.s6.n, func(j int) bool { return ix.s6.ents[j].k.Compare(start) >= 0 })
+			want := sort.Search(ix.s6.n, func(j int) bool { return ix.s6.ents[j].key().Compare(start) >= 0 })
 			if int(got) != want {
 				t.Fatalf("IPv6 bucket %d of 2^%d starts at %d, want %d", b, jb, got, want)
 			}
