@@ -833,7 +833,9 @@ func (ix *Index) buildASN(asns []uint32) {
 // Orders returns the three permutations NewIndex sorted the VRPs into: the
 // IPv4 and the IPv6 VRPs in prefix order, and every VRP in ASN order. A
 // snapshot stores them so that NewIndexOrdered rebuilds the index without
-// sorting. The slices are shared: do not modify them.
+// sorting. The slices are shared (do not modify them), except a family
+// order the index does not keep (VRPs given in prefix order: see
+// members), which is made anew on each call.
 func (ix *Index) Orders() (v4, v6, byASN []uint32) {
 	v4, v6 = ix.s4.order(), ix.s6.order()
 	if ix.w4 != nil {
@@ -863,7 +865,8 @@ func (e *OrderError) Error() string {
 // before it in the same total order NewIndex sorts by, and as many as there
 // are VRPs of that family. Strictly increasing means no repeats, so each
 // order is the one permutation NewIndex would have produced, and the index
-// answers exactly as NewIndex's would. The index keeps all four slices. An
+// answers exactly as NewIndex's would. The index keeps the slices (a
+// family order of consecutive indexes only as its first one). An
 // order that fails a check gives an *OrderError and no index. Like NewIndex
 // it works on two goroutines (prefix half, ASN half).
 func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
