@@ -107,7 +107,7 @@ func TestShareVRPs(t *testing.T) {
 	}
 	same := func(what string, wantShared bool) {
 		t.Helper()
-		if got := len(shared.vrps) > 0 && &shared.vrps[0] == &cur[0]; got != wantShared {
+		if got := len(shared.vrps) > 0 && len(cur) > 0 && &shared.vrps[0] == &cur[0]; got != wantShared {
 			t.Fatalf("%s: holds the shared slice %v, want %v", what, got, wantShared)
 		}
 		if g, w := viewOf(shared.Snapshot().Analysis), viewOf(plain.Snapshot().Analysis); fmt.Sprint(g) != fmt.Sprint(w) {
@@ -169,4 +169,16 @@ func TestShareVRPs(t *testing.T) {
 	shared.UpdateVRPs(nil, inOrder[:5])
 	plain.UpdateVRPs(nil, inOrder[:5])
 	same("delta not in the shared set", false)
+	// SetVRPs decides sharing in the same place: a reload that is the
+	// shared set (in any order) holds it, one that is not keeps its own.
+	shared.SetVRPs(vrps)
+	plain.SetVRPs(vrps)
+	same("SetVRPs of the shared set", true)
+	shared.SetVRPs(vrps[1:])
+	plain.SetVRPs(vrps[1:])
+	same("SetVRPs of another set", false)
+	cur = nil
+	shared.SetVRPs(vrps)
+	plain.SetVRPs(vrps)
+	same("SetVRPs with nothing shared", false)
 }

@@ -75,7 +75,9 @@ func compactPacked(ps []rov.PackedVRP) []rov.PackedVRP {
 // a VRP, the TA an index into a table of names) and makes rov.VRP values
 // only where one is reported.
 func (s *State) SetVRPs(vrps []rov.VRP) int {
-	return s.changeVRPs(func(_, _ []rov.PackedVRP) []rov.PackedVRP { return s.packSet(vrps, true) })
+	// The whole set replaced: the set an empty one becomes with vrps
+	// announced.
+	return s.changeVRPs(func(_, shared []rov.PackedVRP) []rov.PackedVRP { return s.nextSet(nil, vrps, nil, shared) })
 }
 
 // UpdateVRPs applies a change of the set (an rtr.Set delta): withdrawn VRPs
@@ -105,18 +107,29 @@ func (s *State) SetVRPs(vrps []rov.VRP) int {
 // deltas (see Coalesce) rather than apply each as it comes.
 func (s *State) UpdateVRPs(announced, withdrawn []rov.VRP) int {
 	return s.changeVRPs(func(old, shared []rov.PackedVRP) []rov.PackedVRP {
-		if len(old) == 0 && len(withdrawn) == 0 && samePacked(announced, shared) {
-			return shared // a first load of the set the Set holds: not even packed
-		}
-		ann, wd := s.packSet(announced, true), s.packSet(withdrawn, false)
-		if len(old) == 0 {
-			return ann // a first load: the packed announcements are the set
-		}
-		if len(shared) > 0 && mergeWalk(old, ann, wd, equalTo(shared)) {
-			return shared // the change leaves the shared set: no new copy
-		}
-		return updated(old, ann, wd)
+		return s.nextSet(old, announced, withdrawn, shared)
 	})
+}
+
+// nextSet returns the set old (sorted, one per key) becomes when the VRPs
+// of withdrawn leave it and those of announced enter it, as UpdateVRPs
+// says, and is the one place that decides whether the State holds the
+// shared set (see ShareVRPs): it returns shared itself when the result
+// equals it, found without a copy of the result (without even packing
+// announced on a first load of exactly the shared set), and else a slice
+// of its own (the packed announcements themselves on a first load).
+func (s *State) nextSet(old []rov.PackedVRP, announced, withdrawn []rov.VRP, shared []rov.PackedVRP) []rov.PackedVRP {
+	if len(old) == 0 && len(withdrawn) == 0 && samePacked(announced, shared) {
+		return shared
+	}
+	ann, wd := s.packSet(announced, true), s.packSet(withdrawn, false)
+	if len(shared) > 0 && mergeWalk(old, ann, wd, equalTo(shared)) {
+		return shared
+	}
+	if len(old) == 0 {
+		return ann // withdrawals from an empty set change nothing
+	}
+	return updated(old, ann, wd)
 }
 
 // samePacked reports whether vrps, packed with no TA, are shared element
@@ -218,7 +231,8 @@ func mergeWalk(old, ann, wd []rov.PackedVRP, emit func(v rov.PackedVRP, last boo
 }
 
 // changeVRPs makes makeNext(old, shared) (sorted, one per key; shared is
-// what ShareVRPs offers, or nil) the VRP set: it
+// what ShareVRPs offers, or nil, and makeNext returns it when it is the
+// next set: see nextSet) the VRP set: it
 // finds the VRPs that entered or left and builds the new index without
 // the lock, then, holding it, finds the affected routes, carries every
 // kept verdict's VRP references over to the new numbering and re-validates
@@ -237,9 +251,6 @@ func (s *State) changeVRPs(makeNext func(old, shared []rov.PackedVRP) []rov.Pack
 		shared = s.shareVRPs()
 	}
 	next := makeNext(old, shared)
-	if len(next) > 0 && len(shared) == len(next) && &next[0] != &shared[0] && slices.Equal(shared, next) {
-		next = shared // the same set, held once (see ShareVRPs)
-	}
 	remap, changed := diffVRPs(old, next)
 	if len(changed) == 0 {
 		return 0

@@ -46,15 +46,37 @@ type Index struct {
 		v6   *uint32_tree.TreeV6
 	}
 	s4 sortedPrefixes4
-	s6 sortedPrefixes
+	// w4 is the IPv4 half instead of s4 when the family has more
+	// prefixes than s4's entries can number (maxEnts4): wide entries, as
+	// IPv6 has. Real sets have a hundredth of that.
+	w4 *sortedPrefixes
+	s6 sortedPrefixes6
+	w6 *sortedPrefixes // the IPv6 half instead of s6 past maxEnts6 prefixes
 
 	// byASN holds every VRP index sorted by (ASN, family, address, length,
-	// maxLength); asnSpan maps an ASN to its run in byASN. InsideByASN
-	// computes the keys of the few VRPs its binary search visits: a table
-	// of every key (17 MB on 723k VRPs) cost more to fill at every start
-	// than all the searches of a full-table analysis save.
-	byASN   []uint32
-	asnSpan map[uint32]span
+	// maxLength); asns lists the distinct ASNs in ascending order, and the
+	// run of asns[k] in byASN starts at asnStart[k] and ends at
+	// asnStart[k+1]. InsideByASN computes the keys of the few VRPs its
+	// binary search visits: a table of every key (17 MB on 723k VRPs) cost
+	// more to fill at every start than all the searches of a full-table
+	// analysis save. The two sorted arrays take 8 bytes an ASN (0.4 MB for
+	// the export's 50k) where a map of spans took about twice that; finding
+	// an ASN is a binary search instead of a hash, once per query that
+	// needs one ASN's VRPs (an Invalid route's classification).
+	byASN    []uint32
+	asns     []uint32
+	asnStart []uint32
+}
+
+// asnRun returns the run of asn in byASN (capacity clipped), and whether
+// asn has one.
+func (ix *Index) asnRun(asn uint32) ([]uint32, bool) {
+	k, ok := slices.BinarySearch(ix.asns, asn)
+	if !ok {
+		return nil, false
+	}
+	lo, hi := ix.asnStart[k], ix.asnStart[k+1]
+	return ix.byASN[lo:hi:hi], true
 }
 
 // asnKeyOf is the key ordering one ASN's VRPs: family (invalid prefixes,
@@ -66,20 +88,19 @@ func asnKeyOf(p netip.Prefix) pfxkey.Key {
 	return pfxkey.Of(p)
 }
 
-type span struct{ lo, hi uint32 }
-
 // sortedPrefixes is one family's distinct VRP prefixes in (address, length)
 // order, which is a pre-order walk of the containment tree: every prefix
 // inside p follows p directly, in one run.
 type sortedPrefixes struct {
 	// ents[:n] are the prefixes; ents[n] is a sentinel whose start ends
 	// the last run. Key, parent and start share one 32-byte entry so a
-	// lookup touches one cache line per prefix it visits. IPv6 only: the
-	// IPv4 half is sortedPrefixes4 (index4.go), the same with 16-byte
-	// entries.
-	ents    []entry
-	n       int
-	members []uint32
+	// lookup touches one cache line per prefix it visits. This wide
+	// layout indexes a family only past what the narrow ones can number:
+	// sortedPrefixes4 (index4.go, 12-byte entries) and sortedPrefixes6
+	// (index6.go, 24 bytes) are the same with the key narrowed.
+	ents []entry
+	n    int
+	members
 	// jump[b] is the first entry whose address is in bucket b or later
 	// (see bucketOf; jump[2^jbits] ends the last bucket); it narrows the
 	// binary search from ~20 steps over megabytes to a handful inside one
@@ -95,8 +116,55 @@ type entry struct {
 	start  uint32 // the entry's VRPs are members[start:next entry's start]
 }
 
-func (s *sortedPrefixes) vrpsOf(i int32) []uint32 {
-	return s.members[s.ents[i].start:s.ents[i+1].start]
+// members maps a family's array positions to VRP indexes: the family's
+// VRPs in prefixOrder, entry i's being positions [ents[i].start,
+// ents[i+1].start). When they are consecutive indexes, as they always are
+// for the live table's set (packed VRPs sorted by PackedVRP.Compare, whose
+// order is prefixOrder), the list is not kept: position j is VRP base+j.
+// That saves 4 bytes a VRP (2.9 MB on the 723k-VRP export).
+type members struct {
+	list  []uint32 // nil when consecutive
+	base  uint32
+	count uint32
+}
+
+// membersOf returns the members idx lists (idx is kept unless its
+// indexes are consecutive).
+func membersOf(idx []uint32) members {
+	if len(idx) == 0 {
+		return members{}
+	}
+	base := idx[0]
+	for j, i := range idx {
+		if i != base+uint32(j) {
+			return members{list: idx, count: uint32(len(idx))}
+		}
+	}
+	return members{base: base, count: uint32(len(idx))}
+}
+
+// appendVRPs appends the VRPs at positions [lo, hi).
+func (m *members) appendVRPs(dst []uint32, lo, hi uint32) []uint32 {
+	if m.list != nil {
+		return append(dst, m.list[lo:hi]...)
+	}
+	for j := lo; j < hi; j++ {
+		dst = append(dst, m.base+j)
+	}
+	return dst
+}
+
+// order returns the VRPs at every position: the list, or a new slice
+// when it is not kept.
+func (m *members) order() []uint32 {
+	if m.list != nil {
+		return m.list
+	}
+	out := make([]uint32, m.count)
+	for j := range out {
+		out[j] = m.base + uint32(j)
+	}
+	return out
 }
 
 func (s *sortedPrefixes) search(k pfxkey.Key) int {
@@ -107,11 +175,16 @@ func (s *sortedPrefixes) search(k pfxkey.Key) int {
 // Buckets split the address space on the first address bits of a family:
 // for IPv4 the first ones, for IPv6 the ones after the 2000::/3 prefix,
 // where nearly all routed space is; other IPv6 addresses search the whole
-// array. A family gets about one bucket per prefix (the bit length of its
-// prefix count, at most maxJumpBits): a few entries per bucket on real
-// data, 2 MiB for the 480k IPv4 prefixes of a full export and 0.5 MiB for
-// its 130k IPv6 ones.
+// array. A family gets about one bucket per two prefixes (jumpBits): a few
+// entries per bucket on real data, 1 MiB for the 512k IPv4 prefixes of a
+// full export and 0.25 MiB for its 129k IPv6 ones. Twice as many buckets
+// (one a prefix) cost twice the memory and saved no measurable time in
+// BenchmarkCovering: the step or two more of the search stays in the
+// bucket's cache lines.
 const maxJumpBits = 20
+
+// jumpBits is the number of bucket bits for n prefixes.
+func jumpBits(n int) uint8 { return uint8(min(bits.Len(uint(n))-1, maxJumpBits)) }
 
 // minJump is the fewest prefixes a family needs for a bucket table: below
 // it the table and its fill cost more than they save (and small indexes,
@@ -185,21 +258,22 @@ func walkOrdered(key func(uint32) pfxkey.Key, idx []uint32) prefixWalk {
 	}
 }
 
-// build6 makes the IPv6 array from idx, whose VRPs walk visits in
-// prefixOrder: one pass with a stack for the parent pointers, one pass
-// for the bucket table. The array is whole only when the walk ends with
-// walkDone.
-func build6(idx []uint32, walk prefixWalk) (sortedPrefixes, walkResult) {
+// buildWide makes the wide array (w4 or w6) from idx, whose VRPs walk
+// visits in prefixOrder: one pass with a stack for the parent pointers,
+// one pass for the bucket table. distinct bounds the number of distinct
+// prefixes (it sizes the array). The array is whole only when the walk
+// ends with walkDone.
+func buildWide(idx []uint32, distinct int, v6 bool, walk prefixWalk) (sortedPrefixes, walkResult) {
 	var s sortedPrefixes
-	s.members = idx
-	s.ents = make([]entry, 0, len(idx)+1)
+	s.ents = make([]entry, 0, distinct+1)
 	var stack []int32
 	if r := walk(func(k pfxkey.Key, j int) {
 		stack = s.add(k, uint32(j), stack)
 	}); r != walkDone {
 		return s, r
 	}
-	s.finish(len(idx), true)
+	s.members = membersOf(idx)
+	s.finish(len(idx), v6)
 	return s, walkDone
 }
 
@@ -230,17 +304,22 @@ func (s *sortedPrefixes) finish(m int, v6 bool) {
 	if s.n < minJump {
 		return // a binary search over a few thousand entries is cheap
 	}
-	s.jbits = uint8(min(bits.Len(uint(s.n)), maxJumpBits))
-	jb := s.jbits
+	s.jbits = jumpBits(s.n)
+	s.jump = fillJump(s.n, s.jbits, v6, func(j int) uint64 { return s.ents[j].k.Hi })
+}
+
+// fillJump returns the bucket table of n entries in order whose
+// addresses' top words hiOf gives, with 2^jb buckets (see bucketOf).
+// jump[b] is the first entry not below the start of bucket b. Bucket
+// starts have length 0 and nothing below the bucket bits, so an entry is
+// below the start of b exactly when its top address bits are; the entries
+// are in order, so one pass over them fills the table.
+func fillJump(n int, jb uint8, v6 bool, hiOf func(int) uint64) []uint32 {
 	nb := 1 << jb
-	// jump[b] is the first entry not below the start of bucket b. Bucket
-	// starts have length 0 and nothing below the bucket bits, so an entry
-	// is below the start of b exactly when its top address bits are; the
-	// entries are in order, so one pass over them fills the table.
-	s.jump = make([]uint32, nb+1)
+	jump := make([]uint32, nb+1)
 	b := 0
-	for j := 0; j < s.n; j++ {
-		hi := s.ents[j].k.Hi
+	for j := 0; j < n; j++ {
+		hi := hiOf(j)
 		var last int // the last bucket whose start is at or below entry j
 		switch {
 		case !v6:
@@ -253,15 +332,16 @@ func (s *sortedPrefixes) finish(m int, v6 bool) {
 			last = nb // 4000:: and above: at or past the end of the last bucket
 		}
 		for ; b <= last; b++ {
-			s.jump[b] = uint32(j)
+			jump[b] = uint32(j)
 		}
 		if b > nb {
 			break
 		}
 	}
 	for ; b <= nb; b++ {
-		s.jump[b] = uint32(s.n)
+		jump[b] = uint32(n)
 	}
+	return jump
 }
 
 // covering appends the VRPs of every entry containing or equal to k, most
@@ -289,7 +369,7 @@ func (s *sortedPrefixes) covering(k pfxkey.Key, v6 bool, dst []uint32) []uint32 
 		i = ents[i].parent
 	}
 	for i >= 0 {
-		dst = append(dst, s.vrpsOf(i)...)
+		dst = s.appendVRPs(dst, ents[i].start, ents[i+1].start)
 		i = ents[i].parent
 	}
 	return dst
@@ -301,7 +381,7 @@ func (s *sortedPrefixes) inside(k pfxkey.Key, dst []uint32) []uint32 {
 	first := k
 	first.Bits++
 	for i := s.search(first); i < s.n && k.Contains(s.ents[i].k); i++ {
-		dst = append(dst, s.vrpsOf(int32(i))...)
+		dst = s.appendVRPs(dst, s.ents[i].start, s.ents[i+1].start)
 	}
 	return dst
 }
@@ -348,6 +428,17 @@ func newIndex(t table) *Index {
 			n6++
 		}
 	}
+	// The arrays are sized for one entry a VRP, or, over packed VRPs, for
+	// one a run of VRPs sharing a prefix in slice order: at least the
+	// distinct prefixes, and exactly them in prefix order, which the live
+	// table's set is in (580k IPv4 VRPs on 512k prefixes in the real
+	// export: 0.8 MB of IPv4 entries and 0.5 MB of IPv6 ones never used).
+	// Over VRPs (an index built once a run) computing every key for that
+	// costs a fifth of the build.
+	d4, d6 := n4, n6
+	if t.packed != nil {
+		d4, d6 = packedRuns(t.packed)
+	}
 	inv := make([]uint32, 0, n-n4-n6)
 	i4, i6 := make([]uint32, 0, n4), make([]uint32, 0, n6)
 	for i := range n {
@@ -366,15 +457,31 @@ func newIndex(t table) *Index {
 	tp := &ix.t
 	var r4, r6 walkResult
 	both(func() error {
-		ix.s4, r4 = build4(i4, sortFamily(tp, i4))
+		if d4 > maxEnts4 {
+			w4, r := buildWide(i4, d4, false, sortFamily(tp, i4))
+			if r == walkUnordered {
+				w4, r = buildWide(i4, d4, false, sortWhole(tp, i4))
+			}
+			ix.w4, r4 = &w4, r
+			return nil
+		}
+		ix.s4, r4 = build4(i4, d4, sortFamily(tp, i4))
 		if r4 == walkUnordered {
-			ix.s4, r4 = build4(i4, sortWhole(tp, i4))
+			ix.s4, r4 = build4(i4, d4, sortWhole(tp, i4))
 		}
 		return nil
 	}, func() error {
-		ix.s6, r6 = build6(i6, sortFamily(tp, i6))
-		if r6 == walkUnordered {
-			ix.s6, r6 = build6(i6, sortWhole(tp, i6))
+		if d6 > maxEnts6 {
+			w6, r := buildWide(i6, d6, true, sortFamily(tp, i6))
+			if r == walkUnordered {
+				w6, r = buildWide(i6, d6, true, sortWhole(tp, i6))
+			}
+			ix.w6, r6 = &w6, r
+		} else {
+			ix.s6, r6 = build6(i6, d6, sortFamily(tp, i6))
+			if r6 == walkUnordered {
+				ix.s6, r6 = build6(i6, d6, sortWhole(tp, i6))
+			}
 		}
 		sortPrefixOrder(tp, inv)
 		return nil
@@ -398,7 +505,7 @@ func newIndex(t table) *Index {
 // 24 VRPs; private and reserved ASNs the rest).
 const maxDenseHighs = 64
 
-// asnOrderDense fills byASN and asnSpan (the ASN half) by one counting
+// asnOrderDense fills byASN, asns and asnStart (the ASN half) by one counting
 // sort on the ASN, given the invalid, IPv4 and IPv6 indexes each in
 // prefixOrder (so, as in asnOrderOf, each ASN's run comes out in
 // asnOrder): a count per ASN in a table per distinct upper half, the
@@ -448,7 +555,7 @@ func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
 			}
 		}
 	}
-	ix.asnSpan = make(map[uint32]span, distinct)
+	ix.asns, ix.asnStart = make([]uint32, 0, distinct), make([]uint32, 0, distinct+1)
 	var start uint32
 	for _, t := range byHigh {
 		tab := tables[t]
@@ -456,11 +563,13 @@ func (ix *Index) asnOrderDense(inv, i4, i6 []uint32) bool {
 			if c == 0 {
 				continue
 			}
-			ix.asnSpan[highs[t]<<16|uint32(lo)] = span{start, start + c}
+			ix.asns = append(ix.asns, highs[t]<<16|uint32(lo))
+			ix.asnStart = append(ix.asnStart, start)
 			tab[lo] = start
 			start += c
 		}
 	}
+	ix.asnStart = append(ix.asnStart, start)
 	order := make([]uint32, n)
 	for _, part := range parts {
 		for _, i := range part {
@@ -653,12 +762,23 @@ func both(f, g func() error) error {
 // NewIndexOrdered checks); every step is linear.
 // key gives a VRP's prefix key: from a table (NewIndex, which sorted by
 // it) or computed again (NewIndexOrdered, which saves the table's memory).
-func assemble(t table, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *Index {
+// d4 and d6 are the families' distinct prefixes.
+func assemble(t table, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32, d4, d6 int) *Index {
 	ix := &Index{t: t, byASN: byASN}
 	both(func() error {
 		// NewIndexOrdered checked the masks: the walks end walkDone.
-		ix.s4, _ = build4(i4, walkOrdered(key, i4))
-		ix.s6, _ = build6(i6, walkOrdered(key, i6))
+		if d4 > maxEnts4 {
+			w4, _ := buildWide(i4, d4, false, walkOrdered(key, i4))
+			ix.w4 = &w4
+		} else {
+			ix.s4, _ = build4(i4, d4, walkOrdered(key, i4))
+		}
+		if d6 > maxEnts6 {
+			w6, _ := buildWide(i6, d6, true, walkOrdered(key, i6))
+			ix.w6 = &w6
+		} else {
+			ix.s6, _ = build6(i6, d6, walkOrdered(key, i6))
+		}
 		return nil
 	}, func() error {
 		asns := make([]uint32, len(byASN))
@@ -671,6 +791,26 @@ func assemble(t table, key func(uint32) pfxkey.Key, i4, i6, byASN []uint32) *Ind
 	return ix
 }
 
+// packedRuns counts the runs of VRPs sharing a prefix in ps, per family.
+func packedRuns(ps []PackedVRP) (r4, r6 int) {
+	for i := range ps {
+		p := &ps[i]
+		if i > 0 {
+			q := &ps[i-1]
+			if p.Hi == q.Hi && p.Lo == q.Lo && p.Bits == q.Bits && p.Fam == q.Fam {
+				continue
+			}
+		}
+		switch p.Fam {
+		case pfxkey.Fam4:
+			r4++
+		case pfxkey.Fam6:
+			r6++
+		}
+	}
+	return r4, r6
+}
+
 // buildASN fills the ASN half of the index from byASN, whose ASNs are
 // asns (asns[j] is the ASN of VRP byASN[j]).
 func (ix *Index) buildASN(asns []uint32) {
@@ -680,24 +820,31 @@ func (ix *Index) buildASN(asns []uint32) {
 			runs++
 		}
 	}
-	ix.asnSpan = make(map[uint32]span, runs)
-	for j := 0; j < len(asns); {
-		asn := asns[j]
-		k := j + 1
-		for k < len(asns) && asns[k] == asn {
-			k++
+	ix.asns, ix.asnStart = make([]uint32, 0, runs), make([]uint32, 0, runs+1)
+	for j := range asns {
+		if j == 0 || asns[j] != asns[j-1] {
+			ix.asns = append(ix.asns, asns[j])
+			ix.asnStart = append(ix.asnStart, uint32(j))
 		}
-		ix.asnSpan[asn] = span{uint32(j), uint32(k)}
-		j = k
 	}
+	ix.asnStart = append(ix.asnStart, uint32(len(asns)))
 }
 
 // Orders returns the three permutations NewIndex sorted the VRPs into: the
 // IPv4 and the IPv6 VRPs in prefix order, and every VRP in ASN order. A
 // snapshot stores them so that NewIndexOrdered rebuilds the index without
-// sorting. The slices are shared: do not modify them.
+// sorting. The slices are shared (do not modify them), except a family
+// order the index does not keep (VRPs given in prefix order: see
+// members), which is made anew on each call.
 func (ix *Index) Orders() (v4, v6, byASN []uint32) {
-	return ix.s4.members, ix.s6.members, ix.byASN
+	v4, v6 = ix.s4.order(), ix.s6.order()
+	if ix.w4 != nil {
+		v4 = ix.w4.order()
+	}
+	if ix.w6 != nil {
+		v6 = ix.w6.order()
+	}
+	return v4, v6, ix.byASN
 }
 
 // OrderError says which stored order NewIndexOrdered refused, and where.
@@ -718,7 +865,8 @@ func (e *OrderError) Error() string {
 // before it in the same total order NewIndex sorts by, and as many as there
 // are VRPs of that family. Strictly increasing means no repeats, so each
 // order is the one permutation NewIndex would have produced, and the index
-// answers exactly as NewIndex's would. The index keeps all four slices. An
+// answers exactly as NewIndex's would. The index keeps the slices (a
+// family order of consecutive indexes only as its first one). An
 // order that fails a check gives an *OrderError and no index. Like NewIndex
 // it works on two goroutines (prefix half, ASN half).
 func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
@@ -738,6 +886,9 @@ func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
 	}
 	// One key per element, carried to the next comparison.
 	t := &table{vrps: vrps}
+	// distinct counts each order's distinct prefixes (adjacent, in a
+	// checked prefix order): they size the index's arrays.
+	var distinct [3]int
 	check := func(name string, order []uint32, fam uint8, want int, cmp func(t *table, ka, kb pfxkey.Key, a, b uint32) int) error {
 		if len(order) != want {
 			return &OrderError{Order: name, Pos: len(order), What: fmt.Sprintf("%d entries, want %d", len(order), want)}
@@ -754,6 +905,9 @@ func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
 			if j > 0 && cmp(t, prev, k, order[j-1], i) >= 0 {
 				return &OrderError{Order: name, Pos: j, What: fmt.Sprintf("VRP %d does not sort after VRP %d", i, order[j-1])}
 			}
+			if j == 0 || k != prev {
+				distinct[fam]++
+			}
 			prev = k
 		}
 		return nil
@@ -769,7 +923,7 @@ func NewIndexOrdered(vrps []VRP, v4, v6, byASN []uint32) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	return assemble(*t, key, v4, v6, byASN), nil
+	return assemble(*t, key, v4, v6, byASN, distinct[pfxkey.Fam4], distinct[pfxkey.Fam6]), nil
 }
 
 // buildTrees fills the patricia trees on first use of CoveringTree: they
@@ -845,9 +999,15 @@ func (ix *Index) Covering(p netip.Prefix, dst []uint32) []uint32 {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
+		if ix.w4 != nil {
+			return ix.w4.covering(pfxkey.Of(p), false, dst)
+		}
 		return ix.s4.covering(key4Of(pfxkey.Of(p)), dst)
 	}
-	return ix.s6.covering(pfxkey.Of(p), true, dst)
+	if ix.w6 != nil {
+		return ix.w6.covering(pfxkey.Of(p), true, dst)
+	}
+	return ix.s6.covering(pfxkey.Of(p), dst)
 }
 
 // CoveringTree is Covering answered by the patricia tree, least specific
@@ -875,7 +1035,13 @@ func (ix *Index) Inside(p netip.Prefix, dst []uint32) []uint32 {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
+		if ix.w4 != nil {
+			return ix.w4.inside(pfxkey.Of(p), dst)
+		}
 		return ix.s4.inside(key4Of(pfxkey.Of(p)), dst)
+	}
+	if ix.w6 != nil {
+		return ix.w6.inside(pfxkey.Of(p), dst)
 	}
 	return ix.s6.inside(pfxkey.Of(p), dst)
 }
@@ -887,14 +1053,13 @@ func (ix *Index) InsideByASN(p netip.Prefix, asn uint32, dst []uint32) []uint32 
 	if !p.IsValid() {
 		return dst
 	}
-	s, ok := ix.asnSpan[asn]
+	run, ok := ix.asnRun(asn)
 	if !ok {
 		return dst
 	}
 	t := asnKeyOf(p.Masked())
 	first := t
 	first.Bits++
-	run := ix.byASN[s.lo:s.hi]
 	key := ix.t.keyFunc()
 	lo, _ := slices.BinarySearchFunc(run, first, func(i uint32, k pfxkey.Key) int { return key(i).Compare(k) })
 	for j := lo; j < len(run); j++ {
@@ -911,11 +1076,8 @@ func (ix *Index) InsideByASN(p netip.Prefix, asn uint32, dst []uint32) []uint32 
 // maxLength). The slice is shared and read-only (its capacity is clipped, so
 // appending to it copies).
 func (ix *Index) ByASN(asn uint32) []uint32 {
-	s, ok := ix.asnSpan[asn]
-	if !ok {
-		return nil
-	}
-	return ix.byASN[s.lo:s.hi:s.hi]
+	run, _ := ix.asnRun(asn)
+	return run
 }
 
 // table is the VRPs an Index is over: the VRP slice given to NewIndex, or

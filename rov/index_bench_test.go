@@ -19,6 +19,7 @@ import (
 
 var benchIx struct {
 	ix     *Index
+	packed *Index // over the same VRPs packed and sorted, as live keeps them
 	ps     []netip.Prefix
 	os     []Origin
 	loaded bool
@@ -29,6 +30,8 @@ func benchIndex(b *testing.B) (*Index, []netip.Prefix, []Origin) {
 	if !benchIx.loaded {
 		vrps := ixRealVRPs(b)
 		benchIx.ix = NewIndex(vrps)
+		ps, tas, _ := sortedPacked(vrps)
+		benchIx.packed = NewIndexPacked(ps, tas)
 		benchIx.ps, benchIx.os = realRoutes(rand.New(rand.NewPCG(1, 2)), vrps, 1<<16)
 		benchIx.loaded = true
 	}
@@ -57,6 +60,22 @@ func BenchmarkNewIndex(b *testing.B) {
 			after := heapInUse()
 			b.ReportMetric(float64(after-before)/1e6, "MB")
 			b.ReportMetric(float64(after-before)/float64(len(vrps)), "B/VRP")
+		}
+		runtime.KeepAlive(ix)
+	})
+	// packed: the live table's index, over its packed set (sorted, so
+	// the members lists are not kept).
+	b.Run("packed", func(b *testing.B) {
+		b.ReportAllocs()
+		ps, tas, _ := sortedPacked(vrps)
+		var ix *Index
+		for b.Loop() {
+			ix = nil
+			before := heapInUse()
+			ix = NewIndexPacked(ps, tas)
+			after := heapInUse()
+			b.ReportMetric(float64(after-before)/1e6, "MB")
+			b.ReportMetric(float64(after-before)/float64(len(ps)), "B/VRP")
 		}
 		runtime.KeepAlive(ix)
 	})
@@ -106,7 +125,7 @@ func BenchmarkCovering(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		f    func(netip.Prefix, []uint32) []uint32
-	}{{"sorted", ix.Covering}, {"patricia", ix.CoveringTree}} {
+	}{{"sorted", ix.Covering}, {"packed", benchIx.packed.Covering}, {"patricia", ix.CoveringTree}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			buf := make([]uint32, 0, 64)

@@ -20,6 +20,25 @@ func packAll(vrps []VRP) ([]PackedVRP, *TATable) {
 	return out, &tas
 }
 
+// sortedPacked packs vrps (prefixes masked) sorted by PackedVRP.Compare
+// with one VRP per (prefix, maxLength, ASN), as the live table keeps its
+// set, and returns them unpacked too: VRP i of the index over the packed
+// slice is the unpacked slice's i.
+func sortedPacked(vrps []VRP) ([]PackedVRP, []string, []VRP) {
+	var tas TATable
+	ps := make([]PackedVRP, len(vrps))
+	for i, v := range vrps {
+		ps[i] = PackVRP(VRP{Prefix: v.Prefix.Masked(), MaxLen: v.MaxLen, ASN: v.ASN}, tas.Intern(v.TA))
+	}
+	slices.SortStableFunc(ps, PackedVRP.Compare)
+	ps = slices.Clip(slices.CompactFunc(ps, func(a, b PackedVRP) bool { return a.Compare(b) == 0 }))
+	out := make([]VRP, len(ps))
+	for i, p := range ps {
+		out[i] = p.Unpack(tas.Names())
+	}
+	return ps, tas.Names(), out
+}
+
 // edgeVRPs are VRPs at the edges of every field: lengths 0 and the
 // family's width, maxLength 32 and 128, ASN 0 and 4294967295, host bits,
 // an IPv4-mapped IPv6 address, the invalid prefix, empty and long TAs.

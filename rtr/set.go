@@ -45,7 +45,11 @@ type source struct {
 
 // Delta is a change of the union: VRPs that entered it (the first source
 // announced them) and VRPs that left it (the last source withdrew them),
-// sorted by rov.CompareVRP.
+// sorted by rov.CompareVRP. When every VRP of an Update entered an empty
+// union and the Update's Announced is already that list (sorted, no TA,
+// as a Client sends them), Announced is the Update's own slice rather than
+// a copy (a first load of a full set would otherwise hold two, 40 MB
+// each): read only, like the Update.
 type Delta struct {
 	Announced []rov.VRP
 	Withdrawn []rov.VRP
@@ -98,8 +102,14 @@ func (s *Set) Apply(u Update) (Delta, error) {
 	var bad int
 	var next []vkey
 	if u.Reset {
-		next, _ = sortedKeys(u.Announced)
-		next = u.shared(next)
+		if sameVRPs(u.held, u.Announced) {
+			// The client's set as it sent it (no filter removed any):
+			// no sorted copy of the keys to make and compare.
+			next = u.held
+		} else {
+			next, _ = sortedKeys(u.Announced)
+			next = u.shared(next)
+		}
 		var gone, added []vkey
 		if len(src.keys) == 0 {
 			added = next // a first load: every key is new
@@ -113,7 +123,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 		}
 		src.keys = next
 		s.leave(gone, &d)
-		s.enter(added, &d)
+		s.enter(added, u.Announced, u.Reuse, &d)
 	} else {
 		wd, dupW := sortedKeys(u.Withdrawn)
 		ann, dupA := sortedKeys(u.Announced)
@@ -157,7 +167,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 		}
 		src.keys = u.shared(next)
 		s.leave(gone, &d)
-		s.enter(added, &d)
+		s.enter(added, u.Announced, u.Reuse, &d)
 	}
 	s.changed()
 	if bad > 0 {
@@ -169,7 +179,7 @@ func (s *Set) Apply(u Update) (Delta, error) {
 // shared returns the client's own copy of the source's set (u.held) in
 // place of next when the two are equal, so that the set is held once.
 func (u *Update) shared(next []vkey) []vkey {
-	if u.held != nil && len(u.held) == len(next) && slices.Equal(u.held, next) {
+	if u.held != nil && slices.Equal(u.held, next) { // Equal compares the lengths first
 		return u.held
 	}
 	return next
@@ -233,16 +243,43 @@ func (s *Set) leave(keys []vkey, d *Delta) {
 
 // enter adds to d.Announced the keys (sorted) a source took that no other
 // source held: those for which the union has no entry yet (s.union is
-// still the union before the change).
-func (s *Set) enter(keys []vkey, d *Delta) {
+// still the union before the change). from is the Update's Announced,
+// which d.Announced is when every key is new and from lists exactly them
+// (see Delta), and whose array it is written into when reuse (see
+// Update.Reuse; keys are a copy, so nothing reads from's elements any
+// more).
+func (s *Set) enter(keys []vkey, from []rov.VRP, reuse bool, d *Delta) {
+	if len(s.union) == 0 && sameVRPs(keys, from) {
+		d.Announced = slices.Clip(from)
+		return
+	}
 	for i, k := range keys {
 		if _, ok := slices.BinarySearchFunc(s.union, k, vkey.Compare); !ok {
 			if d.Announced == nil {
-				d.Announced = make([]rov.VRP, 0, len(keys)-i) // at most that many
+				if n := len(keys) - i; reuse && cap(from) >= n { // at most n
+					d.Announced = from[:0]
+				} else {
+					d.Announced = make([]rov.VRP, 0, n)
+				}
 			}
 			d.Announced = append(d.Announced, vrpOf(k))
 		}
 	}
+	d.Announced = slices.Clip(d.Announced)
+}
+
+// sameVRPs reports whether vrps are the VRPs of keys, element for element
+// (no TA: a key has none; a valid prefix: one packs and unpacks exactly).
+func sameVRPs(keys []vkey, vrps []rov.VRP) bool {
+	if len(keys) == 0 || len(keys) != len(vrps) {
+		return false
+	}
+	for i := range vrps {
+		if vrps[i].TA != "" || !vrps[i].Prefix.IsValid() || keyOf(vrps[i]) != keys[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // changed recomputes the union after a change of the sources' sets: the

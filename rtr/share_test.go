@@ -60,3 +60,56 @@ func TestSetSharesClientSet(t *testing.T) {
 		t.Fatal("union not sorted")
 	}
 }
+
+// TestDeltaSharesFirstLoad: a first load into an empty union whose
+// Announced is already the sorted, TA-less list (as a Client sends it)
+// is the Delta's Announced itself, not a copy; any other (a TA, another
+// order, a union not empty) gets its own list, with the same VRPs as ever.
+func TestDeltaSharesFirstLoad(t *testing.T) {
+	same := func(a, b []rov.VRP) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
+	sorted := []rov.VRP{vA, vB, vC}
+	s := NewSet()
+	d, err := s.Apply(Update{Source: "a", Reset: true, Announced: sorted, Time: t0})
+	if err != nil || !same(d.Announced, sorted) || cap(d.Announced) != len(d.Announced) {
+		t.Fatalf("first load: %+v %v, shared %v", d, err, same(d.Announced, sorted))
+	}
+	// As a Client sends a Reset: the set is its own (held), shared
+	// without a sorted copy of the keys.
+	held, _ := sortedKeys(sorted)
+	s2 := NewSet()
+	d2, err := s2.Apply(Update{Source: "a", Reset: true, Announced: sorted, Time: t0, held: held})
+	if err != nil || !same(d2.Announced, sorted) || &s2.src["a"].keys[0] != &held[0] || &s2.Packed()[0] != &held[0] {
+		t.Fatalf("client reset: %+v %v", d2, err)
+	}
+	// A second source: the union is not empty; only vD is new.
+	d, err = s.Apply(Update{Source: "b", Reset: true, Announced: []rov.VRP{vA, vD}, Time: t0})
+	if err != nil || !reflect.DeepEqual(d.Announced, []rov.VRP{vD}) {
+		t.Fatalf("second source: %+v %v", d, err)
+	}
+	withTA := []rov.VRP{vA, vB, vC}
+	withTA[1].TA = "ripe"
+	for _, ann := range [][]rov.VRP{{vC, vA, vB}, withTA} {
+		s := NewSet()
+		d, err := s.Apply(Update{Source: "a", Reset: true, Announced: slices.Clone(ann), Time: t0})
+		if err != nil || same(d.Announced, ann) || !reflect.DeepEqual(d.Announced, sorted) {
+			t.Fatalf("%v: %+v %v", ann, d, err)
+		}
+		// Handed over (Update.Reuse): the change is written into the
+		// Update's array, with the same VRPs.
+		given := slices.Clone(ann)
+		d, err = NewSet().Apply(Update{Source: "a", Reset: true, Announced: given, Time: t0, Reuse: true})
+		if err != nil || !same(d.Announced, given) || !reflect.DeepEqual(d.Announced, sorted) || cap(d.Announced) != len(d.Announced) {
+			t.Fatalf("%v handed over: %+v %v", ann, d, err)
+		}
+	}
+	// Handed over into a union not empty: only the new VRPs, in front.
+	s = NewSet()
+	if _, err := s.Apply(Update{Source: "a", Reset: true, Announced: []rov.VRP{vA}, Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	given := []rov.VRP{vC, vA, vB}
+	d, err = s.Apply(Update{Source: "b", Reset: true, Announced: given, Time: t0, Reuse: true})
+	if err != nil || !same(d.Announced, given) || !reflect.DeepEqual(d.Announced, []rov.VRP{vB, vC}) {
+		t.Fatalf("handed over, two new: %+v %v", d, err)
+	}
+}

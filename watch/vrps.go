@@ -281,7 +281,9 @@ func (f *vrpFeed) loadFile(name, why string) error {
 	}
 	f.mu.Unlock()
 	now := f.now()
-	d, removed, aerr := f.apply(rtr.Update{Source: "file:" + name, Reset: true, Announced: vrps, Time: now})
+	// Reuse: only len(vrps) is read from here on, so the Set may write the
+	// change into the file's array instead of a second copy of the set.
+	d, removed, aerr := f.apply(rtr.Update{Source: "file:" + name, Reset: true, Announced: vrps, Time: now, Reuse: true})
 	// Only counts are needed from here: the file's VRPs and the change
 	// (two copies of a full set) can go before flush builds the index.
 	nv, na, nw := len(vrps), len(d.Announced), len(d.Withdrawn)
