@@ -332,7 +332,7 @@ func BenchmarkSnapshot(b *testing.B) {
 		for b.Loop() {
 			Diff(prev, &Snapshot{Epoch: snap.Epoch, Analysis: snap.Analysis, VRPs: snap.VRPs})
 		}
-		b.ReportMetric(float64(len(prev.invalids())), "invalids")
+		b.ReportMetric(float64(prev.invalids().len()), "invalids")
 	})
 	// The first route lookup on a new snapshot builds its table's lookup
 	// map: what watch's check paid at every check that saw a change while
@@ -443,7 +443,7 @@ func BenchmarkMemory(b *testing.B) {
 		b.ReportMetric(float64(h5-h4)/n, "lookup-B/path")
 		b.ReportMetric(float64(h5b-h5)/n, "diff-B/path")
 		b.ReportMetric(float64(h6-h5b)/n, "base-B/path")
-		b.ReportMetric(float64(len(base.inv)), "invalids")
+		b.ReportMetric(float64(base.inv.len()), "invalids")
 		b.ReportMetric(float64(len(snap.Analysis.Table.Routes())), "routes")
 		b.ReportMetric(float64(h1-h0)/1e6, "vrps-MB")
 		b.ReportMetric(float64(h2-h1)/n, "table-B/path")

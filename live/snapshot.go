@@ -2,6 +2,7 @@ package live
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"net/netip"
@@ -40,9 +41,16 @@ type Snapshot struct {
 	ASPA *SnapshotASPA
 
 	invOnce sync.Once
-	inv     []invalidRoute
+	inv     *invList
 	base    *diffBase // set in a DiffBase only (Analysis nil)
 	counts  Counts    // a DiffBase's: its snapshot's Counts
+
+	// A full snapshot's: the State it was made of, the State's prefix id
+	// of each route of the table and the number of prefix ids then
+	// (DiffBase numbers the routes it keeps by them).
+	state    *State
+	pids     []uint32
+	prefixes int
 }
 
 // Counts are a snapshot's paths and routes by verdict: watch's summary
@@ -80,8 +88,8 @@ func (sn *Snapshot) Counts() Counts {
 		}
 	}
 	c.Routes = len(a.Table.Routes())
-	for _, r := range sn.invalids() {
-		if r.dropped {
+	for _, r := range sn.invalids().r {
+		if r.meta&metaDropped != 0 {
 			c.Dropped++
 			if r.impact == classify.Unreachable {
 				c.Unreachable++
@@ -138,9 +146,11 @@ func (s *State) Snapshot() *Snapshot {
 	w := c.words
 	parts := table.Parts{Peers: c.peers, Words: w, Routes: make([]table.Route, len(ord)), Bits: make([]uint64, len(ord)*w)}
 	outcomes := make([]classify.Outcome, len(ord))
+	pids := make([]uint32, len(ord))
 	for j, o := range ord {
 		i := int(uint32(o))
 		rt := &c.routes[i]
+		pids[j] = rt.prefix
 		parts.Routes[j] = table.Route{Prefix: c.keys[rt.prefix].Prefix(), Origin: rt.origin, Paths: rt.paths}
 		copy(parts.Bits[j*w:(j+1)*w], c.bits[i*w:(i+1)*w])
 		outcomes[j] = s.outcome(rt)
@@ -166,7 +176,8 @@ func (s *State) Snapshot() *Snapshot {
 		return c.refs[c.refOff[i]:c.refOff[i+1]]
 	})
 	sn := &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps,
-		ASPA: snapshotASPA(c.aspaSet, c.aspa, c.aspaReasons, ord, a)}
+		ASPA:  snapshotASPA(c.aspaSet, c.aspa, c.aspaReasons, ord, a),
+		state: s, pids: pids, prefixes: c.prefixes}
 	s.snap = weak.Make(sn)
 	return sn
 }
@@ -310,36 +321,187 @@ type Change struct {
 func isInvalid(o classify.Outcome) bool { return o.State == rov.Invalid || o.Dropped }
 
 // invalidRoute is one invalid route of a snapshot with what Diff reports
-// of it, so that Diff needs nothing else of the snapshot (see DiffBase).
+// of it, in 28 bytes with no pointer: a full table has about 100k invalid
+// routes against today's VRPs, and a DiffBase keeps them from one check
+// to the next. The prefix is a pfxkey.Key's: the address's first 64 bits
+// here (two words, so that the record needs no 8-byte alignment), the last
+// 64 bits of the few IPv6 prefixes longer than /64 in invList.long.
 type invalidRoute struct {
-	prefix   netip.Prefix
-	origin   rov.Origin // as the table keys it (before resolving the local AS)
-	resolved rov.Origin // classify.Outcome.Origin
-	impact   classify.Impact
-	class    classify.Class
+	hiH, hiL uint32 // pfxkey.Key.Hi, high word first
+	asn      uint32 // origin ASN as the table keys it
 	paths    uint32
-	peers    int32
-	id       int32 // route id in the snapshot's table (DiffBase builds from it)
-	dropped  bool  // classify.Outcome.Dropped
+	// ref is, in a full snapshot's list, the route's id in its table; in
+	// a DiffBase's, the route's set of carrying peers (diffBase.setOff).
+	ref uint32
+	// vrp is, in a DiffBase's list, 1 + the index of the route's deciding
+	// VRP in diffBase.vrps, 0 when no VRP covers it (a full snapshot asks
+	// its Analysis).
+	vrp    uint32
+	bits   uint8
+	meta   uint8 // metaV6 | metaLong | metaDropped | origin kind << metaKindShift
+	class  classify.Class
+	impact classify.Impact
 }
 
-func compareInvalid(a, b invalidRoute) int {
-	if c := a.prefix.Addr().Compare(b.prefix.Addr()); c != 0 {
-		return c
+const (
+	metaV6        = 1 << iota
+	metaLong      // an IPv6 prefix longer than /64: see invList.long
+	metaDropped   // classify.Outcome.Dropped
+	metaKindShift = iota
+)
+
+// invKey is an invalid route's (prefix, origin as the table keys it) as
+// Diff orders and matches them: family (IPv4 first), address, length
+// (shorter first), origin kind, ASN.
+type invKey struct {
+	hi, lo          uint64
+	asn             uint32
+	bits, fam, kind uint8
+}
+
+func compareKey(a, b invKey) int {
+	if a.fam != b.fam {
+		return cmp.Compare(a.fam, b.fam)
 	}
-	if c := cmp.Compare(a.prefix.Bits(), b.prefix.Bits()); c != 0 {
-		return c
+	if a.hi != b.hi {
+		return cmp.Compare(a.hi, b.hi)
 	}
-	if c := cmp.Compare(a.origin.Kind, b.origin.Kind); c != 0 {
-		return c
+	if a.lo != b.lo {
+		return cmp.Compare(a.lo, b.lo)
 	}
-	return cmp.Compare(a.origin.ASN, b.origin.ASN)
+	if a.bits != b.bits {
+		return cmp.Compare(a.bits, b.bits)
+	}
+	if a.kind != b.kind {
+		return cmp.Compare(a.kind, b.kind)
+	}
+	return cmp.Compare(a.asn, b.asn)
+}
+
+// keyOf is the invKey of route (p, o), p as given (a prefix with host bits
+// set matches no route: tables hold masked prefixes).
+func keyOf(p netip.Prefix, o rov.Origin) invKey {
+	k := pfxkey.Of(p)
+	return invKey{hi: k.Hi, lo: k.Lo, asn: o.ASN, bits: k.Bits, fam: k.Fam, kind: uint8(o.Kind)}
+}
+
+func (k invKey) prefix() netip.Prefix {
+	return pfxkey.Key{Hi: k.hi, Lo: k.lo, Bits: k.bits, Fam: k.fam}.Prefix()
+}
+
+func (k invKey) origin() rov.Origin { return rov.Origin{Kind: rov.OriginKind(k.kind), ASN: k.asn} }
+
+// invList is a snapshot's invalid routes sorted by invKey.
+type invList struct {
+	r    []invalidRoute
+	long []longLo // by index in r, increasing
+	// Either table (a full snapshot's list: ref is a route id) or base
+	// (a DiffBase's: ref is a peer set) tells a route's peer count.
+	table   *table.Table
+	base    *diffBase
+	localAS uint32
+}
+
+// longLo is the last 64 address bits of r[i], an IPv6 prefix longer than
+// /64.
+type longLo struct {
+	i  int
+	lo uint64
+}
+
+func (l *invList) len() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.r)
+}
+
+func (l *invList) key(i int) invKey {
+	r := &l.r[i]
+	k := invKey{hi: uint64(r.hiH)<<32 | uint64(r.hiL), asn: r.asn, bits: r.bits, fam: pfxkey.Fam4, kind: r.meta >> metaKindShift}
+	if r.meta&metaV6 != 0 {
+		k.fam = pfxkey.Fam6
+	}
+	if r.meta&metaLong != 0 {
+		j, _ := slices.BinarySearchFunc(l.long, i, func(x longLo, i int) int { return cmp.Compare(x.i, i) })
+		k.lo = l.long[j].lo
+	}
+	return k
+}
+
+// add appends route (k, o) with r's other fields filled.
+func (l *invList) add(k pfxkey.Key, o rov.Origin, r invalidRoute) {
+	r.hiH, r.hiL, r.asn, r.bits = uint32(k.Hi>>32), uint32(k.Hi), o.ASN, k.Bits
+	r.meta |= uint8(o.Kind) << metaKindShift
+	if k.Fam == pfxkey.Fam6 {
+		r.meta |= metaV6
+	}
+	if k.Lo != 0 || k.Bits > 64 {
+		r.meta |= metaLong
+		l.long = append(l.long, longLo{len(l.r), k.Lo})
+	}
+	l.r = append(l.r, r)
+}
+
+// sort puts the routes in invKey order. A snapshot's table is in prefix
+// order already, so this is a check, or a sort of the few prefixes with
+// several origins.
+func (l *invList) sort() {
+	sorted := true
+	for i := 1; i < len(l.r) && sorted; i++ {
+		sorted = compareKey(l.key(i-1), l.key(i)) < 0
+	}
+	if sorted {
+		return
+	}
+	keys := make([]invKey, len(l.r))
+	perm := make([]int32, len(l.r))
+	for i := range l.r {
+		keys[i], perm[i] = l.key(i), int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int { return compareKey(keys[a], keys[b]) })
+	r := make([]invalidRoute, len(l.r))
+	l.long = l.long[:0]
+	for i, p := range perm {
+		r[i] = l.r[p]
+		if r[i].meta&metaLong != 0 {
+			l.long = append(l.long, longLo{i, keys[p].lo})
+		}
+	}
+	l.r = r
+}
+
+// find returns the index of route (p, o) in l.
+func (l *invList) find(p netip.Prefix, o rov.Origin) (int, bool) {
+	if l.len() == 0 || !p.IsValid() {
+		return 0, false
+	}
+	want := keyOf(p, o)
+	lo, hi := 0, len(l.r)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if compareKey(l.key(m), want) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(l.r) && compareKey(l.key(lo), want) == 0
+}
+
+// peers is the number of peers carrying r[i].
+func (l *invList) peers(i int) int {
+	if l.base != nil {
+		s := l.r[i].ref
+		return int(l.base.setOff[s+1] - l.base.setOff[s])
+	}
+	return l.table.PeerCount(int(l.r[i].ref))
 }
 
 // invalids returns the snapshot's invalid routes sorted by (prefix,
 // origin), with their impact, computed on first use and kept: Diff(a, b)
 // then Diff(b, c) assesses b once.
-func (sn *Snapshot) invalids() []invalidRoute {
+func (sn *Snapshot) invalids() *invList {
 	sn.invOnce.Do(func() {
 		a := sn.Analysis
 		n := 0
@@ -348,16 +510,20 @@ func (sn *Snapshot) invalids() []invalidRoute {
 				n++
 			}
 		}
-		sn.inv = make([]invalidRoute, 0, n)
+		l := &invList{r: make([]invalidRoute, 0, n), table: a.Table, localAS: a.Options.LocalAS}
 		for id, r := range a.Table.Routes() {
-			if isInvalid(a.Outcomes[id]) {
-				o := a.Outcomes[id]
-				sn.inv = append(sn.inv, invalidRoute{prefix: r.Prefix, origin: r.Origin, resolved: o.Origin,
-					impact: a.Assess(id, nil).Impact, class: o.Class, paths: r.Paths, peers: int32(a.Table.PeerCount(id)), id: int32(id),
-					dropped: o.Dropped})
+			o := &a.Outcomes[id]
+			if !isInvalid(*o) {
+				continue
 			}
+			ir := invalidRoute{paths: r.Paths, ref: uint32(id), class: o.Class, impact: a.Assess(id, nil).Impact}
+			if o.Dropped {
+				ir.meta = metaDropped
+			}
+			l.add(pfxkey.Of(r.Prefix), r.Origin, ir)
 		}
-		slices.SortFunc(sn.inv, compareInvalid)
+		l.sort()
+		sn.inv = l
 	})
 	return sn.inv
 }
@@ -365,112 +531,208 @@ func (sn *Snapshot) invalids() []invalidRoute {
 // DiffBase returns what Diff and a watcher's event causes need of sn as
 // their prev: a Snapshot with sn's Epoch, Built and VRPs, its invalid
 // routes (assessed now, if no Diff did yet) with their carrying peers and
-// deciding VRP, the set of all its routes (Has) and its Counts, but no
+// deciding VRP, which routes it holds (Has) and its Counts, but no
 // Analysis. A caller that keeps the last snapshot only to diff the next
 // one against it and to tell why each change happened keeps this instead,
 // and does not hold a whole table and analysis (about 110 bytes a path on
-// a full table) alive while the live table moves on: the route set costs
-// 16 bytes a route (24 for an
-// IPv6 prefix longer than /64), the invalid routes a few hundred bytes
-// each (see BenchmarkMemory, base-B/path). Of a DiffBase, Has answers for
-// every route; Carriers and DecidingVRP only for its invalid routes.
+// a full table) alive while the live table moves on.
+//
+// Size (BenchmarkMemory, base-B/path; ~8 bytes a path on a full table
+// with ~100k invalid routes): 28 bytes per invalid route, each distinct
+// set of carrying peers and deciding VRP once (24 bytes a VRP), and the
+// routes held as one small code per prefix id of the State (the origin,
+// numbered among the table's distinct origins; prefixes with several
+// origins listed apart), about 2 bytes a route. Prefix ids are the
+// State's, for life: Has of a DiffBase asks its State for the id of the
+// prefix (taking its lock briefly) unless the route is one of the invalid
+// ones.
+//
+// Of a DiffBase, Has answers for every route; Carriers and DecidingVRP
+// only for its invalid routes. sn must come from State.Snapshot (not be
+// made by hand): DiffBase panics otherwise.
 func (sn *Snapshot) DiffBase() *Snapshot {
 	if sn.Analysis == nil {
 		return sn
 	}
-	inv := sn.invalids()
-	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: inv,
-		base: &diffBase{localAS: sn.Analysis.Options.LocalAS}, counts: sn.Counts()}
-	b.invOnce.Do(func() {})
+	if sn.state == nil || len(sn.pids) != len(sn.Analysis.Table.Routes()) {
+		panic("live: DiffBase of a Snapshot not built by State.Snapshot")
+	}
+	src := sn.invalids()
 	a := sn.Analysis
 	t := a.Table
-	keys := t.Peers()
-	bs := b.base
-	bs.peerKeys = slices.Clone(keys)
-	bs.peerOff = make([]uint32, 1, len(inv)+1)
-	bs.vrp = make([]rov.VRP, len(inv))
-	var ids []int
-	for i, r := range inv {
-		id := int(r.id) // not t.Lookup: that would build the table's lookup map
+	bs := &diffBase{state: sn.state, localAS: a.Options.LocalAS, peerKeys: slices.Clone(t.Peers())}
+	l := &invList{r: slices.Clone(src.r), long: slices.Clone(src.long), base: bs, localAS: src.localAS}
+	bs.setOff = []uint32{0}
+	sets := map[string]uint32{}
+	vrpAt := map[uint32]uint32{}
+	var tas rov.TATable
+	var ids, last []int
+	var key []byte
+	lastSet := -1
+	for i := range l.r {
+		r := &l.r[i]
+		id := int(r.ref) // not t.Lookup: that would build the table's lookup map
 		ids = t.RoutePeers(id, ids[:0])
-		for _, p := range ids {
-			bs.peers = append(bs.peers, uint32(p))
+		// Consecutive routes mostly share their peers (all of them, with
+		// one full-table peer): no map lookup then.
+		if lastSet < 0 || !slices.Equal(ids, last) {
+			key = key[:0]
+			for _, p := range ids {
+				key = binary.LittleEndian.AppendUint32(key, uint32(p))
+			}
+			s, ok := sets[string(key)]
+			if !ok {
+				s = uint32(len(bs.setOff) - 1)
+				for _, p := range ids {
+					bs.sets = append(bs.sets, uint32(p))
+				}
+				bs.setOff = append(bs.setOff, uint32(len(bs.sets)))
+				sets[string(key)] = s
+			}
+			lastSet, last = int(s), append(last[:0], ids...)
 		}
-		bs.peerOff = append(bs.peerOff, uint32(len(bs.peers)))
+		r.ref = uint32(lastSet)
 		if refs := a.VRPs(id); len(refs) > 0 {
-			bs.vrp[i] = a.Index.VRP(refs[0])
+			d, ok := vrpAt[refs[0]]
+			if !ok {
+				v := a.Index.VRP(refs[0])
+				d = uint32(len(bs.vrps))
+				bs.vrps = append(bs.vrps, rov.PackVRP(v, tas.Intern(v.TA)))
+				vrpAt[refs[0]] = d
+			}
+			r.vrp = d + 1
 		}
 	}
-	routes := t.Routes()
-	bs.short = make([]shortKey, 0, len(routes))
-	for _, r := range routes {
-		k := pfxkey.Of(r.Prefix)
-		if k.Bits <= 64 {
-			bs.short = append(bs.short, packShort(k, r.Origin))
-		} else {
-			bs.long = append(bs.long, longKey{hi: k.Hi, lo: k.Lo, asn: r.Origin.ASN, bits: k.Bits, fam: k.Fam, kind: uint8(r.Origin.Kind)})
-		}
-	}
-	// Routes come in prefix order: both sorts are nearly linear.
-	slices.SortFunc(bs.short, compareShort)
-	slices.SortFunc(bs.long, compareLong)
+	bs.tas = tas.Names()
+	bs.held = newRouteSet(t.Routes(), sn.pids, sn.prefixes)
+	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: l, base: bs, counts: sn.Counts()}
+	b.invOnce.Do(func() {})
 	return b
 }
 
 // diffBase is what a DiffBase keeps of its snapshot beyond the invalid
-// routes: every route's (prefix, origin) in two sorted sets, and per
-// invalid route (parallel to Snapshot.inv) its peers and deciding VRP.
+// routes: their peers and deciding VRPs, and which routes it held.
 type diffBase struct {
-	short    []shortKey    // prefixes up to /64 (all of IPv4): 16 bytes a route
-	long     []longKey     // IPv6 prefixes longer than /64
-	peerKeys []bgp.PeerKey // the table's peers
-	peers    []uint32      // inv[i]'s peers: peerKeys[peers[peerOff[i]:peerOff[i+1]]]
-	peerOff  []uint32
-	vrp      []rov.VRP // inv[i]'s deciding VRP; the zero VRP (invalid prefix) for none
+	state    *State // whose prefix ids held is numbered by
+	peerKeys []bgp.PeerKey
+	sets     []uint32 // peer set i: peerKeys[sets[setOff[i]:setOff[i+1]]]
+	setOff   []uint32
+	vrps     []rov.PackedVRP // the deciding VRPs of the invalid routes, once each
+	tas      []string        // vrps' trust anchors by index (rov.TATable)
+	held     routeSet
 	localAS  uint32
 }
 
-// shortKey is a route whose prefix has at most 64 bits, so that its
-// address fits in one word (pfxkey.Key.Lo is zero): hi is Key.Hi, and lo
-// packs the family (bits 56-63), length (48-55), origin kind (32-39) and
-// origin ASN (0-31). Ordered by (family, address, length, origin).
-type shortKey struct{ hi, lo uint64 }
-
-func packShort(k pfxkey.Key, o rov.Origin) shortKey {
-	return shortKey{hi: k.Hi, lo: uint64(k.Fam)<<56 | uint64(k.Bits)<<48 | uint64(o.Kind)<<32 | uint64(o.ASN)}
+// routeSet is the set of routes of a table, by the State's prefix ids: a
+// code per prefix id below n, packed in w bits: 0 the prefix has no route,
+// 1 several (their origins in multi), c >= 2 one, of origin origins[c-2].
+// Exact: no hash, no false answer. About 17 bits a prefix on a full table
+// (~60k distinct origins).
+type routeSet struct {
+	n       int
+	w       uint
+	codes   []uint64
+	origins []rov.Origin
+	multi   []pidOrigin // sorted by (pid, origin kind, ASN)
 }
 
-func compareShort(a, b shortKey) int {
-	if c := cmp.Compare(a.lo>>56, b.lo>>56); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.hi, b.hi); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.lo, b.lo)
+type pidOrigin struct {
+	pid uint32
+	o   rov.Origin
 }
 
-// longKey is a route whose IPv6 prefix is longer than /64.
-type longKey struct {
-	hi, lo          uint64
-	asn             uint32
-	bits, fam, kind uint8
+func comparePidOrigin(a, b pidOrigin) int {
+	if a.pid != b.pid {
+		return cmp.Compare(a.pid, b.pid)
+	}
+	if a.o.Kind != b.o.Kind {
+		return cmp.Compare(a.o.Kind, b.o.Kind)
+	}
+	return cmp.Compare(a.o.ASN, b.o.ASN)
 }
 
-func compareLong(a, b longKey) int {
-	if c := cmp.Compare(a.hi, b.hi); c != 0 {
-		return c
+const (
+	codeNone  = 0
+	codeMulti = 1
+	codeFirst = 2
+)
+
+// newRouteSet is the set of routes, route j's prefix having id pids[j] <
+// n. Cost: one pass numbering the origins (an array for 2-byte ASNs, a map
+// for the rest), one packing the codes.
+func newRouteSet(routes []table.Route, pids []uint32, n int) routeSet {
+	rs := routeSet{n: n}
+	codes := make([]uint32, n)
+	short := make([]uint32, 1<<16) // code of OriginAS ASN < 65536
+	other := map[rov.Origin]uint32{}
+	for j, r := range routes {
+		var c uint32
+		if o := r.Origin; o.Kind == rov.OriginAS && o.ASN < 1<<16 {
+			if c = short[o.ASN]; c == 0 {
+				c = uint32(len(rs.origins)) + codeFirst
+				short[o.ASN] = c
+				rs.origins = append(rs.origins, o)
+			}
+		} else if c = other[o]; c == 0 {
+			c = uint32(len(rs.origins)) + codeFirst
+			other[o] = c
+			rs.origins = append(rs.origins, o)
+		}
+		pid := pids[j]
+		switch cur := codes[pid]; cur {
+		case codeNone:
+			codes[pid] = c
+		case codeMulti:
+			rs.multi = append(rs.multi, pidOrigin{pid, r.Origin})
+		default:
+			rs.multi = append(rs.multi, pidOrigin{pid, rs.origins[cur-codeFirst]}, pidOrigin{pid, r.Origin})
+			codes[pid] = codeMulti
+		}
 	}
-	if c := cmp.Compare(a.lo, b.lo); c != 0 {
-		return c
+	slices.SortFunc(rs.multi, comparePidOrigin)
+	rs.w = uint(bits.Len(uint(len(rs.origins) + codeFirst - 1)))
+	rs.codes = make([]uint64, (uint(n)*rs.w+63)/64+1)
+	for i, c := range codes {
+		pos := uint(i) * rs.w
+		rs.codes[pos/64] |= uint64(c) << (pos % 64)
+		if pos%64+rs.w > 64 {
+			rs.codes[pos/64+1] |= uint64(c) >> (64 - pos%64)
+		}
 	}
-	if c := cmp.Compare(a.bits, b.bits); c != 0 {
-		return c
+	return rs
+}
+
+// code returns prefix id pid's code.
+func (rs *routeSet) code(pid uint32) uint32 {
+	if int64(pid) >= int64(rs.n) {
+		return codeNone // a prefix first seen after the table was built
 	}
-	if c := cmp.Compare(a.kind, b.kind); c != 0 {
-		return c
+	pos := uint(pid) * rs.w
+	v := rs.codes[pos/64] >> (pos % 64)
+	if pos%64+rs.w > 64 {
+		v |= rs.codes[pos/64+1] << (64 - pos%64)
 	}
-	return cmp.Compare(a.asn, b.asn)
+	return uint32(v & (1<<rs.w - 1))
+}
+
+// has reports whether route (pid, o) is in the set.
+func (rs *routeSet) has(pid uint32, o rov.Origin) bool {
+	switch c := rs.code(pid); c {
+	case codeNone:
+		return false
+	case codeMulti:
+		_, ok := slices.BinarySearchFunc(rs.multi, pidOrigin{pid, o}, comparePidOrigin)
+		return ok
+	default:
+		return rs.origins[c-codeFirst] == o
+	}
+}
+
+// prefixID returns the id of prefix p (masked), if the State ever held it.
+func (s *State) prefixID(p netip.Prefix) (uint32, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pfx.lookup(p)
 }
 
 // Has reports whether route (p, o) is in sn, o the origin as the table
@@ -480,19 +742,14 @@ func (sn *Snapshot) Has(p netip.Prefix, o rov.Origin) bool {
 		_, ok := sn.Analysis.Table.Lookup(p, o)
 		return ok
 	}
-	if sn.base == nil || !p.IsValid() {
-		return false
-	}
-	k := pfxkey.Of(p.Masked())
-	if k != pfxkey.Of(p) {
+	if sn.base == nil || !p.IsValid() || p != p.Masked() {
 		return false // the table holds masked prefixes only
 	}
-	if k.Bits <= 64 {
-		_, ok := slices.BinarySearchFunc(sn.base.short, packShort(k, o), compareShort)
-		return ok
+	if _, ok := sn.inv.find(p, o); ok {
+		return true
 	}
-	_, ok := slices.BinarySearchFunc(sn.base.long, longKey{hi: k.Hi, lo: k.Lo, asn: o.ASN, bits: k.Bits, fam: k.Fam, kind: uint8(o.Kind)}, compareLong)
-	return ok
+	pid, ok := sn.base.state.prefixID(p)
+	return ok && sn.base.held.has(pid, o)
 }
 
 // LocalAS is the local AS sn's routes were validated with (0: unset).
@@ -526,8 +783,10 @@ func (sn *Snapshot) Carriers(p netip.Prefix, o rov.Origin, dst []bgp.PeerKey) ([
 	if !ok {
 		return dst, false
 	}
-	for _, p := range sn.base.peers[sn.base.peerOff[i]:sn.base.peerOff[i+1]] {
-		dst = append(dst, sn.base.peerKeys[p])
+	b := sn.base
+	s := sn.inv.r[i].ref
+	for _, p := range b.sets[b.setOff[s]:b.setOff[s+1]] {
+		dst = append(dst, b.peerKeys[p])
 	}
 	return dst, true
 }
@@ -548,10 +807,10 @@ func (sn *Snapshot) DecidingVRP(p netip.Prefix, o rov.Origin) (rov.VRP, bool) {
 		return a.Index.VRP(refs[0]), true
 	}
 	i, ok := sn.invalidIndex(p, o)
-	if !ok || !sn.base.vrp[i].Prefix.IsValid() {
+	if !ok || sn.inv.r[i].vrp == 0 {
 		return rov.VRP{}, false
 	}
-	return sn.base.vrp[i], true
+	return sn.base.vrps[sn.inv.r[i].vrp-1].Unpack(sn.base.tas), true
 }
 
 // invalidIndex finds invalid route (p, o) of a DiffBase in inv.
@@ -559,7 +818,7 @@ func (sn *Snapshot) invalidIndex(p netip.Prefix, o rov.Origin) (int, bool) {
 	if sn.base == nil {
 		return 0, false
 	}
-	return slices.BinarySearchFunc(sn.inv, invalidRoute{prefix: p, origin: o}, compareInvalid)
+	return sn.inv.find(p, o)
 }
 
 // Diff lists the changes of invalid routes (State Invalid, or Dropped under
@@ -571,44 +830,52 @@ func (sn *Snapshot) invalidIndex(p netip.Prefix, o rov.Origin) (int, bool) {
 // Cost: a merge of the two snapshots' invalid routes, each list built (one
 // impact assessment per invalid route) on a snapshot's first Diff.
 func Diff(prev, next *Snapshot) []Change {
-	var pi, ni []invalidRoute
+	var pl, nl *invList
 	if prev != nil {
-		pi = prev.invalids()
+		pl = prev.invalids()
 	}
 	if next != nil {
-		ni = next.invalids()
+		nl = next.invalids()
 	}
-	change := func(k ChangeKind, r invalidRoute) Change {
-		return Change{Kind: k, Prefix: r.prefix, Origin: r.resolved, Paths: int(r.paths), Peers: int(r.peers)}
+	change := func(k ChangeKind, l *invList, i int, key invKey) Change {
+		return Change{Kind: k, Prefix: key.prefix(), Origin: key.origin().WithLocalAS(l.localAS),
+			Paths: int(l.r[i].paths), Peers: l.peers(i)}
 	}
 	var out []Change
 	i, j := 0, 0
-	for i < len(pi) || j < len(ni) {
+	var pk, nk invKey
+	for i < pl.len() || j < nl.len() {
 		c := 0
+		if i < pl.len() {
+			pk = pl.key(i)
+		}
+		if j < nl.len() {
+			nk = nl.key(j)
+		}
 		switch {
-		case i == len(pi):
+		case i == pl.len():
 			c = 1
-		case j == len(ni):
+		case j == nl.len():
 			c = -1
 		default:
-			c = compareInvalid(pi[i], ni[j])
+			c = compareKey(pk, nk)
 		}
 		switch {
 		case c < 0:
-			ch := change(Disappeared, pi[i])
-			ch.OldClass, ch.OldImpact = pi[i].class, pi[i].impact
+			ch := change(Disappeared, pl, i, pk)
+			ch.OldClass, ch.OldImpact = pl.r[i].class, pl.r[i].impact
 			out = append(out, ch)
 			i++
 		case c > 0:
-			ch := change(Appeared, ni[j])
-			ch.Class, ch.Impact = ni[j].class, ni[j].impact
+			ch := change(Appeared, nl, j, nk)
+			ch.Class, ch.Impact = nl.r[j].class, nl.r[j].impact
 			out = append(out, ch)
 			j++
 		default:
-			oc, nc := pi[i].class, ni[j].class
-			if oc != nc || pi[i].impact != ni[j].impact {
-				ch := change(Changed, ni[j])
-				ch.OldClass, ch.OldImpact, ch.Class, ch.Impact = oc, pi[i].impact, nc, ni[j].impact
+			o, n := &pl.r[i], &nl.r[j]
+			if o.class != n.class || o.impact != n.impact {
+				ch := change(Changed, nl, j, nk)
+				ch.OldClass, ch.OldImpact, ch.Class, ch.Impact = o.class, o.impact, n.class, n.impact
 				out = append(out, ch)
 			}
 			i++
