@@ -234,7 +234,13 @@ func TestRouteSet(t *testing.T) {
 		routes = append(routes, table.Route{Origin: o})
 		pids = append(pids, pid)
 	}
-	rs := newRouteSet(routes, pids, n+10)
+	rs := newRouteSet(n+10, func(yield func(uint32, rov.Origin) bool) {
+		for j, r := range routes {
+			if !yield(pids[j], r.Origin) {
+				return
+			}
+		}
+	})
 	if rs.w != 17 {
 		t.Fatalf("code width %d, want 17 (the test should straddle words)", rs.w)
 	}

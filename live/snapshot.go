@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"math/bits"
 	"net/netip"
 	"slices"
@@ -45,12 +46,14 @@ type Snapshot struct {
 	base    *diffBase // set in a DiffBase only (Analysis nil)
 	counts  Counts    // a DiffBase's: its snapshot's Counts
 
-	// A full snapshot's: the State it was made of, the State's prefix id
-	// of each route of the table and the number of prefix ids then
-	// (DiffBase numbers the routes it keeps by them).
-	state    *State
-	pids     []uint32
-	prefixes int
+	// A full snapshot's: the State it was made of, and its prefix keys
+	// and prefix ids in prefix order when the snapshot was copied (shared
+	// with the State, not copies: keys is append-only and merge replaces
+	// sorted, never writes it in place). DiffBase numbers the routes it
+	// keeps by the State's prefix ids.
+	state  *State
+	keys   []pfxkey.Key
+	sorted []uint32
 }
 
 // Counts are a snapshot's paths and routes by verdict: watch's summary
@@ -146,11 +149,9 @@ func (s *State) Snapshot() *Snapshot {
 	w := c.words
 	parts := table.Parts{Peers: c.peers, Words: w, Routes: make([]table.Route, len(ord)), Bits: make([]uint64, len(ord)*w)}
 	outcomes := make([]classify.Outcome, len(ord))
-	pids := make([]uint32, len(ord))
 	for j, o := range ord {
 		i := int(uint32(o))
 		rt := &c.routes[i]
-		pids[j] = rt.prefix
 		parts.Routes[j] = table.Route{Prefix: c.keys[rt.prefix].Prefix(), Origin: rt.origin, Paths: rt.paths}
 		copy(parts.Bits[j*w:(j+1)*w], c.bits[i*w:(i+1)*w])
 		outcomes[j] = s.outcome(rt)
@@ -164,6 +165,7 @@ func (s *State) Snapshot() *Snapshot {
 	// The copy's routes and bits are in parts now: let the GC have them
 	// while the analysis is built (a full table's copy is ~40 bytes a
 	// route, live at the same time as the previous snapshot and report).
+	sorted := c.sorted
 	c.routes, c.bits, c.asSets, c.sorted = nil, nil, nil, nil
 	tab, err := table.Restore(parts)
 	if err != nil {
@@ -177,7 +179,7 @@ func (s *State) Snapshot() *Snapshot {
 	})
 	sn := &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps,
 		ASPA:  snapshotASPA(c.aspaSet, c.aspa, c.aspaReasons, ord, a),
-		state: s, pids: pids, prefixes: c.prefixes}
+		state: s, keys: c.keys[:c.prefixes], sorted: sorted}
 	s.snap = weak.Make(sn)
 	return sn
 }
@@ -554,7 +556,7 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 	if sn.Analysis == nil {
 		return sn
 	}
-	if sn.state == nil || len(sn.pids) != len(sn.Analysis.Table.Routes()) {
+	if sn.state == nil {
 		panic("live: DiffBase of a Snapshot not built by State.Snapshot")
 	}
 	src := sn.invalids()
@@ -604,7 +606,7 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 		}
 	}
 	bs.tas = tas.Names()
-	bs.held = newRouteSet(t.Routes(), sn.pids, sn.prefixes)
+	bs.held = newRouteSet(len(sn.keys), sn.routePrefixIDs())
 	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: l, base: bs, counts: sn.Counts()}
 	b.invOnce.Do(func() {})
 	return b
@@ -657,17 +659,40 @@ const (
 	codeFirst = 2
 )
 
-// newRouteSet is the set of routes, route j's prefix having id pids[j] <
-// n. Cost: one pass numbering the origins (an array for 2-byte ASNs, a map
+// routePrefixIDs yields the State's prefix id and the origin of every
+// route of a full snapshot's table. The table is in prefix order, and
+// sorted holds every prefix id the State had in that order (prefixes with
+// no route left included): one merge-like walk, no lookup.
+func (sn *Snapshot) routePrefixIDs() iter.Seq2[uint32, rov.Origin] {
+	return func(yield func(uint32, rov.Origin) bool) {
+		k := 0
+		for _, r := range sn.Analysis.Table.Routes() {
+			want := pfxkey.Of(r.Prefix)
+			for k < len(sn.sorted) && sn.keys[sn.sorted[k]] != want {
+				k++
+			}
+			if k == len(sn.sorted) {
+				// The table is built from these prefix ids, in this order.
+				panic(fmt.Sprintf("live: snapshot route %v is not among the State's prefixes in order", r.Prefix))
+			}
+			if !yield(sn.sorted[k], r.Origin) {
+				return
+			}
+		}
+	}
+}
+
+// newRouteSet is the set of routes (prefix id < n, origin) routes yields.
+// Cost: one pass numbering the origins (an array for 2-byte ASNs, a map
 // for the rest), one packing the codes.
-func newRouteSet(routes []table.Route, pids []uint32, n int) routeSet {
+func newRouteSet(n int, routes iter.Seq2[uint32, rov.Origin]) routeSet {
 	rs := routeSet{n: n}
 	codes := make([]uint32, n)
 	short := make([]uint32, 1<<16) // code of OriginAS ASN < 65536
 	other := map[rov.Origin]uint32{}
-	for j, r := range routes {
+	for pid, o := range routes {
 		var c uint32
-		if o := r.Origin; o.Kind == rov.OriginAS && o.ASN < 1<<16 {
+		if o.Kind == rov.OriginAS && o.ASN < 1<<16 {
 			if c = short[o.ASN]; c == 0 {
 				c = uint32(len(rs.origins)) + codeFirst
 				short[o.ASN] = c
@@ -678,14 +703,13 @@ func newRouteSet(routes []table.Route, pids []uint32, n int) routeSet {
 			other[o] = c
 			rs.origins = append(rs.origins, o)
 		}
-		pid := pids[j]
 		switch cur := codes[pid]; cur {
 		case codeNone:
 			codes[pid] = c
 		case codeMulti:
-			rs.multi = append(rs.multi, pidOrigin{pid, r.Origin})
+			rs.multi = append(rs.multi, pidOrigin{pid, o})
 		default:
-			rs.multi = append(rs.multi, pidOrigin{pid, rs.origins[cur-codeFirst]}, pidOrigin{pid, r.Origin})
+			rs.multi = append(rs.multi, pidOrigin{pid, rs.origins[cur-codeFirst]}, pidOrigin{pid, o})
 			codes[pid] = codeMulti
 		}
 	}
