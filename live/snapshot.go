@@ -46,14 +46,16 @@ type Snapshot struct {
 	base    *diffBase // set in a DiffBase only (Analysis nil)
 	counts  Counts    // a DiffBase's: its snapshot's Counts
 
-	// A full snapshot's: the State it was made of, and its prefix keys
-	// and prefix ids in prefix order when the snapshot was copied (shared
-	// with the State, not copies: keys is append-only and merge replaces
-	// sorted, never writes it in place). DiffBase numbers the routes it
-	// keeps by the State's prefix ids.
+	// A full snapshot's: the State it was made of, its prefix ids in
+	// prefix order when the snapshot was copied (shared with the State,
+	// not a copy: merge replaces the sorted view, never writes it in
+	// place) and which of them had a route (bit i of held: sorted[i]). The
+	// table's routes, in prefix order, have the prefixes of the held ones
+	// in turn: DiffBase numbers the routes it keeps by the State's prefix
+	// ids.
 	state  *State
-	keys   []pfxkey.Key
 	sorted []uint32
+	held   []uint64
 }
 
 // Counts are a snapshot's paths and routes by verdict: watch's summary
@@ -146,6 +148,11 @@ func (s *State) Snapshot() *Snapshot {
 	}
 	rank = nil
 	slices.Sort(ord)
+	held := make([]uint64, (len(c.sorted)+63)/64)
+	for _, o := range ord {
+		r := o >> 32
+		held[r/64] |= 1 << (r % 64)
+	}
 	w := c.words
 	parts := table.Parts{Peers: c.peers, Words: w, Routes: make([]table.Route, len(ord)), Bits: make([]uint64, len(ord)*w)}
 	outcomes := make([]classify.Outcome, len(ord))
@@ -179,7 +186,7 @@ func (s *State) Snapshot() *Snapshot {
 	})
 	sn := &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps,
 		ASPA:  snapshotASPA(c.aspaSet, c.aspa, c.aspaReasons, ord, a),
-		state: s, keys: c.keys[:c.prefixes], sorted: sorted}
+		state: s, sorted: sorted, held: held}
 	s.snap = weak.Make(sn)
 	return sn
 }
@@ -567,6 +574,7 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 	bs.setOff = []uint32{0}
 	sets := map[string]uint32{}
 	vrpAt := map[uint32]uint32{}
+	vrps := make([]rov.PackedVRP, 0, len(l.r)) // copied to its size below
 	var tas rov.TATable
 	var ids, last []int
 	var key []byte
@@ -598,15 +606,16 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 			d, ok := vrpAt[refs[0]]
 			if !ok {
 				v := a.Index.VRP(refs[0])
-				d = uint32(len(bs.vrps))
-				bs.vrps = append(bs.vrps, rov.PackVRP(v, tas.Intern(v.TA)))
+				d = uint32(len(vrps))
+				vrps = append(vrps, rov.PackVRP(v, tas.Intern(v.TA)))
 				vrpAt[refs[0]] = d
 			}
 			r.vrp = d + 1
 		}
 	}
+	bs.vrps = slices.Clone(vrps)
 	bs.tas = tas.Names()
-	bs.held = newRouteSet(len(sn.keys), sn.routePrefixIDs())
+	bs.held = newRouteSet(len(sn.sorted), sn.routePrefixIDs())
 	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: l, base: bs, counts: sn.Counts()}
 	b.invOnce.Do(func() {})
 	return b
@@ -660,20 +669,20 @@ const (
 )
 
 // routePrefixIDs yields the State's prefix id and the origin of every
-// route of a full snapshot's table. The table is in prefix order, and
-// sorted holds every prefix id the State had in that order (prefixes with
-// no route left included): one merge-like walk, no lookup.
+// route of a full snapshot's table: the table is in prefix order, so its
+// n-th distinct prefix is the n-th held one of sorted. One pass, no
+// lookup.
 func (sn *Snapshot) routePrefixIDs() iter.Seq2[uint32, rov.Origin] {
 	return func(yield func(uint32, rov.Origin) bool) {
-		k := 0
-		for _, r := range sn.Analysis.Table.Routes() {
-			want := pfxkey.Of(r.Prefix)
-			for k < len(sn.sorted) && sn.keys[sn.sorted[k]] != want {
-				k++
-			}
-			if k == len(sn.sorted) {
-				// The table is built from these prefix ids, in this order.
-				panic(fmt.Sprintf("live: snapshot route %v is not among the State's prefixes in order", r.Prefix))
+		k := -1
+		var last netip.Prefix
+		for j, r := range sn.Analysis.Table.Routes() {
+			if j == 0 || r.Prefix != last {
+				last = r.Prefix
+				if k = nextBit(sn.held, k+1); k < 0 {
+					// The table is built from the held prefix ids.
+					panic(fmt.Sprintf("live: snapshot route %v past the State's held prefixes", r.Prefix))
+				}
 			}
 			if !yield(sn.sorted[k], r.Origin) {
 				return
@@ -682,11 +691,26 @@ func (sn *Snapshot) routePrefixIDs() iter.Seq2[uint32, rov.Origin] {
 	}
 }
 
+// nextBit returns the index of the first bit set in b at or after i, -1
+// when none is.
+func nextBit(b []uint64, i int) int {
+	for w := i / 64; w < len(b); w++ {
+		x := b[w]
+		if w == i/64 {
+			x &= ^uint64(0) << (i % 64)
+		}
+		if x != 0 {
+			return w*64 + bits.TrailingZeros64(x)
+		}
+	}
+	return -1
+}
+
 // newRouteSet is the set of routes (prefix id < n, origin) routes yields.
 // Cost: one pass numbering the origins (an array for 2-byte ASNs, a map
 // for the rest), one packing the codes.
 func newRouteSet(n int, routes iter.Seq2[uint32, rov.Origin]) routeSet {
-	rs := routeSet{n: n}
+	rs := routeSet{n: n, origins: make([]rov.Origin, 0, n)} // copied to its size below
 	codes := make([]uint32, n)
 	short := make([]uint32, 1<<16) // code of OriginAS ASN < 65536
 	other := map[rov.Origin]uint32{}
@@ -713,6 +737,8 @@ func newRouteSet(n int, routes iter.Seq2[uint32, rov.Origin]) routeSet {
 			codes[pid] = codeMulti
 		}
 	}
+	rs.origins = slices.Clone(rs.origins)
+	rs.multi = slices.Clone(rs.multi)
 	slices.SortFunc(rs.multi, comparePidOrigin)
 	rs.w = uint(bits.Len(uint(len(rs.origins) + codeFirst - 1)))
 	rs.codes = make([]uint64, (uint(n)*rs.w+63)/64+1)
