@@ -409,11 +409,11 @@ func BenchmarkPaths(b *testing.B) {
 // and their index (vrps-MB), the table itself (table-B/path), a snapshot
 // (snapshot-B/path: the table and analysis reports are built from) and its
 // report (report-B/path, reports.Build), the lookup map a first
-// Table.Lookup builds on the snapshot (lookup-B/path), and the snapshot's
-// invalid routes Diff lists (diff-B/path, shared by a DiffBase) and the
-// rest of its DiffBase (base-B/path): what watch keeps of the previous
-// check is diff+base instead of snapshot+lookup+diff. Each is the growth of
-// runtime.MemStats.HeapInuse after GC across one step.
+// Table.Lookup builds on the snapshot (lookup-B/path), the snapshot's
+// invalid routes Diff lists (diff-B/path, a check's transient, gone with
+// the snapshot) and its DiffBase (base-B/path: everything watch keeps of
+// the previous check, its own copy of the invalid routes included). Each
+// is the growth of runtime.MemStats.HeapInuse after GC across one step.
 func BenchmarkMemory(b *testing.B) {
 	events, paths := fullTable(b)
 	vrps := realVRPs(b, vrpFileB)
@@ -433,10 +433,11 @@ func BenchmarkMemory(b *testing.B) {
 		snap.Has(netip.Prefix{}, rov.Origin{})
 		h5 := tableInuse(s)
 		// Diff's invalid routes, which watch builds on every snapshot it
-		// diffs and a DiffBase shares (diff-B/path).
+		// diffs (diff-B/path).
 		snap.invalids()
 		h5b := tableInuse(s)
-		// What watch keeps instead (base-B/path): the snapshot's DiffBase.
+		// What watch keeps instead (base-B/path): the snapshot's DiffBase,
+		// alone once the snapshot goes.
 		base := snap.DiffBase()
 		h6 := tableInuse(s)
 		n := float64(s.Stats().Paths)

@@ -81,22 +81,24 @@ func (g *baseGen) vrps(n int) []rov.VRP {
 // route of either table and of near misses (other origins, the local
 // AS's two keys, host bits set, an unknown prefix), and Carriers and
 // DecidingVRP (TA included) of every invalid route; through random
-// events, VRP changes (SetVRPs and UpdateVRPs) and both AS_SET policies
-// that drop routes.
+// events, VRP changes (SetVRPs and UpdateVRPs) and the three AS_SET
+// policies (notfound: invalid routes that are not dropped). The State's
+// own DiffBase (no snapshot) must give the same answers of its table.
 func TestDiffBaseOracle(t *testing.T) {
 	seen := map[string]int{}
-	for seed := range uint64(8) {
+	for seed := range uint64(9) {
 		g := &baseGen{r: rand.New(rand.NewPCG(seed, 29)), peers: []bgp.Peer{
 			{AS: 64501, IP: netip.MustParseAddr("192.0.2.1")},
 			{AS: 64502, IP: netip.MustParseAddr("192.0.2.2")},
 			{AS: 64503, IP: netip.MustParseAddr("2001:db8::3")},
 			{AS: 64503, IP: netip.MustParseAddr("2001:db8::3"), Index: 1},
 		}}
-		opt := Options{Classify: classify.Options{LocalAS: baseLocalAS, ASSet: []classify.ASSetPolicy{classify.ASSetInvalid, classify.ASSetWithdraw}[seed%2]}}
+		opt := Options{Classify: classify.Options{LocalAS: baseLocalAS, ASSet: []classify.ASSetPolicy{classify.ASSetInvalid, classify.ASSetWithdraw, classify.ASSetNotFound}[seed%3]}}
 		s := New(opt)
 		feed := s.Feed()
 		s.SetVRPs(g.vrps(25))
 		prev := s.Snapshot()
+		prevLight := s.DiffBase()
 		for step := range 250 {
 			switch {
 			case step%40 == 39:
@@ -129,7 +131,24 @@ func TestDiffBaseOracle(t *testing.T) {
 				seen[c.Kind.String()]++
 			}
 			checkBaseRoutes(t, fmt.Sprintf("seed %d step %d", seed, step), prev, base, next, seen)
-			prev = next
+			// The State's own DiffBase, built without a snapshot, is the
+			// snapshot's: the same answers about both tables' routes, the
+			// same Diff from either previous base, the same Counts.
+			light := s.DiffBase()
+			if light.Epoch != next.Epoch || light.VRPs != next.VRPs || light.LocalAS() != baseLocalAS {
+				t.Fatalf("seed %d step %d: State.DiffBase epoch %d VRPs %d, want %d %d", seed, step, light.Epoch, light.VRPs, next.Epoch, next.VRPs)
+			}
+			want := Diff(prev, next)
+			for _, got := range [][]Change{Diff(base, light), Diff(prevLight, light), Diff(prevLight, next)} {
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("seed %d step %d: Diff to State.DiffBase\n%+v\nwant\n%+v", seed, step, got, want)
+				}
+			}
+			if got, want := light.Counts(), next.Counts(); got != want {
+				t.Fatalf("seed %d step %d: State.DiffBase Counts %+v, want %+v", seed, step, got, want)
+			}
+			checkBaseRoutes(t, fmt.Sprintf("seed %d step %d (State.DiffBase)", seed, step), next, light, prev, seen)
+			prev, prevLight = next, light
 		}
 	}
 	for _, k := range []string{"appeared", "disappeared", "changed", "multi", "long", "asn4", "local", "held", "not_held", "vrp", "no_vrp"} {

@@ -218,29 +218,7 @@ type snapCopy struct {
 // held.
 func (s *State) snapshotCopy() snapCopy {
 	c := snapCopy{ix: s.ix, epoch: s.epoch, vrps: len(s.vrps), aspaSet: s.aspa.set, aspaReasons: s.aspa.reasons}
-	// Peers sharing an AS and address (see peerID) are one table peer,
-	// as in a batch table of the same paths.
-	tpeer := make([]int, len(s.peers))
-	identity := true
-	var seen map[bgp.PeerKey]int
-	for i, p := range s.peers {
-		tpeer[i] = -1
-		if p.paths.len() == 0 {
-			identity = false
-			continue
-		}
-		if seen == nil {
-			seen = make(map[bgp.PeerKey]int, len(s.peers))
-		}
-		if j, dup := seen[p.key]; dup {
-			tpeer[i] = j
-			identity = false
-			continue
-		}
-		tpeer[i] = len(c.peers)
-		seen[p.key] = tpeer[i]
-		c.peers = append(c.peers, p.key)
-	}
+	tpeer, identity := s.tablePeers(&c.peers)
 	words := max(1, (len(c.peers)+63)/64)
 	n := int(s.live)
 	c.words = words
@@ -256,16 +234,7 @@ func (s *State) snapshotCopy() snapCopy {
 		}
 		i := len(c.routes)
 		c.routes = append(c.routes, *rt)
-		dst := c.bits[i*words : (i+1)*words]
-		if identity {
-			copy(dst, s.bits[id*s.words:(id+1)*s.words])
-		} else {
-			peers = s.routePeers(uint32(id), peers[:0])
-			for _, p := range peers {
-				tp := tpeer[p]
-				dst[tp/64] |= 1 << (tp % 64)
-			}
-		}
+		peers = s.tableBits(uint32(id), tpeer, identity, c.bits[i*words:(i+1)*words], peers)
 		if rt.origin.Kind == rov.OriginNone {
 			if set := s.asSetUnion(uint32(id)); len(set) > 0 {
 				if c.asSets == nil {
@@ -282,6 +251,51 @@ func (s *State) snapshotCopy() snapCopy {
 	c.keys, c.sorted = s.pfx.keys, s.pfx.sorted
 	c.prefixes = len(s.pfx.keys)
 	return c
+}
+
+// tablePeers appends to keys the table peers of a snapshot of s: the
+// peers holding paths, peers sharing an AS and address (see peerID) as
+// one, as in a batch table of the same paths. tpeer[i] is peer slot i's
+// table peer (-1: none); identity means slot i is table peer i for every
+// slot. Called with s.mu held.
+func (s *State) tablePeers(keys *[]bgp.PeerKey) (tpeer []int, identity bool) {
+	tpeer = make([]int, len(s.peers))
+	identity = true
+	var seen map[bgp.PeerKey]int
+	for i, p := range s.peers {
+		tpeer[i] = -1
+		if p.paths.len() == 0 {
+			identity = false
+			continue
+		}
+		if seen == nil {
+			seen = make(map[bgp.PeerKey]int, len(s.peers))
+		}
+		if j, dup := seen[p.key]; dup {
+			tpeer[i] = j
+			identity = false
+			continue
+		}
+		tpeer[i] = len(*keys)
+		seen[p.key] = tpeer[i]
+		*keys = append(*keys, p.key)
+	}
+	return tpeer, identity
+}
+
+// tableBits writes route id's table peers (see tablePeers) into dst
+// (zeroed, one bit a table peer). Called with s.mu held.
+func (s *State) tableBits(id uint32, tpeer []int, identity bool, dst []uint64, buf []int) []int {
+	if identity {
+		copy(dst, s.bits[int(id)*s.words:int(id+1)*s.words])
+		return buf
+	}
+	buf = s.routePeers(id, buf[:0])
+	for _, p := range buf {
+		tp := tpeer[p]
+		dst[tp/64] |= 1 << (tp % 64)
+	}
+	return buf
 }
 
 // ChangeKind says how an invalid route changed between two snapshots.
@@ -452,15 +466,38 @@ func (l *invList) add(k pfxkey.Key, o rov.Origin, r invalidRoute) {
 	l.r = append(l.r, r)
 }
 
-// sort puts the routes in invKey order. A snapshot's table is in prefix
-// order already, so this is a check, or a sort of the few prefixes with
-// several origins.
+// sort puts the routes in invKey order. They come in prefix order (a
+// snapshot's table, the State's routes ranked by prefix), so this is a
+// pass sorting the origins of the few prefixes with several, and a check;
+// routes in any other order are sorted whole.
 func (l *invList) sort() {
-	sorted := true
-	for i := 1; i < len(l.r) && sorted; i++ {
-		sorted = compareKey(l.key(i-1), l.key(i)) < 0
+	ordered := func() bool {
+		for i := 1; i < len(l.r); i++ {
+			if compareKey(l.key(i-1), l.key(i)) >= 0 {
+				return false
+			}
+		}
+		return true
 	}
-	if sorted {
+	samePrefix := func(a, b *invalidRoute) bool {
+		return a.hiH == b.hiH && a.hiL == b.hiL && a.bits == b.bits && a.meta&(metaV6|metaLong) == b.meta&(metaV6|metaLong) && a.meta&metaLong == 0
+	}
+	for i := 0; i < len(l.r); {
+		j := i + 1
+		for j < len(l.r) && samePrefix(&l.r[i], &l.r[j]) {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(l.r[i:j], func(a, b invalidRoute) int {
+				if c := cmp.Compare(a.meta>>metaKindShift, b.meta>>metaKindShift); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.asn, b.asn)
+			})
+		}
+		i = j
+	}
+	if ordered() {
 		return
 	}
 	keys := make([]invKey, len(l.r))
@@ -569,56 +606,87 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 	src := sn.invalids()
 	a := sn.Analysis
 	t := a.Table
-	bs := &diffBase{state: sn.state, localAS: a.Options.LocalAS, peerKeys: slices.Clone(t.Peers())}
-	l := &invList{r: slices.Clone(src.r), long: slices.Clone(src.long), base: bs, localAS: src.localAS}
-	bs.setOff = []uint32{0}
-	sets := map[string]uint32{}
-	vrpAt := map[uint32]uint32{}
-	vrps := make([]rov.PackedVRP, 0, len(l.r)) // copied to its size below
-	var tas rov.TATable
-	var ids, last []int
-	var key []byte
-	lastSet := -1
+	bb := newBaseBuilder(sn.state, a.Options.LocalAS, slices.Clone(t.Peers()), a.Index, len(src.r))
+	l := &invList{r: slices.Clone(src.r), long: slices.Clone(src.long), base: bb.base, localAS: src.localAS}
+	var ids []int
 	for i := range l.r {
 		r := &l.r[i]
 		id := int(r.ref) // not t.Lookup: that would build the table's lookup map
-		ids = t.RoutePeers(id, ids[:0])
-		// Consecutive routes mostly share their peers (all of them, with
-		// one full-table peer): no map lookup then.
-		if lastSet < 0 || !slices.Equal(ids, last) {
-			key = key[:0]
-			for _, p := range ids {
-				key = binary.LittleEndian.AppendUint32(key, uint32(p))
-			}
-			s, ok := sets[string(key)]
-			if !ok {
-				s = uint32(len(bs.setOff) - 1)
-				for _, p := range ids {
-					bs.sets = append(bs.sets, uint32(p))
-				}
-				bs.setOff = append(bs.setOff, uint32(len(bs.sets)))
-				sets[string(key)] = s
-			}
-			lastSet, last = int(s), append(last[:0], ids...)
-		}
-		r.ref = uint32(lastSet)
+		r.ref = bb.peerSet(t.RoutePeers(id, ids[:0]))
 		if refs := a.VRPs(id); len(refs) > 0 {
-			d, ok := vrpAt[refs[0]]
-			if !ok {
-				v := a.Index.VRP(refs[0])
-				d = uint32(len(vrps))
-				vrps = append(vrps, rov.PackVRP(v, tas.Intern(v.TA)))
-				vrpAt[refs[0]] = d
-			}
-			r.vrp = d + 1
+			r.vrp = bb.vrp(refs[0])
 		}
 	}
-	bs.vrps = slices.Clone(vrps)
-	bs.tas = tas.Names()
+	bs := bb.done()
 	bs.held = newRouteSet(len(sn.sorted), sn.routePrefixIDs())
 	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: l, base: bs, counts: sn.Counts()}
 	b.invOnce.Do(func() {})
 	return b
+}
+
+// baseBuilder numbers a DiffBase's peer sets and deciding VRPs, each kept
+// once.
+type baseBuilder struct {
+	base    *diffBase
+	ix      *rov.Index
+	sets    map[string]uint32
+	last    []int
+	lastSet uint32
+	key     []byte
+	vrpAt   map[uint32]uint32
+	vrps    []rov.PackedVRP
+	tas     rov.TATable
+}
+
+// newBaseBuilder starts the DiffBase of a table with the given peers, its
+// VRP references into ix, for about n invalid routes.
+func newBaseBuilder(s *State, localAS uint32, peers []bgp.PeerKey, ix *rov.Index, n int) *baseBuilder {
+	return &baseBuilder{base: &diffBase{state: s, localAS: localAS, peerKeys: peers, setOff: []uint32{0}}, ix: ix,
+		sets: map[string]uint32{}, vrpAt: map[uint32]uint32{}, vrps: make([]rov.PackedVRP, 0, n)}
+}
+
+// peerSet returns the number of the set of table peers ids (ascending).
+func (bb *baseBuilder) peerSet(ids []int) uint32 {
+	// Consecutive routes mostly share their peers (all of them, with one
+	// full-table peer): no map lookup then.
+	if bb.last != nil && slices.Equal(ids, bb.last) {
+		return bb.lastSet
+	}
+	bb.key = bb.key[:0]
+	for _, p := range ids {
+		bb.key = binary.LittleEndian.AppendUint32(bb.key, uint32(p))
+	}
+	b := bb.base
+	s, ok := bb.sets[string(bb.key)]
+	if !ok {
+		s = uint32(len(b.setOff) - 1)
+		for _, p := range ids {
+			b.sets = append(b.sets, uint32(p))
+		}
+		b.setOff = append(b.setOff, uint32(len(b.sets)))
+		bb.sets[string(bb.key)] = s
+	}
+	bb.lastSet, bb.last = s, append(bb.last[:0:0], ids...)
+	return s
+}
+
+// vrp returns invalidRoute.vrp for the VRP ix numbers ref.
+func (bb *baseBuilder) vrp(ref uint32) uint32 {
+	d, ok := bb.vrpAt[ref]
+	if !ok {
+		v := bb.ix.VRP(ref)
+		d = uint32(len(bb.vrps))
+		bb.vrps = append(bb.vrps, rov.PackVRP(v, bb.tas.Intern(v.TA)))
+		bb.vrpAt[ref] = d
+	}
+	return d + 1
+}
+
+// done returns the DiffBase with its VRPs copied to their size.
+func (bb *baseBuilder) done() *diffBase {
+	bb.base.vrps = slices.Clone(bb.vrps)
+	bb.base.tas = bb.tas.Names()
+	return bb.base
 }
 
 // diffBase is what a DiffBase keeps of its snapshot beyond the invalid
