@@ -25,7 +25,9 @@ import (
 // deciding VRP; counts the routes by state on the way; and then, without
 // the lock, puts the routes in prefix order and assesses the impact of the
 // invalid ones with a classify.Coverage over them (classify.CoverageOf),
-// the one impact rule snapshots use (classify.Assemble). Transient: about
+// the one impact rule snapshots use (classify.Assemble). Counted in
+// Stats().SnapshotBuilds: a pass over the whole table and an impact
+// assessment, as a snapshot build is. Transient: about
 // 45 bytes a route (BenchmarkMemory, light-B/path), against a snapshot's
 // ~110.
 func (s *State) DiffBase() *Snapshot {
@@ -87,6 +89,7 @@ func (s *State) DiffBase() *Snapshot {
 	}
 	s.pfx.merge()
 	keys, sorted = s.pfx.keys, s.pfx.sorted
+	s.snapBuilds++
 	s.mu.Unlock()
 	c.Routes = len(all)
 

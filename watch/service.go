@@ -466,15 +466,18 @@ func (w *Service) logChanges() (toldLoad bool) {
 		down[id] = true
 	}
 	w.recentDown = downNow
-	// A snapshot is built only when the table changed since the last
-	// check or an initial_load is to be summed up (it reads the whole
-	// table). The State holds snapshots weakly (live.State.Snapshot): a
-	// check with nothing new must not build one again just to find
-	// nothing changed.
+	// The table is read only when it changed since the last check or an
+	// initial_load is to be summed up. A check that only diffs reads it
+	// through the State's DiffBase (live.State.DiffBase: what Diff and
+	// the causes below ask of a table, without a whole snapshot of it); an
+	// initial_load counts a peer's routes in a whole snapshot. The State
+	// holds snapshots weakly (live.State.Snapshot): a check with nothing
+	// new must not build one again just to find nothing changed.
 	var snap *live.Snapshot
 	need := w.prev == nil || w.state.Epoch() != w.prev.Epoch
+	full := false
 	for _, e := range edges {
-		need = need || e.eor
+		full = full || e.eor
 	}
 	// Loads whose --eor-timeout ran out, decided once: their initial_load
 	// below needs the snapshot this decides to build.
@@ -482,11 +485,16 @@ func (w *Service) logChanges() (toldLoad bool) {
 	for id, l := range loading {
 		if time.Since(l.since) >= w.opts.EORTimeout {
 			timedOut[id] = true
-			need = true
+			full = true
 		}
 	}
-	if need {
+	var cur *live.Snapshot // the table now: snap, or the State's DiffBase
+	switch {
+	case full:
 		snap = w.state.Snapshot()
+		cur = snap
+	case need:
+		cur = w.state.DiffBase()
 	}
 	// The VRP sources whose changes reached the table since the last check
 	// name the cause of a vrps_changed change: the source, or each of them
@@ -501,23 +509,22 @@ func (w *Service) logChanges() (toldLoad bool) {
 		vrpSources = strings.Join(srcs, ",")
 	}
 	var changes []live.Change
-	// Only a DiffBase of the snapshot is kept for the next check: what
-	// Diff and the causes below ask of the previous table (its routes,
-	// and the peers and VRP of its invalid routes), not the whole table.
-	// A check with nothing new keeps the base it has.
+	// Only a DiffBase of the table is kept for the next check: what Diff
+	// and the causes below ask of the previous table (its routes, and the
+	// peers and VRP of its invalid routes), not the whole table. A check
+	// with nothing new keeps the base it has.
 	prev := w.prev
-	// next answers the questions below about the new table: its DiffBase,
+	// next answers the questions below about the new table: a DiffBase,
 	// which knows every route (has) and the carriers and deciding VRP of
 	// its invalid routes, the only ones asked about in it (Appeared and
-	// Changed routes; Disappeared ones are asked of prev). Asking the
-	// whole snapshot instead would build its table's lookup map (~100
-	// bytes a path, BenchmarkMemory lookup-B/path) at every check that
-	// saw a change, on top of the snapshot: on a full table's load, the
-	// largest transient of the check (bench/README.md).
-	next := snap
-	if snap != nil && (prev == nil || snap.Epoch != prev.Epoch) {
-		changes = live.Diff(prev, snap)
-		w.prev = snap.DiffBase()
+	// Changed routes; Disappeared ones are asked of prev). Asking a whole
+	// snapshot instead would build its table's lookup map (~100 bytes a
+	// path, BenchmarkMemory lookup-B/path) at every check that saw a
+	// change, on top of the snapshot.
+	next := cur
+	if cur != nil && (prev == nil || cur.Epoch != prev.Epoch) {
+		changes = live.Diff(prev, cur)
+		w.prev = cur.DiffBase() // cur itself when it is one
 		next = w.prev
 	}
 	var events []alert.Event
@@ -656,7 +663,8 @@ func (w *Service) initialLoad(snap *live.Snapshot, k sessionKey, why string, now
 // since, or while a session loads its initial table (the check then runs
 // at most maxLoadGap intervals apart: building a snapshot of a growing
 // full table once a minute only for this line raised the load's CPU and
-// memory peak); of a snapshot built now otherwise.
+// memory peak); of the table now otherwise, through the State's DiffBase
+// (no whole snapshot).
 func (w *Service) logSummary() {
 	st := w.state.Stats()
 	var c live.Counts
@@ -665,8 +673,8 @@ func (w *Service) logSummary() {
 	if w.prev != nil && (loading || w.prev.Epoch == w.state.Epoch()) {
 		c, epoch = w.prev.Counts(), w.prev.Epoch
 	} else {
-		snap := w.state.Snapshot()
-		c, epoch = snap.Counts(), snap.Epoch
+		b := w.state.DiffBase()
+		c, epoch = b.Counts(), b.Epoch
 	}
 	up, total := w.sessions.count()
 	w.log.Info("summary", "paths", c.Paths, "routes", c.Routes, "valid", c.Valid, "invalid", c.Invalid, "not_found", c.NotFound,
