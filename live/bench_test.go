@@ -441,6 +441,32 @@ func BenchmarkMemory(b *testing.B) {
 		base := snap.DiffBase()
 		h6 := tableInuse(s)
 		n := float64(s.Stats().Paths)
+		// A check's allocations (its transient): a snapshot, its invalid
+		// routes and DiffBase (snapcheck-alloc-B/path), against the
+		// State's DiffBase built without a snapshot (light-alloc-B/path);
+		// and what the latter keeps (light-base-B/path, = base-B/path).
+		runtime.KeepAlive(rep)
+		snap = nil
+		allocs := func(f func()) float64 {
+			runtime.GC()
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			f()
+			runtime.ReadMemStats(&m1)
+			return float64(m1.TotalAlloc-m0.TotalAlloc) / n
+		}
+		r := ann(bgp.Peer{AS: 64500, IP: replayPeerIP}, "203.0.113.0/24", 0, seq(64500, 65001))
+		s.Apply(&r) // a change: the snapshot below is a new one
+		b.ReportMetric(allocs(func() {
+			sn := s.Snapshot()
+			Diff(base, sn)
+			sn.DiffBase()
+		}), "snapcheck-alloc-B/path")
+		var light *Snapshot
+		h7 := tableInuse(s)
+		b.ReportMetric(allocs(func() { light = s.DiffBase(); Diff(base, light) }), "light-alloc-B/path")
+		b.ReportMetric(float64(tableInuse(s)-h7)/n, "light-base-B/path")
+		runtime.KeepAlive(light)
 		b.ReportMetric(float64(h5-h4)/n, "lookup-B/path")
 		b.ReportMetric(float64(h5b-h5)/n, "diff-B/path")
 		b.ReportMetric(float64(h6-h5b)/n, "base-B/path")
@@ -451,7 +477,6 @@ func BenchmarkMemory(b *testing.B) {
 		b.ReportMetric(float64(h3-h2)/n, "snapshot-B/path")
 		b.ReportMetric(float64(h4-h3)/n, "report-B/path")
 		b.ReportMetric(n, "paths")
-		runtime.KeepAlive(rep)
 		runtime.KeepAlive(base)
 		runtime.KeepAlive(s)
 	}
@@ -461,14 +486,23 @@ func BenchmarkMemory(b *testing.B) {
 // State with the real VRPs as watch takes a full-table session: every
 // `every` paths (what arrives between two of watch's 2 s checks at a given
 // rate) a check builds a Snapshot, diffs it against the previous check's
-// DiffBase and keeps the new DiffBase. checks=0 is ingest alone. The
-// difference is what checks cost a full-table load; paths/s is per
-// process CPU on a quiet machine (b.Elapsed is wall time).
+// DiffBase and keeps the new DiffBase (/light: builds the State's DiffBase
+// without a snapshot, as watch's check does now). every=0 is ingest
+// alone. The difference is what checks cost a full-table load; paths/s is
+// per process CPU on a quiet machine (b.Elapsed is wall time).
 func BenchmarkLoadWithChecks(b *testing.B) {
 	events, paths := fullTable(b)
 	vrps := realVRPs(b, vrpFileB)
-	for _, every := range []int{0, 200_000, 50_000} {
-		b.Run(fmt.Sprintf("every=%d", every), func(b *testing.B) {
+	for _, c := range []struct {
+		every int
+		light bool
+	}{{0, false}, {200_000, false}, {50_000, false}, {200_000, true}, {50_000, true}} {
+		every := c.every
+		name := fmt.Sprintf("every=%d", every)
+		if c.light {
+			name += "/light"
+		}
+		b.Run(name, func(b *testing.B) {
 			checks := 0
 			for b.Loop() {
 				b.StopTimer()
@@ -476,9 +510,15 @@ func BenchmarkLoadWithChecks(b *testing.B) {
 				s.SetVRPs(vrps)
 				var prev *Snapshot
 				check := func() {
-					snap := s.Snapshot()
-					Diff(prev, snap)
-					prev = snap.DiffBase()
+					if c.light {
+						next := s.DiffBase()
+						Diff(prev, next)
+						prev = next
+					} else {
+						snap := s.Snapshot()
+						Diff(prev, snap)
+						prev = snap.DiffBase()
+					}
 					checks++
 				}
 				n := 0
