@@ -316,6 +316,22 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 		b.ReportMetric(float64(stop().Microseconds())/1000, "max-stall-ms")
 	})
+	// What a check builds without a snapshot (State.DiffBase), after the
+	// same change as live: against live + diff + diffbase.
+	b.Run("light", func(b *testing.B) {
+		b.ReportAllocs()
+		r := ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001))
+		w := wd(peerA, "192.0.2.0/24", 0)
+		i := 0
+		for b.Loop() {
+			if i++; i%2 == 1 {
+				s.Apply(&r)
+			} else {
+				s.Apply(&w)
+			}
+			s.DiffBase()
+		}
+	})
 	b.Run("analyze", func(b *testing.B) {
 		b.ReportAllocs()
 		t := snap.Analysis.Table

@@ -106,8 +106,33 @@ func (s *State) DiffBase() *Snapshot {
 	rank = nil
 	slices.Sort(ord)
 	at := func(j int) *lightRoute { return &all[uint32(ord[j])] }
-	cov := classify.CoverageOf(len(ord), func(j int) netip.Prefix { return keys[at(j).pid].Prefix() },
-		func(j int) bool { return at(j).dropped }, s.opt.Classify.Impact)
+	// The Coverage reads each entry's prefix several times: read the
+	// routes and their keys (both in id order, so these are random reads)
+	// once into an array in prefix order. An IPv4 entry is its key's Hi
+	// (the address in the top 32 bits) | its length << 8 | flags, an IPv6
+	// one its prefix id << 32 | flags.
+	const entDropped, ent6 = 1, 2
+	ents := make([]uint64, len(ord))
+	for j := range ents {
+		lr := at(j)
+		k := keys[lr.pid]
+		e := k.Hi | uint64(k.Bits)<<8
+		if k.Fam != pfxkey.Fam4 {
+			e = uint64(lr.pid)<<32 | ent6
+		}
+		if lr.dropped {
+			e |= entDropped
+		}
+		ents[j] = e
+	}
+	cov := classify.CoverageOf(len(ents), func(j int) netip.Prefix {
+		e := ents[j]
+		if e&ent6 != 0 {
+			return keys[e>>32].Prefix()
+		}
+		return pfxkey.Key{Hi: e &^ (1<<32 - 1), Bits: uint8(e >> 8), Fam: pfxkey.Fam4}.Prefix()
+	}, func(j int) bool { return ents[j]&entDropped != 0 }, s.opt.Classify.Impact)
+	ents = nil
 
 	bb := newBaseBuilder(s, localAS, peerKeys, ix, len(invs))
 	l := &invList{r: make([]invalidRoute, 0, len(invs)), base: bb.base, localAS: localAS}

@@ -612,7 +612,8 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 	for i := range l.r {
 		r := &l.r[i]
 		id := int(r.ref) // not t.Lookup: that would build the table's lookup map
-		r.ref = bb.peerSet(t.RoutePeers(id, ids[:0]))
+		ids = t.RoutePeers(id, ids[:0])
+		r.ref = bb.peerSet(ids)
 		if refs := a.VRPs(id); len(refs) > 0 {
 			r.vrp = bb.vrp(refs[0])
 		}
