@@ -12,6 +12,57 @@ import (
 	"github.com/rovimpact/rovimpact/rov"
 )
 
+// PeerCounts are the routes one peer carries, by verdict: watch's
+// initial_load summary of a session's table. Dropped routes are assessed
+// against the whole table (classify.Coverage.Assess with no view), as the
+// check's changes are.
+type PeerCounts struct {
+	Routes, Invalid, Dropped, Unreachable int
+}
+
+// PeerCounts returns the counts of the routes the table peer k (AS and
+// address, as reports count peers) carries in sn, false when k carries
+// none. Of a full snapshot it is a pass over the table; of a DiffBase, kept.
+func (sn *Snapshot) PeerCounts(k bgp.PeerKey) (PeerCounts, bool) {
+	if a := sn.Analysis; a != nil {
+		peer := slices.Index(a.Table.Peers(), k)
+		if peer < 0 {
+			return PeerCounts{}, false
+		}
+		return peerCountsOf(a, peer), true
+	}
+	if sn.base == nil {
+		return PeerCounts{}, false
+	}
+	peer := slices.Index(sn.base.peerKeys, k)
+	if peer < 0 {
+		return PeerCounts{}, false
+	}
+	return sn.base.peerCounts[peer], true
+}
+
+// peerCountsOf counts the routes table peer peer carries in a.
+func peerCountsOf(a *classify.Analysis, peer int) PeerCounts {
+	var pc PeerCounts
+	for id := range a.Table.Routes() {
+		if !a.Table.HasPeer(id, peer) {
+			continue
+		}
+		pc.Routes++
+		o := &a.Outcomes[id]
+		if o.State == rov.Invalid {
+			pc.Invalid++
+		}
+		if o.Dropped {
+			pc.Dropped++
+			if a.Assess(id, nil).Impact == classify.Unreachable {
+				pc.Unreachable++
+			}
+		}
+	}
+	return pc
+}
+
 // DiffBase returns what State.Snapshot().DiffBase() would return now,
 // without building the snapshot: no table.Table, no classify.Analysis, no
 // report-ready copy of the table, only what Diff and a watcher's causes
@@ -57,10 +108,23 @@ func (s *State) DiffBase() *Snapshot {
 	words = max(1, (len(peerKeys)+63)/64)
 	all = make([]lightRoute, 0, s.live)
 	var buf []int
+	pc := make([]PeerCounts, len(peerKeys))
+	scratch := make([]uint64, words)
 	for id := range s.routes {
 		rt := &s.routes[id]
 		if rt.paths == 0 {
 			continue
+		}
+		clear(scratch)
+		buf = s.tableBits(uint32(id), tpeer, identity, scratch, buf)
+		for wi, w := range scratch {
+			for ; w != 0; w &= w - 1 {
+				p := &pc[wi*64+bits.TrailingZeros64(w)]
+				p.Routes++
+				if rt.state == rov.Invalid {
+					p.Invalid++
+				}
+			}
 		}
 		o := s.outcome(rt)
 		c.Paths += int(rt.paths)
@@ -82,8 +146,7 @@ func (s *State) DiffBase() *Snapshot {
 				li.ref = s.refs[rt.vrpOff]
 			}
 			invs = append(invs, li)
-			pbits = append(pbits, make([]uint64, words)...)
-			buf = s.tableBits(uint32(id), tpeer, identity, pbits[len(pbits)-words:], buf)
+			pbits = append(pbits, scratch...)
 		}
 		all = append(all, lr)
 	}
@@ -144,17 +207,24 @@ func (s *State) DiffBase() *Snapshot {
 		}
 		li := &invs[lr.inv]
 		ir := invalidRoute{paths: li.paths, class: li.class, impact: cov.Assess(j, nil).Impact}
-		if lr.dropped {
-			ir.meta = metaDropped
-			c.Dropped++
-			if ir.impact == classify.Unreachable {
-				c.Unreachable++
-			}
-		}
 		ids = ids[:0]
 		for wi, w := range pbits[int(lr.inv)*words : int(lr.inv+1)*words] {
 			for ; w != 0; w &= w - 1 {
 				ids = append(ids, wi*64+bits.TrailingZeros64(w))
+			}
+		}
+		if lr.dropped {
+			ir.meta = metaDropped
+			c.Dropped++
+			unreachable := ir.impact == classify.Unreachable
+			if unreachable {
+				c.Unreachable++
+			}
+			for _, p := range ids {
+				pc[p].Dropped++
+				if unreachable {
+					pc[p].Unreachable++
+				}
 			}
 		}
 		ir.ref = bb.peerSet(ids)
@@ -165,6 +235,7 @@ func (s *State) DiffBase() *Snapshot {
 	}
 	l.sort()
 	bs := bb.done()
+	bs.peerCounts = pc
 	bs.held = newRouteSet(len(sorted), func(yield func(uint32, rov.Origin) bool) {
 		for i := range all {
 			if !yield(all[i].pid, all[i].origin) {

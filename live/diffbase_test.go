@@ -151,7 +151,7 @@ func TestDiffBaseOracle(t *testing.T) {
 			prev, prevLight = next, light
 		}
 	}
-	for _, k := range []string{"appeared", "disappeared", "changed", "multi", "long", "asn4", "local", "held", "not_held", "vrp", "no_vrp"} {
+	for _, k := range []string{"appeared", "disappeared", "changed", "multi", "long", "asn4", "local", "held", "not_held", "vrp", "no_vrp", "peer_dropped"} {
 		if seen[k] == 0 {
 			t.Errorf("the random runs never reached %q: %v", k, seen)
 		}
@@ -197,6 +197,17 @@ func checkBaseRoutes(t *testing.T, at string, prev, base, next *Snapshot, seen m
 					}
 				}
 			}
+		}
+	}
+	// Each peer's counts (watch's initial_load), and a peer with no route.
+	for _, k := range append(slices.Clone(prev.Analysis.Table.Peers()), bgp.PeerKey{AS: 1, IP: netip.MustParseAddr("192.0.2.99")}) {
+		got, okG := base.PeerCounts(k)
+		want, okW := prev.PeerCounts(k)
+		if got != want || okG != okW {
+			t.Fatalf("%s: PeerCounts(%v) = %+v %v, want %+v %v", at, k, got, okG, want, okW)
+		}
+		if want.Dropped > 0 {
+			seen["peer_dropped"]++
 		}
 	}
 	if base.Has(netip.MustParsePrefix("198.51.100.0/24"), rov.Origin{}) || base.Has(netip.Prefix{}, rov.Origin{}) {

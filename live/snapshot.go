@@ -620,6 +620,31 @@ func (sn *Snapshot) DiffBase() *Snapshot {
 	}
 	bs := bb.done()
 	bs.held = newRouteSet(len(sn.sorted), sn.routePrefixIDs())
+	// Peer counts: the routes and invalid ones from the table, the
+	// dropped ones from the invalid routes (assessed once, above).
+	pc := make([]PeerCounts, len(bs.peerKeys))
+	for id := range t.Routes() {
+		inv := a.Outcomes[id].State == rov.Invalid
+		ids = t.RoutePeers(id, ids[:0])
+		for _, p := range ids {
+			pc[p].Routes++
+			if inv {
+				pc[p].Invalid++
+			}
+		}
+	}
+	for _, r := range l.r {
+		if r.meta&metaDropped == 0 {
+			continue
+		}
+		for _, p := range bs.sets[bs.setOff[r.ref]:bs.setOff[r.ref+1]] {
+			pc[p].Dropped++
+			if r.impact == classify.Unreachable {
+				pc[p].Unreachable++
+			}
+		}
+	}
+	bs.peerCounts = pc
 	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: l, base: bs, counts: sn.Counts()}
 	b.invOnce.Do(func() {})
 	return b
@@ -701,6 +726,8 @@ type diffBase struct {
 	tas      []string        // vrps' trust anchors by index (rov.TATable)
 	held     routeSet
 	localAS  uint32
+	// peerCounts[i] are peerKeys[i]'s (see Snapshot.PeerCounts).
+	peerCounts []PeerCounts
 }
 
 // routeSet is the set of routes of a table, by the State's prefix ids: a

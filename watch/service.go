@@ -14,14 +14,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/rovimpact/rovimpact/alert"
-	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/reports"
@@ -467,33 +465,25 @@ func (w *Service) logChanges() (toldLoad bool) {
 	}
 	w.recentDown = downNow
 	// The table is read only when it changed since the last check or an
-	// initial_load is to be summed up. A check that only diffs reads it
-	// through the State's DiffBase (live.State.DiffBase: what Diff and
-	// the causes below ask of a table, without a whole snapshot of it); an
-	// initial_load counts a peer's routes in a whole snapshot. The State
-	// holds snapshots weakly (live.State.Snapshot): a check with nothing
-	// new must not build one again just to find nothing changed.
-	var snap *live.Snapshot
+	// initial_load is to be summed up, and then through the State's
+	// DiffBase (live.State.DiffBase): what Diff, the causes below and an
+	// initial_load's counts ask of a table, without a whole snapshot of
+	// it. A check with nothing new reads nothing.
 	need := w.prev == nil || w.state.Epoch() != w.prev.Epoch
-	full := false
 	for _, e := range edges {
-		full = full || e.eor
+		need = need || e.eor
 	}
 	// Loads whose --eor-timeout ran out, decided once: their initial_load
-	// below needs the snapshot this decides to build.
+	// below needs the table this decides to read.
 	timedOut := map[peerID]bool{}
 	for id, l := range loading {
 		if time.Since(l.since) >= w.opts.EORTimeout {
 			timedOut[id] = true
-			full = true
+			need = true
 		}
 	}
-	var cur *live.Snapshot // the table now: snap, or the State's DiffBase
-	switch {
-	case full:
-		snap = w.state.Snapshot()
-		cur = snap
-	case need:
+	var cur *live.Snapshot // the table now, when read
+	if need {
 		cur = w.state.DiffBase()
 	}
 	// The VRP sources whose changes reached the table since the last check
@@ -524,8 +514,7 @@ func (w *Service) logChanges() (toldLoad bool) {
 	next := cur
 	if cur != nil && (prev == nil || cur.Epoch != prev.Epoch) {
 		changes = live.Diff(prev, cur)
-		w.prev = cur.DiffBase() // cur itself when it is one
-		next = w.prev
+		w.prev = cur
 	}
 	var events []alert.Event
 	gone := map[peerID]int{}
@@ -602,7 +591,7 @@ func (w *Service) logChanges() (toldLoad bool) {
 		id := peerID{e.key.ip, e.key.as}
 		switch {
 		case e.eor:
-			events = append(events, w.initialLoad(snap, e.key, "end_of_rib", now))
+			events = append(events, w.initialLoad(cur, e.key, "end_of_rib", now))
 			toldLoad = true
 		case e.up:
 			events = append(events, alert.Event{Name: "session_up", Time: now, Peer: e.key.name(), Clear: true})
@@ -619,7 +608,7 @@ func (w *Service) logChanges() (toldLoad bool) {
 	for id, l := range loading {
 		if timedOut[id] {
 			w.sessions.endLoad(id)
-			events = append(events, w.initialLoad(snap, l.key, "load_timeout", now))
+			events = append(events, w.initialLoad(cur, l.key, "load_timeout", now))
 			toldLoad = true
 		}
 	}
@@ -630,29 +619,11 @@ func (w *Service) logChanges() (toldLoad bool) {
 }
 
 // initialLoad summarises what a session's initial table holds, logged
-// and told once instead of one line per invalid route.
-func (w *Service) initialLoad(snap *live.Snapshot, k sessionKey, why string, now time.Time) alert.Event {
-	a := snap.Analysis
-	counts := map[string]int{"routes": 0, "invalid": 0, "dropped": 0, "unreachable": 0}
-	peer := slices.IndexFunc(a.Table.Peers(), func(p route.PeerKey) bool { return p.IP == k.ip && p.AS == k.as })
-	if peer >= 0 {
-		for id := range a.Table.Routes() {
-			if !a.Table.HasPeer(id, peer) {
-				continue
-			}
-			counts["routes"]++
-			o := a.Outcomes[id]
-			if o.State == rov.Invalid {
-				counts["invalid"]++
-			}
-			if o.Dropped {
-				counts["dropped"]++
-				if a.Assess(id, nil).Impact == classify.Unreachable {
-					counts["unreachable"]++
-				}
-			}
-		}
-	}
+// and told once instead of one line per invalid route. tab is the table
+// now (a DiffBase or a snapshot).
+func (w *Service) initialLoad(tab *live.Snapshot, k sessionKey, why string, now time.Time) alert.Event {
+	pc, _ := tab.PeerCounts(route.PeerKey{AS: k.as, IP: k.ip})
+	counts := map[string]int{"routes": pc.Routes, "invalid": pc.Invalid, "dropped": pc.Dropped, "unreachable": pc.Unreachable}
 	w.log.Info("initial_load", "peer", k.name(), "cause", why, "routes", counts["routes"], "invalid", counts["invalid"],
 		"dropped", counts["dropped"], "unreachable", counts["unreachable"])
 	return alert.Event{Name: "initial_load", Time: now, Peer: k.name(), Cause: why, Counts: counts}
