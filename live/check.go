@@ -66,21 +66,22 @@ func peerCountsOf(a *classify.Analysis, peer int) PeerCounts {
 // DiffBase returns what State.Snapshot().DiffBase() would return now,
 // without building the snapshot: no table.Table, no classify.Analysis, no
 // report-ready copy of the table, only what Diff and a watcher's causes
-// ask of a table and its Counts. A watcher that diffs the table at every
-// interval asks this instead of a whole snapshot when it needs nothing
-// else of the table (TestStateDiffBase holds the two equal).
+// ask of a table, its Counts and its PeerCounts. A watcher that diffs the
+// table at every interval asks this instead of a whole snapshot
+// (TestDiffBaseOracle holds the two equal).
 //
 // A build copies, under the lock and in one sequential pass over the
 // routes, each live route's prefix id, origin and whether it is dropped
-// (16 bytes), and of each invalid route its class, paths, table peers and
-// deciding VRP; counts the routes by state on the way; and then, without
-// the lock, puts the routes in prefix order and assesses the impact of the
-// invalid ones with a classify.Coverage over them (classify.CoverageOf),
-// the one impact rule snapshots use (classify.Assemble). Counted in
+// (20 bytes), and of each invalid route its class, paths, table peers and
+// deciding VRP; counts the routes by state and by peer on the way; then,
+// without the lock, puts the routes in prefix order and assesses the
+// impact of the invalid ones with a classify.Coverage over them
+// (classify.CoverageOf), the one impact rule snapshots use
+// (classify.Assemble). Counted in
 // Stats().SnapshotBuilds: a pass over the whole table and an impact
-// assessment, as a snapshot build is. Transient: about
-// 45 bytes a route (BenchmarkMemory, light-B/path), against a snapshot's
-// ~110.
+// assessment, as a snapshot build is. A build allocates about 110 bytes a
+// path on a full table (BenchmarkMemory light-alloc-B/path), a snapshot,
+// its Diff and its DiffBase about 200 (snapcheck-alloc-B/path).
 func (s *State) DiffBase() *Snapshot {
 	type lightRoute struct {
 		pid     uint32

@@ -583,7 +583,7 @@ func (sn *Snapshot) invalids() *invList {
 // and does not hold a whole table and analysis (about 110 bytes a path on
 // a full table) alive while the live table moves on.
 //
-// Size (BenchmarkMemory, base-B/path; ~8 bytes a path on a full table
+// Size (BenchmarkMemory, base-B/path; ~9.5 bytes a path on a full table
 // with ~100k invalid routes): 28 bytes per invalid route, each distinct
 // set of carrying peers and deciding VRP once (24 bytes a VRP), and the
 // routes held as one small code per prefix id of the State (the origin,

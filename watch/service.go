@@ -193,7 +193,8 @@ type Service struct {
 	bmp         *collector.BMP
 	routeCancel context.CancelFunc
 
-	// prev is the DiffBase of the last check's snapshot (see logChanges).
+	// prev is the DiffBase of the table at the last check that read it
+	// (see logChanges).
 	prev *live.Snapshot
 	// loadSkipped counts the ticks whose check waited while a session
 	// loads its initial table (checkDue).
