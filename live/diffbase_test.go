@@ -160,7 +160,7 @@ func TestDiffBaseOracle(t *testing.T) {
 
 // checkBaseRoutes compares base's answers with prev's about every route of
 // prev and next and near misses of them.
-func checkBaseRoutes(t *testing.T, at string, prev, base, next *Snapshot, seen map[string]int) {
+func checkBaseRoutes(t testing.TB, at string, prev, base, next *Snapshot, seen map[string]int) {
 	t.Helper()
 	var buf []bgp.PeerKey
 	for _, sn := range []*Snapshot{prev, next} {
