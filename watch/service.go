@@ -386,8 +386,9 @@ const maxLoadGap = 8
 
 // checkDue tells the loop's tick whether to run the check (logChanges)
 // now. While no session is loading its initial table, always. While one
-// is, each check builds a snapshot of a table that is still growing and
-// diffs it, only for its routes to be summed up in one initial_load at
+// is, each check reads a table that is still growing (a snapshot of it,
+// when this was measured; the State's DiffBase since) and diffs it, only
+// for its routes to be summed up in one initial_load at
 // its End-of-RIB: measured on a full table from bird2, ~40% of watch's CPU
 // during the load, and each build raises the RSS peak. So the check waits:
 // it runs every maxLoadGap-th tick, and at once when a session down or an
@@ -421,7 +422,7 @@ func (w *Service) tick() {
 // releaseMemory hands the heap's free pages back to the kernel after a
 // bulk phase: the first VRP load (decompression, parsing, the index
 // built), and a session's initial table (the arrays grown while it
-// arrived, then the snapshot its initial_load summed up). The Go runtime
+// arrived, then the check that summed up its initial_load). The Go runtime
 // returns free memory on its own only slowly (about 1% of a CPU): on a
 // full table from bird2, watch otherwise sat for minutes at the load's peak
 // RSS, ~150 MB above what it held (bench/README.md). One forced collection
@@ -433,7 +434,8 @@ func (w *Service) releaseMemory(after string) {
 	w.log.Debug("memory_released", "after", after, "seconds", time.Since(start).Seconds(), "table_bytes", table)
 }
 
-// logChanges diffs the current snapshot with the previous one and logs
+// logChanges diffs the table now with the last check's (through the
+// State's DiffBase, see live.State.DiffBase) and logs
 // each invalid route that appeared, disappeared or changed, with its
 // cause and deciding VRP, and the session edges since the last call. Two
 // kinds of change are told as one line each instead of one per route: a
