@@ -181,14 +181,21 @@ func NewCoverage(entries []Entry, opt ImpactOptions) *Coverage {
 }
 
 // tableCoverage is NewCoverage of a table's routes, entry i being route
-// i, dropped when dropped(i). Routes in prefix order (a snapshot's) need
-// no Entry list: a full table's is 40 bytes a route, made and dropped at
-// every snapshot.
+// i, dropped when dropped(i).
 func tableCoverage(routes []table.Route, dropped func(i int) bool, opt ImpactOptions) *Coverage {
-	return newCoverage(len(routes), func(i int) netip.Prefix { return routes[i].Prefix }, dropped, func(m []int32) {
-		entries := make([]Entry, len(routes))
-		for i, r := range routes {
-			entries[i].Prefix = r.Prefix
+	return CoverageOf(len(routes), func(i int) netip.Prefix { return routes[i].Prefix }, dropped, opt)
+}
+
+// CoverageOf is NewCoverage of n entries given as functions: entry i has
+// prefix(i) and is dropped when dropped(i). Entries in prefix order (a
+// snapshot's table, the live table's routes walked in prefix order) need
+// no Entry list, 40 bytes an entry, made and dropped at every build;
+// others are sorted through one.
+func CoverageOf(n int, prefix func(i int) netip.Prefix, dropped func(i int) bool, opt ImpactOptions) *Coverage {
+	return newCoverage(n, prefix, dropped, func(m []int32) {
+		entries := make([]Entry, n)
+		for i := range entries {
+			entries[i].Prefix = prefix(i)
 		}
 		sortMembers(entries, m)
 	}, opt)

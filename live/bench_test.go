@@ -316,6 +316,22 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 		b.ReportMetric(float64(stop().Microseconds())/1000, "max-stall-ms")
 	})
+	// What a check builds without a snapshot (State.DiffBase), after the
+	// same change as live: against live + diff + diffbase.
+	b.Run("light", func(b *testing.B) {
+		b.ReportAllocs()
+		r := ann(peerA, "192.0.2.0/24", 0, seq(64501, 65001))
+		w := wd(peerA, "192.0.2.0/24", 0)
+		i := 0
+		for b.Loop() {
+			if i++; i%2 == 1 {
+				s.Apply(&r)
+			} else {
+				s.Apply(&w)
+			}
+			s.DiffBase()
+		}
+	})
 	b.Run("analyze", func(b *testing.B) {
 		b.ReportAllocs()
 		t := snap.Analysis.Table
@@ -332,7 +348,7 @@ func BenchmarkSnapshot(b *testing.B) {
 		for b.Loop() {
 			Diff(prev, &Snapshot{Epoch: snap.Epoch, Analysis: snap.Analysis, VRPs: snap.VRPs})
 		}
-		b.ReportMetric(float64(len(prev.invalids())), "invalids")
+		b.ReportMetric(float64(prev.invalids().len()), "invalids")
 	})
 	// The first route lookup on a new snapshot builds its table's lookup
 	// map: what watch's check paid at every check that saw a change while
@@ -409,11 +425,11 @@ func BenchmarkPaths(b *testing.B) {
 // and their index (vrps-MB), the table itself (table-B/path), a snapshot
 // (snapshot-B/path: the table and analysis reports are built from) and its
 // report (report-B/path, reports.Build), the lookup map a first
-// Table.Lookup builds on the snapshot (lookup-B/path), and the snapshot's
-// invalid routes Diff lists (diff-B/path, shared by a DiffBase) and the
-// rest of its DiffBase (base-B/path): what watch keeps of the previous
-// check is diff+base instead of snapshot+lookup+diff. Each is the growth of
-// runtime.MemStats.HeapInuse after GC across one step.
+// Table.Lookup builds on the snapshot (lookup-B/path), the snapshot's
+// invalid routes Diff lists (diff-B/path, a check's transient, gone with
+// the snapshot) and its DiffBase (base-B/path: everything watch keeps of
+// the previous check, its own copy of the invalid routes included). Each
+// is the growth of runtime.MemStats.HeapInuse after GC across one step.
 func BenchmarkMemory(b *testing.B) {
 	events, paths := fullTable(b)
 	vrps := realVRPs(b, vrpFileB)
@@ -433,24 +449,51 @@ func BenchmarkMemory(b *testing.B) {
 		snap.Has(netip.Prefix{}, rov.Origin{})
 		h5 := tableInuse(s)
 		// Diff's invalid routes, which watch builds on every snapshot it
-		// diffs and a DiffBase shares (diff-B/path).
+		// diffs (diff-B/path).
 		snap.invalids()
 		h5b := tableInuse(s)
-		// What watch keeps instead (base-B/path): the snapshot's DiffBase.
+		// What watch keeps instead (base-B/path): the snapshot's DiffBase,
+		// alone once the snapshot goes.
 		base := snap.DiffBase()
 		h6 := tableInuse(s)
 		n := float64(s.Stats().Paths)
+		routes := len(snap.Analysis.Table.Routes())
+		// A check's allocations (its transient): a snapshot, its invalid
+		// routes and DiffBase (snapcheck-alloc-B/path), against the
+		// State's DiffBase built without a snapshot (light-alloc-B/path);
+		// and what the latter keeps (light-base-B/path, = base-B/path).
+		runtime.KeepAlive(rep)
+		snap = nil
+		allocs := func(f func()) float64 {
+			runtime.GC()
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			f()
+			runtime.ReadMemStats(&m1)
+			return float64(m1.TotalAlloc-m0.TotalAlloc) / n
+		}
+		r := ann(bgp.Peer{AS: 64500, IP: replayPeerIP}, "203.0.113.0/24", 0, seq(64500, 65001))
+		s.Apply(&r) // a change: the snapshot below is a new one
+		b.ReportMetric(allocs(func() {
+			sn := s.Snapshot()
+			Diff(base, sn)
+			sn.DiffBase()
+		}), "snapcheck-alloc-B/path")
+		var light *Snapshot
+		h7 := tableInuse(s)
+		b.ReportMetric(allocs(func() { light = s.DiffBase(); Diff(base, light) }), "light-alloc-B/path")
+		b.ReportMetric(float64(tableInuse(s)-h7)/n, "light-base-B/path")
+		runtime.KeepAlive(light)
 		b.ReportMetric(float64(h5-h4)/n, "lookup-B/path")
 		b.ReportMetric(float64(h5b-h5)/n, "diff-B/path")
 		b.ReportMetric(float64(h6-h5b)/n, "base-B/path")
-		b.ReportMetric(float64(len(base.inv)), "invalids")
-		b.ReportMetric(float64(len(snap.Analysis.Table.Routes())), "routes")
+		b.ReportMetric(float64(base.inv.len()), "invalids")
+		b.ReportMetric(float64(routes), "routes")
 		b.ReportMetric(float64(h1-h0)/1e6, "vrps-MB")
 		b.ReportMetric(float64(h2-h1)/n, "table-B/path")
 		b.ReportMetric(float64(h3-h2)/n, "snapshot-B/path")
 		b.ReportMetric(float64(h4-h3)/n, "report-B/path")
 		b.ReportMetric(n, "paths")
-		runtime.KeepAlive(rep)
 		runtime.KeepAlive(base)
 		runtime.KeepAlive(s)
 	}
@@ -460,14 +503,23 @@ func BenchmarkMemory(b *testing.B) {
 // State with the real VRPs as watch takes a full-table session: every
 // `every` paths (what arrives between two of watch's 2 s checks at a given
 // rate) a check builds a Snapshot, diffs it against the previous check's
-// DiffBase and keeps the new DiffBase. checks=0 is ingest alone. The
-// difference is what checks cost a full-table load; paths/s is per
-// process CPU on a quiet machine (b.Elapsed is wall time).
+// DiffBase and keeps the new DiffBase (/light: builds the State's DiffBase
+// without a snapshot, as watch's check does now). every=0 is ingest
+// alone. The difference is what checks cost a full-table load; paths/s is
+// per process CPU on a quiet machine (b.Elapsed is wall time).
 func BenchmarkLoadWithChecks(b *testing.B) {
 	events, paths := fullTable(b)
 	vrps := realVRPs(b, vrpFileB)
-	for _, every := range []int{0, 200_000, 50_000} {
-		b.Run(fmt.Sprintf("every=%d", every), func(b *testing.B) {
+	for _, c := range []struct {
+		every int
+		light bool
+	}{{0, false}, {200_000, false}, {50_000, false}, {200_000, true}, {50_000, true}} {
+		every := c.every
+		name := fmt.Sprintf("every=%d", every)
+		if c.light {
+			name += "/light"
+		}
+		b.Run(name, func(b *testing.B) {
 			checks := 0
 			for b.Loop() {
 				b.StopTimer()
@@ -475,9 +527,15 @@ func BenchmarkLoadWithChecks(b *testing.B) {
 				s.SetVRPs(vrps)
 				var prev *Snapshot
 				check := func() {
-					snap := s.Snapshot()
-					Diff(prev, snap)
-					prev = snap.DiffBase()
+					if c.light {
+						next := s.DiffBase()
+						Diff(prev, next)
+						prev = next
+					} else {
+						snap := s.Snapshot()
+						Diff(prev, snap)
+						prev = snap.DiffBase()
+					}
 					checks++
 				}
 				n := 0

@@ -22,7 +22,8 @@ import (
 // full table (one peer, the real 723k VRPs) under churn: each op is one
 // --interval of a table that keeps changing: 200 paths re-announced, then
 // a check (Snapshot, Diff against the previous check's DiffBase, the new
-// DiffBase), and every 8th op a report (a scrape). Reported: process CPU
+// DiffBase; /light: the State's DiffBase, built without a snapshot, as
+// watch's check does now), and every 8th op a report (a scrape). Reported: process CPU
 // per op (getrusage: the GC's workers included), GC cycles per op, and the
 // Go runtime's mapped, not released memory (about the RSS) at its largest
 // after an op and after the last. gogc=50 is watch's setting, gogc=100
@@ -41,12 +42,16 @@ func BenchmarkChurnChecks(b *testing.B) {
 	runtime.GC()
 	live := readMetric("/gc/heap/live:bytes")
 	for _, c := range []struct {
-		gogc int
-		lim  float64
-	}{{100, 0}, {50, 0}, {50, 1.25}} {
+		gogc  int
+		lim   float64
+		light bool
+	}{{100, 0, false}, {50, 0, false}, {50, 1.25, false}, {50, 0, true}} {
 		name := fmt.Sprintf("gogc=%d", c.gogc)
 		if c.lim > 0 {
 			name += fmt.Sprintf("/limit=%g", c.lim)
+		}
+		if c.light {
+			name += "/light"
 		}
 		lim := c.lim
 		b.Run(name, func(b *testing.B) {
@@ -71,13 +76,21 @@ func BenchmarkChurnChecks(b *testing.B) {
 					r.Origin = rov.OriginOf(r.Path)
 					s.Apply(&r)
 				}
-				snap := s.Snapshot()
-				Diff(prev, snap)
-				prev = snap.DiffBase()
-				if ops++; ops%8 == 0 {
-					reports.Build(snap.Analysis, reports.Meta{})
+				if c.light {
+					next := s.DiffBase()
+					Diff(prev, next)
+					prev = next
+					if ops++; ops%8 == 0 {
+						reports.Build(s.Snapshot().Analysis, reports.Meta{})
+					}
+				} else {
+					snap := s.Snapshot()
+					Diff(prev, snap)
+					prev = snap.DiffBase()
+					if ops++; ops%8 == 0 {
+						reports.Build(snap.Analysis, reports.Meta{})
+					}
 				}
-				snap = nil
 				peak = max(peak, mapped())
 			}
 			b.ReportMetric(float64(cpuTime()-cpu0)/1e6/float64(ops), "cpu-ms/op")

@@ -2,7 +2,9 @@ package live
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
+	"iter"
 	"math/bits"
 	"net/netip"
 	"slices"
@@ -40,9 +42,20 @@ type Snapshot struct {
 	ASPA *SnapshotASPA
 
 	invOnce sync.Once
-	inv     []invalidRoute
+	inv     *invList
 	base    *diffBase // set in a DiffBase only (Analysis nil)
 	counts  Counts    // a DiffBase's: its snapshot's Counts
+
+	// A full snapshot's: the State it was made of, its prefix ids in
+	// prefix order when the snapshot was copied (shared with the State,
+	// not a copy: merge replaces the sorted view, never writes it in
+	// place) and which of them had a route (bit i of held: sorted[i]). The
+	// table's routes, in prefix order, have the prefixes of the held ones
+	// in turn: DiffBase numbers the routes it keeps by the State's prefix
+	// ids.
+	state  *State
+	sorted []uint32
+	held   []uint64
 }
 
 // Counts are a snapshot's paths and routes by verdict: watch's summary
@@ -80,8 +93,8 @@ func (sn *Snapshot) Counts() Counts {
 		}
 	}
 	c.Routes = len(a.Table.Routes())
-	for _, r := range sn.invalids() {
-		if r.dropped {
+	for _, r := range sn.invalids().r {
+		if r.meta&metaDropped != 0 {
 			c.Dropped++
 			if r.impact == classify.Unreachable {
 				c.Unreachable++
@@ -135,6 +148,11 @@ func (s *State) Snapshot() *Snapshot {
 	}
 	rank = nil
 	slices.Sort(ord)
+	held := make([]uint64, (len(c.sorted)+63)/64)
+	for _, o := range ord {
+		r := o >> 32
+		held[r/64] |= 1 << (r % 64)
+	}
 	w := c.words
 	parts := table.Parts{Peers: c.peers, Words: w, Routes: make([]table.Route, len(ord)), Bits: make([]uint64, len(ord)*w)}
 	outcomes := make([]classify.Outcome, len(ord))
@@ -154,6 +172,7 @@ func (s *State) Snapshot() *Snapshot {
 	// The copy's routes and bits are in parts now: let the GC have them
 	// while the analysis is built (a full table's copy is ~40 bytes a
 	// route, live at the same time as the previous snapshot and report).
+	sorted := c.sorted
 	c.routes, c.bits, c.asSets, c.sorted = nil, nil, nil, nil
 	tab, err := table.Restore(parts)
 	if err != nil {
@@ -166,7 +185,8 @@ func (s *State) Snapshot() *Snapshot {
 		return c.refs[c.refOff[i]:c.refOff[i+1]]
 	})
 	sn := &Snapshot{Epoch: c.epoch, Built: time.Now(), Analysis: a, VRPs: c.vrps,
-		ASPA: snapshotASPA(c.aspaSet, c.aspa, c.aspaReasons, ord, a)}
+		ASPA:  snapshotASPA(c.aspaSet, c.aspa, c.aspaReasons, ord, a),
+		state: s, sorted: sorted, held: held}
 	s.snap = weak.Make(sn)
 	return sn
 }
@@ -198,29 +218,7 @@ type snapCopy struct {
 // held.
 func (s *State) snapshotCopy() snapCopy {
 	c := snapCopy{ix: s.ix, epoch: s.epoch, vrps: len(s.vrps), aspaSet: s.aspa.set, aspaReasons: s.aspa.reasons}
-	// Peers sharing an AS and address (see peerID) are one table peer,
-	// as in a batch table of the same paths.
-	tpeer := make([]int, len(s.peers))
-	identity := true
-	var seen map[bgp.PeerKey]int
-	for i, p := range s.peers {
-		tpeer[i] = -1
-		if p.paths.len() == 0 {
-			identity = false
-			continue
-		}
-		if seen == nil {
-			seen = make(map[bgp.PeerKey]int, len(s.peers))
-		}
-		if j, dup := seen[p.key]; dup {
-			tpeer[i] = j
-			identity = false
-			continue
-		}
-		tpeer[i] = len(c.peers)
-		seen[p.key] = tpeer[i]
-		c.peers = append(c.peers, p.key)
-	}
+	tpeer, identity := s.tablePeers(&c.peers)
 	words := max(1, (len(c.peers)+63)/64)
 	n := int(s.live)
 	c.words = words
@@ -236,19 +234,7 @@ func (s *State) snapshotCopy() snapCopy {
 		}
 		i := len(c.routes)
 		c.routes = append(c.routes, *rt)
-		dst := c.bits[i*words : (i+1)*words]
-		if identity {
-			// The table's 64-bit words from the State's 32-bit ones.
-			for k, w := range s.bits[id*s.words : (id+1)*s.words] {
-				dst[k/2] |= uint64(w) << (32 * (k % 2))
-			}
-		} else {
-			peers = s.routePeers(uint32(id), peers[:0])
-			for _, p := range peers {
-				tp := tpeer[p]
-				dst[tp/64] |= 1 << (tp % 64)
-			}
-		}
+		peers = s.tableBits(uint32(id), tpeer, identity, c.bits[i*words:(i+1)*words], peers)
 		if rt.origin().Kind == rov.OriginNone {
 			if set := s.asSetUnion(uint32(id)); len(set) > 0 {
 				if c.asSets == nil {
@@ -265,6 +251,54 @@ func (s *State) snapshotCopy() snapCopy {
 	c.keys, c.sorted = s.pfx.keys, s.pfx.sorted
 	c.prefixes = s.pfx.keys.len()
 	return c
+}
+
+// tablePeers appends to keys the table peers of a snapshot of s: the
+// peers holding paths, peers sharing an AS and address (see peerID) as
+// one, as in a batch table of the same paths. tpeer[i] is peer slot i's
+// table peer (-1: none); identity means slot i is table peer i for every
+// slot. Called with s.mu held.
+func (s *State) tablePeers(keys *[]bgp.PeerKey) (tpeer []int, identity bool) {
+	tpeer = make([]int, len(s.peers))
+	identity = true
+	var seen map[bgp.PeerKey]int
+	for i, p := range s.peers {
+		tpeer[i] = -1
+		if p.paths.len() == 0 {
+			identity = false
+			continue
+		}
+		if seen == nil {
+			seen = make(map[bgp.PeerKey]int, len(s.peers))
+		}
+		if j, dup := seen[p.key]; dup {
+			tpeer[i] = j
+			identity = false
+			continue
+		}
+		tpeer[i] = len(*keys)
+		seen[p.key] = tpeer[i]
+		*keys = append(*keys, p.key)
+	}
+	return tpeer, identity
+}
+
+// tableBits writes route id's table peers (see tablePeers) into dst
+// (zeroed, one bit a table peer). Called with s.mu held.
+func (s *State) tableBits(id uint32, tpeer []int, identity bool, dst []uint64, buf []int) []int {
+	if identity {
+		// The table's 64-bit words from the State's 32-bit ones.
+		for k, w := range s.bits[int(id)*s.words : int(id+1)*s.words] {
+			dst[k/2] |= uint64(w) << (32 * (k % 2))
+		}
+		return buf
+	}
+	buf = s.routePeers(id, buf[:0])
+	for _, p := range buf {
+		tp := tpeer[p]
+		dst[tp/64] |= 1 << (tp % 64)
+	}
+	return buf
 }
 
 // ChangeKind says how an invalid route changed between two snapshots.
@@ -313,36 +347,210 @@ type Change struct {
 func isInvalid(o classify.Outcome) bool { return o.State == rov.Invalid || o.Dropped }
 
 // invalidRoute is one invalid route of a snapshot with what Diff reports
-// of it, so that Diff needs nothing else of the snapshot (see DiffBase).
+// of it, in 28 bytes with no pointer: a full table has about 100k invalid
+// routes against today's VRPs, and a DiffBase keeps them from one check
+// to the next. The prefix is a pfxkey.Key's: the address's first 64 bits
+// here (two words, so that the record needs no 8-byte alignment), the last
+// 64 bits of the few IPv6 prefixes longer than /64 in invList.long.
 type invalidRoute struct {
-	prefix   netip.Prefix
-	origin   rov.Origin // as the table keys it (before resolving the local AS)
-	resolved rov.Origin // classify.Outcome.Origin
-	impact   classify.Impact
-	class    classify.Class
+	hiH, hiL uint32 // pfxkey.Key.Hi, high word first
+	asn      uint32 // origin ASN as the table keys it
 	paths    uint32
-	peers    int32
-	id       int32 // route id in the snapshot's table (DiffBase builds from it)
-	dropped  bool  // classify.Outcome.Dropped
+	// ref is, in a full snapshot's list, the route's id in its table; in
+	// a DiffBase's, the route's set of carrying peers (diffBase.setOff).
+	ref uint32
+	// vrp is, in a DiffBase's list, 1 + the index of the route's deciding
+	// VRP in diffBase.vrps, 0 when no VRP covers it (a full snapshot asks
+	// its Analysis).
+	vrp    uint32
+	bits   uint8
+	meta   uint8 // metaV6 | metaLong | metaDropped | origin kind << metaKindShift
+	class  classify.Class
+	impact classify.Impact
 }
 
-func compareInvalid(a, b invalidRoute) int {
-	if c := a.prefix.Addr().Compare(b.prefix.Addr()); c != 0 {
-		return c
+const (
+	metaV6        = 1 << iota
+	metaLong      // an IPv6 prefix longer than /64: see invList.long
+	metaDropped   // classify.Outcome.Dropped
+	metaKindShift = iota
+)
+
+// invKey is an invalid route's (prefix, origin as the table keys it) as
+// Diff orders and matches them: family (IPv4 first), address, length
+// (shorter first), origin kind, ASN.
+type invKey struct {
+	hi, lo          uint64
+	asn             uint32
+	bits, fam, kind uint8
+}
+
+func compareKey(a, b invKey) int {
+	if a.fam != b.fam {
+		return cmp.Compare(a.fam, b.fam)
 	}
-	if c := cmp.Compare(a.prefix.Bits(), b.prefix.Bits()); c != 0 {
-		return c
+	if a.hi != b.hi {
+		return cmp.Compare(a.hi, b.hi)
 	}
-	if c := cmp.Compare(a.origin.Kind, b.origin.Kind); c != 0 {
-		return c
+	if a.lo != b.lo {
+		return cmp.Compare(a.lo, b.lo)
 	}
-	return cmp.Compare(a.origin.ASN, b.origin.ASN)
+	if a.bits != b.bits {
+		return cmp.Compare(a.bits, b.bits)
+	}
+	if a.kind != b.kind {
+		return cmp.Compare(a.kind, b.kind)
+	}
+	return cmp.Compare(a.asn, b.asn)
+}
+
+// keyOf is the invKey of route (p, o), p as given (a prefix with host bits
+// set matches no route: tables hold masked prefixes).
+func keyOf(p netip.Prefix, o rov.Origin) invKey {
+	k := pfxkey.Of(p)
+	return invKey{hi: k.Hi, lo: k.Lo, asn: o.ASN, bits: k.Bits, fam: k.Fam, kind: uint8(o.Kind)}
+}
+
+func (k invKey) prefix() netip.Prefix {
+	return pfxkey.Key{Hi: k.hi, Lo: k.lo, Bits: k.bits, Fam: k.fam}.Prefix()
+}
+
+func (k invKey) origin() rov.Origin { return rov.Origin{Kind: rov.OriginKind(k.kind), ASN: k.asn} }
+
+// invList is a snapshot's invalid routes sorted by invKey.
+type invList struct {
+	r    []invalidRoute
+	long []longLo // by index in r, increasing
+	// Either table (a full snapshot's list: ref is a route id) or base
+	// (a DiffBase's: ref is a peer set) tells a route's peer count.
+	table   *table.Table
+	base    *diffBase
+	localAS uint32
+}
+
+// longLo is the last 64 address bits of r[i], an IPv6 prefix longer than
+// /64.
+type longLo struct {
+	i  int
+	lo uint64
+}
+
+func (l *invList) len() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.r)
+}
+
+func (l *invList) key(i int) invKey {
+	r := &l.r[i]
+	k := invKey{hi: uint64(r.hiH)<<32 | uint64(r.hiL), asn: r.asn, bits: r.bits, fam: pfxkey.Fam4, kind: r.meta >> metaKindShift}
+	if r.meta&metaV6 != 0 {
+		k.fam = pfxkey.Fam6
+	}
+	if r.meta&metaLong != 0 {
+		j, _ := slices.BinarySearchFunc(l.long, i, func(x longLo, i int) int { return cmp.Compare(x.i, i) })
+		k.lo = l.long[j].lo
+	}
+	return k
+}
+
+// add appends route (k, o) with r's other fields filled.
+func (l *invList) add(k pfxkey.Key, o rov.Origin, r invalidRoute) {
+	r.hiH, r.hiL, r.asn, r.bits = uint32(k.Hi>>32), uint32(k.Hi), o.ASN, k.Bits
+	r.meta |= uint8(o.Kind) << metaKindShift
+	if k.Fam == pfxkey.Fam6 {
+		r.meta |= metaV6
+	}
+	if k.Lo != 0 || k.Bits > 64 {
+		r.meta |= metaLong
+		l.long = append(l.long, longLo{len(l.r), k.Lo})
+	}
+	l.r = append(l.r, r)
+}
+
+// sort puts the routes in invKey order. They come in prefix order (a
+// snapshot's table, the State's routes ranked by prefix), so this is a
+// pass sorting the origins of the few prefixes with several, and a check;
+// routes in any other order are sorted whole.
+func (l *invList) sort() {
+	ordered := func() bool {
+		for i := 1; i < len(l.r); i++ {
+			if compareKey(l.key(i-1), l.key(i)) >= 0 {
+				return false
+			}
+		}
+		return true
+	}
+	samePrefix := func(a, b *invalidRoute) bool {
+		return a.hiH == b.hiH && a.hiL == b.hiL && a.bits == b.bits && a.meta&(metaV6|metaLong) == b.meta&(metaV6|metaLong) && a.meta&metaLong == 0
+	}
+	for i := 0; i < len(l.r); {
+		j := i + 1
+		for j < len(l.r) && samePrefix(&l.r[i], &l.r[j]) {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(l.r[i:j], func(a, b invalidRoute) int {
+				if c := cmp.Compare(a.meta>>metaKindShift, b.meta>>metaKindShift); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.asn, b.asn)
+			})
+		}
+		i = j
+	}
+	if ordered() {
+		return
+	}
+	keys := make([]invKey, len(l.r))
+	perm := make([]int32, len(l.r))
+	for i := range l.r {
+		keys[i], perm[i] = l.key(i), int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int { return compareKey(keys[a], keys[b]) })
+	r := make([]invalidRoute, len(l.r))
+	l.long = l.long[:0]
+	for i, p := range perm {
+		r[i] = l.r[p]
+		if r[i].meta&metaLong != 0 {
+			l.long = append(l.long, longLo{i, keys[p].lo})
+		}
+	}
+	l.r = r
+}
+
+// find returns the index of route (p, o) in l.
+func (l *invList) find(p netip.Prefix, o rov.Origin) (int, bool) {
+	if l.len() == 0 || !p.IsValid() {
+		return 0, false
+	}
+	want := keyOf(p, o)
+	lo, hi := 0, len(l.r)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if compareKey(l.key(m), want) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(l.r) && compareKey(l.key(lo), want) == 0
+}
+
+// peers is the number of peers carrying r[i].
+func (l *invList) peers(i int) int {
+	if l.base != nil {
+		s := l.r[i].ref
+		return int(l.base.setOff[s+1] - l.base.setOff[s])
+	}
+	return l.table.PeerCount(int(l.r[i].ref))
 }
 
 // invalids returns the snapshot's invalid routes sorted by (prefix,
 // origin), with their impact, computed on first use and kept: Diff(a, b)
 // then Diff(b, c) assesses b once.
-func (sn *Snapshot) invalids() []invalidRoute {
+func (sn *Snapshot) invalids() *invList {
 	sn.invOnce.Do(func() {
 		a := sn.Analysis
 		n := 0
@@ -351,16 +559,20 @@ func (sn *Snapshot) invalids() []invalidRoute {
 				n++
 			}
 		}
-		sn.inv = make([]invalidRoute, 0, n)
+		l := &invList{r: make([]invalidRoute, 0, n), table: a.Table, localAS: a.Options.LocalAS}
 		for id, r := range a.Table.Routes() {
-			if isInvalid(a.Outcomes[id]) {
-				o := a.Outcomes[id]
-				sn.inv = append(sn.inv, invalidRoute{prefix: r.Prefix, origin: r.Origin, resolved: o.Origin,
-					impact: a.Assess(id, nil).Impact, class: o.Class, paths: r.Paths, peers: int32(a.Table.PeerCount(id)), id: int32(id),
-					dropped: o.Dropped})
+			o := &a.Outcomes[id]
+			if !isInvalid(*o) {
+				continue
 			}
+			ir := invalidRoute{paths: r.Paths, ref: uint32(id), class: o.Class, impact: a.Assess(id, nil).Impact}
+			if o.Dropped {
+				ir.meta = metaDropped
+			}
+			l.add(pfxkey.Of(r.Prefix), r.Origin, ir)
 		}
-		slices.SortFunc(sn.inv, compareInvalid)
+		l.sort()
+		sn.inv = l
 	})
 	return sn.inv
 }
@@ -368,112 +580,308 @@ func (sn *Snapshot) invalids() []invalidRoute {
 // DiffBase returns what Diff and a watcher's event causes need of sn as
 // their prev: a Snapshot with sn's Epoch, Built and VRPs, its invalid
 // routes (assessed now, if no Diff did yet) with their carrying peers and
-// deciding VRP, the set of all its routes (Has) and its Counts, but no
+// deciding VRP, which routes it holds (Has) and its Counts, but no
 // Analysis. A caller that keeps the last snapshot only to diff the next
 // one against it and to tell why each change happened keeps this instead,
 // and does not hold a whole table and analysis (about 110 bytes a path on
-// a full table) alive while the live table moves on: the route set costs
-// 16 bytes a route (24 for an
-// IPv6 prefix longer than /64), the invalid routes a few hundred bytes
-// each (see BenchmarkMemory, base-B/path). Of a DiffBase, Has answers for
-// every route; Carriers and DecidingVRP only for its invalid routes.
+// a full table) alive while the live table moves on.
+//
+// Size (BenchmarkMemory, base-B/path; ~9.5 bytes a path on a full table
+// with ~100k invalid routes): 28 bytes per invalid route, each distinct
+// set of carrying peers and deciding VRP once (24 bytes a VRP), and the
+// routes held as one small code per prefix id of the State (the origin,
+// numbered among the table's distinct origins; prefixes with several
+// origins listed apart), about 2 bytes a route. Prefix ids are the
+// State's, for life: Has of a DiffBase asks its State for the id of the
+// prefix (taking its lock briefly) unless the route is one of the invalid
+// ones.
+//
+// Of a DiffBase, Has answers for every route; Carriers and DecidingVRP
+// only for its invalid routes. sn must come from State.Snapshot (not be
+// made by hand): DiffBase panics otherwise.
 func (sn *Snapshot) DiffBase() *Snapshot {
 	if sn.Analysis == nil {
 		return sn
 	}
-	inv := sn.invalids()
-	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: inv,
-		base: &diffBase{localAS: sn.Analysis.Options.LocalAS}, counts: sn.Counts()}
-	b.invOnce.Do(func() {})
+	if sn.state == nil {
+		panic("live: DiffBase of a Snapshot not built by State.Snapshot")
+	}
+	src := sn.invalids()
 	a := sn.Analysis
 	t := a.Table
-	keys := t.Peers()
-	bs := b.base
-	bs.peerKeys = slices.Clone(keys)
-	bs.peerOff = make([]uint32, 1, len(inv)+1)
-	bs.vrp = make([]rov.VRP, len(inv))
+	bb := newBaseBuilder(sn.state, a.Options.LocalAS, slices.Clone(t.Peers()), a.Index, len(src.r))
+	l := &invList{r: slices.Clone(src.r), long: slices.Clone(src.long), base: bb.base, localAS: src.localAS}
 	var ids []int
-	for i, r := range inv {
-		id := int(r.id) // not t.Lookup: that would build the table's lookup map
+	for i := range l.r {
+		r := &l.r[i]
+		id := int(r.ref) // not t.Lookup: that would build the table's lookup map
+		ids = t.RoutePeers(id, ids[:0])
+		r.ref = bb.peerSet(ids)
+		if refs := a.VRPs(id); len(refs) > 0 {
+			r.vrp = bb.vrp(refs[0])
+		}
+	}
+	bs := bb.done()
+	bs.held = newRouteSet(len(sn.sorted), sn.routePrefixIDs())
+	// Peer counts: the routes and invalid ones from the table, the
+	// dropped ones from the invalid routes (assessed once, above).
+	pc := make([]PeerCounts, len(bs.peerKeys))
+	for id := range t.Routes() {
+		inv := a.Outcomes[id].State == rov.Invalid
 		ids = t.RoutePeers(id, ids[:0])
 		for _, p := range ids {
-			bs.peers = append(bs.peers, uint32(p))
-		}
-		bs.peerOff = append(bs.peerOff, uint32(len(bs.peers)))
-		if refs := a.VRPs(id); len(refs) > 0 {
-			bs.vrp[i] = a.Index.VRP(refs[0])
-		}
-	}
-	routes := t.Routes()
-	bs.short = make([]shortKey, 0, len(routes))
-	for _, r := range routes {
-		k := pfxkey.Of(r.Prefix)
-		if k.Bits <= 64 {
-			bs.short = append(bs.short, packShort(k, r.Origin))
-		} else {
-			bs.long = append(bs.long, longKey{hi: k.Hi, lo: k.Lo, asn: r.Origin.ASN, bits: k.Bits, fam: k.Fam, kind: uint8(r.Origin.Kind)})
+			pc[p].Routes++
+			if inv {
+				pc[p].Invalid++
+			}
 		}
 	}
-	// Routes come in prefix order: both sorts are nearly linear.
-	slices.SortFunc(bs.short, compareShort)
-	slices.SortFunc(bs.long, compareLong)
+	for _, r := range l.r {
+		if r.meta&metaDropped == 0 {
+			continue
+		}
+		for _, p := range bs.sets[bs.setOff[r.ref]:bs.setOff[r.ref+1]] {
+			pc[p].Dropped++
+			if r.impact == classify.Unreachable {
+				pc[p].Unreachable++
+			}
+		}
+	}
+	bs.peerCounts = pc
+	b := &Snapshot{Epoch: sn.Epoch, Built: sn.Built, VRPs: sn.VRPs, inv: l, base: bs, counts: sn.Counts()}
+	b.invOnce.Do(func() {})
 	return b
 }
 
+// baseBuilder numbers a DiffBase's peer sets and deciding VRPs, each kept
+// once.
+type baseBuilder struct {
+	base    *diffBase
+	ix      *rov.Index
+	sets    map[string]uint32
+	last    []int
+	lastSet uint32
+	key     []byte
+	vrpAt   map[uint32]uint32
+	vrps    []rov.PackedVRP
+	tas     rov.TATable
+}
+
+// newBaseBuilder starts the DiffBase of a table with the given peers, its
+// VRP references into ix, for about n invalid routes.
+func newBaseBuilder(s *State, localAS uint32, peers []bgp.PeerKey, ix *rov.Index, n int) *baseBuilder {
+	return &baseBuilder{base: &diffBase{state: s, localAS: localAS, peerKeys: peers, setOff: []uint32{0}}, ix: ix,
+		sets: map[string]uint32{}, vrpAt: map[uint32]uint32{}, vrps: make([]rov.PackedVRP, 0, n)}
+}
+
+// peerSet returns the number of the set of table peers ids (ascending).
+func (bb *baseBuilder) peerSet(ids []int) uint32 {
+	// Consecutive routes mostly share their peers (all of them, with one
+	// full-table peer): no map lookup then.
+	if bb.last != nil && slices.Equal(ids, bb.last) {
+		return bb.lastSet
+	}
+	bb.key = bb.key[:0]
+	for _, p := range ids {
+		bb.key = binary.LittleEndian.AppendUint32(bb.key, uint32(p))
+	}
+	b := bb.base
+	s, ok := bb.sets[string(bb.key)]
+	if !ok {
+		s = uint32(len(b.setOff) - 1)
+		for _, p := range ids {
+			b.sets = append(b.sets, uint32(p))
+		}
+		b.setOff = append(b.setOff, uint32(len(b.sets)))
+		bb.sets[string(bb.key)] = s
+	}
+	bb.lastSet, bb.last = s, append(bb.last[:0:0], ids...)
+	return s
+}
+
+// vrp returns invalidRoute.vrp for the VRP ix numbers ref.
+func (bb *baseBuilder) vrp(ref uint32) uint32 {
+	d, ok := bb.vrpAt[ref]
+	if !ok {
+		v := bb.ix.VRP(ref)
+		d = uint32(len(bb.vrps))
+		bb.vrps = append(bb.vrps, rov.PackVRP(v, bb.tas.Intern(v.TA)))
+		bb.vrpAt[ref] = d
+	}
+	return d + 1
+}
+
+// done returns the DiffBase with its VRPs copied to their size.
+func (bb *baseBuilder) done() *diffBase {
+	bb.base.vrps = slices.Clone(bb.vrps)
+	bb.base.tas = bb.tas.Names()
+	return bb.base
+}
+
 // diffBase is what a DiffBase keeps of its snapshot beyond the invalid
-// routes: every route's (prefix, origin) in two sorted sets, and per
-// invalid route (parallel to Snapshot.inv) its peers and deciding VRP.
+// routes: their peers and deciding VRPs, and which routes it held.
 type diffBase struct {
-	short    []shortKey    // prefixes up to /64 (all of IPv4): 16 bytes a route
-	long     []longKey     // IPv6 prefixes longer than /64
-	peerKeys []bgp.PeerKey // the table's peers
-	peers    []uint32      // inv[i]'s peers: peerKeys[peers[peerOff[i]:peerOff[i+1]]]
-	peerOff  []uint32
-	vrp      []rov.VRP // inv[i]'s deciding VRP; the zero VRP (invalid prefix) for none
+	state    *State // whose prefix ids held is numbered by
+	peerKeys []bgp.PeerKey
+	sets     []uint32 // peer set i: peerKeys[sets[setOff[i]:setOff[i+1]]]
+	setOff   []uint32
+	vrps     []rov.PackedVRP // the deciding VRPs of the invalid routes, once each
+	tas      []string        // vrps' trust anchors by index (rov.TATable)
+	held     routeSet
 	localAS  uint32
+	// peerCounts[i] are peerKeys[i]'s (see Snapshot.PeerCounts).
+	peerCounts []PeerCounts
 }
 
-// shortKey is a route whose prefix has at most 64 bits, so that its
-// address fits in one word (pfxkey.Key.Lo is zero): hi is Key.Hi, and lo
-// packs the family (bits 56-63), length (48-55), origin kind (32-39) and
-// origin ASN (0-31). Ordered by (family, address, length, origin).
-type shortKey struct{ hi, lo uint64 }
-
-func packShort(k pfxkey.Key, o rov.Origin) shortKey {
-	return shortKey{hi: k.Hi, lo: uint64(k.Fam)<<56 | uint64(k.Bits)<<48 | uint64(o.Kind)<<32 | uint64(o.ASN)}
+// routeSet is the set of routes of a table, by the State's prefix ids: a
+// code per prefix id below n, packed in w bits: 0 the prefix has no route,
+// 1 several (their origins in multi), c >= 2 one, of origin origins[c-2].
+// Exact: no hash, no false answer. About 17 bits a prefix on a full table
+// (~60k distinct origins).
+type routeSet struct {
+	n       int
+	w       uint
+	codes   []uint64
+	origins []rov.Origin
+	multi   []pidOrigin // sorted by (pid, origin kind, ASN)
 }
 
-func compareShort(a, b shortKey) int {
-	if c := cmp.Compare(a.lo>>56, b.lo>>56); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.hi, b.hi); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.lo, b.lo)
+type pidOrigin struct {
+	pid uint32
+	o   rov.Origin
 }
 
-// longKey is a route whose IPv6 prefix is longer than /64.
-type longKey struct {
-	hi, lo          uint64
-	asn             uint32
-	bits, fam, kind uint8
+func comparePidOrigin(a, b pidOrigin) int {
+	if a.pid != b.pid {
+		return cmp.Compare(a.pid, b.pid)
+	}
+	if a.o.Kind != b.o.Kind {
+		return cmp.Compare(a.o.Kind, b.o.Kind)
+	}
+	return cmp.Compare(a.o.ASN, b.o.ASN)
 }
 
-func compareLong(a, b longKey) int {
-	if c := cmp.Compare(a.hi, b.hi); c != 0 {
-		return c
+const (
+	codeNone  = 0
+	codeMulti = 1
+	codeFirst = 2
+)
+
+// routePrefixIDs yields the State's prefix id and the origin of every
+// route of a full snapshot's table: the table is in prefix order, so its
+// n-th distinct prefix is the n-th held one of sorted. One pass, no
+// lookup.
+func (sn *Snapshot) routePrefixIDs() iter.Seq2[uint32, rov.Origin] {
+	return func(yield func(uint32, rov.Origin) bool) {
+		k := -1
+		var last netip.Prefix
+		for j, r := range sn.Analysis.Table.Routes() {
+			if j == 0 || r.Prefix != last {
+				last = r.Prefix
+				if k = nextBit(sn.held, k+1); k < 0 {
+					// The table is built from the held prefix ids.
+					panic(fmt.Sprintf("live: snapshot route %v past the State's held prefixes", r.Prefix))
+				}
+			}
+			if !yield(sn.sorted[k], r.Origin) {
+				return
+			}
+		}
 	}
-	if c := cmp.Compare(a.lo, b.lo); c != 0 {
-		return c
+}
+
+// nextBit returns the index of the first bit set in b at or after i, -1
+// when none is.
+func nextBit(b []uint64, i int) int {
+	for w := i / 64; w < len(b); w++ {
+		x := b[w]
+		if w == i/64 {
+			x &= ^uint64(0) << (i % 64)
+		}
+		if x != 0 {
+			return w*64 + bits.TrailingZeros64(x)
+		}
 	}
-	if c := cmp.Compare(a.bits, b.bits); c != 0 {
-		return c
+	return -1
+}
+
+// newRouteSet is the set of routes (prefix id < n, origin) routes yields.
+// Cost: one pass numbering the origins (an array for 2-byte ASNs, a map
+// for the rest), one packing the codes.
+func newRouteSet(n int, routes iter.Seq2[uint32, rov.Origin]) routeSet {
+	rs := routeSet{n: n, origins: make([]rov.Origin, 0, n)} // copied to its size below
+	codes := make([]uint32, n)
+	short := make([]uint32, 1<<16) // code of OriginAS ASN < 65536
+	other := map[rov.Origin]uint32{}
+	for pid, o := range routes {
+		var c uint32
+		if o.Kind == rov.OriginAS && o.ASN < 1<<16 {
+			if c = short[o.ASN]; c == 0 {
+				c = uint32(len(rs.origins)) + codeFirst
+				short[o.ASN] = c
+				rs.origins = append(rs.origins, o)
+			}
+		} else if c = other[o]; c == 0 {
+			c = uint32(len(rs.origins)) + codeFirst
+			other[o] = c
+			rs.origins = append(rs.origins, o)
+		}
+		switch cur := codes[pid]; cur {
+		case codeNone:
+			codes[pid] = c
+		case codeMulti:
+			rs.multi = append(rs.multi, pidOrigin{pid, o})
+		default:
+			rs.multi = append(rs.multi, pidOrigin{pid, rs.origins[cur-codeFirst]}, pidOrigin{pid, o})
+			codes[pid] = codeMulti
+		}
 	}
-	if c := cmp.Compare(a.kind, b.kind); c != 0 {
-		return c
+	rs.origins = slices.Clone(rs.origins)
+	rs.multi = slices.Clone(rs.multi)
+	slices.SortFunc(rs.multi, comparePidOrigin)
+	rs.w = uint(bits.Len(uint(len(rs.origins) + codeFirst - 1)))
+	rs.codes = make([]uint64, (uint(n)*rs.w+63)/64+1)
+	for i, c := range codes {
+		pos := uint(i) * rs.w
+		rs.codes[pos/64] |= uint64(c) << (pos % 64)
+		if pos%64+rs.w > 64 {
+			rs.codes[pos/64+1] |= uint64(c) >> (64 - pos%64)
+		}
 	}
-	return cmp.Compare(a.asn, b.asn)
+	return rs
+}
+
+// code returns prefix id pid's code.
+func (rs *routeSet) code(pid uint32) uint32 {
+	if int64(pid) >= int64(rs.n) {
+		return codeNone // a prefix first seen after the table was built
+	}
+	pos := uint(pid) * rs.w
+	v := rs.codes[pos/64] >> (pos % 64)
+	if pos%64+rs.w > 64 {
+		v |= rs.codes[pos/64+1] << (64 - pos%64)
+	}
+	return uint32(v & (1<<rs.w - 1))
+}
+
+// has reports whether route (pid, o) is in the set.
+func (rs *routeSet) has(pid uint32, o rov.Origin) bool {
+	switch c := rs.code(pid); c {
+	case codeNone:
+		return false
+	case codeMulti:
+		_, ok := slices.BinarySearchFunc(rs.multi, pidOrigin{pid, o}, comparePidOrigin)
+		return ok
+	default:
+		return rs.origins[c-codeFirst] == o
+	}
+}
+
+// prefixID returns the id of prefix p (masked), if the State ever held it.
+func (s *State) prefixID(p netip.Prefix) (uint32, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pfx.lookup(p)
 }
 
 // Has reports whether route (p, o) is in sn, o the origin as the table
@@ -483,19 +891,14 @@ func (sn *Snapshot) Has(p netip.Prefix, o rov.Origin) bool {
 		_, ok := sn.Analysis.Table.Lookup(p, o)
 		return ok
 	}
-	if sn.base == nil || !p.IsValid() {
-		return false
-	}
-	k := pfxkey.Of(p.Masked())
-	if k != pfxkey.Of(p) {
+	if sn.base == nil || !p.IsValid() || p != p.Masked() {
 		return false // the table holds masked prefixes only
 	}
-	if k.Bits <= 64 {
-		_, ok := slices.BinarySearchFunc(sn.base.short, packShort(k, o), compareShort)
-		return ok
+	if _, ok := sn.inv.find(p, o); ok {
+		return true
 	}
-	_, ok := slices.BinarySearchFunc(sn.base.long, longKey{hi: k.Hi, lo: k.Lo, asn: o.ASN, bits: k.Bits, fam: k.Fam, kind: uint8(o.Kind)}, compareLong)
-	return ok
+	pid, ok := sn.base.state.prefixID(p)
+	return ok && sn.base.held.has(pid, o)
 }
 
 // LocalAS is the local AS sn's routes were validated with (0: unset).
@@ -529,8 +932,10 @@ func (sn *Snapshot) Carriers(p netip.Prefix, o rov.Origin, dst []bgp.PeerKey) ([
 	if !ok {
 		return dst, false
 	}
-	for _, p := range sn.base.peers[sn.base.peerOff[i]:sn.base.peerOff[i+1]] {
-		dst = append(dst, sn.base.peerKeys[p])
+	b := sn.base
+	s := sn.inv.r[i].ref
+	for _, p := range b.sets[b.setOff[s]:b.setOff[s+1]] {
+		dst = append(dst, b.peerKeys[p])
 	}
 	return dst, true
 }
@@ -551,10 +956,10 @@ func (sn *Snapshot) DecidingVRP(p netip.Prefix, o rov.Origin) (rov.VRP, bool) {
 		return a.Index.VRP(refs[0]), true
 	}
 	i, ok := sn.invalidIndex(p, o)
-	if !ok || !sn.base.vrp[i].Prefix.IsValid() {
+	if !ok || sn.inv.r[i].vrp == 0 {
 		return rov.VRP{}, false
 	}
-	return sn.base.vrp[i], true
+	return sn.base.vrps[sn.inv.r[i].vrp-1].Unpack(sn.base.tas), true
 }
 
 // invalidIndex finds invalid route (p, o) of a DiffBase in inv.
@@ -562,7 +967,7 @@ func (sn *Snapshot) invalidIndex(p netip.Prefix, o rov.Origin) (int, bool) {
 	if sn.base == nil {
 		return 0, false
 	}
-	return slices.BinarySearchFunc(sn.inv, invalidRoute{prefix: p, origin: o}, compareInvalid)
+	return sn.inv.find(p, o)
 }
 
 // Diff lists the changes of invalid routes (State Invalid, or Dropped under
@@ -574,44 +979,52 @@ func (sn *Snapshot) invalidIndex(p netip.Prefix, o rov.Origin) (int, bool) {
 // Cost: a merge of the two snapshots' invalid routes, each list built (one
 // impact assessment per invalid route) on a snapshot's first Diff.
 func Diff(prev, next *Snapshot) []Change {
-	var pi, ni []invalidRoute
+	var pl, nl *invList
 	if prev != nil {
-		pi = prev.invalids()
+		pl = prev.invalids()
 	}
 	if next != nil {
-		ni = next.invalids()
+		nl = next.invalids()
 	}
-	change := func(k ChangeKind, r invalidRoute) Change {
-		return Change{Kind: k, Prefix: r.prefix, Origin: r.resolved, Paths: int(r.paths), Peers: int(r.peers)}
+	change := func(k ChangeKind, l *invList, i int, key invKey) Change {
+		return Change{Kind: k, Prefix: key.prefix(), Origin: key.origin().WithLocalAS(l.localAS),
+			Paths: int(l.r[i].paths), Peers: l.peers(i)}
 	}
 	var out []Change
 	i, j := 0, 0
-	for i < len(pi) || j < len(ni) {
+	var pk, nk invKey
+	for i < pl.len() || j < nl.len() {
 		c := 0
+		if i < pl.len() {
+			pk = pl.key(i)
+		}
+		if j < nl.len() {
+			nk = nl.key(j)
+		}
 		switch {
-		case i == len(pi):
+		case i == pl.len():
 			c = 1
-		case j == len(ni):
+		case j == nl.len():
 			c = -1
 		default:
-			c = compareInvalid(pi[i], ni[j])
+			c = compareKey(pk, nk)
 		}
 		switch {
 		case c < 0:
-			ch := change(Disappeared, pi[i])
-			ch.OldClass, ch.OldImpact = pi[i].class, pi[i].impact
+			ch := change(Disappeared, pl, i, pk)
+			ch.OldClass, ch.OldImpact = pl.r[i].class, pl.r[i].impact
 			out = append(out, ch)
 			i++
 		case c > 0:
-			ch := change(Appeared, ni[j])
-			ch.Class, ch.Impact = ni[j].class, ni[j].impact
+			ch := change(Appeared, nl, j, nk)
+			ch.Class, ch.Impact = nl.r[j].class, nl.r[j].impact
 			out = append(out, ch)
 			j++
 		default:
-			oc, nc := pi[i].class, ni[j].class
-			if oc != nc || pi[i].impact != ni[j].impact {
-				ch := change(Changed, ni[j])
-				ch.OldClass, ch.OldImpact, ch.Class, ch.Impact = oc, pi[i].impact, nc, ni[j].impact
+			o, n := &pl.r[i], &nl.r[j]
+			if o.class != n.class || o.impact != n.impact {
+				ch := change(Changed, nl, j, nk)
+				ch.OldClass, ch.OldImpact, ch.Class, ch.Impact = o.class, o.impact, n.class, n.impact
 				out = append(out, ch)
 			}
 			i++

@@ -702,8 +702,9 @@ type Stats struct {
 	VRPs        int
 	Revalidated int64 // routes re-validated by VRP changes, cumulative
 	IndexBuilds int64 // rov.Index rebuilds (one per effective VRP change)
-	// SnapshotBuilds counts the snapshots built (see Snapshot): each is a
-	// pass over the whole table and an impact assessment.
+	// SnapshotBuilds counts the snapshots built (see Snapshot), and the
+	// DiffBases built without one (State.DiffBase): each is a pass over
+	// the whole table and an impact assessment.
 	SnapshotBuilds int64
 	// Events applied, by kind: "announce", "withdraw", "peer_down".
 	Events map[string]int64

@@ -14,14 +14,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/rovimpact/rovimpact/alert"
-	"github.com/rovimpact/rovimpact/classify"
 	"github.com/rovimpact/rovimpact/collector"
 	"github.com/rovimpact/rovimpact/live"
 	"github.com/rovimpact/rovimpact/reports"
@@ -195,7 +193,8 @@ type Service struct {
 	bmp         *collector.BMP
 	routeCancel context.CancelFunc
 
-	// prev is the DiffBase of the last check's snapshot (see logChanges).
+	// prev is the DiffBase of the table at the last check that read it
+	// (see logChanges).
 	prev *live.Snapshot
 	// loadSkipped counts the ticks whose check waited while a session
 	// loads its initial table (checkDue).
@@ -387,8 +386,9 @@ const maxLoadGap = 8
 
 // checkDue tells the loop's tick whether to run the check (logChanges)
 // now. While no session is loading its initial table, always. While one
-// is, each check builds a snapshot of a table that is still growing and
-// diffs it, only for its routes to be summed up in one initial_load at
+// is, each check reads a table that is still growing (a snapshot of it,
+// when this was measured; the State's DiffBase since) and diffs it, only
+// for its routes to be summed up in one initial_load at
 // its End-of-RIB: measured on a full table from bird2, ~40% of watch's CPU
 // during the load, and each build raises the RSS peak. So the check waits:
 // it runs every maxLoadGap-th tick, and at once when a session down or an
@@ -422,7 +422,7 @@ func (w *Service) tick() {
 // releaseMemory hands the heap's free pages back to the kernel after a
 // bulk phase: the first VRP load (decompression, parsing, the index
 // built), and a session's initial table (the arrays grown while it
-// arrived, then the snapshot its initial_load summed up). The Go runtime
+// arrived, then the check that summed up its initial_load). The Go runtime
 // returns free memory on its own only slowly (about 1% of a CPU): on a
 // full table from bird2, watch otherwise sat for minutes at the load's peak
 // RSS, ~150 MB above what it held (bench/README.md). One forced collection
@@ -434,7 +434,8 @@ func (w *Service) releaseMemory(after string) {
 	w.log.Debug("memory_released", "after", after, "seconds", time.Since(start).Seconds(), "table_bytes", table)
 }
 
-// logChanges diffs the current snapshot with the previous one and logs
+// logChanges diffs the table now with the last check's (through the
+// State's DiffBase, see live.State.DiffBase) and logs
 // each invalid route that appeared, disappeared or changed, with its
 // cause and deciding VRP, and the session edges since the last call. Two
 // kinds of change are told as one line each instead of one per route: a
@@ -466,18 +467,17 @@ func (w *Service) logChanges() (toldLoad bool) {
 		down[id] = true
 	}
 	w.recentDown = downNow
-	// A snapshot is built only when the table changed since the last
-	// check or an initial_load is to be summed up (it reads the whole
-	// table). The State holds snapshots weakly (live.State.Snapshot): a
-	// check with nothing new must not build one again just to find
-	// nothing changed.
-	var snap *live.Snapshot
+	// The table is read only when it changed since the last check or an
+	// initial_load is to be summed up, and then through the State's
+	// DiffBase (live.State.DiffBase): what Diff, the causes below and an
+	// initial_load's counts ask of a table, without a whole snapshot of
+	// it. A check with nothing new reads nothing.
 	need := w.prev == nil || w.state.Epoch() != w.prev.Epoch
 	for _, e := range edges {
 		need = need || e.eor
 	}
 	// Loads whose --eor-timeout ran out, decided once: their initial_load
-	// below needs the snapshot this decides to build.
+	// below needs the table this decides to read.
 	timedOut := map[peerID]bool{}
 	for id, l := range loading {
 		if time.Since(l.since) >= w.opts.EORTimeout {
@@ -485,8 +485,9 @@ func (w *Service) logChanges() (toldLoad bool) {
 			need = true
 		}
 	}
+	var cur *live.Snapshot // the table now, when read
 	if need {
-		snap = w.state.Snapshot()
+		cur = w.state.DiffBase()
 	}
 	// The VRP sources whose changes reached the table since the last check
 	// name the cause of a vrps_changed change: the source, or each of them
@@ -501,24 +502,22 @@ func (w *Service) logChanges() (toldLoad bool) {
 		vrpSources = strings.Join(srcs, ",")
 	}
 	var changes []live.Change
-	// Only a DiffBase of the snapshot is kept for the next check: what
-	// Diff and the causes below ask of the previous table (its routes,
-	// and the peers and VRP of its invalid routes), not the whole table.
-	// A check with nothing new keeps the base it has.
+	// Only a DiffBase of the table is kept for the next check: what Diff
+	// and the causes below ask of the previous table (its routes, and the
+	// peers and VRP of its invalid routes), not the whole table. A check
+	// with nothing new keeps the base it has.
 	prev := w.prev
-	// next answers the questions below about the new table: its DiffBase,
+	// next answers the questions below about the new table: a DiffBase,
 	// which knows every route (has) and the carriers and deciding VRP of
 	// its invalid routes, the only ones asked about in it (Appeared and
-	// Changed routes; Disappeared ones are asked of prev). Asking the
-	// whole snapshot instead would build its table's lookup map (~100
-	// bytes a path, BenchmarkMemory lookup-B/path) at every check that
-	// saw a change, on top of the snapshot: on a full table's load, the
-	// largest transient of the check (bench/README.md).
-	next := snap
-	if snap != nil && (prev == nil || snap.Epoch != prev.Epoch) {
-		changes = live.Diff(prev, snap)
-		w.prev = snap.DiffBase()
-		next = w.prev
+	// Changed routes; Disappeared ones are asked of prev). Asking a whole
+	// snapshot instead would build its table's lookup map (~100 bytes a
+	// path, BenchmarkMemory lookup-B/path) at every check that saw a
+	// change, on top of the snapshot.
+	next := cur
+	if cur != nil && (prev == nil || cur.Epoch != prev.Epoch) {
+		changes = live.Diff(prev, cur)
+		w.prev = cur
 	}
 	var events []alert.Event
 	gone := map[peerID]int{}
@@ -595,7 +594,7 @@ func (w *Service) logChanges() (toldLoad bool) {
 		id := peerID{e.key.ip, e.key.as}
 		switch {
 		case e.eor:
-			events = append(events, w.initialLoad(snap, e.key, "end_of_rib", now))
+			events = append(events, w.initialLoad(cur, e.key, "end_of_rib", now))
 			toldLoad = true
 		case e.up:
 			events = append(events, alert.Event{Name: "session_up", Time: now, Peer: e.key.name(), Clear: true})
@@ -612,7 +611,7 @@ func (w *Service) logChanges() (toldLoad bool) {
 	for id, l := range loading {
 		if timedOut[id] {
 			w.sessions.endLoad(id)
-			events = append(events, w.initialLoad(snap, l.key, "load_timeout", now))
+			events = append(events, w.initialLoad(cur, l.key, "load_timeout", now))
 			toldLoad = true
 		}
 	}
@@ -623,29 +622,11 @@ func (w *Service) logChanges() (toldLoad bool) {
 }
 
 // initialLoad summarises what a session's initial table holds, logged
-// and told once instead of one line per invalid route.
-func (w *Service) initialLoad(snap *live.Snapshot, k sessionKey, why string, now time.Time) alert.Event {
-	a := snap.Analysis
-	counts := map[string]int{"routes": 0, "invalid": 0, "dropped": 0, "unreachable": 0}
-	peer := slices.IndexFunc(a.Table.Peers(), func(p route.PeerKey) bool { return p.IP == k.ip && p.AS == k.as })
-	if peer >= 0 {
-		for id := range a.Table.Routes() {
-			if !a.Table.HasPeer(id, peer) {
-				continue
-			}
-			counts["routes"]++
-			o := a.Outcomes[id]
-			if o.State == rov.Invalid {
-				counts["invalid"]++
-			}
-			if o.Dropped {
-				counts["dropped"]++
-				if a.Assess(id, nil).Impact == classify.Unreachable {
-					counts["unreachable"]++
-				}
-			}
-		}
-	}
+// and told once instead of one line per invalid route. tab is the table
+// now (a DiffBase or a snapshot).
+func (w *Service) initialLoad(tab *live.Snapshot, k sessionKey, why string, now time.Time) alert.Event {
+	pc, _ := tab.PeerCounts(route.PeerKey{AS: k.as, IP: k.ip})
+	counts := map[string]int{"routes": pc.Routes, "invalid": pc.Invalid, "dropped": pc.Dropped, "unreachable": pc.Unreachable}
 	w.log.Info("initial_load", "peer", k.name(), "cause", why, "routes", counts["routes"], "invalid", counts["invalid"],
 		"dropped", counts["dropped"], "unreachable", counts["unreachable"])
 	return alert.Event{Name: "initial_load", Time: now, Peer: k.name(), Cause: why, Counts: counts}
@@ -656,7 +637,8 @@ func (w *Service) initialLoad(snap *live.Snapshot, k sessionKey, why string, now
 // since, or while a session loads its initial table (the check then runs
 // at most maxLoadGap intervals apart: building a snapshot of a growing
 // full table once a minute only for this line raised the load's CPU and
-// memory peak); of a snapshot built now otherwise.
+// memory peak); of the table now otherwise, through the State's DiffBase
+// (no whole snapshot).
 func (w *Service) logSummary() {
 	st := w.state.Stats()
 	var c live.Counts
@@ -665,8 +647,8 @@ func (w *Service) logSummary() {
 	if w.prev != nil && (loading || w.prev.Epoch == w.state.Epoch()) {
 		c, epoch = w.prev.Counts(), w.prev.Epoch
 	} else {
-		snap := w.state.Snapshot()
-		c, epoch = snap.Counts(), snap.Epoch
+		b := w.state.DiffBase()
+		c, epoch = b.Counts(), b.Epoch
 	}
 	up, total := w.sessions.count()
 	w.log.Info("summary", "paths", c.Paths, "routes", c.Routes, "valid", c.Valid, "invalid", c.Invalid, "not_found", c.NotFound,
