@@ -310,6 +310,10 @@ func TestScenarioReloadRTRTimers(t *testing.T) {
 	run.logged(t, synced, 2)
 	// The new client's Reset brought the cache's 10 VRPs: no change.
 	run.logged(t, synced+`"session_id":`, 2)
+	// The first sync's change of the union is logged by the VRP feed when
+	// it reaches the table, which may be after the lines above: wait for
+	// it before counting (under -race it once came after them).
+	run.logged(t, `"msg":"vrps_applied"`, 1)
 	logs := run.logs.String()
 	if !strings.Contains(logs, `"reset":true,"source_announced":10,"source_withdrawn":0,"slurm_removed":0,"announced":0,"withdrawn":0,"union":10}`) {
 		t.Errorf("no Reset from the new client that left the union as it was:\n%s", tailLines(logs, 12))
