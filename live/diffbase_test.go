@@ -94,12 +94,72 @@ func TestDiffBaseOracle(t *testing.T) {
 			{AS: 64503, IP: netip.MustParseAddr("2001:db8::3"), Index: 1},
 		}}
 		opt := Options{Classify: classify.Options{LocalAS: baseLocalAS, ASSet: []classify.ASSetPolicy{classify.ASSetInvalid, classify.ASSetWithdraw, classify.ASSetNotFound}[seed%3]}}
+		runBaseOracle(t, seed, g, opt, 250, seen)
+	}
+	for _, k := range []string{"appeared", "disappeared", "changed", "multi", "long", "asn4", "local", "held", "not_held", "vrp", "no_vrp", "peer_dropped"} {
+		if seen[k] == 0 {
+			t.Errorf("the random runs never reached %q: %v", k, seen)
+		}
+	}
+}
+
+// TestDiffBaseOracleWide is TestDiffBaseOracle with no local AS set
+// (routes from the local AS are Unvalidated, RFC 6811 §2 leaves them to
+// the router) and with 33, 64, 65, 70 and 130 peers: the State keeps 32-bit
+// peer words and a table 64-bit ones (tableBits widens them), with every
+// peer holding a path (the identity numbering) or not, peers going down
+// and their slots reused, and pairs of peers sharing an AS and address.
+func TestDiffBaseOracleWide(t *testing.T) {
+	seen := map[string]int{}
+	for i, n := range []int{4, 33, 64, 65, 130, 70} {
+		seed := uint64(100 + i)
+		g := &baseGen{r: rand.New(rand.NewPCG(seed, 31))}
+		for p := range n {
+			// In the last two runs every tenth peer shares the previous
+			// one's AS and address.
+			as, ip := uint32(64600+p), netip.AddrFrom4([4]byte{192, 0, 2, byte(p)})
+			idx := 0
+			if i >= 4 && p%10 == 9 {
+				as, ip, idx = uint32(64600+p-1), netip.AddrFrom4([4]byte{192, 0, 2, byte(p - 1)}), 1
+			}
+			g.peers = append(g.peers, bgp.Peer{AS: as, IP: ip, Index: idx})
+		}
+		localAS := uint32(0)
+		if i%2 == 1 {
+			localAS = baseLocalAS
+		}
+		opt := Options{Classify: classify.Options{LocalAS: localAS, ASSet: []classify.ASSetPolicy{classify.ASSetInvalid, classify.ASSetWithdraw, classify.ASSetNotFound}[i%3]}}
+		runBaseOracle(t, seed, g, opt, 120, seen)
+	}
+	for _, k := range []string{"appeared", "disappeared", "multi", "held", "vrp", "peer_dropped", "unvalidated", "identity_wide"} {
+		if seen[k] == 0 {
+			t.Errorf("the random runs never reached %q: %v", k, seen)
+		}
+	}
+}
+
+// runBaseOracle runs steps of random events and VRP changes through a new
+// State with opt and checks the DiffBases of its snapshots, and its own,
+// against the snapshots (see TestDiffBaseOracle).
+func runBaseOracle(t *testing.T, seed uint64, g *baseGen, opt Options, steps int, seen map[string]int) {
+	t.Helper()
+	localAS := opt.Classify.LocalAS
+	{
 		s := New(opt)
 		feed := s.Feed()
 		s.SetVRPs(g.vrps(25))
+		if len(g.peers) > 4 {
+			// Every peer holds a path: the table numbers the peers as the
+			// State does (tablePeers' identity) until one goes down.
+			for _, p := range g.peers {
+				r := bgp.Route{Kind: bgp.Announce, Peer: p, Prefix: g.prefix(), Path: g.path()}
+				r.Origin = rov.OriginOf(r.Path)
+				feed(&r)
+			}
+		}
 		prev := s.Snapshot()
 		prevLight := s.DiffBase()
-		for step := range 250 {
+		for step := range steps {
 			switch {
 			case step%40 == 39:
 				s.SetVRPs(g.vrps(25))
@@ -124,7 +184,7 @@ func TestDiffBaseOracle(t *testing.T) {
 			if got, want := base.Counts(), prev.Counts(); got != want {
 				t.Fatalf("seed %d step %d: DiffBase Counts %+v, want %+v", seed, step, got, want)
 			}
-			if base.LocalAS() != baseLocalAS {
+			if base.LocalAS() != localAS {
 				t.Fatalf("DiffBase LocalAS %d", base.LocalAS())
 			}
 			for _, c := range Diff(prev, next) {
@@ -135,7 +195,7 @@ func TestDiffBaseOracle(t *testing.T) {
 			// snapshot's: the same answers about both tables' routes, the
 			// same Diff from either previous base, the same Counts.
 			light := s.DiffBase()
-			if light.Epoch != next.Epoch || light.VRPs != next.VRPs || light.LocalAS() != baseLocalAS {
+			if light.Epoch != next.Epoch || light.VRPs != next.VRPs || light.LocalAS() != localAS {
 				t.Fatalf("seed %d step %d: State.DiffBase epoch %d VRPs %d, want %d %d", seed, step, light.Epoch, light.VRPs, next.Epoch, next.VRPs)
 			}
 			want := Diff(prev, next)
@@ -148,12 +208,15 @@ func TestDiffBaseOracle(t *testing.T) {
 				t.Fatalf("seed %d step %d: State.DiffBase Counts %+v, want %+v", seed, step, got, want)
 			}
 			checkBaseRoutes(t, fmt.Sprintf("seed %d step %d (State.DiffBase)", seed, step), next, light, prev, seen)
+			if c := next.Counts(); c.Unvalidated > 0 {
+				seen["unvalidated"]++
+			}
+			s.mu.Lock()
+			if _, identity := s.tablePeers(new([]bgp.PeerKey)); identity && len(s.peers) > 32 {
+				seen["identity_wide"]++
+			}
+			s.mu.Unlock()
 			prev, prevLight = next, light
-		}
-	}
-	for _, k := range []string{"appeared", "disappeared", "changed", "multi", "long", "asn4", "local", "held", "not_held", "vrp", "no_vrp", "peer_dropped"} {
-		if seen[k] == 0 {
-			t.Errorf("the random runs never reached %q: %v", k, seen)
 		}
 	}
 }

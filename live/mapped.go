@@ -236,9 +236,11 @@ type stableReg struct {
 // that a limit on it (ulimit -v, systemd's LimitAS) counts, and with 96
 // GiB taken a limit that left watch ~40 times what it needs was reached
 // by the Go heap after a full table's load, which is fatal (runtime: out
-// of memory). Past the reservation the keys fall back to the heap and
-// then to a new reservation (stableRoom), so this bounds nothing else.
-const stableElems = 1 << 26
+// of memory). Past the reservation the keys fall back to the Go heap
+// (stableRoom, counted in Stats), so this bounds nothing else.
+// A variable so that tests can lower it; it must not change while a
+// State lives.
+var stableElems = 1 << 26
 
 // stableRoom is bigRoom for an append-only array that others read without
 // the State's lock (the prefix keys: snapshot builds and dumps read the
@@ -275,7 +277,13 @@ func stableRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 		return room(s, n) // (a 32-bit address space has no room to reserve)
 	}
 	reserved := roundMapping(uintptr(uint64(stableElems) * uint64(sz)))
-	if refused() {
+	// Never commit past the reservation's end: that is someone else's
+	// address space (mprotect fails where nothing is mapped, and where
+	// something is, the array would overlap it). A heap array whose
+	// doubling is past a reservation gets all of one; one that needs
+	// more than a reservation holds stays on the heap.
+	c := min(roundMapping(want), reserved)
+	if c < need || refused() {
 		m.heapFalls.Add(1)
 		return room(s, n)
 	}
@@ -284,7 +292,6 @@ func stableRoom[S ~[]E, E any](m *bigMem, s S, n int) S {
 		m.heapFalls.Add(1)
 		return room(s, n)
 	}
-	c := roundMapping(want)
 	if !sysCommit(p, c) {
 		sysUnmap(p, reserved)
 		m.heapFalls.Add(1)

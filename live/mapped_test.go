@@ -414,3 +414,62 @@ func TestStatsCountMapping(t *testing.T) {
 		})
 	}
 }
+
+// TestStableRoomPastReservation: a new reservation is never committed
+// past its end. An array on the heap (a reservation refused, or
+// outgrown) whose next growth asks for more than a reservation holds
+// gets the whole reservation when what it needs fits (the kernel was
+// asked to make usable memory past the reservation: that failed where
+// nothing is mapped there, and where something is, made the array
+// overlap it), and stays on the heap when it does not; the contents and
+// a header taken before each growth read the same throughout.
+func TestStableRoomPastReservation(t *testing.T) {
+	if !stableHere() {
+		t.Skip("stableRoom reserves address space on 64-bit Linux only")
+	}
+	defer func(old int) { stableElems = old }(stableElems)
+	stableElems = 8192 // 64 KiB of 8-byte words
+	withMapMin(t, 4096, func() {
+		o := &owner{}
+		m := newMapped(o)
+		defer m.freeAll()
+		check := func(at string, w []uint64) {
+			t.Helper()
+			for i, v := range w {
+				if v != uint64(i)*0x9e3779b97f4a7c15 {
+					t.Fatalf("%s: word %d reads %#x", at, i, v)
+				}
+			}
+			for base, r := range m.stable {
+				if r.committed > r.reserved {
+					t.Fatalf("%s: reservation %p: %d bytes committed of %d reserved", at, base, r.committed, r.reserved)
+				}
+			}
+		}
+		// A heap array of 6000 words, full: twice that is past the
+		// reservation, one more word is not.
+		w := make([]uint64, 6000)
+		for i := range w {
+			w[i] = uint64(i) * 0x9e3779b97f4a7c15
+		}
+		old := w
+		w = append(stableRoom(m, w, 1), uint64(len(w))*0x9e3779b97f4a7c15)
+		check("6001 words", w)
+		r, ok := m.stableOf(baseOf(w))
+		if !ok {
+			t.Fatalf("6001 words (%d bytes of room) not in a reservation", uintptr(cap(w))*8)
+		}
+		if uintptr(cap(w))*8 != r.reserved {
+			t.Errorf("capacity %d words, want the reservation's %d", cap(w), r.reserved/8)
+		}
+		check("a header taken before", old)
+		// Past the reservation: back to the heap, contents intact.
+		for len(w) < 3*stableElems {
+			old = w
+			w = append(stableRoom(m, w, 1), uint64(len(w))*0x9e3779b97f4a7c15)
+		}
+		check("past the reservation", w)
+		check("a header taken before", old)
+		runtime.KeepAlive(o)
+	})
+}

@@ -494,10 +494,19 @@ func TestConcurrent(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		var prevLight *Snapshot
 		for i := range 5 {
 			s.UpdateVRPs([]rov.VRP{{Prefix: netip.MustParsePrefix(fmt.Sprintf("10.%d.0.0/16", i)), MaxLen: 24, ASN: 1}}, nil)
 			snap := s.Snapshot()
 			_ = Diff(nil, snap)
+			// The State's DiffBase reads the prefix keys and sorted view
+			// after unlocking, and Has of it asks the State again.
+			light := s.DiffBase()
+			_ = Diff(prevLight, light)
+			_ = Diff(snap.DiffBase(), light)
+			_ = light.Has(netip.MustParsePrefix(fmt.Sprintf("10.%d.1.0/24", i)), rov.Origin{Kind: rov.OriginAS, ASN: 1})
+			_, _ = light.PeerCounts(bgp.KeyOf(peerA))
+			prevLight = light
 			_ = s.Stats()
 			_, all := s.Paths()
 			for range all {
