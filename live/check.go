@@ -128,17 +128,7 @@ func (s *State) DiffBase() *Snapshot {
 			}
 		}
 		o := s.outcome(rt)
-		c.Paths += int(rt.paths)
-		switch o.RouteState() {
-		case classify.StateUnvalidated:
-			c.Unvalidated++
-		case classify.StateValid:
-			c.Valid++
-		case classify.StateInvalid:
-			c.Invalid++
-		default:
-			c.NotFound++
-		}
+		c.addRoute(o, rt.paths)
 		lr := lightRoute{pid: rt.prefix, origin: rt.origin(), inv: -1, dropped: o.Dropped}
 		if isInvalid(o) {
 			lr.inv = int32(len(invs))

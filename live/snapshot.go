@@ -69,6 +69,23 @@ type Counts struct {
 	Dropped, Unreachable int
 }
 
+// addRoute counts one route with verdict o carried by paths paths (the
+// route counts by state; Routes, Dropped and Unreachable are the
+// caller's).
+func (c *Counts) addRoute(o classify.Outcome, paths uint32) {
+	c.Paths += int(paths)
+	switch o.RouteState() {
+	case classify.StateUnvalidated:
+		c.Unvalidated++
+	case classify.StateValid:
+		c.Valid++
+	case classify.StateInvalid:
+		c.Invalid++
+	default:
+		c.NotFound++
+	}
+}
+
 // Counts returns sn's Counts: of a full snapshot, one pass over its routes
 // (the impact of its invalid routes assessed once and kept, as Diff does);
 // of a DiffBase, those of the snapshot it was made from.
@@ -79,18 +96,7 @@ func (sn *Snapshot) Counts() Counts {
 	}
 	var c Counts
 	for id, r := range a.Table.Routes() {
-		o := a.Outcomes[id]
-		c.Paths += int(r.Paths)
-		switch o.RouteState() {
-		case classify.StateUnvalidated:
-			c.Unvalidated++
-		case classify.StateValid:
-			c.Valid++
-		case classify.StateInvalid:
-			c.Invalid++
-		default:
-			c.NotFound++
-		}
+		c.addRoute(a.Outcomes[id], r.Paths)
 	}
 	c.Routes = len(a.Table.Routes())
 	for _, r := range sn.invalids().r {
