@@ -392,17 +392,8 @@ type invKey struct {
 }
 
 func compareKey(a, b invKey) int {
-	if a.fam != b.fam {
-		return cmp.Compare(a.fam, b.fam)
-	}
-	if a.hi != b.hi {
-		return cmp.Compare(a.hi, b.hi)
-	}
-	if a.lo != b.lo {
-		return cmp.Compare(a.lo, b.lo)
-	}
-	if a.bits != b.bits {
-		return cmp.Compare(a.bits, b.bits)
+	if c := a.key().Compare(b.key()); c != 0 {
+		return c
 	}
 	if a.kind != b.kind {
 		return cmp.Compare(a.kind, b.kind)
@@ -417,9 +408,11 @@ func keyOf(p netip.Prefix, o rov.Origin) invKey {
 	return invKey{hi: k.Hi, lo: k.Lo, asn: o.ASN, bits: k.Bits, fam: k.Fam, kind: uint8(o.Kind)}
 }
 
-func (k invKey) prefix() netip.Prefix {
-	return pfxkey.Key{Hi: k.hi, Lo: k.lo, Bits: k.bits, Fam: k.fam}.Prefix()
-}
+// key is k's prefix as a pfxkey.Key, whose order (family, address,
+// length) is the first part of invKey's.
+func (k invKey) key() pfxkey.Key { return pfxkey.Key{Hi: k.hi, Lo: k.lo, Bits: k.bits, Fam: k.fam} }
+
+func (k invKey) prefix() netip.Prefix { return k.key().Prefix() }
 
 func (k invKey) origin() rov.Origin { return rov.Origin{Kind: rov.OriginKind(k.kind), ASN: k.asn} }
 
